@@ -1,0 +1,93 @@
+"""Datasets: the named data artifacts that tasks consume and produce.
+
+A :class:`Dataset` is the node that connects tasks. A task whose parameter is annotated with a
+dataset consumes it; a task whose return annotation is a dataset produces it::
+
+    raw = Dataset("raw")                      # ephemeral: lives in memory during a run
+    clean = Dataset("clean", storage=bucket)  # written once through its storage
+
+Datasets compare by identity, so two datasets with the same name are still two datasets;
+the pipeline refuses that ambiguity when it validates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from glacier.errors import PipelineDefinitionError
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+
+
+class Dataset:
+    """A named data artifact, optionally backed by storage.
+
+    Args:
+        name: Unique name within a pipeline (letters, digits, ``_``, ``-``, ``.``).
+        storage: Where the data lives: a :class:`glacier.Bucket`, a local path or URI string
+            (``"data/raw.parquet"``, ``"s3://bucket/key.parquet"``), or a raw Pulumi bucket
+            resource. ``None`` means ephemeral: the value passes from producer to consumers in
+            memory and is never written.
+        schema: Optional ``{column: polars dtype}``; data written to the dataset must have
+            these columns with these types.
+        description: Free text shown by ``glacier graph`` and ``pipeline.describe()``.
+
+    Example:
+        >>> raw = Dataset("raw")
+        >>> raw.is_stored
+        False
+    """
+
+    __slots__ = ("__weakref__", "description", "name", "schema", "storage")
+
+    def __init__(
+        self,
+        name: str,
+        storage: Any = None,
+        schema: Mapping[str, Any] | None = None,
+        description: str = "",
+    ) -> None:
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise PipelineDefinitionError(
+                f"Dataset name {name!r} is invalid: use letters, digits, '_', '-' or '.', "
+                "starting with a letter or '_' (e.g. Dataset('raw_sales'))."
+            )
+        if isinstance(storage, Path):
+            storage = str(storage)
+        self.name = name
+        self.storage = storage
+        self.schema = dict(schema) if schema is not None else None
+        self.description = description
+
+    @property
+    def is_stored(self) -> bool:
+        """Whether the dataset is persisted through storage rather than kept in memory."""
+        return self.storage is not None
+
+    def __repr__(self) -> str:
+        if self.storage is None:
+            return f"Dataset({self.name!r})"
+        return f"Dataset({self.name!r}, storage={_describe_storage(self.storage)})"
+
+    # Datasets appear in annotations (``def f(x: raw) -> clean``). ``typing`` insists that
+    # evaluated forward references be callable; being callable costs nothing and keeps
+    # ``typing.get_type_hints`` usable on task functions.
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(
+            f"Dataset {self.name!r} is not callable; it marks a task's input or output."
+        )
+
+
+def _describe_storage(storage: Any) -> str:
+    uri = getattr(storage, "get_uri", None)
+    if callable(uri):
+        try:
+            return repr(uri())
+        except Exception:  # a URI that needs cloud access is not worth failing a repr over
+            pass
+    if isinstance(storage, str):
+        return repr(storage)
+    return type(storage).__name__

@@ -1,0 +1,677 @@
+"""Environments: a friendly facade over one environment's dependency-injection container.
+
+An :class:`Environment` (alias ``GlacierEnv``) owns one :class:`~glacier.Provider`, a registry
+of named resources, task defaults, an executor, a cache and a run store — all providers of an
+:class:`~glacier.containers.EnvironmentContainer`, so any part can be overridden::
+
+    env = Environment.from_env()          # GLACIER_ENV selects containers/<env>.toml
+    with env.container.filesystem.override(providers.Object(MemoryFileSystem())):
+        ...
+
+Two environments never share state, so dev and prod coexist in one process.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from dependency_injector import providers
+
+from glacier.containers import EnvironmentContainer
+from glacier.dataset import Dataset
+from glacier.errors import ConfigError, InjectionError, UnknownResourceError
+from glacier.provider import Provider
+from glacier.resources import Bucket, Database, ExecutionEnvironment, Resource, Serverless, Volume
+from glacier.settings import (
+    AwsConfig,
+    DynamoDbConfig,
+    EcsConfig,
+    EfsConfig,
+    GlacierSettings,
+    LambdaConfig,
+    LocalConfig,
+    RdsConfig,
+    S3Config,
+    TaskConfig,
+)
+from glacier.task import TASK_OPTIONS, Task, _caller_namespace
+
+if TYPE_CHECKING:
+    from glacier.cache import TaskCache
+    from glacier.executors.base import Executor
+    from glacier.flow import FlowPipeline
+    from glacier.result import RunResult
+
+_FORMATS = {".parquet": "parquet", ".csv": "csv", ".json": "json", ".ndjson": "ndjson"}
+_SCHEMES = {"s3": "aws", "gs": "gcp", "gcs": "gcp", "abfs": "azure", "az": "azure"}
+
+
+@dataclass(frozen=True)
+class Network:
+    """Where an environment's compute runs: VPC, subnets and security groups (optional)."""
+
+    vpc_id: str | None = None
+    subnet_ids: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
+
+    @property
+    def configured(self) -> bool:
+        """Whether compute should be attached to a VPC."""
+        return bool(self.vpc_id and self.subnet_ids)
+
+
+class Environment:
+    """One deployment context: a provider, its resources, and how tasks run there.
+
+    Args:
+        provider: The :class:`~glacier.Provider` (local when omitted).
+        name: Logical name (``dev``, ``staging``, ``prod``); also ``env.environment``.
+        tags: Tags cascaded into every resource the environment creates.
+        naming_prefix: Prefix of derived physical names; defaults to ``name``.
+        settings: A full :class:`~glacier.settings.GlacierSettings` instead of the above.
+        resources: Resources to register by name right away.
+        task_defaults: Defaults every task refines (retries, timeout, cache, ...).
+        network: VPC settings for compute (see :class:`Network`).
+
+    Example:
+        >>> from glacier import Environment, Provider
+        >>> from glacier.config import LocalConfig
+        >>> env = Environment(Provider(config=LocalConfig(base_path="/tmp/g")), name="dev")
+        >>> env.register("raw", env.provider.bucket("raw", path="a.parquet")).name
+        'raw_a'
+        >>> env.get("raw").bucket_name
+        'raw'
+    """
+
+    def __init__(
+        self,
+        provider: Any = None,
+        name: str | None = None,
+        *,
+        tags: Mapping[str, str] | None = None,
+        naming_prefix: str | None = None,
+        settings: GlacierSettings | None = None,
+        resources: Mapping[str, Any] | None = None,
+        task_defaults: TaskConfig | None = None,
+        network: Network | None = None,
+        state_dir: str | Path | None = None,
+        debug: bool = False,
+    ) -> None:
+        if settings is None:
+            config = getattr(provider, "config", None)
+            if not isinstance(config, LocalConfig | AwsConfig) and not _is_cloud_config(config):
+                config = LocalConfig()
+            kwargs: dict[str, Any] = {
+                "env": name or "dev",
+                "name": name,
+                "provider": config,
+                "tags": dict(tags or {}),
+                "naming_prefix": naming_prefix,
+            }
+            if task_defaults is not None:
+                kwargs["task"] = task_defaults
+            if state_dir is not None:
+                kwargs["state_dir"] = Path(state_dir)
+            settings = GlacierSettings(**kwargs)
+        self.settings = settings
+        self.debug = debug
+        self.network = network or Network()
+        self.container = EnvironmentContainer(settings=providers.Object(settings))
+        if provider is not None:
+            if isinstance(provider, Provider):
+                self.container.cloud.override(provider.cloud)
+                provider.tags = {**provider.tags, **settings.tags}
+                if provider.naming_prefix is None:
+                    provider.naming_prefix = settings.resolved_naming_prefix
+            self.container.provider.override(providers.Object(provider))
+        self.provider: Any = self.container.provider()
+        if isinstance(self.provider, Provider) and self.provider.environment_name is None:
+            self.provider.environment_name = self.name
+        self.storage = StorageNamespace(self)
+        self.database = DatabaseNamespace(self)
+        self.compute = ComputeNamespace(self)
+        self._tasks: dict[str, Task] = {}
+        self._pipelines: dict[str, FlowPipeline] = {}
+        for rname, spec in settings.buckets.items():
+            self.register(rname, self._bucket_from_settings(spec))
+        for rname, resource in (resources or {}).items():
+            self.register(rname, resource)
+
+    # -- construction ----------------------------------------------------------------------
+
+    @classmethod
+    def from_env(
+        cls, env: str | None = None, settings_dir: str | Path | None = None
+    ) -> Environment:
+        """The environment ``GLACIER_ENV`` (or ``env``) selects, from its settings file."""
+        return cls(settings=GlacierSettings.load(env=env, settings_dir=settings_dir))
+
+    @classmethod
+    def from_settings(cls, settings: GlacierSettings, **kwargs: Any) -> Environment:
+        """An environment from an already-loaded settings object."""
+        return cls(settings=settings, **kwargs)
+
+    @classmethod
+    def local(
+        cls, base_path: str | Path = ".glacier/data", name: str = "local", **kwargs: Any
+    ) -> Environment:
+        """A local-files environment: the embedded default of ``pipeline.run()``."""
+        return cls(Provider(config=LocalConfig(base_path=Path(base_path))), name=name, **kwargs)
+
+    # -- identity ----------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The environment's logical name."""
+        return self.settings.name or self.settings.env
+
+    environment = name
+
+    @property
+    def naming_prefix(self) -> str:
+        """Prefix of derived physical names."""
+        return str(self.settings.resolved_naming_prefix)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Tags every resource of this environment carries."""
+        return dict(getattr(self.provider, "tags", None) or self.settings.tags)
+
+    @property
+    def config(self) -> Any:
+        """The provider's cloud config."""
+        return getattr(self.provider, "config", None)
+
+    @property
+    def region(self) -> str | None:
+        """The cloud region (None for local)."""
+        return getattr(self.config, "region", None) or getattr(self.config, "location", None)
+
+    @property
+    def account_id(self) -> str | None:
+        """The AWS account id (None elsewhere)."""
+        return getattr(self.config, "account_id", None)
+
+    @property
+    def profile(self) -> str | None:
+        """The AWS profile whose credentials this environment uses."""
+        return getattr(self.config, "profile", None)
+
+    @property
+    def vpc_id(self) -> str | None:
+        """The VPC compute runs in, if any."""
+        return self.network.vpc_id
+
+    @property
+    def subnet_ids(self) -> list[str]:
+        """Subnets for compute."""
+        return list(self.network.subnet_ids)
+
+    @property
+    def security_group_ids(self) -> list[str]:
+        """Security groups for compute."""
+        return list(self.network.security_group_ids)
+
+    # -- registry --------------------------------------------------------------------------
+
+    def register(self, name: str, resource: Any) -> Any:
+        """Register ``resource`` under ``name``; returns it."""
+        registry: dict[str, Any] = self.container.registry()
+        registry[name] = resource
+        return resource
+
+    def get(self, name: str) -> Any:
+        """The resource registered as ``name``."""
+        registry: dict[str, Any] = self.container.registry()
+        try:
+            return registry[name]
+        except KeyError:
+            known = ", ".join(sorted(registry)) or "(none registered)"
+            raise UnknownResourceError(
+                f"No resource named {name!r} in environment {self.name!r}. Known: {known}. "
+                f"Register it with env.register({name!r}, provider.bucket(...)) or add it "
+                "under [buckets] in the environment's settings file."
+            ) from None
+
+    def list_resources(self) -> list[str]:
+        """Names of the registered resources."""
+        return sorted(self.container.registry())
+
+    @property
+    def tasks(self) -> list[str]:
+        """Names of the tasks bound to this environment."""
+        return list(self._tasks)
+
+    # -- tasks and pipelines ---------------------------------------------------------------
+
+    def task(self, fn: Callable[..., Any] | None = None, **options: Any) -> Any:
+        """Bind a function to this environment as a data-flow task (``@env.task()``).
+
+        Options: ``executor``, ``timeout``, ``retries``, ``retry_delay``, ``backoff``,
+        ``cache``, ``tags``, ``compute``, ``allow_cross_environment``, ``name``.
+        """
+        namespace = _caller_namespace(1)
+
+        def bind(f: Callable[..., Any]) -> Task:
+            opts = dict(options)
+            name = opts.pop("name", None)
+            compute = opts.pop("compute", None)
+            cross = bool(opts.pop("allow_cross_environment", False))
+            unknown = set(opts) - set(TASK_OPTIONS)
+            if unknown:
+                raise ConfigError(
+                    f"@env.task got unknown option(s) {sorted(unknown)}; allowed: "
+                    f"{', '.join((*TASK_OPTIONS, 'compute', 'allow_cross_environment', 'name'))}."
+                )
+            TaskConfig().refine(**{k: v for k, v in opts.items() if v is not None})
+            t = Task(
+                f,
+                name=name,
+                dataflow=True,
+                options=opts,
+                compute=compute,
+                allow_cross_environment=cross,
+                env=self,
+                namespace=namespace,
+            )
+            self._tasks[t.name] = t
+            return t
+
+        return bind(fn) if fn is not None else bind
+
+    def bind(self, task: Task) -> Task:
+        """Bind a task defined with :func:`glacier.task` to this environment."""
+        bound = task.bind(self)
+        self._tasks[bound.name] = bound
+        return bound
+
+    def pipeline(
+        self, fn: Callable[..., Any] | None = None, *, name: str | None = None,
+        schedule: str | None = None,
+    ) -> Any:
+        """Declare a data-flow pipeline: a function calling this environment's tasks."""
+        from glacier.flow import FlowPipeline
+
+        def wrap(f: Callable[..., Any]) -> FlowPipeline:
+            flow = FlowPipeline(f, env=self, name=name, schedule=schedule)
+            self._pipelines[flow.name] = flow
+            return flow
+
+        return wrap(fn) if fn is not None else wrap
+
+    # -- what executors ask of an environment ----------------------------------------------
+
+    def task_config(self, task: Task) -> TaskConfig:
+        """The task's effective settings: environment defaults refined by the task's options."""
+        base: TaskConfig = self.settings.task
+        return base.refine(**task.options) if task.options else base
+
+    def resolve_resources(self, task: Task, given: Sequence[str] = ()) -> dict[str, Any]:
+        """Values for the task's resource parameters not in ``given``."""
+        out: dict[str, Any] = {}
+        registry: dict[str, Any] = self.container.registry()
+        for req in task.resources:
+            if req.param in given:
+                continue
+            if req.marker is not None:
+                out[req.param] = self._from_marker(task, req.param, req.marker)
+                continue
+            named = registry.get(req.param)
+            if named is not None and (req.annotation is None or isinstance(named, req.annotation)):
+                out[req.param] = named
+                continue
+            matches = [r for r in registry.values() if isinstance(r, req.annotation)]
+            if len(matches) == 1:
+                out[req.param] = matches[0]
+            elif not matches and req.optional:
+                out[req.param] = None
+            else:
+                kind = getattr(req.annotation, "__name__", "resource")
+                candidates = [n for n, r in registry.items() if isinstance(r, req.annotation)]
+                why = (
+                    f"several are registered ({', '.join(sorted(candidates))}); name the "
+                    f"parameter after one of them or use Provide[{candidates[0]!r}]"
+                    if candidates
+                    else f"none is registered; env.register({req.param!r}, ...) one"
+                )
+                raise InjectionError(
+                    f"Task {task.name!r} ({task.location}) needs a {kind} for parameter "
+                    f"{req.param!r} in environment {self.name!r}, but {why}, or pass it "
+                    "explicitly."
+                )
+        return out
+
+    def inject(
+        self, task: Task, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``kwargs`` plus the resources the caller did not pass (direct task calls)."""
+        names = list(task.signature.parameters)
+        given = set(names[: len(args)]) | set(kwargs)
+        extra = self.resolve_resources(task, tuple(given))
+        return {**kwargs, **extra} if extra else kwargs
+
+    def bucket_for(self, dataset: Dataset) -> Bucket:
+        """The :class:`Bucket` a stored dataset reads and writes through."""
+        storage = dataset.storage
+        if isinstance(storage, Bucket):
+            return storage
+        if isinstance(storage, str):
+            return self._bucket_from_string(dataset, storage)
+        if storage is not None and type(storage).__module__.startswith("pulumi_"):
+            # A raw Pulumi bucket: at run time, the same bucket through this environment.
+            logical = getattr(storage, "_name", None) or dataset.name
+            return self.provider.bucket(str(logical), path=f"{dataset.name}.parquet")  # type: ignore[no-any-return]
+        raise ConfigError(
+            f"Dataset {dataset.name!r} has storage of type {type(storage).__name__}, which "
+            "Glacier cannot read or write. Use a Bucket (provider.bucket(...)), a path, or a "
+            "Pulumi bucket resource."
+        )
+
+    @property
+    def cache(self) -> TaskCache:
+        """The task cache (``<state_dir>/cache``)."""
+        cache: TaskCache = self.container.cache()
+        return cache
+
+    def executor(self, name: str | None = None) -> Executor:
+        """The configured executor, or the one named (``local``, ``dask``)."""
+        if name is None or name == self.settings.executor.kind:
+            executor: Executor = self.container.executor()
+            return executor
+        if name == "local":
+            from glacier.executors.local import LocalExecutor
+
+            return LocalExecutor(self.settings.executor.max_workers)
+        if name == "dask":
+            from glacier.executors.dask import DaskExecutor
+
+            return DaskExecutor(self.settings.executor.dask_address)
+        raise ConfigError(f"Unknown executor {name!r}; use 'local' or 'dask'.")
+
+    def record_run(self, result: RunResult, versions: dict[str, str]) -> None:
+        """Write the run's record to the run store."""
+        self.container.run_store().record(result, versions)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _from_marker(self, task: Task, param: str, marker: Any) -> Any:
+        target = marker.provider
+        if isinstance(target, str):
+            registry: dict[str, Any] = self.container.registry()
+            if target in registry:
+                return registry[target]
+            node: Any = self.container
+            for part in target.split("."):
+                node = getattr(node, part, None)
+                if node is None:
+                    raise InjectionError(
+                        f"Task {task.name!r} ({task.location}): Provide[{target!r}] for "
+                        f"parameter {param!r} names neither a registered resource nor a "
+                        f"container provider. Registered: {', '.join(sorted(registry)) or '-'}."
+                    )
+            return node()
+        if callable(target):
+            return target()
+        raise InjectionError(f"Task {task.name!r}: cannot resolve marker {marker!r}.")
+
+    def _bucket_from_settings(self, spec: Any) -> Bucket:
+        config = {"aws": spec.s3, "gcp": spec.gcs, "azure": spec.blob}.get(self.provider.kind)
+        if self.provider.kind == "local":
+            config = spec.s3 or spec.gcs or spec.blob
+        return self.provider.bucket(  # type: ignore[no-any-return]
+            spec.bucket_name,
+            path=spec.path,
+            format=spec.format,
+            config=config,
+            partition_by=spec.partition_by or None,
+        )
+
+    def _bucket_from_string(self, dataset: Dataset, storage: str) -> Bucket:
+        scheme, sep, rest = storage.partition("://")
+        if sep and scheme != "file":
+            kind = _SCHEMES.get(scheme)
+            if kind is None or kind != getattr(self.provider, "kind", None):
+                raise ConfigError(
+                    f"Dataset {dataset.name!r} is stored at {storage!r}, but environment "
+                    f"{self.name!r} is on {getattr(self.provider, 'kind', '?')}. Use a path "
+                    "on this environment's store, or a Bucket from the right provider."
+                )
+            bucket, _, key = rest.partition("/")
+            return self.provider.bucket(bucket, path=key, format=_format_of(key))  # type: ignore[no-any-return]
+        path = Path(rest if sep else storage).expanduser().absolute()
+        local = Provider(config=LocalConfig(base_path=path.parent.parent))
+        local.environment_name = self.name
+        return local.bucket(path.parent.name, path=path.name, format=_format_of(path.name))
+
+
+def _format_of(key: str) -> str:
+    return _FORMATS.get(PurePosixPath(key).suffix.lower(), "parquet")
+
+
+def _is_cloud_config(config: Any) -> bool:
+    return getattr(config, "kind", None) in {"aws", "gcp", "azure", "local"} and hasattr(
+        config, "model_dump"
+    )
+
+
+GlacierEnv = Environment
+
+
+class AWSEnvironment(Environment):
+    """An AWS environment in one call: account, region, profile, naming, tags, network.
+
+    Example:
+        >>> aws_dev = AWSEnvironment(account_id="111111111111", region="us-west-2",
+        ...                          profile="dev", environment="dev")
+        >>> aws_dev.storage.s3(bucket="dev-raw-data").bucket_name
+        'dev-raw-data'
+    """
+
+    def __init__(
+        self,
+        account_id: str | None = None,
+        region: str | None = None,
+        profile: str | None = None,
+        environment: str | None = None,
+        naming_prefix: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        vpc_id: str | None = None,
+        subnet_ids: Sequence[str] | None = None,
+        security_group_ids: Sequence[str] | None = None,
+        endpoint_url: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        config = AwsConfig(
+            region=region or AwsConfig.from_env().region,
+            profile=profile,
+            account_id=account_id,
+            endpoint_url=endpoint_url,
+        )
+        name = environment or (f"aws-{account_id}-{config.region}" if account_id else "aws")
+        super().__init__(
+            Provider(config=config),
+            name=name,
+            tags=tags,
+            naming_prefix=naming_prefix,
+            network=Network(vpc_id, tuple(subnet_ids or ()), tuple(security_group_ids or ())),
+            **kwargs,
+        )
+
+
+# -- namespaces ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Namespace:
+    env: Environment
+    _provider: Any = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._provider = self.env.provider
+
+
+def _config(cls: type, config: Any, **values: Any) -> Any:
+    """A resource config from keyword arguments, refining an explicit config if given."""
+    given = {k: v for k, v in values.items() if v is not None}
+    if config is not None:
+        return config.model_copy(update=given) if given else config
+    return cls(**given) if given else None
+
+
+class StorageNamespace(_Namespace):
+    """``env.storage.s3(...)``, ``.gcs(...)``, ``.blob(...)``, ``.bucket(...)``, ``.efs(...)``."""
+
+    def s3(
+        self,
+        bucket: str,
+        path: str = "",
+        format: str = "parquet",
+        *,
+        storage_class: str | None = None,
+        versioning: bool | None = None,
+        encryption: str | None = None,
+        kms_key_id: str | None = None,
+        lifecycle_rules: list[Any] | None = None,
+        config: S3Config | None = None,
+        partition_by: Sequence[str] | None = None,
+        name: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> Bucket:
+        """An S3 bucket (or a local directory standing in for one on a local provider)."""
+        cfg = _config(
+            S3Config,
+            config,
+            storage_class=storage_class,
+            versioning=versioning,
+            encryption=encryption,
+            kms_key_id=kms_key_id,
+            lifecycle_rules=lifecycle_rules,
+        )
+        return self._provider.bucket(  # type: ignore[no-any-return]
+            bucket, path, format, config=cfg, name=name, partition_by=partition_by, tags=tags
+        )
+
+    def bucket(self, bucket_name: str, path: str = "", format: str = "parquet",
+               **kwargs: Any) -> Bucket:
+        """A bucket on whatever store this environment's provider uses."""
+        return self._provider.bucket(bucket_name, path, format, **kwargs)  # type: ignore[no-any-return]
+
+    gcs = bucket
+    blob = bucket
+
+    def efs(
+        self, file_system_name: str, *, performance_mode: str | None = None,
+        encrypted: bool | None = None, config: EfsConfig | None = None,
+    ) -> Volume:
+        """An EFS file system."""
+        cfg = _config(EfsConfig, config, performance_mode=performance_mode, encrypted=encrypted)
+        return self._provider.volume(file_system_name, config=cfg)  # type: ignore[no-any-return]
+
+
+class DatabaseNamespace(_Namespace):
+    """``env.database.rds(...)``, ``env.database.dynamodb(...)``."""
+
+    def rds(
+        self,
+        instance_identifier: str,
+        engine: str = "postgres",
+        instance_class: str | None = None,
+        *,
+        allocated_storage: int | None = None,
+        multi_az: bool | None = None,
+        config: RdsConfig | None = None,
+    ) -> Database:
+        """An RDS database instance."""
+        cfg = _config(
+            RdsConfig,
+            config,
+            engine=engine,
+            instance_class=instance_class,
+            allocated_storage=allocated_storage,
+            multi_az=multi_az,
+        )
+        return self._provider.database(instance_identifier, engine, config=cfg)  # type: ignore[no-any-return]
+
+    def dynamodb(
+        self,
+        table_name: str,
+        *,
+        hash_key: str | None = None,
+        range_key: str | None = None,
+        billing_mode: str | None = None,
+        config: DynamoDbConfig | None = None,
+    ) -> Database:
+        """A DynamoDB table."""
+        cfg = _config(
+            DynamoDbConfig, config, hash_key=hash_key, range_key=range_key,
+            billing_mode=billing_mode,
+        )
+        return self._provider.database(table_name, "dynamodb", config=cfg)  # type: ignore[no-any-return]
+
+
+class ComputeNamespace(_Namespace):
+    """Compute hints for tasks: ``env.compute.lambda_(memory=512)``, ``env.compute.ecs(...)``."""
+
+    def lambda_(
+        self,
+        memory: int | None = None,
+        timeout: int | None = None,
+        runtime: str | None = None,
+        layers: list[str] | None = None,
+        *,
+        function_name: str | None = None,
+        environment_vars: dict[str, str] | None = None,
+        reserved_concurrent_executions: int | None = None,
+        architecture: str | None = None,
+        config: LambdaConfig | None = None,
+    ) -> Serverless:
+        """A Lambda function; as ``compute=`` its name and code come from the task."""
+        cfg = _config(
+            LambdaConfig,
+            config,
+            memory=memory,
+            timeout=timeout,
+            runtime=runtime,
+            layers=layers,
+            function_name=function_name,
+            environment_vars=environment_vars,
+            reserved_concurrent_executions=reserved_concurrent_executions,
+            architecture=architecture,
+        ) or LambdaConfig()
+        return self._provider.serverless(function_name, config=cfg)  # type: ignore[no-any-return]
+
+    serverless = lambda_
+
+    def ecs(
+        self,
+        image: str | None = None,
+        cpu: int | None = None,
+        memory: int | None = None,
+        *,
+        name: str | None = None,
+        spot: bool | None = None,
+        config: EcsConfig | None = None,
+    ) -> ExecutionEnvironment:
+        """An ECS/Fargate task definition."""
+        cfg = _config(EcsConfig, config, image=image, cpu=cpu, memory=memory, spot=spot)
+        return self._provider.ecs(name or "task", cfg)  # type: ignore[no-any-return]
+
+    def glue(self, job_name: str = "job", **values: Any) -> ExecutionEnvironment:
+        """An AWS Glue job (``worker_type``, ``num_workers``, ...)."""
+        from glacier.settings import GlueConfig
+
+        return self._provider.glue(job_name, GlueConfig(**values))  # type: ignore[no-any-return]
+
+    def databricks(self, cluster_name: str = "cluster", **values: Any) -> ExecutionEnvironment:
+        """A Databricks cluster (``instance_type``, ``num_workers``, ...)."""
+        from glacier.settings import DatabricksConfig
+
+        return self._provider.databricks(cluster_name, DatabricksConfig(**values))  # type: ignore[no-any-return]
+
+
+def _signature_names(fn: Callable[..., Any]) -> list[str]:
+    return list(inspect.signature(fn).parameters)

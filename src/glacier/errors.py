@@ -1,0 +1,165 @@
+"""One error hierarchy for everything a user can get wrong.
+
+Every failure a user can cause is a :class:`GlacierError` subclass whose message says what was
+wrong, where, and how to fix it. Catch ``GlacierError`` to catch them all.
+"""
+
+from __future__ import annotations
+
+
+class GlacierError(Exception):
+    """Base class of every error Glacier raises on purpose."""
+
+
+# -- pipeline definition -------------------------------------------------------------------
+
+
+class PipelineDefinitionError(GlacierError):
+    """The pipeline's tasks or datasets do not form a valid DAG."""
+
+
+class DuplicateProducerError(PipelineDefinitionError):
+    """Two tasks declare the same output dataset."""
+
+
+class CycleError(PipelineDefinitionError):
+    """The tasks depend on each other in a cycle."""
+
+
+class MissingInputError(PipelineDefinitionError):
+    """A task consumes a dataset that no task produces and that has no storage."""
+
+
+class InvalidAnnotationError(PipelineDefinitionError):
+    """A task's parameter or return annotation cannot be understood."""
+
+
+class DuplicateTaskError(PipelineDefinitionError):
+    """A task name is registered twice in one pipeline."""
+
+
+class UnknownTaskError(PipelineDefinitionError, KeyError):
+    """A run names a task (target, parameter, ``--only``) the pipeline does not have."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class TracingError(PipelineDefinitionError):
+    """A data-flow pipeline did something a traced pipeline cannot (e.g. branch on a result)."""
+
+
+# -- execution -----------------------------------------------------------------------------
+
+
+class ExecutionError(GlacierError):
+    """A task failed while running."""
+
+
+class TaskTimeoutError(ExecutionError, TimeoutError):
+    """A task ran longer than its ``timeout``."""
+
+
+class PipelineRunError(ExecutionError):
+    """One or more tasks failed; ``.result`` holds the full :class:`RunResult`."""
+
+    def __init__(self, message: str, result: object) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class CacheError(ExecutionError):
+    """The task cache could not store or load a value."""
+
+
+# -- configuration -------------------------------------------------------------------------
+
+
+class ConfigError(GlacierError, ValueError):
+    """A setting, config object or settings file is invalid."""
+
+
+class CredentialsInCodeError(ConfigError):
+    """Credentials were passed as code arguments instead of coming from a profile or role."""
+
+
+class UnknownEnvironmentError(ConfigError, KeyError):
+    """``GLACIER_ENV`` (or ``--env``) names an environment that has no settings file."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+# -- resources and the registry -----------------------------------------------------------
+
+
+class ResourceError(GlacierError):
+    """A resource was misused or is not available on this provider."""
+
+
+class UnknownResourceError(ResourceError, KeyError):
+    """``env.get(name)`` names a resource that was never registered."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class NotSupportedError(ResourceError):
+    """The operation is not available for this provider's cloud (yet)."""
+
+
+class InjectionError(ResourceError):
+    """A task parameter asks for a resource the environment cannot provide."""
+
+
+# -- storage -------------------------------------------------------------------------------
+
+
+class StorageError(GlacierError):
+    """Reading or writing a Bucket failed."""
+
+
+class ObjectNotFoundError(StorageError, FileNotFoundError):
+    """The object or dataset at a URI does not exist."""
+
+
+class BucketNotFoundError(StorageError):
+    """The bucket or container itself does not exist."""
+
+
+class StoragePermissionError(StorageError, PermissionError):
+    """The credentials in use may not read or write the URI."""
+
+
+class UnknownFormatError(StorageError, ValueError):
+    """The data format is not one Glacier reads and writes."""
+
+
+class SchemaMismatchError(StorageError):
+    """Data does not match the dataset's declared schema or the stored data's schema."""
+
+
+class EndpointUnreachableError(StorageError, ConnectionError):
+    """The store's endpoint did not answer."""
+
+
+# -- infrastructure ------------------------------------------------------------------------
+
+
+class InfraError(GlacierError):
+    """Infrastructure could not be derived, planned or deployed."""
+
+
+class CrossEnvironmentAccessError(InfraError):
+    """A task in one environment touches another environment's data without opting in."""
+
+
+class PulumiNotInstalledError(InfraError):
+    """Deploying needs the Pulumi CLI, which is not on PATH."""
+
+
+# -- command line --------------------------------------------------------------------------
+
+
+class TargetNotFoundError(GlacierError):
+    """A CLI target (``file.py[:name]`` or ``module:name``) does not name a pipeline."""

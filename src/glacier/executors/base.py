@@ -1,0 +1,393 @@
+"""What every executor shares: preparing a run, running one task, and bookkeeping.
+
+An executor only decides *where* and *when* tasks run (threads, a Dask cluster). Everything
+else lives here, once: resolving params and resources, retries with backoff, timeouts, the
+cache, writing stored datasets, schema checks, task records and hooks.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import polars as pl
+
+from glacier.cache import fingerprint
+from glacier.dataset import Dataset
+from glacier.errors import (
+    ExecutionError,
+    SchemaMismatchError,
+    TaskTimeoutError,
+    UnknownTaskError,
+)
+from glacier.hooks import HookSet
+from glacier.result import FAILED, RUNNING, SKIPPED, SUCCEEDED, RunResult, TaskRun
+
+if TYPE_CHECKING:
+    from glacier.cache import TaskCache
+    from glacier.environment import Environment
+    from glacier.pipeline import Pipeline
+    from glacier.resources import Bucket
+    from glacier.settings import TaskConfig
+    from glacier.task import Task
+
+
+class Executor(Protocol):
+    """Runs a pipeline's tasks and returns a :class:`~glacier.RunResult`."""
+
+    def execute(
+        self,
+        pipeline: Pipeline,
+        targets: Sequence[Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        *,
+        env: Environment | None = None,
+        use_cache: bool = True,
+        hooks: Sequence[object] = (),
+    ) -> RunResult: ...
+
+
+def invoke(
+    task: Task,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    cfg: TaskConfig,
+    run: TaskRun,
+) -> Any:
+    """Call the task's function with retries, backoff and timeout; records attempts."""
+    attempts = cfg.retries + 1
+    delay = cfg.retry_delay
+    fn = task.fn
+    timeout = cfg.timeout
+    attempt = 0
+    while True:
+        attempt += 1
+        run.attempts = attempt
+        try:
+            if timeout is None:
+                return fn(*args, **kwargs)
+            return _call_with_timeout(task, args, kwargs, timeout, attempt, attempts)
+        except Exception:
+            if attempt >= attempts:
+                raise
+            if delay:
+                time.sleep(delay)
+                delay *= cfg.backoff
+
+
+def _call_with_timeout(
+    task: Task,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    timeout: float,
+    attempt: int,
+    attempts: int,
+) -> Any:
+    box: list[Any] = []
+
+    def target() -> None:
+        try:
+            box.append((True, task.fn(*args, **kwargs)))
+        except BaseException as exc:  # re-raised in the calling thread
+            box.append((False, exc))
+
+    # Python cannot kill a thread: on timeout the call keeps running in a daemon thread and its
+    # result is discarded. That is the price of running tasks in-process.
+    worker = threading.Thread(target=target, name=f"glacier-task-{task.name}", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if not box:
+        raise TaskTimeoutError(
+            f"Task {task.name!r} ({task.location}) exceeded its timeout of {timeout:g}s "
+            f"(attempt {attempt} of {attempts}). Raise timeout= on the task, or make it faster."
+        )
+    ok, value = box[0]
+    if ok:
+        return value
+    raise value
+
+
+class PreparedRun:
+    """One run of (part of) a pipeline, ready to execute task by task in any order that
+    respects :attr:`downstream`. Executors call :meth:`execute_task` and
+    :meth:`skip_downstream`; everything else is bookkeeping they need not know about."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        env: Environment,
+        targets: Sequence[Any] | None,
+        params: Mapping[str, Any] | None,
+        *,
+        use_cache: bool,
+        hooks: Sequence[object],
+    ) -> None:
+        dag = pipeline.dag
+        needed = dag.needed_for(targets)
+        local = {g: k for k, g in enumerate(needed)}
+        self.pipeline = pipeline
+        self.env = env
+        self.run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        self.tasks: list[Task] = [dag.tasks[g] for g in needed]
+        overrides = _split_params(params or {}, self.tasks)
+        self.static: list[dict[str, Any]] = []
+        self.configs: list[TaskConfig] = []
+        for t in self.tasks:
+            kw = dict(t.params)
+            kw.update(overrides.get(t.name, {}))
+            if t.resources:
+                kw.update(env.resolve_resources(t))
+            self.static.append(kw)
+            self.configs.append(env.task_config(t))
+        self.sources: list[tuple[tuple[str, int, int, Dataset], ...]] = [
+            tuple(
+                (pname, local[s.producer] if s.producer >= 0 else -1, s.position, s.dataset)
+                for pname, s in dag.sources[g]
+            )
+            for g in needed
+        ]
+        self.downstream: list[tuple[int, ...]] = [
+            tuple(local[d] for d in dag.downstream[g] if d in local) for g in needed
+        ]
+        self.upstream_count = [len(dag.upstream[g]) for g in needed]
+        self.storage: dict[Dataset, Bucket] = {}
+        for t in self.tasks:
+            for ds in (*t.input_datasets, *t.outputs):
+                if ds.is_stored and ds not in self.storage:
+                    self.storage[ds] = env.bucket_for(ds)
+        self._scans: dict[Dataset, Any] = {}
+        self.cache: TaskCache | None = (
+            env.cache if use_cache and any(c.cache for c in self.configs) else None
+        )
+        self.keys: list[str | None] = [None] * len(self.tasks)
+        self.outputs: list[tuple[Any, ...] | None] = [None] * len(self.tasks)
+        self.runs = [TaskRun(t.name, location=str(t.location)) for t in self.tasks]
+        self.hooks = HookSet(list(hooks)) if hooks else None
+        self.started = time.time()
+        self._t0 = time.perf_counter()
+        if self.hooks:
+            self.hooks.run_start(pipeline.name, self.run_id, [t.name for t in self.tasks])
+
+    def __len__(self) -> int:
+        return len(self.tasks)
+
+    # -- running one task ------------------------------------------------------------------
+
+    def execute_task(self, i: int) -> bool:
+        """Run task ``i`` (its upstream tasks have succeeded); returns whether it succeeded."""
+        task = self.tasks[i]
+        run = self.runs[i]
+        cfg = self.configs[i]
+        outputs = self.outputs
+        kwargs = dict(self.static[i])
+        for pname, producer, pos, ds in self.sources[i]:
+            if producer >= 0:
+                kwargs[pname] = outputs[producer][pos]  # type: ignore[index]
+            else:
+                kwargs[pname] = self._scan(ds)
+        hooks = self.hooks
+        run.status = RUNNING
+        t0 = run.started = time.perf_counter()
+        if hooks:
+            hooks.task_start(run)
+        try:
+            key = None
+            if cfg.cache and self.cache is not None:
+                key = self.keys[i] = self._cache_key(i, kwargs)
+                hit = self.cache.load(task.name, key)
+                if hit is not None and len(hit) == len(task.outputs):
+                    outputs[i] = self._persist(task, hit, write=False)
+                    run.cached = True
+                    run.status = SUCCEEDED
+                    return True
+            value = invoke(task, (), kwargs, cfg, run)
+            outs = normalize_outputs(task, value)
+            if key is not None and self.cache is not None:
+                outs = self.cache.store(task.name, key, outs)
+            outputs[i] = self._persist(task, outs, write=True)
+            run.status = SUCCEEDED
+            return True
+        except Exception as exc:
+            run.error = exc
+            run.status = FAILED
+            return False
+        finally:
+            run.duration = time.perf_counter() - t0
+            if hooks:
+                hooks.task_end(run)
+
+    def skip_downstream(self, i: int) -> list[int]:
+        """Mark every task downstream of failed task ``i`` as skipped; returns their indexes."""
+        skipped: list[int] = []
+        stack = list(self.downstream[i])
+        runs = self.runs
+        while stack:
+            d = stack.pop()
+            if runs[d].status == SKIPPED:
+                continue
+            runs[d].status = SKIPPED
+            skipped.append(d)
+            stack.extend(self.downstream[d])
+        return skipped
+
+    def finish(self) -> RunResult:
+        """Assemble the result, record the run and notify hooks."""
+        values: dict[Dataset, Any] = {}
+        by_task: dict[str, tuple[Any, ...]] = {}
+        for t, outs in zip(self.tasks, self.outputs, strict=True):
+            if outs is None:
+                continue
+            by_task[t.name] = outs
+            for ds, v in zip(t.outputs, outs, strict=False):
+                values[ds] = v
+        result = RunResult(
+            pipeline=self.pipeline.name,
+            run_id=self.run_id,
+            tasks={r.name: r for r in self.runs},
+            values=values,
+            outputs_by_task=by_task,
+            started=self.started,
+            duration=time.perf_counter() - self._t0,
+        )
+        self.env.record_run(result, self._versions())
+        if self.hooks:
+            self.hooks.run_end(result)
+        return result
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _scan(self, ds: Dataset) -> Any:
+        scan = self._scans.get(ds)
+        if scan is None:
+            scan = self._scans[ds] = self.storage[ds].scan()
+        return scan
+
+    def _cache_key(self, i: int, kwargs: Mapping[str, Any]) -> str:
+        assert self.cache is not None
+        fps = []
+        for pname, producer, pos, ds in self.sources[i]:
+            if producer >= 0 and self.keys[producer] is not None:
+                fps.append(f"{pname}={self.keys[producer]}:{pos}")
+            elif producer < 0:
+                fps.append(f"{pname}=stored:{self.storage[ds].fingerprint()}")
+            else:
+                fps.append(f"{pname}={fingerprint(kwargs[pname])}")
+        params = {k: v for k, v in kwargs.items() if k in self.tasks[i].params}
+        return self.cache.key(self.tasks[i], fps, params)
+
+    def _persist(self, task: Task, outs: tuple[Any, ...], *, write: bool) -> tuple[Any, ...]:
+        if not task.outputs:
+            return outs
+        result = list(outs)
+        for pos, ds in enumerate(task.outputs):
+            value = result[pos]
+            if ds.schema is not None:
+                check_schema(task, ds, value)
+            if ds.is_stored:
+                if not isinstance(value, pl.DataFrame | pl.LazyFrame):
+                    raise ExecutionError(
+                        f"Task {task.name!r} ({task.location}) returned "
+                        f"{type(value).__name__} for stored dataset {ds.name!r}; a stored "
+                        "dataset takes a polars DataFrame or LazyFrame."
+                    )
+                bucket = self.storage[ds]
+                if write:
+                    bucket.write(value)
+                # Downstream tasks read what was written, lazily: one write, no recompute.
+                result[pos] = bucket.scan()
+        return tuple(result)
+
+    def _versions(self) -> dict[str, str]:
+        versions: dict[str, str] = {}
+        for ds, bucket in self.storage.items():
+            try:
+                versions[ds.name] = bucket.fingerprint()
+            except Exception:  # a missing source dataset has no version; not worth failing
+                continue
+        return versions
+
+
+def normalize_outputs(task: Task, value: Any) -> tuple[Any, ...]:
+    """The task's return value as a tuple matching its declared outputs."""
+    n = len(task.outputs)
+    if n == 0:
+        return () if not task.is_dataflow else (value,)
+    if not task.returns_tuple:
+        return (value,)
+    if not isinstance(value, tuple | list) or len(value) != n:
+        got = f"{len(value)} values" if isinstance(value, tuple | list) else type(value).__name__
+        raise ExecutionError(
+            f"Task {task.name!r} ({task.location}) declares {n} outputs "
+            f"({', '.join(d.name for d in task.outputs)}) but returned {got}. Return a tuple "
+            "with one value per output, in order."
+        )
+    return tuple(value)
+
+
+def check_schema(task: Task, ds: Dataset, value: Any) -> None:
+    """Raise :class:`SchemaMismatchError` if a frame's columns or types differ from ``ds``'s."""
+    if isinstance(value, pl.LazyFrame):
+        schema = dict(value.collect_schema())
+    elif isinstance(value, pl.DataFrame):
+        schema = dict(value.schema)
+    else:
+        raise SchemaMismatchError(
+            f"Task {task.name!r} returned {type(value).__name__} for dataset {ds.name!r}, "
+            "which declares a schema; return a polars DataFrame or LazyFrame."
+        )
+    expected = ds.schema or {}
+    missing = [c for c in expected if c not in schema]
+    wrong = [
+        f"{c}: expected {expected[c]}, got {schema[c]}"
+        for c in expected
+        if c in schema and schema[c] != expected[c]
+    ]
+    extra = [c for c in schema if c not in expected]
+    if missing or wrong or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing columns {missing}")
+        if wrong:
+            parts.append("wrong types (" + "; ".join(wrong) + ")")
+        if extra:
+            parts.append(f"unexpected columns {extra}")
+        raise SchemaMismatchError(
+            f"Task {task.name!r} ({task.location}) produced data for dataset {ds.name!r} that "
+            f"does not match its schema: {', '.join(parts)}. Fix the task or the schema."
+        )
+
+
+def _split_params(
+    params: Mapping[str, Any], tasks: Sequence[Task]
+) -> dict[str, dict[str, Any]]:
+    by_name = {t.name: t for t in tasks}
+    out: dict[str, dict[str, Any]] = {}
+    for key, value in params.items():
+        task_name, dot, pname = key.partition(".")
+        if not dot:
+            owners = [t for t in tasks if key in t.params]
+            if len(owners) != 1:
+                where = ", ".join(f"{t.name}.{key}" for t in owners) or "no task has it"
+                raise UnknownTaskError(
+                    f"Run parameter {key!r} must be written 'task.param' ({where})."
+                )
+            task_name, pname = owners[0].name, key
+        t = by_name.get(task_name)
+        if t is None:
+            raise UnknownTaskError(
+                f"Run parameter {key!r} names task {task_name!r}, which is not part of this "
+                f"run. Tasks: {', '.join(sorted(by_name)) or '(none)'}."
+            )
+        if pname not in t.params:
+            raise UnknownTaskError(
+                f"Run parameter {key!r}: task {task_name!r} ({t.location}) has no parameter "
+                f"{pname!r}. Its parameters: {', '.join(t.params) or '(none)'}."
+            )
+        out.setdefault(task_name, {})[pname] = value
+    return out
+
+
+StatusCallback = Callable[[int, bool], None]

@@ -1,0 +1,310 @@
+"""Data-flow pipelines: ``@env.pipeline()`` functions that call ``@env.task()`` tasks.
+
+::
+
+    @env.pipeline(name="sales")
+    def sales():
+        df = extract(env.get("sales_raw"))
+        return transform(df)
+
+    sales.run(mode="local")     # runs the body; each task call runs (retries, cache, ...)
+    sales.run(mode="analyze")   # traces the body: no task runs, the DAG comes back
+    sales.run(mode="generate", output_dir="infra/")
+
+Tracing replaces each task call's result with a :class:`Placeholder`; passing placeholders to
+other tasks records the edges, so the traced graph is an ordinary :class:`~glacier.Pipeline`,
+the same the annotation style builds. Using a placeholder as a value (``if df:``,
+``df.filter(...)``) cannot be traced and raises :class:`~glacier.errors.TracingError` naming
+the line.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from glacier.cache import fingerprint
+from glacier.dataset import Dataset
+from glacier.errors import GlacierError, PipelineRunError, TracingError
+from glacier.executors.base import invoke
+from glacier.hooks import HookSet
+from glacier.pipeline import Pipeline
+from glacier.resources import Bucket
+from glacier.result import FAILED, RUNNING, SUCCEEDED, RunResult, TaskRun
+from glacier.task import ACTIVE_FLOW, Task
+
+if TYPE_CHECKING:
+    from glacier.environment import Environment
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _user_line() -> str:
+    """``file:line`` of the innermost frame outside Glacier: where the user's code is."""
+    frame = sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+        _PACKAGE_DIR
+    ):
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is None:
+        return "<unknown>"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+class Placeholder:
+    """The traced result of a task call: something to pass to other tasks, nothing more."""
+
+    __slots__ = ("dataset", "task_name")
+
+    def __init__(self, dataset: Dataset, task_name: str) -> None:
+        self.dataset = dataset
+        self.task_name = task_name
+
+    def _refuse(self, what: str) -> NoReturn:
+        raise TracingError(
+            f"{_user_line()}: {what} the result of task {self.task_name!r} while the pipeline "
+            "is traced (analyze/generate modes). Task results are placeholders until the "
+            "pipeline runs; move this logic into a task, and pass results only to tasks."
+        )
+
+    def __bool__(self) -> bool:
+        self._refuse("cannot branch on")
+
+    def __iter__(self) -> NoReturn:
+        self._refuse("cannot iterate over or unpack")
+
+    def __len__(self) -> int:
+        self._refuse("cannot take len() of")
+
+    def __getitem__(self, key: Any) -> NoReturn:
+        self._refuse("cannot index")
+
+    def __getattr__(self, name: str) -> NoReturn:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        self._refuse(f"cannot use .{name} on")
+
+    def __add__(self, other: Any) -> NoReturn:
+        self._refuse("cannot compute with")
+
+    __radd__ = __sub__ = __mul__ = __truediv__ = __gt__ = __lt__ = __ge__ = __le__ = __add__
+
+    def __repr__(self) -> str:
+        return f"<result of {self.task_name}>"
+
+
+class _Tracer:
+    """Records task calls as a :class:`Pipeline` without running any task body."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        self.counts: dict[str, int] = {}
+
+    def call(self, task: Task, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Placeholder:
+        name = _unique(self.counts, task.name)
+        try:
+            bound = task.signature.bind_partial(*args, **kwargs)
+        except TypeError as exc:
+            raise TracingError(f"{_user_line()}: calling task {task.name!r}: {exc}") from exc
+        inputs: dict[str, Dataset] = {}
+        constants: dict[str, Any] = {}
+        for pname, value in bound.arguments.items():
+            if isinstance(value, Placeholder):
+                inputs[pname] = value.dataset
+            elif _contains_placeholder(value):
+                raise TracingError(
+                    f"{_user_line()}: task {task.name!r} got a container holding task "
+                    f"results for {pname!r}; pass each result as its own argument."
+                )
+            else:
+                constants[pname] = value
+        out = Dataset(name)
+        self.pipeline.add(task.for_call(name, inputs, constants, out))
+        return Placeholder(out, name)
+
+
+class _EagerRun:
+    """Runs each task call as it happens (``mode="local"``), with retries, timeout, cache."""
+
+    def __init__(self, flow: FlowPipeline, use_cache: bool, hooks: Sequence[object]) -> None:
+        self.flow = flow
+        self.env = flow.env
+        self.use_cache = use_cache
+        self.hooks = HookSet(list(hooks)) if hooks else None
+        self.counts: dict[str, int] = {}
+        self.runs: dict[str, TaskRun] = {}
+        self.values: dict[Dataset, Any] = {}
+        self.outputs: dict[str, tuple[Any, ...]] = {}
+
+    def call(self, task: Task, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        name = _unique(self.counts, task.name)
+        env = task.env or self.env
+        run = self.runs[name] = TaskRun(name, location=str(task.location))
+        if task.resources:
+            kwargs = env.inject(task, args, kwargs)
+        cfg = env.task_config(task)
+        run.status = RUNNING
+        t0 = run.started = time.perf_counter()
+        if self.hooks:
+            self.hooks.task_start(run)
+        try:
+            key = None
+            if cfg.cache and self.use_cache:
+                cache = env.cache
+                fps = [_fp(a) for a in args] + [f"{k}={_fp(v)}" for k, v in sorted(kwargs.items())]
+                key = cache.key(task, fps, {})
+                hit = cache.load(name, key)
+                if hit is not None:
+                    run.cached = True
+                    run.status = SUCCEEDED
+                    return self._keep(name, hit[0])
+            value = invoke(task, args, kwargs, cfg, run)
+            if key is not None:
+                value = env.cache.store(name, key, (value,))[0]
+            run.status = SUCCEEDED
+            return self._keep(name, value)
+        except Exception as exc:
+            run.status = FAILED
+            run.error = exc
+            raise
+        finally:
+            run.duration = time.perf_counter() - t0
+            if self.hooks:
+                self.hooks.task_end(run)
+
+    def _keep(self, name: str, value: Any) -> Any:
+        self.values[Dataset(name)] = value
+        self.outputs[name] = (value,)
+        return value
+
+
+class FlowPipeline:
+    """A pipeline written as a function over ``@env.task()`` calls (see module docs)."""
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        env: Environment,
+        name: str | None = None,
+        schedule: str | None = None,
+    ) -> None:
+        self.fn = fn
+        self.env = env
+        self.name = name or fn.__name__
+        self.schedule = schedule
+        self.__doc__ = fn.__doc__
+
+    def trace(self, *args: Any, **kwargs: Any) -> Pipeline:
+        """The pipeline's DAG, by calling the body with task calls traced (no task runs)."""
+        pipeline = Pipeline(self.name, env=self.env, schedule=self.schedule)
+        token = ACTIVE_FLOW.set(_Tracer(pipeline))
+        try:
+            self.fn(*args, **kwargs)
+        finally:
+            ACTIVE_FLOW.reset(token)
+        return pipeline
+
+    as_pipeline = trace
+
+    @property
+    def dag(self) -> Any:
+        """The traced DAG."""
+        return self.trace().dag
+
+    def describe(self) -> dict[str, Any]:
+        """Tasks, DAG edges, datasets and resources, from tracing."""
+        return self.trace().describe()
+
+    def run(
+        self,
+        mode: str = "local",
+        *,
+        use_cache: bool = True,
+        hooks: Sequence[object] = (),
+        output_dir: str | Path | None = None,
+        environments: Sequence[Environment] | None = None,
+        args: Sequence[Any] = (),
+        **kwargs: Any,
+    ) -> Any:
+        """Run (``local``), describe (``analyze``) or generate infrastructure (``generate``).
+
+        ``local`` returns a :class:`~glacier.RunResult` whose ``output`` is the body's return
+        value and whose ``result["extract"]`` is each call's value.
+        """
+        if mode == "analyze":
+            return self.trace(*args).describe()
+        if mode == "generate":
+            return self.trace(*args).run(
+                "generate", output_dir=output_dir, environments=environments
+            )
+        if mode != "local":
+            raise GlacierError(f"Unknown run mode {mode!r}; use 'local', 'analyze' or 'generate'.")
+        if kwargs:
+            raise GlacierError(f"Unexpected options {sorted(kwargs)} for a data-flow pipeline run.")
+        eager = _EagerRun(self, use_cache, hooks)
+        run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        started, t0 = time.time(), time.perf_counter()
+        if eager.hooks:
+            eager.hooks.run_start(self.name, run_id, [])
+        token = ACTIVE_FLOW.set(eager)
+        error: Exception | None = None
+        output: Any = None
+        try:
+            output = self.fn(*args)
+        except Exception as exc:
+            error = exc
+        finally:
+            ACTIVE_FLOW.reset(token)
+        result = RunResult(
+            pipeline=self.name,
+            run_id=run_id,
+            tasks=eager.runs,
+            values=eager.values,
+            outputs_by_task=eager.outputs,
+            started=started,
+            duration=time.perf_counter() - t0,
+        )
+        result.output = output
+        self.env.record_run(result, {})
+        if eager.hooks:
+            eager.hooks.run_end(result)
+        if error is not None:
+            if isinstance(error, GlacierError) and not result.failed:
+                raise error
+            raise PipelineRunError(
+                result.failure_report() if result.failed else f"{self.name} failed: {error}",
+                result,
+            ) from error
+        return result
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<FlowPipeline {self.name} env={self.env.name!r}>"
+
+
+def _unique(counts: dict[str, int], name: str) -> str:
+    n = counts.get(name, 0) + 1
+    counts[name] = n
+    return name if n == 1 else f"{name}_{n}"
+
+
+def _contains_placeholder(value: Any) -> bool:
+    if isinstance(value, list | tuple | set):
+        return any(isinstance(v, Placeholder) for v in value)
+    if isinstance(value, dict):
+        return any(isinstance(v, Placeholder) for v in value.values())
+    return False
+
+
+def _fp(value: Any) -> str:
+    if isinstance(value, Bucket):
+        return f"bucket:{value.get_uri()}:{value.fingerprint()}"
+    return fingerprint(value)

@@ -1,0 +1,291 @@
+"""Pipelines: tasks whose DAG follows from their type annotations.
+
+::
+
+    pipeline = Pipeline("etl")
+    raw, clean = Dataset("raw"), Dataset("clean")
+
+    @pipeline.task()
+    def extract() -> raw:
+        return pl.DataFrame({"amount": [1, -2, 3]})
+
+    @pipeline.task(retries=2)
+    def transform(data: raw) -> clean:
+        return data.filter(pl.col("amount") > 0)
+
+    result = pipeline.run()
+    result["clean"]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from glacier.dag import DAG
+from glacier.dataset import Dataset
+from glacier.errors import DuplicateProducerError, DuplicateTaskError, GlacierError
+from glacier.task import Task, _caller_namespace
+
+if TYPE_CHECKING:
+    from glacier.environment import Environment
+    from glacier.executors.base import Executor
+    from glacier.result import RunResult
+
+MODES = ("local", "analyze", "generate")
+
+
+class Pipeline:
+    """A named set of tasks; the DAG is inferred from what each task consumes and produces.
+
+    Args:
+        name: The pipeline's name (used for run records, infrastructure names, the CLI).
+        env: The :class:`~glacier.Environment` to run in; a local environment rooted at
+            ``.glacier/`` when omitted.
+        schedule: Optional schedule for the deployed orchestration, e.g. ``"rate(1 day)"`` or
+            ``"cron(0 6 * * ? *)"``.
+        description: Shown by ``glacier graph`` and ``describe()``.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        env: Environment | None = None,
+        schedule: str | None = None,
+        description: str = "",
+    ) -> None:
+        self.name = name
+        self.env = env
+        self.schedule = schedule
+        self.description = description
+        self._tasks: dict[str, Task] = {}
+        self._producers: dict[Dataset, Task] = {}
+        self._dag: DAG | None = None
+        self._default_env: Environment | None = None
+
+    # -- building --------------------------------------------------------------------------
+
+    def task(
+        self,
+        fn: Callable[..., Any] | None = None,
+        *,
+        name: str | None = None,
+        retries: int | None = None,
+        retry_delay: float | None = None,
+        backoff: float | None = None,
+        timeout: float | None = None,
+        cache: bool | None = None,
+        tags: dict[str, str] | None = None,
+        compute: Any = None,
+        executor: str | None = None,
+        allow_cross_environment: bool = False,
+    ) -> Any:
+        """Register a function as a task (``@pipeline.task()`` or ``@pipeline.task``).
+
+        Options left unset inherit the environment's task defaults (no retries, no timeout,
+        no cache).
+        """
+        namespace = _caller_namespace(1)
+        options = {
+            "retries": retries,
+            "retry_delay": retry_delay,
+            "backoff": backoff,
+            "timeout": timeout,
+            "cache": cache,
+            "tags": tags,
+            "executor": executor,
+        }
+
+        def register(f: Callable[..., Any]) -> Task:
+            t = Task(
+                f,
+                name=name,
+                options=options,
+                compute=compute,
+                allow_cross_environment=allow_cross_environment,
+                env=None,
+                namespace=namespace,
+            )
+            return self.add(t)
+
+        return register(fn) if fn is not None else register
+
+    def add(self, task: Task) -> Task:
+        """Add an already-built :class:`Task` (e.g. from :func:`glacier.task`)."""
+        other = self._tasks.get(task.name)
+        if other is not None:
+            same = other.fn is task.fn
+            raise DuplicateTaskError(
+                f"Task {task.name!r} is registered twice in pipeline {self.name!r}: "
+                f"{other.location} and {task.location}."
+                + (
+                    " The same function was decorated twice; decorate it once."
+                    if same
+                    else " Rename one of them (def new_name or @pipeline.task(name=...))."
+                )
+            )
+        for ds in task.outputs:
+            prev = self._producers.get(ds)
+            if prev is not None:
+                raise DuplicateProducerError(
+                    f"Dataset {ds.name!r} is produced by two tasks: {prev.name!r} "
+                    f"({prev.location}) and {task.name!r} ({task.location}). A dataset has one "
+                    "producer; give one of them a different output Dataset."
+                )
+        for ds in task.outputs:
+            self._producers[ds] = task
+        self._tasks[task.name] = task
+        self._dag = None
+        return task
+
+    # -- inspection ------------------------------------------------------------------------
+
+    @property
+    def tasks(self) -> dict[str, Task]:
+        """Tasks by name, in definition order."""
+        return dict(self._tasks)
+
+    @property
+    def dag(self) -> DAG:
+        """The validated DAG (built on first use and after each change)."""
+        dag = self._dag
+        if dag is None:
+            dag = self._dag = DAG.build(self._tasks.values())
+        return dag
+
+    @property
+    def datasets(self) -> list[Dataset]:
+        """Every dataset a task consumes or produces."""
+        return list(self.dag.datasets)
+
+    def validate(self) -> Pipeline:
+        """Check the DAG now (cycles, missing inputs, ...) instead of at the first run."""
+        _ = self.dag
+        return self
+
+    def environment(self) -> Environment:
+        """The environment runs use: the pipeline's own, else a local default."""
+        if self.env is not None:
+            return self.env
+        if self._default_env is None:
+            from glacier.environment import Environment
+
+            self._default_env = Environment.local()
+        return self._default_env
+
+    def describe(self) -> dict[str, Any]:
+        """Tasks, DAG edges, datasets and resources as plain data (``mode="analyze"``)."""
+        dag = self.dag
+        resources: dict[int, Any] = {}
+        datasets = []
+        for ds in dag.datasets:
+            storage = ds.storage
+            datasets.append(
+                {
+                    "name": ds.name,
+                    "stored": ds.is_stored,
+                    "storage": _describe(storage),
+                    "producer": dag.tasks[dag.producers[ds][0]].name
+                    if ds in dag.producers
+                    else None,
+                }
+            )
+            if storage is not None and not isinstance(storage, str):
+                resources[id(storage)] = storage
+        tasks = []
+        for t in dag.tasks:
+            if t.compute is not None:
+                resources[id(t.compute)] = t.compute
+            tasks.append(
+                {
+                    "name": t.name,
+                    "location": str(t.location),
+                    "inputs": [ds.name for ds in t.input_datasets],
+                    "outputs": [ds.name for ds in t.outputs],
+                    "params": {k: repr(v) for k, v in t.params.items()},
+                    "resources": [r.param for r in t.resources],
+                    "compute": _describe(t.compute),
+                    "options": dict(t.options),
+                }
+            )
+        return {
+            "name": self.name,
+            "tasks": tasks,
+            "dag": [{"from": a, "to": b, "dataset": d} for a, b, d in dag.edges()],
+            "order": [t.name for t in dag.tasks],
+            "datasets": datasets,
+            "resources": [_describe(r) for r in resources.values()],
+            "schedule": self.schedule,
+        }
+
+    # -- running ---------------------------------------------------------------------------
+
+    def run(
+        self,
+        mode: str = "local",
+        *,
+        targets: Sequence[str | Task | Dataset] | None = None,
+        params: Mapping[str, Any] | None = None,
+        env: Environment | None = None,
+        executor: Executor | str | None = None,
+        use_cache: bool = True,
+        raise_on_failure: bool = True,
+        hooks: Sequence[object] = (),
+        output_dir: str | Path | None = None,
+        environments: Sequence[Environment] | None = None,
+    ) -> Any:
+        """Run the pipeline.
+
+        - ``mode="local"`` executes the tasks (only those ``targets`` need) and returns a
+          :class:`~glacier.RunResult`; if a task fails, the others that do not depend on it
+          still finish, then :class:`~glacier.errors.PipelineRunError` reports every failure
+          (pass ``raise_on_failure=False`` to get the result instead).
+        - ``mode="analyze"`` returns :meth:`describe` without running anything.
+        - ``mode="generate"`` writes a Pulumi project for ``environments`` (default: the
+          pipeline's environment) to ``output_dir`` and returns ``{"files": [...], ...}``.
+        """
+        if mode == "analyze":
+            return self.describe()
+        if mode == "generate":
+            from glacier.infra import generate
+
+            return generate(
+                self,
+                output_dir=output_dir or Path("infra") / self.name,
+                environments=list(environments) if environments else [env or self.environment()],
+            )
+        if mode != "local":
+            raise GlacierError(
+                f"Unknown run mode {mode!r}; use one of {', '.join(repr(m) for m in MODES)}."
+            )
+        env = env or self.environment()
+        if executor is None:
+            chosen: Executor = env.executor()
+        elif isinstance(executor, str):
+            chosen = env.executor(executor)
+        else:
+            chosen = executor
+        result = chosen.execute(
+            self, targets, params, env=env, use_cache=use_cache, hooks=hooks
+        )
+        if raise_on_failure and not result.ok:
+            from glacier.errors import PipelineRunError
+
+            raise PipelineRunError(result.failure_report(), result)
+        return result
+
+    def __repr__(self) -> str:
+        return f"Pipeline({self.name!r}, tasks={list(self._tasks)})"
+
+
+def _describe(obj: Any) -> Any:
+    if obj is None:
+        return None
+    if isinstance(obj, str):
+        return obj
+    describe = getattr(obj, "describe", None)
+    if callable(describe):
+        return describe()
+    return {"kind": "pulumi", "type": type(obj).__module__ + "." + type(obj).__qualname__}

@@ -1,0 +1,144 @@
+"""What a run returns: every task's record and every dataset's value."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from glacier.dataset import Dataset
+
+if TYPE_CHECKING:
+    from glacier.task import Task
+
+PENDING = "pending"
+RUNNING = "running"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+SKIPPED = "skipped"
+
+
+@dataclass(slots=True)
+class TaskRun:
+    """One task's record in a run.
+
+    ``status`` is ``pending``, ``running``, ``succeeded``, ``failed`` or ``skipped`` (an
+    upstream task failed); ``cached`` says the outputs came from the cache.
+    """
+
+    name: str
+    status: str = PENDING
+    attempts: int = 0
+    started: float | None = None
+    duration: float = 0.0
+    cached: bool = False
+    error: BaseException | None = None
+    location: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Whether the task succeeded (from the cache or by running)."""
+        return self.status == SUCCEEDED
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able form, as written to the run store."""
+        return {
+            "name": self.name,
+            "status": self.status,
+            "attempts": self.attempts,
+            "started": self.started,
+            "duration": self.duration,
+            "cached": self.cached,
+            "error": None if self.error is None else f"{type(self.error).__name__}: {self.error}",
+        }
+
+
+@dataclass
+class RunResult:
+    """The outcome of ``pipeline.run()``: dataset values and task records.
+
+    ``result["clean"]`` or ``result[clean]`` is a dataset's value (a task name gives its only
+    output); ``result.tasks["clean"].duration`` is a task's record.
+    """
+
+    pipeline: str
+    run_id: str
+    tasks: dict[str, TaskRun]
+    values: dict[Dataset, Any] = field(default_factory=dict)
+    outputs_by_task: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    started: float = 0.0
+    duration: float = 0.0
+    #: A data-flow pipeline's return value (``@env.pipeline`` bodies).
+    output: Any = None
+
+    def __getitem__(self, key: str | Dataset | Task) -> Any:
+        if isinstance(key, Dataset):
+            if key in self.values:
+                return self.values[key]
+            raise KeyError(f"Dataset {key.name!r} has no value in this run (not run, or failed).")
+        name = key if isinstance(key, str) else key.name
+        for ds, value in self.values.items():
+            if ds.name == name:
+                return value
+        outs = self.outputs_by_task.get(name)
+        if outs is not None:
+            return outs[0] if len(outs) == 1 else outs
+        known = sorted({ds.name for ds in self.values} | set(self.outputs_by_task))
+        raise KeyError(f"{name!r} is not a dataset or task with a value; known: {known}")
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            self[key]  # type: ignore[index]
+        except KeyError:
+            return False
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(ds.name for ds in self.values)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every task that was meant to run succeeded."""
+        return all(t.status == SUCCEEDED for t in self.tasks.values())
+
+    @property
+    def failed(self) -> list[TaskRun]:
+        """Records of the tasks that failed (not those skipped because of them)."""
+        return [t for t in self.tasks.values() if t.status == FAILED]
+
+    @property
+    def skipped(self) -> list[TaskRun]:
+        """Records of the tasks skipped because an upstream task failed."""
+        return [t for t in self.tasks.values() if t.status == SKIPPED]
+
+    def counts(self) -> Mapping[str, int]:
+        """How many tasks ended in each status (and how many came from the cache)."""
+        out: dict[str, int] = {}
+        for t in self.tasks.values():
+            out[t.status] = out.get(t.status, 0) + 1
+            if t.cached:
+                out["cached"] = out.get("cached", 0) + 1
+        return out
+
+    def failure_report(self) -> str:
+        """Every failed task with its exception chain, then the tasks skipped because of it."""
+        lines = [f"{len(self.failed)} task(s) failed in pipeline {self.pipeline!r}:"]
+        for t in self.failed:
+            lines.append(f"- {t.name} ({t.location}) after {t.attempts} attempt(s):")
+            if t.error is not None:
+                chain = traceback.format_exception(t.error, chain=True)
+                lines.extend("    " + ln for part in chain for ln in part.rstrip().splitlines())
+        if self.skipped:
+            names = ", ".join(t.name for t in self.skipped)
+            lines.append(f"{len(self.skipped)} task(s) skipped because an upstream task failed: "
+                         f"{names}")
+        return "\n".join(lines)
+
+    def summary(self) -> str:
+        """One line: counts and wall time."""
+        c = self.counts()
+        parts = [f"{c.get(s, 0)} {s}" for s in (SUCCEEDED, FAILED, SKIPPED) if c.get(s)]
+        if c.get("cached"):
+            parts.append(f"{c['cached']} from cache")
+        return f"{self.pipeline}: {', '.join(parts) or 'nothing to run'} in {self.duration:.3f}s"

@@ -1,0 +1,96 @@
+"""Typed, validated settings: clouds, resources, execution, and per-environment files.
+
+Every config is frozen and refuses unknown fields and credentials; an invalid value raises
+:class:`~glacier.errors.ConfigError` naming the field, the value and what is allowed.
+
+Example:
+    >>> from glacier.settings import AwsConfig, S3Config
+    >>> AwsConfig(region="eu-west-1", profile="prod").partition
+    'aws'
+    >>> S3Config(versioning=True, encryption="AES256").storage_class
+    'STANDARD'
+
+Where each idea lives:
+
+- ``base``: :class:`GlacierModel`, the error formatting and the credentials refusal;
+- ``clouds``: provider configs (``LocalConfig``, ``AwsConfig``, ``GcpConfig``, ``AzureConfig``);
+- ``regions``: the region tables; ``names``: bucket/function name rules; ``tags``: tag limits;
+- ``storage``, ``compute``, ``databases``: resource configs;
+- ``execution``: ``TaskConfig`` and ``ExecutorSettings``;
+- ``environment``: ``GlacierSettings``, loaded from ``containers/<env>.toml``.
+"""
+
+from glacier.settings.base import CREDENTIAL_FIELDS, GlacierModel, InvalidValueError
+from glacier.settings.clouds import AwsConfig, AzureConfig, GcpConfig, LocalConfig, ProviderConfig
+from glacier.settings.compute import (
+    FARGATE_MEMORY,
+    DatabricksConfig,
+    EcsConfig,
+    GlueConfig,
+    LambdaConfig,
+)
+from glacier.settings.databases import DynamoDbConfig, EfsConfig, RdsConfig
+from glacier.settings.environment import GlacierSettings
+from glacier.settings.execution import ExecutorSettings, TaskConfig
+from glacier.settings.names import (
+    validate_azure_container_name,
+    validate_azure_storage_account_name,
+    validate_gcp_project_id,
+    validate_gcs_bucket_name,
+    validate_lambda_function_name,
+    validate_s3_bucket_name,
+)
+from glacier.settings.regions import AWS_REGIONS, AZURE_LOCATIONS, GCP_REGIONS, aws_partition
+from glacier.settings.storage import (
+    AzureBlobConfig,
+    BlobConfig,
+    BucketSettings,
+    GCSConfig,
+    GcsConfig,
+    LifecycleRule,
+    S3Config,
+)
+from glacier.settings.tags import AwsTags, AzureTags, GcpLabels, Tags
+
+__all__ = [
+    "AWS_REGIONS",
+    "AZURE_LOCATIONS",
+    "CREDENTIAL_FIELDS",
+    "FARGATE_MEMORY",
+    "GCP_REGIONS",
+    "AwsConfig",
+    "AwsTags",
+    "AzureBlobConfig",
+    "AzureConfig",
+    "AzureTags",
+    "BlobConfig",
+    "BucketSettings",
+    "DatabricksConfig",
+    "DynamoDbConfig",
+    "EcsConfig",
+    "EfsConfig",
+    "ExecutorSettings",
+    "GCSConfig",
+    "GcpConfig",
+    "GcpLabels",
+    "GcsConfig",
+    "GlacierModel",
+    "GlacierSettings",
+    "GlueConfig",
+    "InvalidValueError",
+    "LambdaConfig",
+    "LifecycleRule",
+    "LocalConfig",
+    "ProviderConfig",
+    "RdsConfig",
+    "S3Config",
+    "Tags",
+    "TaskConfig",
+    "aws_partition",
+    "validate_azure_container_name",
+    "validate_azure_storage_account_name",
+    "validate_gcp_project_id",
+    "validate_gcs_bucket_name",
+    "validate_lambda_function_name",
+    "validate_s3_bucket_name",
+]

@@ -1,0 +1,366 @@
+"""Provider configs: which cloud (or the local disk) an environment runs against.
+
+Each config has a literal ``kind`` so that a settings file picks one with ``kind = "aws"``,
+and a ``from_env()`` that reads the variables that cloud's own tools read. None of them takes
+credentials: profiles, roles and the clouds' credential chains supply those.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal, Self
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator, model_validator
+
+from glacier.errors import ConfigError, CredentialsInCodeError
+from glacier.settings.base import Cloud, GlacierModel, credentials_hint
+from glacier.settings.names import validate_azure_storage_account_name, validate_gcp_project_id
+from glacier.settings.regions import (
+    AwsPartition,
+    aws_partition,
+    check_aws_region,
+    check_azure_location,
+    check_gcp_region,
+)
+from glacier.settings.tags import AwsTags, AzureTags, GcpLabels
+
+__all__ = ["AwsConfig", "AzureConfig", "GcpConfig", "LocalConfig", "ProviderConfig"]
+
+_ACCOUNT_ID = re.compile(r"\d{12}")
+_ROLE_ARN = re.compile(r"arn:(aws[-a-z]*):iam::(\d{12}):role/[\w+=,.@/-]+")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+_RESOURCE_GROUP = re.compile(r"[\w().-]{0,89}[\w()-]")
+
+
+def _env(*names: str) -> str | None:
+    """The first of ``names`` that is set to a non-empty value."""
+    for name in names:
+        value = os.environ.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def check_endpoint_url(url: str, cloud: Cloud | None = None) -> str:
+    """Return ``url`` without a trailing slash if it is an http(s) URL with a host.
+
+    Endpoints point at emulators (moto, the GCS emulator, Azurite) or private endpoints; a
+    user name or password in the URL would be a credential in code, so it is refused.
+    """
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        raise CredentialsInCodeError(
+            f"a URL with a user name or password is a credential in code. {credentials_hint(cloud)}"
+        )
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            "an endpoint is an http:// or https:// URL with a host "
+            "(e.g. 'http://127.0.0.1:5000' for a local emulator)"
+        )
+    return url.rstrip("/")
+
+
+def _from_env(cls: type[GlacierModel], found: dict[str, Any], overrides: dict[str, Any]) -> Any:
+    data = {key: value for key, value in found.items() if value is not None}
+    data.update(overrides)
+    return cls(**data)
+
+
+class LocalConfig(GlacierModel):
+    """Run everything on this machine: buckets are directories under ``base_path``.
+
+    A relative ``base_path`` is relative to the current directory, except in a settings file
+    (``containers/dev.toml``), where it is relative to the project root (the settings
+    directory's parent).
+
+    Example:
+        >>> LocalConfig(base_path="./data").base_path
+        PosixPath('data')
+    """
+
+    kind: Literal["local"] = "local"
+    base_path: Path = Path(".glacier/data")
+    create_dirs: bool = True
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Self:
+        """Read ``GLACIER_BASE_PATH``; keyword arguments win over the environment.
+
+        Example:
+            >>> LocalConfig.from_env(create_dirs=False).create_dirs
+            False
+        """
+        found = {"base_path": _env("GLACIER_BASE_PATH")}
+        result: Self = _from_env(cls, found, overrides)
+        return result
+
+
+class AwsConfig(GlacierModel):
+    """An AWS account and region, reached through a profile, a role or the default chain.
+
+    Args:
+        region: An AWS region such as ``"us-east-1"`` (GovCloud and China included).
+        profile: A named profile from ``~/.aws/config``.
+        account_id: The 12-digit account the resources must live in (deployments check it).
+        role_arn: A role to assume, ``arn:aws:iam::123456789012:role/deployer``.
+        endpoint_url: An http(s) URL of an emulator such as moto.
+        tags: Tags applied to every resource in this account.
+
+    Example:
+        >>> cfg = AwsConfig(region="us-gov-west-1", account_id="123456789012")
+        >>> cfg.partition
+        'aws-us-gov'
+    """
+
+    _cloud: ClassVar[Cloud | None] = "aws"
+
+    kind: Literal["aws"] = "aws"
+    region: str
+    profile: str | None = None
+    account_id: str | None = None
+    role_arn: str | None = None
+    endpoint_url: str | None = None
+    tags: AwsTags = {}
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        return check_aws_region(value)
+
+    @field_validator("profile")
+    @classmethod
+    def _profile(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("a profile name is a non-empty name from ~/.aws/config")
+        return value
+
+    @field_validator("account_id")
+    @classmethod
+    def _account_id(cls, value: str | None) -> str | None:
+        if value is not None and not _ACCOUNT_ID.fullmatch(value):
+            raise ValueError("an AWS account id is exactly 12 digits (e.g. '123456789012')")
+        return value
+
+    @field_validator("role_arn")
+    @classmethod
+    def _role_arn(cls, value: str | None) -> str | None:
+        if value is not None and not _ROLE_ARN.fullmatch(value):
+            raise ValueError(
+                "a role ARN looks like 'arn:aws:iam::123456789012:role/glacier-deployer'"
+            )
+        return value
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _endpoint_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_endpoint_url(value, "aws")
+
+    @model_validator(mode="after")
+    def _role_in_same_partition(self) -> Self:
+        # A role cannot be assumed across partitions (commercial, GovCloud, China); this is
+        # otherwise only found out when the first API call fails.
+        if self.role_arn is not None:
+            match = _ROLE_ARN.fullmatch(self.role_arn)
+            if match and match.group(1) != self.partition:
+                raise ConfigError(
+                    f"role_arn={self.role_arn!r} is in partition {match.group(1)!r} but "
+                    f"region={self.region!r} is in partition {self.partition!r}; a role can "
+                    f"only be assumed within its partition."
+                )
+        return self
+
+    @property
+    def partition(self) -> AwsPartition:
+        """``"aws"``, ``"aws-us-gov"`` or ``"aws-cn"``, from the region."""
+        return aws_partition(self.region)
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Self:
+        """Read the variables the AWS CLI and SDKs read; keyword arguments win.
+
+        ``AWS_REGION`` (else ``AWS_DEFAULT_REGION``, else ``"us-east-1"``), ``AWS_PROFILE``,
+        ``AWS_ACCOUNT_ID``, ``AWS_ROLE_ARN`` and ``AWS_ENDPOINT_URL``. Access keys in the
+        environment are left for boto3 to read; Glacier never copies them.
+
+        Example:
+            >>> AwsConfig.from_env(region="eu-west-1").region
+            'eu-west-1'
+        """
+        found = {
+            "region": _env("AWS_REGION", "AWS_DEFAULT_REGION") or "us-east-1",
+            "profile": _env("AWS_PROFILE"),
+            "account_id": _env("AWS_ACCOUNT_ID"),
+            "role_arn": _env("AWS_ROLE_ARN"),
+            "endpoint_url": _env("AWS_ENDPOINT_URL"),
+        }
+        result: Self = _from_env(cls, found, overrides)
+        return result
+
+
+class GcpConfig(GlacierModel):
+    """A GCP project and region, reached through Application Default Credentials.
+
+    ``project_id=`` is accepted as another name for ``project``.
+
+    Args:
+        project: The project id, e.g. ``"acme-data-prod"``.
+        region: A GCP region, ``"us-central1"`` by default.
+        endpoint_url: An http(s) URL of a storage emulator.
+        anonymous: Do not authenticate (for emulators).
+        labels: Labels applied to every resource in this project.
+
+    Example:
+        >>> GcpConfig(project_id="acme-data-prod", region="europe-west1").project
+        'acme-data-prod'
+    """
+
+    _cloud: ClassVar[Cloud | None] = "gcp"
+    _input_aliases: ClassVar[dict[str, str]] = {"project_id": "project"}
+
+    kind: Literal["gcp"] = "gcp"
+    project: str
+    region: str = "us-central1"
+    endpoint_url: str | None = None
+    anonymous: bool = False
+    labels: GcpLabels = {}
+
+    @field_validator("project")
+    @classmethod
+    def _project(cls, value: str) -> str:
+        return validate_gcp_project_id(value)
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        return check_gcp_region(value)
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _endpoint_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_endpoint_url(value, "gcp")
+
+    @property
+    def project_id(self) -> str:
+        """The project id (same as ``project``)."""
+        return self.project
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Self:
+        """Read the variables Google's tools read; keyword arguments win.
+
+        ``GOOGLE_CLOUD_PROJECT`` (else ``GCP_PROJECT``, else ``GCLOUD_PROJECT``),
+        ``GOOGLE_CLOUD_REGION`` (else ``GCP_REGION``) and ``STORAGE_EMULATOR_HOST``, which
+        becomes ``endpoint_url`` and turns on ``anonymous`` (emulators do not authenticate).
+
+        Example:
+            >>> GcpConfig.from_env(project="acme-data-dev").project_id
+            'acme-data-dev'
+        """
+        emulator = _env("STORAGE_EMULATOR_HOST")
+        if emulator is not None and "://" not in emulator:
+            emulator = f"http://{emulator}"
+        found: dict[str, Any] = {
+            "project": _env("GOOGLE_CLOUD_PROJECT", "GCP_PROJECT", "GCLOUD_PROJECT"),
+            "region": _env("GOOGLE_CLOUD_REGION", "GCP_REGION"),
+            "endpoint_url": emulator,
+            "anonymous": True if emulator else None,
+        }
+        if found["project"] is None and not {"project", "project_id"} & overrides.keys():
+            raise ConfigError(
+                "GcpConfig.from_env(): no GCP project is set; export GOOGLE_CLOUD_PROJECT "
+                "(or GCP_PROJECT) or pass project='my-project'."
+            )
+        result: Self = _from_env(cls, found, overrides)
+        return result
+
+
+class AzureConfig(GlacierModel):
+    """An Azure subscription and location, reached through ``az login`` or a managed identity.
+
+    Args:
+        subscription_id: The subscription GUID.
+        resource_group: The resource group resources are created in.
+        location: An Azure location, ``"eastus"`` by default (``"East US"`` is accepted).
+        storage_account: The storage account holding the containers (3-24 a-z0-9).
+        endpoint_url: An http(s) URL of a blob endpoint, e.g. Azurite's.
+        tags: Tags applied to every resource in this subscription.
+
+    Example:
+        >>> AzureConfig(location="West Europe", storage_account="acmedata").location
+        'westeurope'
+    """
+
+    _cloud: ClassVar[Cloud | None] = "azure"
+
+    kind: Literal["azure"] = "azure"
+    subscription_id: str | None = None
+    resource_group: str | None = None
+    location: str = "eastus"
+    storage_account: str | None = None
+    endpoint_url: str | None = None
+    tags: AzureTags = {}
+
+    @field_validator("subscription_id")
+    @classmethod
+    def _subscription_id(cls, value: str | None) -> str | None:
+        if value is not None and not _GUID.fullmatch(value):
+            raise ValueError(
+                "a subscription id is a GUID such as '00000000-1111-2222-3333-444444444444'"
+            )
+        return None if value is None else value.lower()
+
+    @field_validator("resource_group")
+    @classmethod
+    def _resource_group(cls, value: str | None) -> str | None:
+        if value is not None and not _RESOURCE_GROUP.fullmatch(value):
+            raise ValueError(
+                "a resource group name is 1 to 90 letters, digits, '_', '-', '.', '(' or ')' "
+                "and does not end with '.' (e.g. 'data-engineering')"
+            )
+        return value
+
+    @field_validator("location")
+    @classmethod
+    def _location(cls, value: str) -> str:
+        return check_azure_location(value)
+
+    @field_validator("storage_account")
+    @classmethod
+    def _storage_account(cls, value: str | None) -> str | None:
+        return None if value is None else validate_azure_storage_account_name(value)
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _endpoint_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_endpoint_url(value, "azure")
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Self:
+        """Read ``AZURE_SUBSCRIPTION_ID``, ``AZURE_RESOURCE_GROUP``, ``AZURE_LOCATION``,
+        ``AZURE_STORAGE_ACCOUNT`` and ``AZURE_STORAGE_ENDPOINT``; keyword arguments win.
+
+        Example:
+            >>> AzureConfig.from_env(location="northeurope").location
+            'northeurope'
+        """
+        found = {
+            "subscription_id": _env("AZURE_SUBSCRIPTION_ID"),
+            "resource_group": _env("AZURE_RESOURCE_GROUP"),
+            "location": _env("AZURE_LOCATION"),
+            "storage_account": _env("AZURE_STORAGE_ACCOUNT"),
+            "endpoint_url": _env("AZURE_STORAGE_ENDPOINT"),
+        }
+        result: Self = _from_env(cls, found, overrides)
+        return result
+
+
+#: Any provider config; settings files pick one with ``kind = "local" | "aws" | "gcp" | "azure"``.
+ProviderConfig = Annotated[
+    LocalConfig | AwsConfig | GcpConfig | AzureConfig, Field(discriminator="kind")
+]
+
+#: The provider kinds, in the order error messages list them.
+PROVIDER_KINDS: tuple[str, ...] = ("local", "aws", "gcp", "azure")

@@ -1,0 +1,361 @@
+"""``GlacierSettings``: one environment's settings, from its file and ``GLACIER_*`` env vars.
+
+An environment is a TOML file in the settings directory (``./containers`` unless
+``GLACIER_SETTINGS_DIR`` says otherwise); ``GLACIER_ENV`` picks which one::
+
+    containers/
+        dev.toml        # GLACIER_ENV=dev (the default)
+        staging.toml
+        prod.toml
+
+Precedence, highest first: arguments to :meth:`GlacierSettings.load`, ``GLACIER_*`` env vars
+(nested fields with ``__``: ``GLACIER_EXECUTOR__MAX_WORKERS=8``), the file, the defaults.
+
+Relative paths written in a settings file (``provider.base_path`` of a local provider and
+``state_dir``) are relative to the project root, the settings directory's parent, so
+``base_path = "data"`` in ``containers/dev.toml`` means ``<project>/data`` wherever the
+command runs from. Relative paths from env vars or arguments stay relative to the current
+directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Self
+
+from pydantic import field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    TomlConfigSettingsSource,
+)
+
+from glacier.errors import ConfigError, UnknownEnvironmentError
+from glacier.settings.base import (
+    InvalidValueError,
+    config_errors,
+    freeze,
+    refuse_credentials,
+    refuse_unknown,
+)
+from glacier.settings.clouds import PROVIDER_KINDS, LocalConfig, ProviderConfig
+from glacier.settings.execution import ExecutorSettings, TaskConfig
+from glacier.settings.names import (
+    validate_azure_container_name,
+    validate_gcs_bucket_name,
+    validate_s3_bucket_name,
+)
+from glacier.settings.storage import BucketSettings
+from glacier.settings.tags import Tags
+
+__all__ = ["GlacierSettings"]
+
+_ENV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_NAMING_PREFIX = re.compile(r"[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?")
+_ENV_PREFIX = "GLACIER_"
+
+# Per cloud: the bucket name rule, and which bucket config section belongs to that cloud.
+_BUCKET_RULES = {
+    "aws": (validate_s3_bucket_name, "s3"),
+    "gcp": (validate_gcs_bucket_name, "gcs"),
+    "azure": (validate_azure_container_name, "blob"),
+}
+
+
+@dataclass(frozen=True)
+class _Loading:
+    env: str
+    path: Path
+
+
+# Set by ``load()`` while it builds the settings: ``settings_customise_sources`` is a
+# classmethod pydantic-settings calls with no way to pass the file, and error messages need it.
+_LOADING: ContextVar[_Loading | None] = ContextVar("glacier_settings_loading", default=None)
+
+
+def _project_path(value: Any, root: Path) -> Any:
+    if not isinstance(value, str | Path):
+        return value
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else root / path
+
+
+class _SettingsFileSource(TomlConfigSettingsSource):
+    """An environment's TOML file, with its relative paths made relative to the project."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        super().__init__(settings_cls, toml_file=path)
+        self._root = path.resolve().parent.parent
+
+    def __call__(self) -> dict[str, Any]:
+        data = dict(super().__call__())
+        if "state_dir" in data:
+            data["state_dir"] = _project_path(data["state_dir"], self._root)
+        provider = data.get("provider")
+        if (
+            isinstance(provider, Mapping)
+            and provider.get("kind") == "local"
+            and "base_path" in provider
+        ):
+            base_path = _project_path(provider["base_path"], self._root)
+            data["provider"] = {**provider, "base_path": base_path}
+        return data
+
+
+def _settings_dir(settings_dir: str | Path | None) -> Path:
+    if settings_dir is None:
+        settings_dir = os.environ.get("GLACIER_SETTINGS_DIR") or Path.cwd() / "containers"
+    return Path(settings_dir).expanduser().resolve()
+
+
+def _hide_provider_kind(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    # pydantic puts the chosen union member in the path (provider.aws.region); the user
+    # wrote provider.region.
+    if len(loc) > 1 and loc[0] == "provider" and loc[1] in PROVIDER_KINDS:
+        return loc[:1] + loc[2:]
+    return loc
+
+
+def _env_var_note(loc: tuple[int | str, ...]) -> str | None:
+    """Which ``GLACIER_*`` env var set the value at ``loc``, if one did."""
+    names = {name.upper() for name in os.environ}
+    parts = [str(p).upper() for p in _hide_provider_kind(loc)]
+    for end in range(len(parts), 0, -1):
+        name = _ENV_PREFIX + "__".join(parts[:end])
+        if name in names:
+            return f"set by env var {name}"
+    return None
+
+
+class GlacierSettings(BaseSettings):
+    """One environment's settings: its cloud, executor, task defaults, buckets and tags.
+
+    ``GlacierSettings.load()`` reads ``containers/$GLACIER_ENV.toml`` and the ``GLACIER_*``
+    env vars; ``GlacierSettings(...)`` reads the env vars only.
+
+    Example:
+        A ``containers/prod.toml``::
+
+            naming_prefix = "acme-prod"
+            tags = { team = "data" }
+
+            [provider]
+            kind = "aws"
+            region = "eu-west-1"
+            profile = "prod"
+
+            [executor]
+            max_workers = 8
+
+            [buckets.raw]
+            bucket_name = "acme-prod-raw"
+            s3 = { versioning = true }
+
+        and in code::
+
+            settings = GlacierSettings.load()              # GLACIER_ENV=prod
+            settings.provider.region                       # 'eu-west-1'
+            GlacierSettings.load("dev", executor={"max_workers": 2})
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=_ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    env: str = "dev"
+    name: str | None = None
+    naming_prefix: str | None = None
+    tags: Tags = {}
+    provider: ProviderConfig = LocalConfig()
+    executor: ExecutorSettings = ExecutorSettings()
+    task: TaskConfig = TaskConfig()
+    buckets: dict[str, BucketSettings] = {}
+    state_dir: Path = Path(".glacier")
+
+    def __init__(self, /, **values: Any) -> None:
+        loading = _LOADING.get()
+        title = (
+            f"GlacierSettings for environment {loading.env!r} ({loading.path})"
+            if loading is not None
+            else "GlacierSettings"
+        )
+        try:
+            with config_errors(title, note=_env_var_note, drop=_hide_provider_kind):
+                super().__init__(**values)
+        except SettingsError as exc:
+            raise ConfigError(
+                f"{title}: {exc}. Env vars for structured settings hold JSON "
+                f'(GLACIER_TAGS=\'{{"team": "data"}}\') or name one nested field '
+                f"(GLACIER_PROVIDER__KIND=aws)."
+            ) from exc
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then ``GLACIER_*`` env vars, then the environment's file (in ``load``)."""
+        loading = _LOADING.get()
+        if loading is None:
+            return (init_settings, env_settings)
+        return (init_settings, env_settings, _SettingsFileSource(settings_cls, loading.path))
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        """Validate a dict of settings (no env vars, no file), raising :class:`ConfigError`."""
+        with config_errors(cls.__name__, drop=_hide_provider_kind):
+            return super().model_validate(obj, *args, **kwargs)
+
+    @classmethod
+    def load(
+        cls,
+        env: str | None = None,
+        settings_dir: str | Path | None = None,
+        **overrides: Any,
+    ) -> GlacierSettings:
+        """Load environment ``env`` from ``<settings_dir>/<env>.toml`` plus ``GLACIER_*`` vars.
+
+        Args:
+            env: The environment; ``GLACIER_ENV`` or ``"dev"`` when omitted.
+            settings_dir: Where the files are; ``GLACIER_SETTINGS_DIR`` or ``./containers``.
+            **overrides: Settings that win over env vars and the file.
+
+        Raises:
+            UnknownEnvironmentError: There is no file for ``env``; lists the ones there are.
+            ConfigError: The file is not valid TOML or holds an invalid setting.
+
+        Example:
+            >>> GlacierSettings.load("nope", settings_dir="/nonexistent")
+            Traceback (most recent call last):
+            ...
+            glacier.errors.UnknownEnvironmentError: No settings file for environment 'nope': ...
+        """
+        env = env or os.environ.get("GLACIER_ENV") or "dev"
+        directory = _settings_dir(settings_dir)
+        if not _ENV_NAME.fullmatch(env):
+            raise ConfigError(
+                f"GLACIER_ENV={env!r} is invalid: an environment name is letters, digits, "
+                f"'.', '_' or '-' and names a file <name>.toml in {directory}."
+            )
+        path = directory / f"{env}.toml"
+        if not path.is_file():
+            raise UnknownEnvironmentError(_missing_environment(env, directory))
+        token = _LOADING.set(_Loading(env, path))
+        try:
+            return cls(env=env, **overrides)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"Settings file {path} is not valid TOML: {exc}.") from exc
+        finally:
+            _LOADING.reset(token)
+
+    @classmethod
+    def available(cls, settings_dir: str | Path | None = None) -> list[str]:
+        """The environments that have a settings file, sorted.
+
+        Example:
+            >>> GlacierSettings.available("/nonexistent")
+            []
+        """
+        directory = _settings_dir(settings_dir)
+        if not directory.is_dir():
+            return []
+        return sorted(path.stem for path in directory.glob("*.toml") if path.is_file())
+
+    @property
+    def resolved_naming_prefix(self) -> str:
+        """The prefix for physical resource names: ``naming_prefix``, else the env name."""
+        return self.naming_prefix or self.env
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_input(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        refuse_credentials(data.keys(), None)
+        refuse_unknown(data.keys(), sorted(cls.model_fields))
+        data = dict(data)
+        provider = data.get("provider")
+        if isinstance(provider, Mapping) and "kind" not in provider:
+            kinds = ", ".join(map(repr, PROVIDER_KINDS))
+            raise ConfigError(f"provider needs a kind: add kind = one of {kinds}.")
+        if data.get("name") is None:
+            data["name"] = data.get("env", cls.model_fields["env"].default)
+        return data
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, value: str) -> str:
+        if not _ENV_NAME.fullmatch(value):
+            raise ValueError("an environment name is letters, digits, '.', '_' or '-'")
+        return value
+
+    @field_validator("naming_prefix")
+    @classmethod
+    def _naming_prefix(cls, value: str | None) -> str | None:
+        if value is not None and not _NAMING_PREFIX.fullmatch(value):
+            raise ValueError(
+                "a naming prefix is 1 to 32 lowercase letters, digits or hyphens, starting and "
+                "ending with a letter or digit, because it starts bucket and function names "
+                "(e.g. 'acme-prod')"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _buckets_fit_the_cloud(self) -> Self:
+        rule = _BUCKET_RULES.get(self.provider.kind)
+        if rule is None:
+            return self
+        check_name, section = rule
+        for key, bucket in self.buckets.items():
+            try:
+                check_name(bucket.bucket_name)
+            except InvalidValueError as exc:
+                raise ConfigError(
+                    f"buckets.{key}.bucket_name={bucket.bucket_name!r} is invalid: {exc.rule}."
+                ) from None
+            for other in ("s3", "gcs", "blob"):
+                if other != section and getattr(bucket, other) is not None:
+                    raise ConfigError(
+                        f"buckets.{key}.{other} is set but the provider is "
+                        f"{self.provider.kind!r}; use buckets.{key}.{section} instead."
+                    )
+        return self
+
+    def __hash__(self) -> int:
+        return hash((type(self), freeze(self.__dict__)))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise ConfigError(
+            f"GlacierSettings are frozen: cannot set {name!r}; build new settings with "
+            f"GlacierSettings.load(..., {name}=...)."
+        )
+
+
+def _missing_environment(env: str, directory: Path) -> str:
+    if not directory.is_dir():
+        return (
+            f"No settings file for environment {env!r}: the settings directory {directory} "
+            f"does not exist. Set GLACIER_SETTINGS_DIR or pass settings_dir=."
+        )
+    known = GlacierSettings.available(directory)
+    found = ", ".join(known) if known else "none"
+    return (
+        f"No settings file for environment {env!r}: {directory / (env + '.toml')} does not "
+        f"exist. Environments in {directory}: {found}. Set GLACIER_ENV to one of them or "
+        f"create {env}.toml."
+    )

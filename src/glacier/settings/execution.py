@@ -1,0 +1,68 @@
+"""How tasks run: per-task options (``TaskConfig``) and the executor (``ExecutorSettings``).
+
+The environment's settings hold a default ``TaskConfig``; each ``@env.task(...)`` refines it
+with :meth:`TaskConfig.refine`, the last step of the provider -> resource -> task cascade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from glacier.settings.base import GlacierModel, between
+from glacier.settings.tags import Tags
+
+__all__ = ["ExecutorSettings", "TaskConfig"]
+
+
+class TaskConfig(GlacierModel):
+    """Execution options for a task; ``refine`` layers a task's options over the defaults.
+
+    Args:
+        executor: The executor to run on (``None``: the environment's).
+        timeout: Seconds a single attempt may take (``None``: no limit).
+        retries: Extra attempts after a failure.
+        retry_delay: Seconds before the first retry.
+        backoff: Factor the delay grows by after each retry (1 keeps it constant).
+        cache: Reuse the result when the inputs and code are unchanged.
+        tags: Labels for run records and generated infrastructure.
+
+    Example:
+        >>> defaults = TaskConfig(retries=1, tags={"team": "data"})
+        >>> task = defaults.refine(timeout=300, tags={"priority": "high"})
+        >>> task.retries, task.timeout, task.tags
+        (1, 300.0, {'team': 'data', 'priority': 'high'})
+    """
+
+    executor: str | None = None
+    timeout: Annotated[float, Field(gt=0)] | None = None
+    retries: Annotated[int, between(0, 100)] = 0
+    retry_delay: Annotated[float, Field(ge=0)] = 0.0
+    backoff: Annotated[float, Field(ge=1)] = 1.0
+    cache: bool = False
+    tags: Tags = {}
+
+    def refine(self, **overrides: Any) -> TaskConfig:
+        """A copy with the non-``None`` ``overrides`` applied; ``tags`` merge (override wins).
+
+        Unknown option names and invalid values raise :class:`~glacier.errors.ConfigError`.
+        """
+        changes = {key: value for key, value in overrides.items() if value is not None}
+        if isinstance(changes.get("tags"), Mapping):
+            changes["tags"] = {**self.tags, **changes["tags"]}
+        return self.replace(**changes)
+
+
+class ExecutorSettings(GlacierModel):
+    """Which executor runs a pipeline's tasks, and how wide.
+
+    Example:
+        >>> ExecutorSettings(kind="dask", dask_address="tcp://scheduler:8786").kind
+        'dask'
+    """
+
+    kind: Literal["local", "dask"] = "local"
+    max_workers: Annotated[int, Field(ge=1)] | None = None
+    dask_address: str | None = None

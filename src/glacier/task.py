@@ -1,0 +1,402 @@
+"""Tasks: plain functions whose signature says what they consume, produce and need.
+
+A task's parameters fall into four kinds, read once from its signature:
+
+- **inputs**: annotated with a :class:`~glacier.Dataset` (``data: raw``);
+- **resources**: annotated with a resource type (``source: Bucket``) or defaulting to a
+  dependency-injector marker (``source: Bucket = Provide["sales"]``); filled by the environment;
+- **params**: any other parameter with a default (``threshold: float = 0.5``), overridable per
+  run with ``pipeline.run(params={"task.threshold": 0.9})``;
+- **arguments**: in the data-flow style (``@env.task()``), everything else is passed by the
+  caller inside an ``@env.pipeline()`` function.
+
+The return annotation names the output: one dataset, ``tuple[a, b]`` for several, or nothing.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import types
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Protocol
+
+from dependency_injector.wiring import _Marker
+
+from glacier.dataset import Dataset
+from glacier.errors import InvalidAnnotationError
+from glacier.resources.base import Resource
+
+if TYPE_CHECKING:
+    from glacier.environment import Environment
+
+#: Option names a task accepts; each refines the environment's task defaults.
+TASK_OPTIONS = ("executor", "timeout", "retries", "retry_delay", "backoff", "cache", "tags")
+
+
+class ParamKind(Enum):
+    """How a task parameter gets its value."""
+
+    INPUT = "input"
+    RESOURCE = "resource"
+    PARAM = "param"
+    ARGUMENT = "argument"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a task was defined, for error messages."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceRequest:
+    """A parameter the environment fills: by type, by a ``Provide[...]`` marker, or by name."""
+
+    param: str
+    annotation: Any = None
+    marker: Any = None
+    optional: bool = False
+
+
+class CallInterceptor(Protocol):
+    """What a running data-flow pipeline does with a task call (trace it or execute it)."""
+
+    def call(self, task: Task, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any: ...
+
+
+#: Set while an ``@env.pipeline()`` body runs; task calls are routed through it.
+ACTIVE_FLOW: ContextVar[CallInterceptor | None] = ContextVar("glacier_active_flow", default=None)
+
+
+class Task:
+    """A function bound into a pipeline or environment, with its parsed signature.
+
+    Tasks are created by ``@pipeline.task()``, ``@env.task()`` or :func:`task`; calling a task
+    outside a running pipeline simply calls the function (resources injected if the task is
+    bound to an environment), so tasks stay unit-testable.
+    """
+
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        dataflow: bool = False,
+        options: Mapping[str, Any] | None = None,
+        compute: Any = None,
+        allow_cross_environment: bool = False,
+        env: Environment | None = None,
+        namespace: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not callable(fn):
+            raise InvalidAnnotationError(f"@task needs a function, got {fn!r}.")
+        self.fn = fn
+        self._source: str | None = None
+        self.name = name or getattr(fn, "__name__", type(fn).__name__)
+        self.location = _location(fn)
+        self.options: dict[str, Any] = {k: v for k, v in (options or {}).items() if v is not None}
+        self.compute = compute
+        self.allow_cross_environment = allow_cross_environment
+        self.env = env
+        self.namespace: dict[str, Any] = dict(namespace or {})
+        #: Resources passed to a traced data-flow call, by parameter (read and written).
+        self.resource_args: dict[str, Resource] = {}
+        self.signature = inspect.signature(fn)
+        hints = _resolve_annotations(fn, namespace or {}, self)
+        self.inputs: tuple[tuple[str, Dataset], ...] = ()
+        self.resources: tuple[ResourceRequest, ...] = ()
+        self.params: dict[str, Any] = {}
+        self.arguments: tuple[str, ...] = ()
+        self._classify(hints, dataflow)
+        self.outputs, self.returns_tuple = _outputs(hints.get("return", _MISSING), self, dataflow)
+        functools_update(self, fn)
+
+    # -- signature parsing -----------------------------------------------------------------
+
+    def _classify(self, hints: Mapping[str, Any], dataflow: bool) -> None:
+        inputs: list[tuple[str, Dataset]] = []
+        resources: list[ResourceRequest] = []
+        arguments: list[str] = []
+        for pname, p in self.signature.parameters.items():
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                if dataflow:
+                    arguments.append(pname)
+                    continue
+                raise InvalidAnnotationError(
+                    f"Task {self.name!r} ({self.location}) has *{pname}: tasks take named "
+                    "parameters only. Declare each input as 'name: dataset'."
+                )
+            ann = hints.get(pname, _MISSING)
+            if isinstance(ann, Dataset):
+                inputs.append((pname, ann))
+            elif isinstance(p.default, _Marker):
+                resources.append(ResourceRequest(pname, _strip_optional(ann)[0], p.default))
+            elif _is_resource_type(ann):
+                inner, optional = _strip_optional(ann)
+                resources.append(ResourceRequest(pname, inner, None, optional))
+            elif p.default is not p.empty:
+                self.params[pname] = p.default
+            elif dataflow:
+                arguments.append(pname)
+            elif ann is _MISSING:
+                raise InvalidAnnotationError(
+                    f"Parameter {pname!r} of task {self.name!r} ({self.location}) has no "
+                    "annotation and no default. Annotate it with the Dataset it consumes "
+                    f"('{pname}: my_dataset'), a resource type ('{pname}: Bucket'), or give "
+                    "it a default to make it a run parameter."
+                )
+            else:
+                raise InvalidAnnotationError(
+                    f"Parameter {pname!r} of task {self.name!r} ({self.location}) is annotated "
+                    f"with {_show(ann)}, which is neither a Dataset nor a resource type, and "
+                    "has no default. Annotate it with the Dataset it consumes, or give it a "
+                    "default to make it a run parameter."
+                )
+        self.inputs = tuple(inputs)
+        self.resources = tuple(resources)
+        self.arguments = tuple(arguments)
+
+    # -- behaviour -------------------------------------------------------------------------
+
+    @property
+    def input_datasets(self) -> tuple[Dataset, ...]:
+        """The datasets this task consumes, in parameter order."""
+        return tuple(ds for _, ds in self.inputs)
+
+    @property
+    def is_dataflow(self) -> bool:
+        """Whether the task is called from an ``@env.pipeline()`` body (data-flow style)."""
+        return bool(self.arguments) or self.env is not None
+
+    def source(self) -> str:
+        """The function's source code (its bytecode when the source is not available)."""
+        cached: str | None = self._source
+        if cached is None:
+            try:
+                cached = inspect.getsource(self.fn)
+            except (OSError, TypeError):
+                code = getattr(self.fn, "__code__", None)
+                cached = repr((code.co_code, code.co_consts)) if code else repr(self.fn)
+            self._source = cached
+        return cached
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        flow = ACTIVE_FLOW.get()
+        if flow is not None:
+            return flow.call(self, args, kwargs)
+        if self.env is not None and self.resources:
+            kwargs = self.env.inject(self, args, kwargs)
+        return self.fn(*args, **kwargs)
+
+    def bind(self, env: Environment) -> Task:
+        """A copy of this task bound to ``env`` (deferred binding: define once, bind to many)."""
+        return Task(
+            self.fn,
+            name=self.name,
+            dataflow=True,
+            options=self.options,
+            compute=self.compute,
+            allow_cross_environment=self.allow_cross_environment,
+            env=env,
+            namespace=self.namespace,
+        )
+
+    def for_call(
+        self,
+        name: str,
+        inputs: Mapping[str, Dataset],
+        constants: Mapping[str, Any],
+        output: Dataset | None,
+    ) -> Task:
+        """The node one traced call of a data-flow task becomes: arguments that were results
+        of other calls are inputs, the others are fixed params."""
+        node = object.__new__(Task)
+        node.__dict__.update(self.__dict__)
+        node.name = name
+        node.inputs = tuple(inputs.items())
+        node.params = {**self.params, **constants}
+        given = set(inputs) | set(constants)
+        node.resources = tuple(r for r in self.resources if r.param not in given)
+        node.resource_args = {k: v for k, v in constants.items() if isinstance(v, Resource)}
+        node.arguments = ()
+        node.outputs = (output,) if output is not None else ()
+        node.returns_tuple = False
+        return node
+
+    def iter_param_names(self) -> Iterator[str]:
+        """Names of the run parameters, in signature order."""
+        return iter(self.params)
+
+    def __repr__(self) -> str:
+        ins = ", ".join(ds.name for ds in self.input_datasets)
+        outs = ", ".join(ds.name for ds in self.outputs)
+        return f"<Task {self.name} ({ins}) -> ({outs}) at {self.location}>"
+
+
+def task(
+    fn: Callable[..., Any] | None = None,
+    *,
+    name: str | None = None,
+    **options: Any,
+) -> Any:
+    """Define a task without binding it, for reuse across environments.
+
+    ``env.bind(t)`` or ``pipeline.add(t)`` binds it later::
+
+        @task
+        def extract(source: Bucket) -> pl.LazyFrame:
+            return source.scan()
+
+        dev_extract = dev_env.bind(extract)
+    """
+    namespace = _caller_namespace(2)
+
+    def wrap(f: Callable[..., Any]) -> Task:
+        opts = {k: options.pop(k) for k in list(options) if k in TASK_OPTIONS}
+        compute = options.pop("compute", None)
+        cross = bool(options.pop("allow_cross_environment", False))
+        if options:
+            raise InvalidAnnotationError(
+                f"@task got unknown option(s) {sorted(options)}; allowed: "
+                f"{', '.join((*TASK_OPTIONS, 'compute', 'allow_cross_environment'))}."
+            )
+        return Task(
+            f,
+            name=name,
+            dataflow=True,
+            options=opts,
+            compute=compute,
+            allow_cross_environment=cross,
+            namespace=namespace,
+        )
+
+    return wrap(fn) if fn is not None else wrap
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+_MISSING: Any = object()
+
+
+def functools_update(task_obj: Task, fn: Callable[..., Any]) -> None:
+    """Copy the function's docs so ``help(task)`` shows the user's docstring."""
+    task_obj.__doc__ = getattr(fn, "__doc__", None)
+    task_obj.__wrapped__ = fn  # type: ignore[attr-defined]
+    task_obj.__module__ = getattr(fn, "__module__", __name__)
+
+
+def _location(fn: Callable[..., Any]) -> Location:
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return Location(repr(fn), 0)
+    return Location(code.co_filename, code.co_firstlineno)
+
+
+def _caller_namespace(depth: int) -> dict[str, Any]:
+    """Locals of the frame that applied the decorator.
+
+    With ``from __future__ import annotations``, ``def clean(x: raw) -> cleaned`` keeps the
+    names as strings, and when the datasets are locals of a factory function
+    (``def create_pipeline(env): raw = Dataset(...)``) they are in no module namespace. The
+    decorating frame still has them.
+    """
+    try:
+        frame = sys._getframe(depth + 1)
+    except ValueError:
+        return {}
+    if frame.f_locals is frame.f_globals:
+        return {}
+    return dict(frame.f_locals)
+
+
+def _resolve_annotations(
+    fn: Callable[..., Any], namespace: Mapping[str, Any], owner: Task
+) -> dict[str, Any]:
+    raw = inspect.get_annotations(fn) if callable(fn) else {}
+    if not raw:
+        return {}
+    globalns = getattr(fn, "__globals__", {})
+    localns = dict(namespace)
+    closure = getattr(fn, "__closure__", None) or ()
+    for cname, cell in zip(getattr(fn.__code__, "co_freevars", ()), closure, strict=False):
+        try:
+            localns.setdefault(cname, cell.cell_contents)
+        except ValueError:  # an empty cell: the variable is assigned later
+            pass
+    hints: dict[str, Any] = {}
+    for key, ann in raw.items():
+        if isinstance(ann, str):
+            try:
+                ann = eval(ann, globalns, localns)  # noqa: S307 - annotations are user code
+            except Exception as exc:
+                what = "return annotation" if key == "return" else f"parameter {key!r}"
+                raise InvalidAnnotationError(
+                    f"The {what} of task {owner.name!r} ({owner.location}) is {ann!r}, "
+                    f"which does not name anything defined ({type(exc).__name__}: {exc}). "
+                    "Define the Dataset before the task that uses it."
+                ) from exc
+        hints[key] = ann
+    return hints
+
+
+def _outputs(ann: Any, owner: Task, dataflow: bool) -> tuple[tuple[Dataset, ...], bool]:
+    if ann is _MISSING or ann is None or ann is type(None):
+        return (), False
+    if isinstance(ann, Dataset):
+        return (ann,), False
+    members: tuple[Any, ...] | None = None
+    if isinstance(ann, tuple):
+        members = ann
+    elif getattr(ann, "__origin__", None) is tuple:
+        members = tuple(ann.__args__)
+    if members is not None and members and all(isinstance(m, Dataset) for m in members):
+        seen: set[int] = set()
+        for m in members:
+            if id(m) in seen:
+                raise InvalidAnnotationError(
+                    f"Task {owner.name!r} ({owner.location}) returns dataset {m.name!r} twice "
+                    "in its tuple annotation. Each output must be a different Dataset."
+                )
+            seen.add(id(m))
+        return members, True
+    if dataflow:
+        return (), False
+    raise InvalidAnnotationError(
+        f"Task {owner.name!r} ({owner.location}) has return annotation {_show(ann)}, which is "
+        "not a Dataset. Annotate the output with the Dataset it produces ('-> clean'), a "
+        "tuple of datasets ('-> tuple[train, test]'), or nothing for a task with no output."
+    )
+
+
+def _strip_optional(ann: Any) -> tuple[Any, bool]:
+    if isinstance(ann, types.UnionType) or getattr(ann, "__origin__", None) is types.UnionType:
+        args = [a for a in ann.__args__ if a is not type(None)]
+        if len(args) == 1:
+            return args[0], len(args) != len(ann.__args__)
+    origin = getattr(ann, "__origin__", None)
+    if origin is not None and str(origin) == "typing.Union":
+        args = [a for a in ann.__args__ if a is not type(None)]
+        if len(args) == 1:
+            return args[0], True
+    return (None if ann is _MISSING else ann), False
+
+
+def _is_resource_type(ann: Any) -> bool:
+    inner, _ = _strip_optional(ann)
+    return isinstance(inner, type) and issubclass(inner, Resource)
+
+
+def _show(ann: Any) -> str:
+    if isinstance(ann, type):
+        return ann.__qualname__
+    return repr(ann)

@@ -1,0 +1,417 @@
+"""The pipeline core: DAG inference, validation errors, and local execution."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from glacier import Dataset, Environment, LocalExecutor, Pipeline
+from glacier.errors import (
+    CycleError,
+    DuplicateProducerError,
+    DuplicateTaskError,
+    InvalidAnnotationError,
+    MissingInputError,
+    PipelineRunError,
+    TaskTimeoutError,
+    UnknownTaskError,
+)
+
+HERE = Path(__file__).name
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Environment:
+    return Environment.local(base_path=tmp_path / "data", state_dir=tmp_path / ".glacier")
+
+
+def test_annotations_build_the_dag_and_run(env: Environment) -> None:
+    pipeline = Pipeline("etl", env=env)
+    raw, clean = Dataset("raw"), Dataset("clean")
+
+    @pipeline.task()
+    def extract() -> raw:
+        return pl.DataFrame({"amount": [5, -1, 7]})
+
+    @pipeline.task()
+    def transform(data: raw) -> clean:
+        return data.filter(pl.col("amount") > 0)
+
+    assert pipeline.dag.edges() == [("extract", "transform", "raw")]
+    result = pipeline.run()
+    assert result["clean"]["amount"].to_list() == [5, 7]
+    assert result[clean].height == 2
+    assert result.tasks["transform"].status == "succeeded"
+    assert result.tasks["transform"].attempts == 1
+    assert result.tasks["transform"].duration >= 0
+
+
+def test_postponed_annotations_and_tuple_outputs(env: Environment) -> None:
+    from helpers_future import build
+
+    pipeline = build()
+    result = pipeline.run(env=env)
+    assert result["train"]["x"].to_list() == [0, 2]
+    assert result["test"]["x"].to_list() == [1, 3]
+    assert result.outputs_by_task["split"][0]["x"].to_list() == [0, 2]
+
+
+def test_run_params_override_defaults(env: Environment) -> None:
+    from helpers_future import build
+
+    result = build().run(env=env, params={"extract.rows": 6})
+    assert result["test"]["x"].to_list() == [1, 3, 5]
+    with pytest.raises(UnknownTaskError, match=r"task 'extract' .* has no parameter 'nope'"):
+        build().run(env=env, params={"extract.nope": 1})
+    with pytest.raises(UnknownTaskError, match=r"names task 'missing'"):
+        build().run(env=env, params={"missing.rows": 1})
+
+
+def test_lazyframes_pass_between_tasks_unmaterialised(env: Environment) -> None:
+    pipeline = Pipeline("lazy", env=env)
+    a, b = Dataset("a"), Dataset("b")
+    seen: list[type] = []
+
+    @pipeline.task()
+    def make() -> a:
+        return pl.LazyFrame({"v": [1, 2, 3]})
+
+    @pipeline.task()
+    def double(x: a) -> b:
+        seen.append(type(x))
+        return x.with_columns(pl.col("v") * 2)
+
+    result = pipeline.run()
+    assert seen == [pl.LazyFrame]
+    assert isinstance(result["b"], pl.LazyFrame)
+    assert result["b"].collect()["v"].to_list() == [2, 4, 6]
+
+
+def test_stored_dataset_is_written_once_and_read_lazily(env: Environment, tmp_path: Path) -> None:
+    pipeline = Pipeline("stored", env=env)
+    target = tmp_path / "out" / "clean.parquet"
+    raw = Dataset("raw")
+    clean = Dataset("clean", storage=str(target))
+    got: list[type] = []
+
+    @pipeline.task()
+    def extract() -> raw:
+        return pl.DataFrame({"v": [1, 2]})
+
+    @pipeline.task()
+    def transform(data: raw) -> clean:
+        return data.lazy().with_columns(w=pl.col("v") + 1)
+
+    @pipeline.task()
+    def report(data: clean) -> None:
+        got.append(type(data))
+
+    pipeline.run()
+    assert pl.read_parquet(target)["w"].to_list() == [2, 3]
+    assert got == [pl.LazyFrame]
+
+
+def test_only_what_targets_need_runs(env: Environment) -> None:
+    pipeline = Pipeline("targets", env=env)
+    a, b, c = Dataset("a"), Dataset("b"), Dataset("c")
+    ran: list[str] = []
+
+    @pipeline.task()
+    def first() -> a:
+        ran.append("first")
+        return 1
+
+    @pipeline.task()
+    def second(x: a) -> b:
+        ran.append("second")
+        return x + 1
+
+    @pipeline.task()
+    def other() -> c:
+        ran.append("other")
+        return 0
+
+    result = pipeline.run(targets=["second"])
+    assert sorted(ran) == ["first", "second"]
+    assert set(result.tasks) == {"first", "second"}
+    with pytest.raises(UnknownTaskError, match="neither a task nor a produced dataset"):
+        pipeline.run(targets=["nope"])
+
+
+def test_retries_with_backoff(env: Environment) -> None:
+    pipeline = Pipeline("retry", env=env)
+    out = Dataset("out")
+    calls: list[float] = []
+
+    @pipeline.task(retries=3, retry_delay=0.01, backoff=2.0)
+    def flaky() -> out:
+        calls.append(time.perf_counter())
+        if len(calls) < 3:
+            raise ConnectionError("transient")
+        return "ok"
+
+    result = pipeline.run()
+    assert result["out"] == "ok"
+    assert result.tasks["flaky"].attempts == 3
+    assert len(calls) == 3
+
+
+def test_retries_exhausted_reports_attempts_and_chain(env: Environment) -> None:
+    pipeline = Pipeline("fail", env=env)
+    out = Dataset("out")
+
+    @pipeline.task(retries=1)
+    def broken() -> out:
+        try:
+            raise KeyError("inner")
+        except KeyError as exc:
+            raise RuntimeError("outer") from exc
+
+    with pytest.raises(PipelineRunError) as info:
+        pipeline.run()
+    msg = str(info.value)
+    assert "broken" in msg and "after 2 attempt(s)" in msg
+    assert "RuntimeError: outer" in msg and "KeyError: 'inner'" in msg
+    assert info.value.result.tasks["broken"].status == "failed"  # type: ignore[attr-defined]
+
+
+def test_timeout(env: Environment) -> None:
+    pipeline = Pipeline("slow", env=env)
+    out = Dataset("out")
+    release = threading.Event()
+
+    @pipeline.task(timeout=0.05)
+    def slow() -> out:
+        release.wait(5)
+        return 1
+
+    result = pipeline.run(raise_on_failure=False)
+    release.set()
+    err = result.tasks["slow"].error
+    assert isinstance(err, TaskTimeoutError)
+    assert "exceeded its timeout of 0.05s" in str(err)
+    assert result.tasks["slow"].status == "failed"
+
+
+def _counting_pipeline(env: Environment, source_version: int, counter: list[str]) -> Pipeline:
+    pipeline = Pipeline("cached", env=env)
+    raw, out = Dataset("raw"), Dataset("out")
+
+    @pipeline.task()
+    def extract(n: int = 3) -> raw:
+        return pl.DataFrame({"v": list(range(n))})
+
+    if source_version == 1:
+
+        @pipeline.task(cache=True)
+        def expensive(data: raw) -> out:
+            counter.append("v1")
+            return data.with_columns(w=pl.col("v") * 10)
+
+    else:
+
+        @pipeline.task(cache=True)
+        def expensive(data: raw) -> out:
+            counter.append("v2")
+            return data.with_columns(w=pl.col("v") * 100)
+
+    return pipeline
+
+
+def test_cache_skips_reruns_and_invalidates(env: Environment) -> None:
+    calls: list[str] = []
+    first = _counting_pipeline(env, 1, calls).run()
+    assert first.tasks["expensive"].cached is False
+    second = _counting_pipeline(env, 1, calls).run()
+    assert second.tasks["expensive"].cached is True
+    assert calls == ["v1"]
+    assert second["out"]["w"].to_list() == [0, 10, 20]
+
+    changed_source = _counting_pipeline(env, 2, calls).run()
+    assert changed_source.tasks["expensive"].cached is False
+    assert changed_source["out"]["w"].to_list() == [0, 100, 200]
+
+    changed_input = _counting_pipeline(env, 2, calls).run(params={"extract.n": 4})
+    assert changed_input.tasks["expensive"].cached is False
+    assert calls == ["v1", "v2", "v2"]
+    no_cache = _counting_pipeline(env, 2, calls).run(use_cache=False)
+    assert no_cache.tasks["expensive"].cached is False
+
+
+def test_independent_tasks_overlap_in_time(env: Environment) -> None:
+    pipeline = Pipeline("parallel", env=env)
+    a, b = Dataset("a"), Dataset("b")
+    # Each task waits for the other: they can only both pass if they run at the same time.
+    barrier = threading.Barrier(2, timeout=10)
+
+    @pipeline.task()
+    def left() -> a:
+        barrier.wait()
+        return threading.get_ident()
+
+    @pipeline.task()
+    def right() -> b:
+        barrier.wait()
+        return threading.get_ident()
+
+    result = pipeline.run(executor=LocalExecutor(max_workers=2))
+    assert result["a"] != result["b"]
+    assert result.ok
+
+
+def test_failure_stops_dependants_but_independent_branches_finish(env: Environment) -> None:
+    pipeline = Pipeline("branches", env=env)
+    a, b, c, d = Dataset("a"), Dataset("b"), Dataset("c"), Dataset("d")
+
+    @pipeline.task()
+    def bad() -> a:
+        raise ValueError("no data")
+
+    @pipeline.task()
+    def after_bad(x: a) -> b:
+        return x
+
+    @pipeline.task()
+    def good() -> c:
+        return 1
+
+    @pipeline.task()
+    def after_good(x: c) -> d:
+        return x + 1
+
+    result = pipeline.run(raise_on_failure=False)
+    assert result.tasks["bad"].status == "failed"
+    assert result.tasks["after_bad"].status == "skipped"
+    assert result.tasks["after_good"].status == "succeeded"
+    assert result["d"] == 2
+    assert [t.name for t in result.failed] == ["bad"]
+    report = result.failure_report()
+    assert "ValueError: no data" in report and "skipped because an upstream task failed" in report
+
+
+def test_run_is_recorded(env: Environment) -> None:
+    pipeline = Pipeline("recorded", env=env)
+    out = Dataset("out")
+
+    @pipeline.task()
+    def make() -> out:
+        return 1
+
+    result = pipeline.run()
+    record = env.container.run_store().load(result.run_id)
+    assert record["pipeline"] == "recorded"
+    assert record["tasks"]["make"]["status"] == "succeeded"
+
+
+# -- validation errors: each names the task, its file:line and the fix ----------------------
+
+
+def test_two_producers_of_one_dataset() -> None:
+    pipeline = Pipeline("dup")
+    out = Dataset("out")
+
+    @pipeline.task()
+    def one() -> out:
+        return 1
+
+    with pytest.raises(DuplicateProducerError) as info:
+
+        @pipeline.task()
+        def two() -> out:
+            return 2
+
+    msg = str(info.value)
+    assert "'one'" in msg and "'two'" in msg and re.search(rf"{HERE}:\d+", msg)
+    assert "different output Dataset" in msg
+
+
+def test_cycle_is_printed() -> None:
+    pipeline = Pipeline("cycle")
+    a, b, c = Dataset("a"), Dataset("b"), Dataset("c")
+
+    @pipeline.task()
+    def f(x: c) -> a:
+        return x
+
+    @pipeline.task()
+    def g(x: a) -> b:
+        return x
+
+    @pipeline.task()
+    def h(x: b) -> c:
+        return x
+
+    with pytest.raises(CycleError) as info:
+        pipeline.validate()
+    msg = str(info.value)
+    assert "f --a--> g --b--> h --c--> f" in msg
+    assert re.search(rf"{HERE}:\d+", msg) and "Break the cycle" in msg
+
+
+def test_input_nobody_produces() -> None:
+    pipeline = Pipeline("missing")
+    orphan, out = Dataset("orphan"), Dataset("out")
+
+    @pipeline.task()
+    def use(x: orphan) -> out:
+        return x
+
+    with pytest.raises(MissingInputError) as info:
+        pipeline.run()
+    msg = str(info.value)
+    assert "'use'" in msg and "'orphan'" in msg and re.search(rf"{HERE}:\d+", msg)
+    assert "storage" in msg
+
+
+def test_return_annotation_not_a_dataset() -> None:
+    pipeline = Pipeline("bad-return")
+    with pytest.raises(InvalidAnnotationError) as info:
+
+        @pipeline.task()
+        def f() -> pl.DataFrame:
+            return pl.DataFrame()
+
+    msg = str(info.value)
+    assert "'f'" in msg and "not a Dataset" in msg and re.search(rf"{HERE}:\d+", msg)
+
+
+def test_task_registered_twice() -> None:
+    pipeline = Pipeline("twice")
+
+    def f() -> None:
+        return None
+
+    pipeline.task()(f)
+    with pytest.raises(DuplicateTaskError, match="registered twice.*decorate it once"):
+        pipeline.task()(f)
+
+
+def test_parameter_without_annotation_or_default() -> None:
+    pipeline = Pipeline("bare")
+    with pytest.raises(InvalidAnnotationError) as info:
+
+        @pipeline.task()
+        def f(x) -> None:  # type: ignore[no-untyped-def]
+            return None
+
+    msg = str(info.value)
+    assert "'x'" in msg and "no annotation and no default" in msg
+    assert re.search(rf"{HERE}:\d+", msg)
+
+
+def test_annotation_naming_nothing() -> None:
+    source = (
+        "from __future__ import annotations\n"
+        "from glacier import Pipeline\n"
+        "p = Pipeline('x')\n"
+        "@p.task()\n"
+        "def f(x: undefined_dataset) -> None:\n"
+        "    pass\n"
+    )
+    with pytest.raises(InvalidAnnotationError, match="undefined_dataset.*does not name anything"):
+        exec(compile(source, "user_pipeline.py", "exec"), {})
