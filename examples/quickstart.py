@@ -55,9 +55,7 @@ def transform(sales: raw_sales) -> clean_sales:
 def aggregate(sales: clean_sales) -> revenue:
     """Orders and revenue per region."""
     return (
-        sales.group_by("region")
-        .agg(orders=pl.len(), revenue=pl.col("amount").sum())
-        .sort("region")
+        sales.group_by("region").agg(orders=pl.len(), revenue=pl.col("amount").sum()).sort("region")
     )
 
 

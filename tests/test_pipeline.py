@@ -387,7 +387,7 @@ def test_task_registered_twice() -> None:
         return None
 
     pipeline.task()(f)
-    with pytest.raises(DuplicateTaskError, match="registered twice.*decorate it once"):
+    with pytest.raises(DuplicateTaskError, match=r"registered twice.*decorate it once"):
         pipeline.task()(f)
 
 
@@ -413,5 +413,5 @@ def test_annotation_naming_nothing() -> None:
         "def f(x: undefined_dataset) -> None:\n"
         "    pass\n"
     )
-    with pytest.raises(InvalidAnnotationError, match="undefined_dataset.*does not name anything"):
+    with pytest.raises(InvalidAnnotationError, match=r"undefined_dataset.*does not name anything"):
         exec(compile(source, "user_pipeline.py", "exec"), {})

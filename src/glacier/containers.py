@@ -44,13 +44,31 @@ def _unavailable(what: str, kind: str) -> providers.Factory[Any]:
     return providers.Factory(UnavailableAdapter, what=what, cloud=kind)
 
 
+def registry_from_settings(provider: Any, settings: Any) -> dict[str, Any]:
+    """The resource registry, seeded with the buckets a settings file declares."""
+    registry: dict[str, Any] = {}
+    kind = getattr(provider, "kind", None)
+    for name, spec in settings.buckets.items():
+        sections = {"aws": spec.s3, "gcp": spec.gcs, "azure": spec.blob}
+        config = sections.get(str(kind)) if kind != "local" else (spec.s3 or spec.gcs or spec.blob)
+        registry[name] = provider.bucket(
+            spec.bucket_name,
+            path=spec.path,
+            format=spec.format,
+            config=config,
+            partition_by=spec.partition_by or None,
+            name=name,
+        )
+    return registry
+
+
 class CloudContainer(containers.DeclarativeContainer):
     """Gateways and adapters for one cloud, chosen by ``config.kind``.
 
     Nothing outside this container and the adapters branches on the cloud.
     """
 
-    config = providers.Dependency()
+    config: providers.Dependency[Any] = providers.Dependency()
     kind = providers.Callable(operator.attrgetter("kind"), config)
 
     # -- gateways --------------------------------------------------------------------------
@@ -71,9 +89,7 @@ class CloudContainer(containers.DeclarativeContainer):
     serverless_adapter = providers.Selector(
         kind,
         local=providers.Factory(_lazy("glacier.adapters.serverless:LocalServerlessAdapter")),
-        aws=providers.Factory(
-            _lazy("glacier.adapters.serverless:LambdaAdapter"), config=config
-        ),
+        aws=providers.Factory(_lazy("glacier.adapters.serverless:LambdaAdapter"), config=config),
         gcp=_unavailable("invoking Cloud Functions", "gcp"),
         azure=_unavailable("invoking Azure Functions", "azure"),
     )
@@ -108,7 +124,7 @@ class CloudContainer(containers.DeclarativeContainer):
 class ExecutionContainer(containers.DeclarativeContainer):
     """How runs execute and what they remember."""
 
-    settings = providers.Dependency()  # ExecutorSettings
+    settings: providers.Dependency[Any] = providers.Dependency()  # ExecutorSettings
     state_dir = providers.Dependency(instance_of=Path)
 
     kind = providers.Callable(operator.attrgetter("kind"), settings)
@@ -136,7 +152,7 @@ class ExecutionContainer(containers.DeclarativeContainer):
 class EnvironmentContainer(containers.DeclarativeContainer):
     """One environment: its settings, provider, registry, cloud and execution containers."""
 
-    settings = providers.Dependency()  # GlacierSettings
+    settings: providers.Dependency[Any] = providers.Dependency()  # GlacierSettings
     provider_config = providers.Callable(operator.attrgetter("provider"), settings)
     state_dir = providers.Callable(lambda s: Path(s.state_dir), settings)
 
@@ -151,7 +167,10 @@ class EnvironmentContainer(containers.DeclarativeContainer):
         naming_prefix=providers.Callable(operator.attrgetter("resolved_naming_prefix"), settings),
         cloud=cloud,
     )
-    registry = providers.Singleton(dict)
+    # Named resources: the settings file's [buckets.*] first; env.register() adds more.
+    registry = providers.Singleton(
+        _lazy("glacier.containers:registry_from_settings"), provider=provider, settings=settings
+    )
 
     execution = providers.Container(
         ExecutionContainer,

@@ -6,6 +6,7 @@ recompute it, so a run costs O(tasks + edges), not O(tasks²).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -88,9 +89,9 @@ class DAG:
             for ds in t.outputs:
                 datasets.setdefault(ds)
             sources.append(tuple(srcs))
-            ups = tuple(sorted({index[u.name] for u in upstream_of[t.name]}))
-            upstream.append(ups)
-            for u in ups:
+            up_idx = tuple(sorted({index[u.name] for u in upstream_of[t.name]}))
+            upstream.append(up_idx)
+            for u in up_idx:
                 downstream_l[u].append(i)
         return cls(
             tasks=order,
@@ -124,8 +125,7 @@ class DAG:
             prod = self.producers.get(target)
             if prod is None:
                 raise UnknownTaskError(
-                    f"Target dataset {target.name!r} is not produced by any task of this "
-                    "pipeline."
+                    f"Target dataset {target.name!r} is not produced by any task of this pipeline."
                 )
             return prod[0]
         name = target if isinstance(target, str) else target.name
@@ -146,7 +146,9 @@ class DAG:
         for i, srcs in enumerate(self.sources):
             for _, src in srcs:
                 if src.producer >= 0:
-                    out.append((self.tasks[src.producer].name, self.tasks[i].name, src.dataset.name))
+                    out.append(
+                        (self.tasks[src.producer].name, self.tasks[i].name, src.dataset.name)
+                    )
         return out
 
 
@@ -173,9 +175,7 @@ def _topological(tasks: list[Task], upstream_of: dict[str, list[Task]]) -> list[
     return order
 
 
-def _describe_cycle(
-    tasks: list[Task], upstream_of: dict[str, list[Task]], done: set[str]
-) -> str:
+def _describe_cycle(tasks: list[Task], upstream_of: dict[str, list[Task]], done: set[str]) -> str:
     by_name = {t.name: t for t in tasks}
     start = next(t for t in tasks if t.name not in done)
     path: list[Task] = []
@@ -193,7 +193,7 @@ def _describe_cycle(
     cycle = cycle[first:] + cycle[:first]
     cycle.append(cycle[0])
     steps = []
-    for a, b in zip(cycle, cycle[1:], strict=False):
+    for a, b in itertools.pairwise(cycle):
         ds = next(ds for _, ds in b.inputs if ds in a.outputs)
         steps.append(f"{a.name} --{ds.name}--> ")
     chain = "".join(steps) + cycle[-1].name

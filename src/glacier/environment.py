@@ -13,7 +13,6 @@ Two environments never share state, so dev and prod coexist in one process.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -25,7 +24,7 @@ from glacier.containers import EnvironmentContainer
 from glacier.dataset import Dataset
 from glacier.errors import ConfigError, InjectionError, UnknownResourceError
 from glacier.provider import Provider
-from glacier.resources import Bucket, Database, ExecutionEnvironment, Resource, Serverless, Volume
+from glacier.resources import Bucket, Database, ExecutionEnvironment, Serverless, Volume
 from glacier.settings import (
     AwsConfig,
     DynamoDbConfig,
@@ -136,8 +135,6 @@ class Environment:
         self.compute = ComputeNamespace(self)
         self._tasks: dict[str, Task] = {}
         self._pipelines: dict[str, FlowPipeline] = {}
-        for rname, spec in settings.buckets.items():
-            self.register(rname, self._bucket_from_settings(spec))
         for rname, resource in (resources or {}).items():
             self.register(rname, resource)
 
@@ -290,7 +287,10 @@ class Environment:
         return bound
 
     def pipeline(
-        self, fn: Callable[..., Any] | None = None, *, name: str | None = None,
+        self,
+        fn: Callable[..., Any] | None = None,
+        *,
+        name: str | None = None,
         schedule: str | None = None,
     ) -> Any:
         """Declare a data-flow pipeline: a function calling this environment's tasks."""
@@ -345,9 +345,7 @@ class Environment:
                 )
         return out
 
-    def inject(
-        self, task: Task, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> dict[str, Any]:
+    def inject(self, task: Task, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """``kwargs`` plus the resources the caller did not pass (direct task calls)."""
         names = list(task.signature.parameters)
         given = set(names[: len(args)]) | set(kwargs)
@@ -417,18 +415,6 @@ class Environment:
         if callable(target):
             return target()
         raise InjectionError(f"Task {task.name!r}: cannot resolve marker {marker!r}.")
-
-    def _bucket_from_settings(self, spec: Any) -> Bucket:
-        config = {"aws": spec.s3, "gcp": spec.gcs, "azure": spec.blob}.get(self.provider.kind)
-        if self.provider.kind == "local":
-            config = spec.s3 or spec.gcs or spec.blob
-        return self.provider.bucket(  # type: ignore[no-any-return]
-            spec.bucket_name,
-            path=spec.path,
-            format=spec.format,
-            config=config,
-            partition_by=spec.partition_by or None,
-        )
 
     def _bucket_from_string(self, dataset: Dataset, storage: str) -> Bucket:
         scheme, sep, rest = storage.partition("://")
@@ -555,8 +541,9 @@ class StorageNamespace(_Namespace):
             bucket, path, format, config=cfg, name=name, partition_by=partition_by, tags=tags
         )
 
-    def bucket(self, bucket_name: str, path: str = "", format: str = "parquet",
-               **kwargs: Any) -> Bucket:
+    def bucket(
+        self, bucket_name: str, path: str = "", format: str = "parquet", **kwargs: Any
+    ) -> Bucket:
         """A bucket on whatever store this environment's provider uses."""
         return self._provider.bucket(bucket_name, path, format, **kwargs)  # type: ignore[no-any-return]
 
@@ -564,8 +551,12 @@ class StorageNamespace(_Namespace):
     blob = bucket
 
     def efs(
-        self, file_system_name: str, *, performance_mode: str | None = None,
-        encrypted: bool | None = None, config: EfsConfig | None = None,
+        self,
+        file_system_name: str,
+        *,
+        performance_mode: str | None = None,
+        encrypted: bool | None = None,
+        config: EfsConfig | None = None,
     ) -> Volume:
         """An EFS file system."""
         cfg = _config(EfsConfig, config, performance_mode=performance_mode, encrypted=encrypted)
@@ -607,7 +598,10 @@ class DatabaseNamespace(_Namespace):
     ) -> Database:
         """A DynamoDB table."""
         cfg = _config(
-            DynamoDbConfig, config, hash_key=hash_key, range_key=range_key,
+            DynamoDbConfig,
+            config,
+            hash_key=hash_key,
+            range_key=range_key,
             billing_mode=billing_mode,
         )
         return self._provider.database(table_name, "dynamodb", config=cfg)  # type: ignore[no-any-return]
@@ -630,18 +624,21 @@ class ComputeNamespace(_Namespace):
         config: LambdaConfig | None = None,
     ) -> Serverless:
         """A Lambda function; as ``compute=`` its name and code come from the task."""
-        cfg = _config(
-            LambdaConfig,
-            config,
-            memory=memory,
-            timeout=timeout,
-            runtime=runtime,
-            layers=layers,
-            function_name=function_name,
-            environment_vars=environment_vars,
-            reserved_concurrent_executions=reserved_concurrent_executions,
-            architecture=architecture,
-        ) or LambdaConfig()
+        cfg = (
+            _config(
+                LambdaConfig,
+                config,
+                memory=memory,
+                timeout=timeout,
+                runtime=runtime,
+                layers=layers,
+                function_name=function_name,
+                environment_vars=environment_vars,
+                reserved_concurrent_executions=reserved_concurrent_executions,
+                architecture=architecture,
+            )
+            or LambdaConfig()
+        )
         return self._provider.serverless(function_name, config=cfg)  # type: ignore[no-any-return]
 
     serverless = lambda_
@@ -671,7 +668,3 @@ class ComputeNamespace(_Namespace):
         from glacier.settings import DatabricksConfig
 
         return self._provider.databricks(cluster_name, DatabricksConfig(**values))  # type: ignore[no-any-return]
-
-
-def _signature_names(fn: Callable[..., Any]) -> list[str]:
-    return list(inspect.signature(fn).parameters)

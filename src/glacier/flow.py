@@ -47,9 +47,7 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 def _user_line() -> str:
     """``file:line`` of the innermost frame outside Glacier: where the user's code is."""
     frame = sys._getframe(1)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
-        _PACKAGE_DIR
-    ):
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
         frame = frame.f_back  # type: ignore[assignment]
     if frame is None:
         return "<unknown>"

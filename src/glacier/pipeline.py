@@ -31,7 +31,6 @@ from glacier.task import Task, _caller_namespace
 if TYPE_CHECKING:
     from glacier.environment import Environment
     from glacier.executors.base import Executor
-    from glacier.result import RunResult
 
 MODES = ("local", "analyze", "generate")
 
@@ -267,9 +266,7 @@ class Pipeline:
             chosen = env.executor(executor)
         else:
             chosen = executor
-        result = chosen.execute(
-            self, targets, params, env=env, use_cache=use_cache, hooks=hooks
-        )
+        result = chosen.execute(self, targets, params, env=env, use_cache=use_cache, hooks=hooks)
         if raise_on_failure and not result.ok:
             from glacier.errors import PipelineRunError
 

@@ -9,7 +9,7 @@ selected for the config's kind.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from glacier.errors import ConfigError
 from glacier.resources import Bucket, Database, ExecutionEnvironment, Resource, Serverless, Volume
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 
 # Which resource configs make sense on which cloud. A local provider accepts every cloud's
 # config, so the code that will run on AWS runs unchanged on a laptop.
+R = TypeVar("R", bound=Resource)
+
 _BUCKET_CONFIGS: dict[str, tuple[type, ...]] = {
     "aws": (S3Config,),
     "gcp": (GcsConfig,),
@@ -285,7 +287,7 @@ class Provider:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _track(self, resource: Any) -> Any:
+    def _track(self, resource: R) -> R:
         self._resources.append(resource)
         return resource
 

@@ -131,8 +131,9 @@ class RunResult:
                 lines.extend("    " + ln for part in chain for ln in part.rstrip().splitlines())
         if self.skipped:
             names = ", ".join(t.name for t in self.skipped)
-            lines.append(f"{len(self.skipped)} task(s) skipped because an upstream task failed: "
-                         f"{names}")
+            lines.append(
+                f"{len(self.skipped)} task(s) skipped because an upstream task failed: {names}"
+            )
         return "\n".join(lines)
 
     def summary(self) -> str:

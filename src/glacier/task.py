@@ -15,6 +15,7 @@ The return annotation names the output: one dataset, ``tuple[a, b]`` for several
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import sys
 import types
@@ -85,7 +86,6 @@ class Task:
     bound to an environment), so tasks stay unit-testable.
     """
 
-
     def __init__(
         self,
         fn: Callable[..., Any],
@@ -102,7 +102,7 @@ class Task:
             raise InvalidAnnotationError(f"@task needs a function, got {fn!r}.")
         self.fn = fn
         self._source: str | None = None
-        self.name = name or getattr(fn, "__name__", type(fn).__name__)
+        self.name: str = str(name or getattr(fn, "__name__", type(fn).__name__))
         self.location = _location(fn)
         self.options: dict[str, Any] = {k: v for k, v in (options or {}).items() if v is not None}
         self.compute = compute
@@ -139,7 +139,7 @@ class Task:
             ann = hints.get(pname, _MISSING)
             if isinstance(ann, Dataset):
                 inputs.append((pname, ann))
-            elif isinstance(p.default, _Marker):
+            elif isinstance(p.default, _Marker):  # type: ignore[misc]
                 resources.append(ResourceRequest(pname, _strip_optional(ann)[0], p.default))
             elif _is_resource_type(ann):
                 inner, optional = _strip_optional(ann)
@@ -329,15 +329,14 @@ def _resolve_annotations(
     localns = dict(namespace)
     closure = getattr(fn, "__closure__", None) or ()
     for cname, cell in zip(getattr(fn.__code__, "co_freevars", ()), closure, strict=False):
-        try:
+        # An empty cell (ValueError) is a variable assigned later: nothing to resolve yet.
+        with contextlib.suppress(ValueError):
             localns.setdefault(cname, cell.cell_contents)
-        except ValueError:  # an empty cell: the variable is assigned later
-            pass
     hints: dict[str, Any] = {}
     for key, ann in raw.items():
         if isinstance(ann, str):
             try:
-                ann = eval(ann, globalns, localns)  # noqa: S307 - annotations are user code
+                ann = eval(ann, globalns, localns)
             except Exception as exc:
                 what = "return annotation" if key == "return" else f"parameter {key!r}"
                 raise InvalidAnnotationError(

@@ -360,9 +360,7 @@ def check_schema(task: Task, ds: Dataset, value: Any) -> None:
         )
 
 
-def _split_params(
-    params: Mapping[str, Any], tasks: Sequence[Task]
-) -> dict[str, dict[str, Any]]:
+def _split_params(params: Mapping[str, Any], tasks: Sequence[Task]) -> dict[str, dict[str, Any]]:
     by_name = {t.name: t for t in tasks}
     out: dict[str, dict[str, Any]] = {}
     for key, value in params.items():

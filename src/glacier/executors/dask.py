@@ -42,7 +42,7 @@ class DaskExecutor:
     ) -> RunResult:
         """Run the tasks ``targets`` need on the cluster and return the result."""
         try:
-            from distributed import Client, LocalCluster, wait
+            from distributed import Client, LocalCluster, wait  # type: ignore[attr-defined]
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise ConfigError(
                 "The Dask executor needs dask.distributed: pip install 'glacier[dask]'."
@@ -51,13 +51,13 @@ class DaskExecutor:
             env = pipeline.environment()
         run = PreparedRun(pipeline, env, targets, params, use_cache=use_cache, hooks=hooks)
         if self.address is None:
-            cluster = LocalCluster(
+            cluster = LocalCluster(  # type: ignore[no-untyped-call]
                 n_workers=self.n_workers, processes=False, dashboard_address=None
             )
-            client = Client(cluster, set_as_default=False)
+            client = Client(cluster, set_as_default=False)  # type: ignore[no-untyped-call]
         else:
             cluster = None
-            client = Client(self.address, set_as_default=False)
+            client = Client(self.address, set_as_default=False)  # type: ignore[no-untyped-call]
         try:
             # Each Dask task executes one Glacier task through the shared PreparedRun, after
             # the futures of its upstream tasks have finished; a failed upstream makes the
@@ -70,14 +70,15 @@ class DaskExecutor:
             for i in range(len(run)):
                 deps = [futures[u] for u in upstream[i]]
                 futures.append(
-                    client.submit(_run_one, run, i, deps, key=f"{run.tasks[i].name}-{run.run_id}",
-                                  pure=False)
+                    client.submit(
+                        _run_one, run, i, deps, key=f"{run.tasks[i].name}-{run.run_id}", pure=False
+                    )
                 )
-            wait(futures)
+            wait(futures)  # type: ignore[no-untyped-call]
         finally:
-            client.close()
+            client.close()  # type: ignore[no-untyped-call]
             if cluster is not None:
-                cluster.close()
+                cluster.close()  # type: ignore[no-untyped-call]
         return run.finish()
 
 

@@ -111,11 +111,27 @@ class InvalidValueError(ConfigError):
         super().__init__(f"{what} {value!r} is invalid: {_sentence(rule)}")
 
 
+def close_matches(value: object, choices: Iterable[str], n: int = 3) -> list[str]:
+    """The choices most similar to ``value`` (ties included, up to ``n``), sorted.
+
+    Only matches similar enough to be a plausible typo are returned.
+    """
+    if not isinstance(value, str):
+        return []
+    matcher = difflib.SequenceMatcher(b=value)
+    scores: dict[str, float] = {}
+    for choice in choices:
+        matcher.set_seq1(choice)
+        scores[choice] = matcher.ratio()
+    best = max(scores.values(), default=0.0)
+    if best < 0.6:
+        return []
+    return sorted(choice for choice, score in scores.items() if score == best)[:n]
+
+
 def closest(value: object, choices: Iterable[str]) -> str | None:
     """The choice most similar to ``value``, if any is similar enough to suggest."""
-    if not isinstance(value, str):
-        return None
-    matches = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+    matches = close_matches(value, choices, n=1)
     return matches[0] if matches else None
 
 

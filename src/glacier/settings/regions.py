@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Literal
 
-from glacier.settings.base import closest
+from glacier.settings.base import close_matches
 
 __all__ = [
     "AWS_REGIONS",
@@ -217,8 +217,9 @@ def aws_partition(region: str) -> AwsPartition:
 
 
 def _unknown(what: str, value: str, table: Collection[str], examples: tuple[str, ...]) -> str:
-    match = closest(value, table)
-    hint = f"did you mean {match!r}? " if match else ""
+    # Regions differ by a letter or a digit, so several can be equally close ('us-est-1').
+    matches = close_matches(value, table, n=3)
+    hint = f"did you mean {' or '.join(map(repr, matches))}? " if matches else ""
     return f"not {what}; {hint}valid values include {', '.join(examples)} ({len(table)} known)"
 
 
