@@ -116,7 +116,7 @@ def test_unknown_field_suggests_the_closest_and_lists_allowed() -> None:
     config_error(
         lambda: S3Config(versionning=True),
         "S3Config: unknown field 'versionning' (did you mean 'versioning'?)",
-        "allowed fields: encryption, force_destroy, kms_key_id, lifecycle_rules,",
+        "allowed fields: cors, encryption, force_destroy, kms_key_id, lifecycle_rules,",
     )
     config_error(
         lambda: S3Config.model_validate({"versionning": True}),
@@ -131,11 +131,27 @@ def test_unknown_field_in_a_nested_config_names_its_path() -> None:
     )
 
 
-def test_seed_only_fields_are_refused_with_a_suggestion() -> None:
-    config_error(
-        lambda: BlobConfig(replication_type="LRS"),
-        "unknown field 'replication_type' (did you mean 'replication'?)",
+def test_the_seeds_field_names_are_accepted() -> None:
+    assert BlobConfig(replication_type="GRS").replication == "GRS"
+    aws = AwsConfig(
+        region="us-east-1",
+        assume_role_arn="arn:aws:iam::123456789012:role/reader",
+        session_duration=3600,
     )
+    assert aws.role_arn == "arn:aws:iam::123456789012:role/reader"
+    s3 = S3Config(
+        replication_config={"destination_bucket": "backup", "destination_region": "us-west-2"},
+        cors=[{"allowed_methods": ["GET"], "allowed_origins": ["*"]}],
+    )
+    assert s3.replication_config is not None
+    assert s3.replication_config.destination_region == "us-west-2"
+    config_error(
+        lambda: S3Config(
+            replication_config={"destination_bucket": "b", "destination_region": "mars-1"}
+        ),
+        "destination_region='mars-1'",
+    )
+    config_error(lambda: AwsConfig(region="us-east-1", session_duration=60), "session_duration")
 
 
 def test_configs_are_frozen_hashable_and_replace_validates() -> None:

@@ -45,10 +45,12 @@ from glacier.settings.storage import (
     AzureBlobConfig,
     BlobConfig,
     BucketSettings,
+    CorsRule,
     GCSConfig,
     GcsConfig,
     LifecycleRule,
     S3Config,
+    S3Replication,
 )
 from glacier.settings.tags import AwsTags, AzureTags, GcpLabels, Tags
 
@@ -65,6 +67,7 @@ __all__ = [
     "AzureTags",
     "BlobConfig",
     "BucketSettings",
+    "CorsRule",
     "DatabricksConfig",
     "DynamoDbConfig",
     "EcsConfig",
@@ -84,6 +87,7 @@ __all__ = [
     "ProviderConfig",
     "RdsConfig",
     "S3Config",
+    "S3Replication",
     "Tags",
     "TaskConfig",
     "aws_partition",

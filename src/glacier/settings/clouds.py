@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from glacier.errors import ConfigError, CredentialsInCodeError
-from glacier.settings.base import Cloud, GlacierModel, credentials_hint
+from glacier.settings.base import Cloud, GlacierModel, between, credentials_hint
 from glacier.settings.names import validate_azure_storage_account_name, validate_gcp_project_id
 from glacier.settings.regions import (
     AwsPartition,
@@ -116,12 +116,16 @@ class AwsConfig(GlacierModel):
     """
 
     _cloud: ClassVar[Cloud | None] = "aws"
+    _input_aliases: ClassVar[dict[str, str]] = {"assume_role_arn": "role_arn"}
 
     kind: Literal["aws"] = "aws"
     region: str
     profile: str | None = None
     account_id: str | None = None
     role_arn: str | None = None
+    session_duration: Annotated[int, between(900, 43200, "seconds (AWS's role session limits)")] = (
+        3600
+    )
     endpoint_url: str | None = None
     tags: AwsTags = {}
 

@@ -19,10 +19,12 @@ __all__ = [
     "AzureBlobConfig",
     "BlobConfig",
     "BucketSettings",
+    "CorsRule",
     "GCSConfig",
     "GcsConfig",
     "LifecycleRule",
     "S3Config",
+    "S3Replication",
 ]
 
 S3StorageClass = Literal[
@@ -196,6 +198,35 @@ def _check_rules(rules: list[LifecycleRule], allowed: tuple[str, ...], store: st
             )
 
 
+class S3Replication(GlacierModel):
+    """Cross-region replication of an S3 bucket into another bucket.
+
+    Example:
+        >>> S3Replication(destination_bucket="backup", destination_region="us-west-2").storage_class
+        'STANDARD'
+    """
+
+    destination_bucket: str
+    destination_region: str
+    storage_class: S3StorageClass = "STANDARD"
+
+    @field_validator("destination_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        from glacier.settings.regions import check_aws_region
+
+        return check_aws_region(value)
+
+
+class CorsRule(GlacierModel):
+    """One CORS rule of a bucket."""
+
+    allowed_methods: list[Literal["GET", "PUT", "POST", "DELETE", "HEAD"]]
+    allowed_origins: list[str]
+    allowed_headers: list[str] = []
+    max_age_seconds: int | None = None
+
+
 class S3Config(GlacierModel):
     """How an S3 bucket is created: versioning, encryption, storage class, lifecycle.
 
@@ -218,6 +249,8 @@ class S3Config(GlacierModel):
     lifecycle_rules: list[LifecycleRule] = []
     public_access_block: bool = True
     force_destroy: bool = False
+    replication_config: S3Replication | None = None
+    cors: list[CorsRule] = []
     tags: AwsTags = {}
 
     @field_validator("kms_key_id")
@@ -282,6 +315,8 @@ class BlobConfig(GlacierModel):
     """
 
     _cloud: ClassVar[Cloud | None] = "azure"
+
+    _input_aliases: ClassVar[dict[str, str]] = {"replication_type": "replication"}
 
     tier: Literal["Hot", "Cool", "Cold", "Archive"] = "Hot"
     replication: Literal["LRS", "ZRS", "GRS", "RAGRS", "GZRS", "RAGZRS"] = "LRS"
