@@ -15,6 +15,7 @@ from glacier.errors import (
     CycleError,
     DuplicateProducerError,
     DuplicateTaskError,
+    GlacierError,
     InvalidAnnotationError,
     MissingInputError,
     PipelineRunError,
@@ -415,3 +416,37 @@ def test_annotation_naming_nothing() -> None:
     )
     with pytest.raises(InvalidAnnotationError, match=r"undefined_dataset.*does not name anything"):
         exec(compile(source, "user_pipeline.py", "exec"), {})
+
+
+def test_resume_skips_what_succeeded_with_stored_outputs(env: Environment, tmp_path: Path) -> None:
+    calls: list[str] = []
+    fail = {"load": True}
+
+    def build() -> Pipeline:
+        pipeline = Pipeline("resumable", env=env)
+        staged = Dataset("staged", storage=str(tmp_path / "zone" / "staged.parquet"))
+        final = Dataset("final")
+
+        @pipeline.task()
+        def stage() -> staged:
+            calls.append("stage")
+            return pl.DataFrame({"v": [1, 2]})
+
+        @pipeline.task()
+        def load(data: staged) -> final:
+            calls.append("load")
+            if fail["load"]:
+                raise RuntimeError("warehouse down")
+            return data.collect().height
+
+        return pipeline
+
+    first = build().run(raise_on_failure=False)
+    assert first.tasks["load"].status == "failed"
+    fail["load"] = False
+    resumed = build().run(resume="last")
+    assert resumed.tasks["stage"].resumed is True
+    assert resumed["final"] == 2
+    assert calls == ["stage", "load", "load"]
+    with pytest.raises(GlacierError, match="No run 'nope'"):
+        build().run(resume="nope")

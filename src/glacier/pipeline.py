@@ -234,13 +234,15 @@ class Pipeline:
         hooks: Sequence[object] = (),
         output_dir: str | Path | None = None,
         environments: Sequence[Environment] | None = None,
+        resume: str | None = None,
     ) -> Any:
         """Run the pipeline.
 
         - ``mode="local"`` executes the tasks (only those ``targets`` need) and returns a
           :class:`~glacier.RunResult`; if a task fails, the others that do not depend on it
           still finish, then :class:`~glacier.errors.PipelineRunError` reports every failure
-          (pass ``raise_on_failure=False`` to get the result instead).
+          (pass ``raise_on_failure=False`` to get the result instead). ``resume="last"`` (or a
+          run id) skips the tasks that succeeded in that run and whose outputs are stored.
         - ``mode="analyze"`` returns :meth:`describe` without running anything.
         - ``mode="generate"`` writes a Pulumi project for ``environments`` (default: the
           pipeline's environment) to ``output_dir`` and returns ``{"files": [...], ...}``.
@@ -266,7 +268,18 @@ class Pipeline:
             chosen = env.executor(executor)
         else:
             chosen = executor
-        result = chosen.execute(self, targets, params, env=env, use_cache=use_cache, hooks=hooks)
+        record = None
+        if resume is not None:
+            store = env.container.run_store()
+            record = store.last(self.name) if resume == "last" else store.load(resume)
+            if record is None:
+                raise GlacierError(
+                    f"No recorded run of pipeline {self.name!r} to resume in "
+                    f"{store.directory}. Run it once without resume=."
+                )
+        result = chosen.execute(
+            self, targets, params, env=env, use_cache=use_cache, hooks=hooks, resume=record
+        )
         if raise_on_failure and not result.ok:
             from glacier.errors import PipelineRunError
 

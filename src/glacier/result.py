@@ -35,6 +35,8 @@ class TaskRun:
     cached: bool = False
     error: BaseException | None = None
     location: str = ""
+    #: Skipped on resume: it succeeded in the resumed run and its outputs are stored.
+    resumed: bool = False
 
     @property
     def ok(self) -> bool:
@@ -50,6 +52,7 @@ class TaskRun:
             "started": self.started,
             "duration": self.duration,
             "cached": self.cached,
+            "resumed": self.resumed,
             "error": None if self.error is None else f"{type(self.error).__name__}: {self.error}",
         }
 

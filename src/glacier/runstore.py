@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from glacier.errors import GlacierError
 from glacier.result import RunResult
 
 
@@ -44,7 +45,13 @@ class RunStore:
 
     def load(self, run_id: str) -> dict[str, Any]:
         """The record of one run."""
-        with (self.directory / f"{run_id}.json").open() as f:
+        path = self.directory / f"{run_id}.json"
+        if not path.exists():
+            known = ", ".join(p.stem for p in sorted(self.directory.glob("*.json"))[-5:])
+            raise GlacierError(
+                f"No run {run_id!r} in {self.directory}. Recent runs: {known or '(none)'}."
+            )
+        with path.open() as f:
             data: dict[str, Any] = json.load(f)
         return data
 

@@ -39,6 +39,7 @@ class DaskExecutor:
         env: Environment | None = None,
         use_cache: bool = True,
         hooks: Sequence[object] = (),
+        resume: Mapping[str, Any] | None = None,
     ) -> RunResult:
         """Run the tasks ``targets`` need on the cluster and return the result."""
         try:
@@ -49,7 +50,9 @@ class DaskExecutor:
             ) from exc
         if env is None:
             env = pipeline.environment()
-        run = PreparedRun(pipeline, env, targets, params, use_cache=use_cache, hooks=hooks)
+        run = PreparedRun(
+            pipeline, env, targets, params, use_cache=use_cache, hooks=hooks, resume=resume
+        )
         if self.address is None:
             cluster = LocalCluster(  # type: ignore[no-untyped-call]
                 n_workers=self.n_workers, processes=False, dashboard_address=None

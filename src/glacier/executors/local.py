@@ -56,11 +56,14 @@ class LocalExecutor:
         env: Environment | None = None,
         use_cache: bool = True,
         hooks: Sequence[object] = (),
+        resume: Mapping[str, Any] | None = None,
     ) -> RunResult:
         """Run the tasks ``targets`` need (all by default) and return the result."""
         if env is None:
             env = pipeline.environment()
-        run = PreparedRun(pipeline, env, targets, params, use_cache=use_cache, hooks=hooks)
+        run = PreparedRun(
+            pipeline, env, targets, params, use_cache=use_cache, hooks=hooks, resume=resume
+        )
         if len(run):
             _Scheduler(run, self.max_workers).run()
         return run.finish()
