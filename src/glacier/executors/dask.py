@@ -43,7 +43,7 @@ class DaskExecutor:
     ) -> RunResult:
         """Run the tasks ``targets`` need on the cluster and return the result."""
         try:
-            from distributed import Client, LocalCluster, wait  # type: ignore[attr-defined]
+            from distributed import Client, LocalCluster  # type: ignore[attr-defined]
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise ConfigError(
                 "The Dask executor needs dask.distributed: pip install 'glacier[dask]'."
@@ -62,9 +62,9 @@ class DaskExecutor:
             cluster = None
             client = Client(self.address, set_as_default=False)  # type: ignore[no-untyped-call]
         try:
-            # Each Dask task executes one Glacier task through the shared PreparedRun, after
-            # the futures of its upstream tasks have finished; a failed upstream makes the
-            # dependant skip instead of run.
+            # Dask serialises arguments, even in-process: each Dask task gets its own copy of
+            # the run, so upstream outputs travel as results of upstream futures and the
+            # records come back to this process, which owns the run.
             upstream: list[list[int]] = [[] for _ in range(len(run))]
             for u, downs in enumerate(run.downstream):
                 for d in downs:
@@ -72,23 +72,29 @@ class DaskExecutor:
             futures: list[Any] = []
             for i in range(len(run)):
                 deps = [futures[u] for u in upstream[i]]
-                futures.append(
-                    client.submit(
-                        _run_one, run, i, deps, key=f"{run.tasks[i].name}-{run.run_id}", pure=False
-                    )
-                )
-            wait(futures)  # type: ignore[no-untyped-call]
+                key = f"{run.tasks[i].name}-{run.run_id}"
+                futures.append(client.submit(_run_one, run, i, deps, key=key, pure=False))
+            outcomes = client.gather(futures)  # type: ignore[no-untyped-call]
         finally:
             client.close()  # type: ignore[no-untyped-call]
             if cluster is not None:
                 cluster.close()  # type: ignore[no-untyped-call]
+        for i, ok, outputs, record in outcomes:
+            if record is None:  # skipped: an upstream task failed
+                continue
+            run.runs[i] = record
+            run.outputs[i] = outputs
+            if not ok:
+                run.skip_downstream(i)
         return run.finish()
 
 
-def _run_one(run: PreparedRun, i: int, deps: list[bool]) -> bool:
-    if not all(deps):
-        return False
+def _run_one(
+    run: PreparedRun, i: int, deps: list[tuple[int, bool, Any, Any]]
+) -> tuple[int, bool, Any, Any]:
+    for u, ok, outputs, _ in deps:
+        if not ok:
+            return i, False, None, None
+        run.outputs[u] = outputs
     ok = run.execute_task(i)
-    if not ok:
-        run.skip_downstream(i)
-    return ok
+    return i, ok, run.outputs[i], run.runs[i]

@@ -1,0 +1,79 @@
+"""Package-level promises: a light import, a small public surface, runnable docstrings."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+import glacier
+
+HEAVY = ("boto3", "botocore", "pulumi", "pulumi_aws", "s3fs", "gcsfs", "adlfs", "dask")
+
+
+def test_import_glacier_loads_no_cloud_sdk() -> None:
+    code = (
+        "import sys, glacier, glacier.config, glacier.testing\n"
+        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == ""
+
+
+def test_public_names_are_exported() -> None:
+    for name in glacier.__all__:
+        assert getattr(glacier, name) is not None
+    assert glacier.GlacierEnv is glacier.Environment
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "glacier",
+        "glacier.dataset",
+        "glacier.provider",
+        "glacier.environment",
+        "glacier.executors.local",
+        "glacier.cache",
+        "glacier.runstore",
+    ],
+)
+def test_docstring_examples_run(module: str, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    mod = importlib.import_module(module)
+    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
+    assert result.attempted > 0
+
+
+def test_dask_executor_runs_the_same_pipeline(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import polars as pl
+
+    from glacier import Dataset, Environment, Pipeline
+    from glacier.executors.dask import DaskExecutor
+
+    env = Environment.local(base_path=tmp_path / "d", state_dir=tmp_path / "s")
+    pipeline = Pipeline("dask", env=env)
+    a, b, c = Dataset("a"), Dataset("b"), Dataset("c")
+
+    @pipeline.task()
+    def make() -> a:
+        return pl.DataFrame({"v": [1, 2, 3]})
+
+    @pipeline.task(retries=1)
+    def double(x: a) -> b:
+        return x.with_columns(pl.col("v") * 2)
+
+    @pipeline.task()
+    def broken(x: a) -> c:
+        raise ValueError("boom")
+
+    result = pipeline.run(executor=DaskExecutor(n_workers=1), raise_on_failure=False)
+    assert result["b"]["v"].to_list() == [2, 4, 6]
+    assert result.tasks["broken"].status == "failed"
+    assert result.tasks["broken"].attempts == 1
