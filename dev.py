@@ -95,11 +95,32 @@ def tool_env() -> dict[str, str]:
 
 
 def demo(args: list[str]) -> int:
+    """The README's main job: run the medallion example on local files, draw it, plan prod."""
     ensure_venv()
     ensure_graphviz()
-    cmd = [str(BIN / "glacier"), "demo", *args]
-    log("$ " + " ".join(cmd))
-    return subprocess.run(cmd, cwd=ROOT, env=tool_env()).returncode
+    env = tool_env()
+    for var in ("GLACIER_ENV", "GLACIER_SETTINGS_DIR"):
+        env.pop(var, None)  # the demo is dev on local files, whatever the shell says
+    glacier = str(BIN / "glacier")
+    picture = ROOT / "demo-output" / "medallion.png"
+    steps = [
+        [glacier, "run", "examples/medallion.py", *args],
+        [glacier, "graph", "examples/medallion.py", "-o", str(picture.relative_to(ROOT))],
+        [glacier, "plan", "examples/medallion.py", "--env", "prod"],
+    ]
+    for cmd in steps:
+        print(flush=True)
+        log("$ " + " ".join(Path(c).name if c == glacier else c for c in cmd))
+        code = subprocess.run(cmd, cwd=ROOT, env=env).returncode
+        if code != 0:
+            log(f"demo failed at: glacier {cmd[1]} (exit {code})")
+            return code
+    print(flush=True)
+    log("demo done:")
+    log(f"  data written under {ROOT / 'data' / 'dev'} (bronze, silver, gold zones)")
+    log(f"  DAG picture: {picture}")
+    log(f"  run records: {ROOT / '.glacier'}")
+    return 0
 
 
 def test(args: list[str]) -> int:

@@ -347,9 +347,11 @@ class Environment:
 
     def inject(self, task: Task, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """``kwargs`` plus the resources the caller did not pass (direct task calls)."""
-        names = list(task.signature.parameters)
-        given = set(names[: len(args)]) | set(kwargs)
-        extra = self.resolve_resources(task, tuple(given))
+        given: tuple[str, ...] = ()
+        if args or kwargs:  # the usual direct call passes nothing: skip reading the signature
+            names = list(task.signature.parameters)
+            given = tuple({*names[: len(args)], *kwargs})
+        extra = self.resolve_resources(task, given)
         return {**kwargs, **extra} if extra else kwargs
 
     def bucket_for(self, dataset: Dataset) -> Bucket:

@@ -197,14 +197,18 @@ class Pipeline:
         for t in dag.tasks:
             if t.compute is not None:
                 resources[id(t.compute)] = t.compute
+            for r in t.resource_args.values():
+                resources[id(r)] = r
             tasks.append(
                 {
                     "name": t.name,
                     "location": str(t.location),
                     "inputs": [ds.name for ds in t.input_datasets],
                     "outputs": [ds.name for ds in t.outputs],
-                    "params": {k: repr(v) for k, v in t.params.items()},
-                    "resources": [r.param for r in t.resources],
+                    "params": {
+                        k: repr(v) for k, v in t.params.items() if k not in t.resource_args
+                    },
+                    "resources": [r.param for r in t.resources] + list(t.resource_args),
                     "compute": _describe(t.compute),
                     "options": dict(t.options),
                 }

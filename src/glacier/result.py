@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import traceback
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -55,6 +57,41 @@ class TaskRun:
             "resumed": self.resumed,
             "error": None if self.error is None else f"{type(self.error).__name__}: {self.error}",
         }
+
+    def as_json(self) -> str:
+        """:meth:`as_dict` as one line of JSON, the line the run store writes for this task.
+
+        Formatted directly rather than through ``json.dumps(self.as_dict())``, which is
+        several times slower and made writing the record of a run of small tasks cost more
+        than running them.
+
+        Example:
+            >>> run = TaskRun("clean", status="failed", attempts=2, started=1.5, duration=0.25,
+            ...               error=ValueError('bad "row"'))
+            >>> json.loads(run.as_json()) == run.as_dict()
+            True
+        """
+        error = self.error
+        return (
+            f'{{"name": {_json_str(self.name)}, "status": {_json_str(self.status)}, '
+            f'"attempts": {int(self.attempts)}, "started": {_json_number(self.started)}, '
+            f'"duration": {_json_number(self.duration)}, "cached": {_JSON_BOOL[self.cached]}, '
+            f'"resumed": {_JSON_BOOL[self.resumed]}, "error": '
+            + ("null" if error is None else _json_str(f"{type(error).__name__}: {error}"))
+            + "}"
+        )
+
+
+# The escaping ``json.dumps`` itself uses (ASCII output, like its default).
+_json_str = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_JSON_BOOL = {False: "false", True: "true"}
+
+
+def _json_number(value: float | None) -> str:
+    if value is None:
+        return "null"
+    # repr is what json.dumps writes for a finite float; it spells the others NaN/Infinity.
+    return repr(value) if math.isfinite(value) else json.dumps(value)
 
 
 @dataclass

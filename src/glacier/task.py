@@ -16,6 +16,7 @@ The return annotation names the output: one dataset, ``tuple[a, b]`` for several
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import sys
 import types
@@ -111,7 +112,6 @@ class Task:
         self.namespace: dict[str, Any] = dict(namespace or {})
         #: Resources passed to a traced data-flow call, by parameter (read and written).
         self.resource_args: dict[str, Resource] = {}
-        self.signature = inspect.signature(fn)
         hints = _resolve_annotations(fn, namespace or {}, self)
         self.inputs: tuple[tuple[str, Dataset], ...] = ()
         self.resources: tuple[ResourceRequest, ...] = ()
@@ -123,12 +123,17 @@ class Task:
 
     # -- signature parsing -----------------------------------------------------------------
 
+    @functools.cached_property
+    def signature(self) -> inspect.Signature:
+        """The function's signature, built on first use (parsing the task does not need it)."""
+        return inspect.signature(self.fn)
+
     def _classify(self, hints: Mapping[str, Any], dataflow: bool) -> None:
         inputs: list[tuple[str, Dataset]] = []
         resources: list[ResourceRequest] = []
         arguments: list[str] = []
-        for pname, p in self.signature.parameters.items():
-            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+        for pname, variadic, default in _parameters(self.fn):
+            if variadic:
                 if dataflow:
                     arguments.append(pname)
                     continue
@@ -139,13 +144,13 @@ class Task:
             ann = hints.get(pname, _MISSING)
             if isinstance(ann, Dataset):
                 inputs.append((pname, ann))
-            elif isinstance(p.default, _Marker):  # type: ignore[misc]
-                resources.append(ResourceRequest(pname, _strip_optional(ann)[0], p.default))
+            elif isinstance(default, _Marker):  # type: ignore[misc]
+                resources.append(ResourceRequest(pname, _strip_optional(ann)[0], default))
             elif _is_resource_type(ann):
                 inner, optional = _strip_optional(ann)
                 resources.append(ResourceRequest(pname, inner, None, optional))
-            elif p.default is not p.empty:
-                self.params[pname] = p.default
+            elif default is not _EMPTY:
+                self.params[pname] = default
             elif dataflow:
                 arguments.append(pname)
             elif ann is _MISSING:
@@ -319,6 +324,47 @@ def _caller_namespace(depth: int) -> dict[str, Any]:
     return dict(frame.f_locals)
 
 
+_EMPTY: Any = inspect.Parameter.empty
+
+
+def _parameters(fn: Callable[..., Any]) -> list[tuple[str, bool, Any]]:
+    """``(name, variadic, default)`` of each parameter, in signature order (``_EMPTY``: no
+    default; ``variadic``: ``*args`` or ``**kwargs``).
+
+    A plain function's are read from its code object: ``inspect.signature`` builds a
+    Signature and a Parameter per argument, a third of the cost of decorating a task, and
+    thousands of objects the garbage collector then walks. Anything else (callable objects,
+    partials, wrapped or re-signed functions) goes through ``inspect.signature``.
+    """
+    if type(fn) is not types.FunctionType or {"__wrapped__", "__signature__"} & fn.__dict__.keys():
+        return [
+            (name, p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD), p.default)
+            for name, p in inspect.signature(fn).parameters.items()
+        ]
+    code = fn.__code__
+    names = code.co_varnames
+    n_pos, n_kw = code.co_argcount, code.co_kwonlyargcount
+    defaults = fn.__defaults__ or ()
+    kwdefaults = fn.__kwdefaults__ or {}
+    first_default = n_pos - len(defaults)
+    out = [
+        (names[k], False, defaults[k - first_default] if k >= first_default else _EMPTY)
+        for k in range(n_pos)
+    ]
+    # co_varnames holds the positional, then keyword-only names, then *args, then **kwargs;
+    # a signature lists *args before the keyword-only parameters.
+    extra = n_pos + n_kw
+    if code.co_flags & inspect.CO_VARARGS:
+        out.append((names[extra], True, _EMPTY))
+        extra += 1
+    out.extend(
+        (names[k], False, kwdefaults.get(names[k], _EMPTY)) for k in range(n_pos, n_pos + n_kw)
+    )
+    if code.co_flags & inspect.CO_VARKEYWORDS:
+        out.append((names[extra], True, _EMPTY))
+    return out
+
+
 def _resolve_annotations(
     fn: Callable[..., Any], namespace: Mapping[str, Any], owner: Task
 ) -> dict[str, Any]:
@@ -336,7 +382,7 @@ def _resolve_annotations(
     for key, ann in raw.items():
         if isinstance(ann, str):
             try:
-                ann = eval(ann, globalns, localns)
+                ann = _evaluate(ann, globalns, localns)
             except Exception as exc:
                 what = "return annotation" if key == "return" else f"parameter {key!r}"
                 raise InvalidAnnotationError(
@@ -346,6 +392,21 @@ def _resolve_annotations(
                 ) from exc
         hints[key] = ann
     return hints
+
+
+def _evaluate(ann: str, globalns: dict[str, Any], localns: Mapping[str, Any]) -> Any:
+    """The object a postponed annotation names, as ``eval`` finds it.
+
+    Most annotations are a single name (``data: raw``); looking it up directly (locals, then
+    globals, the order eval uses) skips compiling the string, which was the largest cost of
+    decorating thousands of tasks. Anything else, builtins included, goes through eval.
+    """
+    if ann.isidentifier():
+        if ann in localns:
+            return localns[ann]
+        if ann in globalns:
+            return globalns[ann]
+    return eval(ann, globalns, localns)
 
 
 def _outputs(ann: Any, owner: Task, dataflow: bool) -> tuple[tuple[Dataset, ...], bool]:

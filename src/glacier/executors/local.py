@@ -80,7 +80,6 @@ class _Scheduler:
         self.finished = 0
         self.lock = threading.Lock()
         self.queue: queue.SimpleQueue[int] = queue.SimpleQueue()
-        self.queued = 0
         self.idle = 0
         self.threads: list[threading.Thread] = []
         self.crash: BaseException | None = None
@@ -88,41 +87,54 @@ class _Scheduler:
 
     def run(self) -> None:
         runs = self.run_.runs
-        for i, n in enumerate(self.remaining):
-            if n == 0:
-                runs[i].status = RUNNING
-                self.queue.put(i)
-                self.queued += 1
+        ready = [i for i, n in enumerate(self.remaining) if n == 0]
+        for i in ready:
+            runs[i].status = RUNNING
+        # The calling thread takes the first ready task itself and only the others are
+        # queued, so a pipeline with a single source (a chain) starts no thread at all.
+        for i in ready[1:]:
+            self.queue.put(i)
         self._spawn_if_needed()
-        self._work()
+        self._work(ready[0])
         for t in self.threads:
             t.join()
         if self.crash is not None:
             raise self.crash
 
-    def _work(self) -> None:
+    def _work(self, first: int = -1) -> None:
         try:
+            i = first
             while True:
-                with self.lock:
-                    self.idle += 1
-                i = self.queue.get()
-                with self.lock:
-                    self.idle -= 1
-                    if i >= 0:
-                        self.queued -= 1
-                if i < 0:
-                    return
                 while i >= 0:
                     i = self._step(i)
+                i = self._next()
+                if i < 0:
+                    return
         except BaseException as exc:  # a bug in the scheduler must not hang the run
             self.crash = exc
             self._stop()
+
+    def _next(self) -> int:
+        """The next queued task, waiting as an idle worker while there is none (-1: stop)."""
+        try:
+            # While tasks are queued, workers take them without touching the lock: on a wide
+            # fan-out, locking around every dequeue made the threads queue up behind each
+            # other (and the GIL) instead of running tasks.
+            return self.queue.get_nowait()
+        except queue.Empty:
+            pass
+        with self.lock:
+            self.idle += 1
+        i = self.queue.get()
+        with self.lock:
+            self.idle -= 1
+        return i
 
     def _step(self, i: int) -> int:
         run = self.run_
         ok = run.execute_task(i)
         keep = -1
-        extra = 0
+        extra = False
         with self.lock:
             self.finished += 1
             if ok:
@@ -136,8 +148,7 @@ class _Scheduler:
                             keep = d
                         else:
                             self.queue.put(d)
-                            extra += 1
-                self.queued += extra
+                            extra = True
             else:
                 self.finished += len(run.skip_downstream(i))
             done = self.finished >= self.total
@@ -152,7 +163,8 @@ class _Scheduler:
         with self.lock:
             if self.stopped:
                 return
-            want = self.queued - self.idle
+            # qsize is approximate while other workers dequeue; good enough to size the pool.
+            want = self.queue.qsize() - self.idle
             room = self.max_workers - 1 - len(self.threads)
             n = min(want, room)
             new = [

@@ -1,0 +1,60 @@
+"""Infrastructure from the pipeline: a Pulumi program, an offline plan, generation and deploy.
+
+The pipeline and its environments determine the infrastructure (see ``docs/infra.md``)::
+
+    from glacier import infra
+
+    plan = infra.plan(pipeline)                        # offline, under Pulumi's mock engine
+    print(plan.to_text())
+    infra.generate(pipeline, "infra/", [dev, prod])    # a runnable Pulumi project
+    infra.up(pipeline, prod)                           # deploy (needs the Pulumi CLI)
+
+This package imports nothing heavy: Pulumi and ``pulumi_aws`` load when a program runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from glacier.infra.deploy import up
+    from glacier.infra.mocks import Plan, PlannedResource, plan
+    from glacier.infra.model import InfraModel, build_model
+    from glacier.infra.project import generate
+    from glacier.infra.pulumi_program import program
+
+__all__ = [
+    "InfraModel",
+    "Plan",
+    "PlannedResource",
+    "build_model",
+    "generate",
+    "plan",
+    "program",
+    "up",
+]
+
+_WHERE = {
+    "InfraModel": "glacier.infra.model",
+    "build_model": "glacier.infra.model",
+    "Plan": "glacier.infra.mocks",
+    "PlannedResource": "glacier.infra.mocks",
+    "plan": "glacier.infra.mocks",
+    "program": "glacier.infra.pulumi_program",
+    "generate": "glacier.infra.project",
+    "up": "glacier.infra.deploy",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'glacier.infra' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,860 @@
+"""What a pipeline needs from the clouds, derived once and free of any cloud SDK.
+
+:func:`build_model` reads the pipeline's DAG and the resources its datasets and tasks point
+at, and answers the questions every infrastructure builder asks:
+
+- which **environments** are involved (account, region, naming, tags, network);
+- which **stores** (buckets) hold the data, deduplicated, and which of them Glacier owns;
+- per **task**: where it runs, on what compute, and exactly which dataset locations it reads
+  and writes (its grants);
+- which tasks reach data in **another account** (cross-account roles and bucket policies),
+  and which cross **environments** (refused unless the task opts in);
+- the DAG as **levels** of independent tasks, and which environment orchestrates them.
+
+Builders (:mod:`glacier.infra.aws`, ...) turn this model into resources; nothing here knows a
+Pulumi type.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from glacier.dataset import Dataset
+from glacier.errors import CrossEnvironmentAccessError, InfraError
+from glacier.resources import Bucket, ExecutionEnvironment, Serverless
+
+if TYPE_CHECKING:
+    from glacier.pipeline import Pipeline
+    from glacier.task import Task
+
+#: Compute kinds a task can have, from its ``compute=`` hint.
+COMPUTE_KINDS = ("lambda", "ecs", "glue", "databricks")
+#: Defaults a task without a compute hint gets.
+DEFAULT_COMPUTE = "lambda"
+
+READ = ("read", "list")
+WRITE = ("read", "write", "list")
+
+
+# -- environments ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """VPC placement for compute (empty when the environment has no network)."""
+
+    vpc_id: str | None = None
+    subnet_ids: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
+
+    @property
+    def configured(self) -> bool:
+        """Whether compute is attached to the VPC."""
+        return bool(self.vpc_id and self.subnet_ids)
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    """One environment as infrastructure sees it; ``key`` is also its stack name.
+
+    ``named`` is False for environments created without a logical name (e.g.
+    ``AWSEnvironment(account_id=..., region=...)``): those are accounts of one organisation,
+    and crossing between them needs no opt-in.
+    """
+
+    key: str
+    cloud: str
+    named: bool
+    account_id: str | None = None
+    region: str | None = None
+    profile: str | None = None
+    role_arn: str | None = None
+    endpoint_url: str | None = None
+    partition: str = "aws"
+    naming_prefix: str = ""
+    tags: tuple[tuple[str, str], ...] = ()
+    network: NetworkSpec = NetworkSpec()
+    #: The Environment (or bare Provider) the infrastructure builder is taken from.
+    source: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def tag_map(self) -> dict[str, str]:
+        """The environment's tags as a dict."""
+        return dict(self.tags)
+
+    def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
+        """``arn:<partition>:<service>:<region>:<account>:<resource>`` in this environment.
+
+        Raises :class:`InfraError` when the account is unknown: such ARNs are only computed
+        for references across environments, where no resource output is at hand.
+        """
+        if self.account_id is None:
+            raise InfraError(
+                f"Environment {self.key!r} has no account_id, but a resource in another "
+                f"environment must reference its {service} resource {resource!r} by ARN. Set "
+                "account_id on the environment (AWSEnvironment(account_id='123456789012', ...))."
+            )
+        region = self.region or "" if regional else ""
+        return f"arn:{self.partition}:{service}:{region}:{self.account_id}:{resource}"
+
+    def role_arn_of(self, role_name: str) -> str:
+        """The ARN of IAM role ``role_name`` in this environment's account."""
+        return self.arn("iam", f"role/{role_name}", regional=False)
+
+    @property
+    def account_root(self) -> str:
+        """The account's root principal ARN."""
+        return self.arn("iam", "root", regional=False)
+
+
+# -- stores and grants -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Store:
+    """A bucket the pipeline's data lives in.
+
+    ``kind`` is ``managed`` (a Glacier bucket: declared with security defaults),
+    ``artifacts`` (declared by Glacier to pass in-memory datasets between tasks that run in
+    different processes), ``external`` (an ``s3://`` URI: referenced, never declared) or
+    ``raw`` (a Pulumi resource the user declared: used as is, referenced through its
+    outputs).
+    """
+
+    key: str
+    env: str
+    kind: str
+    bucket_name: str | None
+    config: Any = field(default=None, compare=False)
+    resource: Any = field(default=None, compare=False, repr=False)
+    tags: tuple[tuple[str, str], ...] = ()
+    datasets: tuple[str, ...] = ()
+
+    @property
+    def declared(self) -> bool:
+        """Whether Glacier declares (and secures) this bucket."""
+        return self.kind in ("managed", "artifacts")
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where one dataset lives: a store and an object key prefix (``""`` = whole bucket)."""
+
+    store: str
+    prefix: str
+    dataset: str
+
+    @property
+    def pattern(self) -> str:
+        """The object key pattern of the dataset: its prefix followed by ``*``.
+
+        ``sales.parquet`` covers the object, a partitioned directory of that name and the
+        temporary objects of an atomic write next to it.
+        """
+        return f"{self.prefix}*"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A task's access to one dataset location."""
+
+    location: Location
+    access: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One task as infrastructure: where and on what it runs, and what it may touch."""
+
+    name: str
+    env: str
+    compute: str
+    config: Any = field(compare=False)
+    grants: tuple[Grant, ...]
+    upstream: tuple[str, ...]
+    level: int
+    retries: int = 0
+    retry_delay: float = 0.0
+    backoff: float = 1.0
+    timeout: float | None = None
+    location: str = ""
+
+    def grants_in(self, stores: Iterable[str]) -> tuple[Grant, ...]:
+        """The grants on locations in ``stores``."""
+        keys = set(stores)
+        return tuple(g for g in self.grants if g.location.store in keys)
+
+
+@dataclass(frozen=True)
+class CrossAccountAccess:
+    """Task ``task`` (in ``task_env``) reaches data in another account's ``store_env``."""
+
+    task: str
+    task_env: str
+    store_env: str
+    grants: tuple[Grant, ...]
+
+
+@dataclass(frozen=True)
+class CodeSpec:
+    """Where the pipeline's code is: a target for :func:`glacier.targets.load_target`.
+
+    ``file`` is the module defining the pipeline; ``root`` the directory its import path
+    starts from (the file's directory, or above its top-level package); ``attr`` the
+    attribute (or pipeline name) inside it.
+    """
+
+    file: Path
+    attr: str
+    root: Path
+
+    @property
+    def target(self) -> str:
+        """``/abs/path/file.py:attr``."""
+        return f"{self.file}:{self.attr}"
+
+    @property
+    def relative_target(self) -> str:
+        """The target relative to :attr:`root` (how a packaged function finds it)."""
+        return f"{self.file.relative_to(self.root).as_posix()}:{self.attr}"
+
+    @property
+    def package(self) -> Path | None:
+        """The top-level package directory holding the file, if it is in one."""
+        rel = self.file.relative_to(self.root)
+        return self.root / rel.parts[0] if len(rel.parts) > 1 else None
+
+
+@dataclass(frozen=True)
+class InfraModel:
+    """Everything a pipeline needs from its environments (see the module docs)."""
+
+    pipeline: str
+    schedule: str | None
+    envs: Mapping[str, EnvSpec]
+    stores: Mapping[str, Store]
+    tasks: tuple[TaskSpec, ...]
+    levels: tuple[tuple[str, ...], ...]
+    orchestrator: str | None
+    cross_account: tuple[CrossAccountAccess, ...]
+    code: CodeSpec | None = None
+
+    def task(self, name: str) -> TaskSpec:
+        """The task named ``name``."""
+        for t in self.tasks:
+            if t.name == name:
+                return t
+        raise KeyError(name)
+
+    def tasks_in(self, env: str) -> tuple[TaskSpec, ...]:
+        """Tasks that run in environment ``env``."""
+        return tuple(t for t in self.tasks if t.env == env)
+
+    def stores_in(self, env: str) -> tuple[Store, ...]:
+        """Stores that live in environment ``env``."""
+        return tuple(s for s in self.stores.values() if s.env == env)
+
+    def cross_account_into(self, env: str) -> tuple[CrossAccountAccess, ...]:
+        """Accesses from other accounts to stores of ``env``."""
+        return tuple(c for c in self.cross_account if c.store_env == env)
+
+    def cross_account_from(self, task: str) -> tuple[CrossAccountAccess, ...]:
+        """Accesses of ``task`` to other accounts."""
+        return tuple(c for c in self.cross_account if c.task == task)
+
+    def cloud_envs(self) -> tuple[str, ...]:
+        """Keys of environments that need cloud infrastructure (in discovery order)."""
+        used = {t.env for t in self.tasks} | {s.env for s in self.stores.values()}
+        return tuple(k for k, e in self.envs.items() if k in used and e.cloud != "local")
+
+    def orchestrated_from_elsewhere(self, env: str) -> tuple[TaskSpec, ...]:
+        """Tasks of ``env`` started by an orchestrator in another account."""
+        if self.orchestrator is None:
+            return ()
+        home = self.envs[self.orchestrator]
+        return tuple(t for t in self.tasks_in(env) if crosses_account(home, self.envs[env]))
+
+
+def crosses_account(a: EnvSpec, b: EnvSpec) -> bool:
+    """Whether two environments are in different accounts (both accounts known)."""
+    return a.key != b.key and a.account_id is not None and a.account_id != b.account_id
+
+
+# -- physical names --------------------------------------------------------------------------
+
+
+def physical_name(
+    *parts: str, limit: int = 64, allowed: str = r"A-Za-z0-9_+=,.@-", lower: bool = False
+) -> str:
+    """A deterministic cloud name from ``parts``: invalid characters become ``-``, and a name
+    longer than ``limit`` is cut and suffixed with a hash of the whole, so it stays unique.
+
+    Example:
+        >>> physical_name("dev", "analytics", "clean")
+        'dev-analytics-clean'
+        >>> len(physical_name("x" * 100, limit=64))
+        64
+    """
+    raw = "-".join(p for p in parts if p)
+    if lower:
+        raw = raw.lower()
+    name = re.sub(rf"[^{allowed}]+", "-", raw).strip("-")
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha1(raw.encode()).hexdigest()[:8]
+    return f"{name[: limit - 9].rstrip('-')}-{digest}"
+
+
+# -- building the model ----------------------------------------------------------------------
+
+
+def as_pipeline(obj: Any) -> Pipeline:
+    """A :class:`~glacier.Pipeline` from a pipeline or a data-flow pipeline (traced)."""
+    from glacier.flow import FlowPipeline
+    from glacier.pipeline import Pipeline
+
+    if isinstance(obj, Pipeline):
+        return obj
+    if isinstance(obj, FlowPipeline):
+        return obj.trace()
+    raise InfraError(
+        f"Expected a Pipeline or an @env.pipeline() function, got {type(obj).__name__}."
+    )
+
+
+def build_model(
+    pipeline: Any,
+    environments: Sequence[Any] = (),
+    *,
+    code: CodeSpec | None = None,
+) -> InfraModel:
+    """Derive the :class:`InfraModel` of ``pipeline`` (a Pipeline or FlowPipeline).
+
+    ``environments`` are :class:`~glacier.Environment` objects the resources may belong to;
+    they supply what a bare provider does not know (the network). Environments of the
+    pipeline, of data-flow tasks and of every resource are found without being listed.
+    """
+    origin = pipeline
+    pipe = as_pipeline(pipeline)
+    dag = pipe.dag
+    index = _EnvIndex(environments, pipe)
+    if code is None:
+        code = find_code(origin, pipe)
+
+    task_envs: dict[str, EnvSpec] = {}
+    for t in dag.tasks:
+        task_envs[t.name] = index.for_task(t, pipe)
+    cloud_tasks = [t for t in dag.tasks if task_envs[t.name].cloud != "local"]
+    if cloud_tasks and len(cloud_tasks) != len(dag.tasks):
+        local = next(t for t in dag.tasks if task_envs[t.name].cloud == "local")
+        raise InfraError(
+            f"Task {local.name!r} ({local.location}) runs in the local environment "
+            f"{task_envs[local.name].key!r} while other tasks of pipeline {pipe.name!r} run in "
+            "the cloud; a deployed pipeline runs every task in the cloud. Give it a cloud "
+            "compute hint, e.g. compute=env.compute.lambda_()."
+        )
+
+    stores = _Stores(pipe.name, index)
+    levels: dict[str, int] = {}
+    specs: list[TaskSpec] = []
+    consumers: dict[Dataset, int] = {}
+    for t in dag.tasks:
+        for ds in t.input_datasets:
+            consumers[ds] = consumers.get(ds, 0) + 1
+    for i, t in enumerate(dag.tasks):
+        env = task_envs[t.name]
+        ups = tuple(dag.tasks[u].name for u in dag.upstream[i])
+        levels[t.name] = 1 + max((levels[u] for u in ups), default=-1)
+        grants: dict[Location, set[str]] = {}
+        if env.cloud != "local":
+            for ds in t.input_datasets:
+                producer = dag.producers.get(ds)
+                home = task_envs[dag.tasks[producer[0]].name] if producer else env
+                _add(grants, stores.locate(ds, t, env, home, "reads"), READ)
+            for ds in t.outputs:
+                if ds.is_stored or consumers.get(ds):
+                    _add(grants, stores.locate(ds, t, env, env, "writes"), WRITE)
+            for resource in t.resource_args.values():
+                if isinstance(resource, Bucket):
+                    _add(grants, stores.locate_bucket(resource, t, env), WRITE)
+        compute, config = _compute(t)
+        cfg = _task_config(t, env)
+        specs.append(
+            TaskSpec(
+                name=t.name,
+                env=env.key,
+                compute=compute,
+                config=config,
+                grants=tuple(Grant(loc, _ordered(acc)) for loc, acc in grants.items()),
+                upstream=ups,
+                level=levels[t.name],
+                retries=int(getattr(cfg, "retries", 0) or 0),
+                retry_delay=float(getattr(cfg, "retry_delay", 0.0) or 0.0),
+                backoff=float(getattr(cfg, "backoff", 1.0) or 1.0),
+                timeout=getattr(cfg, "timeout", None),
+                location=str(t.location),
+            )
+        )
+
+    cross = _cross_account(specs, stores.stores, index.envs)
+    by_level: dict[int, list[str]] = {}
+    for s in specs:
+        by_level.setdefault(s.level, []).append(s.name)
+    cloud = [s for s in specs if index.envs[s.env].cloud != "local"]
+    orchestrator = _orchestrator(cloud, pipe, index) if cloud else None
+    if orchestrator is not None:
+        home = index.envs[orchestrator]
+        for s in cloud:
+            _require_accounts(home, index.envs[s.env], f"orchestrating task {s.name!r}")
+    used = {s.env for s in specs} | {st.env for st in stores.stores.values()}
+    return InfraModel(
+        pipeline=pipe.name,
+        schedule=pipe.schedule,
+        envs={k: e for k, e in index.envs.items() if k in used},
+        stores=dict(stores.stores),
+        tasks=tuple(specs),
+        levels=tuple(tuple(by_level[k]) for k in sorted(by_level)),
+        orchestrator=orchestrator,
+        cross_account=cross,
+        code=code,
+    )
+
+
+def environments_of(pipeline: Any, environments: Sequence[Any] = ()) -> list[EnvSpec]:
+    """The environments ``pipeline`` touches, in discovery order (without building grants)."""
+    return list(build_model(pipeline, environments).envs.values())
+
+
+# -- internals: environments -----------------------------------------------------------------
+
+
+class _EnvIndex:
+    """Environments by key, and by the identity of their provider."""
+
+    def __init__(self, environments: Sequence[Any], pipeline: Pipeline) -> None:
+        self.envs: dict[str, EnvSpec] = {}
+        self._by_provider: dict[int, EnvSpec] = {}
+        self._keep: list[Any] = []  # ids are only unique while the objects live
+        known = [*environments]
+        if pipeline.env is not None:
+            known.append(pipeline.env)
+        for t in pipeline.tasks.values():
+            if t.env is not None:
+                known.append(t.env)
+        for env in known:
+            self.add_environment(env)
+
+    def add_environment(self, env: Any) -> EnvSpec:
+        provider = getattr(env, "provider", None)
+        found = self._by_provider.get(id(provider))
+        if found is not None:
+            return found
+        spec = _spec_from(env, provider)
+        return self._register(spec, provider, env)
+
+    def for_provider(self, provider: Any) -> EnvSpec:
+        found = self._by_provider.get(id(provider))
+        if found is not None:
+            return found
+        # A resource of an environment nobody listed: the environment knows more than its
+        # provider (the network), so find it: from the provider if it links back to it,
+        # else among the user's module-level objects.
+        env = getattr(provider, "environment", None)
+        if env is None or getattr(env, "provider", None) is not provider:
+            env = _module_environments().get(id(provider))
+        if env is not None:
+            return self.add_environment(env)
+        return self._register(_spec_from(None, provider), provider, provider)
+
+    def _register(self, spec: EnvSpec, provider: Any, owner: Any) -> EnvSpec:
+        other = self.envs.get(spec.key)
+        if other is not None:
+            if _same_place(other, spec):
+                self._by_provider[id(provider)] = other
+                self._keep.append(provider)
+                return other
+            raise InfraError(
+                f"Two different environments are both named {spec.key!r} (account "
+                f"{other.account_id}, region {other.region} and account {spec.account_id}, "
+                f"region {spec.region}). Environment names are stack names; give each its own "
+                "with environment=... (or name=...)."
+            )
+        self.envs[spec.key] = spec
+        self._by_provider[id(provider)] = spec
+        self._keep.extend((provider, owner))
+        return spec
+
+    def for_task(self, task: Task, pipeline: Pipeline) -> EnvSpec:
+        compute = task.compute
+        provider = getattr(compute, "provider", None)
+        if provider is not None:
+            return self.for_provider(provider)
+        if task.env is not None:
+            return self.add_environment(task.env)
+        if pipeline.env is not None:
+            return self.add_environment(pipeline.env)
+        homes: dict[str, EnvSpec] = {}
+        for ds in (*task.input_datasets, *task.outputs):
+            owner = getattr(ds.storage, "provider", None)
+            if owner is not None:
+                spec = self.for_provider(owner)
+                homes[spec.key] = spec
+        if len(homes) == 1:
+            return next(iter(homes.values()))
+        clouds = [e for e in self.envs.values() if e.cloud != "local"]
+        if not homes and len(clouds) == 1:
+            return clouds[0]
+        if not homes and not clouds:
+            return self.add_environment(pipeline.environment())
+        raise InfraError(
+            f"Cannot tell where task {task.name!r} ({task.location}) runs: it has no compute "
+            f"hint and its datasets live in {len(homes) or 'no'} environments "
+            f"({', '.join(sorted(homes)) or '-'}). Give it compute=env.compute.lambda_() (or "
+            "ecs(...)) of the environment it should run in."
+        )
+
+
+def _user_modules() -> list[Any]:
+    """Imported modules that are not part of Python or an installed package."""
+    skip = tuple(p for p in {sys.prefix, sys.base_prefix, sys.exec_prefix} if p)
+    out = []
+    for module in list(sys.modules.values()):
+        file = getattr(module, "__file__", None)
+        if isinstance(file, str) and file.endswith(".py") and not file.startswith(skip):
+            out.append(module)
+    return out
+
+
+def _module_environments() -> dict[int, Any]:
+    """Module-level environments of the user's modules, by the id of their provider."""
+    from glacier.environment import Environment
+
+    out: dict[int, Any] = {}
+    for module in _user_modules():
+        for value in list(vars(module).values()):
+            if isinstance(value, Environment):
+                out.setdefault(id(value.provider), value)
+    return out
+
+
+def _spec_from(env: Any, provider: Any) -> EnvSpec:
+    config = getattr(provider, "config", None)
+    cloud = str(getattr(config, "kind", "local"))
+    account = getattr(config, "account_id", None)
+    region = getattr(config, "region", None) or getattr(config, "location", None)
+    if env is not None:
+        key = str(env.name)
+        named = _is_named(env, cloud, account, region)
+        prefix = str(getattr(env, "naming_prefix", "") or key)
+        tags = dict(getattr(env, "tags", {}) or {})
+        net = getattr(env, "network", None)
+        network = NetworkSpec(
+            getattr(net, "vpc_id", None),
+            tuple(getattr(net, "subnet_ids", ()) or ()),
+            tuple(getattr(net, "security_group_ids", ()) or ()),
+        )
+    else:
+        given = getattr(provider, "environment_name", None)
+        key = str(given or "-".join(str(p) for p in (cloud, account, region) if p))
+        named = given is not None and _is_named(None, cloud, account, region, key)
+        prefix = str(getattr(provider, "naming_prefix", None) or key)
+        tags = dict(getattr(provider, "tags", {}) or {})
+        network = NetworkSpec()
+    partition = str(getattr(config, "partition", "aws")) if cloud == "aws" else cloud
+    return EnvSpec(
+        key=key,
+        cloud=cloud,
+        named=named,
+        account_id=account,
+        region=region,
+        profile=getattr(config, "profile", None),
+        role_arn=getattr(config, "role_arn", None),
+        endpoint_url=getattr(config, "endpoint_url", None),
+        partition=partition,
+        naming_prefix=prefix,
+        tags=tuple(sorted(tags.items())),
+        network=network,
+        source=env if env is not None else provider,
+    )
+
+
+def _is_named(
+    env: Any, cloud: str, account: str | None, region: str | None, key: str | None = None
+) -> bool:
+    """Whether the environment was given a logical name (see :class:`EnvSpec`)."""
+    settings = getattr(env, "settings", None)
+    if settings is not None and getattr(settings, "name", "x") is None:
+        return False
+    name = key if key is not None else str(getattr(env, "name", ""))
+    # AWSEnvironment names an environment created without environment=... after its account
+    # and region; that name identifies an account, not a deployment stage.
+    auto = {cloud, f"{cloud}-{account}-{region}"}
+    return name not in auto
+
+
+def _same_place(a: EnvSpec, b: EnvSpec) -> bool:
+    return (a.cloud, a.account_id, a.region, a.profile) == (
+        b.cloud,
+        b.account_id,
+        b.region,
+        b.profile,
+    )
+
+
+def _require_accounts(a: EnvSpec, b: EnvSpec, what: str) -> None:
+    if a.key == b.key or a.cloud == "local" or b.cloud == "local":
+        return
+    if a.account_id is None or b.account_id is None:
+        missing = a.key if a.account_id is None else b.key
+        raise InfraError(
+            f"{what[0].upper()}{what[1:]} spans environments {a.key!r} and {b.key!r}, but "
+            f"environment {missing!r} has no account_id, so Glacier cannot tell whether this "
+            "crosses accounts (and which roles to trust). Set account_id on both environments."
+        )
+
+
+# -- internals: stores -----------------------------------------------------------------------
+
+
+class _Stores:
+    """Deduplicates buckets across datasets and checks environment boundaries."""
+
+    def __init__(self, pipeline: str, index: _EnvIndex) -> None:
+        self.pipeline = pipeline
+        self.index = index
+        self.stores: dict[str, Store] = {}
+        self._owners: dict[str, str] = {}  # bucket name -> store key (names are global)
+
+    def locate(self, ds: Dataset, task: Task, env: EnvSpec, home: EnvSpec, verb: str) -> Location:
+        storage = ds.storage
+        if storage is None:
+            # In memory locally; between two cloud processes it travels through the
+            # artifacts bucket of the environment that produces it.
+            store = self._artifacts(home)
+            self._check(task, env, home, ds.name, store.bucket_name, verb)
+            return Location(store.key, f"{ds.name}/", ds.name)
+        if isinstance(storage, Bucket):
+            return self._bucket(storage, task, env, ds.name, verb)
+        if isinstance(storage, str):
+            return self._uri(storage, task, env, ds.name)
+        if type(storage).__module__.startswith("pulumi"):
+            return self._raw(storage, env, ds.name)
+        raise InfraError(
+            f"Dataset {ds.name!r} (used by task {task.name!r}, {task.location}) has storage of "
+            f"type {type(storage).__name__}; infrastructure can be derived for a Bucket "
+            "(env.storage.s3(...)), an s3:// URI or a Pulumi bucket resource."
+        )
+
+    def locate_bucket(self, bucket: Bucket, task: Task, env: EnvSpec) -> Location:
+        return self._bucket(bucket, task, env, bucket.name, "uses")
+
+    def _bucket(
+        self, bucket: Bucket, task: Task, env: EnvSpec, dataset: str, verb: str
+    ) -> Location:
+        home = self.index.for_provider(bucket.provider)
+        if home.cloud == "local":
+            raise InfraError(
+                f"Task {task.name!r} ({task.location}) runs in {env.cloud} environment "
+                f"{env.key!r} but dataset {dataset!r} is in local bucket "
+                f"{bucket.bucket_name!r}, which the cloud cannot reach. Store it in the "
+                f"environment's object store: env.storage.s3(bucket=...)."
+            )
+        self._check(task, env, home, dataset, bucket.bucket_name, verb)
+        key = f"{home.key}:{bucket.bucket_name}"
+        owner = self._owners.get(bucket.bucket_name)
+        if owner is not None and owner != key:
+            other = self.stores[owner].env
+            raise InfraError(
+                f"Bucket {bucket.bucket_name!r} is declared in environments {other!r} and "
+                f"{home.key!r}; bucket names are global, so one of them must use another name."
+            )
+        self._owners[bucket.bucket_name] = key
+        existing = self.stores.get(key)
+        config = bucket.config
+        tags = dict(bucket.tags)
+        datasets: tuple[str, ...] = (dataset,)
+        if existing is not None:
+            if config is not None and existing.config is not None and config != existing.config:
+                raise InfraError(
+                    f"Bucket {bucket.bucket_name!r} in environment {home.key!r} is configured "
+                    f"twice, differently (datasets {', '.join(existing.datasets)} and "
+                    f"{dataset!r}). Create it once and share the Bucket, or give both the same "
+                    "config."
+                )
+            config = existing.config if config is None else config
+            tags = {**dict(existing.tags), **tags}
+            datasets = tuple(dict.fromkeys((*existing.datasets, dataset)))
+        self.stores[key] = Store(
+            key=key,
+            env=home.key,
+            kind="managed",
+            bucket_name=bucket.bucket_name,
+            config=config,
+            tags=tuple(sorted(tags.items())),
+            datasets=datasets,
+        )
+        return Location(key, bucket.path, dataset)
+
+    def _uri(self, uri: str, task: Task, env: EnvSpec, dataset: str) -> Location:
+        scheme, sep, rest = uri.partition("://")
+        if not sep or scheme == "file":
+            raise InfraError(
+                f"Dataset {dataset!r} (used by task {task.name!r}, {task.location}) is stored "
+                f"at the local path {uri!r}, which a task running in {env.cloud} environment "
+                f"{env.key!r} cannot reach. Store it in the environment's object store: "
+                "env.storage.s3(bucket=...)."
+            )
+        bucket, _, key = rest.partition("/")
+        store_key = f"{env.key}:{bucket}"
+        existing = self.stores.get(store_key)
+        names = (*existing.datasets, dataset) if existing else (dataset,)
+        if existing is None or existing.kind == "external":
+            self.stores[store_key] = Store(
+                store_key, env.key, "external", bucket, datasets=tuple(dict.fromkeys(names))
+            )
+        return Location(store_key, key, dataset)
+
+    def _raw(self, resource: Any, env: EnvSpec, dataset: str) -> Location:
+        logical = str(getattr(resource, "_name", None) or f"resource-{id(resource)}")
+        key = f"{env.key}:raw:{logical}"
+        existing = self.stores.get(key)
+        names = (*existing.datasets, dataset) if existing else (dataset,)
+        self.stores[key] = Store(
+            key, env.key, "raw", None, resource=resource, datasets=tuple(dict.fromkeys(names))
+        )
+        # Glacier reads and writes a dataset on a raw bucket at <dataset>.parquet.
+        return Location(key, f"{dataset}.parquet", dataset)
+
+    def _artifacts(self, env: EnvSpec) -> Store:
+        key = f"{env.key}:artifacts"
+        store = self.stores.get(key)
+        if store is None:
+            name = physical_name(
+                env.naming_prefix,
+                self.pipeline,
+                "artifacts",
+                env.account_id or "",
+                limit=63,
+                allowed="a-z0-9-",
+                lower=True,
+            )
+            store = self.stores[key] = Store(key, env.key, "artifacts", name)
+        return store
+
+    def _check(
+        self, task: Task, env: EnvSpec, home: EnvSpec, dataset: str, bucket: str | None, verb: str
+    ) -> None:
+        if env.key == home.key:
+            return
+        if env.named and home.named and not task.allow_cross_environment:
+            raise CrossEnvironmentAccessError(
+                f"Task {task.name!r} ({task.location}) runs in environment {env.key!r} but "
+                f"{verb} dataset {dataset!r}, stored in environment {home.key!r} (bucket "
+                f"{bucket!r}). Glacier refuses to cross environments by default so that code "
+                f"in {env.key!r} never touches {home.key!r} data by accident. If this is "
+                f"intended, opt in on the task: @pipeline.task(..., "
+                "allow_cross_environment=True) (or @env.task(allow_cross_environment=True))."
+            )
+        _require_accounts(env, home, f"task {task.name!r} reaching dataset {dataset!r}")
+
+
+def _add(grants: dict[Location, set[str]], location: Location, access: Sequence[str]) -> None:
+    grants.setdefault(location, set()).update(access)
+
+
+def _ordered(access: set[str]) -> tuple[str, ...]:
+    return tuple(a for a in ("read", "write", "list") if a in access)
+
+
+def _cross_account(
+    tasks: Sequence[TaskSpec], stores: Mapping[str, Store], envs: Mapping[str, EnvSpec]
+) -> tuple[CrossAccountAccess, ...]:
+    out: list[CrossAccountAccess] = []
+    for t in tasks:
+        mine = envs[t.env]
+        by_env: dict[str, list[Grant]] = {}
+        for g in t.grants:
+            store = stores[g.location.store]
+            if crosses_account(mine, envs[store.env]):
+                by_env.setdefault(store.env, []).append(g)
+        for env, grants in by_env.items():
+            out.append(CrossAccountAccess(t.name, t.env, env, tuple(grants)))
+    return tuple(out)
+
+
+def _orchestrator(tasks: Sequence[TaskSpec], pipeline: Pipeline, index: _EnvIndex) -> str:
+    """The environment the DAG's orchestration lives in: the pipeline's own if it runs tasks,
+    else the one running the most tasks (the first task's on a tie)."""
+    if pipeline.env is not None:
+        home = index.add_environment(pipeline.env).key
+        if any(t.env == home for t in tasks):
+            return home
+    counts: dict[str, int] = {}
+    for t in tasks:
+        counts[t.env] = counts.get(t.env, 0) + 1
+    best = max(counts.values())
+    return next(t.env for t in tasks if counts[t.env] == best)
+
+
+# -- internals: tasks ------------------------------------------------------------------------
+
+
+def _compute(task: Task) -> tuple[str, Any]:
+    compute = task.compute
+    if compute is None:
+        from glacier.settings import LambdaConfig
+
+        return DEFAULT_COMPUTE, LambdaConfig()
+    if isinstance(compute, Serverless):
+        from glacier.settings import LambdaConfig
+
+        return "lambda", compute.config or LambdaConfig()
+    if isinstance(compute, ExecutionEnvironment) and compute.environment_type in COMPUTE_KINDS:
+        return compute.environment_type, compute.config
+    raise InfraError(
+        f"Task {task.name!r} ({task.location}) has compute={compute!r}; infrastructure can "
+        "be derived for env.compute.lambda_(...), env.compute.ecs(...), env.compute.glue(...) "
+        "and env.compute.databricks(...)."
+    )
+
+
+def _task_config(task: Task, env: EnvSpec) -> Any:
+    environment = env.source
+    task_config = getattr(environment, "task_config", None)
+    if callable(task_config):
+        return task_config(task)
+    return None
+
+
+# -- internals: finding the code ---------------------------------------------------------------
+
+
+def find_code(origin: Any, pipeline: Pipeline) -> CodeSpec | None:
+    """Where ``origin`` (a Pipeline or FlowPipeline) is defined, as a loadable target.
+
+    A module-level attribute holding the object wins; else the file of its first task, with
+    the pipeline's name (which :func:`~glacier.targets.load_target` also accepts).
+    """
+    for module in _user_modules():
+        for attr, value in list(vars(module).items()):
+            if value is origin and not attr.startswith("_"):
+                return _code_spec(Path(module.__file__), attr)
+    for task in pipeline.tasks.values():
+        file = task.location.file
+        if file.endswith(".py") and Path(file).exists():
+            return _code_spec(Path(file), pipeline.name)
+    return None
+
+
+def _code_spec(file: Path, attr: str) -> CodeSpec:
+    file = file.resolve()
+    root = file.parent
+    while (root / "__init__.py").exists() and root.parent != root:
+        root = root.parent
+    return CodeSpec(file=file, attr=attr, root=root)

@@ -1,0 +1,232 @@
+"""``mode="generate"``: write a runnable Pulumi project for a pipeline.
+
+The project is small and stays in sync with the code because it holds no infrastructure of
+its own: ``__main__.py`` imports the user's pipeline and lets Glacier declare its resources
+for the stack being deployed. One stack per environment::
+
+    infra/analytics/
+        Pulumi.yaml            project (runtime: python)
+        Pulumi.dev.yaml        stack config of environment "dev" (aws:region, ...)
+        Pulumi.prod.yaml
+        __main__.py            the program
+        requirements.txt
+
+``pulumi up --stack prod`` (or :func:`glacier.infra.up`) deploys prod's share.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from glacier.errors import InfraError
+from glacier.infra.model import CodeSpec, EnvSpec, InfraModel, build_model
+
+PULUMI_REQUIREMENTS = ("pulumi>=3.200,<4", "pulumi-aws>=7.0,<8")
+
+
+def generate(
+    pipeline: Any,
+    output_dir: str | Path,
+    environments: Sequence[Any] | None = None,
+) -> dict[str, Any]:
+    """Write the Pulumi project of ``pipeline`` to ``output_dir``.
+
+    Args:
+        pipeline: A :class:`~glacier.Pipeline` or an ``@env.pipeline()`` function, defined in
+            a module (the generated program imports it from there).
+        output_dir: Where to write; created if missing, files overwritten.
+        environments: The environments to write a stack for. Default: every cloud
+            environment the pipeline uses. An environment the pipeline does not use is served
+            by another pipeline of the same module that does (the ``create_pipeline(env)``
+            pattern: one project, a stack per environment).
+
+    Returns:
+        ``{"files": [paths], "stacks": [names], "output_dir": path, "project": name}``;
+        no files and no stacks when every environment is local (nothing to deploy).
+    """
+    out = Path(output_dir)
+    model = build_model(pipeline, list(environments or ()))
+    wanted = _wanted(model, environments)
+    if not wanted:
+        return {
+            "files": [],
+            "stacks": [],
+            "output_dir": str(out),
+            "project": None,
+            "message": "Every environment is local: local environments need no cloud "
+            "infrastructure, so no project was written.",
+        }
+    code = model.code
+    if code is None:
+        raise InfraError(
+            f"Cannot find the module defining pipeline {model.pipeline!r}; the generated "
+            "program imports the pipeline from there. Define it in a .py file."
+        )
+    stacks: dict[str, tuple[CodeSpec, EnvSpec, InfraModel]] = {}
+    for key, env in wanted:
+        stacks[key] = _serving(key, env, model, code, environments or ())
+    out.mkdir(parents=True, exist_ok=True)
+    project = _project_name(model.pipeline)
+    files = [_write(out / "Pulumi.yaml", _pulumi_yaml(project, model.pipeline))]
+    for key, (_, env, served) in stacks.items():
+        files.append(_write(out / f"Pulumi.{key}.yaml", _stack_yaml(env, served.pipeline)))
+    files.append(_write(out / "__main__.py", main_source(model.pipeline, stacks, out)))
+    files.append(_write(out / "requirements.txt", _requirements()))
+    return {
+        "files": [str(f) for f in files],
+        "stacks": list(stacks),
+        "output_dir": str(out),
+        "project": project,
+    }
+
+
+def _wanted(
+    model: InfraModel, environments: Sequence[Any] | None
+) -> list[tuple[str, EnvSpec | None]]:
+    """The (name, spec) of each stack to write; spec is None for an environment the
+    pipeline does not use itself."""
+    clouds = model.cloud_envs()
+    if environments:
+        chosen = []
+        for env in environments:
+            key = str(env.name)
+            spec = model.envs.get(key)
+            kind = getattr(getattr(env, "provider", None), "kind", None)
+            if kind == "local" or (spec is not None and spec.cloud == "local"):
+                continue
+            chosen.append((key, spec))
+        # pipeline.run(mode="generate") passes the pipeline's default (local) environment
+        # when none is given: then the environments the pipeline uses are meant.
+        if chosen or not clouds:
+            return chosen
+    return [(k, model.envs[k]) for k in clouds]
+
+
+def _serving(
+    key: str, spec: EnvSpec | None, model: InfraModel, code: CodeSpec, environments: Sequence[Any]
+) -> tuple[CodeSpec, EnvSpec, InfraModel]:
+    """The pipeline (as code) that has resources in environment ``key``: this one, or a
+    sibling defined in the same module."""
+    if spec is not None and key in model.cloud_envs():
+        return code, spec, model
+    from glacier.targets import find_pipelines
+
+    module = next((m for m in list(sys.modules.values()) if _module_file(m) == code.file), None)
+    candidates = find_pipelines(module) if module is not None else {}
+    for attr, other in candidates.items():
+        try:
+            sibling = build_model(other, list(environments))
+        except InfraError:
+            continue
+        if key in sibling.cloud_envs():
+            return CodeSpec(code.file, attr, code.root), sibling.envs[key], sibling
+    raise InfraError(
+        f"Pipeline {model.pipeline!r} has no resources in environment {key!r}, and no other "
+        f"pipeline in {code.file.name} does. Build one for it (e.g. "
+        f"{key}_pipeline = create_pipeline(env)) at module level, or leave {key!r} out."
+    )
+
+
+# -- file contents -------------------------------------------------------------------------------
+
+
+def main_source(pipeline: str, stacks: dict[str, Any], out: Path) -> str:
+    """The generated ``__main__.py``: which pipeline each stack deploys, and the call."""
+    rows = []
+    for key, (code, _, _) in stacks.items():
+        rows.append(f"    {key!r}: ({_relative(code.file, out)!r}, {code.attr!r}),")
+    table = "\n".join(rows)
+    return f'''"""Pulumi program of Glacier pipeline {pipeline!r} (generated, do not edit).
+
+Each stack deploys one environment's share of the pipeline's infrastructure, declared by
+Glacier from the pipeline itself: `pulumi up --stack <environment>`.
+"""
+
+from pathlib import Path
+
+import pulumi
+
+from glacier.infra.pulumi_program import program_for_target
+
+HERE = Path(__file__).resolve().parent
+
+#: Stack (environment) -> (pipeline module relative to this file, pipeline attribute).
+STACKS = {{
+{table}
+}}
+
+environment = pulumi.Config("glacier").get("environment") or pulumi.get_stack()
+if environment not in STACKS:
+    raise ValueError(
+        f"Stack {{environment!r}} is not an environment of this project; "
+        f"use one of {{', '.join(STACKS)}}."
+    )
+module, attr = STACKS[environment]
+program_for_target(f"{{(HERE / module).resolve()}}:{{attr}}", environment)
+'''
+
+
+def _pulumi_yaml(project: str, pipeline: str) -> str:
+    description = f"Infrastructure of Glacier pipeline {pipeline} (generated by glacier)"
+    return (
+        f"name: {project}\n"
+        "runtime:\n"
+        "  name: python\n"
+        "  options:\n"
+        "    toolchain: pip\n"
+        "    virtualenv: venv\n"
+        f"description: {json.dumps(description)}\n"
+    )
+
+
+def _stack_yaml(env: EnvSpec, pipeline: str) -> str:
+    lines = ["config:"]
+    if env.cloud == "aws":
+        lines.append(f"  aws:region: {json.dumps(env.region)}")
+        if env.profile:
+            lines.append(f"  aws:profile: {json.dumps(env.profile)}")
+        if env.account_id:
+            lines.append("  aws:allowedAccountIds:")
+            lines.append(f"    - {json.dumps(env.account_id)}")
+    lines.append(f"  glacier:environment: {json.dumps(env.key)}")
+    lines.append(f"  glacier:pipeline: {json.dumps(pipeline)}")
+    return "\n".join(lines) + "\n"
+
+
+def _requirements() -> str:
+    import glacier
+
+    here = Path(glacier.__file__).resolve().parent
+    root = here.parent.parent
+    if (root / "pyproject.toml").exists() and "site-packages" not in here.parts:
+        line = f"glacier[aws] @ {root.as_uri()}"
+    else:
+        line = f"glacier[aws]=={glacier.__version__}"
+    return "\n".join((line, *PULUMI_REQUIREMENTS)) + "\n"
+
+
+def _project_name(pipeline: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", pipeline).strip("-") or "glacier"
+
+
+def _relative(file: Path, out: Path) -> str:
+    try:
+        return Path(os.path.relpath(file, out.resolve())).as_posix()
+    except ValueError:  # another drive on Windows
+        return file.as_posix()
+
+
+def _module_file(module: Any) -> Path | None:
+    file = getattr(module, "__file__", None)
+    return Path(file).resolve() if isinstance(file, str) else None
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,146 @@
+"""Running one task of a deployed pipeline (inside its Lambda function or ECS container).
+
+The orchestrator starts each task in its own process, so a task reads its stored inputs from
+their buckets and its in-memory inputs from the artifacts bucket, where their producer left
+them for this run; it writes its outputs the same way. Where the in-memory datasets travel
+is in ``GLACIER_ARTIFACTS`` (``{"dataset": "s3://bucket/prefix/"}``), set by the generated
+infrastructure.
+
+Entry points: ``lambda_handler`` (called by the generated ``glacier_handler.py``) and
+``python -m glacier.infra.runtime <target> <task>`` (ECS).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from glacier.errors import InfraError
+
+
+def lambda_handler(
+    target: str, event: Mapping[str, Any] | None, context: Any = None
+) -> dict[str, Any]:
+    """Run the task named by the event (or ``GLACIER_TASK``) for the event's run id."""
+    event = event or {}
+    task = str(event.get("task") or os.environ.get("GLACIER_TASK", ""))
+    run_id = str(event.get("run_id") or os.environ.get("GLACIER_RUN_ID") or _new_run_id())
+    return run_task(target, task, run_id=run_id, artifacts=_artifacts_from_env())
+
+
+def run_task(
+    target: str,
+    task_name: str,
+    *,
+    run_id: str,
+    artifacts: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Run one task of the pipeline ``target`` names; returns what it read and wrote.
+
+    Args:
+        target: ``file.py:name`` of the pipeline, as for :func:`glacier.targets.load_target`.
+        task_name: The task to run.
+        run_id: The run (the orchestrator's execution name); in-memory datasets of one run
+            are kept apart from those of another.
+        artifacts: ``{dataset: uri_prefix}`` for the in-memory datasets the task reads or
+            writes (``s3://bucket/prefix/`` or a local directory).
+    """
+    from glacier.executors.base import invoke, normalize_outputs
+    from glacier.infra.model import as_pipeline
+    from glacier.result import TaskRun
+    from glacier.targets import load_target
+
+    pipeline = as_pipeline(load_target(target))
+    dag = pipeline.dag
+    index = dag.index.get(task_name)
+    if index is None:
+        raise InfraError(
+            f"Pipeline {pipeline.name!r} has no task {task_name!r}; tasks: "
+            f"{', '.join(dag.index)}. Was the infrastructure generated from another version?"
+        )
+    task = dag.tasks[index]
+    env = task.env or pipeline.environment()
+    artifacts = dict(artifacts or {})
+    kwargs: dict[str, Any] = dict(task.params)
+    if task.resources:
+        kwargs.update(env.resolve_resources(task))
+    read: list[str] = []
+    for pname, ds in task.inputs:
+        kwargs[pname] = _bucket(ds, env, artifacts, run_id, task_name).scan()
+        read.append(ds.name)
+    cfg = env.task_config(task)
+    value = invoke(task, (), kwargs, cfg, TaskRun(task.name))
+    outputs = normalize_outputs(task, value)
+    written: list[str] = []
+    for ds, out in zip(task.outputs, outputs, strict=False):
+        if ds.is_stored or ds.name in artifacts:
+            _bucket(ds, env, artifacts, run_id, task_name).write(out)
+            written.append(ds.name)
+    return {
+        "pipeline": pipeline.name,
+        "task": task.name,
+        "run_id": run_id,
+        "read": read,
+        "written": written,
+    }
+
+
+def _bucket(ds: Any, env: Any, artifacts: Mapping[str, str], run_id: str, task: str) -> Any:
+    if ds.is_stored:
+        return env.bucket_for(ds)
+    uri = artifacts.get(ds.name)
+    if uri is None:
+        raise InfraError(
+            f"Task {task!r} needs in-memory dataset {ds.name!r}, but GLACIER_ARTIFACTS does not "
+            "say where it travels between tasks. Regenerate and redeploy the infrastructure."
+        )
+    return artifact_bucket(uri, run_id)
+
+
+def artifact_bucket(uri: str, run_id: str) -> Any:
+    """The Bucket holding one run's copy of an in-memory dataset under ``uri``."""
+    from glacier.provider import Provider
+    from glacier.settings import AwsConfig, LocalConfig
+
+    scheme, sep, rest = uri.partition("://")
+    key = f"{run_id}.parquet"
+    if sep and scheme == "s3":
+        bucket, _, prefix = rest.partition("/")
+        return Provider(config=AwsConfig.from_env()).bucket(bucket, path=f"{prefix}{key}")
+    path = PurePosixPath(rest if sep else uri)
+    provider = Provider(config=LocalConfig(base_path=Path(str(path.parent.parent))))
+    return provider.bucket(path.parent.name, path=f"{path.name}/{key}")
+
+
+def _artifacts_from_env() -> dict[str, str]:
+    raw = os.environ.get("GLACIER_ARTIFACTS", "")
+    if not raw:
+        return {}
+    value = json.loads(raw)
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _new_run_id() -> str:
+    return time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m glacier.infra.runtime <target> <task>``: run one task (ECS containers)."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m glacier.infra.runtime <file.py:pipeline> <task>", file=sys.stderr)
+        return 2
+    run_id = os.environ.get("GLACIER_RUN_ID") or _new_run_id()
+    result = run_task(args[0], args[1], run_id=run_id, artifacts=_artifacts_from_env())
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
