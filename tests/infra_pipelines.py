@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from glacier import AWSEnvironment, Dataset, Pipeline
+from glacier import AWSEnvironment, Bucket, Dataset, Pipeline
 from glacier.settings import LifecycleRule, S3Config
 
 # -- Use case 1: dev/staging/prod from one factory ---------------------------------------------
@@ -151,3 +151,24 @@ def extract_events() -> data_lake_dataset:
 def train(data: data_lake_dataset) -> model:
     """Runs in the ML account, reads from the data-lake account."""
     return data
+
+
+# -- the data-flow style -------------------------------------------------------------------------
+
+flow_env = AWSEnvironment(account_id="333333333333", region="eu-central-1", environment="flow")
+flow_env.register("sales", flow_env.storage.s3(bucket="flow-sales", path="sales.parquet"))
+
+
+@flow_env.task(compute=flow_env.compute.lambda_(memory=256))
+def extract_sales(source: Bucket) -> pl.LazyFrame:
+    return source.scan()
+
+
+@flow_env.task()
+def total(df):  # type: ignore[no-untyped-def]
+    return df.select(pl.col("amount").sum())
+
+
+@flow_env.pipeline(name="sales")
+def sales():  # type: ignore[no-untyped-def]
+    return total(extract_sales(flow_env.get("sales")))

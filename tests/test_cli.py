@@ -534,6 +534,7 @@ def test_graph_unknown_suffix_is_a_usage_error(project: Path) -> None:
 
 def medallion_project(root: Path) -> Path:
     """examples/medallion.py with the reference containers/, in a fresh directory."""
+    root.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "examples" / "medallion.py", root / "medallion.py")
     shutil.copytree(REPO / "containers", root / "containers", ignore=_only_toml)
     return root
@@ -798,8 +799,8 @@ def test_subprocess_plan_and_generate(tmp_path: Path) -> None:
     generated = glacier("generate", "by_env.py", "--env", "prod", "-o", "out", cwd=tmp_path)
     assert generated.returncode == 0, generated.stderr
     assert (tmp_path / "out" / "Pulumi.yaml").exists()
-    medallion_project(tmp_path)
-    demo_plan = glacier("plan", "medallion.py", "--env", "prod", cwd=tmp_path)
+    medallion_project(tmp_path / "medallion")
+    demo_plan = glacier("plan", "medallion.py", "--env", "prod", cwd=tmp_path / "medallion")
     assert demo_plan.returncode == 0, demo_plan.stderr
 
 

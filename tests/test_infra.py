@@ -15,13 +15,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import infra_pipelines as seeds
 import polars as pl
 import pytest
 import yaml
 from dependency_injector import providers
 from parliament import analyze_policy_string
 
+import infra_pipelines as seeds
 from glacier import AWSEnvironment, Dataset, Environment, Pipeline
 from glacier.errors import CrossEnvironmentAccessError, InfraError, PulumiNotInstalledError
 from glacier.infra import Plan, PlannedResource, build_model, generate, plan, up
@@ -39,7 +39,7 @@ FUNCTION = "aws:lambda/function:Function"
 STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
 
 
-# -- helpers -------------------------------------------------------------------------------------
+# -- helpers --------------------------------------------------------------------------------------
 
 
 def s3_resources(doc: dict[str, Any]) -> set[str]:
@@ -129,7 +129,7 @@ def lake_plan() -> Plan:
     return plan(seeds.data_lake_pipeline)
 
 
-# -- use case 1: dev/staging/prod from one factory ---------------------------------------------
+# -- use case 1: dev/staging/prod from one factory ------------------------------------------------
 
 
 def test_one_provider_per_environment_with_region_profile_accounts_and_tags(
@@ -152,6 +152,22 @@ def test_one_provider_per_environment_with_region_profile_accounts_and_tags(
     }
 
 
+def test_an_emulator_endpoint_reaches_every_service() -> None:
+    moto = AWSEnvironment(
+        account_id="123456789012",
+        region="us-east-1",
+        environment="moto",
+        endpoint_url="http://127.0.0.1:5000",
+    )
+    p = plan(seeds.create_pipeline(moto))
+    inputs = providers_of(p)["moto"].inputs
+    (endpoints,) = json.loads(inputs["endpoints"])
+    assert {k: endpoints[k] for k in ("s3", "iam", "lambda", "sfn", "logs")} == dict.fromkeys(
+        ("s3", "iam", "lambda", "sfn", "logs"), "http://127.0.0.1:5000"
+    )
+    assert inputs["s3UsePathStyle"] == "true"
+
+
 def test_every_resource_is_bound_to_its_environments_provider(dev_plan: Plan) -> None:
     assert list(providers_of(dev_plan)) == ["dev"]
     others = [r for r in dev_plan if not r.is_provider]
@@ -169,7 +185,9 @@ def test_buckets_get_versioning_encryption_public_access_block_lifecycle_and_tls
     assert sorted(buckets) == ["dev-clean-data", "dev-raw-data"]
     for name in buckets:
         logical = f"dev-{name}"
-        versioning = dev_plan.get("aws:s3/bucketVersioning:BucketVersioning", f"{logical}-versioning")
+        versioning = dev_plan.get(
+            "aws:s3/bucketVersioning:BucketVersioning", f"{logical}-versioning"
+        )
         assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
         sse = dev_plan.get(
             "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
@@ -178,17 +196,27 @@ def test_buckets_get_versioning_encryption_public_access_block_lifecycle_and_tls
         default = sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
         assert default["sseAlgorithm"] == "AES256"
         block = dev_plan.get(
-            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", f"{logical}-public-access-block"
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            f"{logical}-public-access-block",
         )
         assert all(
             block.inputs[k]
-            for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+            for k in (
+                "blockPublicAcls",
+                "blockPublicPolicy",
+                "ignorePublicAcls",
+                "restrictPublicBuckets",
+            )
         )
-        tls = statement(dev_plan.get(BUCKET_POLICY, f"{logical}-policy").policy(), "DenyInsecureTransport")
+        tls = statement(
+            dev_plan.get(BUCKET_POLICY, f"{logical}-policy").policy(), "DenyInsecureTransport"
+        )
         assert tls["Effect"] == "Deny"
         assert tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
         assert tls["Resource"] == [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"]
-    (lifecycle,) = dev_plan.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+    (lifecycle,) = dev_plan.of_type(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+    )
     assert lifecycle.name == "dev-dev-clean-data-lifecycle"
     (rule,) = lifecycle.inputs["rules"]
     assert rule["id"] == "archive"
@@ -201,18 +229,25 @@ def test_each_task_role_lists_exactly_its_datasets(dev_plan: Plan) -> None:
     assert s3_resources(extract) == {"arn:aws:s3:::dev-raw-data/*", "arn:aws:s3:::dev-raw-data"}
     assert statement(extract, "Write")["Resource"] == ["arn:aws:s3:::dev-raw-data/*"]
     clean = task_policy(dev_plan, "dev", "clean")
+    staging = "arn:aws:s3:::dev-clean-data/_glacier/tmp/*-manifest.json"
     assert s3_resources(clean) == {
         "arn:aws:s3:::dev-raw-data/*",
         "arn:aws:s3:::dev-raw-data",
         "arn:aws:s3:::dev-clean-data/clean/*",
+        staging,  # an atomic write stages its manifest there, then copies it into place
         "arn:aws:s3:::dev-clean-data",
     }
-    # clean reads raw_data and writes only clean_data, listing only under its prefix
-    assert statement(clean, "Write")["Resource"] == ["arn:aws:s3:::dev-clean-data/clean/*"]
+    # clean reads raw_data and writes only clean_data, listing only under its prefixes
+    assert statement(clean, "Write")["Resource"] == [
+        staging,
+        "arn:aws:s3:::dev-clean-data/clean/*",
+    ]
     listing = [s for s in clean["Statement"] if s["Action"] == ["s3:ListBucket"]]
     assert {tuple(s["Resource"]): s.get("Condition") for s in listing} == {
         ("arn:aws:s3:::dev-raw-data",): None,
-        ("arn:aws:s3:::dev-clean-data",): {"StringLike": {"s3:prefix": ["clean/*"]}},
+        ("arn:aws:s3:::dev-clean-data",): {
+            "StringLike": {"s3:prefix": ["_glacier/tmp/*", "clean/*"]}
+        },
     }
     logs = statement(clean, "Logs")
     assert logs["Resource"] == [
@@ -223,7 +258,9 @@ def test_each_task_role_lists_exactly_its_datasets(dev_plan: Plan) -> None:
             assert not ("*" in stmt["Action"] and "*" in stmt["Resource"])
 
 
-def test_lambda_functions_from_compute_hints_with_packaged_code(dev_plan: Plan, prod_plan: Plan) -> None:
+def test_lambda_functions_from_compute_hints_with_packaged_code(
+    dev_plan: Plan, prod_plan: Plan
+) -> None:
     fn = dev_plan.get(FUNCTION, "dev-clean-function").inputs
     assert fn["name"] == "dev-analytics-dev-clean"
     assert fn["memorySize"] == 1024
@@ -260,7 +297,9 @@ def test_state_machine_follows_the_dag_with_retries_and_its_own_role(dev_plan: P
     assert clean["Retry"][0]["MaxAttempts"] == 2
     assert clean["TimeoutSeconds"] == 600
     (machine,) = dev_plan.of_type(STATE_MACHINE)
-    assert machine.inputs["roleArn"] == "arn:aws:iam::111111111111:role/dev-analytics-dev-orchestrator"
+    assert (
+        machine.inputs["roleArn"] == "arn:aws:iam::111111111111:role/dev-analytics-dev-orchestrator"
+    )
     orchestrator = dev_plan.get(ROLE_POLICY, "dev-orchestrator-policy").policy()
     assert orchestrator["Statement"] == [
         {
@@ -301,26 +340,36 @@ def test_the_factory_gives_each_environment_its_own_names_and_account(dev_plan: 
     assert len(staging) == len(dev_plan)
 
 
-# -- use case 2: dev reads prod --------------------------------------------------------------
+# -- use case 2: dev reads prod -------------------------------------------------------------------
 
 
 def test_cross_environment_access_is_refused_without_opt_in() -> None:
     with pytest.raises(CrossEnvironmentAccessError) as caught:
         plan(seeds.dev_reads_prod(opt_in=False))
     message = str(caught.value)
-    for part in ("test_with_prod_data", "prod_data", "'dev'", "'prod'", "allow_cross_environment=True"):
+    for part in (
+        "test_with_prod_data",
+        "prod_data",
+        "'dev'",
+        "'prod'",
+        "allow_cross_environment=True",
+    ):
         assert part in message
 
 
 def test_cross_account_access_gets_a_role_in_the_data_account(cross_plan: Plan) -> None:
     caller = "arn:aws:iam::111111111111:role/dev-prod-sample-test-test_with_prod_data"
-    remote = "arn:aws:iam::999999999999:role/prod-prod-sample-test-test_with_prod_data-from-111111111111"
+    remote = (
+        "arn:aws:iam::999999999999:role/prod-prod-sample-test-test_with_prod_data-from-111111111111"
+    )
     role = cross_plan.get(ROLE, "prod-test_with_prod_data-from-111111111111")
     assert role.provider == "prod" and role.account == "999999999999"
     trust = role.policy()["Statement"][0]
     assert trust["Principal"] == {"AWS": "arn:aws:iam::111111111111:root"}
     assert trust["Condition"] == {"ArnEquals": {"aws:PrincipalArn": [caller]}}
-    access = cross_plan.get(ROLE_POLICY, "prod-test_with_prod_data-from-111111111111-policy").policy()
+    access = cross_plan.get(
+        ROLE_POLICY, "prod-test_with_prod_data-from-111111111111-policy"
+    ).policy()
     assert s3_resources(access) == {"arn:aws:s3:::prod-data/orders/*", "arn:aws:s3:::prod-data"}
     assert "Write" not in {s["Sid"] for s in access["Statement"]}  # it only reads prod
     mine = task_policy(cross_plan, "dev", "test_with_prod_data")
@@ -343,7 +392,9 @@ def test_cross_account_bucket_policy_grants_exactly_the_task_role(cross_plan: Pl
     for stmt in grants:
         assert stmt["Principal"] == {"AWS": "arn:aws:iam::111111111111:root"}
         assert stmt["Condition"]["ArnEquals"] == {
-            "aws:PrincipalArn": ["arn:aws:iam::111111111111:role/dev-prod-sample-test-test_with_prod_data"]
+            "aws:PrincipalArn": [
+                "arn:aws:iam::111111111111:role/dev-prod-sample-test-test_with_prod_data"
+            ]
         }
     assert s3_resources({"Statement": grants}) == {
         "arn:aws:s3:::prod-data/orders/*",
@@ -361,7 +412,7 @@ def test_planning_one_environment_is_what_its_stack_deploys(cross_plan: Plan) ->
     assert not prod_only.of_type(STATE_MACHINE)  # orchestration lives with the tasks, in dev
 
 
-# -- use case 3: one account, two regions --------------------------------------------------------
+# -- use case 3: one account, two regions ---------------------------------------------------------
 
 
 def test_multi_region_resources_live_in_their_regions() -> None:
@@ -376,14 +427,19 @@ def test_multi_region_resources_live_in_their_regions() -> None:
     assert not [r for r in us.of_type(ROLE) if "-from-" in r.name]
     assert [r.inputs["bucket"] for r in us.of_type(BUCKET)] == ["acme-prod-us-events"]
     summarize = task_policy(us, "prod-us", "summarize")
+    scratch = "arn:aws:s3:::acme-prod-us-events/_glacier/tmp/*-manifest.json"
     assert statement(summarize, "Read")["Resource"] == [
         "arn:aws:s3:::acme-prod-us-events/*",
+        scratch,
         "arn:aws:s3:::acme-prod-us-events/daily/*",
     ]
-    assert statement(summarize, "Write")["Resource"] == ["arn:aws:s3:::acme-prod-us-events/daily/*"]
+    assert statement(summarize, "Write")["Resource"] == [
+        scratch,
+        "arn:aws:s3:::acme-prod-us-events/daily/*",
+    ]
 
 
-# -- use case 4: a shared data lake -------------------------------------------------------------
+# -- use case 4: a shared data lake ---------------------------------------------------------------
 
 
 def test_data_lake_accounts_without_environment_names_need_no_opt_in(lake_plan: Plan) -> None:
@@ -394,14 +450,19 @@ def test_data_lake_accounts_without_environment_names_need_no_opt_in(lake_plan: 
     }
     lake = "aws-999999999999-us-east-1"
     roles = {r.name: r for r in lake_plan.of_type(ROLE) if r.environment == lake}
-    assert set(roles) == {f"{lake}-extract_events-from-111111111111", f"{lake}-train-from-222222222222"}
+    assert set(roles) == {
+        f"{lake}-extract_events-from-111111111111",
+        f"{lake}-train-from-222222222222",
+    }
     train_trust = roles[f"{lake}-train-from-222222222222"].policy()["Statement"][0]
     assert train_trust["Principal"] == {"AWS": "arn:aws:iam::222222222222:root"}
     assert train_trust["Condition"]["ArnEquals"]["aws:PrincipalArn"] == [
         "arn:aws:iam::222222222222:role/aws-222222222222-us-west-2-churn-train"
     ]
     bucket_policy = lake_plan.get(BUCKET_POLICY, f"{lake}-acme-data-lake-policy").policy()
-    principals = {s["Principal"]["AWS"] for s in bucket_policy["Statement"] if s["Effect"] == "Allow"}
+    principals = {
+        s["Principal"]["AWS"] for s in bucket_policy["Statement"] if s["Effect"] == "Allow"
+    }
     assert principals == {"arn:aws:iam::111111111111:root", "arn:aws:iam::222222222222:root"}
     # writer writes, reader only reads; bucket policies hold S3 actions only
     writes = [s for s in bucket_policy["Statement"] if s["Sid"].startswith("Write")]
@@ -423,7 +484,10 @@ def test_customer_kms_keys_are_granted_to_the_tasks_that_use_them(lake_plan: Pla
         if r.type.endswith("BucketServerSideEncryptionConfiguration") and "data-lake" in r.name
     )
     rule = sse.inputs["rules"][0]
-    assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key}
+    assert rule["applyServerSideEncryptionByDefault"] == {
+        "sseAlgorithm": "aws:kms",
+        "kmsMasterKeyId": key,
+    }
     assert rule["bucketKeyEnabled"] is True
 
 
@@ -496,11 +560,14 @@ def test_every_generated_policy_passes_parliament(
 
 def test_parliament_would_catch_a_bad_policy() -> None:
     # the check above can fail: parliament flags what Glacier must never generate
-    bad = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b"}]}
+    bad = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b"}],
+    }
     assert analyze_policy_string(json.dumps(bad)).findings
 
 
-# -- raw Pulumi resources pass through --------------------------------------------------------------
+# -- raw Pulumi resources pass through ------------------------------------------------------------
 
 
 def raw_bucket_pipeline() -> Pipeline:
@@ -543,7 +610,7 @@ def test_raw_resources_in_a_module_are_planned_from_the_module() -> None:
     assert [r.name for r in again] == [r.name for r in p]
 
 
-# -- DAG shapes, compute kinds, errors --------------------------------------------------------------
+# -- DAG shapes, compute kinds, errors ------------------------------------------------------------
 
 
 def diamond_pipeline() -> Pipeline:
@@ -593,22 +660,35 @@ def test_independent_tasks_run_in_parallel_branches() -> None:
     assert artifacts == ["dev-diamond-artifacts-111111111111"]
     join = task_policy(p, "dev", "join")
     base = "arn:aws:s3:::dev-diamond-artifacts-111111111111"
-    assert statement(join, "Read")["Resource"] == [f"{base}/b/*", f"{base}/c/*", f"{base}/d/*", f"{base}/e/*"]
-    assert statement(join, "Write")["Resource"] == [f"{base}/d/*"]
+    scratch = f"{base}/_glacier/tmp/*-*.parquet"
+    assert statement(join, "Read")["Resource"] == [
+        scratch,
+        f"{base}/b/*",
+        f"{base}/c/*",
+        f"{base}/d/*",
+        f"{base}/e/*",
+    ]
+    assert statement(join, "Write")["Resource"] == [scratch, f"{base}/d/*"]
     env_vars = p.get(FUNCTION, "dev-join-function").inputs["environment"]["variables"]
-    assert json.loads(env_vars["GLACIER_ARTIFACTS"])["b"] == "s3://dev-diamond-artifacts-111111111111/b/"
+    assert (
+        json.loads(env_vars["GLACIER_ARTIFACTS"])["b"]
+        == "s3://dev-diamond-artifacts-111111111111/b/"
+    )
     publish = task_policy(p, "dev", "publish")
     assert "arn:aws:s3:::dev-diamond/out.parquet*" in statement(publish, "Write")["Resource"]
 
 
-def ecs_pipeline(image: str | None = "111111111111.dkr.ecr.us-west-2.amazonaws.com/etl:1") -> Pipeline:
+def ecs_pipeline(
+    image: str | None = "111111111111.dkr.ecr.us-west-2.amazonaws.com/etl:1",
+    network: bool = True,
+) -> Pipeline:
     env = AWSEnvironment(
         account_id="111111111111",
         region="us-west-2",
         environment="batch",
-        vpc_id="vpc-1",
-        subnet_ids=["subnet-1"],
-        security_group_ids=["sg-1"],
+        vpc_id="vpc-1" if network else None,
+        subnet_ids=["subnet-1"] if network else None,
+        security_group_ids=["sg-1"] if network else None,
     )
     pipeline = Pipeline("heavy", env=env)  # the environment brings its network
     raw = Dataset("raw", storage=env.storage.s3(bucket="batch-raw"))
@@ -643,12 +723,25 @@ def test_ecs_tasks_get_a_fargate_task_definition_and_exact_orchestration_rights(
         "arn:aws:iam::111111111111:role/batch-heavy-crunch",
         "arn:aws:iam::111111111111:role/batch-heavy-crunch-exec",
     ]
-    assert statement(sm, "TrackTasks")["Resource"] == ["arn:aws:ecs:us-west-2:111111111111:task/batch-heavy/*"]
+    assert statement(sm, "TrackTasks")["Resource"] == [
+        "arn:aws:ecs:us-west-2:111111111111:task/batch-heavy/*"
+    ]
     state = definition(p)["States"]["crunch"]
     assert state["Resource"] == "arn:aws:states:::ecs:runTask.sync"
-    assert state["Parameters"]["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"] == ["subnet-1"]
+    assert state["Parameters"]["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"] == [
+        "subnet-1"
+    ]
     pull = statement(p.get(ROLE_POLICY, "batch-crunch-exec-policy").policy(), "EcrPull")
     assert pull["Resource"] == ["arn:aws:ecr:us-west-2:111111111111:repository/etl"]
+
+
+def test_fargate_without_a_network_runs_in_the_default_vpc() -> None:
+    state = definition(plan(ecs_pipeline(network=False)))["States"]["crunch"]
+    awsvpc = state["Parameters"]["NetworkConfiguration"]["AwsvpcConfiguration"]
+    assert awsvpc == {
+        "Subnets": ["subnet-default-a", "subnet-default-b"],  # looked up: default VPC
+        "AssignPublicIp": "ENABLED",
+    }
 
 
 def test_ecs_without_an_image_is_refused_with_the_fix() -> None:
@@ -676,30 +769,23 @@ def test_local_datasets_cannot_be_reached_from_the_cloud(tmp_path: Path) -> None
         build_model(pipeline)
 
 
-# -- data-flow pipelines, local environments, overrides --------------------------------------
+# -- data-flow pipelines, local environments, overrides -------------------------------------------
 
 
-def test_data_flow_pipelines_plan_like_annotated_ones() -> None:
-    env = AWSEnvironment(account_id="333333333333", region="eu-central-1", environment="flow")
-    env.register("sales", env.storage.s3(bucket="flow-sales", path="sales.parquet"))
-
-    @env.task(compute=env.compute.lambda_(memory=256))
-    def extract(source: Any) -> Any:
-        return source.scan()
-
-    @env.task()
-    def total(df: Any) -> Any:
-        return df
-
-    @env.pipeline(name="sales")
-    def sales() -> Any:
-        return total(extract(env.get("sales")))
-
-    p = plan(sales)
-    assert levels_of(definition(p)) == [["extract"], ["total"]]
-    extract_policy = task_policy(p, "flow", "extract")
-    assert "arn:aws:s3:::flow-sales/sales.parquet*" in statement(extract_policy, "Write")["Resource"]
-    assert p.get(FUNCTION, "flow-extract-function").inputs["memorySize"] == 256
+def test_data_flow_pipelines_plan_and_generate_like_annotated_ones(tmp_path: Path) -> None:
+    p = plan(seeds.sales)
+    assert levels_of(definition(p)) == [["extract_sales"], ["total"]]
+    extract = task_policy(p, "flow", "extract_sales")
+    # a resource passed to a traced call is read and written
+    assert "arn:aws:s3:::flow-sales/sales.parquet*" in statement(extract, "Write")["Resource"]
+    assert p.get(FUNCTION, "flow-extract_sales-function").inputs["memorySize"] == 256
+    # a task without a compute hint gets a Lambda function with the defaults
+    defaults = p.get(FUNCTION, "flow-total-function").inputs
+    assert (defaults["memorySize"], defaults["timeout"]) == (512, 300)
+    written = seeds.sales.run(mode="generate", output_dir=tmp_path / "flow")
+    assert written["stacks"] == ["flow"]
+    main = (tmp_path / "flow" / "__main__.py").read_text()
+    assert "'flow': (" in main and "'sales')" in main
 
 
 def test_local_environments_need_no_infrastructure(tmp_path: Path) -> None:
@@ -742,6 +828,15 @@ def test_the_infrastructure_builder_comes_from_the_container(tmp_path: Path) -> 
     assert len(plan(pipeline)) > 0  # the override is gone
 
 
+def test_a_local_environment_named_like_a_cloud_one_selects_the_cloud_share(
+    tmp_path: Path, dev_plan: Plan
+) -> None:
+    laptop = Environment.local(base_path=tmp_path / "d", name="dev", state_dir=tmp_path / "s")
+    selected = plan(seeds.dev_pipeline, env=laptop)
+    assert [r.name for r in selected] == [r.name for r in dev_plan]
+    assert {r.account for r in selected} == {"111111111111"}
+
+
 def test_repeated_plans_in_one_process_are_independent(dev_plan: Plan) -> None:
     again = plan(seeds.dev_pipeline)
     assert [r.to_dict() for r in again] == [r.to_dict() for r in dev_plan]
@@ -749,7 +844,7 @@ def test_repeated_plans_in_one_process_are_independent(dev_plan: Plan) -> None:
     assert "dev (111111111111, us-west-2)" in again.to_text()
 
 
-# -- generate, the generated program, deploy ----------------------------------------------------
+# -- generate, the generated program, deploy ------------------------------------------------------
 
 
 def test_generate_writes_a_project_with_a_stack_per_environment(tmp_path: Path) -> None:
@@ -777,7 +872,9 @@ def test_generate_writes_a_project_with_a_stack_per_environment(tmp_path: Path) 
     main = (out / "__main__.py").read_text()
     tree = ast.parse(main)
     stacks = next(
-        node.value for node in tree.body if isinstance(node, ast.Assign) and node.targets[0].id == "STACKS"  # type: ignore[attr-defined]
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and node.targets[0].id == "STACKS"  # type: ignore[attr-defined]
     )
     table = ast.literal_eval(stacks)
     assert {k: attr for k, (_, attr) in table.items()} == {
@@ -848,11 +945,13 @@ def test_importing_glacier_loads_no_cloud_sdk() -> None:
         "print(heavy)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
     assert done.stdout.strip() == "[]"
 
 
-# -- running one task of a deployed pipeline -------------------------------------------------------
+# -- running one task of a deployed pipeline ------------------------------------------------------
 
 
 def test_a_deployed_task_reads_and_writes_through_buckets_and_artifacts(tmp_path: Path) -> None:
@@ -862,7 +961,8 @@ def test_a_deployed_task_reads_and_writes_through_buckets_and_artifacts(tmp_path
     module.write_text(
         "import polars as pl\n"
         "from glacier import Dataset, Environment, Pipeline\n"
-        f"env = Environment.local(base_path={str(tmp_path / 'data')!r}, state_dir={str(tmp_path / 's')!r})\n"
+        f"env = Environment.local(base_path={str(tmp_path / 'data')!r},\n"
+        f"                        state_dir={str(tmp_path / 's')!r})\n"
         "pipeline = Pipeline('job', env=env)\n"
         "mid = Dataset('mid')\n"
         "out = Dataset('out', storage=env.provider.bucket('results', path='out.parquet'))\n"
@@ -884,4 +984,3 @@ def test_a_deployed_task_reads_and_writes_through_buckets_and_artifacts(tmp_path
     assert result["x"].to_list() == [2, 4, 6]
     with pytest.raises(InfraError, match="no task 'nope'"):
         run_task(target, "nope", run_id="run-1", artifacts=artifacts)
-

@@ -304,7 +304,8 @@ def print_summary(
     table.add_column("status", no_wrap=True)
     table.add_column("attempts", justify="right")
     table.add_column("duration", justify="right", no_wrap=True)
-    table.add_column("note")
+    # The full error is printed below the table; the note only names it.
+    table.add_column("note", max_width=80, no_wrap=True, overflow="ellipsis")
     styles = {"succeeded": "green", "failed": "bold red", "skipped": "yellow"}
     for run in result.tasks.values():
         status = display_status(run)
@@ -355,7 +356,7 @@ def _written_datasets(
 def report_failures(console: Console, result: RunResult, *, show_traceback: bool) -> None:
     """Each failed task: name, where it is defined, where it raised, the exception line."""
     for run in result.failed:
-        console.print(_failure_text(run))
+        console.print(_failure_text(run), soft_wrap=True)
         if show_traceback and run.error is not None:
             console.print(Text("".join(tb.format_exception(run.error)).rstrip()), soft_wrap=True)
     if result.skipped:

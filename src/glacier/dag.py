@@ -187,7 +187,7 @@ class DAG:
             locations=tuple(str(self.tasks[g].location) for g in key),
         )
         if len(self._selections) >= _SELECTIONS_KEPT:
-            self._selections.pop(next(iter(self._selections)))
+            self._selections.clear()  # atomic, unlike evicting one while another run reads
         self._selections[key] = found
         return found
 

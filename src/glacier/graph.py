@@ -313,7 +313,10 @@ def to_dot(graph: PipelineGraph) -> str:
         if n.kind == "task":
             style = 'shape=box, style="rounded,filled", fillcolor="#e8f0fe", color="#1a73e8"'
         elif n.stored:
-            style = 'shape=cylinder, style=filled, fillcolor="#fef7e0", color="#f9ab00"'
+            style = (
+                'shape=cylinder, style=filled, fillcolor="#fef7e0", color="#f9ab00", '
+                'margin="0.2,0.16"'
+            )
         else:
             style = 'shape=box, style="dashed,filled", fillcolor="#f1f3f4", color="#9aa0a6"'
         out.append(f"    {ids[n.id]} [label=<{html}>, {style}];")

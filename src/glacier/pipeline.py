@@ -205,9 +205,7 @@ class Pipeline:
                     "location": str(t.location),
                     "inputs": [ds.name for ds in t.input_datasets],
                     "outputs": [ds.name for ds in t.outputs],
-                    "params": {
-                        k: repr(v) for k, v in t.params.items() if k not in t.resource_args
-                    },
+                    "params": {k: repr(v) for k, v in t.params.items() if k not in t.resource_args},
                     "resources": [r.param for r in t.resources] + list(t.resource_args),
                     "compute": _describe(t.compute),
                     "options": dict(t.options),

@@ -8,6 +8,7 @@ selected for the config's kind.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -96,6 +97,10 @@ class Provider:
         self.tags: dict[str, str] = {**getattr(config, "tags", {}), **(tags or {})}
         self.naming_prefix = naming_prefix
         self.environment_name: str | None = None
+        self._environment: weakref.ReferenceType[Environment] | None = None
+        # A provider that built its own cloud container adopts its environment's instead,
+        # so overriding ``env.container.filesystem`` reaches this provider's resources.
+        self._adoptable_cloud = cloud is None
         if cloud is None:
             from dependency_injector import providers
 
@@ -104,6 +109,35 @@ class Provider:
             cloud = CloudContainer(config=providers.Object(config))
         self.cloud = cloud
         self._resources: list[Resource] = []
+
+    @property
+    def environment(self) -> Environment | None:
+        """The :class:`~glacier.Environment` this provider belongs to, if any."""
+        return self._environment() if self._environment is not None else None
+
+    def _bind(self, env: Environment, cloud: Any) -> None:
+        """Called by the environment that owns this provider (the first one to wrap it)."""
+        if self._environment is None:
+            self._environment = weakref.ref(env)
+            if self.environment_name is None:
+                self.environment_name = env.name
+        if self._adoptable_cloud:
+            self.cloud = cloud
+            self._adoptable_cloud = False
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Dask ships runs to workers by pickling: the back-reference to the environment is
+        # a weak reference, which cannot travel; the environment comes along anyway.
+        state = dict(self.__dict__)
+        env = self.environment
+        state["_environment"] = None
+        state["_pickled_environment"] = env
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        env = state.pop("_pickled_environment", None)
+        self.__dict__.update(state)
+        self._environment = weakref.ref(env) if env is not None else None
 
     @property
     def kind(self) -> str:

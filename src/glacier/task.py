@@ -132,7 +132,10 @@ class Task:
         inputs: list[tuple[str, Dataset]] = []
         resources: list[ResourceRequest] = []
         arguments: list[str] = []
-        for pname, variadic, default in _parameters(self.fn):
+        parameters = _parameters(self.fn)
+        #: Parameter names in order: which ones a direct call's positional arguments fill.
+        self._names = tuple(pname for pname, _, _ in parameters)
+        for pname, variadic, default in parameters:
             if variadic:
                 if dataflow:
                     arguments.append(pname)

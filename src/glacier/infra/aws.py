@@ -180,6 +180,7 @@ class _Declaration:
         self.exec_roles: dict[str, Any] = {}
         self.cluster: Any = None
         self._archive: Any = None
+        self._subnets: Any = None
 
     def run(self) -> AwsResources:
         model, env = self.model, self.env
@@ -251,8 +252,8 @@ class _Declaration:
                     lambda_=url,
                     sfn=url,
                     ecs=url,
-                    cloudwatchlogs=url,
-                    cloudwatchevents=url,
+                    logs=url,
+                    events=url,
                 )
             ]
             args["s3_use_path_style"] = True
@@ -959,13 +960,6 @@ class _Declaration:
                 "Parameters": {"FunctionName": refs["function"], "Payload": payload},
             }
         else:
-            task_env = model.envs[task.env]
-            if not task_env.network.subnet_ids:
-                raise InfraError(
-                    f"Task {task.name!r} ({task.location}) runs on Fargate, which needs subnets, "
-                    f"but environment {task_env.key!r} has none. Set subnet_ids (and "
-                    "security_group_ids) on the environment."
-                )
             state = {
                 "Type": "Task",
                 "Resource": f"arn:{partition}:states:::ecs:runTask.sync",
@@ -973,12 +967,7 @@ class _Declaration:
                     "LaunchType": task.config.launch_type,
                     "Cluster": refs["cluster"],
                     "TaskDefinition": refs["task_definition"],
-                    "NetworkConfiguration": {
-                        "AwsvpcConfiguration": {
-                            "Subnets": list(task_env.network.subnet_ids),
-                            "SecurityGroups": list(task_env.network.security_group_ids),
-                        }
-                    },
+                    "NetworkConfiguration": {"AwsvpcConfiguration": self._awsvpc(task)},
                     "Overrides": {
                         "ContainerOverrides": [
                             {
@@ -1009,6 +998,36 @@ class _Declaration:
                 }
             ]
         return state
+
+    def _awsvpc(self, task: TaskSpec) -> dict[str, Any]:
+        """Where a Fargate task gets its network: the environment's subnets, else the default
+        VPC's (with a public IP, so the image can be pulled from a public registry)."""
+        network = self.model.envs[task.env].network
+        if network.subnet_ids:
+            return {
+                "Subnets": list(network.subnet_ids),
+                "SecurityGroups": list(network.security_group_ids),
+            }
+        if task.env != self.env.key:
+            raise InfraError(
+                f"Task {task.name!r} ({task.location}) runs on Fargate in environment "
+                f"{task.env!r}, which has no subnets, and is started from {self.env.key!r}, "
+                "which cannot look up another account's default VPC. Set subnet_ids (and "
+                "security_group_ids) on the environment."
+            )
+        return {"Subnets": self._default_subnets(), "AssignPublicIp": "ENABLED"}
+
+    def _default_subnets(self) -> Any:
+        if self._subnets is None:
+            aws = self.aws
+            opts = self.pulumi.InvokeOutputOptions(provider=self.provider)
+            vpc = aws.ec2.get_vpc_output(default=True, opts=opts)
+            found = aws.ec2.get_subnets_output(
+                filters=[aws.ec2.GetSubnetsFilterArgs(name="vpc-id", values=[vpc.id])],
+                opts=opts,
+            )
+            self._subnets = found.ids
+        return self._subnets
 
     def _schedule(self, machine: Any) -> None:
         model, env, aws = self.model, self.env, self.aws

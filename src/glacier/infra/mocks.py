@@ -203,12 +203,16 @@ class RecordingMocks:
             self.resources.append(record)
         return rid, outputs
 
-    def call(self, args: Any) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(self, args: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": DEFAULT_ACCOUNT, "arn": "", "userId": "", "id": ""}, None
+            return {"accountId": DEFAULT_ACCOUNT, "arn": "", "userId": "", "id": ""}, []
         if args.token == "aws:index/getRegion:getRegion":
-            return {"name": DEFAULT_REGION, "region": DEFAULT_REGION, "id": DEFAULT_REGION}, None
-        return {}, None
+            return {"name": DEFAULT_REGION, "region": DEFAULT_REGION, "id": DEFAULT_REGION}, []
+        if args.token == "aws:ec2/getVpc:getVpc":
+            return {"id": "vpc-default", "default": True, "cidrBlock": "172.31.0.0/16"}, []
+        if args.token == "aws:ec2/getSubnets:getSubnets":
+            return {"id": "default", "ids": ["subnet-default-a", "subnet-default-b"]}, []
+        return {}, []
 
 
 def run_with_mocks(
@@ -393,7 +397,10 @@ def plan(pipeline: Any, env: Any = None, environments: Sequence[Any] | None = No
     from glacier.infra.model import build_model
     from glacier.infra.pulumi_program import ACTIVE_MOCKS, loader_for, program, select_environments
 
-    load = loader_for(pipeline, list(environments or ()))
+    known = list(environments or ())
+    if env is not None and not isinstance(env, str):
+        known.append(env)  # its network and tags, even when no resource names it
+    load = loader_for(pipeline, known)
     mocks = RecordingMocks()
     box: dict[str, Any] = {}
 

@@ -18,6 +18,7 @@ Pulumi type.
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -38,6 +39,8 @@ COMPUTE_KINDS = ("lambda", "ecs", "glue", "databricks")
 #: Defaults a task without a compute hint gets.
 DEFAULT_COMPUTE = "lambda"
 
+#: What consuming and producing a dataset grant. Producers also read: an atomic overwrite
+#: checks what is there and publishes a finished temporary object by a server-side copy.
 READ = ("read", "list")
 WRITE = ("read", "write", "list")
 
@@ -144,20 +147,43 @@ class Store:
 
 @dataclass(frozen=True)
 class Location:
-    """Where one dataset lives: a store and an object key prefix (``""`` = whole bucket)."""
+    """Where one dataset lives: a store and an object key prefix (``""`` = whole bucket).
+
+    ``suffix`` completes the key pattern (``*`` by default); ``temp_name`` is how the
+    temporary objects of an atomic write of this dataset end (see :meth:`scratch`).
+    """
 
     store: str
     prefix: str
     dataset: str
+    suffix: str = "*"
+    temp_name: str = "*"
 
     @property
     def pattern(self) -> str:
-        """The object key pattern of the dataset: its prefix followed by ``*``.
+        """The object key pattern: the prefix, then ``*`` (or the suffix).
 
-        ``sales.parquet`` covers the object, a partitioned directory of that name and the
-        temporary objects of an atomic write next to it.
+        ``sales.parquet*`` covers the object and a partitioned directory of that name;
+        ``events/*`` a dataset directory with its manifest and versions.
         """
-        return f"{self.prefix}*"
+        return f"{self.prefix}{self.suffix}"
+
+    def scratch(self) -> Location:
+        """Where a write of this dataset stages its temporary objects.
+
+        The bucket adapter writes a whole object (or a dataset's manifest) to
+        ``_glacier/tmp/<stamp>-<name>`` at the bucket root, then copies it into place.
+        """
+        from glacier.adapters.bucket import TMP_DIR
+
+        return Location(self.store, f"{TMP_DIR}/", self.dataset, f"*-{self.temp_name}")
+
+
+def temp_name(path: str, directory: bool) -> str:
+    """The name a write's temporary objects end with: the object's, or the manifest's."""
+    if directory or not path or path.endswith("/"):
+        return "manifest.json"
+    return posixpath.basename(path)
 
 
 @dataclass(frozen=True)
@@ -377,12 +403,17 @@ def build_model(
                 producer = dag.producers.get(ds)
                 home = task_envs[dag.tasks[producer[0]].name] if producer else env
                 _add(grants, stores.locate(ds, t, env, home, "reads"), READ)
+            written = []
             for ds in t.outputs:
                 if ds.is_stored or consumers.get(ds):
-                    _add(grants, stores.locate(ds, t, env, env, "writes"), WRITE)
+                    written.append(stores.locate(ds, t, env, env, "writes"))
             for resource in t.resource_args.values():
                 if isinstance(resource, Bucket):
-                    _add(grants, stores.locate_bucket(resource, t, env), WRITE)
+                    written.append(stores.locate_bucket(resource, t, env))
+            for location in written:
+                _add(grants, location, WRITE)
+                if location.prefix:  # a dataset owning the whole bucket covers it already
+                    _add(grants, location.scratch(), WRITE)
         compute, config = _compute(t)
         cfg = _task_config(t, env)
         specs.append(
@@ -406,7 +437,7 @@ def build_model(
     by_level: dict[int, list[str]] = {}
     for s in specs:
         by_level.setdefault(s.level, []).append(s.name)
-    cloud = [s for s in specs if index.envs[s.env].cloud != "local"]
+    cloud = [s for s in specs if task_envs[s.name].cloud != "local"]
     orchestrator = _orchestrator(cloud, pipe, index) if cloud else None
     if orchestrator is not None:
         home = index.envs[orchestrator]
@@ -424,11 +455,6 @@ def build_model(
         cross_account=cross,
         code=code,
     )
-
-
-def environments_of(pipeline: Any, environments: Sequence[Any] = ()) -> list[EnvSpec]:
-    """The environments ``pipeline`` touches, in discovery order (without building grants)."""
-    return list(build_model(pipeline, environments).envs.values())
 
 
 # -- internals: environments -----------------------------------------------------------------
@@ -474,6 +500,14 @@ class _EnvIndex:
 
     def _register(self, spec: EnvSpec, provider: Any, owner: Any) -> EnvSpec:
         other = self.envs.get(spec.key)
+        if other is not None and (other.cloud == "local") != (spec.cloud == "local"):
+            # A local environment declares nothing; when it shares its name with a cloud one
+            # (a laptop "dev" beside the AWS "dev"), the cloud one is the stack.
+            self._by_provider[id(provider)] = spec
+            self._keep.extend((provider, owner))
+            if spec.cloud != "local":
+                self.envs[spec.key] = spec
+            return spec
         if other is not None:
             if _same_place(other, spec):
                 self._by_provider[id(provider)] = other
@@ -638,7 +672,7 @@ class _Stores:
             # artifacts bucket of the environment that produces it.
             store = self._artifacts(home)
             self._check(task, env, home, ds.name, store.bucket_name, verb)
-            return Location(store.key, f"{ds.name}/", ds.name)
+            return Location(store.key, f"{ds.name}/", ds.name, temp_name="*.parquet")
         if isinstance(storage, Bucket):
             return self._bucket(storage, task, env, ds.name, verb)
         if isinstance(storage, str):
@@ -699,7 +733,8 @@ class _Stores:
             tags=tuple(sorted(tags.items())),
             datasets=datasets,
         )
-        return Location(key, bucket.path, dataset)
+        directory = bool(bucket.partition_by)
+        return Location(key, bucket.path, dataset, temp_name=temp_name(bucket.path, directory))
 
     def _uri(self, uri: str, task: Task, env: EnvSpec, dataset: str) -> Location:
         scheme, sep, rest = uri.partition("://")
@@ -718,7 +753,7 @@ class _Stores:
             self.stores[store_key] = Store(
                 store_key, env.key, "external", bucket, datasets=tuple(dict.fromkeys(names))
             )
-        return Location(store_key, key, dataset)
+        return Location(store_key, key, dataset, temp_name=temp_name(key, False))
 
     def _raw(self, resource: Any, env: EnvSpec, dataset: str) -> Location:
         logical = str(getattr(resource, "_name", None) or f"resource-{id(resource)}")
@@ -729,7 +764,7 @@ class _Stores:
             key, env.key, "raw", None, resource=resource, datasets=tuple(dict.fromkeys(names))
         )
         # Glacier reads and writes a dataset on a raw bucket at <dataset>.parquet.
-        return Location(key, f"{dataset}.parquet", dataset)
+        return Location(key, f"{dataset}.parquet", dataset, temp_name=f"{dataset}.parquet")
 
     def _artifacts(self, env: EnvSpec) -> Store:
         key = f"{env.key}:artifacts"
@@ -841,10 +876,22 @@ def find_code(origin: Any, pipeline: Pipeline) -> CodeSpec | None:
     A module-level attribute holding the object wins; else the file of its first task, with
     the pipeline's name (which :func:`~glacier.targets.load_target` also accepts).
     """
+    from glacier.flow import FlowPipeline
+    from glacier.pipeline import Pipeline
+
+    named: list[tuple[Any, str]] = []
     for module in _user_modules():
         for attr, value in list(vars(module).items()):
-            if value is origin and not attr.startswith("_"):
+            if attr.startswith("_"):
+                continue
+            if value is origin:
                 return _code_spec(Path(module.__file__), attr)
+            if isinstance(value, Pipeline | FlowPipeline) and value.name == pipeline.name:
+                named.append((module, attr))
+    # A traced data-flow pipeline is a new object; the function it came from is not.
+    if len(named) == 1:
+        module, attr = named[0]
+        return _code_spec(Path(module.__file__), attr)
     for task in pipeline.tasks.values():
         file = task.location.file
         if file.endswith(".py") and Path(file).exists():

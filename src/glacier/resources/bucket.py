@@ -28,6 +28,10 @@ class Bucket(Resource):
         format: ``parquet`` (default), ``csv``, ``json`` or ``ndjson``.
         partition_by: Columns to partition a parquet directory by (hive style).
 
+    Raises:
+        UnknownFormatError: for a format Glacier does not read and write.
+        ConfigError: for ``partition_by`` on a format that cannot be partitioned.
+
     Example:
         >>> from glacier import Provider
         >>> from glacier.config import LocalConfig
@@ -46,10 +50,13 @@ class Bucket(Resource):
         partition_by: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
+        from glacier.adapters.formats import resolve_format
+
         self.bucket_name = bucket_name
         self.path = path.lstrip("/")
-        self.format = format.lower()
         self.partition_by: tuple[str, ...] = tuple(partition_by or ())
+        # Fail where the Bucket is declared, not at its first read.
+        self.format = resolve_format(format, self.partition_by).name
         super().__init__(**kwargs)
 
     def _default_name(self) -> str:

@@ -1,0 +1,912 @@
+"""Bucket I/O on any fsspec filesystem: local disk, memory, S3, GCS and Azure Blob.
+
+:class:`FsspecBucketAdapter` serves every :class:`~glacier.resources.Bucket`. What differs
+between stores comes from :data:`glacier.adapters.filesystems.STORES`; what differs between
+formats from :data:`glacier.adapters.formats.FORMATS`.
+
+Layout and atomicity
+--------------------
+A Bucket whose ``path`` names an object (``sales/2024.parquet``) is one object. On object
+stores a write uploads straight to the key: S3, GCS and Azure show an object only once its
+upload completes, so a failed or killed write leaves the previous object. On the local disk
+and in memory it goes to a temporary key under ``_glacier/tmp/`` (bucket root) and is renamed
+into place; leftovers of killed writes are removed by a later write after :data:`TMP_GRACE`.
+
+A Bucket whose ``path`` is empty, ends in ``/`` or has ``partition_by`` is a *dataset
+directory*::
+
+    events/_glacier/manifest.json                 the current version: its files and schema
+    events/_glacier/v/<version>/k=a/00000000.parquet
+
+A write puts a new version's files under ``_glacier/v/<version>/`` and then replaces the small
+manifest, so readers see the old version or the new one and never a mix. Files of the
+replaced version are kept for readers still reading them; older unreferenced versions are
+removed once they are :data:`VERSION_GRACE` old. A directory without a manifest (written by
+another tool) is read as plain files, skipping hidden (``_``/``.``) names.
+
+Reading
+-------
+``scan()`` uses polars' own readers where polars reaches the store (local files, S3, Azure,
+GCS without an emulator), so predicates and projections reach the files (row groups and
+columns are skipped). Elsewhere (memory, the GCS emulator) it registers a lazy source that
+fetches whole objects through fsspec only at ``collect()``, skipping hive partitions the
+predicate rules out. ``read()`` fetches whole objects with one GET each on remote stores,
+which measured faster than polars' ranged reads for a full read (``benchmarks/bucket_io.py``).
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import contextlib
+import hashlib
+import io
+import json
+import os
+import posixpath
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+import polars as pl
+from polars.io.plugins import register_io_source
+
+from glacier.adapters.filesystems import NativeAccess, Store, check_endpoint, store_for
+from glacier.adapters.formats import Format, get_format, resolve_format
+from glacier.errors import (
+    BucketNotFoundError,
+    EndpointUnreachableError,
+    GlacierError,
+    ObjectNotFoundError,
+    SchemaMismatchError,
+    StorageError,
+    StoragePermissionError,
+)
+
+if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
+
+    from glacier.resources.bucket import Bucket
+
+__all__ = ["MANIFEST_FORMAT", "TMP_GRACE", "VERSION_GRACE", "FsspecBucketAdapter", "Manifest"]
+
+#: Glacier's own objects live under this name; readers skip it like any ``_`` name.
+GLACIER_DIR = "_glacier"
+#: Temporary objects of in-flight writes, at the bucket root.
+TMP_DIR = f"{GLACIER_DIR}/tmp"
+MANIFEST_FORMAT = "glacier-dataset/1"
+#: Unreferenced dataset versions older than this are deleted by the next write.
+VERSION_GRACE = timedelta(hours=1)
+#: Temporary objects older than this are leftovers of a crashed write, deleted by the next one.
+TMP_GRACE = timedelta(hours=24)
+
+_STAMP = "%Y%m%dT%H%M%S%fZ"
+_HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+_FETCH_BATCH = 8  # objects fetched concurrently by the fsspec reader
+
+# Info fields that change when an object is rewritten, across fsspec implementations.
+_VERSION_FIELDS = ("ETag", "etag", "generation", "size", "LastModified", "last_modified")
+_TIME_FIELDS = ("mtime", "updated", "created", "ino")
+
+
+# -- manifest ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The current version of a dataset directory: which files, which schema.
+
+    ``files`` are keys relative to the bucket; ``previous`` are the files of the version it
+    replaced, kept until the next write for readers that are still reading them.
+    """
+
+    version: str
+    format: str
+    partition_by: tuple[str, ...]
+    files: tuple[str, ...]
+    previous: tuple[str, ...]
+    schema: pl.Schema
+
+    def to_json(self) -> bytes:
+        """The manifest as JSON bytes; the schema is an empty Arrow IPC file (exact dtypes)."""
+        ipc = pl.DataFrame(schema=self.schema).write_ipc(None).getvalue()
+        return json.dumps(
+            {
+                "format": MANIFEST_FORMAT,
+                "version": self.version,
+                "data_format": self.format,
+                "partition_by": list(self.partition_by),
+                "columns": {name: str(dtype) for name, dtype in self.schema.items()},
+                "schema_ipc": base64.b64encode(ipc).decode(),
+                "files": list(self.files),
+                "previous": list(self.previous),
+            },
+            indent=1,
+        ).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Manifest:
+        """Parse :meth:`to_json` output."""
+        raw = json.loads(data)
+        if raw.get("format") != MANIFEST_FORMAT:
+            raise StorageError(f"unsupported manifest format {raw.get('format')!r}")
+        schema = pl.read_ipc_schema(io.BytesIO(base64.b64decode(raw["schema_ipc"])))
+        return cls(
+            version=raw["version"],
+            format=raw["data_format"],
+            partition_by=tuple(raw["partition_by"]),
+            files=tuple(raw["files"]),
+            previous=tuple(raw["previous"]),
+            schema=pl.Schema(schema),
+        )
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """What a read sees: the files of the current version and, when known, their schema."""
+
+    files: tuple[str, ...]
+    format: Format
+    partition_by: tuple[str, ...] = ()
+    schema: pl.Schema | None = None
+    manifest: Manifest | None = None
+
+
+def _new_stamp() -> str:
+    return f"{datetime.now(UTC).strftime(_STAMP)}-{uuid.uuid4().hex[:8]}"
+
+
+def _stamp_age(name: str) -> timedelta | None:
+    """Age of a ``<stamp>-<uuid>...`` name, or ``None`` if it is not one of Glacier's."""
+    try:
+        born = datetime.strptime(name.split("-", 1)[0], _STAMP).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return datetime.now(UTC) - born
+
+
+# -- error translation ---------------------------------------------------------------------
+
+# Exception class names of the cloud SDKs (matched by name: no SDK is imported here).
+_UNREACHABLE = {
+    "EndpointConnectionError",
+    "ClientConnectorError",
+    "ClientConnectionError",
+    "ServiceRequestError",
+    "ConnectTimeoutError",
+    "ServerTimeoutError",
+}
+_DENIED = {"ClientAuthenticationError", "AccessDenied", "Forbidden"}
+_MISSING = {"ResourceNotFoundError", "NoSuchKey", "NoSuchBucket"}
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _status(exc: BaseException) -> Any:
+    return getattr(exc, "status_code", None) or getattr(exc, "status", None)
+
+
+def _classify(exc: BaseException) -> str | None:
+    """``unreachable``, ``denied``, ``missing``, ``io`` or ``None`` (not a storage error)."""
+    chain = [(e, {cls.__name__ for cls in type(e).__mro__}) for e in _chain(exc)]
+    if any(isinstance(e, ConnectionError) or names & _UNREACHABLE for e, names in chain):
+        return "unreachable"
+    if any(
+        isinstance(e, PermissionError)
+        or names & _DENIED
+        or _status(e) in (401, 403)
+        or str(e).startswith("Forbidden")
+        for e, names in chain
+    ):
+        return "denied"
+    if any(isinstance(e, FileNotFoundError) or names & _MISSING for e, names in chain):
+        return "missing"
+    if isinstance(exc, OSError) or "HttpResponseError" in chain[0][1]:
+        return "io"
+    return None
+
+
+# -- hive partitions -----------------------------------------------------------------------
+
+
+def _hive_values(key: str, columns: Sequence[str]) -> dict[str, str | None]:
+    """``{"k": "a"}`` from ``.../k=a/file.parquet`` for the given partition columns."""
+    values: dict[str, str | None] = {}
+    for segment in key.split("/")[:-1]:
+        name, sep, raw = segment.partition("=")
+        if sep and name in columns:
+            values[name] = None if raw == _HIVE_NULL else unquote(raw)
+    return values
+
+
+def _infer_hive_dtype(values: pl.Series) -> pl.DataType:
+    for dtype in (pl.Int64(), pl.Float64()):
+        with contextlib.suppress(pl.exceptions.InvalidOperationError):
+            values.cast(dtype, strict=True)
+            return dtype
+    return pl.String()
+
+
+def _partitions(
+    files: Sequence[str], columns: Sequence[str], known: pl.Schema | None
+) -> tuple[pl.Schema, list[dict[str, Any]]]:
+    """Typed hive partition values of each file, and their types (``known``, else inferred
+    like polars does: integers, then floats, else strings)."""
+    raw = [_hive_values(key, columns) for key in files]
+    types: dict[str, pl.DataType] = {}
+    typed: dict[str, list[Any]] = {}
+    for column in columns:
+        strings = pl.Series(column, [r.get(column) for r in raw], dtype=pl.String)
+        dtype = known[column] if known and column in known else _infer_hive_dtype(strings)
+        types[column] = dtype
+        typed[column] = strings.cast(dtype).to_list()
+    return pl.Schema(types), [{c: typed[c][i] for c in columns} for i in range(len(files))]
+
+
+def _conjuncts(predicate: pl.Expr) -> list[pl.Expr]:
+    """The AND-ed parts of a predicate (the predicate itself if it is not an AND)."""
+    try:
+        node = json.loads(predicate.meta.serialize(format="json"))
+    except Exception:  # a predicate polars cannot serialise is simply not split
+        return [predicate]
+    binary = node.get("BinaryExpr") if isinstance(node, dict) else None
+    if binary and binary.get("op") in ("And", "LogicalAnd"):
+        return [part for sub in predicate.meta.pop() for part in _conjuncts(sub)]
+    return [predicate]
+
+
+def _may_match(values: Mapping[str, Any], types: pl.Schema, predicate: pl.Expr | None) -> bool:
+    """False only if a part of ``predicate`` that reads partition columns alone rules out
+    the partition ``values``; anything undecidable keeps the file."""
+    if predicate is None or not values:
+        return True
+    row = pl.DataFrame({k: [v] for k, v in values.items()}, schema={k: types[k] for k in values})
+    for part in _conjuncts(predicate):
+        if not set(part.meta.root_names()) <= set(values):
+            continue
+        try:
+            result = row.select(part).to_series()
+        except Exception:  # e.g. a function polars cannot evaluate on one row
+            continue
+        if result.len() == 1 and result[0] is not True:
+            return False
+    return True
+
+
+# -- the adapter ---------------------------------------------------------------------------
+
+
+class FsspecBucketAdapter:
+    """Reads and writes one Bucket through an fsspec filesystem (see the module docstring).
+
+    Args:
+        resource: The Bucket served.
+        filesystem: The fsspec filesystem of the provider's store (the cloud container's
+            ``filesystem`` provider; override it to swap stores in tests).
+        config: The provider config (region, endpoint, base path, ...).
+
+    Raises:
+        UnknownFormatError: if the Bucket's format is not supported.
+        ConfigError: if ``partition_by`` is set for a format that cannot be partitioned.
+    """
+
+    def __init__(self, resource: Bucket, filesystem: AbstractFileSystem, config: Any) -> None:
+        self.resource = resource
+        self.fs = filesystem
+        self.config = config
+        self.partition_by: tuple[str, ...] = tuple(resource.partition_by)
+        self.format = resolve_format(resource.format, self.partition_by)
+        self.store: Store = store_for(filesystem)
+        self.native: NativeAccess | None = self.store.native(config)
+        self.root = self.store.bucket_root(config, resource.bucket_name).rstrip("/")
+        path = resource.path
+        self.is_dataset = not path or path.endswith("/") or bool(self.partition_by)
+        self.key = path.strip("/")
+        self._endpoint_checked = False
+
+    # -- public API (what Bucket delegates to) ---------------------------------------------
+
+    def scan(self, **options: Any) -> pl.LazyFrame:
+        """A LazyFrame over the current data; ``options`` go to the polars reader."""
+        with self._errors("scan"):
+            return self._scan(self._snapshot(), options)
+
+    def read(self, **options: Any) -> pl.DataFrame:
+        """The whole dataset; ``options`` go to the polars reader."""
+        with self._errors("read"):
+            # No existence check first: the fetch itself reports a missing object.
+            snapshot = self._snapshot(check_object=False)
+            if self.native is not None and self.store.protocol == "file":
+                return self._scan(snapshot, options).collect()
+            # One GET per object beats polars' many ranged GETs when everything is needed.
+            return self._fsspec_scan(snapshot, options, eager_schema=True).collect()
+
+    def write(self, data: pl.DataFrame | pl.LazyFrame, mode: str = "overwrite") -> None:
+        """Write atomically (see the module docstring); ``append`` checks the schema."""
+        if mode not in ("overwrite", "append"):
+            raise ValueError(f"mode must be 'overwrite' or 'append', not {mode!r}")
+        frame = data.lazy()
+        with self._errors("write"):
+            self._prepare_bucket()
+            if self.is_dataset:
+                self._write_dataset(frame, append=mode == "append")
+            else:
+                self._write_object(frame, append=mode == "append")
+
+    def exists(self) -> bool:
+        """Whether the object, or a dataset version (or plain data files), exists."""
+        with self._errors("check"):
+            try:
+                if not self.is_dataset:
+                    return self._object_info() is not None
+                return self._manifest() is not None or bool(self._plain_files())
+            except BucketNotFoundError:
+                return False
+
+    def list(self) -> list[str]:
+        """Keys (relative to the bucket) of the objects holding the current data."""
+        with self._errors("list"):
+            if not self.is_dataset:
+                return [self.key] if self._object_info() is not None else []
+            manifest = self._manifest()
+            return list(manifest.files) if manifest else self._plain_files()
+
+    def delete(self) -> None:
+        """Delete the object, or the dataset directory with all its versions."""
+        with self._errors("delete"):
+            if not self.is_dataset:
+                if self._object_info() is None:
+                    raise self._not_found("delete")
+                self.fs.rm_file(self._path(self.key))
+                return
+            if self._manifest() is None and not self._plain_files():
+                raise self._not_found("delete")
+            with contextlib.suppress(FileNotFoundError):
+                # The manifest goes first: from then on readers see no dataset, not a part.
+                self.fs.rm_file(self._manifest_path())
+            leftovers = self.fs.find(self._path(self.key)) if self.key else self._root_files()
+            if leftovers:
+                self.fs.rm(leftovers)
+            if self.key and self.store.protocol == "file":
+                self.fs.rm(self._path(self.key), recursive=True)  # empty directories
+
+    def get_uri(self) -> str:
+        """``s3://bucket/key``, ``gs://...``, ``abfs://container/...``, ``file:///...``;
+        a dataset directory's URI ends in ``/``."""
+        uri = self.store.uri(self._path(self.key))
+        return f"{uri.rstrip('/')}/" if self.is_dataset else uri
+
+    def fingerprint(self) -> str:
+        """A token that changes when the data changes, from metadata only (no data read)."""
+        with self._errors("fingerprint"):
+            if not self.is_dataset:
+                info = self._object_info()
+                if info is None:
+                    raise self._not_found("fingerprint")
+                return _token([info])
+            manifest = self._manifest()
+            if manifest is not None:
+                return f"v-{manifest.version}"
+            infos = [self.fs.info(self._path(k)) for k in self._plain_files()]
+            if not infos:
+                raise self._not_found("fingerprint")
+            return _token(infos)
+
+    # -- paths -----------------------------------------------------------------------------
+
+    def _path(self, key: str) -> str:
+        """The fsspec path of a key relative to the bucket."""
+        return f"{self.root}/{key}" if key else self.root
+
+    def _key(self, path: str) -> str:
+        """The key relative to the bucket of an fsspec path returned by a listing."""
+        stripped: str = self.fs._strip_protocol(path).rstrip("/")
+        root: str = self.fs._strip_protocol(self.root).rstrip("/")
+        return stripped[len(root) + 1 :] if stripped.startswith(root + "/") else stripped
+
+    @property
+    def _prefix(self) -> str:
+        """Key prefix of the dataset directory (``""`` at the bucket root)."""
+        return f"{self.key}/" if self.key else ""
+
+    def _manifest_path(self) -> str:
+        return self._path(f"{self._prefix}{GLACIER_DIR}/manifest.json")
+
+    def _versions_key(self) -> str:
+        return f"{self._prefix}{GLACIER_DIR}/v"
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _object_info(self) -> dict[str, Any] | None:
+        try:
+            info: dict[str, Any] = self.fs.info(self._path(self.key))
+        except FileNotFoundError:
+            self._raise_if_bucket_missing("read")
+            return None
+        return info if info.get("type") != "directory" else None
+
+    def _manifest(self) -> Manifest | None:
+        try:
+            data = self.fs.cat_file(self._manifest_path())
+        except FileNotFoundError:
+            return None
+        return Manifest.from_json(data)
+
+    def _plain_files(self) -> builtins.list[str]:
+        """Data files under the dataset directory that no Glacier manifest describes."""
+        try:
+            paths = self.fs.find(self._path(self.key)) if self.key else self._root_files()
+        except FileNotFoundError:
+            self._raise_if_bucket_missing("list")
+            return []
+        files = []
+        for path in paths:
+            relative = self._key(path)[len(self._prefix) :]
+            if any(part.startswith(("_", ".")) for part in relative.split("/")):
+                continue  # hidden: Glacier's own objects, _SUCCESS markers, temporary files
+            if relative.endswith(self.format.extensions):
+                files.append(self._key(path))
+        if not files:
+            self._raise_if_bucket_missing("list")
+        return sorted(files)
+
+    def _root_files(self) -> builtins.list[str]:
+        paths: builtins.list[str] = self.fs.find(self.root)
+        return paths
+
+    def _snapshot(self, *, check_object: bool = True) -> _Snapshot:
+        if not self.is_dataset:
+            if check_object and self._object_info() is None:
+                raise self._not_found("read")
+            return _Snapshot((self.key,), self.format)
+        manifest = self._manifest()
+        if manifest is not None:
+            return _Snapshot(
+                manifest.files,
+                get_format(manifest.format),
+                manifest.partition_by,
+                manifest.schema,
+                manifest,
+            )
+        files = self._plain_files()
+        if not files:
+            raise self._not_found("read")
+        return _Snapshot(tuple(files), self.format, self.partition_by)
+
+    def _scan(self, snapshot: _Snapshot, options: Mapping[str, Any]) -> pl.LazyFrame:
+        fmt = snapshot.format
+        if not snapshot.files:  # e.g. a partitioned write of an empty frame
+            return pl.LazyFrame(schema=snapshot.schema)
+        if self.native is None or fmt.scan is None:
+            return self._fsspec_scan(snapshot, options)
+        sources = [self.store.native_path(self._path(key)) for key in snapshot.files]
+        hive: dict[str, pl.DataType] | None = None
+        if snapshot.partition_by:  # types from the manifest, else polars infers them
+            known = snapshot.schema or pl.Schema()
+            hive = {c: known[c] for c in snapshot.partition_by if c in known}
+        source = sources if hive is not None or len(sources) > 1 else sources[0]
+        frame = fmt.scan(source, self.native, hive, options)
+        # Hive columns come out where polars puts them; keep the order the data was written in.
+        return frame.select(list(snapshot.schema)) if snapshot.schema else frame
+
+    def _fsspec_scan(
+        self, snapshot: _Snapshot, options: Mapping[str, Any], *, eager_schema: bool = False
+    ) -> pl.LazyFrame:
+        """A lazy source that fetches whole objects through fsspec only when collected.
+
+        With ``eager_schema`` the schema is resolved now, so its errors (a missing object)
+        surface as Glacier errors rather than wrapped in polars' ``ComputeError``.
+        """
+        fmt, partition_by = snapshot.format, snapshot.partition_by
+        files = snapshot.files
+        hive_types, partitions = _partitions(files, partition_by, snapshot.schema)
+        cache: dict[str, bytes] = {}
+        resolved: list[pl.Schema] = []
+
+        def schema() -> pl.Schema:
+            if not resolved:
+                resolved.append(snapshot.schema or self._infer_schema(snapshot, cache, options))
+            return resolved[0]
+
+        if eager_schema:
+            schema()
+
+        def fetch(keys: Sequence[str]) -> dict[str, bytes]:
+            paths = [self._path(k) for k in keys if k not in cache]
+            fetched: dict[str, bytes] = self.fs.cat(paths) if paths else {}
+            found = {self._key(p): data for p, data in fetched.items()}
+            return {k: cache.pop(k) if k in cache else found[k] for k in keys}
+
+        def source(
+            with_columns: list[str] | None,
+            predicate: pl.Expr | None,
+            n_rows: int | None,
+            batch_size: int | None,
+        ) -> Iterator[pl.DataFrame]:
+            names = list(schema())
+            columns = names if with_columns is None else with_columns
+            needed = set(columns) | set(
+                predicate.meta.root_names() if predicate is not None else ()
+            )
+            data_columns = [c for c in names if c in needed and c not in partition_by]
+            wanted = [
+                (key, values)
+                for key, values in zip(files, partitions, strict=True)
+                if _may_match(values, hive_types, predicate)
+            ]
+            remaining = n_rows
+            with self._errors("read"):
+                for start in range(0, len(wanted), _FETCH_BATCH):
+                    batch = wanted[start : start + _FETCH_BATCH]
+                    blobs = fetch([key for key, _ in batch])
+                    for key, values in batch:
+                        frame = fmt.read(blobs.pop(key), data_columns, options)
+                        frame = frame.with_columns(
+                            pl.lit(values.get(c), dtype=hive_types[c]).alias(c)
+                            for c in partition_by
+                        )
+                        if predicate is not None:
+                            frame = frame.filter(predicate)
+                        frame = frame.select(columns)
+                        if remaining is not None:
+                            frame = frame.head(remaining)
+                            remaining -= frame.height
+                        yield frame
+                        if remaining == 0:
+                            return
+
+        return register_io_source(
+            source,
+            schema=schema,
+            explain_name=f"glacier:{self.store.protocol}",
+            explain_detail=self.get_uri(),
+        )
+
+    def _infer_schema(
+        self, snapshot: _Snapshot, cache: dict[str, bytes], options: Mapping[str, Any]
+    ) -> pl.Schema:
+        """Schema of data without a manifest: from the first file (its footer, for parquet)."""
+        key, fmt = snapshot.files[0], snapshot.format
+        path = self._path(key)
+        if fmt.typed:
+            size = self.fs.size(path)
+            tail = self.fs.cat_file(path, start=max(0, size - 65536))
+            footer = int.from_bytes(tail[-8:-4], "little") + 8
+            if footer > len(tail):
+                tail = self.fs.cat_file(path, start=max(0, size - footer))
+            data_schema = pl.Schema(pl.read_parquet_schema(io.BytesIO(tail[-footer:])))
+        else:
+            # Text formats are inferred from the data itself; keep the bytes for the read.
+            cache[key] = self.fs.cat_file(path)
+            data_schema = fmt.read(cache[key], None, options).schema
+        hive, _ = _partitions(snapshot.files, snapshot.partition_by, None)
+        return pl.Schema({**data_schema, **{c: t for c, t in hive.items() if c not in data_schema}})
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _prepare_bucket(self) -> None:
+        policy = self.store.bucket_policy(self.config)
+        if policy == "create":
+            self.fs.makedirs(self.root, exist_ok=True)
+        elif policy == "require" and not self.fs.isdir(self.root):
+            raise self._bucket_missing("write")
+
+    def _write_object(self, frame: pl.LazyFrame, *, append: bool) -> None:
+        if append and self._object_info() is not None:
+            stored = self._scan(_Snapshot((self.key,), self.format), {})
+            frame = pl.concat([stored, self._conform(frame, stored.collect_schema())])
+        target = self._path(self.key)
+        if self.store.atomic_uploads:
+            self._sink(frame, target)
+            return
+        tmp = self._path(f"{TMP_DIR}/{_new_stamp()}-{posixpath.basename(self.key)}")
+        try:
+            self._sink(frame, tmp)
+            self._rename(tmp, target)
+        except BaseException:
+            self._discard([tmp])
+            raise
+        self._sweep(TMP_DIR, TMP_GRACE)
+
+    def _write_dataset(self, frame: pl.LazyFrame, *, append: bool) -> None:
+        manifest = self._manifest()
+        plain = [] if manifest is not None else self._plain_files()
+        partition_by = self.partition_by
+        if append and (manifest is not None or plain):
+            if manifest is not None and manifest.partition_by != partition_by:
+                raise SchemaMismatchError(
+                    f"append to {self.get_uri()}: the stored data is partitioned by "
+                    f"{list(manifest.partition_by)}, this Bucket by {list(partition_by)}."
+                )
+            stored = (
+                manifest.schema
+                if manifest is not None
+                else self._scan(
+                    _Snapshot(tuple(plain), self.format, partition_by), {}
+                ).collect_schema()
+            )
+            frame = self._conform(frame, stored)
+        schema = frame.collect_schema()
+        version = _new_stamp()
+        version_key = f"{self._versions_key()}/{version}"
+        try:
+            if partition_by:
+                self._sink(frame, self._path(version_key), partition_by)
+            else:
+                self._sink(frame, self._path(f"{version_key}/part-00000{self.format.extension}"))
+            written = tuple(sorted(self._key(p) for p in self.fs.find(self._path(version_key))))
+            kept: tuple[str, ...] = ()
+            if append:
+                kept = manifest.files if manifest is not None else tuple(plain)
+            new = Manifest(
+                version=version,
+                format=self.format.name,
+                partition_by=partition_by,
+                files=kept + written,
+                previous=manifest.files if manifest is not None else (),
+                schema=pl.Schema(schema),
+            )
+            self._publish_bytes(new.to_json(), self._manifest_path())
+        except BaseException:
+            self._discard_tree(self._path(version_key))
+            raise
+        if not append and plain:
+            self._discard([self._path(key) for key in plain])
+        versions = f"{self._versions_key()}/"
+        in_use = {
+            key[len(versions) :].split("/", 1)[0]
+            for key in (*new.files, *new.previous)
+            if key.startswith(versions)
+        }
+        self._sweep(self._versions_key(), VERSION_GRACE, keep=in_use)
+        if not self.store.atomic_uploads:
+            self._sweep(TMP_DIR, TMP_GRACE)
+
+    def _conform(self, frame: pl.LazyFrame, stored: pl.Schema) -> pl.LazyFrame:
+        """``frame`` in the stored column order, or SchemaMismatchError naming what differs."""
+        incoming = frame.collect_schema()
+        missing = [c for c in stored if c not in incoming]
+        extra = [c for c in incoming if c not in stored]
+        # Text formats store no types: compare what a reader would infer from both.
+        seen = incoming if self.format.typed else self._round_trip_schema(frame.head(100))
+        differing = [
+            f"{c}: stored {stored[c]}, new {seen[c]}"
+            for c in stored
+            if c in seen and seen[c] != stored[c] and seen[c] != pl.Null
+        ]
+        if missing or extra or differing:
+            details = []
+            if missing:
+                details.append(f"missing columns {missing}")
+            if extra:
+                details.append(f"unexpected columns {extra}")
+            if differing:
+                details.append("different types (" + "; ".join(differing) + ")")
+            raise SchemaMismatchError(
+                f"append to {self.get_uri()}: the new data does not match the stored schema: "
+                f"{', '.join(details)}. Stored schema: {dict(stored)}. Cast or select the "
+                f"columns to match, or write with mode='overwrite'."
+            )
+        return frame.select(list(stored))
+
+    def _round_trip_schema(self, sample: pl.LazyFrame) -> pl.Schema:
+        with _spool() as spool:
+            local = f"{spool}/sample{self.format.extension}"
+            self.format.sink(sample, local, None)
+            frame = self.format.read(Path(local).read_bytes(), None, {})
+        # An all-null sample column says nothing about the type it will be read as.
+        return pl.Schema(
+            {
+                c: pl.Null() if frame[c].null_count() == frame.height else frame[c].dtype
+                for c in frame.columns
+            }
+        )
+
+    def _sink(self, frame: pl.LazyFrame, path: str, partition_by: Sequence[str] = ()) -> None:
+        """Write ``frame`` at ``path`` (a file, or a directory of hive partitions)."""
+        direct = self.native is not None and (
+            self.format.cloud_sink or self.store.protocol == "file"
+        )
+        if direct:
+            target = self.store.native_path(path)
+            self.format.sink(frame, _target(target, partition_by), self.native)
+            return
+        # polars cannot reach this store: stream to a local spool, then upload it.
+        with _spool() as spool:
+            local = spool if partition_by else f"{spool}/{posixpath.basename(path)}"
+            self.format.sink(frame, _target(local, partition_by), None)
+            sources = [p for p in Path(spool).rglob("*") if p.is_file()]
+            if partition_by:
+                targets = [f"{path}/{p.relative_to(spool).as_posix()}" for p in sources]
+            else:
+                targets = [path]
+            if sources:
+                self.fs.put([str(p) for p in sources], targets)
+
+    def _rename(self, source: str, target: str) -> None:
+        self.fs.makedirs(posixpath.dirname(target), exist_ok=True)
+        self.fs.mv(source, target)
+
+    def _publish_bytes(self, data: bytes, target: str) -> None:
+        if self.store.atomic_uploads:
+            self.fs.pipe_file(target, data)
+            return
+        tmp = self._path(f"{TMP_DIR}/{_new_stamp()}-{posixpath.basename(target)}")
+        try:
+            self.fs.makedirs(posixpath.dirname(tmp), exist_ok=True)
+            self.fs.pipe_file(tmp, data)
+            self._rename(tmp, target)
+        except BaseException:
+            self._discard([tmp])
+            raise
+
+    def _discard(self, paths: Sequence[str]) -> None:
+        """Best-effort removal of objects a failed or finished write leaves behind."""
+        for path in paths:
+            with contextlib.suppress(Exception):
+                self.fs.rm(path, recursive=True)
+
+    def _discard_tree(self, path: str) -> None:
+        """Delete everything under ``path`` once nothing new appears there."""
+
+        def remove_all() -> bool:
+            try:
+                paths = self.fs.find(path)
+            except Exception:
+                return False
+            self._discard(paths)
+            return bool(paths)
+
+        _remove_until_quiet(remove_all)
+        self._discard([path])
+
+    def _sweep(self, key: str, grace: timedelta, keep: Set[str] = frozenset()) -> None:
+        """Delete entries of directory ``key`` named ``<stamp>-...`` older than ``grace``."""
+        try:
+            entries: list[str] = self.fs.ls(self._path(key), detail=False)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        stale = []
+        for entry in entries:
+            name = posixpath.basename(entry.rstrip("/"))
+            age = _stamp_age(name)
+            if name not in keep and age is not None and age > grace:
+                stale.append(entry)
+        self._discard(stale)
+
+    # -- errors ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Translate store exceptions into GlacierError subclasses naming the URI."""
+        self._check_endpoint(action)
+        try:
+            yield
+        except GlacierError:
+            raise
+        except Exception as exc:
+            translated = self._translate(exc, action)
+            if translated is None:
+                raise
+            raise translated from exc
+
+    def _check_endpoint(self, action: str) -> None:
+        if self._endpoint_checked:
+            return
+        endpoint = self.store.endpoint(self.config)
+        if endpoint:
+            try:
+                check_endpoint(endpoint)
+            except EndpointUnreachableError as exc:
+                raise EndpointUnreachableError(f"{action} {self.get_uri()}: {exc}") from exc
+        self._endpoint_checked = True
+
+    def _translate(self, exc: Exception, action: str) -> StorageError | None:
+        kind = _classify(exc)
+        uri = self.get_uri()
+        cause = f"{type(exc).__name__}: {exc}".strip()
+        if kind == "unreachable":
+            endpoint = self.store.endpoint(self.config) or f"the {self.store.protocol} service"
+            return EndpointUnreachableError(
+                f"{action} {uri}: {endpoint} did not answer ({cause}). Check the network, or "
+                f"that the emulator behind endpoint_url is running."
+            )
+        if kind == "denied":
+            return StoragePermissionError(
+                f"{action} {uri}: permission denied ({cause}). Check that the credentials in "
+                f"use (profile, role, identity) may {action} this location."
+            )
+        if kind == "missing":
+            try:
+                self._raise_if_bucket_missing(action)
+            except BucketNotFoundError as missing:
+                return missing
+            return self._not_found(action, cause)
+        if kind == "io":
+            return StorageError(f"{action} {uri} failed: {cause}")
+        return None
+
+    def _raise_if_bucket_missing(self, action: str) -> None:
+        if self.store.bucket_policy(self.config) == "create":
+            return  # buckets are directories made on demand: never "missing"
+        try:
+            present = self.fs.exists(self.root)
+        except Exception:
+            return  # cannot tell; the caller reports the object as missing
+        if not present:
+            raise self._bucket_missing(action)
+
+    def _bucket_missing(self, action: str) -> BucketNotFoundError:
+        name = self.resource.bucket_name
+        return BucketNotFoundError(
+            f"{action} {self.get_uri()}: the bucket {name!r} does not exist "
+            f"({self.store.uri(self.root)}). Create it (glacier deploy, or the cloud console), "
+            f"or fix bucket_name."
+        )
+
+    def _not_found(self, action: str, cause: str = "") -> ObjectNotFoundError:
+        what = "dataset" if self.is_dataset else "object"
+        hint = "" if self.is_dataset else " (a path ending in '/' names a dataset directory)"
+        detail = f" ({cause})" if cause else ""
+        return ObjectNotFoundError(
+            f"{action} {self.get_uri()}: no such {what}{detail}. Write it first, or fix the "
+            f"path{hint}."
+        )
+
+
+def _remove_until_quiet(remove_all: Callable[[], bool]) -> None:
+    """Call ``remove_all`` (True if it found something to remove) until it finds nothing
+    three times in a row: a failed partitioned sink returns its error while polars' writers
+    may still create the files of other partitions for some milliseconds."""
+    quiet = 0
+    for _ in range(40):
+        quiet = 0 if remove_all() else quiet + 1
+        if quiet == 3:
+            return
+        time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def _spool() -> Iterator[str]:
+    """A local scratch directory for data on its way to a store polars cannot reach."""
+    path = tempfile.mkdtemp(prefix="glacier-spool-")
+    try:
+        yield path
+    except BaseException:
+
+        def remove_all() -> bool:
+            found = os.path.exists(path)
+            shutil.rmtree(path, ignore_errors=True)
+            return found
+
+        _remove_until_quiet(remove_all)
+        raise
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _target(path: str, partition_by: Sequence[str]) -> str | pl.PartitionBy:
+    return pl.PartitionBy(path, key=list(partition_by)) if partition_by else path
+
+
+def _token(infos: Sequence[Mapping[str, Any]]) -> str:
+    """A digest of the fields that change when an object is rewritten."""
+    digest = hashlib.sha256()
+    for info in infos:
+        fields = [str(info.get("name", ""))]
+        fields += [f"{k}={info[k]}" for k in (*_VERSION_FIELDS, *_TIME_FIELDS) if k in info]
+        digest.update("|".join(fields).encode())
+    return digest.hexdigest()[:32]

@@ -1,0 +1,417 @@
+"""Shared fixtures: storage emulators on 127.0.0.1 and one Provider per store.
+
+Emulators start on first use (session scope) on free ports and stop at the end of the run:
+
+- ``moto_endpoint``: moto's S3 server (``ThreadedMotoServer``), with test AWS credentials in
+  the environment for the session;
+- ``gcs_endpoint``: ``gcp-storage-emulator``, in memory;
+- ``azurite_connection_string``: Azurite's blob service (installed from npm into
+  ``<repo>/.cache/node`` on first use), exported as ``AZURE_STORAGE_CONNECTION_STRING``.
+
+Each emulator is reached through a :class:`ByteCountingProxy`, so a test can measure how many
+bytes a read pulled from the store. ``local``, ``memory``, ``s3``, ``gcs`` and ``azure`` yield
+a :class:`~glacier.Provider` whose bucket ``bucket_name`` exists and is empty; ``store`` runs a
+test once per store and yields a :class:`StoreCase`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dependency_injector import providers
+
+# gcsfs reads this at import: without it every emulator bucket waits 60 s on a gRPC probe.
+os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
+
+REPO = Path(__file__).resolve().parents[1]
+NODE_PREFIX = REPO / ".cache" / "node"
+AZURITE = NODE_PREFIX / "node_modules" / ".bin" / "azurite-blob"
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+GCP_PROJECT = "glacier-test"
+STORES = ("local", "memory", "s3", "gcs", "azure")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for_port(
+    port: int, timeout: float, process: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Block until something accepts connections on ``port`` (or fail clearly)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the emulator exited with code {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listened on 127.0.0.1:{port} within {timeout:.0f} s")
+
+
+class ByteCountingProxy:
+    """A TCP proxy in front of an emulator that counts the bytes the emulator sends back.
+
+    ``received`` is the number of response bytes so far; ``requests`` the HTTP request lines
+    seen (``"PUT /bucket/key?partNumber=2&uploadId=..."``), so tests can see multipart uploads.
+    """
+
+    _REQUEST_LINE = re.compile(rb"(GET|PUT|POST|HEAD|DELETE|PATCH) (\S+) HTTP/1\.1\r\n")
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.received = 0
+        self.requests: list[str] = []
+        self._lock = threading.Lock()
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._server.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self) -> None:
+        """Stop accepting connections."""
+        self._server.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, upstream: bool) -> None:
+        carry = b""
+        try:
+            while data := source.recv(1 << 16):
+                if upstream:
+                    carry = self._scan_requests(carry, data)
+                else:
+                    with self._lock:
+                        self.received += len(data)
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+
+    def _scan_requests(self, carry: bytes, data: bytes) -> bytes:
+        # A request line may straddle two reads: scan the tail of the previous read too, and
+        # only count matches that end in the new data (the rest were counted before).
+        buffer = carry + data
+        lines = [
+            m.group(0).decode(errors="replace").strip()
+            for m in self._REQUEST_LINE.finditer(buffer)
+            if m.end() > len(carry)
+        ]
+        if lines:
+            with self._lock:
+                self.requests.extend(lines)
+        return buffer[-2048:]
+
+
+# -- emulators (session scope) -------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def aws_test_credentials() -> Iterator[None]:
+    """Test credentials in the environment, where the AWS credential chain finds them."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ROLE_ARN"):
+            patch.delenv(name, raising=False)
+        yield
+
+
+@pytest.fixture(scope="session")
+def moto_server(aws_test_credentials: None) -> Iterator[ByteCountingProxy]:
+    """moto's S3 server behind a byte-counting proxy."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    _, port = server.get_host_and_port()
+    proxy = ByteCountingProxy(port)
+    yield proxy
+    proxy.close()
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(moto_server: ByteCountingProxy) -> str:
+    """URL of the S3 emulator."""
+    return moto_server.url
+
+
+@pytest.fixture(scope="session")
+def gcs_server() -> Iterator[ByteCountingProxy]:
+    """gcp-storage-emulator (in memory) behind a byte-counting proxy."""
+    from gcp_storage_emulator.server import create_server
+
+    logging.getLogger("gcp_storage_emulator").setLevel(logging.ERROR)
+    port = free_port()
+    server = create_server("127.0.0.1", port, in_memory=True)
+    server.start()
+    wait_for_port(port, timeout=30)
+    proxy = ByteCountingProxy(port)
+    yield proxy
+    proxy.close()
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def gcs_endpoint(gcs_server: ByteCountingProxy) -> str:
+    """URL of the GCS emulator."""
+    return gcs_server.url
+
+
+def azurite_executable() -> Path:
+    """Azurite's blob server, installed with npm into ``.cache/node`` if it is not there."""
+    if AZURITE.exists():
+        return AZURITE
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.fail("Azurite is needed for the Azure tests and npm is not on PATH to install it")
+    result = subprocess.run(
+        [npm, "install", "--prefix", str(NODE_PREFIX), "azurite"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if result.returncode != 0 or not AZURITE.exists():
+        pytest.fail(
+            f"`npm install --prefix {NODE_PREFIX} azurite` failed ({result.returncode}):\n"
+            f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+        )
+    return AZURITE
+
+
+def azurite_connection(port: int, key: str = AZURITE_KEY) -> str:
+    """Azurite's well-known development connection string for a blob port."""
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={key};"
+        f"BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;"
+    )
+
+
+@pytest.fixture(scope="session")
+def azurite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ByteCountingProxy]:
+    """Azurite's blob service (in memory) behind a byte-counting proxy."""
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("azurite")
+    log = workdir / "azurite.log"
+    with log.open("wb") as output:  # a file, not a pipe: a full pipe would stall Azurite
+        process = subprocess.Popen(
+            [
+                str(azurite_executable()),
+                *("--blobHost", "127.0.0.1", "--blobPort", str(port)),
+                *("--inMemoryPersistence", "--disableTelemetry", "--silent"),
+                *("--skipApiVersionCheck", "--loose"),
+            ],
+            cwd=workdir,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for_port(port, timeout=60, process=process)
+    except RuntimeError as exc:
+        process.kill()
+        pytest.fail(f"Azurite did not start: {exc}\n{log.read_text(errors='replace')[-2000:]}")
+    proxy = ByteCountingProxy(port)
+    yield proxy
+    proxy.close()
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def azurite_connection_string(azurite_server: ByteCountingProxy) -> Iterator[str]:
+    """Azurite's connection string, exported as ``AZURE_STORAGE_CONNECTION_STRING``."""
+    value = azurite_connection(azurite_server.port)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AZURE_STORAGE_CONNECTION_STRING", value)
+        yield value
+
+
+# -- one provider per store ----------------------------------------------------------------
+
+
+@pytest.fixture
+def bucket_name() -> str:
+    """A fresh, valid bucket/container name (created by the store fixtures)."""
+    return f"glacier-{uuid.uuid4().hex[:12]}"
+
+
+def _override_filesystem(provider: Any, filesystem: Any) -> None:
+    provider.cloud.filesystem.override(providers.Object(filesystem))
+
+
+@pytest.fixture
+def local(tmp_path: Path) -> Any:
+    """A local provider rooted in ``tmp_path``."""
+    from glacier.provider import Provider
+    from glacier.settings import LocalConfig
+
+    return Provider(config=LocalConfig(base_path=tmp_path / "data"))
+
+
+class CountingMemoryFileSystem:
+    """Mixin counting the bytes read out of an in-memory filesystem."""
+
+    bytes_read = 0
+
+    def cat_file(
+        self, path: str, start: int | None = None, end: int | None = None, **kw: Any
+    ) -> Any:
+        data = super().cat_file(path, start=start, end=end, **kw)  # type: ignore[misc]
+        type(self).bytes_read += len(data)
+        return data
+
+
+@pytest.fixture
+def memory(tmp_path: Path) -> Any:
+    """A local provider whose filesystem is a fresh in-memory one, shared with no test."""
+    from glacier.provider import Provider
+    from glacier.settings import LocalConfig
+    from glacier.testing import memory_filesystem
+
+    isolated = type(memory_filesystem())
+    counting = type(f"Counting{isolated.__name__}", (CountingMemoryFileSystem, isolated), {})
+    provider = Provider(config=LocalConfig(base_path=tmp_path / "unused"))
+    _override_filesystem(provider, counting())
+    return provider
+
+
+@pytest.fixture
+def s3(moto_endpoint: str, bucket_name: str) -> Any:
+    """An AWS provider on moto, with the bucket ``bucket_name`` created."""
+    import boto3
+
+    from glacier.provider import Provider
+    from glacier.settings import AwsConfig
+
+    boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1").create_bucket(
+        Bucket=bucket_name
+    )
+    return Provider(config=AwsConfig(region="us-east-1", endpoint_url=moto_endpoint))
+
+
+@pytest.fixture
+def gcs(gcs_endpoint: str, bucket_name: str) -> Any:
+    """A GCP provider on the storage emulator, with the bucket ``bucket_name`` created."""
+    from gcsfs.core import GCSFileSystem
+
+    from glacier.provider import Provider
+    from glacier.settings import GcpConfig
+
+    GCSFileSystem(endpoint_url=gcs_endpoint, token="anon", project=GCP_PROJECT).mkdir(bucket_name)
+    return Provider(
+        config=GcpConfig(project=GCP_PROJECT, endpoint_url=gcs_endpoint, anonymous=True)
+    )
+
+
+@pytest.fixture
+def azure(azurite_connection_string: str, bucket_name: str) -> Any:
+    """An Azure provider on Azurite, with the container ``bucket_name`` created."""
+    from azure.storage.blob import BlobServiceClient
+
+    from glacier.provider import Provider
+    from glacier.settings import AzureConfig
+
+    service = BlobServiceClient.from_connection_string(azurite_connection_string)
+    service.create_container(bucket_name)
+    service.close()
+    return Provider(config=AzureConfig(storage_account="devstoreaccount1"))
+
+
+@dataclass
+class StoreCase:
+    """One store under test: its provider, an empty bucket, and a meter of bytes read.
+
+    ``bytes_read()`` counts what the store served: response bytes through the emulator's
+    proxy, bytes read out of the memory filesystem, or (local) bytes this process read.
+    """
+
+    name: str
+    provider: Any
+    bucket_name: str
+    bytes_read: Callable[[], int]
+    proxy: ByteCountingProxy | None = None
+
+    def bucket(self, path: str = "", **kwargs: Any) -> Any:
+        """``provider.bucket(bucket_name, path, ...)``."""
+        return self.provider.bucket(self.bucket_name, path, **kwargs)
+
+    @property
+    def fs(self) -> Any:
+        """The provider's fsspec filesystem."""
+        return self.provider.cloud.filesystem()
+
+    def objects(self) -> list[str]:
+        """Every object key in the bucket, Glacier's hidden ones included."""
+        root = self.bucket().adapter.root
+        paths = self.fs.find(root)
+        return sorted(
+            self.fs._strip_protocol(p)[len(self.fs._strip_protocol(root)) + 1 :] for p in paths
+        )
+
+
+def _process_bytes_read() -> int:
+    # rchar: bytes this process got from read()-like calls, page cache included.
+    for line in Path("/proc/self/io").read_text().splitlines():
+        if line.startswith("rchar:"):
+            return int(line.split()[1])
+    raise RuntimeError("/proc/self/io has no rchar line")
+
+
+def make_store_case(request: pytest.FixtureRequest, name: str) -> StoreCase:
+    """The :class:`StoreCase` of store ``name`` (one of :data:`STORES`)."""
+    provider = request.getfixturevalue(name)
+    bucket = request.getfixturevalue("bucket_name")
+    servers = {"s3": "moto_server", "gcs": "gcs_server", "azure": "azurite_server"}
+    if name in servers:
+        proxy: ByteCountingProxy = request.getfixturevalue(servers[name])
+        return StoreCase(name, provider, bucket, lambda: proxy.received, proxy)
+    if name == "memory":
+        fs_class = type(provider.cloud.filesystem())
+        return StoreCase(name, provider, bucket, lambda: fs_class.bytes_read)
+    return StoreCase(name, provider, bucket, _process_bytes_read)
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest) -> StoreCase:
+    """Each of the five stores in turn."""
+    return make_store_case(request, request.param)
