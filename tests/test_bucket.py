@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
@@ -94,6 +96,19 @@ def test_round_trip_per_format(store: StoreCase, fmt: str, directory: bool) -> N
     assert_frame_equal(bucket.scan().filter(pl.col("id") > 2).collect(), PEOPLE[2:])
     keys = bucket.list()
     assert len(keys) == 1 and keys[0].startswith(path) and keys[0].endswith(f".{fmt}")
+
+
+def test_whole_bucket_as_a_dataset(store: StoreCase) -> None:
+    bucket = store.bucket()  # path "": the bucket itself is the dataset directory
+
+    bucket.write(DAYS)
+    bucket.write(MORE_DAYS, mode="append")
+
+    assert_frame_equal(bucket.read().sort("n"), pl.concat([DAYS, MORE_DAYS]))
+    assert all(key.startswith("_glacier/v/") for key in bucket.list())
+    bucket.delete()
+    assert not bucket.exists()
+    assert store.objects() == []
 
 
 def test_partitioned_directory(store: StoreCase) -> None:
@@ -513,7 +528,7 @@ def test_leftovers_of_crashed_writes_are_invisible_and_swept(store: StoreCase, l
     keys = store.objects()
     assert fresh_tmp in keys
     # Stores that write temporary objects (local, memory) sweep old ones; others never have any.
-    assert (stale_tmp in keys) == bucket.adapter.store.atomic_uploads
+    assert (stale_tmp in keys) == (not bucket.adapter.store.renames)
     assert (stale_version in keys) == (layout == "object")  # swept by the next dataset write
     assert_frame_equal(bucket.read().sort("n"), MORE_DAYS)
 
@@ -549,7 +564,7 @@ KILLED_WRITER = textwrap.dedent(
 @pytest.mark.parametrize("layout", ["object", "partitioned"])
 @pytest.mark.parametrize("name", ["local", "s3", "gcs", "azure"])
 def test_killed_write_keeps_the_previous_version(
-    request: pytest.FixtureRequest, name: str, layout: str
+    request: pytest.FixtureRequest, name: str, layout: str, tmp_path: Path
 ) -> None:
     store = make_store_case(request, name)
     path, kwargs = LAYOUTS[layout]
@@ -572,6 +587,7 @@ def test_killed_write_keeps_the_previous_version(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "TMPDIR": str(tmp_path)},  # its local spool dies with it here
     )
     try:
         assert child.stdout is not None
@@ -593,10 +609,34 @@ def test_killed_write_keeps_the_previous_version(
     # Proof the writer died mid-write (polars buffers partitioned sinks until the end).
     if layout == "object" and name == "local":
         assert leftovers  # the partial temporary file, hidden
-    if layout == "object" and name in ("s3", "azure"):  # the upload was streaming
+    if layout == "object" and name != "local":  # the upload was streaming
         assert [r for r in store.proxy.requests[seen:] if CHUNKED_UPLOAD[name] in r]
     bucket.write(old.with_columns(day=pl.lit("d2")))  # the next write is not hindered
     assert bucket.read()["day"].to_list() == ["d2", "d2"]
+
+
+def test_spools_of_killed_processes_are_removed(
+    memory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process killed while spooling data locally leaves its spool; the next one removes
+    it once its owner is gone."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    orphan = tmp_path / f"glacier-spool-{gone.stdout.strip()}-abc"
+    mine = tmp_path / f"glacier-spool-{os.getpid()}-def"
+    for spool in (orphan, mine):
+        (spool / "day=mon").mkdir(parents=True)
+        (spool / "day=mon" / "00000000.parquet").write_bytes(b"partial")
+
+    memory.bucket("b", "days/", partition_by=["day"]).write(DAYS)  # spools: memory is not native
+
+    assert not orphan.exists()
+    assert mine.exists()
 
 
 # -- streaming writes ----------------------------------------------------------------------

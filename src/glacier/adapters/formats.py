@@ -11,7 +11,7 @@ import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 __all__ = ["FORMATS", "Format", "get_format", "resolve_format"]
 
 Source = str | list[str]
-Target = str | pl.PartitionBy
+#: A local path or URI, a directory of hive partitions, or a writable binary file object.
+Target = str | pl.PartitionBy | IO[bytes]
 #: Types of hive partition columns, or ``None`` to let polars infer them.
 Hive = Mapping[str, pl.DataType] | None
 Options = Mapping[str, Any]
@@ -40,7 +41,7 @@ class Format:
         scan: Lazy reader over paths/URIs through polars' own I/O, or ``None`` when the
             format has no lazy reader (a JSON array).
         read: Eager reader from bytes, with an optional column projection.
-        sink: Writer of a LazyFrame to a local path or URI (or a ``PartitionBy``).
+        sink: Writer of a LazyFrame to a local path, a URI, a ``PartitionBy`` or a file object.
         partitions: Whether hive-style ``partition_by=`` directories are supported.
         cloud_sink: Whether ``sink`` can write to a cloud URI (else the adapter spools the
             file locally and uploads it).
@@ -74,8 +75,9 @@ def _native(access: NativeAccess | None) -> dict[str, Any]:
 
 def _mkdir(target: Target) -> dict[str, Any]:
     # Local targets need their parent directory; cloud URIs have no directories.
-    local = isinstance(target, pl.PartitionBy) or "://" not in target
-    return {"mkdir": True} if local else {}
+    if isinstance(target, pl.PartitionBy):
+        return {"mkdir": True}
+    return {"mkdir": True} if isinstance(target, str) and "://" not in target else {}
 
 
 # -- parquet -------------------------------------------------------------------------------
@@ -143,10 +145,15 @@ def _read_json(data: bytes, columns: Sequence[str] | None, options: Options) -> 
 
 
 def _sink_json(frame: pl.LazyFrame, target: Target, access: NativeAccess | None) -> None:
-    # Only ever a local path: the table says cloud_sink=False, so the adapter spools it.
-    path = Path(str(target))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.collect().write_json(path)
+    # A local path or a file object: the table says cloud_sink=False, so URIs never come.
+    if isinstance(target, pl.PartitionBy):
+        raise TypeError("JSON cannot be partitioned")
+    data = frame.collect()
+    if isinstance(target, str):
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        data.write_json(target)
+    else:
+        target.write(data.write_json().encode())
 
 
 #: Supported formats by name.

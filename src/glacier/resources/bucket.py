@@ -66,11 +66,14 @@ class Bucket(Resource):
     # -- I/O: all of it goes through the adapter -------------------------------------------
 
     def scan(self, **options: Any) -> pl.LazyFrame:
-        """A lazy frame over the data (predicate and projection pushdown preserved)."""
+        """A lazy frame over the data (predicate and projection pushdown preserved).
+
+        ``options`` go to the polars reader of the format, e.g. ``separator=";"`` for CSV.
+        """
         return self.adapter.scan(**options)  # type: ignore[no-any-return]
 
     def read(self, **options: Any) -> pl.DataFrame:
-        """The whole dataset as a DataFrame."""
+        """The whole dataset as a DataFrame (``options`` as for :meth:`scan`)."""
         return self.adapter.read(**options)  # type: ignore[no-any-return]
 
     def write(self, data: pl.DataFrame | pl.LazyFrame, mode: WriteMode = "overwrite") -> None:
@@ -82,11 +85,11 @@ class Bucket(Resource):
         return bool(self.adapter.exists())
 
     def list(self) -> list[str]:
-        """Object paths under this bucket's path."""
+        """Keys (relative to the bucket) of the objects holding the current data."""
         return list(self.adapter.list())
 
     def delete(self) -> None:
-        """Delete the object or directory dataset."""
+        """Delete the object or directory dataset (every version of it)."""
         self.adapter.delete()
 
     def get_uri(self) -> str:
