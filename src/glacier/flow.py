@@ -147,7 +147,7 @@ class _EagerRun:
             kwargs = env.inject(task, args, kwargs)
         cfg = env.task_config(task)
         run.status = RUNNING
-        t0 = run.started = time.perf_counter()
+        t0 = run.started_ns = time.perf_counter_ns()
         if self.hooks:
             self.hooks.task_start(run)
         try:
@@ -171,7 +171,7 @@ class _EagerRun:
             run.error = exc
             raise
         finally:
-            run.duration = time.perf_counter() - t0
+            run.duration_ns = time.perf_counter_ns() - t0
             if self.hooks:
                 self.hooks.task_end(run)
 
@@ -247,7 +247,7 @@ class FlowPipeline:
             raise GlacierError(f"Unexpected options {sorted(kwargs)} for a data-flow pipeline run.")
         eager = _EagerRun(self, use_cache, hooks)
         run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-        started, t0 = time.time(), time.perf_counter()
+        started, t0 = time.time(), time.perf_counter_ns()
         if eager.hooks:
             eager.hooks.run_start(self.name, run_id, [])
         token = ACTIVE_FLOW.set(eager)
@@ -266,7 +266,8 @@ class FlowPipeline:
             values=eager.values,
             outputs_by_task=eager.outputs,
             started=started,
-            duration=time.perf_counter() - t0,
+            duration=(time.perf_counter_ns() - t0) / 1e9,
+            clock_ns=t0,
         )
         result.output = output
         self.env.record_run(result, {})

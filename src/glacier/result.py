@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import traceback
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -26,14 +25,18 @@ class TaskRun:
     """One task's record in a run.
 
     ``status`` is ``pending``, ``running``, ``succeeded``, ``failed`` or ``skipped`` (an
-    upstream task failed); ``cached`` says the outputs came from the cache.
+    upstream task failed); ``cached`` says the outputs came from the cache. Times are kept as
+    integer nanoseconds of :func:`time.perf_counter_ns` (exact, and cheap to record);
+    :attr:`started` and :attr:`duration` give them in seconds.
     """
 
     name: str
     status: str = PENDING
     attempts: int = 0
-    started: float | None = None
-    duration: float = 0.0
+    #: When the task started, in ``time.perf_counter_ns()`` nanoseconds (``None``: not yet).
+    started_ns: int | None = None
+    #: How long the task ran (its attempts and retry delays included), in nanoseconds.
+    duration_ns: int = 0
     cached: bool = False
     error: BaseException | None = None
     location: str = ""
@@ -45,37 +48,67 @@ class TaskRun:
         """Whether the task succeeded (from the cache or by running)."""
         return self.status == SUCCEEDED
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-able form, as written to the run store."""
+    @property
+    def started(self) -> float | None:
+        """When the task started, on the ``time.perf_counter()`` clock (seconds)."""
+        return None if self.started_ns is None else self.started_ns / 1e9
+
+    @started.setter
+    def started(self, seconds: float | None) -> None:
+        self.started_ns = None if seconds is None else round(seconds * 1e9)
+
+    @property
+    def duration(self) -> float:
+        """How long the task ran, in seconds."""
+        return self.duration_ns / 1e9
+
+    @duration.setter
+    def duration(self, seconds: float) -> None:
+        self.duration_ns = round(seconds * 1e9)
+
+    def as_dict(self, origin_ns: int = 0) -> dict[str, Any]:
+        """JSON-able form, as written to the run store.
+
+        ``offset_ns`` is when the task started, in nanoseconds after ``origin_ns`` (the run
+        store passes the run's start, so offsets compare within a run and across runs).
+        """
+        started = self.started_ns
         return {
             "name": self.name,
             "status": self.status,
             "attempts": self.attempts,
-            "started": self.started,
-            "duration": self.duration,
+            "offset_ns": None if started is None else started - origin_ns,
+            "duration_ns": self.duration_ns,
             "cached": self.cached,
             "resumed": self.resumed,
             "error": None if self.error is None else f"{type(self.error).__name__}: {self.error}",
         }
 
-    def as_json(self) -> str:
+    def as_json(self, origin_ns: int = 0) -> str:
         """:meth:`as_dict` as one line of JSON, the line the run store writes for this task.
 
         Formatted directly rather than through ``json.dumps(self.as_dict())``, which is
         several times slower and made writing the record of a run of small tasks cost more
-        than running them.
+        than running them; times are integers for the same reason (formatting a float takes
+        longer than running a no-op task's bookkeeping).
 
         Example:
-            >>> run = TaskRun("clean", status="failed", attempts=2, started=1.5, duration=0.25,
-            ...               error=ValueError('bad "row"'))
-            >>> json.loads(run.as_json()) == run.as_dict()
+            >>> run = TaskRun("clean", status="failed", attempts=2, started_ns=1_500,
+            ...               duration_ns=250, error=ValueError('bad "row"'))
+            >>> json.loads(run.as_json(1_000)) == run.as_dict(1_000)
             True
+            >>> run.as_dict(1_000)["offset_ns"], run.duration
+            (500, 2.5e-07)
         """
         error = self.error
+        started = self.started_ns
+        status = self.status
         return (
-            f'{{"name": {_json_str(self.name)}, "status": {_json_str(self.status)}, '
-            f'"attempts": {int(self.attempts)}, "started": {_json_number(self.started)}, '
-            f'"duration": {_json_number(self.duration)}, "cached": {_JSON_BOOL[self.cached]}, '
+            f'{{"name": {_json_str(self.name)}, "status": '
+            f"{_STATUS_JSON.get(status) or _json_str(status)}, "
+            f'"attempts": {self.attempts}, "offset_ns": '
+            f"{'null' if started is None else started - origin_ns}, "
+            f'"duration_ns": {self.duration_ns}, "cached": {_JSON_BOOL[self.cached]}, '
             f'"resumed": {_JSON_BOOL[self.resumed]}, "error": '
             + ("null" if error is None else _json_str(f"{type(error).__name__}: {error}"))
             + "}"
@@ -85,13 +118,7 @@ class TaskRun:
 # The escaping ``json.dumps`` itself uses (ASCII output, like its default).
 _json_str = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
 _JSON_BOOL = {False: "false", True: "true"}
-
-
-def _json_number(value: float | None) -> str:
-    if value is None:
-        return "null"
-    # repr is what json.dumps writes for a finite float; it spells the others NaN/Infinity.
-    return repr(value) if math.isfinite(value) else json.dumps(value)
+_STATUS_JSON = {s: f'"{s}"' for s in (PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED)}
 
 
 @dataclass
@@ -109,6 +136,9 @@ class RunResult:
     outputs_by_task: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     started: float = 0.0
     duration: float = 0.0
+    #: ``time.perf_counter_ns()`` when the run started: tasks' ``started_ns`` count from the
+    #: same clock, and the run store records them as offsets from it.
+    clock_ns: int = 0
     #: A data-flow pipeline's return value (``@env.pipeline`` bodies).
     output: Any = None
 

@@ -30,17 +30,21 @@ class RunStore:
         """Write the run's record atomically and return its path.
 
         The record is a JSON object: the run's fields, then ``tasks`` with one line per task
-        (:meth:`TaskRun.as_json <glacier.result.TaskRun.as_json>`), then ``dataset_versions``.
+        (:meth:`TaskRun.as_json <glacier.result.TaskRun.as_json>`: task times are integer
+        nanoseconds, ``offset_ns`` counted from the run's start), then ``dataset_versions``.
 
         Example:
             >>> import tempfile
             >>> from glacier.result import RunResult, TaskRun
             >>> store = RunStore(tempfile.mkdtemp())
-            >>> run = TaskRun("clean", status="succeeded", attempts=1, started=2.0, duration=0.5)
-            >>> path = store.record(RunResult("etl", "r1", tasks={"clean": run}), {"raw": "v1"})
+            >>> run = TaskRun("clean", status="succeeded", attempts=1, started_ns=7, duration_ns=5)
+            >>> result = RunResult("etl", "r1", tasks={"clean": run}, clock_ns=2)
+            >>> path = store.record(result, {"raw": "v1"})
             >>> record = store.load("r1")
-            >>> record["tasks"]["clean"] == run.as_dict(), record["dataset_versions"]
+            >>> record["tasks"]["clean"] == run.as_dict(2), record["dataset_versions"]
             (True, {'raw': 'v1'})
+            >>> record["tasks"]["clean"]["offset_ns"]
+            5
         """
         self.directory.mkdir(parents=True, exist_ok=True)
         fields: dict[str, Any] = {
@@ -53,8 +57,9 @@ class RunStore:
         lines = [f"  {json.dumps(k)}: {json.dumps(v, default=str)}" for k, v in fields.items()]
         # Task records are formatted one per line by TaskRun.as_json: json.dumps of the whole
         # document (indented, in pure Python) took longer than running 1,000 no-op tasks.
+        origin = result.clock_ns
         tasks = ",\n".join(
-            f"    {_json_str(name)}: {t.as_json()}" for name, t in result.tasks.items()
+            f"    {_json_str(name)}: {t.as_json(origin)}" for name, t in result.tasks.items()
         )
         lines.append('  "tasks": {\n' + tasks + "\n  }" if tasks else '  "tasks": {}')
         lines.append(f'  "dataset_versions": {json.dumps(versions or {}, default=str)}')
