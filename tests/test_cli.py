@@ -200,18 +200,6 @@ def glacier(*args: str, cwd: Path, script: bool = False) -> subprocess.Completed
     )
 
 
-def infra_available() -> bool:
-    try:
-        from glacier import infra
-
-        return callable(infra.plan) and callable(infra.generate)
-    except Exception:  # mid-edit by its author: skip rather than fail to collect
-        return False
-
-
-needs_infra = pytest.mark.skipif(not infra_available(), reason="glacier.infra not available")
-
-
 # -- run -----------------------------------------------------------------------------------------
 
 
@@ -483,8 +471,7 @@ def test_graph_dot_on_stdout(project: Path) -> None:
 
 
 def test_graph_png_is_a_real_picture(project: Path) -> None:
-    if shutil.which("dot") is None:
-        pytest.skip("Graphviz's dot is not installed (python3 dev.py setup installs it)")
+    assert shutil.which("dot"), "Graphviz's dot is missing: `python3 dev.py test` installs it"
     envs_project(project)
     code, out, err = invoke("graph", "by_env.py", "-o", "pictures/dag.png")
     assert code == 0, err
@@ -544,7 +531,6 @@ def _only_toml(directory: str, names: list[str]) -> list[str]:
     return [n for n in names if not n.endswith(".toml")]
 
 
-@needs_infra
 def test_plan_prints_the_resources_of_an_environment(project: Path) -> None:
     envs_project(project)
     code, out, err = invoke("plan", "by_env.py", "--env", "prod")
@@ -558,7 +544,6 @@ def test_plan_prints_the_resources_of_an_environment(project: Path) -> None:
     assert "resources in prod (" in out and "1 Function" in out
 
 
-@needs_infra
 def test_plan_json_is_machine_readable(project: Path) -> None:
     envs_project(project)
     code, out, err = invoke("plan", "by_env.py", "--env", "prod", "--json")
@@ -571,7 +556,6 @@ def test_plan_json_is_machine_readable(project: Path) -> None:
     assert functions[0]["inputs"]["memorySize"] == 256
 
 
-@needs_infra
 def test_plan_of_the_medallion_example_in_prod(project: Path) -> None:
     medallion_project(project)
     code, out, err = invoke("plan", "medallion.py", "--env", "prod")
@@ -580,7 +564,6 @@ def test_plan_of_the_medallion_example_in_prod(project: Path) -> None:
     assert "finks-prod-gold-zone" in out and "resources in prod" in out
 
 
-@needs_infra
 def test_generate_writes_the_pulumi_project(project: Path) -> None:
     envs_project(project)
     code, out, err = invoke("generate", "by_env.py", "--env", "prod", "-o", "infra/prod")
@@ -787,7 +770,6 @@ def test_subprocess_medallion_run(tmp_path: Path) -> None:
     assert "daily_revenue" in run.stdout and "dev-gold-zone/daily_revenue.parquet" in run.stdout
 
 
-@needs_infra
 def test_subprocess_plan_and_generate(tmp_path: Path) -> None:
     envs_project(tmp_path)
     plan = glacier("plan", "by_env.py", "--env", "prod", "--json", cwd=tmp_path)
