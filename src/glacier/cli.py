@@ -650,10 +650,7 @@ def envs_list(settings_dir: SettingsDirOpt = None) -> None:
 
     out, err = _console(), _console(stderr=True)
     with _handle_errors(err, False):
-        directory = _settings_directory(settings_dir)
-        names = GlacierSettings.available(directory)
-        if not names:
-            raise GlacierError(_no_environments(directory))
+        directory, names = _environments(settings_dir)
         active = os.environ.get("GLACIER_ENV") or "dev"
         table = Table(show_edge=False, header_style="bold", pad_edge=False)
         for column in ("environment", "cloud", "account", "region", "prefix", "buckets", "note"):
@@ -719,14 +716,10 @@ def envs_show(
 @envs_app.command("validate")
 def envs_validate(settings_dir: SettingsDirOpt = None) -> None:
     """Load every environment and report all problems at once (exit 1 if any)."""
-    from glacier.settings import GlacierSettings
 
     out, err = _console(), _console(stderr=True)
     with _handle_errors(err, False):
-        directory = _settings_directory(settings_dir)
-        names = GlacierSettings.available(directory)
-        if not names:
-            raise GlacierError(_no_environments(directory))
+        directory, names = _environments(settings_dir)
         out.print(Text(f"environments in {_relative(str(directory))}", style="bold"))
         invalid = []
         for name in names:
@@ -801,9 +794,16 @@ def _settings_directory(settings_dir: Path | None) -> Path:
     return Path(os.environ.get("GLACIER_SETTINGS_DIR") or Path.cwd() / "containers").resolve()
 
 
-def _no_environments(directory: Path) -> str:
+def _environments(settings_dir: Path | None) -> tuple[Path, list[str]]:
+    """The settings directory and its environments; a GlacierError when it has none."""
+    from glacier.settings import GlacierSettings
+
+    directory = _settings_directory(settings_dir)
+    names = GlacierSettings.available(directory)
+    if names:
+        return directory, names
     where = "does not exist" if not directory.is_dir() else "has no <name>.toml files"
-    return (
+    raise GlacierError(
         f"No environments: the settings directory {directory} {where}. Pass --settings-dir, "
         "set GLACIER_SETTINGS_DIR, or create containers/dev.toml (glacier init makes one)."
     )

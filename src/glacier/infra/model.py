@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from glacier.dataset import Dataset
+from glacier.environment import Network
 from glacier.errors import CrossEnvironmentAccessError, InfraError
 from glacier.resources import Bucket, ExecutionEnvironment, Serverless
 
@@ -39,27 +40,13 @@ COMPUTE_KINDS = ("lambda", "ecs", "glue", "databricks")
 #: Defaults a task without a compute hint gets.
 DEFAULT_COMPUTE = "lambda"
 
-#: What consuming and producing a dataset grant. Producers also read: an atomic overwrite
-#: checks what is there and publishes a finished temporary object by a server-side copy.
+#: What consuming and producing a dataset grant. Producers also read: a write reads the
+#: dataset's manifest and an append the stored rows, and an overwrite lists what it replaces.
 READ = ("read", "list")
 WRITE = ("read", "write", "list")
 
 
 # -- environments ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NetworkSpec:
-    """VPC placement for compute (empty when the environment has no network)."""
-
-    vpc_id: str | None = None
-    subnet_ids: tuple[str, ...] = ()
-    security_group_ids: tuple[str, ...] = ()
-
-    @property
-    def configured(self) -> bool:
-        """Whether compute is attached to the VPC."""
-        return bool(self.vpc_id and self.subnet_ids)
 
 
 @dataclass(frozen=True)
@@ -82,7 +69,7 @@ class EnvSpec:
     partition: str = "aws"
     naming_prefix: str = ""
     tags: tuple[tuple[str, str], ...] = ()
-    network: NetworkSpec = NetworkSpec()
+    network: Network = field(default_factory=Network)
     #: The Environment (or bare Provider) the infrastructure builder is taken from.
     source: Any = field(default=None, compare=False, repr=False)
 
@@ -588,7 +575,7 @@ def _spec_from(env: Any, provider: Any) -> EnvSpec:
         prefix = str(getattr(env, "naming_prefix", "") or key)
         tags = dict(getattr(env, "tags", {}) or {})
         net = getattr(env, "network", None)
-        network = NetworkSpec(
+        network = Network(
             getattr(net, "vpc_id", None),
             tuple(getattr(net, "subnet_ids", ()) or ()),
             tuple(getattr(net, "security_group_ids", ()) or ()),
@@ -599,7 +586,7 @@ def _spec_from(env: Any, provider: Any) -> EnvSpec:
         named = given is not None and _is_named(None, cloud, account, region, key)
         prefix = str(getattr(provider, "naming_prefix", None) or key)
         tags = dict(getattr(provider, "tags", {}) or {})
-        network = NetworkSpec()
+        network = Network()
     partition = str(getattr(config, "partition", "aws")) if cloud == "aws" else cloud
     return EnvSpec(
         key=key,
