@@ -3,6 +3,9 @@ and Azure Blob (Azurite). See ``conftest.py`` for the fixtures."""
 
 from __future__ import annotations
 
+import asyncio
+import errno
+import gc
 import io
 import json
 import os
@@ -23,6 +26,7 @@ from polars.io.plugins import register_io_source
 from polars.testing import assert_frame_equal
 
 from conftest import GCP_PROJECT, StoreCase, azurite_connection, free_port, make_store_case
+from glacier.adapters.uploads import S3MultipartUpload
 from glacier.errors import (
     BucketNotFoundError,
     ConfigError,
@@ -613,6 +617,145 @@ def test_killed_write_keeps_the_previous_version(
         assert [r for r in store.proxy.requests[seen:] if CHUNKED_UPLOAD[name] in r]
     bucket.write(old.with_columns(day=pl.lit("d2")))  # the next write is not hindered
     assert bucket.read()["day"].to_list() == ["d2", "d2"]
+
+
+# -- S3 multipart uploads ------------------------------------------------------------------
+
+MIB = 2**20
+
+
+def pending_uploads(store: StoreCase) -> list[str]:
+    """Keys of the bucket's multipart uploads that were neither completed nor aborted."""
+    listing = store.fs.call_s3("list_multipart_uploads", Bucket=store.bucket_name)
+    return [upload["Key"] for upload in listing.get("Uploads", [])]
+
+
+def count_part_uploads(store: StoreCase, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Make every ``upload_part`` of the store's filesystem take 0.2 s and count how many
+    run at once (``most``) and in all (``parts``)."""
+    fs = store.fs
+    call_s3 = fs._call_s3
+    counts = {"now": 0, "most": 0, "parts": 0}
+
+    async def slow_parts(method: str, *args: Any, **kwargs: Any) -> Any:
+        if method != "upload_part":
+            return await call_s3(method, *args, **kwargs)
+        counts["now"] += 1
+        counts["parts"] += 1
+        counts["most"] = max(counts["most"], counts["now"])
+        try:
+            await asyncio.sleep(0.2)
+            return await call_s3(method, *args, **kwargs)
+        finally:
+            counts["now"] -= 1
+
+    monkeypatch.setattr(fs, "_call_s3", slow_parts)
+    return counts
+
+
+def test_s3_upload_sends_parts_concurrently_and_completes_at_close(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = make_store_case(request, "s3")
+    counts = count_part_uploads(store, monkeypatch)
+    path = f"{store.bucket_name}/big.bin"
+    data = np.random.default_rng(3).bytes(26 * MIB)
+    upload = S3MultipartUpload(store.fs, path, part_size=5 * MIB, in_flight=2)
+
+    for start in range(0, len(data), MIB + 7):  # writes that do not fall on part borders
+        upload.write(data[start : start + MIB + 7])
+    assert not store.fs.exists(path)  # parts uploaded so far are invisible
+    upload.close()
+
+    assert store.fs.cat_file(path) == data  # every part, in order
+    assert counts["parts"] == 6  # five of 5 MiB (and a few bytes), then the rest
+    assert counts["most"] == 2  # concurrent, and never more than in_flight
+    assert pending_uploads(store) == []
+
+
+def test_s3_small_upload_is_one_put(request: pytest.FixtureRequest) -> None:
+    store = make_store_case(request, "s3")
+    assert store.proxy is not None
+    path = f"{store.bucket_name}/small.bin"
+    seen = len(store.proxy.requests)
+
+    with S3MultipartUpload(store.fs, path, part_size=5 * MIB) as upload:
+        upload.write(b"tiny")
+
+    assert store.fs.cat_file(path) == b"tiny"
+    assert not [r for r in store.proxy.requests[seen:] if "uploadId" in r or "uploads" in r]
+
+
+def test_s3_discarded_or_dropped_upload_never_completes(request: pytest.FixtureRequest) -> None:
+    store = make_store_case(request, "s3")
+    path = f"{store.bucket_name}/kept.bin"
+    store.fs.pipe_file(path, b"previous")
+    data = np.random.default_rng(4).bytes(12 * MIB)
+
+    discarded = S3MultipartUpload(store.fs, path, part_size=5 * MIB)
+    discarded.write(data)  # two parts on their way
+    discarded.discard()
+    with pytest.raises(ValueError, match="discarded"):
+        discarded.close()
+    with pytest.raises(ValueError, match="discarded"):
+        discarded.write(b"more")
+    assert pending_uploads(store) == []  # aborted
+
+    dropped = S3MultipartUpload(store.fs, path, part_size=5 * MIB)
+    dropped.write(data)
+    del dropped  # an fsspec file would complete the upload here (its __del__ closes it)
+    gc.collect()
+
+    assert store.fs.cat_file(path) == b"previous"
+
+
+def test_s3_failed_part_fails_the_write_and_aborts_the_upload(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = make_store_case(request, "s3")
+    bucket = store.bucket("big/data.parquet")
+    bucket.write(DAYS)
+    fs = store.fs
+    call_s3 = fs._call_s3
+
+    async def lose_part_two(method: str, *args: Any, **kwargs: Any) -> Any:
+        if method == "upload_part" and kwargs["PartNumber"] == 2:
+            raise OSError(errno.EIO, "part 2 lost")
+        return await call_s3(method, *args, **kwargs)
+
+    monkeypatch.setattr(fs, "_call_s3", lose_part_two)
+    rng = np.random.default_rng(5)
+    big = pl.DataFrame({"x": rng.random(8_000_000)})  # 64 MB: four parts of 16 MiB
+
+    with pytest.raises(StorageError, match="part 2 lost"):
+        bucket.write(big)
+
+    assert_frame_equal(bucket.read(), DAYS)
+    assert pending_uploads(store) == []
+
+
+def test_s3_query_failing_mid_upload_aborts_it(request: pytest.FixtureRequest) -> None:
+    store = make_store_case(request, "s3")
+    assert store.proxy is not None
+    bucket = store.bucket("big/data.parquet")
+    bucket.write(DAYS)
+    keys = store.objects()
+    seen = len(store.proxy.requests)
+
+    def produce(*_: Any) -> Iterator[pl.DataFrame]:
+        rng = np.random.default_rng(6)
+        for i in range(60):
+            if i == 50:  # 50 MB handed to the writer: parts are uploaded
+                raise RuntimeError("boom: the upstream query failed")
+            yield pl.DataFrame({"day": "d", "n": rng.integers(0, 1 << 62, 1 << 17)})
+
+    with pytest.raises(RuntimeError, match="boom"):
+        bucket.write(register_io_source(produce, schema={"day": pl.String, "n": pl.Int64}))
+
+    assert [r for r in store.proxy.requests[seen:] if CHUNKED_UPLOAD["s3"] in r]
+    assert_frame_equal(bucket.read(), DAYS)
+    assert store.objects() == keys
+    assert pending_uploads(store) == []
 
 
 def test_spools_of_killed_processes_are_removed(

@@ -10,7 +10,8 @@ A Bucket whose ``path`` names an object (``sales/2024.parquet``) is one object. 
 stores polars streams the data into an upload that becomes the object only when it is
 completed (S3 multipart upload, GCS resumable session, Azure block list): Glacier completes
 it after the write succeeded and aborts it otherwise, and a killed process never completes
-it. On the local disk and in memory the data goes to a temporary key under ``_glacier/tmp/``
+it (:mod:`glacier.adapters.uploads`; S3 parts upload concurrently while polars writes). On
+the local disk and in memory the data goes to a temporary key under ``_glacier/tmp/``
 (bucket root) that is renamed into place; leftovers of killed writes are removed by a later
 write after :data:`TMP_GRACE`. Never does polars write straight to the key: when the query
 feeding its streaming sink fails, it may still finish the file, publishing an empty or
@@ -57,7 +58,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 from urllib.parse import unquote
 
 import polars as pl
@@ -65,6 +66,7 @@ from polars.io.plugins import register_io_source
 
 from glacier.adapters.filesystems import NativeAccess, Store, check_endpoint, store_for
 from glacier.adapters.formats import Format, get_format, resolve_format
+from glacier.adapters.uploads import open_upload
 from glacier.errors import (
     BucketNotFoundError,
     EndpointUnreachableError,
@@ -656,16 +658,16 @@ class FsspecBucketAdapter:
 
     def _upload(self, frame: pl.LazyFrame, target: str) -> None:
         """Stream ``frame`` into an upload that becomes the object only once completed."""
-        handle = self.fs.open(target, "wb", block_size=UPLOAD_PART_SIZE)
+        upload = open_upload(self.fs, target, UPLOAD_PART_SIZE)
         try:
-            self.format.sink(frame, handle, None)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                handle.discard()  # abort the multipart upload / resumable session
-            # fsspec's __del__ closes an open file, and closing completes the upload.
-            handle.closed = True
+            # polars calls only write/flush/tell on a file object.
+            self.format.sink(frame, cast("IO[bytes]", upload), None)
+            upload.close()  # completes the upload; aborts it itself if that fails
+        except BaseException as exc:
+            upload.discard()
+            if upload.failure is not None and upload.failure is not exc:
+                raise upload.failure from exc  # the store's error; polars reports it untyped
             raise
-        handle.close()
 
     def _write_dataset(self, frame: pl.LazyFrame, *, append: bool) -> None:
         manifest = self._manifest()
