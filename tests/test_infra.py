@@ -23,7 +23,12 @@ from parliament import analyze_policy_string
 
 import infra_pipelines as seeds
 from glacier import AWSEnvironment, Dataset, Environment, Pipeline
-from glacier.errors import CrossEnvironmentAccessError, InfraError, PulumiNotInstalledError
+from glacier.errors import (
+    CrossEnvironmentAccessError,
+    InfraError,
+    PipelineDefinitionError,
+    PulumiNotInstalledError,
+)
 from glacier.infra import Plan, PlannedResource, build_model, generate, plan, up
 from glacier.settings import EcsConfig
 
@@ -749,11 +754,14 @@ def test_ecs_without_an_image_is_refused_with_the_fix() -> None:
         plan(ecs_pipeline(image=None))
 
 
-def test_a_bad_schedule_is_refused() -> None:
+def test_a_bad_schedule_is_refused_before_any_plan() -> None:
     pipeline = seeds.create_pipeline(seeds.aws_dev)
-    pipeline.schedule = "every day"
-    with pytest.raises(InfraError, match=r"rate\(1 day\)"):
-        plan(pipeline)
+    with pytest.raises(PipelineDefinitionError, match=r"rate\(1 day\)"):
+        pipeline.schedule = "every day"
+    assert pipeline.schedule == "rate(1 day)"  # the bad value did not replace the good one
+    pipeline.schedule = "rate(6 hours)"
+    (rule,) = plan(pipeline).of_type("aws:cloudwatch/eventRule:EventRule")
+    assert rule.inputs["scheduleExpression"] == "rate(6 hours)"
 
 
 def test_local_datasets_cannot_be_reached_from_the_cloud(tmp_path: Path) -> None:

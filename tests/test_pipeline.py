@@ -12,12 +12,14 @@ import pytest
 
 from glacier import Dataset, Environment, LocalExecutor, Pipeline
 from glacier.errors import (
+    ConfigError,
     CycleError,
     DuplicateProducerError,
     DuplicateTaskError,
     GlacierError,
     InvalidAnnotationError,
     MissingInputError,
+    PipelineDefinitionError,
     PipelineRunError,
     TaskTimeoutError,
     UnknownTaskError,
@@ -265,6 +267,19 @@ def test_independent_tasks_overlap_in_time(env: Environment) -> None:
     assert result.ok
 
 
+@pytest.mark.parametrize("workers", [0, -2])
+def test_local_executor_refuses_fewer_than_one_thread(workers: int) -> None:
+    with pytest.raises(ConfigError, match=rf"max_workers={workers} is invalid: use 1 or more"):
+        LocalExecutor(max_workers=workers)
+
+
+def test_dask_executor_refuses_fewer_than_one_worker() -> None:
+    from glacier.executors.dask import DaskExecutor
+
+    with pytest.raises(ConfigError, match="n_workers=0 is invalid"):
+        DaskExecutor(n_workers=0)
+
+
 def test_failure_stops_dependants_but_independent_branches_finish(env: Environment) -> None:
     pipeline = Pipeline("branches", env=env)
     a, b, c, d = Dataset("a"), Dataset("b"), Dataset("c"), Dataset("d")
@@ -403,6 +418,48 @@ def test_parameter_without_annotation_or_default() -> None:
     msg = str(info.value)
     assert "'x'" in msg and "no annotation and no default" in msg
     assert re.search(rf"{HERE}:\d+", msg)
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"retries": -1}, r"retries=-1 is invalid: allowed range is 0 to 100"),
+        ({"timeout": 0}, r"timeout=0 is invalid: must be greater than 0"),
+        ({"backoff": 0.5}, r"backoff=0.5 is invalid: must be greater than or equal to 1"),
+        ({"retry_delay": -1}, r"retry_delay=-1 is invalid"),
+        ({"tags": "team"}, r"tags='team' is invalid"),
+    ],
+)
+def test_invalid_task_options_fail_when_the_task_is_defined(
+    options: dict[str, object], expected: str
+) -> None:
+    pipeline = Pipeline("opts")
+    out = Dataset("out")
+
+    def f() -> out:
+        return 1
+
+    with pytest.raises(ConfigError, match=expected) as info:
+        pipeline.task(**options)(f)  # type: ignore[arg-type]
+    assert re.search(rf"Task 'f' \([^)]*{HERE}:\d+\)", str(info.value))
+    assert not pipeline.tasks
+
+
+@pytest.mark.parametrize("name", ["", "daily sales", "1st", 7])
+def test_invalid_pipeline_name(name: object) -> None:
+    with pytest.raises(PipelineDefinitionError, match=r"Pipeline name .* is invalid: use letters"):
+        Pipeline(name)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("schedule", ["every tuesday", "rate(1 fortnight)", "cron(0 6 * *)"])
+def test_invalid_schedule(schedule: str) -> None:
+    with pytest.raises(PipelineDefinitionError, match=r"not a schedule: write 'rate\(N"):
+        Pipeline("nightly", schedule=schedule)
+
+
+@pytest.mark.parametrize("schedule", ["rate(1 day)", "rate(15 minutes)", "cron(0 6 * * ? *)"])
+def test_valid_schedules(schedule: str) -> None:
+    assert Pipeline("nightly", schedule=schedule).schedule == schedule
 
 
 def test_annotation_naming_nothing() -> None:

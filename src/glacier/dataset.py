@@ -19,7 +19,9 @@ from typing import Any
 
 from glacier.errors import PipelineDefinitionError
 
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+#: What a dataset or pipeline name may be: it becomes part of paths, run records and
+#: generated resource names.
+NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
 
 class Dataset:
@@ -50,7 +52,7 @@ class Dataset:
         schema: Mapping[str, Any] | None = None,
         description: str = "",
     ) -> None:
-        if not isinstance(name, str) or not _NAME.match(name):
+        if not isinstance(name, str) or not NAME_PATTERN.match(name):
             raise PipelineDefinitionError(
                 f"Dataset name {name!r} is invalid: use letters, digits, '_', '-' or '.', "
                 "starting with a letter or '_' (e.g. Dataset('raw_sales'))."

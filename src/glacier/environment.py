@@ -284,7 +284,6 @@ class Environment:
                     f"@env.task got unknown option(s) {sorted(unknown)}; allowed: "
                     f"{', '.join((*TASK_OPTIONS, 'compute', 'allow_cross_environment', 'name'))}."
                 )
-            TaskConfig().refine(**{k: v for k, v in opts.items() if v is not None})
             t = Task(
                 f,
                 name=name,

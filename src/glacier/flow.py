@@ -33,7 +33,7 @@ from glacier.dataset import Dataset
 from glacier.errors import GlacierError, PipelineRunError, TracingError
 from glacier.executors.base import invoke
 from glacier.hooks import HookSet
-from glacier.pipeline import Pipeline
+from glacier.pipeline import Pipeline, check_pipeline
 from glacier.resources import Bucket
 from glacier.result import FAILED, RUNNING, SUCCEEDED, RunResult, TaskRun
 from glacier.task import ACTIVE_FLOW, Task
@@ -196,6 +196,7 @@ class FlowPipeline:
         self.env = env
         self.name = name or fn.__name__
         self.schedule = schedule
+        check_pipeline(self.name, schedule)
         self.__doc__ = fn.__doc__
 
     def trace(self, *args: Any, **kwargs: Any) -> Pipeline:

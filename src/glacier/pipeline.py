@@ -19,13 +19,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from glacier.dag import DAG
-from glacier.dataset import Dataset
-from glacier.errors import DuplicateProducerError, DuplicateTaskError, GlacierError
+from glacier.dataset import NAME_PATTERN, Dataset
+from glacier.errors import (
+    DuplicateProducerError,
+    DuplicateTaskError,
+    GlacierError,
+    PipelineDefinitionError,
+)
 from glacier.task import Task, _caller_namespace
 
 if TYPE_CHECKING:
@@ -33,6 +39,9 @@ if TYPE_CHECKING:
     from glacier.executors.base import Executor
 
 MODES = ("local", "analyze", "generate")
+
+#: A schedule the deployed orchestration understands: ``rate(1 day)`` or a six-field cron.
+SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+( \S+){5}\))$")
 
 
 class Pipeline:
@@ -55,14 +64,25 @@ class Pipeline:
         schedule: str | None = None,
         description: str = "",
     ) -> None:
+        check_pipeline(name, schedule)
         self.name = name
         self.env = env
-        self.schedule = schedule
+        self._schedule = schedule
         self.description = description
         self._tasks: dict[str, Task] = {}
         self._producers: dict[Dataset, Task] = {}
         self._dag: DAG | None = None
         self._default_env: Environment | None = None
+
+    @property
+    def schedule(self) -> str | None:
+        """When the deployed orchestration starts the pipeline (``None``: on demand)."""
+        return self._schedule
+
+    @schedule.setter
+    def schedule(self, value: str | None) -> None:
+        check_pipeline(self.name, value)
+        self._schedule = value
 
     # -- building --------------------------------------------------------------------------
 
@@ -301,3 +321,19 @@ def _describe(obj: Any) -> Any:
     if callable(describe):
         return describe()
     return {"kind": "pulumi", "type": type(obj).__module__ + "." + type(obj).__qualname__}
+
+
+def check_pipeline(name: Any, schedule: str | None) -> None:
+    """Refuse a pipeline name or schedule that runs, run records or infrastructure can't use."""
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        raise PipelineDefinitionError(
+            f"Pipeline name {name!r} is invalid: use letters, digits, '_', '-' or '.', "
+            "starting with a letter or '_' (e.g. Pipeline('daily_sales'))."
+        )
+    if schedule is not None and not SCHEDULE.match(schedule):
+        raise PipelineDefinitionError(
+            f"Pipeline {name!r} has schedule={schedule!r}, which is not a schedule: write "
+            "'rate(N minutes|hours|days)' (e.g. 'rate(1 day)') or a six-field "
+            "'cron(minutes hours day-of-month month day-of-week year)' "
+            "(e.g. 'cron(0 6 * * ? *)')."
+        )

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from dependency_injector.wiring import _Marker
 
 from glacier.dataset import Dataset
-from glacier.errors import InvalidAnnotationError
+from glacier.errors import ConfigError, InvalidAnnotationError
 from glacier.resources.base import Resource
 
 if TYPE_CHECKING:
@@ -106,6 +106,8 @@ class Task:
         self.name: str = str(name or getattr(fn, "__name__", type(fn).__name__))
         self.location = _location(fn)
         self.options: dict[str, Any] = {k: v for k, v in (options or {}).items() if v is not None}
+        if self.options:
+            _check_options(self)
         self.compute = compute
         self.allow_cross_environment = allow_cross_environment
         self.env = env
@@ -294,6 +296,16 @@ def task(
 # -- helpers -------------------------------------------------------------------------------
 
 _MISSING: Any = object()
+
+
+def _check_options(task: Task) -> None:
+    """Refuse invalid options when the task is defined, not when it first runs."""
+    from glacier.settings import TaskConfig
+
+    try:
+        TaskConfig().refine(**task.options)
+    except ConfigError as exc:
+        raise ConfigError(f"Task {task.name!r} ({task.location}): {exc}") from None
 
 
 def functools_update(task_obj: Task, fn: Callable[..., Any]) -> None:

@@ -27,6 +27,8 @@ class DaskExecutor:
     """
 
     def __init__(self, address: str | None = None, n_workers: int = 2) -> None:
+        if n_workers < 1:
+            raise ConfigError(f"DaskExecutor: n_workers={n_workers} is invalid: use 1 or more.")
         self.address = address
         self.n_workers = n_workers
 

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from glacier.errors import ConfigError
 from glacier.executors.base import PreparedRun
 from glacier.result import RUNNING, SKIPPED
 
@@ -44,7 +45,10 @@ class LocalExecutor:
 
     def __init__(self, max_workers: int | None = None) -> None:
         if max_workers is not None and max_workers < 1:
-            raise ValueError(f"max_workers must be at least 1, got {max_workers}.")
+            raise ConfigError(
+                f"LocalExecutor: max_workers={max_workers} is invalid: use 1 or more threads, "
+                "or None for one per CPU plus four (at most 32)."
+            )
         self.max_workers = max_workers or min(32, (os.cpu_count() or 1) + 4)
 
     def execute(

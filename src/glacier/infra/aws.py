@@ -49,9 +49,6 @@ HANDLER = "glacier_handler.handler"
 
 _LAMBDA_NAME = "A-Za-z0-9_-"
 _ECR_IMAGE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([^:@]+)")
-_SCHEDULE = re.compile(r"^(rate|cron)\(.+\)$")
-
-
 # -- names (pure: also used to compute ARNs across environments) -----------------------------
 
 
@@ -1031,12 +1028,7 @@ class _Declaration:
 
     def _schedule(self, machine: Any) -> None:
         model, env, aws = self.model, self.env, self.aws
-        schedule = str(model.schedule)
-        if not _SCHEDULE.match(schedule):
-            raise InfraError(
-                f"Pipeline {model.pipeline!r} has schedule={schedule!r}; EventBridge takes "
-                "'rate(1 day)' or 'cron(0 6 * * ? *)'."
-            )
+        schedule = str(model.schedule)  # checked by Pipeline when it was built
         role = self._resource(
             aws.iam.Role,
             self._ln("scheduler"),
