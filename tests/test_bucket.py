@@ -31,6 +31,7 @@ from glacier.errors import (
     BucketNotFoundError,
     ConfigError,
     EndpointUnreachableError,
+    InvalidDataError,
     ObjectNotFoundError,
     SchemaMismatchError,
     StorageError,
@@ -389,6 +390,41 @@ def test_unknown_format_fails_when_the_bucket_is_declared(store: StoreCase) -> N
     assert "parquet, csv, ndjson, json" in str(error.value)
     with pytest.raises(ConfigError, match="partitionable format"):
         store.bucket("events/", format="csv", partition_by=["day"])
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_bad_writes_are_refused_before_anything_is_written(store: StoreCase, layout: str) -> None:
+    bucket = bucket_for(store, layout)
+    bucket.write(DAYS)
+    before = sorted(bucket.list())
+
+    with pytest.raises(ConfigError, match=r"mode='upsert' is not a write mode; use 'overwrite'"):
+        bucket.write(MORE_DAYS, mode="upsert")
+    with pytest.raises(InvalidDataError, match=r"got builtins.dict; Bucket.write takes a polars"):
+        bucket.write({"day": ["thu"], "n": [5]})
+    with pytest.raises(InvalidDataError, match=r"column\(s\) \['o'\] hold Python objects"):
+        bucket.write(
+            pl.DataFrame({"day": ["x"], "o": [object()]}, schema_overrides={"o": pl.Object})
+        )
+    if layout == "partitioned":
+        with pytest.raises(SchemaMismatchError, match=r"no column\(s\) \['day'\] to partition by"):
+            bucket.write(pl.DataFrame({"n": [1]}))
+
+    assert sorted(bucket.list()) == before
+    assert_frame_equal(bucket.read().sort("n").select(DAYS.columns), DAYS)
+
+
+def test_csv_refuses_nested_columns_and_keeps_the_old_data(store: StoreCase) -> None:
+    bucket = store.bucket("tags.csv", format="csv")
+    bucket.write(DAYS)
+    with pytest.raises(
+        InvalidDataError, match=r"csv cannot hold the nested column\(s\) \['tags'\]"
+    ):
+        bucket.write(pl.DataFrame({"tags": [["a", "b"]], "n": [1]}))
+    assert_frame_equal(bucket.read(), DAYS)
+    ndjson = store.bucket("tags.ndjson", format="ndjson")
+    ndjson.write(pl.DataFrame({"tags": [["a", "b"]], "n": [1]}))
+    assert ndjson.read()["tags"].to_list() == [["a", "b"]]
 
 
 class FailingFileSystem:

@@ -139,6 +139,10 @@ class SchemaMismatchError(StorageError):
     """Data does not match the dataset's declared schema or the stored data's schema."""
 
 
+class InvalidDataError(StorageError, TypeError):
+    """What was given to write is not a polars frame, or has columns its format cannot hold."""
+
+
 class EndpointUnreachableError(StorageError, ConnectionError):
     """The store's endpoint did not answer."""
 

@@ -69,8 +69,10 @@ from glacier.adapters.formats import Format, get_format, resolve_format
 from glacier.adapters.uploads import open_upload
 from glacier.errors import (
     BucketNotFoundError,
+    ConfigError,
     EndpointUnreachableError,
     GlacierError,
+    InvalidDataError,
     ObjectNotFoundError,
     SchemaMismatchError,
     StorageError,
@@ -368,14 +370,47 @@ class FsspecBucketAdapter:
     def write(self, data: pl.DataFrame | pl.LazyFrame, mode: str = "overwrite") -> None:
         """Write atomically (see the module docstring); ``append`` checks the schema."""
         if mode not in ("overwrite", "append"):
-            raise ValueError(f"mode must be 'overwrite' or 'append', not {mode!r}")
+            raise ConfigError(
+                f"write {self.get_uri()}: mode={mode!r} is not a write mode; use "
+                "'overwrite' (replace the data) or 'append' (add rows to it)."
+            )
+        if not isinstance(data, pl.DataFrame | pl.LazyFrame):
+            raise InvalidDataError(
+                f"write {self.get_uri()}: got {type(data).__module__}.{type(data).__name__}; "
+                "Bucket.write takes a polars DataFrame or LazyFrame (convert pandas with "
+                "pl.from_pandas(df), Arrow with pl.from_arrow(table))."
+            )
         frame = data.lazy()
+        self._check_writable(frame.collect_schema())
         with self._errors("write"):
             self._prepare_bucket()
             if self.is_dataset:
                 self._write_dataset(frame, append=mode == "append")
             else:
                 self._write_object(frame, append=mode == "append")
+
+    def _check_writable(self, schema: pl.Schema) -> None:
+        """Refuse, before anything is written, data this Bucket's layout or format can't hold."""
+        uri = self.get_uri()
+        missing = [c for c in self.partition_by if c not in schema]
+        if missing:
+            raise SchemaMismatchError(
+                f"write {uri}: the data has no column(s) {missing} to partition by; its "
+                f"columns are {list(schema)}. Add them, or fix partition_by= of the Bucket."
+            )
+        objects = [c for c, t in schema.items() if t == pl.Object]
+        if objects:
+            raise InvalidDataError(
+                f"write {uri}: column(s) {objects} hold Python objects, which no data format "
+                "stores. Convert them to strings, numbers, lists or structs first."
+            )
+        nested = [c for c, t in schema.items() if t.is_nested()]
+        if nested and self.format.name == "csv":
+            raise InvalidDataError(
+                f"write {uri}: csv cannot hold the nested column(s) {nested}. Use "
+                "format='parquet' or 'ndjson', or flatten them first (e.g. "
+                "pl.col(c).list.join(',') or .struct.unnest())."
+            )
 
     def exists(self) -> bool:
         """Whether the object, or a dataset version (or plain data files), exists."""
