@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -265,6 +267,95 @@ def test_independent_tasks_overlap_in_time(env: Environment) -> None:
     result = pipeline.run(executor=LocalExecutor(max_workers=2))
     assert result["a"] != result["b"]
     assert result.ok
+
+
+def _fan_out(env: Environment, width: int, body: Any) -> Pipeline:
+    """``root -> part0..part{width-1} -> total``: each part calls ``body(i, root)``."""
+    pipeline = Pipeline("fan", env=env)
+    root, total = Dataset("root"), Dataset("total")
+    parts = [Dataset(f"p{i}") for i in range(width)]
+
+    @pipeline.task()
+    def start() -> root:
+        return 1
+
+    for i, ds in enumerate(parts):
+
+        def part(x: Any, i: int = i) -> Any:
+            return body(i, x)
+
+        part.__annotations__ = {"x": root, "i": int, "return": ds}
+        pipeline.task(name=f"part{i}")(part)
+
+    def add(**values: Any) -> Any:
+        return sum(values.values())
+
+    add.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(f"v{i}", inspect.Parameter.KEYWORD_ONLY) for i in range(width)]
+    )
+    add.__annotations__ = {**{f"v{i}": ds for i, ds in enumerate(parts)}, "return": total}
+    pipeline.task(name="add")(add)
+    return pipeline
+
+
+def test_slow_independent_tasks_get_threads_and_dependencies_hold(env: Environment) -> None:
+    lock = threading.Lock()
+    running = [0]
+    peak = [0]
+    threads: set[int] = set()
+
+    def slow(i: int, x: int) -> int:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+            threads.add(threading.get_ident())
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return i + x
+
+    result = _fan_out(env, 8, slow).run(executor=LocalExecutor(max_workers=4))
+
+    assert result.ok
+    assert result["total"] == sum(range(8)) + 8  # the join ran after every part
+    assert 2 <= peak[0] <= 4  # parallel, and never more threads than max_workers
+    assert len(threads) > 1
+
+
+def test_one_worker_runs_everything_on_the_calling_thread(env: Environment) -> None:
+    def where(i: int, x: int) -> int:
+        time.sleep(0.005)  # slow enough that more workers would start
+        return threading.get_ident()
+
+    result = _fan_out(env, 5, where).run(executor=LocalExecutor(max_workers=1))
+    assert {result[f"p{i}"] for i in range(5)} == {threading.get_ident()}
+
+
+def test_failure_after_the_switch_to_threads_skips_only_its_dependants(env: Environment) -> None:
+    def body(i: int, x: int) -> int:
+        time.sleep(0.02)
+        if i == 3:
+            raise ValueError("part 3 is broken")
+        return i
+
+    result = _fan_out(env, 6, body).run(
+        executor=LocalExecutor(max_workers=3), raise_on_failure=False
+    )
+
+    assert [t.name for t in result.failed] == ["part3"]
+    assert [t.name for t in result.skipped] == ["add"]
+    assert all(result.tasks[f"part{i}"].ok for i in (0, 1, 2, 4, 5))
+
+
+def test_an_interrupt_in_a_task_stops_the_run(env: Environment) -> None:
+    def body(i: int, x: int) -> int:
+        if i == 0:
+            raise KeyboardInterrupt
+        time.sleep(0.01)
+        return i
+
+    with pytest.raises(KeyboardInterrupt):
+        _fan_out(env, 4, body).run(executor=LocalExecutor(max_workers=4))
 
 
 @pytest.mark.parametrize("workers", [0, -2])

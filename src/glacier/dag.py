@@ -42,6 +42,12 @@ class Selection:
     datasets: tuple[Dataset, ...]
     #: ``str(task.location)`` of each task, as its run records show it.
     locations: tuple[str, ...]
+    #: Each task's name.
+    names: tuple[str, ...]
+    #: Whether each task returns exactly one dataset (not a tuple of them).
+    single_output: tuple[bool, ...]
+    #: Whether any task asks for injected resources.
+    has_resources: bool
 
 
 #: Distinct target sets whose :class:`Selection` a DAG remembers.
@@ -137,10 +143,11 @@ class DAG:
     def __len__(self) -> int:
         return len(self.tasks)
 
-    def needed_for(self, targets: Sequence[str | Task | Dataset] | None) -> list[int]:
-        """Indexes (in topological order) of the tasks the targets need, targets included."""
+    def needed_for(self, targets: Sequence[str | Task | Dataset] | None) -> list[int] | None:
+        """Indexes (in topological order) of the tasks the targets need, targets included;
+        ``None`` for every task (no targets)."""
         if not targets:
-            return list(range(len(self.tasks)))
+            return None
         wanted: set[int] = set()
         stack = [self._target_index(t) for t in targets]
         while stack:
@@ -151,14 +158,18 @@ class DAG:
             stack.extend(self.upstream[i])
         return sorted(wanted)
 
-    def selection(self, needed: Sequence[int]) -> Selection:
-        """The :class:`Selection` of the tasks at indexes ``needed`` (from :meth:`needed_for`)."""
-        key = tuple(needed)
+    def selection(self, needed: Sequence[int] | None) -> Selection:
+        """The :class:`Selection` of the tasks at indexes ``needed`` (from :meth:`needed_for`;
+        ``None``: every task)."""
+        # () stands for every task (``needed`` holds distinct indexes): the usual run looks its
+        # selection up without hashing a thousand indexes.
+        key = () if needed is None or len(needed) == len(self.tasks) else tuple(needed)
         found = self._selections.get(key)
         if found is not None:
             return found
-        # Running everything (the usual case) keeps the DAG's numbering.
-        local = None if key == tuple(range(len(self.tasks))) else {g: k for k, g in enumerate(key)}
+        # Running everything keeps the DAG's numbering.
+        local = {g: k for k, g in enumerate(key)} if key else None
+        key = key or tuple(range(len(self.tasks)))
         datasets: dict[Dataset, None] = {}
         sources: list[tuple[tuple[str, int, int, Dataset], ...]] = []
         for g in key:
@@ -178,17 +189,21 @@ class DAG:
             downstream = tuple(
                 tuple(local[d] for d in self.downstream[g] if d in local) for g in key
             )
+        tasks = tuple(self.tasks[g] for g in key)
         found = Selection(
-            tasks=tuple(self.tasks[g] for g in key),
+            tasks=tasks,
             sources=tuple(sources),
             downstream=downstream,
             upstream_count=tuple(len(self.upstream[g]) for g in key),
             datasets=tuple(datasets),
-            locations=tuple(str(self.tasks[g].location) for g in key),
+            locations=tuple(str(t.location) for t in tasks),
+            names=tuple(t.name for t in tasks),
+            single_output=tuple(len(t.outputs) == 1 and not t.returns_tuple for t in tasks),
+            has_resources=any(t.resources for t in tasks),
         )
         if len(self._selections) >= _SELECTIONS_KEPT:
             self._selections.clear()  # atomic, unlike evicting one while another run reads
-        self._selections[key] = found
+        self._selections[() if local is None else key] = found
         return found
 
     def _target_index(self, target: str | Task | Dataset) -> int:

@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from itertools import repeat
 from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
@@ -143,41 +144,52 @@ class PreparedRun:
         self.env = env
         self.run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         self.tasks: list[Task] = list(plan.tasks)
-        overrides = _split_params(params or {}, self.tasks)
+        overrides = _split_params(params, self.tasks) if params else {}
         # Each task's keyword arguments other than its inputs; execute_task copies them, so
         # a task without run params or resources shares its own defaults.
-        self.static: list[dict[str, Any]] = []
-        self.configs: list[TaskConfig] = []
-        task_config = env.task_config
-        for t in self.tasks:
-            kw = t.params
-            if t.resources or t.name in overrides:
-                kw = {**kw, **overrides.get(t.name, {})}
-                if t.resources:
-                    kw.update(env.resolve_resources(t))
-            self.static.append(kw)
-            self.configs.append(task_config(t))
+        self.static: list[dict[str, Any]] = [t.params for t in self.tasks]
+        if overrides or plan.has_resources:
+            for i, t in enumerate(self.tasks):
+                if t.resources or t.name in overrides:
+                    kw = {**t.params, **overrides.get(t.name, {})}
+                    if t.resources:
+                        kw.update(env.resolve_resources(t))
+                    self.static[i] = kw
+        self.configs: list[TaskConfig] = list(map(env.task_config, self.tasks))
         self.sources: list[tuple[tuple[str, int, int, Dataset], ...]] = list(plan.sources)
         self.downstream: list[tuple[int, ...]] = list(plan.downstream)
         self.upstream_count = list(plan.upstream_count)
         self.storage: dict[Dataset, Bucket] = {
-            ds: env.bucket_for(ds) for ds in plan.datasets if ds.is_stored
+            ds: env.bucket_for(ds) for ds in plan.datasets if ds.storage is not None
         }
         # Whether any output needs a schema check or a write; if none does (in-memory
         # pipelines), execute_task hands outputs on without looking at each dataset.
         self._persisting = bool(self.storage) or any(ds.schema is not None for ds in plan.datasets)
         self._scans: dict[Dataset, Any] = {}
+        # Tasks mostly share their environment's default config: each distinct one is looked
+        # at once.
+        distinct = {id(c): c for c in self.configs}
         self.cache: TaskCache | None = (
-            env.cache if use_cache and any(c.cache for c in self.configs) else None
+            env.cache if use_cache and any(c.cache for c in distinct.values()) else None
         )
         self.keys: list[str | None] = [None] * len(self.tasks)
         self.outputs: list[tuple[Any, ...] | None] = [None] * len(self.tasks)
         # Positional: TaskRun(name, status, attempts, started_ns, duration_ns, cached, error,
         # location) is measurably faster than keywords, once per task per run.
-        self.runs = [
-            TaskRun(t.name, PENDING, 0, None, 0, False, None, where)
-            for t, where in zip(plan.tasks, plan.locations, strict=True)
-        ]
+        n = len(self.tasks)
+        self.runs = list(
+            map(
+                TaskRun,
+                plan.names,
+                repeat(PENDING, n),
+                repeat(0, n),
+                repeat(None, n),
+                repeat(0, n),
+                repeat(False, n),
+                repeat(None, n),
+                plan.locations,
+            )
+        )
         self.hooks = HookSet(list(hooks)) if hooks else None
         # Resuming skips what already succeeded, when its outputs outlived that run.
         done = {
@@ -185,7 +197,7 @@ class PreparedRun:
             for name, rec in (resume or {}).get("tasks", {}).items()
             if rec.get("status") == SUCCEEDED
         }
-        self.resumable = [False] * len(self.tasks)
+        self.resumable = [False] * n
         if done:
             self.resumable = [
                 t.name in done and bool(t.outputs) and all(ds.is_stored for ds in t.outputs)
@@ -193,13 +205,21 @@ class PreparedRun:
             ]
         # Tasks that need none of the above: one attempt, no cache, one in-memory output. Most
         # small tasks are plain, and execute_task runs them without looking at anything else.
-        self.plain = [
-            not (resumed or cfg.retries or cfg.timeout is not None or t.returns_tuple)
-            and not (cfg.cache and self.cache is not None)
-            and len(t.outputs) == 1
-            and not self._persisting
-            for t, cfg, resumed in zip(self.tasks, self.configs, self.resumable, strict=True)
-        ]
+        if self._persisting:
+            self.plain = [False] * n
+        else:
+            simple = {
+                key: not (
+                    c.retries or c.timeout is not None or (c.cache and self.cache is not None)
+                )
+                for key, c in distinct.items()
+            }
+            self.plain = [
+                single and simple[id(c)] and not resumed
+                for single, c, resumed in zip(
+                    plan.single_output, self.configs, self.resumable, strict=True
+                )
+            ]
         self.started = time.time()
         self._t0 = time.perf_counter_ns()
         if self.hooks:

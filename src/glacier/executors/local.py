@@ -1,9 +1,9 @@
 """The in-process executor: topological order, independent tasks on parallel threads.
 
-Scheduling costs a few microseconds per task. The calling thread is a worker too, and a worker
-that finishes a task keeps one newly ready dependant for itself, so a chain runs entirely on
-one thread with no hand-offs; extra threads start only when more tasks are ready than there
-are busy workers.
+Scheduling costs a microsecond or two per task. The calling thread runs tasks itself, without
+locks, until tasks wait behind others that take long enough for threads to pay (see
+:class:`_Scheduler`); then threads start, up to ``max_workers``. A chain of tasks, or a wide
+fan-out of small ones, runs on the calling thread alone.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -73,8 +74,86 @@ class LocalExecutor:
         return run.finish()
 
 
+#: How often the overseer looks at the progress of the runs it watches, in seconds.
+TICK = 0.001
+#: Fewer tasks than this finishing in a tick while others wait means tasks are slow enough
+#: (over TICK / SLOW_BELOW = 50 µs each) for more threads to pay.
+SLOW_BELOW = 20
+
+
+class _Overseer:
+    """One daemon thread, shared by every run in the process, that switches a run from serial
+    to parallel mode once its tasks are slow enough (see :class:`_Scheduler`).
+
+    It sleeps while no run has tasks waiting, so idle processes pay nothing, and a run pays
+    a lock and a dictionary entry to be watched rather than a thread of its own.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)
+        #: Each watched run, with its finished count and the time it was last looked at.
+        self.runs: dict[_Scheduler, tuple[int, float]] = {}
+        self.thread: threading.Thread | None = None
+
+    def watch(self, run: _Scheduler) -> None:
+        with self.lock:
+            self.runs[run] = (run.finished, time.perf_counter())
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(
+                    target=self._loop, name="glacier-overseer", daemon=True
+                )
+                self.thread.start()
+            self.changed.notify()
+
+    def forget(self, run: _Scheduler) -> None:
+        with self.lock:
+            self.runs.pop(run, None)
+
+    def _loop(self) -> None:
+        with self.lock:
+            while True:
+                while not self.runs:
+                    self.changed.wait()
+                self.changed.wait(TICK)
+                now = time.perf_counter()
+                for run, (last, since) in list(self.runs.items()):
+                    elapsed = now - since
+                    if elapsed < TICK:
+                        continue  # watched since less than a tick: too early to tell
+                    done = run.finished
+                    if run.ready and (done - last) < SLOW_BELOW * elapsed / TICK:
+                        del self.runs[run]
+                        run.go_parallel()
+                    else:
+                        self.runs[run] = (done, now)
+
+
+_OVERSEER = _Overseer()
+
+
 class _Scheduler:
-    """Dependency counting over a shared queue; see the module docstring for the idea."""
+    """Dependency counting, first on the calling thread alone, then on a pool of threads.
+
+    **Serial mode.** The calling thread runs ready tasks one after the other, counting down
+    each finished task's dependants without locks: for small tasks a thread hand-off costs
+    more than the task. When a task leaves other ready tasks waiting, the run asks the
+    process's :class:`_Overseer` to watch it; once a tick passes in which tasks waited and
+    fewer than :data:`SLOW_BELOW` finished, the tasks are slow enough for threads to pay, and
+    the overseer switches the run to parallel mode.
+
+    **Parallel mode.** Ready tasks go through a shared queue, counts change under a lock, and
+    workers start while more tasks are ready than there are idle workers (up to
+    ``max_workers`` threads, the calling thread included). A worker that finishes a task
+    keeps one newly ready dependant for itself, so a chain still runs on one thread.
+
+    **The switch.** The calling thread marks the bookkeeping between two tasks with
+    :attr:`busy`; the overseer sets :attr:`parallel`. Each sets its own flag before reading
+    the other's (Dekker's handshake; Python runs one bytecode at a time, so one of them sees
+    the other's flag): the overseer waits until the calling thread is inside a task, moves
+    the waiting tasks to the queue and starts workers, and the calling thread, finding
+    :attr:`parallel` set after its task, carries on as one of the workers.
+    """
 
     def __init__(self, run: PreparedRun, max_workers: int) -> None:
         self.run_ = run
@@ -88,29 +167,95 @@ class _Scheduler:
         self.threads: list[threading.Thread] = []
         self.crash: BaseException | None = None
         self.stopped = False
+        # Serial mode: the ready tasks (a stack) and the handshake with the overseer.
+        self.ready: list[int] = []
+        self.busy = False
+        self.parallel = False
+        self.handed_over = threading.Event()
+        self.watched = False
 
     def run(self) -> None:
         runs = self.run_.runs
         ready = [i for i, n in enumerate(self.remaining) if n == 0]
         for i in ready:
             runs[i].status = RUNNING
-        # The calling thread takes the first ready task itself and only the others are
-        # queued, so a pipeline with a single source (a chain) starts no thread at all.
-        for i in ready[1:]:
-            self.queue.put(i)
-        self._spawn_if_needed()
-        self._work(ready[0])
+        ready.reverse()  # a stack: the first source runs first
+        self.ready = ready
+        try:
+            handed = self._serial()
+        except BaseException:  # e.g. KeyboardInterrupt in a task: no worker may start now
+            self._stop()
+            raise
+        finally:
+            if self.watched:
+                _OVERSEER.forget(self)
+        if handed is None:  # every task ran here (a late switch found nothing to hand over)
+            return
+        i, ok = handed
+        self._work(self._done(i, ok))
         for t in self.threads:
             t.join()
         if self.crash is not None:
             raise self.crash
+
+    # -- serial mode -----------------------------------------------------------------------
+
+    def _serial(self) -> tuple[int, bool] | None:
+        """Run tasks on this thread until none is left (``None``), or until the overseer
+        switched to parallel mode: then the task just run and whether it succeeded."""
+        run = self.run_
+        execute = run.execute_task
+        downstream = run.downstream
+        remaining = self.remaining
+        runs = run.runs
+        ready = self.ready
+        pop, push = ready.pop, ready.append
+        can_fork = self.max_workers > 1
+        self.busy = True
+        while ready:
+            i = pop()
+            if ready and can_fork and not self.watched:
+                self.watched = True
+                _OVERSEER.watch(self)
+            self.busy = False
+            ok = execute(i)
+            self.busy = True
+            if self.parallel:
+                self.busy = False
+                self.handed_over.wait()
+                return i, ok
+            self.finished += 1
+            if ok:
+                for d in reversed(downstream[i]):  # popped in definition order
+                    remaining[d] -= 1
+                    if remaining[d] == 0 and runs[d].status != SKIPPED:
+                        runs[d].status = RUNNING
+                        push(d)
+            else:
+                self.finished += len(run.skip_downstream(i))
+        self.busy = False
+        return None
+
+    def go_parallel(self) -> None:
+        """Switch to parallel mode (called by the overseer, from its thread)."""
+        self.parallel = True
+        while self.busy:  # the calling thread is between two tasks: let it get into one
+            time.sleep(0)
+        # From here on the calling thread leaves the serial structures alone.
+        waiting, self.ready = self.ready, []
+        for i in reversed(waiting):
+            self.queue.put(i)
+        self.handed_over.set()
+        self._spawn_if_needed()
+
+    # -- parallel mode ---------------------------------------------------------------------
 
     def _work(self, first: int = -1) -> None:
         try:
             i = first
             while True:
                 while i >= 0:
-                    i = self._step(i)
+                    i = self._done(i, self.run_.execute_task(i))
                 i = self._next()
                 if i < 0:
                     return
@@ -120,6 +265,8 @@ class _Scheduler:
 
     def _next(self) -> int:
         """The next queued task, waiting as an idle worker while there is none (-1: stop)."""
+        if self.stopped:
+            return -1
         try:
             # While tasks are queued, workers take them without touching the lock: on a wide
             # fan-out, locking around every dequeue made the threads queue up behind each
@@ -134,9 +281,9 @@ class _Scheduler:
             self.idle -= 1
         return i
 
-    def _step(self, i: int) -> int:
+    def _done(self, i: int, ok: bool) -> int:
+        """Count task ``i`` finished; returns a newly ready dependant to run next, or -1."""
         run = self.run_
-        ok = run.execute_task(i)
         keep = -1
         extra = False
         with self.lock:
