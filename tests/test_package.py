@@ -41,6 +41,7 @@ def test_public_names_are_exported() -> None:
         "glacier.executors.local",
         "glacier.cache",
         "glacier.runstore",
+        "glacier.result",
     ],
 )
 def test_docstring_examples_run(module: str, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

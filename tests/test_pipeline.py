@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import re
 import threading
 import time
@@ -410,9 +411,82 @@ def test_run_is_recorded(env: Environment) -> None:
         return 1
 
     result = pipeline.run()
-    record = env.container.run_store().load(result.run_id)
+    store = env.container.run_store()
+    record = store.load(result.run_id)
     assert record["pipeline"] == "recorded"
     assert record["tasks"]["make"]["status"] == "succeeded"
+    # On disk a field with one value for every task is that value, not a list of it.
+    raw = json.loads((store.directory / f"{result.run_id}.json").read_text())
+    assert raw["task_columns"]["status"] == "succeeded"
+    assert raw["task_columns"]["name"] == "make"
+    assert "tasks" not in raw
+
+
+def test_the_record_keeps_every_field_of_every_task(env: Environment) -> None:
+    pipeline = Pipeline("recorded", env=env)
+    a, b, c = Dataset("a"), Dataset("b"), Dataset("c")
+    calls = []
+
+    @pipeline.task(retries=1)
+    def flaky() -> a:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("first try")
+        return 1
+
+    @pipeline.task()
+    def broken(x: a) -> b:
+        raise ValueError('bad "row"')
+
+    @pipeline.task()
+    def after(y: b) -> c:
+        return y
+
+    result = pipeline.run(raise_on_failure=False)
+    store = env.container.run_store()
+    record = store.load(result.run_id)
+
+    assert record["ok"] is False
+    assert list(record) == [
+        "run_id", "pipeline", "started", "duration", "ok", "tasks", "dataset_versions"
+    ]  # fmt: skip
+    tasks = record["tasks"]
+    assert list(tasks) == ["flaky", "broken", "after"]
+    assert tasks["flaky"]["attempts"] == 2 and tasks["flaky"]["status"] == "succeeded"
+    assert tasks["broken"]["error"] == 'ValueError: bad "row"'
+    assert tasks["after"] == {
+        "name": "after",
+        "status": "skipped",
+        "attempts": 0,
+        "offset_ns": None,
+        "duration_ns": 0,
+        "cached": False,
+        "resumed": False,
+        "error": None,
+    }
+    for name, run in result.tasks.items():
+        assert tasks[name] == run.as_dict(result.clock_ns)
+    assert (
+        tasks["broken"]["offset_ns"] >= tasks["flaky"]["offset_ns"] + tasks["flaky"]["duration_ns"]
+    )
+    assert store.last("recorded") == record
+
+
+def test_records_written_before_task_columns_still_load(env: Environment) -> None:
+    store = env.container.run_store()
+    store.directory.mkdir(parents=True, exist_ok=True)
+    old = {
+        "run_id": "20260101T000000-abcd1234",
+        "pipeline": "legacy",
+        "started": 1.0,
+        "duration": 0.5,
+        "ok": True,
+        "tasks": {"t": {"name": "t", "status": "succeeded", "attempts": 1}},
+        "dataset_versions": {},
+    }
+    (store.directory / f"{old['run_id']}.json").write_text(json.dumps(old))
+    assert store.load(old["run_id"]) == old
+    assert store.list("legacy") == [old]
 
 
 # -- validation errors: each names the task, its file:line and the fix ----------------------

@@ -48,6 +48,8 @@ class Selection:
     single_output: tuple[bool, ...]
     #: Whether any task asks for injected resources.
     has_resources: bool
+    #: Each task's output dataset, when every task has exactly one (else ``None``).
+    single_outputs: tuple[Dataset, ...] | None
 
 
 #: Distinct target sets whose :class:`Selection` a DAG remembers.
@@ -200,6 +202,11 @@ class DAG:
             names=tuple(t.name for t in tasks),
             single_output=tuple(len(t.outputs) == 1 and not t.returns_tuple for t in tasks),
             has_resources=any(t.resources for t in tasks),
+            single_outputs=(
+                tuple(t.outputs[0] for t in tasks)
+                if all(len(t.outputs) == 1 and not t.returns_tuple for t in tasks)
+                else None
+            ),
         )
         if len(self._selections) >= _SELECTIONS_KEPT:
             self._selections.clear()  # atomic, unlike evicting one while another run reads

@@ -11,7 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from itertools import repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
@@ -25,7 +25,7 @@ from glacier.errors import (
     UnknownTaskError,
 )
 from glacier.hooks import HookSet
-from glacier.result import FAILED, PENDING, RUNNING, SKIPPED, SUCCEEDED, RunResult, TaskRun
+from glacier.result import FAILED, RUNNING, SKIPPED, SUCCEEDED, RunResult, TaskRun, TaskTable
 
 if TYPE_CHECKING:
     from glacier.cache import TaskCache
@@ -141,6 +141,7 @@ class PreparedRun:
         # follows is what depends on this run (params, resources, configs, records).
         plan = dag.selection(dag.needed_for(targets))
         self.pipeline = pipeline
+        self.plan = plan
         self.env = env
         self.run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         self.tasks: list[Task] = list(plan.tasks)
@@ -172,24 +173,11 @@ class PreparedRun:
         self.cache: TaskCache | None = (
             env.cache if use_cache and any(c.cache for c in distinct.values()) else None
         )
-        self.keys: list[str | None] = [None] * len(self.tasks)
-        self.outputs: list[tuple[Any, ...] | None] = [None] * len(self.tasks)
-        # Positional: TaskRun(name, status, attempts, started_ns, duration_ns, cached, error,
-        # location) is measurably faster than keywords, once per task per run.
         n = len(self.tasks)
-        self.runs = list(
-            map(
-                TaskRun,
-                plan.names,
-                repeat(PENDING, n),
-                repeat(0, n),
-                repeat(None, n),
-                repeat(0, n),
-                repeat(False, n),
-                repeat(None, n),
-                plan.locations,
-            )
-        )
+        self.keys: list[str | None] = [None] * n
+        self.outputs: list[tuple[Any, ...] | None] = [None] * n
+        #: The task records, as columns executors write (see TaskTable).
+        self.table = TaskTable(plan.names, plan.locations)
         self.hooks = HookSet(list(hooks)) if hooks else None
         # Resuming skips what already succeeded, when its outputs outlived that run.
         done = {
@@ -233,8 +221,8 @@ class PreparedRun:
     def execute_task(self, i: int) -> bool:
         """Run task ``i`` (its upstream tasks have succeeded); returns whether it succeeded."""
         task = self.tasks[i]
-        run = self.runs[i]
-        cfg = self.configs[i]
+        table = self.table
+        status = table.status
         outputs = self.outputs
         kwargs = dict(self.static[i])
         for pname, producer, pos, ds in self.sources[i]:
@@ -243,36 +231,41 @@ class PreparedRun:
             else:
                 kwargs[pname] = self._scan(ds)
         hooks = self.hooks
-        run.status = RUNNING
+        status[i] = RUNNING
         # Integer nanoseconds: exact, and several times faster for the run store to format
         # than floats.
-        run.started_ns = t0 = _now_ns()
+        table.started_ns[i] = t0 = _now_ns()
         if hooks:
-            hooks.task_start(run)
+            hooks.task_start(table.record(i))
         try:
             if self.plain[i]:
-                run.attempts = 1
+                table.attempts[i] = 1
                 outputs[i] = (task.fn(**kwargs),)
-                run.status = SUCCEEDED
+                status[i] = SUCCEEDED
                 return True
             if self.resumable[i]:
                 outputs[i] = tuple(self.storage[ds].scan() for ds in task.outputs)
-                run.resumed = True
-                run.status = SUCCEEDED
+                table.resumed[i] = True
+                status[i] = SUCCEEDED
                 return True
+            cfg = self.configs[i]
             key = None
             if cfg.cache and self.cache is not None:
                 key = self.keys[i] = self._cache_key(i, kwargs)
                 hit = self.cache.load(task.name, key)
                 if hit is not None and len(hit) == len(task.outputs):
                     outputs[i] = self._persist(task, hit, write=False)
-                    run.cached = True
-                    run.status = SUCCEEDED
+                    table.cached[i] = True
+                    status[i] = SUCCEEDED
                     return True
             if cfg.retries or cfg.timeout is not None:
-                value = invoke(task, (), kwargs, cfg, run)
+                attempts = TaskRun(task.name)  # invoke counts the attempts on it
+                try:
+                    value = invoke(task, (), kwargs, cfg, attempts)
+                finally:
+                    table.attempts[i] = attempts.attempts
             else:  # invoke's fast path, inlined: this is the hot loop of every run
-                run.attempts = 1
+                table.attempts[i] = 1
                 value = task.fn(**kwargs)
             if task.returns_tuple or len(task.outputs) != 1:
                 outs = normalize_outputs(task, value)
@@ -281,45 +274,51 @@ class PreparedRun:
             if key is not None and self.cache is not None:
                 outs = self.cache.store(task.name, key, outs)
             outputs[i] = self._persist(task, outs, write=True) if self._persisting else outs
-            run.status = SUCCEEDED
+            status[i] = SUCCEEDED
             return True
         except Exception as exc:
-            run.error = exc
-            run.status = FAILED
+            table.error[i] = exc
+            status[i] = FAILED
             return False
         finally:
-            run.duration_ns = _now_ns() - t0
+            table.duration_ns[i] = _now_ns() - t0
             if hooks:
-                hooks.task_end(run)
+                hooks.task_end(table.record(i))
 
     def skip_downstream(self, i: int) -> list[int]:
         """Mark every task downstream of failed task ``i`` as skipped; returns their indexes."""
         skipped: list[int] = []
         stack = list(self.downstream[i])
-        runs = self.runs
+        status = self.table.status
         while stack:
             d = stack.pop()
-            if runs[d].status == SKIPPED:
+            if status[d] == SKIPPED:
                 continue
-            runs[d].status = SKIPPED
+            status[d] = SKIPPED
             skipped.append(d)
             stack.extend(self.downstream[d])
         return skipped
 
     def finish(self) -> RunResult:
         """Assemble the result, record the run and notify hooks."""
-        values: dict[Dataset, Any] = {}
-        by_task: dict[str, tuple[Any, ...]] = {}
-        for t, outs in zip(self.tasks, self.outputs, strict=True):
-            if outs is None:
-                continue
-            by_task[t.name] = outs
-            for ds, v in zip(t.outputs, outs, strict=False):
-                values[ds] = v
+        outputs = self.outputs
+        singles = self.plan.single_outputs
+        if singles is not None and None not in outputs:  # every task ran, one output each
+            by_task: dict[str, tuple[Any, ...]] = dict(zip(self.plan.names, outputs, strict=True))  # type: ignore[arg-type]
+            values = dict(zip(singles, map(itemgetter(0), outputs), strict=True))  # type: ignore[arg-type]
+        else:
+            values = {}
+            by_task = {}
+            for t, outs in zip(self.tasks, outputs, strict=True):
+                if outs is None:
+                    continue
+                by_task[t.name] = outs
+                for ds, v in zip(t.outputs, outs, strict=False):
+                    values[ds] = v
         result = RunResult(
             pipeline=self.pipeline.name,
             run_id=self.run_id,
-            tasks={r.name: r for r in self.runs},
+            tasks=self.table,
             values=values,
             outputs_by_task=by_task,
             started=self.started,

@@ -84,7 +84,7 @@ class DaskExecutor:
         for i, ok, outputs, record in outcomes:
             if record is None:  # skipped: an upstream task failed
                 continue
-            run.runs[i] = record
+            run.table.set(i, record)
             run.outputs[i] = outputs
             if not ok:
                 run.skip_downstream(i)
@@ -99,4 +99,4 @@ def _run_one(
             return i, False, None, None
         run.outputs[u] = outputs
     ok = run.execute_task(i)
-    return i, ok, run.outputs[i], run.runs[i]
+    return i, ok, run.outputs[i], run.table.record(i)

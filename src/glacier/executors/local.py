@@ -175,10 +175,10 @@ class _Scheduler:
         self.watched = False
 
     def run(self) -> None:
-        runs = self.run_.runs
+        status = self.run_.table.status
         ready = [i for i, n in enumerate(self.remaining) if n == 0]
         for i in ready:
-            runs[i].status = RUNNING
+            status[i] = RUNNING
         ready.reverse()  # a stack: the first source runs first
         self.ready = ready
         try:
@@ -207,7 +207,7 @@ class _Scheduler:
         execute = run.execute_task
         downstream = run.downstream
         remaining = self.remaining
-        runs = run.runs
+        status = run.table.status
         ready = self.ready
         pop, push = ready.pop, ready.append
         can_fork = self.max_workers > 1
@@ -228,8 +228,8 @@ class _Scheduler:
             if ok:
                 for d in reversed(downstream[i]):  # popped in definition order
                     remaining[d] -= 1
-                    if remaining[d] == 0 and runs[d].status != SKIPPED:
-                        runs[d].status = RUNNING
+                    if remaining[d] == 0 and status[d] != SKIPPED:
+                        status[d] = RUNNING
                         push(d)
             else:
                 self.finished += len(run.skip_downstream(i))
@@ -290,11 +290,11 @@ class _Scheduler:
             self.finished += 1
             if ok:
                 remaining = self.remaining
-                runs = run.runs
+                status = run.table.status
                 for d in run.downstream[i]:
                     remaining[d] -= 1
-                    if remaining[d] == 0 and runs[d].status != SKIPPED:
-                        runs[d].status = RUNNING
+                    if remaining[d] == 0 and status[d] != SKIPPED:
+                        status[d] = RUNNING
                         if keep < 0:
                             keep = d
                         else:
