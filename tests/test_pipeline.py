@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import multiprocessing
 import re
 import threading
 import time
@@ -346,6 +347,30 @@ def test_failure_after_the_switch_to_threads_skips_only_its_dependants(env: Envi
     assert [t.name for t in result.failed] == ["part3"]
     assert [t.name for t in result.skipped] == ["add"]
     assert all(result.tasks[f"part{i}"].ok for i in (0, 1, 2, 4, 5))
+
+
+def test_a_forked_child_runs_parallel_tasks_too(env: Environment) -> None:
+    def meet(barrier: threading.Barrier) -> Any:
+        def body(i: int, x: int) -> int:
+            barrier.wait()  # passes only when both parts run at once
+            return i
+
+        return body
+
+    # The parent's overseer is running (and may hold its lock) when the child forks.
+    assert _fan_out(env, 2, meet(threading.Barrier(2, timeout=10))).run().ok
+
+    def child(out: Any) -> None:
+        result = _fan_out(env, 2, meet(threading.Barrier(2, timeout=10))).run()
+        out.put(result["total"])
+
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue()
+    proc = ctx.Process(target=child, args=(out,))
+    proc.start()
+    proc.join(60)
+    assert proc.exitcode == 0
+    assert out.get(timeout=5) == 1
 
 
 def test_an_interrupt_in_a_task_stops_the_run(env: Environment) -> None:

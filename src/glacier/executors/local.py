@@ -90,6 +90,11 @@ class _Overseer:
     """
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Start afresh: also in a forked child, where the lock may have been held and the
+        thread does not exist."""
         self.lock = threading.Lock()
         self.changed = threading.Condition(self.lock)
         #: Each watched run, with its finished count and the time it was last looked at.
@@ -130,6 +135,8 @@ class _Overseer:
 
 
 _OVERSEER = _Overseer()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_OVERSEER.reset)
 
 
 class _Scheduler:
