@@ -683,17 +683,21 @@ def test_independent_tasks_run_in_parallel_branches() -> None:
     assert "arn:aws:s3:::dev-diamond/out.parquet*" in statement(publish, "Write")["Resource"]
 
 
+NETWORKS: dict[str, dict[str, Any]] = {
+    "full": {"vpc_id": "vpc-1", "subnet_ids": ["subnet-1"], "security_group_ids": ["sg-1"]},
+    "subnets only": {"vpc_id": "vpc-1", "subnet_ids": ["subnet-1"]},
+    "vpc only": {"vpc_id": "vpc-1"},
+    "none": {},
+}
+
+
 def ecs_pipeline(
     image: str | None = "111111111111.dkr.ecr.us-west-2.amazonaws.com/etl:1",
-    network: bool = True,
+    network: bool | str = True,
 ) -> Pipeline:
+    shape = network if isinstance(network, str) else ("full" if network else "none")
     env = AWSEnvironment(
-        account_id="111111111111",
-        region="us-west-2",
-        environment="batch",
-        vpc_id="vpc-1" if network else None,
-        subnet_ids=["subnet-1"] if network else None,
-        security_group_ids=["sg-1"] if network else None,
+        account_id="111111111111", region="us-west-2", environment="batch", **NETWORKS[shape]
     )
     pipeline = Pipeline("heavy", env=env)  # the environment brings its network
     raw = Dataset("raw", storage=env.storage.s3(bucket="batch-raw"))
@@ -747,6 +751,85 @@ def test_fargate_without_a_network_runs_in_the_default_vpc() -> None:
         "Subnets": ["subnet-default-a", "subnet-default-b"],  # looked up: default VPC
         "AssignPublicIp": "ENABLED",
     }
+
+
+def test_fargate_with_only_a_vpc_runs_in_that_vpcs_subnets() -> None:
+    state = definition(plan(ecs_pipeline(network="vpc only")))["States"]["crunch"]
+    awsvpc = state["Parameters"]["NetworkConfiguration"]["AwsvpcConfiguration"]
+    assert awsvpc == {"Subnets": ["subnet-1-a", "subnet-1-b"], "AssignPublicIp": "ENABLED"}
+
+
+def test_fargate_in_subnets_without_groups_gets_the_vpcs_default_group() -> None:
+    state = definition(plan(ecs_pipeline(network="subnets only")))["States"]["crunch"]
+    awsvpc = state["Parameters"]["NetworkConfiguration"]["AwsvpcConfiguration"]
+    assert awsvpc == {"Subnets": ["subnet-1"]}  # no SecurityGroups: ECS applies the default
+
+
+def lambda_network_plan(network: str) -> Plan:
+    env = AWSEnvironment(
+        account_id="111111111111", region="us-west-2", environment="net", **NETWORKS[network]
+    )
+    pipeline = Pipeline("net", env=env)
+    raw = Dataset("raw", storage=env.storage.s3(bucket="net-raw"))
+    out = Dataset("out", storage=env.storage.s3(bucket="net-out"))
+
+    @pipeline.task(compute=env.compute.lambda_(memory=512))
+    def copy(data: raw) -> out:
+        return data
+
+    return plan(pipeline)
+
+
+@pytest.mark.parametrize("network", list(NETWORKS))
+def test_lambda_network_follows_the_environment_and_passes_parliament(network: str) -> None:
+    p = lambda_network_plan(network)
+    fn = p.get(FUNCTION, "net-copy-function").inputs
+    eni = [
+        s
+        for s in task_policy(p, "net", "copy")["Statement"]
+        if s["Sid"] == "ManageNetworkInterfaces"
+    ]
+    if network in ("vpc only", "none"):
+        assert "vpcConfig" not in fn and eni == []
+    else:
+        groups = ["sg-1"] if network == "full" else ["sg-default-of-vpc-1"]  # looked up
+        assert fn["vpcConfig"] == {"subnetIds": ["subnet-1"], "securityGroupIds": groups}
+        (statement_,) = eni
+        base = "arn:aws:ec2:us-west-2:111111111111"
+        group = "sg-1" if network == "full" else "*"
+        assert statement_["Resource"] == [
+            f"{base}:network-interface/*",
+            f"{base}:subnet/subnet-1",
+            f"{base}:security-group/{group}",
+        ]
+    findings = [f for r, key, doc in p.policies() for f in lint(r, key, doc)]
+    assert findings == []
+
+
+def test_a_settings_file_gives_the_environment_its_network(tmp_path: Path) -> None:
+    (tmp_path / "prod.toml").write_text(
+        'naming_prefix = "acme-prod"\n'
+        "[provider]\n"
+        'kind = "aws"\n'
+        'region = "us-west-2"\n'
+        'account_id = "111111111111"\n'
+        "[network]\n"
+        'vpc_id = "vpc-1"\n'
+        'subnet_ids = ["subnet-1"]\n'
+        'security_group_ids = ["sg-1"]\n'
+    )
+    env = Environment.from_env("prod", settings_dir=tmp_path)
+    assert env.network.configured and env.subnet_ids == ["subnet-1"]
+    pipeline = Pipeline("net", env=env)
+    raw = Dataset("raw", storage=env.provider.bucket("acme-prod-raw", path="raw/"))
+    out = Dataset("out", storage=env.provider.bucket("acme-prod-out", path="out/"))
+
+    @pipeline.task(compute=env.compute.lambda_())
+    def copy(data: raw) -> out:
+        return data
+
+    (fn,) = plan(pipeline).of_type(FUNCTION)
+    assert fn.inputs["vpcConfig"] == {"subnetIds": ["subnet-1"], "securityGroupIds": ["sg-1"]}
 
 
 def test_ecs_without_an_image_is_refused_with_the_fix() -> None:

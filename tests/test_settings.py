@@ -42,6 +42,7 @@ from glacier.settings import (
     LambdaConfig,
     LifecycleRule,
     LocalConfig,
+    Network,
     RdsConfig,
     S3Config,
     TaskConfig,
@@ -1045,6 +1046,53 @@ def test_bad_nested_values_in_a_file_are_reported_with_their_path(project: Path)
     )
     assert "executor.max_workers=0 is invalid" in message
     assert "buckets.raw.s3.lifecycle_rules[0].storage_class='FROZEN' is invalid" in message
+
+
+@pytest.mark.parametrize(
+    ("values", "fragments"),
+    [
+        ({"vpc_id": "vpc 1"}, ["vpc_id='vpc 1' is invalid", "'vpc-' then letters and digits"]),
+        ({"subnet_ids": ["sub-1"]}, ["subnet_ids[0]='sub-1' is invalid", "'subnet-'"]),
+        (
+            {"subnet_ids": ["subnet-1"], "security_group_ids": ["group-1"]},
+            ["security_group_ids[0]='group-1' is invalid", "'sg-'"],
+        ),
+        ({"subnet_ids": ["subnet-1", "subnet-1"]}, ["each subnet is listed once"]),
+        (
+            {"subnet_ids": ["subnet-1"], "security_group_ids": [f"sg-{i}" for i in range(6)]},
+            ["at most 5 security groups"],
+        ),
+        ({"security_group_ids": ["sg-1"]}, ["security_group_ids without subnet_ids"]),
+    ],
+)
+def test_network_ids_are_checked(values: dict[str, object], fragments: list[str]) -> None:
+    config_error(lambda: Network(**values), "Network", *fragments)  # type: ignore[arg-type]
+
+
+def test_the_network_section_of_a_settings_file(project: Path) -> None:
+    _write(
+        project / "containers",
+        "vpc",
+        """
+        [provider]
+        kind = "aws"
+        region = "us-east-1"
+        [network]
+        vpc_id = "vpc-123"
+        subnet_ids = ["subnet-a", "subnet-b"]
+        """,
+    )
+    settings = GlacierSettings.load("vpc", project / "containers")
+    assert settings.network == Network(vpc_id="vpc-123", subnet_ids=("subnet-a", "subnet-b"))
+    assert settings.network.configured
+    assert GlacierSettings.load("prod", project / "containers").network == Network()
+
+    bad = _write(project / "containers", "badvpc", '[network]\nsecurity_group_ids = ["sg-1"]\n')
+    config_error(
+        lambda: GlacierSettings.load("badvpc", project / "containers"),
+        str(bad),
+        "security_group_ids without subnet_ids",
+    )
 
 
 def test_bad_env_var_is_named(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,7 +14,7 @@ behind the same API) with the infrastructure derived from the pipeline.
 """
 
 from glacier.dataset import Dataset
-from glacier.environment import AWSEnvironment, Environment, GlacierEnv, Network
+from glacier.environment import AWSEnvironment, Environment, GlacierEnv
 from glacier.errors import GlacierError
 from glacier.executors.local import LocalExecutor
 from glacier.flow import FlowPipeline
@@ -22,6 +22,7 @@ from glacier.pipeline import Pipeline
 from glacier.provider import Provider
 from glacier.resources import Bucket, Database, ExecutionEnvironment, Resource, Serverless, Volume
 from glacier.result import RunResult, TaskRun
+from glacier.settings import Network
 from glacier.task import Task, task
 
 __version__ = "0.1.0"

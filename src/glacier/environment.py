@@ -35,6 +35,7 @@ from glacier.settings import (
     GlacierSettings,
     LambdaConfig,
     LocalConfig,
+    Network,
     RdsConfig,
     S3Config,
     TaskConfig,
@@ -49,20 +50,6 @@ if TYPE_CHECKING:
 
 _FORMATS = {".parquet": "parquet", ".csv": "csv", ".json": "json", ".ndjson": "ndjson"}
 _SCHEMES = {"s3": "aws", "gs": "gcp", "gcs": "gcp", "abfs": "azure", "az": "azure"}
-
-
-@dataclass(frozen=True)
-class Network:
-    """Where an environment's compute runs: VPC, subnets and security groups (optional)."""
-
-    vpc_id: str | None = None
-    subnet_ids: tuple[str, ...] = ()
-    security_group_ids: tuple[str, ...] = ()
-
-    @property
-    def configured(self) -> bool:
-        """Whether compute should be attached to a VPC."""
-        return bool(self.vpc_id and self.subnet_ids)
 
 
 class Environment:
@@ -117,10 +104,13 @@ class Environment:
                 kwargs["task"] = task_defaults
             if state_dir is not None:
                 kwargs["state_dir"] = Path(state_dir)
+            if network is not None:
+                kwargs["network"] = network
             settings = GlacierSettings(**kwargs)
+        elif network is not None:
+            settings = settings.model_copy(update={"network": network})
         self.settings = settings
         self.debug = debug
-        self.network = network or Network()
         self.container = EnvironmentContainer(settings=providers.Object(settings))
         if provider is not None:
             if isinstance(provider, Provider):
@@ -217,6 +207,11 @@ class Environment:
     def profile(self) -> str | None:
         """The AWS profile whose credentials this environment uses."""
         return getattr(self.config, "profile", None)
+
+    @property
+    def network(self) -> Network:
+        """The VPC, subnets and security groups compute runs in (``[network]`` in settings)."""
+        return self.settings.network
 
     @property
     def vpc_id(self) -> str | None:
@@ -512,7 +507,11 @@ class AWSEnvironment(Environment):
             name=name,
             tags=tags,
             naming_prefix=naming_prefix,
-            network=Network(vpc_id, tuple(subnet_ids or ()), tuple(security_group_ids or ())),
+            network=Network(
+                vpc_id=vpc_id,
+                subnet_ids=tuple(subnet_ids or ()),
+                security_group_ids=tuple(security_group_ids or ()),
+            ),
             **kwargs,
         )
 

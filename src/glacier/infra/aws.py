@@ -561,7 +561,12 @@ class _Declaration:
                 [
                     eni,
                     *(f"{base}:subnet/{s}" for s in env.network.subnet_ids),
-                    *(f"{base}:security-group/{g}" for g in env.network.security_group_ids),
+                    # Without groups of its own, a function gets the VPC's default group, whose
+                    # id is known only at deploy time.
+                    *(
+                        f"{base}:security-group/{g}"
+                        for g in env.network.security_group_ids or ("*",)
+                    ),
                 ],
             ),
         ]
@@ -581,7 +586,8 @@ class _Declaration:
         if env.network.configured:
             vpc = aws.lambda_.FunctionVpcConfigArgs(
                 subnet_ids=list(env.network.subnet_ids),
-                security_group_ids=list(env.network.security_group_ids),
+                security_group_ids=list(env.network.security_group_ids)
+                or [self._default_security_group()],
             )
         function = self._resource(
             aws.lambda_.Function,
@@ -1001,30 +1007,43 @@ class _Declaration:
         VPC's (with a public IP, so the image can be pulled from a public registry)."""
         network = self.model.envs[task.env].network
         if network.subnet_ids:
-            return {
-                "Subnets": list(network.subnet_ids),
-                "SecurityGroups": list(network.security_group_ids),
-            }
+            placed: dict[str, Any] = {"Subnets": list(network.subnet_ids)}
+            if network.security_group_ids:  # else ECS applies the VPC's default group
+                placed["SecurityGroups"] = list(network.security_group_ids)
+            return placed
         if task.env != self.env.key:
             raise InfraError(
                 f"Task {task.name!r} ({task.location}) runs on Fargate in environment "
                 f"{task.env!r}, which has no subnets, and is started from {self.env.key!r}, "
-                "which cannot look up another account's default VPC. Set subnet_ids (and "
+                "which cannot look up another account's VPC. Set subnet_ids (and "
                 "security_group_ids) on the environment."
             )
-        return {"Subnets": self._default_subnets(), "AssignPublicIp": "ENABLED"}
+        return {"Subnets": self._vpc_subnets(), "AssignPublicIp": "ENABLED"}
 
-    def _default_subnets(self) -> Any:
+    def _vpc_subnets(self) -> Any:
+        """The subnets of the environment's VPC, else of the account's default VPC."""
         if self._subnets is None:
             aws = self.aws
             opts = self.pulumi.InvokeOutputOptions(provider=self.provider)
-            vpc = aws.ec2.get_vpc_output(default=True, opts=opts)
+            vpc_id = self.env.network.vpc_id
+            if vpc_id is None:
+                vpc_id = aws.ec2.get_vpc_output(default=True, opts=opts).id
             found = aws.ec2.get_subnets_output(
-                filters=[aws.ec2.GetSubnetsFilterArgs(name="vpc-id", values=[vpc.id])],
+                filters=[aws.ec2.GetSubnetsFilterArgs(name="vpc-id", values=[vpc_id])],
                 opts=opts,
             )
             self._subnets = found.ids
         return self._subnets
+
+    def _default_security_group(self) -> Any:
+        """The ``default`` security group of the VPC the environment's subnets are in."""
+        aws = self.aws
+        opts = self.pulumi.InvokeOutputOptions(provider=self.provider)
+        network = self.env.network
+        vpc_id = network.vpc_id
+        if vpc_id is None:
+            vpc_id = aws.ec2.get_subnet_output(id=network.subnet_ids[0], opts=opts).vpc_id
+        return aws.ec2.get_security_group_output(name="default", vpc_id=vpc_id, opts=opts).id
 
     def _schedule(self, machine: Any) -> None:
         model, env, aws = self.model, self.env, self.aws

@@ -211,7 +211,17 @@ class RecordingMocks:
         if args.token == "aws:ec2/getVpc:getVpc":
             return {"id": "vpc-default", "default": True, "cidrBlock": "172.31.0.0/16"}, []
         if args.token == "aws:ec2/getSubnets:getSubnets":
-            return {"id": "default", "ids": ["subnet-default-a", "subnet-default-b"]}, []
+            vpc = next(
+                (f["values"][0] for f in args.args.get("filters", []) if f["name"] == "vpc-id"),
+                "vpc-default",
+            )
+            suffix = "default" if vpc == "vpc-default" else vpc.removeprefix("vpc-")
+            return {"id": vpc, "ids": [f"subnet-{suffix}-a", f"subnet-{suffix}-b"]}, []
+        if args.token == "aws:ec2/getSubnet:getSubnet":
+            return {"id": args.args.get("id"), "vpcId": "vpc-of-" + str(args.args.get("id"))}, []
+        if args.token == "aws:ec2/getSecurityGroup:getSecurityGroup":
+            vpc = str(args.args.get("vpcId"))
+            return {"id": f"sg-default-of-{vpc}", "name": "default", "vpcId": vpc}, []
         return {}, []
 
 

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from glacier.dataset import Dataset
-from glacier.environment import Network
 from glacier.errors import CrossEnvironmentAccessError, InfraError
 from glacier.resources import Bucket, ExecutionEnvironment, Serverless
+from glacier.settings import Network
 
 if TYPE_CHECKING:
     from glacier.pipeline import Pipeline
@@ -575,11 +575,7 @@ def _spec_from(env: Any, provider: Any) -> EnvSpec:
         prefix = str(getattr(env, "naming_prefix", "") or key)
         tags = dict(getattr(env, "tags", {}) or {})
         net = getattr(env, "network", None)
-        network = Network(
-            getattr(net, "vpc_id", None),
-            tuple(getattr(net, "subnet_ids", ()) or ()),
-            tuple(getattr(net, "security_group_ids", ()) or ()),
-        )
+        network = net if isinstance(net, Network) else Network()
     else:
         given = getattr(provider, "environment_name", None)
         key = str(given or "-".join(str(p) for p in (cloud, account, region) if p))

@@ -16,7 +16,7 @@ Where each idea lives:
 - ``clouds``: provider configs (``LocalConfig``, ``AwsConfig``, ``GcpConfig``, ``AzureConfig``);
 - ``regions``: the region tables; ``names``: bucket/function name rules; ``tags``: tag limits;
 - ``storage``, ``compute``, ``databases``: resource configs;
-- ``execution``: ``TaskConfig`` and ``ExecutorSettings``;
+- ``execution``: ``TaskConfig`` and ``ExecutorSettings``; ``network``: an environment's VPC;
 - ``environment``: ``GlacierSettings``, loaded from ``containers/<env>.toml``.
 """
 
@@ -40,6 +40,7 @@ from glacier.settings.names import (
     validate_lambda_function_name,
     validate_s3_bucket_name,
 )
+from glacier.settings.network import Network
 from glacier.settings.regions import AWS_REGIONS, AZURE_LOCATIONS, GCP_REGIONS, aws_partition
 from glacier.settings.storage import (
     AzureBlobConfig,
@@ -84,6 +85,7 @@ __all__ = [
     "LambdaConfig",
     "LifecycleRule",
     "LocalConfig",
+    "Network",
     "ProviderConfig",
     "RdsConfig",
     "S3Config",

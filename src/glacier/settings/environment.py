@@ -53,6 +53,7 @@ from glacier.settings.names import (
     validate_gcs_bucket_name,
     validate_s3_bucket_name,
 )
+from glacier.settings.network import Network
 from glacier.settings.storage import BucketSettings
 from glacier.settings.tags import Tags
 
@@ -136,7 +137,7 @@ def _env_var_note(loc: tuple[int | str, ...]) -> str | None:
 
 
 class GlacierSettings(BaseSettings):
-    """One environment's settings: its cloud, executor, task defaults, buckets and tags.
+    """One environment's settings: its cloud, executor, task defaults, buckets, network, tags.
 
     ``GlacierSettings.load()`` reads ``containers/$GLACIER_ENV.toml`` and the ``GLACIER_*``
     env vars; ``GlacierSettings(...)`` reads the env vars only.
@@ -154,6 +155,11 @@ class GlacierSettings(BaseSettings):
 
             [executor]
             max_workers = 8
+
+            [network]
+            vpc_id = "vpc-0a1b2c3d"
+            subnet_ids = ["subnet-0a1b2c3d", "subnet-4e5f6a7b"]
+            security_group_ids = ["sg-0a1b2c3d"]
 
             [buckets.raw]
             bucket_name = "acme-prod-raw"
@@ -181,6 +187,7 @@ class GlacierSettings(BaseSettings):
     executor: ExecutorSettings = ExecutorSettings()
     task: TaskConfig = TaskConfig()
     buckets: dict[str, BucketSettings] = {}
+    network: Network = Network()
     state_dir: Path = Path(".glacier")
 
     def __init__(self, /, **values: Any) -> None:
