@@ -349,6 +349,23 @@ def test_failure_after_the_switch_to_threads_skips_only_its_dependants(env: Envi
     assert all(result.tasks[f"part{i}"].ok for i in (0, 1, 2, 4, 5))
 
 
+def test_without_a_gil_runs_start_in_parallel_mode(
+    env: Environment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import glacier.executors.local as local
+
+    monkeypatch.setattr(local, "_GIL", False)
+    barrier = threading.Barrier(3, timeout=10)
+
+    def body(i: int, x: int) -> int:
+        if i < 3:
+            barrier.wait()  # three parts at once, from the start
+        return i * x
+
+    result = _fan_out(env, 6, body).run(executor=LocalExecutor(max_workers=3))
+    assert result.ok and result["total"] == sum(range(6))
+
+
 def test_a_forked_child_runs_parallel_tasks_too(env: Environment) -> None:
     def meet(barrier: threading.Barrier) -> Any:
         def body(i: int, x: int) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -73,6 +74,9 @@ class LocalExecutor:
             _Scheduler(run, self.max_workers).run()
         return run.finish()
 
+
+#: Whether this Python has a GIL (free-threaded builds run every run in parallel mode).
+_GIL: bool = getattr(sys, "_is_gil_enabled", lambda: True)()
 
 #: How often the overseer looks at the progress of the runs it watches, in seconds.
 TICK = 0.001
@@ -188,18 +192,26 @@ class _Scheduler:
             status[i] = RUNNING
         ready.reverse()  # a stack: the first source runs first
         self.ready = ready
-        try:
-            handed = self._serial()
-        except BaseException:  # e.g. KeyboardInterrupt in a task: no worker may start now
-            self._stop()
-            raise
-        finally:
-            if self.watched:
-                _OVERSEER.forget(self)
-        if handed is None:  # every task ran here (a late switch found nothing to hand over)
-            return
-        i, ok = handed
-        self._work(self._done(i, ok))
+        if not _GIL and self.max_workers > 1:
+            # The serial mode's handshake relies on the GIL: without it, start in parallel.
+            self.parallel = True
+            for i in reversed(ready[:-1]):
+                self.queue.put(i)
+            self._spawn_if_needed()
+            self._work(ready[-1])
+        else:
+            try:
+                handed = self._serial()
+            except BaseException:  # e.g. KeyboardInterrupt in a task: no worker may start now
+                self._stop()
+                raise
+            finally:
+                if self.watched:
+                    _OVERSEER.forget(self)
+            if handed is None:  # every task ran here (a late switch had nothing to hand over)
+                return
+            i, ok = handed
+            self._work(self._done(i, ok))
         for t in self.threads:
             t.join()
         if self.crash is not None:
