@@ -273,7 +273,7 @@ def test_lambda_functions_from_compute_hints_with_packaged_code(
     assert fn["runtime"] == "python3.11"
     assert fn["handler"] == "glacier_handler.handler"
     assert fn["role"] == "arn:aws:iam::111111111111:role/dev-analytics-dev-clean"
-    assert fn["environment"]["variables"]["GLACIER_TASK"] == "clean"
+    assert fn["environment"]["variables"]["GLACIER_TASK_NAME"] == "clean"
     archive = fn["code"].assets
     assert "glacier_handler.py" in archive and "infra_pipelines.py" in archive
     handler = archive["glacier_handler.py"].text
@@ -675,10 +675,11 @@ def test_independent_tasks_run_in_parallel_branches() -> None:
     ]
     assert statement(join, "Write")["Resource"] == [scratch, f"{base}/d/*"]
     env_vars = p.get(FUNCTION, "dev-join-function").inputs["environment"]["variables"]
-    assert (
-        json.loads(env_vars["GLACIER_ARTIFACTS"])["b"]
-        == "s3://dev-diamond-artifacts-111111111111/b/"
-    )
+    # Each in-memory dataset the task reads or writes, at its own prefix (not where writes
+    # stage their temporary objects).
+    assert json.loads(env_vars["GLACIER_ARTIFACTS"]) == {
+        name: f"s3://dev-diamond-artifacts-111111111111/{name}/" for name in ("b", "c", "d", "e")
+    }
     publish = task_policy(p, "dev", "publish")
     assert "arn:aws:s3:::dev-diamond/out.parquet*" in statement(publish, "Write")["Resource"]
 
@@ -830,6 +831,146 @@ def test_a_settings_file_gives_the_environment_its_network(tmp_path: Path) -> No
 
     (fn,) = plan(pipeline).of_type(FUNCTION)
     assert fn.inputs["vpcConfig"] == {"subnetIds": ["subnet-1"], "securityGroupIds": ["sg-1"]}
+
+
+def glue_pipeline(**glue: Any) -> Pipeline:
+    env = AWSEnvironment(account_id="111111111111", region="us-west-2", environment="spark")
+    pipeline = Pipeline("lake", env=env)
+    raw = Dataset("raw", storage=env.storage.s3(bucket="spark-raw"))
+    mid = Dataset("mid")  # in memory: travels through the artifacts bucket
+    out = Dataset("out", storage=env.storage.s3(bucket="spark-out"))
+
+    sizing = {"worker_type": "G.2X", "num_workers": 4, **glue}
+
+    @pipeline.task(compute=env.compute.glue(**sizing), retries=1)
+    def crunch(data: raw) -> mid:
+        return data
+
+    @pipeline.task(compute=env.compute.lambda_())
+    def publish(data: mid) -> out:
+        return data
+
+    return pipeline
+
+
+GLUE_JOB = "aws:glue/job:Job"
+OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
+
+
+def test_glue_tasks_get_a_job_with_the_code_and_exact_rights() -> None:
+    p = plan(glue_pipeline(additional_python_modules=("pyarrow==17.0.0",)))
+    code = "s3://spark-lake-artifacts-111111111111/_glacier/code/lake/"
+    (job,) = p.of_type(GLUE_JOB)
+    inputs = job.inputs
+    assert inputs["name"] == "spark-lake-crunch"
+    assert inputs["roleArn"] == "arn:aws:iam::111111111111:role/spark-lake-crunch"
+    assert (inputs["workerType"], inputs["numberOfWorkers"]) == ("G.2X", 4)
+    assert inputs["glueVersion"] == "5.0"
+    assert inputs["command"] == {
+        "name": "glueetl",
+        "scriptLocation": f"{code}glacier_glue_job.py",
+        "pythonVersion": "3",
+    }
+    args = inputs["defaultArguments"]
+    assert args["--GLACIER_TASK_NAME"] == "crunch" and args["--GLACIER_ENVIRONMENT"] == "spark"
+    assert args["--GLACIER_TARGET"].endswith(":lake")  # module:pipeline, code on sys.path
+    assert args["--extra-py-files"] == f"{code}code.zip"
+    assert json.loads(args["--GLACIER_ARTIFACTS"]) == {
+        "mid": "s3://spark-lake-artifacts-111111111111/mid/"
+    }
+    modules = args["--additional-python-modules"].split(",")
+    assert modules[0].startswith("polars==") and modules[-1] == "pyarrow==17.0.0"
+    assert args["--continuous-log-logGroup"] == "/glacier/lake/crunch"
+    # the script and the code (with Glacier itself) are uploaded next to the artifacts
+    script = p.get(OBJECT, "spark-glue-script").inputs
+    assert script["key"] == "_glacier/code/lake/glacier_glue_job.py"
+    compile(script["content"], "glacier_glue_job.py", "exec")
+    archive = p.get(OBJECT, "spark-glue-code").inputs["source"].assets
+    assert "glacier" in archive
+    trust = p.get(ROLE, "spark-crunch-role").policy()["Statement"][0]
+    assert trust["Principal"] == {"Service": "glue.amazonaws.com"}
+    policy = task_policy(p, "spark", "crunch")
+    base = "arn:aws:s3:::spark-lake-artifacts-111111111111"
+    assert f"{base}/_glacier/code/lake/*" in statement(policy, "Read")["Resource"]
+    assert f"{base}/_glacier/code/lake/*" not in statement(policy, "Write")["Resource"]
+    glue_logs = statement(policy, "GlueLogs")["Resource"]
+    assert "arn:aws:logs:us-west-2:111111111111:log-group:/aws-glue/jobs/error:*" in glue_logs
+    # the orchestrator runs exactly this job and waits for it
+    state = definition(p)["States"]["crunch"]
+    assert state["Resource"] == "arn:aws:states:::glue:startJobRun.sync"
+    assert state["Parameters"] == {
+        "JobName": "spark-lake-crunch",
+        "Arguments": {"--GLACIER_RUN_ID.$": "$$.Execution.Name"},
+    }
+    orchestrator = p.get(ROLE_POLICY, "spark-orchestrator-policy").policy()
+    assert statement(orchestrator, "RunTaskJobs")["Resource"] == [
+        "arn:aws:glue:us-west-2:111111111111:job/spark-lake-crunch"
+    ]
+    findings = [f for r, key, doc in p.policies() for f in lint(r, key, doc)]
+    assert findings == []
+
+
+@pytest.mark.parametrize(
+    ("glue", "message"),
+    [
+        ({"glue_version": "4.0"}, r"Glue 4\.0, whose Python is older than 3\.11"),
+        ({"worker_type": "Z.2X"}, r"workers of type 'Z\.2X'.*G\.1X"),
+    ],
+)
+def test_glue_jobs_glacier_cannot_run_on_are_refused(glue: dict[str, Any], message: str) -> None:
+    with pytest.raises(InfraError, match=message):
+        plan(glue_pipeline(**glue))
+
+
+def test_what_tasks_are_given_in_the_cloud_does_not_configure_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from glacier.infra.runtime import TASK_VARIABLES
+    from glacier.settings import GlacierSettings, TaskConfig
+
+    p = plan(glue_pipeline())
+    given = dict(p.get(FUNCTION, "spark-publish-function").inputs["environment"]["variables"])
+    args = p.of_type(GLUE_JOB)[0].inputs["defaultArguments"]
+    given.update({k[2:]: v for k, v in args.items() if k.startswith("--GLACIER_")})
+    assert set(given) <= set(TASK_VARIABLES)
+    fields = {f.upper() for f in GlacierSettings.model_fields}
+    assert not {name.removeprefix("GLACIER_") for name in TASK_VARIABLES} & fields
+    for name, value in given.items():
+        monkeypatch.setenv(name, value)
+    assert GlacierSettings().task == TaskConfig()  # a deployed task still loads its settings
+
+
+def test_a_glue_job_runs_the_task_its_arguments_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from glacier.infra.runtime import glue_main
+
+    (tmp_path / "gluejob.py").write_text(
+        "import polars as pl\n"
+        "from glacier import Dataset, Environment, Pipeline\n"
+        f"env = Environment.local(base_path={str(tmp_path / 'data')!r},\n"
+        f"                        state_dir={str(tmp_path / 's')!r})\n"
+        "pipeline = Pipeline('job', env=env)\n"
+        "mid = Dataset('mid')\n"
+        "@pipeline.task()\n"
+        "def make() -> mid:\n"
+        "    return pl.DataFrame({'x': [1, 2, 3]})\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))  # as --extra-py-files puts the code zip
+    for name in ("GLACIER_TARGET", "GLACIER_TASK_NAME", "GLACIER_RUN_ID", "GLACIER_ARTIFACTS"):
+        monkeypatch.delenv(name, raising=False)
+    artifacts = json.dumps({"mid": str(tmp_path / "artifacts" / "mid") + "/"})
+    argv = [
+        "--JOB_ID", "j_1", "--GLACIER_TARGET", "gluejob:pipeline", "--GLACIER_TASK_NAME", "make",
+        "--GLACIER_RUN_ID", "jr_7", "--GLACIER_ARTIFACTS", artifacts, "--job-bookmark-option",
+        "job-bookmark-disable",
+    ]  # fmt: skip
+    result = glue_main(argv)
+    assert result["written"] == ["mid"] and result["run_id"] == "jr_7"
+    assert (tmp_path / "artifacts" / "mid" / "jr_7.parquet").exists()
+    assert os.environ["GLACIER_TASK_NAME"] == "make"  # the job's arguments, as Lambda/ECS set them
+    with pytest.raises(InfraError, match="without --GLACIER_TARGET and --GLACIER_TASK_NAME"):
+        glue_main(["--JOB_ID", "j_1"])
 
 
 def test_ecs_without_an_image_is_refused_with_the_fix() -> None:

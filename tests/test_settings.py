@@ -661,7 +661,7 @@ def test_ecs_size_errors_list_what_is_allowed() -> None:
         ({"worker_type": "G.3X"}, ("worker_type='G.3X' is invalid", "'G.2X'")),
         ({"num_workers": 1}, ("num_workers=1", "2 to 299")),
         ({"num_workers": 300, "worker_type": "G.2X"}, ("num_workers=300", "2 to 299")),
-        ({"glue_version": "2.0"}, ("glue_version='2.0'", "'4.0'")),
+        ({"glue_version": "2.0"}, ("glue_version='2.0'", "'5.0'")),
         ({"timeout_minutes": 10081}, ("timeout_minutes=10081", "1 to 10080")),
         ({"max_retries": 11}, ("max_retries=11", "0 to 10")),
     ],

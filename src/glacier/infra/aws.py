@@ -24,11 +24,13 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from glacier.errors import InfraError
 from glacier.infra import iam
 from glacier.infra.model import (
+    CODE_PREFIX,
     EnvSpec,
     Grant,
     InfraModel,
@@ -46,6 +48,12 @@ ARTIFACT_RETENTION_DAYS = 7
 LOG_RETENTION_DAYS = 30
 #: Lambda handler inside the generated package.
 HANDLER = "glacier_handler.handler"
+#: The script every generated Glue job runs, under the pipeline's code prefix.
+GLUE_SCRIPT = "glacier_glue_job.py"
+#: Where a Glue job's standard output and errors go (Glue names these groups itself).
+GLUE_LOG_GROUPS = ("/aws-glue/jobs/output", "/aws-glue/jobs/error")
+#: Distributions a Glue job installs for Glacier to run (pinned to the versions here).
+GLUE_REQUIREMENTS = ("polars", "dependency-injector", "pydantic-settings", "fsspec", "s3fs")
 
 _LAMBDA_NAME = "A-Za-z0-9_-"
 _ECR_IMAGE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([^:@]+)")
@@ -72,6 +80,11 @@ def function_name(model: InfraModel, env: EnvSpec, task: TaskSpec) -> str:
 
 def family_name(model: InfraModel, env: EnvSpec, task: str) -> str:
     """ECS task definition family of a task."""
+    return physical_name(env.naming_prefix, model.pipeline, task, limit=255, allowed=_LAMBDA_NAME)
+
+
+def job_name(model: InfraModel, env: EnvSpec, task: str) -> str:
+    """Glue job of a task."""
     return physical_name(env.naming_prefix, model.pipeline, task, limit=255, allowed=_LAMBDA_NAME)
 
 
@@ -128,6 +141,7 @@ class AwsResources:
     roles: dict[str, Any] = field(default_factory=dict)
     functions: dict[str, Any] = field(default_factory=dict)
     task_definitions: dict[str, Any] = field(default_factory=dict)
+    jobs: dict[str, Any] = field(default_factory=dict)
     state_machine: Any = None
     resources: list[Any] = field(default_factory=list)
 
@@ -178,6 +192,7 @@ class _Declaration:
         self.cluster: Any = None
         self._archive: Any = None
         self._subnets: Any = None
+        self._glue_code: tuple[str, str, list[Any]] | None = None
 
     def run(self) -> AwsResources:
         model, env = self.model, self.env
@@ -489,12 +504,14 @@ class _Declaration:
 
     def _task(self, task: TaskSpec) -> None:
         model, env, aws = self.model, self.env, self.aws
-        if task.compute not in ("lambda", "ecs"):
+        if task.compute not in ("lambda", "ecs", "glue"):
             raise InfraError(
                 f"Task {task.name!r} ({task.location}) asks for {task.compute} compute, which "
-                "Glacier cannot generate infrastructure for yet. Use env.compute.lambda_(...) "
-                "or env.compute.ecs(...)."
+                "Glacier cannot generate infrastructure for yet. Use env.compute.lambda_(...), "
+                "env.compute.ecs(...) or env.compute.glue(...)."
             )
+        if task.compute == "glue":
+            self._check_glue(task)
         log_group = self._resource(
             aws.cloudwatch.LogGroup,
             self._ln(task.name, "logs"),
@@ -524,6 +541,8 @@ class _Declaration:
         )
         if task.compute == "lambda":
             self._function(task, role, log_group, policy)
+        elif task.compute == "glue":
+            self._glue_job(task, role, log_group, policy)
         else:
             self._container(task, role, log_group, policy)
 
@@ -546,6 +565,16 @@ class _Declaration:
             statements.append(iam.statement("AssumeCrossAccountRoles", ["sts:AssumeRole"], remote))
         if task.compute == "lambda" and self.env.network.configured:
             statements.extend(self._vpc_statements())
+        if task.compute == "glue":
+            env = self.env
+            base = f"arn:{env.partition}:logs:{env.region}:{env.account_id or '*'}:log-group:"
+            statements.append(
+                iam.statement(
+                    "GlueLogs",
+                    ("logs:CreateLogGroup", *iam.LOG_ACTIONS),
+                    [arn for g in GLUE_LOG_GROUPS for arn in (f"{base}{g}", f"{base}{g}:*")],
+                )
+            )
         return iam.document(statements)
 
     def _vpc_statements(self) -> list[dict[str, Any]]:
@@ -576,7 +605,7 @@ class _Declaration:
         variables = {
             **cfg.environment_vars,
             "GLACIER_PIPELINE": self.model.pipeline,
-            "GLACIER_TASK": task.name,
+            "GLACIER_TASK_NAME": task.name,
             "GLACIER_ENVIRONMENT": env.key,
         }
         artifacts = self._artifact_uris(task)
@@ -643,7 +672,7 @@ class _Declaration:
                 {
                     **cfg.environment_vars,
                     "GLACIER_PIPELINE": model.pipeline,
-                    "GLACIER_TASK": task.name,
+                    "GLACIER_TASK_NAME": task.name,
                     "GLACIER_ENVIRONMENT": env.key,
                     **(
                         {"GLACIER_ARTIFACTS": json.dumps(self._artifact_uris(task), sort_keys=True)}
@@ -685,6 +714,96 @@ class _Declaration:
         )
         self.out.task_definitions[task.name] = definition
 
+    def _glue_job(self, task: TaskSpec, role: Any, log_group: Any, policy: Any) -> None:
+        aws, cfg, env, model = self.aws, task.config, self.env, self.model
+        script, code, uploads = self._glue_uploads()
+        assert model.code is not None  # _glue_uploads refused a pipeline without a file
+        modules = [*_pinned(GLUE_REQUIREMENTS), *cfg.additional_python_modules]
+        arguments = {
+            "--GLACIER_TARGET": model.code.module_target,
+            "--GLACIER_PIPELINE": model.pipeline,
+            "--GLACIER_TASK_NAME": task.name,
+            "--GLACIER_ENVIRONMENT": env.key,
+            "--extra-py-files": code,
+            "--additional-python-modules": ",".join(modules),
+            "--enable-continuous-cloudwatch-log": "true",
+            "--continuous-log-logGroup": log_group.name,
+        }
+        artifacts = self._artifact_uris(task)
+        if artifacts:
+            arguments["--GLACIER_ARTIFACTS"] = json.dumps(artifacts, sort_keys=True)
+        job = self._resource(
+            aws.glue.Job,
+            self._ln(task.name, "job"),
+            depends_on=[policy, *uploads],
+            name=job_name(model, env, task.name),
+            role_arn=role.arn,
+            command=aws.glue.JobCommandArgs(
+                name="glueetl", script_location=script, python_version="3"
+            ),
+            glue_version=cfg.glue_version,
+            worker_type=cfg.worker_type,
+            number_of_workers=cfg.num_workers,
+            timeout=cfg.timeout_minutes,
+            max_retries=cfg.max_retries,
+            default_arguments=arguments,
+            description=f"Glacier task {task.name!r} of pipeline {model.pipeline!r}",
+            tags={**self.tags, **cfg.tags, "glacier:task": task.name},
+        )
+        self.out.jobs[task.name] = job
+
+    def _check_glue(self, task: TaskSpec) -> None:
+        cfg = task.config
+        if not cfg.worker_type.startswith("G."):
+            raise InfraError(
+                f"Task {task.name!r} ({task.location}) asks for Glue workers of type "
+                f"{cfg.worker_type!r}; Glacier runs tasks as Spark (glueetl) jobs, which take "
+                "G.1X, G.2X, G.4X, G.8X or G.025X workers."
+            )
+        if cfg.glue_version != "5.0":
+            raise InfraError(
+                f"Task {task.name!r} ({task.location}) asks for Glue {cfg.glue_version}, whose "
+                "Python is older than 3.11, the oldest Glacier runs on. Use "
+                "GlueConfig(glue_version='5.0') (the default)."
+            )
+
+    def _glue_uploads(self) -> tuple[str, str, list[Any]]:
+        """The Glue jobs' script and the pipeline's code, uploaded once per environment to
+        the artifacts bucket: their ``s3://`` URIs and the upload resources."""
+        if self._glue_code is not None:
+            return self._glue_code
+        pulumi, aws, model = self.pulumi, self.aws, self.model
+        store = model.stores[f"{self.env.key}:artifacts"]
+        bucket = self.out.buckets[store.key]
+        prefix = f"{CODE_PREFIX}{model.pipeline}/"
+        self._code()  # refuses a pipeline that is not defined in a file
+        script = self._resource(
+            aws.s3.BucketObjectv2,
+            self._ln("glue-script"),
+            bucket=bucket.id,
+            key=f"{prefix}{GLUE_SCRIPT}",
+            content=GLUE_JOB_SOURCE,
+            content_type="text/x-python",
+        )
+        # The job runs Glacier itself from this archive too (pure Python); what it builds on
+        # is pip-installed by the job (--additional-python-modules).
+        import glacier
+
+        own = Path(glacier.__file__).parent
+        code = self._resource(
+            aws.s3.BucketObjectv2,
+            self._ln("glue-code"),
+            bucket=bucket.id,
+            key=f"{prefix}code.zip",
+            source=pulumi.AssetArchive(
+                {"glacier": pulumi.FileArchive(str(own)), **self._code_assets()}
+            ),
+            content_type="application/zip",
+        )
+        base = f"s3://{store.bucket_name}/{prefix}"
+        self._glue_code = (f"{base}{GLUE_SCRIPT}", f"{base}code.zip", [script, code])
+        return self._glue_code
+
     def _execution_policy(self, image: str, log_group: Any) -> dict[str, Any]:
         statements = [
             iam.statement("Logs", iam.LOG_ACTIONS, [log_group.arn.apply(lambda a: f"{a}:*")])
@@ -712,7 +831,9 @@ class _Declaration:
         out = {}
         for g in task.grants:
             store = self.model.stores[g.location.store]
-            if store.kind == "artifacts":
+            # Only the datasets' own prefixes: not where writes stage (_glacier/tmp/), nor
+            # where Glue jobs find their code (_glacier/code/).
+            if store.kind == "artifacts" and g.location.prefix == f"{g.location.dataset}/":
                 out[g.location.dataset] = f"s3://{store.bucket_name}/{g.location.prefix}"
         return out
 
@@ -728,16 +849,23 @@ class _Declaration:
                 "that file as the target."
             )
         assets: dict[str, Any] = {
-            "glacier_handler.py": pulumi.StringAsset(handler_source(code.relative_target))
+            "glacier_handler.py": pulumi.StringAsset(handler_source(code.relative_target)),
+            **self._code_assets(),
         }
-        if code.package is not None:
-            assets[code.package.name] = pulumi.FileArchive(str(code.package))
-        else:
-            for path in sorted(code.root.glob("*.py")):
-                if path.name != "glacier_handler.py":
-                    assets[path.name] = pulumi.FileAsset(str(path))
         self._archive = pulumi.AssetArchive(assets)
         return self._archive
+
+    def _code_assets(self) -> dict[str, Any]:
+        """The pipeline's code: its top-level package, or the modules beside its file."""
+        pulumi, code = self.pulumi, self.model.code
+        assert code is not None
+        if code.package is not None:
+            return {code.package.name: pulumi.FileArchive(str(code.package))}
+        return {
+            path.name: pulumi.FileAsset(str(path))
+            for path in sorted(code.root.glob("*.py"))
+            if path.name != "glacier_handler.py"
+        }
 
     # -- cross-account -------------------------------------------------------------------------
 
@@ -777,6 +905,8 @@ class _Declaration:
             refs: dict[str, Any] = {"role": self.task_roles[task.name].arn}
             if task.compute == "lambda":
                 refs["function"] = self.out.functions[task.name].arn
+            elif task.compute == "glue":
+                refs["job"] = self.out.jobs[task.name].arn
             else:
                 definition = self.out.task_definitions[task.name]
                 refs["task_definition"] = definition.arn
@@ -793,6 +923,8 @@ class _Declaration:
         refs = {"role": env.role_arn_of(task_role_name(model, env, task.name))}
         if task.compute == "lambda":
             refs["function"] = env.arn("lambda", f"function:{function_name(model, env, task)}")
+        elif task.compute == "glue":
+            refs["job"] = env.arn("glue", f"job/{job_name(model, env, task.name)}")
         else:
             family = family_name(model, env, task.name)
             cluster = cluster_name(model, env)
@@ -809,12 +941,15 @@ class _Declaration:
         task definitions (passing exactly their roles)."""
         refs = [(t, self._task_refs(t)) for t in tasks]
         functions = [r["function"] for t, r in refs if t.compute == "lambda"]
+        jobs = [r["job"] for t, r in refs if t.compute == "glue"]
         containers = [r for t, r in refs if t.compute == "ecs"]
         out: list[dict[str, Any]] = []
         if functions:
             out.append(
                 iam.statement("InvokeTaskFunctions", iam.ORCHESTRATION_ACTIONS["lambda"], functions)
             )
+        if jobs:
+            out.append(iam.statement("RunTaskJobs", iam.ORCHESTRATION_ACTIONS["glue"], jobs))
         if containers:
             out.append(
                 iam.statement(
@@ -962,6 +1097,15 @@ class _Declaration:
                 "Resource": f"arn:{partition}:states:::lambda:invoke",
                 "Parameters": {"FunctionName": refs["function"], "Payload": payload},
             }
+        elif task.compute == "glue":
+            state = {
+                "Type": "Task",
+                "Resource": f"arn:{partition}:states:::glue:startJobRun.sync",
+                "Parameters": {
+                    "JobName": job_name(model, model.envs[task.env], task.name),
+                    "Arguments": {"--GLACIER_RUN_ID.$": "$$.Execution.Name"},
+                },
+            }
         else:
             state = {
                 "Type": "Task",
@@ -1085,6 +1229,28 @@ class _Declaration:
             arn=machine.arn,
             role_arn=role.arn,
         )
+
+
+#: The script of every generated Glue job: Glacier's runtime reads the job's arguments.
+GLUE_JOB_SOURCE = (
+    '"""Generated by Glacier: runs the task this Glue job\'s arguments name."""\n'
+    "from glacier.infra.runtime import glue_main\n"
+    "\n"
+    "glue_main()\n"
+)
+
+
+def _pinned(distributions: Sequence[str]) -> list[str]:
+    """``name==version`` of each distribution as installed here (the name if it is not)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = []
+    for name in distributions:
+        try:
+            out.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:
+            out.append(name)
+    return out
 
 
 def handler_source(target: str) -> str:

@@ -44,6 +44,8 @@ DEFAULT_COMPUTE = "lambda"
 #: dataset's manifest and an append the stored rows, and an overwrite lists what it replaces.
 READ = ("read", "list")
 WRITE = ("read", "write", "list")
+#: Where compute that loads its code from S3 (Glue jobs) finds it, in the artifacts bucket.
+CODE_PREFIX = "_glacier/code/"
 
 
 # -- environments ----------------------------------------------------------------------------
@@ -238,6 +240,12 @@ class CodeSpec:
         return f"{self.file.relative_to(self.root).as_posix()}:{self.attr}"
 
     @property
+    def module_target(self) -> str:
+        """The target as ``package.module:attr`` (how code on ``sys.path`` is found)."""
+        module = self.file.relative_to(self.root).with_suffix("").as_posix().replace("/", ".")
+        return f"{module}:{self.attr}"
+
+    @property
     def package(self) -> Path | None:
         """The top-level package directory holding the file, if it is in one."""
         rel = self.file.relative_to(self.root)
@@ -385,6 +393,7 @@ def build_model(
         ups = tuple(dag.tasks[u].name for u in dag.upstream[i])
         levels[t.name] = 1 + max((levels[u] for u in ups), default=-1)
         grants: dict[Location, set[str]] = {}
+        compute, config = _compute(t)
         if env.cloud != "local":
             for ds in t.input_datasets:
                 producer = dag.producers.get(ds)
@@ -401,7 +410,8 @@ def build_model(
                 _add(grants, location, WRITE)
                 if location.prefix:  # a dataset owning the whole bucket covers it already
                     _add(grants, location.scratch(), WRITE)
-        compute, config = _compute(t)
+            if compute == "glue":  # the job's script and the pipeline's code
+                _add(grants, stores.code(env), READ)
         cfg = _task_config(t, env)
         specs.append(
             TaskSpec(
@@ -748,6 +758,11 @@ class _Stores:
         )
         # Glacier reads and writes a dataset on a raw bucket at <dataset>.parquet.
         return Location(key, f"{dataset}.parquet", dataset, temp_name=f"{dataset}.parquet")
+
+    def code(self, env: EnvSpec) -> Location:
+        """Where ``env``'s Glue jobs of this pipeline load their script and code from."""
+        store = self._artifacts(env)
+        return Location(store.key, f"{CODE_PREFIX}{self.pipeline}/", "code")
 
     def _artifacts(self, env: EnvSpec) -> Store:
         key = f"{env.key}:artifacts"

@@ -194,17 +194,31 @@ class GlueConfig(GlacierModel):
 
     Example:
         >>> GlueConfig(worker_type="G.2X", num_workers=10).glue_version
-        '4.0'
+        '5.0'
     """
 
     _cloud: ClassVar[Cloud | None] = "aws"
 
     worker_type: Literal["Standard", "G.1X", "G.2X", "G.4X", "G.8X", "G.025X", "Z.2X"] = "G.1X"
     num_workers: Annotated[int, Field(ge=1)] = 2
-    glue_version: Literal["3.0", "4.0", "5.0"] = "4.0"
+    #: Glue 5.0 runs Python 3.11, the oldest Python Glacier runs on.
+    glue_version: Literal["3.0", "4.0", "5.0"] = "5.0"
     timeout_minutes: Annotated[int, between(1, 10080, "minutes (7 days, the Glue limit)")] = 60
     max_retries: Annotated[int, between(0, 10)] = 0
+    #: pip requirements the job installs on top of what Glacier itself needs.
+    additional_python_modules: tuple[str, ...] = ()
     tags: AwsTags = {}
+
+    @field_validator("additional_python_modules")
+    @classmethod
+    def _modules(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for spec in value:
+            if not spec.strip() or "," in spec or " " in spec.strip():
+                raise ValueError(
+                    f"{spec!r} is not one pip requirement: give each as its own item, e.g. "
+                    "('pyarrow==17.0.0', 's3://my-bucket/wheels/mylib-1.0-py3-none-any.whl')"
+                )
+        return value
 
     @model_validator(mode="after")
     def _workers(self) -> Self:
