@@ -695,6 +695,7 @@ NETWORKS: dict[str, dict[str, Any]] = {
 def ecs_pipeline(
     image: str | None = "111111111111.dkr.ecr.us-west-2.amazonaws.com/etl:1",
     network: bool | str = True,
+    spot: bool = False,
 ) -> Pipeline:
     shape = network if isinstance(network, str) else ("full" if network else "none")
     env = AWSEnvironment(
@@ -704,7 +705,9 @@ def ecs_pipeline(
     raw = Dataset("raw", storage=env.storage.s3(bucket="batch-raw"))
     big = Dataset("big", storage=env.storage.s3(bucket="batch-big"))
 
-    @pipeline.task(compute=env.compute.ecs(config=EcsConfig(image=image, cpu=1024, memory=4096)))
+    sizing = EcsConfig(image=image, cpu=1024, memory=4096, spot=spot)
+
+    @pipeline.task(compute=env.compute.ecs(config=sizing))
     def crunch(data: raw) -> big:
         return data
 
@@ -743,6 +746,24 @@ def test_ecs_tasks_get_a_fargate_task_definition_and_exact_orchestration_rights(
     ]
     pull = statement(p.get(ROLE_POLICY, "batch-crunch-exec-policy").policy(), "EcrPull")
     assert pull["Resource"] == ["arn:aws:ecr:us-west-2:111111111111:repository/etl"]
+
+
+def test_spot_tasks_run_on_fargate_spot() -> None:
+    on_demand = plan(ecs_pipeline())
+    assert definition(on_demand)["States"]["crunch"]["Parameters"]["LaunchType"] == "FARGATE"
+    assert not on_demand.of_type("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
+
+    p = plan(ecs_pipeline(spot=True))
+    parameters = definition(p)["States"]["crunch"]["Parameters"]
+    assert "LaunchType" not in parameters
+    assert parameters["CapacityProviderStrategy"] == [
+        {"CapacityProvider": "FARGATE_SPOT", "Weight": 1}
+    ]
+    (providers_,) = p.of_type("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
+    assert providers_.inputs == {
+        "clusterName": "batch-heavy",
+        "capacityProviders": ["FARGATE", "FARGATE_SPOT"],
+    }
 
 
 def test_fargate_without_a_network_runs_in_the_default_vpc() -> None:

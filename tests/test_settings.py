@@ -653,6 +653,7 @@ def test_ecs_size_errors_list_what_is_allowed() -> None:
     config_error(lambda: EcsConfig(cpu=4096, memory=4096), "8192 to 30720 in steps of 1024 (MiB)")
     config_error(lambda: EcsConfig(cpu=300), "cpu=300", "256, 512, 1024, 2048, 4096, 8192, 16384")
     assert EcsConfig(launch_type="EC2", cpu=300, memory=700).cpu == 300
+    config_error(lambda: EcsConfig(launch_type="EC2", spot=True), "spot=True runs on Fargate Spot")
 
 
 @pytest.mark.parametrize(

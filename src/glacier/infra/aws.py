@@ -209,6 +209,13 @@ class _Declaration:
                 name=cluster_name(model, env),
                 tags=self.tags,
             )
+            if any(t.compute == "ecs" and t.config.spot for t in tasks):
+                self._resource(
+                    self.aws.ecs.ClusterCapacityProviders,
+                    self._ln("capacity-providers"),
+                    cluster_name=self.cluster.name,
+                    capacity_providers=["FARGATE", "FARGATE_SPOT"],
+                )
         for task in tasks:
             self._task(task)
         for access in model.cross_account_into(env.key):
@@ -1111,7 +1118,15 @@ class _Declaration:
                 "Type": "Task",
                 "Resource": f"arn:{partition}:states:::ecs:runTask.sync",
                 "Parameters": {
-                    "LaunchType": task.config.launch_type,
+                    **(
+                        {
+                            "CapacityProviderStrategy": [
+                                {"CapacityProvider": "FARGATE_SPOT", "Weight": 1}
+                            ]
+                        }
+                        if task.config.spot
+                        else {"LaunchType": task.config.launch_type}
+                    ),
                     "Cluster": refs["cluster"],
                     "TaskDefinition": refs["task_definition"],
                     "NetworkConfiguration": {"AwsvpcConfiguration": self._awsvpc(task)},

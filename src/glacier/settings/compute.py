@@ -173,6 +173,11 @@ class EcsConfig(GlacierModel):
 
     @model_validator(mode="after")
     def _fargate_size(self) -> Self:
+        if self.spot and self.launch_type != "FARGATE":
+            raise ConfigError(
+                f"spot=True runs on Fargate Spot, which launch_type={self.launch_type!r} is "
+                "not; use launch_type='FARGATE' or spot=False."
+            )
         if self.launch_type != "FARGATE":
             return self
         allowed = FARGATE_MEMORY.get(self.cpu)
