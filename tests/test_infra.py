@@ -276,6 +276,9 @@ def test_lambda_functions_from_compute_hints_with_packaged_code(
     assert fn["environment"]["variables"]["GLACIER_TASK_NAME"] == "clean"
     archive = fn["code"].assets
     assert "glacier_handler.py" in archive and "infra_pipelines.py" in archive
+    # Glacier's own modules travel with the code, without their bytecode
+    assert "glacier/infra/runtime.py" in archive and "glacier/py.typed" in archive
+    assert not [name for name in archive if "__pycache__" in name]
     handler = archive["glacier_handler.py"].text
     assert "TARGET = 'infra_pipelines.py:dev_pipeline'" in handler
     compile(handler, "glacier_handler.py", "exec")
@@ -907,7 +910,7 @@ def test_glue_tasks_get_a_job_with_the_code_and_exact_rights() -> None:
     assert script["key"] == "_glacier/code/lake/glacier_glue_job.py"
     compile(script["content"], "glacier_glue_job.py", "exec")
     archive = p.get(OBJECT, "spark-glue-code").inputs["source"].assets
-    assert "glacier" in archive
+    assert "glacier/infra/runtime.py" in archive and "test_infra.py" in archive
     trust = p.get(ROLE, "spark-crunch-role").policy()["Statement"][0]
     assert trust["Principal"] == {"Service": "glue.amazonaws.com"}
     policy = task_policy(p, "spark", "crunch")

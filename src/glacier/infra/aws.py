@@ -792,19 +792,13 @@ class _Declaration:
             content=GLUE_JOB_SOURCE,
             content_type="text/x-python",
         )
-        # The job runs Glacier itself from this archive too (pure Python); what it builds on
-        # is pip-installed by the job (--additional-python-modules).
-        import glacier
-
-        own = Path(glacier.__file__).parent
+        # What Glacier builds on is pip-installed by the job (--additional-python-modules).
         code = self._resource(
             aws.s3.BucketObjectv2,
             self._ln("glue-code"),
             bucket=bucket.id,
             key=f"{prefix}code.zip",
-            source=pulumi.AssetArchive(
-                {"glacier": pulumi.FileArchive(str(own)), **self._code_assets()}
-            ),
+            source=pulumi.AssetArchive({**self._glacier_assets(), **self._code_assets()}),
             content_type="application/zip",
         )
         base = f"s3://{store.bucket_name}/{prefix}"
@@ -857,10 +851,23 @@ class _Declaration:
             )
         assets: dict[str, Any] = {
             "glacier_handler.py": pulumi.StringAsset(handler_source(code.relative_target)),
+            **self._glacier_assets(),
             **self._code_assets(),
         }
         self._archive = pulumi.AssetArchive(assets)
         return self._archive
+
+    def _glacier_assets(self) -> dict[str, Any]:
+        """Glacier's own modules (pure Python), so that deployed code runs the version that
+        generated it; what Glacier builds on comes from a layer, an image or pip."""
+        import glacier
+
+        own = Path(glacier.__file__).parent
+        return {
+            f"glacier/{path.relative_to(own).as_posix()}": self.pulumi.FileAsset(str(path))
+            for path in sorted(own.rglob("*"))
+            if path.suffix in (".py", ".typed") and "__pycache__" not in path.parts
+        }
 
     def _code_assets(self) -> dict[str, Any]:
         """The pipeline's code: its top-level package, or the modules beside its file."""
