@@ -22,6 +22,7 @@ from typing import Any
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
+import glacier  # noqa: E402
 from glacier import AWSEnvironment, Dataset, Pipeline  # noqa: E402
 from glacier.infra import build_model, plan  # noqa: E402
 from glacier.infra.mocks import RecordingMocks, run_with_mocks  # noqa: E402
@@ -124,9 +125,15 @@ def raw_program(tasks: int) -> None:
             f"{PREFIX}-{name}-policy", bucket=bucket.id, policy=json.dumps(tls), opts=opts
         )
     here = Path(__file__).resolve().parent
+    own = Path(glacier.__file__).parent  # the package carries Glacier's modules too
     code = pulumi.AssetArchive(
         {
             "glacier_handler.py": pulumi.StringAsset("def handler(event, context): ...\n"),
+            **{
+                f"glacier/{f.relative_to(own).as_posix()}": pulumi.FileAsset(str(f))
+                for f in sorted(own.rglob("*"))
+                if f.suffix in (".py", ".typed") and "__pycache__" not in f.parts
+            },
             **{f.name: pulumi.FileAsset(str(f)) for f in sorted(here.glob("*.py"))},
         }
     )
@@ -224,7 +231,7 @@ def raw_program(tasks: int) -> None:
                 environment=aws.lambda_.FunctionEnvironmentArgs(
                     variables={
                         "GLACIER_PIPELINE": NAME,
-                        "GLACIER_TASK": task,
+                        "GLACIER_TASK_NAME": task,
                         "GLACIER_ENVIRONMENT": PREFIX,
                     }
                 ),
