@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import multiprocessing
 import re
 import threading
 import time
@@ -366,28 +365,25 @@ def test_without_a_gil_runs_start_in_parallel_mode(
     assert result.ok and result["total"] == sum(range(6))
 
 
-def test_a_forked_child_runs_parallel_tasks_too(env: Environment) -> None:
+def test_the_overseer_starts_afresh_after_a_fork(env: Environment) -> None:
+    # What a forked child inherits: the lock possibly held by a thread that does not exist
+    # there, and a dead thread. (Forking the test process itself is not safe: gRPC, loaded
+    # by the Pulumi tests, does not survive forks with its threads running.)
+    from glacier.executors import local
+
+    overseer = local._OVERSEER
+    assert overseer.lock.acquire(timeout=5)
+    overseer.reset()  # what os.register_at_fork runs in a child
+
     def meet(barrier: threading.Barrier) -> Any:
         def body(i: int, x: int) -> int:
-            barrier.wait()  # passes only when both parts run at once
+            barrier.wait()  # passes only when both parts run at once: the overseer works
             return i
 
         return body
 
-    # The parent's overseer is running (and may hold its lock) when the child forks.
-    assert _fan_out(env, 2, meet(threading.Barrier(2, timeout=10))).run().ok
-
-    def child(out: Any) -> None:
-        result = _fan_out(env, 2, meet(threading.Barrier(2, timeout=10))).run()
-        out.put(result["total"])
-
-    ctx = multiprocessing.get_context("fork")
-    out = ctx.Queue()
-    proc = ctx.Process(target=child, args=(out,))
-    proc.start()
-    proc.join(60)
-    assert proc.exitcode == 0
-    assert out.get(timeout=5) == 1
+    result = _fan_out(env, 2, meet(threading.Barrier(2, timeout=10))).run()
+    assert result.ok and result["total"] == 1
 
 
 def test_an_interrupt_in_a_task_stops_the_run(env: Environment) -> None:
