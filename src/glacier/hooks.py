@@ -2,6 +2,11 @@
 
 A hook is any object with some of these methods; the executor calls the ones it has. No
 hooks, no cost: the executor checks once per run.
+
+``on_task_start`` and ``on_task_end`` get the task's record as it is at that moment (a
+:class:`~glacier.result.TaskRun` copy: keep it, it will not change); ``on_run_end`` gets the
+:class:`~glacier.result.RunResult`. With the local executor, hooks of tasks that run on
+worker threads are called from those threads.
 """
 
 from __future__ import annotations
