@@ -932,6 +932,15 @@ def test_glue_tasks_get_a_job_with_the_code_and_exact_rights() -> None:
     ]
     findings = [f for r, key, doc in p.policies() for f in lint(r, key, doc)]
     assert findings == []
+    # what runs leave behind expires, the jobs' code does not
+    lifecycle = p.get(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "spark-spark-lake-artifacts-111111111111-lifecycle",
+    ).inputs["rules"]
+    expiring = sorted(r["filter"]["prefix"] for r in lifecycle if "expiration" in r)
+    assert expiring == ["_glacier/tmp/", "mid/"]
+    (abort,) = [r for r in lifecycle if "abortIncompleteMultipartUpload" in r]
+    assert abort["filter"] == {"prefix": ""} and "expiration" not in abort
 
 
 @pytest.mark.parametrize(

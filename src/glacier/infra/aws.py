@@ -31,6 +31,7 @@ from glacier.errors import InfraError
 from glacier.infra import iam
 from glacier.infra.model import (
     CODE_PREFIX,
+    CodeSpec,
     EnvSpec,
     Grant,
     InfraModel,
@@ -402,20 +403,41 @@ class _Declaration:
                 )
             )
         if store.kind == "artifacts":
+            # What runs leave behind expires; the Glue jobs' code (under CODE_PREFIX) stays.
+            for prefix in self._transient_prefixes(store):
+                rules.append(
+                    aws.s3.BucketLifecycleConfigurationRuleArgs(
+                        id=f"expire-{prefix.strip('/').replace('/', '-')}",
+                        status="Enabled",
+                        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=prefix),
+                        expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                            days=ARTIFACT_RETENTION_DAYS
+                        ),
+                    )
+                )
             rules.append(
                 aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="expire-artifacts",
+                    id="abort-incomplete-uploads",
                     status="Enabled",
                     filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                        days=ARTIFACT_RETENTION_DAYS
-                    ),
                     abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
                         days_after_initiation=1
                     ),
                 )
             )
         return rules
+
+    def _transient_prefixes(self, store: Store) -> list[str]:
+        """Where runs leave in-memory datasets in an artifacts bucket, and stage writes."""
+        from glacier.adapters.bucket import TMP_DIR
+
+        datasets = {
+            g.location.prefix
+            for t in self.model.tasks
+            for g in t.grants
+            if g.location.store == store.key and g.location.is_artifact
+        }
+        return [*sorted(datasets), f"{TMP_DIR}/"]
 
     def _bucket_policy(self, store: Store) -> dict[str, Any]:
         arn = self.store_arns[store.key]
@@ -724,10 +746,9 @@ class _Declaration:
     def _glue_job(self, task: TaskSpec, role: Any, log_group: Any, policy: Any) -> None:
         aws, cfg, env, model = self.aws, task.config, self.env, self.model
         script, code, uploads = self._glue_uploads()
-        assert model.code is not None  # _glue_uploads refused a pipeline without a file
         modules = [*_pinned(GLUE_REQUIREMENTS), *cfg.additional_python_modules]
         arguments = {
-            "--GLACIER_TARGET": model.code.module_target,
+            "--GLACIER_TARGET": self._code_spec().module_target,
             "--GLACIER_PIPELINE": model.pipeline,
             "--GLACIER_TASK_NAME": task.name,
             "--GLACIER_ENVIRONMENT": env.key,
@@ -783,7 +804,7 @@ class _Declaration:
         store = model.stores[f"{self.env.key}:artifacts"]
         bucket = self.out.buckets[store.key]
         prefix = f"{CODE_PREFIX}{model.pipeline}/"
-        self._code()  # refuses a pipeline that is not defined in a file
+        self._code_spec()  # a pipeline not defined in a file has no code to upload
         script = self._resource(
             aws.s3.BucketObjectv2,
             self._ln("glue-script"),
@@ -832,9 +853,7 @@ class _Declaration:
         out = {}
         for g in task.grants:
             store = self.model.stores[g.location.store]
-            # Only the datasets' own prefixes: not where writes stage (_glacier/tmp/), nor
-            # where Glue jobs find their code (_glacier/code/).
-            if store.kind == "artifacts" and g.location.prefix == f"{g.location.dataset}/":
+            if store.kind == "artifacts" and g.location.is_artifact:
                 out[g.location.dataset] = f"s3://{store.bucket_name}/{g.location.prefix}"
         return out
 
@@ -842,13 +861,7 @@ class _Declaration:
         """The function package: the pipeline's code and a handler running one task."""
         if self._archive is not None:
             return self._archive
-        pulumi, code = self.pulumi, self.model.code
-        if code is None:
-            raise InfraError(
-                f"Cannot find the file defining pipeline {self.model.pipeline!r}, so its code "
-                "cannot be packaged. Define the pipeline in a module (a .py file) and pass "
-                "that file as the target."
-            )
+        pulumi, code = self.pulumi, self._code_spec()
         assets: dict[str, Any] = {
             "glacier_handler.py": pulumi.StringAsset(handler_source(code.relative_target)),
             **self._glacier_assets(),
@@ -869,10 +882,19 @@ class _Declaration:
             if path.suffix in (".py", ".typed") and "__pycache__" not in path.parts
         }
 
+    def _code_spec(self) -> CodeSpec:
+        code = self.model.code
+        if code is None:
+            raise InfraError(
+                f"Cannot find the file defining pipeline {self.model.pipeline!r}, so its code "
+                "cannot be packaged. Define the pipeline in a module (a .py file) and pass "
+                "that file as the target."
+            )
+        return code
+
     def _code_assets(self) -> dict[str, Any]:
         """The pipeline's code: its top-level package, or the modules beside its file."""
-        pulumi, code = self.pulumi, self.model.code
-        assert code is not None
+        pulumi, code = self.pulumi, self._code_spec()
         if code.package is not None:
             return {code.package.name: pulumi.FileArchive(str(code.package))}
         return {

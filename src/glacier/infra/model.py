@@ -157,6 +157,12 @@ class Location:
         """
         return f"{self.prefix}{self.suffix}"
 
+    @property
+    def is_artifact(self) -> bool:
+        """Whether this is an in-memory dataset's place in an artifacts bucket
+        (``<dataset>/``), not where writes stage or where code is kept."""
+        return self.prefix == f"{self.dataset}/"
+
     def scratch(self) -> Location:
         """Where a write of this dataset stages its temporary objects.
 
