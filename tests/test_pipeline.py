@@ -648,6 +648,14 @@ def test_invalid_task_options_fail_when_the_task_is_defined(
     assert not pipeline.tasks
 
 
+@pytest.mark.parametrize("storage", [42, {"bucket": "raw"}, ["raw.parquet"]])
+def test_storage_glacier_cannot_use_is_refused_when_the_dataset_is_declared(
+    storage: object,
+) -> None:
+    with pytest.raises(PipelineDefinitionError, match=r"Dataset 'raw' has storage of type"):
+        Dataset("raw", storage=storage)
+
+
 @pytest.mark.parametrize("name", ["", "daily sales", "1st", 7])
 def test_invalid_pipeline_name(name: object) -> None:
     with pytest.raises(PipelineDefinitionError, match=r"Pipeline name .* is invalid: use letters"):

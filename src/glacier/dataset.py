@@ -59,6 +59,12 @@ class Dataset:
             )
         if isinstance(storage, Path):
             storage = str(storage)
+        if not _is_storage(storage):
+            raise PipelineDefinitionError(
+                f"Dataset {name!r} has storage of type {type(storage).__name__}, which Glacier "
+                "cannot read or write. Give a Bucket (provider.bucket(...) or "
+                "env.storage.s3(...)), a path or URI string, or a Pulumi bucket resource."
+            )
         self.name = name
         self.storage = storage
         self.schema = dict(schema) if schema is not None else None
@@ -81,6 +87,15 @@ class Dataset:
         raise TypeError(
             f"Dataset {self.name!r} is not callable; it marks a task's input or output."
         )
+
+
+def _is_storage(storage: Any) -> bool:
+    """None, a path or URI, a Bucket (anything that scans and writes), or a Pulumi resource."""
+    if storage is None or isinstance(storage, str):
+        return True
+    if callable(getattr(storage, "scan", None)) and callable(getattr(storage, "write", None)):
+        return True
+    return type(storage).__module__.startswith("pulumi")
 
 
 def _describe_storage(storage: Any) -> str:
