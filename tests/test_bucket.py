@@ -382,6 +382,12 @@ def test_missing_bucket(request: pytest.FixtureRequest, name: str) -> None:
     assert not bucket.exists() and not dataset.exists()
 
 
+@pytest.mark.parametrize("path", ["../other/x.parquet", "a/../../b/", ".."])
+def test_a_path_leaving_the_bucket_is_refused(store: StoreCase, path: str) -> None:
+    with pytest.raises(ConfigError, match=r"leaves the bucket; give a path inside it"):
+        store.bucket(path)
+
+
 def test_unknown_format_fails_when_the_bucket_is_declared(store: StoreCase) -> None:
     with pytest.raises(UnknownFormatError) as error:
         store.bucket("sheet.xlsx", format="xlsx")

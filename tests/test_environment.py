@@ -217,6 +217,15 @@ def test_unknown_registry_name_lists_known(tmp_path: Path) -> None:
         env.get("salez")
 
 
+@pytest.mark.parametrize("name", ["", "raw-sales", "1st", 7])
+def test_resource_names_are_identifiers(tmp_path: Path, name: object) -> None:
+    env = Environment.local(base_path=tmp_path)
+    bucket = env.provider.bucket("raw", path="sales.parquet")
+    with pytest.raises(ConfigError, match=r"Resource name .* is invalid: use a Python identifier"):
+        env.register(name, bucket)  # type: ignore[arg-type]
+    assert env.list_resources() == []
+
+
 def test_task_options_are_validated(tmp_path: Path) -> None:
     env = Environment.local(base_path=tmp_path)
     with pytest.raises(ConfigError, match="retries"):

@@ -955,11 +955,17 @@ def test_glue_jobs_glacier_cannot_run_on_are_refused(glue: dict[str, Any], messa
         plan(glue_pipeline(**glue))
 
 
-def test_what_tasks_are_given_in_the_cloud_does_not_configure_settings(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def _without_glacier_vars() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("GLACIER_")}
+
+
+# The two tests below set environment variables in a process of their own: changing this
+# process's environment while native threads (polars, gRPC) may read it is not safe.
+
+
+def test_what_tasks_are_given_in_the_cloud_does_not_configure_settings() -> None:
     from glacier.infra.runtime import TASK_VARIABLES
-    from glacier.settings import GlacierSettings, TaskConfig
+    from glacier.settings import GlacierSettings
 
     p = plan(glue_pipeline())
     given = dict(p.get(FUNCTION, "spark-publish-function").inputs["environment"]["variables"])
@@ -968,17 +974,26 @@ def test_what_tasks_are_given_in_the_cloud_does_not_configure_settings(
     assert set(given) <= set(TASK_VARIABLES)
     fields = {f.upper() for f in GlacierSettings.model_fields}
     assert not {name.removeprefix("GLACIER_") for name in TASK_VARIABLES} & fields
-    for name, value in given.items():
-        monkeypatch.setenv(name, value)
-    assert GlacierSettings().task == TaskConfig()  # a deployed task still loads its settings
+    code = (
+        "from glacier.settings import GlacierSettings, TaskConfig\n"
+        "assert GlacierSettings().task == TaskConfig()\n"  # a deployed task loads its settings
+        "print('settings loaded')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**_without_glacier_vars(), **given},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "settings loaded"
 
 
-def test_a_glue_job_runs_the_task_its_arguments_name(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from glacier.infra.runtime import glue_main
+def test_the_generated_glue_script_runs_the_task_its_arguments_name(tmp_path: Path) -> None:
+    from glacier.infra.aws import GLUE_JOB_SOURCE, GLUE_SCRIPT
 
     (tmp_path / "gluejob.py").write_text(
+        "import os\n"
         "import polars as pl\n"
         "from glacier import Dataset, Environment, Pipeline\n"
         f"env = Environment.local(base_path={str(tmp_path / 'data')!r},\n"
@@ -987,23 +1002,32 @@ def test_a_glue_job_runs_the_task_its_arguments_name(
         "mid = Dataset('mid')\n"
         "@pipeline.task()\n"
         "def make() -> mid:\n"
-        "    return pl.DataFrame({'x': [1, 2, 3]})\n"
+        "    return pl.DataFrame({'task': [os.environ['GLACIER_TASK_NAME']]})\n"
     )
-    monkeypatch.syspath_prepend(str(tmp_path))  # as --extra-py-files puts the code zip
-    for name in ("GLACIER_TARGET", "GLACIER_TASK_NAME", "GLACIER_RUN_ID", "GLACIER_ARTIFACTS"):
-        monkeypatch.delenv(name, raising=False)
+    script = tmp_path / GLUE_SCRIPT
+    script.write_text(GLUE_JOB_SOURCE)
     artifacts = json.dumps({"mid": str(tmp_path / "artifacts" / "mid") + "/"})
+    # As Glue runs it: its own arguments among the job's, the code zip on PYTHONPATH.
     argv = [
         "--JOB_ID", "j_1", "--GLACIER_TARGET", "gluejob:pipeline", "--GLACIER_TASK_NAME", "make",
         "--GLACIER_RUN_ID", "jr_7", "--GLACIER_ARTIFACTS", artifacts, "--job-bookmark-option",
         "job-bookmark-disable",
     ]  # fmt: skip
-    result = glue_main(argv)
+    env = {**_without_glacier_vars(), "PYTHONPATH": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, str(script), *argv], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["written"] == ["mid"] and result["run_id"] == "jr_7"
-    assert (tmp_path / "artifacts" / "mid" / "jr_7.parquet").exists()
-    assert os.environ["GLACIER_TASK_NAME"] == "make"  # the job's arguments, as Lambda/ECS set them
-    with pytest.raises(InfraError, match="without --GLACIER_TARGET and --GLACIER_TASK_NAME"):
-        glue_main(["--JOB_ID", "j_1"])
+    written = pl.read_parquet(tmp_path / "artifacts" / "mid" / "jr_7.parquet")
+    assert written["task"].to_list() == ["make"]  # the job's arguments are also env vars
+
+    bare = subprocess.run(
+        [sys.executable, str(script), "--JOB_ID", "j_1"], env=env, capture_output=True, text=True
+    )
+    assert bare.returncode != 0
+    assert "without --GLACIER_TARGET and --GLACIER_TASK_NAME" in bare.stderr
 
 
 def test_ecs_without_an_image_is_refused_with_the_fix() -> None:

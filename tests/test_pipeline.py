@@ -440,6 +440,25 @@ def test_failure_stops_dependants_but_independent_branches_finish(env: Environme
     assert "ValueError: no data" in report and "skipped because an upstream task failed" in report
 
 
+def test_one_target_may_be_given_alone_and_params_must_be_a_mapping(env: Environment) -> None:
+    pipeline = Pipeline("single", env=env)
+    a, b = Dataset("a"), Dataset("b")
+
+    @pipeline.task()
+    def first() -> a:
+        return 1
+
+    @pipeline.task()
+    def second(x: a) -> b:
+        return x + 1
+
+    assert list(pipeline.run(targets="first").tasks) == ["first"]  # not 'f', 'i', ...
+    assert list(pipeline.run(targets=a).tasks) == ["first"]
+    assert list(pipeline.run(targets=second).tasks) == ["first", "second"]
+    with pytest.raises(ConfigError, match=r"Run params are a mapping of 'task.param' to value"):
+        pipeline.run(params=[("first.n", 1)])  # type: ignore[arg-type]
+
+
 def test_run_is_recorded(env: Environment) -> None:
     pipeline = Pipeline("recorded", env=env)
     out = Dataset("out")

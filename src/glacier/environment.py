@@ -231,7 +231,14 @@ class Environment:
     # -- registry --------------------------------------------------------------------------
 
     def register(self, name: str, resource: Any) -> Any:
-        """Register ``resource`` under ``name``; returns it."""
+        """Register ``resource`` under ``name``; returns it (a name registered again now
+        names the new resource)."""
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ConfigError(
+                f"Resource name {name!r} is invalid: use a Python identifier (letters, digits "
+                "and '_', not starting with a digit), e.g. env.register('raw_sales', bucket); "
+                "tasks ask for it by that parameter name."
+            )
         registry: dict[str, Any] = self.container.registry()
         registry[name] = resource
         return resource

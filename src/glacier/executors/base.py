@@ -19,6 +19,7 @@ import polars as pl
 from glacier.cache import fingerprint
 from glacier.dataset import Dataset
 from glacier.errors import (
+    ConfigError,
     ExecutionError,
     SchemaMismatchError,
     TaskTimeoutError,
@@ -137,6 +138,13 @@ class PreparedRun:
         resume: Mapping[str, Any] | None = None,
     ) -> None:
         dag = pipeline.dag
+        if isinstance(targets, str | Dataset) or hasattr(targets, "fn"):
+            targets = [targets]  # type: ignore[list-item]  # one target, not its characters
+        if params is not None and not isinstance(params, Mapping):
+            raise ConfigError(
+                f"Run params are a mapping of 'task.param' to value, e.g. "
+                f'params={{"extract.n": 10}}; got {type(params).__name__}.'
+            )
         # The wiring depends only on the DAG and the targets, and is cached there; what
         # follows is what depends on this run (params, resources, configs, records).
         plan = dag.selection(dag.needed_for(targets))

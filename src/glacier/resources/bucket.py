@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from glacier.errors import ConfigError
 from glacier.resources.base import Resource
 
 if TYPE_CHECKING:
@@ -52,6 +53,11 @@ class Bucket(Resource):
     ) -> None:
         from glacier.adapters.formats import resolve_format
 
+        if ".." in path.split("/"):
+            raise ConfigError(
+                f"Bucket {bucket_name!r}: path={path!r} leaves the bucket; give a path inside "
+                "it, without '..' (e.g. 'sales/2024/')."
+            )
         self.bucket_name = bucket_name
         self.path = path.lstrip("/")
         self.partition_by: tuple[str, ...] = tuple(partition_by or ())
