@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,12 +57,18 @@ from glacier.settings import (
 _CLOUD_ENV_PREFIXES = ("GLACIER_", "AWS_", "GOOGLE_", "GCP_", "GCLOUD_", "AZURE_")
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No cloud or Glacier variable from the machine running the tests leaks into them."""
-    for name in list(os.environ):
-        if name.startswith(_CLOUD_ENV_PREFIXES) or name == "STORAGE_EMULATOR_HOST":
-            monkeypatch.delenv(name)
+@pytest.fixture(autouse=True, scope="module")
+def clean_env() -> Iterator[None]:
+    """No cloud or Glacier variable from the machine running the tests leaks into them.
+
+    Cleared once for the module, not around every test: each change of the process's
+    environment races native threads of earlier tests (polars, gRPC) that may read it.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith(_CLOUD_ENV_PREFIXES) or name == "STORAGE_EMULATOR_HOST":
+                patch.delenv(name)
+        yield
 
 
 def config_error(
