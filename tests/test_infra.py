@@ -963,6 +963,19 @@ def _without_glacier_vars() -> dict[str, str]:
 # process's environment while native threads (polars, gRPC) may read it is not safe.
 
 
+def job_module_head(tmp_path: Path) -> str:
+    """The start of a pipeline module run as a deployed task: a local environment under
+    ``tmp_path``, a pipeline ``job`` and an in-memory dataset ``mid``."""
+    return (
+        "import polars as pl\n"
+        "from glacier import Dataset, Environment, Pipeline\n"
+        f"env = Environment.local(base_path={str(tmp_path / 'data')!r},\n"
+        f"                        state_dir={str(tmp_path / 's')!r})\n"
+        "pipeline = Pipeline('job', env=env)\n"
+        "mid = Dataset('mid')\n"
+    )
+
+
 def test_what_tasks_are_given_in_the_cloud_does_not_configure_settings() -> None:
     from glacier.infra.runtime import TASK_VARIABLES
     from glacier.settings import GlacierSettings
@@ -993,14 +1006,7 @@ def test_the_generated_glue_script_runs_the_task_its_arguments_name(tmp_path: Pa
     from glacier.infra.aws import GLUE_JOB_SOURCE, GLUE_SCRIPT
 
     (tmp_path / "gluejob.py").write_text(
-        "import os\n"
-        "import polars as pl\n"
-        "from glacier import Dataset, Environment, Pipeline\n"
-        f"env = Environment.local(base_path={str(tmp_path / 'data')!r},\n"
-        f"                        state_dir={str(tmp_path / 's')!r})\n"
-        "pipeline = Pipeline('job', env=env)\n"
-        "mid = Dataset('mid')\n"
-        "@pipeline.task()\n"
+        "import os\n" + job_module_head(tmp_path) + "@pipeline.task()\n"
         "def make() -> mid:\n"
         "    return pl.DataFrame({'task': [os.environ['GLACIER_TASK_NAME']]})\n"
     )
@@ -1248,13 +1254,8 @@ def test_a_deployed_task_reads_and_writes_through_buckets_and_artifacts(tmp_path
 
     module = tmp_path / "flowjob.py"
     module.write_text(
-        "import polars as pl\n"
-        "from glacier import Dataset, Environment, Pipeline\n"
-        f"env = Environment.local(base_path={str(tmp_path / 'data')!r},\n"
-        f"                        state_dir={str(tmp_path / 's')!r})\n"
-        "pipeline = Pipeline('job', env=env)\n"
-        "mid = Dataset('mid')\n"
-        "out = Dataset('out', storage=env.provider.bucket('results', path='out.parquet'))\n"
+        job_module_head(tmp_path)
+        + "out = Dataset('out', storage=env.provider.bucket('results', path='out.parquet'))\n"
         "@pipeline.task()\n"
         "def make() -> mid:\n"
         "    return pl.DataFrame({'x': [1, 2, 3]})\n"
