@@ -192,6 +192,7 @@ class DAG:
                 tuple(local[d] for d in self.downstream[g] if d in local) for g in key
             )
         tasks = tuple(self.tasks[g] for g in key)
+        single = tuple(len(t.outputs) == 1 and not t.returns_tuple for t in tasks)
         found = Selection(
             tasks=tasks,
             sources=tuple(sources),
@@ -200,13 +201,9 @@ class DAG:
             datasets=tuple(datasets),
             locations=tuple(str(t.location) for t in tasks),
             names=tuple(t.name for t in tasks),
-            single_output=tuple(len(t.outputs) == 1 and not t.returns_tuple for t in tasks),
+            single_output=single,
             has_resources=any(t.resources for t in tasks),
-            single_outputs=(
-                tuple(t.outputs[0] for t in tasks)
-                if all(len(t.outputs) == 1 and not t.returns_tuple for t in tasks)
-                else None
-            ),
+            single_outputs=tuple(t.outputs[0] for t in tasks) if all(single) else None,
         )
         if len(self._selections) >= _SELECTIONS_KEPT:
             self._selections.clear()  # atomic, unlike evicting one while another run reads

@@ -30,13 +30,14 @@ from typing import Any
 from glacier.errors import InfraError
 from glacier.infra import iam
 from glacier.infra.model import (
-    CODE_PREFIX,
     CodeSpec,
     EnvSpec,
     Grant,
     InfraModel,
     Store,
     TaskSpec,
+    artifacts_key,
+    code_prefix,
     crosses_account,
     physical_name,
 )
@@ -403,7 +404,7 @@ class _Declaration:
                 )
             )
         if store.kind == "artifacts":
-            # What runs leave behind expires; the Glue jobs' code (under CODE_PREFIX) stays.
+            # What runs leave behind expires; the Glue jobs' code (code_prefix) stays.
             for prefix in self._transient_prefixes(store):
                 rules.append(
                     aws.s3.BucketLifecycleConfigurationRuleArgs(
@@ -801,9 +802,9 @@ class _Declaration:
         if self._glue_code is not None:
             return self._glue_code
         pulumi, aws, model = self.pulumi, self.aws, self.model
-        store = model.stores[f"{self.env.key}:artifacts"]
+        store = model.stores[artifacts_key(self.env.key)]
         bucket = self.out.buckets[store.key]
-        prefix = f"{CODE_PREFIX}{model.pipeline}/"
+        prefix = code_prefix(model.pipeline)
         self._code_spec()  # a pipeline not defined in a file has no code to upload
         script = self._resource(
             aws.s3.BucketObjectv2,

@@ -48,6 +48,16 @@ WRITE = ("read", "write", "list")
 CODE_PREFIX = "_glacier/code/"
 
 
+def artifacts_key(env: str) -> str:
+    """The store key of environment ``env``'s artifacts bucket."""
+    return f"{env}:artifacts"
+
+
+def code_prefix(pipeline: str) -> str:
+    """Where a pipeline's Glue jobs find their script and code in the artifacts bucket."""
+    return f"{CODE_PREFIX}{pipeline}/"
+
+
 # -- environments ----------------------------------------------------------------------------
 
 
@@ -768,10 +778,10 @@ class _Stores:
     def code(self, env: EnvSpec) -> Location:
         """Where ``env``'s Glue jobs of this pipeline load their script and code from."""
         store = self._artifacts(env)
-        return Location(store.key, f"{CODE_PREFIX}{self.pipeline}/", "code")
+        return Location(store.key, code_prefix(self.pipeline), "code")
 
     def _artifacts(self, env: EnvSpec) -> Store:
-        key = f"{env.key}:artifacts"
+        key = artifacts_key(env.key)
         store = self.stores.get(key)
         if store is None:
             name = physical_name(
