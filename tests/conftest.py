@@ -12,6 +12,9 @@ Each emulator is reached through a :class:`ByteCountingProxy`, so a test can mea
 bytes a read pulled from the store. ``local``, ``memory``, ``s3``, ``gcs`` and ``azure`` yield
 a :class:`~glacier.Provider` whose bucket ``bucket_name`` exists and is empty; ``store`` runs a
 test once per store and yields a :class:`StoreCase`.
+
+:func:`clear_cloud_variables` is the one way tests remove cloud and Glacier variables of the
+machine running them.
 """
 
 from __future__ import annotations
@@ -45,6 +48,27 @@ AZURITE_KEY = (
 )
 GCP_PROJECT = "glacier-test"
 STORES = ("local", "memory", "s3", "gcs", "azure")
+# What a cloud SDK or Glacier reads from the environment: credentials, profiles, regions,
+# endpoints, and the variables that pick an environment or override its settings.
+CLOUD_VARIABLE_PREFIXES = ("GLACIER_", "AWS_", "GOOGLE_", "GCP_", "GCLOUD_", "AZURE_")
+CLOUD_VARIABLES = ("STORAGE_EMULATOR_HOST",)
+
+
+def clear_cloud_variables(
+    patch: pytest.MonkeyPatch,
+    prefixes: tuple[str, ...] = CLOUD_VARIABLE_PREFIXES,
+    names: tuple[str, ...] = CLOUD_VARIABLES,
+) -> None:
+    """Remove every variable named in ``names`` or starting with one of ``prefixes`` through
+    ``patch``, which restores them when it is undone.
+
+    Use it from a fixture of the widest scope that works (a package, a module, a session):
+    each change of the process's environment races native threads of earlier tests
+    (polars, gRPC) that may be reading it, so clearing around every test invites crashes.
+    """
+    for name in list(os.environ):
+        if name.startswith(prefixes) or name in names:
+            patch.delenv(name)
 
 
 def free_port() -> int:
@@ -144,11 +168,11 @@ class ByteCountingProxy:
 def aws_test_credentials() -> Iterator[None]:
     """Test credentials in the environment, where the AWS credential chain finds them."""
     with pytest.MonkeyPatch.context() as patch:
+        # No profile, token, role, endpoint or region of the machine may redirect the tests.
+        clear_cloud_variables(patch, prefixes=("AWS_",), names=())
         patch.setenv("AWS_ACCESS_KEY_ID", "testing")
         patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ROLE_ARN"):
-            patch.delenv(name, raising=False)
         yield
 
 
