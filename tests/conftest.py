@@ -20,6 +20,7 @@ machine running them.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
@@ -28,6 +29,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -195,6 +197,32 @@ def moto_server(aws_test_credentials: None) -> Iterator[ByteCountingProxy]:
 def moto_endpoint(moto_server: ByteCountingProxy) -> str:
     """URL of the S3 emulator."""
     return moto_server.url
+
+
+def moto_no_auth_requests(endpoint: str, count: str) -> str:
+    """Let moto serve ``count`` more requests unchecked, then check every request's
+    credentials against its IAM (``"inf"``: never check, moto's default). Returns the
+    previous setting, to restore it."""
+    request = urllib.request.Request(
+        f"{endpoint}/moto-api/reset-auth",
+        data=count.encode(),
+        method="POST",
+        headers={"Content-Type": "text/plain"},  # a form body would reach moto empty
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        previous: str = json.loads(response.read())["PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT"]
+    return previous
+
+
+@pytest.fixture
+def moto_checks_credentials(moto_endpoint: str) -> Iterator[None]:
+    """moto checks credentials until the test ends. The session's ``testing`` key is unknown
+    to its IAM, so S3 answers 403, as AWS does to a revoked or foreign key."""
+    previous = moto_no_auth_requests(moto_endpoint, "0")
+    try:
+        yield
+    finally:
+        moto_no_auth_requests(moto_endpoint, previous)
 
 
 @pytest.fixture(scope="session")
