@@ -167,3 +167,12 @@ class PulumiNotInstalledError(InfraError):
 
 class TargetNotFoundError(GlacierError):
     """A CLI target (``file.py[:name]`` or ``module:name``) does not name a pipeline."""
+
+
+class TargetImportError(GlacierError):
+    """Importing a CLI target's module stopped with a ``BaseException`` that is not an
+    ``Exception`` (a module-level ``raise`` of such a class, or a library doing it)."""
+
+
+class OutputPathError(GlacierError):
+    """A command's output path cannot be written, e.g. a file where a directory is needed."""

@@ -1,0 +1,69 @@
+"""The ``glacier`` command: run, plan, generate, graph, envs, init.
+
+::
+
+    glacier run examples/medallion.py                       # dev, local files, live progress
+    glacier run pipeline.py --env staging --param extract.rows=500 --only clean
+    glacier plan examples/medallion.py --env prod           # offline plan of prod's resources
+    glacier generate examples/medallion.py --env prod -o infra/
+    glacier graph examples/medallion.py -o dag.png          # or .svg, .mmd; Mermaid on stdout
+    glacier envs                                            # list | show NAME | validate
+    glacier init my-pipeline                                # a new project that runs
+
+A TARGET is ``path/to/file.py`` (when it defines one pipeline), ``file.py:NAME`` or
+``package.module:NAME``. ``--env`` sets ``GLACIER_ENV`` before the target is imported, so a
+module-level ``Environment.from_env()`` picks it up.
+
+Exit codes: 0 success; 1 a failure (a task failed, invalid settings, an error in the target);
+2 a usage error (bad option, unknown target, environment, task or parameter).
+
+One module per command group, each registering its commands on the one :data:`app`:
+:mod:`~glacier.cli.app` (the typer app, shared options, error handling),
+:mod:`~glacier.cli.loading` (how a target is loaded and its environment found),
+:mod:`~glacier.cli.run`, :mod:`~glacier.cli.plan`, :mod:`~glacier.cli.generate`,
+:mod:`~glacier.cli.graph`, :mod:`~glacier.cli.envs`, :mod:`~glacier.cli.init`. The commands
+import what they need (the library's run machinery, infrastructure, Graphviz) when they run,
+so ``glacier --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+# Importing a command module registers its commands on `app`, in the order `glacier --help`
+# lists them; the names imported below are the package's API (the console script is
+# `glacier.cli:main`).
+# isort: off
+from glacier.cli import run, plan, generate, graph, init, envs  # noqa: F401
+
+# isort: on
+from glacier.cli.app import USAGE_ERRORS, app, main
+from glacier.cli.envs import MASK, SECRET_MARKERS, envs_app, mask_secrets, validate_environment
+from glacier.cli.loading import (
+    describe_environment,
+    is_dataflow,
+    load_pipeline,
+    pipeline_environment,
+    selected_environment,
+)
+from glacier.cli.plan import short_type
+from glacier.cli.run import execute, parse_params, print_summary, report_failures
+
+__all__ = [
+    "MASK",
+    "SECRET_MARKERS",
+    "USAGE_ERRORS",
+    "app",
+    "describe_environment",
+    "envs_app",
+    "execute",
+    "is_dataflow",
+    "load_pipeline",
+    "main",
+    "mask_secrets",
+    "parse_params",
+    "pipeline_environment",
+    "print_summary",
+    "report_failures",
+    "selected_environment",
+    "short_type",
+    "validate_environment",
+]

@@ -1,0 +1,174 @@
+"""The ``glacier`` typer app, the options its commands share, and how errors reach the user.
+
+Every command module registers on :data:`app`; every command runs its work inside
+:func:`handle_errors`, so a user sees one ``error:`` message and an exit code (2 when the
+command line was wrong, 1 when the work failed) instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sysconfig
+import traceback as tb
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from glacier.cli.console import relative
+from glacier.errors import (
+    GlacierError,
+    OutputPathError,
+    TargetNotFoundError,
+    UnknownEnvironmentError,
+    UnknownTaskError,
+)
+
+#: Errors that mean the command line was wrong (exit code 2), not that work failed (1).
+USAGE_ERRORS: tuple[type[BaseException], ...] = (
+    TargetNotFoundError,
+    UnknownEnvironmentError,
+    UnknownTaskError,
+    OutputPathError,
+)
+
+# Frames in Glacier itself are never "where the user's code raised".
+_PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
+
+app = typer.Typer(
+    name="glacier",
+    help="Glacier: cloud-agnostic data pipelines over polars.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+# -- shared options --------------------------------------------------------------------------
+
+TargetArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="TARGET",
+        help="The pipeline: path/to/file.py, file.py:NAME or package.module:NAME.",
+        show_default=False,
+    ),
+]
+EnvOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--env",
+        "-e",
+        metavar="NAME",
+        help="Environment (sets GLACIER_ENV before the target is imported).",
+        show_default=False,
+    ),
+]
+SettingsDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--settings-dir",
+        metavar="DIR",
+        help="Where the environments' <name>.toml files are (default: $GLACIER_SETTINGS_DIR "
+        "or ./containers).",
+        show_default=False,
+    ),
+]
+TracebackOpt = Annotated[
+    bool, typer.Option("--traceback", help="Show the full exception chain on errors.")
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from glacier import __version__
+
+        typer.echo(f"glacier {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Glacier: cloud-agnostic data pipelines over polars.
+
+    TARGET is path/to/file.py (one pipeline), file.py:NAME or package.module:NAME.
+    Exit codes: 0 ok, 1 failure, 2 usage error.
+    """
+
+
+def main() -> None:
+    """Entry point of the ``glacier`` console script and ``python -m glacier``."""
+    # The package registers every command on `app` when it is imported, which importing this
+    # module has already done (a submodule's package is imported first).
+    app(prog_name="glacier")
+
+
+# -- error handling --------------------------------------------------------------------------
+
+
+@contextmanager
+def handle_errors(
+    console: Console,
+    show_traceback: bool,
+    usage: tuple[type[BaseException], ...] = (),
+) -> Iterator[None]:
+    """Turn errors into a message and an exit code: 2 for usage errors, 1 for the rest."""
+    try:
+        yield
+    except (typer.Exit, typer.Abort, typer.TyperException):
+        raise
+    except GlacierError as exc:
+        code = 2 if isinstance(exc, USAGE_ERRORS + usage) else 1
+        print_error(console, exc, show_traceback)
+        raise typer.Exit(code) from None
+    except Exception as exc:
+        print_error(console, exc, show_traceback, unexpected=True)
+        raise typer.Exit(1) from None
+
+
+def print_error(
+    console: Console, exc: BaseException, show_traceback: bool, *, unexpected: bool = False
+) -> None:
+    """``error: <message>``; for an error Glacier did not raise on purpose, its type and the
+    line of the user's code that raised it."""
+    if show_traceback:
+        console.print(Text("".join(tb.format_exception(exc)).rstrip()), soft_wrap=True)
+    text = Text("error: ", style="bold red")
+    if unexpected:
+        text.append(f"{type(exc).__name__}: ")
+    text.append(str(exc))
+    frame = raising_frame(exc) if unexpected else None
+    if frame is not None:
+        text.append(f"\n  at {relative(frame.filename)}:{frame.lineno}")
+        if frame.line:
+            text.append(f"\n      {frame.line}", style="dim")
+    console.print(text, soft_wrap=True)
+    if not show_traceback and (unexpected or exc.__cause__ is not None):
+        console.print(Text("(run with --traceback for the full traceback)", style="dim"))
+
+
+def raising_frame(error: BaseException) -> tb.FrameSummary | None:
+    """The innermost frame of the user's own code in the error's traceback."""
+    frames = tb.extract_tb(error.__traceback__)
+    library = {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    for frame in reversed(frames):
+        path = str(Path(frame.filename).resolve()) if frame.filename else ""
+        if path.startswith(_PACKAGE_DIR) or any(path.startswith(p) for p in library):
+            continue
+        # Compiled extensions report source paths that are not on disk (``src/x.pxd``).
+        if frame.filename.startswith("<") or not os.path.isfile(frame.filename):
+            continue
+        return frame
+    return None

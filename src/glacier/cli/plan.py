@@ -1,0 +1,138 @@
+"""``glacier plan``: preview, offline, the cloud resources a pipeline needs in an environment.
+
+The plan is the generated Pulumi program run under Pulumi's mock engine
+(:func:`glacier.infra.plan`): no cloud, no credentials. This module only shows it, as a table
+like ``pulumi preview``'s or as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from glacier.cli.app import EnvOpt, SettingsDirOpt, TargetArg, TracebackOpt, app, handle_errors
+from glacier.cli.console import console
+from glacier.cli.loading import (
+    describe_environment,
+    load_pipeline,
+    pipeline_environment,
+    selected_environment,
+)
+
+
+@app.command()
+def plan(
+    target: TargetArg,
+    env: EnvOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the plan as JSON only (machine-readable).")
+    ] = False,
+    settings_dir: SettingsDirOpt = None,
+    traceback: TracebackOpt = False,
+) -> None:
+    """Preview, offline, the cloud resources the pipeline needs in an environment.
+
+    Runs the generated Pulumi program under Pulumi's mock engine: no cloud, no credentials.
+    """
+    out, err = console(), console(stderr=True)
+    with handle_errors(err, traceback), selected_environment(env, settings_dir):
+        from glacier import infra
+
+        pipeline = load_pipeline(target)
+        run_env = pipeline_environment(pipeline)
+        # With --env, that environment's share (what its stack deploys); else everything the
+        # pipeline touches.
+        planned = infra.plan(pipeline, env=run_env if env is not None else None)
+        rows = [_resource_row(r) for r in _resources(planned)]
+        if as_json:
+            typer.echo(json.dumps(_plan_json(planned, rows), indent=2, default=str))
+            return
+        table = Table(show_edge=False, header_style="bold", pad_edge=False)
+        for column in ("type", "name", "environment", "account", "region"):
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(
+                short_type(str(row.get("type") or "")), str(row.get("name") or ""), *_where(row)
+            )
+        title = Text.assemble(
+            ("glacier plan ", "bold"),
+            ("pipeline ", ""),
+            (pipeline.name, "bold cyan"),
+        )
+        if run_env is not None:
+            title.append("  environment ")
+            title.append(describe_environment(run_env), "bold")
+        out.print(title)
+        out.print(table)
+        out.print(Text(_count_line(rows), style="bold"), soft_wrap=True)
+
+
+def _resources(planned: Any) -> list[Any]:
+    for attr in ("resources", "planned"):
+        inner = getattr(planned, attr, None)
+        if inner is not None and not callable(inner):
+            return list(inner)
+    if isinstance(planned, Mapping):
+        return list(planned.get("resources", []))
+    return list(planned)
+
+
+def _resource_row(resource: Any) -> dict[str, Any]:
+    if isinstance(resource, Mapping):
+        data = dict(resource)
+    else:
+        to_dict = getattr(resource, "to_dict", None)
+        data = dict(to_dict()) if callable(to_dict) else {}
+        for key in ("type", "name", "provider", "environment", "account", "region", "inputs"):
+            if key not in data and hasattr(resource, key):
+                data[key] = getattr(resource, key)
+    return data
+
+
+def _where(row: Mapping[str, Any]) -> tuple[str, str, str]:
+    return (
+        str(row.get("environment") or ""),
+        str(row.get("account") or ""),
+        str(row.get("region") or ""),
+    )
+
+
+def _plan_json(planned: Any, rows: list[dict[str, Any]]) -> Any:
+    to_json = getattr(planned, "to_json", None)
+    if callable(to_json):
+        data = to_json()
+        return json.loads(data) if isinstance(data, str) else data
+    return rows
+
+
+def short_type(token: str) -> str:
+    """A Pulumi type token as ``pulumi preview`` shows it: ``aws:s3/bucket:Bucket`` ->
+    ``aws:s3:Bucket`` (``--json`` keeps the full token).
+
+    Example:
+        >>> short_type("aws:iam/rolePolicy:RolePolicy"), short_type("pulumi:providers:aws")
+        ('aws:iam:RolePolicy', 'pulumi:providers:aws')
+    """
+    parts = token.split(":")
+    if len(parts) == 3 and "/" in parts[1]:
+        return f"{parts[0]}:{parts[1].split('/', 1)[0]}:{parts[2]}"
+    return token
+
+
+def _count_line(rows: Sequence[Mapping[str, Any]]) -> str:
+    by_type: dict[str, int] = {}
+    for row in rows:
+        token = str(row.get("type", "?"))
+        short = "provider" if token.startswith("pulumi:providers:") else token.rsplit(":", 1)[-1]
+        by_type[short] = by_type.get(short, 0) + 1
+    envs = sorted({str(r.get("environment")) for r in rows if r.get("environment")})
+    parts = ", ".join(
+        f"{n} {t}" for t, n in sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
+    where = f" in {', '.join(envs)}" if envs else ""
+    return f"{len(rows)} resources{where}" + (f" ({parts})" if parts else "")

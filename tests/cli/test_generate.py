@@ -1,0 +1,57 @@
+"""``glacier generate``: the Pulumi project written to a directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from glacier.cli.generate import check_output_directory
+from glacier.errors import GlacierError, OutputPathError
+
+from .commands import invoke
+from .projects import envs_project
+
+
+def test_generate_writes_the_pulumi_project(project: Path) -> None:
+    envs_project(project)
+    code, out, err = invoke("generate", "by_env.py", "--env", "prod", "-o", "infra/prod")
+    assert code == 0, err
+    files = [p for p in (project / "infra" / "prod").rglob("*") if p.is_file()]
+    assert any(p.name == "Pulumi.yaml" for p in files)
+    for f in files:
+        assert str(f.relative_to(project)) in out
+    assert f"{len(files)} files" in out
+
+
+def test_plan_and_generate_report_usage_errors(project: Path) -> None:
+    envs_project(project)
+    for command in ("plan", "generate"):
+        code, _, err = invoke(command, "by_env.py", "--env", "qa")
+        assert code == 2 and "dev, prod, test" in err
+        code, _, err = invoke(command, "nope.py")
+        assert code == 2 and "does not exist" in err
+
+
+@pytest.mark.parametrize("output", ["taken.txt", "taken.txt/infra"])
+def test_generate_into_a_file_is_one_usage_error_line(project: Path, output: str) -> None:
+    envs_project(project)
+    (project / "taken.txt").write_text("mine")
+    for env in ("prod", "dev"):  # an AWS stack to write, and a local one with nothing to write
+        code, out, err = invoke("generate", "by_env.py", "--env", env, "-o", output)
+        assert code == 2, err
+        assert err.count("\n") == 1 and err.startswith("error: "), err
+        assert f"--output {output!r}: 'taken.txt'" in err and "is a file, not a directory" in err
+        assert "pass a directory" in err and "Traceback" not in err and out == ""
+    assert (project / "taken.txt").read_text() == "mine"
+    code, _, err = invoke("generate", "by_env.py", "--env", "prod", "-o", output, "--traceback")
+    assert code == 2 and "Traceback (most recent call last)" in err and "OutputPathError" in err
+
+
+def test_output_path_error_is_a_glacier_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    check_output_directory(tmp_path / "new" / "dir")  # nothing in the way
+    check_output_directory(tmp_path)
+    with pytest.raises(GlacierError, match="is a file, not a directory") as caught:
+        check_output_directory(tmp_path / "file" / "sub")
+    assert isinstance(caught.value, OutputPathError)
