@@ -110,7 +110,9 @@ def test_an_unknown_extension_is_refused_naming_the_known_formats() -> None:
 
 
 def test_a_dataset_with_an_unknown_extension_is_refused_when_declared() -> None:
-    with pytest.raises(UnknownFormatError, match=r"data/x\.txt.*'\.txt'.*csv") as caught:
+    with pytest.raises(
+        UnknownFormatError, match=r"Dataset 'x': 'data/x\.txt'.*'\.txt'.*csv"
+    ) as caught:
         Dataset("x", storage="data/x.txt")
     assert isinstance(caught.value, GlacierError)
 
