@@ -15,6 +15,9 @@ gcs        gs://       ``<bucket>``                  yes, except against an emul
 abfs       abfs://     ``<container>``               yes (account key or Entra ID)    no
 =========  ==========  ============================  ===============================  =======
 
+The URI scheme of each protocol, and the other names fsspec gives the same store (``gs``,
+``s3a``, ``az``, ...), are rows of :data:`glacier.uris.SCHEMES`.
+
 Where the store renames atomically, a write goes to a temporary key that is renamed into
 place. Object stores have no rename, but an upload there (S3 multipart upload, GCS resumable
 session, Azure block list) becomes the object only when it is completed, so a write streams
