@@ -21,16 +21,12 @@ feeding its streaming sink fails, it may still finish the file, publishing an em
 partial object.
 
 A Bucket whose ``path`` is empty, ends in ``/`` or has ``partition_by`` is a *dataset
-directory*::
-
-    events/_glacier/manifest.json                 the current version: its files and schema
-    events/_glacier/v/<version>/k=a/00000000.parquet
-
-A write puts a new version's files under ``_glacier/v/<version>/`` and then replaces the small
-manifest, so readers see the old version or the new one and never a mix. Files of the
-replaced version are kept for readers still reading them; older unreferenced versions are
-removed once they are :data:`VERSION_GRACE` old. A directory without a manifest (written by
-another tool) is read as plain files, skipping hidden (``_``/``.``) names.
+directory*, written as versions that one small manifest points at (the layout is
+:mod:`glacier.adapters.manifest`): readers see the old version or the new one and never a
+mix. Files of the replaced version are kept for readers still reading them; older
+unreferenced versions are removed once they are :data:`VERSION_GRACE` old. A directory
+without a manifest (written by another tool) is read as plain files, skipping hidden
+(``_``/``.``) names.
 
 Reading
 -------
