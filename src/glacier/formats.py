@@ -186,8 +186,7 @@ def _sink_json(frame: pl.LazyFrame, target: Target, access: NativeIO | None) -> 
         target.write(data.write_json().encode())
 
 
-#: Supported formats by name; the first is the default of a Bucket and of a storage path
-#: without an extension (a dataset directory).
+#: Supported formats by name.
 FORMATS: Mapping[str, Format] = {
     row.name: row
     for row in (
@@ -221,7 +220,9 @@ FORMATS: Mapping[str, Format] = {
     )
 }
 
-DEFAULT_FORMAT = next(iter(FORMATS))
+#: The format of a storage path without an extension (a dataset directory), as it is the
+#: ``format=`` default of a Bucket.
+DEFAULT_FORMAT = "parquet"
 
 # Longest ending first, so that a two-part ending (".csv.gz") wins over its last part.
 _BY_EXTENSION: tuple[tuple[str, Format], ...] = tuple(
