@@ -295,6 +295,5 @@ def format_for_path(path: str) -> Format | None:
     known = ", ".join(f"{f.name} ({' '.join(f.extensions)})" for f in FORMATS.values())
     raise UnknownFormatError(
         f"{path!r} ends in {suffix!r}, which names no data format Glacier reads and writes: "
-        f"{known}. Rename it to one of these extensions, or end the path with '/' to store a "
-        f"dataset directory in the default format ({DEFAULT_FORMAT})."
+        f"{known}. Give it one of these extensions."
     )
