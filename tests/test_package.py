@@ -43,6 +43,11 @@ def test_public_names_are_exported() -> None:
         "glacier.cache",
         "glacier.runstore",
         "glacier.result",
+        "glacier.formats",
+        "glacier.uris",
+        "glacier.adapters.manifest",
+        "glacier.adapters.partitions",
+        "glacier.adapters.storage_errors",
     ],
 )
 def test_docstring_examples_run(module: str, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from glacier.errors import PipelineDefinitionError
+from glacier.errors import ConfigError, PipelineDefinitionError, UnknownFormatError
+from glacier.uris import parse_uri
 
 #: What a dataset or pipeline name may be: it becomes part of paths, run records and
 #: generated resource names.
@@ -30,9 +31,10 @@ class Dataset:
     Args:
         name: Unique name within a pipeline (letters, digits, ``_``, ``-``, ``.``).
         storage: Where the data lives: a :class:`glacier.Bucket`, a local path or URI string
-            (``"data/raw.parquet"``, ``"s3://bucket/key.parquet"``), or a raw Pulumi bucket
-            resource. ``None`` means ephemeral: the value passes from producer to consumers in
-            memory and is never written.
+            (``"data/raw.parquet"``, ``"s3://bucket/key.parquet"``; the extension names the
+            format, see :data:`glacier.formats.FORMATS`), or a raw Pulumi bucket resource.
+            ``None`` means ephemeral: the value passes from producer to consumers in memory
+            and is never written.
         schema: Optional ``{column: polars dtype}``; data written to the dataset must have
             these columns with these types.
         description: Free text shown by ``glacier graph`` and ``pipeline.describe()``.
@@ -65,6 +67,8 @@ class Dataset:
                 "cannot read or write. Give a Bucket (provider.bucket(...) or "
                 "env.storage.s3(...)), a path or URI string, or a Pulumi bucket resource."
             )
+        if isinstance(storage, str):
+            _check_storage_string(name, storage)
         self.name = name
         self.storage = storage
         self.schema = dict(schema) if schema is not None else None
@@ -96,6 +100,14 @@ def _is_storage(storage: Any) -> bool:
     if callable(getattr(storage, "scan", None)) and callable(getattr(storage, "write", None)):
         return True
     return type(storage).__module__.startswith("pulumi")
+
+
+def _check_storage_string(name: str, storage: str) -> None:
+    """Refuse, where the dataset is declared, a path whose scheme or format is unknown."""
+    try:
+        parse_uri(storage)
+    except (ConfigError, UnknownFormatError) as exc:
+        raise type(exc)(f"Dataset {name!r}: {exc}") from None
 
 
 def _describe_storage(storage: Any) -> str:

@@ -17,7 +17,7 @@ import copy
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dependency_injector import providers
@@ -41,15 +41,13 @@ from glacier.settings import (
     TaskConfig,
 )
 from glacier.task import TASK_OPTIONS, Task, _caller_namespace
+from glacier.uris import parse_uri
 
 if TYPE_CHECKING:
     from glacier.cache import TaskCache
     from glacier.executors.base import Executor
     from glacier.flow import FlowPipeline
     from glacier.result import RunResult
-
-_FORMATS = {".parquet": "parquet", ".csv": "csv", ".json": "json", ".ndjson": "ndjson"}
-_SCHEMES = {"s3": "aws", "gs": "gcp", "gcs": "gcp", "abfs": "azure", "az": "azure"}
 
 
 class Environment:
@@ -448,25 +446,19 @@ class Environment:
         raise InjectionError(f"Task {task.name!r}: cannot resolve marker {marker!r}.")
 
     def _bucket_from_string(self, dataset: Dataset, storage: str) -> Bucket:
-        scheme, sep, rest = storage.partition("://")
-        if sep and scheme != "file":
-            kind = _SCHEMES.get(scheme)
-            if kind is None or kind != getattr(self.provider, "kind", None):
+        uri = parse_uri(storage)
+        if not uri.is_local:
+            if uri.cloud != getattr(self.provider, "kind", None):
                 raise ConfigError(
                     f"Dataset {dataset.name!r} is stored at {storage!r}, but environment "
                     f"{self.name!r} is on {getattr(self.provider, 'kind', '?')}. Use a path "
                     "on this environment's store, or a Bucket from the right provider."
                 )
-            bucket, _, key = rest.partition("/")
-            return self.provider.bucket(bucket, path=key, format=_format_of(key))  # type: ignore[no-any-return]
-        path = Path(rest if sep else storage).expanduser().absolute()
+            return self.provider.bucket(uri.bucket, path=uri.key, format=uri.format)  # type: ignore[no-any-return]
+        path = uri.path.absolute()
         local = Provider(config=LocalConfig(base_path=path.parent.parent))
         local.environment_name = self.name
-        return local.bucket(path.parent.name, path=path.name, format=_format_of(path.name))
-
-
-def _format_of(key: str) -> str:
-    return _FORMATS.get(PurePosixPath(key).suffix.lower(), "parquet")
+        return local.bucket(path.parent.name, path=path.name, format=uri.format)
 
 
 def _is_cloud_config(config: Any) -> bool:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from glacier.errors import GlacierError
+from glacier.uris import scheme_of_cloud
 
 if TYPE_CHECKING:
     from glacier.dataset import Dataset
@@ -204,8 +205,8 @@ def _composed_uri(bucket: Any) -> str:
         base = getattr(getattr(provider, "config", None), "base_path", None)
         root = Path(base).resolve() if base is not None else Path(".")
         return (root / name / path).as_uri() + ("/" if path.endswith("/") else "")
-    scheme = {"aws": "s3", "gcp": "gs", "azure": "abfs"}.get(kind, "bucket")
-    return f"{scheme}://{name}/{path}"
+    scheme = scheme_of_cloud(kind)
+    return f"{scheme.name if scheme is not None else 'bucket'}://{name}/{path}"
 
 
 def _dataset_node(node_id: str, ds: Dataset, env: Environment | None) -> Node:

@@ -2,7 +2,10 @@
 
 :class:`FsspecBucketAdapter` serves every :class:`~glacier.resources.Bucket`. What differs
 between stores comes from :data:`glacier.adapters.filesystems.STORES`; what differs between
-formats from :data:`glacier.adapters.formats.FORMATS`.
+formats from :data:`glacier.formats.FORMATS`. The layout of versions and manifests is
+:mod:`glacier.adapters.manifest`, partition pruning :mod:`glacier.adapters.partitions`, the
+kinds of storage failure :mod:`glacier.adapters.storage_errors` and the local scratch space
+:mod:`glacier.adapters.spool`; this module is the I/O over them.
 
 Layout and atomicity
 --------------------
@@ -18,16 +21,12 @@ feeding its streaming sink fails, it may still finish the file, publishing an em
 partial object.
 
 A Bucket whose ``path`` is empty, ends in ``/`` or has ``partition_by`` is a *dataset
-directory*::
-
-    events/_glacier/manifest.json                 the current version: its files and schema
-    events/_glacier/v/<version>/k=a/00000000.parquet
-
-A write puts a new version's files under ``_glacier/v/<version>/`` and then replaces the small
-manifest, so readers see the old version or the new one and never a mix. Files of the
-replaced version are kept for readers still reading them; older unreferenced versions are
-removed once they are :data:`VERSION_GRACE` old. A directory without a manifest (written by
-another tool) is read as plain files, skipping hidden (``_``/``.``) names.
+directory*, written as versions that one small manifest points at (the layout is
+:mod:`glacier.adapters.manifest`): readers see the old version or the new one and never a
+mix. Files of the replaced version are kept for readers still reading them; older
+unreferenced versions are removed once they are :data:`VERSION_GRACE` old. A directory
+without a manifest (written by another tool) is read as plain files, skipping hidden
+(``_``/``.``) names.
 
 Reading
 -------
@@ -41,31 +40,36 @@ which measured faster than polars' ranged reads for a full read (``benchmarks/bu
 
 from __future__ import annotations
 
-import base64
 import builtins
 import contextlib
 import functools
 import hashlib
 import io
-import json
-import os
 import posixpath
-import shutil
-import tempfile
-import time
-import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence, Set
+from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
-from urllib.parse import unquote
 
 import polars as pl
 from polars.io.plugins import register_io_source
 
 from glacier.adapters.filesystems import NativeAccess, Store, check_endpoint, store_for
-from glacier.adapters.formats import Format, get_format, resolve_format
+from glacier.adapters.manifest import (
+    MANIFEST_FORMAT,
+    TMP_DIR,
+    TMP_GRACE,
+    VERSION_GRACE,
+    Manifest,
+    manifest_key,
+    new_stamp,
+    stamp_age,
+    versions_key,
+)
+from glacier.adapters.partitions import may_match, partition_values
+from glacier.adapters.spool import remove_until_quiet, spool
+from glacier.adapters.storage_errors import classify
 from glacier.adapters.uploads import open_upload
 from glacier.errors import (
     BucketNotFoundError,
@@ -78,14 +82,18 @@ from glacier.errors import (
     StorageError,
     StoragePermissionError,
 )
+from glacier.formats import Format, get_format, resolve_format
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
 
     from glacier.resources.bucket import Bucket
 
+# The layout names are re-exported: callers (the infrastructure's temporary-object grants)
+# knew them from here before the layout had a module of its own.
 __all__ = [
     "MANIFEST_FORMAT",
+    "TMP_DIR",
     "TMP_GRACE",
     "UPLOAD_PART_SIZE",
     "VERSION_GRACE",
@@ -93,21 +101,10 @@ __all__ = [
     "Manifest",
 ]
 
-#: Glacier's own objects live under this name; readers skip it like any ``_`` name.
-GLACIER_DIR = "_glacier"
-#: Temporary objects of in-flight writes, at the bucket root.
-TMP_DIR = f"{GLACIER_DIR}/tmp"
-MANIFEST_FORMAT = "glacier-dataset/1"
-#: Unreferenced dataset versions older than this are deleted by the next write.
-VERSION_GRACE = timedelta(hours=1)
-#: Temporary objects older than this are leftovers of a crashed write, deleted by the next one.
-TMP_GRACE = timedelta(hours=24)
 #: Part size of streamed uploads (fastest of 5, 16, 50 and 128 MiB on S3 in our benchmark).
 UPLOAD_PART_SIZE = 16 * 2**20
 
-_STAMP = "%Y%m%dT%H%M%S%fZ"
 _ANSWERED: set[str] = set()  # configured endpoints that accepted a connection
-_HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 _FETCH_BATCH = 8  # objects fetched concurrently by the fsspec reader
 
 # Info fields that change when an object is rewritten, across fsspec implementations.
@@ -115,58 +112,6 @@ _CHANGE_FIELDS = (
     *("ETag", "etag", "generation", "size", "LastModified", "last_modified"),
     *("mtime", "updated", "created", "ino"),
 )
-
-
-# -- manifest ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """The current version of a dataset directory: which files, which schema.
-
-    ``files`` are keys relative to the bucket; ``previous`` are the files of the version it
-    replaced, kept until the next write for readers that are still reading them.
-    """
-
-    version: str
-    format: str
-    partition_by: tuple[str, ...]
-    files: tuple[str, ...]
-    previous: tuple[str, ...]
-    schema: pl.Schema
-
-    def to_json(self) -> bytes:
-        """The manifest as JSON bytes; the schema is an empty Arrow IPC file (exact dtypes)."""
-        ipc = pl.DataFrame(schema=self.schema).write_ipc(None).getvalue()
-        return json.dumps(
-            {
-                "format": MANIFEST_FORMAT,
-                "version": self.version,
-                "data_format": self.format,
-                "partition_by": list(self.partition_by),
-                "columns": {name: str(dtype) for name, dtype in self.schema.items()},
-                "schema_ipc": base64.b64encode(ipc).decode(),
-                "files": list(self.files),
-                "previous": list(self.previous),
-            },
-            indent=1,
-        ).encode()
-
-    @classmethod
-    def from_json(cls, data: bytes) -> Manifest:
-        """Parse :meth:`to_json` output."""
-        raw = json.loads(data)
-        if raw.get("format") != MANIFEST_FORMAT:
-            raise StorageError(f"unsupported manifest format {raw.get('format')!r}")
-        schema = pl.read_ipc_schema(io.BytesIO(base64.b64decode(raw["schema_ipc"])))
-        return cls(
-            version=raw["version"],
-            format=raw["data_format"],
-            partition_by=tuple(raw["partition_by"]),
-            files=tuple(raw["files"]),
-            previous=tuple(raw["previous"]),
-            schema=pl.Schema(schema),
-        )
 
 
 @dataclass(frozen=True)
@@ -178,140 +123,6 @@ class _Snapshot:
     partition_by: tuple[str, ...] = ()
     schema: pl.Schema | None = None
     manifest: Manifest | None = None
-
-
-def _new_stamp() -> str:
-    return f"{datetime.now(UTC).strftime(_STAMP)}-{uuid.uuid4().hex[:8]}"
-
-
-def _stamp_age(name: str) -> timedelta | None:
-    """Age of a ``<stamp>-<uuid>...`` name, or ``None`` if it is not one of Glacier's."""
-    try:
-        born = datetime.strptime(name.split("-", 1)[0], _STAMP).replace(tzinfo=UTC)
-    except ValueError:
-        return None
-    return datetime.now(UTC) - born
-
-
-# -- error translation ---------------------------------------------------------------------
-
-# Exception class names of the cloud SDKs (matched by name: no SDK is imported here).
-_UNREACHABLE = {
-    "EndpointConnectionError",
-    "ClientConnectorError",
-    "ClientConnectionError",
-    "ServiceRequestError",
-    "ConnectTimeoutError",
-    "ServerTimeoutError",
-}
-_DENIED = {"ClientAuthenticationError", "AccessDenied", "Forbidden"}
-_MISSING = {"ResourceNotFoundError", "NoSuchKey", "NoSuchBucket"}
-# Base classes of the SDKs' errors: anything else (a failing user query) passes through.
-_SDK_ERRORS = {"AzureError", "BotoCoreError", "ClientError", "HttpError"}
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """``exc`` and its explicit causes (``raise ... from``): an error merely raised while
-    another was being handled (a user query's, say) is not caused by it."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__
-
-
-def _status(exc: BaseException) -> Any:
-    return getattr(exc, "status_code", None) or getattr(exc, "status", None)
-
-
-def _classify(exc: BaseException) -> str | None:
-    """``unreachable``, ``denied``, ``missing`` or ``io`` for a storage error (an OSError or
-    an SDK error, or an error caused by one), ``None`` for anything else."""
-    chain = [(e, {cls.__name__ for cls in type(e).__mro__}) for e in _causes(exc)]
-    storage = _UNREACHABLE | _DENIED | _MISSING | _SDK_ERRORS
-    if not any(isinstance(e, OSError) or names & storage for e, names in chain):
-        return None
-    if any(isinstance(e, ConnectionError) or names & _UNREACHABLE for e, names in chain):
-        return "unreachable"
-    if any(
-        isinstance(e, PermissionError)
-        or names & _DENIED
-        or _status(e) in (401, 403)
-        or str(e).startswith("Forbidden")
-        for e, names in chain
-    ):
-        return "denied"
-    if any(isinstance(e, FileNotFoundError) or names & _MISSING for e, names in chain):
-        return "missing"
-    return "io"
-
-
-# -- hive partitions -----------------------------------------------------------------------
-
-
-def _hive_values(key: str, columns: Sequence[str]) -> dict[str, str | None]:
-    """``{"k": "a"}`` from ``.../k=a/file.parquet`` for the given partition columns."""
-    values: dict[str, str | None] = {}
-    for segment in key.split("/")[:-1]:
-        name, sep, raw = segment.partition("=")
-        if sep and name in columns:
-            values[name] = None if raw == _HIVE_NULL else unquote(raw)
-    return values
-
-
-def _infer_hive_dtype(values: pl.Series) -> pl.DataType:
-    for dtype in (pl.Int64(), pl.Float64()):
-        with contextlib.suppress(pl.exceptions.InvalidOperationError):
-            values.cast(dtype, strict=True)
-            return dtype
-    return pl.String()
-
-
-def _partitions(
-    files: Sequence[str], columns: Sequence[str], known: pl.Schema | None
-) -> tuple[pl.Schema, list[dict[str, Any]]]:
-    """Typed hive partition values of each file, and their types (``known``, else inferred
-    like polars does: integers, then floats, else strings)."""
-    raw = [_hive_values(key, columns) for key in files]
-    types: dict[str, pl.DataType] = {}
-    typed: dict[str, list[Any]] = {}
-    for column in columns:
-        strings = pl.Series(column, [r.get(column) for r in raw], dtype=pl.String)
-        dtype = known[column] if known and column in known else _infer_hive_dtype(strings)
-        types[column] = dtype
-        typed[column] = strings.cast(dtype).to_list()
-    return pl.Schema(types), [{c: typed[c][i] for c in columns} for i in range(len(files))]
-
-
-def _conjuncts(predicate: pl.Expr) -> list[pl.Expr]:
-    """The AND-ed parts of a predicate (the predicate itself if it is not an AND)."""
-    try:
-        node = json.loads(predicate.meta.serialize(format="json"))
-    except Exception:  # a predicate polars cannot serialise is simply not split
-        return [predicate]
-    binary = node.get("BinaryExpr") if isinstance(node, dict) else None
-    if binary and binary.get("op") in ("And", "LogicalAnd"):
-        return [part for sub in predicate.meta.pop() for part in _conjuncts(sub)]
-    return [predicate]
-
-
-def _may_match(values: Mapping[str, Any], types: pl.Schema, predicate: pl.Expr | None) -> bool:
-    """False only if a part of ``predicate`` that reads partition columns alone rules out
-    the partition ``values``; anything undecidable keeps the file."""
-    if predicate is None or not values:
-        return True
-    row = pl.DataFrame({k: [v] for k, v in values.items()}, schema={k: types[k] for k in values})
-    for part in _conjuncts(predicate):
-        if not set(part.meta.root_names()) <= set(values):
-            continue
-        try:
-            result = row.select(part).to_series()
-        except Exception:  # e.g. a function polars cannot evaluate on one row
-            continue
-        if result.len() == 1 and result[0] is not True:
-            return False
-    return True
 
 
 # -- the adapter ---------------------------------------------------------------------------
@@ -488,10 +299,10 @@ class FsspecBucketAdapter:
         return f"{self.key}/" if self.key else ""
 
     def _manifest_path(self) -> str:
-        return self._path(f"{self._prefix}{GLACIER_DIR}/manifest.json")
+        return self._path(manifest_key(self._prefix))
 
     def _versions_key(self) -> str:
-        return f"{self._prefix}{GLACIER_DIR}/v"
+        return versions_key(self._prefix)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -606,7 +417,7 @@ class FsspecBucketAdapter:
         """One frame per object, fetched ``_FETCH_BATCH`` at a time; partitions the
         predicate rules out are never fetched."""
         fmt, partition_by = snapshot.format, snapshot.partition_by
-        hive_types, partitions = _partitions(snapshot.files, partition_by, snapshot.schema)
+        hive_types, partitions = partition_values(snapshot.files, partition_by, snapshot.schema)
         data_columns = None
         if with_columns is not None:
             roots = predicate.meta.root_names() if predicate is not None else []
@@ -615,7 +426,7 @@ class FsspecBucketAdapter:
         wanted = [
             (key, values)
             for key, values in zip(snapshot.files, partitions, strict=True)
-            if _may_match(values, hive_types, predicate)
+            if may_match(values, hive_types, predicate)
         ]
         remaining = n_rows
         with self._errors("read"):
@@ -662,7 +473,7 @@ class FsspecBucketAdapter:
             # Text formats are inferred from the data itself; keep the bytes for the read.
             cache[key] = self.fs.cat_file(path)
             data_schema = fmt.read(cache[key], None, options).schema
-        hive, _ = _partitions(snapshot.files, snapshot.partition_by, None)
+        hive, _ = partition_values(snapshot.files, snapshot.partition_by, None)
         return pl.Schema({**data_schema, **{c: t for c, t in hive.items() if c not in data_schema}})
 
     # -- writing ---------------------------------------------------------------------------
@@ -682,7 +493,7 @@ class FsspecBucketAdapter:
         if not self.store.renames:
             self._upload(frame, target)
             return
-        tmp = self._path(f"{TMP_DIR}/{_new_stamp()}-{posixpath.basename(self.key)}")
+        tmp = self._path(f"{TMP_DIR}/{new_stamp()}-{posixpath.basename(self.key)}")
         try:
             self._sink(frame, tmp)
             self._rename(tmp, target)
@@ -723,7 +534,7 @@ class FsspecBucketAdapter:
             )
             frame = self._conform(frame, stored)
         schema = frame.collect_schema()
-        version = _new_stamp()
+        version = new_stamp()
         version_key = f"{self._versions_key()}/{version}"
         try:
             if partition_by:
@@ -748,13 +559,8 @@ class FsspecBucketAdapter:
             raise
         if not append and plain:
             self._discard([self._path(key) for key in plain])
-        versions = f"{self._versions_key()}/"
-        in_use = {
-            key[len(versions) :].split("/", 1)[0]
-            for key in (*new.files, *new.previous)
-            if key.startswith(versions)
-        }
-        self._sweep(self._versions_key(), VERSION_GRACE, keep=in_use)
+        versions = self._versions_key()
+        self._sweep(versions, VERSION_GRACE, keep=new.versions_in_use(versions))
         if self.store.renames:  # the only stores that write temporary objects
             self._sweep(TMP_DIR, TMP_GRACE)
 
@@ -787,8 +593,8 @@ class FsspecBucketAdapter:
         return frame.select(list(stored))
 
     def _round_trip_schema(self, sample: pl.LazyFrame) -> pl.Schema:
-        with _spool() as spool:
-            local = f"{spool}/sample{self.format.extension}"
+        with spool() as scratch:
+            local = f"{scratch}/sample{self.format.extension}"
             self.format.sink(sample, local, None)
             frame = self.format.read(Path(local).read_bytes(), None, {})
         # An all-null sample column says nothing about the type it will be read as.
@@ -806,12 +612,12 @@ class FsspecBucketAdapter:
             self.format.sink(frame, _target(target, partition_by), self.native)
             return
         # polars cannot reach this store: stream to a local spool, then upload it.
-        with _spool() as spool:
-            local = spool if partition_by else f"{spool}/{posixpath.basename(path)}"
+        with spool() as scratch:
+            local = scratch if partition_by else f"{scratch}/{posixpath.basename(path)}"
             self.format.sink(frame, _target(local, partition_by), None)
-            sources = [p for p in Path(spool).rglob("*") if p.is_file()]
+            sources = [p for p in Path(scratch).rglob("*") if p.is_file()]
             if partition_by:
-                targets = [f"{path}/{p.relative_to(spool).as_posix()}" for p in sources]
+                targets = [f"{path}/{p.relative_to(scratch).as_posix()}" for p in sources]
             else:
                 targets = [path]
             if sources:
@@ -825,7 +631,7 @@ class FsspecBucketAdapter:
         if not self.store.renames:
             self.fs.pipe_file(target, data)  # one PUT of bytes in hand: it appears whole
             return
-        tmp = self._path(f"{TMP_DIR}/{_new_stamp()}-{posixpath.basename(target)}")
+        tmp = self._path(f"{TMP_DIR}/{new_stamp()}-{posixpath.basename(target)}")
         try:
             self.fs.makedirs(posixpath.dirname(tmp), exist_ok=True)
             self.fs.pipe_file(tmp, data)
@@ -851,7 +657,7 @@ class FsspecBucketAdapter:
             self._discard(paths)
             return bool(paths)
 
-        _remove_until_quiet(remove_all)
+        remove_until_quiet(remove_all)
         self._discard([path])
 
     def _sweep(self, key: str, grace: timedelta, keep: Set[str] = frozenset()) -> None:
@@ -863,7 +669,7 @@ class FsspecBucketAdapter:
         stale = []
         for entry in entries:
             name = posixpath.basename(entry.rstrip("/"))
-            age = _stamp_age(name)
+            age = stamp_age(name)
             if name not in keep and age is not None and age > grace:
                 stale.append(entry)
         self._discard(stale)
@@ -897,7 +703,7 @@ class FsspecBucketAdapter:
         _ANSWERED.add(endpoint)
 
     def _translate(self, exc: Exception, action: str) -> StorageError | None:
-        kind = _classify(exc)
+        kind = classify(exc)
         uri = self.get_uri()
         cause = f"{type(exc).__name__}: {exc}".strip()
         if kind == "unreachable":
@@ -947,58 +753,6 @@ class FsspecBucketAdapter:
             f"{action} {self.get_uri()}: no such {what}{detail}. Write it first, or fix the "
             f"path{hint}."
         )
-
-
-def _remove_until_quiet(remove_all: Callable[[], bool]) -> None:
-    """Call ``remove_all`` (True if it found something to remove) until it finds nothing
-    three times in a row: a failed partitioned sink returns its error while polars' writers
-    may still create the files of other partitions for some milliseconds."""
-    quiet = 0
-    for _ in range(40):
-        quiet = 0 if remove_all() else quiet + 1
-        if quiet == 3:
-            return
-        time.sleep(0.05)
-
-
-_SPOOL_PREFIX = "glacier-spool-"
-
-
-@contextlib.contextmanager
-def _spool() -> Iterator[str]:
-    """A local scratch directory for data on its way to a store polars cannot reach."""
-    _remove_orphaned_spools()
-    path = tempfile.mkdtemp(prefix=f"{_SPOOL_PREFIX}{os.getpid()}-")
-    try:
-        yield path
-    except BaseException:
-
-        def remove_all() -> bool:
-            found = os.path.exists(path)
-            shutil.rmtree(path, ignore_errors=True)
-            return found
-
-        _remove_until_quiet(remove_all)
-        raise
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def _remove_orphaned_spools() -> None:
-    """Remove spool directories of processes that no longer run (killed mid-write): on a
-    reused machine (a warm Lambda's /tmp) they would pile up."""
-    if os.name != "posix":  # os.kill(pid, 0) probes on POSIX; on Windows it terminates
-        return
-    root = Path(tempfile.gettempdir())
-    for entry in root.glob(f"{_SPOOL_PREFIX}*-*"):
-        owner = entry.name[len(_SPOOL_PREFIX) :].split("-", 1)[0]
-        if not owner.isdigit():
-            continue
-        try:
-            os.kill(int(owner), 0)
-        except ProcessLookupError:
-            shutil.rmtree(entry, ignore_errors=True)
-        except OSError:
-            pass  # alive, owned by someone else
 
 
 def _target(path: str, partition_by: Sequence[str]) -> str | pl.PartitionBy:

@@ -15,6 +15,9 @@ gcs        gs://       ``<bucket>``                  yes, except against an emul
 abfs       abfs://     ``<container>``               yes (account key or Entra ID)    no
 =========  ==========  ============================  ===============================  =======
 
+The URI scheme of each protocol, and the other names fsspec gives the same store (``gs``,
+``s3a``, ``az``, ...), are rows of :data:`glacier.uris.SCHEMES`.
+
 Where the store renames atomically, a write goes to a temporary key that is renamed into
 place. Object stores have no rename, but an upload there (S3 multipart upload, GCS resumable
 session, Azure block list) becomes the object only when it is completed, so a write streams
@@ -36,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from glacier.errors import ConfigError, EndpointUnreachableError
+from glacier.uris import scheme_named
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -177,8 +181,8 @@ class Store:
     """Everything that differs between two stores, as data and small functions.
 
     Attributes:
-        protocol: fsspec protocol, the key of :data:`STORES`.
-        scheme: URI scheme of :meth:`uri` (``gs`` for the ``gcs`` protocol).
+        protocol: fsspec protocol, the key of :data:`STORES`; its row of
+            :data:`glacier.uris.SCHEMES` gives the URI scheme.
         bucket_root: ``(config, bucket_name) -> fsspec path`` of the bucket.
         native: ``config -> NativeAccess`` when polars can read and write the store itself,
             ``None`` when Glacier must hand polars fsspec file objects instead.
@@ -193,7 +197,6 @@ class Store:
     """
 
     protocol: str
-    scheme: str
     bucket_root: Callable[[Any, str], str]
     native: Callable[[Any], NativeAccess | None]
     renames: bool
@@ -202,6 +205,12 @@ class Store:
         default=lambda config: "cloud"
     )
     native_full_reads: bool = False
+
+    @property
+    def scheme(self) -> str:
+        """URI scheme of :meth:`uri` (``gs`` for the ``gcs`` protocol)."""
+        row = scheme_named(self.protocol)
+        return row.name if row is not None else self.protocol
 
     def uri(self, fs_path: str) -> str:
         """The URI of an fsspec path: ``s3://b/k``, ``file:///abs/p``, ``memory://b/k``."""
@@ -290,7 +299,6 @@ def _bucket_is_root(config: ProviderConfig, bucket: str) -> str:
 STORES: Mapping[str, Store] = {
     "file": Store(
         protocol="file",
-        scheme="file",
         bucket_root=_local_root,
         native=lambda config: NativeAccess(),
         renames=True,
@@ -299,7 +307,6 @@ STORES: Mapping[str, Store] = {
     ),
     "memory": Store(
         protocol="memory",
-        scheme="memory",
         bucket_root=lambda config, bucket: f"/{bucket}",
         native=lambda config: None,
         renames=True,
@@ -307,7 +314,6 @@ STORES: Mapping[str, Store] = {
     ),
     "s3": Store(
         protocol="s3",
-        scheme="s3",
         bucket_root=_bucket_is_root,
         native=_s3_native,
         renames=False,
@@ -315,7 +321,6 @@ STORES: Mapping[str, Store] = {
     ),
     "gcs": Store(
         protocol="gcs",
-        scheme="gs",
         bucket_root=_bucket_is_root,
         native=_gcs_native,
         renames=False,
@@ -323,16 +328,12 @@ STORES: Mapping[str, Store] = {
     ),
     "abfs": Store(
         protocol="abfs",
-        scheme="abfs",
         bucket_root=_bucket_is_root,
         native=_azure_native,
         renames=False,
         endpoint=_azure_blob_endpoint,
     ),
 }
-
-# Other names fsspec uses for the same stores.
-_ALIASES = {"local": "file", "s3a": "s3", "gs": "gcs", "az": "abfs", "abfss": "abfs"}
 
 
 def store_for(filesystem: AbstractFileSystem) -> Store:
@@ -345,9 +346,9 @@ def store_for(filesystem: AbstractFileSystem) -> Store:
     """
     protocols = filesystem.protocol
     for name in (protocols,) if isinstance(protocols, str) else protocols:
-        key = _ALIASES.get(name, name)
-        if key in STORES:
-            return STORES[key]
+        scheme = scheme_named(name)
+        if scheme is not None and scheme.protocol in STORES:
+            return STORES[scheme.protocol]
     known = ", ".join(sorted(STORES))
     raise ConfigError(
         f"Glacier has no storage table entry for the fsspec protocol {protocols!r} "

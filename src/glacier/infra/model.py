@@ -30,6 +30,7 @@ from glacier.dataset import Dataset
 from glacier.errors import CrossEnvironmentAccessError, InfraError
 from glacier.resources import Bucket, ExecutionEnvironment, Serverless
 from glacier.settings import Network
+from glacier.uris import parse_uri
 
 if TYPE_CHECKING:
     from glacier.pipeline import Pipeline
@@ -179,7 +180,7 @@ class Location:
         The bucket adapter writes a whole object (or a dataset's manifest) to
         ``_glacier/tmp/<stamp>-<name>`` at the bucket root, then copies it into place.
         """
-        from glacier.adapters.bucket import TMP_DIR
+        from glacier.adapters.manifest import TMP_DIR
 
         return Location(self.store, f"{TMP_DIR}/", self.dataset, f"*-{self.temp_name}")
 
@@ -746,15 +747,15 @@ class _Stores:
         return Location(key, bucket.path, dataset, temp_name=temp_name(bucket.path, directory))
 
     def _uri(self, uri: str, task: Task, env: EnvSpec, dataset: str) -> Location:
-        scheme, sep, rest = uri.partition("://")
-        if not sep or scheme == "file":
+        parsed = parse_uri(uri)
+        if parsed.is_local:
             raise InfraError(
                 f"Dataset {dataset!r} (used by task {task.name!r}, {task.location}) is stored "
                 f"at the local path {uri!r}, which a task running in {env.cloud} environment "
                 f"{env.key!r} cannot reach. Store it in the environment's object store: "
                 "env.storage.s3(bucket=...)."
             )
-        bucket, _, key = rest.partition("/")
+        bucket, key = parsed.bucket, parsed.key
         store_key = f"{env.key}:{bucket}"
         existing = self.stores.get(store_key)
         names = (*existing.datasets, dataset) if existing else (dataset,)

@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from glacier.errors import InfraError
+from glacier.uris import parse_uri
 
 #: Environment variables the generated infrastructure sets for a task, besides the cloud's.
 #: None is the name of a GlacierSettings field (GLACIER_<field> configures settings).
@@ -120,12 +121,18 @@ def artifact_bucket(uri: str, run_id: str) -> Any:
     from glacier.provider import Provider
     from glacier.settings import AwsConfig, LocalConfig
 
-    scheme, sep, rest = uri.partition("://")
+    parsed = parse_uri(uri)
     key = f"{run_id}.parquet"
-    if sep and scheme == "s3":
-        bucket, _, prefix = rest.partition("/")
-        return Provider(config=AwsConfig.from_env()).bucket(bucket, path=f"{prefix}{key}")
-    path = PurePosixPath(rest if sep else uri)
+    if parsed.cloud == "aws":
+        return Provider(config=AwsConfig.from_env()).bucket(
+            parsed.bucket, path=f"{parsed.key}{key}"
+        )
+    if not parsed.is_local:
+        raise InfraError(
+            f"In-memory datasets of deployed tasks travel through S3 or a local directory, "
+            f"not {uri!r}. Regenerate and redeploy the infrastructure."
+        )
+    path = PurePosixPath(parsed.key)
     provider = Provider(config=LocalConfig(base_path=Path(str(path.parent.parent))))
     return provider.bucket(path.parent.name, path=f"{path.name}/{key}")
 

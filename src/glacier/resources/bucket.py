@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from glacier.errors import ConfigError
+from glacier.formats import resolve_format
 from glacier.resources.base import Resource
 
 if TYPE_CHECKING:
@@ -51,8 +52,6 @@ class Bucket(Resource):
         partition_by: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
-        from glacier.adapters.formats import resolve_format
-
         if ".." in path.split("/"):
             raise ConfigError(
                 f"Bucket {bucket_name!r}: path={path!r} leaves the bucket; give a path inside "

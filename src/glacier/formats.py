@@ -1,8 +1,20 @@
-"""The data formats a Bucket reads and writes, as one table of readers and writers.
+"""The format catalogue: every data format Glacier reads and writes, one row each.
 
-Each :class:`Format` knows three things: how polars scans it lazily from a path or URI (when
-polars can), how to read it from bytes fetched through fsspec, and how to write a LazyFrame to
-a local path or URI (streaming where the format allows it; a JSON array cannot stream).
+A storage path names its format by its extension (``data/x.jsonl`` is ndjson), a Bucket by
+``format=``; both are looked up here, so the extensions, readers and writers of a format are
+written once. Adding a format is adding a row to :data:`FORMATS`.
+
+Each :class:`Format` knows how polars scans it lazily from a path or URI (when polars can),
+how to read it from bytes fetched through fsspec, and how to write a LazyFrame to a local path
+or URI (streaming where the format allows it; a JSON array cannot stream).
+
+This module sits low in the layers (errors, then settings, then formats and storage URIs):
+it imports only polars, the standard library and :mod:`glacier.errors`.
+
+>>> format_for_path("data/events.jsonl").name
+'ndjson'
+>>> sorted(f.name for f in FORMATS.values() if f.partitions)
+['parquet']
 """
 
 from __future__ import annotations
@@ -10,17 +22,36 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from pathlib import Path, PurePosixPath
+from typing import IO, Any, Protocol
 
 import polars as pl
 
 from glacier.errors import ConfigError, UnknownFormatError
 
-if TYPE_CHECKING:
-    from glacier.adapters.filesystems import NativeAccess
+__all__ = [
+    "DEFAULT_FORMAT",
+    "FORMATS",
+    "Format",
+    "NativeIO",
+    "format_for_path",
+    "get_format",
+    "resolve_format",
+]
 
-__all__ = ["FORMATS", "Format", "get_format", "resolve_format"]
+
+class NativeIO(Protocol):
+    """How polars' own readers and writers reach a store: the keyword arguments
+    (``storage_options``, ``credential_provider``) of ``pl.scan_*`` and ``sink_*``.
+
+    :class:`glacier.adapters.filesystems.NativeAccess` is the implementation; the catalogue
+    names only this much of it so that it stays below the adapters in the layers.
+    """
+
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``pl.scan_*`` / ``sink_*``."""
+        ...
+
 
 Source = str | list[str]
 #: A local path or URI, a directory of hive partitions, or a writable binary file object.
@@ -43,6 +74,8 @@ class Format:
         read: Eager reader from bytes, with an optional column projection.
         sink: Writer of a LazyFrame to a local path, a URI, a ``PartitionBy`` or a file object.
         partitions: Whether hive-style ``partition_by=`` directories are supported.
+        frame: Whether the data is a table (read as a polars frame); formats that hold any
+            Python value or raw bytes are not, and have no schema to check or append to.
         cloud_sink: Whether ``sink`` can write to a cloud URI (else the adapter spools the
             file locally and uploads it).
 
@@ -53,10 +86,11 @@ class Format:
     name: str
     extensions: tuple[str, ...]
     typed: bool
-    scan: Callable[[Source, NativeAccess, Hive, Options], pl.LazyFrame] | None
+    scan: Callable[[Source, NativeIO, Hive, Options], pl.LazyFrame] | None
     read: Callable[[bytes, Sequence[str] | None, Options], pl.DataFrame]
-    sink: Callable[[pl.LazyFrame, Target, NativeAccess | None], None]
+    sink: Callable[[pl.LazyFrame, Target, NativeIO | None], None]
     partitions: bool = False
+    frame: bool = True
     cloud_sink: bool = True
 
     @property
@@ -69,7 +103,7 @@ def _list(columns: Sequence[str] | None) -> list[str] | None:
     return list(columns) if columns is not None else None
 
 
-def _native(access: NativeAccess | None) -> dict[str, Any]:
+def _native(access: NativeIO | None) -> dict[str, Any]:
     return access.kwargs() if access is not None else {}
 
 
@@ -83,9 +117,7 @@ def _mkdir(target: Target) -> dict[str, Any]:
 # -- parquet -------------------------------------------------------------------------------
 
 
-def _scan_parquet(
-    source: Source, access: NativeAccess, hive: Hive, options: Options
-) -> pl.LazyFrame:
+def _scan_parquet(source: Source, access: NativeIO, hive: Hive, options: Options) -> pl.LazyFrame:
     return pl.scan_parquet(
         source,
         hive_partitioning=hive is not None,
@@ -99,14 +131,14 @@ def _read_parquet(data: bytes, columns: Sequence[str] | None, options: Options) 
     return pl.read_parquet(data, columns=_list(columns), **options)
 
 
-def _sink_parquet(frame: pl.LazyFrame, target: Target, access: NativeAccess | None) -> None:
+def _sink_parquet(frame: pl.LazyFrame, target: Target, access: NativeIO | None) -> None:
     frame.sink_parquet(target, **_native(access), **_mkdir(target))
 
 
 # -- csv -----------------------------------------------------------------------------------
 
 
-def _scan_csv(source: Source, access: NativeAccess, hive: Hive, options: Options) -> pl.LazyFrame:
+def _scan_csv(source: Source, access: NativeIO, hive: Hive, options: Options) -> pl.LazyFrame:
     return pl.scan_csv(source, **access.kwargs(), **options)
 
 
@@ -114,16 +146,14 @@ def _read_csv(data: bytes, columns: Sequence[str] | None, options: Options) -> p
     return pl.read_csv(data, columns=_list(columns), **options)
 
 
-def _sink_csv(frame: pl.LazyFrame, target: Target, access: NativeAccess | None) -> None:
+def _sink_csv(frame: pl.LazyFrame, target: Target, access: NativeIO | None) -> None:
     frame.sink_csv(target, **_native(access), **_mkdir(target))
 
 
 # -- ndjson --------------------------------------------------------------------------------
 
 
-def _scan_ndjson(
-    source: Source, access: NativeAccess, hive: Hive, options: Options
-) -> pl.LazyFrame:
+def _scan_ndjson(source: Source, access: NativeIO, hive: Hive, options: Options) -> pl.LazyFrame:
     return pl.scan_ndjson(source, **access.kwargs(), **options)
 
 
@@ -132,7 +162,7 @@ def _read_ndjson(data: bytes, columns: Sequence[str] | None, options: Options) -
     return frame.select(columns) if columns is not None else frame
 
 
-def _sink_ndjson(frame: pl.LazyFrame, target: Target, access: NativeAccess | None) -> None:
+def _sink_ndjson(frame: pl.LazyFrame, target: Target, access: NativeIO | None) -> None:
     frame.sink_ndjson(target, **_native(access), **_mkdir(target))
 
 
@@ -144,7 +174,7 @@ def _read_json(data: bytes, columns: Sequence[str] | None, options: Options) -> 
     return frame.select(columns) if columns is not None else frame
 
 
-def _sink_json(frame: pl.LazyFrame, target: Target, access: NativeAccess | None) -> None:
+def _sink_json(frame: pl.LazyFrame, target: Target, access: NativeIO | None) -> None:
     # A local path or a file object: the table says cloud_sink=False, so URIs never come.
     if isinstance(target, pl.PartitionBy):
         raise TypeError("JSON cannot be partitioned")
@@ -158,34 +188,49 @@ def _sink_json(frame: pl.LazyFrame, target: Target, access: NativeAccess | None)
 
 #: Supported formats by name.
 FORMATS: Mapping[str, Format] = {
-    "parquet": Format(
-        "parquet",
-        (".parquet", ".pq"),
-        typed=True,
-        scan=_scan_parquet,
-        read=_read_parquet,
-        sink=_sink_parquet,
-        partitions=True,
-    ),
-    "csv": Format("csv", (".csv",), typed=False, scan=_scan_csv, read=_read_csv, sink=_sink_csv),
-    "ndjson": Format(
-        "ndjson",
-        (".ndjson", ".jsonl"),
-        typed=False,
-        scan=_scan_ndjson,
-        read=_read_ndjson,
-        sink=_sink_ndjson,
-    ),
-    "json": Format(
-        "json",
-        (".json",),
-        typed=False,
-        scan=None,
-        read=_read_json,
-        sink=_sink_json,
-        cloud_sink=False,
-    ),
+    row.name: row
+    for row in (
+        Format(
+            "parquet",
+            (".parquet", ".pq"),
+            typed=True,
+            scan=_scan_parquet,
+            read=_read_parquet,
+            sink=_sink_parquet,
+            partitions=True,
+        ),
+        Format("csv", (".csv",), typed=False, scan=_scan_csv, read=_read_csv, sink=_sink_csv),
+        Format(
+            "ndjson",
+            (".ndjson", ".jsonl"),
+            typed=False,
+            scan=_scan_ndjson,
+            read=_read_ndjson,
+            sink=_sink_ndjson,
+        ),
+        Format(
+            "json",
+            (".json",),
+            typed=False,
+            scan=None,
+            read=_read_json,
+            sink=_sink_json,
+            cloud_sink=False,
+        ),
+    )
 }
+
+#: The format of a storage path without an extension (a dataset directory), as it is the
+#: ``format=`` default of a Bucket.
+DEFAULT_FORMAT = "parquet"
+
+# Longest ending first, so that a two-part ending (".csv.gz") wins over its last part.
+_BY_EXTENSION: tuple[tuple[str, Format], ...] = tuple(
+    sorted(
+        ((ext, fmt) for fmt in FORMATS.values() for ext in fmt.extensions),
+        key=lambda pair: -len(pair[0]),
+    )
+)
 
 
 def get_format(name: str) -> Format:
@@ -223,3 +268,32 @@ def resolve_format(name: str, partition_by: Sequence[str] = ()) -> Format:
             f"({partitionable}), not {fmt.name!r}."
         )
     return fmt
+
+
+def format_for_path(path: str) -> Format | None:
+    """The format a path's extension names (case-insensitive), or ``None`` when the path
+    has no extension or ends in ``/`` (a dataset directory, in the Bucket's format).
+
+    Raises:
+        UnknownFormatError: if the extension names no format, listing the known ones.
+
+    Example:
+        >>> format_for_path("s3://lake/sales/2024.PQ").name
+        'parquet'
+        >>> format_for_path("data/events/") is None
+        True
+    """
+    if path.endswith("/"):
+        return None
+    name = PurePosixPath(path).name.lower()
+    for extension, fmt in _BY_EXTENSION:
+        if name.endswith(extension):
+            return fmt
+    suffix = PurePosixPath(name).suffix
+    if not suffix:
+        return None
+    known = ", ".join(f"{f.name} ({' '.join(f.extensions)})" for f in FORMATS.values())
+    raise UnknownFormatError(
+        f"{path!r} ends in {suffix!r}, which names no data format Glacier reads and writes: "
+        f"{known}. Give it one of these extensions."
+    )
