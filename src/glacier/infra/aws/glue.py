@@ -93,9 +93,9 @@ def glue_job(stack: Stack, task: TaskSpec, role: Any, log_group: Any, policy: An
 def glue_uploads(stack: Stack) -> tuple[str, str, list[Any]]:
     """The Glue jobs' script and the pipeline's code, uploaded once per environment to
     the artifacts bucket: their ``s3://`` URIs and the upload resources."""
-    done = stack.shared.get("glue_uploads")
+    done: tuple[str, str, list[Any]] | None = stack.shared.get("glue_uploads")
     if done is not None:
-        return done  # type: ignore[no-any-return]
+        return done
     pulumi, aws, model = stack.pulumi, stack.aws, stack.model
     store = model.stores[artifacts_key(stack.env.key)]
     bucket = stack.out.buckets[store.key]
