@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Protocol
@@ -26,11 +25,20 @@ from glacier.errors import (
     UnknownTaskError,
 )
 from glacier.hooks import HookSet
-from glacier.result import FAILED, RUNNING, SKIPPED, SUCCEEDED, RunResult, TaskRun, TaskTable
+from glacier.result import (
+    FAILED,
+    RUNNING,
+    SKIPPED,
+    SUCCEEDED,
+    RunResult,
+    TaskRun,
+    TaskTable,
+    new_run_id,
+)
 
 if TYPE_CHECKING:
     from glacier.cache import TaskCache
-    from glacier.environment import Environment
+    from glacier.context import RunContext
     from glacier.pipeline import Pipeline
     from glacier.resources import Bucket
     from glacier.settings import TaskConfig
@@ -49,7 +57,7 @@ class Executor(Protocol):
         targets: Sequence[Any] | None = None,
         params: Mapping[str, Any] | None = None,
         *,
-        env: Environment | None = None,
+        env: RunContext | None = None,
         use_cache: bool = True,
         hooks: Sequence[object] = (),
         resume: Mapping[str, Any] | None = None,
@@ -129,7 +137,7 @@ class PreparedRun:
     def __init__(
         self,
         pipeline: Pipeline,
-        env: Environment,
+        env: RunContext,
         targets: Sequence[Any] | None,
         params: Mapping[str, Any] | None,
         *,
@@ -151,7 +159,7 @@ class PreparedRun:
         self.pipeline = pipeline
         self.plan = plan
         self.env = env
-        self.run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        self.run_id = new_run_id()
         self.tasks: list[Task] = list(plan.tasks)
         overrides = _split_params(params, self.tasks) if params else {}
         # Each task's keyword arguments other than its inputs; execute_task copies them, so
@@ -168,9 +176,7 @@ class PreparedRun:
         self.sources: list[tuple[tuple[str, int, int, Dataset], ...]] = list(plan.sources)
         self.downstream: list[tuple[int, ...]] = list(plan.downstream)
         self.upstream_count = list(plan.upstream_count)
-        self.storage: dict[Dataset, Bucket] = {
-            ds: env.bucket_for(ds) for ds in plan.datasets if ds.storage is not None
-        }
+        self.storage: dict[Dataset, Bucket] = env.buckets_for(plan.datasets)
         # Whether any output needs a schema check or a write; if none does (in-memory
         # pipelines), execute_task hands outputs on without looking at each dataset.
         self._persisting = bool(self.storage) or any(ds.schema is not None for ds in plan.datasets)
