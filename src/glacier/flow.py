@@ -20,6 +20,7 @@ the line.
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 import time
@@ -27,15 +28,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from glacier.cache import fingerprint
 from glacier.dataset import Dataset
 from glacier.errors import GlacierError, InfraError, PipelineRunError, TracingError
-from glacier.executors.base import invoke
+from glacier.executors.base import PreparedRun
 from glacier.hooks import HookSet
 from glacier.node import Node
 from glacier.pipeline import Pipeline, check_pipeline, dispatcher
-from glacier.resources import Bucket
-from glacier.result import FAILED, RUNNING, SUCCEEDED, RunResult, TaskRun, new_run_id
+from glacier.result import RunResult, TaskRun, new_run_id
 from glacier.task import ACTIVE_FLOW, Task
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -124,13 +123,19 @@ class _Tracer:
 
 
 class _EagerRun:
-    """Runs each task call as it happens (``mode="local"``), with retries, timeout, cache."""
+    """Runs each task call as it happens (``mode="local"``).
+
+    Each call becomes a one-node graph run through the executors' per-task path
+    (:meth:`~glacier.executors.base.PreparedRun.execute_task`): resources, retries, timeout,
+    cache, records and hooks are those of every other run.
+    """
 
     def __init__(self, flow: FlowPipeline, use_cache: bool, hooks: Sequence[object]) -> None:
         self.flow = flow
         self.env = flow.env
         self.use_cache = use_cache
-        self.hooks = HookSet(list(hooks)) if hooks else None
+        self.hook_list = list(hooks)
+        self.hooks = HookSet(self.hook_list) if hooks else None
         self.counts: dict[str, int] = {}
         self.runs: dict[str, TaskRun] = {}
         self.values: dict[Dataset, Any] = {}
@@ -138,45 +143,51 @@ class _EagerRun:
 
     def call(self, task: Task, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         name = _unique(self.counts, task.name)
-        env = task.env or self.env
-        run = self.runs[name] = TaskRun(name, location=str(task.location))
-        if task.resources:
-            given = task._names[: len(args)] + tuple(kwargs)
-            kwargs = {**kwargs, **env.resolve_resources(task, given)}
-        cfg = env.task_config(task)
-        run.status = RUNNING
-        t0 = run.started_ns = time.perf_counter_ns()
-        if self.hooks:
-            self.hooks.task_start(run)
-        try:
-            key = None
-            if cfg.cache and self.use_cache:
-                cache = env.cache
-                fps = [_fp(a) for a in args] + [f"{k}={_fp(v)}" for k, v in sorted(kwargs.items())]
-                key = cache.key(task, fps, {})
-                hit = cache.load(name, key)
-                if hit is not None:
-                    run.cached = True
-                    run.status = SUCCEEDED
-                    return self._keep(name, hit[0])
-            value = invoke(task, args, kwargs, cfg, run)
-            if key is not None:
-                value = env.cache.store(name, key, (value,))[0]
-            run.status = SUCCEEDED
-            return self._keep(name, value)
-        except Exception as exc:
-            run.status = FAILED
-            run.error = exc
-            raise
-        finally:
-            run.duration_ns = time.perf_counter_ns() - t0
-            if self.hooks:
-                self.hooks.task_end(run)
-
-    def _keep(self, name: str, value: Any) -> Any:
-        self.values[Dataset(name)] = value
+        out = Dataset(name)
+        graph = Pipeline(self.flow.name, env=task.env or self.env)
+        graph.add(_call_node(task, name, args, kwargs, out))
+        run = PreparedRun(
+            graph,
+            graph.environment(),
+            None,
+            None,
+            use_cache=self.use_cache,
+            hooks=self.hook_list,
+            announce=False,
+        )
+        ok = run.execute_task(0)
+        self.runs[name] = run.table.record(0)
+        if not ok:
+            raise run.table.error[0]  # type: ignore[misc]  # the task's own exception
+        value = run.outputs[0][0]  # type: ignore[index]
+        self.values[out] = value
         self.outputs[name] = (value,)
         return value
+
+
+def _call_node(
+    task: Task, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], out: Dataset
+) -> Node:
+    """The node of one eager call: its arguments become the node's params."""
+    bound = task.signature.bind_partial(*args, **kwargs)
+    node = Node(task, name, {}, bound.arguments, out)
+    kinds = {p.kind for p in bound.signature.parameters.values()}
+    if kinds & {_POSITIONAL_ONLY, _VAR_POSITIONAL, _VAR_KEYWORD}:
+        # Arguments that cannot be passed by name are passed as the caller passed them;
+        # what the run adds (injected resources, defaults) by name.
+        fn, given = task.fn, set(bound.arguments)
+
+        def call(**named: Any) -> Any:
+            extra = {k: v for k, v in named.items() if k not in given}
+            return fn(*bound.args, **{**bound.kwargs, **extra})
+
+        node.fn = call
+    return node
+
+
+_POSITIONAL_ONLY = inspect.Parameter.POSITIONAL_ONLY
+_VAR_POSITIONAL = inspect.Parameter.VAR_POSITIONAL
+_VAR_KEYWORD = inspect.Parameter.VAR_KEYWORD
 
 
 class FlowPipeline:
@@ -329,9 +340,3 @@ def _contains_placeholder(value: Any) -> bool:
     if isinstance(value, dict):
         return any(isinstance(v, Placeholder) for v in value.values())
     return False
-
-
-def _fp(value: Any) -> str:
-    if isinstance(value, Bucket):
-        return f"bucket:{value.get_uri()}:{value.fingerprint()}"
-    return fingerprint(value)

@@ -132,7 +132,14 @@ def _call_with_timeout(
 class PreparedRun:
     """One run of (part of) a pipeline, ready to execute task by task in any order that
     respects :attr:`downstream`. Executors call :meth:`execute_task` and
-    :meth:`skip_downstream`; everything else is bookkeeping they need not know about."""
+    :meth:`skip_downstream`; everything else is bookkeeping they need not know about.
+
+    This is the one per-task execution path (params, resources, cache, retries, timeout,
+    stored outputs, records, hooks): executors, eager data-flow calls (one node each) and
+    deployed tasks (``only=`` their index) all run tasks through :meth:`execute_task`, with
+    what is particular to each coming from their :class:`~glacier.context.RunContext`.
+    ``announce=False`` leaves ``on_run_start`` to a caller that runs many of these as one
+    run."""
 
     def __init__(
         self,
@@ -144,6 +151,8 @@ class PreparedRun:
         use_cache: bool,
         hooks: Sequence[object],
         resume: Mapping[str, Any] | None = None,
+        only: Sequence[int] | None = None,
+        announce: bool = True,
     ) -> None:
         dag = pipeline.dag
         if isinstance(targets, str | Dataset) or hasattr(targets, "fn"):
@@ -155,7 +164,7 @@ class PreparedRun:
             )
         # The wiring depends only on the DAG and the targets, and is cached there; what
         # follows is what depends on this run (params, resources, configs, records).
-        plan = dag.selection(dag.needed_for(targets))
+        plan = dag.selection(dag.needed_for(targets) if only is None else only)
         self.pipeline = pipeline
         self.plan = plan
         self.env = env
@@ -224,7 +233,7 @@ class PreparedRun:
             ]
         self.started = time.time()
         self._t0 = time.perf_counter_ns()
-        if self.hooks:
+        if self.hooks and announce:
             self.hooks.run_start(pipeline.name, self.run_id, [t.name for t in self.tasks])
 
     def __len__(self) -> int:
@@ -373,14 +382,14 @@ class PreparedRun:
             value = result[pos]
             if ds.schema is not None:
                 check_schema(task, ds, value)
-            if ds.is_stored:
+            bucket = self.storage.get(ds)
+            if bucket is not None:
                 if not isinstance(value, pl.DataFrame | pl.LazyFrame):
                     raise ExecutionError(
                         f"Task {task.name!r} ({task.location}) returned "
                         f"{type(value).__name__} for stored dataset {ds.name!r}; a stored "
                         "dataset takes a polars DataFrame or LazyFrame."
                     )
-                bucket = self.storage[ds]
                 if write:
                     bucket.write(value)
                 # Downstream tasks read what was written, lazily: one write, no recompute.

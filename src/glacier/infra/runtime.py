@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -45,6 +45,62 @@ def lambda_handler(
     return run_task(target, task, run_id=run_id, artifacts=_artifacts_from_env())
 
 
+class DeployedContext:
+    """The run context of one task of a deployed pipeline.
+
+    The task's environment answers for its configuration, resources, stored datasets and
+    cache; in-memory datasets live in the artifacts bucket, one copy per run, where their
+    producer (another process) left them. The orchestrator keeps the run's history, so
+    recording is left to it.
+    """
+
+    def __init__(self, env: Any, artifacts: Mapping[str, str], run_id: str, task_name: str) -> None:
+        self.env = env
+        self.artifacts = dict(artifacts)
+        self.run_id = run_id
+        self.task_name = task_name
+
+    @property
+    def name(self) -> str:
+        """The environment's name."""
+        return str(self.env.name)
+
+    def task_config(self, task: Any) -> Any:
+        """The task's settings in its environment."""
+        return self.env.task_config(task)
+
+    def resolve_resources(self, task: Any, given: Sequence[str] = ()) -> dict[str, Any]:
+        """The task's resources, from its environment."""
+        return self.env.resolve_resources(task, given)  # type: ignore[no-any-return]
+
+    def buckets_for(self, datasets: Iterable[Any]) -> dict[Any, Any]:
+        """Stored datasets' buckets, and the artifact buckets of in-memory ones that travel."""
+        return {
+            ds: self.require(ds) for ds in datasets if ds.is_stored or ds.name in self.artifacts
+        }
+
+    def require(self, ds: Any) -> Any:
+        """The bucket ``ds`` is read from; an in-memory dataset must travel as an artifact."""
+        if ds.is_stored:
+            return self.env.bucket_for(ds)
+        uri = self.artifacts.get(ds.name)
+        if uri is None:
+            raise InfraError(
+                f"Task {self.task_name!r} needs in-memory dataset {ds.name!r}, but "
+                "GLACIER_ARTIFACTS does not say where it travels between tasks. Regenerate "
+                "and redeploy the infrastructure."
+            )
+        return artifact_bucket(uri, self.run_id)
+
+    @property
+    def cache(self) -> Any:
+        """The environment's task cache (deployed runs do not use it)."""
+        return self.env.cache
+
+    def record_run(self, result: Any, versions: dict[str, str]) -> None:
+        """Nothing: the orchestrator records deployed runs."""
+
+
 def run_task(
     target: str,
     task_name: str,
@@ -54,6 +110,9 @@ def run_task(
 ) -> dict[str, Any]:
     """Run one task of the pipeline ``target`` names; returns what it read and wrote.
 
+    The task runs through the executors' per-task path (retries, timeout, stored outputs),
+    alone: its upstream tasks ran in other processes.
+
     Args:
         target: ``file.py:name`` of the pipeline, as for :func:`glacier.targets.load_target`.
         task_name: The task to run.
@@ -62,9 +121,8 @@ def run_task(
         artifacts: ``{dataset: uri_prefix}`` for the in-memory datasets the task reads or
             writes (``s3://bucket/prefix/`` or a local directory).
     """
-    from glacier.executors.base import invoke, normalize_outputs
+    from glacier.executors.base import PreparedRun
     from glacier.flow import as_pipeline
-    from glacier.result import TaskRun
     from glacier.targets import load_target
 
     pipeline = as_pipeline(load_target(target))
@@ -76,42 +134,21 @@ def run_task(
             f"{', '.join(dag.index)}. Was the infrastructure generated from another version?"
         )
     task = dag.tasks[index]
-    env = task.env or pipeline.environment()
-    artifacts = dict(artifacts or {})
-    kwargs: dict[str, Any] = dict(task.params)
-    if task.resources:
-        kwargs.update(env.resolve_resources(task))
-    read: list[str] = []
-    for pname, ds in task.inputs:
-        kwargs[pname] = _bucket(ds, env, artifacts, run_id, task_name).scan()
-        read.append(ds.name)
-    cfg = env.task_config(task)
-    value = invoke(task, (), kwargs, cfg, TaskRun(task.name))
-    outputs = normalize_outputs(task, value)
-    written: list[str] = []
-    for ds, out in zip(task.outputs, outputs, strict=False):
-        if ds.is_stored or ds.name in artifacts:
-            _bucket(ds, env, artifacts, run_id, task_name).write(out)
-            written.append(ds.name)
+    context = DeployedContext(
+        task.env or pipeline.environment(), artifacts or {}, run_id, task_name
+    )
+    for ds in task.input_datasets:
+        context.require(ds)  # fail before running, naming what is missing
+    run = PreparedRun(pipeline, context, None, None, use_cache=False, hooks=(), only=[index])
+    if not run.execute_task(0):
+        raise run.table.error[0]  # type: ignore[misc]  # the task's own exception
     return {
         "pipeline": pipeline.name,
         "task": task.name,
         "run_id": run_id,
-        "read": read,
-        "written": written,
+        "read": [ds.name for ds in task.input_datasets],
+        "written": [ds.name for ds in task.outputs if ds in run.storage],
     }
-
-
-def _bucket(ds: Any, env: Any, artifacts: Mapping[str, str], run_id: str, task: str) -> Any:
-    if ds.is_stored:
-        return env.bucket_for(ds)
-    uri = artifacts.get(ds.name)
-    if uri is None:
-        raise InfraError(
-            f"Task {task!r} needs in-memory dataset {ds.name!r}, but GLACIER_ARTIFACTS does not "
-            "say where it travels between tasks. Regenerate and redeploy the infrastructure."
-        )
-    return artifact_bucket(uri, run_id)
 
 
 def artifact_bucket(uri: str, run_id: str) -> Any:
