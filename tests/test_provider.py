@@ -111,3 +111,16 @@ def test_env_executor_picks_from_the_containers_table(tmp_path: Path) -> None:
     assert isinstance(env.executor("dask"), DaskExecutor)
     with pytest.raises(ConfigError, match="'local' or 'dask'"):
         env.executor("spark")
+
+
+def test_an_override_through_the_environment_reaches_a_providers_own_cloud(
+    tmp_path: Path,
+) -> None:
+    config = LocalConfig(base_path=tmp_path)
+    provider = Provider(config=config, cloud=CloudContainer(config=providers.Object(config)))
+    env = Environment(provider, name="dev")
+    bucket = provider.bucket("raw", path="a.parquet")
+    with env.container.bucket_adapter.override(providers.Factory(_Recorded)):
+        assert bucket.get_uri() == "recorded://raw"
+    with env.container.cloud.bucket_adapter.override(providers.Factory(_Recorded)):
+        assert bucket.get_uri() == "recorded://raw"
