@@ -31,7 +31,7 @@ from dependency_injector.wiring import _Marker
 from glacier.dataset import Dataset
 from glacier.errors import InvalidAnnotationError
 from glacier.resources.base import Resource
-from glacier.task_options import TASK_OPTIONS, TaskOptions
+from glacier.task_options import NO_OPTIONS, TASK_OPTIONS, TaskOptions
 
 __all__ = ["TASK_OPTIONS", "Location", "ParamKind", "ResourceRequest", "Task", "task"]
 
@@ -95,7 +95,7 @@ class Task:
     ) -> None:
         if not callable(fn):
             raise InvalidAnnotationError(f"@task needs a function, got {fn!r}.")
-        options = options or TaskOptions()
+        options = options or NO_OPTIONS
         self.fn = fn
         self._source: str | None = None
         self.name: str = str(options.name or getattr(fn, "__name__", type(fn).__name__))
