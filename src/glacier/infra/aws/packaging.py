@@ -43,9 +43,7 @@ def function_archive(stack: Stack) -> Any:
 def glacier_assets(stack: Stack) -> dict[str, Any]:
     """Glacier's own modules (pure Python), so that deployed code runs the version that
     generated it; what Glacier builds on comes from a layer, an image or pip."""
-    import glacier
-
-    own = Path(glacier.__file__).parent
+    own = Path(__file__).resolve().parents[2]  # the glacier package: infra/aws/packaging.py
     return {
         f"glacier/{path.relative_to(own).as_posix()}": stack.pulumi.FileAsset(str(path))
         for path in sorted(own.rglob("*"))
