@@ -304,9 +304,52 @@ def measure_big_build(env: Environment, repeats: int, with_hamilton: bool) -> No
         print(f"{BIG:,}-node Hamilton driver build (for scale): {ham:.3f} s")
 
 
+def measure_growth(env: Environment, repeats: int, sizes: tuple[int, ...]) -> None:
+    """Declare, validate and run once a chain of each size, with the collector on.
+
+    Each step should grow linearly with the tasks: the largest size's time over the smallest's
+    should stay near the ratio of their sizes (target: 100,000 tasks <= 12x of 10,000). The
+    source is compiled outside the timing, one code object per task (no per-task ``exec``).
+    Wall and CPU seconds are both printed: on a loaded machine the CPU figure is the one to
+    read.
+    """
+    codes = {n: compile(glacier_chain_source(n), f"<glacier chain {n}>", "exec") for n in sizes}
+    best: dict[int, list[tuple[float, float]]] = {}
+    for n in sizes:
+        steps: list[list[tuple[float, float]]] = [[], [], []]
+        for _ in range(repeats):
+            namespace: dict[str, Any] = {"ENV": env, "__name__": "glacier_bench"}
+            gc.collect()
+            marks = [(time.perf_counter(), time.process_time())]
+            exec(codes[n], namespace)
+            marks.append((time.perf_counter(), time.process_time()))
+            pipeline: Pipeline = namespace["pipeline"].validate()
+            marks.append((time.perf_counter(), time.process_time()))
+            pipeline.run()
+            marks.append((time.perf_counter(), time.process_time()))
+            for k in range(3):
+                steps[k].append((marks[k + 1][0] - marks[k][0], marks[k + 1][1] - marks[k][1]))
+            del namespace, pipeline
+        best[n] = [min(s) for s in steps]
+    print(f"\nGrowth, best of {repeats} (collector on): seconds wall / cpu")
+    print(f"{'tasks':>9}  {'declare':>15}  {'validate':>15}  {'first run':>15}")
+    for n in sizes:
+        cells = "  ".join(f"{w:7.3f} / {c:5.3f}" for w, c in best[n])
+        print(f"{n:>9,}  {cells}")
+    small, large = sizes[0], sizes[-1]
+    ratios = [
+        (lw / sw, lc / sc) for (sw, sc), (lw, lc) in zip(best[small], best[large], strict=True)
+    ]
+    cells = "  ".join(f"{w:6.1f}x / {c:4.1f}x" for w, c in ratios)
+    print(f"{'ratio':>9}  {cells}   ({large // small}x the tasks; target <= 12x)")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats (a rough figure)")
+    parser.add_argument(
+        "--growth-only", action="store_true", help="only the 10,000 vs 100,000-task growth"
+    )
     args = parser.parse_args(argv)
     # This machine's speed drifts between runs of the same code by up to 1.5x; the best of
     # many repeats is the figure that is stable from one invocation to the next.
@@ -314,6 +357,9 @@ def main(argv: list[str] | None = None) -> None:
 
     with tempfile.TemporaryDirectory(prefix="glacier-bench-") as tmp:
         env = Environment.local(base_path=Path(tmp) / "data", state_dir=Path(tmp) / "state")
+        if args.growth_only:
+            measure_growth(env, 1 if args.quick else 3, (BIG, 10 * BIG))
+            return
         rows = measure_shape(
             "chain",
             compile(glacier_chain_source(WIDTH), "<glacier chain>", "exec"),
@@ -340,6 +386,7 @@ def main(argv: list[str] | None = None) -> None:
         print("\nTargets: glacier <= 0.5x hamilton per task, <= 20 µs per task.")
         verdicts(rows)
         measure_big_build(env, 3 if args.quick else 5, with_hamilton=not args.quick)
+        measure_growth(env, 1 if args.quick else 3, (BIG, 10 * BIG))
 
 
 if __name__ == "__main__":

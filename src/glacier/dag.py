@@ -6,10 +6,12 @@ recompute it, so a run costs O(tasks + edges), not O(tasks²).
 
 from __future__ import annotations
 
+import functools
+import gc
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from glacier.dataset import Dataset
 from glacier.errors import CycleError, DuplicateProducerError, MissingInputError, UnknownTaskError
@@ -56,6 +58,33 @@ class Selection:
 _SELECTIONS_KEPT = 8
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def collector_paused(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``fn`` with Python's cyclic garbage collector paused.
+
+    Building a DAG or a run's selection allocates a few objects per task that all live as long
+    as the pipeline, and runs no user code. Left on, the collector would walk the whole,
+    growing heap again and again while they are made (a 100,000-task graph took 25x the time
+    of a 10,000-task one, for 10x the tasks); paused, the build grows linearly. Only this
+    library-internal work is covered: tasks always run with the collector as the user left it.
+    """
+
+    @functools.wraps(fn)
+    def paused(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if not gc.isenabled():
+            return fn(*args, **kwargs)
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return paused
+
+
 @dataclass(slots=True)
 class DAG:
     """Tasks in topological order with their edges, indexed by position for fast execution."""
@@ -74,6 +103,7 @@ class DAG:
     )
 
     @classmethod
+    @collector_paused
     def build(cls, tasks: Iterable[Task]) -> DAG:
         """Validate the tasks and order them; raises a ``PipelineDefinitionError`` subclass."""
         # Tasks are numbered in definition order ("k") while ordering, then renumbered in
@@ -169,6 +199,10 @@ class DAG:
         found = self._selections.get(key)
         if found is not None:
             return found
+        return self._select(key)
+
+    @collector_paused
+    def _select(self, key: tuple[int, ...]) -> Selection:
         # Running everything keeps the DAG's numbering.
         local = {g: k for k, g in enumerate(key)} if key else None
         key = key or tuple(range(len(self.tasks)))
