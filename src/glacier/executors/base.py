@@ -25,6 +25,7 @@ from glacier.errors import (
     TaskTimeoutError,
     UnknownTaskError,
 )
+from glacier.format_checks import check_outputs
 from glacier.hooks import HookSet
 from glacier.result import FAILED, RUNNING, SKIPPED, SUCCEEDED, RunResult, TaskRun, TaskTable
 
@@ -252,7 +253,7 @@ class PreparedRun:
                 status[i] = SUCCEEDED
                 return True
             if self.resumable[i]:
-                outputs[i] = tuple(self.storage[ds].scan() for ds in task.outputs)
+                outputs[i] = tuple(self.storage[ds].load() for ds in task.outputs)
                 table.resumed[i] = True
                 status[i] = SUCCEEDED
                 return True
@@ -279,6 +280,8 @@ class PreparedRun:
                 outs = normalize_outputs(task, value)
             else:  # the usual single output, without the call
                 outs = (value,)
+            if self._persisting:  # before anything is written or cached
+                check_outputs(task, outs, self.storage)
             if key is not None and self.cache is not None:
                 outs = self.cache.store(task.name, key, outs)
             outputs[i] = self._persist(task, outs, write=True) if self._persisting else outs
@@ -343,7 +346,7 @@ class PreparedRun:
     def _scan(self, ds: Dataset) -> Any:
         scan = self._scans.get(ds)
         if scan is None:
-            scan = self._scans[ds] = self.storage[ds].scan()
+            scan = self._scans[ds] = self.storage[ds].load()
         return scan
 
     def _cache_key(self, i: int, kwargs: Mapping[str, Any]) -> str:
@@ -368,17 +371,13 @@ class PreparedRun:
             if ds.schema is not None:
                 check_schema(task, ds, value)
             if ds.is_stored:
-                if not isinstance(value, pl.DataFrame | pl.LazyFrame):
-                    raise ExecutionError(
-                        f"Task {task.name!r} ({task.location}) returned "
-                        f"{type(value).__name__} for stored dataset {ds.name!r}; a stored "
-                        "dataset takes a polars DataFrame or LazyFrame."
-                    )
                 bucket = self.storage[ds]
                 if write:
                     bucket.write(value)
                 # Downstream tasks read what was written, lazily: one write, no recompute.
-                result[pos] = bucket.scan()
+                # (A value that is not a table is handed on as it is.)
+                if isinstance(value, pl.DataFrame | pl.LazyFrame):
+                    result[pos] = bucket.scan()
         return tuple(result)
 
     def _versions(self) -> dict[str, str]:

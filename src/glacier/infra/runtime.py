@@ -85,7 +85,7 @@ def run_task(
         kwargs.update(env.resolve_resources(task))
     read: list[str] = []
     for pname, ds in task.inputs:
-        kwargs[pname] = _bucket(ds, env, artifacts, run_id, task_name).scan()
+        kwargs[pname] = _bucket(ds, env, artifacts, run_id, task_name).load()
         read.append(ds.name)
     cfg = env.task_config(task)
     value = invoke(task, (), kwargs, cfg, TaskRun(task.name))
