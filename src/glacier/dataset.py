@@ -107,12 +107,13 @@ class Dataset:
 
     def refine(self, bucket: _B) -> _B:
         """``bucket`` (this dataset's storage as a Bucket) with this dataset's options."""
-        return bucket.with_options(  # type: ignore[no-any-return]
+        refined: _B = bucket.with_options(  # type: ignore[attr-defined]
             self.read_options,
             self.write_options,
             read_only=self.read_only,
             where=f"Dataset {self.name!r}",
         )
+        return refined
 
     @property
     def is_stored(self) -> bool:

@@ -9,7 +9,7 @@ selected for the config's kind.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from glacier.errors import ConfigError
@@ -155,6 +155,9 @@ class Provider:
         name: str | None = None,
         partition_by: Sequence[str] | None = None,
         tags: dict[str, str] | None = None,
+        read_options: Mapping[str, Any] | None = None,
+        write_options: Mapping[str, Any] | None = None,
+        read_only: bool = False,
     ) -> Bucket:
         """Create a :class:`Bucket` (object storage location) on this provider's store."""
         self._check_config("bucket", config, _BUCKET_CONFIGS.get(self.kind, ()))
@@ -167,6 +170,9 @@ class Provider:
                 path=path,
                 format=format,
                 partition_by=partition_by,
+                read_options=read_options,
+                write_options=write_options,
+                read_only=read_only,
                 provider=self,
                 config=config,
                 name=name,

@@ -181,7 +181,7 @@ class FsspecBucketAdapter:
         with self._errors("read"):
             # No existence check first: the fetch itself reports a missing object.
             snapshot = self._snapshot(check_object=False)
-            if self.native is not None and self.store.native_full_reads:
+            if self.native is not None and self.store.native_full_reads and snapshot.format.scan:
                 return self._scan(snapshot, options).collect()
             frames = list(self._fsspec_frames(snapshot, options, {}))
             if not frames:

@@ -83,6 +83,8 @@ class Bucket(Resource):
         fmt = resolve_format(format, self.partition_by)
         self.format = fmt.name
         self.read_only = read_only
+        #: Where read_only was declared, for the message refusing a write.
+        self.declared_by = ""
         self.read_options: dict[str, Any] = {}
         self.write_options: dict[str, Any] = {}
         super().__init__(**kwargs)
@@ -124,17 +126,19 @@ class Bucket(Resource):
         if not read_options and not write_options and (self.read_only or not read_only):
             return self
         refined = copy.copy(self)
-        refined.read_only = self.read_only or read_only
+        if read_only and not self.read_only:
+            refined.read_only, refined.declared_by = True, where
+
         refined._set_options(read_options or {}, write_options or {}, where or repr(self))
         return refined
 
     def check_writable(self, action: str) -> None:
         """Refuse ``action`` (a write, ``open("w")``, a delete) on a read-only Bucket."""
         if self.read_only:
+            who = self.declared_by or f"Bucket {self.name!r}"
             raise ReadOnlyError(
-                f"{action} {self.name!r} ({self.bucket_name}/{self.path}): it is declared "
-                "read_only. Write to a dataset of your own, or drop read_only=True where the "
-                "Bucket or Dataset is declared."
+                f"{action} {self.bucket_name}/{self.path}: {who} is declared read_only. "
+                "Write to a dataset of your own, or drop read_only=True where it is declared."
             )
 
     def _default_name(self) -> str:
