@@ -240,6 +240,8 @@ def _sink_json(
 def _read_xlsx(data: bytes, columns: Sequence[str] | None, options: Options) -> pl.DataFrame:
     try:
         frame = pl.read_excel(data, **options)
+    except ImportError as exc:  # polars names the engine; say which extra brings it
+        raise ConfigError(f"{exc} Excel needs: pip install 'glacier[excel]'.") from exc
     except ValueError as exc:
         if "no matching sheet" not in str(exc):
             raise
@@ -265,7 +267,10 @@ def _sink_xlsx(
     if isinstance(target, pl.PartitionBy):
         raise TypeError("xlsx cannot be partitioned")
     buffer = io.BytesIO()
-    frame.collect().write_excel(buffer, **options)
+    try:
+        frame.collect().write_excel(buffer, **options)
+    except ImportError as exc:
+        raise ConfigError(f"{exc} Excel needs: pip install 'glacier[excel]'.") from exc
     if isinstance(target, str):
         Path(target).parent.mkdir(parents=True, exist_ok=True)
         Path(target).write_bytes(buffer.getvalue())
