@@ -1,12 +1,14 @@
 """Checks of a dataset against its storage format, made before any work is lost.
 
-Two moments matter. Where a :class:`~glacier.Dataset` is declared, its reader and writer
+Three moments matter. Where a :class:`~glacier.Dataset` is declared, its reader and writer
 options and its schema must suit the format (:func:`check_dataset_storage`), so a misspelt
 option fails on the line that wrote it, not deep inside polars at run time. Right after a
 task returns, each stored output must be a value its format holds (:func:`check_outputs`):
 a model returned for a parquet dataset is refused *before* anything is written, naming the
 task, the dataset, the value's type and the format, so the fix (``format="joblib"``) is one
-edit and no output is half-written.
+edit and no output is half-written. And where a Bucket of a format that runs code when
+loaded is declared, the provider config's ``allow_pickle`` is asked
+(:func:`check_pickle_allowed`).
 
 This module sits beside the format catalogue: it imports :mod:`glacier.formats`,
 :mod:`glacier.uris` and :mod:`glacier.errors` only (tasks, datasets and buckets are duck-typed).
@@ -17,11 +19,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from glacier.errors import ConfigError, InvalidDataError, OutputTypeError
+from glacier.errors import ConfigError, InvalidDataError, OutputTypeError, PickleNotAllowedError
 from glacier.formats import DEFAULT_FORMAT, Format, check_options, check_value, get_format
 from glacier.uris import parse_uri
 
-__all__ = ["check_dataset_storage", "check_outputs", "storage_format"]
+__all__ = ["check_dataset_storage", "check_outputs", "check_pickle_allowed", "storage_format"]
 
 
 def storage_format(storage: Any) -> Format | None:
@@ -59,6 +61,17 @@ def check_dataset_storage(dataset: Any) -> None:
         raise ConfigError(
             f"{where} declares a schema, but its format {fmt.name!r} holds {fmt.holds}, not a "
             "table. Drop schema=, or store the data in a table format (parquet, csv, ...)."
+        )
+
+
+def check_pickle_allowed(fmt: Format, config: Any, where: str) -> None:
+    """Refuse a format that runs code when loaded if the provider config forbids it."""
+    if fmt.executes_code and not getattr(config, "allow_pickle", True):
+        raise PickleNotAllowedError(
+            f"{where}: format {fmt.name!r} runs code from the data when it is loaded, and "
+            "this environment's provider config sets allow_pickle=False. Store tables as "
+            "parquet and documents as json-document, or set allow_pickle=True where the "
+            "bucket is writable only by code you trust."
         )
 
 

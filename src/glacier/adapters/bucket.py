@@ -67,7 +67,7 @@ from glacier.adapters.manifest import (
     stamp_age,
     versions_key,
 )
-from glacier.adapters.objects import read_value, write_value
+from glacier.adapters.objects import local_path, open_object, read_value, write_value
 from glacier.adapters.partitions import may_match, partition_values
 from glacier.adapters.spool import remove_until_quiet, spool
 from glacier.adapters.storage_errors import classify
@@ -241,6 +241,14 @@ class FsspecBucketAdapter:
                 "format='parquet' or 'ndjson', or flatten them first (e.g. "
                 "pl.col(c).list.join(',') or .struct.unnest())."
             )
+
+    def open(self, mode: str = "rb", encoding: str = "utf-8") -> IO[Any]:
+        """The object as a file object; writes are atomic (:mod:`glacier.adapters.objects`)."""
+        return open_object(self, mode, encoding)
+
+    def local_path(self, mode: str = "r") -> contextlib.AbstractContextManager[Path]:
+        """The object at a local path (:func:`glacier.adapters.objects.local_path`)."""
+        return local_path(self, mode)
 
     def exists(self) -> bool:
         """Whether the object, or a dataset version (or plain data files), exists."""

@@ -29,8 +29,9 @@ from typing import IO, TYPE_CHECKING, Any
 from glacier.adapters.manifest import TMP_DIR, new_stamp
 from glacier.adapters.spool import spool
 from glacier.adapters.uploads import Upload, open_upload
-from glacier.errors import ConfigError, PickleNotAllowedError
-from glacier.formats import Format, check_value
+from glacier.errors import ConfigError
+from glacier.format_checks import check_pickle_allowed
+from glacier.formats import check_value
 
 if TYPE_CHECKING:
     from glacier.adapters.bucket import FsspecBucketAdapter
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 __all__ = [
     "MODES",
     "AtomicWriter",
-    "check_pickle_allowed",
     "local_path",
     "open_object",
     "read_value",
@@ -156,17 +156,6 @@ class _AtomicText(io.TextIOWrapper):
         """See :meth:`AtomicWriter.discard`."""
         raw = self.buffer.raw  # type: ignore[attr-defined]
         raw.discard()
-
-
-def check_pickle_allowed(fmt: Format, config: Any, where: str) -> None:
-    """Refuse a format that runs code when loaded if the provider config forbids it."""
-    if fmt.executes_code and not getattr(config, "allow_pickle", True):
-        raise PickleNotAllowedError(
-            f"{where}: format {fmt.name!r} runs code from the data when it is loaded, and "
-            "this environment's provider config sets allow_pickle=False. Store tables as "
-            "parquet and documents as json-document, or set allow_pickle=True where the "
-            "bucket is writable only by code you trust."
-        )
 
 
 def _writer(adapter: FsspecBucketAdapter) -> AtomicWriter:

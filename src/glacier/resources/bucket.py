@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal
 
 from glacier.errors import ConfigError, ReadOnlyError
+from glacier.format_checks import check_pickle_allowed
 from glacier.formats import check_options, resolve_format
 from glacier.resources.base import Resource
 
@@ -95,8 +96,6 @@ class Bucket(Resource):
                 "path or one ending in '/' names a dataset directory. Name the object, e.g. "
                 f"path='models/regressor{fmt.extension}'."
             )
-        from glacier.adapters.objects import check_pickle_allowed
-
         check_pickle_allowed(fmt, getattr(self.provider, "config", None), where)
         self._set_options(read_options or {}, write_options or {}, where)
 
@@ -206,9 +205,7 @@ class Bucket(Resource):
         """
         if mode.startswith("w"):
             self.check_writable(f"open({mode!r})")
-        from glacier.adapters.objects import open_object
-
-        return open_object(self.adapter, mode, encoding)
+        return self.adapter.open(mode, encoding)  # type: ignore[no-any-return]
 
     @contextlib.contextmanager
     def local_path(self, mode: Literal["r", "w"] = "r") -> Iterator[Path]:
@@ -232,9 +229,7 @@ class Bucket(Resource):
         """
         if mode == "w":
             self.check_writable("local_path('w')")
-        from glacier.adapters.objects import local_path
-
-        with local_path(self.adapter, mode) as path:
+        with self.adapter.local_path(mode) as path:
             yield path
 
     def get_uri(self) -> str:
