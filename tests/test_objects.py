@@ -350,3 +350,22 @@ def test_a_model_stored_with_joblib_reaches_the_next_task_and_the_next_run(
 
     later.run()
     assert np.allclose(seen[1], MODEL.predict(x))
+
+
+def test_a_table_returned_for_a_model_fails_before_anything_is_written(
+    glacier_env: Environment, tmp_path: Path
+) -> None:
+    pipeline = Pipeline("train", env=glacier_env)
+    regressor = Dataset("regressor", storage=str(tmp_path / "out" / "regressor.joblib"))
+
+    @pipeline.task()
+    def train() -> regressor:
+        return SHUTTLES
+
+    with pytest.raises(PipelineRunError) as caught:
+        pipeline.run()
+    error = caught.value.result.tasks["train"].error  # type: ignore[attr-defined]
+    assert isinstance(error, OutputTypeError)
+    assert "polars.dataframe.frame.DataFrame, but format 'joblib'" in str(error)
+    assert "Store tables with a table format: parquet" in str(error)
+    assert not (tmp_path / "out").exists()
