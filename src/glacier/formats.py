@@ -100,7 +100,7 @@ class Format:
             Python value or raw bytes are not, and have no schema to check or append to.
         cloud_sink: Whether ``sink`` can write to a cloud URI (else the adapter spools the
             file locally and uploads it).
-        load: Reader of a value from the bytes of an object (formats that are not frames).
+        load: Reader of a value from a binary file object (formats that are not frames).
         dump: Writer of a value to a binary file object (formats that are not frames).
         holds: What values the format stores, as error messages name them.
         accepts: Whether a value is one the format stores (checked before any write).
@@ -124,7 +124,7 @@ class Format:
     partitions: bool = False
     frame: bool = True
     cloud_sink: bool = True
-    load: Callable[[bytes, Options], Any] | None = None
+    load: Callable[[IO[bytes], Options], Any] | None = None
     dump: Callable[[Any, IO[bytes], Options], None] | None = None
     holds: str = "a polars DataFrame or LazyFrame"
     accepts: Callable[[Any], bool] = lambda value: isinstance(value, pl.DataFrame | pl.LazyFrame)
@@ -289,9 +289,9 @@ def _no_frame_sink(frame: pl.LazyFrame, target: Target, *_: Any) -> None:
     raise InvalidDataError("this format holds a Python value, not a table")
 
 
-def _load_pickle(data: bytes, options: Options) -> Any:
+def _load_pickle(file: IO[bytes], options: Options) -> Any:
     # Runs code from the data: Buckets refuse this format where allow_pickle=False.
-    return pickle.loads(data, **options)
+    return pickle.load(file, **options)
 
 
 def _dump_pickle(value: Any, file: IO[bytes], options: Options) -> None:
@@ -308,8 +308,8 @@ def _joblib() -> Any:
     return joblib
 
 
-def _load_joblib(data: bytes, options: Options) -> Any:
-    return _joblib().load(io.BytesIO(data), **options)
+def _load_joblib(file: IO[bytes], options: Options) -> Any:
+    return _joblib().load(file, **options)
 
 
 def _dump_joblib(value: Any, file: IO[bytes], options: Options) -> None:
@@ -324,16 +324,16 @@ def _encode_text(value: str, encoding: str = "utf-8", errors: str = "strict") ->
     return value.encode(encoding, errors)
 
 
-def _load_text(data: bytes, options: Options) -> str:
-    return _decode_text(data, **options)
+def _load_text(file: IO[bytes], options: Options) -> str:
+    return _decode_text(file.read(), **options)
 
 
 def _dump_text(value: Any, file: IO[bytes], options: Options) -> None:
     file.write(_encode_text(value, **options))
 
 
-def _load_document(data: bytes, options: Options) -> Any:
-    return json.loads(data, **options)
+def _load_document(file: IO[bytes], options: Options) -> Any:
+    return json.loads(file.read(), **options)
 
 
 def _dump_document(value: Any, file: IO[bytes], options: Options) -> None:
@@ -341,8 +341,8 @@ def _dump_document(value: Any, file: IO[bytes], options: Options) -> None:
     file.write(json.dumps(value, **options).encode())
 
 
-def _load_bytes(data: bytes, options: Options) -> bytes:
-    return data
+def _load_bytes(file: IO[bytes], options: Options) -> bytes:
+    return file.read()
 
 
 def _dump_bytes(value: Any, file: IO[bytes], options: Options) -> None:
@@ -366,7 +366,7 @@ def _is_not_frame(value: Any) -> bool:
 def _value_format(
     name: str,
     extensions: tuple[str, ...],
-    load: Callable[[bytes, Options], Any],
+    load: Callable[[IO[bytes], Options], Any],
     dump: Callable[[Any, IO[bytes], Options], None],
     holds: str,
     accepts: Callable[[Any], bool],
@@ -470,7 +470,7 @@ FORMATS: Mapping[str, Format] = {
             _dump_pickle,
             "any picklable Python value (not a polars frame: store tables as parquet)",
             _is_not_frame,
-            (pickle.loads,),
+            (pickle.load,),
             (pickle.dump,),
             executes_code=True,
         ),
