@@ -2,7 +2,7 @@
 """Set up Glacier's development environment and run its main job or its test suite.
 
     python3 dev.py demo    # set up, then run the demo pipeline on local files
-    python3 dev.py test    # set up, then run ruff, mypy and the whole pytest suite
+    python3 dev.py test    # set up, then run ruff, mypy, lint-imports and the whole pytest suite
 
 Needs only python3. Creates ``.venv`` and installs the project with all extras; reinstalls
 only when ``pyproject.toml`` changes. Installs the non-Python components the tests start
@@ -132,6 +132,7 @@ def test(args: list[str]) -> int:
         [str(BIN / "ruff"), "check", "src", "tests", "examples", "benchmarks", "containers"],
         [str(BIN / "ruff"), "format", "--check", "src"],
         [str(BIN / "mypy"), "src/glacier"],
+        [str(BIN / "lint-imports")],
         [str(BIN / "pytest"), "-p", "no:cacheprovider", *args],
     ]
     for cmd in steps:

@@ -1,4 +1,4 @@
-"""The seed's multi-account scenarios as module-level pipelines (imported by test_infra.py).
+"""The seed's multi-account scenarios as module-level pipelines (imported by tests/infra).
 
 Module level on purpose: generated Pulumi programs import pipelines from their module.
 """

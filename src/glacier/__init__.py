@@ -24,8 +24,7 @@ from glacier.resources import Bucket, Database, ExecutionEnvironment, Resource, 
 from glacier.result import RunResult, TaskRun
 from glacier.settings import Network
 from glacier.task import Task, task
-
-__version__ = "0.1.0"
+from glacier.version import __version__
 
 __all__ = [
     "AWSEnvironment",

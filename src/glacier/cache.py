@@ -128,4 +128,17 @@ def fingerprint(value: Any) -> str:
 
 
 def _stable_repr(params: Mapping[str, Any]) -> str:
-    return repr(sorted((k, repr(v)) for k, v in params.items()))
+    return repr(sorted((k, _token(v)) for k, v in params.items()))
+
+
+def _token(value: Any) -> str:
+    """What identifies a param's value in a key: frames by content, buckets by location and
+    data version (a task called with a frame or a bucket, as data-flow calls are), anything
+    else by its repr."""
+    if isinstance(value, pl.DataFrame | pl.LazyFrame):
+        return fingerprint(value)
+    stored = getattr(value, "fingerprint", None)
+    where = getattr(value, "get_uri", None)
+    if callable(stored) and callable(where):
+        return f"bucket:{where()}:{stored()}"
+    return repr(value)

@@ -1,10 +1,10 @@
-"""The declarative dependency-injector containers that wire Glacier together.
+"""The declarative dependency-injector containers that wire an environment together.
 
 Shaped like dependency-injector's multiple-containers application example: small containers
 each owning one concern, composed by one environment container.
 
-- :class:`CloudContainer` — gateways (the fsspec filesystem) and adapters of one cloud,
-  selected by the provider config's ``kind``;
+- :class:`~glacier.cloud.CloudContainer` — gateways (the fsspec filesystem) and adapters of
+  one cloud, selected by the provider config's ``kind``; owned by the provider;
 - :class:`ExecutionContainer` — the executor, the task cache and the run store;
 - :class:`EnvironmentContainer` — settings, provider, resource registry, and the two above.
 
@@ -18,30 +18,26 @@ Override any provider to swap a part, in tests or for a custom adapter::
 
 from __future__ import annotations
 
-import importlib
 import operator
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from dependency_injector import containers, providers
 
-from glacier.adapters.unavailable import UnavailableAdapter
+from glacier.cache import TaskCache
+from glacier.cloud import CloudContainer
+from glacier.executors.dask import DaskExecutor
+from glacier.executors.local import LocalExecutor
+from glacier.provider import Identity, Provider
+from glacier.runstore import RunStore
 
-
-def _lazy(path: str) -> Callable[..., Any]:
-    """A callable that imports ``module:attr`` on first call, so no cloud SDK loads at import."""
-
-    def build(*args: Any, **kwargs: Any) -> Any:
-        module, _, attr = path.partition(":")
-        return getattr(importlib.import_module(module), attr)(*args, **kwargs)
-
-    build.__qualname__ = build.__name__ = path.rpartition(":")[2]
-    return build
-
-
-def _unavailable(what: str, kind: str) -> providers.Factory[Any]:
-    return providers.Factory(UnavailableAdapter, what=what, cloud=kind)
+__all__ = [
+    "CloudContainer",
+    "EnvironmentContainer",
+    "ExecutionContainer",
+    "identity_from_settings",
+    "registry_from_settings",
+]
 
 
 def registry_from_settings(provider: Any, settings: Any) -> dict[str, Any]:
@@ -67,62 +63,13 @@ def registry_from_settings(provider: Any, settings: Any) -> dict[str, Any]:
     return registry
 
 
-class CloudContainer(containers.DeclarativeContainer):
-    """Gateways and adapters for one cloud, chosen by ``config.kind``.
-
-    Nothing outside this container and the adapters branches on the cloud.
-    """
-
-    config: providers.Dependency[Any] = providers.Dependency()
-    kind = providers.Callable(operator.attrgetter("kind"), config)
-
-    # -- gateways --------------------------------------------------------------------------
-    filesystem = providers.Selector(
-        kind,
-        local=providers.Singleton(_lazy("glacier.adapters.filesystems:local_filesystem"), config),
-        aws=providers.Singleton(_lazy("glacier.adapters.filesystems:s3_filesystem"), config),
-        gcp=providers.Singleton(_lazy("glacier.adapters.filesystems:gcs_filesystem"), config),
-        azure=providers.Singleton(_lazy("glacier.adapters.filesystems:azure_filesystem"), config),
-    )
-
-    # -- adapters (one per resource kind; a resource asks for ``<kind>_adapter``) ----------
-    bucket_adapter = providers.Factory(
-        _lazy("glacier.adapters.bucket:FsspecBucketAdapter"),
-        filesystem=filesystem,
-        config=config,
-    )
-    serverless_adapter = providers.Selector(
-        kind,
-        local=providers.Factory(_lazy("glacier.adapters.serverless:LocalServerlessAdapter")),
-        aws=providers.Factory(_lazy("glacier.adapters.serverless:LambdaAdapter"), config=config),
-        gcp=_unavailable("invoking Cloud Functions", "gcp"),
-        azure=_unavailable("invoking Azure Functions", "azure"),
-    )
-    execution_adapter = providers.Selector(
-        kind,
-        local=_unavailable("submitting jobs to execution environments", "local"),
-        aws=_unavailable("submitting Glue/ECS/Databricks jobs directly", "aws"),
-        gcp=_unavailable("submitting Dataproc jobs", "gcp"),
-        azure=_unavailable("submitting Synapse jobs", "azure"),
-    )
-    database_adapter = providers.Selector(
-        kind,
-        local=_unavailable("database reads and writes", "local"),
-        aws=_unavailable("database reads and writes", "aws"),
-        gcp=_unavailable("database reads and writes", "gcp"),
-        azure=_unavailable("database reads and writes", "azure"),
-    )
-    volume_adapter = providers.Factory(
-        UnavailableAdapter, what="file system volume I/O", cloud=kind
-    )
-
-    # -- infrastructure builder (Pulumi) ---------------------------------------------------
-    infrastructure = providers.Selector(
-        kind,
-        aws=providers.Factory(_lazy("glacier.infra.aws:AwsInfrastructure"), config=config),
-        local=providers.Factory(_lazy("glacier.infra.local:LocalInfrastructure"), config=config),
-        gcp=_unavailable("infrastructure generation", "gcp"),
-        azure=_unavailable("infrastructure generation", "azure"),
+def identity_from_settings(settings: Any) -> Identity:
+    """The identity a provider built for an environment's settings carries."""
+    return Identity(
+        environment=settings.name or settings.env,
+        naming_prefix=settings.resolved_naming_prefix,
+        tags=dict(settings.tags),
+        network=settings.network,
     )
 
 
@@ -133,29 +80,32 @@ class ExecutionContainer(containers.DeclarativeContainer):
     state_dir = providers.Dependency(instance_of=Path)
 
     kind = providers.Callable(operator.attrgetter("kind"), settings)
+    #: One executor per name; ``env.executor("dask")`` picks from the same table.
     executor = providers.Selector(
         kind,
         local=providers.Factory(
-            _lazy("glacier.executors.local:LocalExecutor"),
+            LocalExecutor,
             max_workers=providers.Callable(operator.attrgetter("max_workers"), settings),
         ),
         dask=providers.Factory(
-            _lazy("glacier.executors.dask:DaskExecutor"),
+            DaskExecutor,
             address=providers.Callable(operator.attrgetter("dask_address"), settings),
         ),
     )
     cache = providers.Singleton(
-        _lazy("glacier.cache:TaskCache"),
-        directory=providers.Callable(operator.truediv, state_dir, "cache"),
+        TaskCache, directory=providers.Callable(operator.truediv, state_dir, "cache")
     )
     run_store = providers.Singleton(
-        _lazy("glacier.runstore:RunStore"),
-        directory=providers.Callable(operator.truediv, state_dir, "runs"),
+        RunStore, directory=providers.Callable(operator.truediv, state_dir, "runs")
     )
 
 
 class EnvironmentContainer(containers.DeclarativeContainer):
-    """One environment: its settings, provider, registry, cloud and execution containers."""
+    """One environment: its settings, provider, registry, cloud and execution containers.
+
+    Build it with :func:`environment_container`, which puts the provider's own cloud
+    container in the ``cloud`` slot.
+    """
 
     settings: providers.Dependency[Any] = providers.Dependency()  # GlacierSettings
     provider_config = providers.Callable(operator.attrgetter("provider"), settings)
@@ -166,16 +116,13 @@ class EnvironmentContainer(containers.DeclarativeContainer):
     bucket_adapter = cloud.bucket_adapter
 
     provider = providers.Singleton(
-        _lazy("glacier.provider:Provider"),
+        Provider,
         config=provider_config,
-        tags=providers.Callable(lambda s: dict(s.tags), settings),
-        naming_prefix=providers.Callable(operator.attrgetter("resolved_naming_prefix"), settings),
+        identity=providers.Callable(identity_from_settings, settings),
         cloud=cloud,
     )
     # Named resources: the settings file's [buckets.*] first; env.register() adds more.
-    registry = providers.Singleton(
-        _lazy("glacier.containers:registry_from_settings"), provider=provider, settings=settings
-    )
+    registry = providers.Singleton(registry_from_settings, provider=provider, settings=settings)
 
     execution = providers.Container(
         ExecutionContainer,
@@ -185,3 +132,23 @@ class EnvironmentContainer(containers.DeclarativeContainer):
     executor = execution.executor
     cache = execution.cache
     run_store = execution.run_store
+
+
+def environment_container(settings: Any, provider: Any = None) -> EnvironmentContainer:
+    """The container of an environment with ``settings``, around ``provider``'s cloud container.
+
+    Without a provider, the container builds one from the settings (its cloud container is
+    the environment's). With a :class:`~glacier.Provider`, the ``cloud`` slot (and its
+    ``filesystem`` and ``bucket_adapter`` shortcuts) *is* the provider's cloud container, so
+    an override made through the environment reaches the provider's resources.
+    """
+    container = EnvironmentContainer(settings=providers.Object(settings))
+    if provider is None:
+        return container
+    if isinstance(provider, Provider):
+        cloud = provider.cloud
+        container.cloud = providers.Container(CloudContainer, container=cloud)
+        container.filesystem = cloud.filesystem
+        container.bucket_adapter = cloud.bucket_adapter
+    container.provider.override(providers.Object(provider))
+    return container

@@ -180,7 +180,9 @@ class DAG:
                 datasets.setdefault(s.dataset)
                 producer = s.producer
                 if producer >= 0 and local is not None:
-                    producer = local[producer]
+                    # A producer outside the selection ran elsewhere (a deployed task runs
+                    # alone): its output is read from where that run left it.
+                    producer = local.get(producer, -1)
                 srcs.append((pname, producer, s.position, s.dataset))
             sources.append(tuple(srcs))
             for ds in self.tasks[g].outputs:
@@ -197,7 +199,12 @@ class DAG:
             tasks=tasks,
             sources=tuple(sources),
             downstream=downstream,
-            upstream_count=tuple(len(self.upstream[g]) for g in key),
+            upstream_count=tuple(
+                len(self.upstream[g])
+                if local is None
+                else sum(1 for u in self.upstream[g] if u in local)
+                for g in key
+            ),
             datasets=tuple(datasets),
             locations=tuple(str(t.location) for t in tasks),
             names=tuple(t.name for t in tasks),

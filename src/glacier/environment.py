@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import copy
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from dependency_injector import providers
 
-from glacier.containers import EnvironmentContainer
+from glacier.containers import environment_container, identity_from_settings
 from glacier.dataset import Dataset
 from glacier.errors import ConfigError, InjectionError, UnknownResourceError
-from glacier.provider import Provider
+from glacier.flow import FlowPipeline
+from glacier.provider import Identity, Provider
 from glacier.resources import Bucket, Database, ExecutionEnvironment, Serverless, Volume
 from glacier.settings import (
     AwsConfig,
@@ -40,13 +41,13 @@ from glacier.settings import (
     S3Config,
     TaskConfig,
 )
-from glacier.task import TASK_OPTIONS, Task, _caller_namespace
+from glacier.task import Task, _caller_namespace
+from glacier.task_options import TaskOptions
 from glacier.uris import parse_uri
 
 if TYPE_CHECKING:
     from glacier.cache import TaskCache
     from glacier.executors.base import Executor
-    from glacier.flow import FlowPipeline
     from glacier.result import RunResult
 
 
@@ -109,20 +110,11 @@ class Environment:
             settings = settings.model_copy(update={"network": network})
         self.settings = settings
         self.debug = debug
-        self.container = EnvironmentContainer(settings=providers.Object(settings))
-        if provider is not None:
-            if isinstance(provider, Provider):
-                if provider._adoptable_cloud:
-                    provider._bind(self, self.container.cloud())
-                else:
-                    self.container.cloud.override(provider.cloud)
-                provider.tags = {**provider.tags, **settings.tags}
-                if provider.naming_prefix is None:
-                    provider.naming_prefix = settings.resolved_naming_prefix
-            self.container.provider.override(providers.Object(provider))
+        if isinstance(provider, Provider):
+            provider.serve(identity_from_settings(settings))
+        #: The environment's container, built around its provider's cloud container.
+        self.container = environment_container(settings, provider)
         self.provider: Any = self.container.provider()
-        if isinstance(self.provider, Provider):
-            self.provider._bind(self, self.container.cloud())
         self.storage = StorageNamespace(self)
         self.database = DatabaseNamespace(self)
         self.compute = ComputeNamespace(self)
@@ -273,27 +265,10 @@ class Environment:
         """
         namespace = _caller_namespace(1)
 
+        parsed = TaskOptions.parse(options, decorator="@env.task")
+
         def bind(f: Callable[..., Any]) -> Task:
-            opts = dict(options)
-            name = opts.pop("name", None)
-            compute = opts.pop("compute", None)
-            cross = bool(opts.pop("allow_cross_environment", False))
-            unknown = set(opts) - set(TASK_OPTIONS)
-            if unknown:
-                raise ConfigError(
-                    f"@env.task got unknown option(s) {sorted(unknown)}; allowed: "
-                    f"{', '.join((*TASK_OPTIONS, 'compute', 'allow_cross_environment', 'name'))}."
-                )
-            t = Task(
-                f,
-                name=name,
-                dataflow=True,
-                options=opts,
-                compute=compute,
-                allow_cross_environment=cross,
-                env=self,
-                namespace=namespace,
-            )
+            t = Task(f, options=parsed, dataflow=True, env=self, namespace=namespace)
             self._tasks[t.name] = t
             return t
 
@@ -313,7 +288,6 @@ class Environment:
         schedule: str | None = None,
     ) -> Any:
         """Declare a data-flow pipeline: a function calling this environment's tasks."""
-        from glacier.flow import FlowPipeline
 
         def wrap(f: Callable[..., Any]) -> FlowPipeline:
             flow = FlowPipeline(f, env=self, name=name, schedule=schedule)
@@ -402,6 +376,10 @@ class Environment:
             "Pulumi bucket resource."
         )
 
+    def buckets_for(self, datasets: Iterable[Dataset]) -> dict[Dataset, Bucket]:
+        """The bucket of each stored dataset among ``datasets`` (in-memory ones have none)."""
+        return {ds: self.bucket_for(ds) for ds in datasets if ds.storage is not None}
+
     @property
     def cache(self) -> TaskCache:
         """The task cache (``<state_dir>/cache``)."""
@@ -410,18 +388,17 @@ class Environment:
 
     def executor(self, name: str | None = None) -> Executor:
         """The configured executor, or the one named (``local``, ``dask``)."""
+        selector = cast("providers.Selector[Any]", self.container.executor)
         if name is None or name == self.settings.executor.kind:
-            executor: Executor = self.container.executor()
+            executor: Executor = selector()
             return executor
-        if name == "local":
-            from glacier.executors.local import LocalExecutor
-
-            return LocalExecutor(self.settings.executor.max_workers)
-        if name == "dask":
-            from glacier.executors.dask import DaskExecutor
-
-            return DaskExecutor(self.settings.executor.dask_address)
-        raise ConfigError(f"Unknown executor {name!r}; use 'local' or 'dask'.")
+        # The container's table of executors, whatever the settings select.
+        chosen = selector.providers.get(name)
+        if chosen is None:
+            known = " or ".join(repr(k) for k in selector.providers)
+            raise ConfigError(f"Unknown executor {name!r}; use {known}.")
+        named: Executor = chosen()
+        return named
 
     def record_run(self, result: RunResult, versions: dict[str, str]) -> None:
         """Write the run's record to the run store."""
@@ -460,8 +437,10 @@ class Environment:
                 )
             return self.provider.bucket(uri.bucket, path=uri.key, format=uri.format)  # type: ignore[no-any-return]
         path = uri.path.absolute()
-        local = Provider(config=LocalConfig(base_path=path.parent.parent))
-        local.environment_name = self.name
+        local = Provider(
+            config=LocalConfig(base_path=path.parent.parent),
+            identity=Identity(environment=self.name),
+        )
         return local.bucket(path.parent.name, path=path.name, format=uri.format)
 
 

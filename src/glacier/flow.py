@@ -20,26 +20,22 @@ the line.
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
-from glacier.cache import fingerprint
 from glacier.dataset import Dataset
-from glacier.errors import GlacierError, PipelineRunError, TracingError
-from glacier.executors.base import invoke
+from glacier.errors import GlacierError, InfraError, PipelineRunError, TracingError
+from glacier.executors.base import PreparedRun
 from glacier.hooks import HookSet
-from glacier.pipeline import Pipeline, check_pipeline
-from glacier.resources import Bucket
-from glacier.result import FAILED, RUNNING, SUCCEEDED, RunResult, TaskRun
+from glacier.node import Node
+from glacier.pipeline import Pipeline, check_pipeline, dispatcher
+from glacier.result import RunResult, TaskRun, new_run_id
 from glacier.task import ACTIVE_FLOW, Task
-
-if TYPE_CHECKING:
-    from glacier.environment import Environment
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -122,18 +118,24 @@ class _Tracer:
             else:
                 constants[pname] = value
         out = Dataset(name)
-        self.pipeline.add(task.for_call(name, inputs, constants, out))
+        self.pipeline.add(Node(task, name, inputs, constants, out))
         return Placeholder(out, name)
 
 
 class _EagerRun:
-    """Runs each task call as it happens (``mode="local"``), with retries, timeout, cache."""
+    """Runs each task call as it happens (``mode="local"``).
+
+    Each call becomes a one-node graph run through the executors' per-task path
+    (:meth:`~glacier.executors.base.PreparedRun.execute_task`): resources, retries, timeout,
+    cache, records and hooks are those of every other run.
+    """
 
     def __init__(self, flow: FlowPipeline, use_cache: bool, hooks: Sequence[object]) -> None:
         self.flow = flow
         self.env = flow.env
         self.use_cache = use_cache
-        self.hooks = HookSet(list(hooks)) if hooks else None
+        self.hook_list = list(hooks)
+        self.hooks = HookSet(self.hook_list) if hooks else None
         self.counts: dict[str, int] = {}
         self.runs: dict[str, TaskRun] = {}
         self.values: dict[Dataset, Any] = {}
@@ -141,44 +143,51 @@ class _EagerRun:
 
     def call(self, task: Task, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         name = _unique(self.counts, task.name)
-        env = task.env or self.env
-        run = self.runs[name] = TaskRun(name, location=str(task.location))
-        if task.resources:
-            kwargs = env.inject(task, args, kwargs)
-        cfg = env.task_config(task)
-        run.status = RUNNING
-        t0 = run.started_ns = time.perf_counter_ns()
-        if self.hooks:
-            self.hooks.task_start(run)
-        try:
-            key = None
-            if cfg.cache and self.use_cache:
-                cache = env.cache
-                fps = [_fp(a) for a in args] + [f"{k}={_fp(v)}" for k, v in sorted(kwargs.items())]
-                key = cache.key(task, fps, {})
-                hit = cache.load(name, key)
-                if hit is not None:
-                    run.cached = True
-                    run.status = SUCCEEDED
-                    return self._keep(name, hit[0])
-            value = invoke(task, args, kwargs, cfg, run)
-            if key is not None:
-                value = env.cache.store(name, key, (value,))[0]
-            run.status = SUCCEEDED
-            return self._keep(name, value)
-        except Exception as exc:
-            run.status = FAILED
-            run.error = exc
-            raise
-        finally:
-            run.duration_ns = time.perf_counter_ns() - t0
-            if self.hooks:
-                self.hooks.task_end(run)
-
-    def _keep(self, name: str, value: Any) -> Any:
-        self.values[Dataset(name)] = value
+        out = Dataset(name)
+        graph = Pipeline(self.flow.name, env=task.env or self.env)
+        graph.add(_call_node(task, name, args, kwargs, out))
+        run = PreparedRun(
+            graph,
+            graph.environment(),
+            None,
+            None,
+            use_cache=self.use_cache,
+            hooks=self.hook_list,
+            announce=False,
+        )
+        ok = run.execute_task(0)
+        self.runs[name] = run.table.record(0)
+        if not ok:
+            raise run.table.error[0]  # type: ignore[misc]  # the task's own exception
+        value = run.outputs[0][0]  # type: ignore[index]
+        self.values[out] = value
         self.outputs[name] = (value,)
         return value
+
+
+def _call_node(
+    task: Task, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], out: Dataset
+) -> Node:
+    """The node of one eager call: its arguments become the node's params."""
+    bound = task.signature.bind_partial(*args, **kwargs)
+    node = Node(task, name, {}, bound.arguments, out)
+    kinds = {p.kind for p in bound.signature.parameters.values()}
+    if kinds & {_POSITIONAL_ONLY, _VAR_POSITIONAL, _VAR_KEYWORD}:
+        # Arguments that cannot be passed by name are passed as the caller passed them;
+        # what the run adds (injected resources, defaults) by name.
+        fn, given = task.fn, set(bound.arguments)
+
+        def call(**named: Any) -> Any:
+            extra = {k: v for k, v in named.items() if k not in given}
+            return fn(*bound.args, **{**bound.kwargs, **extra})
+
+        node.fn = call
+    return node
+
+
+_POSITIONAL_ONLY = inspect.Parameter.POSITIONAL_ONLY
+_VAR_POSITIONAL = inspect.Parameter.VAR_POSITIONAL
+_VAR_KEYWORD = inspect.Parameter.VAR_KEYWORD
 
 
 class FlowPipeline:
@@ -188,11 +197,13 @@ class FlowPipeline:
         self,
         fn: Callable[..., Any],
         *,
-        env: Environment,
+        env: Any,
         name: str | None = None,
         schedule: str | None = None,
     ) -> None:
         self.fn = fn
+        #: The environment the body's tasks run in (a run context: an Environment, in
+        #: practice, which declares the pipeline with ``@env.pipeline()``).
         self.env = env
         self.name = name or fn.__name__
         self.schedule = schedule
@@ -227,67 +238,94 @@ class FlowPipeline:
         use_cache: bool = True,
         hooks: Sequence[object] = (),
         output_dir: str | Path | None = None,
-        environments: Sequence[Environment] | None = None,
+        environments: Sequence[Any] | None = None,
         args: Sequence[Any] = (),
         **kwargs: Any,
     ) -> Any:
-        """Run (``local``), describe (``analyze``) or generate infrastructure (``generate``).
+        """Run (``local``), describe (``analyze``) or generate infrastructure (``generate``);
+        see :func:`glacier.runner.run_flow`.
 
         ``local`` returns a :class:`~glacier.RunResult` whose ``output`` is the body's return
         value and whose ``result["extract"]`` is each call's value.
         """
-        if mode == "analyze":
-            return self.trace(*args).describe()
-        if mode == "generate":
-            return self.trace(*args).run(
-                "generate", output_dir=output_dir, environments=environments
-            )
-        if mode != "local":
-            raise GlacierError(f"Unknown run mode {mode!r}; use 'local', 'analyze' or 'generate'.")
-        if kwargs:
-            raise GlacierError(f"Unexpected options {sorted(kwargs)} for a data-flow pipeline run.")
-        eager = _EagerRun(self, use_cache, hooks)
-        run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-        started, t0 = time.time(), time.perf_counter_ns()
-        if eager.hooks:
-            eager.hooks.run_start(self.name, run_id, [])
-        token = ACTIVE_FLOW.set(eager)
-        error: Exception | None = None
-        output: Any = None
-        try:
-            output = self.fn(*args)
-        except Exception as exc:
-            error = exc
-        finally:
-            ACTIVE_FLOW.reset(token)
-        result = RunResult(
-            pipeline=self.name,
-            run_id=run_id,
-            tasks=eager.runs,
-            values=eager.values,
-            outputs_by_task=eager.outputs,
-            started=started,
-            duration=(time.perf_counter_ns() - t0) / 1e9,
-            clock_ns=t0,
+        return dispatcher().run_flow(
+            self,
+            mode,
+            use_cache=use_cache,
+            hooks=hooks,
+            output_dir=output_dir,
+            environments=environments,
+            args=args,
+            **kwargs,
         )
-        result.output = output
-        self.env.record_run(result, {})
-        if eager.hooks:
-            eager.hooks.run_end(result)
-        if error is not None:
-            if isinstance(error, GlacierError) and not result.failed:
-                raise error
-            raise PipelineRunError(
-                result.failure_report() if result.failed else f"{self.name} failed: {error}",
-                result,
-            ) from error
-        return result
+
+    def environment(self) -> Any:
+        """The environment the pipeline's tasks run in."""
+        return self.env
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.fn(*args, **kwargs)
 
     def __repr__(self) -> str:
         return f"<FlowPipeline {self.name} env={self.env.name!r}>"
+
+
+#: Either kind of pipeline: what the command line, targets and infrastructure accept.
+PipelineLike = Pipeline | FlowPipeline
+
+
+def as_pipeline(obj: Any, *args: Any) -> Pipeline:
+    """The graph of either kind of pipeline: a :class:`~glacier.Pipeline` as is, an
+    ``@env.pipeline()`` function traced (its body called with ``args``)."""
+    if isinstance(obj, Pipeline):
+        return obj
+    if isinstance(obj, FlowPipeline):
+        return obj.trace(*args)
+    raise InfraError(
+        f"Expected a Pipeline or an @env.pipeline() function, got {type(obj).__name__}."
+    )
+
+
+def run_eagerly(
+    flow: FlowPipeline, args: Sequence[Any], *, use_cache: bool, hooks: Sequence[object]
+) -> RunResult:
+    """Run the body of ``flow``, each task call as it happens (the ``local`` mode)."""
+    eager = _EagerRun(flow, use_cache, hooks)
+    run_id = new_run_id()
+    started, t0 = time.time(), time.perf_counter_ns()
+    if eager.hooks:
+        eager.hooks.run_start(flow.name, run_id, [])
+    token = ACTIVE_FLOW.set(eager)
+    error: Exception | None = None
+    output: Any = None
+    try:
+        output = flow.fn(*args)
+    except Exception as exc:
+        error = exc
+    finally:
+        ACTIVE_FLOW.reset(token)
+    result = RunResult(
+        pipeline=flow.name,
+        run_id=run_id,
+        tasks=eager.runs,
+        values=eager.values,
+        outputs_by_task=eager.outputs,
+        started=started,
+        duration=(time.perf_counter_ns() - t0) / 1e9,
+        clock_ns=t0,
+    )
+    result.output = output
+    flow.env.record_run(result, {})
+    if eager.hooks:
+        eager.hooks.run_end(result)
+    if error is not None:
+        if isinstance(error, GlacierError) and not result.failed:
+            raise error
+        raise PipelineRunError(
+            result.failure_report() if result.failed else f"{flow.name} failed: {error}",
+            result,
+        ) from error
+    return result
 
 
 def _unique(counts: dict[str, int], name: str) -> str:
@@ -302,9 +340,3 @@ def _contains_placeholder(value: Any) -> bool:
     if isinstance(value, dict):
         return any(isinstance(v, Placeholder) for v in value.values())
     return False
-
-
-def _fp(value: Any) -> str:
-    if isinstance(value, Bucket):
-        return f"bucket:{value.get_uri()}:{value.fingerprint()}"
-    return fingerprint(value)

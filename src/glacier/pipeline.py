@@ -1,5 +1,9 @@
 """Pipelines: tasks whose DAG follows from their type annotations.
 
+A pipeline is a pure graph: it holds tasks and validates their DAG. Running it in one of
+its modes is the dispatcher's business (:mod:`glacier.runner`); :meth:`Pipeline.run` is a
+convenience that hands the pipeline to it.
+
 ::
 
     pipeline = Pipeline("etl")
@@ -22,21 +26,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from glacier.dag import DAG
 from glacier.dataset import NAME_PATTERN, Dataset
-from glacier.errors import (
-    DuplicateProducerError,
-    DuplicateTaskError,
-    GlacierError,
-    PipelineDefinitionError,
-)
+from glacier.errors import DuplicateProducerError, DuplicateTaskError, PipelineDefinitionError
 from glacier.task import Task, _caller_namespace
+from glacier.task_options import TaskOptions
 
 if TYPE_CHECKING:
-    from glacier.environment import Environment
-    from glacier.executors.base import Executor
+    from glacier.context import RunContext
 
 MODES = ("local", "analyze", "generate")
 
@@ -60,7 +60,7 @@ class Pipeline:
         self,
         name: str,
         *,
-        env: Environment | None = None,
+        env: RunContext | None = None,
         schedule: str | None = None,
         description: str = "",
     ) -> None:
@@ -72,7 +72,7 @@ class Pipeline:
         self._tasks: dict[str, Task] = {}
         self._producers: dict[Dataset, Task] = {}
         self._dag: DAG | None = None
-        self._default_env: Environment | None = None
+        self._default_env: Any = None
 
     @property
     def schedule(self) -> str | None:
@@ -107,27 +107,24 @@ class Pipeline:
         no cache).
         """
         namespace = _caller_namespace(1)
-        options = {
-            "retries": retries,
-            "retry_delay": retry_delay,
-            "backoff": backoff,
-            "timeout": timeout,
-            "cache": cache,
-            "tags": tags,
-            "executor": executor,
-        }
+        options = TaskOptions.parse(
+            {
+                "retries": retries,
+                "retry_delay": retry_delay,
+                "backoff": backoff,
+                "timeout": timeout,
+                "cache": cache,
+                "tags": tags,
+                "executor": executor,
+                "compute": compute,
+                "allow_cross_environment": allow_cross_environment,
+                "name": name,
+            },
+            decorator="@pipeline.task",
+        )
 
         def register(f: Callable[..., Any]) -> Task:
-            t = Task(
-                f,
-                name=name,
-                options=options,
-                compute=compute,
-                allow_cross_environment=allow_cross_environment,
-                env=None,
-                namespace=namespace,
-            )
-            return self.add(t)
+            return self.add(Task(f, options=options, namespace=namespace))
 
         return register(fn) if fn is not None else register
 
@@ -184,14 +181,12 @@ class Pipeline:
         _ = self.dag
         return self
 
-    def environment(self) -> Environment:
+    def environment(self) -> Any:
         """The environment runs use: the pipeline's own, else a local default."""
         if self.env is not None:
             return self.env
         if self._default_env is None:
-            from glacier.environment import Environment
-
-            self._default_env = Environment.local()
+            self._default_env = dispatcher().default_environment()
         return self._default_env
 
     def describe(self) -> dict[str, Any]:
@@ -249,16 +244,16 @@ class Pipeline:
         *,
         targets: Sequence[str | Task | Dataset] | None = None,
         params: Mapping[str, Any] | None = None,
-        env: Environment | None = None,
-        executor: Executor | str | None = None,
+        env: RunContext | None = None,
+        executor: Any = None,
         use_cache: bool = True,
         raise_on_failure: bool = True,
         hooks: Sequence[object] = (),
         output_dir: str | Path | None = None,
-        environments: Sequence[Environment] | None = None,
+        environments: Sequence[Any] | None = None,
         resume: str | None = None,
     ) -> Any:
-        """Run the pipeline.
+        """Run the pipeline (see :func:`glacier.runner.run_pipeline`).
 
         - ``mode="local"`` executes the tasks (only those ``targets`` need) and returns a
           :class:`~glacier.RunResult`; if a task fails, the others that do not depend on it
@@ -269,47 +264,36 @@ class Pipeline:
         - ``mode="generate"`` writes a Pulumi project for ``environments`` (default: the
           pipeline's environment) to ``output_dir`` and returns ``{"files": [...], ...}``.
         """
-        if mode == "analyze":
-            return self.describe()
-        if mode == "generate":
-            from glacier.infra import generate
-
-            return generate(
-                self,
-                output_dir=output_dir or Path("infra") / self.name,
-                environments=list(environments) if environments else [env or self.environment()],
-            )
-        if mode != "local":
-            raise GlacierError(
-                f"Unknown run mode {mode!r}; use one of {', '.join(repr(m) for m in MODES)}."
-            )
-        env = env or self.environment()
-        if executor is None:
-            chosen: Executor = env.executor()
-        elif isinstance(executor, str):
-            chosen = env.executor(executor)
-        else:
-            chosen = executor
-        record = None
-        if resume is not None:
-            store = env.container.run_store()
-            record = store.last(self.name) if resume == "last" else store.load(resume)
-            if record is None:
-                raise GlacierError(
-                    f"No recorded run of pipeline {self.name!r} to resume in "
-                    f"{store.directory}. Run it once without resume=."
-                )
-        result = chosen.execute(
-            self, targets, params, env=env, use_cache=use_cache, hooks=hooks, resume=record
+        return dispatcher().run_pipeline(
+            self,
+            mode,
+            targets=targets,
+            params=params,
+            env=env,
+            executor=executor,
+            use_cache=use_cache,
+            raise_on_failure=raise_on_failure,
+            hooks=hooks,
+            output_dir=output_dir,
+            environments=environments,
+            resume=resume,
         )
-        if raise_on_failure and not result.ok:
-            from glacier.errors import PipelineRunError
-
-            raise PipelineRunError(result.failure_report(), result)
-        return result
 
     def __repr__(self) -> str:
         return f"Pipeline({self.name!r}, tasks={list(self._tasks)})"
+
+
+def dispatcher() -> ModuleType:
+    """The run dispatcher, :mod:`glacier.runner`.
+
+    The one import in Glacier that runs up the layers: ``pipeline.run()`` is the API users
+    know, but running needs environments, executors and infrastructure, which all sit above
+    the graph. Importing the dispatcher when a run starts keeps the graph free of them (and
+    ``lint-imports`` lists this import as the only exception).
+    """
+    import glacier.runner
+
+    return glacier.runner
 
 
 def _describe(obj: Any) -> Any:

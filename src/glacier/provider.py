@@ -1,17 +1,24 @@
 """One Provider class for every cloud; its behaviour comes from its config object.
 
 ``Provider(config=AwsConfig(...))`` and ``Provider(config=LocalConfig(...))`` are the same
-class. The provider is a factory and registry of resources: it injects itself into each
-resource it creates, cascades its tags, and hands out the adapters its cloud container
-selected for the config's kind.
+class. The provider is a factory and registry of resources: it owns one cloud container
+(:class:`~glacier.cloud.CloudContainer`), injects itself and the adapter factory of the
+resource's kind into each resource it creates, and cascades its tags.
+
+What a provider knows of the environment it serves is a small frozen :class:`Identity`
+(environment name, naming prefix, tags, network), not the environment itself: a provider can
+be pickled, compared and reasoned about without one.
 """
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from dependency_injector import providers
+
+from glacier.cloud import CloudContainer
 from glacier.errors import ConfigError
 from glacier.resources import Bucket, Database, ExecutionEnvironment, Resource, Serverless, Volume
 from glacier.settings import (
@@ -27,6 +34,7 @@ from glacier.settings import (
     GlueConfig,
     LambdaConfig,
     LocalConfig,
+    Network,
     RdsConfig,
     S3Config,
 )
@@ -37,9 +45,6 @@ from glacier.settings.names import (
 )
 
 if TYPE_CHECKING:
-    from dependency_injector.containers import Container
-
-    from glacier.environment import Environment
     from glacier.settings import ProviderConfig
 
 # Which resource configs make sense on which cloud. A local provider accepts every cloud's
@@ -59,6 +64,30 @@ _BUCKET_NAME_RULES: dict[str, Callable[[str], str]] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who a provider's resources belong to: what infrastructure and run records need to know
+    of the provider's environment, and nothing else.
+
+    Args:
+        environment: The environment's name (``dev``, ``prod``); ``None`` for a bare provider.
+        naming_prefix: Prefix of the physical names of derived resources.
+        tags: Tags every resource of the provider carries.
+        network: The VPC, subnets and security groups compute runs in.
+
+    Example:
+        >>> import pickle
+        >>> ident = Identity(environment="dev", naming_prefix="acme-dev", tags={"team": "data"})
+        >>> pickle.loads(pickle.dumps(ident)) == ident
+        True
+    """
+
+    environment: str | None = None
+    naming_prefix: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    network: Network = field(default_factory=Network)
+
+
 class Provider:
     """A cloud account/project/subscription (or the local machine) and its resources.
 
@@ -66,9 +95,10 @@ class Provider:
         config: ``AwsConfig``, ``GcpConfig``, ``AzureConfig`` or ``LocalConfig`` (default).
         tags: Tags applied to every resource this provider creates (after the config's own).
         naming_prefix: Prefix for the physical names of derived resources (roles, functions).
-        cloud: The cloud container to take gateways and adapters from; built from ``config``
-            when omitted. Environments pass theirs so that overriding a container provider
-            (``env.container.filesystem.override(...)``) reaches every resource.
+        cloud: The cloud container (:class:`~glacier.cloud.CloudContainer`) to take gateways
+            and adapters from; built from ``config`` when omitted.
+        identity: The environment it serves (name, naming prefix, tags, network); ``tags``
+            and ``naming_prefix`` refine it.
 
     Example:
         >>> from glacier.config import LocalConfig
@@ -84,7 +114,8 @@ class Provider:
         *,
         tags: dict[str, str] | None = None,
         naming_prefix: str | None = None,
-        cloud: Container | None = None,
+        cloud: Any = None,
+        identity: Identity | None = None,
     ) -> None:
         if config is None:
             config = LocalConfig()
@@ -94,50 +125,61 @@ class Provider:
                 f"got {type(config).__name__}. Import them from glacier.config."
             )
         self.config: ProviderConfig = config
-        self.tags: dict[str, str] = {**getattr(config, "tags", {}), **(tags or {})}
-        self.naming_prefix = naming_prefix
-        self.environment_name: str | None = None
-        self._environment: weakref.ReferenceType[Environment] | None = None
-        # A provider that built its own cloud container adopts its environment's instead,
-        # so overriding ``env.container.filesystem`` reaches this provider's resources.
-        self._adoptable_cloud = cloud is None
+        base = identity or Identity()
+        self.identity: Identity = replace(
+            base,
+            tags={**getattr(config, "tags", {}), **base.tags, **(tags or {})},
+            naming_prefix=naming_prefix or base.naming_prefix,
+        )
         if cloud is None:
-            from dependency_injector import providers
-
-            from glacier.containers import CloudContainer
-
             cloud = CloudContainer(config=providers.Object(config))
-        self.cloud = cloud
+        #: The cloud container this provider's resources take their adapters from.
+        self.cloud: Any = cloud
         self._resources: list[Resource] = []
 
+    # -- identity --------------------------------------------------------------------------
+
     @property
-    def environment(self) -> Environment | None:
-        """The :class:`~glacier.Environment` this provider belongs to, if any."""
-        return self._environment() if self._environment is not None else None
+    def environment_name(self) -> str | None:
+        """The name of the environment this provider serves, if any."""
+        return self.identity.environment
 
-    def _bind(self, env: Environment, cloud: Any) -> None:
-        """Called by the environment that owns this provider (the first one to wrap it)."""
-        if self._environment is None:
-            self._environment = weakref.ref(env)
-            if self.environment_name is None:
-                self.environment_name = env.name
-        if self._adoptable_cloud:
-            self.cloud = cloud
-            self._adoptable_cloud = False
+    @environment_name.setter
+    def environment_name(self, value: str | None) -> None:
+        self.identity = replace(self.identity, environment=value)
 
-    def __getstate__(self) -> dict[str, Any]:
-        # Dask ships runs to workers by pickling: the back-reference to the environment is
-        # a weak reference, which cannot travel; the environment comes along anyway.
-        state = dict(self.__dict__)
-        env = self.environment
-        state["_environment"] = None
-        state["_pickled_environment"] = env
-        return state
+    @property
+    def tags(self) -> dict[str, str]:
+        """Tags applied to every resource this provider creates."""
+        return dict(self.identity.tags)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        env = state.pop("_pickled_environment", None)
-        self.__dict__.update(state)
-        self._environment = weakref.ref(env) if env is not None else None
+    @tags.setter
+    def tags(self, value: Mapping[str, str]) -> None:
+        self.identity = replace(self.identity, tags=dict(value))
+
+    @property
+    def naming_prefix(self) -> str | None:
+        """Prefix of the physical names of derived resources."""
+        return self.identity.naming_prefix
+
+    @naming_prefix.setter
+    def naming_prefix(self, value: str | None) -> None:
+        self.identity = replace(self.identity, naming_prefix=value)
+
+    def serve(self, identity: Identity) -> None:
+        """Serve the environment ``identity`` describes.
+
+        The first environment to wrap a provider names it and gives it its network; every
+        one adds its tags, and a prefix is taken only when the provider has none.
+        """
+        mine = self.identity
+        first = mine.environment is None
+        self.identity = Identity(
+            environment=identity.environment if first else mine.environment,
+            naming_prefix=mine.naming_prefix or identity.naming_prefix,
+            tags={**mine.tags, **identity.tags},
+            network=identity.network if first else mine.network,
+        )
 
     @property
     def kind(self) -> str:
@@ -174,6 +216,7 @@ class Provider:
                 write_options=write_options,
                 read_only=read_only,
                 provider=self,
+                adapter=self.cloud.bucket_adapter,
                 config=config,
                 name=name,
                 tags=self._tags(config, tags),
@@ -198,6 +241,7 @@ class Provider:
                 handler,
                 runtime,
                 provider=self,
+                adapter=self.cloud.serverless_adapter,
                 config=config,
                 name=name,
                 tags=self._tags(config, tags),
@@ -219,6 +263,7 @@ class Provider:
                 database_name,
                 engine,
                 provider=self,
+                adapter=self.cloud.database_adapter,
                 config=config,
                 name=name,
                 tags=self._tags(config, tags),
@@ -238,6 +283,7 @@ class Provider:
             Volume(
                 file_system_name,
                 provider=self,
+                adapter=self.cloud.volume_adapter,
                 config=config,
                 name=name,
                 tags=self._tags(config, tags),
@@ -258,6 +304,7 @@ class Provider:
                 environment_type,
                 environment_name,
                 provider=self,
+                adapter=self.cloud.execution_adapter,
                 config=config,
                 name=name,
                 tags=self._tags(config, tags),
@@ -285,28 +332,11 @@ class Provider:
         self._check_config("ecs", config, (EcsConfig,))
         return self.execution("ecs", task_name, config or EcsConfig(), name)
 
-    # -- registry and adapters -------------------------------------------------------------
+    # -- registry ---------------------------------------------------------------------------
 
     def get_resources(self) -> list[Resource]:
         """Every resource this provider created, in creation order."""
         return list(self._resources)
-
-    def adapter_for(self, resource: Resource) -> Any:
-        """The adapter the cloud container wires for ``resource``'s kind."""
-        factory = getattr(self.cloud, f"{resource.kind}_adapter", None)
-        if factory is None:
-            raise ConfigError(
-                f"The cloud container has no '{resource.kind}_adapter' provider for "
-                f"{type(resource).__name__}. Wire one with "
-                f"env.container.cloud.{resource.kind}_adapter.override(...)."
-            )
-        return factory(resource=resource)
-
-    def env(self, name: str | None = None, **kwargs: Any) -> Environment:
-        """An :class:`~glacier.Environment` around this provider."""
-        from glacier.environment import Environment
-
-        return Environment(provider=self, name=name, **kwargs)
 
     @classmethod
     def from_env(cls) -> Provider:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import traceback
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -17,6 +19,14 @@ RUNNING = "running"
 SUCCEEDED = "succeeded"
 FAILED = "failed"
 SKIPPED = "skipped"
+
+
+def new_run_id() -> str:
+    """A new run's id: its start time (local clock, sortable) and a random suffix.
+
+    The one place run ids are made (executors, data-flow runs, deployed tasks).
+    """
+    return time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
 
 
 @dataclass(slots=True)

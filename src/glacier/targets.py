@@ -14,10 +14,9 @@ from types import ModuleType
 from typing import Any
 
 from glacier.errors import TargetNotFoundError
-from glacier.flow import FlowPipeline
-from glacier.pipeline import Pipeline
+from glacier.flow import PipelineLike
 
-PipelineLike = Pipeline | FlowPipeline
+__all__ = ["PipelineLike", "find_objects", "find_pipelines", "import_target_module", "load_target"]
 
 
 def load_target(target: str) -> PipelineLike:

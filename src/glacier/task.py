@@ -24,19 +24,16 @@ from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from dependency_injector.wiring import _Marker
 
 from glacier.dataset import Dataset
-from glacier.errors import ConfigError, InvalidAnnotationError
+from glacier.errors import InvalidAnnotationError
 from glacier.resources.base import Resource
+from glacier.task_options import NO_OPTIONS, TASK_OPTIONS, TaskOptions
 
-if TYPE_CHECKING:
-    from glacier.environment import Environment
-
-#: Option names a task accepts; each refines the environment's task defaults.
-TASK_OPTIONS = ("executor", "timeout", "retries", "retry_delay", "backoff", "cache", "tags")
+__all__ = ["TASK_OPTIONS", "Location", "ParamKind", "ResourceRequest", "Task", "task"]
 
 
 class ParamKind(Enum):
@@ -91,25 +88,27 @@ class Task:
         self,
         fn: Callable[..., Any],
         *,
-        name: str | None = None,
+        options: TaskOptions | None = None,
         dataflow: bool = False,
-        options: Mapping[str, Any] | None = None,
-        compute: Any = None,
-        allow_cross_environment: bool = False,
-        env: Environment | None = None,
+        env: Any = None,
         namespace: Mapping[str, Any] | None = None,
     ) -> None:
         if not callable(fn):
             raise InvalidAnnotationError(f"@task needs a function, got {fn!r}.")
+        options = options or NO_OPTIONS
         self.fn = fn
         self._source: str | None = None
-        self.name: str = str(name or getattr(fn, "__name__", type(fn).__name__))
+        self.name: str = str(options.name or getattr(fn, "__name__", type(fn).__name__))
         self.location = _location(fn)
-        self.options: dict[str, Any] = {k: v for k, v in (options or {}).items() if v is not None}
-        if self.options:
-            _check_options(self)
-        self.compute = compute
-        self.allow_cross_environment = allow_cross_environment
+        options.check(f"Task {self.name!r} ({self.location})")
+        #: The decorator's options, as one record.
+        self.task_options = options
+        #: The options refining the environment's task defaults (only those set).
+        self.options: dict[str, Any] = dict(options.refinements)
+        self.compute = options.compute
+        self.allow_cross_environment = options.allow_cross_environment
+        #: The environment the task is bound to (a run context: an Environment, in practice);
+        #: it fills the resource parameters of direct calls.
         self.env = env
         self.namespace: dict[str, Any] = dict(namespace or {})
         #: Resources passed to a traced data-flow call, by parameter (read and written).
@@ -205,43 +204,23 @@ class Task:
         if flow is not None:
             return flow.call(self, args, kwargs)
         if self.env is not None and self.resources:
-            kwargs = self.env.inject(self, args, kwargs)
+            # Names from the parsed parameters: building a list from the Signature took half
+            # the cost of a direct call.
+            given = self._names[: len(args)] + tuple(kwargs) if args or kwargs else ()
+            extra = self.env.resolve_resources(self, given)
+            if extra:
+                kwargs = {**kwargs, **extra}
         return self.fn(*args, **kwargs)
 
-    def bind(self, env: Environment) -> Task:
+    def bind(self, env: Any) -> Task:
         """A copy of this task bound to ``env`` (deferred binding: define once, bind to many)."""
-        return Task(
-            self.fn,
-            name=self.name,
-            dataflow=True,
-            options=self.options,
+        options = TaskOptions(
+            refinements=self.options,
             compute=self.compute,
             allow_cross_environment=self.allow_cross_environment,
-            env=env,
-            namespace=self.namespace,
+            name=self.name,
         )
-
-    def for_call(
-        self,
-        name: str,
-        inputs: Mapping[str, Dataset],
-        constants: Mapping[str, Any],
-        output: Dataset | None,
-    ) -> Task:
-        """The node one traced call of a data-flow task becomes: arguments that were results
-        of other calls are inputs, the others are fixed params."""
-        node = object.__new__(Task)
-        node.__dict__.update(self.__dict__)
-        node.name = name
-        node.inputs = tuple(inputs.items())
-        node.params = {**self.params, **constants}
-        given = set(inputs) | set(constants)
-        node.resources = tuple(r for r in self.resources if r.param not in given)
-        node.resource_args = {k: v for k, v in constants.items() if isinstance(v, Resource)}
-        node.arguments = ()
-        node.outputs = (output,) if output is not None else ()
-        node.returns_tuple = False
-        return node
+        return Task(self.fn, options=options, dataflow=True, env=env, namespace=self.namespace)
 
     def iter_param_names(self) -> Iterator[str]:
         """Names of the run parameters, in signature order."""
@@ -270,25 +249,12 @@ def task(
         dev_extract = dev_env.bind(extract)
     """
     namespace = _caller_namespace(2)
+    parsed = TaskOptions.parse(
+        {**options, "name": name}, decorator="@task", error=InvalidAnnotationError
+    )
 
     def wrap(f: Callable[..., Any]) -> Task:
-        opts = {k: options.pop(k) for k in list(options) if k in TASK_OPTIONS}
-        compute = options.pop("compute", None)
-        cross = bool(options.pop("allow_cross_environment", False))
-        if options:
-            raise InvalidAnnotationError(
-                f"@task got unknown option(s) {sorted(options)}; allowed: "
-                f"{', '.join((*TASK_OPTIONS, 'compute', 'allow_cross_environment'))}."
-            )
-        return Task(
-            f,
-            name=name,
-            dataflow=True,
-            options=opts,
-            compute=compute,
-            allow_cross_environment=cross,
-            namespace=namespace,
-        )
+        return Task(f, options=parsed, dataflow=True, namespace=namespace)
 
     return wrap(fn) if fn is not None else wrap
 
@@ -296,16 +262,6 @@ def task(
 # -- helpers -------------------------------------------------------------------------------
 
 _MISSING: Any = object()
-
-
-def _check_options(task: Task) -> None:
-    """Refuse invalid options when the task is defined, not when it first runs."""
-    from glacier.settings import TaskConfig
-
-    try:
-        TaskConfig().refine(**task.options)
-    except ConfigError as exc:
-        raise ConfigError(f"Task {task.name!r} ({task.location}): {exc}") from None
 
 
 def functools_update(task_obj: Task, fn: Callable[..., Any]) -> None:

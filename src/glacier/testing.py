@@ -34,6 +34,7 @@ import pytest
 from dependency_injector import providers
 from fsspec.implementations.memory import MemoryFileSystem
 
+from glacier.adapters.bucket import FsspecBucketAdapter
 from glacier.environment import Environment
 
 _counter = itertools.count()
@@ -108,12 +109,11 @@ def record_bucket_io(env: Environment) -> Iterator[BucketRecorder]:
     """Within the block, record every bucket operation of ``env`` (and still perform it)."""
     recorder = BucketRecorder()
     cloud = env.container.cloud
-    from glacier.containers import _lazy
-
-    real = _lazy("glacier.adapters.bucket:FsspecBucketAdapter")
 
     def build(resource: Any) -> RecordingBucketAdapter:
-        inner = real(resource=resource, filesystem=cloud.filesystem(), config=cloud.config())
+        inner = FsspecBucketAdapter(
+            resource=resource, filesystem=cloud.filesystem(), config=cloud.config()
+        )
         return RecordingBucketAdapter(resource, inner, recorder)
 
     with cloud.bucket_adapter.override(providers.Factory(build)):

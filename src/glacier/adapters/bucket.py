@@ -197,7 +197,7 @@ class FsspecBucketAdapter:
                     f"write {self.get_uri()}: format {self.format.name!r} stores one value, "
                     f"written whole; mode={mode!r} is for tables. Use mode='overwrite'."
                 )
-            write_value(self, data, dict(self.resource.write_options))
+            write_value(self, data, dict(self.resource.write_options), UPLOAD_PART_SIZE)
             return
         if mode not in ("overwrite", "append"):
             raise ConfigError(
@@ -244,11 +244,11 @@ class FsspecBucketAdapter:
 
     def open(self, mode: str = "rb", encoding: str = "utf-8") -> IO[Any]:
         """The object as a file object; writes are atomic (:mod:`glacier.adapters.objects`)."""
-        return open_object(self, mode, encoding)
+        return open_object(self, mode, encoding, UPLOAD_PART_SIZE)
 
     def local_path(self, mode: str = "r") -> contextlib.AbstractContextManager[Path]:
         """The object at a local path (:func:`glacier.adapters.objects.local_path`)."""
-        return local_path(self, mode)
+        return local_path(self, mode, UPLOAD_PART_SIZE)
 
     def exists(self) -> bool:
         """Whether the object, or a dataset version (or plain data files), exists."""

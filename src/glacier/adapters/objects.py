@@ -22,23 +22,22 @@ import contextlib
 import io
 import posixpath
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any, Protocol
 
 from glacier.adapters.manifest import TMP_DIR, new_stamp
 from glacier.adapters.spool import spool
 from glacier.adapters.uploads import Upload, open_upload
 from glacier.errors import ConfigError
 from glacier.format_checks import check_pickle_allowed
-from glacier.formats import check_value
-
-if TYPE_CHECKING:
-    from glacier.adapters.bucket import FsspecBucketAdapter
+from glacier.formats import Format, check_value
 
 __all__ = [
     "MODES",
     "AtomicWriter",
+    "ObjectStore",
     "local_path",
     "open_object",
     "read_value",
@@ -49,11 +48,42 @@ __all__ = [
 MODES = ("rb", "r", "wb", "w")
 
 
+class ObjectStore(Protocol):
+    """What these functions use of :class:`glacier.adapters.bucket.FsspecBucketAdapter`: the
+    one object a Bucket names, its store, and the adapter's error translation and atomic
+    rename (so objects are written, named and reported exactly as tables are)."""
+
+    fs: Any
+    store: Any
+    config: Any
+    key: str
+    is_dataset: bool
+    format: Format
+
+    def get_uri(self) -> str: ...
+
+    def _path(self, key: str) -> str: ...
+
+    def _errors(self, action: str) -> AbstractContextManager[None]: ...
+
+    def _object_info(self) -> dict[str, Any] | None: ...
+
+    def _not_found(self, action: str, cause: str = "") -> Exception: ...
+
+    def _raise_if_bucket_missing(self, action: str) -> None: ...
+
+    def _prepare_bucket(self) -> None: ...
+
+    def _rename(self, source: str, target: str) -> None: ...
+
+    def _discard(self, paths: Sequence[str]) -> None: ...
+
+
 class _RenameOnClose:
     """The :class:`~glacier.adapters.uploads.Upload` of stores that rename (local disk,
     memory): a temporary key renamed into place on close, removed on discard."""
 
-    def __init__(self, adapter: FsspecBucketAdapter, target: str) -> None:
+    def __init__(self, adapter: ObjectStore, target: str) -> None:
         self.adapter = adapter
         self.target = target
         self.tmp = adapter._path(f"{TMP_DIR}/{new_stamp()}-{posixpath.basename(target)}")
@@ -159,19 +189,17 @@ class _AtomicText(io.TextIOWrapper):
         raw.discard()
 
 
-def _writer(adapter: FsspecBucketAdapter) -> AtomicWriter:
+def _writer(adapter: ObjectStore, part_size: int) -> AtomicWriter:
     adapter._prepare_bucket()
     target = adapter._path(adapter.key)
     if adapter.store.renames:
         upload: Upload = _RenameOnClose(adapter, target)
     else:
-        from glacier.adapters.bucket import UPLOAD_PART_SIZE
-
-        upload = open_upload(adapter.fs, target, UPLOAD_PART_SIZE)
+        upload = open_upload(adapter.fs, target, part_size)
     return AtomicWriter(upload, adapter.get_uri())
 
 
-def _check_object(adapter: FsspecBucketAdapter, action: str) -> None:
+def _check_object(adapter: ObjectStore, action: str) -> None:
     if adapter.is_dataset:
         raise ConfigError(
             f"{action} {adapter.get_uri()}: this Bucket is a dataset directory (versions of "
@@ -180,8 +208,9 @@ def _check_object(adapter: FsspecBucketAdapter, action: str) -> None:
         )
 
 
-def open_object(adapter: FsspecBucketAdapter, mode: str, encoding: str = "utf-8") -> IO[Any]:
-    """The object as a file: see the module docstring. ``mode`` is one of :data:`MODES`."""
+def open_object(adapter: ObjectStore, mode: str, encoding: str, part_size: int) -> IO[Any]:
+    """The object as a file: see the module docstring. ``mode`` is one of :data:`MODES`;
+    uploads are cut in parts of ``part_size`` bytes."""
     if mode not in MODES:
         raise ConfigError(
             f"open {adapter.get_uri()}: mode={mode!r} is not one of {', '.join(MODES)}. "
@@ -199,14 +228,14 @@ def open_object(adapter: FsspecBucketAdapter, mode: str, encoding: str = "utf-8"
                 handle = adapter.fs.open(path, "rb")
             return handle
     with adapter._errors("open"):
-        raw = _writer(adapter)
+        raw = _writer(adapter, part_size)
     if mode == "wb":
         return raw  # type: ignore[return-value]
     return _AtomicText(io.BufferedWriter(raw), encoding=encoding)
 
 
 @contextlib.contextmanager
-def local_path(adapter: FsspecBucketAdapter, mode: str = "r") -> Iterator[Path]:
+def local_path(adapter: ObjectStore, mode: str, part_size: int) -> Iterator[Path]:
     """The object at a local path: its own on the local disk, else a temporary download
     (``mode="r"``) or a temporary file uploaded atomically when the block ends (``"w"``)."""
     if mode not in ("r", "w"):
@@ -236,13 +265,13 @@ def local_path(adapter: FsspecBucketAdapter, mode: str = "r") -> Iterator[Path]:
             )
         with (
             adapter._errors("write"),
-            open_object(adapter, "wb") as target,
+            open_object(adapter, "wb", "utf-8", part_size) as target,
             open(local, "rb") as source,
         ):
             shutil.copyfileobj(source, target, 16 * 2**20)  # type: ignore[misc]
 
 
-def read_value(adapter: FsspecBucketAdapter, options: dict[str, Any]) -> Any:
+def read_value(adapter: ObjectStore, options: dict[str, Any]) -> Any:
     """The value of an object format, loaded from the object streamed as a file (on S3,
     ``joblib.load`` of a 100 MB object took 1.0 s so, 2.3 s from the bytes of one GET)."""
     fmt = adapter.format
@@ -258,7 +287,7 @@ def read_value(adapter: FsspecBucketAdapter, options: dict[str, Any]) -> Any:
             return fmt.load(handle, options)
 
 
-def write_value(adapter: FsspecBucketAdapter, value: Any, options: dict[str, Any]) -> None:
+def write_value(adapter: ObjectStore, value: Any, options: dict[str, Any], part_size: int) -> None:
     """Write the value of an object format atomically, after checking it fits the format."""
     fmt = adapter.format
     assert fmt.dump is not None
@@ -266,5 +295,5 @@ def write_value(adapter: FsspecBucketAdapter, value: Any, options: dict[str, Any
     check_value(fmt, value, where)
     check_pickle_allowed(fmt, adapter.config, where)
     _check_object(adapter, "write")
-    with adapter._errors("write"), _writer(adapter) as target:
+    with adapter._errors("write"), _writer(adapter, part_size) as target:
         fmt.dump(value, target, options)  # type: ignore[arg-type]

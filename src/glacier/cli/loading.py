@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from glacier.cli.app import raising_frame
 from glacier.cli.console import relative
@@ -82,9 +82,10 @@ def is_dataflow(pipeline: PipelineLike) -> TypeIs[FlowPipeline]:
 
 def pipeline_environment(pipeline: PipelineLike) -> Environment | None:
     """The environment the pipeline runs in (its own, or the local default)."""
-    if is_dataflow(pipeline):
-        return pipeline.env
-    return pipeline.environment()
+    # Below the environment layer a pipeline's environment is a run context (typed Any); here,
+    # above it, it is the Environment the commands describe.
+    env = pipeline.env if is_dataflow(pipeline) else pipeline.environment()
+    return cast("Environment | None", env)
 
 
 def describe_environment(env: Environment) -> str:

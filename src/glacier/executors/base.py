@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Protocol
@@ -27,11 +26,20 @@ from glacier.errors import (
 )
 from glacier.format_checks import check_outputs
 from glacier.hooks import HookSet
-from glacier.result import FAILED, RUNNING, SKIPPED, SUCCEEDED, RunResult, TaskRun, TaskTable
+from glacier.result import (
+    FAILED,
+    RUNNING,
+    SKIPPED,
+    SUCCEEDED,
+    RunResult,
+    TaskRun,
+    TaskTable,
+    new_run_id,
+)
 
 if TYPE_CHECKING:
     from glacier.cache import TaskCache
-    from glacier.environment import Environment
+    from glacier.context import RunContext
     from glacier.pipeline import Pipeline
     from glacier.resources import Bucket
     from glacier.settings import TaskConfig
@@ -50,7 +58,7 @@ class Executor(Protocol):
         targets: Sequence[Any] | None = None,
         params: Mapping[str, Any] | None = None,
         *,
-        env: Environment | None = None,
+        env: RunContext | None = None,
         use_cache: bool = True,
         hooks: Sequence[object] = (),
         resume: Mapping[str, Any] | None = None,
@@ -125,18 +133,27 @@ def _call_with_timeout(
 class PreparedRun:
     """One run of (part of) a pipeline, ready to execute task by task in any order that
     respects :attr:`downstream`. Executors call :meth:`execute_task` and
-    :meth:`skip_downstream`; everything else is bookkeeping they need not know about."""
+    :meth:`skip_downstream`; everything else is bookkeeping they need not know about.
+
+    This is the one per-task execution path (params, resources, cache, retries, timeout,
+    stored outputs, records, hooks): executors, eager data-flow calls (one node each) and
+    deployed tasks (``only=`` their index) all run tasks through :meth:`execute_task`, with
+    what is particular to each coming from their :class:`~glacier.context.RunContext`.
+    ``announce=False`` leaves ``on_run_start`` to a caller that runs many of these as one
+    run."""
 
     def __init__(
         self,
         pipeline: Pipeline,
-        env: Environment,
+        env: RunContext,
         targets: Sequence[Any] | None,
         params: Mapping[str, Any] | None,
         *,
         use_cache: bool,
         hooks: Sequence[object],
         resume: Mapping[str, Any] | None = None,
+        only: Sequence[int] | None = None,
+        announce: bool = True,
     ) -> None:
         dag = pipeline.dag
         if isinstance(targets, str | Dataset) or hasattr(targets, "fn"):
@@ -148,11 +165,11 @@ class PreparedRun:
             )
         # The wiring depends only on the DAG and the targets, and is cached there; what
         # follows is what depends on this run (params, resources, configs, records).
-        plan = dag.selection(dag.needed_for(targets))
+        plan = dag.selection(dag.needed_for(targets) if only is None else only)
         self.pipeline = pipeline
         self.plan = plan
         self.env = env
-        self.run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        self.run_id = new_run_id()
         self.tasks: list[Task] = list(plan.tasks)
         overrides = _split_params(params, self.tasks) if params else {}
         # Each task's keyword arguments other than its inputs; execute_task copies them, so
@@ -169,9 +186,7 @@ class PreparedRun:
         self.sources: list[tuple[tuple[str, int, int, Dataset], ...]] = list(plan.sources)
         self.downstream: list[tuple[int, ...]] = list(plan.downstream)
         self.upstream_count = list(plan.upstream_count)
-        self.storage: dict[Dataset, Bucket] = {
-            ds: env.bucket_for(ds) for ds in plan.datasets if ds.storage is not None
-        }
+        self.storage: dict[Dataset, Bucket] = env.buckets_for(plan.datasets)
         # Whether any output needs a schema check or a write; if none does (in-memory
         # pipelines), execute_task hands outputs on without looking at each dataset.
         self._persisting = bool(self.storage) or any(ds.schema is not None for ds in plan.datasets)
@@ -219,7 +234,7 @@ class PreparedRun:
             ]
         self.started = time.time()
         self._t0 = time.perf_counter_ns()
-        if self.hooks:
+        if self.hooks and announce:
             self.hooks.run_start(pipeline.name, self.run_id, [t.name for t in self.tasks])
 
     def __len__(self) -> int:
@@ -370,8 +385,8 @@ class PreparedRun:
             value = result[pos]
             if ds.schema is not None:
                 check_schema(task, ds, value)
-            if ds.is_stored:
-                bucket = self.storage[ds]
+            bucket = self.storage.get(ds)
+            if bucket is not None:
                 if write:
                     bucket.write(value)
                 # Downstream tasks read what was written, lazily: one write, no recompute.

@@ -13,7 +13,7 @@ from glacier.errors import ConfigError
 from glacier.executors.base import PreparedRun
 
 if TYPE_CHECKING:
-    from glacier.environment import Environment
+    from glacier.context import RunContext
     from glacier.pipeline import Pipeline
     from glacier.result import RunResult
 
@@ -38,7 +38,7 @@ class DaskExecutor:
         targets: Sequence[Any] | None = None,
         params: Mapping[str, Any] | None = None,
         *,
-        env: Environment | None = None,
+        env: RunContext | None = None,
         use_cache: bool = True,
         hooks: Sequence[object] = (),
         resume: Mapping[str, Any] | None = None,

@@ -21,7 +21,7 @@ from glacier.executors.base import PreparedRun
 from glacier.result import RUNNING, SKIPPED
 
 if TYPE_CHECKING:
-    from glacier.environment import Environment
+    from glacier.context import RunContext
     from glacier.pipeline import Pipeline
     from glacier.result import RunResult
 
@@ -59,7 +59,7 @@ class LocalExecutor:
         targets: Sequence[Any] | None = None,
         params: Mapping[str, Any] | None = None,
         *,
-        env: Environment | None = None,
+        env: RunContext | None = None,
         use_cache: bool = True,
         hooks: Sequence[object] = (),
         resume: Mapping[str, Any] | None = None,

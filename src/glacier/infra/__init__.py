@@ -15,14 +15,7 @@ This package imports nothing heavy: Pulumi and ``pulumi_aws`` load when a progra
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from glacier.infra.deploy import up
-    from glacier.infra.mocks import Plan, PlannedResource, plan
-    from glacier.infra.model import InfraModel, build_model
-    from glacier.infra.project import generate
-    from glacier.infra.pulumi_program import program
+from typing import Any
 
 __all__ = [
     "InfraModel",

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from glacier.dataset import Dataset
 from glacier.errors import CrossEnvironmentAccessError, InfraError
+from glacier.flow import PipelineLike, as_pipeline
 from glacier.resources import Bucket, ExecutionEnvironment, Serverless
 from glacier.settings import Network
 from glacier.uris import parse_uri
@@ -352,20 +353,6 @@ def physical_name(
 # -- building the model ----------------------------------------------------------------------
 
 
-def as_pipeline(obj: Any) -> Pipeline:
-    """A :class:`~glacier.Pipeline` from a pipeline or a data-flow pipeline (traced)."""
-    from glacier.flow import FlowPipeline
-    from glacier.pipeline import Pipeline
-
-    if isinstance(obj, Pipeline):
-        return obj
-    if isinstance(obj, FlowPipeline):
-        return obj.trace()
-    raise InfraError(
-        f"Expected a Pipeline or an @env.pipeline() function, got {type(obj).__name__}."
-    )
-
-
 def build_model(
     pipeline: Any,
     environments: Sequence[Any] = (),
@@ -502,14 +489,8 @@ class _EnvIndex:
         found = self._by_provider.get(id(provider))
         if found is not None:
             return found
-        # A resource of an environment nobody listed: the environment knows more than its
-        # provider (the network), so find it: from the provider if it links back to it,
-        # else among the user's module-level objects.
-        env = getattr(provider, "environment", None)
-        if env is None or getattr(env, "provider", None) is not provider:
-            env = _module_environments().get(id(provider))
-        if env is not None:
-            return self.add_environment(env)
+        # A resource of an environment nobody listed: its provider's identity says what
+        # infrastructure needs of that environment (name, prefix, tags, network).
         return self._register(_spec_from(None, provider), provider, provider)
 
     def _register(self, spec: EnvSpec, provider: Any, owner: Any) -> EnvSpec:
@@ -579,18 +560,6 @@ def _user_modules() -> list[Any]:
     return out
 
 
-def _module_environments() -> dict[int, Any]:
-    """Module-level environments of the user's modules, by the id of their provider."""
-    from glacier.environment import Environment
-
-    out: dict[int, Any] = {}
-    for module in _user_modules():
-        for value in list(vars(module).values()):
-            if isinstance(value, Environment):
-                out.setdefault(id(value.provider), value)
-    return out
-
-
 def _spec_from(env: Any, provider: Any) -> EnvSpec:
     config = getattr(provider, "config", None)
     cloud = str(getattr(config, "kind", "local"))
@@ -604,12 +573,14 @@ def _spec_from(env: Any, provider: Any) -> EnvSpec:
         net = getattr(env, "network", None)
         network = net if isinstance(net, Network) else Network()
     else:
-        given = getattr(provider, "environment_name", None)
+        identity = getattr(provider, "identity", None)
+        given = getattr(identity, "environment", None)
         key = str(given or "-".join(str(p) for p in (cloud, account, region) if p))
         named = given is not None and _is_named(None, cloud, account, region, key)
-        prefix = str(getattr(provider, "naming_prefix", None) or key)
-        tags = dict(getattr(provider, "tags", {}) or {})
-        network = Network()
+        prefix = str(getattr(identity, "naming_prefix", None) or key)
+        tags = dict(getattr(identity, "tags", {}) or {})
+        net = getattr(identity, "network", None)
+        network = net if isinstance(net, Network) else Network()
     partition = str(getattr(config, "partition", "aws")) if cloud == "aws" else cloud
     return EnvSpec(
         key=key,
@@ -879,7 +850,10 @@ def _task_config(task: Task, env: EnvSpec) -> Any:
     task_config = getattr(environment, "task_config", None)
     if callable(task_config):
         return task_config(task)
-    return None
+    # A bare provider's resources: the task's own options over the defaults.
+    from glacier.settings import TaskConfig
+
+    return TaskConfig().refine(**task.options)
 
 
 # -- internals: finding the code ---------------------------------------------------------------
@@ -891,9 +865,6 @@ def find_code(origin: Any, pipeline: Pipeline) -> CodeSpec | None:
     A module-level attribute holding the object wins; else the file of its first task, with
     the pipeline's name (which :func:`~glacier.targets.load_target` also accepts).
     """
-    from glacier.flow import FlowPipeline
-    from glacier.pipeline import Pipeline
-
     named: list[tuple[Any, str]] = []
     for module in _user_modules():
         for attr, value in list(vars(module).items()):
@@ -901,7 +872,7 @@ def find_code(origin: Any, pipeline: Pipeline) -> CodeSpec | None:
                 continue
             if value is origin:
                 return _code_spec(Path(module.__file__), attr)
-            if isinstance(value, Pipeline | FlowPipeline) and value.name == pipeline.name:
+            if isinstance(value, PipelineLike) and value.name == pipeline.name:
                 named.append((module, attr))
     # A traced data-flow pipeline is a new object; the function it came from is not.
     if len(named) == 1:

@@ -26,6 +26,7 @@ from typing import Any
 
 from glacier.errors import InfraError
 from glacier.infra.model import CodeSpec, EnvSpec, InfraModel, build_model
+from glacier.version import __version__
 
 PULUMI_REQUIREMENTS = ("pulumi>=3.200,<4", "pulumi-aws>=7.0,<8")
 
@@ -200,14 +201,12 @@ def _stack_yaml(env: EnvSpec, pipeline: str) -> str:
 
 
 def _requirements() -> str:
-    import glacier
-
-    here = Path(glacier.__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]  # the glacier package
     root = here.parent.parent
     if (root / "pyproject.toml").exists() and "site-packages" not in here.parts:
         line = f"glacier[aws] @ {root.as_uri()}"
     else:
-        line = f"glacier[aws]=={glacier.__version__}"
+        line = f"glacier[aws]=={__version__}"
     return "\n".join((line, *PULUMI_REQUIREMENTS)) + "\n"
 
 

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from glacier.errors import InfraError
-from glacier.infra.model import EnvSpec, InfraModel, build_model
+from glacier.flow import PipelineLike, as_pipeline
+from glacier.infra.model import EnvSpec, InfraModel, build_model, find_code
 
 #: The mocks of the plan running in this context, told about environments as they are found
 #: (so the ARNs they compute carry the right account and region).
@@ -136,17 +137,12 @@ def loader_for(
     datasets use raw Pulumi resources is re-imported from its module inside the run; a
     target string is imported there; a factory is called there.
     """
-    from glacier.flow import FlowPipeline
-    from glacier.pipeline import Pipeline
-
     if isinstance(pipeline, str):
         target = pipeline
         return lambda: load_fresh(target)
-    if isinstance(pipeline, Pipeline | FlowPipeline):
+    if isinstance(pipeline, PipelineLike):
         if not _uses_raw_resources(pipeline):
             return lambda: (pipeline, list(environments))
-        from glacier.infra.model import as_pipeline, find_code
-
         code = find_code(pipeline, as_pipeline(pipeline))
         if code is None or not _defines(code.file, pipeline):
             raise InfraError(
@@ -225,8 +221,6 @@ def _defines(file: Path, pipeline: Any) -> bool:
 
 
 def _uses_raw_resources(pipeline: Any) -> bool:
-    from glacier.infra.model import as_pipeline
-
     pipe = as_pipeline(pipeline)
     for t in pipe.tasks.values():
         for ds in (*t.input_datasets, *t.outputs):

@@ -16,13 +16,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
-import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from glacier.errors import InfraError
+from glacier.result import new_run_id
 from glacier.uris import parse_uri
 
 #: Environment variables the generated infrastructure sets for a task, besides the cloud's.
@@ -43,8 +42,64 @@ def lambda_handler(
     """Run the task named by the event (or ``GLACIER_TASK_NAME``) for the event's run id."""
     event = event or {}
     task = str(event.get("task") or os.environ.get("GLACIER_TASK_NAME", ""))
-    run_id = str(event.get("run_id") or os.environ.get("GLACIER_RUN_ID") or _new_run_id())
+    run_id = str(event.get("run_id") or os.environ.get("GLACIER_RUN_ID") or new_run_id())
     return run_task(target, task, run_id=run_id, artifacts=_artifacts_from_env())
+
+
+class DeployedContext:
+    """The run context of one task of a deployed pipeline.
+
+    The task's environment answers for its configuration, resources, stored datasets and
+    cache; in-memory datasets live in the artifacts bucket, one copy per run, where their
+    producer (another process) left them. The orchestrator keeps the run's history, so
+    recording is left to it.
+    """
+
+    def __init__(self, env: Any, artifacts: Mapping[str, str], run_id: str, task_name: str) -> None:
+        self.env = env
+        self.artifacts = dict(artifacts)
+        self.run_id = run_id
+        self.task_name = task_name
+
+    @property
+    def name(self) -> str:
+        """The environment's name."""
+        return str(self.env.name)
+
+    def task_config(self, task: Any) -> Any:
+        """The task's settings in its environment."""
+        return self.env.task_config(task)
+
+    def resolve_resources(self, task: Any, given: Sequence[str] = ()) -> dict[str, Any]:
+        """The task's resources, from its environment."""
+        return self.env.resolve_resources(task, given)  # type: ignore[no-any-return]
+
+    def buckets_for(self, datasets: Iterable[Any]) -> dict[Any, Any]:
+        """Stored datasets' buckets, and the artifact buckets of in-memory ones that travel."""
+        return {
+            ds: self.require(ds) for ds in datasets if ds.is_stored or ds.name in self.artifacts
+        }
+
+    def require(self, ds: Any) -> Any:
+        """The bucket ``ds`` is read from; an in-memory dataset must travel as an artifact."""
+        if ds.is_stored:
+            return self.env.bucket_for(ds)
+        uri = self.artifacts.get(ds.name)
+        if uri is None:
+            raise InfraError(
+                f"Task {self.task_name!r} needs in-memory dataset {ds.name!r}, but "
+                "GLACIER_ARTIFACTS does not say where it travels between tasks. Regenerate "
+                "and redeploy the infrastructure."
+            )
+        return artifact_bucket(uri, self.run_id)
+
+    @property
+    def cache(self) -> Any:
+        """The environment's task cache (deployed runs do not use it)."""
+        return self.env.cache
+
+    def record_run(self, result: Any, versions: dict[str, str]) -> None:
+        """Nothing: the orchestrator records deployed runs."""
 
 
 def run_task(
@@ -56,6 +111,9 @@ def run_task(
 ) -> dict[str, Any]:
     """Run one task of the pipeline ``target`` names; returns what it read and wrote.
 
+    The task runs through the executors' per-task path (retries, timeout, stored outputs),
+    alone: its upstream tasks ran in other processes.
+
     Args:
         target: ``file.py:name`` of the pipeline, as for :func:`glacier.targets.load_target`.
         task_name: The task to run.
@@ -64,9 +122,8 @@ def run_task(
         artifacts: ``{dataset: uri_prefix}`` for the in-memory datasets the task reads or
             writes (``s3://bucket/prefix/`` or a local directory).
     """
-    from glacier.executors.base import invoke, normalize_outputs
-    from glacier.infra.model import as_pipeline
-    from glacier.result import TaskRun
+    from glacier.executors.base import PreparedRun
+    from glacier.flow import as_pipeline
     from glacier.targets import load_target
 
     pipeline = as_pipeline(load_target(target))
@@ -78,42 +135,21 @@ def run_task(
             f"{', '.join(dag.index)}. Was the infrastructure generated from another version?"
         )
     task = dag.tasks[index]
-    env = task.env or pipeline.environment()
-    artifacts = dict(artifacts or {})
-    kwargs: dict[str, Any] = dict(task.params)
-    if task.resources:
-        kwargs.update(env.resolve_resources(task))
-    read: list[str] = []
-    for pname, ds in task.inputs:
-        kwargs[pname] = _bucket(ds, env, artifacts, run_id, task_name).load()
-        read.append(ds.name)
-    cfg = env.task_config(task)
-    value = invoke(task, (), kwargs, cfg, TaskRun(task.name))
-    outputs = normalize_outputs(task, value)
-    written: list[str] = []
-    for ds, out in zip(task.outputs, outputs, strict=False):
-        if ds.is_stored or ds.name in artifacts:
-            _bucket(ds, env, artifacts, run_id, task_name).write(out)
-            written.append(ds.name)
+    context = DeployedContext(
+        task.env or pipeline.environment(), artifacts or {}, run_id, task_name
+    )
+    for ds in task.input_datasets:
+        context.require(ds)  # fail before running, naming what is missing
+    run = PreparedRun(pipeline, context, None, None, use_cache=False, hooks=(), only=[index])
+    if not run.execute_task(0):
+        raise run.table.error[0]  # type: ignore[misc]  # the task's own exception
     return {
         "pipeline": pipeline.name,
         "task": task.name,
         "run_id": run_id,
-        "read": read,
-        "written": written,
+        "read": [ds.name for ds in task.input_datasets],
+        "written": [ds.name for ds in task.outputs if ds in run.storage],
     }
-
-
-def _bucket(ds: Any, env: Any, artifacts: Mapping[str, str], run_id: str, task: str) -> Any:
-    if ds.is_stored:
-        return env.bucket_for(ds)
-    uri = artifacts.get(ds.name)
-    if uri is None:
-        raise InfraError(
-            f"Task {task!r} needs in-memory dataset {ds.name!r}, but GLACIER_ARTIFACTS does not "
-            "say where it travels between tasks. Regenerate and redeploy the infrastructure."
-        )
-    return artifact_bucket(uri, run_id)
 
 
 def artifact_bucket(uri: str, run_id: str) -> Any:
@@ -145,17 +181,13 @@ def _artifacts_from_env() -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
-def _new_run_id() -> str:
-    return time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-
-
 def main(argv: list[str] | None = None) -> int:
     """``python -m glacier.infra.runtime <target> <task>``: run one task (ECS containers)."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:
         print("usage: python -m glacier.infra.runtime <file.py:pipeline> <task>", file=sys.stderr)
         return 2
-    run_id = os.environ.get("GLACIER_RUN_ID") or _new_run_id()
+    run_id = os.environ.get("GLACIER_RUN_ID") or new_run_id()
     result = run_task(args[0], args[1], run_id=run_id, artifacts=_artifacts_from_env())
     print(json.dumps(result))
     return 0
@@ -181,7 +213,7 @@ def glue_main(argv: list[str] | None = None) -> dict[str, Any]:
             "not generated by Glacier, or its default arguments were changed. Regenerate and "
             "redeploy the infrastructure."
         )
-    run_id = values.get("GLACIER_RUN_ID") or _new_run_id()
+    run_id = values.get("GLACIER_RUN_ID") or new_run_id()
     result = run_task(target, task, run_id=run_id, artifacts=_artifacts_from_env())
     print(json.dumps(result))
     return result

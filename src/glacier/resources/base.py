@@ -1,35 +1,42 @@
-"""The base of every resource: what it belongs to and how it finds its adapter."""
+"""The base of every resource: what it belongs to and the adapter factory it was given."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
-if TYPE_CHECKING:
-    from glacier.provider import Provider
+from glacier.errors import ConfigError
+
+#: Makes the adapter serving one resource: ``factory(resource=r)``. A dependency-injector
+#: provider of the cloud container, so an override of it reaches resources made before.
+AdapterFactory = Callable[..., Any]
 
 
 class Resource:
     """A cloud-agnostic piece of infrastructure created by a :class:`~glacier.Provider`.
 
     Resources hold *what* (names, formats, configs); their cloud behaviour comes from an
-    adapter that the provider's cloud container selects by the provider config's kind.
-    Create resources through the provider's factories (``provider.bucket(...)``) or an
-    environment's namespaces (``env.storage.s3(...)``), which inject the provider and
-    cascade tags and naming prefix.
+    adapter, made by the factory injected when the resource is made (the provider passes
+    its cloud container's, selected by the provider config's kind). Create resources through
+    the provider's factories (``provider.bucket(...)``) or an environment's namespaces
+    (``env.storage.s3(...)``), which inject the provider and the adapter factory and cascade
+    tags and naming prefix.
     """
 
-    #: Adapter slot in the cloud container (``bucket`` -> ``cloud.bucket_adapter``).
+    #: What the resource is (``bucket``, ``serverless``, ...), for descriptions and messages.
     kind: ClassVar[str] = "resource"
 
     def __init__(
         self,
         *,
-        provider: Provider,
+        provider: Any,
+        adapter: AdapterFactory | None = None,
         config: Any = None,
         name: str | None = None,
         tags: dict[str, str] | None = None,
     ) -> None:
         self.provider = provider
+        self.adapter_factory = adapter
         self.config = config
         self.name = name or self._default_name()
         self.tags: dict[str, str] = dict(tags or {})
@@ -41,15 +48,23 @@ class Resource:
     def adapter(self) -> Any:
         """The cloud adapter serving this resource.
 
-        Resolved from the container on every use (a fraction of a microsecond), never cached,
+        Made by the injected factory on every use (a fraction of a microsecond), never cached,
         so overriding a container provider reaches resources created before the override.
         """
-        return self.provider.adapter_for(self)
+        factory = self.adapter_factory
+        if factory is None:
+            raise ConfigError(
+                f"{type(self).__name__} {self.name!r} was made without an adapter factory. "
+                f"Create it through a provider (provider.{self.kind}(...)), or pass "
+                "adapter= (a factory of resource=...) when making it."
+            )
+        return factory(resource=self)
 
     @property
     def environment(self) -> str | None:
         """Name of the environment the resource belongs to, if any."""
-        return self.provider.environment_name
+        identity = getattr(self.provider, "identity", None)
+        return getattr(identity, "environment", None)
 
     def describe(self) -> dict[str, Any]:
         """Plain-data description used by ``analyze`` mode, plans and the CLI."""

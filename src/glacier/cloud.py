@@ -1,0 +1,90 @@
+"""The cloud container: the gateways and adapters of one cloud, chosen by its config's kind.
+
+Every :class:`~glacier.Provider` owns one (built from its config, or given), and an
+environment's container is built around its provider's, so overriding one of its providers
+(``env.container.cloud.bucket_adapter.override(...)``) reaches every resource of that
+provider, those created before the override included.
+
+Its targets are imported as classes and functions: none of their modules imports a cloud SDK
+at module level (they import boto3, s3fs, gcsfs, adlfs or pulumi inside the functions that use
+them), so ``import glacier`` stays light.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+from dependency_injector import containers, providers
+
+from glacier.adapters.bucket import FsspecBucketAdapter
+from glacier.adapters.filesystems import (
+    azure_filesystem,
+    gcs_filesystem,
+    local_filesystem,
+    s3_filesystem,
+)
+from glacier.adapters.serverless import LambdaAdapter, LocalServerlessAdapter
+from glacier.adapters.unavailable import UnavailableAdapter
+from glacier.infra.aws import AwsInfrastructure
+from glacier.infra.local import LocalInfrastructure
+
+
+def _unavailable(what: str, kind: str) -> providers.Factory[Any]:
+    return providers.Factory(UnavailableAdapter, what=what, cloud=kind)
+
+
+class CloudContainer(containers.DeclarativeContainer):
+    """Gateways and adapters for one cloud, chosen by ``config.kind``.
+
+    Nothing outside this container and the adapters branches on the cloud. Each adapter
+    provider is a factory of ``resource=``; the provider hands it to each resource it makes.
+    """
+
+    config: providers.Dependency[Any] = providers.Dependency()
+    kind = providers.Callable(operator.attrgetter("kind"), config)
+
+    # -- gateways --------------------------------------------------------------------------
+    filesystem = providers.Selector(
+        kind,
+        local=providers.Singleton(local_filesystem, config),
+        aws=providers.Singleton(s3_filesystem, config),
+        gcp=providers.Singleton(gcs_filesystem, config),
+        azure=providers.Singleton(azure_filesystem, config),
+    )
+
+    # -- adapters (one per resource kind) --------------------------------------------------
+    bucket_adapter = providers.Factory(FsspecBucketAdapter, filesystem=filesystem, config=config)
+    serverless_adapter = providers.Selector(
+        kind,
+        local=providers.Factory(LocalServerlessAdapter),
+        aws=providers.Factory(LambdaAdapter, config=config),
+        gcp=_unavailable("invoking Cloud Functions", "gcp"),
+        azure=_unavailable("invoking Azure Functions", "azure"),
+    )
+    execution_adapter = providers.Selector(
+        kind,
+        local=_unavailable("submitting jobs to execution environments", "local"),
+        aws=_unavailable("submitting Glue/ECS/Databricks jobs directly", "aws"),
+        gcp=_unavailable("submitting Dataproc jobs", "gcp"),
+        azure=_unavailable("submitting Synapse jobs", "azure"),
+    )
+    database_adapter = providers.Selector(
+        kind,
+        local=_unavailable("database reads and writes", "local"),
+        aws=_unavailable("database reads and writes", "aws"),
+        gcp=_unavailable("database reads and writes", "gcp"),
+        azure=_unavailable("database reads and writes", "azure"),
+    )
+    volume_adapter = providers.Factory(
+        UnavailableAdapter, what="file system volume I/O", cloud=kind
+    )
+
+    # -- infrastructure builder (Pulumi) ---------------------------------------------------
+    infrastructure = providers.Selector(
+        kind,
+        aws=providers.Factory(AwsInfrastructure, config=config),
+        local=providers.Factory(LocalInfrastructure, config=config),
+        gcp=_unavailable("infrastructure generation", "gcp"),
+        azure=_unavailable("infrastructure generation", "azure"),
+    )

@@ -1,0 +1,119 @@
+"""Physical names of an environment's AWS resources, and the ARNs computed from them.
+
+Names are pure functions of the model and the environment, so an environment can compute the
+ARN of a role, function or job of *another* environment (another account, another stack)
+without reading its outputs.
+
+Example:
+    >>> from types import SimpleNamespace
+    >>> model, env = SimpleNamespace(pipeline="etl"), SimpleNamespace(naming_prefix="dev")
+    >>> task_role_name(model, env, "extract")
+    'dev-etl-extract'
+    >>> state_machine_role_name(model, env)
+    'dev-etl-orchestrator'
+"""
+
+from __future__ import annotations
+
+from glacier.infra.model import EnvSpec, InfraModel, TaskSpec, physical_name
+
+#: Characters Lambda, ECS, Glue and Step Functions allow in a name.
+NAME_CHARS = "A-Za-z0-9_-"
+#: Characters an EventBridge rule allows in a name.
+RULE_NAME_CHARS = r"A-Za-z0-9_.-"
+
+
+def task_role_name(model: InfraModel, env: EnvSpec, task: str) -> str:
+    """IAM role a task runs as."""
+    return physical_name(env.naming_prefix, model.pipeline, task)
+
+
+def exec_role_name(model: InfraModel, env: EnvSpec, task: str) -> str:
+    """IAM role ECS pulls a task's image and writes its logs with."""
+    return physical_name(env.naming_prefix, model.pipeline, task, "exec")
+
+
+def function_name(model: InfraModel, env: EnvSpec, task: TaskSpec) -> str:
+    """Lambda function of a task (``LambdaConfig.function_name`` when set)."""
+    given = getattr(task.config, "function_name", None)
+    if given:
+        return str(given)
+    return physical_name(env.naming_prefix, model.pipeline, task.name, allowed=NAME_CHARS)
+
+
+def family_name(model: InfraModel, env: EnvSpec, task: str) -> str:
+    """ECS task definition family of a task."""
+    return physical_name(env.naming_prefix, model.pipeline, task, limit=255, allowed=NAME_CHARS)
+
+
+def job_name(model: InfraModel, env: EnvSpec, task: str) -> str:
+    """Glue job of a task."""
+    return physical_name(env.naming_prefix, model.pipeline, task, limit=255, allowed=NAME_CHARS)
+
+
+def cluster_name(model: InfraModel, env: EnvSpec) -> str:
+    """ECS cluster the pipeline's container tasks run on."""
+    return physical_name(env.naming_prefix, model.pipeline, limit=255, allowed=NAME_CHARS)
+
+
+def state_machine_name(model: InfraModel, env: EnvSpec) -> str:
+    """Step Functions state machine of the pipeline."""
+    return physical_name(env.naming_prefix, model.pipeline, limit=80, allowed=NAME_CHARS)
+
+
+def state_machine_role_name(model: InfraModel, env: EnvSpec) -> str:
+    """IAM role of the state machine."""
+    return physical_name(env.naming_prefix, model.pipeline, "orchestrator")
+
+
+def invoker_role_name(model: InfraModel, env: EnvSpec) -> str:
+    """IAM role the orchestrator of another account assumes to start tasks in ``env``."""
+    return physical_name(env.naming_prefix, model.pipeline, "invoker")
+
+
+def scheduler_role_name(model: InfraModel, env: EnvSpec) -> str:
+    """IAM role EventBridge starts the state machine with on the pipeline's schedule."""
+    return physical_name(env.naming_prefix, model.pipeline, "scheduler")
+
+
+def schedule_rule_name(model: InfraModel, env: EnvSpec) -> str:
+    """EventBridge rule holding the pipeline's schedule."""
+    return physical_name(env.naming_prefix, model.pipeline, allowed=RULE_NAME_CHARS)
+
+
+def cross_account_role_name(
+    model: InfraModel, store_env: EnvSpec, task_env: EnvSpec, task: str
+) -> str:
+    """IAM role in the data's account that a task of another account assumes."""
+    return physical_name(
+        store_env.naming_prefix, model.pipeline, task, "from", task_env.account_id or ""
+    )
+
+
+def log_group_name(model: InfraModel, env: EnvSpec, task: TaskSpec) -> str:
+    """Log group a task writes to."""
+    if task.compute == "lambda":
+        return f"/aws/lambda/{function_name(model, env, task)}"
+    return f"/glacier/{model.pipeline}/{task.name}"
+
+
+def bucket_arn(env: EnvSpec, bucket: str) -> str:
+    """ARN of an S3 bucket (bucket ARNs carry neither region nor account).
+
+    >>> from types import SimpleNamespace
+    >>> bucket_arn(SimpleNamespace(partition="aws-cn"), "lake")
+    'arn:aws-cn:s3:::lake'
+    """
+    return f"arn:{env.partition}:s3:::{bucket}"
+
+
+def swap_arn(arn: str, service: str, resource: str) -> str:
+    """The ARN of ``resource`` of ``service`` in the same partition, region and account.
+
+    >>> swap_arn("arn:aws:ecs:us-east-1:111111111111:cluster/c", "events", "rule/r")
+    'arn:aws:events:us-east-1:111111111111:rule/r'
+    """
+    parts = arn.split(":", 5)
+    parts[2] = service
+    parts[5] = resource
+    return ":".join(parts)

@@ -1,0 +1,68 @@
+"""The ARNs through which the orchestrator reaches a task: its function, job or task
+definition, its roles, its cluster.
+
+Inside the orchestrating environment they are resource outputs; for a task of another
+environment (another stack, often another account) they are computed from deterministic
+names (:mod:`~glacier.infra.aws.naming`), so each environment deploys on its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from glacier.infra import iam
+from glacier.infra.aws.naming import (
+    cluster_name,
+    exec_role_name,
+    family_name,
+    function_name,
+    job_name,
+    swap_arn,
+    task_role_name,
+)
+from glacier.infra.aws.stack import Stack
+from glacier.infra.model import TaskSpec
+
+
+def task_refs(stack: Stack, task: TaskSpec) -> dict[str, Any]:
+    """ARNs the orchestrator needs for ``task``: outputs here, computed elsewhere."""
+    model = stack.model
+    env = model.envs[task.env]
+    if task.env == stack.env.key:
+        return _declared_refs(stack, task)
+    refs = {"role": env.role_arn_of(task_role_name(model, env, task.name))}
+    if task.compute == "lambda":
+        refs["function"] = env.arn("lambda", f"function:{function_name(model, env, task)}")
+    elif task.compute == "glue":
+        refs["job"] = env.arn("glue", f"job/{job_name(model, env, task.name)}")
+    else:
+        family = family_name(model, env, task.name)
+        cluster = cluster_name(model, env)
+        refs["task_definition"] = env.arn("ecs", f"task-definition/{family}")
+        refs["family"] = env.arn("ecs", f"task-definition/{family}:*")
+        refs["exec_role"] = env.role_arn_of(exec_role_name(model, env, task.name))
+        refs["cluster"] = env.arn("ecs", f"cluster/{cluster}")
+        refs["tasks"] = env.arn("ecs", f"task/{cluster}/*")
+        refs["rule"] = env.arn("events", f"rule/{iam.ECS_SYNC_RULE}")
+    return refs
+
+
+def _declared_refs(stack: Stack, task: TaskSpec) -> dict[str, Any]:
+    """The refs of a task declared in this stack: outputs of its resources."""
+    refs: dict[str, Any] = {"role": stack.task_roles[task.name].arn}
+    if task.compute == "lambda":
+        refs["function"] = stack.out.functions[task.name].arn
+    elif task.compute == "glue":
+        refs["job"] = stack.out.jobs[task.name].arn
+    else:
+        definition = stack.out.task_definitions[task.name]
+        cluster = stack.shared["cluster"]
+        refs["task_definition"] = definition.arn
+        refs["family"] = definition.arn.apply(lambda a: a.rsplit(":", 1)[0] + ":*")
+        refs["exec_role"] = stack.exec_roles[task.name].arn
+        refs["cluster"] = cluster.arn
+        refs["tasks"] = cluster.arn.apply(lambda a: a.replace(":cluster/", ":task/", 1) + "/*")
+        refs["rule"] = cluster.arn.apply(
+            lambda a: swap_arn(a, "events", f"rule/{iam.ECS_SYNC_RULE}")
+        )
+    return refs

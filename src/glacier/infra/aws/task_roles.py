@@ -1,0 +1,89 @@
+"""A task's IAM role and its least-privilege inline policy.
+
+The policy is derived from the data flow: read on the datasets the task consumes, write on
+those it produces (:mod:`~glacier.infra.aws.data_access`), its own log group, the roles it
+assumes in other accounts, and what its compute needs besides (network interfaces for a
+Lambda in a VPC, Glue's shared log groups). Nothing else, and never ``*`` on both action and
+resource.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from glacier.infra import iam
+from glacier.infra.aws.data_access import storage_statements
+from glacier.infra.aws.glue import glue_logs_statement
+from glacier.infra.aws.logs import write_logs_statement
+from glacier.infra.aws.naming import cross_account_role_name, task_role_name
+from glacier.infra.aws.stack import Stack, add, json_input, logical_name
+from glacier.infra.model import EnvSpec, TaskSpec
+
+
+def task_role(stack: Stack, task: TaskSpec) -> tuple[Any, Any]:
+    """Declare the role ``task`` runs as and its inline policy; both, for ``depends_on``."""
+    model, env, aws = stack.model, stack.env, stack.aws
+    role = add(
+        stack,
+        aws.iam.Role,
+        logical_name(stack, task.name, "role"),
+        name=task_role_name(model, env, task.name),
+        assume_role_policy=json.dumps(
+            iam.trust_policy(service=iam.COMPUTE_PRINCIPALS[task.compute])
+        ),
+        description=f"Glacier task {task.name!r} of pipeline {model.pipeline!r}",
+        tags={**stack.tags, "glacier:task": task.name},
+    )
+    stack.task_roles[task.name] = role
+    stack.out.roles[task.name] = role
+    policy = add(
+        stack,
+        aws.iam.RolePolicy,
+        logical_name(stack, task.name, "policy"),
+        name="glacier-data-access",
+        role=role.id,
+        policy=json_input(stack, task_policy(stack, task)),
+    )
+    return role, policy
+
+
+def task_policy(stack: Stack, task: TaskSpec) -> dict[str, Any]:
+    """The task role's inline policy: its data, its logs, its cross-account roles."""
+    model, env = stack.model, stack.env
+    statements = storage_statements(stack, task.grants)
+    statements.append(write_logs_statement(stack.log_groups[task.name]))
+    remote = [
+        model.envs[c.store_env].role_arn_of(
+            cross_account_role_name(model, model.envs[c.store_env], env, task.name)
+        )
+        for c in model.cross_account_from(task.name)
+    ]
+    if remote:
+        statements.append(iam.statement("AssumeCrossAccountRoles", ["sts:AssumeRole"], remote))
+    if task.compute == "lambda" and env.network.configured:
+        statements.extend(vpc_statements(env))
+    if task.compute == "glue":
+        statements.append(glue_logs_statement(env))
+    return iam.document(statements)
+
+
+def vpc_statements(env: EnvSpec) -> list[dict[str, Any]]:
+    """What a Lambda function in the environment's subnets needs to attach its interfaces."""
+    account = env.account_id or "*"
+    base = f"arn:{env.partition}:ec2:{env.region}:{account}"
+    eni = f"{base}:network-interface/*"
+    return [
+        iam.statement("DescribeNetworkInterfaces", iam.VPC_DESCRIBE_ACTIONS, ["*"]),
+        iam.statement(
+            "ManageNetworkInterfaces",
+            iam.VPC_ENI_ACTIONS,
+            [
+                eni,
+                *(f"{base}:subnet/{s}" for s in env.network.subnet_ids),
+                # Without groups of its own, a function gets the VPC's default group, whose
+                # id is known only at deploy time.
+                *(f"{base}:security-group/{g}" for g in env.network.security_group_ids or ("*",)),
+            ],
+        ),
+    ]

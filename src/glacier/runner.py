@@ -1,0 +1,123 @@
+"""The run dispatcher: one place that runs a pipeline in a mode.
+
+``pipeline.run(mode=...)`` and ``flow.run(mode=...)`` both land here:
+
+- ``local``: execute — a :class:`~glacier.Pipeline` on its environment's executor, an
+  ``@env.pipeline()`` function eagerly (its body runs, each task call through the shared
+  per-task path);
+- ``analyze``: describe the DAG without running anything (data-flow bodies are traced);
+- ``generate``: write the Pulumi project of the pipeline's infrastructure.
+
+It sits above environments, executors and infrastructure, which is why the graph objects
+reach it through :func:`glacier.pipeline.dispatcher` rather than importing it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from glacier.environment import Environment
+from glacier.errors import GlacierError, PipelineRunError
+from glacier.executors.base import Executor
+from glacier.flow import FlowPipeline, PipelineLike, as_pipeline, run_eagerly
+from glacier.infra.project import generate
+from glacier.pipeline import MODES, Pipeline
+
+__all__ = ["default_environment", "run", "run_flow", "run_pipeline"]
+
+
+def default_environment() -> Environment:
+    """The environment a pipeline without one runs in: local files under ``.glacier/``."""
+    return Environment.local()
+
+
+def run(pipeline: PipelineLike, mode: str = "local", **options: Any) -> Any:
+    """Run either kind of pipeline in ``mode`` (``options`` as for its ``run`` method)."""
+    if isinstance(pipeline, FlowPipeline):
+        return run_flow(pipeline, mode, **options)
+    return run_pipeline(pipeline, mode, **options)
+
+
+def run_pipeline(
+    pipeline: Pipeline,
+    mode: str = "local",
+    *,
+    targets: Sequence[Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+    env: Any = None,
+    executor: Executor | str | None = None,
+    use_cache: bool = True,
+    raise_on_failure: bool = True,
+    hooks: Sequence[object] = (),
+    output_dir: str | Path | None = None,
+    environments: Sequence[Any] | None = None,
+    resume: str | None = None,
+) -> Any:
+    """What :meth:`glacier.Pipeline.run` does."""
+    _check_mode(mode)
+    if mode == "analyze":
+        return pipeline.describe()
+    if mode == "generate":
+        return generate(
+            pipeline,
+            output_dir=output_dir or Path("infra") / pipeline.name,
+            environments=list(environments) if environments else [env or pipeline.environment()],
+        )
+    env = env or pipeline.environment()
+    if executor is None:
+        chosen: Executor = env.executor()
+    elif isinstance(executor, str):
+        chosen = env.executor(executor)
+    else:
+        chosen = executor
+    record = None
+    if resume is not None:
+        store = env.container.run_store()
+        record = store.last(pipeline.name) if resume == "last" else store.load(resume)
+        if record is None:
+            raise GlacierError(
+                f"No recorded run of pipeline {pipeline.name!r} to resume in "
+                f"{store.directory}. Run it once without resume=."
+            )
+    result = chosen.execute(
+        pipeline, targets, params, env=env, use_cache=use_cache, hooks=hooks, resume=record
+    )
+    if raise_on_failure and not result.ok:
+        raise PipelineRunError(result.failure_report(), result)
+    return result
+
+
+def run_flow(
+    flow: FlowPipeline,
+    mode: str = "local",
+    *,
+    use_cache: bool = True,
+    hooks: Sequence[object] = (),
+    output_dir: str | Path | None = None,
+    environments: Sequence[Any] | None = None,
+    args: Sequence[Any] = (),
+    **options: Any,
+) -> Any:
+    """What :meth:`glacier.FlowPipeline.run` does."""
+    _check_mode(mode)
+    if mode == "analyze":
+        return as_pipeline(flow, *args).describe()
+    if mode == "generate":
+        return run_pipeline(
+            as_pipeline(flow, *args),
+            "generate",
+            output_dir=output_dir,
+            environments=environments,
+        )
+    if options:
+        raise GlacierError(f"Unexpected options {sorted(options)} for a data-flow pipeline run.")
+    return run_eagerly(flow, args, use_cache=use_cache, hooks=hooks)
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise GlacierError(
+            f"Unknown run mode {mode!r}; use one of {', '.join(repr(m) for m in MODES)}."
+        )

@@ -1,0 +1,82 @@
+"""Task options: what ``@pipeline.task(...)``, ``@env.task(...)`` and ``@task(...)`` accept.
+
+Every decorator parses its keyword arguments into one frozen :class:`TaskOptions` record;
+the values are checked against :class:`~glacier.settings.TaskConfig` when the task is
+defined, so a bad ``retries=-1`` fails at the decorator, not at the first run.
+
+>>> opts = TaskOptions.parse({"retries": 2, "compute": None}, decorator="@task")
+>>> opts.refinements
+{'retries': 2}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from glacier.errors import ConfigError
+from glacier.settings import TaskConfig
+
+#: Option names that refine the environment's task defaults (see ``TaskConfig``).
+TASK_OPTIONS = ("executor", "timeout", "retries", "retry_delay", "backoff", "cache", "tags")
+#: Option names about the task itself rather than how it runs.
+TASK_FIELDS = ("compute", "allow_cross_environment", "name")
+
+
+@dataclass(frozen=True, slots=True)
+class TaskOptions:
+    """A task's options, as given to its decorator.
+
+    Args:
+        refinements: The :data:`TASK_OPTIONS` that were set (``None`` means "inherit"),
+            refining the environment's ``TaskConfig``.
+        compute: The compute hint (``env.compute.lambda_(...)``), if any.
+        allow_cross_environment: Whether the task may reach another environment's data.
+        name: The task's name, when not the function's.
+    """
+
+    refinements: Mapping[str, Any] = field(default_factory=dict)
+    compute: Any = None
+    allow_cross_environment: bool = False
+    name: str | None = None
+
+    @classmethod
+    def parse(
+        cls,
+        options: Mapping[str, Any],
+        *,
+        decorator: str,
+        error: type[Exception] = ConfigError,
+    ) -> TaskOptions:
+        """The record of a decorator's keyword arguments; unknown names raise ``error``."""
+        unknown = set(options) - set(TASK_OPTIONS) - set(TASK_FIELDS)
+        if unknown:
+            raise error(
+                f"{decorator} got unknown option(s) {sorted(unknown)}; allowed: "
+                f"{', '.join((*TASK_OPTIONS, *TASK_FIELDS))}."
+            )
+        refinements = {k: v for k, v in options.items() if k in TASK_OPTIONS and v is not None}
+        compute = options.get("compute")
+        cross = bool(options.get("allow_cross_environment", False))
+        name = options.get("name")
+        if not refinements and compute is None and not cross and name is None:
+            # Most tasks take no options: they share one record, so a 100,000-task pipeline
+            # carries no extra object per task for the garbage collector to walk.
+            return NO_OPTIONS
+        return cls(
+            refinements=refinements, compute=compute, allow_cross_environment=cross, name=name
+        )
+
+    def check(self, where: str) -> None:
+        """Refuse invalid values (``retries=-1``); ``where`` names the task in the message."""
+        if not self.refinements:
+            return
+        try:
+            TaskConfig().refine(**self.refinements)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+
+
+#: The options of a task that was given none.
+NO_OPTIONS = TaskOptions()

@@ -1,0 +1,1 @@
+"""Tests of infrastructure generation, one module per module of ``glacier.infra``."""

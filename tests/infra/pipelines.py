@@ -1,0 +1,137 @@
+"""Pipelines the infrastructure tests plan (beside the seed's, in ``tests/infra_pipelines.py``),
+and the module head of pipelines run as deployed tasks.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+import infra_pipelines as seeds
+from glacier import AWSEnvironment, Dataset, Pipeline
+from glacier.settings import EcsConfig
+
+
+def raw_bucket_pipeline() -> Pipeline:
+    """A factory: a raw Pulumi bucket exists only inside the program run that creates it."""
+    import pulumi_aws as aws
+
+    env = seeds.aws_dev
+    landing = aws.s3.Bucket("landing", bucket="acme-landing", force_destroy=False)
+    raw = Dataset("landing", storage=landing)
+    curated = Dataset("curated", storage=env.storage.s3(bucket="dev-curated"))
+    pipeline = Pipeline("raw-passthrough")
+
+    @pipeline.task(compute=env.compute.lambda_())
+    def curate(data: raw) -> curated:
+        return data
+
+    return pipeline
+
+
+def diamond_pipeline() -> Pipeline:
+    env = seeds.aws_dev
+    pipeline = Pipeline("diamond")
+    a, b, c, d, e = (Dataset(n) for n in "abcde")
+    out = Dataset("out", storage=env.storage.s3(bucket="dev-diamond", path="out.parquet"))
+
+    @pipeline.task(compute=env.compute.lambda_())
+    def start() -> a:
+        return pl.DataFrame({"x": [1]})
+
+    @pipeline.task(compute=env.compute.lambda_())
+    def left(x: a) -> b:
+        return x
+
+    @pipeline.task(compute=env.compute.lambda_())
+    def right(x: a) -> c:
+        return x
+
+    @pipeline.task(compute=env.compute.lambda_())
+    def side() -> e:
+        return pl.DataFrame({"x": [2]})
+
+    @pipeline.task(compute=env.compute.lambda_())
+    def join(x: b, y: c, z: e) -> d:
+        return x
+
+    @pipeline.task(compute=env.compute.lambda_())
+    def publish(x: d) -> out:
+        return x
+
+    return pipeline
+
+
+NETWORKS: dict[str, dict[str, Any]] = {
+    "full": {"vpc_id": "vpc-1", "subnet_ids": ["subnet-1"], "security_group_ids": ["sg-1"]},
+    "subnets only": {"vpc_id": "vpc-1", "subnet_ids": ["subnet-1"]},
+    "vpc only": {"vpc_id": "vpc-1"},
+    "none": {},
+}
+
+
+def ecs_pipeline(
+    image: str | None = "111111111111.dkr.ecr.us-west-2.amazonaws.com/etl:1",
+    network: bool | str = True,
+    spot: bool = False,
+) -> Pipeline:
+    shape = network if isinstance(network, str) else ("full" if network else "none")
+    env = AWSEnvironment(
+        account_id="111111111111", region="us-west-2", environment="batch", **NETWORKS[shape]
+    )
+    pipeline = Pipeline("heavy", env=env)  # the environment brings its network
+    raw = Dataset("raw", storage=env.storage.s3(bucket="batch-raw"))
+    big = Dataset("big", storage=env.storage.s3(bucket="batch-big"))
+
+    sizing = EcsConfig(image=image, cpu=1024, memory=4096, spot=spot)
+
+    @pipeline.task(compute=env.compute.ecs(config=sizing))
+    def crunch(data: raw) -> big:
+        return data
+
+    return pipeline
+
+
+def glue_pipeline(**glue: Any) -> Pipeline:
+    env = AWSEnvironment(account_id="111111111111", region="us-west-2", environment="spark")
+    pipeline = Pipeline("lake", env=env)
+    raw = Dataset("raw", storage=env.storage.s3(bucket="spark-raw"))
+    mid = Dataset("mid")  # in memory: travels through the artifacts bucket
+    out = Dataset("out", storage=env.storage.s3(bucket="spark-out"))
+
+    sizing = {"worker_type": "G.2X", "num_workers": 4, **glue}
+
+    @pipeline.task(compute=env.compute.glue(**sizing), retries=1)
+    def crunch(data: raw) -> mid:
+        return data
+
+    @pipeline.task(compute=env.compute.lambda_())
+    def publish(data: mid) -> out:
+        return data
+
+    return pipeline
+
+
+def without_glacier_vars() -> dict[str, str]:
+    """This process's environment without Glacier's variables, for a clean child process."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("GLACIER_")}
+
+
+# Tests that run a deployed task set environment variables in a process of their own:
+# changing this process's environment while native threads (polars, gRPC) may read it is not safe.
+
+
+def job_module_head(tmp_path: Path) -> str:
+    """The start of a pipeline module run as a deployed task: a local environment under
+    ``tmp_path``, a pipeline ``job`` and an in-memory dataset ``mid``."""
+    return (
+        "import polars as pl\n"
+        "from glacier import Dataset, Environment, Pipeline\n"
+        f"env = Environment.local(base_path={str(tmp_path / 'data')!r},\n"
+        f"                        state_dir={str(tmp_path / 's')!r})\n"
+        "pipeline = Pipeline('job', env=env)\n"
+        "mid = Dataset('mid')\n"
+    )

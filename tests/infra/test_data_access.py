@@ -1,0 +1,26 @@
+"""The data statements every policy is built from: prefixes, listing, KMS keys."""
+
+from __future__ import annotations
+
+from glacier.infra import Plan
+from infra.plans import statement, task_policy
+
+
+def test_customer_kms_keys_are_granted_to_the_tasks_that_use_them(lake_plan: Plan) -> None:
+    key = "arn:aws:kms:us-east-1:999999999999:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    train = task_policy(lake_plan, "aws-222222222222-us-west-2", "train")
+    assert statement(train, "Kms1")["Resource"] == [key]
+    assert statement(train, "Kms1")["Action"] == ["kms:Decrypt"]
+    extract = task_policy(lake_plan, "aws-111111111111-us-east-1", "extract_events")
+    assert statement(extract, "Kms1")["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    sse = next(
+        r
+        for r in lake_plan
+        if r.type.endswith("BucketServerSideEncryptionConfiguration") and "data-lake" in r.name
+    )
+    rule = sse.inputs["rules"][0]
+    assert rule["applyServerSideEncryptionByDefault"] == {
+        "sseAlgorithm": "aws:kms",
+        "kmsMasterKeyId": key,
+    }
+    assert rule["bucketKeyEnabled"] is True

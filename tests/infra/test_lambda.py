@@ -1,0 +1,109 @@
+"""Tasks as Lambda functions: compute hints, packaged code, the environment's network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from glacier import AWSEnvironment, Dataset, Environment, Pipeline
+from glacier.infra import Plan, plan
+from infra.pipelines import NETWORKS
+from infra.plans import FUNCTION, lint, statement, task_policy
+
+
+def test_lambda_functions_from_compute_hints_with_packaged_code(
+    dev_plan: Plan, prod_plan: Plan
+) -> None:
+    fn = dev_plan.get(FUNCTION, "dev-clean-function").inputs
+    assert fn["name"] == "dev-analytics-dev-clean"
+    assert fn["memorySize"] == 1024
+    assert fn["timeout"] == 300
+    assert fn["runtime"] == "python3.11"
+    assert fn["handler"] == "glacier_handler.handler"
+    assert fn["role"] == "arn:aws:iam::111111111111:role/dev-analytics-dev-clean"
+    assert fn["environment"]["variables"]["GLACIER_TASK_NAME"] == "clean"
+    archive = fn["code"].assets
+    assert "glacier_handler.py" in archive and "infra_pipelines.py" in archive
+    # Glacier's own modules travel with the code, without their bytecode
+    assert "glacier/infra/runtime.py" in archive and "glacier/py.typed" in archive
+    assert not [name for name in archive if "__pycache__" in name]
+    handler = archive["glacier_handler.py"].text
+    assert "TARGET = 'infra_pipelines.py:dev_pipeline'" in handler
+    compile(handler, "glacier_handler.py", "exec")
+    assert "vpcConfig" not in fn
+    prod_fn = prod_plan.get(FUNCTION, "prod-extract-function").inputs
+    assert prod_fn["vpcConfig"] == {
+        "subnetIds": ["subnet-a", "subnet-b"],
+        "securityGroupIds": ["sg-prod"],
+    }
+    prod_policy = task_policy(prod_plan, "prod", "extract")
+    eni = statement(prod_policy, "ManageNetworkInterfaces")["Resource"]
+    assert "arn:aws:ec2:us-east-1:999999999999:subnet/subnet-a" in eni
+
+
+def lambda_network_plan(network: str) -> Plan:
+    env = AWSEnvironment(
+        account_id="111111111111", region="us-west-2", environment="net", **NETWORKS[network]
+    )
+    pipeline = Pipeline("net", env=env)
+    raw = Dataset("raw", storage=env.storage.s3(bucket="net-raw"))
+    out = Dataset("out", storage=env.storage.s3(bucket="net-out"))
+
+    @pipeline.task(compute=env.compute.lambda_(memory=512))
+    def copy(data: raw) -> out:
+        return data
+
+    return plan(pipeline)
+
+
+@pytest.mark.parametrize("network", list(NETWORKS))
+def test_lambda_network_follows_the_environment_and_passes_parliament(network: str) -> None:
+    p = lambda_network_plan(network)
+    fn = p.get(FUNCTION, "net-copy-function").inputs
+    eni = [
+        s
+        for s in task_policy(p, "net", "copy")["Statement"]
+        if s["Sid"] == "ManageNetworkInterfaces"
+    ]
+    if network in ("vpc only", "none"):
+        assert "vpcConfig" not in fn and eni == []
+    else:
+        groups = ["sg-1"] if network == "full" else ["sg-default-of-vpc-1"]  # looked up
+        assert fn["vpcConfig"] == {"subnetIds": ["subnet-1"], "securityGroupIds": groups}
+        (statement_,) = eni
+        base = "arn:aws:ec2:us-west-2:111111111111"
+        group = "sg-1" if network == "full" else "*"
+        assert statement_["Resource"] == [
+            f"{base}:network-interface/*",
+            f"{base}:subnet/subnet-1",
+            f"{base}:security-group/{group}",
+        ]
+    findings = [f for r, key, doc in p.policies() for f in lint(r, key, doc)]
+    assert findings == []
+
+
+def test_a_settings_file_gives_the_environment_its_network(tmp_path: Path) -> None:
+    (tmp_path / "prod.toml").write_text(
+        'naming_prefix = "acme-prod"\n'
+        "[provider]\n"
+        'kind = "aws"\n'
+        'region = "us-west-2"\n'
+        'account_id = "111111111111"\n'
+        "[network]\n"
+        'vpc_id = "vpc-1"\n'
+        'subnet_ids = ["subnet-1"]\n'
+        'security_group_ids = ["sg-1"]\n'
+    )
+    env = Environment.from_env("prod", settings_dir=tmp_path)
+    assert env.network.configured and env.subnet_ids == ["subnet-1"]
+    pipeline = Pipeline("net", env=env)
+    raw = Dataset("raw", storage=env.provider.bucket("acme-prod-raw", path="raw/"))
+    out = Dataset("out", storage=env.provider.bucket("acme-prod-out", path="out/"))
+
+    @pipeline.task(compute=env.compute.lambda_())
+    def copy(data: raw) -> out:
+        return data
+
+    (fn,) = plan(pipeline).of_type(FUNCTION)
+    assert fn.inputs["vpcConfig"] == {"subnetIds": ["subnet-1"], "securityGroupIds": ["sg-1"]}
