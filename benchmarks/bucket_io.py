@@ -5,8 +5,13 @@ here), through ``Bucket`` and through raw calls, and prints throughput and the B
 ratio against the faster raw call (target: at least 0.9x). Then it shows that a filtered scan
 reads a fraction of the bytes a full read does.
 
+With ``--suites excel,joblib`` it measures what is not a table scan: reading a 50k-row Excel
+sheet through a Bucket against ``pl.read_excel`` on the same bytes, and a 100 MB joblib
+object written and read through a Bucket against ``joblib.dump``/``joblib.load`` on a file of
+the same store (target: at least 0.9x).
+
     .venv/bin/python benchmarks/bucket_io.py [--rows 10000000] [--repeat 5] [--stores local,s3]
-        [--settle 1.0]
+        [--settle 1.0] [--suites tables,excel,joblib] [--excel-rows 50000] [--object-mb 100]
 
 Every round runs each operation once, in turn, and the best round counts: a machine that
 slows down mid-run slows raw and Bucket calls alike. Before each call the benchmark collects
@@ -149,6 +154,85 @@ def bench_store(
     return best
 
 
+def timed(
+    operations: dict[str, Callable[[], object]], repeat: int, settle: float
+) -> dict[str, float]:
+    """The best time of each operation over ``repeat`` rounds, run in turn."""
+    best = dict.fromkeys(operations, float("inf"))
+    for _ in range(repeat):
+        for operation, action in operations.items():
+            gc.collect()
+            time.sleep(settle)
+            start = time.perf_counter()
+            action()
+            best[operation] = min(best[operation], time.perf_counter() - start)
+    return best
+
+
+def bench_objects(
+    name: str, provider: Any, root: str, suites: set[str], args: argparse.Namespace
+) -> None:
+    """Excel reads and joblib round trips through a Bucket against the raw library calls on
+    the same store; ``root`` is the fsspec path of the bucket ``bench``."""
+    import io
+
+    import joblib
+
+    fs = provider.cloud.filesystem()
+    rows: list[tuple[str, float, float]] = []
+    if "excel" in suites:
+        rng = np.random.default_rng(7)
+        sheet = pl.DataFrame(
+            {
+                "id": np.arange(args.excel_rows),
+                "engines": rng.integers(1, 5, args.excel_rows),
+                "price": rng.uniform(0, 1000, args.excel_rows),
+                "type": rng.choice(["A", "B", "C"], args.excel_rows),
+            }
+        )
+        buffer = io.BytesIO()
+        sheet.write_excel(buffer)
+        fs.pipe_file(f"{root}/bench/shuttles.xlsx", buffer.getvalue())
+        book = provider.bucket("bench", path="bench/shuttles.xlsx", format="xlsx")
+
+        def raw_excel() -> None:
+            pl.read_excel(fs.cat_file(f"{root}/bench/shuttles.xlsx"))
+
+        best = timed({"raw": raw_excel, "bucket": book.read}, args.repeat, args.settle)
+        rows.append((f"read {args.excel_rows:,}-row Excel sheet", best["raw"], best["bucket"]))
+    if "joblib" in suites:
+        count = args.object_mb * 2**20 // 8 // 2
+        model = {"weights": np.random.default_rng(1).random(count), "bias": np.ones(count)}
+        target = f"{root}/bench/raw.joblib"
+        stored = provider.bucket("bench", path="bench/model.joblib", format="joblib")
+
+        def raw_dump() -> None:
+            with fs.open(target, "wb") as handle:
+                joblib.dump(model, handle)
+
+        def raw_load() -> None:
+            with fs.open(target, "rb") as handle:
+                joblib.load(handle)
+
+        best = timed(
+            {
+                "raw dump": raw_dump,
+                "bucket write": lambda: stored.write(model),
+                "raw load": raw_load,
+                "bucket read": stored.read,
+            },
+            args.repeat,
+            args.settle,
+        )
+        label = f"{args.object_mb} MB joblib"
+        rows.append((f"write {label}", best["raw dump"], best["bucket write"]))
+        rows.append((f"read {label}", best["raw load"], best["bucket read"]))
+    print(f"\n{name}: objects, best of {args.repeat} rounds")
+    print(f"  {'operation':<34}{'raw s':>8}{'Bucket s':>10}{'Bucket/raw':>12}")
+    for operation, raw, bucket in rows:
+        print(f"  {operation:<34}{raw:>8.2f}{bucket:>10.2f}{raw / bucket:>11.2f}x")
+
+
 def bench_local(frame: pl.DataFrame, repeat: int, settle: float) -> None:
     from glacier.provider import Provider
     from glacier.settings import LocalConfig
@@ -160,7 +244,23 @@ def bench_local(frame: pl.DataFrame, repeat: int, settle: float) -> None:
         bench_store("local disk", provider, raw, None, frame, repeat, process_bytes_read, settle)
 
 
-def bench_s3(frame: pl.DataFrame, repeat: int, settle: float) -> None:
+def bench_local_objects(suites: set[str], args: argparse.Namespace) -> None:
+    from glacier.provider import Provider
+    from glacier.settings import LocalConfig
+
+    with tempfile.TemporaryDirectory(prefix="glacier-bench-") as tmp:
+        os.makedirs(f"{tmp}/bench/bench")
+        provider = Provider(config=LocalConfig(base_path=tmp))
+        bench_objects("local disk", provider, f"{tmp}/bench", suites, args)
+
+
+def bench_s3(
+    frame: pl.DataFrame | None,
+    repeat: int,
+    settle: float,
+    suites: set[str] = frozenset({"tables"}),  # type: ignore[assignment]
+    args: argparse.Namespace | None = None,
+) -> None:
     os.environ.update(
         AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1"
     )
@@ -184,7 +284,10 @@ def bench_s3(frame: pl.DataFrame, repeat: int, settle: float) -> None:
         def received() -> int:
             return proxy.received
 
-        bench_store("S3 (moto)", provider, raw, options, frame, repeat, received, settle)
+        if frame is not None:
+            bench_store("S3 (moto)", provider, raw, options, frame, repeat, received, settle)
+        if args is not None and suites & {"excel", "joblib"}:
+            bench_objects("S3 (moto)", provider, "bench", suites, args)
     finally:
         server.stop()
 
@@ -197,15 +300,22 @@ def main() -> None:
     parser.add_argument(
         "--settle", type=float, default=1.0, help="seconds of pause before each timed call"
     )
+    parser.add_argument("--suites", default="tables", help="comma-separated: tables, excel, joblib")
+    parser.add_argument("--excel-rows", type=int, default=50_000)
+    parser.add_argument("--object-mb", type=int, default=100)
     args = parser.parse_args()
     stores = set(args.stores.split(","))
+    suites = set(args.suites.split(","))
 
-    frame = make_frame(args.rows)
+    frame = make_frame(args.rows) if "tables" in suites else None
     print(f"polars {pl.__version__}, python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     if "local" in stores:
-        bench_local(frame, args.repeat, args.settle)
+        if frame is not None:
+            bench_local(frame, args.repeat, args.settle)
+        if suites & {"excel", "joblib"}:
+            bench_local_objects(suites, args)
     if "s3" in stores:
-        bench_s3(frame, args.repeat, args.settle)
+        bench_s3(frame, args.repeat, args.settle, suites, args)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -33,6 +34,7 @@ def test_every_example_is_covered() -> None:
         "config_cascade.py",
         "environments.py",
         "medallion.py",
+        "models.py",
         "test_mock_environment.py",
     }
     assert {p.name for p in EXAMPLES.glob("*.py")} == covered
@@ -117,6 +119,25 @@ def test_medallion_runs_on_dev(tmp_path: Path) -> None:
         },
     )
     assert "4 succeeded" in out and "revenue_usd" in out
+
+
+def test_models_trains_stores_loads_in_a_later_run_and_plans_for_aws(tmp_path: Path) -> None:
+    script = str(EXAMPLES / "models.py")
+    data = tmp_path / "data"
+    trained = run_example(script, "train", str(data), cwd=tmp_path)
+    assert "3 succeeded" in trained and "'r2': 0.99" in trained
+    assert (data / "acme-models" / "regressor.joblib").is_file()
+    metrics = json.loads((data / "acme-reports" / "metrics.doc.json").read_text())
+    assert metrics["coef"] == [3.0, 0.5, -1.2]
+
+    predicted = run_example(script, "predict", str(data), cwd=tmp_path)
+    assert "1 succeeded" in predicted and "16.38" in predicted
+
+    planned = run_example(script, "plan-aws", cwd=tmp_path)
+    train = [line for line in planned.splitlines() if "prod-train-policy" in line]
+    predict = [line for line in planned.splitlines() if "prod-predict-policy" in line]
+    assert any("s3:PutObject" in line and "regressor.joblib" in line for line in train)
+    assert predict and not any("s3:PutObject" in line for line in predict)  # read-only there
 
 
 def test_mock_environment_example_tests_pass(tmp_path: Path) -> None:

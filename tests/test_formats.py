@@ -43,7 +43,7 @@ def test_a_directory_or_a_name_without_extension_names_no_format(path: str) -> N
 
 def test_an_unknown_extension_is_refused_with_the_known_ones() -> None:
     with pytest.raises(UnknownFormatError) as caught:
-        format_for_path("report.xlsx")
+        format_for_path("report.docx")
     message = str(caught.value)
     for fmt in FORMATS.values():
         assert fmt.name in message
@@ -62,13 +62,12 @@ def test_every_extension_belongs_to_one_format_and_maps_back_to_it() -> None:
 def test_parquet_is_the_default_and_the_only_partitionable_format() -> None:
     assert DEFAULT_FORMAT == "parquet"
     assert [f.name for f in FORMATS.values() if f.partitions] == ["parquet"]
-    assert all(f.frame for f in FORMATS.values())
 
 
 def test_get_format_ignores_case_and_names_the_supported_formats() -> None:
     assert get_format("NDJSON") is FORMATS["ndjson"]
-    with pytest.raises(UnknownFormatError, match="parquet, csv, ndjson, json"):
-        get_format("xlsx")
+    with pytest.raises(UnknownFormatError, match="parquet, csv, ndjson, json, xlsx"):
+        get_format("xls")
 
 
 def test_resolve_format_refuses_partitions_of_a_format_that_cannot_hold_them() -> None:
@@ -83,7 +82,10 @@ def test_the_settings_offer_exactly_the_catalogue() -> None:
     assert set(allowed) == set(FORMATS)
 
 
-@pytest.mark.parametrize("name", list(FORMATS))
+TABLES = [name for name, fmt in FORMATS.items() if fmt.frame]
+
+
+@pytest.mark.parametrize("name", TABLES)
 def test_each_format_round_trips_through_its_writer_and_readers(name: str, tmp_path: Path) -> None:
     fmt = FORMATS[name]
     target = tmp_path / f"x{fmt.extension}"
@@ -95,7 +97,7 @@ def test_each_format_round_trips_through_its_writer_and_readers(name: str, tmp_p
         assert_frame_equal(scanned, FRAME)
 
 
-@pytest.mark.parametrize("name", list(FORMATS))
+@pytest.mark.parametrize("name", TABLES)
 def test_a_bucket_writes_and_reads_each_format_by_its_extension(name: str, tmp_path: Path) -> None:
     fmt = FORMATS[name]
     provider = Provider(config=LocalConfig(base_path=tmp_path))

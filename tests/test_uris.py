@@ -105,15 +105,15 @@ def test_a_uri_without_a_bucket_is_refused() -> None:
 
 
 def test_an_unknown_extension_is_refused_naming_the_known_formats() -> None:
-    with pytest.raises(UnknownFormatError, match=r"'\.xlsx'.*parquet \(\.parquet \.pq\).*ndjson"):
-        parse_uri("s3://lake/report.xlsx")
+    with pytest.raises(UnknownFormatError, match=r"'\.docx'.*parquet \(\.parquet \.pq\).*ndjson"):
+        parse_uri("s3://lake/report.docx")
 
 
 def test_a_dataset_with_an_unknown_extension_is_refused_when_declared() -> None:
     with pytest.raises(
-        UnknownFormatError, match=r"Dataset 'x': 'data/x\.txt'.*'\.txt'.*csv"
+        UnknownFormatError, match=r"Dataset 'x': 'data/x\.docx'.*'\.docx'.*csv"
     ) as caught:
-        Dataset("x", storage="data/x.txt")
+        Dataset("x", storage="data/x.docx")
     assert isinstance(caught.value, GlacierError)
 
 

@@ -54,6 +54,11 @@ def registry_from_settings(provider: Any, settings: Any) -> dict[str, Any]:
             config=config,
             partition_by=spec.partition_by or None,
             name=name,
+        ).with_options(
+            spec.read_options,
+            spec.write_options,
+            read_only=spec.read_only,
+            where=f"[buckets.{name}]",
         )
     return registry
 

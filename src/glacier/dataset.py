@@ -15,13 +15,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from glacier.errors import ConfigError, PipelineDefinitionError, UnknownFormatError
+from glacier.format_checks import check_dataset_storage
 from glacier.uris import parse_uri
 
 #: What a dataset or pipeline name may be: it becomes part of paths, run records and
 #: generated resource names.
+_B = TypeVar("_B")
+
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
 
@@ -38,14 +41,35 @@ class Dataset:
         schema: Optional ``{column: polars dtype}``; data written to the dataset must have
             these columns with these types.
         description: Free text shown by ``glacier graph`` and ``pipeline.describe()``.
+        read_options: Keyword arguments of the storage format's reader, e.g.
+            ``{"schema_overrides": {"id": pl.Utf8}, "separator": ";"}`` for CSV or
+            ``{"sheet_name": "shuttles"}`` for Excel; checked here against the reader.
+        write_options: Keyword arguments of the format's writer, e.g.
+            ``{"compression": "zstd"}`` for parquet or ``{"compress": 3}`` for joblib.
+        read_only: Refuse writes to the storage (``write()``, ``open("w")``, ``delete()``).
+
+    Raises:
+        UnknownFormatError: a storage path whose extension names no known format.
+        UnknownOptionError: an option the format's reader or writer does not take.
 
     Example:
         >>> raw = Dataset("raw")
         >>> raw.is_stored
         False
+        >>> Dataset("sales", storage="data/sales.csv", read_options={"separator": ";"}).name
+        'sales'
     """
 
-    __slots__ = ("__weakref__", "description", "name", "schema", "storage")
+    __slots__ = (
+        "__weakref__",
+        "description",
+        "name",
+        "read_only",
+        "read_options",
+        "schema",
+        "storage",
+        "write_options",
+    )
 
     def __init__(
         self,
@@ -53,6 +77,9 @@ class Dataset:
         storage: Any = None,
         schema: Mapping[str, Any] | None = None,
         description: str = "",
+        read_options: Mapping[str, Any] | None = None,
+        write_options: Mapping[str, Any] | None = None,
+        read_only: bool = False,
     ) -> None:
         if not isinstance(name, str) or not NAME_PATTERN.match(name):
             raise PipelineDefinitionError(
@@ -73,6 +100,20 @@ class Dataset:
         self.storage = storage
         self.schema = dict(schema) if schema is not None else None
         self.description = description
+        self.read_options: dict[str, Any] = dict(read_options or {})
+        self.write_options: dict[str, Any] = dict(write_options or {})
+        self.read_only = read_only
+        check_dataset_storage(self)
+
+    def refine(self, bucket: _B) -> _B:
+        """``bucket`` (this dataset's storage as a Bucket) with this dataset's options."""
+        refined: _B = bucket.with_options(  # type: ignore[attr-defined]
+            self.read_options,
+            self.write_options,
+            read_only=self.read_only,
+            where=f"Dataset {self.name!r}",
+        )
+        return refined
 
     @property
     def is_stored(self) -> bool:

@@ -356,7 +356,11 @@ class Environment:
         return {**kwargs, **extra} if extra else kwargs
 
     def bucket_for(self, dataset: Dataset) -> Bucket:
-        """The :class:`Bucket` a stored dataset reads and writes through."""
+        """The :class:`Bucket` a stored dataset reads and writes through, refined by the
+        dataset's ``read_options``, ``write_options`` and ``read_only``."""
+        return dataset.refine(self._storage_bucket(dataset))
+
+    def _storage_bucket(self, dataset: Dataset) -> Bucket:
         storage = dataset.storage
         if isinstance(storage, Bucket):
             return storage

@@ -56,6 +56,10 @@ class ExecutionError(GlacierError):
     """A task failed while running."""
 
 
+class OutputTypeError(ExecutionError, TypeError):
+    """A task returned a value of the wrong kind for the format that stores its output."""
+
+
 class TaskTimeoutError(ExecutionError, TimeoutError):
     """A task ran longer than its ``timeout``."""
 
@@ -145,6 +149,22 @@ class InvalidDataError(StorageError, TypeError):
 
 class EndpointUnreachableError(StorageError, ConnectionError):
     """The store's endpoint did not answer."""
+
+
+class ReadOnlyError(StorageError, PermissionError):
+    """A write, ``open("w")`` or delete of a Bucket or Dataset declared ``read_only``."""
+
+
+class SheetNotFoundError(StorageError, LookupError):
+    """The Excel sheet named by ``sheet_name``/``sheet_id`` is not in the workbook."""
+
+
+class UnknownOptionError(ConfigError):
+    """A read or write option is not one the format's reader or writer takes."""
+
+
+class PickleNotAllowedError(ConfigError):
+    """A format that runs code when loaded (pickle, joblib) where ``allow_pickle=False``."""
 
 
 # -- infrastructure ------------------------------------------------------------------------

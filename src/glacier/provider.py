@@ -197,6 +197,9 @@ class Provider:
         name: str | None = None,
         partition_by: Sequence[str] | None = None,
         tags: dict[str, str] | None = None,
+        read_options: Mapping[str, Any] | None = None,
+        write_options: Mapping[str, Any] | None = None,
+        read_only: bool = False,
     ) -> Bucket:
         """Create a :class:`Bucket` (object storage location) on this provider's store."""
         self._check_config("bucket", config, _BUCKET_CONFIGS.get(self.kind, ()))
@@ -209,6 +212,9 @@ class Provider:
                 path=path,
                 format=format,
                 partition_by=partition_by,
+                read_options=read_options,
+                write_options=write_options,
+                read_only=read_only,
                 provider=self,
                 adapter=self.cloud.bucket_adapter,
                 config=config,

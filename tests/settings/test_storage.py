@@ -134,6 +134,6 @@ def test_bucket_settings() -> None:
     config_error(lambda: BucketSettings(bucket_name="a/b"), "bucket_name='a/b' is invalid")
     config_error(lambda: BucketSettings(bucket_name="a", path="/abs"), "path='/abs' is invalid")
     config_error(
-        lambda: BucketSettings(bucket_name="a", format="xlsx"),
-        "format='xlsx' is invalid: allowed values are 'parquet', 'csv', 'json' or 'ndjson'",
+        lambda: BucketSettings(bucket_name="a", format="xls"),
+        "format='xls' is invalid: allowed values are 'parquet', 'csv', 'json', 'ndjson', 'xlsx'",
     )

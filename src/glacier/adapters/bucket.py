@@ -67,6 +67,7 @@ from glacier.adapters.manifest import (
     stamp_age,
     versions_key,
 )
+from glacier.adapters.objects import local_path, open_object, read_value, write_value
 from glacier.adapters.partitions import may_match, partition_values
 from glacier.adapters.spool import remove_until_quiet, spool
 from glacier.adapters.storage_errors import classify
@@ -163,15 +164,24 @@ class FsspecBucketAdapter:
 
     def scan(self, **options: Any) -> pl.LazyFrame:
         """A LazyFrame over the current data; ``options`` go to the polars reader."""
+        options = {**self.resource.read_options, **options}
+        if not self.format.frame:
+            raise InvalidDataError(
+                f"scan {self.get_uri()}: format {self.format.name!r} holds a Python value, "
+                "not a table; use read()."
+            )
         with self._errors("scan"):
             return self._scan(self._snapshot(), options)
 
     def read(self, **options: Any) -> pl.DataFrame:
         """The whole dataset; ``options`` go to the polars reader."""
+        options = {**self.resource.read_options, **options}
+        if not self.format.frame:
+            return read_value(self, options)  # type: ignore[no-any-return]
         with self._errors("read"):
             # No existence check first: the fetch itself reports a missing object.
             snapshot = self._snapshot(check_object=False)
-            if self.native is not None and self.store.native_full_reads:
+            if self.native is not None and self.store.native_full_reads and snapshot.format.scan:
                 return self._scan(snapshot, options).collect()
             frames = list(self._fsspec_frames(snapshot, options, {}))
             if not frames:
@@ -180,6 +190,15 @@ class FsspecBucketAdapter:
 
     def write(self, data: pl.DataFrame | pl.LazyFrame, mode: str = "overwrite") -> None:
         """Write atomically (see the module docstring); ``append`` checks the schema."""
+        self.resource.check_writable("write")
+        if not self.format.frame:
+            if mode != "overwrite":
+                raise ConfigError(
+                    f"write {self.get_uri()}: format {self.format.name!r} stores one value, "
+                    f"written whole; mode={mode!r} is for tables. Use mode='overwrite'."
+                )
+            write_value(self, data, dict(self.resource.write_options), UPLOAD_PART_SIZE)
+            return
         if mode not in ("overwrite", "append"):
             raise ConfigError(
                 f"write {self.get_uri()}: mode={mode!r} is not a write mode; use "
@@ -222,6 +241,14 @@ class FsspecBucketAdapter:
                 "format='parquet' or 'ndjson', or flatten them first (e.g. "
                 "pl.col(c).list.join(',') or .struct.unnest())."
             )
+
+    def open(self, mode: str = "rb", encoding: str = "utf-8") -> IO[Any]:
+        """The object as a file object; writes are atomic (:mod:`glacier.adapters.objects`)."""
+        return open_object(self, mode, encoding, UPLOAD_PART_SIZE)
+
+    def local_path(self, mode: str = "r") -> contextlib.AbstractContextManager[Path]:
+        """The object at a local path (:func:`glacier.adapters.objects.local_path`)."""
+        return local_path(self, mode, UPLOAD_PART_SIZE)
 
     def exists(self) -> bool:
         """Whether the object, or a dataset version (or plain data files), exists."""
@@ -487,7 +514,7 @@ class FsspecBucketAdapter:
 
     def _write_object(self, frame: pl.LazyFrame, *, append: bool) -> None:
         if append and self._object_info() is not None:
-            stored = self._scan(_Snapshot((self.key,), self.format), {})
+            stored = self._scan(_Snapshot((self.key,), self.format), self.resource.read_options)
             frame = pl.concat([stored, self._conform(frame, stored.collect_schema())])
         target = self._path(self.key)
         if not self.store.renames:
@@ -507,7 +534,7 @@ class FsspecBucketAdapter:
         upload = open_upload(self.fs, target, UPLOAD_PART_SIZE)
         try:
             # polars calls only write/flush/tell on a file object.
-            self.format.sink(frame, cast("IO[bytes]", upload), None)
+            self.format.sink(frame, cast("IO[bytes]", upload), None, self.resource.write_options)
             upload.close()  # completes the upload; aborts it itself if that fails
         except BaseException as exc:
             upload.discard()
@@ -609,12 +636,14 @@ class FsspecBucketAdapter:
         """Write ``frame`` at ``path`` (a file, or a directory of hive partitions)."""
         target = self.store.native_path(path)
         if self.native is not None and (self.format.cloud_sink or "://" not in target):
-            self.format.sink(frame, _target(target, partition_by), self.native)
+            self.format.sink(
+                frame, _target(target, partition_by), self.native, self.resource.write_options
+            )
             return
         # polars cannot reach this store: stream to a local spool, then upload it.
         with spool() as scratch:
             local = scratch if partition_by else f"{scratch}/{posixpath.basename(path)}"
-            self.format.sink(frame, _target(local, partition_by), None)
+            self.format.sink(frame, _target(local, partition_by), None, self.resource.write_options)
             sources = [p for p in Path(scratch).rglob("*") if p.is_file()]
             if partition_by:
                 targets = [f"{path}/{p.relative_to(scratch).as_posix()}" for p in sources]

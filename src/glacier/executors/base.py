@@ -24,6 +24,7 @@ from glacier.errors import (
     TaskTimeoutError,
     UnknownTaskError,
 )
+from glacier.format_checks import check_outputs
 from glacier.hooks import HookSet
 from glacier.result import (
     FAILED,
@@ -267,7 +268,7 @@ class PreparedRun:
                 status[i] = SUCCEEDED
                 return True
             if self.resumable[i]:
-                outputs[i] = tuple(self.storage[ds].scan() for ds in task.outputs)
+                outputs[i] = tuple(self.storage[ds].load() for ds in task.outputs)
                 table.resumed[i] = True
                 status[i] = SUCCEEDED
                 return True
@@ -294,6 +295,8 @@ class PreparedRun:
                 outs = normalize_outputs(task, value)
             else:  # the usual single output, without the call
                 outs = (value,)
+            if self._persisting:  # before anything is written or cached
+                check_outputs(task, outs, self.storage)
             if key is not None and self.cache is not None:
                 outs = self.cache.store(task.name, key, outs)
             outputs[i] = self._persist(task, outs, write=True) if self._persisting else outs
@@ -358,7 +361,7 @@ class PreparedRun:
     def _scan(self, ds: Dataset) -> Any:
         scan = self._scans.get(ds)
         if scan is None:
-            scan = self._scans[ds] = self.storage[ds].scan()
+            scan = self._scans[ds] = self.storage[ds].load()
         return scan
 
     def _cache_key(self, i: int, kwargs: Mapping[str, Any]) -> str:
@@ -384,16 +387,12 @@ class PreparedRun:
                 check_schema(task, ds, value)
             bucket = self.storage.get(ds)
             if bucket is not None:
-                if not isinstance(value, pl.DataFrame | pl.LazyFrame):
-                    raise ExecutionError(
-                        f"Task {task.name!r} ({task.location}) returned "
-                        f"{type(value).__name__} for stored dataset {ds.name!r}; a stored "
-                        "dataset takes a polars DataFrame or LazyFrame."
-                    )
                 if write:
                     bucket.write(value)
                 # Downstream tasks read what was written, lazily: one write, no recompute.
-                result[pos] = bucket.scan()
+                # (A value that is not a table is handed on as it is.)
+                if isinstance(value, pl.DataFrame | pl.LazyFrame):
+                    result[pos] = bucket.scan()
         return tuple(result)
 
     def _versions(self) -> dict[str, str]:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+import contextlib
+import copy
+from collections.abc import Iterator, Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal
 
-from glacier.errors import ConfigError
-from glacier.formats import resolve_format
+from glacier.errors import ConfigError, ReadOnlyError
+from glacier.format_checks import check_pickle_allowed
+from glacier.formats import check_options, resolve_format
 from glacier.resources.base import Resource
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import polars as pl
 
 WriteMode = Literal["overwrite", "append"]
@@ -27,12 +32,24 @@ class Bucket(Resource):
             directory under ``base_path``.
         path: The object key or prefix inside the bucket (``"sales/2024.parquet"``). Empty or
             ending in ``/`` means a directory dataset.
-        format: ``parquet`` (default), ``csv``, ``json`` or ``ndjson``.
+        format: ``parquet`` (default) or another row of :data:`glacier.formats.FORMATS`:
+            tables (``csv``, ``json``, ``ndjson``, ``xlsx``) or one Python value (``pickle``,
+            ``joblib``, ``text``, ``json-document``, ``bytes``).
         partition_by: Columns to partition a parquet directory by (hive style).
+        read_options: Keyword arguments of the format's reader (``{"separator": ";"}`` for
+            CSV, ``{"sheet_name": "shuttles"}`` for Excel), used by every read.
+        write_options: Keyword arguments of the format's writer (``{"compression":
+            "zstd", "row_group_size": 100_000}`` for parquet).
+        read_only: Refuse ``write()``, ``open("w")`` and ``delete()`` (a source owned by
+            someone else).
 
     Raises:
         UnknownFormatError: for a format Glacier does not read and write.
-        ConfigError: for ``partition_by`` on a format that cannot be partitioned.
+        ConfigError: for ``partition_by`` on a format that cannot be partitioned, or an
+            object format on a dataset directory.
+        UnknownOptionError: for an option the format's reader or writer does not take.
+        PickleNotAllowedError: for ``pickle``/``joblib`` where the provider config sets
+            ``allow_pickle=False``.
 
     Example:
         >>> from glacier import Provider
@@ -50,6 +67,9 @@ class Bucket(Resource):
         path: str = "",
         format: str = "parquet",
         partition_by: Sequence[str] | None = None,
+        read_options: Mapping[str, Any] | None = None,
+        write_options: Mapping[str, Any] | None = None,
+        read_only: bool = False,
         **kwargs: Any,
     ) -> None:
         if ".." in path.split("/"):
@@ -61,8 +81,64 @@ class Bucket(Resource):
         self.path = path.lstrip("/")
         self.partition_by: tuple[str, ...] = tuple(partition_by or ())
         # Fail where the Bucket is declared, not at its first read.
-        self.format = resolve_format(format, self.partition_by).name
+        fmt = resolve_format(format, self.partition_by)
+        self.format = fmt.name
+        self.read_only = read_only
+        #: Where read_only was declared, for the message refusing a write.
+        self.declared_by = ""
+        self.read_options: dict[str, Any] = {}
+        self.write_options: dict[str, Any] = {}
         super().__init__(**kwargs)
+        where = f"Bucket {bucket_name!r} (path {self.path!r})"
+        if not fmt.frame and (not self.path or self.path.endswith("/")):
+            raise ConfigError(
+                f"{where}: format {fmt.name!r} stores one value as one object, and an empty "
+                "path or one ending in '/' names a dataset directory. Name the object, e.g. "
+                f"path='models/regressor{fmt.extension}'."
+            )
+        check_pickle_allowed(fmt, getattr(self.provider, "config", None), where)
+        self._set_options(read_options or {}, write_options or {}, where)
+
+    def _set_options(
+        self, read_options: Mapping[str, Any], write_options: Mapping[str, Any], where: str
+    ) -> None:
+        fmt = resolve_format(self.format)
+        check_options(fmt, "read", read_options, where)
+        check_options(fmt, "write", write_options, where)
+        self.read_options = {**self.read_options, **read_options}
+        self.write_options = {**self.write_options, **write_options}
+
+    def with_options(
+        self,
+        read_options: Mapping[str, Any] | None = None,
+        write_options: Mapping[str, Any] | None = None,
+        *,
+        read_only: bool = False,
+        where: str = "",
+    ) -> Bucket:
+        """This Bucket with more reader/writer options (a Dataset's refine its storage's),
+        or itself when there are none to add.
+
+        Raises:
+            UnknownOptionError: for an option the format's reader or writer does not take.
+        """
+        if not read_options and not write_options and (self.read_only or not read_only):
+            return self
+        refined = copy.copy(self)
+        if read_only and not self.read_only:
+            refined.read_only, refined.declared_by = True, where
+
+        refined._set_options(read_options or {}, write_options or {}, where or repr(self))
+        return refined
+
+    def check_writable(self, action: str) -> None:
+        """Refuse ``action`` (a write, ``open("w")``, a delete) on a read-only Bucket."""
+        if self.read_only:
+            who = self.declared_by or f"Bucket {self.name!r}"
+            raise ReadOnlyError(
+                f"{action} {self.bucket_name}/{self.path}: {who} is declared read_only. "
+                "Write to a dataset of your own, or drop read_only=True where it is declared."
+            )
 
     def _default_name(self) -> str:
         stem = self.path.rstrip("/").replace("/", "_").rsplit(".", 1)[0]
@@ -77,12 +153,23 @@ class Bucket(Resource):
         """
         return self.adapter.scan(**options)  # type: ignore[no-any-return]
 
-    def read(self, **options: Any) -> pl.DataFrame:
-        """The whole dataset as a DataFrame (``options`` as for :meth:`scan`)."""
-        return self.adapter.read(**options)  # type: ignore[no-any-return]
+    def read(self, **options: Any) -> pl.DataFrame | Any:
+        """The whole dataset as a DataFrame (``options`` as for :meth:`scan`), or the value
+        of a format that is not a table (a model, a str, a dict, bytes)."""
+        return self.adapter.read(**options)
 
-    def write(self, data: pl.DataFrame | pl.LazyFrame, mode: WriteMode = "overwrite") -> None:
-        """Write atomically: readers see the old data or the new data, never a mix."""
+    def load(self) -> pl.LazyFrame | Any:
+        """What a task receives from this storage: a lazy scan of a table, or the value."""
+        if resolve_format(self.format).frame:
+            return self.scan()
+        return self.read()
+
+    def write(self, data: pl.DataFrame | pl.LazyFrame | Any, mode: WriteMode = "overwrite") -> None:
+        """Write atomically: readers see the old data or the new data, never a mix.
+
+        Table formats take a polars DataFrame or LazyFrame; the others one value of the
+        kind they hold (a model for ``joblib``, a ``str`` for ``text``...), checked before
+        anything is written."""
         self.adapter.write(data, mode=mode)
 
     def exists(self) -> bool:
@@ -95,7 +182,55 @@ class Bucket(Resource):
 
     def delete(self) -> None:
         """Delete the object or directory dataset (every version of it)."""
+        self.check_writable("delete")
         self.adapter.delete()
+
+    def open(self, mode: str = "rb", encoding: str = "utf-8") -> IO[Any]:
+        """The object as a file, for libraries that take file objects.
+
+        ``mode`` is ``"rb"``/``"r"`` (read) or ``"wb"``/``"w"`` (write). A written object
+        appears whole when the file is closed; leaving a ``with`` block by an exception
+        (or calling ``discard()``) leaves the previous version in place.
+
+        Example:
+            >>> from glacier import Provider
+            >>> from glacier.config import LocalConfig
+            >>> import tempfile
+            >>> p = Provider(config=LocalConfig(base_path=tempfile.mkdtemp()))
+            >>> notes = p.bucket("docs", path="notes.txt", format="text")
+            >>> with notes.open("w") as f:
+            ...     _ = f.write("hello")
+            >>> notes.read()
+            'hello'
+        """
+        if mode.startswith("w"):
+            self.check_writable(f"open({mode!r})")
+        return self.adapter.open(mode, encoding)  # type: ignore[no-any-return]
+
+    @contextlib.contextmanager
+    def local_path(self, mode: Literal["r", "w"] = "r") -> Iterator[Path]:
+        """A local path of the object, for libraries that take only paths.
+
+        On the local disk it is the object's own path; elsewhere a temporary download
+        (``mode="r"``), or a temporary file uploaded atomically when the block ends without
+        an exception (``mode="w"``). Temporary files are removed on exit.
+
+        Example:
+            >>> import polars as pl
+            >>> from glacier import Provider
+            >>> from glacier.config import LocalConfig
+            >>> import tempfile
+            >>> p = Provider(config=LocalConfig(base_path=tempfile.mkdtemp()))
+            >>> book = p.bucket("raw", path="shuttles.xlsx", format="xlsx")
+            >>> book.write(pl.DataFrame({"id": [1]}))
+            >>> with book.local_path() as path:
+            ...     pl.read_excel(path).height
+            1
+        """
+        if mode == "w":
+            self.check_writable("local_path('w')")
+        with self.adapter.local_path(mode) as path:
+            yield path
 
     def get_uri(self) -> str:
         """``s3://bucket/key``, ``gs://...``, ``abfs://container/...``, ``file:///...``."""
@@ -113,6 +248,12 @@ class Bucket(Resource):
             format=self.format,
             partition_by=list(self.partition_by),
         )
+        if self.read_options or self.write_options or self.read_only:
+            out.update(
+                read_options=dict(self.read_options),
+                write_options=dict(self.write_options),
+                read_only=self.read_only,
+            )
         if self.config is not None:
             out["config"] = self.config.model_dump(mode="json")
         return out

@@ -84,6 +84,8 @@ class LocalConfig(GlacierModel):
     kind: Literal["local"] = "local"
     base_path: Path = Path(".glacier/data")
     create_dirs: bool = True
+    #: Whether buckets may hold pickle/joblib objects (loading one runs its code).
+    allow_pickle: bool = True
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Self:
@@ -108,6 +110,8 @@ class AwsConfig(GlacierModel):
         role_arn: A role to assume, ``arn:aws:iam::123456789012:role/deployer``.
         endpoint_url: An http(s) URL of an emulator such as moto.
         tags: Tags applied to every resource in this account.
+        allow_pickle: Whether buckets here may hold ``pickle``/``joblib`` objects, which
+            run code when loaded (see docs/storage.md); ``False`` refuses them.
 
     Example:
         >>> cfg = AwsConfig(region="us-gov-west-1", account_id="123456789012")
@@ -128,6 +132,7 @@ class AwsConfig(GlacierModel):
     )
     endpoint_url: str | None = None
     tags: AwsTags = {}
+    allow_pickle: bool = True
 
     @field_validator("region")
     @classmethod
@@ -215,6 +220,8 @@ class GcpConfig(GlacierModel):
         endpoint_url: An http(s) URL of a storage emulator.
         anonymous: Do not authenticate (for emulators).
         labels: Labels applied to every resource in this project.
+        allow_pickle: Whether buckets here may hold ``pickle``/``joblib`` objects, which
+            run code when loaded (see docs/storage.md); ``False`` refuses them.
 
     Example:
         >>> GcpConfig(project_id="acme-data-prod", region="europe-west1").project
@@ -230,6 +237,7 @@ class GcpConfig(GlacierModel):
     endpoint_url: str | None = None
     anonymous: bool = False
     labels: GcpLabels = {}
+    allow_pickle: bool = True
 
     @field_validator("project")
     @classmethod
@@ -291,6 +299,8 @@ class AzureConfig(GlacierModel):
         storage_account: The storage account holding the containers (3-24 a-z0-9).
         endpoint_url: An http(s) URL of a blob endpoint, e.g. Azurite's.
         tags: Tags applied to every resource in this subscription.
+        allow_pickle: Whether buckets here may hold ``pickle``/``joblib`` objects, which
+            run code when loaded (see docs/storage.md); ``False`` refuses them.
 
     Example:
         >>> AzureConfig(location="West Europe", storage_account="acmedata").location
@@ -306,6 +316,7 @@ class AzureConfig(GlacierModel):
     storage_account: str | None = None
     endpoint_url: str | None = None
     tags: AzureTags = {}
+    allow_pickle: bool = True
 
     @field_validator("subscription_id")
     @classmethod

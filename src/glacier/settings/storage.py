@@ -337,8 +337,12 @@ class BucketSettings(GlacierModel):
         bucket_name: The bucket (S3, GCS) or container (Azure) name; checked against the
             environment's cloud when the settings are loaded.
         path: A key prefix inside the bucket.
-        format: How datasets in it are stored.
+        format: How datasets in it are stored (a row of :data:`glacier.formats.FORMATS`).
         partition_by: Columns the data is partitioned by.
+        read_options, write_options: Keyword arguments of the format's reader and writer
+            (``[buckets.raw.read_options] separator = ";"``); checked when the bucket is
+            built.
+        read_only: Refuse writes and deletes (a source this environment must not change).
         s3, gcs, blob: The cloud-specific bucket config for this environment's cloud.
 
     Example:
@@ -348,8 +352,22 @@ class BucketSettings(GlacierModel):
 
     bucket_name: str
     path: str = ""
-    format: Literal["parquet", "csv", "json", "ndjson"] = "parquet"
+    format: Literal[
+        "parquet",
+        "csv",
+        "json",
+        "ndjson",
+        "xlsx",
+        "pickle",
+        "joblib",
+        "text",
+        "json-document",
+        "bytes",
+    ] = "parquet"
     partition_by: list[str] = Field(default_factory=list)
+    read_options: dict[str, Any] = Field(default_factory=dict)
+    write_options: dict[str, Any] = Field(default_factory=dict)
+    read_only: bool = False
     s3: S3Config | None = None
     gcs: GcsConfig | None = None
     blob: BlobConfig | None = None
