@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from glacier.errors import InfraError
+from glacier.extras import DISTRIBUTION
 from glacier.infra.model import CodeSpec, EnvSpec, InfraModel, build_model
 
 PULUMI_REQUIREMENTS = ("pulumi>=3.200,<4", "pulumi-aws>=7.0,<8")
@@ -205,9 +206,9 @@ def _requirements() -> str:
     here = Path(glacier.__file__).resolve().parent
     root = here.parent.parent
     if (root / "pyproject.toml").exists() and "site-packages" not in here.parts:
-        line = f"glacier[aws] @ {root.as_uri()}"
+        line = f"{DISTRIBUTION}[deploy] @ {root.as_uri()}"
     else:
-        line = f"glacier[aws]=={glacier.__version__}"
+        line = f"{DISTRIBUTION}[deploy]=={glacier.__version__}"
     return "\n".join((line, *PULUMI_REQUIREMENTS)) + "\n"
 
 
