@@ -23,6 +23,7 @@ import os
 import subprocess
 import sys
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,19 +101,38 @@ def test_toml_block_parses(block: Block) -> None:
     assert isinstance(tomllib.loads(block.source), dict)
 
 
-@pytest.mark.parametrize("block", [b for b in PYTHON if not b.skipped], ids=lambda b: b.id)
-def test_python_block_runs(block: Block, tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    name = "test_example.py" if block.is_test_module else "example.py"
-    program = tmp_path / name
-    # Blank lines first, so a traceback's line numbers are the page's.
-    program.write_text("\n" * block.line + block.source)
-    env = example_environment(block.source, request)
-    command = [sys.executable, str(program)]
-    if block.is_test_module:
-        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(program)]
-    done = subprocess.run(
-        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240
-    )
+RUNNABLE = [b for b in PYTHON if not b.skipped]
+
+
+@pytest.fixture(scope="module")
+def runs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, subprocess.CompletedProcess[str]]:
+    """Every runnable block's run, three at a time: each waits mostly on its interpreter's
+    imports, and one after the other they took 100 s of the suite."""
+
+    def run(block: Block, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        here = tmp_path_factory.mktemp("example")
+        program = here / ("test_example.py" if block.is_test_module else "example.py")
+        # Blank lines first, so a traceback's line numbers are the page's.
+        program.write_text("\n" * block.line + block.source)
+        command = [sys.executable, str(program)]
+        if block.is_test_module:
+            command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(program)]
+        return subprocess.run(
+            command, cwd=here, env=env, capture_output=True, text=True, timeout=300
+        )
+
+    # Emulators start here, in the test process, before any example needs them.
+    envs = {b.id: example_environment(b.source, request) for b in RUNNABLE}
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = {b.id: pool.submit(run, b, envs[b.id]) for b in RUNNABLE}
+        return {name: future.result() for name, future in futures.items()}
+
+
+@pytest.mark.parametrize("block", RUNNABLE, ids=lambda b: b.id)
+def test_python_block_runs(block: Block, runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    done = runs[block.id]
     assert done.returncode == 0, f"{block.id} failed:\n{done.stdout}\n{done.stderr}"
     if block.is_test_module:
         assert " passed" in done.stdout and "skipped" not in done.stdout, done.stdout
