@@ -62,6 +62,33 @@ def test_glacier_plan_without_pulumi_names_the_deploy_extra() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("absent", "config", "extra"),
+    [
+        ("s3fs", "AwsConfig(region='us-east-1')", "s3"),
+        ("gcsfs", "GcpConfig(project='glacier-test', anonymous=True)", "gcs"),
+        ("adlfs", "AzureConfig(storage_account='devstoreaccount1')", "azure"),
+    ],
+)
+def test_a_cloud_bucket_without_its_storage_extra_names_it(
+    absent: str, config: str, extra: str
+) -> None:
+    done = run_without(
+        {absent},
+        f"""
+        from glacier import Provider
+        from glacier.errors import MissingExtraError
+        from glacier.settings import AwsConfig, AzureConfig, GcpConfig
+        try:
+            Provider(config={config}).bucket("lake", path="a.parquet").exists()
+        except MissingExtraError as exc:
+            print(exc)
+        """,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith(f"pip install 'glacier-pipelines[{extra}]'")
+
+
 def test_glacier_testing_without_pytest_names_the_testing_extra() -> None:
     done = run_without({"pytest", "_pytest"}, "import glacier.testing\n")
     assert done.returncode == 1
