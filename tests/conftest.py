@@ -12,11 +12,15 @@ Each emulator is reached through a :class:`ByteCountingProxy`, so a test can mea
 bytes a read pulled from the store. ``local``, ``memory``, ``s3``, ``gcs`` and ``azure`` yield
 a :class:`~glacier.Provider` whose bucket ``bucket_name`` exists and is empty; ``store`` runs a
 test once per store and yields a :class:`StoreCase`.
+
+:func:`clear_cloud_variables` is the one way tests remove cloud and Glacier variables of the
+machine running them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
@@ -25,6 +29,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -45,6 +50,27 @@ AZURITE_KEY = (
 )
 GCP_PROJECT = "glacier-test"
 STORES = ("local", "memory", "s3", "gcs", "azure")
+# What a cloud SDK or Glacier reads from the environment: credentials, profiles, regions,
+# endpoints, and the variables that pick an environment or override its settings.
+CLOUD_VARIABLE_PREFIXES = ("GLACIER_", "AWS_", "GOOGLE_", "GCP_", "GCLOUD_", "AZURE_")
+CLOUD_VARIABLES = ("STORAGE_EMULATOR_HOST",)
+
+
+def clear_cloud_variables(
+    patch: pytest.MonkeyPatch,
+    prefixes: tuple[str, ...] = CLOUD_VARIABLE_PREFIXES,
+    names: tuple[str, ...] = CLOUD_VARIABLES,
+) -> None:
+    """Remove every variable named in ``names`` or starting with one of ``prefixes`` through
+    ``patch``, which restores them when it is undone.
+
+    Use it from a fixture of the widest scope that works (a package, a module, a session):
+    each change of the process's environment races native threads of earlier tests
+    (polars, gRPC) that may be reading it, so clearing around every test invites crashes.
+    """
+    for name in list(os.environ):
+        if name.startswith(prefixes) or name in names:
+            patch.delenv(name)
 
 
 def free_port() -> int:
@@ -144,11 +170,11 @@ class ByteCountingProxy:
 def aws_test_credentials() -> Iterator[None]:
     """Test credentials in the environment, where the AWS credential chain finds them."""
     with pytest.MonkeyPatch.context() as patch:
+        # No profile, token, role, endpoint or region of the machine may redirect the tests.
+        clear_cloud_variables(patch, prefixes=("AWS_",), names=())
         patch.setenv("AWS_ACCESS_KEY_ID", "testing")
         patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ROLE_ARN"):
-            patch.delenv(name, raising=False)
         yield
 
 
@@ -171,6 +197,32 @@ def moto_server(aws_test_credentials: None) -> Iterator[ByteCountingProxy]:
 def moto_endpoint(moto_server: ByteCountingProxy) -> str:
     """URL of the S3 emulator."""
     return moto_server.url
+
+
+def moto_no_auth_requests(endpoint: str, count: str) -> str:
+    """Let moto serve ``count`` more requests unchecked, then check every request's
+    credentials against its IAM (``"inf"``: never check, moto's default). Returns the
+    previous setting, to restore it."""
+    request = urllib.request.Request(
+        f"{endpoint}/moto-api/reset-auth",
+        data=count.encode(),
+        method="POST",
+        headers={"Content-Type": "text/plain"},  # a form body would reach moto empty
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        previous: str = json.loads(response.read())["PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT"]
+    return previous
+
+
+@pytest.fixture
+def moto_checks_credentials(moto_endpoint: str) -> Iterator[None]:
+    """moto checks credentials until the test ends. The session's ``testing`` key is unknown
+    to its IAM, so S3 answers 403, as AWS does to a revoked or foreign key."""
+    previous = moto_no_auth_requests(moto_endpoint, "0")
+    try:
+        yield
+    finally:
+        moto_no_auth_requests(moto_endpoint, previous)
 
 
 @pytest.fixture(scope="session")

@@ -34,7 +34,7 @@ from glacier.errors import (
     UnknownEnvironmentError,
     UnknownResourceError,
 )
-from glacier.testing import memory_filesystem, record_bucket_io, use_memory_filesystem
+from glacier.testing import BucketRecorder, memory_filesystem, use_memory_filesystem
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -99,8 +99,8 @@ def _bare_task(env: Environment) -> Any:
 # -- overriding container providers -------------------------------------------------------
 
 
-def test_memory_filesystem_override_is_undone(tmp_path: Path) -> None:
-    env = Environment.local(base_path=tmp_path / "data", state_dir=tmp_path / "state")
+def test_memory_filesystem_override_is_undone(glacier_env: Environment, tmp_path: Path) -> None:
+    env = glacier_env  # its data lives under tmp_path / "data"
     bucket = env.provider.bucket("raw", path="x.parquet")
     frame = pl.DataFrame({"a": [1, 2]})
     with use_memory_filesystem(env) as fs:
@@ -134,7 +134,7 @@ def test_override_with_a_mock_provider_and_registry() -> None:
     mock_bucket.scan.assert_called_once()
 
 
-def test_custom_adapter_wired_by_overriding_a_container_provider(tmp_path: Path) -> None:
+def test_custom_adapter_wired_by_overriding_a_container_provider(glacier_env: Environment) -> None:
     class UpperCaseUri:
         """A company-specific adapter: only get_uri, to show it is the one used."""
 
@@ -144,7 +144,7 @@ def test_custom_adapter_wired_by_overriding_a_container_provider(tmp_path: Path)
         def get_uri(self) -> str:
             return f"custom://{self.resource.bucket_name}/{self.resource.path}".upper()
 
-    env = Environment.local(base_path=tmp_path)
+    env = glacier_env
     bucket = env.provider.bucket("raw", path="a.parquet")
     with env.container.cloud.bucket_adapter.override(providers.Factory(UpperCaseUri)):
         assert bucket.get_uri() == "CUSTOM://RAW/A.PARQUET"
@@ -169,8 +169,10 @@ def test_class_level_override_of_the_cloud_container(tmp_path: Path) -> None:
     assert fn.invoke({"x": 1}) == "wired:1"
 
 
-def test_recording_adapter_sees_pipeline_io(tmp_path: Path) -> None:
-    env = Environment.local(base_path=tmp_path / "data", state_dir=tmp_path / "state")
+def test_recording_adapter_sees_pipeline_io(
+    glacier_memory_env: Environment, glacier_recorder: BucketRecorder, tmp_path: Path
+) -> None:
+    env = glacier_memory_env
     out = env.provider.bucket("gold", path="out.parquet")
     pipeline = Pipeline("recorded", env=env)
     result_ds = Dataset("result", storage=out)
@@ -179,10 +181,12 @@ def test_recording_adapter_sees_pipeline_io(tmp_path: Path) -> None:
     def make() -> result_ds:
         return pl.DataFrame({"v": [1]})
 
-    with use_memory_filesystem(env), record_bucket_io(env) as recorder:
-        pipeline.run()
-    assert recorder.operations("out.parquet")[:1] == ["write"]
-    assert "scan" in recorder.operations("out.parquet")
+    pipeline.run()
+    assert glacier_recorder.operations("out.parquet")[:1] == ["write"]
+    assert "scan" in glacier_recorder.operations("out.parquet")
+    # The data went to the in-memory filesystem, not to the disk under the environment.
+    assert not (tmp_path / "data" / "gold" / "out.parquet").exists()
+    assert out.exists()
 
 
 def test_serverless_unavailable_adapters_refuse_clearly() -> None:
@@ -210,24 +214,24 @@ def test_provider_refuses_another_clouds_config() -> None:
         aws.bucket("Not_A_Valid_Bucket")
 
 
-def test_unknown_registry_name_lists_known(tmp_path: Path) -> None:
-    env = Environment.local(base_path=tmp_path)
+def test_unknown_registry_name_lists_known(glacier_env: Environment) -> None:
+    env = glacier_env
     env.register("sales", env.provider.bucket("sales"))
     with pytest.raises(UnknownResourceError, match=r"'salez'.*Known: sales"):
         env.get("salez")
 
 
 @pytest.mark.parametrize("name", ["", "raw-sales", "1st", 7])
-def test_resource_names_are_identifiers(tmp_path: Path, name: object) -> None:
-    env = Environment.local(base_path=tmp_path)
+def test_resource_names_are_identifiers(glacier_env: Environment, name: object) -> None:
+    env = glacier_env
     bucket = env.provider.bucket("raw", path="sales.parquet")
     with pytest.raises(ConfigError, match=r"Resource name .* is invalid: use a Python identifier"):
         env.register(name, bucket)  # type: ignore[arg-type]
     assert env.list_resources() == []
 
 
-def test_task_options_are_validated(tmp_path: Path) -> None:
-    env = Environment.local(base_path=tmp_path)
+def test_task_options_are_validated(glacier_env: Environment) -> None:
+    env = glacier_env
     with pytest.raises(ConfigError, match="retries"):
 
         @env.task(retries=-1)
@@ -244,8 +248,8 @@ def test_task_options_are_validated(tmp_path: Path) -> None:
 # -- injection ---------------------------------------------------------------------------
 
 
-def test_injection_by_type_by_name_and_by_marker(tmp_path: Path) -> None:
-    env = Environment.local(base_path=tmp_path)
+def test_injection_by_type_by_name_and_by_marker(glacier_env: Environment) -> None:
+    env = glacier_env
     sales = env.register("sales", env.provider.bucket("sales", path="s.parquet"))
     customers = env.register("customers", env.provider.bucket("customers", path="c.parquet"))
     fn = env.register("scorer", env.provider.serverless("scorer", handler=lambda p, c: p))
@@ -274,8 +278,8 @@ def test_injection_by_type_by_name_and_by_marker(tmp_path: Path) -> None:
         ambiguous()
 
 
-def test_annotation_style_tasks_get_resources_injected(tmp_path: Path) -> None:
-    env = Environment.local(base_path=tmp_path / "d", state_dir=tmp_path / "s")
+def test_annotation_style_tasks_get_resources_injected(glacier_env: Environment) -> None:
+    env = glacier_env
     env.register("lookup", env.provider.bucket("ref", path="lookup.parquet"))
     env.get("lookup").write(pl.DataFrame({"k": [1], "label": ["one"]}))
     pipeline = Pipeline("inject", env=env)
@@ -315,8 +319,8 @@ def _flow(env: Environment, calls: list[str]) -> Any:
     return flow
 
 
-def test_analyze_traces_without_running_any_task(tmp_path: Path) -> None:
-    env = Environment.local(base_path=tmp_path)
+def test_analyze_traces_without_running_any_task(glacier_env: Environment) -> None:
+    env = glacier_env
     calls: list[str] = []
     analysis = _flow(env, calls).run(mode="analyze")
     assert calls == []
@@ -328,8 +332,8 @@ def test_analyze_traces_without_running_any_task(tmp_path: Path) -> None:
     assert any(r["kind"] == "bucket" and r["bucket_name"] == "raw" for r in analysis["resources"])
 
 
-def test_local_mode_runs_the_body(tmp_path: Path) -> None:
-    env = Environment.local(base_path=tmp_path / "d", state_dir=tmp_path / "s")
+def test_local_mode_runs_the_body(glacier_env: Environment) -> None:
+    env = glacier_env
     env.provider.bucket("raw", path="sales.parquet").write(pl.DataFrame({"amount": [5, 50, 500]}))
     calls: list[str] = []
     result = _flow(env, calls).run(mode="local")
@@ -339,8 +343,8 @@ def test_local_mode_runs_the_body(tmp_path: Path) -> None:
     assert result.tasks["transform"].status == "succeeded"
 
 
-def test_branching_on_a_traced_result_names_the_line(tmp_path: Path) -> None:
-    env = Environment.local(base_path=tmp_path)
+def test_branching_on_a_traced_result_names_the_line(glacier_env: Environment) -> None:
+    env = glacier_env
 
     @env.task()
     def check() -> bool:

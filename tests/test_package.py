@@ -10,6 +10,7 @@ import sys
 import pytest
 
 import glacier
+from glacier import Environment
 
 HEAVY = ("boto3", "botocore", "pulumi", "pulumi_aws", "s3fs", "gcsfs", "adlfs", "dask")
 
@@ -52,14 +53,13 @@ def test_docstring_examples_run(module: str, tmp_path, monkeypatch) -> None:  # 
     assert result.attempted > 0
 
 
-def test_dask_executor_runs_the_same_pipeline(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_dask_executor_runs_the_same_pipeline(glacier_env: Environment) -> None:
     import polars as pl
 
-    from glacier import Dataset, Environment, Pipeline
+    from glacier import Dataset, Pipeline
     from glacier.executors.dask import DaskExecutor
 
-    env = Environment.local(base_path=tmp_path / "d", state_dir=tmp_path / "s")
-    pipeline = Pipeline("dask", env=env)
+    pipeline = Pipeline("dask", env=glacier_env)
     a, b, c = Dataset("a"), Dataset("b"), Dataset("c")
 
     @pipeline.task()

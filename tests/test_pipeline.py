@@ -32,8 +32,9 @@ HERE = Path(__file__).name
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Environment:
-    return Environment.local(base_path=tmp_path / "data", state_dir=tmp_path / ".glacier")
+def env(glacier_env: Environment) -> Environment:
+    """The plugin's local environment in ``tmp_path`` (``glacier_env``), by a shorter name."""
+    return glacier_env
 
 
 def test_annotations_build_the_dag_and_run(env: Environment) -> None:

@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from conftest import clear_cloud_variables
 from glacier import Environment, RunResult
 from glacier.errors import BucketNotFoundError, PipelineRunError
 
@@ -33,8 +34,8 @@ def medallion(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     a settings file's relative paths are relative to the project it is in)."""
     shutil.copytree(REPO / "containers", tmp_path / "containers")
     monkeypatch.chdir(tmp_path)
+    clear_cloud_variables(monkeypatch, prefixes=("GLACIER_",), names=())
     monkeypatch.setenv("GLACIER_SETTINGS_DIR", str(tmp_path / "containers"))
-    monkeypatch.delenv("GLACIER_ENV", raising=False)
     spec = importlib.util.spec_from_file_location(
         "medallion_e2e", REPO / "examples" / "medallion.py"
     )
