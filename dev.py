@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
 """Set up Glacier's development environment and run its main job or its test suite.
 
-    python3 dev.py demo    # set up, then run the demo pipeline on local files
-    python3 dev.py test    # set up, then run ruff, mypy, lint-imports and the whole pytest suite
+    python3 dev.py demo              # set up, then run the demo pipeline on local files
+    python3 dev.py test [PYTEST...]  # set up, then ruff, mypy, lint-imports, docs, all tests
+    python3 dev.py test --lowest     # the suite on the lowest versions pyproject.toml allows
+    python3 dev.py test --newest     # the suite on the newest versions released today
+    python3 dev.py lock              # re-resolve requirements-dev.lock after editing pyproject
 
-Needs only python3. Creates ``.venv`` and installs the project with all extras; reinstalls
-only when ``pyproject.toml`` changes. Installs the non-Python components the tests start
-(Azurite from npm, graphviz from Debian) when they are missing.
+Needs only python3. Creates ``.venv``, puts uv in it with pip, and installs the project with
+all extras at the versions pinned in ``requirements-dev.lock``; reinstalls only when
+``pyproject.toml`` or the lock changes. ``--lowest`` and ``--newest`` resolve afresh into
+``.venv-lowest`` / ``.venv-newest`` (not the lock) and run pytest there: they prove that the
+ranges ``pyproject.toml`` states are ranges that work. Installs the non-Python components the
+tests start (Azurite from npm, graphviz from Debian) when they are missing.
 """
 
 from __future__ import annotations
@@ -17,14 +23,18 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-VENV = ROOT / ".venv"
-BIN = VENV / "bin"
-PY = BIN / "python"
+LOCK = ROOT / "requirements-dev.lock"
+EXTRAS = "all,dev"
 NODE_PREFIX = ROOT / ".cache" / "node"
-STAMP = VENV / ".glacier-deps"
+LINTED = ["src", "tests", "examples", "benchmarks", "containers"]
+
+#: --lowest / --newest: uv's resolution strategy. "lowest-direct" takes the lower bound of each
+#: of our own requirements (their dependencies at their newest), which is what a bound claims.
+RESOLUTIONS = {"--lowest": "lowest-direct", "--newest": "highest"}
 
 
 def log(msg: str) -> None:
@@ -36,27 +46,80 @@ def run(cmd: list[str], **kwargs: object) -> None:
     subprocess.run(cmd, check=True, **kwargs)  # type: ignore[call-overload]
 
 
-def deps_hash() -> str:
-    h = hashlib.sha256()
-    h.update((ROOT / "pyproject.toml").read_bytes())
-    h.update(sys.version.encode())
-    return h.hexdigest()
+@dataclass(frozen=True)
+class Venv:
+    """A virtualenv of this checkout, and how its packages are chosen."""
+
+    path: Path
+    #: None: the versions pinned in the lock; else a uv resolution strategy (no lock).
+    resolution: str | None = None
+
+    @property
+    def bin(self) -> Path:
+        return self.path / "bin"
+
+    @property
+    def python(self) -> Path:
+        return self.bin / "python"
+
+    @property
+    def stamp(self) -> Path:
+        return self.path / ".glacier-deps"
+
+    def deps_hash(self) -> str:
+        h = hashlib.sha256()
+        h.update((ROOT / "pyproject.toml").read_bytes())
+        pins = LOCK.read_bytes() if LOCK.exists() else b""
+        h.update(pins if self.resolution is None else self.resolution.encode())
+        h.update(sys.version.encode())
+        return h.hexdigest()
 
 
-def ensure_venv() -> None:
-    if not PY.exists():
-        log("creating .venv")
-        run([sys.executable, "-m", "venv", str(VENV)])
-    want = deps_hash()
-    if STAMP.exists() and STAMP.read_text() == want:
-        log(".venv is up to date with pyproject.toml")
+DEV = Venv(ROOT / ".venv")
+
+
+def uv(venv: Venv) -> Path:
+    """uv inside ``venv``, installed with the venv's own pip the first time (needs only python3)."""
+    exe = venv.bin / "uv"
+    if not exe.exists():
+        run([str(venv.python), "-m", "pip", "install", "--quiet", "uv"])
+    return exe
+
+
+def ensure_venv(venv: Venv = DEV) -> None:
+    if not venv.python.exists():
+        log(f"creating {venv.path.name}")
+        run([sys.executable, "-m", "venv", str(venv.path)])
+    want = venv.deps_hash()
+    if venv.stamp.exists() and venv.stamp.read_text() == want:
+        log(f"{venv.path.name} is up to date with pyproject.toml")
         return
     t0 = time.time()
-    log("installing glacier[all,dev] into .venv (first time: several minutes)")
-    run([str(PY), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-    run([str(PY), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[all,dev]"])
-    STAMP.write_text(want)
+    pinned = "the lock" if venv.resolution is None else f"resolution {venv.resolution}"
+    log(f"installing glacier-pipelines[{EXTRAS}] into {venv.path.name} ({pinned})")
+    # --compile-bytecode: imports without .pyc files are ~2.5x slower, and uv skips them.
+    # The distribution was called `glacier` before; two installs would both own `glacier/`.
+    if any(venv.path.glob("lib/python*/site-packages/glacier-*.dist-info")):
+        run([str(uv(venv)), "pip", "uninstall", "--python", str(venv.python), "glacier"])
+    cmd = [str(uv(venv)), "pip", "install", "--python", str(venv.python), "--compile-bytecode"]
+    if venv.resolution is None and LOCK.exists():
+        cmd += ["--constraints", str(LOCK)]
+    else:
+        cmd += ["--resolution", venv.resolution, "--upgrade"]
+    run([*cmd, "--editable", f"{ROOT}[{EXTRAS}]"])
+    venv.stamp.write_text(want)
     log(f"installed in {time.time() - t0:.0f}s")
+
+
+def lock(args: list[str]) -> int:
+    """Re-resolve ``requirements-dev.lock`` (newest versions pyproject.toml allows)."""
+    ensure_venv()
+    run(
+        [str(uv(DEV)), "pip", "compile", "pyproject.toml", "--extra", "all", "--extra", "dev",
+         "--python-version", "3.11", "--universal", "--upgrade", "-o", LOCK.name, *args],
+        cwd=ROOT,
+    )
+    return 0
 
 
 def apt_install(*packages: str) -> None:
@@ -86,11 +149,12 @@ def ensure_azurite() -> None:
          "azurite"])
 
 
-def tool_env() -> dict[str, str]:
+def tool_env(venv: Venv = DEV) -> dict[str, str]:
     env = dict(os.environ)
     # Let Python cache our own bytecode: imports without .pyc are ~2.5x slower.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["PATH"] = f"{venv.bin}{os.pathsep}{env.get('PATH', '')}"
+    env["NO_MKDOCS_2_WARNING"] = "1"  # Material's banner about MkDocs 2 on every build
     return env
 
 
@@ -101,7 +165,7 @@ def demo(args: list[str]) -> int:
     env = tool_env()
     for var in ("GLACIER_ENV", "GLACIER_SETTINGS_DIR"):
         env.pop(var, None)  # the demo is dev on local files, whatever the shell says
-    glacier = str(BIN / "glacier")
+    glacier = str(DEV.bin / "glacier")
     picture = ROOT / "demo-output" / "medallion.png"
     steps = [
         [glacier, "run", "examples/medallion.py", *args],
@@ -124,17 +188,31 @@ def demo(args: list[str]) -> int:
 
 
 def test(args: list[str]) -> int:
-    ensure_venv()
+    modes = [a for a in args if a in RESOLUTIONS]
+    pytest_args = [a for a in args if a not in RESOLUTIONS]
+    if len(modes) > 1:
+        raise SystemExit("[dev] choose one of --lowest and --newest")
     ensure_graphviz()
     ensure_azurite()
-    env = tool_env()
-    steps = [
-        [str(BIN / "ruff"), "check", "src", "tests", "examples", "benchmarks", "containers"],
-        [str(BIN / "ruff"), "format", "--check", "src"],
-        [str(BIN / "mypy"), "src/glacier"],
-        [str(BIN / "lint-imports")],
-        [str(BIN / "pytest"), "-p", "no:cacheprovider", *args],
-    ]
+    if modes:
+        # Only the suite: the linters' own versions are not what these modes check.
+        mode = modes[0]
+        venv = Venv(ROOT / f".venv-{mode.removeprefix('--')}", RESOLUTIONS[mode])
+        ensure_venv(venv)
+        steps = [[str(venv.bin / "pytest"), "-p", "no:cacheprovider", *pytest_args]]
+    else:
+        venv = DEV
+        ensure_venv(venv)
+        steps = [
+            [str(venv.bin / "ruff"), "check", *LINTED],
+            [str(venv.bin / "ruff"), "format", "--check", "src"],
+            [str(venv.bin / "mypy"), "src/glacier"],
+            [str(venv.bin / "lint-imports")],
+            # The site goes to site/ (ignored by git): the check is that it builds, strictly.
+            [str(venv.bin / "mkdocs"), "build", "--strict", "--quiet", "--site-dir", "site"],
+            [str(venv.bin / "pytest"), "-p", "no:cacheprovider", *pytest_args],
+        ]
+    env = tool_env(venv)
     for cmd in steps:
         log("$ " + " ".join(cmd))
         code = subprocess.run(cmd, cwd=ROOT, env=env).returncode
@@ -145,16 +223,18 @@ def test(args: list[str]) -> int:
 
 
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in {"demo", "test", "setup"}:
+    commands = {"demo": demo, "test": test, "lock": lock, "setup": setup}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2
-    command, rest = sys.argv[1], sys.argv[2:]
-    if command == "setup":
-        ensure_venv()
-        ensure_graphviz()
-        ensure_azurite()
-        return 0
-    return demo(rest) if command == "demo" else test(rest)
+    return commands[sys.argv[1]](sys.argv[2:])
+
+
+def setup(args: list[str]) -> int:
+    ensure_venv()
+    ensure_graphviz()
+    ensure_azurite()
+    return 0
 
 
 if __name__ == "__main__":

@@ -13,18 +13,89 @@ behind the same API) with the infrastructure derived from the pipeline.
 'hello'
 """
 
-from glacier.dataset import Dataset
-from glacier.environment import AWSEnvironment, Environment, GlacierEnv
-from glacier.errors import GlacierError
-from glacier.executors.local import LocalExecutor
-from glacier.flow import FlowPipeline
-from glacier.pipeline import Pipeline
-from glacier.provider import Provider
-from glacier.resources import Bucket, Database, ExecutionEnvironment, Resource, Serverless, Volume
-from glacier.result import RunResult, TaskRun
-from glacier.settings import Network
-from glacier.task import Task, task
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from glacier.dataset import Dataset
+    from glacier.environment import AWSEnvironment, Environment, GlacierEnv
+    from glacier.errors import GlacierError
+    from glacier.executors.local import LocalExecutor
+    from glacier.flow import FlowPipeline
+    from glacier.pipeline import Pipeline
+    from glacier.provider import Provider
+    from glacier.resources import (
+        Bucket,
+        Database,
+        ExecutionEnvironment,
+        Resource,
+        Serverless,
+        Volume,
+    )
+    from glacier.result import RunResult, TaskRun
+    from glacier.settings import Network
+    from glacier.task import Task, task
+
 from glacier.version import __version__
+
+# The public names load on first use: pytest imports `glacier.testing` (and so this package)
+# in every session of an environment Glacier is installed in, and `glacier --help` should not
+# wait for polars either.
+_EXPORTS = {
+    "AWSEnvironment": "glacier.environment",
+    "Bucket": "glacier.resources",
+    "Database": "glacier.resources",
+    "Dataset": "glacier.dataset",
+    "Environment": "glacier.environment",
+    "ExecutionEnvironment": "glacier.resources",
+    "FlowPipeline": "glacier.flow",
+    "GlacierEnv": "glacier.environment",
+    "GlacierError": "glacier.errors",
+    "LocalExecutor": "glacier.executors.local",
+    "Network": "glacier.settings",
+    "Pipeline": "glacier.pipeline",
+    "Provider": "glacier.provider",
+    "Resource": "glacier.resources",
+    "RunResult": "glacier.result",
+    "Serverless": "glacier.resources",
+    "Task": "glacier.task",
+    "TaskRun": "glacier.result",
+    "Volume": "glacier.resources",
+    "task": "glacier.task",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'glacier' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
+
+class _Package(types.ModuleType):
+    """``glacier.task`` is the decorator, as it was when this package imported it eagerly.
+
+    Importing the submodule ``glacier.task`` makes Python set the package's attribute ``task``
+    to that module; the decorator keeps the name (the module stays in ``sys.modules``).
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _EXPORTS and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "AWSEnvironment",

@@ -182,6 +182,16 @@ class PulumiNotInstalledError(InfraError):
     """Deploying needs the Pulumi CLI, which is not on PATH."""
 
 
+# -- installation --------------------------------------------------------------------------
+
+
+class MissingExtraError(GlacierError, ImportError):
+    """A feature needs an optional dependency that is not installed; the message names the
+    extra that brings it (``pip install 'glacier-pipelines[deploy]'``).
+
+    Also an ``ImportError``, so code that guarded the import keeps working."""
+
+
 # -- command line --------------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ task -> dataset -> task::
     render(pipeline, "dag.png")                   # needs Graphviz's ``dot``
 
 Mermaid and DOT text need nothing installed; PNG and SVG need the ``graphviz`` Python package
-(``pip install 'glacier[graph]'``) and Graphviz's ``dot`` program.
+(``pip install 'glacier-pipelines[graph]'``) and Graphviz's ``dot`` program.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from glacier.errors import GlacierError
+from glacier.extras import require
 from glacier.uris import scheme_of_cloud
 
 if TYPE_CHECKING:
@@ -352,7 +353,8 @@ def render(pipeline: Pipeline | FlowPipeline | PipelineGraph, path: str | Path) 
     """Write the DAG picture to ``path``; the suffix picks the format (see :data:`FORMATS`).
 
     Raises:
-        GraphRenderError: Unknown suffix, or PNG/SVG without Graphviz installed.
+        GraphRenderError: Unknown suffix, or PNG/SVG without Graphviz's ``dot`` program.
+        MissingExtraError: PNG/SVG without the ``graph`` extra.
     """
     out = Path(path)
     fmt = FORMATS.get(out.suffix.lower())
@@ -373,13 +375,7 @@ def render(pipeline: Pipeline | FlowPipeline | PipelineGraph, path: str | Path) 
 
 
 def _graphviz_render(source: str, fmt: str) -> bytes:
-    try:
-        import graphviz
-    except ImportError as exc:
-        raise GraphRenderError(
-            "Writing PNG or SVG needs the graphviz Python package: pip install 'glacier[graph]'. "
-            "Mermaid (.mmd) and DOT (.dot) need nothing."
-        ) from exc
+    graphviz = require("graphviz", "graph", "Writing PNG or SVG (Mermaid .mmd and DOT .dot do not)")
     try:
         return bytes(graphviz.Source(source).pipe(format=fmt))
     except graphviz.ExecutableNotFound as exc:

@@ -258,7 +258,11 @@ PYPROJECT = """\
 name = "$name"
 version = "0.1.0"
 requires-python = ">=3.11"
-dependencies = ["glacier"]
+dependencies = ["glacier-pipelines"]
+
+[project.optional-dependencies]
+# `pip install -e ".[dev]"`: the pytest fixtures and `glacier plan`.
+dev = ["glacier-pipelines[testing,deploy]"]
 
 [tool.pytest.ini_options]
 # pipeline.py sits at the project root; let the tests import it.
@@ -280,6 +284,7 @@ polars frames; the same code runs on local files (dev) and on AWS (prod).
 | `tests/test_pipeline.py` | the pipeline run in memory with Glacier's pytest fixtures |
 
 ```bash
+pip install -e '.[dev]'                        # glacier, its pytest fixtures, glacier plan
 glacier run pipeline.py                        # run on dev (GLACIER_ENV=dev, the default)
 glacier run pipeline.py --param extract.rows=5000 --param clean.min_amount=10
 glacier graph pipeline.py -o dag.png           # the DAG (Mermaid on stdout without -o)

@@ -28,14 +28,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pytest
-from dependency_injector import providers
-from fsspec.implementations.memory import MemoryFileSystem
+# pytest loads this module in every session of the environment, Glacier's tests or not (the
+# `pytest11` entry point): at import time it needs only pytest and the standard library.
+# Glacier, polars, fsspec and dependency-injector load when a fixture or helper is used.
+try:
+    import pytest
+except ModuleNotFoundError:  # `glacier.errors` is light: a sentence, not a traceback
+    from glacier.errors import MissingExtraError
 
-from glacier.adapters.bucket import FsspecBucketAdapter
-from glacier.environment import Environment
+    raise MissingExtraError(
+        "glacier.testing needs pytest, which is not installed: "
+        "pip install 'glacier-pipelines[testing]'"
+    ) from None
+
+if TYPE_CHECKING:
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    from glacier.environment import Environment
 
 _counter = itertools.count()
 
@@ -46,6 +57,8 @@ def memory_filesystem() -> MemoryFileSystem:
     fsspec's ``MemoryFileSystem`` keeps one store per class; a subclass per call gives each
     test its own.
     """
+    from fsspec.implementations.memory import MemoryFileSystem
+
     cls = type(
         f"IsolatedMemoryFileSystem{next(_counter)}",
         (MemoryFileSystem,),
@@ -57,6 +70,8 @@ def memory_filesystem() -> MemoryFileSystem:
 
 def local_environment(path: str | Path, name: str = "test", **kwargs: Any) -> Environment:
     """A local environment whose data and state live under ``path``."""
+    from glacier.environment import Environment
+
     root = Path(path)
     return Environment.local(
         base_path=root / "data", name=name, state_dir=root / ".glacier", **kwargs
@@ -66,6 +81,8 @@ def local_environment(path: str | Path, name: str = "test", **kwargs: Any) -> En
 @contextmanager
 def use_memory_filesystem(env: Environment) -> Iterator[MemoryFileSystem]:
     """Within the block, every bucket of ``env`` reads and writes an in-memory store."""
+    from dependency_injector import providers
+
     fs = memory_filesystem()
     with env.container.filesystem.override(providers.Object(fs)):
         yield fs
@@ -107,6 +124,10 @@ class RecordingBucketAdapter:
 @contextmanager
 def record_bucket_io(env: Environment) -> Iterator[BucketRecorder]:
     """Within the block, record every bucket operation of ``env`` (and still perform it)."""
+    from dependency_injector import providers
+
+    from glacier.adapters.bucket import FsspecBucketAdapter
+
     recorder = BucketRecorder()
     cloud = env.container.cloud
 

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from glacier.errors import ConfigError, EndpointUnreachableError
+from glacier.extras import require
 from glacier.uris import scheme_named
 
 if TYPE_CHECKING:
@@ -89,8 +90,7 @@ def s3_filesystem(config: AwsConfig, **options: Any) -> AbstractFileSystem:
     instance role, ...), never from code. ``options`` go to ``S3FileSystem`` and win over
     the defaults, e.g. ``config_kwargs={"retries": {"max_attempts": 1}}`` in tests.
     """
-    import s3fs
-
+    s3fs = require("s3fs", "s3", "An S3 bucket")
     kwargs: dict[str, Any] = {
         **_NO_LISTINGS_CACHE,
         "profile": config.profile,
@@ -108,6 +108,7 @@ def gcs_filesystem(config: GcpConfig, **options: Any) -> AbstractFileSystem:
     zonal/hierarchical-namespace extension probes each bucket over gRPC, which an emulator
     never answers (a 60 s wait per bucket).
     """
+    require("gcsfs", "gcs", "A GCS bucket")
     if config.endpoint_url is not None:
         from gcsfs.core import GCSFileSystem
     else:
@@ -130,8 +131,7 @@ def azure_filesystem(config: AzureConfig, **options: Any) -> AbstractFileSystem:
     a real account's), it is used; otherwise ``config.storage_account`` is reached with
     ``DefaultAzureCredential`` (``az login``, a managed identity, ...).
     """
-    import adlfs
-
+    adlfs = require("adlfs", "azure", "An Azure Blob container")
     kwargs: dict[str, Any] = dict(_NO_LISTINGS_CACHE)
     connection_string = os.environ.get(AZURE_CONNECTION_STRING_ENV)
     if connection_string:

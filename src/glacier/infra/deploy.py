@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from glacier.errors import InfraError, PulumiNotInstalledError
+from glacier.extras import require
 from glacier.infra.project import generate
 
 INSTALL_HINT = (
@@ -31,12 +32,7 @@ def require_pulumi() -> str:
         raise PulumiNotInstalledError(
             "Deploying needs the Pulumi CLI, and 'pulumi' is not on the PATH. " + INSTALL_HINT
         )
-    try:
-        import pulumi.automation  # noqa: F401
-    except ImportError as exc:
-        raise PulumiNotInstalledError(
-            "Deploying needs the Pulumi Python SDK: pip install 'glacier[aws]'."
-        ) from exc
+    require("pulumi.automation", "deploy", "Deploying")
     return path
 
 

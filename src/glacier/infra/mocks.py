@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from glacier.extras import require
 from glacier.infra.model import EnvSpec
 
 #: Account and region for resources whose provider is not a Glacier environment's.
@@ -262,7 +263,7 @@ def run_with_mocks(
 def _run(
     program: Callable[[], Any], mocks: Any, project: str, stack: str, config: Mapping[str, str]
 ) -> Any:
-    import pulumi
+    pulumi = require("pulumi", "deploy", "Planning infrastructure")
     from pulumi.runtime import settings
     from pulumi.runtime.config import set_all_config
     from pulumi.runtime.stack import run_pulumi_func

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from glacier.errors import InfraError
+from glacier.extras import DISTRIBUTION
 from glacier.infra.model import CodeSpec, EnvSpec, InfraModel, build_model
 from glacier.version import __version__
 
@@ -204,9 +205,9 @@ def _requirements() -> str:
     here = Path(__file__).resolve().parents[1]  # the glacier package
     root = here.parent.parent
     if (root / "pyproject.toml").exists() and "site-packages" not in here.parts:
-        line = f"glacier[aws] @ {root.as_uri()}"
+        line = f"{DISTRIBUTION}[deploy] @ {root.as_uri()}"
     else:
-        line = f"glacier[aws]=={__version__}"
+        line = f"{DISTRIBUTION}[deploy]=={__version__}"
     return "\n".join((line, *PULUMI_REQUIREMENTS)) + "\n"
 
 
