@@ -46,8 +46,8 @@ def rehearse(pipeline: Any, env: Any = None, *, keep_server: bool = False) -> Re
         env: The environment (or its name) whose stack is rehearsed; the orchestrating one
             when omitted.
         keep_server: Leave the moto server running (its URL is the report's ``endpoint``),
-            e.g. to start the state machine on it with ``glacier run --remote``. The caller
-            stops it with :func:`stop_server`.
+            IAM enforcement off again, e.g. to start the state machine on it with
+            ``glacier run --remote --endpoint URL``. Stop it with :func:`stop_server`.
 
     Returns:
         A :class:`Rehearsal`: per task, succeeded or failed with its own error, the
@@ -79,7 +79,9 @@ def rehearse(pipeline: Any, env: Any = None, *, keep_server: bool = False) -> Re
         reports = _follow(json.loads(made.definition), found, sts, proxy, run_id)
     finally:
         proxy.stop()
-        if not keep_server:
+        if keep_server:
+            enforce_iam(server.url, False)  # the rehearsal is over: a plain emulator now
+        else:
             server.stop()
     if keep_server:
         _SERVERS[server.url] = server

@@ -89,11 +89,12 @@ class MotoProcess:
                 self._process.wait()
 
 
-def enforce_iam(endpoint: str) -> None:
-    """From now on, moto checks every request against the IAM policies of its signer."""
+def enforce_iam(endpoint: str, on: bool = True) -> None:
+    """From now on, moto checks every request against the IAM policies of its signer (or,
+    ``on=False``, checks none again)."""
     request = urllib.request.Request(
         f"{endpoint}/moto-api/reset-auth",
-        data=b"0",
+        data=b"0" if on else b"inf",
         method="POST",
         headers={"Content-Type": "text/plain"},  # a form body would reach moto empty
     )
