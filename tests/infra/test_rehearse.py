@@ -11,10 +11,12 @@ from pathlib import Path
 
 import infra_pipelines as seeds
 from glacier.infra import rehearse
-from infra.plans import ROOT, TESTS
+from infra.plans import ROOT
 
 
-def test_the_seed_factory_pattern_runs_as_deployed_under_its_roles() -> None:
+def test_the_seed_factory_pattern_runs_as_deployed_under_its_roles(moto_endpoint: str) -> None:
+    import boto3
+
     # AWSEnvironment(..., profile="dev"): the profile is the deployer's; the tasks use roles.
     report = rehearse(seeds.dev_pipeline, "dev")
     assert report.ok, report.to_text()
@@ -27,6 +29,11 @@ def test_the_seed_factory_pattern_runs_as_deployed_under_its_roles() -> None:
     assert report.state_machine is not None
     assert report.state_machine.endswith(":stateMachine:dev-analytics-dev")
     assert any("trust the rehearsal's IAM user" in n for n in report.notes)
+    # IAM was enforced on the rehearsal's own server only: the caller's moto is untouched.
+    assert report.endpoint != moto_endpoint
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
+    s3.create_bucket(Bucket="after-a-rehearsal")
+    assert "after-a-rehearsal" in {b["Name"] for b in s3.list_buckets()["Buckets"]}
 
 
 def test_the_medallion_example_runs_as_deployed_on_lambda_and_ecs(tmp_path: Path) -> None:
@@ -103,15 +110,3 @@ def test_a_task_touching_an_undeclared_dataset_is_denied(tmp_path: Path) -> None
     assert peek.status == "failed" and "permission denied" in peek.error
     assert peek.denied and all("/qa-sneaky-secret" in d.path for d in peek.denied)
     assert "peek" in report.to_text() and "denied" in report.to_text()
-
-
-def test_the_rehearsal_leaves_the_callers_moto_alone(moto_endpoint: str) -> None:
-    import boto3
-
-    # IAM enforcement is switched on in the rehearsal's own server process only.
-    report = rehearse(seeds.dev_pipeline, "dev")
-    assert report.endpoint != moto_endpoint
-    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
-    s3.create_bucket(Bucket="after-a-rehearsal")
-    assert "after-a-rehearsal" in {b["Name"] for b in s3.list_buckets()["Buckets"]}
-    assert str(TESTS)  # the seeds module is importable from the tests directory

@@ -36,9 +36,8 @@ NOT_CREATED = (
 
 @dataclass
 class Created:
-    """What was created: role ARNs by role name, the state machine's ARN and definition."""
+    """What was created: the buckets, the state machine's ARN and its definition."""
 
-    roles: dict[str, str] = field(default_factory=dict)
     buckets: list[str] = field(default_factory=list)
     state_machine: str | None = None
     definition: str | None = None
@@ -63,9 +62,9 @@ def create(resources: Iterable[PlannedResource], clients: Any, user_arn: str) ->
                 Bucket=bucket, VersioningConfiguration={"Status": status}
             )
     for r in _of(planned, ROLE):
-        name = str(r.inputs["name"])
-        role = clients.iam.create_role(RoleName=name, AssumeRolePolicyDocument=trusting(user_arn))
-        made.roles[name] = str(role["Role"]["Arn"])
+        clients.iam.create_role(
+            RoleName=str(r.inputs["name"]), AssumeRolePolicyDocument=trusting(user_arn)
+        )
     for r in _of(planned, ROLE_POLICY):
         clients.iam.put_role_policy(
             RoleName=str(r.inputs["role"]),

@@ -113,30 +113,21 @@ def _follow(
     proxy: RecordingProxy,
     run_id: str,
 ) -> list[TaskReport]:
-    reports: dict[str, TaskReport] = {}
-    order: list[tuple[TaskState, Artifact]] = []
-    for step in steps(definition):
-        order.extend((state, _artifact_of(state, found)) for state in step)
+    planned = [
+        [(state, _artifact_of(state, found)) for state in step] for step in steps(definition)
+    ]
+    reports: list[TaskReport] = []
     with tempfile.TemporaryDirectory(prefix="glacier-rehearsal-") as tmp:
         work = Path(tmp)
-        failed = False
-        for step in steps(definition):
-            if failed:
-                for state in step:
-                    art = _artifact_of(state, found)
-                    reports[art.task] = TaskReport(art.task, art.compute, "not run")
+        for step in planned:
+            if any(r.status != "succeeded" for r in reports):  # the state machine stopped
+                reports.extend(TaskReport(a.task, a.compute, "not run") for _, a in step)
                 continue
-            with ThreadPoolExecutor(max_workers=max(1, len(step))) as pool:
-                done = list(
-                    pool.map(
-                        lambda s: _run_task(s, _artifact_of(s, found), sts, proxy, work, run_id),
-                        step,
-                    )
+            with ThreadPoolExecutor(max_workers=len(step)) as pool:
+                reports.extend(
+                    pool.map(lambda sa: _run_task(sa[0], sa[1], sts, proxy, work, run_id), step)
                 )
-            for report in done:
-                reports[report.task] = report
-                failed = failed or report.status != "succeeded"
-    return [reports[art.task] for _, art in order]
+    return reports
 
 
 def _run_task(
