@@ -47,12 +47,17 @@ def test_cross_account_access_gets_a_role_in_the_data_account(cross_plan: Plan) 
     access = cross_plan.get(
         ROLE_POLICY, "prod-test_with_prod_data-from-111111111111-policy"
     ).policy()
-    assert s3_resources(access) == {"arn:aws:s3:::prod-data/orders/*", "arn:aws:s3:::prod-data"}
+    assert s3_resources(access) == {
+        "arn:aws:s3:::prod-data/orders/*",
+        "arn:aws:s3:::prod-data/orders",  # the directory's own name, probed before reading
+        "arn:aws:s3:::prod-data",
+    }
     assert "Write" not in {s["Sid"] for s in access["Statement"]}  # it only reads prod
     mine = task_policy(cross_plan, "dev", "test_with_prod_data")
     assert statement(mine, "AssumeCrossAccountRoles")["Resource"] == [remote]
     assert s3_resources(mine) == {
         "arn:aws:s3:::prod-data/orders/*",
+        "arn:aws:s3:::prod-data/orders",
         "arn:aws:s3:::prod-data",
         "arn:aws:s3:::dev-results/*",
         "arn:aws:s3:::dev-results",
@@ -75,6 +80,7 @@ def test_cross_account_bucket_policy_grants_exactly_the_task_role(cross_plan: Pl
         }
     assert s3_resources({"Statement": grants}) == {
         "arn:aws:s3:::prod-data/orders/*",
+        "arn:aws:s3:::prod-data/orders",
         "arn:aws:s3:::prod-data",
     }
     # the dev bucket has no foreign reader, so only the TLS statement

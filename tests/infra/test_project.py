@@ -56,7 +56,7 @@ def test_generate_writes_a_project_with_a_stack_per_environment(tmp_path: Path) 
         assert (out / module).resolve() == TESTS / "infra_pipelines.py"
     requirements = (out / "requirements.txt").read_text().splitlines()
     assert any(r.startswith("pulumi-aws") for r in requirements)
-    assert any(r.startswith("glacier-pipelines[deploy]") for r in requirements)
+    assert any(r.startswith("glacier-pipelines[s3,deploy]==") for r in requirements)
 
 
 def test_the_generated_program_runs_under_mocks(tmp_path: Path, dev_plan: Plan) -> None:

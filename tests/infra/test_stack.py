@@ -73,6 +73,7 @@ def test_multi_region_resources_live_in_their_regions() -> None:
     assert statement(summarize, "Read")["Resource"] == [
         "arn:aws:s3:::acme-prod-us-events/*",
         scratch,
+        "arn:aws:s3:::acme-prod-us-events/daily",
         "arn:aws:s3:::acme-prod-us-events/daily/*",
     ]
     assert statement(summarize, "Write")["Resource"] == [

@@ -20,11 +20,13 @@ def test_what_tasks_are_given_in_the_cloud_does_not_configure_settings() -> None
     given.update({k[2:]: v for k, v in args.items() if k.startswith("--GLACIER_")})
     assert set(given) <= set(TASK_VARIABLES)
     fields = {f.upper() for f in GlacierSettings.model_fields}
-    assert not {name.removeprefix("GLACIER_") for name in TASK_VARIABLES} & fields
+    # GLACIER_ENV selects the environment; nothing else given configures a setting.
+    assert {name.removeprefix("GLACIER_") for name in TASK_VARIABLES} & fields == {"ENV"}
     code = (
         "from glacier.settings import GlacierSettings, TaskConfig\n"
         "assert GlacierSettings().task == TaskConfig()\n"  # a deployed task loads its settings
-        "print('settings loaded')\n"
+        "loaded = GlacierSettings.load(settings_dir='/nonexistent')\n"  # baked, no file
+        "print('settings loaded', loaded.env, loaded.provider.kind)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
@@ -33,4 +35,4 @@ def test_what_tasks_are_given_in_the_cloud_does_not_configure_settings() -> None
         text=True,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "settings loaded"
+    assert done.stdout.strip() == f"settings loaded {given['GLACIER_ENV']} aws"

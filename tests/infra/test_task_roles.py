@@ -24,6 +24,8 @@ def test_each_task_role_lists_exactly_its_datasets(dev_plan: Plan) -> None:
         "arn:aws:s3:::dev-raw-data/*",
         "arn:aws:s3:::dev-raw-data",
         "arn:aws:s3:::dev-clean-data/clean/*",
+        # the directory's own name: the filesystem probes it to tell a file from a directory
+        "arn:aws:s3:::dev-clean-data/clean",
         staging,  # an atomic write stages its manifest there, then copies it into place
         "arn:aws:s3:::dev-clean-data",
     }

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
+from glacier.adapters.credentials import aws_profile
 from glacier.errors import ConfigError, EndpointUnreachableError
 from glacier.extras import require
 from glacier.uris import scheme_named
@@ -93,7 +94,7 @@ def s3_filesystem(config: AwsConfig, **options: Any) -> AbstractFileSystem:
     s3fs = require("s3fs", "s3", "An S3 bucket")
     kwargs: dict[str, Any] = {
         **_NO_LISTINGS_CACHE,
-        "profile": config.profile,
+        "profile": aws_profile(config),
         "endpoint_url": config.endpoint_url,
         "client_kwargs": {"region_name": config.region},
     }
@@ -240,10 +241,11 @@ def _s3_native(config: AwsConfig) -> NativeAccess:
         options["aws_endpoint_url"] = config.endpoint_url
         options["aws_allow_http"] = str(config.endpoint_url.startswith("http://")).lower()
     provider: Any = "auto"
-    if config.profile:
+    profile = aws_profile(config)
+    if profile:
         import polars as pl
 
-        provider = pl.CredentialProviderAWS(profile_name=config.profile, region_name=config.region)
+        provider = pl.CredentialProviderAWS(profile_name=profile, region_name=config.region)
     return NativeAccess(options, provider)
 
 

@@ -43,7 +43,11 @@ class LambdaAdapter:
     def invoke(self, payload: dict[str, Any]) -> Any:
         import boto3
 
-        session = boto3.Session(profile_name=self.config.profile, region_name=self.config.region)
+        from glacier.adapters.credentials import aws_profile
+
+        session = boto3.Session(
+            profile_name=aws_profile(self.config), region_name=self.config.region
+        )
         client = session.client("lambda", endpoint_url=self.config.endpoint_url)
         name = self.resource.function_name or self.resource.name
         response = client.invoke(FunctionName=name, Payload=json.dumps(payload).encode())

@@ -71,10 +71,32 @@ def run(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Ignore and do not fill the task cache.")
     ] = False,
+    remote: Annotated[
+        bool,
+        typer.Option(
+            "--remote",
+            help="Start the deployed pipeline (its state machine) instead, and follow it.",
+        ),
+    ] = False,
+    endpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint",
+            help="With --remote: the Step Functions endpoint (an emulator), not AWS.",
+            show_default=False,
+        ),
+    ] = None,
+    follow: Annotated[
+        float,
+        typer.Option(
+            "--follow", metavar="SECONDS", help="With --remote: how long to follow the run."
+        ),
+    ] = 3600,
     settings_dir: SettingsDirOpt = None,
     traceback: TracebackOpt = False,
 ) -> None:
-    """Run a pipeline locally with live progress, then print a summary.
+    """Run a pipeline locally with live progress, then print a summary; with --remote,
+    start the deployed pipeline and follow it.
 
     Exits 1 if a task failed, after the other tasks finished.
     """
@@ -82,6 +104,9 @@ def run(
     out, err = console(), console(stderr=True)
     with handle_errors(err, traceback), selected_environment(env, settings_dir):
         pipeline = load_pipeline(target)
+        if remote:
+            _run_remote(pipeline, out, endpoint, follow)
+            return
         run_env = pipeline_environment(pipeline)
         out.print(_run_header(pipeline, run_env))
         if is_dataflow(pipeline) and (params or only):
@@ -181,7 +206,29 @@ def _run_header(pipeline: PipelineLike, env: Environment | None) -> Text:
     if env is not None:
         header.append("  environment ")
         header.append(describe_environment(env), "bold")
+        cloud = getattr(getattr(env, "provider", None), "kind", "local")
+        if cloud != "local":
+            # Easy to mistake for the deployed pipeline: say where the work happens.
+            header.append(
+                f"\n  runs on this machine, reading and writing {cloud} storage of "
+                f"{env.name!r} with your credentials; --remote starts the deployed pipeline",
+                "yellow",
+            )
     return header
+
+
+def _run_remote(pipeline: PipelineLike, out: Console, endpoint: str | None, follow: float) -> None:
+    from glacier.infra import remote
+
+    arn, _ = remote.state_machine_arn(pipeline)
+    out.print(Text.assemble(("glacier run --remote ", "bold"), (arn, "bold cyan")))
+    done = remote.start(
+        pipeline, endpoint_url=endpoint, timeout=follow, on_event=lambda line: out.print(line)
+    )
+    still = "" if done.finished else f" (still running after {follow:g} s; it goes on)"
+    out.print(f"execution {done.execution}: {done.status}{still}", soft_wrap=True)
+    if done.status in ("FAILED", "TIMED_OUT", "ABORTED"):
+        raise typer.Exit(1)
 
 
 def print_summary(

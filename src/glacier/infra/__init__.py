@@ -7,6 +7,7 @@ The pipeline and its environments determine the infrastructure (see ``docs/infra
     plan = infra.plan(pipeline)                        # offline, under Pulumi's mock engine
     print(plan.to_text())
     infra.generate(pipeline, "infra/", [dev, prod])    # a runnable Pulumi project
+    infra.rehearse(pipeline, prod)                     # run it on moto, under its IAM roles
     infra.up(pipeline, prod)                           # deploy (needs the Pulumi CLI)
 
 This package imports nothing heavy: Pulumi and ``pulumi_aws`` load when a program runs.
@@ -15,16 +16,26 @@ This package imports nothing heavy: Pulumi and ``pulumi_aws`` load when a progra
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from glacier.infra.deploy import up
+    from glacier.infra.mocks import Plan, PlannedResource, plan
+    from glacier.infra.model import InfraModel, build_model
+    from glacier.infra.project import generate
+    from glacier.infra.pulumi_program import program
+    from glacier.infra.rehearse import Rehearsal, rehearse
 
 __all__ = [
     "InfraModel",
     "Plan",
     "PlannedResource",
+    "Rehearsal",
     "build_model",
     "generate",
     "plan",
     "program",
+    "rehearse",
     "up",
 ]
 
@@ -37,6 +48,8 @@ _WHERE = {
     "program": "glacier.infra.pulumi_program",
     "generate": "glacier.infra.project",
     "up": "glacier.infra.deploy",
+    "rehearse": "glacier.infra.rehearse",
+    "Rehearsal": "glacier.infra.rehearse",
 }
 
 

@@ -449,9 +449,25 @@ def plan_project(project_dir: str | Path, stack: str) -> Plan:
             sys.path.remove(str(root))
             ACTIVE_MOCKS.reset(token)
 
-    config = {"glacier:environment": stack}
+    config = {**stack_config(root / f"Pulumi.{stack}.yaml"), "glacier:environment": stack}
     run_with_mocks(run, mocks, project=root.name, stack=stack, config=config)
     return make_plan(root.name, mocks.resources, tuple(mocks.environments))
+
+
+def stack_config(path: Path) -> dict[str, str]:
+    """The ``glacier:*`` values of a generated stack file, as Pulumi hands them to a program.
+
+    Glacier writes each of them on one line as a JSON scalar (valid YAML), so no YAML parser
+    is needed; a stack file that does not exist has none.
+    """
+    if not path.is_file():
+        return {}
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key, sep, value = line.strip().partition(": ")
+        if sep and key.startswith("glacier:"):
+            out[key] = str(json.loads(value))
+    return out
 
 
 def _project_name(name: str) -> str:

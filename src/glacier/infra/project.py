@@ -11,7 +11,11 @@ for the stack being deployed. One stack per environment::
         __main__.py            the program
         requirements.txt
 
-``pulumi up --stack prod`` (or :func:`glacier.infra.up`) deploys prod's share.
+``pulumi up --stack prod`` (or :func:`glacier.infra.up`) deploys prod's share. Each stack
+file carries its environment's name and settings (``glacier:environment``,
+``glacier:settings``), and the program exports them before importing the pipeline, so
+``Environment.from_env()`` finds them with no ``GLACIER_ENV`` exported and no settings
+directory beside the project.
 """
 
 from __future__ import annotations
@@ -21,12 +25,14 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from typing import Any
 
 from glacier.errors import InfraError
 from glacier.extras import DISTRIBUTION
 from glacier.infra.model import CodeSpec, EnvSpec, InfraModel, build_model
+from glacier.settings.environment import GlacierSettings, bake_settings
 from glacier.version import __version__
 
 PULUMI_REQUIREMENTS = ("pulumi>=3.200,<4", "pulumi-aws>=7.0,<8")
@@ -150,6 +156,8 @@ Each stack deploys one environment's share of the pipeline's infrastructure, dec
 Glacier from the pipeline itself: `pulumi up --stack <environment>`.
 """
 
+import json
+import os
 from pathlib import Path
 
 import pulumi
@@ -163,12 +171,19 @@ STACKS = {{
 {table}
 }}
 
-environment = pulumi.Config("glacier").get("environment") or pulumi.get_stack()
+config = pulumi.Config("glacier")
+environment = config.get("environment") or pulumi.get_stack()
 if environment not in STACKS:
     raise ValueError(
         f"Stack {{environment!r}} is not an environment of this project; "
         f"use one of {{', '.join(STACKS)}}."
     )
+# The pipeline's module builds its environment when imported (Environment.from_env()):
+# the stack's own settings select it, whatever this shell exports.
+settings = config.get("settings")
+if settings:
+    os.environ["GLACIER_ENV"] = json.loads(settings)["env"]
+    os.environ["GLACIER_SETTINGS"] = settings
 module, attr = STACKS[environment]
 program_for_target(f"{{(HERE / module).resolve()}}:{{attr}}", environment)
 '''
@@ -198,17 +213,41 @@ def _stack_yaml(env: EnvSpec, pipeline: str) -> str:
             lines.append(f"    - {json.dumps(env.account_id)}")
     lines.append(f"  glacier:environment: {json.dumps(env.key)}")
     lines.append(f"  glacier:pipeline: {json.dumps(pipeline)}")
+    settings = getattr(env.source, "settings", None)
+    if isinstance(settings, GlacierSettings):
+        # JSON inside YAML: a JSON string is a valid YAML scalar.
+        lines.append(f"  glacier:settings: {json.dumps(bake_settings(settings, deployed=False))}")
     return "\n".join(lines) + "\n"
 
 
 def _requirements() -> str:
-    here = Path(__file__).resolve().parents[1]  # the glacier package
-    root = here.parent.parent
-    if (root / "pyproject.toml").exists() and "site-packages" not in here.parts:
-        line = f"{DISTRIBUTION}[deploy] @ {root.as_uri()}"
-    else:
-        line = f"{DISTRIBUTION}[deploy]=={__version__}"
+    """Installable on any machine: the published distribution at the version installed here.
+
+    A checkout (an editable or source install) has no published counterpart of its own
+    changes; the file says so and how to ship a wheel instead of pointing at a local path.
+    """
+    line = f"{DISTRIBUTION}[s3,deploy]=={__version__}"
+    if not _installed_from_index():
+        note = (
+            "# Glacier is installed here from a checkout, whose changes may not be published.\n"
+            "# To deploy exactly this code, build a wheel into this project and use it instead:\n"
+            "#   pip wheel --no-deps <checkout> -w wheels/\n"
+            "#   and replace the next line with: ./wheels/<the wheel's file name>[s3,deploy]\n"
+        )
+        line = note + line
     return "\n".join((line, *PULUMI_REQUIREMENTS)) + "\n"
+
+
+def _installed_from_index() -> bool:
+    """Whether Glacier was installed from a package index (not from a checkout)."""
+    for name in (DISTRIBUTION, "glacier"):
+        try:
+            dist = distribution(name)
+        except PackageNotFoundError:
+            continue
+        # pip records a checkout install (editable or not) in direct_url.json.
+        return dist.read_text("direct_url.json") is None
+    return False
 
 
 def _project_name(pipeline: str) -> str:

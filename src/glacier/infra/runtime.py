@@ -25,11 +25,15 @@ from glacier.result import new_run_id
 from glacier.uris import parse_uri
 
 #: Environment variables the generated infrastructure sets for a task, besides the cloud's.
-#: None is the name of a GlacierSettings field (GLACIER_<field> configures settings).
+#: Only GLACIER_ENV is the name of a GlacierSettings field (GLACIER_<field> configures
+#: settings): it selects the environment, whose settings travel in GLACIER_SETTINGS.
 TASK_VARIABLES = (
     "GLACIER_PIPELINE",
     "GLACIER_TASK_NAME",
     "GLACIER_ENVIRONMENT",
+    "GLACIER_ENV",
+    "GLACIER_SETTINGS",
+    "GLACIER_DEPLOYED",
     "GLACIER_ARTIFACTS",
     "GLACIER_RUN_ID",
     "GLACIER_TARGET",

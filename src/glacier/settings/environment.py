@@ -11,6 +11,10 @@ An environment is a TOML file in the settings directory (``./containers`` unless
 Precedence, highest first: arguments to :meth:`GlacierSettings.load`, ``GLACIER_*`` env vars
 (nested fields with ``__``: ``GLACIER_EXECUTOR__MAX_WORKERS=8``), the file, the defaults.
 
+A deployed task has no settings directory: the generated infrastructure bakes the
+environment's settings into the variable ``GLACIER_SETTINGS`` (JSON, see :func:`bake_settings`),
+which :meth:`GlacierSettings.load` prefers to a file when it names the environment asked for.
+
 Relative paths written in a settings file (``provider.base_path`` of a local provider and
 ``state_dir``) are relative to the project root, the settings directory's parent, so
 ``base_path = "data"`` in ``containers/dev.toml`` means ``<project>/data`` wherever the
@@ -20,6 +24,7 @@ directory.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -57,7 +62,12 @@ from glacier.settings.network import Network
 from glacier.settings.storage import BucketSettings
 from glacier.settings.tags import Tags
 
-__all__ = ["GlacierSettings"]
+__all__ = ["SETTINGS_VARIABLE", "GlacierSettings", "bake_settings"]
+
+#: The variable a deployed task (or a generated Pulumi program) finds its settings in.
+SETTINGS_VARIABLE = "GLACIER_SETTINGS"
+#: Provider fields that belong to the deploying side: a deployed task uses its role.
+_DEPLOYER_ONLY = ("profile", "role_arn")
 
 _ENV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _NAMING_PREFIX = re.compile(r"[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?")
@@ -253,6 +263,9 @@ class GlacierSettings(BaseSettings):
             glacier.errors.UnknownEnvironmentError: No settings file for environment 'nope': ...
         """
         env = env or os.environ.get("GLACIER_ENV") or "dev"
+        baked = _baked_settings(env)
+        if baked is not None:
+            return cls(**{**baked, **overrides})
         directory = _settings_dir(settings_dir)
         if not _ENV_NAME.fullmatch(env):
             raise ConfigError(
@@ -351,6 +364,47 @@ class GlacierSettings(BaseSettings):
             f"GlacierSettings are frozen: cannot set {name!r}; build new settings with "
             f"GlacierSettings.load(..., {name}=...)."
         )
+
+
+def bake_settings(settings: GlacierSettings, *, deployed: bool) -> str:
+    """``settings`` as the JSON of :data:`SETTINGS_VARIABLE`: what was set (in the file, by
+    ``GLACIER_*`` variables or in code), never credentials (settings refuse those).
+
+    ``deployed`` drops the provider's ``profile`` and ``role_arn`` (how the deploying side
+    reaches the account; a deployed task runs with its own role's credentials) and
+    ``state_dir`` (a path on the generating machine).
+
+    Example:
+        >>> from glacier.settings import AwsConfig
+        >>> s = GlacierSettings(env="prod", provider=AwsConfig(region="eu-west-1", profile="p"))
+        >>> bake_settings(s, deployed=True)
+        '{"env":"prod","name":"prod","provider":{"kind":"aws","region":"eu-west-1"}}'
+    """
+    data = settings.model_dump(mode="json", exclude_unset=True)
+    provider = dict(data.get("provider") or {})
+    provider["kind"] = settings.provider.kind
+    if deployed:
+        for key in _DEPLOYER_ONLY:
+            provider.pop(key, None)
+        data.pop("state_dir", None)  # a path on the generating machine
+    data["provider"] = provider
+    return json.dumps(data, separators=(",", ":"))
+
+
+def _baked_settings(env: str) -> dict[str, Any] | None:
+    raw = os.environ.get(SETTINGS_VARIABLE)
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{SETTINGS_VARIABLE} holds no valid JSON ({exc}); it is written by Glacier's "
+            "generated infrastructure. Regenerate and redeploy, or unset it."
+        ) from exc
+    if not isinstance(data, dict) or data.get("env") != env:
+        return None  # another environment's: this one comes from its file
+    return data
 
 
 def _missing_environment(env: str, directory: Path) -> str:

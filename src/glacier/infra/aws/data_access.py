@@ -21,7 +21,7 @@ from typing import Any
 
 from glacier.infra import iam
 from glacier.infra.aws.stack import Stack
-from glacier.infra.model import Grant, Store
+from glacier.infra.model import Grant, Location, Store
 
 
 def storage_statements(
@@ -40,6 +40,12 @@ def storage_statements(
         objects = join(stack.store_arns[loc.store], "/" + loc.pattern)
         if "read" in g.access:
             reads.append(objects)
+            if _is_directory(stack, loc):
+                # Before reading or writing a directory dataset, the filesystem asks for an
+                # object of the directory's own name (HEAD clean) to tell a file from a
+                # directory; without this, S3 answers 403 and the write fails (found by
+                # rehearsing a deployment, see glacier.infra.rehearse).
+                reads.append(join(stack.store_arns[loc.store], "/" + loc.prefix[:-1]))
         if "write" in g.access:
             writes.append(objects)
         if "list" in g.access:
@@ -70,6 +76,13 @@ def storage_statements(
         if acts:
             out.append(iam.statement(f"Kms {n} {label}", acts, [key]))
     return out
+
+
+def _is_directory(stack: Stack, loc: Location) -> bool:
+    """A dataset stored as a directory (``orders/``), not an in-memory dataset passed through
+    the artifacts bucket (written as one object per run)."""
+    kind = stack.model.stores[loc.store].kind
+    return loc.prefix.endswith("/") and loc.suffix == "*" and kind != "artifacts"
 
 
 def kms_key_arn(stack: Stack, store: Store) -> str | None:

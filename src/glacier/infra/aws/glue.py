@@ -8,7 +8,6 @@ pinned to the versions installed here.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from glacier.errors import InfraError
@@ -16,7 +15,7 @@ from glacier.infra import iam
 from glacier.infra.aws.naming import job_name
 from glacier.infra.aws.packaging import code_assets, code_spec, glacier_assets, pinned
 from glacier.infra.aws.stack import Stack, add, logical_name
-from glacier.infra.aws.task_environment import artifact_uris
+from glacier.infra.aws.task_environment import task_variables
 from glacier.infra.model import EnvSpec, TaskSpec, artifacts_key, code_prefix
 
 #: The script every generated Glue job runs, under the pipeline's code prefix.
@@ -59,17 +58,12 @@ def glue_job(stack: Stack, task: TaskSpec, role: Any, log_group: Any, policy: An
     modules = [*pinned(GLUE_REQUIREMENTS), *cfg.additional_python_modules]
     arguments = {
         "--GLACIER_TARGET": code_spec(stack).module_target,
-        "--GLACIER_PIPELINE": model.pipeline,
-        "--GLACIER_TASK_NAME": task.name,
-        "--GLACIER_ENVIRONMENT": env.key,
+        **{f"--{k}": v for k, v in task_variables(stack, task).items()},
         "--extra-py-files": code,
         "--additional-python-modules": ",".join(modules),
         "--enable-continuous-cloudwatch-log": "true",
         "--continuous-log-logGroup": log_group.name,
     }
-    artifacts = artifact_uris(stack, task)
-    if artifacts:
-        arguments["--GLACIER_ARTIFACTS"] = json.dumps(artifacts, sort_keys=True)
     job = add(
         stack,
         aws.glue.Job,

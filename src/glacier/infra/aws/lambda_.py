@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from glacier.infra.aws.naming import function_name
-from glacier.infra.aws.packaging import HANDLER, function_archive
+from glacier.infra.aws.packaging import HANDLER, check_package_size, function_archive
 from glacier.infra.aws.stack import Stack, add, invoke_options, logical_name
 from glacier.infra.aws.task_environment import task_variables
 from glacier.infra.model import TaskSpec
@@ -20,6 +20,7 @@ from glacier.infra.model import TaskSpec
 def function(stack: Stack, task: TaskSpec, role: Any, log_group: Any, policy: Any) -> None:
     """Declare ``task``'s function, running as ``role`` and logging to ``log_group``."""
     aws, cfg, env = stack.aws, task.config, stack.env
+    check_package_size(stack, task.name, task.location)
     vpc = None
     if env.network.configured:
         vpc = aws.lambda_.FunctionVpcConfigArgs(

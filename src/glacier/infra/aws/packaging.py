@@ -22,6 +22,8 @@ from glacier.infra.model import CodeSpec
 
 #: Lambda handler inside the generated package.
 HANDLER = "glacier_handler.handler"
+#: Lambda's limit on a function's unzipped code and layers together (AWS Lambda quotas).
+LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 
 
 def function_archive(stack: Stack) -> Any:
@@ -43,12 +45,48 @@ def function_archive(stack: Stack) -> Any:
 def glacier_assets(stack: Stack) -> dict[str, Any]:
     """Glacier's own modules (pure Python), so that deployed code runs the version that
     generated it; what Glacier builds on comes from a layer, an image or pip."""
+    return {name: stack.pulumi.FileAsset(str(path)) for name, path in glacier_files().items()}
+
+
+def glacier_files() -> dict[str, Path]:
+    """Glacier's own modules by their name in the package."""
     own = Path(__file__).resolve().parents[2]  # the glacier package: infra/aws/packaging.py
     return {
-        f"glacier/{path.relative_to(own).as_posix()}": stack.pulumi.FileAsset(str(path))
+        f"glacier/{path.relative_to(own).as_posix()}": path
         for path in sorted(own.rglob("*"))
         if path.suffix in (".py", ".typed") and "__pycache__" not in path.parts
     }
+
+
+def code_files(code: CodeSpec) -> dict[str, Path]:
+    """The pipeline's code by name in the package: its top-level package (a directory), or
+    the modules beside its file."""
+    if code.package is not None:
+        return {code.package.name: code.package}
+    return {
+        path.name: path
+        for path in sorted(code.root.glob("*.py"))
+        if path.name != "glacier_handler.py"
+    }
+
+
+def check_package_size(stack: Stack, task_name: str, location: str) -> None:
+    """Refuse a function whose package cannot fit Lambda's unzipped limit."""
+    paths = [*glacier_files().values(), *code_files(code_spec(stack)).values()]
+    size = sum(_size(p) for p in paths)
+    if size > LAMBDA_UNZIPPED_LIMIT:
+        raise InfraError(
+            f"Task {task_name!r} ({location}) would be deployed as a Lambda package of "
+            f"{size / 2**20:.0f} MB (its pipeline's code and Glacier), more than Lambda's "
+            f"{LAMBDA_UNZIPPED_LIMIT // 2**20} MB unzipped limit. Run it on ECS "
+            "(compute=env.compute.ecs(...)), or keep data files out of the code's package."
+        )
+
+
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
 
 
 def code_spec(stack: Stack) -> CodeSpec:
@@ -65,13 +103,10 @@ def code_spec(stack: Stack) -> CodeSpec:
 
 def code_assets(stack: Stack) -> dict[str, Any]:
     """The pipeline's code: its top-level package, or the modules beside its file."""
-    pulumi, code = stack.pulumi, code_spec(stack)
-    if code.package is not None:
-        return {code.package.name: pulumi.FileArchive(str(code.package))}
+    pulumi = stack.pulumi
     return {
-        path.name: pulumi.FileAsset(str(path))
-        for path in sorted(code.root.glob("*.py"))
-        if path.name != "glacier_handler.py"
+        name: pulumi.FileArchive(str(path)) if path.is_dir() else pulumi.FileAsset(str(path))
+        for name, path in code_files(code_spec(stack)).items()
     }
 
 

@@ -1,31 +1,112 @@
-"""What a deployed task is told at run time: its pipeline, its name, its environment, and
-where its in-memory inputs and outputs travel between tasks.
+"""What a deployed task is told at run time: its pipeline, its name, its environment and that
+environment's settings, and where its in-memory inputs and outputs travel between tasks.
 
 Lambda and ECS pass these as environment variables, Glue as job arguments; the runtime
-(:mod:`glacier.infra.runtime`) reads them. Profiles and credentials never travel: a deployed
-task uses its role.
+(:mod:`glacier.infra.runtime`) reads them. A deployment is self-contained: the settings the
+environment was built from travel as ``GLACIER_SETTINGS`` with ``GLACIER_ENV`` naming it, so
+nothing has to be exported by hand, and ``GLACIER_DEPLOYED`` tells Glacier to sign with the
+task's role (:mod:`glacier.adapters.credentials`). Profiles and credentials never travel.
+
+What a task could only do on the machine that generated it is refused here, at plan time:
+a variable naming a profile or a credentials file, a path of this machine, settings that do
+not load without their file, more variables than Lambda's 4 KB.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+from glacier.adapters.credentials import DEPLOYED_VARIABLE
+from glacier.errors import ConfigError, InfraError
 from glacier.infra.aws.stack import Stack
 from glacier.infra.model import TaskSpec
+from glacier.settings.environment import SETTINGS_VARIABLE, GlacierSettings, bake_settings
+
+#: What Lambda allows for a function's variables, names and values together (AWS quotas).
+LAMBDA_VARIABLES_LIMIT = 4096
+#: Variables that point an SDK at a profile: meaningful on the deploying machine only.
+PROFILE_VARIABLES = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+)
 
 
 def task_variables(stack: Stack, task: TaskSpec) -> dict[str, str]:
-    """The task's own variables, then Glacier's (which win)."""
+    """The task's own variables, then Glacier's (which win); refused when the task could
+    not run anywhere but here (see the module docs)."""
+    check_own_variables(task)
     variables = {
-        **task.config.environment_vars,
+        **own_variables(task),
         "GLACIER_PIPELINE": stack.model.pipeline,
         "GLACIER_TASK_NAME": task.name,
         "GLACIER_ENVIRONMENT": stack.env.key,
+        DEPLOYED_VARIABLE: "1",
+        **settings_variables(stack, task),
     }
     artifacts = artifact_uris(stack, task)
     if artifacts:
         variables["GLACIER_ARTIFACTS"] = json.dumps(artifacts, sort_keys=True)
+    if task.compute == "lambda":
+        check_lambda_size(task, variables)
     return variables
+
+
+def settings_variables(stack: Stack, task: TaskSpec) -> dict[str, str]:
+    """``GLACIER_ENV`` and ``GLACIER_SETTINGS`` of the task's environment, when it was built
+    from settings (an environment's file, or settings given in code)."""
+    settings = getattr(stack.env.source, "settings", None)
+    if not isinstance(settings, GlacierSettings):
+        return {}
+    baked = bake_settings(settings, deployed=True)
+    try:
+        GlacierSettings.model_validate(json.loads(baked))
+    except ConfigError as exc:
+        raise InfraError(
+            f"Task {task.name!r} ({task.location}): the settings of environment "
+            f"{stack.env.key!r} do not load without their file, so the deployed task could "
+            f"not resolve them: {exc}. Keep what the environment needs in its settings file "
+            "(containers/<env>.toml), not in variables of this machine."
+        ) from exc
+    return {"GLACIER_ENV": settings.env, SETTINGS_VARIABLE: baked}
+
+
+def check_own_variables(task: TaskSpec) -> None:
+    """Refuse task variables that name a profile or a path of this machine."""
+    home = str(Path.home())
+    for name, value in own_variables(task).items():
+        if name in PROFILE_VARIABLES:
+            raise InfraError(
+                f"Task {task.name!r} ({task.location}) sets {name} in its environment_vars, "
+                "but a deployed task has no profiles: it runs with its own role's "
+                f"credentials. Remove {name}; profiles belong to the deploying side "
+                "(AWSEnvironment(profile=...) or provider.profile in the settings file)."
+            )
+        if Path(value).is_absolute() and (value == home or value.startswith(home + "/")):
+            raise InfraError(
+                f"Task {task.name!r} ({task.location}) sets {name}={value!r}, a path on this "
+                "machine, which the deployed task cannot reach. Put the file in a bucket (a "
+                "Dataset or env.storage.s3(...)) or in the pipeline's package."
+            )
+
+
+def own_variables(task: TaskSpec) -> dict[str, str]:
+    """The variables the task's compute settings give it (Glue jobs have none)."""
+    return dict(getattr(task.config, "environment_vars", None) or {})
+
+
+def check_lambda_size(task: TaskSpec, variables: dict[str, str]) -> None:
+    """Refuse a function whose variables exceed Lambda's limit."""
+    size = sum(len(k) + len(v) for k, v in variables.items())
+    if size > LAMBDA_VARIABLES_LIMIT:
+        raise InfraError(
+            f"Task {task.name!r} ({task.location}) would start with {size} bytes of "
+            f"environment variables (its own and the environment's settings), more than "
+            f"Lambda's {LAMBDA_VARIABLES_LIMIT}. Run it on ECS (env.compute.ecs(...)), or "
+            "shorten its environment_vars or the environment's settings file."
+        )
 
 
 def artifact_uris(stack: Stack, task: TaskSpec) -> dict[str, str]:

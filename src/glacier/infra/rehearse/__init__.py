@@ -1,0 +1,30 @@
+"""A rehearsal of a deployment on emulators: every task's real artifact, run under its own
+IAM role, in the order of the generated state machine, with no cloud account::
+
+    from glacier.infra import rehearse
+
+    report = rehearse(pipeline, "prod")
+    print(report.to_text())
+    assert report.ok
+
+Where to look:
+
+=================  ===========================================================
+``rehearsal``      :func:`rehearse`: the steps, in order
+``server``         the moto server of its own, IAM enforcement, the recording proxy
+``identity``       the rehearsal's IAM user, role sessions, rewritten trust
+``declared``       what the plan declares, created on moto (and what is not)
+``artifacts``      each task's package, command, variables and role, from the plan
+``definition``     the order of tasks, from the state machine's definition
+``task_process``   one task in a clean process, with what the cloud gives it
+``report``         per-task outcomes, datasets written, requests denied
+=================  ===========================================================
+"""
+
+from __future__ import annotations
+
+from glacier.infra.rehearse.rehearsal import rehearse, stop_server
+from glacier.infra.rehearse.report import Rehearsal, TaskReport
+from glacier.infra.rehearse.server import Denied
+
+__all__ = ["Denied", "Rehearsal", "TaskReport", "rehearse", "stop_server"]

@@ -1,0 +1,63 @@
+"""The order a state machine runs its tasks in, read from its Amazon States Language definition.
+
+moto ships an interpreter of the language (``moto.stepfunctions.parser``, from LocalStack),
+but it dispatches a ``lambda:invoke`` state to moto's own Lambda, which runs code only in
+Docker, and ``ecs:runTask.sync``/``glue:startJobRun.sync`` states to services moto does not
+run at all. The states Glacier generates are few (``Task``, ``Parallel`` of single-task
+branches, ``Pass``), so the rehearsal follows them itself: from ``StartAt`` along ``Next``, a
+``Parallel`` state's branches together, a task state's ``Retry`` honoured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from glacier.errors import InfraError
+
+
+@dataclass(frozen=True)
+class TaskState:
+    """A ``Task`` state: what it starts (a function ARN, a job name, a task definition) and
+    how many attempts its ``Retry`` allows."""
+
+    name: str
+    resource: str
+    target: str
+    attempts: int = 1
+
+
+def steps(definition: Mapping[str, Any]) -> list[list[TaskState]]:
+    """The definition's task states, step by step; the states of one step run together."""
+    out: list[list[TaskState]] = []
+    for state_name, state in _chain(definition):
+        kind = state.get("Type")
+        if kind == "Task":
+            out.append([_task(state_name, state)])
+        elif kind == "Parallel":
+            out.append([t for branch in state["Branches"] for step in steps(branch) for t in step])
+        elif kind not in ("Pass", "Succeed"):
+            raise InfraError(
+                f"State {state_name!r} is a {kind} state, which Glacier does not generate; "
+                "a rehearsal follows Task, Parallel and Pass states."
+            )
+    return out
+
+
+def _chain(definition: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    states = definition["States"]
+    name: str | None = definition["StartAt"]
+    chain = []
+    while name is not None:
+        state = states[name]
+        chain.append((name, state))
+        name = None if state.get("End") else state.get("Next")
+    return chain
+
+
+def _task(name: str, state: Mapping[str, Any]) -> TaskState:
+    params = state.get("Parameters") or {}
+    target = params.get("FunctionName") or params.get("JobName") or params.get("TaskDefinition")
+    retries = max((int(r.get("MaxAttempts", 3)) for r in state.get("Retry") or ()), default=0)
+    return TaskState(name, str(state["Resource"]), str(target or ""), 1 + retries)

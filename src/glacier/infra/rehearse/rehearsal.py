@@ -1,0 +1,209 @@
+"""``rehearse(pipeline, env)``: a deployment run as the cloud would run it, on this machine.
+
+Steps: plan the environment's share (the mock engine); start a moto server of its own;
+create there what the plan declares (:mod:`~glacier.infra.rehearse.declared`); switch IAM
+enforcement on; then follow the state machine's definition
+(:mod:`~glacier.infra.rehearse.definition`) and run each task's artifact
+(:mod:`~glacier.infra.rehearse.artifacts`) in a clean process under a session of its own role
+(:mod:`~glacier.infra.rehearse.task_process`). Every request IAM denies is recorded against
+the task that made it.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from glacier.errors import InfraError
+from glacier.infra.rehearse import declared, identity, task_process
+from glacier.infra.rehearse.artifacts import Artifact, artifacts
+from glacier.infra.rehearse.definition import TaskState, steps
+from glacier.infra.rehearse.report import Rehearsal, TaskReport
+from glacier.infra.rehearse.server import MotoProcess, RecordingProxy, enforce_iam
+
+
+@dataclass
+class _Clients:
+    s3: Any
+    iam: Any
+    sts: Any
+    sfn: Any
+    secrets: Any
+
+
+def rehearse(pipeline: Any, env: Any = None, *, keep_server: bool = False) -> Rehearsal:
+    """Rehearse the deployment of ``env``'s share of ``pipeline`` (see the module docs).
+
+    Args:
+        pipeline: What :func:`glacier.infra.plan` takes: a Pipeline, an ``@env.pipeline()``
+            function or a target ``"file.py:name"``; defined in a file (its code is packaged).
+        env: The environment (or its name) whose stack is rehearsed; the orchestrating one
+            when omitted.
+        keep_server: Leave the moto server running (its URL is the report's ``endpoint``),
+            IAM enforcement off again, e.g. to start the state machine on it with
+            ``glacier run --remote --endpoint URL``. Stop it with :func:`stop_server`.
+
+    Returns:
+        A :class:`Rehearsal`: per task, succeeded or failed with its own error, the
+        datasets written and the requests IAM denied; ``ok`` when all succeeded unharmed.
+    """
+    from glacier.infra.mocks import plan
+    from glacier.infra.model import build_model
+
+    planned = plan(pipeline, env)
+    model = build_model(_loaded(pipeline))
+    key = _environment(env, model)
+    spec = model.envs[key]
+    mine = [r for r in planned if r.environment == key]
+    found = artifacts(mine, model)
+    server = MotoProcess(spec.account_id)
+    proxy = RecordingProxy(server.url)
+    try:
+        clients = _clients(server.url, spec.region or "us-east-1")
+        user_arn, user = identity.create_user(clients.iam)
+        made = declared.create(mine, clients, user_arn)
+        if made.definition is None:
+            raise InfraError(
+                f"Environment {key!r} does not orchestrate pipeline {model.pipeline!r}: "
+                f"rehearse the orchestrating one ({model.orchestrator!r})."
+            )
+        enforce_iam(server.url)
+        sts = _client("sts", server.url, spec.region or "us-east-1", user)
+        run_id = time.strftime("rehearsal-%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
+        reports = _follow(json.loads(made.definition), found, sts, proxy, run_id)
+    finally:
+        proxy.stop()
+        if keep_server:
+            enforce_iam(server.url, False)  # the rehearsal is over: a plain emulator now
+        else:
+            server.stop()
+    if keep_server:
+        _SERVERS[server.url] = server
+    return Rehearsal(
+        pipeline=model.pipeline,
+        environment=key,
+        endpoint=server.url,
+        state_machine=made.state_machine,
+        tasks=tuple(reports),
+        notes=declared.NOT_CREATED,
+    )
+
+
+#: Servers kept running by ``rehearse(..., keep_server=True)``, by URL.
+_SERVERS: dict[str, MotoProcess] = {}
+
+
+def stop_server(endpoint: str) -> None:
+    """Stop a server a rehearsal left running."""
+    server = _SERVERS.pop(endpoint, None)
+    if server is not None:
+        server.stop()
+
+
+def _follow(
+    definition: dict[str, Any],
+    found: dict[str, Artifact],
+    sts: Any,
+    proxy: RecordingProxy,
+    run_id: str,
+) -> list[TaskReport]:
+    planned = [
+        [(state, _artifact_of(state, found)) for state in step] for step in steps(definition)
+    ]
+    reports: list[TaskReport] = []
+    with tempfile.TemporaryDirectory(prefix="glacier-rehearsal-") as tmp:
+        work = Path(tmp)
+        for step in planned:
+            if any(r.status != "succeeded" for r in reports):  # the state machine stopped
+                reports.extend(TaskReport(a.task, a.compute, "not run") for _, a in step)
+                continue
+            with ThreadPoolExecutor(max_workers=len(step)) as pool:
+                reports.extend(
+                    pool.map(lambda sa: _run_task(sa[0], sa[1], sts, proxy, work, run_id), step)
+                )
+    return reports
+
+
+def _run_task(
+    state: TaskState,
+    art: Artifact,
+    sts: Any,
+    proxy: RecordingProxy,
+    work: Path,
+    run_id: str,
+) -> TaskReport:
+    code = art.unpack(work / art.task / "code")
+    home = work / art.task / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    credentials = identity.assume(sts, art.role_arn, f"{art.task}-{run_id}")
+    env = task_process.environment(art, code, home, credentials, proxy.url)
+    outcome = task_process.Outcome(False, (), "", 0.0)
+    seconds, attempts = 0.0, 0
+    while attempts < state.attempts and not outcome.succeeded:  # the state's Retry
+        attempts += 1
+        outcome = task_process.run(art, code, env, run_id)
+        seconds += outcome.seconds
+    denied = tuple(d for d in proxy.denied if d.access_key == credentials.access_key)
+    return TaskReport(
+        task=art.task,
+        compute=art.compute,
+        status="succeeded" if outcome.succeeded else "failed",
+        attempts=attempts,
+        seconds=seconds,
+        written=outcome.written,
+        denied=denied,
+        error=outcome.error,
+    )
+
+
+def _artifact_of(state: TaskState, found: dict[str, Artifact]) -> Artifact:
+    # A function by ARN, a job by name, a task definition by ARN ending in family:revision.
+    family = state.target.rsplit("/", 1)[-1].split(":")[0]
+    for art in found.values():
+        if art.reference in (state.target, family):
+            return art
+    raise InfraError(
+        f"State {state.name!r} starts {state.target!r}, which no task of the plan deploys."
+    )
+
+
+def _environment(env: Any, model: Any) -> str:
+    if env is None:
+        if model.orchestrator is None:
+            raise InfraError(f"Pipeline {model.pipeline!r} has nothing to deploy.")
+        return str(model.orchestrator)
+    return env if isinstance(env, str) else str(env.name)
+
+
+def _loaded(pipeline: Any) -> Any:
+    if isinstance(pipeline, str):
+        from glacier.targets import load_target
+
+        return load_target(pipeline)
+    return pipeline() if callable(pipeline) and not hasattr(pipeline, "dag") else pipeline
+
+
+def _client(service: str, endpoint: str, region: str, creds: identity.Credentials) -> Any:
+    import boto3
+
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=creds.access_key,
+        aws_secret_access_key=creds.secret_key,
+        aws_session_token=creds.token,
+    )
+
+
+def _clients(endpoint: str, region: str) -> _Clients:
+    # Set-up runs before IAM is enforced; moto accepts any key then.
+    setup = identity.Credentials("rehearsal-setup", "rehearsal-setup")
+    services = ("s3", "iam", "sts", "stepfunctions", "secretsmanager")
+    return _Clients(*(_client(s, endpoint, region, setup) for s in services))

@@ -1,0 +1,102 @@
+"""Starting a deployed pipeline: an execution of its state machine, followed through the Step
+Functions API until it ends.
+
+The state machine's ARN is computed from the pipeline and its orchestrating environment (the
+same deterministic name the infrastructure gave it), so starting needs no stack outputs. The
+caller's credentials are the deploying side's: the environment's profile, else the default
+chain. ``endpoint_url`` points at an emulator (the moto server of ``glacier rehearse
+--keep-server``) instead of AWS, reached with the default chain.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+#: Statuses an execution ends in (Step Functions API).
+FINISHED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+#: History events worth a line: a task state entered, ended or failed, and the run's end.
+_SHOWN = {
+    "TaskStateEntered": "started",
+    "TaskStateExited": "ended",
+    "TaskFailed": "failed",
+    "ExecutionFailed": "execution failed",
+    "ExecutionSucceeded": "execution succeeded",
+}
+
+
+@dataclass(frozen=True)
+class RemoteRun:
+    """An execution of a deployed pipeline: its ARN and the status it was last seen in."""
+
+    state_machine: str
+    execution: str
+    status: str
+
+    @property
+    def finished(self) -> bool:
+        """Whether the execution has ended."""
+        return self.status in FINISHED
+
+
+def state_machine_arn(pipeline: Any) -> tuple[str, Any]:
+    """The ARN of ``pipeline``'s state machine and the environment orchestrating it."""
+    from glacier.errors import InfraError
+    from glacier.infra.aws.naming import state_machine_name
+    from glacier.infra.model import build_model
+
+    model = build_model(pipeline)
+    if model.orchestrator is None:
+        raise InfraError(f"Pipeline {model.pipeline!r} has no cloud tasks: nothing is deployed.")
+    env = model.envs[model.orchestrator]
+    name = state_machine_name(model, env)
+    return env.arn("states", f"stateMachine:{name}"), env
+
+
+def start(
+    pipeline: Any,
+    *,
+    endpoint_url: str | None = None,
+    timeout: float = 3600,
+    poll: float = 2.0,
+    on_event: Callable[[str], Any] | None = None,
+) -> RemoteRun:
+    """Start an execution of ``pipeline``'s deployed state machine and follow it until it
+    ends or ``timeout`` seconds pass; ``on_event`` gets a line per task started or ended."""
+    from glacier.adapters.credentials import aws_profile
+
+    arn, env = state_machine_arn(pipeline)
+    config = getattr(getattr(env.source, "provider", env.source), "config", None)
+    # An emulator given here is not the account the environment's profile reaches.
+    profile = aws_profile(config) if config is not None and endpoint_url is None else None
+    client = _client(env.region, endpoint_url or env.endpoint_url, profile)
+    started = client.start_execution(stateMachineArn=arn)
+    execution = str(started["executionArn"])
+    seen = 0
+    status = "RUNNING"
+    deadline = time.monotonic() + timeout
+    while True:
+        status = str(client.describe_execution(executionArn=execution)["status"])
+        events = client.get_execution_history(executionArn=execution)["events"]
+        for event in events[seen:]:
+            what = _SHOWN.get(str(event.get("type")))
+            if what and on_event is not None:
+                details = event.get("stateEnteredEventDetails") or event.get(
+                    "stateExitedEventDetails"
+                )
+                name = (details or {}).get("name", "")
+                on_event(f"{what} {name}".strip())
+        seen = len(events)
+        if status in FINISHED or time.monotonic() >= deadline:
+            break
+        time.sleep(poll)
+    return RemoteRun(arn, execution, status)
+
+
+def _client(region: str | None, endpoint_url: str | None, profile: str | None) -> Any:
+    import boto3
+
+    session = boto3.Session(profile_name=profile, region_name=region)
+    return session.client("stepfunctions", endpoint_url=endpoint_url)
