@@ -201,7 +201,7 @@ class TaskTable(Mapping[str, TaskRun]):
         errors: list[Any] = self.error
         if errors.count(None) != len(errors):
             errors = [None if e is None else f"{type(e).__name__}: {e}" for e in errors]
-        columns = {
+        columns: dict[str, list[Any]] = {
             "name": list(self.names),
             "status": self.status,
             "attempts": self.attempts,

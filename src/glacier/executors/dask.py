@@ -213,10 +213,15 @@ class _DaskRun:
         client.subscribe_topic(self.topic, lambda event: self.events.put(tuple(event[1])))
         futures: list[Any] = []
         try:
+            import cloudpickle
+
             try:
-                [shared] = client.scatter([self.payload], hash=False)
+                blob = cloudpickle.dumps(self.payload)
             except Exception as exc:
                 raise explain_unserializable(run, exc) from exc
+            # A task rather than scattered data: if the worker holding the run dies, the
+            # scheduler can make it again from these bytes, where scattered data is lost.
+            shared = client.submit(pickle.loads, blob, key=f"glacier-run-{run.run_id}", pure=False)
             for i, task in enumerate(run.tasks):
                 deps = [futures[u] for u in self.upstream[i]]
                 future = client.submit(
@@ -384,6 +389,10 @@ def _portable(run: PreparedRun) -> PreparedRun:
     _ship_unimportable_modules(run)
     payload = copy.copy(run)
     payload.hooks = None
+    # Workers run tasks through what the run resolved here (configs, parameters, resources,
+    # buckets, the cache); the environment and the pipeline stay with the client.
+    payload.env = None  # type: ignore[assignment]
+    payload.pipeline = None  # type: ignore[assignment]
     payload.outputs = [None] * len(run)
     payload.table = TaskTable(run.plan.names, run.plan.locations)
     payload._scans = {}
@@ -407,9 +416,8 @@ def _ship_unimportable_modules(run: PreparedRun) -> None:
         if module is None or name == "__main__":
             continue
         top = name.split(".")[0]
-        if importlib.machinery.PathFinder.find_spec(top, sys.path) is None and not (
-            top in sys.builtin_module_names
-        ):
+        findable = importlib.machinery.PathFinder.find_spec(top, sys.path) is not None
+        if not findable and top not in sys.builtin_module_names:
             cloudpickle.register_pickle_by_value(module)
         _SHIPPED.add(name)
 
