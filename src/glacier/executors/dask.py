@@ -410,9 +410,9 @@ def _ship_unimportable_modules(run: PreparedRun) -> None:
 
     import cloudpickle
 
-    names = {getattr(task.fn, "__module__", None) for task in run.tasks}
+    names: set[str] = {getattr(task.fn, "__module__", None) or "" for task in run.tasks}
     for name in names - _SHIPPED:
-        module = sys.modules.get(name) if name else None
+        module = sys.modules.get(name)
         if module is None or name == "__main__":
             continue
         top = name.split(".")[0]
@@ -423,7 +423,7 @@ def _ship_unimportable_modules(run: PreparedRun) -> None:
 
 
 #: Modules already looked at by _ship_unimportable_modules.
-_SHIPPED: set[str | None] = set()
+_SHIPPED: set[str] = set()
 
 
 def explain_unserializable(run: PreparedRun, exc: BaseException) -> NotSerializableError:
