@@ -89,7 +89,12 @@ class ExecutionContainer(containers.DeclarativeContainer):
         ),
         dask=providers.Factory(
             DaskExecutor,
-            address=providers.Callable(operator.attrgetter("dask_address"), settings),
+            address=providers.Callable(operator.attrgetter("scheduler_address"), settings),
+            n_workers=providers.Callable(operator.attrgetter("n_workers"), settings),
+            threads_per_worker=providers.Callable(
+                operator.attrgetter("threads_per_worker"), settings
+            ),
+            processes=providers.Callable(operator.attrgetter("processes"), settings),
         ),
     )
     cache = providers.Singleton(

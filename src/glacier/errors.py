@@ -76,6 +76,16 @@ class CacheError(ExecutionError):
     """The task cache could not store or load a value."""
 
 
+class NotSerializableError(ExecutionError, TypeError):
+    """Something a run sends to other processes (a task's function or closure, a parameter,
+    a resource) cannot be pickled; the message names it and how to fix it."""
+
+
+class WorkerLostError(ExecutionError):
+    """The worker process running a task died (killed, out of memory) more often than the
+    cluster allows; the message names the workers."""
+
+
 # -- configuration -------------------------------------------------------------------------
 
 

@@ -51,6 +51,9 @@ class TaskRun:
     location: str = ""
     #: Skipped on resume: it succeeded in the resumed run and its outputs are stored.
     resumed: bool = False
+    #: Where each attempt ran, when an executor runs tasks elsewhere (Dask worker addresses,
+    #: in order: a worker lost mid-task shows up before the one that ran the task again).
+    workers: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -91,7 +94,7 @@ class TaskRun:
             "cached": self.cached,
             "resumed": self.resumed,
             "error": None if self.error is None else f"{type(self.error).__name__}: {self.error}",
-        }
+        } | ({"workers": ",".join(self.workers)} if self.workers else {})
 
 
 #: The fields of a task record, in the order the run store writes them.
@@ -104,6 +107,7 @@ RECORD_FIELDS = (
     "cached",
     "resumed",
     "error",
+    "workers",
 )
 
 
@@ -133,6 +137,7 @@ class TaskTable(Mapping[str, TaskRun]):
         "resumed",
         "started_ns",
         "status",
+        "workers",
     )
 
     def __init__(self, names: Sequence[str], locations: Sequence[str]) -> None:
@@ -146,6 +151,8 @@ class TaskTable(Mapping[str, TaskRun]):
         self.cached: list[bool] = [False] * n
         self.error: list[BaseException | None] = [None] * n
         self.resumed: list[bool] = [False] * n
+        #: Filled only by executors that run tasks elsewhere (see TaskRun.workers).
+        self.workers: list[tuple[str, ...]] = [()] * n
         self._index: dict[str, int] | None = None
 
     @classmethod
@@ -170,6 +177,7 @@ class TaskTable(Mapping[str, TaskRun]):
             self.error[i],
             self.locations[i],
             self.resumed[i],
+            self.workers[i],
         )
 
     def set(self, i: int, run: TaskRun) -> None:
@@ -181,6 +189,7 @@ class TaskTable(Mapping[str, TaskRun]):
         self.cached[i] = run.cached
         self.error[i] = run.error
         self.resumed[i] = run.resumed
+        self.workers[i] = run.workers
 
     def ok(self) -> bool:
         """Whether every task succeeded."""
@@ -192,7 +201,7 @@ class TaskTable(Mapping[str, TaskRun]):
         errors: list[Any] = self.error
         if errors.count(None) != len(errors):
             errors = [None if e is None else f"{type(e).__name__}: {e}" for e in errors]
-        return {
+        columns: dict[str, list[Any]] = {
             "name": list(self.names),
             "status": self.status,
             "attempts": self.attempts,
@@ -202,6 +211,12 @@ class TaskTable(Mapping[str, TaskRun]):
             "resumed": self.resumed,
             "error": errors,
         }
+        workers: list[Any] = self.workers
+        if any(workers):  # only runs on remote workers have them; others keep their format
+            # One string per task: the run store writes a column whose values are all equal
+            # as that value, which a list would make ambiguous.
+            columns["workers"] = [",".join(w) for w in workers]
+        return columns
 
     # -- Mapping[str, TaskRun] ---------------------------------------------------------------
 

@@ -111,9 +111,26 @@ def run_flow(
             output_dir=output_dir,
             environments=environments,
         )
+    executor = options.pop("executor", None)
+    raise_on_failure = options.pop("raise_on_failure", True)
     if options:
         raise GlacierError(f"Unexpected options {sorted(options)} for a data-flow pipeline run.")
-    return run_eagerly(flow, args, use_cache=use_cache, hooks=hooks)
+    if executor is None:
+        settings = getattr(flow.env, "settings", None)
+        kind = getattr(getattr(settings, "executor", None), "kind", "local")
+        executor = None if kind == "local" else kind
+    if executor is None or executor == "local":
+        return run_eagerly(flow, args, use_cache=use_cache, hooks=hooks)
+    # Another executor runs the traced graph: its tasks run where the executor puts them,
+    # while the body's own code between task calls runs only here, while tracing.
+    return run_pipeline(
+        as_pipeline(flow, *args),
+        env=flow.env,
+        executor=executor,
+        use_cache=use_cache,
+        hooks=hooks,
+        raise_on_failure=raise_on_failure,
+    )
 
 
 def _check_mode(mode: str) -> None:

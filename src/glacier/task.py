@@ -187,6 +187,14 @@ class Task:
         """Whether the task is called from an ``@env.pipeline()`` body (data-flow style)."""
         return bool(self.arguments) or self.env is not None
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The caller's namespace only resolves annotations at definition; it may hold
+        # anything (a test's fixtures, a cluster), so a task sent to another process (a Dask
+        # worker) goes without it.
+        state = dict(self.__dict__)
+        state["namespace"] = {}
+        return state
+
     def source(self) -> str:
         """The function's source code (its bytecode when the source is not available)."""
         cached: str | None = self._source

@@ -94,6 +94,35 @@ def run(
     ] = 3600,
     settings_dir: SettingsDirOpt = None,
     traceback: TracebackOpt = False,
+    executor: Annotated[
+        str | None,
+        typer.Option(
+            "--executor",
+            metavar="KIND",
+            help="Where tasks run: local (threads here) or dask. Default: the settings' "
+            "[executor] kind.",
+            show_default=False,
+        ),
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            metavar="tcp://HOST:PORT",
+            help="Dask scheduler to run on (implies --executor dask).",
+            show_default=False,
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Worker processes of the local Dask cluster started for the run (implies "
+            "--executor dask; default: one per core).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run a pipeline locally with live progress, then print a summary; with --remote,
     start the deployed pipeline and follow it.
@@ -118,7 +147,15 @@ def run(
                 ),
                 soft_wrap=True,
             )
-        result = execute(pipeline, out, params=params, only=only or [], use_cache=not no_cache)
+        chosen = choose_executor(executor, address, workers)
+        result = execute(
+            pipeline,
+            out,
+            params=params,
+            only=only or [],
+            use_cache=not no_cache,
+            executor=chosen,
+        )
         print_summary(out, pipeline, run_env, result)
         if not result.ok:
             report_failures(err, result, show_traceback=traceback)
@@ -155,6 +192,36 @@ def parse_params(values: Sequence[str]) -> dict[str, Any]:
     return params
 
 
+def choose_executor(kind: str | None, address: str | None, workers: int | None) -> Any:
+    """The executor the ``--executor/--address/--workers`` flags ask for (``None``: the
+    settings' own).
+
+    Raises:
+        typer.BadParameter: An unknown kind, or Dask flags with ``--executor local``.
+
+    Example:
+        >>> choose_executor(None, None, None) is None, choose_executor("local", None, None)
+        (True, 'local')
+        >>> choose_executor(None, "tcp://scheduler:8786", None).address
+        'tcp://scheduler:8786'
+    """
+    if kind not in (None, "local", "dask"):
+        raise typer.BadParameter(
+            f"{kind!r} is not an executor; use local or dask.", param_hint="'--executor'"
+        )
+    dask_flags = address is not None or workers is not None
+    if kind == "local" and dask_flags:
+        raise typer.BadParameter(
+            "--address and --workers choose a Dask cluster; drop them or use --executor dask.",
+            param_hint="'--executor'",
+        )
+    if kind == "dask" or dask_flags:
+        from glacier.executors.dask import DaskExecutor
+
+        return DaskExecutor(address, n_workers=workers)
+    return kind
+
+
 def execute(
     pipeline: PipelineLike,
     console: Console,
@@ -162,6 +229,7 @@ def execute(
     params: Mapping[str, Any],
     only: Sequence[str],
     use_cache: bool,
+    executor: Any = None,
 ) -> RunResult:
     """Run ``pipeline`` with a :class:`~glacier.progress.RunProgress` display; never raises
     for a task failure (the result says)."""
@@ -169,12 +237,14 @@ def execute(
 
     with RunProgress(console) as progress:
         if not is_dataflow(pipeline):
-            return _run_graph(pipeline, params, only, use_cache, progress)
+            return _run_graph(pipeline, params, only, use_cache, progress, executor)
         if params or only:
             # Targets and parameters address the traced graph's tasks.
-            return _run_graph(pipeline.trace(), params, only, use_cache, progress)
+            return _run_graph(pipeline.trace(), params, only, use_cache, progress, executor)
         try:
-            result: RunResult = pipeline.run(use_cache=use_cache, hooks=[progress])
+            result: RunResult = pipeline.run(
+                use_cache=use_cache, hooks=[progress], executor=executor
+            )
         except PipelineRunError as exc:
             result = exc.result  # type: ignore[assignment]
             if not result.failed and exc.__cause__ is not None:
@@ -189,6 +259,7 @@ def _run_graph(
     only: Sequence[str],
     use_cache: bool,
     progress: object,
+    executor: Any = None,
 ) -> RunResult:
     result: RunResult = pipeline.run(
         targets=list(only) or None,
@@ -196,6 +267,7 @@ def _run_graph(
         use_cache=use_cache,
         raise_on_failure=False,
         hooks=[progress],
+        executor=executor,
     )
     return result
 

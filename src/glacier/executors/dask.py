@@ -1,36 +1,123 @@
-"""Run a pipeline on a Dask distributed cluster, for work that outgrows one machine.
+"""Run a pipeline on a Dask cluster, for work that outgrows one machine (see ``docs/scaling.md``).
 
-Tasks become Dask futures in dependency order; retries, timeouts, the cache and stored
-dataset writes run inside each Dask task through the same code as the local executor.
+The executor only schedules: each task becomes one Dask task running the shared per-task path
+(:meth:`~glacier.executors.base.PreparedRun.execute_task`: retries, timeout, cache, stored
+writes) on a worker. What happens where:
+
+- **Workers** get one copy of the run without its hooks (scattered once, not pickled into
+  every task), run tasks, and keep each output in their memory: a consumer receives its
+  inputs as the producers' futures, worker to worker. Stored datasets are written and read
+  by the worker through the run's buckets, which carry settings, never secrets: credentials
+  resolve on the worker through the cloud's own chain.
+- **The client** (this process) owns the run: workers publish task start and end events on
+  a Dask topic; the client turns them into records, hooks (the live display) and the run
+  record, here, in order. Only the outputs of the requested targets (without targets, of
+  the tasks nothing else in the run consumes) come back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import copy
+import os
+import pickle
+import queue
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from glacier.errors import ConfigError
+from glacier.dataset import Dataset
+from glacier.errors import ConfigError, ExecutionError, NotSerializableError, WorkerLostError
 from glacier.executors.base import PreparedRun
+from glacier.result import FAILED, RUNNING, SKIPPED, SUCCEEDED, TaskTable
 
 if TYPE_CHECKING:
     from glacier.context import RunContext
     from glacier.pipeline import Pipeline
     from glacier.result import RunResult
 
+__all__ = ["DaskExecutor"]
+
+_FINAL = (SUCCEEDED, FAILED, SKIPPED)
+
+#: How long the client waits for a finished task's end event before calling it lost.
+EVENT_GRACE = 30.0
+
 
 class DaskExecutor:
-    """Submits tasks to ``dask.distributed``.
+    """Runs each task on a Dask worker; hooks, progress and run records stay in this process.
 
     Args:
-        address: Scheduler address (``tcp://host:8786``). ``None`` starts an in-process
-            ``LocalCluster`` with threads for the duration of each run.
+        address: Where the cluster is: a scheduler address (``"tcp://host:8786"``), a
+            ``distributed.Client`` (used as is, never closed here), or any cluster object
+            with a ``.scheduler_address`` (``LocalCluster``, dask-kubernetes' ``KubeCluster``,
+            Coiled, dask-gateway). ``None`` starts a ``LocalCluster`` for the run.
+        n_workers: The local cluster's worker count (default: one per core).
+        threads_per_worker: Threads in each local worker (1: CPU-bound Python scales by
+            processes, not threads).
+        processes: Local workers as processes (real parallelism for pure-Python tasks);
+            ``False`` runs them as threads of this process.
+        keep_cluster: Keep the local cluster for later runs of this executor rather than
+            starting one per run; :meth:`close` (or leaving a ``with`` block) ends it.
+
+    Example:
+        >>> executor = DaskExecutor("tcp://scheduler:8786")
+        >>> executor.address
+        'tcp://scheduler:8786'
+        >>> DaskExecutor(n_workers=2, keep_cluster=True).n_workers
+        2
     """
 
-    def __init__(self, address: str | None = None, n_workers: int = 2) -> None:
-        if n_workers < 1:
-            raise ConfigError(f"DaskExecutor: n_workers={n_workers} is invalid: use 1 or more.")
+    def __init__(
+        self,
+        address: Any = None,
+        n_workers: int | None = None,
+        *,
+        threads_per_worker: int = 1,
+        processes: bool = True,
+        keep_cluster: bool = False,
+    ) -> None:
+        if n_workers is not None and n_workers < 1:
+            raise ConfigError(
+                f"DaskExecutor: n_workers={n_workers} is invalid: use 1 or more, or None for "
+                "one worker per core."
+            )
+        if threads_per_worker < 1:
+            raise ConfigError(
+                f"DaskExecutor: threads_per_worker={threads_per_worker} is invalid: use 1 or more."
+            )
+        if not (
+            address is None
+            or isinstance(address, str)
+            or _is_client(address)
+            or isinstance(getattr(address, "scheduler_address", None), str)
+        ):
+            raise ConfigError(
+                f"DaskExecutor: address={address!r} is not a scheduler address, a "
+                "distributed.Client or a cluster object with .scheduler_address; pass "
+                "e.g. 'tcp://scheduler:8786'."
+            )
         self.address = address
         self.n_workers = n_workers
+        self.threads_per_worker = threads_per_worker
+        self.processes = processes
+        self.keep_cluster = keep_cluster
+        self._kept: tuple[Any, Any] | None = None  # (cluster, client) kept for the process
+
+    def __enter__(self) -> DaskExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the local cluster kept by ``keep_cluster=True`` (nothing otherwise)."""
+        if self._kept is not None:
+            cluster, client = self._kept
+            self._kept = None
+            client.close()
+            cluster.close()
 
     def execute(
         self,
@@ -44,59 +131,377 @@ class DaskExecutor:
         resume: Mapping[str, Any] | None = None,
     ) -> RunResult:
         """Run the tasks ``targets`` need on the cluster and return the result."""
-        try:
-            from distributed import Client, LocalCluster  # type: ignore[attr-defined]
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ConfigError(
-                "The Dask executor needs dask.distributed: pip install 'glacier[dask]'."
-            ) from exc
         if env is None:
             env = pipeline.environment()
         run = PreparedRun(
             pipeline, env, targets, params, use_cache=use_cache, hooks=hooks, resume=resume
         )
-        if self.address is None:
-            cluster = LocalCluster(  # type: ignore[no-untyped-call]
-                n_workers=self.n_workers, processes=False, dashboard_address=None
-            )
-            client = Client(cluster, set_as_default=False)  # type: ignore[no-untyped-call]
-        else:
-            cluster = None
-            client = Client(self.address, set_as_default=False)  # type: ignore[no-untyped-call]
-        try:
-            # Dask serialises arguments, even in-process: each Dask task gets its own copy of
-            # the run, so upstream outputs travel as results of upstream futures and the
-            # records come back to this process, which owns the run.
-            upstream: list[list[int]] = [[] for _ in range(len(run))]
-            for u, downs in enumerate(run.downstream):
-                for d in downs:
-                    upstream[d].append(u)
-            futures: list[Any] = []
-            for i in range(len(run)):
-                deps = [futures[u] for u in upstream[i]]
-                key = f"{run.tasks[i].name}-{run.run_id}"
-                futures.append(client.submit(_run_one, run, i, deps, key=key, pure=False))
-            outcomes = client.gather(futures)  # type: ignore[no-untyped-call]
-        finally:
-            client.close()  # type: ignore[no-untyped-call]
-            if cluster is not None:
-                cluster.close()  # type: ignore[no-untyped-call]
-        for i, ok, outputs, record in outcomes:
-            if record is None:  # skipped: an upstream task failed
-                continue
-            run.table.set(i, record)
-            run.outputs[i] = outputs
-            if not ok:
-                run.skip_downstream(i)
+        if len(run):
+            payload = _portable(run)
+            with self._client() as client:
+                _DaskRun(client, run, payload, _wanted(run, targets)).go()
         return run.finish()
 
+    # -- the cluster -------------------------------------------------------------------------
 
-def _run_one(
-    run: PreparedRun, i: int, deps: list[tuple[int, bool, Any, Any]]
-) -> tuple[int, bool, Any, Any]:
-    for u, ok, outputs, _ in deps:
-        if not ok:
-            return i, False, None, None
-        run.outputs[u] = outputs
-    ok = run.execute_task(i)
-    return i, ok, run.outputs[i], run.table.record(i)
+    @contextmanager
+    def _client(self) -> Iterator[Any]:
+        distributed = _distributed()
+        address = self.address
+        if _is_client(address):
+            yield address
+            return
+        if address is None:
+            if self._kept is not None:
+                yield self._kept[1]
+                return
+            cluster = distributed.LocalCluster(
+                n_workers=self.n_workers or os.cpu_count() or 1,
+                threads_per_worker=self.threads_per_worker,
+                processes=self.processes,
+                dashboard_address=None,
+            )
+            client = distributed.Client(cluster, set_as_default=False)
+            if self.keep_cluster:
+                self._kept = (cluster, client)
+                yield client
+                return
+            try:
+                yield client
+            finally:
+                client.close()
+                cluster.close()
+            return
+        if isinstance(address, str | distributed.deploy.Cluster):
+            client = distributed.Client(address, set_as_default=False)
+        else:  # a cluster-like object of another library: its address and security
+            client = distributed.Client(
+                address.scheduler_address,
+                security=getattr(address, "security", None),
+                set_as_default=False,
+            )
+        try:
+            yield client
+        finally:
+            client.close()
+
+
+class _DaskRun:
+    """One run on a client: submit every task, then turn events into records and hooks."""
+
+    def __init__(self, client: Any, run: PreparedRun, payload: PreparedRun, wanted: set[int]):
+        self.client = client
+        self.run = run
+        self.payload = payload
+        self.wanted = wanted
+        self.topic = f"glacier-{run.run_id}"
+        self.events: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        n = len(run)
+        self.upstream: list[list[int]] = [[] for _ in range(n)]
+        for u, downs in enumerate(run.downstream):
+            for d in downs:
+                self.upstream[d].append(u)
+        self.workers: list[list[str]] = [[] for _ in range(n)]
+        self.errored: dict[int, BaseException] = {}
+        self.finished_futures = 0
+        # The client's wall clock at the run's start: workers report wall-clock times, which
+        # become offsets on this process's perf_counter clock (workers have their own).
+        self.wall0_ns = round(run.started * 1e9)
+
+    def go(self) -> None:
+        client, run = self.client, self.run
+        client.subscribe_topic(self.topic, lambda event: self.events.put(tuple(event[1])))
+        futures: list[Any] = []
+        try:
+            import cloudpickle
+
+            try:
+                blob = cloudpickle.dumps(self.payload)
+            except Exception as exc:
+                raise explain_unserializable(run, exc) from exc
+            # A task rather than scattered data: if the worker holding the run dies, the
+            # scheduler can make it again from these bytes, where scattered data is lost.
+            shared = client.submit(pickle.loads, blob, key=f"glacier-run-{run.run_id}", pure=False)
+            for i, task in enumerate(run.tasks):
+                deps = [futures[u] for u in self.upstream[i]]
+                future = client.submit(
+                    _run_task,
+                    shared,
+                    self.topic,
+                    i,
+                    tuple(self.upstream[i]),
+                    *deps,
+                    key=f"{task.name}-{run.run_id}",
+                    pure=False,
+                )
+                future.add_done_callback(lambda f, i=i: self.events.put(("done", i, f)))
+                futures.append(future)
+            self._follow()
+            wanted = [i for i in sorted(self.wanted) if run.table.status[i] == SUCCEEDED]
+            values = client.gather([futures[i] for i in wanted])
+            for i, outputs in zip(wanted, values, strict=True):
+                run.outputs[i] = outputs
+        finally:
+            client.unsubscribe_topic(self.topic)
+            if any(not f.done() for f in futures):  # interrupted: stop what is left
+                client.cancel(futures)
+
+    def _follow(self) -> None:
+        """Handle events until every task has its final status."""
+        status = self.run.table.status
+        n = len(status)
+        unresolved = n
+        last_event = time.monotonic()
+        while unresolved:
+            try:
+                event = self.events.get(timeout=0.5)
+            except queue.Empty:
+                if self.finished_futures == n:
+                    self._settle_errors()
+                    if time.monotonic() - last_event > EVENT_GRACE:
+                        self._give_up()
+                unresolved = n - sum(s in _FINAL for s in status)
+                continue
+            last_event = time.monotonic()
+            kind, i = event[0], event[1]
+            if kind == "start":
+                self._started(i, event[2], event[3])
+            elif kind == "end":
+                self._ended(i, event[2], event[3])
+            else:
+                self.finished_futures += 1
+                future = event[2]
+                if future.status == "error":
+                    self.errored[i] = future.exception()
+                    self._settle_errors()
+                elif future.status == "cancelled":
+                    self.errored[i] = ExecutionError(
+                        f"Task {self.run.tasks[i].name!r} was cancelled on the cluster."
+                    )
+                    self._settle_errors()
+            unresolved = n - sum(s in _FINAL for s in status)
+
+    def _started(self, i: int, worker: str, wall_ns: int) -> None:
+        run, table = self.run, self.run.table
+        self.workers[i].append(worker)
+        table.workers[i] = tuple(self.workers[i])
+        if table.status[i] in _FINAL:  # the end overtook the start; nothing to announce
+            return
+        table.status[i] = RUNNING
+        table.started_ns[i] = run._t0 + (wall_ns - self.wall0_ns)
+        if run.hooks:
+            run.hooks.task_start(table.record(i))
+
+    def _ended(self, i: int, blob: bytes, wall_ns: int) -> None:
+        run, table = self.run, self.run.table
+        record = pickle.loads(blob)
+        record.started_ns = run._t0 + (wall_ns - self.wall0_ns)
+        record.workers = tuple(self.workers[i])
+        table.set(i, record)
+        if run.hooks:
+            run.hooks.task_end(table.record(i))
+        if record.status != SUCCEEDED:
+            run.skip_downstream(i)
+
+    def _settle_errors(self) -> None:
+        """Fail the tasks whose Dask task itself failed (a lost worker, a crash outside the
+        task's code) once their upstream tasks succeeded; the others are skipped."""
+        table = self.run.table
+        for i, exc in list(self.errored.items()):
+            if table.status[i] in _FINAL:
+                del self.errored[i]
+            elif all(table.status[u] == SUCCEEDED for u in self.upstream[i]):
+                del self.errored[i]
+                self._fail(i, _worker_failure(self.run.tasks[i].name, exc, self.workers[i]))
+
+    def _give_up(self) -> None:
+        for i, s in enumerate(self.run.table.status):
+            if s not in _FINAL:
+                self._fail(
+                    i,
+                    ExecutionError(
+                        f"Task {self.run.tasks[i].name!r}: its Dask task finished but no record "
+                        f"reached the client within {EVENT_GRACE:g}s."
+                    ),
+                )
+
+    def _fail(self, i: int, error: BaseException) -> None:
+        run, table = self.run, self.run.table
+        table.status[i] = FAILED
+        table.error[i] = error
+        table.attempts[i] = max(table.attempts[i], len(self.workers[i]))
+        table.workers[i] = tuple(self.workers[i])
+        if run.hooks:
+            run.hooks.task_end(table.record(i))
+        run.skip_downstream(i)
+
+
+# -- on the worker ---------------------------------------------------------------------------
+
+
+class _NoKeys(dict[int, str | None]):
+    """Upstream cache keys live on other workers; a missing one makes the cache key use the
+    input's fingerprint instead."""
+
+    def __missing__(self, key: int) -> None:
+        return None
+
+
+def _run_task(
+    run: PreparedRun, topic: str, i: int, upstream: tuple[int, ...], *inputs: Any
+) -> tuple[Any, ...] | None:
+    """Run task ``i`` on this worker; its outputs, or ``None`` if it (or an upstream) failed.
+
+    ``inputs`` are the upstream tasks' outputs, which Dask brought from their workers.
+    """
+    from distributed import get_worker
+
+    if any(outputs is None for outputs in inputs):
+        return None  # an upstream task failed: the client marks this one skipped
+    worker = get_worker()
+    worker.log_event(topic, ("start", i, worker.address, time.time_ns()))
+    # Worker threads share the run: each task gets its own view of outputs and records.
+    local = copy.copy(run)
+    local.outputs = dict(zip(upstream, inputs, strict=True))  # type: ignore[assignment]
+    local.table = TaskTable(run.plan.names, run.plan.locations)
+    local.keys = _NoKeys()  # type: ignore[assignment]
+    ok = local.execute_task(i)
+    record = local.table.record(i)
+    wall_start = time.time_ns() - (time.perf_counter_ns() - (record.started_ns or 0))
+    worker.log_event(topic, ("end", i, _pickled_record(record), wall_start))
+    return local.outputs[i] if ok else None
+
+
+def _pickled_record(record: Any) -> bytes:
+    try:
+        return pickle.dumps(record)
+    except Exception:  # an exception that does not pickle: keep its type name and message
+        error = record.error
+        record.error = ExecutionError(f"{type(error).__name__}: {error}")
+        return pickle.dumps(record)
+
+
+# -- what is sent, and what goes wrong -------------------------------------------------------
+
+
+def _portable(run: PreparedRun) -> PreparedRun:
+    """The copy of ``run`` workers get: no hooks (they stay here), no outputs yet."""
+    _ship_unimportable_modules(run)
+    payload = copy.copy(run)
+    payload.hooks = None
+    # Workers run tasks through what the run resolved here (configs, parameters, resources,
+    # buckets, the cache); the environment and the pipeline stay with the client.
+    payload.env = None  # type: ignore[assignment]
+    payload.pipeline = None  # type: ignore[assignment]
+    payload.outputs = [None] * len(run)
+    payload.table = TaskTable(run.plan.names, run.plan.locations)
+    payload._scans = {}
+    return payload
+
+
+def _ship_unimportable_modules(run: PreparedRun) -> None:
+    """Have the tasks of modules a worker cannot import pickled by value.
+
+    A pipeline file ``glacier run`` loaded by path lives in a module no worker can import
+    by name, so pickling its functions by reference (cloudpickle's default for modules)
+    would fail on the worker; its code travels with the tasks instead.
+    """
+    import importlib.machinery
+
+    import cloudpickle
+
+    names: set[str] = {getattr(task.fn, "__module__", None) or "" for task in run.tasks}
+    for name in names - _SHIPPED:
+        module = sys.modules.get(name)
+        if module is None or name == "__main__":
+            continue
+        top = name.split(".")[0]
+        findable = importlib.machinery.PathFinder.find_spec(top, sys.path) is not None
+        if not findable and top not in sys.builtin_module_names:
+            cloudpickle.register_pickle_by_value(module)
+        _SHIPPED.add(name)
+
+
+#: Modules already looked at by _ship_unimportable_modules.
+_SHIPPED: set[str] = set()
+
+
+def explain_unserializable(run: PreparedRun, exc: BaseException) -> NotSerializableError:
+    """The error naming what of ``run`` could not be pickled for the workers, and the fix."""
+    import cloudpickle
+
+    def fails(value: Any) -> str | None:
+        try:
+            cloudpickle.dumps(value)
+        except Exception as err:
+            return f"{type(err).__name__}: {err}"
+        return None
+
+    for i, task in enumerate(run.tasks):
+        why = fails(task.fn)
+        if why is not None:
+            return NotSerializableError(
+                f"Task {task.name!r} ({task.location}) cannot be sent to Dask workers: its "
+                f"function, or something its closure or globals refer to, does not pickle "
+                f"({why}). Create locks, clients, connections and open files inside the "
+                "task (or pass them as resources), not around it."
+            )
+        for name, value in run.static[i].items():
+            why = fails(value)
+            if why is not None:
+                return NotSerializableError(
+                    f"Parameter {name!r} of task {task.name!r} ({task.location}) cannot be "
+                    f"sent to Dask workers: {type(value).__name__} does not pickle ({why}). "
+                    "Pass plain values (or a resource the worker can build), or run this "
+                    "pipeline with the local executor."
+                )
+    why = fails(run.env) or f"{type(exc).__name__}: {exc}"
+    return NotSerializableError(
+        f"The run of pipeline {run.pipeline.name!r} cannot be sent to Dask workers: its "
+        f"environment {run.env.name!r} does not pickle ({why}). Keep unpicklable objects out "
+        "of registered resources and settings."
+    )
+
+
+def _worker_failure(task: str, exc: BaseException, workers: list[str]) -> BaseException:
+    if type(exc).__name__ == "KilledWorker":
+        where = ", ".join(workers) or "its workers"
+        return WorkerLostError(
+            f"Task {task!r} was running when its worker died, {len(workers)} time(s) "
+            f"({where}), more than the cluster's 'distributed.scheduler.allowed-failures' "
+            "allows. A task that exhausts a worker's memory kills it: give workers more "
+            "memory, or split the task."
+        )
+    return exc
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _wanted(run: PreparedRun, targets: Sequence[Any] | None) -> set[int]:
+    """The tasks whose outputs come back: those producing a target, and those nothing in
+    the run consumes (with no targets, these are the pipeline's results)."""
+    wanted = {i for i, downs in enumerate(run.downstream) if not downs}
+    if targets is None:
+        return wanted
+    if isinstance(targets, str | Dataset) or hasattr(targets, "fn"):
+        targets = [targets]
+    names = {t if isinstance(t, str) else getattr(t, "name", None) for t in targets}
+    for i, task in enumerate(run.tasks):
+        if task.name in names or any(ds.name in names for ds in task.outputs):
+            wanted.add(i)
+    return wanted
+
+
+def _distributed() -> Any:
+    try:
+        import distributed
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ConfigError(
+            "The Dask executor needs dask.distributed: pip install 'glacier-pipelines[dask]'."
+        ) from exc
+    return distributed
+
+
+def _is_client(value: Any) -> bool:
+    return type(value).__name__ == "Client" and hasattr(value, "submit")

@@ -58,11 +58,36 @@ class TaskConfig(GlacierModel):
 class ExecutorSettings(GlacierModel):
     """Which executor runs a pipeline's tasks, and how wide.
 
+    ``kind = "local"`` runs tasks on threads of this process (``max_workers`` of them);
+    ``kind = "dask"`` hands them to a Dask cluster: the scheduler at ``address``, or without
+    one a ``LocalCluster`` of ``n_workers`` worker processes (default: one per core) with
+    ``threads_per_worker`` threads each, started for the run and closed after it.
+    ``processes = false`` keeps the local cluster's workers in this process (threads; no
+    speed-up for pure-Python work, but nothing is pickled between processes).
+    ``dask_address`` is the former name of ``address`` and still read.
+
     Example:
-        >>> ExecutorSettings(kind="dask", dask_address="tcp://scheduler:8786").kind
-        'dask'
+        A settings file's section::
+
+            [executor]
+            kind = "dask"
+            address = "tcp://scheduler:8786"
+
+        >>> ExecutorSettings(kind="dask", address="tcp://scheduler:8786").address
+        'tcp://scheduler:8786'
+        >>> ExecutorSettings(kind="dask", n_workers=2).n_workers
+        2
     """
 
     kind: Literal["local", "dask"] = "local"
     max_workers: Annotated[int, Field(ge=1)] | None = None
+    address: str | None = None
+    n_workers: Annotated[int, Field(ge=1)] | None = None
+    threads_per_worker: Annotated[int, Field(ge=1)] = 1
+    processes: bool = True
     dask_address: str | None = None
+
+    @property
+    def scheduler_address(self) -> str | None:
+        """The Dask scheduler to use (``address``, or the older ``dask_address``)."""
+        return self.address or self.dask_address

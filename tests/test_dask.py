@@ -1,0 +1,292 @@
+"""Pipelines on Dask: worker processes, hooks and records on the client, data on the workers.
+
+One local cluster of two worker *processes* serves the module (starting one costs seconds);
+the tests give the executor its address, a client or the cluster object, as users do.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from glacier import Dataset, Environment, Pipeline
+from glacier.errors import NotSerializableError
+from glacier.executors.dask import DaskExecutor
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as local:
+        yield local
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Environment:
+    return Environment.local(tmp_path / "data")
+
+
+class Recorder:
+    """A hook holding a lock, which does not pickle: it must never leave this process."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.events: list[tuple[str, str, str, int]] = []
+
+    def on_task_start(self, run: Any) -> None:
+        with self.lock:
+            self.events.append(("start", run.name, run.status, os.getpid()))
+
+    def on_task_end(self, run: Any) -> None:
+        with self.lock:
+            self.events.append(("end", run.name, run.status, os.getpid()))
+
+
+def chain(env: Environment) -> Pipeline:
+    pipeline = Pipeline("chain", env=env)
+    raw, doubled, total = Dataset("raw"), Dataset("doubled"), Dataset("total")
+
+    @pipeline.task()
+    def extract() -> raw:
+        return pl.DataFrame({"v": [1, 2, 3], "pid": [os.getpid()] * 3})
+
+    @pipeline.task()
+    def double(frame: raw) -> doubled:
+        return frame.with_columns(pl.col("v") * 2)
+
+    @pipeline.task()
+    def summarize(frame: doubled) -> total:
+        return int(frame["v"].sum())
+
+    return pipeline
+
+
+def test_tasks_run_in_worker_processes_and_hooks_run_here(cluster: Any, env: Environment) -> None:
+    recorder = Recorder()
+    result = chain(env).run(executor=DaskExecutor(cluster.scheduler_address), hooks=[recorder])
+    assert result["total"] == 12
+    # Intermediates stayed on the workers: only the final output came back.
+    assert "raw" not in result and "doubled" not in result
+    assert {pid for kind, *_, pid in recorder.events} == {os.getpid()}
+    ends = [(name, status) for kind, name, status, _ in recorder.events if kind == "end"]
+    assert ends == [("extract", "succeeded"), ("double", "succeeded"), ("summarize", "succeeded")]
+    starts = [name for kind, name, *_ in recorder.events if kind == "start"]
+    assert starts == ["extract", "double", "summarize"]
+    workers = set(cluster.scheduler_info["workers"])
+    for record in result.tasks.values():
+        assert len(record.workers) == 1 and record.workers[0] in workers
+        assert record.started_ns is not None and record.started_ns >= result.clock_ns
+    stored = env.container.run_store().load(result.run_id)
+    assert stored["tasks"]["extract"]["workers"] in workers
+
+
+def test_tasks_run_outside_the_client_process(cluster: Any, env: Environment) -> None:
+    result = chain(env).run(executor=DaskExecutor(cluster), targets=["raw"])
+    assert result["raw"]["pid"][0] != os.getpid()
+    assert list(result.tasks) == ["extract"]
+
+
+def test_a_client_or_any_object_with_a_scheduler_address_is_accepted(
+    cluster: Any, env: Environment
+) -> None:
+    class Gateway:  # e.g. what dask-gateway or Coiled hand out
+        scheduler_address = cluster.scheduler_address
+
+    with distributed.Client(cluster, set_as_default=False) as client:
+        assert chain(env).run(executor=DaskExecutor(client))["total"] == 12
+        assert client.status == "running"  # a client given to the executor stays open
+    assert chain(env).run(executor=DaskExecutor(Gateway()))["total"] == 12
+    with pytest.raises(Exception, match="not a scheduler address"):
+        DaskExecutor(42)
+
+
+def test_unpicklable_closure_is_named_with_the_fix(cluster: Any, env: Environment) -> None:
+    pipeline = Pipeline("locked", env=env)
+    out = Dataset("out")
+    lock = threading.Lock()
+
+    @pipeline.task()
+    def guarded() -> out:
+        with lock:
+            return 1
+
+    with pytest.raises(NotSerializableError, match=r"Task 'guarded' .*closure.*inside the task"):
+        pipeline.run(executor=DaskExecutor(cluster.scheduler_address))
+
+
+def test_unpicklable_parameter_is_named(cluster: Any, env: Environment) -> None:
+    pipeline = Pipeline("param", env=env)
+    out = Dataset("out")
+
+    @pipeline.task()
+    def uses(handle: Any = None) -> out:
+        return handle is not None
+
+    with pytest.raises(NotSerializableError, match=r"Parameter 'handle' of task 'uses'"):
+        pipeline.run(
+            executor=DaskExecutor(cluster.scheduler_address),
+            params={"uses.handle": threading.Lock()},
+        )
+
+
+def test_retries_timeouts_and_skipped_dependants(
+    cluster: Any, env: Environment, tmp_path: Path
+) -> None:
+    pipeline = Pipeline("failures", env=env)
+    a, b, c, d = Dataset("a"), Dataset("b"), Dataset("c"), Dataset("d")
+    marker = tmp_path / "attempts"
+
+    @pipeline.task(retries=2)
+    def flaky() -> a:
+        with marker.open("a") as f:
+            f.write("x")
+        if len(marker.read_text()) < 3:
+            raise RuntimeError("not yet")
+        return 1
+
+    @pipeline.task(timeout=0.5)
+    def slow(x: a) -> b:
+        import time
+
+        time.sleep(5)
+        return x
+
+    @pipeline.task()
+    def after(x: b) -> c:
+        return x
+
+    @pipeline.task()
+    def fine(x: a) -> d:
+        return x + 1
+
+    result = pipeline.run(executor=DaskExecutor(cluster.scheduler_address), raise_on_failure=False)
+    assert result.tasks["flaky"].status == "succeeded"
+    assert result.tasks["flaky"].attempts == 3
+    assert result.tasks["slow"].status == "failed"
+    assert "exceeded its timeout" in str(result.tasks["slow"].error)
+    assert result.tasks["after"].status == "skipped"
+    assert result["d"] == 2
+
+
+def test_dataflow_pipeline_runs_on_dask(cluster: Any, env: Environment) -> None:
+    @env.task()
+    def extract(n: int) -> pl.DataFrame:
+        return pl.DataFrame({"x": list(range(n)), "pid": [os.getpid()] * n})
+
+    @env.task()
+    def total(df: pl.DataFrame) -> tuple[int, int]:
+        return int(df["x"].sum()), int(df["pid"][0])
+
+    @env.pipeline(name="flow")
+    def flow() -> Any:
+        return total(extract(4))
+
+    result = flow.run(executor=DaskExecutor(cluster.scheduler_address))
+    total_x, pid = result["total"]
+    assert total_x == 6
+    assert pid != os.getpid()  # ran in a worker process, not here
+
+
+def test_settings_choose_dask(tmp_path: Path) -> None:
+    from glacier.settings import ExecutorSettings, GlacierSettings
+
+    settings = GlacierSettings(
+        executor=ExecutorSettings(
+            kind="dask", address="tcp://scheduler:8786", n_workers=3, threads_per_worker=2
+        ),
+        state_dir=tmp_path,
+    )
+    executor = Environment(settings=settings).executor()
+    assert isinstance(executor, DaskExecutor)
+    assert (executor.address, executor.n_workers, executor.threads_per_worker) == (
+        "tcp://scheduler:8786",
+        3,
+        2,
+    )
+    legacy = GlacierSettings(executor={"kind": "dask", "dask_address": "tcp://old:1"})
+    assert legacy.executor.scheduler_address == "tcp://old:1"
+
+
+def test_a_task_whose_worker_is_killed_runs_again_on_another(
+    cluster: Any, env: Environment, tmp_path: Path
+) -> None:
+    pipeline = Pipeline("killed", env=env)
+    out = Dataset("out")
+    marker = tmp_path / "killed-once"
+
+    @pipeline.task()
+    def fragile() -> out:
+        import signal
+
+        if not marker.exists():
+            marker.write_text("x")
+            os.kill(os.getpid(), signal.SIGKILL)  # the worker process dies mid-task
+        return os.getpid()
+
+    with distributed.Client(cluster, set_as_default=False) as client:
+        result = pipeline.run(executor=DaskExecutor(client))
+        client.wait_for_workers(2, timeout=120)  # the nanny restarts the killed worker
+        alive = set(client.scheduler_info()["workers"])
+    record = result.tasks["fragile"]
+    assert marker.exists()  # the first attempt did kill its worker
+    assert record.status == "succeeded"
+    # The attempt that finished ran on a live worker; the killed one is listed first when
+    # its start event left the worker before it died.
+    assert record.workers and record.workers[-1] in alive
+    assert len(set(record.workers)) == len(record.workers)
+    assert result["out"] != os.getpid()
+
+
+CLI_PIPELINE = """
+
+import polars as pl
+
+from glacier import Dataset, Pipeline
+
+pipeline = Pipeline("cli")
+raw, total = Dataset("raw"), Dataset("total")
+
+
+@pipeline.task()
+def extract() -> raw:
+    return pl.DataFrame({"x": [1, 2, 3]})
+
+
+@pipeline.task()
+def summarize(frame: raw) -> total:
+    return int(frame["x"].sum())
+"""
+
+
+def test_glacier_run_on_dask_shows_progress_and_summary(
+    cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from glacier.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    for var in ("GLACIER_ENV", "GLACIER_SETTINGS_DIR", "COLUMNS"):
+        monkeypatch.delenv(var, raising=False)
+    (tmp_path / "cli_pipe.py").write_text(CLI_PIPELINE)
+    result = CliRunner().invoke(
+        app, ["run", "cli_pipe.py", "--executor", "dask", "--address", cluster.scheduler_address]
+    )
+    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+    assert "✓ extract" in result.stdout and "✓ summarize" in result.stdout
+    assert "cli: 2 succeeded" in result.stdout
+    assert "serialize" not in result.stdout + result.stderr
+    refused = CliRunner().invoke(
+        app, ["run", "cli_pipe.py", "--executor", "local", "--workers", "2"]
+    )
+    assert refused.exit_code == 2
+    assert "--executor dask" in refused.stderr
