@@ -347,6 +347,7 @@ class PreparedRun:
             started=self.started,
             duration=(time.perf_counter_ns() - self._t0) / 1e9,
             clock_ns=self._t0,
+            dataset_uris=self._uris(),
         )
         self.env.record_run(result, self._versions())
         if self.hooks:
@@ -395,6 +396,20 @@ class PreparedRun:
                 # Downstream tasks read what was written, lazily: one write, no recompute.
                 result[pos] = bucket.scan()
         return tuple(result)
+
+    def _uris(self) -> dict[str, str]:
+        uris: dict[str, str] = {}
+        for task, outs in zip(self.tasks, self.outputs, strict=True):
+            if outs is None:
+                continue
+            for ds in task.outputs:
+                bucket = self.storage.get(ds)
+                if bucket is not None:
+                    try:
+                        uris[ds.name] = bucket.get_uri()
+                    except Exception:  # a record is no place to fail over a URI
+                        continue
+        return uris
 
     def _versions(self) -> dict[str, str]:
         versions: dict[str, str] = {}
