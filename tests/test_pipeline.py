@@ -15,8 +15,6 @@ import polars as pl
 import pytest
 
 from glacier import Dataset, Environment, LocalExecutor, Pipeline
-from glacier.result import RunResult, TaskRun
-from glacier.runstore import RunRecordWarning, RunStore
 from glacier.errors import (
     ConfigError,
     CycleError,
@@ -30,6 +28,8 @@ from glacier.errors import (
     TaskTimeoutError,
     UnknownTaskError,
 )
+from glacier.result import RunResult, TaskRun
+from glacier.runstore import RunRecordWarning, RunStore
 
 HERE = Path(__file__).name
 
@@ -574,9 +574,7 @@ def test_a_corrupt_record_is_skipped_with_a_warning(env: Environment, tmp_path: 
     (store.directory / "20250101T000000-deadbeef.json").write_text("")
     (store.directory / "20250101T000001-deadbeef.json").write_text('{"run_id": "x", "tas')
     with sqlite3.connect(store.path) as conn:
-        conn.execute(
-            "INSERT INTO runs VALUES ('broken', 'sturdy', 0, 0, 'failed', 1, '{not json')"
-        )
+        conn.execute("INSERT INTO runs VALUES ('broken', 'sturdy', 0, 0, 'failed', 1, '{not json')")
     with pytest.warns(RunRecordWarning, match="20250101T000000-deadbeef"):
         runs = store.list("sturdy")
     assert [r["run_id"] for r in runs] == [good.run_id]

@@ -25,11 +25,11 @@ import sqlite3
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from glacier.errors import GlacierError
+from glacier.errors import UnknownRunError
 from glacier.result import FAILED, RECORD_FIELDS, SUCCEEDED, RunResult, TaskTable
 
 __all__ = ["DATABASE", "RunRecordWarning", "RunStore"]
@@ -135,7 +135,7 @@ class RunStore:
         """The record of one run, with ``tasks`` mapping each task's name to its record.
 
         Raises:
-            GlacierError: No such run (the message lists recent ones).
+            UnknownRunError: No such run (the message lists recent ones).
         """
         for row in self._select("WHERE run_id = ?", (run_id,)):
             record = _from_row(row)
@@ -147,7 +147,7 @@ class RunStore:
             if record is not None:
                 return record
         known = ", ".join(r["run_id"] for r in self.list()[-5:])
-        raise GlacierError(
+        raise UnknownRunError(
             f"No run {run_id!r} in {self.directory}. Recent runs: {known or '(none)'}. "
             "List them with `glacier runs list`."
         )
@@ -181,7 +181,7 @@ class RunStore:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _select(self, clause: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    def _select(self, clause: str, args: tuple[Any, ...]) -> Sequence[tuple[Any, ...]]:
         if not self.path.exists():
             return []
         try:

@@ -35,6 +35,7 @@ from glacier.result import (
     TaskTable,
     new_run_id,
 )
+from glacier.selection import TaskSelection
 
 if TYPE_CHECKING:
     from glacier.cache import TaskCache
@@ -164,6 +165,9 @@ class PreparedRun:
             )
         # The wiring depends only on the DAG and the targets, and is cached there; what
         # follows is what depends on this run (params, resources, configs, records).
+        first = targets[0] if targets else None
+        if isinstance(first, TaskSelection):  # exactly these tasks, not their upstream
+            targets, only = None, first.indexes
         plan = dag.selection(dag.needed_for(targets) if only is None else only)
         self.pipeline = pipeline
         self.plan = plan

@@ -15,8 +15,8 @@ Relative paths written in a settings file (``provider.base_path`` of a local pro
 ``state_dir``) are relative to the project root, the settings directory's parent, so
 ``base_path = "data"`` in ``containers/dev.toml`` means ``<project>/data`` wherever the
 command runs from; without ``state_dir``, an environment loaded from a file keeps its runs
-and cache in ``<project>/.glacier``. Relative paths from env vars or arguments stay relative to the current
-directory.
+and cache in ``<project>/.glacier``. Relative paths from env vars or arguments stay relative
+to the current directory.
 """
 
 from __future__ import annotations
