@@ -403,6 +403,8 @@ class PreparedRun:
 
     def _uris(self) -> dict[str, str]:
         uris: dict[str, str] = {}
+        if not self.storage:
+            return uris
         for task, outs in zip(self.tasks, self.outputs, strict=True):
             if outs is None:
                 continue
