@@ -5,8 +5,10 @@ from __future__ import annotations
 import inspect
 import json
 import re
+import sqlite3
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,8 @@ from glacier.errors import (
     TaskTimeoutError,
     UnknownTaskError,
 )
+from glacier.result import RunResult, TaskRun
+from glacier.runstore import RunRecordWarning, RunStore
 
 HERE = Path(__file__).name
 
@@ -473,11 +477,19 @@ def test_run_is_recorded(env: Environment) -> None:
     record = store.load(result.run_id)
     assert record["pipeline"] == "recorded"
     assert record["tasks"]["make"]["status"] == "succeeded"
-    # On disk a field with one value for every task is that value, not a list of it.
-    raw = json.loads((store.directory / f"{result.run_id}.json").read_text())
-    assert raw["task_columns"]["status"] == "succeeded"
-    assert raw["task_columns"]["name"] == "make"
-    assert "tasks" not in raw
+    # One SQLite file under the state directory; a field with one value for every task is
+    # stored once, not as a list of it.
+    assert store.path == env.container.state_dir() / "runs" / "runs.sqlite"
+    with sqlite3.connect(store.path) as conn:
+        status, body = conn.execute(
+            "SELECT status, record FROM runs WHERE run_id = ?", (result.run_id,)
+        ).fetchone()
+    assert status == "succeeded"
+    assert json.loads(body)["task_columns"]["status"] == "succeeded"
+    assert store.list(status="failed") == []
+    assert [r["run_id"] for r in store.list(pipeline="recorded", status="succeeded")] == [
+        result.run_id
+    ]
 
 
 def test_the_record_keeps_every_field_of_every_task(env: Environment) -> None:
@@ -506,7 +518,8 @@ def test_the_record_keeps_every_field_of_every_task(env: Environment) -> None:
 
     assert record["ok"] is False
     assert list(record) == [
-        "run_id", "pipeline", "started", "duration", "ok", "tasks", "dataset_versions"
+        "run_id", "pipeline", "started", "duration", "ok", "status", "tasks",
+        "dataset_versions", "dataset_uris",
     ]  # fmt: skip
     tasks = record["tasks"]
     assert list(tasks) == ["flaky", "broken", "after"]
@@ -543,8 +556,50 @@ def test_records_written_before_task_columns_still_load(env: Environment) -> Non
         "dataset_versions": {},
     }
     (store.directory / f"{old['run_id']}.json").write_text(json.dumps(old))
-    assert store.load(old["run_id"]) == old
-    assert store.list("legacy") == [old]
+    # Read in place, not migrated; the status a query filters on is derived from "ok".
+    assert store.load(old["run_id"]) == {**old, "status": "succeeded"}
+    assert store.list("legacy") == [{**old, "status": "succeeded"}]
+    assert store.list("legacy", status="failed") == []
+
+
+def test_a_corrupt_record_is_skipped_with_a_warning(env: Environment, tmp_path: Path) -> None:
+    pipeline = Pipeline("sturdy", env=env)
+    out = Dataset("out")
+
+    @pipeline.task()
+    def make() -> out:
+        return 1
+
+    good = pipeline.run()
+    store = env.container.run_store()
+    (store.directory / "20250101T000000-deadbeef.json").write_text("")
+    (store.directory / "20250101T000001-deadbeef.json").write_text('{"run_id": "x", "tas')
+    with sqlite3.connect(store.path) as conn:
+        conn.execute("INSERT INTO runs VALUES ('broken', 'sturdy', 0, 0, 'failed', 1, '{not json')")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        runs = store.list("sturdy")
+        last = store.last("sturdy")
+        resumed = pipeline.run(resume="last")
+    assert [r["run_id"] for r in runs] == [good.run_id]
+    assert last is not None and last["run_id"] == good.run_id
+    assert resumed.ok
+    messages = {str(w.message) for w in caught if w.category is RunRecordWarning}
+    assert any("20250101T000000-deadbeef" in m for m in messages)
+    assert any("20250101T000001-deadbeef" in m for m in messages)
+    assert any("'broken' is corrupt" in m for m in messages)
+
+
+def test_a_corrupt_database_is_moved_aside(tmp_path: Path) -> None:
+    store = RunStore(tmp_path / "runs")
+    store.directory.mkdir()
+    store.path.write_bytes(b"this is not a database" * 100)
+    with pytest.warns(RunRecordWarning, match="cannot be read"):
+        assert store.list() == []
+    run = TaskRun("t", status="succeeded", attempts=1)
+    with pytest.warns(RunRecordWarning, match="moved to runs.sqlite.corrupt-"):
+        RunStore(store.directory).record(RunResult("p", "r1", tasks={"t": run}))
+    assert [r["run_id"] for r in RunStore(store.directory).list()] == ["r1"]
 
 
 # -- validation errors: each names the task, its file:line and the fix ----------------------

@@ -45,6 +45,13 @@ class UnknownTaskError(PipelineDefinitionError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class UnknownRunError(GlacierError, KeyError):
+    """A run id (``--resume-from``, ``glacier runs show``) names no recorded run."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
 class TracingError(PipelineDefinitionError):
     """A data-flow pipeline did something a traced pipeline cannot (e.g. branch on a result)."""
 

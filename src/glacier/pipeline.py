@@ -252,6 +252,8 @@ class Pipeline:
         output_dir: str | Path | None = None,
         environments: Sequence[Any] | None = None,
         resume: str | None = None,
+        select: Sequence[str] | None = None,
+        exclude: Sequence[str] | None = None,
     ) -> Any:
         """Run the pipeline (see :func:`glacier.runner.run_pipeline`).
 
@@ -260,6 +262,8 @@ class Pipeline:
           still finish, then :class:`~glacier.errors.PipelineRunError` reports every failure
           (pass ``raise_on_failure=False`` to get the result instead). ``resume="last"`` (or a
           run id) skips the tasks that succeeded in that run and whose outputs are stored.
+          ``select``/``exclude`` pick tasks with dbt-style selectors (``clean``, ``+clean``,
+          ``clean+``, ``tag:nightly``; see :mod:`glacier.selection`) instead of ``targets``.
         - ``mode="analyze"`` returns :meth:`describe` without running anything.
         - ``mode="generate"`` writes a Pulumi project for ``environments`` (default: the
           pipeline's environment) to ``output_dir`` and returns ``{"files": [...], ...}``.
@@ -277,6 +281,8 @@ class Pipeline:
             output_dir=output_dir,
             environments=environments,
             resume=resume,
+            select=select,
+            exclude=exclude,
         )
 
     def __repr__(self) -> str:

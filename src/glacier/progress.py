@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from rich.columns import Columns
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
+from rich.progress_bar import ProgressBar
 from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
@@ -62,6 +64,23 @@ class TaskState:
     error: str = ""
     #: The executor's record while the task runs, to show its attempt count live.
     record: TaskRun | None = None
+
+
+#: Which rows stay when the screen is short: lower first.
+_PRIORITY = {RUNNING: 0, FAILED: 1, PENDING: 2, SKIPPED: 3}
+
+
+def _by_priority(states: list[TaskState]) -> list[TaskState]:
+    """Running and failed tasks first, then the next pending ones, then the finished ones
+    latest first (the earliest are the first to collapse)."""
+    order = sorted(
+        enumerate(states),
+        key=lambda item: (
+            _PRIORITY.get(item[1].status, 4),
+            item[0] if item[1].status in (RUNNING, FAILED, PENDING) else -item[0],
+        ),
+    )
+    return [s for _, s in order]
 
 
 def display_status(run: TaskRun) -> str:
@@ -116,6 +135,7 @@ class RunProgress:
         self._live: Live | None = None
         self._refresh = refresh_per_second
         self._ascii = not (console.encoding or "").lower().startswith("utf")
+        self._began: float | None = None
 
     # -- lifetime --------------------------------------------------------------------------
 
@@ -146,6 +166,7 @@ class RunProgress:
         """Every task the run will consider starts as pending (data-flow runs list none)."""
         with self._lock:
             self.pipeline = pipeline
+            self._began = time.perf_counter()
             for name in tasks:
                 self.tasks.setdefault(name, TaskState(name))
 
@@ -178,23 +199,34 @@ class RunProgress:
     # -- display ---------------------------------------------------------------------------
 
     def render(self) -> RenderableType:
-        """The live view: a header with counts, then one row per task."""
+        """The live view: an overall bar with counts and times, then one row per task.
+
+        When the rows do not fit the console's height, running and failed tasks stay
+        visible, then the next pending ones, and the finished ones are collapsed into one
+        line of counts: the task a person waits for is never the one cut off.
+        """
         with self._lock:
             states = list(self.tasks.values())
             now = time.perf_counter()
             done = sum(s.status not in (PENDING, RUNNING) for s in states)
-            header = Text.assemble(
-                ("Running ", "bold"),
-                (self.pipeline or "pipeline", "bold cyan"),
-                f"  {done}/{len(states)} tasks done" if states else "",
-            )
+            header = self._header(states, done, now)
+            # The header, the bar line and a line of what was left out.
+            room = max(self.console.height - 3, 1)
+            shown = states
+            hidden: dict[str, int] = {}
+            if len(states) > room:
+                keep = set(map(id, _by_priority(states)[: room - 1]))
+                shown = [s for s in states if id(s) in keep]
+                for s in states:
+                    if id(s) not in keep:
+                        hidden[s.status] = hidden.get(s.status, 0) + 1
             table = Table(box=None, show_header=False, padding=(0, 1), pad_edge=False)
             table.add_column(width=1)
             table.add_column(no_wrap=True)
             table.add_column(no_wrap=True)
             table.add_column(justify="right", no_wrap=True)
             table.add_column(overflow="ellipsis", no_wrap=True)
-            for s in states:
+            for s in shown:
                 glyph, _, style = _LOOK.get(s.status, ("?", "?", ""))
                 mark: RenderableType = (
                     Spinner("dots", style=style) if s.status == RUNNING else Text(glyph, style)
@@ -213,7 +245,32 @@ class RunProgress:
                     format_duration(elapsed),
                     Text(note, style="red" if s.status == FAILED else "dim"),
                 )
-            return Group(header, table)
+            parts: list[RenderableType] = [*header, table]
+            if hidden:
+                counts = ", ".join(f"{n} {status}" for status, n in hidden.items())
+                parts.append(Text(f"… and {counts} not shown", style="dim"))
+            return Group(*parts)
+
+    def _header(self, states: list[TaskState], done: int, now: float) -> list[RenderableType]:
+        if self._began is None:
+            self._began = now
+        elapsed = now - self._began
+        title = Text.assemble(("Running ", "bold"), (self.pipeline or "pipeline", "bold cyan"))
+        if not states:
+            return [title]
+        counts: dict[str, int] = {}
+        for s in states:
+            counts[s.status] = counts.get(s.status, 0) + 1
+        line = Text(f" {done}/{len(states)} tasks done")
+        for status in (SUCCEEDED, CACHED, RESUMED, FAILED, SKIPPED, RUNNING):
+            if counts.get(status):
+                line.append(f"  {counts[status]} {status}", _LOOK[status][2])
+        line.append(f"  elapsed {format_duration(elapsed)}", "dim")
+        if 0 < done < len(states):
+            # The average task so far, times what is left: rough, and said to be.
+            line.append(f"  ~{format_duration(elapsed / done * (len(states) - done))} left", "dim")
+        bar = ProgressBar(total=len(states), completed=done, width=30)
+        return [title, Columns([bar, line], padding=0)]
 
     def _update(self, run: TaskRun) -> TaskState:
         state = self.tasks.setdefault(run.name, TaskState(run.name))

@@ -257,6 +257,8 @@ class RunResult:
     clock_ns: int = 0
     #: A data-flow pipeline's return value (``@env.pipeline`` bodies).
     output: Any = None
+    #: Where each stored dataset the run's tasks produced lives (name -> URI), for the record.
+    dataset_uris: dict[str, str] = field(default_factory=dict)
 
     def __getitem__(self, key: str | Dataset | Task) -> Any:
         if isinstance(key, Dataset):

@@ -24,6 +24,7 @@ from glacier.executors.base import Executor
 from glacier.flow import FlowPipeline, PipelineLike, as_pipeline, run_eagerly
 from glacier.infra.project import generate
 from glacier.pipeline import MODES, Pipeline
+from glacier.selection import select_tasks
 
 __all__ = ["default_environment", "run", "run_flow", "run_pipeline"]
 
@@ -54,9 +55,18 @@ def run_pipeline(
     output_dir: str | Path | None = None,
     environments: Sequence[Any] | None = None,
     resume: str | None = None,
+    select: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
 ) -> Any:
     """What :meth:`glacier.Pipeline.run` does."""
     _check_mode(mode)
+    if select or exclude:
+        if targets:
+            raise GlacierError(
+                "Pass either targets= (a task and what it needs) or select=/exclude=, not "
+                "both; targets=['x'] is select=['+x']."
+            )
+        targets = [select_tasks(pipeline.dag, select, exclude)]
     if mode == "analyze":
         return pipeline.describe()
     if mode == "generate":

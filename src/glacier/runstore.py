@@ -1,39 +1,93 @@
-"""Every run is recorded: tasks, timings, status and dataset versions, as JSON files."""
+"""Every run is recorded (tasks, timings, status, dataset URIs and versions) in one SQLite file.
+
+Why SQLite, from the standard library: a person (``glacier runs list``) and a script
+(``glacier runs list --json``) both ask questions of the records ("the failed runs of this
+pipeline"), several runs may finish at the same time, and a project's history should be one
+file, not a directory of thousands. SQLite gives indexed queries, concurrent writers (WAL
+journal, a busy timeout) and atomic commits, with no dependency.
+
+A run is one row of the ``runs`` table: the fields a query filters on are columns; the task
+records are one JSON text holding a list per task field (:data:`~glacier.result.RECORD_FIELDS`),
+because encoding a column is one call into the JSON encoder's C code, where a row per task cost
+more than running a thousand no-op tasks. :meth:`RunStore.load` gives the tasks back as one
+record per task.
+
+Records of earlier versions (one ``<run_id>.json`` per run in the same directory) are read,
+not migrated: :meth:`RunStore.list` and :meth:`RunStore.load` show them beside the database's.
+A record that cannot be read (a truncated file, a corrupt row) is skipped with a
+:class:`RunRecordWarning` naming it; it never stops listing, loading others or resuming.
+"""
 
 from __future__ import annotations
 
 import json
-import os
+import sqlite3
+import threading
+import time
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from glacier.errors import GlacierError
-from glacier.result import RECORD_FIELDS, RunResult, TaskTable
+from glacier.errors import UnknownRunError
+from glacier.result import FAILED, RECORD_FIELDS, SUCCEEDED, RunResult, TaskTable
+
+__all__ = ["DATABASE", "RunRecordWarning", "RunStore"]
+
+#: The database's file name in the run store's directory.
+DATABASE = "runs.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    pipeline TEXT NOT NULL,
+    started REAL NOT NULL,
+    duration REAL NOT NULL,
+    status TEXT NOT NULL,
+    tasks INTEGER NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs (pipeline, started);
+CREATE INDEX IF NOT EXISTS runs_by_started ON runs (started);
+"""
 
 _dumps = json.dumps
 
 
+class RunRecordWarning(UserWarning):
+    """A run record could not be read and was skipped (the others are unaffected)."""
+
+
 class RunStore:
-    """Writes one ``<run_id>.json`` per run under ``directory``; reads them back.
+    """The run records of one project, in ``<directory>/runs.sqlite``.
 
     Example:
         >>> import tempfile
-        >>> RunStore(tempfile.mkdtemp()).list()
+        >>> from glacier.result import RunResult, TaskRun
+        >>> store = RunStore(tempfile.mkdtemp())
+        >>> store.list()
         []
+        >>> run = TaskRun("clean", status="succeeded", attempts=1, started_ns=7, duration_ns=5)
+        >>> _ = store.record(RunResult("etl", "r1", tasks={"clean": run}, clock_ns=2))
+        >>> [(r["run_id"], r["status"]) for r in store.list()]
+        [('r1', 'succeeded')]
     """
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self.directory / DATABASE
+
+    # -- writing ---------------------------------------------------------------------------
 
     def record(self, result: RunResult, versions: dict[str, str] | None = None) -> Path:
-        """Write the run's record atomically and return its path.
-
-        The record is a JSON object: the run's fields, then ``task_columns`` holding one
-        list per task field (:data:`~glacier.result.RECORD_FIELDS`: task times are integer
-        nanoseconds, ``offset_ns`` counted from the run's start), then ``dataset_versions``.
-        A field with the same value for every task (``"status": "succeeded"``, say) is
-        written as that value instead of a list. :meth:`load` gives the tasks back one
-        record per task, under ``tasks``.
+        """Keep the run's record (replacing an earlier one of the same id); returns the
+        database's path.
 
         Example:
             >>> import tempfile
@@ -41,80 +95,201 @@ class RunStore:
             >>> store = RunStore(tempfile.mkdtemp())
             >>> run = TaskRun("clean", status="succeeded", attempts=1, started_ns=7, duration_ns=5)
             >>> result = RunResult("etl", "r1", tasks={"clean": run}, clock_ns=2)
-            >>> path = store.record(result, {"raw": "v1"})
+            >>> _ = store.record(result, {"raw": "v1"})
             >>> record = store.load("r1")
             >>> record["tasks"]["clean"] == run.as_dict(2), record["dataset_versions"]
             (True, {'raw': 'v1'})
-            >>> record["tasks"]["clean"]["offset_ns"]
-            5
         """
         table = TaskTable.of(result.tasks)
-        fields: dict[str, Any] = {
-            "run_id": result.run_id,
-            "pipeline": result.pipeline,
-            "started": result.started,
-            "duration": result.duration,
-            "ok": table.ok(),
-        }
-        lines = [f"  {_dumps(k)}: {_dumps(v, default=str)}" for k, v in fields.items()]
-        # A column at a time: encoding a list is one call into the JSON encoder's C code,
-        # where a line per task (or json.dumps of per-task dicts) cost more than running
-        # a thousand no-op tasks.
+        ok = table.ok()
         columns: dict[str, Any] = table.columns(result.clock_ns)
         for key, column in columns.items():
             if column and column.count(column[0]) == len(column):
-                columns[key] = column[0]  # the same for every task
-        lines.append(
-            '  "task_columns": {\n'
-            + ",\n".join(f'    "{k}": {_dumps(v)}' for k, v in columns.items())
-            + "\n  }"
+                columns[key] = column[0]  # the same for every task: stored once
+        body = (
+            '{"task_columns": {'
+            + ", ".join(f'"{k}": {_dumps(v, default=str)}' for k, v in columns.items())
+            + '}, "dataset_versions": '
+            + _dumps(versions or {}, default=str)
+            + ', "dataset_uris": '
+            + _dumps(result.dataset_uris, default=str)
+            + "}"
         )
-        lines.append(f'  "dataset_versions": {_dumps(versions or {}, default=str)}')
-        data = ("{\n" + ",\n".join(lines) + "\n}\n").encode()
-        path = self.directory / f"{result.run_id}.json"
-        # Written under a temporary name and renamed: a reader sees the whole record or none.
-        tmp = self.directory / f".{result.run_id}.{os.getpid()}.tmp"
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        except FileNotFoundError:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-        return path
+        status = SUCCEEDED if ok else FAILED
+        row = (
+            result.run_id,
+            result.pipeline,
+            result.started,
+            result.duration,
+            status,
+            len(table),
+            body,
+        )
+        with self._connection(create=True) as conn:
+            conn.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+        return self.path
+
+    # -- reading ---------------------------------------------------------------------------
 
     def load(self, run_id: str) -> dict[str, Any]:
-        """The record of one run, with ``tasks`` mapping each task's name to its record."""
-        path = self.directory / f"{run_id}.json"
-        if not path.exists():
-            known = ", ".join(p.stem for p in sorted(self.directory.glob("*.json"))[-5:])
-            raise GlacierError(
-                f"No run {run_id!r} in {self.directory}. Recent runs: {known or '(none)'}."
-            )
-        with path.open() as f:
-            return _rows(json.load(f))
+        """The record of one run, with ``tasks`` mapping each task's name to its record.
 
-    def list(self, pipeline: str | None = None) -> list[dict[str, Any]]:
-        """All run records, oldest first, optionally of one pipeline."""
-        if not self.directory.exists():
-            return []
-        runs = []
-        for p in self.directory.glob("*.json"):
-            with p.open() as f:
-                doc = json.load(f)
-            if pipeline is None or doc.get("pipeline") == pipeline:
-                runs.append(_rows(doc))
+        Raises:
+            UnknownRunError: No such run (the message lists recent ones).
+        """
+        for row in self._select("WHERE run_id = ?", (run_id,)):
+            record = _from_row(row)
+            if record is not None:
+                return record
+        legacy = self.directory / f"{run_id}.json"
+        if legacy.exists():
+            record = _from_file(legacy)
+            if record is not None:
+                return record
+        known = ", ".join(r["run_id"] for r in self.list()[-5:])
+        raise UnknownRunError(
+            f"No run {run_id!r} in {self.directory}. Recent runs: {known or '(none)'}. "
+            "List them with `glacier runs list`."
+        )
+
+    def list(self, pipeline: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+        """Run records, oldest first; of one ``pipeline`` and/or with one ``status``
+        (``succeeded`` or ``failed``) when given."""
+        where, args = [], []
+        if pipeline is not None:
+            where.append("pipeline = ?")
+            args.append(pipeline)
+        if status is not None:
+            where.append("status = ?")
+            args.append(status)
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        runs = [r for r in map(_from_row, self._select(clause, tuple(args))) if r is not None]
+        for path in sorted(self.directory.glob("*.json")) if self.directory.exists() else ():
+            record = _from_file(path)
+            if record is None:
+                continue
+            if (pipeline is None or record.get("pipeline") == pipeline) and (
+                status is None or record.get("status") == status
+            ):
+                runs.append(record)
         return sorted(runs, key=lambda d: d.get("started") or 0)
 
     def last(self, pipeline: str) -> dict[str, Any] | None:
         """The most recent record of ``pipeline``."""
         runs = self.list(pipeline)
         return runs[-1] if runs else None
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _select(self, clause: str, args: tuple[Any, ...]) -> Sequence[tuple[Any, ...]]:
+        if not self.path.exists():
+            return []
+        try:
+            with self._connection(create=False) as conn:
+                return conn.execute(
+                    "SELECT run_id, pipeline, started, duration, status, record FROM runs "
+                    + clause
+                    + " ORDER BY started",
+                    args,
+                ).fetchall()
+        except sqlite3.DatabaseError as exc:
+            warnings.warn(
+                f"The run store {self.path} cannot be read ({exc}); its runs are not shown. "
+                "Move the file aside to start a new history.",
+                RunRecordWarning,
+                stacklevel=3,
+            )
+            return []
+
+    def _connection(self, *, create: bool) -> _Transaction:
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                conn = self._conn = self._open(create)
+        return _Transaction(conn, self._lock)
+
+    def _open(self, create: bool) -> sqlite3.Connection:
+        if create:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        # One connection per store, shared by threads under a lock: a run records once, at its
+        # end, so contention is nil, and opening a connection per record costs more than the
+        # record. Autocommit mode: each record is one atomic statement.
+        conn = sqlite3.connect(
+            self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+        )
+        try:
+            # WAL: readers never block the writer; synchronous=NORMAL: a commit does not wait
+            # for the disk (a power cut may lose the last runs' records, never corrupt older
+            # ones), which keeps recording a small share of a short run.
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(_SCHEMA)
+        except sqlite3.DatabaseError:
+            conn.close()
+            if not create:
+                raise
+            moved = self.path.with_name(f"{DATABASE}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
+            self.path.replace(moved)
+            warnings.warn(
+                f"The run store {self.path} could not be read; it was moved to {moved.name} "
+                "and a new one started.",
+                RunRecordWarning,
+                stacklevel=4,
+            )
+            return self._open(create)
+        return conn
+
+
+class _Transaction:
+    """The store's connection, held under its lock for one statement or query."""
+
+    def __init__(self, conn: sqlite3.Connection, lock: threading.Lock) -> None:
+        self.conn = conn
+        self.lock = lock
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.lock.acquire()
+        return self.conn
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
+
+
+def _from_row(row: tuple[Any, ...]) -> dict[str, Any] | None:
+    run_id, pipeline, started, duration, status, body = row
+    try:
+        doc = json.loads(body)
+        record = {
+            "run_id": run_id,
+            "pipeline": pipeline,
+            "started": started,
+            "duration": duration,
+            "ok": status == SUCCEEDED,
+            "status": status,
+            **doc,
+        }
+        return _rows(record)
+    except (ValueError, KeyError, TypeError) as exc:
+        warnings.warn(
+            f"Run record {run_id!r} is corrupt ({exc}); skipped.", RunRecordWarning, stacklevel=4
+        )
+        return None
+
+
+def _from_file(path: Path) -> dict[str, Any] | None:
+    """A record of an earlier version: one JSON file per run."""
+    try:
+        with path.open() as f:
+            doc = json.load(f)
+        if not isinstance(doc, dict) or "run_id" not in doc:
+            raise ValueError("not a run record")
+        doc.setdefault("status", SUCCEEDED if doc.get("ok") else FAILED)
+        return _rows(doc)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        warnings.warn(
+            f"Run record {path} cannot be read ({exc}); skipped.", RunRecordWarning, stacklevel=4
+        )
+        return None
 
 
 def _rows(doc: dict[str, Any]) -> dict[str, Any]:
@@ -126,7 +301,7 @@ def _rows(doc: dict[str, Any]) -> dict[str, Any]:
     if columns is not None:
         names = columns["name"]
         names = names if isinstance(names, list) else [names]
-        fields = [f for f in RECORD_FIELDS if f in columns]
+        fields = [f for f in (*RECORD_FIELDS, *_extra(columns)) if f in columns]
         lists = [
             columns[f] if isinstance(columns[f], list) else [columns[f]] * len(names)
             for f in fields
@@ -134,7 +309,13 @@ def _rows(doc: dict[str, Any]) -> dict[str, Any]:
         doc["tasks"] = {
             row[0]: dict(zip(fields, row, strict=True)) for row in zip(*lists, strict=True)
         }
-        # Keep the documented key order: tasks before dataset_versions.
-        if "dataset_versions" in doc:
-            doc["dataset_versions"] = doc.pop("dataset_versions")
+    # Keep the documented key order: tasks before the datasets.
+    for key in ("dataset_versions", "dataset_uris"):
+        if key in doc:
+            doc[key] = doc.pop(key)
     return doc
+
+
+def _extra(columns: dict[str, Any]) -> Iterator[str]:
+    """Task fields a newer version recorded that this one does not name (kept, not dropped)."""
+    return (k for k in columns if k not in RECORD_FIELDS)

@@ -65,3 +65,28 @@ def _render(progress: RunProgress) -> str:
     console.print(progress.render())
     assert isinstance(console.file, StringIO)
     return console.file.getvalue()
+
+
+def test_a_short_screen_keeps_running_and_failed_tasks_in_view() -> None:
+    console = Console(file=StringIO(), force_terminal=True, width=100, height=24)
+    progress = RunProgress(console, live=True)
+    names = [f"task_{i:02d}" for i in range(30)]
+    progress.on_run_start("wide", "run-1", names)
+    for name in names[:25]:
+        run = TaskRun(name, status=SUCCEEDED, attempts=1, duration_ns=10_000_000)
+        progress.on_task_start(run)
+        progress.on_task_end(run)
+    progress.on_task_start(failed := TaskRun("task_25"))
+    failed.status, failed.error = FAILED, ValueError("bad row")
+    progress.on_task_end(failed)
+    progress.on_task_start(TaskRun("task_28"))  # running, late in the list
+
+    lines = _render(progress).splitlines()
+    text = "\n".join(lines)
+    assert len(lines) <= 24
+    assert "task_28" in text and "running" in text
+    assert "task_25" in text and "ValueError: bad row" in text
+    assert "26/30 tasks done" in text and "25 succeeded" in text and "1 failed" in text
+    assert "left" in text and "elapsed" in text  # the time so far and the estimate
+    assert "not shown" in text and "succeeded not shown" in text
+    assert "task_00" not in text  # the finished ones are what collapses

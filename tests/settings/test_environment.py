@@ -262,7 +262,8 @@ def test_relative_paths_in_a_file_are_relative_to_the_project_root(
     assert isinstance(test.provider, LocalConfig)
     assert test.provider.base_path == Path("/tmp/glacier-test-data")
     assert test.state_dir == project.resolve() / "build" / "state"
-    assert dev.state_dir == Path(".glacier")
+    # Without state_dir, runs and cache stay with the project, not the current directory.
+    assert dev.state_dir == project.resolve() / ".glacier"
 
 
 def test_relative_paths_from_env_vars_stay_relative(

@@ -1,9 +1,11 @@
-"""The ``glacier`` command: run, plan, generate, graph, envs, init, rehearse, deploy.
+"""The ``glacier`` command: run, runs, plan, generate, graph, envs, init, rehearse, deploy.
 
 ::
 
     glacier run examples/medallion.py                       # dev, local files, live progress
-    glacier run pipeline.py --env staging --param extract.rows=500 --only clean
+    glacier run pipeline.py --env staging --param extract.rows=500 --select +clean
+    glacier run pipeline.py --resume --json                 # rerun what failed; the record
+    glacier runs list --status failed                       # runs show RUN_ID [--json]
     glacier plan examples/medallion.py --env prod           # offline plan of prod's resources
     glacier generate examples/medallion.py --env prod -o infra/
     glacier graph examples/medallion.py -o dag.png          # or .svg, .mmd; Mermaid on stdout
@@ -23,9 +25,9 @@ Exit codes: 0 success; 1 a failure (a task failed, invalid settings, an error in
 One module per command group, each registering its commands on the one :data:`app`:
 :mod:`~glacier.cli.app` (the typer app, shared options, error handling),
 :mod:`~glacier.cli.loading` (how a target is loaded and its environment found),
-:mod:`~glacier.cli.run`, :mod:`~glacier.cli.plan`, :mod:`~glacier.cli.generate`,
-:mod:`~glacier.cli.graph`, :mod:`~glacier.cli.envs`, :mod:`~glacier.cli.init`,
-:mod:`~glacier.cli.rehearse`, :mod:`~glacier.cli.deploy`. The commands
+:mod:`~glacier.cli.run`, :mod:`~glacier.cli.runs`, :mod:`~glacier.cli.plan`,
+:mod:`~glacier.cli.generate`, :mod:`~glacier.cli.graph`, :mod:`~glacier.cli.envs`,
+:mod:`~glacier.cli.init`, :mod:`~glacier.cli.rehearse`, :mod:`~glacier.cli.deploy`. The commands
 import what they need (the library's run machinery, infrastructure, Graphviz) when they run,
 so ``glacier --help`` stays quick.
 """
@@ -36,7 +38,7 @@ from __future__ import annotations
 # lists them; the names imported below are the package's API (the console script is
 # `glacier.cli:main`).
 # isort: off
-from glacier.cli import run, plan, generate, graph, init, envs, rehearse, deploy  # noqa: F401
+from glacier.cli import run, runs, plan, generate, graph, init, envs, rehearse, deploy  # noqa: F401
 
 # isort: on
 from glacier.cli.app import USAGE_ERRORS, app, main

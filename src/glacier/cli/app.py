@@ -25,6 +25,7 @@ from glacier.errors import (
     OutputPathError,
     TargetNotFoundError,
     UnknownEnvironmentError,
+    UnknownRunError,
     UnknownTaskError,
 )
 
@@ -33,6 +34,7 @@ USAGE_ERRORS: tuple[type[BaseException], ...] = (
     TargetNotFoundError,
     UnknownEnvironmentError,
     UnknownTaskError,
+    UnknownRunError,
     OutputPathError,
 )
 

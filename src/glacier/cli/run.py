@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import traceback as tb
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Annotated, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 from rich.console import Console
@@ -34,7 +35,7 @@ from glacier.cli.loading import (
     pipeline_environment,
     selected_environment,
 )
-from glacier.errors import PipelineRunError
+from glacier.errors import GlacierError, PipelineRunError
 
 if TYPE_CHECKING:
     from glacier.environment import Environment
@@ -68,6 +69,43 @@ def run(
             show_default=False,
         ),
     ] = None,
+    select: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--select",
+            "-s",
+            metavar="SELECTOR",
+            help="Run only these tasks: TASK, DATASET or tag:NAME; +X adds what X needs, X+ "
+            "what needs X. Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude",
+            metavar="SELECTOR",
+            help="Leave out these tasks (selectors as for --select). Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Rerun only the failed and not-yet-run tasks of this pipeline's last run; "
+            "tasks that succeeded reuse their stored outputs.",
+        ),
+    ] = False,
+    resume_from: Annotated[
+        str | None,
+        typer.Option(
+            "--resume-from",
+            metavar="RUN_ID",
+            help="As --resume, from this run (see `glacier runs list`).",
+            show_default=False,
+        ),
+    ] = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Ignore and do not fill the task cache.")
     ] = False,
@@ -92,6 +130,21 @@ def run(
             "--follow", metavar="SECONDS", help="With --remote: how long to follow the run."
         ),
     ] = 3600,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print the run record as JSON on stdout (the display goes to stderr)."
+        ),
+    ] = False,
+    junit_xml: Annotated[
+        Path | None,
+        typer.Option(
+            "--junit-xml",
+            metavar="PATH",
+            help="Write a JUnit XML report: one test case per task.",
+            show_default=False,
+        ),
+    ] = None,
     settings_dir: SettingsDirOpt = None,
     traceback: TracebackOpt = False,
     executor: Annotated[
@@ -127,22 +180,31 @@ def run(
     """Run a pipeline locally with live progress, then print a summary; with --remote,
     start the deployed pipeline and follow it.
 
-    Exits 1 if a task failed, after the other tasks finished.
+    Exits 0 when every task succeeded, 1 if a task failed (after the other tasks finished),
+    2 on a usage or configuration error (unknown task, selector, environment or run).
     """
     params = parse_params(param or [])
-    out, err = console(), console(stderr=True)
+    err = console(stderr=True)
+    # With --json, stdout carries the record only; what a person reads goes to stderr.
+    out = err if as_json else console()
     with handle_errors(err, traceback), selected_environment(env, settings_dir):
+        if resume and resume_from:
+            raise typer.BadParameter(
+                "give --resume (the last run) or --resume-from RUN_ID, not both",
+                param_hint="'--resume'",
+            )
+        selectors = [*(select or []), *(f"+{x}" for x in only or [])]
         pipeline = load_pipeline(target)
         if remote:
             _run_remote(pipeline, out, endpoint, follow)
             return
         run_env = pipeline_environment(pipeline)
         out.print(_run_header(pipeline, run_env))
-        if is_dataflow(pipeline) and (params or only):
+        if is_dataflow(pipeline) and (params or selectors or exclude):
             out.print(
                 Text(
-                    "--param/--only run the traced graph of this data-flow pipeline: its "
-                    "tasks run, the body's own code between task calls does not.",
+                    "--param/--select/--only run the traced graph of this data-flow pipeline: "
+                    "its tasks run, the body's own code between task calls does not.",
                     style="dim",
                 ),
                 soft_wrap=True,
@@ -152,14 +214,112 @@ def run(
             pipeline,
             out,
             params=params,
-            only=only or [],
+            only=[],
             use_cache=not no_cache,
+            select=selectors,
+            exclude=exclude or [],
+            resume="last" if resume else resume_from,
             executor=chosen,
         )
         print_summary(out, pipeline, run_env, result)
+        reused = [r.name for r in result.tasks.values() if r.resumed]
+        if resume or resume_from:
+            out.print(
+                Text(
+                    f"reused from the earlier run: {', '.join(reused)}"
+                    if reused
+                    else "nothing reused: every task ran again",
+                    style="dim",
+                ),
+                soft_wrap=True,
+            )
+        if junit_xml is not None:
+            write_junit_xml(junit_xml, result)
+        if as_json:
+            typer.echo(json.dumps(_run_record(run_env, result), indent=2, default=str))
         if not result.ok:
             report_failures(err, result, show_traceback=traceback)
             raise typer.Exit(1)
+
+
+def _run_record(env: Environment | None, result: RunResult) -> dict[str, Any]:
+    from glacier.cli.runs import record_json
+
+    if env is not None:
+        try:
+            return record_json(env.container.run_store().load(result.run_id))
+        except GlacierError:
+            pass  # not recorded there (a data-flow pipeline's own environment): build it
+    tasks = {name: run.as_dict(result.clock_ns) for name, run in result.tasks.items()}
+    return record_json(
+        {
+            "run_id": result.run_id,
+            "pipeline": result.pipeline,
+            "started": result.started,
+            "duration": result.duration,
+            "ok": result.ok,
+            "status": "succeeded" if result.ok else "failed",
+            "tasks": tasks,
+            "dataset_uris": result.dataset_uris,
+        }
+    )
+
+
+def write_junit_xml(path: Path, result: RunResult) -> None:
+    """A JUnit XML report of the run: one test case per task (failed tasks as failures,
+    skipped ones as skipped), so a CI system shows each task's outcome.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> from glacier.result import RunResult, TaskRun
+        >>> run = TaskRun("clean", status="failed", attempts=2, error=ValueError("bad row"))
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "report.xml"
+        >>> write_junit_xml(path, RunResult("etl", "r1", tasks={"clean": run}))
+        >>> 'failures="1"' in path.read_text(), 'message="ValueError: bad row"' in path.read_text()
+        (True, True)
+    """
+    import xml.etree.ElementTree as ET
+
+    from glacier.progress import error_line
+
+    counts = result.counts()
+    suite = ET.Element(
+        "testsuite",
+        name=result.pipeline,
+        tests=str(len(result.tasks)),
+        failures=str(counts.get("failed", 0)),
+        skipped=str(counts.get("skipped", 0)),
+        errors="0",
+        time=f"{result.duration:.6f}",
+        id=result.run_id,
+    )
+    for name, task_run in result.tasks.items():
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=result.pipeline,
+            name=name,
+            time=f"{task_run.duration:.6f}",
+            file=task_run.location.rsplit(":", 1)[0],
+        )
+        if task_run.status == "failed":
+            failure = ET.SubElement(
+                case,
+                "failure",
+                message=error_line(task_run.error) if task_run.error else "failed",
+                type=type(task_run.error).__name__ if task_run.error else "failed",
+            )
+            if task_run.error is not None:
+                failure.text = "".join(tb.format_exception(task_run.error))
+        elif task_run.status == "skipped":
+            ET.SubElement(case, "skipped", message="an upstream task failed")
+        elif task_run.status != "succeeded":
+            ET.SubElement(case, "skipped", message=f"not run ({task_run.status})")
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
 
 
 def parse_params(values: Sequence[str]) -> dict[str, Any]:
@@ -229,18 +389,26 @@ def execute(
     params: Mapping[str, Any],
     only: Sequence[str],
     use_cache: bool,
+    select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    resume: str | None = None,
     executor: Any = None,
 ) -> RunResult:
     """Run ``pipeline`` with a :class:`~glacier.progress.RunProgress` display; never raises
-    for a task failure (the result says)."""
+    for a task failure (the result says).
+
+    ``only`` names targets (each with what it needs), ``select``/``exclude`` are selectors
+    (:mod:`glacier.selection`), ``resume`` a run id or ``"last"``.
+    """
     from glacier.progress import RunProgress
 
+    how = _How(params, only, select, exclude, resume, use_cache, executor)
     with RunProgress(console) as progress:
         if not is_dataflow(pipeline):
-            return _run_graph(pipeline, params, only, use_cache, progress, executor)
-        if params or only:
+            return _run_graph(pipeline, how, progress)
+        if params or only or select or exclude or resume:
             # Targets and parameters address the traced graph's tasks.
-            return _run_graph(pipeline.trace(), params, only, use_cache, progress, executor)
+            return _run_graph(pipeline.trace(), how, progress)
         try:
             result: RunResult = pipeline.run(
                 use_cache=use_cache, hooks=[progress], executor=executor
@@ -253,21 +421,27 @@ def execute(
         return result
 
 
-def _run_graph(
-    pipeline: Pipeline,
-    params: Mapping[str, Any],
-    only: Sequence[str],
-    use_cache: bool,
-    progress: object,
-    executor: Any = None,
-) -> RunResult:
+class _How(NamedTuple):
+    params: Mapping[str, Any]
+    only: Sequence[str]
+    select: Sequence[str]
+    exclude: Sequence[str]
+    resume: str | None
+    use_cache: bool
+    executor: Any
+
+
+def _run_graph(pipeline: Pipeline, how: _How, progress: object) -> RunResult:
     result: RunResult = pipeline.run(
-        targets=list(only) or None,
-        params=dict(params),
-        use_cache=use_cache,
+        targets=list(how.only) or None,
+        params=dict(how.params),
+        use_cache=how.use_cache,
         raise_on_failure=False,
         hooks=[progress],
-        executor=executor,
+        select=list(how.select) or None,
+        exclude=list(how.exclude) or None,
+        resume=how.resume,
+        executor=how.executor,
     )
     return result
 

@@ -36,6 +36,7 @@ from glacier.result import (
     TaskTable,
     new_run_id,
 )
+from glacier.selection import TaskSelection
 
 if TYPE_CHECKING:
     from glacier.cache import TaskCache
@@ -165,6 +166,9 @@ class PreparedRun:
             )
         # The wiring depends only on the DAG and the targets, and is cached there; what
         # follows is what depends on this run (params, resources, configs, records).
+        first = targets[0] if targets else None
+        if isinstance(first, TaskSelection):  # exactly these tasks, not their upstream
+            targets, only = None, first.indexes
         plan = dag.selection(dag.needed_for(targets) if only is None else only)
         self.pipeline = pipeline
         self.plan = plan
@@ -350,6 +354,7 @@ class PreparedRun:
             started=self.started,
             duration=(time.perf_counter_ns() - self._t0) / 1e9,
             clock_ns=self._t0,
+            dataset_uris=self._uris(),
         )
         self.env.record_run(result, self._versions())
         if self.hooks:
@@ -394,6 +399,22 @@ class PreparedRun:
                 if isinstance(value, pl.DataFrame | pl.LazyFrame):
                     result[pos] = bucket.scan()
         return tuple(result)
+
+    def _uris(self) -> dict[str, str]:
+        uris: dict[str, str] = {}
+        if not self.storage:
+            return uris
+        for task, outs in zip(self.tasks, self.outputs, strict=True):
+            if outs is None:
+                continue
+            for ds in task.outputs:
+                bucket = self.storage.get(ds)
+                if bucket is not None:
+                    try:
+                        uris[ds.name] = bucket.get_uri()
+                    except Exception:  # a record is no place to fail over a URI
+                        continue
+        return uris
 
     def _versions(self) -> dict[str, str]:
         versions: dict[str, str] = {}

@@ -18,8 +18,9 @@ which :meth:`GlacierSettings.load` prefers to a file when it names the environme
 Relative paths written in a settings file (``provider.base_path`` of a local provider and
 ``state_dir``) are relative to the project root, the settings directory's parent, so
 ``base_path = "data"`` in ``containers/dev.toml`` means ``<project>/data`` wherever the
-command runs from. Relative paths from env vars or arguments stay relative to the current
-directory.
+command runs from; without ``state_dir``, an environment loaded from a file keeps its runs
+and cache in ``<project>/.glacier``. Relative paths from env vars or arguments stay relative
+to the current directory.
 """
 
 from __future__ import annotations
@@ -108,8 +109,9 @@ class _SettingsFileSource(TomlConfigSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         data = dict(super().__call__())
-        if "state_dir" in data:
-            data["state_dir"] = _project_path(data["state_dir"], self._root)
+        # Runs and the cache belong to the project, not to wherever the command was started:
+        # without a state_dir, the file's environment keeps its state beside the settings.
+        data["state_dir"] = _project_path(data.get("state_dir", ".glacier"), self._root)
         provider = data.get("provider")
         if (
             isinstance(provider, Mapping)

@@ -6,10 +6,10 @@ with :meth:`TaskConfig.refine`, the last step of the provider -> resource -> tas
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from glacier.settings.base import GlacierModel, between
 from glacier.settings.tags import Tags
@@ -27,7 +27,9 @@ class TaskConfig(GlacierModel):
         retry_delay: Seconds before the first retry.
         backoff: Factor the delay grows by after each retry (1 keeps it constant).
         cache: Reuse the result when the inputs and code are unchanged.
-        tags: Labels for run records and generated infrastructure.
+        tags: Labels for run records, selection (``--select tag:NAME``) and generated
+            infrastructure: a mapping, or a list of names (each becomes a tag with an empty
+            value, as the clouds allow).
 
     Example:
         >>> defaults = TaskConfig(retries=1, tags={"team": "data"})
@@ -50,9 +52,21 @@ class TaskConfig(GlacierModel):
         Unknown option names and invalid values raise :class:`~glacier.errors.ConfigError`.
         """
         changes = {key: value for key, value in overrides.items() if value is not None}
+        if isinstance(changes.get("tags"), list | tuple):
+            changes["tags"] = tags_from_names(changes["tags"])
         if isinstance(changes.get("tags"), Mapping):
             changes["tags"] = {**self.tags, **changes["tags"]}
         return self.replace(**changes)
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def tag_names_become_tags(cls, value: Any) -> Any:
+        return tags_from_names(value) if isinstance(value, list | tuple) else value
+
+
+def tags_from_names(names: Sequence[Any]) -> dict[str, str]:
+    """``["nightly", "pii"]`` -> ``{"nightly": "", "pii": ""}``: tags given by name only."""
+    return {str(name): "" for name in names}
 
 
 class ExecutorSettings(GlacierModel):
