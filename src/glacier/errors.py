@@ -60,6 +60,10 @@ class TaskTimeoutError(ExecutionError, TimeoutError):
     """A task ran longer than its ``timeout``."""
 
 
+class UpstreamQueryError(ExecutionError):
+    """A task failed while executing lazy queries it received from upstream tasks."""
+
+
 class PipelineRunError(ExecutionError):
     """One or more tasks failed; ``.result`` holds the full :class:`RunResult`."""
 

@@ -7,6 +7,7 @@ cache, writing stored datasets, schema checks, task records and hooks.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -23,6 +24,7 @@ from glacier.errors import (
     SchemaMismatchError,
     TaskTimeoutError,
     UnknownTaskError,
+    UpstreamQueryError,
 )
 from glacier.hooks import HookSet
 from glacier.result import (
@@ -35,6 +37,7 @@ from glacier.result import (
     TaskTable,
     new_run_id,
 )
+from glacier.retries import delays, should_retry
 
 if TYPE_CHECKING:
     from glacier.cache import TaskCache
@@ -46,6 +49,17 @@ if TYPE_CHECKING:
 
 
 _now_ns = time.perf_counter_ns
+_LazyFrame = pl.LazyFrame
+_log = logging.getLogger(__name__)
+# Errors of planning a lazy query. Every upstream task's query was planned when that task
+# ended (settle), so a planning error is the running task's own; an error while executing
+# may come from any query fused into the running one.
+_PLANNING = (
+    pl.exceptions.ColumnNotFoundError,
+    pl.exceptions.SchemaError,
+    pl.exceptions.SchemaFieldNotFoundError,
+    pl.exceptions.DuplicateError,
+)
 
 
 class Executor(Protocol):
@@ -71,14 +85,23 @@ def invoke(
     cfg: TaskConfig,
     run: TaskRun,
 ) -> Any:
-    """Call the task's function with retries, backoff and timeout; records attempts."""
+    """Call the task's function with retries, backoff and timeout; records attempts.
+
+    An attempt ends once a returned lazy query's schema is resolved (:func:`settle`), so a
+    query that names a missing column fails here, under this task's retry policy."""
     if not cfg.retries and cfg.timeout is None:
         # Most tasks: one attempt, no timeout thread. Skipping the retry loop's bookkeeping
         # is a measurable share of a no-op task's cost.
         run.attempts = 1
-        return task.fn(*args, **kwargs)
+        return settle(task.fn(*args, **kwargs))
     attempts = cfg.retries + 1
-    delay = cfg.retry_delay
+    waits = delays(
+        retry_delay=cfg.retry_delay,
+        backoff=cfg.backoff,
+        max_delay=cfg.max_delay,
+        jitter=cfg.jitter,
+        retries=cfg.retries,
+    )
     fn = task.fn
     timeout = cfg.timeout
     attempt = 0
@@ -87,14 +110,39 @@ def invoke(
         run.attempts = attempt
         try:
             if timeout is None:
-                return fn(*args, **kwargs)
+                return settle(fn(*args, **kwargs))
             return _call_with_timeout(task, args, kwargs, timeout, attempt, attempts)
-        except Exception:
-            if attempt >= attempts:
+        except Exception as exc:
+            if attempt >= attempts or not should_retry(exc, cfg.retry_on):
                 raise
-            if delay:
-                time.sleep(delay)
-                delay *= cfg.backoff
+            wait = next(waits)
+            _log.warning(
+                "task %s attempt %d of %d failed (%s: %s); retrying in %.3gs",
+                task.name,
+                attempt,
+                attempts,
+                type(exc).__name__,
+                exc,
+                wait,
+            )
+            if wait:
+                time.sleep(wait)
+
+
+def settle(value: Any) -> Any:
+    """``value``, after resolving the schema of any lazy query in it.
+
+    Lazy frames flow to downstream tasks unexecuted, so polars can fuse their queries; but a
+    query's *planning* errors (a missing column, a wrong type) would then surface in the
+    consumer and blame it. Resolving the schema (``collect_schema()``: planning only, no data
+    is read) makes them fail the task that wrote the query, without giving up the fusion."""
+    if isinstance(value, pl.LazyFrame):
+        value.collect_schema()
+    elif type(value) is tuple:
+        for v in value:
+            if isinstance(v, pl.LazyFrame):
+                v.collect_schema()
+    return value
 
 
 def _call_with_timeout(
@@ -109,7 +157,7 @@ def _call_with_timeout(
 
     def target() -> None:
         try:
-            box.append((True, task.fn(*args, **kwargs)))
+            box.append((True, settle(task.fn(*args, **kwargs))))
         except BaseException as exc:  # re-raised in the calling thread
             box.append((False, exc))
 
@@ -263,7 +311,10 @@ class PreparedRun:
         try:
             if self.plain[i]:
                 table.attempts[i] = 1
-                outputs[i] = (task.fn(**kwargs),)
+                value = task.fn(**kwargs)
+                if isinstance(value, _LazyFrame):
+                    value.collect_schema()  # settle(), inlined on the hot path
+                outputs[i] = (value,)
                 status[i] = SUCCEEDED
                 return True
             if self.resumable[i]:
@@ -289,7 +340,7 @@ class PreparedRun:
                     table.attempts[i] = attempts.attempts
             else:  # invoke's fast path, inlined: this is the hot loop of every run
                 table.attempts[i] = 1
-                value = task.fn(**kwargs)
+                value = settle(task.fn(**kwargs))
             if task.returns_tuple or len(task.outputs) != 1:
                 outs = normalize_outputs(task, value)
             else:  # the usual single output, without the call
@@ -300,6 +351,8 @@ class PreparedRun:
             status[i] = SUCCEEDED
             return True
         except Exception as exc:
+            if isinstance(exc, pl.exceptions.PolarsError) and not isinstance(exc, _PLANNING):
+                exc = self._blame_producers(i, kwargs, exc)
             table.error[i] = exc
             status[i] = FAILED
             return False
@@ -355,6 +408,26 @@ class PreparedRun:
 
     # -- internals -------------------------------------------------------------------------
 
+    def _blame_producers(self, i: int, kwargs: Mapping[str, Any], exc: Exception) -> Exception:
+        """``exc``, or an error naming the upstream tasks whose lazy queries ran inside task
+        ``i`` when it failed: polars executes them fused, so the failure may be theirs."""
+        producers = [
+            self.tasks[producer]
+            for pname, producer, _pos, _ds in self.sources[i]
+            if producer >= 0 and isinstance(kwargs.get(pname), pl.LazyFrame)
+        ]
+        if not producers:
+            return exc
+        task = self.tasks[i]
+        names = ", ".join(f"{p.name!r} ({p.location})" for p in dict.fromkeys(producers))
+        err = UpstreamQueryError(
+            f"Task {task.name!r} ({task.location}) failed executing a lazy query that includes "
+            f"the query of upstream task(s) {names}; polars runs them as one, so the cause may "
+            f"be in either. {type(exc).__name__}: {exc}"
+        )
+        err.__cause__ = exc
+        return err
+
     def _scan(self, ds: Dataset) -> Any:
         scan = self._scans.get(ds)
         if scan is None:
@@ -372,7 +445,7 @@ class PreparedRun:
             else:
                 fps.append(f"{pname}={fingerprint(kwargs[pname])}")
         params = {k: v for k, v in kwargs.items() if k in self.tasks[i].params}
-        return self.cache.key(self.tasks[i], fps, params)
+        return self.cache.key(self.tasks[i], fps, params, version=self.configs[i].cache_version)
 
     def _persist(self, task: Task, outs: tuple[Any, ...], *, write: bool) -> tuple[Any, ...]:
         if not task.outputs:

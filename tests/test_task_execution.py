@@ -1,0 +1,222 @@
+"""How one task runs: the right task blamed, retries with intent, the cache key, logs."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import polars as pl
+import pytest
+
+import glacier
+from glacier import Dataset, Environment, Pipeline
+from glacier.errors import ConfigError, SchemaMismatchError, UpstreamQueryError
+from glacier.task_code import in_project
+
+# -- blame the right task ------------------------------------------------------------------
+
+
+def test_a_lazy_query_naming_a_missing_column_fails_its_own_task_with_its_retries(
+    glacier_env: Environment,
+) -> None:
+    pipeline = Pipeline("blame", env=glacier_env)
+    raw, shaped = Dataset("raw"), Dataset("shaped")
+    calls: list[int] = []
+
+    @pipeline.task()
+    def extract() -> raw:
+        return pl.LazyFrame({"a": [1, 2]})
+
+    @pipeline.task(retries=2, retry_on=pl.exceptions.ColumnNotFoundError)
+    def shape(data: raw) -> shaped:
+        calls.append(1)
+        return data.select(pl.col("missing") * 2)
+
+    @pipeline.task()
+    def consume(data: shaped) -> None:
+        data.collect()
+
+    result = pipeline.run(raise_on_failure=False)
+
+    assert result.tasks["extract"].status == "succeeded"
+    assert result.tasks["shape"].status == "failed"
+    assert isinstance(result.tasks["shape"].error, pl.exceptions.ColumnNotFoundError)
+    assert result.tasks["shape"].attempts == 3 and len(calls) == 3
+    assert result.tasks["consume"].status == "skipped"
+
+
+def test_lazy_frames_stay_fused_across_tasks(glacier_env: Environment) -> None:
+    pipeline = Pipeline("fused", env=glacier_env)
+    raw, doubled = Dataset("raw"), Dataset("doubled")
+
+    @pipeline.task()
+    def extract() -> raw:
+        return pl.LazyFrame({"a": [1, 2, 3]})
+
+    @pipeline.task()
+    def double(data: raw) -> doubled:
+        return data.with_columns(b=pl.col("a") * 2)
+
+    result = pipeline.run()
+
+    assert isinstance(result[doubled], pl.LazyFrame)  # not collected between tasks
+    assert result[doubled].collect()["b"].to_list() == [2, 4, 6]
+
+
+def test_an_execution_error_in_a_fused_query_names_consumer_and_producer(
+    glacier_env: Environment,
+) -> None:
+    pipeline = Pipeline("fused-error", env=glacier_env)
+    raw, parsed = Dataset("raw"), Dataset("parsed")
+
+    @pipeline.task()
+    def extract() -> raw:
+        return pl.LazyFrame({"s": ["1", "x"]})
+
+    @pipeline.task()
+    def parse(data: raw) -> parsed:
+        # Plans fine (a string cast to an integer); fails only when executed.
+        return data.select(pl.col("s").cast(pl.Int64, strict=True))
+
+    @pipeline.task()
+    def report(data: parsed) -> None:
+        data.collect()
+
+    result = pipeline.run(raise_on_failure=False)
+
+    assert result.tasks["parse"].status == "succeeded"
+    error = result.tasks["report"].error
+    assert isinstance(error, UpstreamQueryError)
+    assert "'report'" in str(error) and "'parse'" in str(error)
+    assert isinstance(error.__cause__, pl.exceptions.PolarsError)
+
+
+# -- retries with intent -------------------------------------------------------------------
+
+
+def test_a_schema_mismatch_is_not_retried(glacier_env: Environment) -> None:
+    pipeline = Pipeline("no-retry", env=glacier_env)
+    out = Dataset("out", schema={"a": pl.Int64})
+    calls: list[int] = []
+
+    @pipeline.task(retries=3)
+    def make() -> out:
+        calls.append(1)
+        return pl.DataFrame({"b": [1]})
+
+    result = pipeline.run(raise_on_failure=False)
+
+    assert isinstance(result.tasks["make"].error, SchemaMismatchError)
+    assert len(calls) == 1 and result.tasks["make"].attempts == 1
+
+
+def test_transient_errors_are_retried_by_default_and_retry_on_narrows(
+    glacier_env: Environment,
+) -> None:
+    pipeline = Pipeline("retry-on", env=glacier_env)
+    a, b = Dataset("a"), Dataset("b")
+    calls = {"flaky": 0, "strict": 0}
+
+    @pipeline.task(retries=2, retry_delay=0.001, backoff=2, max_delay=0.002, jitter=0.001)
+    def flaky() -> a:
+        calls["flaky"] += 1
+        if calls["flaky"] < 3:
+            raise ConnectionResetError("reset by peer")
+        return 1
+
+    @pipeline.task(retries=2, retry_on=(ConnectionError,))
+    def strict() -> b:
+        calls["strict"] += 1
+        raise KeyError("a bug, not a blip")
+
+    result = pipeline.run(raise_on_failure=False)
+
+    assert result.tasks["flaky"].status == "succeeded" and result.tasks["flaky"].attempts == 3
+    assert result.tasks["strict"].status == "failed" and calls["strict"] == 1
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("retry_on", ("not an exception",)),
+        ("jitter", -1.0),
+        ("max_delay", -2.0),
+        ("backoff", 0.5),
+    ],
+)
+def test_bad_retry_options_fail_at_the_decorator_naming_task_and_option(
+    option: str, value: object
+) -> None:
+    pipeline = Pipeline("bad")
+    with pytest.raises(ConfigError, match=rf"'oops'.*{option}"):
+
+        @pipeline.task(**{option: value})  # type: ignore[arg-type]
+        def oops() -> None:
+            return None
+
+
+# -- a cache key that sees the code --------------------------------------------------------
+
+PIPELINE_MODULE = """
+from glacier import Dataset, Pipeline
+import helpers_{tag} as helpers
+
+scaled = Dataset("scaled")
+CALLS = []
+
+def build(env):
+    pipeline = Pipeline("cached", env=env)
+
+    @pipeline.task(cache=True, cache_version={version!r})
+    def scale() -> scaled:
+        CALLS.append(1)
+        return helpers.scale(3)
+
+    return pipeline
+"""
+
+
+def _load_project(tmp_path: Path, tag: str, factor: int, version: str | None) -> ModuleType:
+    """A fresh import of a user's project: a helper module and a pipeline module using it."""
+    (tmp_path / f"helpers_{tag}.py").write_text(
+        f"FACTOR = {factor}\n\ndef scale(x):\n    return x * FACTOR\n"
+    )
+    (tmp_path / f"pipe_{tag}.py").write_text(PIPELINE_MODULE.format(tag=tag, version=version))
+    for name in (f"helpers_{tag}", f"pipe_{tag}"):
+        sys.modules.pop(name, None)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        return importlib.import_module(f"pipe_{tag}")
+    finally:
+        sys.path.remove(str(tmp_path))
+
+
+def test_changing_a_constant_in_a_helper_module_reruns_the_cached_task(
+    glacier_env: Environment, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+
+    first = _load_project(project, "k", 2, None)
+    assert first.build(glacier_env).run()[first.scaled] == 6
+    again = _load_project(project, "k", 2, None)
+    assert again.build(glacier_env).run()[again.scaled] == 6
+    assert again.CALLS == []  # unchanged code: from the cache
+
+    changed = _load_project(project, "k", 100, None)
+    assert changed.build(glacier_env).run()[changed.scaled] == 300
+    assert changed.CALLS == [1]
+
+    bumped = _load_project(project, "k", 100, "2")
+    assert bumped.build(glacier_env).run()[bumped.scaled] == 300
+    assert bumped.CALLS == [1]  # cache_version is part of the key
+
+
+def test_the_code_identity_leaves_out_installed_libraries_and_glacier() -> None:
+    assert not in_project(pl.__file__)
+    assert not in_project(glacier.__file__)
+    assert not in_project(json.__file__)
+    assert in_project(__file__)
