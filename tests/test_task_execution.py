@@ -158,6 +158,38 @@ def test_bad_retry_options_fail_at_the_decorator_naming_task_and_option(
             return None
 
 
+# -- no silent ignoring -------------------------------------------------------------------
+
+
+def test_a_task_asking_for_another_executor_is_refused(glacier_env: Environment) -> None:
+    pipeline = Pipeline("per-task-executor", env=glacier_env)
+
+    @pipeline.task(executor="dask")
+    def elsewhere() -> None:
+        return None
+
+    with pytest.raises(ConfigError, match=r"'elsewhere'.*executor='dask'.*not supported yet"):
+        pipeline.run()
+
+
+def test_the_run_executor_named_on_a_task_is_accepted(glacier_env: Environment) -> None:
+    pipeline = Pipeline("same-executor", env=glacier_env)
+
+    @pipeline.task(executor="local")
+    def here() -> None:
+        return None
+
+    assert pipeline.run().ok
+
+
+def test_unknown_task_options_are_refused(glacier_env: Environment) -> None:
+    with pytest.raises(ConfigError, match=r"unknown option\(s\) \['retires'\]"):
+
+        @glacier_env.task(retires=2)
+        def typo() -> None:
+            return None
+
+
 # -- a cache key that sees the code --------------------------------------------------------
 
 PIPELINE_MODULE = """

@@ -87,6 +87,10 @@ class CredentialsInCodeError(ConfigError):
     """Credentials were passed as code arguments instead of coming from a profile or role."""
 
 
+class UnboundEnvironmentError(ConfigError):
+    """``--env`` was given for a pipeline that does not follow the selected environment."""
+
+
 class UnknownEnvironmentError(ConfigError, KeyError):
     """``GLACIER_ENV`` (or ``--env``) names an environment that has no settings file."""
 

@@ -11,7 +11,7 @@ import pytest
 from glacier.cli import parse_params
 
 from .commands import invoke
-from .projects import CACHED, ETL, FLOW, write
+from .projects import CACHED, ETL, FLOW, envs_project, write
 
 
 def test_run_prints_one_line_per_task_then_a_summary(project: Path) -> None:
@@ -136,3 +136,39 @@ def test_flow_pipeline_runs_and_fails_like_a_pipeline(project: Path) -> None:
     assert "error: task 'double' failed" in err and "RuntimeError: negative factor" in err
     code, out, _ = invoke("run", "flow.py", "--only", "extract")
     assert code == 0 and "✓ extract" in out and "double" not in out.split("task ")[-1]
+
+
+# A pipeline built without an environment; ``from_env`` appears only under __main__.
+NO_ENV_FOLLOWING = """
+import polars as pl
+
+from glacier import Dataset, Environment, Pipeline
+
+pipeline = Pipeline("plain")
+out = Dataset("out")
+
+
+@pipeline.task()
+def make() -> out:
+    return pl.DataFrame({"x": [1]})
+
+
+if __name__ == "__main__":
+    pipeline.run(env=Environment.from_env())
+"""
+
+
+def test_env_rebinds_a_pipeline_whose_module_uses_from_env(project: Path) -> None:
+    envs_project(project)
+    write(project, {"plain.py": NO_ENV_FOLLOWING})
+    code, out, err = invoke("run", "plain.py", "--env", "dev", "--settings-dir", "containers")
+    assert code == 0, err
+    assert "dev" in out.splitlines()[0]  # the header names the rebound environment
+
+
+def test_env_on_a_pipeline_without_an_environment_is_refused(project: Path) -> None:
+    envs_project(project)
+    write(project, {"etl.py": ETL})
+    code, _, err = invoke("run", "etl.py", "--env", "dev", "--settings-dir", "containers")
+    assert code == 2
+    assert "built without an environment" in err and "Environment.from_env()" in err

@@ -24,6 +24,7 @@ from glacier.errors import (
     GlacierError,
     OutputPathError,
     TargetNotFoundError,
+    UnboundEnvironmentError,
     UnknownEnvironmentError,
     UnknownTaskError,
 )
@@ -32,6 +33,7 @@ from glacier.errors import (
 USAGE_ERRORS: tuple[type[BaseException], ...] = (
     TargetNotFoundError,
     UnknownEnvironmentError,
+    UnboundEnvironmentError,
     UnknownTaskError,
     OutputPathError,
 )

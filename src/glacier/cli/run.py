@@ -28,6 +28,7 @@ from glacier.cli.app import (
 )
 from glacier.cli.console import console, relative
 from glacier.cli.loading import (
+    bind_selected_environment,
     describe_environment,
     is_dataflow,
     load_pipeline,
@@ -82,6 +83,7 @@ def run(
     out, err = console(), console(stderr=True)
     with handle_errors(err, traceback), selected_environment(env, settings_dir):
         pipeline = load_pipeline(target)
+        bind_selected_environment(pipeline, env)
         run_env = pipeline_environment(pipeline)
         out.print(_run_header(pipeline, run_env))
         if is_dataflow(pipeline) and (params or only):

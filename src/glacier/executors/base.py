@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -187,7 +187,7 @@ class PreparedRun:
     deployed tasks (``only=`` their index) all run tasks through :meth:`execute_task`, with
     what is particular to each coming from their :class:`~glacier.context.RunContext`.
     ``announce=False`` leaves ``on_run_start`` to a caller that runs many of these as one
-    run."""
+    run. ``executor`` names the executor running it, to refuse tasks asking for another."""
 
     def __init__(
         self,
@@ -201,6 +201,7 @@ class PreparedRun:
         resume: Mapping[str, Any] | None = None,
         only: Sequence[int] | None = None,
         announce: bool = True,
+        executor: str | None = None,
     ) -> None:
         dag = pipeline.dag
         if isinstance(targets, str | Dataset) or hasattr(targets, "fn"):
@@ -241,6 +242,8 @@ class PreparedRun:
         # Tasks mostly share their environment's default config: each distinct one is looked
         # at once.
         distinct = {id(c): c for c in self.configs}
+        if executor is not None:
+            _refuse_other_executors(self.tasks, self.configs, distinct.values(), executor)
         self.cache: TaskCache | None = (
             env.cache if use_cache and any(c.cache for c in distinct.values()) else None
         )
@@ -477,6 +480,28 @@ class PreparedRun:
             except Exception:  # a missing source dataset has no version; not worth failing
                 continue
         return versions
+
+
+def _refuse_other_executors(
+    tasks: Sequence[Task],
+    configs: Sequence[TaskConfig],
+    distinct: Iterable[TaskConfig],
+    executor: str,
+) -> None:
+    """A task's ``executor=`` cannot be honoured yet (one run, one executor): rather than
+    run it elsewhere silently, refuse the run and say what to change."""
+    if all(c.executor in (None, executor) for c in distinct):
+        return
+    asking = [
+        f"{t.name!r} ({t.location}) asks for executor={c.executor!r}"
+        for t, c in zip(tasks, configs, strict=True)
+        if c.executor not in (None, executor)
+    ]
+    raise ConfigError(
+        f"This run's executor is {executor!r}, but {'; '.join(asking)}. A per-task executor "
+        "is not supported yet: remove executor= from the task, or run the whole pipeline on "
+        "that executor (the environment's executor settings, or pipeline.run(executor=...))."
+    )
 
 
 def normalize_outputs(task: Task, value: Any) -> tuple[Any, ...]:

@@ -68,7 +68,14 @@ class LocalExecutor:
         if env is None:
             env = pipeline.environment()
         run = PreparedRun(
-            pipeline, env, targets, params, use_cache=use_cache, hooks=hooks, resume=resume
+            pipeline,
+            env,
+            targets,
+            params,
+            use_cache=use_cache,
+            hooks=hooks,
+            resume=resume,
+            executor="local",
         )
         if len(run):
             _Scheduler(run, self.max_workers).run()
