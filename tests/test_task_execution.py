@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import io
 import json
+import logging
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -12,9 +14,10 @@ import polars as pl
 import pytest
 
 import glacier
-from glacier import Dataset, Environment, Pipeline
+from glacier import Dataset, Environment, LocalExecutor, Pipeline
 from glacier.errors import ConfigError, SchemaMismatchError, UpstreamQueryError
 from glacier.task_code import in_project
+from glacier.task_logs import JsonFormatter
 
 # -- blame the right task ------------------------------------------------------------------
 
@@ -252,3 +255,88 @@ def test_the_code_identity_leaves_out_installed_libraries_and_glacier() -> None:
     assert not in_project(glacier.__file__)
     assert not in_project(json.__file__)
     assert in_project(__file__)
+
+
+# -- logs captured per task ----------------------------------------------------------------
+
+
+def test_each_task_keeps_its_log_records_and_printed_lines(
+    glacier_env: Environment, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    pipeline = Pipeline("logs", env=glacier_env)
+    a, b = Dataset("a"), Dataset("b")
+    attempts: list[int] = []
+
+    @pipeline.task()
+    def extract() -> a:
+        logging.getLogger("etl.extract").info("read %d rows", 3)
+        print("hello from extract")
+        return 3
+
+    @pipeline.task(retries=1)
+    def load(x: a) -> b:
+        attempts.append(1)
+        logging.getLogger("etl.load").warning("attempt %d", len(attempts))
+        if len(attempts) == 1:
+            raise ConnectionResetError("blip")
+        return x
+
+    @pipeline.task()
+    def quiet(x: b) -> None:
+        return None
+
+    result = pipeline.run()
+
+    logs = result.tasks["extract"].logs
+    assert logs is not None
+    assert [(e["level"], e["logger"], e["message"]) for e in logs] == [
+        ("INFO", "etl.extract", "read 3 rows"),
+        ("stdout", "stdout", "hello from extract"),
+    ]
+    assert {e["run_id"] for e in logs} == {result.run_id}
+    assert {(e["task"], e["attempt"], e["environment"]) for e in logs} == {
+        ("extract", 1, glacier_env.name)
+    }
+    load_lines = [
+        (e["attempt"], e["message"])
+        for e in result.tasks["load"].logs or []
+        if e["logger"] == "etl.load"
+    ]
+    assert load_lines == [(1, "attempt 1"), (2, "attempt 2")]
+    assert result.tasks["quiet"].logs is None
+    assert sys.stdout.__class__.__name__ != "_Tee"  # the tee is gone after the run
+
+
+def test_capture_can_be_switched_off(glacier_env: Environment) -> None:
+    pipeline = Pipeline("no-capture", env=glacier_env)
+
+    @pipeline.task()
+    def noisy() -> None:
+        logging.getLogger("etl").warning("not kept")
+
+    result = LocalExecutor(capture_logs=False).execute(pipeline, env=glacier_env)
+
+    assert result.ok and result.tasks["noisy"].logs is None
+
+
+def test_json_log_lines_carry_the_task_fields(glacier_env: Environment) -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("etl.json")
+    logger.addHandler(handler)
+    try:
+        pipeline = Pipeline("json-logs", env=glacier_env)
+
+        @pipeline.task()
+        def emit() -> None:
+            logger.warning("done")
+
+        result = pipeline.run()
+    finally:
+        logger.removeHandler(handler)
+
+    line = json.loads(stream.getvalue().splitlines()[0])
+    assert line["message"] == "done" and line["level"] == "WARNING"
+    assert (line["run_id"], line["task"], line["attempt"]) == (result.run_id, "emit", 1)

@@ -51,6 +51,9 @@ class TaskRun:
     location: str = ""
     #: Skipped on resume: it succeeded in the resumed run and its outputs are stored.
     resumed: bool = False
+    #: What the task logged and printed, one dict per line (``time``, ``level``, ``logger``,
+    #: ``message``, ``run_id``, ``task``, ``attempt``, ``environment``); ``None``: nothing.
+    logs: list[dict[str, Any]] | None = None
 
     @property
     def ok(self) -> bool:
@@ -91,6 +94,7 @@ class TaskRun:
             "cached": self.cached,
             "resumed": self.resumed,
             "error": None if self.error is None else f"{type(self.error).__name__}: {self.error}",
+            "logs": self.logs,
         }
 
 
@@ -104,6 +108,7 @@ RECORD_FIELDS = (
     "cached",
     "resumed",
     "error",
+    "logs",
 )
 
 
@@ -129,6 +134,7 @@ class TaskTable(Mapping[str, TaskRun]):
         "duration_ns",
         "error",
         "locations",
+        "logs",
         "names",
         "resumed",
         "started_ns",
@@ -146,6 +152,7 @@ class TaskTable(Mapping[str, TaskRun]):
         self.cached: list[bool] = [False] * n
         self.error: list[BaseException | None] = [None] * n
         self.resumed: list[bool] = [False] * n
+        self.logs: list[list[dict[str, Any]] | None] = [None] * n
         self._index: dict[str, int] | None = None
 
     @classmethod
@@ -170,6 +177,7 @@ class TaskTable(Mapping[str, TaskRun]):
             self.error[i],
             self.locations[i],
             self.resumed[i],
+            self.logs[i],
         )
 
     def set(self, i: int, run: TaskRun) -> None:
@@ -181,6 +189,7 @@ class TaskTable(Mapping[str, TaskRun]):
         self.cached[i] = run.cached
         self.error[i] = run.error
         self.resumed[i] = run.resumed
+        self.logs[i] = run.logs
 
     def ok(self) -> bool:
         """Whether every task succeeded."""
@@ -201,6 +210,7 @@ class TaskTable(Mapping[str, TaskRun]):
             "cached": self.cached,
             "resumed": self.resumed,
             "error": errors,
+            "logs": self.logs,
         }
 
     # -- Mapping[str, TaskRun] ---------------------------------------------------------------

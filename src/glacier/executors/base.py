@@ -38,6 +38,8 @@ from glacier.result import (
     new_run_id,
 )
 from glacier.retries import delays, should_retry
+from glacier.task_logs import RunLogs, note_attempt
+from glacier.task_logs import _local as _local  # the hot path sets the thread's task itself
 
 if TYPE_CHECKING:
     from glacier.cache import TaskCache
@@ -108,6 +110,8 @@ def invoke(
     while True:
         attempt += 1
         run.attempts = attempt
+        if attempt > 1:
+            note_attempt(attempt)
         try:
             if timeout is None:
                 return settle(fn(*args, **kwargs))
@@ -154,8 +158,10 @@ def _call_with_timeout(
     attempts: int,
 ) -> Any:
     box: list[Any] = []
+    cur = getattr(_local, "cur", None)
 
     def target() -> None:
+        _local.cur = cur  # the task's lines are still its own on the timeout thread
         try:
             box.append((True, settle(task.fn(*args, **kwargs))))
         except BaseException as exc:  # re-raised in the calling thread
@@ -187,7 +193,10 @@ class PreparedRun:
     deployed tasks (``only=`` their index) all run tasks through :meth:`execute_task`, with
     what is particular to each coming from their :class:`~glacier.context.RunContext`.
     ``announce=False`` leaves ``on_run_start`` to a caller that runs many of these as one
-    run. ``executor`` names the executor running it, to refuse tasks asking for another."""
+    run. ``executor`` names the executor running it, to refuse tasks asking for another.
+    ``capture_logs`` keeps each task's log records and printed lines in its record (see
+    :mod:`glacier.task_logs`) while the executor holds :func:`~glacier.task_logs.capturing`
+    open, once per run."""
 
     def __init__(
         self,
@@ -202,6 +211,7 @@ class PreparedRun:
         only: Sequence[int] | None = None,
         announce: bool = True,
         executor: str | None = None,
+        capture_logs: bool = True,
     ) -> None:
         dag = pipeline.dag
         if isinstance(targets, str | Dataset) or hasattr(targets, "fn"):
@@ -253,6 +263,11 @@ class PreparedRun:
         #: The task records, as columns executors write (see TaskTable).
         self.table = TaskTable(plan.names, plan.locations)
         self.hooks = HookSet(list(hooks)) if hooks else None
+        self.logs: RunLogs | None = (
+            RunLogs(self.run_id, _env_name(env), plan.names, self.table.logs)
+            if capture_logs
+            else None
+        )
         # Resuming skips what already succeeded, when its outputs outlived that run.
         done = {
             name
@@ -311,6 +326,9 @@ class PreparedRun:
         table.started_ns[i] = t0 = _now_ns()
         if hooks:
             hooks.task_start(table.record(i))
+        logs = self.logs
+        if logs is not None:
+            _local.cur = (logs, i)  # task_logs.begin(), inlined on the hot path
         try:
             if self.plain[i]:
                 table.attempts[i] = 1
@@ -361,6 +379,8 @@ class PreparedRun:
             return False
         finally:
             table.duration_ns[i] = _now_ns() - t0
+            if logs is not None:
+                _local.cur = None
             if hooks:
                 hooks.task_end(table.record(i))
 
@@ -502,6 +522,14 @@ def _refuse_other_executors(
         "is not supported yet: remove executor= from the task, or run the whole pipeline on "
         "that executor (the environment's executor settings, or pipeline.run(executor=...))."
     )
+
+
+def _env_name(env: Any) -> str | None:
+    try:
+        name = env.name
+    except Exception:  # a run context without a name still runs
+        return None
+    return None if name is None else str(name)
 
 
 def normalize_outputs(task: Task, value: Any) -> tuple[Any, ...]:
