@@ -44,8 +44,11 @@ __all__ = [
     "acquire",
     "begin",
     "capturing",
+    "configure_logging",
+    "console_logging",
     "current",
     "end",
+    "log_level",
     "note_attempt",
     "release",
 ]
@@ -215,10 +218,11 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         cur = getattr(_local, "cur", None)
+        # Outside a task, a record may carry the fields itself (``extra={"task": ...}``).
         tags = (
             cur[0].fields(cur[1])
             if cur is not None
-            else {"run_id": None, "task": None, "attempt": None, "environment": None}
+            else {k: getattr(record, k, None) for k in ("run_id", "task", "attempt", "environment")}
         )
         out: dict[str, Any] = {
             "time": record.created,
@@ -242,3 +246,61 @@ class TextFormatter(logging.Formatter):
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
         return text
+
+
+class _ConsoleHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler :func:`configure_logging` installs (and replaces on the next call)."""
+
+
+def configure_logging(
+    level: str = "INFO", fmt: str = "text", stream: TextIO | None = None
+) -> logging.Handler:
+    """Send log records at ``level`` and above to ``stream`` (stderr) as ``text`` or ``json``
+    lines, tagged with the running task; what deployed tasks use. Calling it again replaces
+    the previous configuration. The root logger passes INFO records at least, so that tasks'
+    INFO lines reach their records even when the console shows only warnings.
+
+    Raises:
+        ValueError: an unknown level or format.
+    """
+    numeric = log_level(level, fmt)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _ConsoleHandler)]:
+        root.removeHandler(old)
+    # The stream as it is now, not a run's tee: a log line is not a task's printed output.
+    handler = _ConsoleHandler(stream or sys.stderr)
+    handler.setLevel(numeric)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    root.addHandler(handler)
+    root.setLevel(min(numeric, logging.INFO))
+    return handler
+
+
+def log_level(level: str, fmt: str = "text") -> int:
+    """``level`` as a number, after checking it and ``fmt``.
+
+    Raises:
+        ValueError: an unknown level or format, naming the allowed ones.
+    """
+    if fmt not in ("text", "json"):
+        raise ValueError(f"log format {fmt!r} is not one of: text, json")
+    numeric = logging.getLevelName(level.upper())
+    if not isinstance(numeric, int):
+        raise ValueError(f"log level {level!r} is not one of: DEBUG, INFO, WARNING, ERROR")
+    return numeric
+
+
+@contextmanager
+def console_logging(
+    level: str = "INFO", fmt: str = "text", stream: TextIO | None = None
+) -> Iterator[None]:
+    """:func:`configure_logging` for the block, then the logging configuration as before
+    (``glacier run`` in a process that goes on, as in tests)."""
+    root = logging.getLogger()
+    before = root.level
+    handler = configure_logging(level, fmt, stream)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(before)

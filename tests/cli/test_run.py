@@ -172,3 +172,48 @@ def test_env_on_a_pipeline_without_an_environment_is_refused(project: Path) -> N
     code, _, err = invoke("run", "etl.py", "--env", "dev", "--settings-dir", "containers")
     assert code == 2
     assert "built without an environment" in err and "Environment.from_env()" in err
+
+
+LOGGING = """
+import logging
+
+import polars as pl
+
+from glacier import Dataset, Pipeline
+
+pipeline = Pipeline("logging")
+out = Dataset("out")
+
+
+@pipeline.task()
+def make() -> out:
+    logging.getLogger("etl").info("made %d rows", 1)
+    logging.getLogger("etl").debug("hidden at INFO")
+    return pl.DataFrame({"x": [1]})
+"""
+
+
+def test_run_shows_task_logs_tagged_with_the_task(project: Path) -> None:
+    write(project, {"logging_etl.py": LOGGING})
+    code, _, err = invoke("run", "logging_etl.py")
+    assert code == 0, err
+    assert "INFO make [etl]: made 1 rows" in err
+    assert "hidden at INFO" not in err
+
+
+def test_run_log_format_json_writes_one_object_per_line(project: Path) -> None:
+    write(project, {"logging_etl.py": LOGGING})
+    code, _, err = invoke("run", "logging_etl.py", "--log-format", "json", "--log-level", "debug")
+    assert code == 0, err
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert [(r["task"], r["attempt"], r["message"]) for r in lines] == [
+        ("make", 1, "made 1 rows"),
+        ("make", 1, "hidden at INFO"),
+    ]
+    assert all(r["run_id"] and r["environment"] for r in lines)
+
+
+def test_run_refuses_an_unknown_log_level(project: Path) -> None:
+    write(project, {"logging_etl.py": LOGGING})
+    code, _, err = invoke("run", "logging_etl.py", "--log-level", "loud")
+    assert code == 2 and "loud" in err

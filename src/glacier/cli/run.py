@@ -8,6 +8,7 @@ user's code that raised, so the exit code (1) comes with what to fix.
 from __future__ import annotations
 
 import json
+import sys
 import traceback as tb
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
@@ -36,6 +37,8 @@ from glacier.cli.loading import (
     selected_environment,
 )
 from glacier.errors import PipelineRunError
+from glacier.task_logs import console_logging
+from glacier.task_logs import log_level as check_log_options
 
 if TYPE_CHECKING:
     from glacier.environment import Environment
@@ -74,6 +77,23 @@ def run(
     ] = False,
     settings_dir: SettingsDirOpt = None,
     traceback: TracebackOpt = False,
+    log_level: Annotated[
+        str,
+        typer.Option(
+            "--log-level",
+            metavar="LEVEL",
+            help="Show log records at LEVEL and above on stderr (DEBUG, INFO, WARNING, ERROR); "
+            "each task's INFO and above are kept in its record either way.",
+        ),
+    ] = "INFO",
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            metavar="FORMAT",
+            help="text, or json: one object per line with run_id, task, attempt, environment.",
+        ),
+    ] = "text",
 ) -> None:
     """Run a pipeline locally with live progress, then print a summary.
 
@@ -81,7 +101,12 @@ def run(
     """
     params = parse_params(param or [])
     out, err = console(), console(stderr=True)
-    with handle_errors(err, traceback), selected_environment(env, settings_dir):
+    try:
+        check_log_options(log_level, log_format)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    logs = console_logging(log_level, log_format, sys.stderr)
+    with handle_errors(err, traceback), logs, selected_environment(env, settings_dir):
         pipeline = load_pipeline(target)
         bind_selected_environment(pipeline, env)
         run_env = pipeline_environment(pipeline)
