@@ -204,7 +204,8 @@ class Task:
     def code_identity(self) -> str:
         """A hash of the function's source and the project code it reaches (see
         :mod:`glacier.task_code`): what the cache key knows of the task's code."""
-        cached = self._code_identity
+        # A Node (a use of a task) shares its task's function but not its __init__.
+        cached: str | None = getattr(self, "_code_identity", None)
         if cached is None:
             cached = self._code_identity = code_identity(self.fn)
         return cached
