@@ -7,6 +7,9 @@ Run it with ``.venv/bin/python benchmarks/overhead.py [--quick]``. It measures, 
   consumers may run in parallel);
 - **build**: decorating a 10,000-task chain and validating its DAG.
 
+Glacier's rows capture each task's logs and output (the default); the "no capture" row runs
+without, so the difference is what capture costs per task.
+
 Every contender runs the *same* functions, generated as module source so that Glacier and
 Hamilton both read them the way they read user code (Glacier with postponed annotations, as
 ``from __future__ import annotations`` leaves them). "Execute only" times a run of an
@@ -203,6 +206,18 @@ def measure_shape(
             best_of(builds, lambda: build_glacier(glacier_code, env).run(executor=one)),
         )
     )
+    # Log capture (each task's records and printed lines kept in its record) is on in every
+    # run above; this row runs without it, to show what it costs per task.
+    quiet = LocalExecutor(max_workers=1, capture_logs=False)
+    rows.append(
+        Row(
+            shape,
+            "glacier (1 thread, no capture)",
+            tasks,
+            best_of(repeats, lambda: pipeline.run(executor=quiet)),
+            None,
+        )
+    )
     # The run record is part of every run above; timed alone, it shows what it costs. Each
     # repeat records under a new run id, as runs do (replacing a file costs more than
     # creating one).
@@ -250,7 +265,7 @@ def fanout_loop(pipeline: Pipeline) -> Callable[[], object]:
 
 def report(rows: list[Row]) -> None:
     print(
-        f"{'shape':<9} {'contender':<20} {'tasks':>6} {'exec µs/task':>13} "
+        f"{'shape':<9} {'contender':<30} {'tasks':>6} {'exec µs/task':>13} "
         f"{'build+exec µs/task':>19} {'vs hamilton':>12} {'vs loop':>9}"
     )
     by_shape: dict[str, dict[str, Row]] = {}
@@ -260,11 +275,16 @@ def report(rows: list[Row]) -> None:
         ref = by_shape[r.shape]
         ham = ref["hamilton"].execute
         loop = ref["python loop"].execute
-        compared = r.contender in ("hamilton", "glacier", "glacier (1 thread)")
+        compared = r.contender in (
+            "hamilton",
+            "glacier",
+            "glacier (1 thread)",
+            "glacier (1 thread, no capture)",
+        )
         vs_ham = f"{r.execute / ham:11.2f}x" if compared else "-"
         vs_loop = f"{r.execute / loop:8.0f}x" if compared else "-"
         print(
-            f"{r.shape:<9} {r.contender:<20} {r.tasks:>6} {r.per_task(r.execute):>13} "
+            f"{r.shape:<9} {r.contender:<30} {r.tasks:>6} {r.per_task(r.execute):>13} "
             f"{r.per_task(r.build_execute):>19} {vs_ham:>12} {vs_loop:>9}"
         )
 

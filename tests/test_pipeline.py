@@ -534,6 +534,7 @@ def test_the_record_keeps_every_field_of_every_task(env: Environment) -> None:
         "cached": False,
         "resumed": False,
         "error": None,
+        "logs": None,
     }
     for name, run in result.tasks.items():
         assert tasks[name] == run.as_dict(result.clock_ns)

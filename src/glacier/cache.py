@@ -1,6 +1,17 @@
 """Content-addressed task cache: same code, same inputs, same params -> same outputs.
 
-A key is the SHA-256 of the task's source, the fingerprints of its inputs and its params.
+A key is the SHA-256 of:
+
+- the task's name;
+- its code identity (:mod:`glacier.task_code`): the function's source, and transitively the
+  project code it reaches: the source of project functions and classes it calls, the
+  values of plain constants it reads, and the whole source of project modules it uses (not
+  the standard library, site-packages or Glacier);
+- its ``cache_version`` option (change it to force a rerun);
+- the fingerprints of its inputs, in parameter order;
+- its params (run overrides included), by repr (frames by content, buckets by URI and
+  data version).
+
 An input's fingerprint is its producer's key when the producer is cached (so a chain of
 cached tasks never hashes data), the stored data's metadata for stored sources, and a hash of
 the value otherwise. Frames are stored as parquet and come back as lazy scans; other values
@@ -39,12 +50,21 @@ class TaskCache:
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
 
-    def key(self, task: Task, input_fingerprints: Sequence[str], params: Mapping[str, Any]) -> str:
-        """The content address of one task execution."""
+    def key(
+        self,
+        task: Task,
+        input_fingerprints: Sequence[str],
+        params: Mapping[str, Any],
+        *,
+        version: str | None = None,
+    ) -> str:
+        """The content address of one task execution (see the module docstring)."""
         h = hashlib.sha256()
         h.update(task.name.encode())
         h.update(b"\0")
-        h.update(task.source().encode())
+        h.update(task.code_identity().encode())
+        h.update(b"\0")
+        h.update(repr(version).encode())
         for fp in input_fingerprints:
             h.update(b"\0")
             h.update(fp.encode())

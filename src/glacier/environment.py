@@ -261,7 +261,8 @@ class Environment:
         """Bind a function to this environment as a data-flow task (``@env.task()``).
 
         Options: ``executor``, ``timeout``, ``retries``, ``retry_delay``, ``backoff``,
-        ``cache``, ``tags``, ``compute``, ``allow_cross_environment``, ``name``.
+        ``max_delay``, ``jitter``, ``retry_on``, ``cache``, ``cache_version``, ``tags``,
+        ``compute``, ``allow_cross_environment``, ``name``.
         """
         namespace = _caller_namespace(1)
 

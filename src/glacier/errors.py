@@ -71,6 +71,10 @@ class TaskTimeoutError(ExecutionError, TimeoutError):
     """A task ran longer than its ``timeout``."""
 
 
+class UpstreamQueryError(ExecutionError):
+    """A task failed while executing lazy queries it received from upstream tasks."""
+
+
 class PipelineRunError(ExecutionError):
     """One or more tasks failed; ``.result`` holds the full :class:`RunResult`."""
 
@@ -102,6 +106,10 @@ class ConfigError(GlacierError, ValueError):
 
 class CredentialsInCodeError(ConfigError):
     """Credentials were passed as code arguments instead of coming from a profile or role."""
+
+
+class UnboundEnvironmentError(ConfigError):
+    """``--env`` was given for a pipeline that does not follow the selected environment."""
 
 
 class UnknownEnvironmentError(ConfigError, KeyError):

@@ -36,6 +36,7 @@ from glacier.node import Node
 from glacier.pipeline import Pipeline, check_pipeline, dispatcher
 from glacier.result import RunResult, TaskRun, new_run_id
 from glacier.task import ACTIVE_FLOW, Task
+from glacier.task_logs import capturing
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -155,7 +156,8 @@ class _EagerRun:
             hooks=self.hook_list,
             announce=False,
         )
-        ok = run.execute_task(0)
+        with capturing():
+            ok = run.execute_task(0)
         self.runs[name] = run.table.record(0)
         if not ok:
             raise run.table.error[0]  # type: ignore[misc]  # the task's own exception

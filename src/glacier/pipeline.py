@@ -94,8 +94,12 @@ class Pipeline:
         retries: int | None = None,
         retry_delay: float | None = None,
         backoff: float | None = None,
+        max_delay: float | None = None,
+        jitter: float | None = None,
+        retry_on: type[BaseException] | tuple[type[BaseException], ...] | None = None,
         timeout: float | None = None,
         cache: bool | None = None,
+        cache_version: str | None = None,
         tags: dict[str, str] | None = None,
         compute: Any = None,
         executor: str | None = None,
@@ -104,7 +108,8 @@ class Pipeline:
         """Register a function as a task (``@pipeline.task()`` or ``@pipeline.task``).
 
         Options left unset inherit the environment's task defaults (no retries, no timeout,
-        no cache).
+        no cache). ``retry_on`` narrows which failures are retried (see
+        :mod:`glacier.retries`); ``cache_version`` is part of the cache key, to force a rerun.
         """
         namespace = _caller_namespace(1)
         options = TaskOptions.parse(
@@ -112,8 +117,12 @@ class Pipeline:
                 "retries": retries,
                 "retry_delay": retry_delay,
                 "backoff": backoff,
+                "max_delay": max_delay,
+                "jitter": jitter,
+                "retry_on": retry_on,
                 "timeout": timeout,
                 "cache": cache,
+                "cache_version": cache_version,
                 "tags": tags,
                 "executor": executor,
                 "compute": compute,

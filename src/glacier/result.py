@@ -54,6 +54,9 @@ class TaskRun:
     #: Where each attempt ran, when an executor runs tasks elsewhere (Dask worker addresses,
     #: in order: a worker lost mid-task shows up before the one that ran the task again).
     workers: tuple[str, ...] = ()
+    #: What the task logged and printed, one dict per line (``time``, ``level``, ``logger``,
+    #: ``message``, ``run_id``, ``task``, ``attempt``, ``environment``); ``None``: nothing.
+    logs: list[dict[str, Any]] | None = None
 
     @property
     def ok(self) -> bool:
@@ -94,6 +97,7 @@ class TaskRun:
             "cached": self.cached,
             "resumed": self.resumed,
             "error": None if self.error is None else f"{type(self.error).__name__}: {self.error}",
+            "logs": self.logs,
         } | ({"workers": ",".join(self.workers)} if self.workers else {})
 
 
@@ -108,6 +112,7 @@ RECORD_FIELDS = (
     "resumed",
     "error",
     "workers",
+    "logs",
 )
 
 
@@ -133,6 +138,7 @@ class TaskTable(Mapping[str, TaskRun]):
         "duration_ns",
         "error",
         "locations",
+        "logs",
         "names",
         "resumed",
         "started_ns",
@@ -153,6 +159,7 @@ class TaskTable(Mapping[str, TaskRun]):
         self.resumed: list[bool] = [False] * n
         #: Filled only by executors that run tasks elsewhere (see TaskRun.workers).
         self.workers: list[tuple[str, ...]] = [()] * n
+        self.logs: list[list[dict[str, Any]] | None] = [None] * n
         self._index: dict[str, int] | None = None
 
     @classmethod
@@ -178,6 +185,7 @@ class TaskTable(Mapping[str, TaskRun]):
             self.locations[i],
             self.resumed[i],
             self.workers[i],
+            self.logs[i],
         )
 
     def set(self, i: int, run: TaskRun) -> None:
@@ -190,6 +198,7 @@ class TaskTable(Mapping[str, TaskRun]):
         self.error[i] = run.error
         self.resumed[i] = run.resumed
         self.workers[i] = run.workers
+        self.logs[i] = run.logs
 
     def ok(self) -> bool:
         """Whether every task succeeded."""
@@ -210,6 +219,7 @@ class TaskTable(Mapping[str, TaskRun]):
             "cached": self.cached,
             "resumed": self.resumed,
             "error": errors,
+            "logs": self.logs,
         }
         workers: list[Any] = self.workers
         if any(workers):  # only runs on remote workers have them; others keep their format

@@ -31,6 +31,7 @@ from dependency_injector.wiring import _Marker
 from glacier.dataset import Dataset
 from glacier.errors import InvalidAnnotationError
 from glacier.resources.base import Resource
+from glacier.task_code import code_identity
 from glacier.task_options import NO_OPTIONS, TASK_OPTIONS, TaskOptions
 
 __all__ = ["TASK_OPTIONS", "Location", "ParamKind", "ResourceRequest", "Task", "task"]
@@ -98,6 +99,7 @@ class Task:
         options = options or NO_OPTIONS
         self.fn = fn
         self._source: str | None = None
+        self._code_identity: str | None = None
         self.name: str = str(options.name or getattr(fn, "__name__", type(fn).__name__))
         self.location = _location(fn)
         options.check(f"Task {self.name!r} ({self.location})")
@@ -205,6 +207,15 @@ class Task:
                 code = getattr(self.fn, "__code__", None)
                 cached = repr((code.co_code, code.co_consts)) if code else repr(self.fn)
             self._source = cached
+        return cached
+
+    def code_identity(self) -> str:
+        """A hash of the function's source and the project code it reaches (see
+        :mod:`glacier.task_code`): what the cache key knows of the task's code."""
+        # A Node (a use of a task) shares its task's function but not its __init__.
+        cached: str | None = getattr(self, "_code_identity", None)
+        if cached is None:
+            cached = self._code_identity = code_identity(self.fn)
         return cached
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

@@ -19,7 +19,19 @@ from glacier.errors import ConfigError
 from glacier.settings import TaskConfig
 
 #: Option names that refine the environment's task defaults (see ``TaskConfig``).
-TASK_OPTIONS = ("executor", "timeout", "retries", "retry_delay", "backoff", "cache", "tags")
+TASK_OPTIONS = (
+    "executor",
+    "timeout",
+    "retries",
+    "retry_delay",
+    "backoff",
+    "max_delay",
+    "jitter",
+    "retry_on",
+    "cache",
+    "cache_version",
+    "tags",
+)
 #: Option names about the task itself rather than how it runs.
 TASK_FIELDS = ("compute", "allow_cross_environment", "name")
 
@@ -57,6 +69,8 @@ class TaskOptions:
                 f"{', '.join((*TASK_OPTIONS, *TASK_FIELDS))}."
             )
         refinements = {k: v for k, v in options.items() if k in TASK_OPTIONS and v is not None}
+        if isinstance(refinements.get("retry_on"), type):
+            refinements["retry_on"] = (refinements["retry_on"],)  # one type, as a tuple
         compute = options.get("compute")
         cross = bool(options.get("allow_cross_environment", False))
         name = options.get("name")

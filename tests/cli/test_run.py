@@ -11,7 +11,7 @@ import pytest
 from glacier.cli import parse_params
 
 from .commands import invoke
-from .projects import CACHED, ETL, FLOW, write
+from .projects import CACHED, ETL, FLOW, envs_project, write
 
 
 def test_run_prints_one_line_per_task_then_a_summary(project: Path) -> None:
@@ -136,3 +136,84 @@ def test_flow_pipeline_runs_and_fails_like_a_pipeline(project: Path) -> None:
     assert "error: task 'double' failed" in err and "RuntimeError: negative factor" in err
     code, out, _ = invoke("run", "flow.py", "--only", "extract")
     assert code == 0 and "✓ extract" in out and "double" not in out.split("task ")[-1]
+
+
+# A pipeline built without an environment; ``from_env`` appears only under __main__.
+NO_ENV_FOLLOWING = """
+import polars as pl
+
+from glacier import Dataset, Environment, Pipeline
+
+pipeline = Pipeline("plain")
+out = Dataset("out")
+
+
+@pipeline.task()
+def make() -> out:
+    return pl.DataFrame({"x": [1]})
+
+
+if __name__ == "__main__":
+    pipeline.run(env=Environment.from_env())
+"""
+
+
+def test_env_rebinds_a_pipeline_whose_module_uses_from_env(project: Path) -> None:
+    envs_project(project)
+    write(project, {"plain.py": NO_ENV_FOLLOWING})
+    code, out, err = invoke("run", "plain.py", "--env", "dev", "--settings-dir", "containers")
+    assert code == 0, err
+    assert "dev" in out.splitlines()[0]  # the header names the rebound environment
+
+
+def test_env_on_a_pipeline_without_an_environment_is_refused(project: Path) -> None:
+    envs_project(project)
+    write(project, {"etl.py": ETL})
+    code, _, err = invoke("run", "etl.py", "--env", "dev", "--settings-dir", "containers")
+    assert code == 2
+    assert "built without an environment" in err and "Environment.from_env()" in err
+
+
+LOGGING = """
+import logging
+
+import polars as pl
+
+from glacier import Dataset, Pipeline
+
+pipeline = Pipeline("logging")
+out = Dataset("out")
+
+
+@pipeline.task()
+def make() -> out:
+    logging.getLogger("etl").info("made %d rows", 1)
+    logging.getLogger("etl").debug("hidden at INFO")
+    return pl.DataFrame({"x": [1]})
+"""
+
+
+def test_run_shows_task_logs_tagged_with_the_task(project: Path) -> None:
+    write(project, {"logging_etl.py": LOGGING})
+    code, _, err = invoke("run", "logging_etl.py")
+    assert code == 0, err
+    assert "INFO make [etl]: made 1 rows" in err
+    assert "hidden at INFO" not in err
+
+
+def test_run_log_format_json_writes_one_object_per_line(project: Path) -> None:
+    write(project, {"logging_etl.py": LOGGING})
+    code, _, err = invoke("run", "logging_etl.py", "--log-format", "json", "--log-level", "debug")
+    assert code == 0, err
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert [(r["task"], r["attempt"], r["message"]) for r in lines] == [
+        ("make", 1, "made 1 rows"),
+        ("make", 1, "hidden at INFO"),
+    ]
+    assert all(r["run_id"] and r["environment"] for r in lines)
+
+
+def test_run_refuses_an_unknown_log_level(project: Path) -> None:
+    write(project, {"logging_etl.py": LOGGING})
+    code, _, err = invoke("run", "logging_etl.py", "--log-level", "loud")
+    assert code == 2 and "loud" in err

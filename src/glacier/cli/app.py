@@ -24,6 +24,7 @@ from glacier.errors import (
     GlacierError,
     OutputPathError,
     TargetNotFoundError,
+    UnboundEnvironmentError,
     UnknownEnvironmentError,
     UnknownRunError,
     UnknownTaskError,
@@ -33,6 +34,7 @@ from glacier.errors import (
 USAGE_ERRORS: tuple[type[BaseException], ...] = (
     TargetNotFoundError,
     UnknownEnvironmentError,
+    UnboundEnvironmentError,
     UnknownTaskError,
     UnknownRunError,
     OutputPathError,

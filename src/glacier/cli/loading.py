@@ -127,3 +127,34 @@ def selected_environment(env: str | None, settings_dir: Path | None) -> Iterator
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def bind_selected_environment(pipeline: PipelineLike, env: str | None) -> None:
+    """Make ``--env`` take effect on a pipeline built without an environment, or refuse it.
+
+    A pipeline whose module calls ``Environment.from_env()`` (say, only under
+    ``if __name__ == "__main__"``) is meant to follow ``GLACIER_ENV``: it gets the selected
+    environment. Any other would silently run against local files while the header names
+    ``--env``'s environment, so the command stops and says how to make it environment-aware.
+    """
+    if env is None or is_dataflow(pipeline) or pipeline.env is not None:
+        return
+    from glacier.environment import Environment
+    from glacier.errors import UnboundEnvironmentError
+
+    files = {getattr(t.fn, "__globals__", {}).get("__file__") for t in pipeline.dag.tasks} - {None}
+    for file in files:
+        try:
+            source = Path(str(file)).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if "from_env(" in source:
+            pipeline.env = Environment.from_env()
+            return
+    raise UnboundEnvironmentError(
+        f"--env {env} was given, but pipeline {pipeline.name!r} is built without an "
+        "environment, so it would run against local files regardless. Make it "
+        "environment-aware: Pipeline("
+        f"{pipeline.name!r}, env=Environment.from_env()) follows --env/GLACIER_ENV; or run "
+        "without --env."
+    )

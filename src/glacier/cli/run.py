@@ -8,6 +8,7 @@ user's code that raised, so the exit code (1) comes with what to fix.
 from __future__ import annotations
 
 import json
+import sys
 import traceback as tb
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -29,6 +30,7 @@ from glacier.cli.app import (
 )
 from glacier.cli.console import console, relative
 from glacier.cli.loading import (
+    bind_selected_environment,
     describe_environment,
     is_dataflow,
     load_pipeline,
@@ -36,6 +38,8 @@ from glacier.cli.loading import (
     selected_environment,
 )
 from glacier.errors import GlacierError, PipelineRunError
+from glacier.task_logs import console_logging
+from glacier.task_logs import log_level as check_log_options
 
 if TYPE_CHECKING:
     from glacier.environment import Environment
@@ -176,6 +180,23 @@ def run(
             show_default=False,
         ),
     ] = None,
+    log_level: Annotated[
+        str,
+        typer.Option(
+            "--log-level",
+            metavar="LEVEL",
+            help="Show log records at LEVEL and above on stderr (DEBUG, INFO, WARNING, ERROR); "
+            "each task's INFO and above are kept in its record either way.",
+        ),
+    ] = "INFO",
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            metavar="FORMAT",
+            help="text, or json: one object per line with run_id, task, attempt, environment.",
+        ),
+    ] = "text",
 ) -> None:
     """Run a pipeline locally with live progress, then print a summary; with --remote,
     start the deployed pipeline and follow it.
@@ -187,7 +208,12 @@ def run(
     err = console(stderr=True)
     # With --json, stdout carries the record only; what a person reads goes to stderr.
     out = err if as_json else console()
-    with handle_errors(err, traceback), selected_environment(env, settings_dir):
+    try:
+        check_log_options(log_level, log_format)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    logs = console_logging(log_level, log_format, sys.stderr)
+    with handle_errors(err, traceback), logs, selected_environment(env, settings_dir):
         if resume and resume_from:
             raise typer.BadParameter(
                 "give --resume (the last run) or --resume-from RUN_ID, not both",
@@ -195,6 +221,7 @@ def run(
             )
         selectors = [*(select or []), *(f"+{x}" for x in only or [])]
         pipeline = load_pipeline(target)
+        bind_selected_environment(pipeline, env)
         if remote:
             _run_remote(pipeline, out, endpoint, follow)
             return

@@ -7,9 +7,10 @@ cache, writing stored datasets, schema checks, task records and hooks.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -23,6 +24,7 @@ from glacier.errors import (
     SchemaMismatchError,
     TaskTimeoutError,
     UnknownTaskError,
+    UpstreamQueryError,
 )
 from glacier.format_checks import check_outputs
 from glacier.hooks import HookSet
@@ -36,7 +38,10 @@ from glacier.result import (
     TaskTable,
     new_run_id,
 )
+from glacier.retries import delays, should_retry
 from glacier.selection import TaskSelection
+from glacier.task_logs import RunLogs, note_attempt
+from glacier.task_logs import _local as _local  # the hot path sets the thread's task itself
 
 if TYPE_CHECKING:
     from glacier.cache import TaskCache
@@ -48,6 +53,17 @@ if TYPE_CHECKING:
 
 
 _now_ns = time.perf_counter_ns
+_LazyFrame = pl.LazyFrame
+_log = logging.getLogger(__name__)
+# Errors of planning a lazy query. Every upstream task's query was planned when that task
+# ended (settle), so a planning error is the running task's own; an error while executing
+# may come from any query fused into the running one.
+_PLANNING = (
+    pl.exceptions.ColumnNotFoundError,
+    pl.exceptions.SchemaError,
+    pl.exceptions.SchemaFieldNotFoundError,
+    pl.exceptions.DuplicateError,
+)
 
 
 class Executor(Protocol):
@@ -73,30 +89,66 @@ def invoke(
     cfg: TaskConfig,
     run: TaskRun,
 ) -> Any:
-    """Call the task's function with retries, backoff and timeout; records attempts."""
+    """Call the task's function with retries, backoff and timeout; records attempts.
+
+    An attempt ends once a returned lazy query's schema is resolved (:func:`settle`), so a
+    query that names a missing column fails here, under this task's retry policy."""
     if not cfg.retries and cfg.timeout is None:
         # Most tasks: one attempt, no timeout thread. Skipping the retry loop's bookkeeping
         # is a measurable share of a no-op task's cost.
         run.attempts = 1
-        return task.fn(*args, **kwargs)
+        return settle(task.fn(*args, **kwargs))
     attempts = cfg.retries + 1
-    delay = cfg.retry_delay
+    waits = delays(
+        retry_delay=cfg.retry_delay,
+        backoff=cfg.backoff,
+        max_delay=cfg.max_delay,
+        jitter=cfg.jitter,
+        retries=cfg.retries,
+    )
     fn = task.fn
     timeout = cfg.timeout
     attempt = 0
     while True:
         attempt += 1
         run.attempts = attempt
+        if attempt > 1:
+            note_attempt(attempt)
         try:
             if timeout is None:
-                return fn(*args, **kwargs)
+                return settle(fn(*args, **kwargs))
             return _call_with_timeout(task, args, kwargs, timeout, attempt, attempts)
-        except Exception:
-            if attempt >= attempts:
+        except Exception as exc:
+            if attempt >= attempts or not should_retry(exc, cfg.retry_on):
                 raise
-            if delay:
-                time.sleep(delay)
-                delay *= cfg.backoff
+            wait = next(waits)
+            _log.warning(
+                "task %s attempt %d of %d failed (%s: %s); retrying in %.3gs",
+                task.name,
+                attempt,
+                attempts,
+                type(exc).__name__,
+                exc,
+                wait,
+            )
+            if wait:
+                time.sleep(wait)
+
+
+def settle(value: Any) -> Any:
+    """``value``, after resolving the schema of any lazy query in it.
+
+    Lazy frames flow to downstream tasks unexecuted, so polars can fuse their queries; but a
+    query's *planning* errors (a missing column, a wrong type) would then surface in the
+    consumer and blame it. Resolving the schema (``collect_schema()``: planning only, no data
+    is read) makes them fail the task that wrote the query, without giving up the fusion."""
+    if isinstance(value, pl.LazyFrame):
+        value.collect_schema()
+    elif type(value) is tuple:
+        for v in value:
+            if isinstance(v, pl.LazyFrame):
+                v.collect_schema()
+    return value
 
 
 def _call_with_timeout(
@@ -108,10 +160,12 @@ def _call_with_timeout(
     attempts: int,
 ) -> Any:
     box: list[Any] = []
+    cur = getattr(_local, "cur", None)
 
     def target() -> None:
+        _local.cur = cur  # the task's lines are still its own on the timeout thread
         try:
-            box.append((True, task.fn(*args, **kwargs)))
+            box.append((True, settle(task.fn(*args, **kwargs))))
         except BaseException as exc:  # re-raised in the calling thread
             box.append((False, exc))
 
@@ -141,7 +195,10 @@ class PreparedRun:
     deployed tasks (``only=`` their index) all run tasks through :meth:`execute_task`, with
     what is particular to each coming from their :class:`~glacier.context.RunContext`.
     ``announce=False`` leaves ``on_run_start`` to a caller that runs many of these as one
-    run."""
+    run. ``executor`` names the executor running it, to refuse tasks asking for another.
+    ``capture_logs`` keeps each task's log records and printed lines in its record (see
+    :mod:`glacier.task_logs`) while the executor holds :func:`~glacier.task_logs.capturing`
+    open, once per run."""
 
     def __init__(
         self,
@@ -155,6 +212,8 @@ class PreparedRun:
         resume: Mapping[str, Any] | None = None,
         only: Sequence[int] | None = None,
         announce: bool = True,
+        executor: str | None = None,
+        capture_logs: bool = True,
     ) -> None:
         dag = pipeline.dag
         if isinstance(targets, str | Dataset) or hasattr(targets, "fn"):
@@ -198,6 +257,8 @@ class PreparedRun:
         # Tasks mostly share their environment's default config: each distinct one is looked
         # at once.
         distinct = {id(c): c for c in self.configs}
+        if executor is not None:
+            _refuse_other_executors(self.tasks, self.configs, distinct.values(), executor)
         self.cache: TaskCache | None = (
             env.cache if use_cache and any(c.cache for c in distinct.values()) else None
         )
@@ -207,6 +268,11 @@ class PreparedRun:
         #: The task records, as columns executors write (see TaskTable).
         self.table = TaskTable(plan.names, plan.locations)
         self.hooks = HookSet(list(hooks)) if hooks else None
+        self.logs: RunLogs | None = (
+            RunLogs(self.run_id, _env_name(env), plan.names, self.table.logs)
+            if capture_logs
+            else None
+        )
         # Resuming skips what already succeeded, when its outputs outlived that run.
         done = {
             name
@@ -265,10 +331,16 @@ class PreparedRun:
         table.started_ns[i] = t0 = _now_ns()
         if hooks:
             hooks.task_start(table.record(i))
+        logs = self.logs
+        if logs is not None:
+            _local.cur = (logs, i)  # task_logs.begin(), inlined on the hot path
         try:
             if self.plain[i]:
                 table.attempts[i] = 1
-                outputs[i] = (task.fn(**kwargs),)
+                value = task.fn(**kwargs)
+                if isinstance(value, _LazyFrame):
+                    value.collect_schema()  # settle(), inlined on the hot path
+                outputs[i] = (value,)
                 status[i] = SUCCEEDED
                 return True
             if self.resumable[i]:
@@ -294,7 +366,7 @@ class PreparedRun:
                     table.attempts[i] = attempts.attempts
             else:  # invoke's fast path, inlined: this is the hot loop of every run
                 table.attempts[i] = 1
-                value = task.fn(**kwargs)
+                value = settle(task.fn(**kwargs))
             if task.returns_tuple or len(task.outputs) != 1:
                 outs = normalize_outputs(task, value)
             else:  # the usual single output, without the call
@@ -307,11 +379,15 @@ class PreparedRun:
             status[i] = SUCCEEDED
             return True
         except Exception as exc:
+            if isinstance(exc, pl.exceptions.PolarsError) and not isinstance(exc, _PLANNING):
+                exc = self._blame_producers(i, kwargs, exc)
             table.error[i] = exc
             status[i] = FAILED
             return False
         finally:
             table.duration_ns[i] = _now_ns() - t0
+            if logs is not None:
+                _local.cur = None
             if hooks:
                 hooks.task_end(table.record(i))
 
@@ -363,6 +439,26 @@ class PreparedRun:
 
     # -- internals -------------------------------------------------------------------------
 
+    def _blame_producers(self, i: int, kwargs: Mapping[str, Any], exc: Exception) -> Exception:
+        """``exc``, or an error naming the upstream tasks whose lazy queries ran inside task
+        ``i`` when it failed: polars executes them fused, so the failure may be theirs."""
+        producers = [
+            self.tasks[producer]
+            for pname, producer, _pos, _ds in self.sources[i]
+            if producer >= 0 and isinstance(kwargs.get(pname), pl.LazyFrame)
+        ]
+        if not producers:
+            return exc
+        task = self.tasks[i]
+        names = ", ".join(f"{p.name!r} ({p.location})" for p in dict.fromkeys(producers))
+        err = UpstreamQueryError(
+            f"Task {task.name!r} ({task.location}) failed executing a lazy query that includes "
+            f"the query of upstream task(s) {names}; polars runs them as one, so the cause may "
+            f"be in either. {type(exc).__name__}: {exc}"
+        )
+        err.__cause__ = exc
+        return err
+
     def _scan(self, ds: Dataset) -> Any:
         scan = self._scans.get(ds)
         if scan is None:
@@ -380,7 +476,7 @@ class PreparedRun:
             else:
                 fps.append(f"{pname}={fingerprint(kwargs[pname])}")
         params = {k: v for k, v in kwargs.items() if k in self.tasks[i].params}
-        return self.cache.key(self.tasks[i], fps, params)
+        return self.cache.key(self.tasks[i], fps, params, version=self.configs[i].cache_version)
 
     def _persist(self, task: Task, outs: tuple[Any, ...], *, write: bool) -> tuple[Any, ...]:
         if not task.outputs:
@@ -424,6 +520,36 @@ class PreparedRun:
             except Exception:  # a missing source dataset has no version; not worth failing
                 continue
         return versions
+
+
+def _refuse_other_executors(
+    tasks: Sequence[Task],
+    configs: Sequence[TaskConfig],
+    distinct: Iterable[TaskConfig],
+    executor: str,
+) -> None:
+    """A task's ``executor=`` cannot be honoured yet (one run, one executor): rather than
+    run it elsewhere silently, refuse the run and say what to change."""
+    if all(c.executor in (None, executor) for c in distinct):
+        return
+    asking = [
+        f"{t.name!r} ({t.location}) asks for executor={c.executor!r}"
+        for t, c in zip(tasks, configs, strict=True)
+        if c.executor not in (None, executor)
+    ]
+    raise ConfigError(
+        f"This run's executor is {executor!r}, but {'; '.join(asking)}. A per-task executor "
+        "is not supported yet: remove executor= from the task, or run the whole pipeline on "
+        "that executor (the environment's executor settings, or pipeline.run(executor=...))."
+    )
+
+
+def _env_name(env: Any) -> str | None:
+    try:
+        name = env.name
+    except Exception:  # a run context without a name still runs
+        return None
+    return None if name is None else str(name)
 
 
 def normalize_outputs(task: Task, value: Any) -> tuple[Any, ...]:

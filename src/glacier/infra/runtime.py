@@ -14,6 +14,7 @@ generated Glue job script).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,6 +24,8 @@ from typing import Any
 from glacier.errors import InfraError
 from glacier.result import new_run_id
 from glacier.uris import parse_uri
+
+_log = logging.getLogger(__name__)
 
 #: Environment variables the generated infrastructure sets for a task, besides the cloud's.
 #: Only GLACIER_ENV is the name of a GlacierSettings field (GLACIER_<field> configures
@@ -47,7 +50,17 @@ def lambda_handler(
     event = event or {}
     task = str(event.get("task") or os.environ.get("GLACIER_TASK_NAME", ""))
     run_id = str(event.get("run_id") or os.environ.get("GLACIER_RUN_ID") or new_run_id())
+    _log_json_lines()
     return run_task(target, task, run_id=run_id, artifacts=_artifacts_from_env())
+
+
+def _log_json_lines() -> None:
+    """Deployed tasks log JSON lines (run id, task, attempt, environment on each) to stderr,
+    where CloudWatch and the other collectors pick them up; ``GLACIER_LOG_LEVEL`` sets the
+    level (INFO by default)."""
+    from glacier.task_logs import configure_logging
+
+    configure_logging(os.environ.get("GLACIER_LOG_LEVEL", "INFO"), "json")
 
 
 class DeployedContext:
@@ -145,8 +158,20 @@ def run_task(
     for ds in task.input_datasets:
         context.require(ds)  # fail before running, naming what is missing
     run = PreparedRun(pipeline, context, None, None, use_cache=False, hooks=(), only=[index])
-    if not run.execute_task(0):
+    if run.logs is not None:
+        run.logs.run_id = run_id  # the orchestrator's run, which every task of it shares
+    ok = run.execute_task(0)
+    fields = {
+        "run_id": run_id,
+        "task": task.name,
+        "attempt": run.table.attempts[0],
+        "environment": getattr(context, "name", None),
+    }
+    if not ok:
+        _log.error("task %s failed: %s", task.name, run.table.error[0], extra=fields)
         raise run.table.error[0]  # type: ignore[misc]  # the task's own exception
+    seconds = run.table.duration_ns[0] / 1e9
+    _log.info("task %s succeeded in %.3fs", task.name, seconds, extra=fields)
     return {
         "pipeline": pipeline.name,
         "task": task.name,
@@ -192,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m glacier.infra.runtime <file.py:pipeline> <task>", file=sys.stderr)
         return 2
     run_id = os.environ.get("GLACIER_RUN_ID") or new_run_id()
+    _log_json_lines()
     result = run_task(args[0], args[1], run_id=run_id, artifacts=_artifacts_from_env())
     print(json.dumps(result))
     return 0
@@ -218,6 +244,7 @@ def glue_main(argv: list[str] | None = None) -> dict[str, Any]:
             "redeploy the infrastructure."
         )
     run_id = values.get("GLACIER_RUN_ID") or new_run_id()
+    _log_json_lines()
     result = run_task(target, task, run_id=run_id, artifacts=_artifacts_from_env())
     print(json.dumps(result))
     return result

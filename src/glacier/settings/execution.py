@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_serializer, field_validator
 
 from glacier.settings.base import GlacierModel, between
 from glacier.settings.tags import Tags
@@ -26,7 +26,13 @@ class TaskConfig(GlacierModel):
         retries: Extra attempts after a failure.
         retry_delay: Seconds before the first retry.
         backoff: Factor the delay grows by after each retry (1 keeps it constant).
+        max_delay: The longest wait between two attempts, in seconds (``None``: no cap).
+        jitter: Up to this many seconds added at random to each wait, so tasks failing
+            together do not retry in lockstep.
+        retry_on: Retry only these exception types (``None``: any failure that may be
+            transient; see :mod:`glacier.retries`).
         cache: Reuse the result when the inputs and code are unchanged.
+        cache_version: Part of the cache key: change it to force a rerun of a cached task.
         tags: Labels for run records, selection (``--select tag:NAME``) and generated
             infrastructure: a mapping, or a list of names (each becomes a tag with an empty
             value, as the clouds allow).
@@ -43,8 +49,19 @@ class TaskConfig(GlacierModel):
     retries: Annotated[int, between(0, 100)] = 0
     retry_delay: Annotated[float, Field(ge=0)] = 0.0
     backoff: Annotated[float, Field(ge=1)] = 1.0
+    max_delay: Annotated[float, Field(ge=0)] | None = None
+    jitter: Annotated[float, Field(ge=0)] = 0.0
+    retry_on: tuple[type[BaseException], ...] | None = None
     cache: bool = False
+    cache_version: str | None = None
     tags: Tags = {}
+
+    @field_serializer("retry_on")
+    def _retry_on_names(self, value: tuple[type[BaseException], ...] | None) -> list[str] | None:
+        # Exception types have no JSON form; `glacier envs show` prints their names.
+        if value is None:
+            return None
+        return [f"{c.__module__}.{c.__qualname__}" for c in value]
 
     def refine(self, **overrides: Any) -> TaskConfig:
         """A copy with the non-``None`` ``overrides`` applied; ``tags`` merge (override wins).
