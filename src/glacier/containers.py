@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 import operator
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,7 @@ def registry_from_settings(provider: Any, settings: Any) -> dict[str, Any]:
             config=config,
             partition_by=spec.partition_by or None,
             name=name,
+            retention=timedelta(days=spec.retention_days),
         )
     return registry
 

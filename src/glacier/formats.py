@@ -14,7 +14,7 @@ it imports only polars, the standard library and :mod:`glacier.errors`.
 >>> format_for_path("data/events.jsonl").name
 'ndjson'
 >>> sorted(f.name for f in FORMATS.values() if f.partitions)
-['parquet']
+['delta', 'parquet']
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from glacier.errors import ConfigError, UnknownFormatError
 __all__ = [
     "DEFAULT_FORMAT",
     "FORMATS",
+    "TABLE_FORMAT",
     "Format",
     "NativeIO",
     "format_for_path",
@@ -78,6 +79,9 @@ class Format:
             Python value or raw bytes are not, and have no schema to check or append to.
         cloud_sink: Whether ``sink`` can write to a cloud URI (else the adapter spools the
             file locally and uploads it).
+        table: Whether the format is a table format (Delta Lake): a directory of data files
+            in another format (``extensions`` are theirs) plus a commit log. It never names
+            a single object, and a path's extension never selects it.
 
     Readers take ``options``: keyword arguments of the matching polars reader
     (``separator=";"`` for CSV, ...), passed on from ``Bucket.scan(**options)``.
@@ -92,6 +96,7 @@ class Format:
     partitions: bool = False
     frame: bool = True
     cloud_sink: bool = True
+    table: bool = False
 
     @property
     def extension(self) -> str:
@@ -217,8 +222,23 @@ FORMATS: Mapping[str, Format] = {
             sink=_sink_json,
             cloud_sink=False,
         ),
+        # A Delta Lake table: parquet data files and a _delta_log/ (glacier.adapters.tables).
+        Format(
+            "delta",
+            (".parquet",),
+            typed=True,
+            scan=_scan_parquet,
+            read=_read_parquet,
+            sink=_sink_parquet,
+            partitions=True,
+            table=True,
+        ),
     )
 }
+
+#: The table format of a directory-shaped parquet dataset: Glacier writes every
+#: multi-file parquet dataset as a Delta table, so that other engines read it right.
+TABLE_FORMAT = "delta"
 
 #: The format of a storage path without an extension (a dataset directory), as it is the
 #: ``format=`` default of a Bucket.
@@ -227,7 +247,7 @@ DEFAULT_FORMAT = "parquet"
 # Longest ending first, so that a two-part ending (".csv.gz") wins over its last part.
 _BY_EXTENSION: tuple[tuple[str, Format], ...] = tuple(
     sorted(
-        ((ext, fmt) for fmt in FORMATS.values() for ext in fmt.extensions),
+        ((ext, fmt) for fmt in FORMATS.values() if not fmt.table for ext in fmt.extensions),
         key=lambda pair: -len(pair[0]),
     )
 )

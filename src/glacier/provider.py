@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from glacier.errors import ConfigError
@@ -155,6 +156,7 @@ class Provider:
         name: str | None = None,
         partition_by: Sequence[str] | None = None,
         tags: dict[str, str] | None = None,
+        retention: timedelta | None = None,
     ) -> Bucket:
         """Create a :class:`Bucket` (object storage location) on this provider's store."""
         self._check_config("bucket", config, _BUCKET_CONFIGS.get(self.kind, ()))
@@ -171,6 +173,7 @@ class Provider:
                 config=config,
                 name=name,
                 tags=self._tags(config, tags),
+                retention=retention,
             )
         )
 

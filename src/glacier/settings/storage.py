@@ -337,8 +337,10 @@ class BucketSettings(GlacierModel):
         bucket_name: The bucket (S3, GCS) or container (Azure) name; checked against the
             environment's cloud when the settings are loaded.
         path: A key prefix inside the bucket.
-        format: How datasets in it are stored.
+        format: How datasets in it are stored (a directory of parquet, or ``delta``, is a
+            Delta Lake table).
         partition_by: Columns the data is partitioned by.
+        retention_days: How much history vacuum keeps in its tables (Delta's default, 7).
         s3, gcs, blob: The cloud-specific bucket config for this environment's cloud.
 
     Example:
@@ -348,8 +350,9 @@ class BucketSettings(GlacierModel):
 
     bucket_name: str
     path: str = ""
-    format: Literal["parquet", "csv", "json", "ndjson"] = "parquet"
+    format: Literal["parquet", "csv", "json", "ndjson", "delta"] = "parquet"
     partition_by: list[str] = Field(default_factory=list)
+    retention_days: Annotated[int, between(0, 36500, "days")] = 7
     s3: S3Config | None = None
     gcs: GcsConfig | None = None
     blob: BlobConfig | None = None
