@@ -732,12 +732,21 @@ class FsspecBucketAdapter:
             if may_match(values, hive_types, predicate)
         ]
         remaining = n_rows
+        # A table's older files lack the columns a schema merge added later: read as nulls.
+        read_options = {**options, "missing_columns": "insert"} if fmt.table else options
         with self._errors("read"):
             for start in range(0, len(wanted), _FETCH_BATCH):
                 batch = wanted[start : start + _FETCH_BATCH]
                 blobs = self._fetch([key for key, _ in batch], cache)
                 for key, values in batch:
-                    frame = fmt.read(blobs.pop(key), data_columns, options)
+                    frame = fmt.read(blobs.pop(key), data_columns, read_options)
+                    if fmt.table and snapshot.schema:  # columns added after this file
+                        frame = frame.with_columns(
+                            pl.lit(None, dtype=t).alias(c)
+                            for c, t in snapshot.schema.items()
+                            if c not in partition_by
+                            and (c not in frame.columns or frame[c].dtype == pl.Null)
+                        )
                     frame = frame.with_columns(
                         pl.lit(values[c], dtype=hive_types[c]).alias(c) for c in partition_by
                     )
