@@ -1,4 +1,4 @@
-"""The ``glacier`` command: run, plan, generate, graph, envs, init.
+"""The ``glacier`` command: run, plan, generate, graph, envs, init, tables.
 
 ::
 
@@ -9,6 +9,7 @@
     glacier graph examples/medallion.py -o dag.png          # or .svg, .mmd; Mermaid on stdout
     glacier envs                                            # list | show NAME | validate
     glacier init my-pipeline                                # a new project that runs
+    glacier tables vacuum orders pipeline.py --env prod     # history | optimize | convert
 
 A TARGET is ``path/to/file.py`` (when it defines one pipeline), ``file.py:NAME`` or
 ``package.module:NAME``. ``--env`` sets ``GLACIER_ENV`` before the target is imported, so a
@@ -21,7 +22,8 @@ One module per command group, each registering its commands on the one :data:`ap
 :mod:`~glacier.cli.app` (the typer app, shared options, error handling),
 :mod:`~glacier.cli.loading` (how a target is loaded and its environment found),
 :mod:`~glacier.cli.run`, :mod:`~glacier.cli.plan`, :mod:`~glacier.cli.generate`,
-:mod:`~glacier.cli.graph`, :mod:`~glacier.cli.envs`, :mod:`~glacier.cli.init`. The commands
+:mod:`~glacier.cli.graph`, :mod:`~glacier.cli.envs`, :mod:`~glacier.cli.init`,
+:mod:`~glacier.cli.tables`. The commands
 import what they need (the library's run machinery, infrastructure, Graphviz) when they run,
 so ``glacier --help`` stays quick.
 """
@@ -32,7 +34,7 @@ from __future__ import annotations
 # lists them; the names imported below are the package's API (the console script is
 # `glacier.cli:main`).
 # isort: off
-from glacier.cli import run, plan, generate, graph, init, envs  # noqa: F401
+from glacier.cli import run, plan, generate, graph, init, envs, tables  # noqa: F401
 
 # isort: on
 from glacier.cli.app import USAGE_ERRORS, app, main
