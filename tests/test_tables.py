@@ -380,3 +380,38 @@ def test_the_old_layout_is_refused_with_how_to_convert_it(store: StoreCase) -> N
     assert_frame_equal(sort(bucket.read()), ORDERS)
     assert not [k for k in store.objects() if "_glacier" in k]
     assert bucket.convert() is False
+
+
+# -- a task's output option ------------------------------------------------------------------
+
+
+def test_a_dataset_can_upsert_each_run_into_its_table(local: Any) -> None:
+    from glacier import Dataset, Pipeline
+
+    table = local.bucket("lake", "orders/")
+    pipeline = Pipeline("shop")
+    out = Dataset("orders", storage=table, write={"mode": "merge", "on": ["order_id"]})
+    batches = iter([ORDERS, CHANGES])
+
+    @pipeline.task()
+    def load() -> out:  # type: ignore[valid-type]
+        return next(batches)
+
+    pipeline.run()
+    pipeline.run()
+
+    assert sort(table.read())["amount"].to_list() == [10.0, 25.0, 30.0, 40.0, 50.0]
+    assert [c["operation"] for c in table.history()] == ["MERGE", "WRITE"]
+
+
+def test_dataset_write_options_are_checked_where_declared(local: Any) -> None:
+    from glacier import Dataset
+    from glacier.errors import PipelineDefinitionError
+
+    table = local.bucket("lake", "orders/")
+    with pytest.raises(PipelineDefinitionError, match=r"unknown option\(s\) \['key'\]"):
+        Dataset("a", storage=table, write={"mode": "merge", "key": ["id"]})
+    with pytest.raises(PipelineDefinitionError, match=r"needs the key columns"):
+        Dataset("b", storage=table, write={"mode": "merge"})
+    with pytest.raises(PipelineDefinitionError, match=r"needs storage"):
+        Dataset("c", write={"mode": "append"})

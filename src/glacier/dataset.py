@@ -5,6 +5,7 @@ dataset consumes it; a task whose return annotation is a dataset produces it::
 
     raw = Dataset("raw")                      # ephemeral: lives in memory during a run
     clean = Dataset("clean", storage=bucket)  # written once through its storage
+    orders = Dataset("orders", storage=table, write={"mode": "merge", "on": ["order_id"]})
 
 Datasets compare by identity, so two datasets with the same name are still two datasets;
 the pipeline refuses that ambiguity when it validates.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from glacier.errors import ConfigError, PipelineDefinitionError, UnknownFormatError
@@ -23,6 +25,9 @@ from glacier.uris import parse_uri
 #: What a dataset or pipeline name may be: it becomes part of paths, run records and
 #: generated resource names.
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+
+#: What ``Dataset(write=...)`` may say: the keyword arguments of ``Bucket.write``.
+WRITE_OPTIONS = frozenset({"mode", "on", "delete_when", "schema"})
 
 
 class Dataset:
@@ -38,6 +43,10 @@ class Dataset:
         schema: Optional ``{column: polars dtype}``; data written to the dataset must have
             these columns with these types.
         description: Free text shown by ``glacier graph`` and ``pipeline.describe()``.
+        write: How the producing task writes it: keyword arguments of
+            :meth:`glacier.Bucket.write`, e.g. ``{"mode": "merge", "on": ["order_id"]}``
+            to upsert each run's rows into a table, or ``{"mode": "append"}``. The default
+            is an overwrite.
 
     Example:
         >>> raw = Dataset("raw")
@@ -45,7 +54,7 @@ class Dataset:
         False
     """
 
-    __slots__ = ("__weakref__", "description", "name", "schema", "storage")
+    __slots__ = ("__weakref__", "description", "name", "schema", "storage", "write")
 
     def __init__(
         self,
@@ -53,6 +62,7 @@ class Dataset:
         storage: Any = None,
         schema: Mapping[str, Any] | None = None,
         description: str = "",
+        write: Mapping[str, Any] | None = None,
     ) -> None:
         if not isinstance(name, str) or not NAME_PATTERN.match(name):
             raise PipelineDefinitionError(
@@ -73,6 +83,7 @@ class Dataset:
         self.storage = storage
         self.schema = dict(schema) if schema is not None else None
         self.description = description
+        self.write: Mapping[str, Any] = MappingProxyType(_write_options(name, storage, write))
 
     @property
     def is_stored(self) -> bool:
@@ -100,6 +111,27 @@ def _is_storage(storage: Any) -> bool:
     if callable(getattr(storage, "scan", None)) and callable(getattr(storage, "write", None)):
         return True
     return type(storage).__module__.startswith("pulumi")
+
+
+def _write_options(name: str, storage: Any, write: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``write=`` checked where the dataset is declared: known keys, and storage to write."""
+    options = dict(write or {})
+    unknown = sorted(set(options) - WRITE_OPTIONS)
+    if unknown:
+        raise PipelineDefinitionError(
+            f"Dataset {name!r}: write= has unknown option(s) {unknown}; it takes "
+            f"{sorted(WRITE_OPTIONS)} (the keyword arguments of Bucket.write)."
+        )
+    if options and storage is None:
+        raise PipelineDefinitionError(
+            f"Dataset {name!r}: write= needs storage (an ephemeral dataset is never written)."
+        )
+    if options.get("mode") == "merge" and not options.get("on"):
+        raise PipelineDefinitionError(
+            f"Dataset {name!r}: write={{'mode': 'merge'}} needs the key columns, e.g. "
+            "write={'mode': 'merge', 'on': ['order_id']}."
+        )
+    return options
 
 
 def _check_storage_string(name: str, storage: str) -> None:

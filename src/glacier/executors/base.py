@@ -376,7 +376,7 @@ class PreparedRun:
                     )
                 bucket = self.storage[ds]
                 if write:
-                    bucket.write(value)
+                    bucket.write(value, **ds.write)
                 # Downstream tasks read what was written, lazily: one write, no recompute.
                 result[pos] = bucket.scan()
         return tuple(result)

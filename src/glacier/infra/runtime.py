@@ -93,7 +93,7 @@ def run_task(
     written: list[str] = []
     for ds, out in zip(task.outputs, outputs, strict=False):
         if ds.is_stored or ds.name in artifacts:
-            _bucket(ds, env, artifacts, run_id, task_name).write(out)
+            _bucket(ds, env, artifacts, run_id, task_name).write(out, **ds.write)
             written.append(ds.name)
     return {
         "pipeline": pipeline.name,
