@@ -128,6 +128,9 @@ class TableMirror:
         for relative in commits:
             target = f"{self.root}/{relative}"
             if self.fs.exists(target):
+                for orphan in data:  # no commit names them: remove them now, not at vacuum
+                    with contextlib.suppress(Exception):
+                        self.fs.rm_file(f"{self.root}/{orphan}")
                 raise ConcurrentWriteError(
                     f"write {self.name}: another writer committed "
                     f"{posixpath.basename(relative)} first. Nothing of this write was "
