@@ -23,6 +23,7 @@ from polars.testing import assert_frame_equal
 
 from conftest import StoreCase, make_store_case
 from glacier.errors import (
+    ConcurrentWriteError,
     GlacierError,
     LegacyLayoutError,
     MergeKeyError,
@@ -347,6 +348,25 @@ def test_two_processes_appending_lose_nothing(request: pytest.FixtureRequest, na
     for writer in ("a", "b"):
         assert sorted(rows.filter(pl.col("writer") == writer)["i"]) == list(range(count))
     assert bucket.history(1)[0]["version"] == 2 * count
+
+
+@pytest.mark.parametrize("name", ["memory", "gcs"])
+def test_the_fallback_refuses_a_commit_another_writer_made_first(
+    request: pytest.FixtureRequest, name: str
+) -> None:
+    store = make_store_case(request, name)
+    bucket = orders(store)
+    bucket.write(ORDERS)
+    mirror = bucket.adapter._mirror
+
+    with pytest.raises(ConcurrentWriteError, match=r"another writer committed .*retry it"):
+        with mirror.writing(with_data=False) as table:
+            table.write(CHANGES, "append", (), exists=True)
+            orders(store).write(CHANGES, mode="append")  # commits version 1 first
+
+    assert bucket.read().height == 6 and len(bucket.history()) == 2
+    data = [k for k in store.objects() if k.endswith(".parquet")]
+    assert sorted(data) == sorted(bucket.list())  # the loser's file was removed
 
 
 # -- migration of the old _glacier/ manifest layout ------------------------------------------
