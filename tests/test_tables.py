@@ -359,10 +359,10 @@ def test_the_fallback_refuses_a_commit_another_writer_made_first(
     bucket.write(ORDERS)
     mirror = bucket.adapter._mirror
 
-    with pytest.raises(ConcurrentWriteError, match=r"another writer committed .*retry it"):
-        with mirror.writing(with_data=False) as table:
-            table.write(CHANGES, "append", (), exists=True)
-            orders(store).write(CHANGES, mode="append")  # commits version 1 first
+    losing = pytest.raises(ConcurrentWriteError, match=r"another writer committed .*retry it")
+    with losing, mirror.writing(with_data=False) as table:
+        table.write(CHANGES, "append", (), exists=True)
+        orders(store).write(CHANGES, mode="append")  # commits version 1 first
 
     assert bucket.read().height == 6 and len(bucket.history()) == 2
     data = [k for k in store.objects() if k.endswith(".parquet")]
