@@ -21,12 +21,16 @@ feeding its streaming sink fails, it may still finish the file, publishing an em
 partial object.
 
 A Bucket whose ``path`` is empty, ends in ``/`` or has ``partition_by`` is a *dataset
-directory*, written as versions that one small manifest points at (the layout is
-:mod:`glacier.adapters.manifest`): readers see the old version or the new one and never a
-mix. Files of the replaced version are kept for readers still reading them; older
-unreferenced versions are removed once they are :data:`VERSION_GRACE` old. A directory
-without a manifest (written by another tool) is read as plain files, skipping hidden
-(``_``/``.``) names.
+directory*. Of parquet (the default, or ``format="delta"``) it is a Delta Lake *table*
+(:mod:`glacier.adapters.tables`; on stores delta-rs cannot reach,
+:mod:`glacier.adapters.table_mirror`): each write is one commit of its ``_delta_log/``, so
+readers see the old version or the new one, every engine reads the same rows, and concurrent
+writers never overwrite each other's commits. A directory in Glacier's old manifest layout
+(:mod:`glacier.adapters.manifest`) is refused until converted (:meth:`convert`). Directories
+of csv, json or ndjson keep that manifest layout: versions under ``_glacier/v/`` that one
+small manifest points at; older unreferenced versions are removed once they are
+:data:`VERSION_GRACE` old. A directory with neither (written by another tool) is read as
+plain files, skipping hidden (``_``/``.``) names.
 
 Reading
 -------
