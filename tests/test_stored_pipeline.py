@@ -126,7 +126,7 @@ def test_medallion_on_moto_s3_matches_local(
     }
     assert keys["finks-staging-silver-zone"] == ["orders.parquet"]
     assert keys["finks-staging-gold-zone"] == ["customers.parquet", "daily_revenue.parquet"]
-    assert "orders/_glacier/manifest.json" in keys["finks-staging-bronze-zone"]
+    assert "orders/_delta_log/00000000000000000000.json" in keys["finks-staging-bronze-zone"]
     # Nothing went to local disk: the run's data lives in the staging buckets only.
     assert not (tmp_path / "data" / "staging").exists()
 
