@@ -135,5 +135,6 @@ def test_bucket_settings() -> None:
     config_error(lambda: BucketSettings(bucket_name="a", path="/abs"), "path='/abs' is invalid")
     config_error(
         lambda: BucketSettings(bucket_name="a", format="xlsx"),
-        "format='xlsx' is invalid: allowed values are 'parquet', 'csv', 'json', 'ndjson' or 'delta'",
+        "format='xlsx' is invalid: allowed values are "
+        "'parquet', 'csv', 'json', 'ndjson' or 'delta'",
     )
