@@ -110,7 +110,9 @@ def test_whole_bucket_as_a_dataset(store: StoreCase) -> None:
     bucket.write(MORE_DAYS, mode="append")
 
     assert_frame_equal(bucket.read().sort("n"), pl.concat([DAYS, MORE_DAYS]))
-    assert all(key.startswith("_glacier/v/") for key in bucket.list())
+    keys = bucket.list()  # a Delta table's data files: plain parquet, no hidden directory
+    assert len(keys) == 2 and all(k.endswith(".parquet") and k[0] not in "_." for k in keys)
+    assert any(key.startswith("_delta_log/") for key in store.objects())
     bucket.delete()
     assert not bucket.exists()
     assert store.objects() == []
@@ -602,9 +604,13 @@ def test_leftovers_of_crashed_writes_are_invisible_and_swept(store: StoreCase, l
 
     keys = store.objects()
     assert fresh_tmp in keys
-    # Stores that write temporary objects (local, memory) sweep old ones; others never have any.
-    assert (stale_tmp in keys) == (not bucket.adapter.store.renames)
-    assert (stale_version in keys) == (layout == "object")  # swept by the next dataset write
+    # Stores that write temporary objects (local, memory) sweep old ones when they write one;
+    # a table's writes stage nothing there (its commit log makes them atomic).
+    swept = layout == "object" and bucket.adapter.store.renames
+    assert (stale_tmp in keys) == (not swept)
+    # Files a table's log does not name are invisible to every reader; vacuum removes them.
+    assert stale_version in keys
+    assert all("_glacier" not in k for k in bucket.list())
     assert_frame_equal(bucket.read().sort("n"), MORE_DAYS)
 
 

@@ -51,17 +51,21 @@ def test_an_unknown_extension_is_refused_with_the_known_ones() -> None:
 
 
 def test_every_extension_belongs_to_one_format_and_maps_back_to_it() -> None:
-    extensions = [ext for fmt in FORMATS.values() for ext in fmt.extensions]
+    # A table format's extensions are its data files' (delta: parquet): no path selects it.
+    files = [f for f in FORMATS.values() if not f.table]
+    extensions = [ext for fmt in files for ext in fmt.extensions]
     assert len(extensions) == len(set(extensions))
-    for fmt in FORMATS.values():
+    for fmt in files:
         assert fmt.extension == fmt.extensions[0]
         for ext in fmt.extensions:
             assert format_for_path(f"x{ext}") is fmt
+    assert format_for_path("x.parquet") is FORMATS["parquet"]
 
 
-def test_parquet_is_the_default_and_the_only_partitionable_format() -> None:
+def test_parquet_is_the_default_and_with_delta_the_only_partitionable_format() -> None:
     assert DEFAULT_FORMAT == "parquet"
-    assert [f.name for f in FORMATS.values() if f.partitions] == ["parquet"]
+    assert [f.name for f in FORMATS.values() if f.partitions] == ["parquet", "delta"]
+    assert [f.name for f in FORMATS.values() if f.table] == ["delta"]
 
 
 def test_get_format_ignores_case_and_names_the_supported_formats() -> None:
@@ -72,7 +76,7 @@ def test_get_format_ignores_case_and_names_the_supported_formats() -> None:
 
 def test_resolve_format_refuses_partitions_of_a_format_that_cannot_hold_them() -> None:
     assert resolve_format("parquet", ["day"]) is FORMATS["parquet"]
-    with pytest.raises(ConfigError, match=r"partition_by=\['day'\].*\(parquet\), not 'csv'"):
+    with pytest.raises(ConfigError, match=r"partition_by=\['day'\].*\(parquet, delta\), not 'csv'"):
         resolve_format("csv", ["day"])
 
 

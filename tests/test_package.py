@@ -12,7 +12,10 @@ import pytest
 import glacier
 from glacier import Environment
 
-HEAVY = ("boto3", "botocore", "pulumi", "pulumi_aws", "s3fs", "gcsfs", "adlfs", "dask")
+HEAVY = (
+    *("boto3", "botocore", "pulumi", "pulumi_aws", "s3fs", "gcsfs", "adlfs", "dask"),
+    *("deltalake", "pyarrow"),
+)
 
 
 def test_import_glacier_loads_no_cloud_sdk() -> None:
@@ -47,6 +50,7 @@ def test_public_names_are_exported() -> None:
         "glacier.uris",
         "glacier.adapters.manifest",
         "glacier.adapters.partitions",
+        "glacier.adapters.tables",
         "glacier.adapters.storage_errors",
     ],
 )

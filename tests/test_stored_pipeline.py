@@ -92,7 +92,9 @@ def test_medallion_on_local_files(medallion: ModuleType, tmp_path: Path) -> None
 
     zones = tmp_path / "data" / "dev"
     assert (zones / "dev-silver-zone" / "orders.parquet").is_file()
-    assert (zones / "dev-bronze-zone" / "orders" / "_glacier" / "manifest.json").is_file()
+    bronze = zones / "dev-bronze-zone" / "orders"  # a partitioned dataset: a Delta table
+    assert (bronze / "_delta_log" / "00000000000000000000.json").is_file()
+    assert pl.read_delta(str(bronze)).height == 3_000
     written = pl.read_parquet(zones / "dev-gold-zone" / "daily_revenue.parquet")
     assert_frame_equal(written, gold["daily_revenue"])
     assert gold["daily_revenue"]["orders"].sum() == gold["customers"]["orders"].sum() > 0
@@ -124,7 +126,7 @@ def test_medallion_on_moto_s3_matches_local(
     }
     assert keys["finks-staging-silver-zone"] == ["orders.parquet"]
     assert keys["finks-staging-gold-zone"] == ["customers.parquet", "daily_revenue.parquet"]
-    assert "orders/_glacier/manifest.json" in keys["finks-staging-bronze-zone"]
+    assert "orders/_delta_log/00000000000000000000.json" in keys["finks-staging-bronze-zone"]
     # Nothing went to local disk: the run's data lives in the staging buckets only.
     assert not (tmp_path / "data" / "staging").exists()
 

@@ -19,6 +19,7 @@ Override any provider to swap a part, in tests or for a custom adapter::
 from __future__ import annotations
 
 import operator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,7 @@ def registry_from_settings(provider: Any, settings: Any) -> dict[str, Any]:
             config=config,
             partition_by=spec.partition_by or None,
             name=name,
+            retention=timedelta(days=spec.retention_days),
         ).with_options(
             spec.read_options,
             spec.write_options,

@@ -5,6 +5,7 @@ dataset consumes it; a task whose return annotation is a dataset produces it::
 
     raw = Dataset("raw")                      # ephemeral: lives in memory during a run
     clean = Dataset("clean", storage=bucket)  # written once through its storage
+    orders = Dataset("orders", storage=table, write={"mode": "merge", "on": ["order_id"]})
 
 Datasets compare by identity, so two datasets with the same name are still two datasets;
 the pipeline refuses that ambiguity when it validates.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from glacier.errors import ConfigError, PipelineDefinitionError, UnknownFormatError
@@ -26,6 +28,9 @@ from glacier.uris import parse_uri
 _B = TypeVar("_B")
 
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+
+#: What ``Dataset(write=...)`` may say: the keyword arguments of ``Bucket.write``.
+WRITE_OPTIONS = frozenset({"mode", "on", "delete_when", "schema"})
 
 
 class Dataset:
@@ -47,6 +52,10 @@ class Dataset:
         write_options: Keyword arguments of the format's writer, e.g.
             ``{"compression": "zstd"}`` for parquet or ``{"compress": 3}`` for joblib.
         read_only: Refuse writes to the storage (``write()``, ``open("w")``, ``delete()``).
+        write: How the producing task writes it: keyword arguments of
+            :meth:`glacier.Bucket.write`, e.g. ``{"mode": "merge", "on": ["order_id"]}``
+            to upsert each run's rows into a table, or ``{"mode": "append"}``. The default
+            is an overwrite.
 
     Raises:
         UnknownFormatError: a storage path whose extension names no known format.
@@ -68,6 +77,7 @@ class Dataset:
         "read_options",
         "schema",
         "storage",
+        "write",
         "write_options",
     )
 
@@ -80,6 +90,7 @@ class Dataset:
         read_options: Mapping[str, Any] | None = None,
         write_options: Mapping[str, Any] | None = None,
         read_only: bool = False,
+        write: Mapping[str, Any] | None = None,
     ) -> None:
         if not isinstance(name, str) or not NAME_PATTERN.match(name):
             raise PipelineDefinitionError(
@@ -103,6 +114,7 @@ class Dataset:
         self.read_options: dict[str, Any] = dict(read_options or {})
         self.write_options: dict[str, Any] = dict(write_options or {})
         self.read_only = read_only
+        self.write: Mapping[str, Any] = MappingProxyType(_write_options(name, storage, write))
         check_dataset_storage(self)
 
     def refine(self, bucket: _B) -> _B:
@@ -141,6 +153,27 @@ def _is_storage(storage: Any) -> bool:
     if callable(getattr(storage, "scan", None)) and callable(getattr(storage, "write", None)):
         return True
     return type(storage).__module__.startswith("pulumi")
+
+
+def _write_options(name: str, storage: Any, write: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``write=`` checked where the dataset is declared: known keys, and storage to write."""
+    options = dict(write or {})
+    unknown = sorted(set(options) - WRITE_OPTIONS)
+    if unknown:
+        raise PipelineDefinitionError(
+            f"Dataset {name!r}: write= has unknown option(s) {unknown}; it takes "
+            f"{sorted(WRITE_OPTIONS)} (the keyword arguments of Bucket.write)."
+        )
+    if options and storage is None:
+        raise PipelineDefinitionError(
+            f"Dataset {name!r}: write= needs storage (an ephemeral dataset is never written)."
+        )
+    if options.get("mode") == "merge" and not options.get("on"):
+        raise PipelineDefinitionError(
+            f"Dataset {name!r}: write={{'mode': 'merge'}} needs the key columns, e.g. "
+            "write={'mode': 'merge', 'on': ['order_id']}."
+        )
+    return options
 
 
 def _check_storage_string(name: str, storage: str) -> None:

@@ -192,6 +192,34 @@ class PickleNotAllowedError(ConfigError):
     """A format that runs code when loaded (pickle, joblib) where ``allow_pickle=False``."""
 
 
+# -- tables (multi-file datasets are Delta Lake tables) -------------------------------------
+
+
+class ConcurrentWriteError(StorageError):
+    """Another writer committed to the table first in a way this write conflicts with;
+    nothing of this write was committed, so it can be retried."""
+
+
+class VersionNotFoundError(StorageError, LookupError):
+    """A read asked for a table version (or timestamp) the table does not have."""
+
+
+class MergeKeyError(StorageError, ValueError):
+    """A merge was asked for without key columns, or with keys the data does not have."""
+
+
+class SchemaEvolutionError(SchemaMismatchError):
+    """A write would change the table's schema in a way its evolution policy forbids."""
+
+
+class RetentionError(StorageError, ValueError):
+    """A vacuum was asked to keep less history than the configured retention."""
+
+
+class LegacyLayoutError(StorageError):
+    """A dataset is in Glacier's old ``_glacier/`` manifest layout and must be converted."""
+
+
 # -- infrastructure ------------------------------------------------------------------------
 
 

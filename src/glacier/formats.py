@@ -21,7 +21,7 @@ it imports only polars, the standard library and :mod:`glacier.errors`.
 >>> format_for_path("data/events.jsonl").name
 'ndjson'
 >>> sorted(f.name for f in FORMATS.values() if f.partitions)
-['parquet']
+['delta', 'parquet']
 >>> [f.name for f in FORMATS.values() if not f.frame]
 ['pickle', 'joblib', 'text', 'json-document', 'bytes']
 """
@@ -51,6 +51,7 @@ from glacier.errors import (
 __all__ = [
     "DEFAULT_FORMAT",
     "FORMATS",
+    "TABLE_FORMAT",
     "Format",
     "NativeIO",
     "check_options",
@@ -109,6 +110,9 @@ class Format:
         executes_code: Whether loading runs code from the data (pickle): refused where
             ``allow_pickle=False``.
         extra: The package extra its reader or writer needs, if any.
+        table: Whether the format is a table format (Delta Lake): a directory of data files
+            in another format (``extensions`` are theirs) plus a commit log. It never names
+            a single object, and a path's extension never selects it.
 
     Readers take ``options``: keyword arguments of the matching polars reader
     (``separator=";"`` for CSV, ...), passed on from ``Bucket.scan(**options)`` and a
@@ -132,6 +136,7 @@ class Format:
     write_api: tuple[Callable[..., Any], ...] = ()
     executes_code: bool = False
     extra: str | None = None
+    table: bool = False
 
     @property
     def extension(self) -> str:
@@ -515,8 +520,23 @@ FORMATS: Mapping[str, Format] = {
             "bytes, a bytearray or a memoryview",
             _is_bytes,
         ),
+        # A Delta Lake table: parquet data files and a _delta_log/ (glacier.adapters.tables).
+        Format(
+            "delta",
+            (".parquet",),
+            typed=True,
+            scan=_scan_parquet,
+            read=_read_parquet,
+            sink=_sink_parquet,
+            partitions=True,
+            table=True,
+        ),
     )
 }
+
+#: The table format of a directory-shaped parquet dataset: Glacier writes every
+#: multi-file parquet dataset as a Delta table, so that other engines read it right.
+TABLE_FORMAT = "delta"
 
 #: The format of a storage path without an extension (a dataset directory), as it is the
 #: ``format=`` default of a Bucket.
@@ -525,7 +545,7 @@ DEFAULT_FORMAT = "parquet"
 # Longest ending first, so that a two-part ending (".csv.gz") wins over its last part.
 _BY_EXTENSION: tuple[tuple[str, Format], ...] = tuple(
     sorted(
-        ((ext, fmt) for fmt in FORMATS.values() for ext in fmt.extensions),
+        ((ext, fmt) for fmt in FORMATS.values() if not fmt.table for ext in fmt.extensions),
         key=lambda pair: -len(pair[0]),
     )
 )

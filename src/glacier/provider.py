@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from dependency_injector import providers
@@ -200,6 +201,7 @@ class Provider:
         read_options: Mapping[str, Any] | None = None,
         write_options: Mapping[str, Any] | None = None,
         read_only: bool = False,
+        retention: timedelta | None = None,
     ) -> Bucket:
         """Create a :class:`Bucket` (object storage location) on this provider's store."""
         self._check_config("bucket", config, _BUCKET_CONFIGS.get(self.kind, ()))
@@ -220,6 +222,7 @@ class Provider:
                 config=config,
                 name=name,
                 tags=self._tags(config, tags),
+                retention=retention,
             )
         )
 

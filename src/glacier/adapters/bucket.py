@@ -21,12 +21,16 @@ feeding its streaming sink fails, it may still finish the file, publishing an em
 partial object.
 
 A Bucket whose ``path`` is empty, ends in ``/`` or has ``partition_by`` is a *dataset
-directory*, written as versions that one small manifest points at (the layout is
-:mod:`glacier.adapters.manifest`): readers see the old version or the new one and never a
-mix. Files of the replaced version are kept for readers still reading them; older
-unreferenced versions are removed once they are :data:`VERSION_GRACE` old. A directory
-without a manifest (written by another tool) is read as plain files, skipping hidden
-(``_``/``.``) names.
+directory*. Of parquet (the default, or ``format="delta"``) it is a Delta Lake *table*
+(:mod:`glacier.adapters.tables`; on stores delta-rs cannot reach,
+:mod:`glacier.adapters.table_mirror`): each write is one commit of its ``_delta_log/``, so
+readers see the old version or the new one, every engine reads the same rows, and concurrent
+writers never overwrite each other's commits. A directory in Glacier's old manifest layout
+(:mod:`glacier.adapters.manifest`) is refused until converted (:meth:`convert`). Directories
+of csv, json or ndjson keep that manifest layout: versions under ``_glacier/v/`` that one
+small manifest points at; older unreferenced versions are removed once they are
+:data:`VERSION_GRACE` old. A directory with neither (written by another tool) is read as
+plain files, skipping hidden (``_``/``.``) names.
 
 Reading
 -------
@@ -71,6 +75,16 @@ from glacier.adapters.objects import local_path, open_object, read_value, write_
 from glacier.adapters.partitions import may_match, partition_values
 from glacier.adapters.spool import remove_until_quiet, spool
 from glacier.adapters.storage_errors import classify
+from glacier.adapters.table_mirror import TableMirror
+from glacier.adapters.tables import (
+    DEFAULT_RETENTION,
+    DELTA_LOG,
+    SchemaPolicy,
+    TableIO,
+    TableMode,
+    Version,
+    check_schema,
+)
 from glacier.adapters.uploads import open_upload
 from glacier.errors import (
     BucketNotFoundError,
@@ -78,12 +92,15 @@ from glacier.errors import (
     EndpointUnreachableError,
     GlacierError,
     InvalidDataError,
+    LegacyLayoutError,
+    MergeKeyError,
+    NotSupportedError,
     ObjectNotFoundError,
     SchemaMismatchError,
     StorageError,
     StoragePermissionError,
 )
-from glacier.formats import Format, get_format, resolve_format
+from glacier.formats import TABLE_FORMAT, Format, get_format, resolve_format
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -154,6 +171,11 @@ class FsspecBucketAdapter:
         path = resource.path
         self.is_dataset = not path or path.endswith("/") or bool(self.partition_by)
         self.key = path.strip("/")
+        # Every multi-file parquet dataset is a Delta table (see glacier.adapters.tables).
+        self.is_table = self.is_dataset and (self.format.table or self.format.name == "parquet")
+        if self.is_table:
+            self.format = get_format(TABLE_FORMAT)
+        self.retention: timedelta = getattr(resource, "retention", DEFAULT_RETENTION)
 
     @functools.cached_property
     def native(self) -> NativeAccess | None:
@@ -162,8 +184,9 @@ class FsspecBucketAdapter:
 
     # -- public API (what Bucket delegates to) ---------------------------------------------
 
-    def scan(self, **options: Any) -> pl.LazyFrame:
-        """A LazyFrame over the current data; ``options`` go to the polars reader."""
+    def scan(self, version: Version = None, **options: Any) -> pl.LazyFrame:
+        """A LazyFrame over the current data (or a table's ``version``: a number or a
+        timestamp); ``options`` go to the polars reader."""
         options = {**self.resource.read_options, **options}
         if not self.format.frame:
             raise InvalidDataError(
@@ -171,14 +194,21 @@ class FsspecBucketAdapter:
                 "not a table; use read()."
             )
         with self._errors("scan"):
+            if self.is_table:
+                return self._table_scan(version, options)
+            self._no_versions(version)
             return self._scan(self._snapshot(), options)
 
-    def read(self, **options: Any) -> pl.DataFrame:
-        """The whole dataset; ``options`` go to the polars reader."""
+    def read(self, version: Version = None, **options: Any) -> pl.DataFrame:
+        """The whole dataset (or a table's ``version``); ``options`` go to the polars reader."""
         options = {**self.resource.read_options, **options}
         if not self.format.frame:
+            self._no_versions(version)
             return read_value(self, options)  # type: ignore[no-any-return]
         with self._errors("read"):
+            if self.is_table:
+                return self._table_scan(version, options).collect()
+            self._no_versions(version)
             # No existence check first: the fetch itself reports a missing object.
             snapshot = self._snapshot(check_object=False)
             if self.native is not None and self.store.native_full_reads and snapshot.format.scan:
@@ -188,21 +218,48 @@ class FsspecBucketAdapter:
                 return pl.DataFrame(schema=snapshot.schema)
             return pl.concat(frames, how="vertical_relaxed")
 
-    def write(self, data: pl.DataFrame | pl.LazyFrame, mode: str = "overwrite") -> None:
-        """Write atomically (see the module docstring); ``append`` checks the schema."""
+    def write(
+        self,
+        data: pl.DataFrame | pl.LazyFrame,
+        mode: str = "overwrite",
+        *,
+        on: Sequence[str] | None = None,
+        delete_when: str | None = None,
+        schema: SchemaPolicy = None,
+    ) -> None:
+        """Write atomically (see the module docstring); ``append`` checks the schema.
+
+        Tables (multi-file datasets) also take ``mode="overwrite_partitions"`` and
+        ``mode="merge"`` with key columns ``on`` (see :meth:`glacier.resources.Bucket.write`).
+        """
         self.resource.check_writable("write")
         if not self.format.frame:
-            if mode != "overwrite":
+            if mode != "overwrite" or on or delete_when or schema:
                 raise ConfigError(
                     f"write {self.get_uri()}: format {self.format.name!r} stores one value, "
                     f"written whole; mode={mode!r} is for tables. Use mode='overwrite'."
                 )
             write_value(self, data, dict(self.resource.write_options), UPLOAD_PART_SIZE)
             return
-        if mode not in ("overwrite", "append"):
+        modes = (
+            "overwrite",
+            "append",
+            *(("overwrite_partitions", "merge") if self.is_table else ()),
+        )
+        if mode not in modes:
+            table_modes = (
+                ""
+                if self.is_table
+                else " (merge and overwrite_partitions need a table: a directory path)"
+            )
             raise ConfigError(
                 f"write {self.get_uri()}: mode={mode!r} is not a write mode; use "
-                "'overwrite' (replace the data) or 'append' (add rows to it)."
+                f"{', '.join(repr(m) for m in modes)}{table_modes}."
+            )
+        if not self.is_table and (on or delete_when or schema):
+            raise ConfigError(
+                f"write {self.get_uri()}: on=, delete_when= and schema= apply to tables "
+                "(directory datasets) only."
             )
         if not isinstance(data, pl.DataFrame | pl.LazyFrame):
             raise InvalidDataError(
@@ -214,7 +271,9 @@ class FsspecBucketAdapter:
         self._check_writable(frame.collect_schema())
         with self._errors("write"):
             self._prepare_bucket()
-            if self.is_dataset:
+            if self.is_table:
+                self._write_table(frame, cast("TableMode", mode), on or (), delete_when, schema)
+            elif self.is_dataset:
                 self._write_dataset(frame, append=mode == "append")
             else:
                 self._write_object(frame, append=mode == "append")
@@ -256,6 +315,8 @@ class FsspecBucketAdapter:
             try:
                 if not self.is_dataset:
                     return self._object_info() is not None
+                if self.is_table and self._table_exists():
+                    return True
                 return self._manifest() is not None or bool(self._plain_files())
             except BucketNotFoundError:
                 return False
@@ -265,6 +326,8 @@ class FsspecBucketAdapter:
         with self._errors("list"):
             if not self.is_dataset:
                 return [self.key] if self._object_info() is not None else []
+            if self.is_table and self._table_exists():
+                return [f"{self._prefix}{f}" for f in self._table_files()]
             manifest = self._manifest()
             return list(manifest.files) if manifest else self._plain_files()
 
@@ -276,11 +339,15 @@ class FsspecBucketAdapter:
                     raise self._not_found("delete")
                 self.fs.rm_file(self._path(self.key))
                 return
-            if self._manifest() is None and not self._plain_files():
+            table = self.is_table and self._table_exists()
+            if not table and self._manifest() is None and not self._plain_files():
                 raise self._not_found("delete")
             with contextlib.suppress(FileNotFoundError):
-                # The manifest goes first: from then on readers see no dataset, not a part.
-                self.fs.rm_file(self._manifest_path())
+                # The log or manifest goes first: readers then see no dataset, not a part.
+                if table:
+                    self.fs.rm(self._path(f"{self._prefix}{DELTA_LOG}"), recursive=True)
+                else:
+                    self.fs.rm_file(self._manifest_path())
             if self.key:
                 self.fs.rm(self._path(self.key), recursive=True)
             elif leftovers := self._root_files():  # never rm the bucket itself
@@ -300,6 +367,9 @@ class FsspecBucketAdapter:
                 if info is None:
                     raise self._not_found("fingerprint")
                 return _token([info])
+            commit = self._log.latest_commit() if self.is_table else None
+            if commit is not None:
+                return _token([commit])
             manifest = self._manifest()
             if manifest is not None:
                 return f"v-{manifest.version}"
@@ -307,6 +377,239 @@ class FsspecBucketAdapter:
             if not infos:
                 raise self._not_found("fingerprint")
             return _token(infos)
+
+    # -- tables (Delta Lake: glacier.adapters.tables) --------------------------------------
+
+    def history(self, limit: int | None = None) -> builtins.list[dict[str, Any]]:
+        """The table's commits, newest first (``version``, ``timestamp``, ``operation``)."""
+        with self._errors("read the history of"):
+            self._require_table("history")
+            with self._log.reading() as table:
+                return table.history(limit)
+
+    def vacuum(
+        self, retention: timedelta | None = None, *, force: bool = False, dry_run: bool = False
+    ) -> builtins.list[str]:
+        """Delete data files no version younger than ``retention`` needs (default: the
+        Bucket's ``retention``), and orphans of killed writers; returns their paths."""
+        with self._errors("vacuum"):
+            self._require_table("vacuum")
+            if self._mirror is not None:
+                raise NotSupportedError(
+                    f"vacuum {self.get_uri()}: delta-rs cannot reach this store (see "
+                    "glacier.adapters.table_mirror), and a local copy does not know the ages "
+                    "of the stored files. Vacuum the table where delta-rs reaches it."
+                )
+            return self._table_io().vacuum(
+                retention if retention is not None else self.retention,
+                self.retention,
+                force=force,
+                dry_run=dry_run,
+            )
+
+    def optimize(self) -> dict[str, Any]:
+        """Compact the table's small files into larger ones (a new version)."""
+        with self._errors("optimize"):
+            self._require_table("optimize")
+            if self._mirror is None:
+                return self._table_io().optimize()
+            with self._mirror.writing(with_data=True) as table:
+                return table.optimize()
+
+    def convert(self) -> bool:
+        """Rewrite a dataset in the old ``_glacier/`` manifest layout as a Delta table and
+        remove the old layout; ``False`` if there was nothing to convert."""
+        with self._errors("convert"):
+            if not self.is_table or self._table_exists():
+                return False
+            manifest = self._manifest()
+            if manifest is None:
+                return False
+            frame = self._scan(self._legacy_snapshot(manifest), {}).collect()
+            self._commit(frame, "overwrite", manifest.partition_by, exists=False)
+            self.fs.rm(self._path(f"{self._prefix}_glacier"), recursive=True)
+            return True
+
+    @functools.cached_property
+    def _log(self) -> TableMirror:
+        """The table read through fsspec. Existence, history and fingerprints come from the
+        log through it on every store: delta-rs' ``is_deltatable`` and ``history`` hold the
+        GIL while they wait on the network, which stalls a process that serves the store
+        itself (an emulator on a thread, as in tests)."""
+        return TableMirror(self.fs, self._path(self.key), self.get_uri())
+
+    @functools.cached_property
+    def _mirror(self) -> TableMirror | None:
+        """The local-mirror fallback where delta-rs cannot reach the store, else ``None``."""
+        return self._log if self.store.delta(self.config) is None else None
+
+    def _table_io(self) -> TableIO:
+        options = self.store.delta(self.config) or {}
+        return TableIO(self.store.delta_uri(self._path(self.key)), options, self.get_uri())
+
+    def _table_exists(self) -> bool:
+        return self._log.exists()
+
+    def _require_table(self, action: str) -> None:
+        if not self.is_table:
+            raise ConfigError(
+                f"{action} {self.get_uri()}: only tables (directory datasets of parquet) have "
+                "versions; this Bucket is a single object or a text-format directory."
+            )
+        if not self._table_exists():
+            self._refuse_legacy(action)
+            raise self._not_found(action)
+
+    def _refuse_legacy(self, action: str) -> None:
+        if self._manifest() is not None:
+            raise LegacyLayoutError(
+                f"{action} {self.get_uri()}: this dataset is in Glacier's old _glacier/ "
+                "manifest layout, which other engines misread. Convert it to a Delta table "
+                "once: `glacier tables convert DATASET FILE --env ENV`, or bucket.convert()."
+            )
+
+    def _no_versions(self, version: Version) -> None:
+        if version is not None:
+            raise ConfigError(
+                f"read {self.get_uri()}: version= needs a table (a directory dataset of "
+                "parquet); a single object or text-format directory has no versions."
+            )
+
+    def _table_files(self) -> builtins.list[str]:
+        if self._mirror is None:
+            return self._table_io().files()
+        with self._mirror.reading() as table:
+            return table.files()
+
+    def _table_scan(self, version: Version, options: Mapping[str, Any]) -> pl.LazyFrame:
+        if not self._table_exists():
+            self._refuse_legacy("read")
+            self._no_versions(version)
+            return self._scan(self._snapshot(), options)  # plain files of another tool
+        if options:
+            raise ConfigError(
+                f"read {self.get_uri()}: reader options {sorted(options)} do not apply to a "
+                "Delta table (its files are parquet, read by polars' scan_delta)."
+            )
+        if self._mirror is None:
+            return self._table_io().scan(version)
+        with self._mirror.reading() as table:
+            delta = table.open(version)
+            files = tuple(f"{self._prefix}{f}" for f in table.files(delta))
+            schema = table.schema(delta)
+            partition_by = tuple(delta.metadata().partition_columns)
+        return self._scan(_Snapshot(files, self.format, partition_by, schema), {})
+
+    def _write_table(
+        self,
+        frame: pl.LazyFrame,
+        mode: TableMode,
+        on: Sequence[str],
+        delete_when: str | None,
+        schema: SchemaPolicy,
+    ) -> None:
+        uri = self.get_uri()
+        incoming = frame.collect_schema()
+        if mode == "merge":
+            self._check_merge(incoming, on, delete_when)
+        elif delete_when is not None or on:
+            raise ConfigError(f"write {uri}: on= and delete_when= apply to mode='merge' only.")
+        exists = self._table_exists()
+        plain: builtins.list[str] = []
+        if exists and mode != "overwrite":
+            stored_table = self._stored_table()
+            stored, partitioned = stored_table
+            if partitioned != self.partition_by:
+                raise SchemaMismatchError(
+                    f"{mode} {uri}: the stored data is partitioned by {list(partitioned)}, "
+                    f"this Bucket by {list(self.partition_by)}. Declare partition_by="
+                    f"{list(partitioned)}, or write with mode='overwrite'."
+                )
+            data_schema = pl.Schema({c: t for c, t in incoming.items() if c != delete_when})
+            check_schema(
+                f"{mode} {uri}", stored, data_schema, schema, "write with mode='overwrite'"
+            )
+            if mode == "merge":
+                absent = [k for k in on if k not in stored]
+                if absent:
+                    raise MergeKeyError(
+                        f"merge into {uri}: key column(s) {absent} are not in the table "
+                        f"(columns {list(stored)}). Merge on columns the table has."
+                    )
+            ordered = [c for c in stored if c in data_schema]
+            extra = [c for c in incoming if c not in stored]
+            frame = frame.select(ordered + extra)
+        elif not exists:
+            self._refuse_legacy("write")
+            plain = self._plain_files()
+            if mode == "append" and plain:
+                snapshot = _Snapshot(tuple(plain), self.format, self.partition_by)
+                stored_frame = self._scan(snapshot, {})
+                check_schema(
+                    f"append to {uri}",
+                    stored_frame.collect_schema(),
+                    incoming,
+                    schema,
+                    "write with mode='overwrite'",
+                )
+                frame = pl.concat([stored_frame, frame], how="diagonal_relaxed")
+        data = frame.collect()
+        self._commit(
+            data,
+            mode,
+            self.partition_by,
+            exists=exists,
+            on=on,
+            delete_when=delete_when,
+            schema=schema,
+        )
+        if plain:  # the table holds them now (append) or replaced them (overwrite)
+            self._discard([self._path(key) for key in plain])
+
+    def _commit(
+        self,
+        data: pl.DataFrame,
+        mode: TableMode,
+        partition_by: Sequence[str],
+        **options: Any,
+    ) -> None:
+        if self._mirror is None:
+            self._table_io().write(data, mode, partition_by, **options)
+            return
+        with self._mirror.writing(with_data=mode in ("merge", "overwrite_partitions")) as table:
+            table.write(data, mode, partition_by, **options)
+
+    def _stored_table(self) -> tuple[pl.Schema, tuple[str, ...]]:
+        """The table's schema and partition columns (from its log: no data read)."""
+        if self._mirror is None:
+            io = self._table_io()
+            delta = io.open()
+            return io.schema(delta), tuple(delta.metadata().partition_columns)
+        with self._mirror.reading() as table:
+            delta = table.open()
+            return table.schema(delta), tuple(delta.metadata().partition_columns)
+
+    def _check_merge(self, incoming: pl.Schema, on: Sequence[str], delete_when: str | None) -> None:
+        uri = self.get_uri()
+        if not on:
+            raise MergeKeyError(
+                f"merge into {uri}: no key columns. Say which columns identify a row, e.g. "
+                "bucket.write(frame, mode='merge', on=['order_id'])."
+            )
+        if isinstance(on, str):
+            raise MergeKeyError(f"merge into {uri}: on= takes a list of columns: on=[{on!r}].")
+        missing = [k for k in on if k not in incoming]
+        if missing:
+            raise MergeKeyError(
+                f"merge into {uri}: key column(s) {missing} are not in the new data (columns "
+                f"{list(incoming)}). Add them, or fix on=."
+            )
+        if delete_when is not None and incoming.get(delete_when) != pl.Boolean:
+            raise MergeKeyError(
+                f"merge into {uri}: delete_when={delete_when!r} must name a boolean column of "
+                f"the new data (columns {dict(incoming)}); rows where it is true delete the "
+                "matching stored row."
+            )
 
     # -- paths -----------------------------------------------------------------------------
 
@@ -377,17 +680,22 @@ class FsspecBucketAdapter:
             return _Snapshot((self.key,), self.format)
         manifest = self._manifest()
         if manifest is not None:
-            return _Snapshot(
-                manifest.files,
-                get_format(manifest.format),
-                manifest.partition_by,
-                manifest.schema,
-                manifest,
-            )
+            if self.is_table:
+                self._refuse_legacy("read")
+            return self._legacy_snapshot(manifest)
         files = self._plain_files()
         if not files:
             raise self._not_found("read")
         return _Snapshot(tuple(files), self.format, self.partition_by)
+
+    def _legacy_snapshot(self, manifest: Manifest) -> _Snapshot:
+        return _Snapshot(
+            manifest.files,
+            get_format(manifest.format),
+            manifest.partition_by,
+            manifest.schema,
+            manifest,
+        )
 
     def _scan(self, snapshot: _Snapshot, options: Mapping[str, Any]) -> pl.LazyFrame:
         fmt = snapshot.format
@@ -456,12 +764,21 @@ class FsspecBucketAdapter:
             if may_match(values, hive_types, predicate)
         ]
         remaining = n_rows
+        # A table's older files lack the columns a schema merge added later: read as nulls.
+        read_options = {**options, "missing_columns": "insert"} if fmt.table else options
         with self._errors("read"):
             for start in range(0, len(wanted), _FETCH_BATCH):
                 batch = wanted[start : start + _FETCH_BATCH]
                 blobs = self._fetch([key for key, _ in batch], cache)
                 for key, values in batch:
-                    frame = fmt.read(blobs.pop(key), data_columns, options)
+                    frame = fmt.read(blobs.pop(key), data_columns, read_options)
+                    if fmt.table and snapshot.schema:  # columns added after this file
+                        frame = frame.with_columns(
+                            pl.lit(None, dtype=t).alias(c)
+                            for c, t in snapshot.schema.items()
+                            if c not in partition_by
+                            and (c not in frame.columns or frame[c].dtype == pl.Null)
+                        )
                     frame = frame.with_columns(
                         pl.lit(values[c], dtype=hive_types[c]).alias(c) for c in partition_by
                     )

@@ -195,6 +195,11 @@ class Store:
         native_full_reads: Whether a full ``read()`` is fastest through polars' own reader
             (local files, memory-mapped) rather than one GET per object through fsspec,
             which beat polars' many ranged GETs 8x on S3 (``benchmarks/bucket_io.py``).
+        delta: ``config -> storage_options`` of delta-rs (``deltalake``) for the store, or
+            ``None`` where delta-rs cannot reach it (memory, the GCS emulator): tables there
+            go through :mod:`glacier.adapters.table_mirror`.
+        delta_scheme: The URI scheme delta-rs gives the store, where it differs from
+            :attr:`scheme` (``az`` for Blob Storage: to delta-rs ``abfs`` is ADLS Gen2).
     """
 
     protocol: str
@@ -206,6 +211,8 @@ class Store:
         default=lambda config: "cloud"
     )
     native_full_reads: bool = False
+    delta: Callable[[Any], dict[str, str] | None] = field(default=lambda config: None)
+    delta_scheme: str | None = None
 
     @property
     def scheme(self) -> str:
@@ -218,6 +225,12 @@ class Store:
         if self.protocol == "file":  # an absolute path keeps its leading slash: file:///x
             return f"file://{fs_path}"
         return f"{self.scheme}://{fs_path.lstrip('/')}"
+
+    def delta_uri(self, fs_path: str) -> str:
+        """The table URI delta-rs takes: a local path, or the URI in delta-rs' scheme."""
+        if self.protocol == "file":
+            return fs_path
+        return f"{self.delta_scheme or self.scheme}://{fs_path.lstrip('/')}"
 
     def native_path(self, fs_path: str) -> str:
         """The path polars' native readers take: a local path, or the URI."""
@@ -293,6 +306,42 @@ def _azure_native(config: AzureConfig) -> NativeAccess:
     return NativeAccess(options, None if keyed else "auto")
 
 
+def _s3_delta(config: AwsConfig) -> dict[str, str]:
+    # delta-rs takes the upper-case object_store keys; credentials come from the same AWS
+    # chain as everywhere else (environment, profile, instance role), never from code.
+    options = {"AWS_REGION": config.region}
+    if config.endpoint_url:
+        options["AWS_ENDPOINT_URL"] = config.endpoint_url
+        options["AWS_ALLOW_HTTP"] = str(config.endpoint_url.startswith("http://")).lower()
+    if config.profile:
+        options["AWS_PROFILE"] = config.profile
+    return options
+
+
+def _gcs_delta(config: GcpConfig) -> dict[str, str] | None:
+    # delta-rs lists a GCS bucket through the XML API, which gcp-storage-emulator does not
+    # implement ("Method not implemented: GET - /<bucket>"): emulators take the fallback.
+    return None if config.endpoint_url is not None else {}
+
+
+#: The account of Azurite (and Azure's other emulators): its well-known development account.
+AZURITE_ACCOUNT = "devstoreaccount1"
+
+
+def _azure_delta(config: AzureConfig) -> dict[str, str]:
+    options = {k: str(v) for k, v in (_azure_native(config).storage_options or {}).items()}
+    endpoint = options.get("azure_endpoint", "")
+    if options.get("account_name") == AZURITE_ACCOUNT and endpoint.startswith("http://"):
+        # delta-rs' Azure client reads the log of a table at a custom endpoint from the wrong
+        # path ("Invalid table version"); in emulator mode it works, but takes the emulator's
+        # address only from this variable (read by delta-rs in this process).
+        os.environ["AZURITE_BLOB_STORAGE_URL"] = endpoint.rsplit(f"/{AZURITE_ACCOUNT}", 1)[0]
+        del options["azure_endpoint"]
+        options.pop("azure_allow_http", None)
+        options.update(azure_storage_use_emulator="true", allow_http="true")
+    return options
+
+
 def _bucket_is_root(config: ProviderConfig, bucket: str) -> str:
     return bucket
 
@@ -306,6 +355,7 @@ STORES: Mapping[str, Store] = {
         renames=True,
         bucket_policy=_local_bucket_policy,
         native_full_reads=True,
+        delta=lambda config: {},
     ),
     "memory": Store(
         protocol="memory",
@@ -320,6 +370,7 @@ STORES: Mapping[str, Store] = {
         native=_s3_native,
         renames=False,
         endpoint=lambda config: config.endpoint_url,
+        delta=_s3_delta,
     ),
     "gcs": Store(
         protocol="gcs",
@@ -327,6 +378,7 @@ STORES: Mapping[str, Store] = {
         native=_gcs_native,
         renames=False,
         endpoint=lambda config: config.endpoint_url,
+        delta=_gcs_delta,
     ),
     "abfs": Store(
         protocol="abfs",
@@ -334,6 +386,8 @@ STORES: Mapping[str, Store] = {
         native=_azure_native,
         renames=False,
         endpoint=_azure_blob_endpoint,
+        delta=_azure_delta,
+        delta_scheme="az",
     ),
 }
 

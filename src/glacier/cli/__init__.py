@@ -1,4 +1,4 @@
-"""The ``glacier`` command: run, runs, plan, generate, graph, envs, init, rehearse, deploy.
+"""The ``glacier`` command: run, runs, plan, generate, graph, envs, init, rehearse, deploy, tables.
 
 ::
 
@@ -14,6 +14,7 @@
     glacier rehearse examples/medallion.py --env prod       # the deployment, run on moto
     glacier deploy examples/medallion.py --env prod         # pulumi up (needs its CLI)
     glacier run examples/medallion.py --env prod --remote   # start the deployed pipeline
+    glacier tables vacuum orders pipeline.py --env prod     # history | optimize | convert
 
 A TARGET is ``path/to/file.py`` (when it defines one pipeline), ``file.py:NAME`` or
 ``package.module:NAME``. ``--env`` sets ``GLACIER_ENV`` before the target is imported, so a
@@ -27,7 +28,8 @@ One module per command group, each registering its commands on the one :data:`ap
 :mod:`~glacier.cli.loading` (how a target is loaded and its environment found),
 :mod:`~glacier.cli.run`, :mod:`~glacier.cli.runs`, :mod:`~glacier.cli.plan`,
 :mod:`~glacier.cli.generate`, :mod:`~glacier.cli.graph`, :mod:`~glacier.cli.envs`,
-:mod:`~glacier.cli.init`, :mod:`~glacier.cli.rehearse`, :mod:`~glacier.cli.deploy`. The commands
+:mod:`~glacier.cli.init`, :mod:`~glacier.cli.rehearse`, :mod:`~glacier.cli.deploy`,
+:mod:`~glacier.cli.tables`. The commands
 import what they need (the library's run machinery, infrastructure, Graphviz) when they run,
 so ``glacier --help`` stays quick.
 """
@@ -38,7 +40,7 @@ from __future__ import annotations
 # lists them; the names imported below are the package's API (the console script is
 # `glacier.cli:main`).
 # isort: off
-from glacier.cli import run, runs, plan, generate, graph, init, envs, rehearse, deploy  # noqa: F401
+from glacier.cli import run, runs, plan, generate, graph, init, envs, rehearse, deploy, tables  # noqa: F401
 
 # isort: on
 from glacier.cli.app import USAGE_ERRORS, app, main

@@ -489,7 +489,7 @@ class PreparedRun:
             bucket = self.storage.get(ds)
             if bucket is not None:
                 if write:
-                    bucket.write(value)
+                    bucket.write(value, **ds.write)
                 # Downstream tasks read what was written, lazily: one write, no recompute.
                 # (A value that is not a table is handed on as it is.)
                 if isinstance(value, pl.DataFrame | pl.LazyFrame):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import copy
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal
 
+from glacier.adapters.tables import DEFAULT_RETENTION
 from glacier.errors import ConfigError, ReadOnlyError
 from glacier.format_checks import check_pickle_allowed
 from glacier.formats import check_options, resolve_format
@@ -17,7 +19,10 @@ if TYPE_CHECKING:
 
     import polars as pl
 
-WriteMode = Literal["overwrite", "append"]
+#: ``overwrite`` and ``append`` for every Bucket; tables (directory datasets of parquet)
+#: also ``overwrite_partitions`` (replace only the partitions the new data holds) and
+#: ``merge`` (upsert by key columns ``on=``).
+WriteMode = Literal["overwrite", "append", "overwrite_partitions", "merge"]
 
 
 class Bucket(Resource):
@@ -34,14 +39,18 @@ class Bucket(Resource):
             ending in ``/`` means a directory dataset.
         format: ``parquet`` (default) or another row of :data:`glacier.formats.FORMATS`:
             tables (``csv``, ``json``, ``ndjson``, ``xlsx``) or one Python value (``pickle``,
-            ``joblib``, ``text``, ``json-document``, ``bytes``).
-        partition_by: Columns to partition a parquet directory by (hive style).
+            ``joblib``, ``text``, ``json-document``, ``bytes``); a directory of parquet
+            (``parquet`` or ``delta``) is a Delta Lake table, which every engine reads right
+            and which keeps versions (see ``docs/storage.md``).
+        partition_by: Columns to partition a table by (hive-style directories).
         read_options: Keyword arguments of the format's reader (``{"separator": ";"}`` for
             CSV, ``{"sheet_name": "shuttles"}`` for Excel), used by every read.
         write_options: Keyword arguments of the format's writer (``{"compression":
             "zstd", "row_group_size": 100_000}`` for parquet).
         read_only: Refuse ``write()``, ``open("w")`` and ``delete()`` (a source owned by
             someone else).
+        retention: How much history a table's :meth:`vacuum` keeps (default 7 days);
+            a shorter one needs ``force=True``.
 
     Raises:
         UnknownFormatError: for a format Glacier does not read and write.
@@ -70,6 +79,7 @@ class Bucket(Resource):
         read_options: Mapping[str, Any] | None = None,
         write_options: Mapping[str, Any] | None = None,
         read_only: bool = False,
+        retention: timedelta | None = None,
         **kwargs: Any,
     ) -> None:
         if ".." in path.split("/"):
@@ -83,6 +93,13 @@ class Bucket(Resource):
         # Fail where the Bucket is declared, not at its first read.
         fmt = resolve_format(format, self.partition_by)
         self.format = fmt.name
+        directory = not self.path or self.path.endswith("/") or bool(self.partition_by)
+        if self.format == "delta" and not directory:
+            raise ConfigError(
+                f"Bucket {bucket_name!r}: format='delta' is a directory of files; give a "
+                f"directory path (ending in '/', e.g. {self.path.rsplit('.', 1)[0]!r} + '/')."
+            )
+        self.retention = retention if retention is not None else DEFAULT_RETENTION
         self.read_only = read_only
         #: Where read_only was declared, for the message refusing a write.
         self.declared_by = ""
@@ -146,17 +163,22 @@ class Bucket(Resource):
 
     # -- I/O: all of it goes through the adapter -------------------------------------------
 
-    def scan(self, **options: Any) -> pl.LazyFrame:
-        """A lazy frame over the data (predicate and projection pushdown preserved).
+    def scan(self, version: int | datetime | None = None, **options: Any) -> pl.LazyFrame:
+        """A lazy frame over the data (predicate and projection pushdown preserved; a
+        table's partitions and row groups are pruned by its statistics).
 
+        ``version`` reads a table as it was at that version number or timestamp.
         ``options`` go to the polars reader of the format, e.g. ``separator=";"`` for CSV.
-        """
-        return self.adapter.scan(**options)  # type: ignore[no-any-return]
 
-    def read(self, **options: Any) -> pl.DataFrame | Any:
-        """The whole dataset as a DataFrame (``options`` as for :meth:`scan`), or the value
-        of a format that is not a table (a model, a str, a dict, bytes)."""
-        return self.adapter.read(**options)
+        Raises:
+            VersionNotFoundError: if the table has no such version.
+        """
+        return self.adapter.scan(version, **options)  # type: ignore[no-any-return]
+
+    def read(self, version: int | datetime | None = None, **options: Any) -> pl.DataFrame | Any:
+        """The whole dataset as a DataFrame (``version`` and ``options`` as for :meth:`scan`),
+        or the value of a format that is not a table (a model, a str, a dict, bytes)."""
+        return self.adapter.read(version, **options)
 
     def load(self) -> pl.LazyFrame | Any:
         """What a task receives from this storage: a lazy scan of a table, or the value."""
@@ -164,13 +186,63 @@ class Bucket(Resource):
             return self.scan()
         return self.read()
 
-    def write(self, data: pl.DataFrame | pl.LazyFrame | Any, mode: WriteMode = "overwrite") -> None:
+    def write(
+        self,
+        data: pl.DataFrame | pl.LazyFrame | Any,
+        mode: WriteMode = "overwrite",
+        *,
+        on: Sequence[str] | None = None,
+        delete_when: str | None = None,
+        schema: Literal["merge"] | None = None,
+    ) -> None:
         """Write atomically: readers see the old data or the new data, never a mix.
 
-        Table formats take a polars DataFrame or LazyFrame; the others one value of the
-        kind they hold (a model for ``joblib``, a ``str`` for ``text``...), checked before
-        anything is written."""
-        self.adapter.write(data, mode=mode)
+        Args:
+            data: A polars DataFrame or LazyFrame for table formats; for the others one
+                value of the kind they hold (a model for ``joblib``, a ``str`` for
+                ``text``...), checked before anything is written.
+            mode: ``overwrite`` (replace), ``append`` (add rows), and for tables
+                ``overwrite_partitions`` (replace the partitions present in ``data``) and
+                ``merge`` (upsert: update rows whose ``on`` keys match, insert the others).
+            on: The key columns of a merge.
+            delete_when: With ``merge``: a boolean column of ``data``; where it is true,
+                the matching stored row is deleted (the column itself is not stored).
+            schema: ``"merge"`` lets a table gain new columns (old rows read null);
+                type changes are refused (use ``mode="overwrite"``).
+
+        Raises:
+            MergeKeyError: a merge without ``on``, or keys missing from the data or table.
+            SchemaEvolutionError: a schema change the policy forbids.
+            ConcurrentWriteError: another writer committed a conflicting change first.
+
+        Example:
+            >>> orders.write(changes, mode="merge", on=["order_id"])  # doctest: +SKIP
+        """
+        self.adapter.write(data, mode=mode, on=on, delete_when=delete_when, schema=schema)
+
+    def history(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """A table's commits, newest first: ``version``, ``timestamp``, ``operation``, ..."""
+        return list(self.adapter.history(limit))
+
+    def vacuum(
+        self, retention: timedelta | None = None, *, force: bool = False, dry_run: bool = False
+    ) -> list[str]:
+        """Delete a table's files that no version within ``retention`` (default: the
+        Bucket's) needs, orphans of killed writers included; returns their paths.
+
+        Raises:
+            RetentionError: for a retention shorter than the Bucket's, unless ``force``.
+        """
+        return list(self.adapter.vacuum(retention, force=force, dry_run=dry_run))
+
+    def optimize(self) -> dict[str, Any]:
+        """Compact a table's small files (appends leave many) into larger ones."""
+        return dict(self.adapter.optimize())
+
+    def convert(self) -> bool:
+        """Convert a dataset in the old ``_glacier/`` manifest layout into a Delta table;
+        ``False`` if there was nothing to convert."""
+        return bool(self.adapter.convert())
 
     def exists(self) -> bool:
         """Whether the object (or directory dataset) exists."""

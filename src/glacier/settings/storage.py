@@ -337,12 +337,14 @@ class BucketSettings(GlacierModel):
         bucket_name: The bucket (S3, GCS) or container (Azure) name; checked against the
             environment's cloud when the settings are loaded.
         path: A key prefix inside the bucket.
-        format: How datasets in it are stored (a row of :data:`glacier.formats.FORMATS`).
+        format: How datasets in it are stored (a row of :data:`glacier.formats.FORMATS`; a
+            directory of parquet, or ``delta``, is a Delta Lake table).
         partition_by: Columns the data is partitioned by.
         read_options, write_options: Keyword arguments of the format's reader and writer
             (``[buckets.raw.read_options] separator = ";"``); checked when the bucket is
             built.
         read_only: Refuse writes and deletes (a source this environment must not change).
+        retention_days: How much history vacuum keeps in its tables (Delta's default, 7).
         s3, gcs, blob: The cloud-specific bucket config for this environment's cloud.
 
     Example:
@@ -363,11 +365,13 @@ class BucketSettings(GlacierModel):
         "text",
         "json-document",
         "bytes",
+        "delta",
     ] = "parquet"
     partition_by: list[str] = Field(default_factory=list)
     read_options: dict[str, Any] = Field(default_factory=dict)
     write_options: dict[str, Any] = Field(default_factory=dict)
     read_only: bool = False
+    retention_days: Annotated[int, between(0, 36500, "days")] = 7
     s3: S3Config | None = None
     gcs: GcsConfig | None = None
     blob: BlobConfig | None = None

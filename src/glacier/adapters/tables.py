@@ -1,0 +1,353 @@
+"""Delta Lake tables: the layout of every multi-file dataset Glacier writes.
+
+A dataset directory (a Bucket whose path is empty, ends in ``/`` or is partitioned) holding
+parquet is a Delta Lake table, written and read through delta-rs (the ``deltalake`` package;
+polars' ``scan_delta`` reads it). Its data files are plain parquet in hive-style partition
+directories, and its ``_delta_log/`` says which of them make up each version, so DuckDB,
+pyarrow, pandas, Spark and Athena read exactly the rows Glacier reads, and every commit is
+atomic: a reader sees one whole version, never a mix.
+
+Why Delta and not Glacier's own manifest (the ``_glacier/`` layout of earlier releases):
+other engines skip ``_``-prefixed directories or read superseded versions, and a manifest
+replaced by whoever wrote last loses a concurrent writer's rows. Delta's log is a sequence of
+numbered commits created only if absent (S3 conditional writes, Azure and local
+create-if-absent), so two writers never overwrite each other's commit: appends are retried by
+delta-rs on top of the other commit, and conflicting writes fail with
+:class:`~glacier.errors.ConcurrentWriteError`.
+
+This module is the I/O on one table given the URI and storage options delta-rs takes
+(:attr:`glacier.adapters.filesystems.Store.delta`); where delta-rs cannot reach the store,
+:mod:`glacier.adapters.table_mirror` runs the same operations on a local mirror.
+
+The schema-evolution policy is :func:`check_schema`: the same columns with the same types,
+or, with ``schema="merge"``, new columns too (nullable: old rows read them as null); a type
+change is always refused (write with ``mode="overwrite"`` to replace the table's schema).
+
+>>> merge_predicate(["order_id", "day"])
+'t.`order_id` = s.`order_id` AND t.`day` = s.`day`'
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+import polars as pl
+
+from glacier.errors import (
+    ConcurrentWriteError,
+    ObjectNotFoundError,
+    RetentionError,
+    SchemaEvolutionError,
+    SchemaMismatchError,
+    StorageError,
+    VersionNotFoundError,
+)
+
+if TYPE_CHECKING:
+    from deltalake import DeltaTable
+
+__all__ = [
+    "DEFAULT_RETENTION",
+    "DELTA_LOG",
+    "SchemaPolicy",
+    "TableIO",
+    "TableMode",
+    "check_schema",
+    "merge_predicate",
+]
+
+#: The table's commit log, beside its data files.
+DELTA_LOG = "_delta_log"
+#: How long vacuum keeps files older versions need (Delta's own default: 7 days).
+DEFAULT_RETENTION = timedelta(days=7)
+
+TableMode = Literal["overwrite", "append", "overwrite_partitions", "merge"]
+#: ``None``: the stored schema exactly; ``"merge"``: new (nullable) columns allowed too.
+SchemaPolicy = Literal["merge"] | None
+
+#: A point in the table's history: a version number or a timestamp.
+Version = int | datetime | None
+
+
+def merge_predicate(on: Sequence[str]) -> str:
+    """The SQL join predicate of a merge on the key columns ``on`` (target ``t``, source
+    ``s``)."""
+    return " AND ".join(f"t.`{key}` = s.`{key}`" for key in on)
+
+
+def check_schema(
+    name: str, stored: pl.Schema, incoming: pl.Schema, policy: SchemaPolicy, fix: str
+) -> None:
+    """Refuse a write whose schema the evolution policy forbids (see the module docstring).
+
+    Raises:
+        SchemaEvolutionError: for a type change, or new/missing columns without
+            ``schema="merge"``; the message names the columns and the fix.
+    """
+    missing = [c for c in stored if c not in incoming]
+    extra = [c for c in incoming if c not in stored]
+    differing = [
+        f"{c}: stored {stored[c]}, new {incoming[c]}"
+        for c in stored
+        if c in incoming and incoming[c] != stored[c] and incoming[c] != pl.Null
+    ]
+    if policy == "merge" and not differing:
+        return
+    if not (missing or extra or differing):
+        return
+    details = []
+    if missing:
+        details.append(f"missing columns {missing}")
+    if extra:
+        details.append(f"unexpected columns {extra}")
+    if differing:
+        details.append("different types (" + "; ".join(differing) + ")")
+    allowed = (
+        "Type changes are never applied to a table"
+        if differing
+        else "To add or leave out columns, pass schema='merge'"
+    )
+    raise SchemaEvolutionError(
+        f"{name}: the new data does not match the stored schema: {', '.join(details)}. "
+        f"Stored schema: {dict(stored)}. {allowed}; cast or select the columns to match, "
+        f"or {fix}."
+    )
+
+
+@dataclass(frozen=True)
+class TableIO:
+    """Operations on the Delta table at ``uri`` (a local path or an object-store URI).
+
+    Attributes:
+        uri: What delta-rs opens: ``/abs/path``, ``s3://bucket/key``, ``az://...``.
+        storage_options: delta-rs storage options (object_store keys); ``{}`` for local.
+        name: The table's Glacier URI, used in messages.
+    """
+
+    uri: str
+    storage_options: dict[str, str]
+    name: str
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def open(self, version: Version = None) -> DeltaTable:
+        """The table at ``version`` (a number or a timestamp), the latest by default.
+
+        Raises:
+            ObjectNotFoundError: if there is no table.
+            VersionNotFoundError: if the table has no such version.
+        """
+        from deltalake import DeltaTable
+
+        with self.errors("read"):
+            table = DeltaTable(self.uri, storage_options=self.storage_options)
+        if version is None:
+            return table
+        latest = table.version()
+        try:
+            table.load_as_version(version)
+        except Exception as exc:
+            raise self._no_version(version, latest) from exc
+        return table
+
+    def _no_version(self, version: Version, latest: int) -> VersionNotFoundError:
+        what = f"version {version}" if isinstance(version, int) else f"a version at {version}"
+        return VersionNotFoundError(
+            f"read {self.name}: the table has no {what}; its versions run from 0 (or the "
+            f"oldest one vacuum kept) to {latest}. See bucket.history() for what exists, and "
+            f"read an existing version or timestamp."
+        )
+
+    def scan(self, version: Version = None) -> pl.LazyFrame:
+        """A lazy scan: polars prunes partitions and row groups by the file statistics."""
+        table = self.open(version)
+        return pl.scan_delta(table, storage_options=self.storage_options or None)
+
+    def schema(self, table: DeltaTable | None = None) -> pl.Schema:
+        """The table's schema as polars types (metadata only)."""
+        table = table if table is not None else self.open()
+        return pl.scan_delta(table, storage_options=self.storage_options or None).collect_schema()
+
+    def files(self, table: DeltaTable | None = None) -> list[str]:
+        """Paths of the current data files, relative to the table's root."""
+        table = table if table is not None else self.open()
+        root = table.table_uri.rstrip("/")
+        prefixes = (f"{root}/", f"{self.uri.rstrip('/')}/")
+        relative = []
+        for uri in table.file_uris():
+            start = next((p for p in prefixes if uri.startswith(p)), None)
+            relative.append(uri[len(start) :] if start else uri.rsplit("/", 1)[-1])
+        return sorted(relative)
+
+    def history(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Commits, newest first: ``version``, ``timestamp``, ``operation``, parameters."""
+        with self.errors("read the history of"):
+            return list(self.open().history(limit))
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def write(
+        self,
+        frame: pl.DataFrame,
+        mode: TableMode,
+        partition_by: Sequence[str],
+        *,
+        exists: bool,
+        on: Sequence[str] = (),
+        delete_when: str | None = None,
+        schema: SchemaPolicy = None,
+    ) -> dict[str, Any]:
+        """Commit ``frame`` to the table (creating it): see :meth:`Bucket.write
+        <glacier.resources.Bucket.write>` for the modes; ``exists`` says whether the
+        table has a commit yet. Returns delta-rs' metrics."""
+        from deltalake import write_deltalake
+
+        if mode == "merge" and exists:
+            return self._merge(frame, on, delete_when, schema)
+        if delete_when is not None:  # a new table: rows marked for deletion are not inserted
+            frame = frame.filter(~pl.col(delete_when).fill_null(False)).drop(delete_when)
+        options: dict[str, Any] = {
+            "partition_by": list(partition_by) or None,
+            "storage_options": self.storage_options or None,
+        }
+        if not exists or mode in ("merge", "overwrite"):
+            # A new table, or one replaced whole: its schema and partitioning are the data's.
+            write_mode: Any = "overwrite"
+            options["schema_mode"] = "overwrite" if exists else None
+        else:
+            write_mode = "append"
+            options["schema_mode"] = schema
+            if mode == "overwrite_partitions":
+                write_mode = "overwrite"
+                options["predicate"] = self._partitions_predicate(frame, partition_by)
+        with self.errors("write"):
+            write_deltalake(self.uri, frame, mode=write_mode, **options)
+        return {"num_added_rows": frame.height}
+
+    def _partitions_predicate(self, frame: pl.DataFrame, partition_by: Sequence[str]) -> str:
+        """``(k = 'a' AND j = 1) OR ...`` over the partitions present in ``frame``."""
+        if not partition_by:
+            raise SchemaMismatchError(
+                f"write {self.name}: mode='overwrite_partitions' replaces the partitions the "
+                "new data holds, but the table has no partition columns. Use "
+                "mode='overwrite', or declare partition_by= on the Bucket."
+            )
+        combos = frame.select(partition_by).unique().rows()
+        if not combos:
+            return "false"
+        return " OR ".join(
+            "("
+            + " AND ".join(_sql_equals(c, v) for c, v in zip(partition_by, row, strict=True))
+            + ")"
+            for row in combos
+        )
+
+    def _merge(
+        self,
+        frame: pl.DataFrame,
+        on: Sequence[str],
+        delete_when: str | None,
+        schema: SchemaPolicy,
+    ) -> dict[str, Any]:
+        table = self.open()
+        columns = [c for c in frame.columns if c != delete_when]
+        merger = table.merge(
+            frame,
+            predicate=merge_predicate(on),
+            source_alias="s",
+            target_alias="t",
+            merge_schema=schema == "merge",
+        )
+        values = {c: f"s.`{c}`" for c in columns}
+        if delete_when is not None:
+            flag = f"s.`{delete_when}` = true"
+            keep = f"s.`{delete_when}` IS NOT TRUE"
+            merger = merger.when_matched_delete(predicate=flag)
+            merger = merger.when_matched_update(updates=values, predicate=keep)
+            merger = merger.when_not_matched_insert(updates=values, predicate=keep)
+        else:
+            merger = merger.when_matched_update(updates=values)
+            merger = merger.when_not_matched_insert(updates=values)
+        with self.errors("merge into"):
+            return dict(merger.execute())
+
+    # -- maintenance -----------------------------------------------------------------------
+
+    def vacuum(
+        self, retention: timedelta, configured: timedelta, *, force: bool, dry_run: bool
+    ) -> list[str]:
+        """Delete files no version younger than ``retention`` needs (and orphans of killed
+        writers); returns their paths. Refuses less than ``configured`` without ``force``."""
+        if retention < configured and not force:
+            raise RetentionError(
+                f"vacuum {self.name}: retention {_hours(retention)} h is shorter than the "
+                f"configured {_hours(configured)} h: readers and time travel to versions in "
+                "between would lose their files. Pass a longer retention, or force=True "
+                "(--force) if nothing reads those versions."
+            )
+        table = self.open()
+        with self.errors("vacuum"):
+            return list(
+                table.vacuum(
+                    retention_hours=_hours(retention),
+                    dry_run=dry_run,
+                    enforce_retention_duration=False,
+                )
+            )
+
+    def optimize(self, target_size: int | None = None) -> dict[str, Any]:
+        """Compact small files into larger ones (a new version; old files stay until vacuum)."""
+        table = self.open()
+        with self.errors("optimize"):
+            return dict(table.optimize.compact(target_size=target_size))
+
+    # -- errors ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def errors(self, action: str) -> Iterator[None]:
+        """Translate delta-rs errors into GlacierError subclasses naming the table."""
+        from deltalake.exceptions import CommitFailedError, TableNotFoundError
+        from deltalake.exceptions import SchemaMismatchError as DeltaSchemaError
+
+        try:
+            yield
+        except TableNotFoundError as exc:
+            raise ObjectNotFoundError(
+                f"{action} {self.name}: no such table ({exc}). Write it first, or fix the path."
+            ) from exc
+        except CommitFailedError as exc:
+            raise ConcurrentWriteError(
+                f"{action} {self.name}: another writer committed a conflicting change first "
+                f"({exc}). Nothing of this write was committed; retry it (it will apply on top "
+                "of the other writer's version)."
+            ) from exc
+        except DeltaSchemaError as exc:
+            raise SchemaEvolutionError(
+                f"{action} {self.name}: the data's schema does not fit the table ({exc}). New "
+                "columns need schema='merge'; type changes need mode='overwrite'."
+            ) from exc
+        except OSError:
+            raise
+        except Exception as exc:
+            if type(exc).__module__.split(".")[0] in ("deltalake", "_internal"):
+                raise StorageError(f"{action} {self.name} failed: {exc}") from exc
+            raise
+
+
+def _hours(span: timedelta) -> int:
+    return int(span.total_seconds() // 3600)
+
+
+def _sql_equals(column: str, value: Any) -> str:
+    if value is None:
+        return f"`{column}` IS NULL"
+    if isinstance(value, bool):
+        return f"`{column}` = {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"`{column}` = {value}"
+    text = str(value).replace("'", "''")
+    return f"`{column}` = '{text}'"
