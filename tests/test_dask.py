@@ -12,14 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import distributed
 import polars as pl
 import pytest
 
 from glacier import Dataset, Environment, Pipeline
 from glacier.errors import NotSerializableError
 from glacier.executors.dask import DaskExecutor
-
-distributed = pytest.importorskip("distributed")
 
 
 @pytest.fixture(scope="module")
