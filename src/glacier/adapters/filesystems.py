@@ -310,9 +310,16 @@ def _s3_delta(config: AwsConfig) -> dict[str, str]:
     # delta-rs takes the upper-case object_store keys; credentials come from the same AWS
     # chain as everywhere else (environment, profile, instance role), never from code.
     options = {"AWS_REGION": config.region}
-    if config.endpoint_url:
-        options["AWS_ENDPOINT_URL"] = config.endpoint_url
-        options["AWS_ALLOW_HTTP"] = str(config.endpoint_url.startswith("http://")).lower()
+    # An endpoint may also come from the process's environment (a deployed task rehearsed on
+    # an emulator gets AWS_ENDPOINT_URL, as the AWS SDKs read it): plain HTTP must be allowed.
+    endpoint = (
+        config.endpoint_url
+        or os.environ.get("AWS_ENDPOINT_URL_S3")
+        or os.environ.get("AWS_ENDPOINT_URL")
+    )
+    if endpoint:
+        options["AWS_ENDPOINT_URL"] = endpoint
+        options["AWS_ALLOW_HTTP"] = str(endpoint.startswith("http://")).lower()
     if config.profile:
         options["AWS_PROFILE"] = config.profile
     return options

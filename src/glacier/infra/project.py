@@ -240,6 +240,8 @@ def _requirements() -> str:
 
 def _installed_from_index() -> bool:
     """Whether Glacier was installed from a package index (not from a checkout)."""
+    if "site-packages" not in Path(__file__).resolve().parts:
+        return False  # imported from a source tree, whatever the metadata says
     for name in (DISTRIBUTION, "glacier"):
         try:
             dist = distribution(name)
