@@ -435,3 +435,48 @@ def test_dataset_write_options_are_checked_where_declared(local: Any) -> None:
         Dataset("b", storage=table, write={"mode": "merge"})
     with pytest.raises(PipelineDefinitionError, match=r"needs storage"):
         Dataset("c", write={"mode": "append"})
+
+
+# -- transport failures ---------------------------------------------------------------------
+
+
+def test_a_table_read_broken_in_transport_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    from glacier.adapters import tables
+
+    monkeypatch.setattr(tables, "TRANSPORT_RETRY_WAITS", (0.0, 0.0))
+    failures = [OSError("Generic S3 error: error sending request: invalid HTTP version")] * 2
+    calls: list[int] = []
+
+    def read() -> str:
+        calls.append(1)
+        if failures:
+            raise failures.pop()
+        return "table"
+
+    assert tables._retrying_transport(read) == "table"
+    assert len(calls) == 3
+
+
+def test_a_table_read_fails_at_once_on_other_errors_and_after_the_last_retry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from glacier.adapters import tables
+
+    monkeypatch.setattr(tables, "TRANSPORT_RETRY_WAITS", (0.0, 0.0))
+    calls: list[int] = []
+
+    def denied() -> None:
+        calls.append(1)
+        raise OSError("Generic S3 error: 403 Access Denied")
+
+    with pytest.raises(OSError, match="Access Denied"):
+        tables._retrying_transport(denied)
+    assert len(calls) == 1
+
+    def broken() -> None:
+        calls.append(1)
+        raise OSError("error sending request")
+
+    with pytest.raises(OSError, match="error sending request"):
+        tables._retrying_transport(broken)
+    assert len(calls) == 1 + 3

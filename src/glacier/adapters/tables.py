@@ -30,10 +30,11 @@ change is always refused (write with ``mode="overwrite"`` to replace the table's
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import polars as pl
 
@@ -59,6 +60,8 @@ __all__ = [
     "check_schema",
     "merge_predicate",
 ]
+
+T = TypeVar("T")
 
 #: The table's commit log, beside its data files.
 DELTA_LOG = "_delta_log"
@@ -144,7 +147,9 @@ class TableIO:
         from deltalake import DeltaTable
 
         with self.errors("read"):
-            table = DeltaTable(self.uri, storage_options=self.storage_options)
+            table = _retrying_transport(
+                lambda: DeltaTable(self.uri, storage_options=self.storage_options)
+            )
         if version is None:
             return table
         latest = table.version()
@@ -336,6 +341,26 @@ class TableIO:
             if type(exc).__module__.split(".")[0] in ("deltalake", "_internal"):
                 raise StorageError(f"{action} {self.name} failed: {exc}") from exc
             raise
+
+
+#: Waits (seconds) before each retry of a read that failed in transport. delta-rs retries an
+#: object store's HTTP errors itself, but not a response it could not parse (a connection the
+#: store broke mid-answer: "error sending request"); reading a table is idempotent, so it is
+#: retried here. Writes are not: the commit may have landed before the connection broke.
+TRANSPORT_RETRY_WAITS = (0.1, 0.4, 1.6)
+_TRANSPORT_FAILURES = ("error sending request", "connection reset", "connection closed")
+
+
+def _retrying_transport(read: Callable[[], T]) -> T:
+    for wait in (*TRANSPORT_RETRY_WAITS, None):
+        try:
+            return read()
+        except OSError as exc:
+            message = str(exc).lower()
+            if wait is None or not any(f in message for f in _TRANSPORT_FAILURES):
+                raise
+            time.sleep(wait)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _hours(span: timedelta) -> int:
