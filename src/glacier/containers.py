@@ -31,6 +31,7 @@ from glacier.executors.dask import DaskExecutor
 from glacier.executors.local import LocalExecutor
 from glacier.provider import Identity, Provider
 from glacier.runstore import RunStore
+from glacier.secrets import Secrets
 
 __all__ = [
     "CloudContainer",
@@ -130,6 +131,8 @@ class EnvironmentContainer(containers.DeclarativeContainer):
     )
     # Named resources: the settings file's [buckets.*] first; env.register() adds more.
     registry = providers.Singleton(registry_from_settings, provider=provider, settings=settings)
+    # The [secrets] section, read on first use; override it to hand tests known values.
+    secrets = providers.Singleton(Secrets, settings)
 
     execution = providers.Container(
         ExecutionContainer,

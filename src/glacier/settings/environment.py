@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
-from pydantic import field_validator, model_validator
+from pydantic import PrivateAttr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -60,6 +60,7 @@ from glacier.settings.names import (
     validate_s3_bucket_name,
 )
 from glacier.settings.network import Network
+from glacier.settings.secrets import SecretSource, check_secrets_section
 from glacier.settings.storage import BucketSettings
 from glacier.settings.tags import Tags
 
@@ -200,7 +201,10 @@ class GlacierSettings(BaseSettings):
     task: TaskConfig = TaskConfig()
     buckets: dict[str, BucketSettings] = {}
     network: Network = Network()
+    secrets: dict[str, SecretSource] = {}
     state_dir: Path = Path(".glacier")
+    #: The file these settings were loaded from (None: built in code, or baked).
+    _file: Path | None = PrivateAttr(default=None)
 
     def __init__(self, /, **values: Any) -> None:
         loading = _LOADING.get()
@@ -212,6 +216,8 @@ class GlacierSettings(BaseSettings):
         try:
             with config_errors(title, note=_env_var_note, drop=_hide_provider_kind):
                 super().__init__(**values)
+            if loading is not None:
+                self.__pydantic_private__["_file"] = loading.path
         except SettingsError as exc:
             raise ConfigError(
                 f"{title}: {exc}. Env vars for structured settings hold JSON "
@@ -325,6 +331,16 @@ class GlacierSettings(BaseSettings):
         if not _ENV_NAME.fullmatch(value):
             raise ValueError("an environment name is letters, digits, '.', '_' or '-'")
         return value
+
+    @field_validator("secrets", mode="before")
+    @classmethod
+    def _secrets_name_stores(cls, value: Any) -> Any:
+        return check_secrets_section(value)
+
+    @property
+    def settings_file(self) -> Path | None:
+        """The file these settings were loaded from; None when built in code or baked."""
+        return self._file
 
     @field_validator("naming_prefix")
     @classmethod
