@@ -43,7 +43,8 @@ __all__ = [
 
 
 def registry_from_settings(provider: Any, settings: Any) -> dict[str, Any]:
-    """The resource registry, seeded with the buckets a settings file declares."""
+    """The resource registry, seeded with the buckets, databases and volumes a settings file
+    declares."""
     registry: dict[str, Any] = {}
     kind = getattr(provider, "kind", None)
     for name, spec in settings.buckets.items():
@@ -63,6 +64,10 @@ def registry_from_settings(provider: Any, settings: Any) -> dict[str, Any]:
             read_only=spec.read_only,
             where=f"[buckets.{name}]",
         )
+    for name, db in settings.databases.items():
+        registry[name] = provider.database(db.identifier, db.engine, config=db.config, name=name)
+    for name, volume in settings.volumes.items():
+        registry[name] = provider.volume(volume.file_system_name, config=volume.efs, name=name)
     return registry
 
 

@@ -53,6 +53,7 @@ from glacier.settings.base import (
     refuse_unknown,
 )
 from glacier.settings.clouds import PROVIDER_KINDS, LocalConfig, ProviderConfig
+from glacier.settings.databases import DatabaseSettings, VolumeSettings
 from glacier.settings.execution import ExecutorSettings, TaskConfig
 from glacier.settings.names import (
     validate_azure_container_name,
@@ -201,6 +202,8 @@ class GlacierSettings(BaseSettings):
     task: TaskConfig = TaskConfig()
     buckets: dict[str, BucketSettings] = {}
     network: Network = Network()
+    databases: dict[str, DatabaseSettings] = {}
+    volumes: dict[str, VolumeSettings] = {}
     secrets: dict[str, SecretSource] = {}
     state_dir: Path = Path(".glacier")
     #: The file these settings were loaded from (None: built in code, or baked).
@@ -372,6 +375,18 @@ class GlacierSettings(BaseSettings):
                         f"buckets.{key}.{other} is set but the provider is "
                         f"{self.provider.kind!r}; use buckets.{key}.{section} instead."
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _password_secrets_declared(self) -> Self:
+        for key, db in self.databases.items():
+            if db.password_secret is not None and db.password_secret not in self.secrets:
+                declared = ", ".join(sorted(self.secrets)) or "none"
+                raise ConfigError(
+                    f"databases.{key}.password_secret={db.password_secret!r} names no entry "
+                    f"of [secrets] (declared: {declared}); add {db.password_secret} = "
+                    f'{{ aws = "/{self.env}/..." }} to [secrets].'
+                )
         return self
 
     def __hash__(self) -> int:
