@@ -84,8 +84,8 @@ class Secrets:
             raise SecretNotFoundError(
                 f"Secret {name!r} is not declared in environment {self.settings.env!r} "
                 f"({self._where()}); declared: {', '.join(self.names) or 'none'}. Add it to "
-                f"the [secrets] section: {name} = {{ aws = \"/{self.settings.env}/...\" }} or "
-                f"{name} = {{ env = \"{name.upper()}\" }}."
+                f'the [secrets] section: {name} = {{ aws = "/{self.settings.env}/..." }} or '
+                f'{name} = {{ env = "{name.upper()}" }}.'
             )
         return found
 

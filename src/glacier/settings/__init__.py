@@ -48,8 +48,8 @@ from glacier.settings.names import (
     validate_s3_bucket_name,
 )
 from glacier.settings.network import Network
-from glacier.settings.secrets import SecretSource
 from glacier.settings.regions import AWS_REGIONS, AZURE_LOCATIONS, GCP_REGIONS, aws_partition
+from glacier.settings.secrets import SecretSource
 from glacier.settings.storage import (
     AzureBlobConfig,
     BlobConfig,

@@ -220,7 +220,9 @@ class GlacierSettings(BaseSettings):
             with config_errors(title, note=_env_var_note, drop=_hide_provider_kind):
                 super().__init__(**values)
             if loading is not None:
-                self.__pydantic_private__["_file"] = loading.path
+                private = self.__pydantic_private__
+                if private is not None:  # set by pydantic for a model with private attributes
+                    private["_file"] = loading.path
         except SettingsError as exc:
             raise ConfigError(
                 f"{title}: {exc}. Env vars for structured settings hold JSON "

@@ -43,8 +43,8 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 _EXAMPLE = (
-    "{name} = {{ aws = \"/<env>/...\" }} (AWS Secrets Manager) or "
-    "{name} = {{ env = \"{upper}\" }} (an env var or the untracked .env file)"
+    '{name} = {{ aws = "/<env>/..." }} (AWS Secrets Manager) or '
+    '{name} = {{ env = "{upper}" }} (an env var or the untracked .env file)'
 )
 
 
