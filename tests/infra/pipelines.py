@@ -135,3 +135,66 @@ def job_module_head(tmp_path: Path) -> str:
         "pipeline = Pipeline('job', env=env)\n"
         "mid = Dataset('mid')\n"
     )
+
+
+def attached_settings(**changes: Any) -> Any:
+    """An AWS environment's settings with a database, a table, a volume and a secret (the
+    seed's prod sizing), refined by ``changes``."""
+    from glacier.settings import GlacierSettings
+
+    values: dict[str, Any] = {
+        "env": "prod",
+        "naming_prefix": "prod",
+        "provider": {"kind": "aws", "region": "ca-central-1", "account_id": "999999999999"},
+        "network": {
+            "vpc_id": "vpc-1",
+            "subnet_ids": ["subnet-1", "subnet-2"],
+            "security_group_ids": ["sg-1"],
+        },
+        "databases": {
+            "warehouse": {
+                "identifier": "prod-warehouse",
+                "rds": {
+                    "instance_class": "db.t3.medium",
+                    "multi_az": True,
+                    "deletion_protection": True,
+                },
+            },
+            "prices": {
+                "identifier": "prod-prices",
+                "dynamodb": {"hash_key": "symbol", "range_key": "date"},
+            },
+        },
+        "volumes": {"scratch": {"file_system_name": "prod-scratch"}},
+        "secrets": {"api_key": {"aws": "/prod/fmp/api_key"}, "other": {"aws": "/prod/other"}},
+    }
+    values.update(changes)
+    return GlacierSettings(**values)
+
+
+def attached_pipeline(settings: Any = None, compute: str = "lambda") -> Pipeline:
+    """Task ``fetch`` uses the database, the table, the volume and one secret; task
+    ``report`` uses nothing but its datasets."""
+    from pydantic import SecretStr
+
+    from glacier import Database, Environment, Volume
+
+    env = Environment.from_settings(settings or attached_settings())
+    hint = (
+        env.compute.lambda_()
+        if compute == "lambda"
+        else env.compute.ecs(image="999999999999.dkr.ecr.ca-central-1.amazonaws.com/etl:1")
+    )
+    pipeline = Pipeline("fmp", env=env)
+    quotes = Dataset("quotes", storage=env.storage.s3(bucket="prod-quotes", path="q.parquet"))
+    report_out = Dataset("report", storage=env.storage.s3(bucket="prod-quotes", path="r.parquet"))
+
+    @pipeline.task(compute=hint)
+    def fetch(api_key: SecretStr, warehouse: Database, prices: Database, scratch: Volume) -> quotes:
+        return pl.DataFrame({"x": [1]})
+
+    @pipeline.task(compute=hint)
+    def report(data: quotes) -> report_out:
+        return data
+
+    return pipeline

@@ -972,17 +972,21 @@ def _is_secret(annotation: Any) -> bool:
 
 
 def _injected(task: Task, env: EnvSpec, skip: Sequence[str]) -> list[Any]:
-    """The resources the environment injects into ``task``'s parameters (secrets skipped:
-    planning never reads a secret's value)."""
+    """The resources the environment injects into ``task``'s parameters, one parameter at a
+    time (secrets skipped: planning never reads a secret's value)."""
     resolve = getattr(env.source, "resolve_resources", None)
-    if not callable(resolve) or not task.resources:
+    if not callable(resolve):
         return []
     from glacier.errors import InjectionError
 
-    try:
-        return list(resolve(task, skip).values())
-    except InjectionError:
-        return []  # reported when the task runs; its datasets still get their grants
+    params = [r.param for r in task.resources if r.param not in skip]
+    out = []
+    for param in params:
+        try:
+            out.extend(resolve(task, [p for p in task._names if p != param]).values())
+        except InjectionError:
+            continue  # reported when the task runs; the rest still gets its infrastructure
+    return out
 
 
 def _secrets(task: Task, env: EnvSpec, params: Sequence[str]) -> tuple[SecretRef, ...]:
