@@ -500,6 +500,7 @@ def build_model(
             )
         )
 
+    _check_function_names(specs)
     cross = _cross_account(specs, stores.stores, index.envs)
     by_level: dict[int, list[str]] = {}
     for s in specs:
@@ -1024,9 +1025,7 @@ def _compute(task: Task) -> tuple[str, Any]:
 
         return DEFAULT_COMPUTE, LambdaConfig()
     if isinstance(compute, Serverless):
-        from glacier.settings import LambdaConfig
-
-        return "lambda", compute.config or LambdaConfig()
+        return "lambda", _serverless_config(task, compute)
     if isinstance(compute, ExecutionEnvironment) and compute.environment_type in COMPUTE_KINDS:
         return compute.environment_type, compute.config
     raise InfraError(
@@ -1034,6 +1033,44 @@ def _compute(task: Task) -> tuple[str, Any]:
         "be derived for env.compute.lambda_(...), env.compute.ecs(...), env.compute.glue(...) "
         "and env.compute.databricks(...)."
     )
+
+
+def _check_function_names(specs: Sequence[TaskSpec]) -> None:
+    """Two tasks given one function name (one Serverless as the compute of both) would be one
+    function; refused."""
+    seen: dict[tuple[str, str], str] = {}
+    for spec in specs:
+        name = getattr(spec.config, "function_name", None) if spec.compute == "lambda" else None
+        if not name:
+            continue
+        other = seen.setdefault((spec.env, name), spec.name)
+        if other != spec.name:
+            raise InfraError(
+                f"Tasks {other!r} and {spec.name!r} both run as Lambda function {name!r}; a "
+                "function runs one task. Give each task its own compute "
+                "(env.compute.lambda_(...)) or no function_name."
+            )
+
+
+def _serverless_config(task: Task, compute: Serverless) -> Any:
+    """The LambdaConfig of a task running on ``compute``: its config, with the function name
+    and runtime given to ``provider.serverless(...)`` (nothing it was given is dropped)."""
+    from glacier.settings import LambdaConfig
+
+    if compute.handler is not None:
+        raise InfraError(
+            f"Task {task.name!r} ({task.location}) runs on a Serverless resource created with "
+            "handler=..., but a task's function runs the task itself (through Glacier's "
+            "handler). Drop handler= from provider.serverless(...), or use "
+            "env.compute.lambda_(...)."
+        )
+    config = compute.config or LambdaConfig()
+    changes: dict[str, Any] = {}
+    if compute.function_name and not config.function_name:
+        changes["function_name"] = compute.function_name
+    if compute.runtime and compute.runtime != config.runtime:
+        changes["runtime"] = compute.runtime
+    return config.replace(**changes) if changes else config
 
 
 def _task_config(task: Task, env: EnvSpec) -> Any:
