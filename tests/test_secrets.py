@@ -199,3 +199,14 @@ def test_secrets_manager_failures_say_why_without_a_value(moto_endpoint: str) ->
     settings = GlacierSettings(secrets={"api_key": {"aws": "/prod/fmp/api_key"}})
     with pytest.raises(SecretError, match=r"AccessDeniedException.*GetSecretValue"):
         Secrets(settings, aws_client=Denied()).get("api_key")
+
+
+def test_a_database_password_comes_from_the_secret_it_names() -> None:
+    settings = GlacierSettings(
+        databases={"wh": {"identifier": "wh", "rds": {}, "password_secret": "wh_password"}},
+        secrets={"wh_password": {"env": "WH_PASSWORD"}},
+    )
+    secrets = Secrets(settings, environ={"WH_PASSWORD": KNOWN})
+    assert secrets.password_for("wh").get_secret_value() == KNOWN
+    with pytest.raises(SecretNotFoundError, match=r"Database 'nope' is not declared.*password"):
+        secrets.password_for("nope")

@@ -106,6 +106,29 @@ class Secrets:
             secret = self._values[name] = SecretStr(value)
             return secret
 
+    def password_for(self, database: str) -> SecretStr:
+        """The password of ``[databases.<database>]``: the secret its ``password_secret``
+        names (how a database adapter gets a password without one in the settings file).
+
+        Example:
+            >>> from glacier.settings import GlacierSettings
+            >>> settings = GlacierSettings(
+            ...     databases={"wh": {"identifier": "wh", "rds": {}, "password_secret": "pw"}},
+            ...     secrets={"pw": {"env": "WH_PASSWORD"}},
+            ... )
+            >>> Secrets(settings, environ={"WH_PASSWORD": "p"}).password_for("wh")
+            SecretStr('**********')
+        """
+        found = self.settings.databases.get(database)
+        if found is None or found.password_secret is None:
+            what = "is not declared" if found is None else "has no password_secret"
+            raise SecretNotFoundError(
+                f"Database {database!r} {what} in environment {self.settings.env!r} "
+                f"({self._where()}); name the secret holding its password: "
+                f'[databases.{database}] password_secret = "<a name in [secrets]>".'
+            )
+        return self.get(found.password_secret)
+
     # -- stores --------------------------------------------------------------------------
 
     def _from_env(self, name: str, source: SecretSource) -> str | None:

@@ -119,3 +119,20 @@ def test_a_class_the_engine_does_not_run_on_is_refused(
 ) -> None:
     with pytest.raises(ConfigError, match=rf"instance_class='{instance_class}'.*{engine}.*{hint}"):
         RdsConfig(engine=engine, instance_class=instance_class)  # type: ignore[arg-type]
+
+
+def test_a_database_password_secret_is_granted_to_the_tasks_using_it() -> None:
+    rds = {"identifier": "prod-warehouse", "rds": {}, "password_secret": "warehouse_password"}
+    settings = attached_settings(
+        databases={"warehouse": rds},
+        volumes={},
+        secrets={
+            "api_key": {"aws": "/prod/fmp/api_key"},
+            "warehouse_password": {"aws": "/prod/warehouse/password"},
+        },
+    )
+    grant = statement(task_policy(plan(attached_pipeline(settings)), "prod", "fetch"), "Secrets")
+    assert grant["Resource"] == [
+        "arn:aws:secretsmanager:ca-central-1:999999999999:secret:/prod/fmp/api_key-??????",
+        "arn:aws:secretsmanager:ca-central-1:999999999999:secret:/prod/warehouse/password-??????",
+    ]

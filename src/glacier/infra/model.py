@@ -916,8 +916,12 @@ class _Attached:
                 databases.append(self._database(resource, task, env))
             elif isinstance(resource, Volume):
                 volumes.append(self._volume(resource, task, env))
+        databases = list(dict.fromkeys(databases))
+        if env.cloud != "local":
+            # A database reached with a password reads the secret holding it.
+            secret_params += _password_secrets(env, [self.databases[k] for k in databases])
         secrets = _secrets(task, env, secret_params) if env.cloud != "local" else ()
-        return tuple(dict.fromkeys(databases)), tuple(dict.fromkeys(volumes)), secrets
+        return tuple(databases), tuple(dict.fromkeys(volumes)), secrets
 
     def _home(self, resource: Any, task: Task, env: EnvSpec, what: str) -> EnvSpec:
         home = self.index.for_provider(resource.provider)
@@ -990,7 +994,19 @@ def _injected(task: Task, env: EnvSpec, skip: Sequence[str]) -> list[Any]:
     return out
 
 
+def _password_secrets(env: EnvSpec, databases: Sequence[DatabaseSpec]) -> tuple[str, ...]:
+    """The ``password_secret`` of each of ``databases`` declared in ``env``'s settings."""
+    declared = getattr(getattr(env.source, "settings", None), "databases", None) or {}
+    identifiers = {d.identifier for d in databases}
+    return tuple(
+        db.password_secret
+        for db in declared.values()
+        if db.identifier in identifiers and db.password_secret is not None
+    )
+
+
 def _secrets(task: Task, env: EnvSpec, params: Sequence[str]) -> tuple[SecretRef, ...]:
+    params = tuple(dict.fromkeys(params))
     if not params:
         return ()
     secrets = getattr(env.source, "secrets", None)
