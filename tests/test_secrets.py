@@ -210,3 +210,13 @@ def test_a_database_password_comes_from_the_secret_it_names() -> None:
     assert secrets.password_for("wh").get_secret_value() == KNOWN
     with pytest.raises(SecretNotFoundError, match=r"Database 'nope' is not declared.*password"):
         secrets.password_for("nope")
+
+
+def test_an_optional_secret_parameter_is_none_where_the_environment_declares_none() -> None:
+    env = Environment.from_settings(GlacierSettings())
+
+    @env.task()
+    def fetch(api_key: SecretStr | None) -> bool:
+        return api_key is None
+
+    assert fetch() is True

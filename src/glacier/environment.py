@@ -351,7 +351,8 @@ class Environment:
                 out[req.param] = self._from_marker(task, req.param, req.marker)
                 continue
             if req.annotation is SecretStr:
-                out[req.param] = self.secret(req.param)
+                undeclared = req.param not in self.settings.secrets
+                out[req.param] = None if req.optional and undeclared else self.secret(req.param)
                 continue
             named = registry.get(req.param)
             if named is not None and (req.annotation is None or isinstance(named, req.annotation)):

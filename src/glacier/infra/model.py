@@ -908,6 +908,8 @@ class _Attached:
     ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[SecretRef, ...]]:
         """Keys of the databases and volumes ``task`` uses, and the secrets it reads."""
         secret_params = tuple(r.param for r in task.resources if _is_secret(r.annotation))
+        declared = getattr(getattr(env.source, "settings", None), "secrets", None) or {}
+        optional = {r.param for r in task.resources if r.optional and r.param not in declared}
         used = [*task.resource_args.values(), *_injected(task, env, secret_params)]
         databases: list[str] = []
         volumes: list[str] = []
@@ -920,7 +922,8 @@ class _Attached:
         if env.cloud != "local":
             # A database reached with a password reads the secret holding it.
             secret_params += _password_secrets(env, [self.databases[k] for k in databases])
-        secrets = _secrets(task, env, secret_params) if env.cloud != "local" else ()
+        wanted = [p for p in secret_params if p not in optional]
+        secrets = _secrets(task, env, wanted) if env.cloud != "local" else ()
         return tuple(databases), tuple(dict.fromkeys(volumes)), secrets
 
     def _home(self, resource: Any, task: Task, env: EnvSpec, what: str) -> EnvSpec:
