@@ -31,6 +31,7 @@ from glacier.executors.dask import DaskExecutor
 from glacier.executors.local import LocalExecutor
 from glacier.provider import Identity, Provider
 from glacier.runstore import RunStore
+from glacier.secrets import Secrets
 
 __all__ = [
     "CloudContainer",
@@ -42,7 +43,8 @@ __all__ = [
 
 
 def registry_from_settings(provider: Any, settings: Any) -> dict[str, Any]:
-    """The resource registry, seeded with the buckets a settings file declares."""
+    """The resource registry, seeded with the buckets, databases and volumes a settings file
+    declares."""
     registry: dict[str, Any] = {}
     kind = getattr(provider, "kind", None)
     for name, spec in settings.buckets.items():
@@ -62,6 +64,10 @@ def registry_from_settings(provider: Any, settings: Any) -> dict[str, Any]:
             read_only=spec.read_only,
             where=f"[buckets.{name}]",
         )
+    for name, db in settings.databases.items():
+        registry[name] = provider.database(db.identifier, db.engine, config=db.config, name=name)
+    for name, volume in settings.volumes.items():
+        registry[name] = provider.volume(volume.file_system_name, config=volume.efs, name=name)
     return registry
 
 
@@ -130,6 +136,8 @@ class EnvironmentContainer(containers.DeclarativeContainer):
     )
     # Named resources: the settings file's [buckets.*] first; env.register() adds more.
     registry = providers.Singleton(registry_from_settings, provider=provider, settings=settings)
+    # The [secrets] section, read on first use; override it to hand tests known values.
+    secrets = providers.Singleton(Secrets, settings)
 
     execution = providers.Container(
         ExecutionContainer,

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from dependency_injector import providers
+from pydantic import SecretStr
 
 from glacier.containers import environment_container, identity_from_settings
 from glacier.dataset import Dataset
@@ -28,6 +29,7 @@ from glacier.errors import ConfigError, InjectionError, UnknownResourceError
 from glacier.flow import FlowPipeline
 from glacier.provider import Identity, Provider
 from glacier.resources import Bucket, Database, ExecutionEnvironment, Serverless, Volume
+from glacier.secrets import Secrets
 from glacier.settings import (
     AwsConfig,
     DynamoDbConfig,
@@ -246,6 +248,31 @@ class Environment:
                 "under [buckets] in the environment's settings file."
             ) from None
 
+    # -- secrets ---------------------------------------------------------------------------
+
+    @property
+    def secrets(self) -> Secrets:
+        """The ``[secrets]`` of this environment's settings, read on first use."""
+        found: Secrets = self.container.secrets()
+        return found
+
+    def secret(self, name: str) -> SecretStr:
+        """The value of secret ``name`` as a :class:`~pydantic.SecretStr` (shown as
+        ``**********``; ``.get_secret_value()`` gives the string).
+
+        A task can ask for it by a parameter instead, which also tells the generated
+        infrastructure to grant the task's role that one secret::
+
+            @env.task()
+            def fetch(api_key: SecretStr) -> prices: ...
+
+        Raises:
+            SecretNotFoundError: the environment's ``[secrets]`` does not declare ``name``
+                (the message names the environment and its settings file), or its store
+                holds no value.
+        """
+        return self.secrets.get(name)
+
     def list_resources(self) -> list[str]:
         """Names of the registered resources."""
         return sorted(self.container.registry())
@@ -322,6 +349,10 @@ class Environment:
                 continue
             if req.marker is not None:
                 out[req.param] = self._from_marker(task, req.param, req.marker)
+                continue
+            if req.annotation is SecretStr:
+                undeclared = req.param not in self.settings.secrets
+                out[req.param] = None if req.optional and undeclared else self.secret(req.param)
                 continue
             named = registry.get(req.param)
             if named is not None and (req.annotation is None or isinstance(named, req.annotation)):

@@ -259,3 +259,18 @@ class TargetImportError(GlacierError):
 
 class OutputPathError(GlacierError):
     """A command's output path cannot be written, e.g. a file where a directory is needed."""
+
+
+# -- secrets -------------------------------------------------------------------------------
+
+
+class SecretError(ConfigError):
+    """A secret is declared wrongly, missing from the environment, or could not be read."""
+
+
+class SecretNotFoundError(SecretError, KeyError):
+    """A task or ``env.secret()`` asked for a secret the environment's ``[secrets]`` lacks,
+    or its store holds no value for it."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""

@@ -27,6 +27,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from dependency_injector.wiring import _Marker
+from pydantic import SecretStr
 
 from glacier.dataset import Dataset
 from glacier.errors import InvalidAnnotationError
@@ -443,7 +444,8 @@ def _strip_optional(ann: Any) -> tuple[Any, bool]:
 
 def _is_resource_type(ann: Any) -> bool:
     inner, _ = _strip_optional(ann)
-    return isinstance(inner, type) and issubclass(inner, Resource)
+    # A SecretStr parameter is the environment's secret of that name (see glacier.secrets).
+    return isinstance(inner, type) and (issubclass(inner, Resource) or inner is SecretStr)
 
 
 def _show(ann: Any) -> str:

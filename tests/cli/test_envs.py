@@ -82,3 +82,38 @@ def test_envs_without_a_settings_directory(project: Path) -> None:
     assert code == 1 and "does not exist" in err
     code, _, err = invoke("envs", "validate", "--settings-dir", "nowhere")
     assert code == 1 and "does not exist" in err
+
+
+def test_envs_show_diff_puts_the_seed_sizing_side_by_side(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    containers = Path(__file__).resolve().parents[2] / "containers"
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, err = invoke(
+        "envs", "show", "--diff", "dev", "prod", "--settings-dir", str(containers)
+    )
+    assert code == 0, err
+    row = next(line for line in out.splitlines() if "rds.instance_class" in line)
+    assert "db.t3.micro" in row and "db.t3.medium" in row
+    code, out, err = invoke(
+        "envs", "show", "--diff", "staging", "prod", "--json", "--settings-dir", str(containers)
+    )
+    assert code == 0, err
+    rows = json.loads(out)
+    assert rows["databases.warehouse.rds.instance_class"] == {
+        "staging": "db.t3.small",
+        "prod": "db.t3.medium",
+    }
+    assert rows["databases.warehouse.rds.multi_az"] == {"staging": False, "prod": True}
+    assert rows["secrets.fmp_api_key.aws"] == {
+        "staging": "/staging/fmp/api_key",
+        "prod": "/prod/fmp/api_key",
+    }
+    assert "databases.prices.dynamodb.hash_key" not in rows  # the same in both: not listed
+
+
+def test_envs_show_takes_a_second_environment_only_with_diff(project: Path) -> None:
+    envs_project(project)
+    code, _, err = invoke("envs", "show", "dev", "prod")
+    assert code != 0
+    assert "--diff dev prod" in err

@@ -135,3 +135,216 @@ def job_module_head(tmp_path: Path) -> str:
         "pipeline = Pipeline('job', env=env)\n"
         "mid = Dataset('mid')\n"
     )
+
+
+def attached_settings(**changes: Any) -> Any:
+    """An AWS environment's settings with a database, a table, a volume and a secret (the
+    seed's prod sizing), refined by ``changes``."""
+    from glacier.settings import GlacierSettings
+
+    values: dict[str, Any] = {
+        "env": "prod",
+        "naming_prefix": "prod",
+        "provider": {"kind": "aws", "region": "ca-central-1", "account_id": "999999999999"},
+        "network": {
+            "vpc_id": "vpc-1",
+            "subnet_ids": ["subnet-1", "subnet-2"],
+            "security_group_ids": ["sg-1"],
+        },
+        "databases": {
+            "warehouse": {
+                "identifier": "prod-warehouse",
+                "rds": {
+                    "instance_class": "db.t3.medium",
+                    "multi_az": True,
+                    "deletion_protection": True,
+                },
+            },
+            "prices": {
+                "identifier": "prod-prices",
+                "dynamodb": {"hash_key": "symbol", "range_key": "date"},
+            },
+        },
+        "volumes": {"scratch": {"file_system_name": "prod-scratch"}},
+        "secrets": {"api_key": {"aws": "/prod/fmp/api_key"}, "other": {"aws": "/prod/other"}},
+    }
+    values.update(changes)
+    return GlacierSettings(**values)
+
+
+def attached_pipeline(settings: Any = None, compute: str = "lambda") -> Pipeline:
+    """Task ``fetch`` uses the database, the table, the volume and one secret; task
+    ``report`` uses nothing but its datasets."""
+    from pydantic import SecretStr
+
+    from glacier import Database, Environment, Volume
+
+    env = Environment.from_settings(settings or attached_settings())
+    hint = (
+        env.compute.lambda_()
+        if compute == "lambda"
+        else env.compute.ecs(image="999999999999.dkr.ecr.ca-central-1.amazonaws.com/etl:1")
+    )
+    pipeline = Pipeline("fmp", env=env)
+    quotes = Dataset("quotes", storage=env.storage.s3(bucket="prod-quotes", path="q.parquet"))
+    report_out = Dataset("report", storage=env.storage.s3(bucket="prod-quotes", path="r.parquet"))
+
+    @pipeline.task(compute=hint)
+    def fetch(api_key: SecretStr, warehouse: Database, prices: Database, scratch: Volume) -> quotes:
+        return pl.DataFrame({"x": [1]})
+
+    @pipeline.task(compute=hint)
+    def report(data: quotes) -> report_out:
+        return data
+
+    return pipeline
+
+
+def every_option_pipeline() -> Pipeline:
+    """Every planned option of every AWS resource config set to a value other than its
+    default, for the test that walks the config fields (tests/infra/test_config_fields.py)."""
+    from glacier.settings import LambdaConfig, S3Config
+
+    settings = attached_settings(
+        databases={
+            "warehouse": {
+                "identifier": "prod-warehouse",
+                "rds": {
+                    "engine": "mysql",
+                    "instance_class": "db.m6i.large",
+                    "allocated_storage": 50,
+                    "multi_az": True,
+                    "engine_version": "8.0",
+                    "deletion_protection": True,
+                    "backup_retention_days": 14,
+                    "master_username": "admin1",
+                    "iam_database_user": "etl",
+                    "tags": {"tier": "db"},
+                },
+            },
+            "prices": {
+                "identifier": "prod-prices",
+                "dynamodb": {
+                    "billing_mode": "PROVISIONED",
+                    "hash_key": "symbol",
+                    "range_key": "day",
+                    "hash_key_type": "B",
+                    "range_key_type": "N",
+                    "read_capacity": 5,
+                    "write_capacity": 3,
+                    "point_in_time_recovery": False,
+                    "tags": {"tier": "table"},
+                },
+            },
+        },
+        volumes={
+            "scratch": {
+                "file_system_name": "prod-scratch",
+                "efs": {
+                    "performance_mode": "maxIO",
+                    "encrypted": False,
+                    "mount_path": "/mnt/data",
+                    "tags": {"tier": "nfs"},
+                },
+            }
+        },
+    )
+    from pydantic import SecretStr
+
+    from glacier import Database, Environment, Volume
+
+    env = Environment.from_settings(settings)
+    replicated = S3Config(
+        storage_class="INTELLIGENT_TIERING",
+        lifecycle_rules=[{"id": "old", "prefix": "logs/", "expiration_days": 90}],
+        public_access_block=False,
+        force_destroy=True,
+        replication_config={
+            "destination_bucket": "prod-replica",
+            "destination_region": "us-west-2",
+            "storage_class": "STANDARD_IA",
+        },
+        cors=[
+            {
+                "allowed_methods": ["GET"],
+                "allowed_origins": ["https://example.com"],
+                "allowed_headers": ["x-amz-date"],
+                "max_age_seconds": 600,
+            }
+        ],
+        tags={"tier": "bucket"},
+    )
+    unversioned = S3Config(versioning=False, encryption="aws:kms", kms_key_id="alias/lake")
+    first = Dataset("first", storage=env.storage.s3("prod-every-a", "a.parquet", config=replicated))
+    second = Dataset(
+        "second", storage=env.storage.s3("prod-every-b", "b.parquet", config=unversioned)
+    )
+    third = Dataset("third", storage=env.storage.s3("prod-every-a", "c.parquet", config=replicated))
+    fourth = Dataset(
+        "fourth", storage=env.storage.s3("prod-every-a", "d.parquet", config=replicated)
+    )
+    lambda_config = LambdaConfig(
+        memory=1024,
+        timeout=61,
+        runtime="python3.12",
+        architecture="arm64",
+        environment_vars={"MODE": "every"},
+        layers=["arn:aws:lambda:ca-central-1:999999999999:layer:polars:3"],
+        reserved_concurrent_executions=3,
+        ephemeral_storage=1024,
+        function_name="every-option-fn",
+        tags={"tier": "fn"},
+    )
+    pipeline = Pipeline("every", env=env)
+
+    @pipeline.task(compute=env.compute.lambda_(config=lambda_config))
+    def on_lambda(
+        api_key: SecretStr, warehouse: Database, prices: Database, scratch: Volume
+    ) -> first:
+        return pl.DataFrame({"x": [1]})
+
+    @pipeline.task(
+        compute=env.compute.ecs(
+            image="999999999999.dkr.ecr.ca-central-1.amazonaws.com/etl:1",
+            config=EcsConfig(
+                image="999999999999.dkr.ecr.ca-central-1.amazonaws.com/etl:1",
+                cpu=1024,
+                memory=4096,
+                spot=True,
+                environment_vars={"MODE": "ecs"},
+                tags={"tier": "container"},
+            ),
+        )
+    )
+    def on_ecs(data: first) -> second:
+        return data
+
+    @pipeline.task(
+        compute=env.compute.glue(
+            worker_type="G.2X",
+            num_workers=3,
+            timeout_minutes=45,
+            max_retries=2,
+            additional_python_modules=("rapidfuzz==3.9.0",),
+            tags={"tier": "spark"},
+        )
+    )
+    def on_glue(data: second) -> third:
+        return data
+
+    @pipeline.task(compute=env.compute.lambda_())
+    def plain(data: third) -> fourth:
+        return data
+
+    @pipeline.task(
+        compute=env.compute.ecs(
+            image="999999999999.dkr.ecr.ca-central-1.amazonaws.com/etl:1",
+            config=EcsConfig(
+                image="999999999999.dkr.ecr.ca-central-1.amazonaws.com/etl:1", launch_type="EC2"
+            ),
+        )
+    )
+    def on_ec2(data: fourth) -> None:
+        return None
+
+    return pipeline

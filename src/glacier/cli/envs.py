@@ -1,4 +1,6 @@
-"""``glacier envs``: the environments of the settings directory: list, show NAME, validate.
+"""``glacier envs``: the environments of the settings directory: list, show NAME, validate;
+``show --diff A B`` puts two environments side by side (their sizing, accounts, secrets'
+stores), listing the settings that differ.
 
 An environment is one ``<name>.toml`` in the settings directory (``--settings-dir``,
 ``$GLACIER_SETTINGS_DIR`` or ``./containers``). ``show`` prints the resolved settings (the file
@@ -24,6 +26,11 @@ from glacier.errors import GlacierError
 
 #: A settings key containing one of these has its value masked by ``glacier envs show``.
 SECRET_MARKERS = ("key", "secret", "token", "password", "credential")
+#: Keys that look secret but only name things (a table's key attribute, which secret holds a
+#: password): shown as they are.
+NOT_SECRET = frozenset(
+    {"hash_key", "range_key", "hash_key_type", "range_key_type", "password_secret"}
+)
 MASK = "********"
 
 envs_app = typer.Typer(
@@ -82,15 +89,31 @@ def envs_list(settings_dir: SettingsDirOpt = None) -> None:
 @envs_app.command("show")
 def envs_show(
     name: Annotated[str, typer.Argument(metavar="NAME", help="The environment to show.")],
+    other: Annotated[
+        str | None,
+        typer.Argument(metavar="[OTHER]", help="With --diff: the environment to compare."),
+    ] = None,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="Show NAME and OTHER side by side: what differs.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
     settings_dir: SettingsDirOpt = None,
 ) -> None:
-    """Print an environment's resolved settings (file + GLACIER_* env vars), secrets masked."""
+    """Print an environment's resolved settings (file + GLACIER_* env vars), secrets masked;
+    with --diff, two environments side by side."""
     from glacier.settings import GlacierSettings
 
     out, err = console(), console(stderr=True)
     with handle_errors(err, False):
         directory = _settings_directory(settings_dir)
+        if diff or other is not None:
+            if not diff or other is None:
+                raise GlacierError(
+                    "glacier envs show takes a second environment only with --diff: "
+                    f"glacier envs show --diff {name} {other or 'OTHER'}."
+                )
+            _show_diff(name, other, directory, as_json)
+            return
         settings = GlacierSettings.load(name, directory)
         data = mask_secrets(settings.model_dump(mode="json"))
         if as_json:
@@ -109,6 +132,58 @@ def envs_show(
             )
         )
         out.print(table)
+
+
+def settings_diff(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """The flattened settings that differ between ``a`` and ``b``: ``{key: (a's, b's)}``
+    (``None`` where one of them does not set it).
+
+    Example:
+        >>> settings_diff({"rds": {"class": "db.t3.micro", "port": 5432}},
+        ...               {"rds": {"class": "db.t3.medium", "port": 5432}})
+        {'rds.class': ('db.t3.micro', 'db.t3.medium')}
+    """
+    left, right = dict(_flatten(a)), dict(_flatten(b))
+    keys = list(dict.fromkeys([*left, *right]))
+    return {k: (left.get(k), right.get(k)) for k in keys if left.get(k) != right.get(k)}
+
+
+def _show_diff(name: str, other: str, directory: Path, as_json: bool) -> None:
+    from glacier.settings import GlacierSettings
+
+    dumps = [
+        mask_secrets(GlacierSettings.load(env, directory).model_dump(mode="json"))
+        for env in (name, other)
+    ]
+    dumps = [{k: v for k, v in d.items() if k not in ("env", "state_dir")} for d in dumps]
+    differ = settings_diff(dumps[0], dumps[1])
+    if as_json:
+        rows = {k: {name: a, other: b} for k, (a, b) in differ.items()}
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    out = console()
+    table = Table(show_edge=False, header_style="bold", pad_edge=False)
+    table.add_column("setting", no_wrap=True)
+    table.add_column(name, overflow="fold")
+    table.add_column(other, overflow="fold")
+    for key, (a, b) in differ.items():
+        table.add_row(key, Text(_cell(a)), Text(_cell(b)))
+    out.print(
+        Text.assemble(
+            ("environments ", "bold"),
+            (name, "bold cyan"),
+            " and ",
+            (other, "bold cyan"),
+            f"  ({len(differ)} settings differ, in {relative(str(directory))})",
+        )
+    )
+    out.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 @envs_app.command("validate")
@@ -166,6 +241,8 @@ def mask_secrets(data: Any, key: str = "") -> Any:
     """
     if isinstance(data, Mapping):
         return {k: mask_secrets(v, str(k)) for k, v in data.items()}
+    if key in NOT_SECRET:
+        return data
     if isinstance(data, list):
         return [mask_secrets(v, key) for v in data]
     secret = any(marker in key.lower() for marker in SECRET_MARKERS)

@@ -14,6 +14,7 @@ real ones and can be linted.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import sys
 import threading
@@ -344,6 +345,23 @@ def _outputs(
         out["revision"] = 1
     elif typ == "aws:iam/rolePolicy:RolePolicy":
         rid = f"{inputs.get('role')}:{physical}"
+    elif typ in _GENERATED_IDS:
+        # Resources AWS names itself (fs-..., fsap-..., sg-..., db-...): a stable stand-in.
+        rid = f"{_GENERATED_IDS[typ]}-{hashlib.sha1(name.encode()).hexdigest()[:12]}"
+        out["arn"] = str(out["arn"]).replace("{id}", rid)
+    if typ == "aws:rds/instance:Instance":
+        ident = str(inputs.get("identifier") or physical)
+        out["arn"] = f"{base}:rds:{region}:{account}:db:{ident}"
+        out["resourceId"] = rid
+        out["address"] = f"{ident}.abc123.{region}.rds.amazonaws.com"
+        out["endpoint"] = f"{out['address']}:{inputs.get('port', 5432)}"
+        out["masterUserSecrets"] = [
+            {
+                "secretArn": f"{base}:secretsmanager:{region}:{account}:secret:rds!{rid}-AbCdEf",
+                "secretStatus": "active",
+                "kmsKeyId": "",
+            }
+        ]
     out.setdefault("name", physical)
     out["id"] = rid
     return rid, out
@@ -363,6 +381,23 @@ _ARNS: dict[str, str] = {
     "aws:cloudwatch/logGroup:LogGroup": "{base}:logs:{region}:{account}:log-group:{name}",
     "aws:cloudwatch/eventRule:EventRule": "{base}:events:{region}:{account}:rule/{name}",
     "aws:glue/job:Job": "{base}:glue:{region}:{account}:job/{name}",
+    "aws:dynamodb/table:Table": "{base}:dynamodb:{region}:{account}:table/{name}",
+    "aws:efs/fileSystem:FileSystem": (
+        "{base}:elasticfilesystem:{region}:{account}:file-system/{{id}}"
+    ),
+    "aws:efs/accessPoint:AccessPoint": (
+        "{base}:elasticfilesystem:{region}:{account}:access-point/{{id}}"
+    ),
+    "aws:ec2/securityGroup:SecurityGroup": "{base}:ec2:{region}:{account}:security-group/{{id}}",
+}
+
+#: Resource types whose id AWS generates, and the id's prefix.
+_GENERATED_IDS: dict[str, str] = {
+    "aws:efs/fileSystem:FileSystem": "fs",
+    "aws:efs/accessPoint:AccessPoint": "fsap",
+    "aws:efs/mountTarget:MountTarget": "fsmt",
+    "aws:ec2/securityGroup:SecurityGroup": "sg",
+    "aws:rds/instance:Instance": "db",
 }
 
 

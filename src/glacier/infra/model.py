@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from glacier.dataset import Dataset
 from glacier.errors import CrossEnvironmentAccessError, InfraError
 from glacier.flow import PipelineLike, as_pipeline
-from glacier.resources import Bucket, ExecutionEnvironment, Serverless
+from glacier.resources import Bucket, Database, ExecutionEnvironment, Serverless, Volume
 from glacier.settings import Network
 from glacier.uris import parse_uri
 
@@ -202,6 +202,52 @@ class Grant:
 
 
 @dataclass(frozen=True)
+class DatabaseSpec:
+    """A database (RDS instance or DynamoDB table) tasks of the pipeline use.
+
+    ``key`` is ``<env>:<identifier>``; ``engine`` is ``dynamodb`` or the RDS engine.
+    """
+
+    key: str
+    env: str
+    identifier: str
+    engine: str
+    config: Any = field(compare=False)
+    tags: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def is_dynamodb(self) -> bool:
+        """Whether this is a DynamoDB table (else an RDS instance)."""
+        return self.engine == "dynamodb"
+
+
+@dataclass(frozen=True)
+class VolumeSpec:
+    """A shared file system (EFS) tasks of the pipeline mount; ``key`` is ``<env>:<name>``."""
+
+    key: str
+    env: str
+    name: str
+    config: Any = field(compare=False)
+    tags: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def mount_path(self) -> str:
+        """Where tasks see it: the config's ``mount_path``, else ``/mnt/<name>``."""
+        given = getattr(self.config, "mount_path", None)
+        return str(given) if given else f"/mnt/{physical_name(self.name, allowed='A-Za-z0-9_.-')}"
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """A secret a task asks for (a ``SecretStr`` parameter): its name in the environment's
+    ``[secrets]`` and its Secrets Manager name."""
+
+    name: str
+    aws_name: str
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     """One task as infrastructure: where and on what it runs, and what it may touch."""
 
@@ -217,6 +263,10 @@ class TaskSpec:
     backoff: float = 1.0
     timeout: float | None = None
     location: str = ""
+    #: Keys of the databases and volumes the task uses, and the secrets it reads.
+    databases: tuple[str, ...] = ()
+    volumes: tuple[str, ...] = ()
+    secrets: tuple[SecretRef, ...] = ()
 
     def grants_in(self, stores: Iterable[str]) -> tuple[Grant, ...]:
         """The grants on locations in ``stores``."""
@@ -283,6 +333,8 @@ class InfraModel:
     orchestrator: str | None
     cross_account: tuple[CrossAccountAccess, ...]
     code: CodeSpec | None = None
+    databases: Mapping[str, DatabaseSpec] = field(default_factory=dict)
+    volumes: Mapping[str, VolumeSpec] = field(default_factory=dict)
 
     def task(self, name: str) -> TaskSpec:
         """The task named ``name``."""
@@ -299,6 +351,14 @@ class InfraModel:
         """Stores that live in environment ``env``."""
         return tuple(s for s in self.stores.values() if s.env == env)
 
+    def databases_in(self, env: str) -> tuple[DatabaseSpec, ...]:
+        """Databases that live in environment ``env``."""
+        return tuple(d for d in self.databases.values() if d.env == env)
+
+    def volumes_in(self, env: str) -> tuple[VolumeSpec, ...]:
+        """Volumes that live in environment ``env``."""
+        return tuple(v for v in self.volumes.values() if v.env == env)
+
     def cross_account_into(self, env: str) -> tuple[CrossAccountAccess, ...]:
         """Accesses from other accounts to stores of ``env``."""
         return tuple(c for c in self.cross_account if c.store_env == env)
@@ -310,6 +370,7 @@ class InfraModel:
     def cloud_envs(self) -> tuple[str, ...]:
         """Keys of environments that need cloud infrastructure (in discovery order)."""
         used = {t.env for t in self.tasks} | {s.env for s in self.stores.values()}
+        used |= {d.env for d in self.databases.values()} | {v.env for v in self.volumes.values()}
         return tuple(k for k, e in self.envs.items() if k in used and e.cloud != "local")
 
     def orchestrated_from_elsewhere(self, env: str) -> tuple[TaskSpec, ...]:
@@ -386,6 +447,7 @@ def build_model(
         )
 
     stores = _Stores(pipe.name, index)
+    attached = _Attached(index)
     levels: dict[str, int] = {}
     specs: list[TaskSpec] = []
     consumers: dict[Dataset, int] = {}
@@ -417,6 +479,7 @@ def build_model(
             if compute == "glue":  # the job's script and the pipeline's code
                 _add(grants, stores.code(env), READ)
         cfg = _task_config(t, env)
+        databases, volumes, secrets = attached.of_task(t, env)
         specs.append(
             TaskSpec(
                 name=t.name,
@@ -431,9 +494,13 @@ def build_model(
                 backoff=float(getattr(cfg, "backoff", 1.0) or 1.0),
                 timeout=getattr(cfg, "timeout", None),
                 location=str(t.location),
+                databases=databases,
+                volumes=volumes,
+                secrets=secrets,
             )
         )
 
+    _check_function_names(specs)
     cross = _cross_account(specs, stores.stores, index.envs)
     by_level: dict[int, list[str]] = {}
     for s in specs:
@@ -455,6 +522,8 @@ def build_model(
         orchestrator=orchestrator,
         cross_account=cross,
         code=code,
+        databases=dict(attached.databases),
+        volumes=dict(attached.volumes),
     )
 
 
@@ -823,6 +892,148 @@ def _orchestrator(tasks: Sequence[TaskSpec], pipeline: Pipeline, index: _EnvInde
     return next(t.env for t in tasks if counts[t.env] == best)
 
 
+# -- internals: databases, volumes and secrets ------------------------------------------------
+
+
+class _Attached:
+    """The databases and volumes tasks use, deduplicated, and the secrets each task reads."""
+
+    def __init__(self, index: _EnvIndex) -> None:
+        self.index = index
+        self.databases: dict[str, DatabaseSpec] = {}
+        self.volumes: dict[str, VolumeSpec] = {}
+
+    def of_task(
+        self, task: Task, env: EnvSpec
+    ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[SecretRef, ...]]:
+        """Keys of the databases and volumes ``task`` uses, and the secrets it reads."""
+        secret_params = tuple(r.param for r in task.resources if _is_secret(r.annotation))
+        declared = getattr(getattr(env.source, "settings", None), "secrets", None) or {}
+        optional = {r.param for r in task.resources if r.optional and r.param not in declared}
+        used = [*task.resource_args.values(), *_injected(task, env, secret_params)]
+        databases: list[str] = []
+        volumes: list[str] = []
+        for resource in used:
+            if isinstance(resource, Database):
+                databases.append(self._database(resource, task, env))
+            elif isinstance(resource, Volume):
+                volumes.append(self._volume(resource, task, env))
+        databases = list(dict.fromkeys(databases))
+        if env.cloud != "local":
+            # A database reached with a password reads the secret holding it.
+            secret_params += _password_secrets(env, [self.databases[k] for k in databases])
+        wanted = [p for p in secret_params if p not in optional]
+        secrets = _secrets(task, env, wanted) if env.cloud != "local" else ()
+        return tuple(databases), tuple(dict.fromkeys(volumes)), secrets
+
+    def _home(self, resource: Any, task: Task, env: EnvSpec, what: str) -> EnvSpec:
+        home = self.index.for_provider(resource.provider)
+        if env.cloud != "local" and home.key != env.key:
+            raise InfraError(
+                f"Task {task.name!r} ({task.location}) runs in environment {env.key!r} but "
+                f"uses {what} {resource.name!r} of environment {home.key!r}; Glacier declares "
+                "databases and volumes for tasks of their own environment only (not supported "
+                f"across environments yet). Declare it in {env.key!r} (env.database.rds(...), "
+                "[databases.<name>] in its settings file)."
+            )
+        return home
+
+    def _database(self, db: Database, task: Task, env: EnvSpec) -> str:
+        home = self._home(db, task, env, "database")
+        key = f"{home.key}:{db.database_name}"
+        existing = self.databases.get(key)
+        if existing is not None and db.config is not None and existing.config != db.config:
+            raise InfraError(
+                f"Database {db.database_name!r} in environment {home.key!r} is configured "
+                "twice, differently; create it once (env.database.rds(...) or "
+                "[databases.<name>] in the settings file) and share it."
+            )
+        if existing is None:
+            self.databases[key] = DatabaseSpec(
+                key=key,
+                env=home.key,
+                identifier=db.database_name,
+                engine=db.engine,
+                config=db.config,
+                tags=tuple(sorted(dict(db.tags).items())),
+            )
+        return key
+
+    def _volume(self, volume: Volume, task: Task, env: EnvSpec) -> str:
+        home = self._home(volume, task, env, "volume")
+        key = f"{home.key}:{volume.file_system_name}"
+        if key not in self.volumes:
+            self.volumes[key] = VolumeSpec(
+                key=key,
+                env=home.key,
+                name=volume.file_system_name,
+                config=volume.config,
+                tags=tuple(sorted(dict(volume.tags).items())),
+            )
+        return key
+
+
+def _is_secret(annotation: Any) -> bool:
+    from pydantic import SecretStr
+
+    return annotation is SecretStr
+
+
+def _injected(task: Task, env: EnvSpec, skip: Sequence[str]) -> list[Any]:
+    """The resources the environment injects into ``task``'s parameters, one parameter at a
+    time (secrets skipped: planning never reads a secret's value)."""
+    resolve = getattr(env.source, "resolve_resources", None)
+    if not callable(resolve):
+        return []
+    from glacier.errors import InjectionError
+
+    params = [r.param for r in task.resources if r.param not in skip]
+    out = []
+    for param in params:
+        try:
+            out.extend(resolve(task, [p for p in task._names if p != param]).values())
+        except InjectionError:
+            continue  # reported when the task runs; the rest still gets its infrastructure
+    return out
+
+
+def _password_secrets(env: EnvSpec, databases: Sequence[DatabaseSpec]) -> tuple[str, ...]:
+    """The ``password_secret`` of each of ``databases`` declared in ``env``'s settings."""
+    declared = getattr(getattr(env.source, "settings", None), "databases", None) or {}
+    identifiers = {d.identifier for d in databases}
+    return tuple(
+        db.password_secret
+        for db in declared.values()
+        if db.identifier in identifiers and db.password_secret is not None
+    )
+
+
+def _secrets(task: Task, env: EnvSpec, params: Sequence[str]) -> tuple[SecretRef, ...]:
+    params = tuple(dict.fromkeys(params))
+    if not params:
+        return ()
+    secrets = getattr(env.source, "secrets", None)
+    if secrets is None:
+        raise InfraError(
+            f"Task {task.name!r} ({task.location}) reads secrets {', '.join(params)} but "
+            f"environment {env.key!r} has no settings to declare them in; build it from a "
+            "settings file with a [secrets] section (Environment.from_settings(...))."
+        )
+    out = []
+    for name in params:
+        source = secrets.source(name)  # SecretNotFoundError names the environment and file
+        if source.store != "aws":
+            raise InfraError(
+                f"Task {task.name!r} ({task.location}) reads secret {name!r}, which "
+                f"environment {env.key!r} keeps in {source.store} variable "
+                f"{source.reference}; a deployed task cannot read this machine's variables. "
+                f'Store it in AWS Secrets Manager: {name} = {{ aws = "/{env.key}/..." }} in '
+                "[secrets]."
+            )
+        out.append(SecretRef(name, source.reference))
+    return tuple(out)
+
+
 # -- internals: tasks ------------------------------------------------------------------------
 
 
@@ -833,9 +1044,7 @@ def _compute(task: Task) -> tuple[str, Any]:
 
         return DEFAULT_COMPUTE, LambdaConfig()
     if isinstance(compute, Serverless):
-        from glacier.settings import LambdaConfig
-
-        return "lambda", compute.config or LambdaConfig()
+        return "lambda", _serverless_config(task, compute)
     if isinstance(compute, ExecutionEnvironment) and compute.environment_type in COMPUTE_KINDS:
         return compute.environment_type, compute.config
     raise InfraError(
@@ -843,6 +1052,44 @@ def _compute(task: Task) -> tuple[str, Any]:
         "be derived for env.compute.lambda_(...), env.compute.ecs(...), env.compute.glue(...) "
         "and env.compute.databricks(...)."
     )
+
+
+def _check_function_names(specs: Sequence[TaskSpec]) -> None:
+    """Two tasks given one function name (one Serverless as the compute of both) would be one
+    function; refused."""
+    seen: dict[tuple[str, str], str] = {}
+    for spec in specs:
+        name = getattr(spec.config, "function_name", None) if spec.compute == "lambda" else None
+        if not name:
+            continue
+        other = seen.setdefault((spec.env, name), spec.name)
+        if other != spec.name:
+            raise InfraError(
+                f"Tasks {other!r} and {spec.name!r} both run as Lambda function {name!r}; a "
+                "function runs one task. Give each task its own compute "
+                "(env.compute.lambda_(...)) or no function_name."
+            )
+
+
+def _serverless_config(task: Task, compute: Serverless) -> Any:
+    """The LambdaConfig of a task running on ``compute``: its config, with the function name
+    and runtime given to ``provider.serverless(...)`` (nothing it was given is dropped)."""
+    from glacier.settings import LambdaConfig
+
+    if compute.handler is not None:
+        raise InfraError(
+            f"Task {task.name!r} ({task.location}) runs on a Serverless resource created with "
+            "handler=..., but a task's function runs the task itself (through Glacier's "
+            "handler). Drop handler= from provider.serverless(...), or use "
+            "env.compute.lambda_(...)."
+        )
+    config = compute.config or LambdaConfig()
+    changes: dict[str, Any] = {}
+    if compute.function_name and not config.function_name:
+        changes["function_name"] = compute.function_name
+    if compute.runtime and compute.runtime != config.runtime:
+        changes["runtime"] = compute.runtime
+    return config.replace(**changes) if changes else config
 
 
 def _task_config(task: Task, env: EnvSpec) -> Any:

@@ -17,6 +17,7 @@ Where each idea lives:
 - ``regions``: the region tables; ``names``: bucket/function name rules; ``tags``: tag limits;
 - ``storage``, ``compute``, ``databases``: resource configs;
 - ``execution``: ``TaskConfig`` and ``ExecutorSettings``; ``network``: an environment's VPC;
+- ``secrets``: where each of an environment's secrets lives (never its value);
 - ``environment``: ``GlacierSettings``, loaded from ``containers/<env>.toml``.
 """
 
@@ -29,7 +30,13 @@ from glacier.settings.compute import (
     GlueConfig,
     LambdaConfig,
 )
-from glacier.settings.databases import DynamoDbConfig, EfsConfig, RdsConfig
+from glacier.settings.databases import (
+    DatabaseSettings,
+    DynamoDbConfig,
+    EfsConfig,
+    RdsConfig,
+    VolumeSettings,
+)
 from glacier.settings.environment import GlacierSettings
 from glacier.settings.execution import ExecutorSettings, TaskConfig
 from glacier.settings.names import (
@@ -42,6 +49,7 @@ from glacier.settings.names import (
 )
 from glacier.settings.network import Network
 from glacier.settings.regions import AWS_REGIONS, AZURE_LOCATIONS, GCP_REGIONS, aws_partition
+from glacier.settings.secrets import SecretSource
 from glacier.settings.storage import (
     AzureBlobConfig,
     BlobConfig,
@@ -69,6 +77,7 @@ __all__ = [
     "BlobConfig",
     "BucketSettings",
     "CorsRule",
+    "DatabaseSettings",
     "DatabricksConfig",
     "DynamoDbConfig",
     "EcsConfig",
@@ -90,8 +99,10 @@ __all__ = [
     "RdsConfig",
     "S3Config",
     "S3Replication",
+    "SecretSource",
     "Tags",
     "TaskConfig",
+    "VolumeSettings",
     "aws_partition",
     "validate_azure_container_name",
     "validate_azure_storage_account_name",

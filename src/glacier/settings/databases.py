@@ -9,9 +9,16 @@ from pydantic import field_validator, model_validator
 
 from glacier.errors import ConfigError
 from glacier.settings.base import Cloud, GlacierModel, between
+from glacier.settings.rds_classes import check_instance_class
 from glacier.settings.tags import AwsTags
 
-__all__ = ["DynamoDbConfig", "EfsConfig", "RdsConfig"]
+__all__ = [
+    "DatabaseSettings",
+    "DynamoDbConfig",
+    "EfsConfig",
+    "RdsConfig",
+    "VolumeSettings",
+]
 
 _ENGINE_VERSION = re.compile(r"\d+(\.\d+)*")
 
@@ -31,6 +38,14 @@ class RdsConfig(GlacierModel):
     allocated_storage: Annotated[int, between(20, 65536, "GiB (the RDS limit)")] = 20
     multi_az: bool = False
     engine_version: str | None = None
+    #: Refuse to delete the instance (on in prod: ``deletion_protection = true``).
+    deletion_protection: bool = False
+    backup_retention_days: Annotated[int, between(0, 35, "days (the RDS limit)")] = 7
+    #: The master user; its password is generated and kept by RDS in Secrets Manager.
+    master_username: str = "glacier"
+    #: A database user tasks connect as with IAM authentication (``rds-db:connect``); without
+    #: one, tasks read the RDS-managed master secret (``secretsmanager:GetSecretValue``).
+    iam_database_user: str | None = None
     tags: AwsTags = {}
 
     @field_validator("instance_class")
@@ -39,6 +54,23 @@ class RdsConfig(GlacierModel):
         if not value.startswith("db.") or len(value) <= 3:
             raise ValueError("an RDS instance class starts with 'db.' (e.g. 'db.t3.micro')")
         return value
+
+    @field_validator("master_username", "iam_database_user")
+    @classmethod
+    def _user(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,15}", value):
+            raise ValueError(
+                "a database user name is 1 to 16 letters, digits or '_', starting with a letter"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _class_fits_engine(self) -> Self:
+        try:
+            check_instance_class(self.engine, self.instance_class)
+        except ValueError as exc:
+            raise ConfigError(f"instance_class={exc}.") from None
+        return self
 
     @field_validator("engine_version")
     @classmethod
@@ -61,6 +93,17 @@ class DynamoDbConfig(GlacierModel):
     billing_mode: Literal["PAY_PER_REQUEST", "PROVISIONED"] = "PAY_PER_REQUEST"
     hash_key: str = "id"
     range_key: str | None = None
+    #: Attribute types of the keys: S (string), N (number), B (binary).
+    hash_key_type: Literal["S", "N", "B"] = "S"
+    range_key_type: Literal["S", "N", "B"] = "S"
+    #: Capacity units; required with (and only with) ``billing_mode = "PROVISIONED"``.
+    read_capacity: Annotated[int, between(1, 40000, "units (the default table quota)")] | None = (
+        None
+    )
+    write_capacity: Annotated[int, between(1, 40000, "units (the default table quota)")] | None = (
+        None
+    )
+    point_in_time_recovery: bool = True
     tags: AwsTags = {}
 
     @field_validator("hash_key", "range_key")
@@ -79,6 +122,23 @@ class DynamoDbConfig(GlacierModel):
             )
         return self
 
+    @model_validator(mode="after")
+    def _capacity_fits_billing(self) -> Self:
+        given = self.read_capacity is not None and self.write_capacity is not None
+        if self.billing_mode == "PROVISIONED" and not given:
+            raise ConfigError(
+                "billing_mode='PROVISIONED' needs read_capacity and "
+                "write_capacity; set both, or use billing_mode='PAY_PER_REQUEST'."
+            )
+        if self.billing_mode == "PAY_PER_REQUEST" and (
+            self.read_capacity is not None or self.write_capacity is not None
+        ):
+            raise ConfigError(
+                "read_capacity/write_capacity apply to "
+                "billing_mode='PROVISIONED' only; remove them or set that billing mode."
+            )
+        return self
+
 
 class EfsConfig(GlacierModel):
     """How an EFS file system is created.
@@ -92,4 +152,76 @@ class EfsConfig(GlacierModel):
 
     performance_mode: Literal["generalPurpose", "maxIO"] = "generalPurpose"
     encrypted: bool = True
+    #: Where tasks see the file system (Lambda requires a path under ``/mnt/``).
+    mount_path: str | None = None
     tags: AwsTags = {}
+
+    @field_validator("mount_path")
+    @classmethod
+    def _mount_path(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"/mnt/[A-Za-z0-9_.-]+", value):
+            raise ValueError("Lambda mounts file systems at /mnt/<name> (e.g. '/mnt/shared')")
+        return value
+
+
+class DatabaseSettings(GlacierModel):
+    """A database declared in a settings file: ``[databases.<name>]``.
+
+    The environment registers it under ``<name>``, so a task parameter of that name (or of
+    type ``Database``) receives it, and each environment's file sizes it::
+
+        [databases.warehouse]
+        identifier = "finks-prod-warehouse"
+        rds = { instance_class = "db.t3.medium", multi_az = true, deletion_protection = true }
+
+        [databases.prices]
+        identifier = "finks-prod-prices"
+        dynamodb = { hash_key = "symbol", range_key = "date" }
+
+    ``password_secret`` names an entry of ``[secrets]`` holding the password of a database
+    reached with one (a database's password never appears in a settings file).
+
+    Example:
+        >>> DatabaseSettings(identifier="wh", rds=RdsConfig()).engine
+        'postgres'
+    """
+
+    identifier: str
+    rds: RdsConfig | None = None
+    dynamodb: DynamoDbConfig | None = None
+    password_secret: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        if (self.rds is None) == (self.dynamodb is None):
+            raise ConfigError(
+                f"databases: {self.identifier!r} needs exactly one of rds = {{ ... }} or "
+                "dynamodb = { ... }."
+            )
+        return self
+
+    @property
+    def engine(self) -> str:
+        """``dynamodb``, or the RDS engine."""
+        return self.rds.engine if self.rds is not None else "dynamodb"
+
+    @property
+    def config(self) -> RdsConfig | DynamoDbConfig:
+        """The RDS or DynamoDB config."""
+        return self.rds if self.rds is not None else self.dynamodb  # type: ignore[return-value]
+
+
+class VolumeSettings(GlacierModel):
+    """A shared file system declared in a settings file: ``[volumes.<name>]``::
+
+        [volumes.scratch]
+        file_system_name = "finks-prod-scratch"
+        efs = { performance_mode = "generalPurpose" }
+
+    Example:
+        >>> VolumeSettings(file_system_name="scratch").efs.encrypted
+        True
+    """
+
+    file_system_name: str
+    efs: EfsConfig = EfsConfig()

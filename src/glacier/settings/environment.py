@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
-from pydantic import field_validator, model_validator
+from pydantic import PrivateAttr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -53,6 +53,7 @@ from glacier.settings.base import (
     refuse_unknown,
 )
 from glacier.settings.clouds import PROVIDER_KINDS, LocalConfig, ProviderConfig
+from glacier.settings.databases import DatabaseSettings, VolumeSettings
 from glacier.settings.execution import ExecutorSettings, TaskConfig
 from glacier.settings.names import (
     validate_azure_container_name,
@@ -60,6 +61,7 @@ from glacier.settings.names import (
     validate_s3_bucket_name,
 )
 from glacier.settings.network import Network
+from glacier.settings.secrets import SecretSource, check_secrets_section
 from glacier.settings.storage import BucketSettings
 from glacier.settings.tags import Tags
 
@@ -200,7 +202,12 @@ class GlacierSettings(BaseSettings):
     task: TaskConfig = TaskConfig()
     buckets: dict[str, BucketSettings] = {}
     network: Network = Network()
+    databases: dict[str, DatabaseSettings] = {}
+    volumes: dict[str, VolumeSettings] = {}
+    secrets: dict[str, SecretSource] = {}
     state_dir: Path = Path(".glacier")
+    #: The file these settings were loaded from (None: built in code, or baked).
+    _file: Path | None = PrivateAttr(default=None)
 
     def __init__(self, /, **values: Any) -> None:
         loading = _LOADING.get()
@@ -212,6 +219,10 @@ class GlacierSettings(BaseSettings):
         try:
             with config_errors(title, note=_env_var_note, drop=_hide_provider_kind):
                 super().__init__(**values)
+            if loading is not None:
+                private = self.__pydantic_private__
+                if private is not None:  # set by pydantic for a model with private attributes
+                    private["_file"] = loading.path
         except SettingsError as exc:
             raise ConfigError(
                 f"{title}: {exc}. Env vars for structured settings hold JSON "
@@ -326,6 +337,16 @@ class GlacierSettings(BaseSettings):
             raise ValueError("an environment name is letters, digits, '.', '_' or '-'")
         return value
 
+    @field_validator("secrets", mode="before")
+    @classmethod
+    def _secrets_name_stores(cls, value: Any) -> Any:
+        return check_secrets_section(value)
+
+    @property
+    def settings_file(self) -> Path | None:
+        """The file these settings were loaded from; None when built in code or baked."""
+        return self._file
+
     @field_validator("naming_prefix")
     @classmethod
     def _naming_prefix(cls, value: str | None) -> str | None:
@@ -356,6 +377,18 @@ class GlacierSettings(BaseSettings):
                         f"buckets.{key}.{other} is set but the provider is "
                         f"{self.provider.kind!r}; use buckets.{key}.{section} instead."
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _password_secrets_declared(self) -> Self:
+        for key, db in self.databases.items():
+            if db.password_secret is not None and db.password_secret not in self.secrets:
+                declared = ", ".join(sorted(self.secrets)) or "none"
+                raise ConfigError(
+                    f"databases.{key}.password_secret={db.password_secret!r} names no entry "
+                    f"of [secrets] (declared: {declared}); add {db.password_secret} = "
+                    f'{{ aws = "/{self.env}/..." }} to [secrets].'
+                )
         return self
 
     def __hash__(self) -> int:

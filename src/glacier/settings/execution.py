@@ -17,6 +17,10 @@ from glacier.settings.tags import Tags
 __all__ = ["ExecutorSettings", "TaskConfig"]
 
 
+#: Cloud compute kinds, which are compute hints of deployed tasks, not executors.
+COMPUTE_NOT_EXECUTORS = ("lambda", "ecs", "glue", "databricks")
+
+
 class TaskConfig(GlacierModel):
     """Execution options for a task; ``refine`` layers a task's options over the defaults.
 
@@ -74,6 +78,20 @@ class TaskConfig(GlacierModel):
         if isinstance(changes.get("tags"), Mapping):
             changes["tags"] = {**self.tags, **changes["tags"]}
         return self.replace(**changes)
+
+    @field_validator("executor")
+    @classmethod
+    def _executor_is_not_compute(cls, value: str | None) -> str | None:
+        # Cloud compute names an executor would run tasks on remotely; accepting one and
+        # running in-process would silently be something else.
+        if value in COMPUTE_NOT_EXECUTORS:
+            raise ValueError(
+                f"running tasks on {value} from a local run is not supported yet; a deployed "
+                f"pipeline runs each task on its compute hint (compute=env.compute.{value}"
+                f"{'_' if value == 'lambda' else ''}(...)), and local runs use executor "
+                "'local' or 'dask'"
+            )
+        return value
 
     @field_validator("tags", mode="before")
     @classmethod

@@ -272,6 +272,17 @@ class S3Config(GlacierModel):
                 f"kms_key_id={self.kms_key_id!r} is only used with encryption='aws:kms' "
                 f"(got encryption={self.encryption!r})."
             )
+        if self.replication_config is not None and not self.versioning:
+            raise ConfigError(
+                "replication_config needs versioning=True: S3 replicates object versions. "
+                "Turn versioning on, or remove replication_config."
+            )
+        if self.replication_config is not None and self.encryption == "aws:kms":
+            raise ConfigError(
+                "replication_config with encryption='aws:kms' is not supported yet (the "
+                "replica needs a key in the destination region); use encryption='AES256' on "
+                "a replicated bucket, or remove replication_config."
+            )
         _check_rules(self.lifecycle_rules, S3_TRANSITION_CLASSES, "S3")
         for index, rule in enumerate(self.lifecycle_rules):
             minimum = _S3_MIN_DAYS.get(rule.storage_class or "", 0)

@@ -9,6 +9,11 @@ Where to look:
 ``stack``              the stack record, the ``aws.Provider``, declaring a resource
 ``naming``             physical names, and the ARNs computed from them
 ``storage``            buckets: encryption, versioning, lifecycle, bucket policy
+``rds``                RDS instances: subnet group, security group, managed password
+``dynamodb``           DynamoDB tables: keys, capacity, recovery, encryption
+``efs``                EFS file systems: mount targets, the access point tasks mount
+``network``            the VPC, subnets and groups databases and file systems live in
+``secrets``            the Secrets Manager grant of the secrets a task declares
 ``data_access``        the S3/KMS statements every data policy is built from
 ``task_roles``         a task's IAM role and its least-privilege policy
 ``logs``               a task's log group

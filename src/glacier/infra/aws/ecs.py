@@ -15,6 +15,7 @@ from typing import Any
 
 from glacier.errors import InfraError
 from glacier.infra import iam
+from glacier.infra.aws.efs import ecs_volumes
 from glacier.infra.aws.logs import write_logs_statement
 from glacier.infra.aws.naming import cluster_name, exec_role_name, family_name
 from glacier.infra.aws.stack import Stack, add, invoke_options, json_input, logical_name
@@ -77,12 +78,14 @@ def task_definition(stack: Stack, task: TaskSpec, role: Any, log_group: Any, pol
     )
     environment = [{"name": k, "value": v} for k, v in sorted(task_variables(stack, task).items())]
     target = model.code.relative_target if model.code else model.pipeline
+    volumes, mounts = ecs_volumes(stack, task)
     container = {
         "name": "task",
         "image": cfg.image,
         "essential": True,
         "command": ["python", "-m", "glacier.infra.runtime", target, task.name],
         "environment": environment,
+        "mountPoints": mounts,
         "logConfiguration": {
             "logDriver": "awslogs",
             "options": {
@@ -104,6 +107,7 @@ def task_definition(stack: Stack, task: TaskSpec, role: Any, log_group: Any, pol
         requires_compatibilities=[cfg.launch_type],
         execution_role_arn=exec_role.arn,
         task_role_arn=role.arn,
+        volumes=volumes or None,
         container_definitions=stack.pulumi.Output.json_dumps([container]),
         tags={**stack.tags, **cfg.tags, "glacier:task": task.name},
     )

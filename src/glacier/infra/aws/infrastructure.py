@@ -14,11 +14,14 @@ from typing import Any
 from glacier.errors import InfraError
 from glacier.infra.aws import (
     cross_account,
+    dynamodb,
     ecs,
+    efs,
     glue,
     lambda_,
     logs,
     orchestration,
+    rds,
     storage,
     task_roles,
 )
@@ -54,8 +57,8 @@ class AwsInfrastructure:
 
 
 def declare(model: InfraModel, env: str) -> AwsResources:
-    """Declare environment ``env``'s share of ``model``: its provider, buckets, tasks,
-    cross-account roles and, where it orchestrates, the state machine."""
+    """Declare environment ``env``'s share of ``model``: its provider, buckets, databases,
+    volumes, tasks, cross-account roles and, where it orchestrates, the state machine."""
     spec = model.envs[env]
     stack = open_stack(model, spec)
     for store in model.stores.values():
@@ -63,6 +66,13 @@ def declare(model: InfraModel, env: str) -> AwsResources:
     for store in model.stores_in(spec.key):
         if store.declared:
             storage.bucket(stack, store)
+    for db in model.databases_in(spec.key):
+        if db.is_dynamodb:
+            dynamodb.table(stack, db)
+        else:
+            rds.instance(stack, db)
+    for volume in model.volumes_in(spec.key):
+        efs.file_system(stack, volume)
     tasks = model.tasks_in(spec.key)
     ecs.cluster(stack, tasks)
     for task in tasks:
@@ -87,6 +97,12 @@ def declare_task(stack: Stack, task: TaskSpec) -> None:
         )
     if task.compute == "glue":
         glue.check_glue(task)
+        if task.volumes:
+            raise InfraError(
+                f"Task {task.name!r} ({task.location}) runs as a Glue job and declares a "
+                "volume, which Glue jobs cannot mount. Run it on ECS "
+                "(compute=env.compute.ecs(...)) or Lambda."
+            )
     log_group = logs.task_log_group(stack, task)
     role, policy = task_roles.task_role(stack, task)
     if task.compute == "lambda":

@@ -3,16 +3,18 @@
 The function runs as the task's role, logs to the task's log group (declared beforehand, so
 that it has a retention), takes its memory, timeout, architecture and layers from the task's
 :class:`~glacier.settings.LambdaConfig`, and is placed in the environment's subnets when the
-environment has a network.
+environment has a network; a task that declares a volume mounts its access point.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from glacier.infra.aws.efs import lambda_file_system
 from glacier.infra.aws.naming import function_name
+from glacier.infra.aws.network import default_security_group
 from glacier.infra.aws.packaging import HANDLER, check_package_size, function_archive
-from glacier.infra.aws.stack import Stack, add, invoke_options, logical_name
+from glacier.infra.aws.stack import Stack, add, logical_name
 from glacier.infra.aws.task_environment import task_variables
 from glacier.infra.model import TaskSpec
 
@@ -46,19 +48,10 @@ def function(stack: Stack, task: TaskSpec, role: Any, log_group: Any, policy: An
         reserved_concurrent_executions=cfg.reserved_concurrent_executions,
         environment=aws.lambda_.FunctionEnvironmentArgs(variables=task_variables(stack, task)),
         vpc_config=vpc,
+        file_system_config=lambda_file_system(stack, task),
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(
             log_format="Text", log_group=log_group.name
         ),
         tags={**stack.tags, **cfg.tags, "glacier:task": task.name},
     )
     stack.out.functions[task.name] = made
-
-
-def default_security_group(stack: Stack) -> Any:
-    """The ``default`` security group of the VPC the environment's subnets are in."""
-    aws, opts = stack.aws, invoke_options(stack)
-    network = stack.env.network
-    vpc_id = network.vpc_id
-    if vpc_id is None:
-        vpc_id = aws.ec2.get_subnet_output(id=network.subnet_ids[0], opts=opts).vpc_id
-    return aws.ec2.get_security_group_output(name="default", vpc_id=vpc_id, opts=opts).id

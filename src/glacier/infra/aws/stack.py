@@ -35,6 +35,10 @@ class AwsResources:
     functions: dict[str, Any] = field(default_factory=dict)
     task_definitions: dict[str, Any] = field(default_factory=dict)
     jobs: dict[str, Any] = field(default_factory=dict)
+    databases: dict[str, Any] = field(default_factory=dict)
+    tables: dict[str, Any] = field(default_factory=dict)
+    file_systems: dict[str, Any] = field(default_factory=dict)
+    access_points: dict[str, Any] = field(default_factory=dict)
     state_machine: Any = None
     resources: list[Any] = field(default_factory=list)
 
@@ -108,6 +112,11 @@ def aws_provider(aws: ModuleType, env: EnvSpec) -> Any:
                 ecs=url,
                 logs=url,
                 events=url,
+                rds=url,
+                dynamodb=url,
+                efs=url,
+                ec2=url,
+                secretsmanager=url,
             )
         ]
         args["s3_use_path_style"] = True
@@ -136,6 +145,18 @@ def add(
 def invoke_options(stack: Stack) -> Any:
     """Options binding a data-source lookup (``get_..._output``) to the environment's provider."""
     return stack.pulumi.InvokeOutputOptions(provider=stack.provider)
+
+
+def account_of(stack: Stack) -> Any:
+    """The environment's account id; looked up once (an Output) when its settings do not
+    name it."""
+    if stack.env.account_id is not None:
+        return stack.env.account_id
+    found = stack.shared.get("account_id")
+    if found is None:
+        identity = stack.aws.get_caller_identity_output(opts=invoke_options(stack))
+        found = stack.shared["account_id"] = identity.account_id
+    return found
 
 
 def json_input(stack: Stack, doc: Any) -> Any:

@@ -1,7 +1,8 @@
 """S3 buckets of an environment: the bucket, its security defaults, lifecycle and policy.
 
 Each bucket Glacier manages gets versioning, server-side encryption, a public-access block
-(all on by default, from its :class:`~glacier.settings.S3Config`), lifecycle rules (the
+(all on by default, from its :class:`~glacier.settings.S3Config`), its CORS rules and
+replication (:mod:`~glacier.infra.aws.replication`) when configured, lifecycle rules (the
 configured ones, a transition to the bucket's storage class, and for the artifacts bucket the
 expiry of what runs leave behind) and a bucket policy: TLS only, plus the grants to task roles
 of other accounts that read or write its data.
@@ -15,6 +16,7 @@ from glacier.errors import InfraError
 from glacier.infra import iam
 from glacier.infra.aws.data_access import storage_statements
 from glacier.infra.aws.naming import bucket_arn, task_role_name
+from glacier.infra.aws.replication import replication
 from glacier.infra.aws.stack import Stack, add, json_input, logical_name
 from glacier.infra.model import Store
 
@@ -54,8 +56,9 @@ def bucket(stack: Stack, store: Store) -> None:
         tags={**stack.tags, **tags},
     )
     stack.out.buckets[store.key] = made
+    versioning = None
     if cfg.versioning:
-        add(
+        versioning = add(
             stack,
             aws.s3.BucketVersioning,
             logical_name(stack, name, "versioning"),
@@ -91,6 +94,24 @@ def bucket(stack: Stack, store: Store) -> None:
             ignore_public_acls=True,
             restrict_public_buckets=True,
         )
+    if cfg.cors:
+        add(
+            stack,
+            aws.s3.BucketCorsConfiguration,
+            logical_name(stack, name, "cors"),
+            bucket=made.id,
+            cors_rules=[
+                aws.s3.BucketCorsConfigurationCorsRuleArgs(
+                    allowed_methods=list(rule.allowed_methods),
+                    allowed_origins=list(rule.allowed_origins),
+                    allowed_headers=list(rule.allowed_headers) or None,
+                    max_age_seconds=rule.max_age_seconds,
+                )
+                for rule in cfg.cors
+            ],
+        )
+    if cfg.replication_config is not None:
+        replication(stack, store, made, versioning, cfg)
     rules = lifecycle_rules(stack, store, cfg)
     if rules:
         add(

@@ -2,7 +2,8 @@
 
 The policy is derived from the data flow: read on the datasets the task consumes, write on
 those it produces (:mod:`~glacier.infra.aws.data_access`), its own log group, the roles it
-assumes in other accounts, and what its compute needs besides (network interfaces for a
+assumes in other accounts, the databases, volumes and secrets it uses (each on its one
+ARN), and what its compute needs besides (network interfaces for a
 Lambda in a VPC, Glue's shared log groups). Nothing else, and never ``*`` on both action and
 resource.
 """
@@ -13,10 +14,12 @@ import json
 from typing import Any
 
 from glacier.infra import iam
+from glacier.infra.aws import dynamodb, efs, rds
 from glacier.infra.aws.data_access import storage_statements
 from glacier.infra.aws.glue import glue_logs_statement
 from glacier.infra.aws.logs import write_logs_statement
 from glacier.infra.aws.naming import cross_account_role_name, task_role_name
+from glacier.infra.aws.secrets import secret_statements
 from glacier.infra.aws.stack import Stack, add, json_input, logical_name
 from glacier.infra.model import EnvSpec, TaskSpec
 
@@ -65,7 +68,23 @@ def task_policy(stack: Stack, task: TaskSpec) -> dict[str, Any]:
         statements.extend(vpc_statements(env))
     if task.compute == "glue":
         statements.append(glue_logs_statement(env))
+    statements.extend(attached_statements(stack, task))
     return iam.document(statements)
+
+
+def attached_statements(stack: Stack, task: TaskSpec) -> list[dict[str, Any]]:
+    """The task's databases, volumes and secrets: each on exactly its one resource."""
+    out: list[dict[str, Any]] = []
+    for key in task.databases:
+        db = stack.model.databases[key]
+        if db.is_dynamodb:
+            out.extend(dynamodb.access_statements(db, stack.out.tables[key]))
+        else:
+            out.extend(rds.access_statements(stack, db, stack.out.databases[key]))
+    for key in task.volumes:
+        out.extend(efs.access_statements(stack, stack.model.volumes[key]))
+    out.extend(secret_statements(stack, task))
+    return out
 
 
 def vpc_statements(env: EnvSpec) -> list[dict[str, Any]]:

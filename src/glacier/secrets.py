@@ -1,0 +1,250 @@
+"""Reading an environment's secrets: ``env.secret("api_key")`` and ``SecretStr`` parameters.
+
+The ``[secrets]`` section of an environment's settings file says where each secret lives
+(:mod:`glacier.settings.secrets`); :class:`Secrets` reads the value when it is first asked
+for and hands it out as a :class:`pydantic.SecretStr`, whose ``str()`` and ``repr()`` are
+``**********``. Only ``.get_secret_value()`` shows it, so a value passed around by Glacier
+never reaches a log line, a run record, the graph, the plan or an exception message.
+
+Stores, as data (one row per store, one small reader each):
+
+- ``aws``: AWS Secrets Manager through boto3, in the environment's region (and its
+  ``endpoint_url`` when an emulator stands in for AWS); a deployed task reads with its role,
+  which the plan grants ``secretsmanager:GetSecretValue`` on exactly the secrets it declares.
+- ``env``: the process environment, else the project's ``.env`` file (beside the settings
+  directory, never committed: add it to ``.gitignore``).
+
+Example:
+    >>> from glacier.settings import GlacierSettings
+    >>> settings = GlacierSettings(secrets={"api_key": {"env": "FMP_API_KEY"}})
+    >>> secrets = Secrets(settings, environ={"FMP_API_KEY": "s3cr3t"})
+    >>> secrets.get("api_key")
+    SecretStr('**********')
+    >>> secrets.get("api_key").get_secret_value()
+    's3cr3t'
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from glacier.adapters.credentials import aws_profile
+from glacier.errors import SecretError, SecretNotFoundError
+from glacier.extras import require
+from glacier.settings.environment import GlacierSettings
+from glacier.settings.secrets import SecretSource
+
+__all__ = ["DOTENV_FILE", "Secrets", "read_dotenv"]
+
+#: The untracked file of local secrets, in the project root (the settings directory's parent).
+DOTENV_FILE = ".env"
+
+Reader = Callable[["Secrets", str, SecretSource], str | None]
+
+
+class Secrets:
+    """One environment's secrets, each read once from its store and kept as ``SecretStr``.
+
+    Args:
+        settings: The environment's settings (its ``[secrets]`` section and provider).
+        environ: The variables ``env`` secrets are read from (``os.environ`` by default).
+        aws_client: A Secrets Manager client to use instead of one built from the settings
+            (tests pass a client of the moto server).
+    """
+
+    def __init__(
+        self,
+        settings: GlacierSettings,
+        *,
+        environ: Mapping[str, str] | None = None,
+        aws_client: Any = None,
+    ) -> None:
+        self.settings = settings
+        self._environ = environ
+        self._aws_client = aws_client
+        self._values: dict[str, SecretStr] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The secrets this environment declares, sorted."""
+        return tuple(sorted(self.settings.secrets))
+
+    def source(self, name: str) -> SecretSource:
+        """Where secret ``name`` lives; refused, naming the environment and its file, when
+        the environment does not declare it."""
+        found = self.settings.secrets.get(name)
+        if found is None:
+            raise SecretNotFoundError(
+                f"Secret {name!r} is not declared in environment {self.settings.env!r} "
+                f"({self._where()}); declared: {', '.join(self.names) or 'none'}. Add it to "
+                f'the [secrets] section: {name} = {{ aws = "/{self.settings.env}/..." }} or '
+                f'{name} = {{ env = "{name.upper()}" }}.'
+            )
+        return found
+
+    def get(self, name: str) -> SecretStr:
+        """The value of secret ``name``, read from its store on first use."""
+        with self._lock:
+            cached = self._values.get(name)
+            if cached is not None:
+                return cached
+            source = self.source(name)
+            value = _READERS[source.store](self, name, source)
+            if value is None:
+                raise SecretNotFoundError(
+                    f"Secret {name!r} of environment {self.settings.env!r} ({self._where()}) "
+                    f"has no value in its store: {_describe(source)}. "
+                    f"{_FIXES[source.store]}"
+                )
+            secret = self._values[name] = SecretStr(value)
+            return secret
+
+    def password_for(self, database: str) -> SecretStr:
+        """The password of ``[databases.<database>]``: the secret its ``password_secret``
+        names (how a database adapter gets a password without one in the settings file).
+
+        Example:
+            >>> from glacier.settings import GlacierSettings
+            >>> settings = GlacierSettings(
+            ...     databases={"wh": {"identifier": "wh", "rds": {}, "password_secret": "pw"}},
+            ...     secrets={"pw": {"env": "WH_PASSWORD"}},
+            ... )
+            >>> Secrets(settings, environ={"WH_PASSWORD": "p"}).password_for("wh")
+            SecretStr('**********')
+        """
+        found = self.settings.databases.get(database)
+        if found is None or found.password_secret is None:
+            what = "is not declared" if found is None else "has no password_secret"
+            raise SecretNotFoundError(
+                f"Database {database!r} {what} in environment {self.settings.env!r} "
+                f"({self._where()}); name the secret holding its password: "
+                f'[databases.{database}] password_secret = "<a name in [secrets]>".'
+            )
+        return self.get(found.password_secret)
+
+    # -- stores --------------------------------------------------------------------------
+
+    def _from_env(self, name: str, source: SecretSource) -> str | None:
+        environ = os.environ if self._environ is None else self._environ
+        value = environ.get(source.reference)
+        if value is not None:
+            return value
+        dotenv = self.dotenv_path
+        if dotenv is None:
+            return None
+        return read_dotenv(dotenv).get(source.reference)
+
+    def _from_aws(self, name: str, source: SecretSource) -> str | None:
+        client = self._aws_client or self._new_aws_client()
+        try:
+            answer = client.get_secret_value(SecretId=source.reference)
+        except Exception as exc:  # botocore's ClientError, without importing botocore here
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+            if code == "ResourceNotFoundException":
+                return None
+            # The exception names the secret and the reason, never a value.
+            raise SecretError(
+                f"Secret {name!r} of environment {self.settings.env!r} could not be read "
+                f"from AWS Secrets Manager ({source.reference!r}): {code or type(exc).__name__}. "
+                "Check that the role or profile may call secretsmanager:GetSecretValue on it."
+            ) from None
+        value = answer.get("SecretString")
+        return None if value is None else str(value)
+
+    def _new_aws_client(self) -> Any:
+        boto3 = require("boto3", "s3", "reading secrets from AWS Secrets Manager")
+        provider = self.settings.provider
+        region = getattr(provider, "region", None)
+        options: dict[str, Any] = {"region_name": region} if region else {}
+        endpoint = getattr(provider, "endpoint_url", None)
+        if endpoint:
+            options["endpoint_url"] = endpoint
+        profile = aws_profile(provider) if provider.kind == "aws" else None  # type: ignore[arg-type]
+        session = boto3.Session(profile_name=profile) if profile else boto3.Session()
+        return session.client("secretsmanager", **options)
+
+    # -- where ---------------------------------------------------------------------------
+
+    @property
+    def dotenv_path(self) -> Path | None:
+        """The project's ``.env`` file: beside the settings directory of a loaded environment,
+        else in the current directory."""
+        file = self.settings.settings_file
+        root = file.resolve().parent.parent if file is not None else Path.cwd()
+        path = root / DOTENV_FILE
+        return path if path.is_file() else None
+
+    def _where(self) -> str:
+        file = self.settings.settings_file
+        if file is not None:
+            return f"settings file {file}"
+        return "settings given in code, no settings file"
+
+    def __repr__(self) -> str:
+        return f"Secrets(env={self.settings.env!r}, names={list(self.names)!r})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Sent to another process (a Dask worker), values stay behind: the worker reads
+        # them from the store itself.
+        state = dict(self.__dict__)
+        state.update(_values={}, _lock=None, _aws_client=None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+
+_READERS: Mapping[str, Reader] = {
+    "aws": Secrets._from_aws,
+    "env": Secrets._from_env,
+}
+
+_FIXES: Mapping[str, str] = {
+    "aws": "Create it outside Glacier (aws secretsmanager create-secret --name ...) in the "
+    "environment's account and region, or point the settings at the right name.",
+    "env": f"Export the variable, or add a line VARIABLE=value to the project's untracked "
+    f"{DOTENV_FILE} file.",
+}
+
+
+def _describe(source: SecretSource) -> str:
+    if source.store == "aws":
+        return f"AWS Secrets Manager secret {source.reference!r}"
+    return f"environment variable {source.reference} (or the {DOTENV_FILE} file)"
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """``NAME=value`` lines of a ``.env`` file (``#`` comments, optional ``export`` and
+    quotes); malformed lines are skipped without being shown, since they may hold secrets.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     p = Path(d) / ".env"
+        ...     _ = p.write_text("# local secrets\\nexport A='1 2'\\nB=x=y\\n")
+        ...     read_dotenv(p)
+        {'A': '1 2', 'B': 'x=y'}
+    """
+    out: dict[str, str] = {}
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :].lstrip()
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        out[key.strip()] = value
+    return out
