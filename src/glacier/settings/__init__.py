@@ -17,6 +17,7 @@ Where each idea lives:
 - ``regions``: the region tables; ``names``: bucket/function name rules; ``tags``: tag limits;
 - ``storage``, ``compute``, ``databases``: resource configs;
 - ``execution``: ``TaskConfig`` and ``ExecutorSettings``; ``network``: an environment's VPC;
+- ``lineage``: ``LineageSettings``, where OpenLineage events go;
 - ``environment``: ``GlacierSettings``, loaded from ``containers/<env>.toml``.
 """
 
@@ -32,6 +33,7 @@ from glacier.settings.compute import (
 from glacier.settings.databases import DynamoDbConfig, EfsConfig, RdsConfig
 from glacier.settings.environment import GlacierSettings
 from glacier.settings.execution import ExecutorSettings, TaskConfig
+from glacier.settings.lineage import LineageSettings
 from glacier.settings.names import (
     validate_azure_container_name,
     validate_azure_storage_account_name,
@@ -84,6 +86,7 @@ __all__ = [
     "InvalidValueError",
     "LambdaConfig",
     "LifecycleRule",
+    "LineageSettings",
     "LocalConfig",
     "Network",
     "ProviderConfig",

@@ -54,6 +54,7 @@ from glacier.settings.base import (
 )
 from glacier.settings.clouds import PROVIDER_KINDS, LocalConfig, ProviderConfig
 from glacier.settings.execution import ExecutorSettings, TaskConfig
+from glacier.settings.lineage import LineageSettings
 from glacier.settings.names import (
     validate_azure_container_name,
     validate_gcs_bucket_name,
@@ -201,6 +202,7 @@ class GlacierSettings(BaseSettings):
     buckets: dict[str, BucketSettings] = {}
     network: Network = Network()
     state_dir: Path = Path(".glacier")
+    lineage: LineageSettings = LineageSettings()
 
     def __init__(self, /, **values: Any) -> None:
         loading = _LOADING.get()
