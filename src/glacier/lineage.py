@@ -125,9 +125,9 @@ class LineageHook:
         namespace: The jobs' namespace.
         pipeline: The pipeline being run; its DAG says which datasets each task reads and
             writes (without it, events carry no datasets).
-        env: The run's environment (a run context): it resolves stored datasets to their
-            URIs. Without it, or for datasets kept in memory, datasets are named in the
-            ``glacier://<pipeline>`` namespace.
+        env: The run's environment (a run context; default: the pipeline's own): it resolves
+            stored datasets to their URIs. Without one, and for datasets kept in memory,
+            datasets are named in the ``glacier://<pipeline>`` namespace.
     """
 
     def __init__(
@@ -141,7 +141,7 @@ class LineageHook:
         self.client = client
         self.namespace = namespace
         self.pipeline = pipeline
-        self.env = env
+        self.env = env if env is not None else getattr(pipeline, "env", None)
         self._ol = require("openlineage.client.event_v2", "lineage", "Lineage events")
         self._facets = require("openlineage.client.facet_v2", "lineage", "Lineage events")
         self._lock = threading.Lock()
