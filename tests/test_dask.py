@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -170,6 +171,9 @@ def test_retries_timeouts_and_skipped_dependants(
     result = pipeline.run(executor=DaskExecutor(cluster.scheduler_address), raise_on_failure=False)
     assert result.tasks["flaky"].status == "succeeded"
     assert result.tasks["flaky"].attempts == 3
+    # Retries run where the task's Dask task runs: one worker, named for each attempt.
+    flaky_workers = result.tasks["flaky"].workers
+    assert len(flaky_workers) == 3 and len(set(flaky_workers)) == 1
     assert result.tasks["slow"].status == "failed"
     assert "exceeded its timeout" in str(result.tasks["slow"].error)
     assert result.tasks["after"].status == "skipped"
@@ -238,10 +242,15 @@ def test_a_task_whose_worker_is_killed_runs_again_on_another(
     record = result.tasks["fragile"]
     assert marker.exists()  # the first attempt did kill its worker
     assert record.status == "succeeded"
-    # The attempt that finished ran on a live worker; the killed one is listed first when
-    # its start event left the worker before it died.
-    assert record.workers and record.workers[-1] in alive
-    assert len(set(record.workers)) == len(record.workers)
+    # One entry per attempt: the killed one first, always (the scheduler reports the worker
+    # it lost, whether or not the attempt's start event left it), then the live worker
+    # whose attempt finished.
+    assert len(record.workers) == record.attempts == 2, record.workers
+    killed, finished = record.workers
+    assert killed.endswith(" (lost)") and killed.removesuffix(" (lost)") not in alive
+    assert finished in alive
+    stored = env.container.run_store().load(result.run_id)
+    assert stored["tasks"]["fragile"]["workers"] == ",".join(record.workers)
     assert result["out"] != os.getpid()
 
 
@@ -289,3 +298,30 @@ def test_glacier_run_on_dask_shows_progress_and_summary(
     )
     assert refused.exit_code == 2
     assert "--executor dask" in refused.stderr
+
+
+def test_an_attempt_lost_before_its_start_event_is_still_recorded(env: Environment) -> None:
+    """The scheduler's word that a worker died holding a task is enough: the attempt is
+    listed even when the worker died before its start event left it."""
+    import pickle
+
+    from glacier.executors.base import PreparedRun
+    from glacier.executors.dask import _DaskRun
+    from glacier.result import TaskRun
+
+    pipeline = Pipeline("lost", env=env)
+    out = Dataset("out")
+
+    @pipeline.task()
+    def only() -> out:
+        return 1
+
+    run = PreparedRun(pipeline, env, None, None, use_cache=False, hooks=[])
+    dask_run = _DaskRun(None, run, run, set())
+    dask_run._lost([0], "tcp://10.0.0.1:4001")  # died before any start event arrived
+    dask_run._started(0, "tcp://10.0.0.2:4002", time.time_ns())
+    record = TaskRun("only", status="succeeded", attempts=1)
+    dask_run._ended(0, pickle.dumps(record), time.time_ns())
+    done = run.table["only"]
+    assert done.workers == ("tcp://10.0.0.1:4001 (lost)", "tcp://10.0.0.2:4002")
+    assert done.attempts == 2

@@ -44,6 +44,14 @@ _FINAL = (SUCCEEDED, FAILED, SKIPPED)
 #: How long the client waits for a finished task's end event before calling it lost.
 EVENT_GRACE = 30.0
 
+#: Marks, in a task record's ``workers``, an attempt whose worker died while holding it.
+LOST = "(lost)"
+
+
+def _key(task: str, run_id: str) -> str:
+    """The Dask key of a task of a run (the scheduler names lost tasks by it)."""
+    return f"{task}-{run_id}"
+
 
 class DaskExecutor:
     """Runs each task on a Dask worker; hooks, progress and run records stay in this process.
@@ -201,7 +209,11 @@ class _DaskRun:
         for u, downs in enumerate(run.downstream):
             for d in downs:
                 self.upstream[d].append(u)
-        self.workers: list[list[str]] = [[] for _ in range(n)]
+        # Where each attempt ran: the workers lost while holding the task (each an attempt
+        # that never ended), then the worker of the attempt under way.
+        self.lost: list[list[str]] = [[] for _ in range(n)]
+        self.current: list[str | None] = [None] * n
+        self.index = {_key(task.name, run.run_id): i for i, task in enumerate(run.tasks)}
         self.errored: dict[int, BaseException] = {}
         self.finished_futures = 0
         # The client's wall clock at the run's start: workers report wall-clock times, which
@@ -211,6 +223,21 @@ class _DaskRun:
     def go(self) -> None:
         client, run = self.client, self.run
         client.subscribe_topic(self.topic, lambda event: self.events.put(tuple(event[1])))
+        # The scheduler announces a lost worker, with the tasks it held, on the topic "all":
+        # the one reliable word of an attempt killed before its start event left the worker.
+        previous = getattr(client, "_event_handlers", {}).get("all")
+
+        def on_cluster_event(event: Any) -> None:
+            message = event[1]
+            if isinstance(message, dict) and message.get("action") == "remove-worker":
+                keys = message.get("processing-tasks") or ()
+                held = [self.index[k] for k in keys if k in self.index]
+                if held:
+                    self.events.put(("lost", held, str(message.get("worker", "?"))))
+            if previous is not None:
+                previous(event)
+
+        client.subscribe_topic("all", on_cluster_event)
         futures: list[Any] = []
         try:
             import cloudpickle
@@ -231,7 +258,7 @@ class _DaskRun:
                     i,
                     tuple(self.upstream[i]),
                     *deps,
-                    key=f"{task.name}-{run.run_id}",
+                    key=_key(task.name, run.run_id),
                     pure=False,
                 )
                 future.add_done_callback(lambda f, i=i: self.events.put(("done", i, f)))
@@ -243,6 +270,10 @@ class _DaskRun:
                 run.outputs[i] = outputs
         finally:
             client.unsubscribe_topic(self.topic)
+            if previous is not None:
+                client.subscribe_topic("all", previous)
+            else:
+                client.unsubscribe_topic("all")
             if any(not f.done() for f in futures):  # interrupted: stop what is left
                 client.cancel(futures)
 
@@ -268,6 +299,8 @@ class _DaskRun:
                 self._started(i, event[2], event[3])
             elif kind == "end":
                 self._ended(i, event[2], event[3])
+            elif kind == "lost":
+                self._lost(i, event[2])
             else:
                 self.finished_futures += 1
                 future = event[2]
@@ -281,10 +314,31 @@ class _DaskRun:
                     self._settle_errors()
             unresolved = n - sum(s in _FINAL for s in status)
 
+    def attempts_on(self, i: int) -> list[str]:
+        """Where task ``i``'s attempts ran so far: lost workers (marked), then the current."""
+        ran = [f"{w} {LOST}" for w in self.lost[i]]
+        current = self.current[i]
+        return [*ran, current] if current is not None else ran
+
+    def _lost(self, held: list[int], worker: str) -> None:
+        """``worker`` died holding the tasks ``held``: each had an attempt there that never
+        ended (whether or not its start event left the worker before it died)."""
+        table = self.run.table
+        for i in held:
+            if table.status[i] in _FINAL:
+                continue
+            self.lost[i].append(worker)
+            if self.current[i] == worker:
+                self.current[i] = None
+            table.workers[i] = tuple(self.attempts_on(i))
+
     def _started(self, i: int, worker: str, wall_ns: int) -> None:
         run, table = self.run, self.run.table
-        self.workers[i].append(worker)
-        table.workers[i] = tuple(self.workers[i])
+        previous = self.current[i]
+        if previous is not None and previous != worker:
+            self.lost[i].append(previous)  # started again elsewhere: that attempt was lost
+        self.current[i] = worker
+        table.workers[i] = tuple(self.attempts_on(i))
         if table.status[i] in _FINAL:  # the end overtook the start; nothing to announce
             return
         table.status[i] = RUNNING
@@ -296,7 +350,12 @@ class _DaskRun:
         run, table = self.run, self.run.table
         record = pickle.loads(blob)
         record.started_ns = run._t0 + (wall_ns - self.wall0_ns)
-        record.workers = tuple(self.workers[i])
+        # One entry per attempt: the lost ones, then the worker that ran the final Dask task
+        # once per attempt it made there (retries run on the same worker).
+        lost = [f"{w} {LOST}" for w in self.lost[i]]
+        final = self.current[i] or "?"
+        record.workers = (*lost, *[final] * max(1, record.attempts))
+        record.attempts += len(lost)
         table.set(i, record)
         if run.hooks:
             run.hooks.task_end(table.record(i))
@@ -312,7 +371,7 @@ class _DaskRun:
                 del self.errored[i]
             elif all(table.status[u] == SUCCEEDED for u in self.upstream[i]):
                 del self.errored[i]
-                self._fail(i, _worker_failure(self.run.tasks[i].name, exc, self.workers[i]))
+                self._fail(i, _worker_failure(self.run.tasks[i].name, exc, self.attempts_on(i)))
 
     def _give_up(self) -> None:
         for i, s in enumerate(self.run.table.status):
@@ -329,8 +388,8 @@ class _DaskRun:
         run, table = self.run, self.run.table
         table.status[i] = FAILED
         table.error[i] = error
-        table.attempts[i] = max(table.attempts[i], len(self.workers[i]))
-        table.workers[i] = tuple(self.workers[i])
+        table.attempts[i] = max(table.attempts[i], len(self.attempts_on(i)))
+        table.workers[i] = tuple(self.attempts_on(i))
         if run.hooks:
             run.hooks.task_end(table.record(i))
         run.skip_downstream(i)
