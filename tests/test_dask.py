@@ -391,3 +391,29 @@ def test_a_large_intermediate_never_passes_through_the_client(
     # The client's memory grew by far less than the intermediate: it stayed on the workers
     # (a tenth of its size leaves room for the client's own bookkeeping, not for the data).
     assert memory.growth < BIG_BYTES // 10, f"client RSS grew {memory.growth / 1e6:.0f} MB"
+
+
+def test_runs_on_one_client_leave_no_subscription_behind(cluster: Any, env: Environment) -> None:
+    """Each run listens to the cluster's events and stops listening after it; a handler the
+    caller had on the topic "all" is kept. (A subscription left behind makes the scheduler
+    log a closed comm at CRITICAL level when the client closes.)"""
+    seen: list[Any] = []
+
+    def subscribers(dask_scheduler: Any) -> dict[str, list[str]]:
+        topics = dask_scheduler._broker._topics
+        return {name: sorted(topic.subscribers) for name, topic in topics.items()}
+
+    with distributed.Client(cluster, set_as_default=False) as client:
+        for _ in range(2):
+            assert chain(env).run(executor=DaskExecutor(client))["total"] == 12
+        listening = client.run_on_scheduler(subscribers)
+        ours = {name for name, ids in listening.items() if client.id in ids}
+        assert ours <= {"print", "warn"}, ours  # distributed's own, nothing of the runs'
+        assert not any(
+            name.startswith("glacier-") or name == "all" for name in client._event_handlers
+        )
+        client.subscribe_topic("all", seen.append)
+        assert chain(env).run(executor=DaskExecutor(client))["total"] == 12
+        assert client._event_handlers["all"] == seen.append  # the caller's handler is back
+        assert client.id in client.run_on_scheduler(subscribers)["all"]
+        client.unsubscribe_topic("all")

@@ -225,7 +225,12 @@ class _DaskRun:
         client.subscribe_topic(self.topic, lambda event: self.events.put(tuple(event[1])))
         # The scheduler announces a lost worker, with the tasks it held, on the topic "all":
         # the one reliable word of an attempt killed before its start event left the worker.
-        previous = getattr(client, "_event_handlers", {}).get("all")
+        # Client.unsubscribe_topic leaves its handler in this table: a handler found here is
+        # a subscription of the caller's own (or a stale one of an earlier run, dropped below).
+        handlers: dict[str, Any] = getattr(client, "_event_handlers", {})
+        previous = handlers.get("all")
+        if getattr(previous, "glacier_run", False):
+            previous = None
 
         def on_cluster_event(event: Any) -> None:
             message = event[1]
@@ -237,6 +242,7 @@ class _DaskRun:
             if previous is not None:
                 previous(event)
 
+        on_cluster_event.glacier_run = True  # type: ignore[attr-defined]
         client.subscribe_topic("all", on_cluster_event)
         futures: list[Any] = []
         try:
@@ -270,10 +276,14 @@ class _DaskRun:
                 run.outputs[i] = outputs
         finally:
             client.unsubscribe_topic(self.topic)
+            handlers.pop(self.topic, None)
             if previous is not None:
                 client.subscribe_topic("all", previous)
             else:
+                # Unsubscribed before the client closes: a scheduler still sending this
+                # client the events of "all" would log a closed comm at CRITICAL level.
                 client.unsubscribe_topic("all")
+                handlers.pop("all", None)
             if any(not f.done() for f in futures):  # interrupted: stop what is left
                 client.cancel(futures)
 
