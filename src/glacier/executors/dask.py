@@ -18,10 +18,12 @@ writes) on a worker. What happens where:
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import pickle
 import queue
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -31,6 +33,7 @@ from glacier.dataset import Dataset
 from glacier.errors import ConfigError, ExecutionError, NotSerializableError, WorkerLostError
 from glacier.executors.base import PreparedRun
 from glacier.result import FAILED, RUNNING, SKIPPED, SUCCEEDED, TaskTable
+from glacier.task_logs import RunLogs, capturing
 
 if TYPE_CHECKING:
     from glacier.context import RunContext
@@ -194,6 +197,13 @@ class DaskExecutor:
             client.close()
 
 
+def _ignore_event(event: Any) -> None:
+    """Takes the events a run's topics receive after the run stopped listening."""
+
+
+_ignore_event.glacier_run = True  # type: ignore[attr-defined]
+
+
 class _DaskRun:
     """One run on a client: submit every task, then turn events into records and hooks."""
 
@@ -276,14 +286,16 @@ class _DaskRun:
                 run.outputs[i] = outputs
         finally:
             client.unsubscribe_topic(self.topic)
-            handlers.pop(self.topic, None)
+            # Events already on their way still arrive: a quiet handler takes them (without
+            # one, the client logs an error for each).
+            handlers[self.topic] = _ignore_event
             if previous is not None:
                 client.subscribe_topic("all", previous)
             else:
                 # Unsubscribed before the client closes: a scheduler still sending this
                 # client the events of "all" would log a closed comm at CRITICAL level.
                 client.unsubscribe_topic("all")
-                handlers.pop("all", None)
+                handlers["all"] = _ignore_event
             if any(not f.done() for f in futures):  # interrupted: stop what is left
                 client.cancel(futures)
 
@@ -434,11 +446,43 @@ def _run_task(
     local.outputs = dict(zip(upstream, inputs, strict=True))  # type: ignore[assignment]
     local.table = TaskTable(run.plan.names, run.plan.locations)
     local.keys = _NoKeys()  # type: ignore[assignment]
-    ok = local.execute_task(i)
+    if run.logs is not None:  # what the task logs and prints goes into its own record
+        local.logs = RunLogs(run.run_id, run.logs.environment, run.plan.names, local.table.logs)
+        with capturing(), _root_level(logging.INFO):
+            ok = local.execute_task(i)
+    else:
+        ok = local.execute_task(i)
     record = local.table.record(i)
     wall_start = time.time_ns() - (time.perf_counter_ns() - (record.started_ns or 0))
     worker.log_event(topic, ("end", i, _pickled_record(record), wall_start))
     return local.outputs[i] if ok else None
+
+
+_level_lock = threading.Lock()
+_level_users = 0
+_level_saved = logging.NOTSET
+
+
+@contextmanager
+def _root_level(level: int) -> Iterator[None]:
+    """The root logger passes records at ``level`` and above while a task runs here (as it
+    does in a ``glacier run``, where the CLI sets it), so a task's INFO lines reach its
+    record; counted across the worker's threads, restored by the last."""
+    global _level_users, _level_saved
+    root = logging.getLogger()
+    with _level_lock:
+        if _level_users == 0:
+            _level_saved = root.level
+            if root.getEffectiveLevel() > level:
+                root.setLevel(level)
+        _level_users += 1
+    try:
+        yield
+    finally:
+        with _level_lock:
+            _level_users -= 1
+            if _level_users == 0:
+                root.setLevel(_level_saved)
 
 
 def _pickled_record(record: Any) -> bytes:
