@@ -446,3 +446,29 @@ def test_what_a_task_logs_and_prints_on_a_worker_reaches_its_record(
     assert {(e["task"], e["run_id"], e["attempt"]) for e in logs} == {("talk", result.run_id, 1)}
     stored = env.container.run_store().load(result.run_id)
     assert "read 3 rows" in str(stored["tasks"]["talk"]["logs"])
+
+
+def test_lineage_events_of_a_dask_run_come_from_the_client(
+    cluster: Any, env: Environment, tmp_path: Path
+) -> None:
+    import json
+
+    from glacier.lineage import lineage_hook
+    from glacier.settings import LineageSettings
+
+    pipeline = chain(env)
+    path = tmp_path / "lineage.ndjson"
+    hook = lineage_hook(LineageSettings(transport="file", path=path), pipeline=pipeline)
+    pipeline.run(executor=DaskExecutor(cluster.scheduler_address), hooks=[hook])
+    events = [json.loads(line) for line in path.read_text().splitlines()]
+    runs: dict[str, set[str]] = {}
+    for event in events:
+        runs.setdefault(event["job"]["name"], set()).add(event["run"]["runId"])
+    kinds = [(e["job"]["name"], e["eventType"]) for e in events]
+    assert kinds[0] == ("chain", "START") and kinds[-1] == ("chain", "COMPLETE")
+    for task in ("extract", "double", "summarize"):
+        assert [k for n, k in kinds if n == f"chain.{task}"] == ["START", "COMPLETE"]
+        assert len(runs[f"chain.{task}"]) == 1  # START and COMPLETE carry one run id
+    (double_start,) = [e for e in events if e["job"]["name"] == "chain.double"][:1]
+    assert [d["name"] for d in double_start["inputs"]] == ["raw"]
+    assert [d["name"] for d in double_start["outputs"]] == ["doubled"]
