@@ -223,6 +223,12 @@ def test_gcs_credentials_are_resolved_when_bytes_move(
     bucket.write(pl.DataFrame({"n": [1, 2]}))
     assert bucket.read()["n"].to_list() == [1, 2]
     assert len(lookups) == 1  # looked up once, then reused
+    # Sent elsewhere (a Dask worker), the filesystem carries no token: it is looked up there.
+    import pickle
+
+    sent = pickle.loads(pickle.dumps(bucket.adapter.fs))
+    assert "adc-token" not in repr(vars(sent.credentials.credentials))
+    assert not sent.credentials.credentials.valid
 
 
 def test_gcs_without_any_credentials_falls_back_to_anonymous(

@@ -139,7 +139,8 @@ def deferred_google_credentials(scope: str = _GCS_SCOPE) -> Any:
     These credentials do the same lookup (``google.auth.default()``: the environment's key
     file, ``gcloud auth application-default login``, the metadata server on GCP) when the
     first request needs a token, i.e. when bytes move; with no credentials anywhere they
-    fall back to anonymous access, as gcsfs does.
+    fall back to anonymous access, as gcsfs does. Pickled (a filesystem sent to a Dask
+    worker), they travel unresolved: the worker looks its own credentials up.
     """
     return _deferred_credentials_class()(scope)
 
@@ -176,6 +177,11 @@ def _deferred_credentials_class() -> type:
         def apply(self, headers: dict[str, str], token: str | None = None) -> None:
             if self._inner is not None:
                 self._inner.apply(headers, token=token)
+
+        def __reduce__(self) -> tuple[Any, tuple[str]]:
+            # A filesystem sent to a Dask worker carries these: the worker looks its own
+            # credentials up; a token resolved here never travels.
+            return (deferred_google_credentials, (self._scope,))
 
     return DeferredCredentials
 
