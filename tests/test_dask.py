@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -170,6 +171,9 @@ def test_retries_timeouts_and_skipped_dependants(
     result = pipeline.run(executor=DaskExecutor(cluster.scheduler_address), raise_on_failure=False)
     assert result.tasks["flaky"].status == "succeeded"
     assert result.tasks["flaky"].attempts == 3
+    # Retries run where the task's Dask task runs: one worker, named for each attempt.
+    flaky_workers = result.tasks["flaky"].workers
+    assert len(flaky_workers) == 3 and len(set(flaky_workers)) == 1
     assert result.tasks["slow"].status == "failed"
     assert "exceeded its timeout" in str(result.tasks["slow"].error)
     assert result.tasks["after"].status == "skipped"
@@ -238,10 +242,15 @@ def test_a_task_whose_worker_is_killed_runs_again_on_another(
     record = result.tasks["fragile"]
     assert marker.exists()  # the first attempt did kill its worker
     assert record.status == "succeeded"
-    # The attempt that finished ran on a live worker; the killed one is listed first when
-    # its start event left the worker before it died.
-    assert record.workers and record.workers[-1] in alive
-    assert len(set(record.workers)) == len(record.workers)
+    # One entry per attempt: the killed one first, always (the scheduler reports the worker
+    # it lost, whether or not the attempt's start event left it), then the live worker
+    # whose attempt finished.
+    assert len(record.workers) == record.attempts == 2, record.workers
+    killed, finished = record.workers
+    assert killed.endswith(" (lost)") and killed.removesuffix(" (lost)") not in alive
+    assert finished in alive
+    stored = env.container.run_store().load(result.run_id)
+    assert stored["tasks"]["fragile"]["workers"] == ",".join(record.workers)
     assert result["out"] != os.getpid()
 
 
@@ -289,3 +298,177 @@ def test_glacier_run_on_dask_shows_progress_and_summary(
     )
     assert refused.exit_code == 2
     assert "--executor dask" in refused.stderr
+
+
+def test_an_attempt_lost_before_its_start_event_is_still_recorded(env: Environment) -> None:
+    """The scheduler's word that a worker died holding a task is enough: the attempt is
+    listed even when the worker died before its start event left it."""
+    import pickle
+
+    from glacier.executors.base import PreparedRun
+    from glacier.executors.dask import _DaskRun
+    from glacier.result import TaskRun
+
+    pipeline = Pipeline("lost", env=env)
+    out = Dataset("out")
+
+    @pipeline.task()
+    def only() -> out:
+        return 1
+
+    run = PreparedRun(pipeline, env, None, None, use_cache=False, hooks=[])
+    dask_run = _DaskRun(None, run, run, set())
+    dask_run._lost([0], "tcp://10.0.0.1:4001")  # died before any start event arrived
+    dask_run._started(0, "tcp://10.0.0.2:4002", time.time_ns())
+    record = TaskRun("only", status="succeeded", attempts=1)
+    dask_run._ended(0, pickle.dumps(record), time.time_ns())
+    done = run.table["only"]
+    assert done.workers == ("tcp://10.0.0.1:4001 (lost)", "tcp://10.0.0.2:4002")
+    assert done.attempts == 2
+
+
+#: The intermediate handed from one task to the next: 40 million int64 values, 320 MB.
+BIG_ROWS = 40_000_000
+BIG_BYTES = BIG_ROWS * 8
+
+
+class PeakRss:
+    """Samples this process's resident memory on a thread; ``peak`` is the highest seen."""
+
+    def __init__(self, every: float = 0.005) -> None:
+        import psutil
+
+        self.process = psutil.Process()
+        self.every = every
+        self.baseline = self.peak = self.process.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.process.memory_info().rss)
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.process.memory_info().rss)
+
+    @property
+    def growth(self) -> int:
+        return self.peak - self.baseline
+
+
+def test_a_large_intermediate_never_passes_through_the_client(
+    cluster: Any, env: Environment
+) -> None:
+    pipeline = Pipeline("big", env=env)
+    big, total = Dataset("big"), Dataset("total")
+
+    @pipeline.task()
+    def make() -> big:
+        import numpy as np
+
+        return pl.DataFrame({"v": np.ones(BIG_ROWS, dtype=np.int64)})
+
+    @pipeline.task()
+    def reduce(frame: big) -> total:
+        return int(frame["v"].sum()), frame.estimated_size()
+
+    executor = DaskExecutor(cluster.scheduler_address)
+    pipeline.run(executor=executor)  # warm: imports and connections are not the data
+    import gc
+
+    gc.collect()
+    with PeakRss() as memory:
+        result = pipeline.run(executor=executor)
+    sum_, size = result["total"]
+    assert sum_ == BIG_ROWS and size >= BIG_BYTES  # the intermediate was that big
+    # The client's memory grew by far less than the intermediate: it stayed on the workers
+    # (a tenth of its size leaves room for the client's own bookkeeping, not for the data).
+    assert memory.growth < BIG_BYTES // 10, f"client RSS grew {memory.growth / 1e6:.0f} MB"
+
+
+def test_runs_on_one_client_leave_no_subscription_behind(cluster: Any, env: Environment) -> None:
+    """Each run listens to the cluster's events and stops listening after it; a handler the
+    caller had on the topic "all" is kept. (A subscription left behind makes the scheduler
+    log a closed comm at CRITICAL level when the client closes.)"""
+    seen: list[Any] = []
+
+    def subscribers(dask_scheduler: Any) -> dict[str, list[str]]:
+        topics = dask_scheduler._broker._topics
+        return {name: sorted(topic.subscribers) for name, topic in topics.items()}
+
+    with distributed.Client(cluster, set_as_default=False) as client:
+        for _ in range(2):
+            assert chain(env).run(executor=DaskExecutor(client))["total"] == 12
+        listening = client.run_on_scheduler(subscribers)
+        ours = {name for name, ids in listening.items() if client.id in ids}
+        assert ours <= {"print", "warn"}, ours  # distributed's own, nothing of the runs'
+        left = [
+            handler
+            for name, handler in client._event_handlers.items()
+            if name.startswith("glacier-") or name == "all"
+        ]
+        assert all(getattr(handler, "glacier_run", False) for handler in left)  # quiet ones
+        client.subscribe_topic("all", seen.append)
+        assert chain(env).run(executor=DaskExecutor(client))["total"] == 12
+        assert client._event_handlers["all"] == seen.append  # the caller's handler is back
+        assert client.id in client.run_on_scheduler(subscribers)["all"]
+        client.unsubscribe_topic("all")
+
+
+def test_what_a_task_logs_and_prints_on_a_worker_reaches_its_record(
+    cluster: Any, env: Environment
+) -> None:
+    pipeline = Pipeline("chatty", env=env)
+    out = Dataset("out")
+
+    @pipeline.task()
+    def talk() -> out:
+        import logging
+
+        logging.getLogger("etl.talk").info("read %d rows", 3)
+        print("hello from", os.getpid())
+        return 1
+
+    result = pipeline.run(executor=DaskExecutor(cluster.scheduler_address))
+    logs = result.tasks["talk"].logs or []
+    messages = [(e["level"], e["logger"], e["message"]) for e in logs]
+    assert ("INFO", "etl.talk", "read 3 rows") in messages
+    printed = [m for level, logger, m in messages if logger == "stdout"]
+    assert printed and printed[0].startswith("hello from ")
+    assert printed[0] != f"hello from {os.getpid()}"  # printed on the worker, not here
+    assert {(e["task"], e["run_id"], e["attempt"]) for e in logs} == {("talk", result.run_id, 1)}
+    stored = env.container.run_store().load(result.run_id)
+    assert "read 3 rows" in str(stored["tasks"]["talk"]["logs"])
+
+
+def test_lineage_events_of_a_dask_run_come_from_the_client(
+    cluster: Any, env: Environment, tmp_path: Path
+) -> None:
+    import json
+
+    from glacier.lineage import lineage_hook
+    from glacier.settings import LineageSettings
+
+    pipeline = chain(env)
+    path = tmp_path / "lineage.ndjson"
+    hook = lineage_hook(LineageSettings(transport="file", path=path), pipeline=pipeline)
+    pipeline.run(executor=DaskExecutor(cluster.scheduler_address), hooks=[hook])
+    events = [json.loads(line) for line in path.read_text().splitlines()]
+    runs: dict[str, set[str]] = {}
+    for event in events:
+        runs.setdefault(event["job"]["name"], set()).add(event["run"]["runId"])
+    kinds = [(e["job"]["name"], e["eventType"]) for e in events]
+    assert kinds[0] == ("chain", "START") and kinds[-1] == ("chain", "COMPLETE")
+    for task in ("extract", "double", "summarize"):
+        assert [k for n, k in kinds if n == f"chain.{task}"] == ["START", "COMPLETE"]
+        assert len(runs[f"chain.{task}"]) == 1  # START and COMPLETE carry one run id
+    (double_start,) = [e for e in events if e["job"]["name"] == "chain.double"][:1]
+    assert [d["name"] for d in double_start["inputs"]] == ["raw"]
+    assert [d["name"] for d in double_start["outputs"]] == ["doubled"]

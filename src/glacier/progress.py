@@ -16,6 +16,7 @@ live display reads the same state under it.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from rich.table import Table
 from rich.text import Text
 
 from glacier.result import FAILED, SKIPPED, SUCCEEDED
+from glacier.task_logs import current as current_task
 
 if TYPE_CHECKING:
     from glacier.result import RunResult, TaskRun
@@ -64,6 +66,8 @@ class TaskState:
     error: str = ""
     #: The executor's record while the task runs, to show its attempt count live.
     record: TaskRun | None = None
+    #: The last line the task logged while running (shown beside it on a terminal).
+    last_line: str = ""
 
 
 #: Which rows stay when the screen is short: lower first.
@@ -136,6 +140,7 @@ class RunProgress:
         self._refresh = refresh_per_second
         self._ascii = not (console.encoding or "").lower().startswith("utf")
         self._began: float | None = None
+        self._lines = _LastLines(self)
 
     # -- lifetime --------------------------------------------------------------------------
 
@@ -148,6 +153,8 @@ class RunProgress:
                 transient=True,
             )
             self._live.start()
+            # Each running task's latest log line shows in its row, where one looks for it.
+            logging.getLogger().addHandler(self._lines)
         return self
 
     def __exit__(
@@ -157,6 +164,7 @@ class RunProgress:
         tb: TracebackType | None,
     ) -> None:
         if self._live is not None:
+            logging.getLogger().removeHandler(self._lines)
             self._live.stop()
             self._live = None
 
@@ -236,8 +244,9 @@ class RunProgress:
                     elapsed = now - s.started
                 note = s.error
                 attempts = s.record.attempts if s.record is not None else s.attempts
-                if s.status == RUNNING and attempts > 1:
-                    note = f"attempt {attempts}"
+                if s.status == RUNNING:
+                    again = f"attempt {attempts}" if attempts > 1 else ""
+                    note = " · ".join(part for part in (again, s.last_line) if part)
                 table.add_row(
                     mark,
                     Text(s.name, style="bold" if s.status == RUNNING else ""),
@@ -272,6 +281,13 @@ class RunProgress:
         bar = ProgressBar(total=len(states), completed=done, width=30)
         return [title, Columns([bar, line], padding=0)]
 
+    def note_line(self, task: str, line: str) -> None:
+        """``task`` logged ``line`` (called on the task's thread)."""
+        with self._lock:
+            state = self.tasks.get(task)
+            if state is not None:
+                state.last_line = line.splitlines()[0] if line else ""
+
     def _update(self, run: TaskRun) -> TaskState:
         state = self.tasks.setdefault(run.name, TaskState(run.name))
         state.status = display_status(run)
@@ -299,3 +315,23 @@ class RunProgress:
         if state.error:
             line.append(f"  {state.error}", "red" if state.status == FAILED else "dim")
         self.console.print(line, soft_wrap=True)
+
+
+class _LastLines(logging.Handler):
+    """Hands the display each log record emitted while a task runs on the emitting thread
+    (the records the run keeps; the levels are the loggers' own)."""
+
+    def __init__(self, progress: RunProgress) -> None:
+        super().__init__()
+        self.progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        running = current_task()
+        if running is None:
+            return
+        logs, i = running
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string is the logging module's to report
+            return
+        self.progress.note_line(logs.names[i], message)

@@ -51,8 +51,9 @@ class TaskRun:
     location: str = ""
     #: Skipped on resume: it succeeded in the resumed run and its outputs are stored.
     resumed: bool = False
-    #: Where each attempt ran, when an executor runs tasks elsewhere (Dask worker addresses,
-    #: in order: a worker lost mid-task shows up before the one that ran the task again).
+    #: Where each attempt ran, when an executor runs tasks elsewhere: Dask worker addresses,
+    #: one per attempt in order; an attempt whose worker died holding the task is marked
+    #: ``"<address> (lost)"`` and comes before the worker that ran the task again.
     workers: tuple[str, ...] = ()
     #: What the task logged and printed, one dict per line (``time``, ``level``, ``logger``,
     #: ``message``, ``run_id``, ``task``, ``attempt``, ``environment``); ``None``: nothing.

@@ -23,6 +23,7 @@ from glacier.errors import GlacierError, PipelineRunError
 from glacier.executors.base import Executor
 from glacier.flow import FlowPipeline, PipelineLike, as_pipeline, run_eagerly
 from glacier.infra.project import generate
+from glacier.lineage import with_lineage
 from glacier.pipeline import MODES, Pipeline
 from glacier.selection import select_tasks
 
@@ -91,6 +92,7 @@ def run_pipeline(
                 f"No recorded run of pipeline {pipeline.name!r} to resume in "
                 f"{store.directory}. Run it once without resume=."
             )
+    hooks = with_lineage(hooks, pipeline, env)  # the settings' [lineage], when on
     result = chosen.execute(
         pipeline, targets, params, env=env, use_cache=use_cache, hooks=hooks, resume=record
     )
@@ -130,6 +132,8 @@ def run_flow(
         kind = getattr(getattr(settings, "executor", None), "kind", "local")
         executor = None if kind == "local" else kind
     if executor is None or executor == "local":
+        # Eager calls are not known before they happen: lineage names the tasks, not data.
+        hooks = with_lineage(hooks, None, flow.env)
         return run_eagerly(flow, args, use_cache=use_cache, hooks=hooks)
     # Another executor runs the traced graph: its tasks run where the executor puts them,
     # while the body's own code between task calls runs only here, while tracing.

@@ -104,8 +104,14 @@ class RunStore:
         ok = table.ok()
         columns: dict[str, Any] = table.columns(result.clock_ns)
         for key, column in columns.items():
-            if column and column.count(column[0]) == len(column):
-                columns[key] = column[0]  # the same for every task: stored once
+            # The same for every task: stored once. Not a list value (a task's logs): read
+            # back, a list is taken for the column itself.
+            if (
+                column
+                and column.count(column[0]) == len(column)
+                and not isinstance(column[0], list)
+            ):
+                columns[key] = column[0]
         body = (
             '{"task_columns": {'
             + ", ".join(f'"{k}": {_dumps(v, default=str)}' for k, v in columns.items())

@@ -69,7 +69,7 @@ def test_envs_validate_reports_every_problem(project: Path) -> None:
         },
     )
     code, out, err = invoke("envs", "validate")
-    assert code == 1
+    assert code == 2
     assert "✓ dev" in out and "✓ prod" in out
     assert "✗ bad_region" in out and "mars-1" in out
     assert "✗ bad_toml" in out and "not valid TOML" in out
@@ -79,9 +79,9 @@ def test_envs_validate_reports_every_problem(project: Path) -> None:
 
 def test_envs_without_a_settings_directory(project: Path) -> None:
     code, _, err = invoke("envs", "--settings-dir", "nowhere")
-    assert code == 1 and "does not exist" in err
+    assert code == 2 and "does not exist" in err
     code, _, err = invoke("envs", "validate", "--settings-dir", "nowhere")
-    assert code == 1 and "does not exist" in err
+    assert code == 2 and "does not exist" in err
 
 
 def test_envs_show_diff_puts_the_seed_sizing_side_by_side(

@@ -90,3 +90,27 @@ def test_a_short_screen_keeps_running_and_failed_tasks_in_view() -> None:
     assert "left" in text and "elapsed" in text  # the time so far and the estimate
     assert "not shown" in text and "succeeded not shown" in text
     assert "task_00" not in text  # the finished ones are what collapses
+
+
+def test_a_running_task_shows_its_latest_log_line() -> None:
+    import logging
+
+    from glacier.task_logs import RunLogs, begin, capturing, end
+
+    console = Console(file=StringIO(), force_terminal=True, width=120)
+    progress = RunProgress(console, refresh_per_second=50)
+    logs = RunLogs("run-1", "dev", ["load"], [None])
+    with progress, capturing():
+        progress.on_run_start("demo", "run-1", ["load"])
+        run = TaskRun("load")
+        progress.on_task_start(run)
+        begin(logs, 0)
+        logging.getLogger("etl.load").warning("loaded %d of 9 files", 4)
+        end()
+        logging.getLogger("etl").warning("not from a task")  # no task: not shown
+        text = _render(progress)
+        assert "loaded 4 of 9 files" in text and "not from a task" not in text
+        run.status, run.attempts = SUCCEEDED, 1
+        progress.on_task_end(run)
+        assert "loaded 4 of 9 files" not in _render(progress)  # finished: its row is quiet
+    assert progress._lines not in logging.getLogger().handlers  # removed with the display

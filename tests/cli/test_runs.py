@@ -169,3 +169,34 @@ def test_selection_errors_name_the_close_names(project: Path) -> None:
     assert code == 2 and "No task is tagged 'nightly'" in err
     code, _, err = invoke("run", "etl.py", "--exclude", "+summarize+", "--exclude", "peek")
     assert code == 2 and "leaves no task to run" in err
+
+
+ONE_TASK = """
+import logging
+
+import polars as pl
+
+from glacier import Dataset, Pipeline
+
+pipeline = Pipeline("solo")
+out = Dataset("out")
+
+
+@pipeline.task()
+def only() -> out:
+    logging.getLogger("solo").warning("just one task")
+    return pl.DataFrame({"v": [1]})
+"""
+
+
+def test_the_logs_of_a_one_task_run_are_shown_again(project: Path) -> None:
+    """A column whose values are all equal is stored once; a one-task run's logs (a list)
+    must not be: read back, the list was taken for the column and the record was lost."""
+    write(project, {"solo.py": ONE_TASK})
+    code, out, err = invoke("run", "solo.py", "--json")
+    assert code == 0, err
+    run_id = json.loads(out)["run_id"]
+    code, out, err = invoke("runs", "show", run_id, "--json")
+    assert code == 0, err
+    (task,) = json.loads(out)["tasks"]
+    assert [e["message"] for e in task["logs"]] == ["just one task"]

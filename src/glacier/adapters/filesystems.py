@@ -30,6 +30,7 @@ function that builds their filesystem.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 from collections.abc import Callable, Mapping
@@ -119,10 +120,70 @@ def gcs_filesystem(config: GcpConfig, **options: Any) -> AbstractFileSystem:
         **_NO_LISTINGS_CACHE,
         "project": config.project,
         "endpoint_url": config.endpoint_url,
-        "token": "anon" if config.anonymous else None,
+        "token": "anon" if config.anonymous else deferred_google_credentials(),
     }
     kwargs.update(options)
     return GCSFileSystem(**kwargs)
+
+
+#: The scope gcsfs asks for by default (``access="full_control"``).
+_GCS_SCOPE = "https://www.googleapis.com/auth/devstorage.full_control"
+
+
+def deferred_google_credentials(scope: str = _GCS_SCOPE) -> Any:
+    """Application Default Credentials that are looked up at the first request, not now.
+
+    Given ``token=None``, gcsfs resolves credentials when the filesystem is made, and off
+    Google Cloud that asks the GCE metadata server first (about 15-20 s of timeouts), so
+    merely naming a bucket (``get_uri()``, ``glacier graph``, a plan) waited on the network.
+    These credentials do the same lookup (``google.auth.default()``: the environment's key
+    file, ``gcloud auth application-default login``, the metadata server on GCP) when the
+    first request needs a token, i.e. when bytes move; with no credentials anywhere they
+    fall back to anonymous access, as gcsfs does. Pickled (a filesystem sent to a Dask
+    worker), they travel unresolved: the worker looks its own credentials up.
+    """
+    return _deferred_credentials_class()(scope)
+
+
+@functools.cache
+def _deferred_credentials_class() -> type:
+    import google.auth
+    from google.auth import credentials as google_credentials
+    from google.auth.exceptions import DefaultCredentialsError
+
+    class DeferredCredentials(google_credentials.Credentials):  # type: ignore[misc]
+        def __init__(self, scope: str) -> None:
+            super().__init__()  # type: ignore[no-untyped-call]
+            self._scope = scope
+            self._inner: Any = None
+            self._anonymous = False
+
+        @property
+        def valid(self) -> bool:
+            return self._anonymous or (self._inner is not None and bool(self._inner.valid))
+
+        def refresh(self, request: Any) -> None:
+            if self._inner is None and not self._anonymous:
+                try:
+                    self._inner, _ = google.auth.default(scopes=[self._scope], request=request)
+                except DefaultCredentialsError:
+                    self._anonymous = True  # public buckets still read
+                    return
+            if self._inner is not None:
+                if not self._inner.valid:
+                    self._inner.refresh(request)
+                self.token, self.expiry = self._inner.token, self._inner.expiry
+
+        def apply(self, headers: dict[str, str], token: str | None = None) -> None:
+            if self._inner is not None:
+                self._inner.apply(headers, token=token)
+
+        def __reduce__(self) -> tuple[Any, tuple[str]]:
+            # A filesystem sent to a Dask worker carries these: the worker looks its own
+            # credentials up; a token resolved here never travels.
+            return (deferred_google_credentials, (self._scope,))
+
+    return DeferredCredentials
 
 
 def azure_filesystem(config: AzureConfig, **options: Any) -> AbstractFileSystem:

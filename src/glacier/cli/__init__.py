@@ -20,8 +20,9 @@ A TARGET is ``path/to/file.py`` (when it defines one pipeline), ``file.py:NAME``
 ``package.module:NAME``. ``--env`` sets ``GLACIER_ENV`` before the target is imported, so a
 module-level ``Environment.from_env()`` picks it up.
 
-Exit codes: 0 success; 1 a failure (a task failed, invalid settings, an error in the target);
-2 a usage error (bad option, unknown target, environment, task or parameter).
+Exit codes: 0 success; 1 a failure (a task failed, an error in the target's own code);
+2 a usage or configuration error (bad option; unknown target, environment, task, selector or
+parameter; an invalid settings file or config object).
 
 One module per command group, each registering its commands on the one :data:`app`:
 :mod:`~glacier.cli.app` (the typer app, shared options, error handling),

@@ -1,8 +1,10 @@
 """The ``glacier`` typer app, the options its commands share, and how errors reach the user.
 
 Every command module registers on :data:`app`; every command runs its work inside
-:func:`handle_errors`, so a user sees one ``error:`` message and an exit code (2 when the
-command line was wrong, 1 when the work failed) instead of a traceback.
+:func:`handle_errors`, so a user sees one ``error:`` message and an exit code instead of a
+traceback: 2 when the command line or the configuration was wrong (an unknown target, task,
+environment or run; an invalid settings file or config object), 1 when the work failed (a
+task, an error in the target's own code, storage, a missing extra).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from rich.text import Text
 
 from glacier.cli.console import relative
 from glacier.errors import (
+    ConfigError,
     GlacierError,
     OutputPathError,
     TargetNotFoundError,
@@ -30,8 +33,11 @@ from glacier.errors import (
     UnknownTaskError,
 )
 
-#: Errors that mean the command line was wrong (exit code 2), not that work failed (1).
+#: Errors that mean the command line or the configuration was wrong (exit code 2), not that
+#: work failed (1). ``ConfigError`` covers invalid settings files and config objects, unknown
+#: options and credentials in code; rerunning cannot help until the input changes.
 USAGE_ERRORS: tuple[type[BaseException], ...] = (
+    ConfigError,
     TargetNotFoundError,
     UnknownEnvironmentError,
     UnboundEnvironmentError,
@@ -108,7 +114,7 @@ def _root(
     """Glacier: cloud-agnostic data pipelines over polars.
 
     TARGET is path/to/file.py (one pipeline), file.py:NAME or package.module:NAME.
-    Exit codes: 0 ok, 1 failure, 2 usage error.
+    Exit codes: 0 ok, 1 a task or the work failed, 2 a usage or configuration error.
     """
 
 
@@ -128,7 +134,8 @@ def handle_errors(
     show_traceback: bool,
     usage: tuple[type[BaseException], ...] = (),
 ) -> Iterator[None]:
-    """Turn errors into a message and an exit code: 2 for usage errors, 1 for the rest."""
+    """Turn errors into a message and an exit code: 2 for usage and configuration errors
+    (:data:`USAGE_ERRORS` and ``usage``), 1 for the rest."""
     try:
         yield
     except (typer.Exit, typer.Abort, typer.TyperException):

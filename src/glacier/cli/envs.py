@@ -22,7 +22,7 @@ from rich.text import Text
 
 from glacier.cli.app import SettingsDirOpt, app, handle_errors
 from glacier.cli.console import console, relative
-from glacier.errors import GlacierError
+from glacier.errors import ConfigError, GlacierError
 
 #: A settings key containing one of these has its value masked by ``glacier envs show``.
 SECRET_MARKERS = ("key", "secret", "token", "password", "credential")
@@ -188,7 +188,8 @@ def _cell(value: Any) -> str:
 
 @envs_app.command("validate")
 def envs_validate(settings_dir: SettingsDirOpt = None) -> None:
-    """Load every environment and report all problems at once (exit 1 if any)."""
+    """Load every environment and report all problems at once (exit 2 if any: a
+    configuration error)."""
 
     out, err = console(), console(stderr=True)
     with handle_errors(err, False):
@@ -210,7 +211,7 @@ def envs_validate(settings_dir: SettingsDirOpt = None) -> None:
                     f"{len(invalid)} of {len(names)} environments invalid: {', '.join(invalid)}",
                 )
             )
-            raise typer.Exit(1)
+            raise typer.Exit(2)
         out.print(Text(f"all {len(names)} environments valid", style="bold green"))
 
 
@@ -270,7 +271,7 @@ def _settings_directory(settings_dir: Path | None) -> Path:
 
 
 def _environments(settings_dir: Path | None) -> tuple[Path, list[str]]:
-    """The settings directory and its environments; a GlacierError when it has none."""
+    """The settings directory and its environments; a ConfigError when it has none."""
     from glacier.settings import GlacierSettings
 
     directory = _settings_directory(settings_dir)
@@ -278,7 +279,7 @@ def _environments(settings_dir: Path | None) -> tuple[Path, list[str]]:
     if names:
         return directory, names
     where = "does not exist" if not directory.is_dir() else "has no <name>.toml files"
-    raise GlacierError(
+    raise ConfigError(
         f"No environments: the settings directory {directory} {where}. Pass --settings-dir, "
         "set GLACIER_SETTINGS_DIR, or create containers/dev.toml (glacier init makes one)."
     )

@@ -197,6 +197,17 @@ def run(
             help="text, or json: one object per line with run_id, task, attempt, environment.",
         ),
     ] = "text",
+    lineage: Annotated[
+        str | None,
+        typer.Option(
+            "--lineage",
+            metavar="FILE|URL",
+            help="Emit OpenLineage events (a run and one per task, with the datasets read and "
+            "written): appended to FILE as JSON lines, or posted to an OpenLineage server's "
+            "http(s):// URL. Default: the settings' [lineage] section (off).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run a pipeline locally with live progress, then print a summary; with --remote,
     start the deployed pipeline and follow it.
@@ -237,6 +248,7 @@ def run(
                 soft_wrap=True,
             )
         chosen = choose_executor(executor, address, workers)
+        extra_hooks = [] if lineage is None else [_lineage_hook(lineage, pipeline, run_env)]
         result = execute(
             pipeline,
             out,
@@ -247,6 +259,7 @@ def run(
             exclude=exclude or [],
             resume="last" if resume else resume_from,
             executor=chosen,
+            hooks=extra_hooks,
         )
         print_summary(out, pipeline, run_env, result)
         reused = [r.name for r in result.tasks.values() if r.resumed]
@@ -267,6 +280,16 @@ def run(
         if not result.ok:
             report_failures(err, result, show_traceback=traceback)
             raise typer.Exit(1)
+
+
+def _lineage_hook(target: str, pipeline: PipelineLike, env: Environment | None) -> object:
+    """The hook of ``--lineage FILE|URL`` (a relative FILE is relative to where you stand)."""
+    from glacier.lineage import lineage_hook, settings_from_target
+
+    configured = getattr(getattr(env, "settings", None), "lineage", None)
+    namespace = getattr(configured, "namespace", None)
+    graph = None if is_dataflow(pipeline) else pipeline
+    return lineage_hook(settings_from_target(target, namespace), pipeline=graph, env=env)
 
 
 def _run_record(env: Environment | None, result: RunResult) -> dict[str, Any]:
@@ -420,16 +443,18 @@ def execute(
     exclude: Sequence[str] = (),
     resume: str | None = None,
     executor: Any = None,
+    hooks: Sequence[object] = (),
 ) -> RunResult:
     """Run ``pipeline`` with a :class:`~glacier.progress.RunProgress` display; never raises
     for a task failure (the result says).
 
     ``only`` names targets (each with what it needs), ``select``/``exclude`` are selectors
-    (:mod:`glacier.selection`), ``resume`` a run id or ``"last"``.
+    (:mod:`glacier.selection`), ``resume`` a run id or ``"last"``; ``hooks`` run beside the
+    display (``--lineage``).
     """
     from glacier.progress import RunProgress
 
-    how = _How(params, only, select, exclude, resume, use_cache, executor)
+    how = _How(params, only, select, exclude, resume, use_cache, executor, tuple(hooks))
     with RunProgress(console) as progress:
         if not is_dataflow(pipeline):
             return _run_graph(pipeline, how, progress)
@@ -438,7 +463,7 @@ def execute(
             return _run_graph(pipeline.trace(), how, progress)
         try:
             result: RunResult = pipeline.run(
-                use_cache=use_cache, hooks=[progress], executor=executor
+                use_cache=use_cache, hooks=[progress, *hooks], executor=executor
             )
         except PipelineRunError as exc:
             result = exc.result  # type: ignore[assignment]
@@ -456,6 +481,7 @@ class _How(NamedTuple):
     resume: str | None
     use_cache: bool
     executor: Any
+    hooks: tuple[object, ...] = ()
 
 
 def _run_graph(pipeline: Pipeline, how: _How, progress: object) -> RunResult:
@@ -464,7 +490,7 @@ def _run_graph(pipeline: Pipeline, how: _How, progress: object) -> RunResult:
         params=dict(how.params),
         use_cache=how.use_cache,
         raise_on_failure=False,
-        hooks=[progress],
+        hooks=[progress, *how.hooks],
         select=list(how.select) or None,
         exclude=list(how.exclude) or None,
         resume=how.resume,

@@ -18,10 +18,12 @@ writes) on a worker. What happens where:
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import pickle
 import queue
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -31,6 +33,7 @@ from glacier.dataset import Dataset
 from glacier.errors import ConfigError, ExecutionError, NotSerializableError, WorkerLostError
 from glacier.executors.base import PreparedRun
 from glacier.result import FAILED, RUNNING, SKIPPED, SUCCEEDED, TaskTable
+from glacier.task_logs import RunLogs, capturing
 
 if TYPE_CHECKING:
     from glacier.context import RunContext
@@ -43,6 +46,14 @@ _FINAL = (SUCCEEDED, FAILED, SKIPPED)
 
 #: How long the client waits for a finished task's end event before calling it lost.
 EVENT_GRACE = 30.0
+
+#: Marks, in a task record's ``workers``, an attempt whose worker died while holding it.
+LOST = "(lost)"
+
+
+def _key(task: str, run_id: str) -> str:
+    """The Dask key of a task of a run (the scheduler names lost tasks by it)."""
+    return f"{task}-{run_id}"
 
 
 class DaskExecutor:
@@ -186,6 +197,13 @@ class DaskExecutor:
             client.close()
 
 
+def _ignore_event(event: Any) -> None:
+    """Takes the events a run's topics receive after the run stopped listening."""
+
+
+_ignore_event.glacier_run = True  # type: ignore[attr-defined]
+
+
 class _DaskRun:
     """One run on a client: submit every task, then turn events into records and hooks."""
 
@@ -201,7 +219,11 @@ class _DaskRun:
         for u, downs in enumerate(run.downstream):
             for d in downs:
                 self.upstream[d].append(u)
-        self.workers: list[list[str]] = [[] for _ in range(n)]
+        # Where each attempt ran: the workers lost while holding the task (each an attempt
+        # that never ended), then the worker of the attempt under way.
+        self.lost: list[list[str]] = [[] for _ in range(n)]
+        self.current: list[str | None] = [None] * n
+        self.index = {_key(task.name, run.run_id): i for i, task in enumerate(run.tasks)}
         self.errored: dict[int, BaseException] = {}
         self.finished_futures = 0
         # The client's wall clock at the run's start: workers report wall-clock times, which
@@ -211,6 +233,27 @@ class _DaskRun:
     def go(self) -> None:
         client, run = self.client, self.run
         client.subscribe_topic(self.topic, lambda event: self.events.put(tuple(event[1])))
+        # The scheduler announces a lost worker, with the tasks it held, on the topic "all":
+        # the one reliable word of an attempt killed before its start event left the worker.
+        # Client.unsubscribe_topic leaves its handler in this table: a handler found here is
+        # a subscription of the caller's own (or a stale one of an earlier run, dropped below).
+        handlers: dict[str, Any] = getattr(client, "_event_handlers", {})
+        previous = handlers.get("all")
+        if getattr(previous, "glacier_run", False):
+            previous = None
+
+        def on_cluster_event(event: Any) -> None:
+            message = event[1]
+            if isinstance(message, dict) and message.get("action") == "remove-worker":
+                keys = message.get("processing-tasks") or ()
+                held = [self.index[k] for k in keys if k in self.index]
+                if held:
+                    self.events.put(("lost", held, str(message.get("worker", "?"))))
+            if previous is not None:
+                previous(event)
+
+        on_cluster_event.glacier_run = True  # type: ignore[attr-defined]
+        client.subscribe_topic("all", on_cluster_event)
         futures: list[Any] = []
         try:
             import cloudpickle
@@ -231,7 +274,7 @@ class _DaskRun:
                     i,
                     tuple(self.upstream[i]),
                     *deps,
-                    key=f"{task.name}-{run.run_id}",
+                    key=_key(task.name, run.run_id),
                     pure=False,
                 )
                 future.add_done_callback(lambda f, i=i: self.events.put(("done", i, f)))
@@ -243,6 +286,16 @@ class _DaskRun:
                 run.outputs[i] = outputs
         finally:
             client.unsubscribe_topic(self.topic)
+            # Events already on their way still arrive: a quiet handler takes them (without
+            # one, the client logs an error for each).
+            handlers[self.topic] = _ignore_event
+            if previous is not None:
+                client.subscribe_topic("all", previous)
+            else:
+                # Unsubscribed before the client closes: a scheduler still sending this
+                # client the events of "all" would log a closed comm at CRITICAL level.
+                client.unsubscribe_topic("all")
+                handlers["all"] = _ignore_event
             if any(not f.done() for f in futures):  # interrupted: stop what is left
                 client.cancel(futures)
 
@@ -268,6 +321,8 @@ class _DaskRun:
                 self._started(i, event[2], event[3])
             elif kind == "end":
                 self._ended(i, event[2], event[3])
+            elif kind == "lost":
+                self._lost(i, event[2])
             else:
                 self.finished_futures += 1
                 future = event[2]
@@ -281,10 +336,31 @@ class _DaskRun:
                     self._settle_errors()
             unresolved = n - sum(s in _FINAL for s in status)
 
+    def attempts_on(self, i: int) -> list[str]:
+        """Where task ``i``'s attempts ran so far: lost workers (marked), then the current."""
+        ran = [f"{w} {LOST}" for w in self.lost[i]]
+        current = self.current[i]
+        return [*ran, current] if current is not None else ran
+
+    def _lost(self, held: list[int], worker: str) -> None:
+        """``worker`` died holding the tasks ``held``: each had an attempt there that never
+        ended (whether or not its start event left the worker before it died)."""
+        table = self.run.table
+        for i in held:
+            if table.status[i] in _FINAL:
+                continue
+            self.lost[i].append(worker)
+            if self.current[i] == worker:
+                self.current[i] = None
+            table.workers[i] = tuple(self.attempts_on(i))
+
     def _started(self, i: int, worker: str, wall_ns: int) -> None:
         run, table = self.run, self.run.table
-        self.workers[i].append(worker)
-        table.workers[i] = tuple(self.workers[i])
+        previous = self.current[i]
+        if previous is not None and previous != worker:
+            self.lost[i].append(previous)  # started again elsewhere: that attempt was lost
+        self.current[i] = worker
+        table.workers[i] = tuple(self.attempts_on(i))
         if table.status[i] in _FINAL:  # the end overtook the start; nothing to announce
             return
         table.status[i] = RUNNING
@@ -296,7 +372,12 @@ class _DaskRun:
         run, table = self.run, self.run.table
         record = pickle.loads(blob)
         record.started_ns = run._t0 + (wall_ns - self.wall0_ns)
-        record.workers = tuple(self.workers[i])
+        # One entry per attempt: the lost ones, then the worker that ran the final Dask task
+        # once per attempt it made there (retries run on the same worker).
+        lost = [f"{w} {LOST}" for w in self.lost[i]]
+        final = self.current[i] or "?"
+        record.workers = (*lost, *[final] * max(1, record.attempts))
+        record.attempts += len(lost)
         table.set(i, record)
         if run.hooks:
             run.hooks.task_end(table.record(i))
@@ -312,7 +393,7 @@ class _DaskRun:
                 del self.errored[i]
             elif all(table.status[u] == SUCCEEDED for u in self.upstream[i]):
                 del self.errored[i]
-                self._fail(i, _worker_failure(self.run.tasks[i].name, exc, self.workers[i]))
+                self._fail(i, _worker_failure(self.run.tasks[i].name, exc, self.attempts_on(i)))
 
     def _give_up(self) -> None:
         for i, s in enumerate(self.run.table.status):
@@ -329,8 +410,8 @@ class _DaskRun:
         run, table = self.run, self.run.table
         table.status[i] = FAILED
         table.error[i] = error
-        table.attempts[i] = max(table.attempts[i], len(self.workers[i]))
-        table.workers[i] = tuple(self.workers[i])
+        table.attempts[i] = max(table.attempts[i], len(self.attempts_on(i)))
+        table.workers[i] = tuple(self.attempts_on(i))
         if run.hooks:
             run.hooks.task_end(table.record(i))
         run.skip_downstream(i)
@@ -365,11 +446,43 @@ def _run_task(
     local.outputs = dict(zip(upstream, inputs, strict=True))  # type: ignore[assignment]
     local.table = TaskTable(run.plan.names, run.plan.locations)
     local.keys = _NoKeys()  # type: ignore[assignment]
-    ok = local.execute_task(i)
+    if run.logs is not None:  # what the task logs and prints goes into its own record
+        local.logs = RunLogs(run.run_id, run.logs.environment, run.plan.names, local.table.logs)
+        with capturing(), _root_level(logging.INFO):
+            ok = local.execute_task(i)
+    else:
+        ok = local.execute_task(i)
     record = local.table.record(i)
     wall_start = time.time_ns() - (time.perf_counter_ns() - (record.started_ns or 0))
     worker.log_event(topic, ("end", i, _pickled_record(record), wall_start))
     return local.outputs[i] if ok else None
+
+
+_level_lock = threading.Lock()
+_level_users = 0
+_level_saved = logging.NOTSET
+
+
+@contextmanager
+def _root_level(level: int) -> Iterator[None]:
+    """The root logger passes records at ``level`` and above while a task runs here (as it
+    does in a ``glacier run``, where the CLI sets it), so a task's INFO lines reach its
+    record; counted across the worker's threads, restored by the last."""
+    global _level_users, _level_saved
+    root = logging.getLogger()
+    with _level_lock:
+        if _level_users == 0:
+            _level_saved = root.level
+            if root.getEffectiveLevel() > level:
+                root.setLevel(level)
+        _level_users += 1
+    try:
+        yield
+    finally:
+        with _level_lock:
+            _level_users -= 1
+            if _level_users == 0:
+                root.setLevel(_level_saved)
 
 
 def _pickled_record(record: Any) -> bytes:

@@ -18,6 +18,7 @@ Where each idea lives:
 - ``storage``, ``compute``, ``databases``: resource configs;
 - ``execution``: ``TaskConfig`` and ``ExecutorSettings``; ``network``: an environment's VPC;
 - ``secrets``: where each of an environment's secrets lives (never its value);
+- ``lineage``: ``LineageSettings``, where OpenLineage events go;
 - ``environment``: ``GlacierSettings``, loaded from ``containers/<env>.toml``.
 """
 
@@ -39,6 +40,7 @@ from glacier.settings.databases import (
 )
 from glacier.settings.environment import GlacierSettings
 from glacier.settings.execution import ExecutorSettings, TaskConfig
+from glacier.settings.lineage import LineageSettings
 from glacier.settings.names import (
     validate_azure_container_name,
     validate_azure_storage_account_name,
@@ -93,6 +95,7 @@ __all__ = [
     "InvalidValueError",
     "LambdaConfig",
     "LifecycleRule",
+    "LineageSettings",
     "LocalConfig",
     "Network",
     "ProviderConfig",

@@ -55,6 +55,7 @@ from glacier.settings.base import (
 from glacier.settings.clouds import PROVIDER_KINDS, LocalConfig, ProviderConfig
 from glacier.settings.databases import DatabaseSettings, VolumeSettings
 from glacier.settings.execution import ExecutorSettings, TaskConfig
+from glacier.settings.lineage import LineageSettings
 from glacier.settings.names import (
     validate_azure_container_name,
     validate_gcs_bucket_name,
@@ -205,6 +206,7 @@ class GlacierSettings(BaseSettings):
     databases: dict[str, DatabaseSettings] = {}
     volumes: dict[str, VolumeSettings] = {}
     secrets: dict[str, SecretSource] = {}
+    lineage: LineageSettings = LineageSettings()
     state_dir: Path = Path(".glacier")
     #: The file these settings were loaded from (None: built in code, or baked).
     _file: Path | None = PrivateAttr(default=None)
