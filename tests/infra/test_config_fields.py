@@ -333,8 +333,13 @@ RUNTIME: dict[tuple[str, str], str] = {
             "databases",
             "volumes",
             "secrets",
+            "lineage",
             "state_dir",
         )
+    },
+    **{
+        ("LineageSettings", f): "tests/test_lineage.py (events through each transport)"
+        for f in ("transport", "path", "url", "endpoint", "timeout", "retries", "namespace")
     },
 }
 
