@@ -35,11 +35,14 @@ LAYER = "aws:lambda/layerVersion:LayerVersion"
 
 
 def make_wheel(directory: Path, name: str, version: str, source: str) -> Path:
-    """A pure-Python wheel ``name`` holding one package whose ``__init__`` is ``source``."""
+    """A pure-Python wheel ``name`` holding one package whose ``__init__`` is ``source``
+    (and, as compiled wheels do, its Cython source and a type stub)."""
     directory.mkdir(parents=True, exist_ok=True)
     dist = f"{name}-{version}.dist-info"
     files = {
         f"{name}/__init__.py": source,
+        f"{name}/_speedups.pyx": "def f(): pass\n",
+        f"{name}/__init__.pyi": "VALUE: int\n",
         f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
         f"{dist}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
         "Tag: py3-none-any\n",
@@ -66,6 +69,11 @@ def test_a_layer_is_pip_installed_for_lambdas_platform_into_python(tmp_path: Pat
     assert layer.path == tmp_path / "cache" / spec.key
     assert (layer.path / "python" / "tinydep" / "__init__.py").read_text() == "VALUE = 42\n"
     assert (layer.path / "python" / "tinydep-1.0.dist-info").is_dir()
+    # What nothing imports is left out: Lambda counts every byte.
+    assert sorted(p.name for p in (layer.path / "python" / "tinydep").iterdir()) == [
+        "__init__.py",
+        "__pycache__",
+    ]
     recorded = json.loads((layer.path / MARKER).read_text())
     assert recorded["requirements"] == ["tinydep==1.0"]
     assert recorded["platform"] == "manylinux2014_x86_64"

@@ -10,7 +10,8 @@ with pip for the function's platform, whatever the machine deploying it runs::
 (Lambda puts a layer's ``python/`` directory on the path.) The versions are those installed
 on the deploying machine (:func:`pinned`), so a deployed task runs the libraries it was tested
 with; the layer is built once per requirement set and kept in the cache directory under a
-hash of that set (:attr:`LayerSpec.key`). The same pins go into the ECS image's Dockerfile
+hash of that set (:attr:`LayerSpec.key`), less what nothing imports (:data:`PRUNED_SUFFIXES`).
+The same pins go into the ECS image's Dockerfile
 and Glue's ``--additional-python-modules``.
 
 Lambda allows 250 MB unzipped for a function and its layers together
@@ -59,6 +60,9 @@ RUNTIME_DISTRIBUTIONS = (
 TABLE_DISTRIBUTIONS = ("deltalake",)
 #: pip's platform tag for each Lambda architecture.
 PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
+#: Files a wheel may carry that nothing imports at run time: C and Cython sources (about
+#: 12 MB in dependency-injector's wheel) and type stubs. Removed from a built layer.
+PRUNED_SUFFIXES = (".c", ".pyx", ".pxd", ".pyi")
 #: Written last into a built layer: its requirement set and size (a layer without it is
 #: an interrupted build).
 MARKER = "glacier-layer.json"
@@ -197,6 +201,9 @@ def build_layer(
             "and the package index must be reachable; or run the task on ECS "
             "(compute=env.compute.ecs(...)), whose image is built by your CI."
         )
+    for path in list(partial.rglob("*")):
+        if path.suffix in PRUNED_SUFFIXES and path.is_file():
+            path.unlink()
     size = directory_size(partial)
     (partial / MARKER).write_text(json.dumps({**_describe(spec), "size": size}))
     try:
