@@ -172,7 +172,7 @@ base_path = "data/dev"
 
 [buckets.raw_orders]
 bucket_name = "raw"
-path = "orders/"
+path = "orders.parquet"
 
 [buckets.orders]
 bucket_name = "clean"
@@ -200,9 +200,12 @@ profile = "prod"
 retries = 2
 retry_delay = 5
 
+# One file per dataset: a directory of parquet ("orders/") would be a Delta table, whose
+# library (deltalake) does not fit in a Lambda function beside polars. Tables are for tasks
+# on ECS (compute=env.compute.ecs(image=...), the image built from the generated Dockerfile).
 [buckets.raw_orders]
 bucket_name = "$name-prod-raw"
-path = "orders/"
+path = "orders.parquet"
 s3 = { versioning = true }
 
 [buckets.orders]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,9 +26,16 @@ def test_lambda_functions_from_compute_hints_with_packaged_code(
     assert fn["environment"]["variables"]["GLACIER_TASK_NAME"] == "clean"
     archive = fn["code"].assets
     assert "glacier_handler.py" in archive and "infra_pipelines.py" in archive
-    # Glacier's own modules travel with the code, without their bytecode
+    # Glacier's own modules travel with the code, with bytecode compiled for this Python
+    # (Lambda's code directory is read-only: without it, each cold start compiles them)
     assert "glacier/infra/runtime.py" in archive and "glacier/py.typed" in archive
-    assert not [name for name in archive if "__pycache__" in name]
+    tag = sys.implementation.cache_tag
+    assert f"glacier/infra/__pycache__/runtime.{tag}.pyc" in archive
+    assert f"__pycache__/infra_pipelines.{tag}.pyc" in archive
+    sources = {n for n in archive if n.endswith(".py") and n != "glacier_handler.py"}
+    compiled = {n for n in archive if n.endswith(".pyc")}
+    assert len(compiled) == len(sources)
+    assert "layers" in fn and len(fn["layers"]) == 1  # Glacier's dependencies layer
     handler = archive["glacier_handler.py"].text
     assert "TARGET = 'infra_pipelines.py:dev_pipeline'" in handler
     compile(handler, "glacier_handler.py", "exec")

@@ -267,6 +267,8 @@ class TaskSpec:
     databases: tuple[str, ...] = ()
     volumes: tuple[str, ...] = ()
     secrets: tuple[SecretRef, ...] = ()
+    #: The Delta tables it reads or writes (its runtime needs ``deltalake``).
+    tables: tuple[str, ...] = ()
 
     def grants_in(self, stores: Iterable[str]) -> tuple[Grant, ...]:
         """The grants on locations in ``stores``."""
@@ -389,6 +391,24 @@ def crosses_account(a: EnvSpec, b: EnvSpec) -> bool:
 # -- physical names --------------------------------------------------------------------------
 
 
+def _tables(task: Any) -> tuple[str, ...]:
+    """The Delta tables ``task`` reads or writes: multi-file parquet (or ``delta``) buckets,
+    as its datasets or as its resources (see :mod:`glacier.adapters.tables`)."""
+    from glacier.formats import resolve_format
+
+    named = [(ds.name, ds.storage) for ds in (*task.input_datasets, *task.outputs)]
+    named += list(task.resource_args.items())
+    out = []
+    for name, storage in named:
+        if not isinstance(storage, Bucket):
+            continue
+        fmt = resolve_format(storage.format, storage.partition_by)
+        directory = not storage.path or storage.path.endswith("/") or bool(storage.partition_by)
+        if directory and (fmt.table or fmt.name == "parquet"):
+            out.append(str(name))
+    return tuple(dict.fromkeys(out))
+
+
 def physical_name(
     *parts: str, limit: int = 64, allowed: str = r"A-Za-z0-9_+=,.@-", lower: bool = False
 ) -> str:
@@ -497,6 +517,7 @@ def build_model(
                 databases=databases,
                 volumes=volumes,
                 secrets=secrets,
+                tables=_tables(t),
             )
         )
 

@@ -10,6 +10,7 @@ for the stack being deployed. One stack per environment::
         Pulumi.prod.yaml
         __main__.py            the program
         requirements.txt
+        Dockerfile             the image of its ECS tasks, when it has any (glacier.infra.image)
 
 ``pulumi up --stack prod`` (or :func:`glacier.infra.up`) deploys prod's share. Each stack
 file carries its environment's name and settings (``glacier:environment``,
@@ -31,6 +32,7 @@ from typing import Any
 
 from glacier.errors import InfraError
 from glacier.extras import DISTRIBUTION
+from glacier.infra.image import dockerfile_source
 from glacier.infra.model import CodeSpec, EnvSpec, InfraModel, build_model
 from glacier.settings.environment import GlacierSettings, bake_settings
 from glacier.version import __version__
@@ -86,6 +88,11 @@ def generate(
         files.append(_write(out / f"Pulumi.{key}.yaml", _stack_yaml(env, served.pipeline)))
     files.append(_write(out / "__main__.py", main_source(model.pipeline, stacks, out)))
     files.append(_write(out / "requirements.txt", _requirements()))
+    if any(t.compute == "ecs" for _, _, served in stacks.values() for t in served.tasks):
+        source = dockerfile_source(
+            model.pipeline, _relative(code.root, out), from_index=_installed_from_index()
+        )
+        files.append(_write(out / "Dockerfile", source))
     return {
         "files": [str(f) for f in files],
         "stacks": list(stacks),

@@ -1,6 +1,7 @@
 """ECS/Fargate: a task as a task definition on the pipeline's cluster, and its network.
 
-A container task runs the image of its :class:`~glacier.settings.EcsConfig` with
+A container task runs the image of its :class:`~glacier.settings.EcsConfig` (built by the
+user's CI from the generated Dockerfile, :mod:`glacier.infra.image`) with
 ``python -m glacier.infra.runtime <target> <task>``, as the task's role; a second role (the
 execution role) lets ECS pull the image (from ECR when the image is there) and write the logs.
 Fargate places tasks in the environment's subnets, else in the default VPC's.
@@ -20,6 +21,7 @@ from glacier.infra.aws.logs import write_logs_statement
 from glacier.infra.aws.naming import cluster_name, exec_role_name, family_name
 from glacier.infra.aws.stack import Stack, add, invoke_options, json_input, logical_name
 from glacier.infra.aws.task_environment import task_variables
+from glacier.infra.image import ENTRY_POINT
 from glacier.infra.model import TaskSpec
 
 _ECR_IMAGE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([^:@]+)")
@@ -55,7 +57,8 @@ def task_definition(stack: Stack, task: TaskSpec, role: Any, log_group: Any, pol
     if not getattr(cfg, "image", None):
         raise InfraError(
             f"Task {task.name!r} ({task.location}) runs on ECS but its compute hint has no "
-            "image. Build an image with glacier, polars and your pipeline code, and pass it: "
+            "image. Build one from the Dockerfile `glacier generate` writes (your CI builds and "
+            "pushes it), and pass it: "
             "compute=env.compute.ecs(image='123456789012.dkr.ecr.us-east-1.amazonaws.com/etl:1')."
         )
     exec_role = add(
@@ -83,7 +86,7 @@ def task_definition(stack: Stack, task: TaskSpec, role: Any, log_group: Any, pol
         "name": "task",
         "image": cfg.image,
         "essential": True,
-        "command": ["python", "-m", "glacier.infra.runtime", target, task.name],
+        "command": [*ENTRY_POINT, target, task.name],
         "environment": environment,
         "mountPoints": mounts,
         "logConfiguration": {

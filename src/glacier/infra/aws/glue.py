@@ -13,9 +13,10 @@ from typing import Any
 from glacier.errors import InfraError
 from glacier.infra import iam
 from glacier.infra.aws.naming import job_name
-from glacier.infra.aws.packaging import code_assets, code_spec, glacier_assets, pinned
+from glacier.infra.aws.packaging import code_assets, code_spec, glacier_assets
 from glacier.infra.aws.stack import Stack, add, logical_name
 from glacier.infra.aws.task_environment import task_variables
+from glacier.infra.layer import pinned
 from glacier.infra.model import EnvSpec, TaskSpec, artifacts_key, code_prefix
 
 #: The script every generated Glue job runs, under the pipeline's code prefix.

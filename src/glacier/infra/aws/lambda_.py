@@ -3,26 +3,40 @@
 The function runs as the task's role, logs to the task's log group (declared beforehand, so
 that it has a retention), takes its memory, timeout, architecture and layers from the task's
 :class:`~glacier.settings.LambdaConfig`, and is placed in the environment's subnets when the
-environment has a network; a task that declares a volume mounts its access point.
+environment has a network; a task that declares a volume mounts its access point. Its first
+layer holds Glacier's runtime dependencies (:func:`dependencies_layer`, one
+``aws.lambda_.LayerVersion`` per runtime and architecture).
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
+from glacier.errors import InfraError
 from glacier.infra.aws.efs import lambda_file_system
-from glacier.infra.aws.naming import function_name
+from glacier.infra.aws.naming import NAME_CHARS, function_name
 from glacier.infra.aws.network import default_security_group
 from glacier.infra.aws.packaging import HANDLER, check_package_size, function_archive
 from glacier.infra.aws.stack import Stack, add, logical_name
 from glacier.infra.aws.task_environment import task_variables
-from glacier.infra.model import TaskSpec
+from glacier.infra.layer import (
+    LAMBDA_UNZIPPED_LIMIT,
+    LayerSpec,
+    build_layer,
+    built,
+    estimated_size,
+)
+from glacier.infra.model import TaskSpec, physical_name
 
 
 def function(stack: Stack, task: TaskSpec, role: Any, log_group: Any, policy: Any) -> None:
     """Declare ``task``'s function, running as ``role`` and logging to ``log_group``."""
     aws, cfg, env = stack.aws, task.config, stack.env
-    check_package_size(stack, task.name, task.location)
+    check_tables_fit(stack, task)
+    spec = LayerSpec.for_function(cfg.runtime, cfg.architecture)
+    layer, layer_size = dependencies_layer(stack, spec, cfg.runtime, cfg.architecture)
+    check_package_size(stack, task.name, task.location, layer_size)
     vpc = None
     if env.network.configured:
         vpc = aws.lambda_.FunctionVpcConfigArgs(
@@ -43,7 +57,7 @@ def function(stack: Stack, task: TaskSpec, role: Any, log_group: Any, policy: An
         memory_size=cfg.memory,
         timeout=cfg.timeout,
         architectures=[cfg.architecture],
-        layers=list(cfg.layers) or None,
+        layers=[layer.arn, *cfg.layers],
         ephemeral_storage=aws.lambda_.FunctionEphemeralStorageArgs(size=cfg.ephemeral_storage),
         reserved_concurrent_executions=cfg.reserved_concurrent_executions,
         environment=aws.lambda_.FunctionEnvironmentArgs(variables=task_variables(stack, task)),
@@ -55,3 +69,84 @@ def function(stack: Stack, task: TaskSpec, role: Any, log_group: Any, policy: An
         tags={**stack.tags, **cfg.tags, "glacier:task": task.name},
     )
     stack.out.functions[task.name] = made
+
+
+def check_tables_fit(stack: Stack, task: TaskSpec) -> None:
+    """Refuse to deploy a function reading or writing Delta tables when ``deltalake`` beside
+    polars cannot fit Lambda's unzipped limit (measured, or estimated from the versions
+    installed here); an offline plan warns instead, so that a plan still shows the rest."""
+    if not task.tables:
+        return
+    cfg = task.config
+    size = _size_of(LayerSpec.for_function(cfg.runtime, cfg.architecture, tables=True))
+    if size <= LAMBDA_UNZIPPED_LIMIT:
+        return
+    tables = ", ".join(repr(t) for t in task.tables)
+    error = InfraError(
+        f"Task {task.name!r} ({task.location}) reads or writes Delta table(s) {tables}, so "
+        f"its runtime needs deltalake beside polars: {size / 2**20:.0f} MB unzipped, more than "
+        f"Lambda's {LAMBDA_UNZIPPED_LIMIT // 2**20} MB limit for a function and its layers. "
+        "Run it on ECS (compute=env.compute.ecs(image=...), built from the generated "
+        "Dockerfile), or store the dataset as one file (a path ending in .parquet)."
+    )
+    if not _offline_plan(stack.pulumi):
+        raise error
+    warnings.warn(f"{error} Deploying this plan will be refused.", TablesDoNotFitWarning, 2)
+
+
+class TablesDoNotFitWarning(UserWarning):
+    """An offline plan has a Lambda task whose Delta tables' library cannot fit Lambda."""
+
+
+def _size_of(spec: LayerSpec) -> int:
+    layer = built(spec)
+    return layer.size if layer is not None else estimated_size(spec)
+
+
+def dependencies_layer(
+    stack: Stack, spec: LayerSpec, runtime: str, architecture: str
+) -> tuple[Any, int]:
+    """The layer of ``spec`` (Glacier's runtime dependencies for ``runtime`` on
+    ``architecture``), declared once per environment, and its unzipped size in bytes.
+
+    Deploying (``pulumi up``, ``preview``) builds the layer when it is not in the cache yet:
+    Pulumi archives its directory. An offline plan (the mock engine) builds nothing; it
+    measures the layer if it was built, and estimates it otherwise.
+    """
+    made: tuple[Any, int] | None = stack.shared.get(f"layer:{spec.key}")
+    if made is not None:
+        return made
+    layer = built(spec)
+    if layer is None and not _offline_plan(stack.pulumi):
+        layer = build_layer(spec)
+    path = layer.path if layer is not None else spec.key
+    size = layer.size if layer is not None else estimated_size(spec)
+    python = spec.python_version.replace(".", "")
+    version = add(
+        stack,
+        stack.aws.lambda_.LayerVersion,
+        logical_name(stack, f"layer-py{python}-{architecture}"),
+        layer_name=physical_name(
+            stack.env.naming_prefix,
+            stack.model.pipeline,
+            f"deps-py{python}-{architecture}",
+            limit=140,
+            allowed=NAME_CHARS,
+        ),
+        code=stack.pulumi.FileArchive(str(path)),
+        compatible_runtimes=[runtime],
+        compatible_architectures=[architecture],
+        description=f"Glacier's runtime dependencies ({spec.key}): "
+        + ", ".join(spec.requirements)[:200],
+    )
+    made = stack.shared[f"layer:{spec.key}"] = (version, size)
+    return made
+
+
+def _offline_plan(pulumi: Any) -> bool:
+    """Whether the program runs under Pulumi's mock engine (``glacier plan``, the tests)."""
+    from pulumi.runtime.mocks import MockMonitor
+    from pulumi.runtime.settings import get_monitor
+
+    return isinstance(get_monitor(), MockMonitor)
+

@@ -2,8 +2,9 @@
 
 A deployment is self-contained: the archive carries the version of Glacier that generated it
 (pure Python, copied from this installation) and the pipeline's code (its top-level package,
-or the modules beside its file). What Glacier builds on (polars, ...) comes from a layer, an
-image or pip, pinned to the versions installed here (:func:`pinned`).
+or the modules beside its file), with their bytecode (:func:`bytecode`). What Glacier builds
+on (polars, ...) comes from a layer (:mod:`glacier.infra.layer`), an image or pip, pinned to
+the versions installed here.
 
 Example:
     >>> print(handler_source("etl/pipeline.py:pipeline").splitlines()[4])
@@ -12,18 +13,20 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import os
+import py_compile
+import sys
 from pathlib import Path
 from typing import Any
 
 from glacier.errors import InfraError
 from glacier.infra.aws.stack import Stack
+from glacier.infra.layer import LAMBDA_UNZIPPED_LIMIT, cache_root
 from glacier.infra.model import CodeSpec
 
 #: Lambda handler inside the generated package.
 HANDLER = "glacier_handler.handler"
-#: Lambda's limit on a function's unzipped code and layers together (AWS Lambda quotas).
-LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 
 
 def function_archive(stack: Stack) -> Any:
@@ -38,6 +41,8 @@ def function_archive(stack: Stack) -> Any:
         **glacier_assets(stack),
         **code_assets(stack),
     }
+    modules = {**glacier_files(), **code_files(code)}
+    assets.update({name: pulumi.FileAsset(str(p)) for name, p in bytecode(modules).items()})
     archive = stack.shared["function_archive"] = pulumi.AssetArchive(assets)
     return archive
 
@@ -70,16 +75,54 @@ def code_files(code: CodeSpec) -> dict[str, Path]:
     }
 
 
-def check_package_size(stack: Stack, task_name: str, location: str) -> None:
-    """Refuse a function whose package cannot fit Lambda's unzipped limit."""
+def bytecode(files: dict[str, Path]) -> dict[str, Path]:
+    """Compiled bytecode of the ``.py`` files among ``files``, by its name in the package
+    (``glacier/__pycache__/task.cpython-311.pyc``), for this interpreter's Python.
+
+    Lambda's code directory is read-only, so without bytecode in the package every cold start
+    compiles every module it imports. The files are "unchecked-hash" bytecode: Python uses
+    them without comparing timestamps, which a zip archive does not keep. They are made once
+    per source content, under the cache directory; a runtime of another Python ignores them.
+    """
+    tag = sys.implementation.cache_tag
+    cache = cache_root() / "bytecode" / tag
+    out: dict[str, Path] = {}
+    for name, path in files.items():
+        if not name.endswith(".py") or not path.is_file():
+            continue
+        source = path.read_bytes()
+        digest = hashlib.sha256(name.encode() + b"\0" + source).hexdigest()[:24]
+        compiled = cache / f"{digest}.pyc"
+        if not compiled.is_file():
+            cache.mkdir(parents=True, exist_ok=True)
+            partial = cache / f".{digest}.{os.getpid()}.partial"
+            py_compile.compile(
+                str(path),
+                cfile=str(partial),
+                dfile=name,
+                doraise=True,
+                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+            )
+            os.replace(partial, compiled)
+        package, _, module = name.rpartition("/")
+        pyc = f"__pycache__/{module[:-3]}.{tag}.pyc"
+        out[f"{package}/{pyc}" if package else pyc] = compiled
+    return out
+
+
+def check_package_size(stack: Stack, task_name: str, location: str, layer_size: int = 0) -> None:
+    """Refuse a function whose package and dependencies layer cannot fit Lambda's unzipped
+    limit (the layer's ``layer_size`` bytes, measured or estimated)."""
     paths = [*glacier_files().values(), *code_files(code_spec(stack)).values()]
-    size = sum(_size(p) for p in paths)
-    if size > LAMBDA_UNZIPPED_LIMIT:
+    code = sum(_size(p) for p in paths)
+    if code + layer_size > LAMBDA_UNZIPPED_LIMIT:
         raise InfraError(
-            f"Task {task_name!r} ({location}) would be deployed as a Lambda package of "
-            f"{size / 2**20:.0f} MB (its pipeline's code and Glacier), more than Lambda's "
-            f"{LAMBDA_UNZIPPED_LIMIT // 2**20} MB unzipped limit. Run it on ECS "
-            "(compute=env.compute.ecs(...)), or keep data files out of the code's package."
+            f"Task {task_name!r} ({location}) would be deployed as a Lambda function of "
+            f"{(code + layer_size) / 2**20:.0f} MB unzipped (its pipeline's code and Glacier "
+            f"{code / 2**20:.0f} MB, the dependencies layer {layer_size / 2**20:.0f} MB), more "
+            f"than Lambda's {LAMBDA_UNZIPPED_LIMIT // 2**20} MB limit for a function and its "
+            "layers. Run it on ECS (compute=env.compute.ecs(...)), whose image has no such "
+            "limit, or keep data files out of the code's package."
         )
 
 
@@ -119,16 +162,3 @@ def handler_source(target: str) -> str:
         "def handler(event, context):\n"
         "    return lambda_handler(TARGET, event, context)\n"
     )
-
-
-def pinned(distributions: Sequence[str]) -> list[str]:
-    """``name==version`` of each distribution as installed here (the name if it is not)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = []
-    for name in distributions:
-        try:
-            out.append(f"{name}=={version(name)}")
-        except PackageNotFoundError:
-            out.append(name)
-    return out

@@ -1,0 +1,72 @@
+"""The image ECS tasks run: a Dockerfile written into the generated project.
+
+Glacier does not build or push images (there may be no Docker where a plan is made); the
+user's CI does, from the Dockerfile ``glacier generate`` writes beside the Pulumi program, and
+the tasks name the pushed image (``env.compute.ecs(image=...)``). The image holds what a
+Lambda function gets from its package and layer: Glacier's runtime dependencies pinned to the
+versions installed here (the layer's pins, plus ``deltalake``, which containers have room
+for), Glacier itself, and the pipeline's code; its command is the ECS entry point the task
+definitions start (``python -m glacier.infra.runtime <target> <task>``).
+
+Example:
+    >>> "glacier.infra.runtime" in " ".join(ENTRY_POINT)
+    True
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+
+from glacier.extras import DISTRIBUTION
+from glacier.infra.layer import LayerSpec
+from glacier.version import __version__
+
+#: The program an ECS task's container runs; a task definition appends the target and task.
+ENTRY_POINT = ("python", "-m", "glacier.infra.runtime")
+#: The base image: the official Python image of this interpreter's version, from ECR Public
+#: (no Docker Hub rate limits from AWS).
+BASE_IMAGE = "public.ecr.aws/docker/library/python:{version}-slim"
+
+
+def image_requirements() -> list[str]:
+    """What the image pip-installs besides Glacier: the Lambda layer's pins and deltalake."""
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    return list(LayerSpec.for_function(version, "x86_64", tables=True).requirements)
+
+
+def dockerfile_source(
+    pipeline: str, code_root: str, *, from_index: bool, requirements: Sequence[str] | None = None
+) -> str:
+    """The Dockerfile of ``pipeline``'s ECS tasks; ``code_root`` is the build context (the
+    pipeline's code root, relative to the generated project); ``from_index`` says whether
+    Glacier's version can be installed from the package index."""
+    pins = list(requirements if requirements is not None else image_requirements())
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    install = " \\\n    ".join(pins)
+    glacier = f"{DISTRIBUTION}=={__version__}"
+    if from_index:
+        glacier_step = f"RUN pip install --no-cache-dir --no-deps {glacier}\n"
+    else:
+        glacier_step = (
+            "# Glacier is installed here from a checkout, whose changes may not be published:\n"
+            "# build a wheel into the context (pip wheel --no-deps <checkout> -w wheels/) and\n"
+            "# install it instead: RUN pip install --no-cache-dir --no-deps wheels/<the wheel>\n"
+            f"RUN pip install --no-cache-dir --no-deps {glacier}\n"
+        )
+    return (
+        f"# Image of the ECS tasks of Glacier pipeline {pipeline!r} (generated, do not edit).\n"
+        "# Built by your CI, not by Glacier or Pulumi; the build context is the pipeline's\n"
+        "# code root, run from this directory:\n"
+        f"#   docker build -f Dockerfile -t <registry>/<repository>:<tag> {code_root}\n"
+        "# Push it, then give it to the tasks: env.compute.ecs(image='<registry>/...:<tag>').\n"
+        "# Its dependencies are the Lambda layer's, pinned to the versions that generated it.\n"
+        f"FROM {BASE_IMAGE.format(version=python)}\n"
+        "ENV PYTHONUNBUFFERED=1\n"
+        f"RUN pip install --no-cache-dir \\\n    {install}\n"
+        f"{glacier_step}"
+        "WORKDIR /app\n"
+        "COPY . /app\n"
+        f"CMD {json.dumps(list(ENTRY_POINT))}\n"
+    )
