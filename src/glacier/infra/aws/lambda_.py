@@ -149,4 +149,3 @@ def _offline_plan(pulumi: Any) -> bool:
     from pulumi.runtime.settings import get_monitor
 
     return isinstance(get_monitor(), MockMonitor)
-
