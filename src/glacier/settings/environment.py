@@ -53,6 +53,7 @@ from glacier.settings.base import (
     refuse_unknown,
 )
 from glacier.settings.clouds import PROVIDER_KINDS, LocalConfig, ProviderConfig
+from glacier.settings.database_connection import DatabaseConnection
 from glacier.settings.execution import ExecutorSettings, TaskConfig
 from glacier.settings.names import (
     validate_azure_container_name,
@@ -177,6 +178,12 @@ class GlacierSettings(BaseSettings):
             bucket_name = "acme-prod-raw"
             s3 = { versioning = true }
 
+            [databases.warehouse]
+            host = "warehouse.internal"
+            dbname = "analytics"
+            user = "pipeline"
+            password_env = "WAREHOUSE_PASSWORD"
+
         and in code::
 
             settings = GlacierSettings.load()              # GLACIER_ENV=prod
@@ -199,6 +206,7 @@ class GlacierSettings(BaseSettings):
     executor: ExecutorSettings = ExecutorSettings()
     task: TaskConfig = TaskConfig()
     buckets: dict[str, BucketSettings] = {}
+    databases: dict[str, DatabaseConnection] = {}
     network: Network = Network()
     state_dir: Path = Path(".glacier")
 
