@@ -93,7 +93,12 @@ class PostgresServer:
                 "-U", OS_USER, "-E", "UTF8", "-D", str(data),
             )  # fmt: skip
             # Local connections only; fsync off: the data is thrown away after the session.
-            options = f"-k {directory} -h {server.host} -p {server.port} -F -c fsync=off"
+            # No autovacuum: a vacuum started by one test's (or timing's) writes would run
+            # during the next one.
+            options = (
+                f"-k {directory} -h {server.host} -p {server.port} -F -c fsync=off "
+                "-c autovacuum=off"
+            )
             _as_postgres(
                 pg_ctl, "start", "-w", "-t", "60", "-D", str(data),
                 "-l", str(directory / "server.log"), "-o", options,
