@@ -113,6 +113,15 @@ def test_replace_append_and_upsert(db: Database, table_name: str) -> None:
     assert got.filter(pl.col("order_id") == 1)["amount"].item() == 10.0
 
 
+def test_the_fingerprint_changes_with_the_rows(db: Database, table_name: str) -> None:
+    table = db.table(table_name)
+    table.write(ORDERS)
+    before = table.fingerprint()
+    assert table.fingerprint() == before
+    db.execute(f"UPDATE {table_name} SET amount = 1 WHERE order_id = 1")  # same count
+    assert table.fingerprint() != before
+
+
 def test_an_upsert_into_a_new_table_makes_its_key(db: Database, table_name: str) -> None:
     table = db.table(table_name)
     table.write(ORDERS, mode="upsert", on=["order_id"])

@@ -79,6 +79,15 @@ def test_a_frame_is_written_and_scanned_back(events: Database) -> None:
     assert again["amount"].to_list() == [21.0, 3.0, 99.0, 0.25]
 
 
+def test_the_fingerprint_changes_with_the_items(events: Database) -> None:
+    table = events.table()
+    table.write(EVENTS)
+    before = table.fingerprint()
+    assert table.fingerprint() == before
+    table.write(EVENTS.head(1).with_columns(pl.lit(1.5).alias("amount")))  # same count
+    assert table.fingerprint() != before
+
+
 def test_a_scan_with_a_filter(events: Database) -> None:
     events.table().write(EVENTS)
     big = events.table().read("amount > :least", {":least": 5})
