@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from glacier.adapters.unavailable import UnavailableAdapter
-from glacier.errors import DatabaseError, TableKeyError, TableNotFoundError
+from glacier.errors import DatabaseError, MissingExtraError, TableKeyError, TableNotFoundError
 from glacier.extras import require
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class PostgresAdapter:
         import polars as pl
 
         if self.connection.reader == "connectorx":
-            cx = require("connectorx", "postgres", "reading with connectorx")
+            cx = _connectorx()
             try:
                 table = cx.read_sql(self._url_with_password(), sql, return_type="arrow")
             except RuntimeError as exc:
@@ -187,6 +187,18 @@ class PostgresAdapter:
             )
         nothing = "" if written else " Nothing was written: the database is as it was."
         return DatabaseError(f"{where}: {what} failed: {_first_line(exc)}.{nothing}")
+
+
+def _connectorx() -> Any:
+    """connectorx is not part of the ``postgres`` extra (ADBC reads faster here)."""
+    try:
+        import connectorx
+    except ModuleNotFoundError:
+        raise MissingExtraError(
+            "reader = 'connectorx' needs connectorx, which is not installed: pip install "
+            "connectorx, or use the default reader = 'adbc'."
+        ) from None
+    return connectorx
 
 
 def _upsert(
