@@ -156,6 +156,20 @@ def test_a_failed_upsert_leaves_the_table_as_it_was(db: Database, table_name: st
     assert_frame_equal(sorted_rows(table.read()), ORDERS)
 
 
+def test_statements_run_in_one_transaction(db: Database, table_name: str) -> None:
+    table = db.table(table_name)
+    table.write(ORDERS)
+    db.execute(
+        f"DELETE FROM {table_name} WHERE order_id = 1",
+        f"UPDATE {table_name} SET amount = 0 WHERE order_id = 2",
+    )
+    assert table.read().sort("order_id")["amount"].to_list() == [0.0, 7.25]
+    table.write(ORDERS)
+    with pytest.raises(DatabaseError, match="Nothing was written"):
+        db.execute(f"DELETE FROM {table_name} WHERE order_id = 1", "SELECT 1 / 0")
+    assert_frame_equal(sorted_rows(table.read()), ORDERS)
+
+
 def test_an_upsert_needs_a_key_the_table_has(db: Database, table_name: str) -> None:
     table = db.table(table_name)
     table.write(ORDERS)  # no primary key

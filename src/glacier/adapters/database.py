@@ -80,12 +80,14 @@ class PostgresAdapter:
                 raise self._error(exc, f"query {_short(sql)!r}") from None
         return pl.DataFrame(pl.from_arrow(table))
 
-    def execute(self, sql: str) -> None:
-        """Run a statement (DDL, DELETE, ...) and commit it; rolled back if it fails."""
+    def execute(self, statements: Sequence[str]) -> None:
+        """Run ``statements`` in one transaction and commit; if one fails, none is applied."""
         with self._connect() as conn:
+            sql = ""
             try:
                 with _cursor(conn) as cur:
-                    cur.execute(sql)
+                    for sql in statements:
+                        cur.execute(sql)
                 conn.commit()
             except Exception as exc:
                 conn.rollback()

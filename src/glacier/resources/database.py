@@ -139,15 +139,16 @@ class Database(Resource):
         frame: pl.DataFrame = self.adapter.query(sql)
         return frame.lazy() if lazy else frame
 
-    def execute(self, sql: str) -> None:
-        """Run a statement that returns no rows (``CREATE``, ``ALTER``, ``DELETE``, ...) in
-        one transaction, committed when it succeeds. :meth:`query` commits nothing.
+    def execute(self, sql: str, *more: str) -> None:
+        """Run statements that return no rows (``CREATE``, ``ALTER``, ``DELETE``, ...), one
+        per argument, in one transaction, committed when all succeed. :meth:`query` commits
+        nothing.
 
         Raises:
-            DatabaseError: the database refused it (nothing of it was applied).
+            DatabaseError: the database refused one (none of them was applied).
         """
         self._sql_only("execute()")
-        self.adapter.execute(sql)
+        self.adapter.execute((sql, *more))
 
     def read(self, query: str) -> pl.DataFrame:
         """Run ``query`` and return a polars DataFrame (``query()`` under its older name)."""
