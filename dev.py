@@ -12,11 +12,12 @@ all extras at the versions pinned in ``requirements-dev.lock``; reinstalls only 
 ``pyproject.toml`` or the lock changes. ``--lowest`` and ``--newest`` resolve afresh into
 ``.venv-lowest`` / ``.venv-newest`` (not the lock) and run pytest there: they prove that the
 ranges ``pyproject.toml`` states are ranges that work. Installs the non-Python components the
-tests start (Azurite from npm, graphviz from Debian) when they are missing.
+tests start (Azurite from npm, graphviz and PostgreSQL from Debian) when they are missing.
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import shutil
@@ -137,6 +138,22 @@ def ensure_graphviz() -> None:
         apt_install("graphviz")
 
 
+def has_postgres() -> bool:
+    """``initdb`` and ``pg_ctl`` on PATH or in Debian's versioned directory (as
+    ``tests/postgres.py`` looks for them)."""
+    return all(
+        shutil.which(tool) or glob.glob(f"/usr/lib/postgresql/*/bin/{tool}")
+        for tool in ("initdb", "pg_ctl", "psql")
+    )
+
+
+def ensure_postgres() -> None:
+    # The database tests and benchmark start a real server (initdb/pg_ctl as `postgres`).
+    if not has_postgres():
+        log("installing PostgreSQL (for the database tests)")
+        apt_install("postgresql")
+
+
 def ensure_azurite() -> None:
     if (NODE_PREFIX / "node_modules" / ".bin" / "azurite-blob").exists():
         return
@@ -194,6 +211,7 @@ def test(args: list[str]) -> int:
         raise SystemExit("[dev] choose one of --lowest and --newest")
     ensure_graphviz()
     ensure_azurite()
+    ensure_postgres()
     if modes:
         # Only the suite: the linters' own versions are not what these modes check.
         mode = modes[0]
@@ -234,6 +252,7 @@ def setup(args: list[str]) -> int:
     ensure_venv()
     ensure_graphviz()
     ensure_azurite()
+    ensure_postgres()
     return 0
 
 

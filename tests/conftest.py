@@ -6,7 +6,9 @@ Emulators start on first use (session scope) on free ports and stop at the end o
   the environment for the session;
 - ``gcs_endpoint``: ``gcp-storage-emulator``, in memory;
 - ``azurite_connection_string``: Azurite's blob service (installed from npm into
-  ``<repo>/.cache/node`` on first use), exported as ``AZURE_STORAGE_CONNECTION_STRING``.
+  ``<repo>/.cache/node`` on first use), exported as ``AZURE_STORAGE_CONNECTION_STRING``;
+- ``postgres_server``: a real PostgreSQL server (Debian's, see ``tests/postgres.py``);
+  ``postgres`` points libpq's ``PG*`` variables at it for one test.
 
 Each emulator is reached through a :class:`ByteCountingProxy`, so a test can measure how many
 bytes a read pulled from the store. ``local``, ``memory``, ``s3``, ``gcs`` and ``azure`` yield
@@ -38,6 +40,8 @@ from typing import Any
 
 import pytest
 from dependency_injector import providers
+
+from postgres import PostgresServer
 
 # gcsfs reads this at import: without it every emulator bucket waits 60 s on a gRPC probe.
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
@@ -319,6 +323,21 @@ def azurite_connection_string(azurite_server: ByteCountingProxy) -> Iterator[str
 
 
 # -- one provider per store ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for the session, with a role and database ``glacier``."""
+    with PostgresServer.start() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres(postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> PostgresServer:
+    """The session's PostgreSQL server, named by libpq's ``PG*`` variables for one test."""
+    for name, value in postgres_server.libpq_env().items():
+        monkeypatch.setenv(name, value)
+    return postgres_server
 
 
 @pytest.fixture

@@ -13,6 +13,9 @@ lives here beside the emulator fixtures of ``conftest.py``, and a block can be a
   ``AzureConfig.from_env()`` runs against the suite's moto, GCS emulator or Azurite, through
   the variables a real deployment would set (``AWS_ENDPOINT_URL``, ``STORAGE_EMULATOR_HOST``,
   ``AZURE_STORAGE_CONNECTION_STRING``), with the bucket ``lake`` created.
+- A block that uses ``env.database.postgres(...)`` or ``DatabaseConnection`` runs against the
+  suite's PostgreSQL server, named by libpq's variables (``PGHOST``, ``PGPORT``, ``PGUSER``,
+  ``PGDATABASE``, ``PGPASSWORD``).
 - TOML blocks must parse.
 - Blocks marked not to run are counted: fewer than 5% of the Python blocks.
 """
@@ -144,7 +147,7 @@ def example_environment(source: str, request: pytest.FixtureRequest) -> dict[str
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("GLACIER_", "AWS_", "GOOGLE_", "AZURE_", "STORAGE_EMULATOR"))
+        if not k.startswith(("GLACIER_", "AWS_", "GOOGLE_", "AZURE_", "STORAGE_EMULATOR", "PG"))
     }
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
     env["GLACIER_SETTINGS_DIR"] = str(ROOT / "containers")
@@ -157,6 +160,8 @@ def example_environment(source: str, request: pytest.FixtureRequest) -> dict[str
             "AWS_SECRET_ACCESS_KEY": "testing",
         }
         _create_bucket("s3", endpoint)
+    if "database.postgres(" in source or "DatabaseConnection(" in source:
+        env |= request.getfixturevalue("postgres_server").libpq_env()
     if "GcpConfig.from_env" in source:
         endpoint = request.getfixturevalue("gcs_endpoint")
         env |= {

@@ -15,6 +15,7 @@ from glacier import Environment
 HEAVY = (
     *("boto3", "botocore", "pulumi", "pulumi_aws", "s3fs", "gcsfs", "adlfs", "dask"),
     *("deltalake", "pyarrow"),
+    *("adbc_driver_manager", "adbc_driver_postgresql", "connectorx"),
 )
 
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from glacier.resources import (
         Bucket,
         Database,
+        DatabaseTable,
         ExecutionEnvironment,
         Resource,
         Serverless,
@@ -49,6 +50,7 @@ _EXPORTS = {
     "AWSEnvironment": "glacier.environment",
     "Bucket": "glacier.resources",
     "Database": "glacier.resources",
+    "DatabaseTable": "glacier.resources",
     "Dataset": "glacier.dataset",
     "Environment": "glacier.environment",
     "ExecutionEnvironment": "glacier.resources",
@@ -101,6 +103,7 @@ __all__ = [
     "AWSEnvironment",
     "Bucket",
     "Database",
+    "DatabaseTable",
     "Dataset",
     "Environment",
     "ExecutionEnvironment",

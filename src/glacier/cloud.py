@@ -18,6 +18,7 @@ from typing import Any
 from dependency_injector import containers, providers
 
 from glacier.adapters.bucket import FsspecBucketAdapter
+from glacier.adapters.database import database_adapter
 from glacier.adapters.filesystems import (
     azure_filesystem,
     gcs_filesystem,
@@ -69,13 +70,9 @@ class CloudContainer(containers.DeclarativeContainer):
         gcp=_unavailable("submitting Dataproc jobs", "gcp"),
         azure=_unavailable("submitting Synapse jobs", "azure"),
     )
-    database_adapter = providers.Selector(
-        kind,
-        local=_unavailable("database reads and writes", "local"),
-        aws=_unavailable("database reads and writes", "aws"),
-        gcp=_unavailable("database reads and writes", "gcp"),
-        azure=_unavailable("database reads and writes", "azure"),
-    )
+    # By the database's engine, not the cloud: PostgreSQL is read the same way on a laptop
+    # and on RDS; DynamoDB needs AWS (see glacier.adapters.database.ENGINES).
+    database_adapter = providers.Factory(database_adapter, config=config)
     volume_adapter = providers.Factory(
         UnavailableAdapter, what="file system volume I/O", cloud=kind
     )

@@ -18,6 +18,7 @@ Override any provider to swap a part, in tests or for a custom adapter::
 
 from __future__ import annotations
 
+import functools
 import operator
 from datetime import timedelta
 from pathlib import Path
@@ -42,9 +43,9 @@ __all__ = [
 ]
 
 
-def registry_from_settings(provider: Any, settings: Any) -> dict[str, Any]:
+def registry_from_settings(provider: Any, settings: Any, secrets: Any = None) -> dict[str, Any]:
     """The resource registry, seeded with the buckets, databases and volumes a settings file
-    declares."""
+    declares. A database's ``password_secret`` is read from ``secrets`` when it connects."""
     registry: dict[str, Any] = {}
     kind = getattr(provider, "kind", None)
     for name, spec in settings.buckets.items():
@@ -65,7 +66,12 @@ def registry_from_settings(provider: Any, settings: Any) -> dict[str, Any]:
             where=f"[buckets.{name}]",
         )
     for name, db in settings.databases.items():
-        registry[name] = provider.database(db.identifier, db.engine, config=db.config, name=name)
+        connection = db
+        if db.password_secret is not None and secrets is not None:
+            connection = db.with_password_source(functools.partial(secrets.password_for, name))
+        registry[name] = provider.database(
+            db.identifier or name, db.kind, config=db.config, name=name, connection=connection
+        )
     for name, volume in settings.volumes.items():
         registry[name] = provider.volume(volume.file_system_name, config=volume.efs, name=name)
     return registry
@@ -134,10 +140,12 @@ class EnvironmentContainer(containers.DeclarativeContainer):
         identity=providers.Callable(identity_from_settings, settings),
         cloud=cloud,
     )
-    # Named resources: the settings file's [buckets.*] first; env.register() adds more.
-    registry = providers.Singleton(registry_from_settings, provider=provider, settings=settings)
     # The [secrets] section, read on first use; override it to hand tests known values.
     secrets = providers.Singleton(Secrets, settings)
+    # Named resources: the settings file's [buckets.*] first; env.register() adds more.
+    registry = providers.Singleton(
+        registry_from_settings, provider=provider, settings=settings, secrets=secrets
+    )
 
     execution = providers.Container(
         ExecutionContainer,

@@ -40,7 +40,9 @@ class Dataset:
         name: Unique name within a pipeline (letters, digits, ``_``, ``-``, ``.``).
         storage: Where the data lives: a :class:`glacier.Bucket`, a local path or URI string
             (``"data/raw.parquet"``, ``"s3://bucket/key.parquet"``; the extension names the
-            format, see :data:`glacier.formats.FORMATS`), or a raw Pulumi bucket resource.
+            format, see :data:`glacier.formats.FORMATS`), a database table
+            (``env.database.postgres("warehouse").table("orders")``), or a raw Pulumi bucket
+            resource.
             ``None`` means ephemeral: the value passes from producer to consumers in memory
             and is never written.
         schema: Optional ``{column: polars dtype}``; data written to the dataset must have
@@ -103,7 +105,8 @@ class Dataset:
             raise PipelineDefinitionError(
                 f"Dataset {name!r} has storage of type {type(storage).__name__}, which Glacier "
                 "cannot read or write. Give a Bucket (provider.bucket(...) or "
-                "env.storage.s3(...)), a path or URI string, or a Pulumi bucket resource."
+                "env.storage.s3(...)), a path or URI string, a database table "
+                "(env.database.postgres(name).table(...)), or a Pulumi bucket resource."
             )
         if isinstance(storage, str):
             _check_storage_string(name, storage)
@@ -115,7 +118,10 @@ class Dataset:
         self.write_options: dict[str, Any] = dict(write_options or {})
         self.read_only = read_only
         self.write: Mapping[str, Any] = MappingProxyType(_write_options(name, storage, write))
-        check_dataset_storage(self)
+        if getattr(storage, "kind", None) == "database_table":
+            _check_table_options(self)
+        else:
+            check_dataset_storage(self)
 
     def refine(self, bucket: _B) -> _B:
         """``bucket`` (this dataset's storage as a Bucket) with this dataset's options."""
@@ -174,6 +180,33 @@ def _write_options(name: str, storage: Any, write: Mapping[str, Any] | None) -> 
             "write={'mode': 'merge', 'on': ['order_id']}."
         )
     return options
+
+
+#: The write modes of a database table (``DatabaseTable.write``).
+_TABLE_MODES = frozenset({"replace", "append", "upsert", "overwrite", "merge"})
+
+
+def _check_table_options(dataset: Dataset) -> None:
+    """A database table has no file format: no reader/writer options; its write modes."""
+    where = f"Dataset {dataset.name!r}"
+    if dataset.read_options or dataset.write_options:
+        raise ConfigError(
+            f"{where} is stored in {dataset.storage!r}: read_options and write_options are "
+            "options of file formats, and a database table takes none. Select columns and "
+            "rows in SQL (db.query(...)); say how to write with write={'mode': 'upsert', ...}."
+        )
+    mode = dataset.write.get("mode")
+    if mode is not None and mode not in _TABLE_MODES:
+        raise PipelineDefinitionError(
+            f"{where}: write mode {mode!r} is not one a database table takes; use 'replace', "
+            "'append' or 'upsert' (with 'on': [key columns] unless the table has a key)."
+        )
+    for option in ("delete_when", "schema"):
+        if option in dataset.write:
+            raise PipelineDefinitionError(
+                f"{where}: write={{{option!r}: ...}} is an option of Delta tables; a database "
+                "table takes 'mode' and 'on'."
+            )
 
 
 def _check_storage_string(name: str, storage: str) -> None:

@@ -28,10 +28,18 @@ from glacier.dataset import Dataset
 from glacier.errors import ConfigError, InjectionError, UnknownResourceError
 from glacier.flow import FlowPipeline
 from glacier.provider import Identity, Provider
-from glacier.resources import Bucket, Database, ExecutionEnvironment, Serverless, Volume
+from glacier.resources import (
+    Bucket,
+    Database,
+    DatabaseTable,
+    ExecutionEnvironment,
+    Serverless,
+    Volume,
+)
 from glacier.secrets import Secrets
 from glacier.settings import (
     AwsConfig,
+    DatabaseConnection,
     DynamoDbConfig,
     EcsConfig,
     EfsConfig,
@@ -390,11 +398,13 @@ class Environment:
     def bucket_for(self, dataset: Dataset) -> Bucket:
         """The :class:`Bucket` a stored dataset reads and writes through, refined by the
         dataset's ``read_options``, ``write_options`` and ``read_only``."""
-        return dataset.refine(self._storage_bucket(dataset))
+        # A database table stands in for a Bucket holding a table: it reads, scans, writes
+        # and fingerprints the same way, which is all a run asks of storage.
+        return cast("Bucket", dataset.refine(self._storage_bucket(dataset)))
 
-    def _storage_bucket(self, dataset: Dataset) -> Bucket:
+    def _storage_bucket(self, dataset: Dataset) -> Bucket | DatabaseTable:
         storage = dataset.storage
-        if isinstance(storage, Bucket):
+        if isinstance(storage, Bucket | DatabaseTable):
             return storage
         if isinstance(storage, str):
             return self._bucket_from_string(dataset, storage)
@@ -606,7 +616,20 @@ class StorageNamespace(_Namespace):
 
 
 class DatabaseNamespace(_Namespace):
-    """``env.database.rds(...)``, ``env.database.dynamodb(...)``."""
+    """``env.database.postgres(...)``, ``env.database.rds(...)``, ``env.database.dynamodb(...)``."""
+
+    def postgres(self, name: str, *, connection: DatabaseConnection | None = None) -> Database:
+        """A PostgreSQL database, reached as ``[databases.<name>]`` of the environment's
+        settings say (else ``connection``, else libpq's ``PG*`` variables).
+
+        Example:
+            >>> from glacier import Environment
+            >>> Environment.local("/tmp/pg-doc").database.postgres("warehouse").engine
+            'postgres'
+        """
+        return self._provider.database(  # type: ignore[no-any-return]
+            name, "postgres", connection=self._connection(name, connection)
+        )
 
     def rds(
         self,
@@ -617,8 +640,11 @@ class DatabaseNamespace(_Namespace):
         allocated_storage: int | None = None,
         multi_az: bool | None = None,
         config: RdsConfig | None = None,
+        connection: DatabaseConnection | None = None,
     ) -> Database:
-        """An RDS database instance."""
+        """An RDS database instance: created from ``config`` by the plan; reached by tasks
+        through ``[databases.<instance_identifier>]`` of the settings (or ``connection``),
+        like :meth:`postgres`."""
         cfg = _config(
             RdsConfig,
             config,
@@ -627,7 +653,21 @@ class DatabaseNamespace(_Namespace):
             allocated_storage=allocated_storage,
             multi_az=multi_az,
         )
-        return self._provider.database(instance_identifier, engine, config=cfg)  # type: ignore[no-any-return]
+        return self._provider.database(  # type: ignore[no-any-return]
+            instance_identifier,
+            engine,
+            config=cfg,
+            connection=self._connection(instance_identifier, connection),
+        )
+
+    def _connection(self, name: str, given: DatabaseConnection | None) -> DatabaseConnection | None:
+        if given is not None:
+            return given
+        found = self.env.settings.databases.get(name)
+        if found is not None and found.password_secret is not None:
+            secrets = self.env.container.secrets
+            return found.with_password_source(lambda: secrets().password_for(name))
+        return found
 
     def dynamodb(
         self,

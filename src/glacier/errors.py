@@ -274,3 +274,23 @@ class SecretNotFoundError(SecretError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+# -- databases (PostgreSQL tables, DynamoDB) ------------------------------------------------
+
+
+class DatabaseError(StorageError):
+    """A database read, query or write failed; for a write, nothing of it was committed."""
+
+
+class TableNotFoundError(DatabaseError, LookupError):
+    """A query or read names a table the database does not have."""
+
+
+class TableKeyError(DatabaseError, ValueError):
+    """An upsert or a DynamoDB write without the key it needs: the table has no key on those
+    columns, or the frame lacks key columns."""
+
+
+class InvalidTableNameError(ConfigError):
+    """A table name that is not an identifier (``orders``, ``sales.orders``)."""

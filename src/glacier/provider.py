@@ -46,7 +46,7 @@ from glacier.settings.names import (
 )
 
 if TYPE_CHECKING:
-    from glacier.settings import ProviderConfig
+    from glacier.settings import DatabaseConnection, ProviderConfig
 
 # Which resource configs make sense on which cloud. A local provider accepts every cloud's
 # config, so the code that will run on AWS runs unchanged on a laptop.
@@ -258,13 +258,16 @@ class Provider:
         config: RdsConfig | DynamoDbConfig | None = None,
         name: str | None = None,
         tags: dict[str, str] | None = None,
+        connection: DatabaseConnection | None = None,
     ) -> Database:
-        """Create a database resource (RDS/DynamoDB on AWS)."""
+        """Create a database resource (PostgreSQL anywhere, RDS/DynamoDB on AWS);
+        ``connection`` says how tasks reach a PostgreSQL database at run time."""
         self._check_config("database", config, (RdsConfig, DynamoDbConfig))
         return self._track(
             Database(
                 database_name,
                 engine,
+                connection=connection,
                 provider=self,
                 adapter=self.cloud.database_adapter,
                 config=config,

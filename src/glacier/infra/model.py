@@ -935,7 +935,12 @@ class _Attached:
         databases: list[str] = []
         volumes: list[str] = []
         for resource in used:
-            if isinstance(resource, Database):
+            if isinstance(resource, Database) and resource.config is None:
+                # An existing server (env.database.postgres(), [databases.x] with a url or
+                # host and no rds/dynamodb): the plan creates nothing for it, and the task
+                # reads only the secret holding its password.
+                secret_params += _external_password_secret(env, resource)
+            elif isinstance(resource, Database):
                 databases.append(self._database(resource, task, env))
             elif isinstance(resource, Volume):
                 volumes.append(self._volume(resource, task, env))
@@ -1027,6 +1032,13 @@ def _password_secrets(env: EnvSpec, databases: Sequence[DatabaseSpec]) -> tuple[
         for db in declared.values()
         if db.identifier in identifiers and db.password_secret is not None
     )
+
+
+def _external_password_secret(env: EnvSpec, db: Database) -> tuple[str, ...]:
+    declared = getattr(getattr(env.source, "settings", None), "databases", None) or {}
+    found = declared.get(db.name) or declared.get(db.database_name)
+    secret = getattr(found, "password_secret", None)
+    return (secret,) if secret is not None and env.cloud != "local" else ()
 
 
 def _secrets(task: Task, env: EnvSpec, params: Sequence[str]) -> tuple[SecretRef, ...]:

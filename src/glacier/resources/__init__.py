@@ -2,8 +2,16 @@
 
 from glacier.resources.base import Resource
 from glacier.resources.bucket import Bucket
-from glacier.resources.database import Database, Volume
+from glacier.resources.database import Database, DatabaseTable, Volume
 from glacier.resources.execution import ExecutionEnvironment
 from glacier.resources.serverless import Serverless
 
-__all__ = ["Bucket", "Database", "ExecutionEnvironment", "Resource", "Serverless", "Volume"]
+__all__ = [
+    "Bucket",
+    "Database",
+    "DatabaseTable",
+    "ExecutionEnvironment",
+    "Resource",
+    "Serverless",
+    "Volume",
+]

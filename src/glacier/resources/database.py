@@ -1,43 +1,372 @@
-"""Databases (RDS, DynamoDB, Cloud SQL, ...) and shared file systems as resources."""
+"""Databases (PostgreSQL, RDS, DynamoDB) and shared file systems as resources.
+
+A :class:`Database` is a resource a task can take (``db.query("select ...")``); its tables
+are datasets' storage::
+
+    warehouse = env.database.postgres("warehouse")      # [databases.warehouse] in settings
+    orders = Dataset("orders", storage=warehouse.table("orders"),
+                     write={"mode": "upsert", "on": ["order_id"]})
+
+A :class:`DatabaseTable` reads and writes like a Bucket holding a table: ``read()``,
+``scan()``, ``write(df, mode=...)``, so the executor handles it as any other storage. The
+bytes go through the cloud's database adapter (``glacier.adapters.database``).
+"""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from glacier.errors import (
+    ConfigError,
+    InvalidDataError,
+    InvalidTableNameError,
+    ReadOnlyError,
+    TableKeyError,
+)
+from glacier.formats import TABLE_FORMAT
 from glacier.resources.base import Resource
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from glacier.settings import DatabaseConnection
+
+__all__ = ["Database", "DatabaseTable", "TableWriteMode", "Volume"]
+
+#: ``replace`` (the table's rows become the frame's), ``append``, ``upsert`` (insert new
+#: keys, update existing ones). ``overwrite`` and ``merge`` are the same modes under the names
+#: :meth:`glacier.Bucket.write` uses, so a Dataset's ``write=`` reads the same on any storage.
+TableWriteMode = Literal["replace", "append", "upsert", "overwrite", "merge"]
+_MODES: dict[str, str] = {
+    "replace": "replace",
+    "overwrite": "replace",
+    "append": "append",
+    "upsert": "upsert",
+    "merge": "upsert",
+}
+#: An unquoted SQL identifier as PostgreSQL folds none of it: letters, digits, ``_``, at most
+#: 63 bytes (NAMEDATALEN - 1).
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+#: Engines whose tables are named inside a database (``db.table("orders")``).
+_SQL_ENGINES = frozenset({"postgres"})
+
+
+def check_table_name(table: str, database: str) -> str:
+    """``table`` if it is ``name`` or ``schema.name`` made of identifiers.
+
+    >>> check_table_name("sales.orders", "warehouse")
+    'sales.orders'
+    """
+    parts = table.split(".") if isinstance(table, str) else [None]
+    if len(parts) > 2 or not all(isinstance(p, str) and _IDENTIFIER.fullmatch(p) for p in parts):
+        raise InvalidTableNameError(
+            f"Database {database!r}: table name {table!r} is not an identifier. A table is "
+            "named by letters, digits and '_' (not starting with a digit, at most 63), "
+            "optionally after its schema: 'orders' or 'sales.orders'."
+        )
+    return table
 
 
 class Database(Resource):
     """A database: ``engine`` is ``"postgres"``, ``"mysql"``, ``"dynamodb"``, ...
 
-    Reading and writing go through the cloud's database adapter; infrastructure comes from
-    the config (``RdsConfig``, ``DynamoDbConfig``).
+    ``connection`` says how a task reaches a PostgreSQL database at run time (from
+    ``[databases.<name>]`` in the environment's settings); ``config`` how it is created in the
+    cloud (``RdsConfig``, ``DynamoDbConfig``). Reads and writes go through the database
+    adapter of the provider's cloud container.
+
+    Example:
+        >>> from glacier import Environment
+        >>> db = Environment.local("/tmp/db-doc").database.postgres("warehouse")
+        >>> db.table("sales.orders")
+        DatabaseTable('sales.orders', database='warehouse')
     """
 
     kind: ClassVar[str] = "database"
 
-    def __init__(self, database_name: str, engine: str = "postgres", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        database_name: str,
+        engine: str = "postgres",
+        *,
+        connection: DatabaseConnection | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.database_name = database_name
         self.engine = engine
+        self.connection = connection
         super().__init__(**kwargs)
+        if self.connection is None and engine in _SQL_ENGINES:
+            from glacier.settings import DatabaseConnection
+
+            # Nothing set: libpq's defaults (PGHOST, PGDATABASE, PGUSER, PGPASSWORD, ...).
+            self.connection = DatabaseConnection()
 
     def _default_name(self) -> str:
         return self.database_name
 
-    def read(self, query: str) -> Any:
-        """Run a query and return a polars DataFrame."""
-        return self.adapter.read(query)
+    def table(self, name: str | None = None, *, key: Sequence[str] = ()) -> DatabaseTable:
+        """One table of this database, as a dataset's storage or to read and write directly.
 
-    def write(self, data: Any, table: str, mode: str = "append") -> None:
-        """Write a polars frame into ``table``."""
-        self.adapter.write(data, table, mode)
+        ``key`` is the default key of upserts (else the table's primary key). A DynamoDB
+        database is one table: ``db.table()`` is it, keyed by its hash and range keys.
+        """
+        if self.engine == "dynamodb":
+            if name not in (None, self.database_name):
+                raise ConfigError(
+                    f"DynamoDB table {self.database_name!r} is one table: use its table() "
+                    f"without a name (got {name!r}), or env.database.dynamodb({name!r})."
+                )
+            return DatabaseTable(self, self.database_name, key=tuple(key))
+        if name is None:
+            raise ConfigError(
+                f"Database {self.name!r}: table() needs the table's name, e.g. "
+                "table('orders') or table('sales.orders')."
+            )
+        return DatabaseTable(self, check_table_name(name, self.name), key=tuple(key))
+
+    def query(self, sql: str, *, lazy: bool = False) -> pl.DataFrame | pl.LazyFrame:
+        """Run ``sql`` and return its rows as a DataFrame (a LazyFrame with ``lazy=True``).
+        Nothing is committed: run statements that change data with :meth:`execute`.
+
+        Raises:
+            TableNotFoundError: the query names a table the database does not have.
+            DatabaseError: the database refused the query.
+        """
+        self._sql_only("query()")
+        frame: pl.DataFrame = self.adapter.query(sql)
+        return frame.lazy() if lazy else frame
+
+    def execute(self, sql: str, *more: str) -> None:
+        """Run statements that return no rows (``CREATE``, ``ALTER``, ``DELETE``, ...), one
+        per argument, in one transaction, committed when all succeed. :meth:`query` commits
+        nothing.
+
+        Raises:
+            DatabaseError: the database refused one (none of them was applied).
+        """
+        self._sql_only("execute()")
+        self.adapter.execute((sql, *more))
+
+    def read(self, query: str) -> pl.DataFrame:
+        """Run ``query`` and return a polars DataFrame (``query()`` under its older name)."""
+        self._sql_only("read()")
+        return self.adapter.query(query)  # type: ignore[no-any-return]
+
+    def write(
+        self,
+        data: pl.DataFrame | pl.LazyFrame,
+        table: str,
+        mode: TableWriteMode = "append",
+        *,
+        on: Sequence[str] | None = None,
+    ) -> None:
+        """Write a polars frame into ``table`` (see :meth:`DatabaseTable.write`)."""
+        self.table(table).write(data, mode, on=on)
+
+    def _sql_only(self, what: str) -> None:
+        if self.engine not in _SQL_ENGINES:
+            raise ConfigError(
+                f"Database {self.name!r} ({self.engine}) has no SQL: {what} is for PostgreSQL "
+                "databases. Read its items with db.table().read(filter=...)."
+            )
 
     def describe(self) -> dict[str, Any]:
         out = super().describe()
         out.update(database_name=self.database_name, engine=self.engine)
         if self.config is not None:
             out["config"] = self.config.model_dump(mode="json")
+        if self.connection is not None:
+            out["connection"] = self.connection.describe()
         return out
+
+
+class DatabaseTable:
+    """A table of a :class:`Database`: read, scanned and written as polars frames.
+
+    As a Dataset's storage it is written once by the producing task, with the Dataset's
+    ``write=`` options (``{"mode": "upsert", "on": ["order_id"]}``), and read by consumers.
+    """
+
+    #: What a database table holds, in the format catalogue's terms: frames, written by
+    #: replace/append/merge (as a Delta table is).
+    format: ClassVar[str] = TABLE_FORMAT
+    #: What it is, for descriptions and for Dataset's checks (which cannot import this).
+    kind: ClassVar[str] = "database_table"
+
+    def __init__(
+        self, database: Database, table: str, *, key: tuple[str, ...] = (), read_only: bool = False
+    ) -> None:
+        self.database = database
+        self.table = table
+        self.key = key
+        self.read_only = read_only
+
+    @property
+    def adapter(self) -> Any:
+        return self.database.adapter
+
+    @property
+    def _sql(self) -> bool:
+        return self.database.engine in _SQL_ENGINES
+
+    def read(
+        self, filter: str | None = None, values: Mapping[str, Any] | None = None
+    ) -> pl.DataFrame:
+        """Every row as a DataFrame. On DynamoDB ``filter`` is a FilterExpression with
+        ``values`` for its placeholders (``read("amount > :m", {":m": 10})``); for SQL
+        tables, filter in :meth:`Database.query` instead.
+
+        Raises:
+            TableNotFoundError: the table does not exist.
+        """
+        if not self._sql:
+            return self.adapter.scan(filter, values)  # type: ignore[no-any-return]
+        if filter is not None or values:
+            raise ConfigError(
+                f"{self!r}: read(filter=...) is for DynamoDB tables; for PostgreSQL, select "
+                f"the rows in SQL: db.query('SELECT ... FROM {self.table} WHERE ...')."
+            )
+        return self.adapter.read_table(self.table)  # type: ignore[no-any-return]
+
+    def scan(self) -> pl.LazyFrame:
+        """A LazyFrame that reads the table when collected (its schema on first ask)."""
+        import polars as pl
+
+        if self._sql:
+            return pl.defer(self.read, schema=lambda: self.adapter.schema(self.table))
+        return self.read().lazy()
+
+    def load(self) -> pl.LazyFrame:
+        """What a task receives from this storage: :meth:`scan`."""
+        return self.scan()
+
+    def write(
+        self,
+        data: pl.DataFrame | pl.LazyFrame,
+        mode: TableWriteMode | None = None,
+        *,
+        on: Sequence[str] | None = None,
+        delete_when: str | None = None,
+        schema: str | None = None,
+    ) -> None:
+        """Write ``data`` in one transaction: a failed write leaves the table as it was.
+
+        Args:
+            data: A polars DataFrame or LazyFrame (collected first).
+            mode: ``replace`` (the default; the table keeps its columns, keys and grants),
+                ``append`` or ``upsert`` (``overwrite`` and ``merge`` are accepted as the
+                Bucket names of replace and upsert). A missing table is created from the
+                frame's schema, with ``on`` as its primary key when upserting. A DynamoDB
+                table is written by putting items: an upsert by key (its default).
+            on: Key columns of an upsert; the table's default ``key``, else its primary key.
+            delete_when, schema: Delta-table options a database table does not take.
+
+        Raises:
+            TableKeyError: an upsert without a key, or with key columns the frame lacks.
+            DatabaseError: the database refused the write (nothing was written).
+        """
+        import polars as pl
+
+        self._check_writable("write")
+        where = repr(self)
+        if delete_when is not None or schema is not None:
+            given = "delete_when" if delete_when is not None else "schema"
+            raise ConfigError(
+                f"{where}: write({given}=...) is an option of Delta tables; a database table "
+                "takes mode and on. Delete rows with SQL, and change columns with ALTER TABLE."
+            )
+        explicit = mode is not None
+        chosen = _MODES.get(mode or ("replace" if self._sql else "upsert"))
+        if chosen is None:
+            raise ConfigError(
+                f"{where}: write mode {mode!r} is unknown; use 'replace', 'append' or 'upsert'."
+            )
+        if isinstance(data, pl.LazyFrame):
+            data = data.collect()
+        if not isinstance(data, pl.DataFrame):
+            raise InvalidDataError(
+                f"{where}: write() takes a polars DataFrame or LazyFrame, got "
+                f"{type(data).__name__}."
+            )
+        keys = tuple(on) if on else self.key
+        if keys:
+            missing = [k for k in keys if k not in data.columns]
+            if missing:
+                raise TableKeyError(
+                    f"{where}: the key column(s) {missing} are not in the frame (its columns: "
+                    f"{data.columns}). Add them to the frame or write on other keys. Nothing "
+                    "was written."
+                )
+        if not self._sql:
+            if chosen == "replace" and explicit:
+                raise ConfigError(
+                    f"{where}: DynamoDB writes put items by key (an upsert); replacing every "
+                    "item is not supported. Use mode='upsert' (the default for DynamoDB)."
+                )
+            self.adapter.write(data)
+            return
+        self.adapter.write(self.table, data, chosen, keys or None)
+
+    def exists(self) -> bool:
+        """Whether the table exists."""
+        return bool(self.adapter.exists(self.table)) if self._sql else True
+
+    def fingerprint(self) -> str:
+        """A token that changes when the table's rows change (used by the task cache)."""
+        if not self._sql:
+            # DynamoDB has no cheap change marker: a hash of every item, in any order.
+            items = self.read()
+            items = items.select(sorted(items.columns))
+            return f"{items.height}:{items.hash_rows(seed=0).sum()}"
+        return str(self.adapter.fingerprint(self.table))
+
+    def get_uri(self) -> str:
+        """``postgresql://user@host:port/dbname#schema.table`` (no password), or
+        ``dynamodb://<table>``."""
+        connection = self.database.connection
+        if connection is None:
+            return f"{self.database.engine}://{self.table}"
+        return f"{connection.libpq_url()}#{self.table}"
+
+    def with_options(
+        self,
+        read_options: Mapping[str, Any] | None = None,
+        write_options: Mapping[str, Any] | None = None,
+        *,
+        read_only: bool = False,
+        where: str = "",
+    ) -> DatabaseTable:
+        """This table as a Dataset refines it: ``read_only``; reader/writer options are refused
+        (a database table has no file format)."""
+        if read_options or write_options:
+            raise ConfigError(
+                f"{where or self!r}: read_options and write_options are options of file "
+                "formats; a database table takes none. Select columns and rows in SQL "
+                "(db.query(...)) and choose how to write with write={'mode': ...}."
+            )
+        if not read_only or self.read_only:
+            return self
+        return DatabaseTable(self.database, self.table, key=self.key, read_only=True)
+
+    def _check_writable(self, operation: str) -> None:
+        if self.read_only:
+            raise ReadOnlyError(
+                f"{self!r} is read_only: {operation}() is refused. Drop read_only=True from "
+                "the Dataset to write it."
+            )
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "table": self.table,
+            "database": self.database.describe(),
+        }
+
+    def __repr__(self) -> str:
+        return f"DatabaseTable({self.table!r}, database={self.database.name!r})"
 
 
 class Volume(Resource):

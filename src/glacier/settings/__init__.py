@@ -15,7 +15,8 @@ Where each idea lives:
 - ``base``: :class:`GlacierModel`, the error formatting and the credentials refusal;
 - ``clouds``: provider configs (``LocalConfig``, ``AwsConfig``, ``GcpConfig``, ``AzureConfig``);
 - ``regions``: the region tables; ``names``: bucket/function name rules; ``tags``: tag limits;
-- ``storage``, ``compute``, ``databases``: resource configs;
+- ``storage``, ``compute``, ``databases``: resource configs; ``database_connection``: how
+  a task reaches a database at run time (``[databases.<name>]``);
 - ``execution``: ``TaskConfig`` and ``ExecutorSettings``; ``network``: an environment's VPC;
 - ``secrets``: where each of an environment's secrets lives (never its value);
 - ``lineage``: ``LineageSettings``, where OpenLineage events go;
@@ -31,6 +32,7 @@ from glacier.settings.compute import (
     GlueConfig,
     LambdaConfig,
 )
+from glacier.settings.database_connection import DatabaseConnection
 from glacier.settings.databases import (
     DatabaseSettings,
     DynamoDbConfig,
@@ -79,6 +81,7 @@ __all__ = [
     "BlobConfig",
     "BucketSettings",
     "CorsRule",
+    "DatabaseConnection",
     "DatabaseSettings",
     "DatabricksConfig",
     "DynamoDbConfig",

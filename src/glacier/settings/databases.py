@@ -9,6 +9,7 @@ from pydantic import field_validator, model_validator
 
 from glacier.errors import ConfigError
 from glacier.settings.base import Cloud, GlacierModel, between
+from glacier.settings.database_connection import DatabaseConnection
 from glacier.settings.rds_classes import check_instance_class
 from glacier.settings.tags import AwsTags
 
@@ -164,8 +165,10 @@ class EfsConfig(GlacierModel):
         return value
 
 
-class DatabaseSettings(GlacierModel):
-    """A database declared in a settings file: ``[databases.<name>]``.
+class DatabaseSettings(DatabaseConnection):
+    """A database declared in a settings file: ``[databases.<name>]``: how tasks reach it
+    (the :class:`~glacier.settings.DatabaseConnection` fields) and, for a database the plan
+    creates, what it is (``rds`` or ``dynamodb`` with its ``identifier``).
 
     The environment registers it under ``<name>``, so a task parameter of that name (or of
     type ``Database``) receives it, and each environment's file sizes it::
@@ -173,42 +176,62 @@ class DatabaseSettings(GlacierModel):
         [databases.warehouse]
         identifier = "finks-prod-warehouse"
         rds = { instance_class = "db.t3.medium", multi_az = true, deletion_protection = true }
+        dbname = "analytics"
+        user = "pipeline"
+        password_secret = "warehouse_password"
 
         [databases.prices]
         identifier = "finks-prod-prices"
         dynamodb = { hash_key = "symbol", range_key = "date" }
 
-    ``password_secret`` names an entry of ``[secrets]`` holding the password of a database
-    reached with one (a database's password never appears in a settings file).
+        [databases.scratch]                      # an existing server: nothing is created
+        url = "postgresql://pipeline@localhost:5432/scratch"
+
+    ``password_secret`` names an entry of ``[secrets]`` holding the password (or
+    ``password_env`` a variable; never both): a password never appears in a settings file.
 
     Example:
-        >>> DatabaseSettings(identifier="wh", rds=RdsConfig()).engine
+        >>> DatabaseSettings(identifier="wh", rds=RdsConfig()).kind
         'postgres'
+        >>> DatabaseSettings(url="postgresql://etl@db/analytics").config is None
+        True
     """
 
-    identifier: str
+    identifier: str | None = None
     rds: RdsConfig | None = None
     dynamodb: DynamoDbConfig | None = None
     password_secret: str | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Self:
-        if (self.rds is None) == (self.dynamodb is None):
+        if self.rds is not None and self.dynamodb is not None:
             raise ConfigError(
-                f"databases: {self.identifier!r} needs exactly one of rds = {{ ... }} or "
-                "dynamodb = { ... }."
+                f"databases: {self.identifier!r} has both rds = {{ ... }} and "
+                "dynamodb = { ... }; keep the one this database is."
+            )
+        if self.config is not None and self.identifier is None:
+            raise ConfigError(
+                "databases: a database the plan creates (rds or dynamodb) needs its "
+                'identifier = "<instance or table name>".'
+            )
+        if self.password_secret is not None and self.password_env is not None:
+            raise ConfigError(
+                "databases: password_secret and password_env both name a password source; "
+                "keep one (password_secret reads [secrets], password_env a variable)."
             )
         return self
 
     @property
-    def engine(self) -> str:
-        """``dynamodb``, or the RDS engine."""
-        return self.rds.engine if self.rds is not None else "dynamodb"
+    def kind(self) -> str:
+        """``dynamodb``, or the RDS engine (``postgres`` for an existing server)."""
+        if self.dynamodb is not None:
+            return "dynamodb"
+        return self.rds.engine if self.rds is not None else self.engine
 
     @property
-    def config(self) -> RdsConfig | DynamoDbConfig:
-        """The RDS or DynamoDB config."""
-        return self.rds if self.rds is not None else self.dynamodb  # type: ignore[return-value]
+    def config(self) -> RdsConfig | DynamoDbConfig | None:
+        """The RDS or DynamoDB config; ``None`` for a server the plan does not create."""
+        return self.rds if self.rds is not None else self.dynamodb
 
 
 class VolumeSettings(GlacierModel):

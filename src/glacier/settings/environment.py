@@ -180,6 +180,12 @@ class GlacierSettings(BaseSettings):
             bucket_name = "acme-prod-raw"
             s3 = { versioning = true }
 
+            [databases.warehouse]
+            host = "warehouse.internal"
+            dbname = "analytics"
+            user = "pipeline"
+            password_env = "WAREHOUSE_PASSWORD"
+
         and in code::
 
             settings = GlacierSettings.load()              # GLACIER_ENV=prod

@@ -1,0 +1,195 @@
+"""How a task reaches a relational database at run time: ``[databases.<name>]`` in settings.
+
+The infrastructure side of a database (its instance class, Multi-AZ, ...) is
+:class:`~glacier.settings.RdsConfig`; this is the client side: where the server is, which
+database and user, and where the password comes from. A password is never written in a
+settings file or in code: it comes from the environment variable named by ``password_env``,
+or from libpq's own mechanisms (``PGPASSWORD``, ``~/.pgpass``, a service file), which the
+driver reads itself. A URL holding a password is refused, naming the fix.
+
+In a settings file (``containers/prod.toml``)::
+
+    [databases.warehouse]
+    host = "warehouse.abc123.ca-central-1.rds.amazonaws.com"
+    dbname = "analytics"
+    user = "pipeline"
+    password_env = "WAREHOUSE_PASSWORD"
+
+    [databases.scratch]
+    url = "postgresql://pipeline@localhost:5432/scratch?sslmode=disable"
+
+Nothing set at all means libpq's defaults: ``PGHOST``, ``PGPORT``, ``PGDATABASE``,
+``PGUSER`` and ``PGPASSWORD`` from the environment.
+
+Example:
+    >>> DatabaseConnection(host="db", dbname="analytics", user="etl").libpq_url()
+    'postgresql://etl@db:5432/analytics'
+    >>> DatabaseConnection(url="postgresql://etl:hunter2@db/analytics")
+    Traceback (most recent call last):
+    ...
+    glacier.errors.CredentialsInCodeError: DatabaseConnection: url: it holds a password, ...
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from typing import Annotated, Literal, Self
+from urllib.parse import quote, unquote, urlsplit
+
+from pydantic import PrivateAttr, SecretStr, field_validator, model_validator
+
+from glacier.errors import ConfigError, CredentialsInCodeError
+from glacier.settings.base import GlacierModel, between
+
+__all__ = ["DatabaseConnection", "Reader"]
+
+#: The libpq URL schemes (``postgres://`` is libpq's short form).
+_SCHEMES = ("postgresql", "postgres")
+#: An environment variable's name, as POSIX shells write them.
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: Which library reads query results into Arrow: ADBC's PostgreSQL driver (libpq, binary
+#: COPY) or connectorx (its own Rust client). See docs/databases.md for how they compare.
+Reader = Literal["adbc", "connectorx"]
+
+
+class DatabaseConnection(GlacierModel):
+    """Where a PostgreSQL database is and who connects: ``url``, or ``host``/``port``/
+    ``dbname``/``user`` (not both); the password from ``password_env`` or libpq.
+
+    ``reader`` chooses the library that reads query results (both return Arrow, then polars);
+    writes always go through ADBC (binary COPY into the table, in one transaction).
+    """
+
+    engine: Literal["postgres"] = "postgres"
+    url: str | None = None
+    host: str | None = None
+    port: Annotated[int, between(1, 65535, "(a TCP port)")] = 5432
+    dbname: str | None = None
+    user: str | None = None
+    password_env: str | None = None
+    reader: Reader = "adbc"
+    #: Where the password comes from when a secret holds it (set by the environment for a
+    #: ``password_secret``; read only when a connection is made).
+    _password_source: Callable[[], SecretStr] | None = PrivateAttr(default=None)
+
+    @field_validator("url")
+    @classmethod
+    def _url_names_a_server_not_a_password(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        # The password first: any other message would echo the url, password and all.
+        if parts.password is not None:
+            raise CredentialsInCodeError(
+                "it holds a password, and passwords are never written in settings or code. "
+                "Remove it from the url (postgresql://user@host/db) and set password_env = "
+                "'NAME_OF_A_VARIABLE' holding it, or use PGPASSWORD or ~/.pgpass."
+            )
+        if parts.scheme not in _SCHEMES:
+            raise ValueError(
+                "a database url starts with postgresql:// "
+                "(e.g. 'postgresql://etl@db.example.com:5432/analytics')"
+            )
+        return value
+
+    @field_validator("password_env")
+    @classmethod
+    def _password_env_is_a_variable_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.fullmatch(value):
+            raise ValueError(
+                "password_env names an environment variable (letters, digits and '_', "
+                "e.g. 'WAREHOUSE_PASSWORD'), not the password itself"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _url_or_parts(self) -> Self:
+        parts = [f for f in ("host", "dbname", "user") if getattr(self, f) is not None]
+        if self.url is not None and (parts or "port" in self.model_fields_set):
+            given = ", ".join([*parts, *(["port"] if "port" in self.model_fields_set else [])])
+            raise ConfigError(
+                f"both url and {given} are set; give the url alone, or "
+                "host/port/dbname/user without a url."
+            )
+        return self
+
+    def password(self, environ: Mapping[str, str] | None = None) -> SecretStr | None:
+        """The password from ``password_env``; ``None`` leaves it to libpq (``PGPASSWORD``,
+        ``~/.pgpass``).
+
+        This is the one place a password is looked up: a secret from the environment's
+        ``[secrets]`` section can feed it later without touching the drivers.
+
+        Raises:
+            ConfigError: ``password_env`` names a variable that is not set.
+        """
+        if self._password_source is not None:
+            return self._password_source()
+        if self.password_env is None:
+            return None
+        environ = os.environ if environ is None else environ
+        value = environ.get(self.password_env)
+        if value is None:
+            raise ConfigError(
+                f"DatabaseConnection: password_env={self.password_env!r} names an environment "
+                f"variable that is not set. Export {self.password_env} with the database "
+                "password, or drop password_env to use PGPASSWORD or ~/.pgpass."
+            )
+        return SecretStr(value)
+
+    def with_password_source(self, source: Callable[[], SecretStr]) -> Self:
+        """A copy whose :meth:`password` comes from ``source`` (called when a connection is
+        made: a secret is read at run time, never at declaration)."""
+        copy = self.model_copy()
+        copy._password_source = source
+        return copy
+
+    def libpq_url(self, password: SecretStr | None = None) -> str:
+        """The libpq URL (with ``password`` inserted, for drivers that need it in the URL).
+
+        Without ``url``, ``host`` or ``dbname`` the URL names only what is set, and libpq
+        fills the rest from ``PGHOST``, ``PGPORT``, ``PGDATABASE`` and ``PGUSER``.
+        """
+        if self.url is not None:
+            if password is None:
+                return self.url
+            parts = urlsplit(self.url)
+            user = unquote(parts.username or "")
+            host = parts.netloc.rpartition("@")[2]
+            secret = quote(password.get_secret_value(), safe="")
+            return parts._replace(netloc=f"{quote(user, safe='')}:{secret}@{host}").geturl()
+        who = quote(self.user, safe="") if self.user else ""
+        if password is not None:
+            who += ":" + quote(password.get_secret_value(), safe="")
+        where = ""
+        if self.host is not None:
+            where = f"{self.host}:{self.port}"
+        elif "port" in self.model_fields_set:
+            where = f":{self.port}"
+        netloc = f"{who}@{where}" if who else where
+        return f"postgresql://{netloc}/{quote(self.dbname or '', safe='')}"
+
+    def with_libpq_defaults(self, environ: Mapping[str, str] | None = None) -> Self:
+        """This connection with what it leaves to libpq filled from ``PGHOST``, ``PGPORT``,
+        ``PGDATABASE`` and ``PGUSER``, for clients that do not read them (connectorx)."""
+        if self.url is not None:
+            return self
+        environ = os.environ if environ is None else environ
+        update: dict[str, object] = {}
+        for field, variable in (("host", "PGHOST"), ("dbname", "PGDATABASE"), ("user", "PGUSER")):
+            if getattr(self, field) is None and environ.get(variable):
+                update[field] = environ[variable]
+        if "port" not in self.model_fields_set and environ.get("PGPORT", "").isdigit():
+            update["port"] = int(environ["PGPORT"])
+        if update.get("host") is None and self.host is None:
+            update["host"] = "localhost"
+        return self.model_copy(update=update)
+
+    def describe(self) -> str:
+        """Where the database is, for messages (never the password)."""
+        if self.url is not None:
+            return self.url
+        filled = self.with_libpq_defaults()
+        return f"{filled.dbname or '(libpq default database)'} on {filled.host}:{filled.port}"

@@ -1,0 +1,324 @@
+"""PostgreSQL databases as resources and as datasets' storage, against a real server.
+
+The server is the session's (``postgres_server`` in conftest.py); ``postgres`` points libpq's
+``PG*`` variables at it, which is how a database with no settings is reached.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from glacier import Database, Dataset, Environment, Pipeline
+from glacier.errors import (
+    ConfigError,
+    CredentialsInCodeError,
+    DatabaseError,
+    InvalidTableNameError,
+    PipelineDefinitionError,
+    ReadOnlyError,
+    TableKeyError,
+    TableNotFoundError,
+)
+from glacier.settings import DatabaseConnection, GlacierSettings
+from postgres import PostgresServer
+
+ORDERS = pl.DataFrame(
+    {"order_id": [1, 2, 3], "customer": ["ana", "bo", "cy"], "amount": [10.0, 20.5, 7.25]}
+)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Environment:
+    return Environment.local(base_path=tmp_path / "data", state_dir=tmp_path / "state")
+
+
+@pytest.fixture
+def db(env: Environment, postgres: PostgresServer) -> Database:
+    return env.database.postgres("warehouse")
+
+
+@pytest.fixture
+def table_name() -> str:
+    return f"t_{uuid.uuid4().hex[:12]}"
+
+
+def sorted_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.sort("order_id")
+
+
+# -- queries and reads ------------------------------------------------------------------------
+
+
+def test_query_returns_a_frame_and_a_lazy_frame(db: Database) -> None:
+    frame = db.query("SELECT 1::bigint AS one, 'x'::text AS letter")
+    assert isinstance(frame, pl.DataFrame)
+    assert frame.to_dicts() == [{"one": 1, "letter": "x"}]
+    lazy = db.query("SELECT generate_series(1, 5)::bigint AS n", lazy=True)
+    assert isinstance(lazy, pl.LazyFrame)
+    assert lazy.select(pl.col("n").sum()).collect().item() == 15
+
+
+@pytest.mark.parametrize("reader", ["adbc", "connectorx"])
+def test_both_readers_read_the_same_rows(
+    env: Environment, postgres: PostgresServer, table_name: str, reader: str
+) -> None:
+    db = env.database.postgres("warehouse", connection=DatabaseConnection(reader=reader))  # type: ignore[arg-type]
+    db.table(table_name).write(ORDERS)
+    assert_frame_equal(sorted_rows(db.table(table_name).read()), ORDERS)
+    got = db.query(f"SELECT order_id, amount FROM {table_name} WHERE amount > 8 ORDER BY 1")
+    assert isinstance(got, pl.DataFrame)
+    assert got["order_id"].to_list() == [1, 2]
+
+
+@pytest.mark.parametrize("reader", ["adbc", "connectorx"])
+def test_a_query_against_a_missing_table_names_the_database_and_table(
+    env: Environment, postgres: PostgresServer, reader: str
+) -> None:
+    db = env.database.postgres("warehouse", connection=DatabaseConnection(reader=reader))  # type: ignore[arg-type]
+    with pytest.raises(TableNotFoundError) as caught:
+        db.query("SELECT * FROM no_such_orders")
+    message = str(caught.value)
+    assert "'warehouse'" in message and "'no_such_orders'" in message
+
+
+def test_reading_a_missing_table_is_a_table_not_found_error(db: Database) -> None:
+    with pytest.raises(TableNotFoundError, match="no_such_table"):
+        db.table("no_such_table").read()
+
+
+# -- writes -------------------------------------------------------------------------------------
+
+
+def test_replace_append_and_upsert(db: Database, table_name: str) -> None:
+    table = db.table(table_name)
+    assert not table.exists()
+    table.write(ORDERS)  # created from the frame
+    assert table.exists()
+    table.write(ORDERS.head(1), mode="replace")
+    assert table.read()["order_id"].to_list() == [1]
+    table.write(ORDERS.slice(1), mode="append")
+    assert_frame_equal(sorted_rows(table.read()), ORDERS)
+
+    db.execute(f"ALTER TABLE {table_name} ADD PRIMARY KEY (order_id)")  # the table's own key
+    changes = pl.DataFrame({"order_id": [2, 4], "customer": ["bo", "dee"], "amount": [99.0, 1.0]})
+    table.write(changes, mode="upsert")
+    got = sorted_rows(table.read())
+    assert got["order_id"].to_list() == [1, 2, 3, 4]
+    assert got.filter(pl.col("order_id") == 2)["amount"].item() == 99.0
+    assert got.filter(pl.col("order_id") == 1)["amount"].item() == 10.0
+
+
+def test_the_fingerprint_changes_with_the_rows(db: Database, table_name: str) -> None:
+    table = db.table(table_name)
+    table.write(ORDERS)
+    before = table.fingerprint()
+    assert table.fingerprint() == before
+    db.execute(f"UPDATE {table_name} SET amount = 1 WHERE order_id = 1")  # same count
+    assert table.fingerprint() != before
+
+
+def test_an_upsert_into_a_new_table_makes_its_key(db: Database, table_name: str) -> None:
+    table = db.table(table_name)
+    table.write(ORDERS, mode="upsert", on=["order_id"])
+    table.write(ORDERS.with_columns(pl.col("amount") * 2), mode="merge", on=["order_id"])
+    got = sorted_rows(table.read())
+    assert got["amount"].to_list() == [20.0, 41.0, 14.5]
+    key = db.query(
+        "SELECT a.attname::text AS col FROM pg_index i JOIN pg_attribute a "
+        "ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+        f"WHERE i.indrelid = '{table_name}'::regclass AND i.indisprimary"
+    )
+    assert key["col"].to_list() == ["order_id"]
+
+
+def test_a_failed_replace_leaves_the_table_as_it_was(db: Database, table_name: str) -> None:
+    table = db.table(table_name)
+    table.write(ORDERS)
+    wrong = pl.DataFrame({"order_id": ["not-a-number"], "customer": ["x"], "amount": [1.0]})
+    with pytest.raises(DatabaseError, match="Nothing was written"):
+        table.write(wrong, mode="replace")  # TRUNCATE ran, then COPY failed: rolled back
+    assert_frame_equal(sorted_rows(table.read()), ORDERS)
+
+
+def test_a_failed_upsert_leaves_the_table_as_it_was(db: Database, table_name: str) -> None:
+    table = db.table(table_name)
+    table.write(ORDERS, mode="upsert", on=["order_id"])
+    db.execute(f"ALTER TABLE {table_name} ADD CHECK (amount >= 0)")
+    # The first row would update, the second violates the check: none of it may land.
+    changes = pl.DataFrame({"order_id": [1, 9], "customer": ["ana", "zed"], "amount": [5.0, -1.0]})
+    with pytest.raises(DatabaseError, match="Nothing was written"):
+        table.write(changes, mode="upsert")
+    assert_frame_equal(sorted_rows(table.read()), ORDERS)
+
+
+def test_statements_run_in_one_transaction(db: Database, table_name: str) -> None:
+    table = db.table(table_name)
+    table.write(ORDERS)
+    db.execute(
+        f"DELETE FROM {table_name} WHERE order_id = 1",
+        f"UPDATE {table_name} SET amount = 0 WHERE order_id = 2",
+    )
+    assert table.read().sort("order_id")["amount"].to_list() == [0.0, 7.25]
+    table.write(ORDERS)
+    with pytest.raises(DatabaseError, match="Nothing was written"):
+        db.execute(f"DELETE FROM {table_name} WHERE order_id = 1", "SELECT 1 / 0")
+    assert_frame_equal(sorted_rows(table.read()), ORDERS)
+
+
+def test_an_upsert_needs_a_key_the_table_has(db: Database, table_name: str) -> None:
+    table = db.table(table_name)
+    table.write(ORDERS)  # no primary key
+    with pytest.raises(TableKeyError, match="no primary key") as caught:
+        table.write(ORDERS, mode="upsert")
+    assert "ADD PRIMARY KEY" in str(caught.value)
+    with pytest.raises(TableKeyError, match="unique constraint"):
+        table.write(ORDERS, mode="upsert", on=["order_id"])
+    assert_frame_equal(sorted_rows(table.read()), ORDERS)
+
+
+def test_upsert_key_columns_missing_from_the_frame_are_refused(
+    db: Database, table_name: str
+) -> None:
+    table = db.table(table_name)
+    table.write(ORDERS, mode="upsert", on=["order_id"])
+    with pytest.raises(TableKeyError, match=r"\['order_id'\] are not in the frame"):
+        table.write(ORDERS.drop("order_id"), mode="upsert", on=["order_id"])
+    # Without `on`, the table's primary key is looked up and checked against the frame.
+    with pytest.raises(TableKeyError, match=r"\['order_id'\] of the upsert are not in"):
+        table.write(ORDERS.drop("order_id"), mode="upsert")
+    assert_frame_equal(sorted_rows(table.read()), ORDERS)
+
+
+@pytest.mark.parametrize("name", ["orders; drop table x", "1orders", "a.b.c", "or-ders", ""])
+def test_a_table_name_that_is_not_an_identifier_is_refused(db: Database, name: str) -> None:
+    with pytest.raises(InvalidTableNameError, match="not an identifier"):
+        db.table(name)
+
+
+def test_unknown_modes_and_delta_options_are_refused(db: Database, table_name: str) -> None:
+    table = db.table(table_name)
+    with pytest.raises(ConfigError, match="'upsert'"):
+        table.write(ORDERS, mode="truncate")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="Delta tables"):
+        table.write(ORDERS, delete_when="amount < 0")
+    assert not table.exists()
+
+
+# -- settings -----------------------------------------------------------------------------------
+
+
+def _settings_file(tmp_path: Path, body: str) -> Path:
+    directory = tmp_path / "containers"
+    directory.mkdir(exist_ok=True)
+    (directory / "dev.toml").write_text(f'[provider]\nkind = "local"\nbase_path = "data"\n\n{body}')
+    return directory
+
+
+def test_settings_name_the_server_and_the_password_variable(
+    tmp_path: Path,
+    postgres_server: PostgresServer,
+    monkeypatch: pytest.MonkeyPatch,
+    table_name: str,
+) -> None:
+    for name in ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    directory = _settings_file(
+        tmp_path,
+        "[databases.warehouse]\n"
+        f'host = "{postgres_server.host}"\nport = {postgres_server.port}\n'
+        f'dbname = "{postgres_server.database}"\nuser = "{postgres_server.user}"\n'
+        'password_env = "WAREHOUSE_PASSWORD"\n',
+    )
+    env = Environment.from_env("dev", settings_dir=directory)
+    db = env.database.postgres("warehouse")
+    with pytest.raises(ConfigError, match="WAREHOUSE_PASSWORD"):
+        db.query("SELECT 1")  # the variable is not set yet
+    monkeypatch.setenv("WAREHOUSE_PASSWORD", postgres_server.password)
+    db.table(table_name).write(ORDERS)
+    assert db.query(f"SELECT count(*) AS n FROM {table_name}")["n"].item() == 3
+    # The AWS spelling reaches the same server from the same settings.
+    rds = env.database.rds("warehouse", instance_class="db.t3.micro")
+    assert len(rds.table(table_name).read()) == 3
+
+
+def test_a_wrong_password_is_a_clear_connection_error(
+    env: Environment, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGPASSWORD", "wrong")
+    with pytest.raises(DatabaseError, match="could not connect") as caught:
+        env.database.postgres("warehouse").query("SELECT 1")
+    assert "wrong" not in str(caught.value)
+    assert "[databases.warehouse]" in str(caught.value)
+
+
+def test_a_url_with_a_password_in_a_settings_file_is_refused(tmp_path: Path) -> None:
+    directory = _settings_file(
+        tmp_path, '[databases.warehouse]\nurl = "postgresql://etl:s3cret@db:5432/analytics"\n'
+    )
+    with pytest.raises(CredentialsInCodeError) as caught:
+        GlacierSettings.load("dev", settings_dir=directory)
+    message = str(caught.value)
+    assert "databases.warehouse.url" in message and "password_env" in message
+    assert "s3cret" not in message
+
+
+def test_a_password_field_in_database_settings_is_refused() -> None:
+    with pytest.raises(CredentialsInCodeError, match="password"):
+        DatabaseConnection(host="db", password="s3cret")  # type: ignore[call-arg]
+
+
+# -- datasets and tasks -------------------------------------------------------------------------
+
+
+def test_a_table_is_a_datasets_storage_in_a_pipeline(
+    env: Environment, db: Database, table_name: str
+) -> None:
+    pipeline = Pipeline("orders")
+    orders = Dataset(
+        "orders", storage=db.table(table_name), write={"mode": "upsert", "on": ["order_id"]}
+    )
+    totals = Dataset("totals")
+
+    @pipeline.task()
+    def extract() -> orders:  # type: ignore[valid-type]
+        return ORDERS.lazy()
+
+    @pipeline.task()
+    def total(rows: orders) -> totals:  # type: ignore[valid-type]
+        return rows.select(pl.col("amount").sum())
+
+    result = pipeline.run(env=env)
+    assert result["totals"].collect().item() == pytest.approx(37.75)
+    pipeline.run(env=env)  # an upsert again: the same three rows
+    assert db.query(f"SELECT count(*) AS n FROM {table_name}")["n"].item() == 3
+
+
+def test_a_read_only_table_dataset_refuses_writes(db: Database, table_name: str) -> None:
+    dataset = Dataset("orders", storage=db.table(table_name), read_only=True)
+    table = dataset.refine(dataset.storage)
+    with pytest.raises(ReadOnlyError, match="read_only"):
+        table.write(ORDERS)
+    with pytest.raises(ConfigError, match="database table takes none"):
+        Dataset("x", storage=db.table(table_name), read_options={"columns": ["a"]})
+    with pytest.raises(PipelineDefinitionError, match="'upsert'"):
+        Dataset("x", storage=db.table(table_name), write={"mode": "overwrite_partitions"})
+
+
+def test_a_task_takes_the_database_resource(
+    env: Environment, db: Database, table_name: str
+) -> None:
+    db.table(table_name).write(ORDERS)
+    env.register("warehouse", db)
+
+    @env.task()
+    def big_orders(warehouse: Database) -> pl.DataFrame:
+        frame = warehouse.query(f"SELECT * FROM {table_name} WHERE amount > 8")
+        assert isinstance(frame, pl.DataFrame)
+        return frame
+
+    assert sorted(big_orders()["order_id"].to_list()) == [1, 2]
