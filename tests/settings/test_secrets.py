@@ -51,8 +51,17 @@ def test_a_database_password_names_a_declared_secret() -> None:
     assert ok.databases["wh"].password_secret == "warehouse_password"
 
 
-def test_a_database_is_rds_or_dynamodb_exactly() -> None:
-    with pytest.raises(ConfigError, match=r"exactly one of rds = \{ ... \} or dynamodb"):
-        GlacierSettings(databases={"wh": {"identifier": "wh"}})
+def test_a_database_is_rds_or_dynamodb_at_most() -> None:
+    with pytest.raises(ConfigError, match=r"both rds = \{ ... \} and dynamodb"):
+        GlacierSettings(databases={"wh": {"identifier": "wh", "rds": {}, "dynamodb": {}}})
+    with pytest.raises(ConfigError, match=r"needs its identifier"):
+        GlacierSettings(databases={"wh": {"rds": {}}})
+    existing = GlacierSettings(databases={"wh": {"url": "postgresql://etl@db/wh"}})
+    assert existing.databases["wh"].config is None  # an existing server: nothing created
+    with pytest.raises(ConfigError, match=r"password_secret and password_env"):
+        GlacierSettings(
+            databases={"wh": {"host": "db", "password_env": "PW", "password_secret": "pw"}},
+            secrets={"pw": {"env": "PW"}},
+        )
     with pytest.raises(ConfigError, match=r"unknown field 'instance_clas'"):
         GlacierSettings(databases={"wh": {"identifier": "wh", "rds": {"instance_clas": "x"}}})

@@ -143,7 +143,9 @@ class DatabaseConnection(GlacierModel):
         """A copy whose :meth:`password` comes from ``source`` (called when a connection is
         made: a secret is read at run time, never at declaration)."""
         copy = self.model_copy()
-        copy._password_source = source
+        # The model is frozen for its fields; the source is private state, not a setting.
+        assert copy.__pydantic_private__ is not None  # set by pydantic: the model has one
+        copy.__pydantic_private__["_password_source"] = source
         return copy
 
     def libpq_url(self, password: SecretStr | None = None) -> str:
