@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from glacier.environment import Environment
-from glacier.errors import GlacierError, PipelineRunError
+from glacier.errors import ConfigError, GlacierError, PipelineRunError
 from glacier.executors.base import Executor
 from glacier.flow import FlowPipeline, PipelineLike, as_pipeline, run_eagerly
 from glacier.infra.project import generate
@@ -75,13 +75,19 @@ def run_pipeline(
             output_dir=output_dir or Path("infra") / pipeline.name,
             environments=list(environments) if environments else [env or pipeline.environment()],
         )
+    _check_env(env)
     env = env or pipeline.environment()
     if executor is None:
         chosen: Executor = env.executor()
     elif isinstance(executor, str):
         chosen = env.executor(executor)
-    else:
+    elif callable(getattr(executor, "execute", None)):
         chosen = executor
+    else:
+        raise ConfigError(
+            f"executor={executor!r} is not an executor: give a name ('local', 'dask') or an "
+            "executor object such as glacier.LocalExecutor(max_workers=4)."
+        )
     record = None
     if resume is not None:
         store = env.container.run_store()
@@ -97,6 +103,23 @@ def run_pipeline(
     if raise_on_failure and not result.ok:
         raise PipelineRunError(result.failure_report(), result)
     return result
+
+
+def _check_env(env: Any) -> None:
+    """``env=`` is a run context (an Environment); a name is a common mistake."""
+    if env is None or callable(getattr(env, "executor", None)):
+        return
+    hint = (
+        f"; to run in the environment named {env!r}, set GLACIER_ENV={env} (or `glacier run "
+        f"--env {env}`) for a pipeline that follows the selected environment, or pass "
+        f"env=Environment.from_env({env!r})"
+        if isinstance(env, str)
+        else ""
+    )
+    raise ConfigError(
+        f"env={env!r} is not an environment: give an Environment (glacier.Environment(...), "
+        f"AWSEnvironment(...)){hint}."
+    )
 
 
 def run_flow(

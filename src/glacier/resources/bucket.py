@@ -13,6 +13,7 @@ from glacier.errors import ConfigError, ReadOnlyError
 from glacier.format_checks import check_pickle_allowed
 from glacier.formats import check_options, resolve_format
 from glacier.resources.base import Resource
+from glacier.settings.names import validate_bucket_segment
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -82,14 +83,11 @@ class Bucket(Resource):
         retention: timedelta | None = None,
         **kwargs: Any,
     ) -> None:
-        if ".." in path.split("/"):
-            raise ConfigError(
-                f"Bucket {bucket_name!r}: path={path!r} leaves the bucket; give a path inside "
-                "it, without '..' (e.g. 'sales/2024/')."
-            )
+        validate_bucket_segment(bucket_name)
+        _check_path(bucket_name, path)
         self.bucket_name = bucket_name
         self.path = path.lstrip("/")
-        self.partition_by: tuple[str, ...] = tuple(partition_by or ())
+        self.partition_by: tuple[str, ...] = _partition_columns(bucket_name, partition_by)
         # Fail where the Bucket is declared, not at its first read.
         fmt = resolve_format(format, self.partition_by)
         self.format = fmt.name
@@ -329,3 +327,40 @@ class Bucket(Resource):
         if self.config is not None:
             out["config"] = self.config.model_dump(mode="json")
         return out
+
+
+def _check_path(bucket_name: str, path: object) -> None:
+    """Refuse a path that is not a key inside the bucket (``..``, control characters)."""
+    if not isinstance(path, str):
+        raise ConfigError(
+            f"Bucket {bucket_name!r}: path={path!r} is not a string; give the object key or "
+            "prefix inside the bucket, e.g. path='sales/2024.parquet'."
+        )
+    if ".." in path.replace("\\", "/").split("/"):
+        raise ConfigError(
+            f"Bucket {bucket_name!r}: path={path!r} leaves the bucket; give a path inside "
+            "it, without '..' (e.g. 'sales/2024/')."
+        )
+    if any(ord(c) < 32 or c == "\x7f" for c in path):
+        raise ConfigError(
+            f"Bucket {bucket_name!r}: path={path!r} holds a control character; give a path "
+            "of printable characters (e.g. 'sales/2024/')."
+        )
+
+
+def _partition_columns(bucket_name: str, partition_by: object) -> tuple[str, ...]:
+    """``partition_by`` as column names; a bare string would be split into letters."""
+    if partition_by is None:
+        return ()
+    if isinstance(partition_by, str) or not all(
+        isinstance(c, str) and c
+        for c in partition_by  # type: ignore[attr-defined]
+    ):
+        raise ConfigError(
+            f"Bucket {bucket_name!r}: partition_by={partition_by!r} is not a list of column "
+            f"names; give a list, e.g. partition_by=[{partition_by!r}]"
+            if isinstance(partition_by, str)
+            else f"Bucket {bucket_name!r}: partition_by={partition_by!r} is not a list of "
+            "column names; give e.g. partition_by=['day']."
+        )
+    return tuple(partition_by)  # type: ignore[arg-type]

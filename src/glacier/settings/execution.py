@@ -44,13 +44,13 @@ class TaskConfig(GlacierModel):
         (1, 300.0, {'team': 'data', 'priority': 'high'})
     """
 
-    executor: str | None = None
-    timeout: Annotated[float, Field(gt=0)] | None = None
+    executor: Literal["local", "dask"] | None = None
+    timeout: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     retries: Annotated[int, between(0, 100)] = 0
-    retry_delay: Annotated[float, Field(ge=0)] = 0.0
-    backoff: Annotated[float, Field(ge=1)] = 1.0
-    max_delay: Annotated[float, Field(ge=0)] | None = None
-    jitter: Annotated[float, Field(ge=0)] = 0.0
+    retry_delay: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
+    backoff: Annotated[float, Field(ge=1, allow_inf_nan=False)] = 1.0
+    max_delay: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    jitter: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
     retry_on: tuple[type[BaseException], ...] | None = None
     cache: bool = False
     cache_version: str | None = None
@@ -74,6 +74,30 @@ class TaskConfig(GlacierModel):
         if isinstance(changes.get("tags"), Mapping):
             changes["tags"] = {**self.tags, **changes["tags"]}
         return self.replace(**changes)
+
+    @field_validator(
+        "timeout", "retries", "retry_delay", "backoff", "max_delay", "jitter", mode="before"
+    )
+    @classmethod
+    def numbers_are_not_booleans(cls, value: Any) -> Any:
+        # pydantic reads True as 1: `retries=True` would silently mean one retry.
+        if isinstance(value, bool):
+            raise ValueError(f"a number is needed, not the boolean {value!r}")
+        return value
+
+    @field_validator("retry_on", mode="before")
+    @classmethod
+    def retry_on_exception_types(cls, value: Any) -> Any:
+        if isinstance(value, type):
+            value = (value,)
+        if value is not None and not (
+            isinstance(value, list | tuple)
+            and all(isinstance(c, type) and issubclass(c, BaseException) for c in value)
+        ):
+            raise ValueError(
+                f"retry_on takes exception types, e.g. retry_on=(ConnectionError,); got {value!r}"
+            )
+        return value
 
     @field_validator("tags", mode="before")
     @classmethod
