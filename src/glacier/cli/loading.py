@@ -33,8 +33,9 @@ if TYPE_CHECKING:
     from glacier.targets import PipelineLike
 
 # Raised at import, these keep their usual meaning: an Exception is the target's error (the
-# command shows the line that raised it), the others stop the command.
-_PASS_THROUGH = (Exception, KeyboardInterrupt, SystemExit, GeneratorExit)
+# command shows the line that raised it), Ctrl-C and sys.exit() stop the command. Any other
+# BaseException (GeneratorExit, a class of the target's own) is reported as such.
+_PASS_THROUGH = (Exception, KeyboardInterrupt, SystemExit)
 
 
 def load_pipeline(target: str) -> PipelineLike:
@@ -65,6 +66,12 @@ def _import_error(target: str, exc: BaseException) -> TargetImportError:
     where = f"{relative(frame.filename)}:{frame.lineno}" if frame is not None else repr(target)
     # The bare name: a class defined in the target lives under a generated module name.
     kind = type(exc).__name__
+    if isinstance(exc, SystemExit):
+        return TargetImportError(
+            f"importing {target!r} stopped at {where}: the module calls sys.exit({exc.code!r}) "
+            'when imported; put that code under `if __name__ == "__main__":` so that '
+            "importing the module only defines the pipeline"
+        )
     return TargetImportError(
         f"importing {target!r} stopped at {where} with {kind}: {exc}; {kind} derives from "
         f"BaseException, not Exception: fix the module so it imports, or derive {kind} from "

@@ -282,6 +282,16 @@ class GlacierSettings(BaseSettings):
             return cls(env=env, **overrides)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"Settings file {path} is not valid TOML: {exc}.") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"Settings file {path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at "
+                f"offset {exc.start}); save it as UTF-8, as TOML requires."
+            ) from None
+        except OSError as exc:
+            raise ConfigError(
+                f"Settings file {path} cannot be read ({exc.strerror or exc}); check that it is "
+                "a readable file."
+            ) from None
         finally:
             _LOADING.reset(token)
 

@@ -6,6 +6,7 @@ with :meth:`TaskConfig.refine`, the last step of the provider -> resource -> tas
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
@@ -14,7 +15,28 @@ from pydantic import Field, field_serializer, field_validator
 from glacier.settings.base import GlacierModel, between
 from glacier.settings.tags import Tags
 
-__all__ = ["ExecutorSettings", "TaskConfig"]
+__all__ = ["ExecutorSettings", "TaskConfig", "check_scheduler_address"]
+
+#: A Dask scheduler address: ``[protocol://]host:port`` (``inproc://`` names a scheduler in
+#: this process). Anything else fails deep inside distributed with a bare ValueError.
+_SCHEDULER_ADDRESS = re.compile(
+    r"((tcp|tls|ucx|ws|wss)://)?([A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}|inproc://\S+"
+)
+
+
+def check_scheduler_address(address: str) -> str:
+    """``address`` if it is a Dask scheduler address, else a ``ValueError`` saying the form.
+
+    Example:
+        >>> check_scheduler_address("tcp://scheduler:8786")
+        'tcp://scheduler:8786'
+    """
+    if not _SCHEDULER_ADDRESS.fullmatch(address):
+        raise ValueError(
+            f"{address!r} is not a Dask scheduler address; write [protocol://]host:port, "
+            "e.g. 'tcp://scheduler:8786'"
+        )
+    return address
 
 
 class TaskConfig(GlacierModel):
@@ -141,6 +163,11 @@ class ExecutorSettings(GlacierModel):
     threads_per_worker: Annotated[int, Field(ge=1)] = 1
     processes: bool = True
     dask_address: str | None = None
+
+    @field_validator("address", "dask_address")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        return None if value is None else check_scheduler_address(value)
 
     @property
     def scheduler_address(self) -> str | None:
