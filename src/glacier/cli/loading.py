@@ -66,12 +66,6 @@ def _import_error(target: str, exc: BaseException) -> TargetImportError:
     where = f"{relative(frame.filename)}:{frame.lineno}" if frame is not None else repr(target)
     # The bare name: a class defined in the target lives under a generated module name.
     kind = type(exc).__name__
-    if isinstance(exc, SystemExit):
-        return TargetImportError(
-            f"importing {target!r} stopped at {where}: the module calls sys.exit({exc.code!r}) "
-            'when imported; put that code under `if __name__ == "__main__":` so that '
-            "importing the module only defines the pipeline"
-        )
     return TargetImportError(
         f"importing {target!r} stopped at {where} with {kind}: {exc}; {kind} derives from "
         f"BaseException, not Exception: fix the module so it imports, or derive {kind} from "
