@@ -106,6 +106,7 @@ class Pipeline:
         compute: Any = None,
         executor: str | None = None,
         allow_cross_environment: bool = False,
+        **unknown: Any,
     ) -> Any:
         """Register a function as a task (``@pipeline.task()`` or ``@pipeline.task``).
 
@@ -130,6 +131,7 @@ class Pipeline:
                 "compute": compute,
                 "allow_cross_environment": allow_cross_environment,
                 "name": name,
+                **unknown,  # refused by name, with the options allowed
             },
             decorator="@pipeline.task",
         )

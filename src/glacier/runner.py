@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from glacier.environment import Environment
-from glacier.errors import ConfigError, GlacierError, PipelineRunError
+from glacier.errors import ConfigError, GlacierError, PipelineRunError, UnknownRunError
 from glacier.executors.base import Executor
 from glacier.flow import FlowPipeline, PipelineLike, as_pipeline, run_eagerly
 from glacier.infra.project import generate
@@ -62,7 +62,7 @@ def run_pipeline(
     _check_mode(mode)
     if select or exclude:
         if targets:
-            raise GlacierError(
+            raise ConfigError(
                 "Pass either targets= (a task and what it needs) or select=/exclude=, not "
                 "both; targets=['x'] is select=['+x']."
             )
@@ -93,7 +93,7 @@ def run_pipeline(
         store = env.container.run_store()
         record = store.last(pipeline.name) if resume == "last" else store.load(resume)
         if record is None:
-            raise GlacierError(
+            raise UnknownRunError(
                 f"No recorded run of pipeline {pipeline.name!r} to resume in "
                 f"{store.directory}. Run it once without resume=."
             )
@@ -147,7 +147,10 @@ def run_flow(
     executor = options.pop("executor", None)
     raise_on_failure = options.pop("raise_on_failure", True)
     if options:
-        raise GlacierError(f"Unexpected options {sorted(options)} for a data-flow pipeline run.")
+        raise ConfigError(
+            f"Unexpected options {sorted(options)} for a data-flow pipeline run; it takes "
+            "executor= and raise_on_failure= besides use_cache=, hooks= and output_dir=."
+        )
     if executor is None:
         settings = getattr(flow.env, "settings", None)
         kind = getattr(getattr(settings, "executor", None), "kind", "local")
@@ -168,6 +171,6 @@ def run_flow(
 
 def _check_mode(mode: str) -> None:
     if mode not in MODES:
-        raise GlacierError(
+        raise ConfigError(
             f"Unknown run mode {mode!r}; use one of {', '.join(repr(m) for m in MODES)}."
         )

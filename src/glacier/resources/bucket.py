@@ -216,6 +216,12 @@ class Bucket(Resource):
         Example:
             >>> orders.write(changes, mode="merge", on=["order_id"])  # doctest: +SKIP
         """
+        if schema not in (None, "merge"):
+            raise ConfigError(
+                f"Bucket {self.bucket_name!r} (path {self.path!r}): write(schema={schema!r}) is "
+                "not a schema policy; use schema='merge' (add new columns) or leave it out "
+                "(changes of the schema are refused)."
+            )
         self.adapter.write(data, mode=mode, on=on, delete_when=delete_when, schema=schema)
 
     def history(self, limit: int | None = None) -> list[dict[str, Any]]:
@@ -352,15 +358,16 @@ def _partition_columns(bucket_name: str, partition_by: object) -> tuple[str, ...
     """``partition_by`` as column names; a bare string would be split into letters."""
     if partition_by is None:
         return ()
-    if isinstance(partition_by, str) or not all(
-        isinstance(c, str) and c
-        for c in partition_by  # type: ignore[attr-defined]
+    if isinstance(partition_by, str):
+        raise ConfigError(
+            f"Bucket {bucket_name!r}: partition_by={partition_by!r} is not a list of column "
+            f"names; give a list, e.g. partition_by=[{partition_by!r}]."
+        )
+    if not isinstance(partition_by, Sequence) or not all(
+        isinstance(c, str) and c for c in partition_by
     ):
         raise ConfigError(
             f"Bucket {bucket_name!r}: partition_by={partition_by!r} is not a list of column "
-            f"names; give a list, e.g. partition_by=[{partition_by!r}]"
-            if isinstance(partition_by, str)
-            else f"Bucket {bucket_name!r}: partition_by={partition_by!r} is not a list of "
-            "column names; give e.g. partition_by=['day']."
+            "names; give e.g. partition_by=['day']."
         )
-    return tuple(partition_by)  # type: ignore[arg-type]
+    return tuple(partition_by)

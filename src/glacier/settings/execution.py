@@ -104,7 +104,7 @@ class TaskConfig(GlacierModel):
     def numbers_are_not_booleans(cls, value: Any) -> Any:
         # pydantic reads True as 1: `retries=True` would silently mean one retry.
         if isinstance(value, bool):
-            raise ValueError(f"a number is needed, not the boolean {value!r}")
+            raise ValueError(f"a number is needed, not the boolean {value!r}; give a number")
         return value
 
     @field_validator("retry_on", mode="before")
