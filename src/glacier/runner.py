@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from glacier.environment import Environment
-from glacier.errors import ConfigError, GlacierError, PipelineRunError, UnknownRunError
+from glacier.errors import ConfigError, PipelineRunError, UnknownRunError
 from glacier.executors.base import Executor
 from glacier.flow import FlowPipeline, PipelineLike, as_pipeline, run_eagerly
 from glacier.infra.project import generate

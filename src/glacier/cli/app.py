@@ -74,6 +74,9 @@ class OneLineErrors(TyperGroup):
         except click_errors.UsageError as exc:
             command = exc.ctx.command_path if exc.ctx is not None else "glacier"
             message = " ".join(exc.format_message().split())
+            given = _given_value(exc, sys.argv[1:] if args is None else list(args))
+            if given is not None and repr(given) not in message:
+                message = f"{message.rstrip('.')}; got {given!r}."
             console(stderr=True).print(
                 Text("error: ", style="bold red").append(f"{message} (see `{command} -h`)"),
                 soft_wrap=True,
@@ -92,6 +95,19 @@ class OneLineErrors(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _given_value(exc: Exception, args: list[str]) -> str | None:
+    """The value the command line gave the option a ``BadParameter`` is about, so that the
+    message names it (click's own messages often do not)."""
+    param = getattr(exc, "param", None)
+    for opt in getattr(param, "opts", ()) if isinstance(exc, click_errors.BadParameter) else ():
+        for i, arg in enumerate(args):
+            if arg == opt and i + 1 < len(args):
+                return args[i + 1]
+            if arg.startswith(f"{opt}="):
+                return arg.split("=", 1)[1]
+    return None
 
 
 app = typer.Typer(

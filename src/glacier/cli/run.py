@@ -37,7 +37,7 @@ from glacier.cli.loading import (
     pipeline_environment,
     selected_environment,
 )
-from glacier.errors import GlacierError, OutputPathError, PipelineRunError
+from glacier.errors import ConfigError, GlacierError, OutputPathError, PipelineRunError
 from glacier.task_logs import console_logging
 from glacier.task_logs import log_level as check_log_options
 
@@ -415,7 +415,10 @@ def choose_executor(kind: str | None, address: str | None, workers: int | None) 
     if kind == "dask" or dask_flags:
         from glacier.executors.dask import DaskExecutor
 
-        return DaskExecutor(address, n_workers=workers)
+        try:
+            return DaskExecutor(address, n_workers=workers)
+        except ConfigError as exc:
+            raise typer.BadParameter(str(exc), param_hint="'--address'") from None
     return kind
 
 
