@@ -28,7 +28,9 @@ FAST = settings(max_examples=150, deadline=None)
 SLOW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 #: Text a user could type, with the characters that make paths and names go wrong.
-TRICKY = st.sampled_from(["", ".", "..", "/", "\\", "\x00", " ", "\n", "~", "*", ":", "%"])
+TRICKY = st.sampled_from(
+    ["", ".", "..", "/", "\\", "\x00", " ", "\n", "~", "*", ":", "%", "[", "]", "#", "?"]
+)
 TEXT = st.one_of(
     st.text(max_size=30),
     st.lists(st.one_of(TRICKY, st.text(max_size=4)), max_size=8).map("".join),

@@ -631,6 +631,18 @@ BUCKETS = (
             ),
             ("'a/..'", lambda t: bucket(t, path="a/.."), ConfigError, ["leaves the bucket"]),
             ("NUL", lambda t: bucket(t, path="a\x00.parquet"), ConfigError, ["control character"]),
+            (
+                "'[x]/' (a table)",
+                lambda t: bucket(t, path="[x]/"),
+                ConfigError,
+                ["'[x]/'", "brackets"],
+            ),
+            (
+                "bucket 'a[b' (a table)",
+                lambda t: bucket(t, "a[b"),
+                ConfigError,
+                ["'a[b'", "brackets"],
+            ),
             ("42", lambda t: bucket(t, path=42), ConfigError, ["path=42", "string"]),
             ("None", lambda t: bucket(t, path=None), ConfigError, ["path=None"]),
         ],

@@ -92,6 +92,14 @@ class Bucket(Resource):
         fmt = resolve_format(format, self.partition_by)
         self.format = fmt.name
         directory = not self.path or self.path.endswith("/") or bool(self.partition_by)
+        if directory and any(c in "[]" for c in bucket_name + self.path):
+            # delta-rs reads a table's location as a URL, where brackets mean an IPv6 host:
+            # it panics (a BaseException) instead of raising.
+            raise ConfigError(
+                f"Bucket {bucket_name!r} (path {self.path!r}) names a dataset directory with "
+                "'[' or ']', which table locations cannot hold; rename it without brackets "
+                "(e.g. path='sales_2024/')."
+            )
         if self.format == "delta" and not directory:
             raise ConfigError(
                 f"Bucket {bucket_name!r}: format='delta' is a directory of files; give a "
