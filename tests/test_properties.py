@@ -29,7 +29,7 @@ SLOW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthChe
 
 #: Text a user could type, with the characters that make paths and names go wrong.
 TRICKY = st.sampled_from(
-    ["", ".", "..", "/", "\\", "\x00", " ", "\n", "~", "*", ":", "%", "[", "]", "#", "?"]
+    ["", ".", "..", "/", "\\", "\x00", " ", "\n", "~", "*", ":", "%", "[", "]", "#", "?", "^", "|"]
 )
 TEXT = st.one_of(
     st.text(max_size=30),

@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 WriteMode = Literal["overwrite", "append", "overwrite_partitions", "merge"]
 
 
+#: Characters a table's (dataset directory's) bucket name or path cannot hold: delta-rs
+#: cannot open such a location (found by ``tests/test_properties.py``).
+TABLE_LOCATION_CHARACTERS = "[]^|"
+
+
 class Bucket(Resource):
     """A dataset location in an object store, read and written as polars frames.
 
@@ -92,13 +97,13 @@ class Bucket(Resource):
         fmt = resolve_format(format, self.partition_by)
         self.format = fmt.name
         directory = not self.path or self.path.endswith("/") or bool(self.partition_by)
-        if directory and any(c in "[]" for c in bucket_name + self.path):
-            # delta-rs reads a table's location as a URL, where brackets mean an IPv6 host:
-            # it panics (a BaseException) instead of raising.
+        if directory and any(c in TABLE_LOCATION_CHARACTERS for c in bucket_name + self.path):
+            # delta-rs parses a table's location as a URL and panics (a BaseException, not an
+            # error) on these characters.
             raise ConfigError(
                 f"Bucket {bucket_name!r} (path {self.path!r}) names a dataset directory with "
-                "'[' or ']', which table locations cannot hold; rename it without brackets "
-                "(e.g. path='sales_2024/')."
+                f"one of {' '.join(TABLE_LOCATION_CHARACTERS)}, which table locations cannot "
+                "hold; rename it without brackets, '^' or '|' (e.g. path='sales_2024/')."
             )
         if self.format == "delta" and not directory:
             raise ConfigError(
