@@ -11,13 +11,17 @@ import gc
 import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 from glacier.dataset import Dataset
-from glacier.errors import CycleError, DuplicateProducerError, MissingInputError, UnknownTaskError
-
-if TYPE_CHECKING:
-    from glacier.task import Task
+from glacier.errors import (
+    CycleError,
+    DuplicateDatasetError,
+    DuplicateProducerError,
+    MissingInputError,
+    UnknownTaskError,
+)
+from glacier.task import Task
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +115,12 @@ class DAG:
         # well under a second.
         task_list = list(tasks)
         producers: dict[Dataset, tuple[int, int]] = {}
+        named: dict[str, tuple[Dataset, Task]] = {}
         for k, t in enumerate(task_list):
+            for _, ds in t.inputs:
+                _check_one_dataset_per_name(named, ds, t)
             for pos, ds in enumerate(t.outputs):
+                _check_one_dataset_per_name(named, ds, t)
                 other = producers.get(ds)
                 if other is not None:
                     first = task_list[other[0]]
@@ -252,6 +260,11 @@ class DAG:
         return found
 
     def _target_index(self, target: str | Task | Dataset) -> int:
+        if not isinstance(target, str | Task | Dataset):
+            raise UnknownTaskError(
+                f"Target {target!r} of type {type(target).__name__} is not a task: give a "
+                "task name, a Task or a produced Dataset (e.g. targets=['clean'])."
+            )
         if isinstance(target, Dataset):
             prod = self.producers.get(target)
             if prod is None:
@@ -281,6 +294,27 @@ class DAG:
                         (self.tasks[src.producer].name, self.tasks[i].name, src.dataset.name)
                     )
         return out
+
+
+def _check_one_dataset_per_name(
+    named: dict[str, tuple[Dataset, Task]], ds: Dataset, task: Task
+) -> None:
+    """Refuse two different datasets of one name: deployed, they would share storage paths
+    (``artifacts/<name>/``), run records and resource names, so one task could read data
+    another task wrote for someone else."""
+    seen = named.get(ds.name)
+    if seen is None:
+        named[ds.name] = (ds, task)
+        return
+    other, other_task = seen
+    if other is ds:
+        return
+    raise DuplicateDatasetError(
+        f"Two different datasets are named {ds.name!r}: {other!r} declared at "
+        f"{other.declared_at} (used by task {other_task.name!r}) and {ds!r} declared at "
+        f"{ds.declared_at} (used by task {task.name!r}). A dataset name is unique in a "
+        "pipeline: declare the dataset once and use that object in both tasks, or rename one."
+    )
 
 
 def _topological(

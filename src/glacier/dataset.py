@@ -14,6 +14,7 @@ the pipeline refuses that ambiguity when it validates.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -73,6 +74,7 @@ class Dataset:
 
     __slots__ = (
         "__weakref__",
+        "_declared_at",
         "description",
         "name",
         "read_only",
@@ -103,16 +105,19 @@ class Dataset:
             storage = str(storage)
         if not _is_storage(storage):
             raise PipelineDefinitionError(
-                f"Dataset {name!r} has storage of type {type(storage).__name__}, which Glacier "
-                "cannot read or write. Give a Bucket (provider.bucket(...) or "
-                "env.storage.s3(...)), a path or URI string, a database table "
-                "(env.database.postgres(name).table(...)), or a Pulumi bucket resource."
+                f"Dataset {name!r} has storage of type {type(storage).__name__} "
+                f"({_describe_storage(storage)}), which Glacier cannot read or write. Give a "
+                "Bucket (provider.bucket(...) or env.storage.s3(...)), a path or URI string, a "
+                "database table (env.database.postgres(name).table(...)), or a Pulumi bucket "
+                "resource (aws.s3.Bucket, gcp.storage.Bucket, azure-native storage.BlobContainer)."
             )
         if isinstance(storage, str):
             _check_storage_string(name, storage)
         self.name = name
+        caller = sys._getframe(1)
+        self._declared_at = (caller.f_code.co_filename, caller.f_lineno)
         self.storage = storage
-        self.schema = dict(schema) if schema is not None else None
+        self.schema = _check_schema(name, schema)
         self.description = description
         self.read_options: dict[str, Any] = dict(read_options or {})
         self.write_options: dict[str, Any] = dict(write_options or {})
@@ -134,6 +139,12 @@ class Dataset:
         return refined
 
     @property
+    def declared_at(self) -> str:
+        """Where the dataset was declared (``file.py:12``), for messages naming it."""
+        filename, line = self._declared_at
+        return f"{filename}:{line}"
+
+    @property
     def is_stored(self) -> bool:
         """Whether the dataset is persisted through storage rather than kept in memory."""
         return self.storage is not None
@@ -152,13 +163,45 @@ class Dataset:
         )
 
 
+#: The raw Pulumi resources a dataset may live in (used as is): object-store buckets and
+#: containers of the clouds, by class name. Anything else (a role, a queue) is not storage.
+RAW_STORAGE_TYPES = frozenset({"Bucket", "BucketV2", "BlobContainer"})
+
+
 def _is_storage(storage: Any) -> bool:
-    """None, a path or URI, a Bucket (anything that scans and writes), or a Pulumi resource."""
+    """None, a path or URI, a Bucket (anything that scans and writes), or a Pulumi bucket."""
     if storage is None or isinstance(storage, str):
         return True
     if callable(getattr(storage, "scan", None)) and callable(getattr(storage, "write", None)):
         return True
-    return type(storage).__module__.startswith("pulumi")
+    return is_raw_bucket(storage)
+
+
+def is_raw_bucket(storage: Any) -> bool:
+    """Whether ``storage`` is a Pulumi bucket resource (``aws.s3.Bucket(...)``)."""
+    cls = type(storage)
+    return cls.__module__.startswith("pulumi") and cls.__name__ in RAW_STORAGE_TYPES
+
+
+def _check_schema(name: str, schema: Any) -> dict[str, Any] | None:
+    """``schema=`` as a dict of column name -> polars dtype, or a message saying what to give."""
+    if schema is None:
+        return None
+    if not isinstance(schema, Mapping) or not all(isinstance(k, str) for k in schema):
+        raise PipelineDefinitionError(
+            f"Dataset {name!r}: schema={schema!r} is not a mapping of column names to polars "
+            "types; give e.g. schema={'amount': pl.Float64, 'id': pl.Int64}."
+        )
+    import polars as pl
+
+    for column, dtype in schema.items():
+        is_class = isinstance(dtype, type) and issubclass(dtype, pl.DataType)
+        if not (is_class or isinstance(dtype, pl.DataType)):
+            raise PipelineDefinitionError(
+                f"Dataset {name!r}: schema column {column!r} has type {dtype!r}, which is not a "
+                "polars data type; give e.g. pl.Float64, pl.Utf8 or pl.Datetime('us')."
+            )
+    return dict(schema)
 
 
 def _write_options(name: str, storage: Any, write: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -211,6 +254,12 @@ def _check_table_options(dataset: Dataset) -> None:
 
 def _check_storage_string(name: str, storage: str) -> None:
     """Refuse, where the dataset is declared, a path whose scheme or format is unknown."""
+    if not storage.strip() or "\x00" in storage:
+        raise PipelineDefinitionError(
+            f"Dataset {name!r}: storage={storage!r} is not a path; give a file path or URI "
+            f"such as 'data/{name}.parquet' or 's3://bucket/{name}.parquet', or leave storage "
+            "out for an in-memory dataset."
+        )
     try:
         parse_uri(storage)
     except (ConfigError, UnknownFormatError) as exc:
@@ -224,6 +273,7 @@ def _describe_storage(storage: Any) -> str:
             return repr(uri())
         except Exception:  # a URI that needs cloud access is not worth failing a repr over
             pass
-    if isinstance(storage, str):
-        return repr(storage)
+    if isinstance(storage, str | int | float | list | tuple | dict):
+        text = repr(storage)
+        return text if len(text) <= 80 else f"{text[:77]}..."
     return type(storage).__name__

@@ -51,6 +51,7 @@ from glacier.settings import (
     S3Config,
     TaskConfig,
 )
+from glacier.settings.base import refuse_credentials
 from glacier.task import Task, _caller_namespace
 from glacier.task_options import TaskOptions
 from glacier.uris import parse_uri
@@ -98,6 +99,12 @@ class Environment:
         state_dir: str | Path | None = None,
         debug: bool = False,
     ) -> None:
+        if provider is not None and not hasattr(provider, "config"):
+            raise ConfigError(
+                f"Environment(provider={provider!r}): a {type(provider).__name__} is not a "
+                "provider; give Provider(config=AwsConfig(...)) (or LocalConfig, GcpConfig, "
+                "AzureConfig), or leave it out for local files."
+            )
         if settings is None:
             config = getattr(provider, "config", None)
             if not isinstance(config, LocalConfig | AwsConfig) and not _is_cloud_config(config):
@@ -519,6 +526,7 @@ class AWSEnvironment(Environment):
         endpoint_url: str | None = None,
         **kwargs: Any,
     ) -> None:
+        refuse_credentials(kwargs.keys(), "aws")
         config = AwsConfig(
             region=region or AwsConfig.from_env().region,
             profile=profile,

@@ -38,6 +38,15 @@ class DuplicateTaskError(PipelineDefinitionError):
     """A task name is registered twice in one pipeline."""
 
 
+class DuplicateDatasetError(PipelineDefinitionError):
+    """Two different ``Dataset`` objects of one pipeline share a name (they would share
+    storage paths, run records and generated resources)."""
+
+
+class InvalidTaskError(PipelineDefinitionError):
+    """A function cannot be a task: a generator or ``async`` function, or not callable."""
+
+
 class UnknownTaskError(PipelineDefinitionError, KeyError):
     """A run names a task (target, parameter, ``--only``) the pipeline does not have."""
 

@@ -563,7 +563,7 @@ def get_format(name: str) -> Format:
     """
     try:
         return FORMATS[name.lower()]
-    except KeyError:
+    except (KeyError, AttributeError):  # AttributeError: not a string (format=None)
         supported = ", ".join(FORMATS)
         raise UnknownFormatError(
             f"Unknown data format {name!r}. Glacier reads and writes: {supported}. "

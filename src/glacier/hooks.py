@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from glacier.errors import ConfigError
+
 if TYPE_CHECKING:
     from glacier.result import RunResult, TaskRun
 
@@ -30,10 +32,21 @@ class RunHooks(Protocol):
     def on_run_end(self, result: RunResult) -> None: ...
 
 
+#: The methods a run hook may define; an object with none of them is not a hook.
+HOOK_METHODS = ("on_run_start", "on_task_start", "on_task_end", "on_run_end")
+
+
 class HookSet:
     """Fans each call out to the hooks that define it."""
 
     def __init__(self, hooks: list[object]) -> None:
+        for hook in hooks:
+            if not any(hasattr(hook, m) for m in HOOK_METHODS):
+                raise ConfigError(
+                    f"hooks=[...] holds {hook!r} of type {type(hook).__name__}, which is not a "
+                    f"run hook: a hook is an object with one or more of the methods "
+                    f"{', '.join(HOOK_METHODS)} (see glacier.hooks.RunHooks)."
+                )
         self._start = [h.on_task_start for h in hooks if hasattr(h, "on_task_start")]
         self._end = [h.on_task_end for h in hooks if hasattr(h, "on_task_end")]
         self._run_start = [h.on_run_start for h in hooks if hasattr(h, "on_run_start")]

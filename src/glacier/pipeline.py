@@ -41,7 +41,9 @@ if TYPE_CHECKING:
 MODES = ("local", "analyze", "generate")
 
 #: A schedule the deployed orchestration understands: ``rate(1 day)`` or a six-field cron.
-SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+( \S+){5}\))$")
+SCHEDULE = re.compile(
+    r"^(rate\([1-9]\d* (minute|minutes|hour|hours|day|days)\)|cron\(\S+( \S+){5}\))$"
+)
 
 
 class Pipeline:
@@ -104,6 +106,7 @@ class Pipeline:
         compute: Any = None,
         executor: str | None = None,
         allow_cross_environment: bool = False,
+        **unknown: Any,
     ) -> Any:
         """Register a function as a task (``@pipeline.task()`` or ``@pipeline.task``).
 
@@ -128,6 +131,7 @@ class Pipeline:
                 "compute": compute,
                 "allow_cross_environment": allow_cross_environment,
                 "name": name,
+                **unknown,  # refused by name, with the options allowed
             },
             decorator="@pipeline.task",
         )
@@ -329,10 +333,10 @@ def check_pipeline(name: Any, schedule: str | None) -> None:
             f"Pipeline name {name!r} is invalid: use letters, digits, '_', '-' or '.', "
             "starting with a letter or '_' (e.g. Pipeline('daily_sales'))."
         )
-    if schedule is not None and not SCHEDULE.match(schedule):
+    if schedule is not None and not (isinstance(schedule, str) and SCHEDULE.match(schedule)):
         raise PipelineDefinitionError(
             f"Pipeline {name!r} has schedule={schedule!r}, which is not a schedule: write "
-            "'rate(N minutes|hours|days)' (e.g. 'rate(1 day)') or a six-field "
+            "'rate(N minutes|hours|days)' with N >= 1 (e.g. 'rate(1 day)') or a six-field "
             "'cron(minutes hours day-of-month month day-of-week year)' "
             "(e.g. 'cron(0 6 * * ? *)')."
         )

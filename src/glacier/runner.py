@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from glacier.environment import Environment
-from glacier.errors import GlacierError, PipelineRunError
+from glacier.errors import ConfigError, PipelineRunError, UnknownRunError
 from glacier.executors.base import Executor
 from glacier.flow import FlowPipeline, PipelineLike, as_pipeline, run_eagerly
 from glacier.infra.project import generate
@@ -63,7 +63,7 @@ def run_pipeline(
     _check_mode(mode)
     if select or exclude:
         if targets:
-            raise GlacierError(
+            raise ConfigError(
                 "Pass either targets= (a task and what it needs) or select=/exclude=, not "
                 "both; targets=['x'] is select=['+x']."
             )
@@ -76,19 +76,25 @@ def run_pipeline(
             output_dir=output_dir or Path("infra") / pipeline.name,
             environments=list(environments) if environments else [env or pipeline.environment()],
         )
+    _check_env(env)
     env = env or pipeline.environment()
     if executor is None:
         chosen: Executor = env.executor()
     elif isinstance(executor, str):
         chosen = env.executor(executor)
-    else:
+    elif callable(getattr(executor, "execute", None)):
         chosen = executor
+    else:
+        raise ConfigError(
+            f"executor={executor!r} is not an executor: give a name ('local', 'dask') or an "
+            "executor object such as glacier.LocalExecutor(max_workers=4)."
+        )
     record = None
     if resume is not None:
         store = env.container.run_store()
         record = store.last(pipeline.name) if resume == "last" else store.load(resume)
         if record is None:
-            raise GlacierError(
+            raise UnknownRunError(
                 f"No recorded run of pipeline {pipeline.name!r} to resume in "
                 f"{store.directory}. Run it once without resume=."
             )
@@ -99,6 +105,23 @@ def run_pipeline(
     if raise_on_failure and not result.ok:
         raise PipelineRunError(result.failure_report(), result)
     return result
+
+
+def _check_env(env: Any) -> None:
+    """``env=`` is a run context (an Environment); a name is a common mistake."""
+    if env is None or callable(getattr(env, "executor", None)):
+        return
+    hint = (
+        f"; to run in the environment named {env!r}, set GLACIER_ENV={env} (or `glacier run "
+        f"--env {env}`) for a pipeline that follows the selected environment, or pass "
+        f"env=Environment.from_env({env!r})"
+        if isinstance(env, str)
+        else ""
+    )
+    raise ConfigError(
+        f"env={env!r} is not an environment: give an Environment (glacier.Environment(...), "
+        f"AWSEnvironment(...)){hint}."
+    )
 
 
 def run_flow(
@@ -126,7 +149,10 @@ def run_flow(
     executor = options.pop("executor", None)
     raise_on_failure = options.pop("raise_on_failure", True)
     if options:
-        raise GlacierError(f"Unexpected options {sorted(options)} for a data-flow pipeline run.")
+        raise ConfigError(
+            f"Unexpected options {sorted(options)} for a data-flow pipeline run; it takes "
+            "executor= and raise_on_failure= besides use_cache=, hooks= and output_dir=."
+        )
     if executor is None:
         settings = getattr(flow.env, "settings", None)
         kind = getattr(getattr(settings, "executor", None), "kind", "local")
@@ -149,6 +175,6 @@ def run_flow(
 
 def _check_mode(mode: str) -> None:
     if mode not in MODES:
-        raise GlacierError(
+        raise ConfigError(
             f"Unknown run mode {mode!r}; use one of {', '.join(repr(m) for m in MODES)}."
         )

@@ -130,8 +130,8 @@ def _named(dag: DAG, selector: Selector) -> set[int]:
         if not found:
             known = sorted({str(x) for t in dag.tasks for x in _tags(t.options.get("tags"))})
             raise UnknownTaskError(
-                f"No task is tagged {tag!r}.{_close(tag, known)} Tags: "
-                f"{', '.join(known) or '(none)'}."
+                f"No task is tagged {tag!r}.{_close(tag, known)} Select one of the tags "
+                f"({', '.join(known) or 'none yet'}), or tag a task: @pipeline.task(tags=[...])."
             )
         return found
     name = selector.name

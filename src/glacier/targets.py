@@ -13,7 +13,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from glacier.errors import TargetNotFoundError
+from glacier.errors import TargetImportError, TargetNotFoundError
 from glacier.flow import PipelineLike
 
 __all__ = ["PipelineLike", "find_objects", "find_pipelines", "import_target_module", "load_target"]
@@ -81,7 +81,12 @@ def _import(target: str) -> tuple[ModuleType, str]:
         raise TargetNotFoundError(
             f"Cannot import module {path_part!r} ({exc}). Give a path to a .py file, or a "
             "module importable from the current directory."
-        ) from exc
+        ) from None
+    except SyntaxError as exc:
+        raise TargetImportError(
+            f"Module {path_part!r} ({exc.filename}:{exc.lineno}) is not valid Python "
+            f"({exc.msg}); fix the file so that it imports."
+        ) from None
 
 
 def _split(target: str) -> tuple[str, str]:
@@ -108,7 +113,14 @@ def _import_file(path: Path) -> ModuleType:
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception:
+    except SyntaxError as exc:
+        del sys.modules[name]
+        line = f":{exc.lineno}" if exc.lineno else ""
+        raise TargetImportError(
+            f"Pipeline file {path}{line} is not valid Python ({exc.msg}); fix the file so "
+            f"that `python {path.name}` runs."
+        ) from None
+    except BaseException:
         del sys.modules[name]
         raise
     return module

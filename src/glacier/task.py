@@ -30,7 +30,7 @@ from dependency_injector.wiring import _Marker
 from pydantic import SecretStr
 
 from glacier.dataset import Dataset
-from glacier.errors import InvalidAnnotationError
+from glacier.errors import InvalidAnnotationError, InvalidTaskError
 from glacier.resources.base import Resource
 from glacier.task_code import code_identity
 from glacier.task_options import NO_OPTIONS, TASK_OPTIONS, TaskOptions
@@ -95,8 +95,7 @@ class Task:
         env: Any = None,
         namespace: Mapping[str, Any] | None = None,
     ) -> None:
-        if not callable(fn):
-            raise InvalidAnnotationError(f"@task needs a function, got {fn!r}.")
+        check_task_function(fn)
         options = options or NO_OPTIONS
         self.fn = fn
         self._source: str | None = None
@@ -316,6 +315,33 @@ def _caller_namespace(depth: int) -> dict[str, Any]:
 
 
 _EMPTY: Any = inspect.Parameter.empty
+
+
+def check_task_function(fn: Any) -> None:
+    """Refuse what cannot run as a task: a non-callable, a generator or ``async`` function
+    (calling one returns a generator or coroutine object, not the task's value)."""
+    if not callable(fn):
+        raise InvalidTaskError(
+            f"@task needs a function, got {fn!r} of type {type(fn).__name__}; decorate a "
+            "'def' function."
+        )
+    kind = (
+        "an async generator"
+        if inspect.isasyncgenfunction(fn)
+        else "a generator"
+        if inspect.isgeneratorfunction(fn)
+        else "an async"
+        if inspect.iscoroutinefunction(fn)
+        else None
+    )
+    if kind is not None:
+        name = getattr(fn, "__qualname__", repr(fn))
+        raise InvalidTaskError(
+            f"Task function {name!r} ({_location(fn)}) is {kind} function: calling it returns "
+            f"a {'coroutine' if kind == 'an async' else 'generator'} object, not the task's "
+            "value. Make it a plain 'def' that returns its result (collect a generator's "
+            "items into a frame or list; run async code with asyncio.run inside the task)."
+        )
 
 
 def _parameters(fn: Callable[..., Any]) -> list[tuple[str, bool, Any]]:

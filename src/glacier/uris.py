@@ -148,8 +148,8 @@ def parse_uri(text: str) -> StorageURI:
     if scheme is None:
         known = ", ".join(f"{name}://" for row in SCHEMES for name in row.names)
         raise ConfigError(
-            f"Storage {text!r} has the scheme {head!r}, which names no store Glacier knows: "
-            f"{known}, or a local path without a scheme."
+            f"Storage {text!r} has the scheme {head!r}, which names no store Glacier knows; "
+            f"use one of {known}, or a local path without a scheme."
         )
     if scheme is _LOCAL:
         return StorageURI(scheme, "", rest, _format_of(rest))

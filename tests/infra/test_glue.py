@@ -58,7 +58,8 @@ def test_glue_tasks_get_a_job_with_the_code_and_exact_rights() -> None:
     compile(script["content"], "glacier_glue_job.py", "exec")
     archive = p.get(OBJECT, "spark-glue-code").inputs["source"].assets
     assert "glacier/infra/runtime.py" in archive
-    assert archive["infra"].path == str(TESTS / "infra")  # the package defining the pipeline
+    # the package defining the pipeline, file by file
+    assert archive["infra/pipelines.py"].path == str(TESTS / "infra" / "pipelines.py")
     trust = p.get(ROLE, "spark-crunch-role").policy()["Statement"][0]
     assert trust["Principal"] == {"Service": "glue.amazonaws.com"}
     policy = task_policy(p, "spark", "crunch")

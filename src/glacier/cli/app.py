@@ -10,18 +10,21 @@ task, an error in the target's own code, storage, a missing extra).
 from __future__ import annotations
 
 import os
+import sys
 import sysconfig
 import traceback as tb
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.text import Text
+from typer._click import exceptions as click_errors  # typer vendors click (0.29+)
+from typer.core import TyperGroup
 
-from glacier.cli.console import relative
+from glacier.cli.console import console, relative
 from glacier.errors import (
     ConfigError,
     GlacierError,
@@ -49,8 +52,73 @@ USAGE_ERRORS: tuple[type[BaseException], ...] = (
 # Frames in Glacier itself are never "where the user's code raised".
 _PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
 
+
+class OneLineErrors(TyperGroup):
+    """The command group, reporting a wrong command line (an unknown option, a value not
+    among the choices) as one ``error:`` line and exit code 2, like Glacier's own errors,
+    instead of click's usage box."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            result = super().main(
+                args=args,
+                prog_name=prog_name,
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
+            )
+        except click_errors.NoArgsIsHelpError as exc:  # `glacier` alone: the help
+            exc.show()
+            code = exc.exit_code
+        except click_errors.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx is not None else "glacier"
+            message = " ".join(exc.format_message().split())
+            given = _given_value(exc, sys.argv[1:] if args is None else list(args))
+            if given is not None and repr(given) not in message:
+                message = f"{message.rstrip('.')}; got {given!r}."
+            console(stderr=True).print(
+                Text("error: ", style="bold red").append(f"{message} (see `{command} -h`)"),
+                soft_wrap=True,
+            )
+            code = exc.exit_code
+        except click_errors.ClickException as exc:
+            console(stderr=True).print(
+                Text("error: ", style="bold red").append(exc.format_message()), soft_wrap=True
+            )
+            code = exc.exit_code
+        except typer.Abort:
+            console(stderr=True).print(Text("Aborted.", style="bold red"))
+            code = 1
+        else:
+            code = result if isinstance(result, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _given_value(exc: Exception, args: list[str]) -> str | None:
+    """The value the command line gave the option a ``BadParameter`` is about, so that the
+    message names it (click's own messages often do not)."""
+    param = getattr(exc, "param", None)
+    for opt in getattr(param, "opts", ()) if isinstance(exc, click_errors.BadParameter) else ():
+        for i, arg in enumerate(args):
+            if arg == opt and i + 1 < len(args):
+                return args[i + 1]
+            if arg.startswith(f"{opt}="):
+                return arg.split("=", 1)[1]
+    return None
+
+
 app = typer.Typer(
     name="glacier",
+    cls=OneLineErrors,
     help="Glacier: cloud-agnostic data pipelines over polars.",
     no_args_is_help=True,
     add_completion=False,

@@ -33,8 +33,9 @@ if TYPE_CHECKING:
     from glacier.targets import PipelineLike
 
 # Raised at import, these keep their usual meaning: an Exception is the target's error (the
-# command shows the line that raised it), the others stop the command.
-_PASS_THROUGH = (Exception, KeyboardInterrupt, SystemExit, GeneratorExit)
+# command shows the line that raised it), Ctrl-C and sys.exit() stop the command. Any other
+# BaseException (GeneratorExit, a class of the target's own) is reported as such.
+_PASS_THROUGH = (Exception, KeyboardInterrupt, SystemExit)
 
 
 def load_pipeline(target: str) -> PipelineLike:

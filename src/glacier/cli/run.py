@@ -37,7 +37,7 @@ from glacier.cli.loading import (
     pipeline_environment,
     selected_environment,
 )
-from glacier.errors import GlacierError, PipelineRunError
+from glacier.errors import ConfigError, GlacierError, OutputPathError, PipelineRunError
 from glacier.task_logs import console_logging
 from glacier.task_logs import log_level as check_log_options
 
@@ -229,6 +229,16 @@ def run(
             raise typer.BadParameter(
                 "give --resume (the last run) or --resume-from RUN_ID, not both",
                 param_hint="'--resume'",
+            )
+        if endpoint is not None and not remote:
+            raise typer.BadParameter(
+                "--endpoint is where a deployed pipeline is started; add --remote, or drop it",
+                param_hint="'--endpoint'",
+            )
+        if junit_xml is not None and junit_xml.is_dir():
+            raise OutputPathError(
+                f"--junit-xml {str(junit_xml)!r} is a directory; give the report's file path, "
+                f"e.g. --junit-xml {junit_xml.as_posix().rstrip('/')}/glacier.xml."
             )
         selectors = [*(select or []), *(f"+{x}" for x in only or [])]
         pipeline = load_pipeline(target)
@@ -428,7 +438,10 @@ def choose_executor(kind: str | None, address: str | None, workers: int | None) 
     if kind == "dask" or dask_flags:
         from glacier.executors.dask import DaskExecutor
 
-        return DaskExecutor(address, n_workers=workers)
+        try:
+            return DaskExecutor(address, n_workers=workers)
+        except ConfigError as exc:
+            raise typer.BadParameter(str(exc), param_hint="'--address'") from None
     return kind
 
 

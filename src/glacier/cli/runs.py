@@ -103,7 +103,7 @@ def list_runs(
         str | None,
         typer.Option("--status", metavar="STATUS", help="Only runs that succeeded or failed."),
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many (latest).")] = 50,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many (latest).")] = 50,
     as_json: JsonOpt = False,
     env: EnvOpt = None,
     settings_dir: SettingsDirOpt = None,

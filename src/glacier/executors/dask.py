@@ -33,6 +33,7 @@ from glacier.dataset import Dataset
 from glacier.errors import ConfigError, ExecutionError, NotSerializableError, WorkerLostError
 from glacier.executors.base import PreparedRun
 from glacier.result import FAILED, RUNNING, SKIPPED, SUCCEEDED, TaskTable
+from glacier.settings.execution import check_scheduler_address
 from glacier.task_logs import RunLogs, capturing
 
 if TYPE_CHECKING:
@@ -109,6 +110,11 @@ class DaskExecutor:
                 "distributed.Client or a cluster object with .scheduler_address; pass "
                 "e.g. 'tcp://scheduler:8786'."
             )
+        if isinstance(address, str):
+            try:
+                check_scheduler_address(address)
+            except ValueError as exc:
+                raise ConfigError(f"DaskExecutor: address={address!r} is invalid: {exc}.") from None
         self.address = address
         self.n_workers = n_workers
         self.threads_per_worker = threads_per_worker

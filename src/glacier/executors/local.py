@@ -49,10 +49,12 @@ class LocalExecutor:
     """
 
     def __init__(self, max_workers: int | None = None, *, capture_logs: bool = True) -> None:
-        if max_workers is not None and max_workers < 1:
+        if max_workers is not None and (
+            isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1
+        ):
             raise ConfigError(
-                f"LocalExecutor: max_workers={max_workers} is invalid: use 1 or more threads, "
-                "or None for one per CPU plus four (at most 32)."
+                f"LocalExecutor: max_workers={max_workers!r} is invalid: use 1 or more threads (a "
+                "whole number), or None for one per CPU plus four (at most 32)."
             )
         self.max_workers = max_workers or min(32, (os.cpu_count() or 1) + 4)
         #: Keep each task's log records and printed lines in its record (``TaskRun.logs``).

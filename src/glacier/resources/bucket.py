@@ -13,6 +13,7 @@ from glacier.errors import ConfigError, ReadOnlyError
 from glacier.format_checks import check_pickle_allowed
 from glacier.formats import check_options, resolve_format
 from glacier.resources.base import Resource
+from glacier.settings.names import validate_bucket_segment
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -23,6 +24,11 @@ if TYPE_CHECKING:
 #: also ``overwrite_partitions`` (replace only the partitions the new data holds) and
 #: ``merge`` (upsert by key columns ``on=``).
 WriteMode = Literal["overwrite", "append", "overwrite_partitions", "merge"]
+
+
+#: Characters a table's (dataset directory's) bucket name or path cannot hold: delta-rs
+#: cannot open such a location (found by ``tests/test_properties.py``).
+TABLE_LOCATION_CHARACTERS = "[]^|"
 
 
 class Bucket(Resource):
@@ -82,18 +88,23 @@ class Bucket(Resource):
         retention: timedelta | None = None,
         **kwargs: Any,
     ) -> None:
-        if ".." in path.split("/"):
-            raise ConfigError(
-                f"Bucket {bucket_name!r}: path={path!r} leaves the bucket; give a path inside "
-                "it, without '..' (e.g. 'sales/2024/')."
-            )
+        validate_bucket_segment(bucket_name)
+        _check_path(bucket_name, path)
         self.bucket_name = bucket_name
         self.path = path.lstrip("/")
-        self.partition_by: tuple[str, ...] = tuple(partition_by or ())
+        self.partition_by: tuple[str, ...] = _partition_columns(bucket_name, partition_by)
         # Fail where the Bucket is declared, not at its first read.
         fmt = resolve_format(format, self.partition_by)
         self.format = fmt.name
         directory = not self.path or self.path.endswith("/") or bool(self.partition_by)
+        if directory and any(c in TABLE_LOCATION_CHARACTERS for c in bucket_name + self.path):
+            # delta-rs parses a table's location as a URL and panics (a BaseException, not an
+            # error) on these characters.
+            raise ConfigError(
+                f"Bucket {bucket_name!r} (path {self.path!r}) names a dataset directory with "
+                f"one of {' '.join(TABLE_LOCATION_CHARACTERS)}, which table locations cannot "
+                "hold; rename it without brackets, '^' or '|' (e.g. path='sales_2024/')."
+            )
         if self.format == "delta" and not directory:
             raise ConfigError(
                 f"Bucket {bucket_name!r}: format='delta' is a directory of files; give a "
@@ -218,6 +229,12 @@ class Bucket(Resource):
         Example:
             >>> orders.write(changes, mode="merge", on=["order_id"])  # doctest: +SKIP
         """
+        if schema not in (None, "merge"):
+            raise ConfigError(
+                f"Bucket {self.bucket_name!r} (path {self.path!r}): write(schema={schema!r}) is "
+                "not a schema policy; use schema='merge' (add new columns) or leave it out "
+                "(changes of the schema are refused)."
+            )
         self.adapter.write(data, mode=mode, on=on, delete_when=delete_when, schema=schema)
 
     def history(self, limit: int | None = None) -> list[dict[str, Any]]:
@@ -329,3 +346,41 @@ class Bucket(Resource):
         if self.config is not None:
             out["config"] = self.config.model_dump(mode="json")
         return out
+
+
+def _check_path(bucket_name: str, path: object) -> None:
+    """Refuse a path that is not a key inside the bucket (``..``, control characters)."""
+    if not isinstance(path, str):
+        raise ConfigError(
+            f"Bucket {bucket_name!r}: path={path!r} is not a string; give the object key or "
+            "prefix inside the bucket, e.g. path='sales/2024.parquet'."
+        )
+    if ".." in path.replace("\\", "/").split("/"):
+        raise ConfigError(
+            f"Bucket {bucket_name!r}: path={path!r} leaves the bucket; give a path inside "
+            "it, without '..' (e.g. 'sales/2024/')."
+        )
+    if any(ord(c) < 32 or c == "\x7f" for c in path):
+        raise ConfigError(
+            f"Bucket {bucket_name!r}: path={path!r} holds a control character; give a path "
+            "of printable characters (e.g. 'sales/2024/')."
+        )
+
+
+def _partition_columns(bucket_name: str, partition_by: object) -> tuple[str, ...]:
+    """``partition_by`` as column names; a bare string would be split into letters."""
+    if partition_by is None:
+        return ()
+    if isinstance(partition_by, str):
+        raise ConfigError(
+            f"Bucket {bucket_name!r}: partition_by={partition_by!r} is not a list of column "
+            f"names; give a list, e.g. partition_by=[{partition_by!r}]."
+        )
+    if not isinstance(partition_by, Sequence) or not all(
+        isinstance(c, str) and c for c in partition_by
+    ):
+        raise ConfigError(
+            f"Bucket {bucket_name!r}: partition_by={partition_by!r} is not a list of column "
+            "names; give e.g. partition_by=['day']."
+        )
+    return tuple(partition_by)

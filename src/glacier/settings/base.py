@@ -29,6 +29,7 @@ __all__ = [
     "GlacierModel",
     "InvalidValueError",
     "between",
+    "refuse_secret_variables",
 ]
 
 #: Argument names that can only carry a secret. Refused by every config, in any letter case.
@@ -90,6 +91,59 @@ def refuse_credentials(keys: Iterable[object], cloud: Cloud | None) -> None:
             f"credentials are never accepted in code or settings files (got {', '.join(found)}). "
             f"{credentials_hint(cloud)}"
         )
+
+
+#: Words that mark an environment variable as holding a secret (``DB_PASSWORD``,
+#: ``STRIPE_API_KEY``): its value would be readable by anyone who can read the function's
+#: configuration, so such variables are refused, not only the exact names above.
+SECRET_WORDS: tuple[str, ...] = (
+    "PASSWORD",
+    "PASSWD",
+    "PWD",
+    "SECRET",
+    "TOKEN",
+    "API_KEY",
+    "APIKEY",
+    "ACCESS_KEY",
+    "PRIVATE_KEY",
+    "ACCOUNT_KEY",
+    "CREDENTIAL",
+    "CREDENTIALS",
+    "CONNECTION_STRING",
+)
+
+
+def refuse_secret_variables(keys: Iterable[object], cloud: Cloud | None) -> None:
+    """Raise :class:`CredentialsInCodeError` if a variable name says it holds a secret.
+
+    A name is split at ``_``; it is refused when a run of its words is one of
+    :data:`SECRET_WORDS` (``DB_PASSWORD``, ``github_token``), so ``TOKENIZER`` passes.
+
+    Example:
+        >>> refuse_secret_variables(["LOG_LEVEL", "TOKENIZER"], "aws")
+        >>> refuse_secret_variables(["DB_PASSWORD"], "aws")
+        Traceback (most recent call last):
+        ...
+        glacier.errors.CredentialsInCodeError: environment variable(s) DB_PASSWORD ...
+    """
+    refuse_credentials(keys, cloud)
+    found = sorted(k for k in keys if isinstance(k, str) and _names_secret(k))
+    if found:
+        raise CredentialsInCodeError(
+            f"environment variable(s) {', '.join(found)} would hold a secret in the deployed "
+            "configuration, readable by anyone who can read it; read the secret at run time "
+            f"from a secret store (AWS Secrets Manager, SSM Parameter Store) instead. "
+            f"{credentials_hint(cloud)}"
+        )
+
+
+def _names_secret(key: str) -> bool:
+    words = [w for w in key.upper().split("_") if w]
+    return any(
+        "_".join(words[i:j]) in SECRET_WORDS
+        for i in range(len(words))
+        for j in range(i + 1, min(i + 3, len(words)) + 1)
+    )
 
 
 class InvalidValueError(ConfigError):

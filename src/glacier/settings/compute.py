@@ -12,7 +12,7 @@ from typing import Annotated, ClassVar, Literal, Self
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from glacier.errors import ConfigError
-from glacier.settings.base import Cloud, GlacierModel, between, refuse_credentials
+from glacier.settings.base import Cloud, GlacierModel, between, refuse_secret_variables
 from glacier.settings.names import validate_lambda_function_name
 from glacier.settings.tags import AwsTags, Tags
 
@@ -109,7 +109,7 @@ class LambdaConfig(GlacierModel):
     @field_validator("environment_vars")
     @classmethod
     def _environment_vars(cls, value: dict[str, str]) -> dict[str, str]:
-        refuse_credentials(value.keys(), "aws")
+        refuse_secret_variables(value.keys(), "aws")
         for key in value:
             if key in _LAMBDA_RESERVED_ENV:
                 raise ValueError(f"{key!r} is set by the Lambda runtime and cannot be overridden")
@@ -168,7 +168,7 @@ class EcsConfig(GlacierModel):
     @field_validator("environment_vars")
     @classmethod
     def _environment_vars(cls, value: dict[str, str]) -> dict[str, str]:
-        refuse_credentials(value.keys(), "aws")
+        refuse_secret_variables(value.keys(), "aws")
         return value
 
     @model_validator(mode="after")

@@ -291,7 +291,8 @@ class GlacierSettings(BaseSettings):
         if not _ENV_NAME.fullmatch(env):
             raise ConfigError(
                 f"GLACIER_ENV={env!r} is invalid: an environment name is letters, digits, "
-                f"'.', '_' or '-' and names a file <name>.toml in {directory}."
+                f"'.', '_' or '-' and names a file <name>.toml in {directory}; set it to "
+                "such a name (e.g. dev)."
             )
         path = directory / f"{env}.toml"
         if not path.is_file():
@@ -300,7 +301,20 @@ class GlacierSettings(BaseSettings):
         try:
             return cls(env=env, **overrides)
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"Settings file {path} is not valid TOML: {exc}.") from exc
+            raise ConfigError(
+                f"Settings file {path} is not valid TOML: {exc}; fix that line (see "
+                "https://toml.io for the syntax)."
+            ) from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"Settings file {path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at "
+                f"offset {exc.start}); save it as UTF-8, as TOML requires."
+            ) from None
+        except OSError as exc:
+            raise ConfigError(
+                f"Settings file {path} cannot be read ({exc.strerror or exc}); check that it is "
+                "a readable file."
+            ) from None
         finally:
             _LOADING.reset(token)
 

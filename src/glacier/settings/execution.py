@@ -6,6 +6,7 @@ with :meth:`TaskConfig.refine`, the last step of the provider -> resource -> tas
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
@@ -14,7 +15,28 @@ from pydantic import Field, field_serializer, field_validator
 from glacier.settings.base import GlacierModel, between
 from glacier.settings.tags import Tags
 
-__all__ = ["ExecutorSettings", "TaskConfig"]
+__all__ = ["ExecutorSettings", "TaskConfig", "check_scheduler_address"]
+
+#: A Dask scheduler address: ``[protocol://]host:port`` (``inproc://`` names a scheduler in
+#: this process). Anything else fails deep inside distributed with a bare ValueError.
+_SCHEDULER_ADDRESS = re.compile(
+    r"((tcp|tls|ucx|ws|wss)://)?([A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}|inproc://\S+"
+)
+
+
+def check_scheduler_address(address: str) -> str:
+    """``address`` if it is a Dask scheduler address, else a ``ValueError`` saying the form.
+
+    Example:
+        >>> check_scheduler_address("tcp://scheduler:8786")
+        'tcp://scheduler:8786'
+    """
+    if not _SCHEDULER_ADDRESS.fullmatch(address):
+        raise ValueError(
+            f"{address!r} is not a Dask scheduler address; write [protocol://]host:port, "
+            "e.g. 'tcp://scheduler:8786'"
+        )
+    return address
 
 
 #: Cloud compute kinds, which are compute hints of deployed tasks, not executors.
@@ -48,13 +70,13 @@ class TaskConfig(GlacierModel):
         (1, 300.0, {'team': 'data', 'priority': 'high'})
     """
 
-    executor: str | None = None
-    timeout: Annotated[float, Field(gt=0)] | None = None
+    executor: Literal["local", "dask"] | None = None
+    timeout: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     retries: Annotated[int, between(0, 100)] = 0
-    retry_delay: Annotated[float, Field(ge=0)] = 0.0
-    backoff: Annotated[float, Field(ge=1)] = 1.0
-    max_delay: Annotated[float, Field(ge=0)] | None = None
-    jitter: Annotated[float, Field(ge=0)] = 0.0
+    retry_delay: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
+    backoff: Annotated[float, Field(ge=1, allow_inf_nan=False)] = 1.0
+    max_delay: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    jitter: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
     retry_on: tuple[type[BaseException], ...] | None = None
     cache: bool = False
     cache_version: str | None = None
@@ -90,6 +112,30 @@ class TaskConfig(GlacierModel):
                 f"pipeline runs each task on its compute hint (compute=env.compute.{value}"
                 f"{'_' if value == 'lambda' else ''}(...)), and local runs use executor "
                 "'local' or 'dask'"
+            )
+        return value
+
+    @field_validator(
+        "timeout", "retries", "retry_delay", "backoff", "max_delay", "jitter", mode="before"
+    )
+    @classmethod
+    def numbers_are_not_booleans(cls, value: Any) -> Any:
+        # pydantic reads True as 1: `retries=True` would silently mean one retry.
+        if isinstance(value, bool):
+            raise ValueError(f"a number is needed, not the boolean {value!r}; give a number")
+        return value
+
+    @field_validator("retry_on", mode="before")
+    @classmethod
+    def retry_on_exception_types(cls, value: Any) -> Any:
+        if isinstance(value, type):
+            value = (value,)
+        if value is not None and not (
+            isinstance(value, list | tuple)
+            and all(isinstance(c, type) and issubclass(c, BaseException) for c in value)
+        ):
+            raise ValueError(
+                f"retry_on takes exception types, e.g. retry_on=(ConnectionError,); got {value!r}"
             )
         return value
 
@@ -135,6 +181,11 @@ class ExecutorSettings(GlacierModel):
     threads_per_worker: Annotated[int, Field(ge=1)] = 1
     processes: bool = True
     dask_address: str | None = None
+
+    @field_validator("address", "dask_address")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        return None if value is None else check_scheduler_address(value)
 
     @property
     def scheduler_address(self) -> str | None:

@@ -16,6 +16,7 @@ from glacier.settings.base import InvalidValueError
 __all__ = [
     "validate_azure_container_name",
     "validate_azure_storage_account_name",
+    "validate_bucket_segment",
     "validate_gcp_project_id",
     "validate_gcs_bucket_name",
     "validate_lambda_function_name",
@@ -41,6 +42,37 @@ def _is_ip_address(name: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def validate_bucket_segment(name: object) -> str:
+    """Check that a bucket name is one path segment, on every store.
+
+    A local bucket is the directory ``<base_path>/<name>``: a name with a separator, ``..``
+    or a leading ``/`` would put the data outside ``base_path`` (the cloud rules above refuse
+    those too, but only where the provider is a cloud's).
+
+    Example:
+        >>> validate_bucket_segment("raw-data")
+        'raw-data'
+        >>> validate_bucket_segment("../x")
+        Traceback (most recent call last):
+        ...
+        glacier.settings.base.InvalidValueError: Bucket name '../x' is invalid: ...
+    """
+
+    def fail(rule: str) -> InvalidValueError:
+        hint = "give one name such as 'raw-data' and put folders in path="
+        return InvalidValueError("Bucket name", name, f"{rule}; {hint}")
+
+    if not isinstance(name, str) or not name.strip():
+        raise fail("a bucket name is a non-empty string")
+    if name in (".", "..") or "/" in name or "\\" in name:
+        raise fail("a bucket name is one directory name, without '/', '\\', '.' or '..'")
+    if any(ord(c) < 32 or c == "\x7f" for c in name):
+        raise fail("a bucket name has no control characters")
+    if name != name.strip():
+        raise fail("a bucket name has no leading or trailing spaces")
+    return name
 
 
 def validate_s3_bucket_name(name: str) -> str:

@@ -53,25 +53,63 @@ def glacier_assets(stack: Stack) -> dict[str, Any]:
     return {name: stack.pulumi.FileAsset(str(path)) for name, path in glacier_files().items()}
 
 
+#: Directories never shipped in a code archive, besides every dot-directory (``.git``,
+#: ``.venv``): byte code, and environments or caches kept beside the code.
+EXCLUDED_DIRECTORIES = frozenset({"__pycache__", "venv", "node_modules"})
+#: File suffixes never shipped: byte code, built for the deploying machine's Python.
+EXCLUDED_SUFFIXES = frozenset({".pyc", ".pyo"})
+
+
+def shipped(relative: Path) -> bool:
+    """Whether a file (path relative to the packaged directory) belongs in a code archive.
+
+    Dotfiles and dot-directories (``.env``, ``.git``, ``.venv``, ``.aws``) hold secrets,
+    history and local environments, never code a task runs; byte code is rebuilt there.
+
+    Example:
+        >>> shipped(Path("shop/etl.py")), shipped(Path("shop/.env"))
+        (True, False)
+        >>> shipped(Path("shop/.git/config")), shipped(Path("shop/__pycache__/etl.cpython-311.pyc"))
+        (False, False)
+    """
+    parts = relative.parts
+    if any(part.startswith(".") for part in parts):
+        return False
+    if any(part in EXCLUDED_DIRECTORIES for part in parts[:-1]):
+        return False
+    return relative.suffix not in EXCLUDED_SUFFIXES
+
+
+def _files_under(directory: Path, prefix: str) -> dict[str, Path]:
+    """The shipped files under ``directory``, by ``prefix/<relative path>``."""
+    out: dict[str, Path] = {}
+    for path in sorted(directory.rglob("*")):
+        relative = path.relative_to(directory)
+        if path.is_file() and shipped(relative):
+            out[f"{prefix}/{relative.as_posix()}"] = path
+    return out
+
+
 def glacier_files() -> dict[str, Path]:
     """Glacier's own modules by their name in the package."""
     own = Path(__file__).resolve().parents[2]  # the glacier package: infra/aws/packaging.py
     return {
-        f"glacier/{path.relative_to(own).as_posix()}": path
-        for path in sorted(own.rglob("*"))
-        if path.suffix in (".py", ".typed") and "__pycache__" not in path.parts
+        name: path
+        for name, path in _files_under(own, "glacier").items()
+        if path.suffix in (".py", ".typed")
     }
 
 
 def code_files(code: CodeSpec) -> dict[str, Path]:
-    """The pipeline's code by name in the package: its top-level package (a directory), or
-    the modules beside its file."""
+    """The pipeline's code by name in the package, file by file: its top-level package (a
+    directory, without dotfiles and byte code: see :func:`shipped`), or the modules beside
+    its file."""
     if code.package is not None:
-        return {code.package.name: code.package}
+        return _files_under(code.package, code.package.name)
     return {
         path.name: path
         for path in sorted(code.root.glob("*.py"))
-        if path.name != "glacier_handler.py"
+        if path.name != "glacier_handler.py" and shipped(Path(path.name))
     }
 
 
@@ -148,8 +186,7 @@ def code_assets(stack: Stack) -> dict[str, Any]:
     """The pipeline's code: its top-level package, or the modules beside its file."""
     pulumi = stack.pulumi
     return {
-        name: pulumi.FileArchive(str(path)) if path.is_dir() else pulumi.FileAsset(str(path))
-        for name, path in code_files(code_spec(stack)).items()
+        name: pulumi.FileAsset(str(path)) for name, path in code_files(code_spec(stack)).items()
     }
 
 
