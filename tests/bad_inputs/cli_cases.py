@@ -122,13 +122,10 @@ USAGE = cases(
     ],
 )
 
-FAILURES = cases(
-    1,
+#: Configuration errors (settings files, environment names): exit 2, like usage errors.
+CONFIGURATION = cases(
+    2,
     [
-        (("run", "syntax.py"), ("syntax.py:1", "not valid Python")),
-        (("run", "nul.py"), ("nul.py", "not valid Python")),
-        (("run", "gexit.py"), ("GeneratorExit", "gexit.py:1", "derive")),
-        (("run", "own_base.py"), ("Stop", "own_base.py:4", "derive Stop from Exception")),
         (("run", "etl.py", "--env", "../x"), ("'../x'", "such a name")),
         (("envs", "show", "../x", "--settings-dir", "cont"), ("'../x'",)),
         (("envs", "show", "latin", "--settings-dir", "cont"), ("latin.toml", "UTF-8")),
@@ -138,6 +135,16 @@ FAILURES = cases(
         (("envs", "validate", "--settings-dir", "cont"), ("4 of 5", "latin", "broken")),
         (("envs", "validate", "--settings-dir", "nodir"), ("nodir", "--settings-dir")),
         (("envs", "--settings-dir", "existing"), ("existing", "does not exist")),
+    ],
+)
+
+FAILURES = cases(
+    1,
+    [
+        (("run", "syntax.py"), ("syntax.py:1", "not valid Python")),
+        (("run", "nul.py"), ("nul.py", "not valid Python")),
+        (("run", "gexit.py"), ("GeneratorExit", "gexit.py:1", "derive")),
+        (("run", "own_base.py"), ("Stop", "own_base.py:4", "derive Stop from Exception")),
         (("deploy", "etl.py", "--preview"), ("Pulumi CLI", "Install")),
     ],
 )
@@ -148,4 +155,4 @@ USER_CODE = [
     CliCase(("run", "etl.py", "-p", "transform.fail=true"), 1, ("transform", "boom"), False),
 ]
 
-CLI_CASES: list[CliCase] = [*USAGE, *FAILURES, *USER_CODE]
+CLI_CASES: list[CliCase] = [*USAGE, *CONFIGURATION, *FAILURES, *USER_CODE]

@@ -53,6 +53,7 @@ from glacier.settings.base import (
     refuse_unknown,
 )
 from glacier.settings.clouds import PROVIDER_KINDS, LocalConfig, ProviderConfig
+from glacier.settings.database_connection import DatabaseConnection
 from glacier.settings.databases import DatabaseSettings, VolumeSettings
 from glacier.settings.execution import ExecutorSettings, TaskConfig
 from glacier.settings.lineage import LineageSettings
@@ -357,6 +358,19 @@ class GlacierSettings(BaseSettings):
     def _env(cls, value: str) -> str:
         if not _ENV_NAME.fullmatch(value):
             raise ValueError("an environment name is letters, digits, '.', '_' or '-'")
+        return value
+
+    @field_validator("databases", mode="before")
+    @classmethod
+    def _connections_are_databases(cls, value: Any) -> Any:
+        # A DatabaseConnection made in code is a database reached as an existing server.
+        if isinstance(value, dict):
+            return {
+                key: DatabaseSettings.model_validate(db.model_dump(exclude_unset=True))
+                if isinstance(db, DatabaseConnection) and not isinstance(db, DatabaseSettings)
+                else db
+                for key, db in value.items()
+            }
         return value
 
     @field_validator("secrets", mode="before")
