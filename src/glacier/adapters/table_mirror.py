@@ -136,10 +136,24 @@ class TableMirror:
                     f"{posixpath.basename(relative)} first. Nothing of this write was "
                     "committed; retry it."
                 )
-            self.fs.pipe_file(target, Path(local, relative).read_bytes())
+            self._put_commit(target, Path(local, relative).read_bytes())
         for relative in log:  # checkpoints and _last_checkpoint follow their commit
             if relative not in commits:
                 self.fs.pipe_file(f"{self.root}/{relative}", Path(local, relative).read_bytes())
+
+    def _put_commit(self, target: str, commit: bytes) -> None:
+        """Upload a commit file. An error after which the store holds exactly this commit
+        (the PUT was applied and its answer lost) is a commit that landed: a success, not a
+        failure that a retry would apply twice."""
+        try:
+            self.fs.pipe_file(target, commit)
+        except Exception:
+            try:
+                landed = self.fs.cat_file(target) == commit
+            except Exception:
+                landed = False
+            if not landed:
+                raise
 
 
 def _is_commit(path: str) -> bool:

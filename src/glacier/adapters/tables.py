@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_RETENTION",
     "DELTA_LOG",
+    "WRITE_TOKEN",
     "SchemaPolicy",
     "TableIO",
     "TableMode",
@@ -65,6 +67,8 @@ T = TypeVar("T")
 
 #: The table's commit log, beside its data files.
 DELTA_LOG = "_delta_log"
+#: The commit-info key of a write's random token (how an ambiguous commit is recognised).
+WRITE_TOKEN = "glacier.write"
 #: How long vacuum keeps files older versions need (Delta's own default: 7 days).
 DEFAULT_RETENTION = timedelta(days=7)
 
@@ -229,8 +233,15 @@ class TableIO:
             if mode == "overwrite_partitions":
                 write_mode = "overwrite"
                 options["predicate"] = self._partitions_predicate(frame, partition_by)
-        with self.errors("write"):
-            write_deltalake(self.uri, frame, mode=write_mode, **options)
+        token = uuid.uuid4().hex
+        with self.errors("write"), self._unless_landed(token):
+            write_deltalake(
+                self.uri,
+                frame,
+                mode=write_mode,
+                commit_properties=_commit_properties(token),
+                **options,
+            )
         return {"num_added_rows": frame.height}
 
     def _partitions_predicate(self, frame: pl.DataFrame, partition_by: Sequence[str]) -> str:
@@ -260,12 +271,14 @@ class TableIO:
     ) -> dict[str, Any]:
         table = self.open()
         columns = [c for c in frame.columns if c != delete_when]
+        token = uuid.uuid4().hex
         merger = table.merge(
             frame,
             predicate=merge_predicate(on),
             source_alias="s",
             target_alias="t",
             merge_schema=schema == "merge",
+            commit_properties=_commit_properties(token),
         )
         values = {c: f"s.`{c}`" for c in columns}
         if delete_when is not None:
@@ -277,8 +290,9 @@ class TableIO:
         else:
             merger = merger.when_matched_update(updates=values)
             merger = merger.when_not_matched_insert(updates=values)
-        with self.errors("merge into"):
+        with self.errors("merge into"), self._unless_landed(token):
             return dict(merger.execute())
+        return {}  # the commit landed; its answer (and metrics) were lost
 
     # -- maintenance -----------------------------------------------------------------------
 
@@ -309,6 +323,28 @@ class TableIO:
         table = self.open()
         with self.errors("optimize"):
             return dict(table.optimize.compact(target_size=target_size))
+
+    # -- ambiguous commits -----------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _unless_landed(self, token: str) -> Iterator[None]:
+        """Swallow the error of a commit that landed anyway: the store applied the commit and
+        the answer was lost (a 500, a reset). Each commit carries a random token in its
+        commit info (:data:`WRITE_TOKEN`); after an error, a recent commit holding it means
+        this write is in the table, and retrying it would apply it twice."""
+        try:
+            yield
+        except Exception:
+            if not self.landed(token):
+                raise
+
+    def landed(self, token: str, depth: int = 20) -> bool:
+        """Whether one of the table's ``depth`` newest commits carries ``token``."""
+        try:
+            recent = self.open().history(depth)
+        except Exception:
+            return False  # cannot tell: the original error stands
+        return any(commit.get(WRITE_TOKEN) == token for commit in recent)
 
     # -- errors ----------------------------------------------------------------------------
 
@@ -361,6 +397,12 @@ def _retrying_transport(read: Callable[[], T]) -> T:
                 raise
             time.sleep(wait)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _commit_properties(token: str) -> Any:
+    from deltalake import CommitProperties
+
+    return CommitProperties(custom_metadata={WRITE_TOKEN: token})
 
 
 def _hours(span: timedelta) -> int:
