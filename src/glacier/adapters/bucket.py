@@ -101,6 +101,7 @@ from glacier.errors import (
     SchemaMismatchError,
     StorageError,
     StoragePermissionError,
+    StorageTimeoutError,
 )
 from glacier.formats import TABLE_FORMAT, Format, get_format, resolve_format
 
@@ -448,7 +449,12 @@ class FsspecBucketAdapter:
 
     def _table_io(self) -> TableIO:
         options = self.store.delta(self.config) or {}
-        return TableIO(self.store.delta_uri(self._path(self.key)), options, self.get_uri())
+        return TableIO(
+            self.store.delta_uri(self._path(self.key)),
+            options,
+            self.get_uri(),
+            self._log.commits_with,
+        )
 
     def _table_exists(self) -> bool:
         return self._log.exists()
@@ -1137,6 +1143,16 @@ class FsspecBucketAdapter:
         kind = classify(exc)
         uri = self.get_uri()
         cause = f"{type(exc).__name__}: {exc}".strip()
+        if kind == "timeout":
+            endpoint = self.store.endpoint(self.config) or f"the {self.store.protocol} service"
+            connect = getattr(self.config, "connect_timeout", None)
+            read = getattr(self.config, "read_timeout", None)
+            return StorageTimeoutError(
+                f"{action} {uri}: {endpoint} timed out (connect_timeout={connect} s, "
+                f"read_timeout={read} s, with retries; {cause}). Check that the store is up "
+                "and reachable; on a slow link, raise connect_timeout or read_timeout in the "
+                "provider config."
+            )
         if kind == "unreachable":
             endpoint = self.store.endpoint(self.config) or f"the {self.store.protocol} service"
             return EndpointUnreachableError(

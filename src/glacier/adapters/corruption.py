@@ -43,12 +43,14 @@ _CORRUPT_PHRASES = (
 
 def looks_corrupt(exc: BaseException) -> bool:
     """Whether ``exc`` (or its cause) says stored bytes could not be parsed."""
+    seen: set[int] = set()
     current: BaseException | None = exc
-    while current is not None:
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
         text = str(current).lower()
         if any(phrase in text for phrase in _CORRUPT_PHRASES):
             return True
-        current = current.__cause__
+        current = current.__cause__ or current.__context__
     return False
 
 

@@ -70,6 +70,17 @@ class TableMirror:
         commits = [e for e in entries if _is_commit(str(e["name"]))]
         return max(commits, key=lambda e: str(e["name"])) if commits else None
 
+    def commits_with(self, token: str, depth: int = 20) -> bool:
+        """Whether one of the ``depth`` newest commits holds ``token`` (a write token of
+        :mod:`glacier.adapters.tables`): how a commit whose answer was lost is recognised."""
+        try:
+            entries = self.fs.ls(f"{self.root}/{DELTA_LOG}", detail=False)
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        commits = sorted((str(e) for e in entries if _is_commit(str(e))), reverse=True)
+        needle = token.encode()
+        return any(needle in self.fs.cat_file(path) for path in commits[:depth])
+
     @contextlib.contextmanager
     def reading(self) -> Iterator[TableIO]:
         """A TableIO over a local copy of the log (no data files: read those remotely)."""

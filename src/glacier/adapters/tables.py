@@ -133,11 +133,15 @@ class TableIO:
         uri: What delta-rs opens: ``/abs/path``, ``s3://bucket/key``, ``az://...``.
         storage_options: delta-rs storage options (object_store keys); ``{}`` for local.
         name: The table's Glacier URI, used in messages.
+        commits_with: ``token -> bool``: whether a recent commit carries a write token (the
+            bucket adapter reads the log through fsspec: delta-rs' own reads of the log
+            hold the GIL while they wait, stalling a store served by this process).
     """
 
     uri: str
     storage_options: dict[str, str]
     name: str
+    commits_with: Callable[[str], bool] | None = None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -174,12 +178,22 @@ class TableIO:
     def scan(self, version: Version = None) -> pl.LazyFrame:
         """A lazy scan: polars prunes partitions and row groups by the file statistics."""
         table = self.open(version)
-        return pl.scan_delta(table, storage_options=self.storage_options or None)
+        return pl.scan_delta(table, storage_options=self._polars_options())
 
     def schema(self, table: DeltaTable | None = None) -> pl.Schema:
         """The table's schema as polars types (metadata only)."""
         table = table if table is not None else self.open()
-        return pl.scan_delta(table, storage_options=self.storage_options or None).collect_schema()
+        return pl.scan_delta(table, storage_options=self._polars_options()).collect_schema()
+
+    def _polars_options(self) -> dict[str, Any] | None:
+        """The storage options as polars takes them: its ``max_retries`` is a number, and
+        the retry budget of delta-rs' client is not one of its keys."""
+        options: dict[str, Any] = {
+            k: v for k, v in self.storage_options.items() if k != "retry_timeout"
+        }
+        if "max_retries" in options:
+            options["max_retries"] = int(options["max_retries"])
+        return options or None
 
     def files(self, table: DeltaTable | None = None) -> list[str]:
         """Paths of the current data files, relative to the table's root."""
@@ -234,14 +248,22 @@ class TableIO:
                 write_mode = "overwrite"
                 options["predicate"] = self._partitions_predicate(frame, partition_by)
         token = uuid.uuid4().hex
-        with self.errors("write"), self._unless_landed(token):
-            write_deltalake(
-                self.uri,
-                frame,
-                mode=write_mode,
-                commit_properties=_commit_properties(token),
-                **options,
-            )
+
+        def commit() -> None:
+            with self._unless_landed(token):
+                write_deltalake(
+                    self.uri,
+                    frame,
+                    mode=write_mode,
+                    commit_properties=_commit_properties(token),
+                    **options,
+                )
+
+        with self.errors("write"):
+            # A connection broken mid-write is retried here: the token tells whether the
+            # commit landed, so a retry never applies it twice (delta-rs does not retry a
+            # PUT whose connection broke). Files of the failed attempt are left to vacuum.
+            _retrying_transport(commit)
         return {"num_added_rows": frame.height}
 
     def _partitions_predicate(self, frame: pl.DataFrame, partition_by: Sequence[str]) -> str:
@@ -341,6 +363,8 @@ class TableIO:
     def landed(self, token: str, depth: int = 20) -> bool:
         """Whether one of the table's ``depth`` newest commits carries ``token``."""
         try:
+            if self.commits_with is not None:
+                return self.commits_with(token)
             recent = self.open().history(depth)
         except Exception:
             return False  # cannot tell: the original error stands
@@ -379,10 +403,11 @@ class TableIO:
             raise
 
 
-#: Waits (seconds) before each retry of a read that failed in transport. delta-rs retries an
-#: object store's HTTP errors itself, but not a response it could not parse (a connection the
-#: store broke mid-answer: "error sending request"); reading a table is idempotent, so it is
-#: retried here. Writes are not: the commit may have landed before the connection broke.
+#: Waits (seconds) before each retry of an operation that failed in transport. delta-rs
+#: retries an object store's HTTP errors itself, but not a response it could not parse (a
+#: connection the store broke mid-answer: "error sending request"); reading a table is
+#: idempotent, so it is retried here, and so is a write, whose commit token tells whether
+#: the commit landed before the connection broke.
 TRANSPORT_RETRY_WAITS = (0.1, 0.4, 1.6)
 _TRANSPORT_FAILURES = ("error sending request", "connection reset", "connection closed")
 
@@ -392,8 +417,7 @@ def _retrying_transport(read: Callable[[], T]) -> T:
         try:
             return read()
         except OSError as exc:
-            message = str(exc).lower()
-            if wait is None or not any(f in message for f in _TRANSPORT_FAILURES):
+            if wait is None or not broken_in_transport(exc):
                 raise
             time.sleep(wait)
     raise AssertionError("unreachable")  # pragma: no cover
@@ -403,6 +427,15 @@ def _commit_properties(token: str) -> Any:
     from deltalake import CommitProperties
 
     return CommitProperties(custom_metadata={WRITE_TOKEN: token})
+
+
+def broken_in_transport(exc: BaseException) -> bool:
+    """Whether delta-rs failed on a connection the store broke (not on a timeout: the client
+    has spent its time budget on those already, and a silent store stays silent)."""
+    message = str(exc).lower()
+    if "timed out" in message or "timeout" in message:
+        return False
+    return any(f in message for f in _TRANSPORT_FAILURES)
 
 
 def _hours(span: timedelta) -> int:
