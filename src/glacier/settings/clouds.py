@@ -40,7 +40,7 @@ DEFAULT_CONNECT_TIMEOUT = 5.0
 #: Seconds to wait for the next bytes of an answer once a request is sent. With the SDKs'
 #: retries, an endpoint that accepts connections and never answers fails in about 25 s
 #: (docs/reliability.md); a store sends the first bytes of an answer within a second.
-DEFAULT_READ_TIMEOUT = 4.0
+DEFAULT_READ_TIMEOUT = 3.0
 #: A connect or read timeout, in seconds.
 Timeout = Annotated[float, between(0.1, 600, "seconds")]
 
