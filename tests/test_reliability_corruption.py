@@ -194,7 +194,7 @@ def test_a_damaged_run_store_file_is_skipped_then_replaced(tmp_path: Path, damag
 def test_resume_last_skips_an_empty_record(tmp_path: Path) -> None:
     env = local_environment(tmp_path)
     pipeline = Pipeline("sturdy", env=env)
-    out = Dataset("out", storage="out.parquet")
+    out = Dataset("out", storage=str(tmp_path / "out.parquet"))
 
     @pipeline.task()
     def make() -> out:

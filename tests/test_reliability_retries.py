@@ -32,7 +32,7 @@ def _flaky_writes(monkeypatch: pytest.MonkeyPatch, failures: list[Exception]) ->
 
 def _pipeline(tmp_path: Path, runs: list[int], retries: int) -> Pipeline:
     pipeline = Pipeline("flaky", env=local_environment(tmp_path))
-    out = Dataset("out", storage="out.parquet")
+    out = Dataset("out", storage=str(tmp_path / "out.parquet"))
 
     @pipeline.task(retries=retries, retry_delay=0)
     def make() -> out:

@@ -70,7 +70,9 @@ from glacier.adapters.manifest import (
     manifest_key,
     new_stamp,
     stamp_age,
+    temp_name,
     versions_key,
+    writer_is_gone,
 )
 from glacier.adapters.objects import local_path, open_object, read_value, write_value
 from glacier.adapters.partitions import may_match, partition_values
@@ -864,7 +866,7 @@ class FsspecBucketAdapter:
         if not self.store.renames:
             self._upload(frame, target)
             return
-        tmp = self._path(f"{TMP_DIR}/{new_stamp()}-{posixpath.basename(self.key)}")
+        tmp = self._path(f"{TMP_DIR}/{temp_name(posixpath.basename(self.key))}")
         try:
             self._sink(frame, tmp)
             self._rename(tmp, target)
@@ -1025,7 +1027,7 @@ class FsspecBucketAdapter:
         if not self.store.renames:
             self.fs.pipe_file(target, data)  # one PUT of bytes in hand: it appears whole
             return
-        tmp = self._path(f"{TMP_DIR}/{new_stamp()}-{posixpath.basename(target)}")
+        tmp = self._path(f"{TMP_DIR}/{temp_name(posixpath.basename(target))}")
         try:
             self.fs.makedirs(posixpath.dirname(tmp), exist_ok=True)
             self.fs.pipe_file(tmp, data)
@@ -1064,7 +1066,9 @@ class FsspecBucketAdapter:
         for entry in entries:
             name = posixpath.basename(entry.rstrip("/"))
             age = stamp_age(name)
-            if name not in keep and age is not None and age > grace:
+            if name in keep or age is None:
+                continue
+            if age > grace or (key == TMP_DIR and writer_is_gone(name)):
                 stale.append(entry)
         self._discard(stale)
 

@@ -337,6 +337,9 @@ class TableIO:
                     retention_hours=_hours(retention),
                     dry_run=dry_run,
                     enforce_retention_duration=False,
+                    # "full": files no commit ever named (a killed writer's) go too, not
+                    # only those later commits removed.
+                    full=True,
                 )
             )
 
