@@ -297,12 +297,14 @@ def delta_timeouts(config: Any) -> dict[str, str]:
     """The timeouts of delta-rs' object_store client, from the config. Its client has no
     read timeout (it accepts the key and ignores it), only one for a whole request: twice
     the read timeout, so that a part of a large upload has time to go out; and a budget
-    for retries, so that a silent endpoint fails in about ``3 * 2 * read_timeout``."""
+    after which no retry starts, so that a silent endpoint fails in about
+    ``3 * 2 * read_timeout``."""
+    # No max_retries: delta-rs takes it as a string and polars (which reads the same
+    # options in scan_delta) only as a number; the retry budget bounds the retries anyway.
     request = config.read_timeout * 2
     return {
         "connect_timeout": f"{round(config.connect_timeout * 1000)}ms",
         "timeout": f"{round(request * 1000)}ms",
-        "max_retries": str(OBJECT_STORE_RETRIES),
         "retry_timeout": f"{round(request * OBJECT_STORE_RETRIES * 1000)}ms",
     }
 

@@ -186,11 +186,8 @@ class TableIO:
         return pl.scan_delta(table, storage_options=self._polars_options()).collect_schema()
 
     def _polars_options(self) -> dict[str, Any] | None:
-        """The storage options as polars takes them: its ``max_retries`` is a number, and
-        the retry budget of delta-rs' client is not one of its keys."""
-        options: dict[str, Any] = {
-            k: v for k, v in self.storage_options.items() if k != "retry_timeout"
-        }
+        """The storage options as polars takes them (its ``max_retries`` is a number)."""
+        options: dict[str, Any] = dict(self.storage_options)
         if "max_retries" in options:
             options["max_retries"] = int(options["max_retries"])
         return options or None
