@@ -204,3 +204,28 @@ def test_transient_write_faults_are_absorbed(
         bucket.write(pl.DataFrame({"x": [1, 2]}))
     assert sorted(bucket.read()["x"].to_list()) == [1, 2]
     assert os.environ.get("AWS_ACCESS_KEY_ID") == "testing"
+
+
+# -- tables on stores delta-rs cannot reach (the local mirror) -------------------------------
+
+
+def test_a_mirrored_table_commit_that_landed_is_applied_once(
+    memory: Provider, bucket_name: str
+) -> None:
+    fs = memory.cloud.filesystem()
+    real = fs.pipe_file
+    lost: list[str] = []
+
+    def pipe_file(path: str, value: bytes, **kwargs: Any) -> None:
+        real(path, value, **kwargs)
+        if "_delta_log/00000000000000000001.json" in path and not lost:
+            lost.append(path)
+            raise ConnectionResetError("the answer to the commit was lost")
+
+    fs.pipe_file = pipe_file
+    bucket = memory.bucket(bucket_name, "t/")
+    bucket.write(pl.DataFrame({"x": [1]}))
+    bucket.write(pl.DataFrame({"x": [2]}), mode="append")
+    assert lost  # the commit landed and its answer was lost
+    assert sorted(bucket.read()["x"].to_list()) == [1, 2]
+    assert [h["version"] for h in bucket.history()] == [1, 0]
