@@ -15,10 +15,10 @@ completed (S3 multipart upload, GCS resumable session, Azure block list): Glacie
 it after the write succeeded and aborts it otherwise, and a killed process never completes
 it (:mod:`glacier.adapters.uploads`; S3 parts upload concurrently while polars writes). On
 the local disk and in memory the data goes to a temporary key under ``_glacier/tmp/``
-(bucket root) that is renamed into place; leftovers of killed writes are removed by a later
-write after :data:`TMP_GRACE`. Never does polars write straight to the key: when the query
-feeding its streaming sink fails, it may still finish the file, publishing an empty or
-partial object.
+(bucket root) that is renamed into place; leftovers of killed writes are removed by the next
+write on the same host (or after :data:`TMP_GRACE`). Never does polars write straight to the
+key: when the query feeding its streaming sink fails, it may still finish the file,
+publishing an empty or partial object.
 
 A Bucket whose ``path`` is empty, ends in ``/`` or has ``partition_by`` is a *dataset
 directory*. Of parquet (the default, or ``format="delta"``) it is a Delta Lake *table*
@@ -31,6 +31,15 @@ of csv, json or ndjson keep that manifest layout: versions under ``_glacier/v/``
 small manifest points at; older unreferenced versions are removed once they are
 :data:`VERSION_GRACE` old. A directory with neither (written by another tool) is read as
 plain files, skipping hidden (``_``/``.``) names.
+
+Failures
+--------
+A commit whose answer is lost (the store applied it; the client saw a 500, a reset, a
+timeout) is recognised and reported as the success it was: uploads and table commits carry
+a write token (:mod:`glacier.adapters.uploads`, :mod:`glacier.adapters.tables`), a manifest
+is read back. A stored file that cannot be parsed is a
+:class:`~glacier.errors.CorruptDataError` naming it (:mod:`glacier.adapters.corruption`).
+See ``docs/reliability.md``.
 
 Reading
 -------
