@@ -1147,7 +1147,7 @@ class FsspecBucketAdapter:
         if not endpoint or endpoint in _ANSWERED:
             return
         try:
-            check_endpoint(endpoint)
+            check_endpoint(endpoint, getattr(self.config, "connect_timeout", 3.0))
         except EndpointUnreachableError as exc:
             raise EndpointUnreachableError(f"{action} {self.get_uri()}: {exc}") from exc
         _ANSWERED.add(endpoint)
