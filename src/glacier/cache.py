@@ -25,6 +25,7 @@ import os
 import pickle
 import shutil
 import tempfile
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,10 @@ from glacier.errors import CacheError
 
 if TYPE_CHECKING:
     from glacier.task import Task
+
+
+class CacheEntryWarning(UserWarning):
+    """A cache entry could not be read; it was removed and its task recomputed."""
 
 
 class TaskCache:
@@ -73,21 +78,37 @@ class TaskCache:
         return h.hexdigest()
 
     def load(self, task_name: str, key: str) -> tuple[Any, ...] | None:
-        """The cached outputs, or ``None`` on a miss."""
+        """The cached outputs, or ``None`` on a miss.
+
+        An entry that cannot be read (a truncated file: a full disk, a copy cut short) is a
+        miss too: it is removed with a :class:`CacheEntryWarning`, and the task recomputes.
+        """
         entry = self.directory / task_name / key
         if not (entry / "DONE").exists():
             return None
         values: list[Any] = []
-        for item in sorted(entry.iterdir(), key=lambda p: p.name):
-            if item.name == "DONE":
-                continue
-            if item.suffix == ".parquet":
-                values.append(pl.scan_parquet(item))
-            elif item.suffix == ".df":
-                values.append(pl.read_parquet(item))
-            else:
-                with item.open("rb") as f:
-                    values.append(pickle.load(f))
+        try:
+            for item in sorted(entry.iterdir(), key=lambda p: p.name):
+                if item.name == "DONE":
+                    continue
+                if item.suffix == ".parquet":
+                    pl.read_parquet_schema(item)  # its footer: a truncated file fails here
+                    values.append(pl.scan_parquet(item))
+                elif item.suffix == ".df":
+                    values.append(pl.read_parquet(item))
+                else:
+                    with item.open("rb") as f:
+                        values.append(pickle.load(f))
+        except Exception as exc:
+            warnings.warn(
+                f"The cached outputs of task {task_name!r} in {entry} cannot be read "
+                f"({type(exc).__name__}: {exc}); the entry was removed and the task runs "
+                "again.",
+                CacheEntryWarning,
+                stacklevel=2,
+            )
+            shutil.rmtree(entry, ignore_errors=True)
+            return None
         return tuple(values)
 
     def store(self, task_name: str, key: str, values: Sequence[Any]) -> tuple[Any, ...]:

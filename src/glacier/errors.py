@@ -185,6 +185,16 @@ class EndpointUnreachableError(StorageError, ConnectionError):
     """The store's endpoint did not answer."""
 
 
+class StorageTimeoutError(EndpointUnreachableError, TimeoutError):
+    """The store's endpoint accepted the connection but did not answer within the configured
+    read timeout (or did not accept it within the connect timeout)."""
+
+
+class CorruptDataError(StorageError):
+    """Stored data or metadata (a data file, a manifest, a table's log entry) cannot be
+    parsed: truncated or overwritten by something else. The message names it and the repair."""
+
+
 class ReadOnlyError(StorageError, PermissionError):
     """A write, ``open("w")`` or delete of a Bucket or Dataset declared ``read_only``."""
 

@@ -15,10 +15,10 @@ completed (S3 multipart upload, GCS resumable session, Azure block list): Glacie
 it after the write succeeded and aborts it otherwise, and a killed process never completes
 it (:mod:`glacier.adapters.uploads`; S3 parts upload concurrently while polars writes). On
 the local disk and in memory the data goes to a temporary key under ``_glacier/tmp/``
-(bucket root) that is renamed into place; leftovers of killed writes are removed by a later
-write after :data:`TMP_GRACE`. Never does polars write straight to the key: when the query
-feeding its streaming sink fails, it may still finish the file, publishing an empty or
-partial object.
+(bucket root) that is renamed into place; leftovers of killed writes are removed by the next
+write on the same host (or after :data:`TMP_GRACE`). Never does polars write straight to the
+key: when the query feeding its streaming sink fails, it may still finish the file,
+publishing an empty or partial object.
 
 A Bucket whose ``path`` is empty, ends in ``/`` or has ``partition_by`` is a *dataset
 directory*. Of parquet (the default, or ``format="delta"``) it is a Delta Lake *table*
@@ -31,6 +31,15 @@ of csv, json or ndjson keep that manifest layout: versions under ``_glacier/v/``
 small manifest points at; older unreferenced versions are removed once they are
 :data:`VERSION_GRACE` old. A directory with neither (written by another tool) is read as
 plain files, skipping hidden (``_``/``.``) names.
+
+Failures
+--------
+A commit whose answer is lost (the store applied it; the client saw a 500, a reset, a
+timeout) is recognised and reported as the success it was: uploads and table commits carry
+a write token (:mod:`glacier.adapters.uploads`, :mod:`glacier.adapters.tables`), a manifest
+is read back. A stored file that cannot be parsed is a
+:class:`~glacier.errors.CorruptDataError` naming it (:mod:`glacier.adapters.corruption`).
+See ``docs/reliability.md``.
 
 Reading
 -------
@@ -59,6 +68,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 import polars as pl
 from polars.io.plugins import register_io_source
 
+from glacier.adapters.corruption import corrupt_commits, corrupt_parquet_files, looks_corrupt
 from glacier.adapters.filesystems import NativeAccess, Store, check_endpoint, store_for
 from glacier.adapters.manifest import (
     MANIFEST_FORMAT,
@@ -69,7 +79,9 @@ from glacier.adapters.manifest import (
     manifest_key,
     new_stamp,
     stamp_age,
+    temp_name,
     versions_key,
+    writer_is_gone,
 )
 from glacier.adapters.objects import local_path, open_object, read_value, write_value
 from glacier.adapters.partitions import may_match, partition_values
@@ -89,6 +101,7 @@ from glacier.adapters.uploads import open_upload
 from glacier.errors import (
     BucketNotFoundError,
     ConfigError,
+    CorruptDataError,
     EndpointUnreachableError,
     GlacierError,
     InvalidDataError,
@@ -99,6 +112,7 @@ from glacier.errors import (
     SchemaMismatchError,
     StorageError,
     StoragePermissionError,
+    StorageTimeoutError,
 )
 from glacier.formats import TABLE_FORMAT, Format, get_format, resolve_format
 
@@ -317,7 +331,7 @@ class FsspecBucketAdapter:
                     return self._object_info() is not None
                 if self.is_table and self._table_exists():
                     return True
-                return self._manifest() is not None or bool(self._plain_files())
+                return self.fs.exists(self._manifest_path()) or bool(self._plain_files())
             except BucketNotFoundError:
                 return False
 
@@ -340,7 +354,8 @@ class FsspecBucketAdapter:
                 self.fs.rm_file(self._path(self.key))
                 return
             table = self.is_table and self._table_exists()
-            if not table and self._manifest() is None and not self._plain_files():
+            manifest = not table and self.fs.exists(self._manifest_path())
+            if not table and not manifest and not self._plain_files():
                 raise self._not_found("delete")
             with contextlib.suppress(FileNotFoundError):
                 # The log or manifest goes first: readers then see no dataset, not a part.
@@ -445,7 +460,12 @@ class FsspecBucketAdapter:
 
     def _table_io(self) -> TableIO:
         options = self.store.delta(self.config) or {}
-        return TableIO(self.store.delta_uri(self._path(self.key)), options, self.get_uri())
+        return TableIO(
+            self.store.delta_uri(self._path(self.key)),
+            options,
+            self.get_uri(),
+            self._log.commits_with,
+        )
 
     def _table_exists(self) -> bool:
         return self._log.exists()
@@ -554,15 +574,18 @@ class FsspecBucketAdapter:
                 )
                 frame = pl.concat([stored_frame, frame], how="diagonal_relaxed")
         data = frame.collect()
-        self._commit(
-            data,
-            mode,
-            self.partition_by,
-            exists=exists,
-            on=on,
-            delete_when=delete_when,
-            schema=schema,
-        )
+        options: dict[str, Any] = {"on": on, "delete_when": delete_when, "schema": schema}
+        try:
+            self._commit(data, mode, self.partition_by, exists=exists, **options)
+        except Exception as exc:
+            log = self._path(f"{self._prefix}{DELTA_LOG}")
+            if not (mode == "overwrite" and looks_corrupt(exc) and corrupt_commits(self.fs, log)):
+                raise
+            # An overwrite replaces everything, so it may also replace a log that can no
+            # longer be read; the old data files go once the new table holds.
+            self.fs.rm(log, recursive=True)
+            plain = self._plain_files()
+            self._commit(data, mode, self.partition_by, exists=False, **options)
         if plain:  # the table holds them now (append) or replaced them (overwrite)
             self._discard([self._path(key) for key in plain])
 
@@ -644,12 +667,27 @@ class FsspecBucketAdapter:
             return None
         return info if info.get("type") != "directory" else None
 
-    def _manifest(self) -> Manifest | None:
+    def _manifest(self, *, strict: bool = True) -> Manifest | None:
+        """The dataset's manifest, ``None`` without one. A manifest that cannot be parsed
+        raises CorruptDataError, or (``strict=False``: an overwrite replaces it anyway)
+        counts as absent."""
+        path = self._manifest_path()
         try:
-            data = self.fs.cat_file(self._manifest_path())
+            data = self.fs.cat_file(path)
         except FileNotFoundError:
             return None
-        return Manifest.from_json(data)
+        try:
+            return Manifest.from_json(data)
+        except Exception as exc:
+            if not strict:
+                return None
+            raise CorruptDataError(
+                f"{self.get_uri()}: the dataset's manifest {self.store.uri(path)} is corrupt "
+                f"({type(exc).__name__}: {exc}; {len(data)} bytes), so which files hold the "
+                "data is unknown. Repair it by writing the dataset again with "
+                "mode='overwrite' (which replaces the manifest), or remove it with "
+                "bucket.delete()."
+            ) from exc
 
     def _plain_files(self) -> builtins.list[str]:
         """Data files under the dataset directory that no Glacier manifest describes."""
@@ -837,7 +875,7 @@ class FsspecBucketAdapter:
         if not self.store.renames:
             self._upload(frame, target)
             return
-        tmp = self._path(f"{TMP_DIR}/{new_stamp()}-{posixpath.basename(self.key)}")
+        tmp = self._path(f"{TMP_DIR}/{temp_name(posixpath.basename(self.key))}")
         try:
             self._sink(frame, tmp)
             self._rename(tmp, target)
@@ -860,7 +898,7 @@ class FsspecBucketAdapter:
             raise
 
     def _write_dataset(self, frame: pl.LazyFrame, *, append: bool) -> None:
-        manifest = self._manifest()
+        manifest = self._manifest(strict=append)  # an overwrite repairs a corrupt manifest
         plain = [] if manifest is not None else self._plain_files()
         partition_by = self.partition_by
         if append and (manifest is not None or plain):
@@ -897,9 +935,12 @@ class FsspecBucketAdapter:
                 previous=manifest.files if manifest is not None else (),
                 schema=pl.Schema(schema),
             )
-            self._publish_bytes(new.to_json(), self._manifest_path())
+            self._publish_manifest(new)
         except BaseException:
-            self._discard_tree(self._path(version_key))
+            if self._published(version) is False:
+                self._discard_tree(self._path(version_key))
+            # else the manifest may point at this version (it landed, or cannot be read back
+            # to tell): its files stay; an unreferenced version is swept after VERSION_GRACE.
             raise
         if not append and plain:
             self._discard([self._path(key) for key in plain])
@@ -907,6 +948,24 @@ class FsspecBucketAdapter:
         self._sweep(versions, VERSION_GRACE, keep=new.versions_in_use(versions))
         if self.store.renames:  # the only stores that write temporary objects
             self._sweep(TMP_DIR, TMP_GRACE)
+
+    def _publish_manifest(self, manifest: Manifest) -> None:
+        """Replace the manifest: the commit of a dataset directory's write. An error after
+        which the stored manifest is this one (the store applied the PUT and the answer was
+        lost) is a commit that landed: a success."""
+        try:
+            self._publish_bytes(manifest.to_json(), self._manifest_path())
+        except Exception:
+            if not self._published(manifest.version):
+                raise
+
+    def _published(self, version: str) -> bool | None:
+        """Whether the stored manifest names ``version``; ``None`` if it cannot be read."""
+        try:
+            current = self._manifest(strict=True)
+        except Exception:
+            return None
+        return current is not None and current.version == version
 
     def _conform(self, frame: pl.LazyFrame, stored: pl.Schema) -> pl.LazyFrame:
         """``frame`` in the stored column order, or SchemaMismatchError naming what differs."""
@@ -977,7 +1036,7 @@ class FsspecBucketAdapter:
         if not self.store.renames:
             self.fs.pipe_file(target, data)  # one PUT of bytes in hand: it appears whole
             return
-        tmp = self._path(f"{TMP_DIR}/{new_stamp()}-{posixpath.basename(target)}")
+        tmp = self._path(f"{TMP_DIR}/{temp_name(posixpath.basename(target))}")
         try:
             self.fs.makedirs(posixpath.dirname(tmp), exist_ok=True)
             self.fs.pipe_file(tmp, data)
@@ -1016,7 +1075,9 @@ class FsspecBucketAdapter:
         for entry in entries:
             name = posixpath.basename(entry.rstrip("/"))
             age = stamp_age(name)
-            if name not in keep and age is not None and age > grace:
+            if name in keep or age is None:
+                continue
+            if age > grace or (key == TMP_DIR and writer_is_gone(name)):
                 stale.append(entry)
         self._discard(stale)
 
@@ -1028,13 +1089,56 @@ class FsspecBucketAdapter:
         self._check_endpoint(action)
         try:
             yield
-        except GlacierError:
+        except CorruptDataError:
             raise
         except Exception as exc:
+            if looks_corrupt(exc):
+                raise self._corrupt(action, exc) from exc
+            if isinstance(exc, GlacierError):
+                raise
             translated = self._translate(exc, action)
             if translated is None:
                 raise
             raise translated from exc
+        except BaseException as exc:
+            # polars panics (a pyo3 PanicException, not an Exception) on some truncated
+            # files; say which file, if one is, rather than crash with an assertion.
+            if type(exc).__name__ != "PanicException":
+                raise
+            corrupt = self._corrupt(action, Exception(str(exc)))
+            if "a data file of" in str(corrupt):  # no broken file found: not corruption
+                raise
+            raise corrupt from exc
+
+    def _corrupt(self, action: str, exc: Exception) -> CorruptDataError:
+        """The error naming the stored file that could not be parsed, and the repair."""
+        uri, cause = self.get_uri(), f"{type(exc).__name__}: {exc}"
+        broken: builtins.list[str] = []
+        try:
+            if self.is_table:
+                broken = corrupt_commits(self.fs, self._path(f"{self._prefix}{DELTA_LOG}"))
+                if broken:
+                    names = ", ".join(self.store.uri(p) for p in broken)
+                    return CorruptDataError(
+                        f"{action} {uri}: the table's log entry {names} is corrupt "
+                        f"(truncated or overwritten; {cause}). Repair: write the dataset "
+                        "again with mode='overwrite' (it starts a new history), or, if no "
+                        "writer is running, delete that commit file (the table then reads "
+                        "as the version before it)."
+                    )
+                files = [f"{self._prefix}{f}" for f in self._table_files()]
+            else:
+                files = builtins.list(self._snapshot(check_object=False).files)
+            if self.format.typed:
+                broken = corrupt_parquet_files(self.fs, [self._path(k) for k in files])
+        except Exception:  # diagnosis is best effort: the message still names the dataset
+            broken = []
+        what = ", ".join(self.store.uri(p) for p in broken) or f"a data file of {uri}"
+        return CorruptDataError(
+            f"{action} {uri}: {what} is corrupt (truncated or overwritten outside Glacier; "
+            f"{cause}). Repair: write the data again with mode='overwrite', or restore the "
+            "file from the bucket's versioning."
+        )
 
     def _check_endpoint(self, action: str) -> None:
         # Adapters are built per operation; an endpoint that answered once is not probed
@@ -1043,7 +1147,7 @@ class FsspecBucketAdapter:
         if not endpoint or endpoint in _ANSWERED:
             return
         try:
-            check_endpoint(endpoint)
+            check_endpoint(endpoint, getattr(self.config, "connect_timeout", 3.0))
         except EndpointUnreachableError as exc:
             raise EndpointUnreachableError(f"{action} {self.get_uri()}: {exc}") from exc
         _ANSWERED.add(endpoint)
@@ -1052,6 +1156,16 @@ class FsspecBucketAdapter:
         kind = classify(exc)
         uri = self.get_uri()
         cause = f"{type(exc).__name__}: {exc}".strip()
+        if kind == "timeout":
+            endpoint = self.store.endpoint(self.config) or f"the {self.store.protocol} service"
+            connect = getattr(self.config, "connect_timeout", None)
+            read = getattr(self.config, "read_timeout", None)
+            return StorageTimeoutError(
+                f"{action} {uri}: {endpoint} timed out (connect_timeout={connect} s, "
+                f"read_timeout={read} s, with retries; {cause}). Check that the store is up "
+                "and reachable; on a slow link, raise connect_timeout or read_timeout in the "
+                "provider config."
+            )
         if kind == "unreachable":
             endpoint = self.store.endpoint(self.config) or f"the {self.store.protocol} service"
             return EndpointUnreachableError(

@@ -31,6 +31,7 @@ function that builds their filesystem.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import socket
 from collections.abc import Callable, Mapping
@@ -64,6 +65,14 @@ __all__ = [
 #: The environment variable Azure's tools read for a connection string (Azurite's included).
 AZURE_CONNECTION_STRING_ENV = "AZURE_STORAGE_CONNECTION_STRING"
 
+#: Attempts of each S3 request by botocore ("standard" retry mode: throttling, 5xx, resets,
+#: timeouts), and of s3fs around them (a truncated answer): a silent endpoint then costs at
+#: most ``S3_ATTEMPTS * S3FS_ATTEMPTS`` read timeouts.
+S3_ATTEMPTS = 2
+S3FS_ATTEMPTS = 2
+#: Retries of one request by the object_store clients of polars and delta-rs.
+OBJECT_STORE_RETRIES = 2
+
 # Object stores must not serve listings from a cache: another process (or another pipeline
 # run) may have written since, and a stale listing would hide a new dataset version.
 _NO_LISTINGS_CACHE: dict[str, Any] = {"use_listings_cache": False}
@@ -93,14 +102,25 @@ def s3_filesystem(config: AwsConfig, **options: Any) -> AbstractFileSystem:
     the defaults, e.g. ``config_kwargs={"retries": {"max_attempts": 1}}`` in tests.
     """
     s3fs = require("s3fs", "s3", "An S3 bucket")
+    botocore_config = {
+        "connect_timeout": config.connect_timeout,
+        "read_timeout": config.read_timeout,
+        "retries": {"max_attempts": S3_ATTEMPTS, "mode": "standard"},
+        **options.pop("config_kwargs", {}),
+    }
     kwargs: dict[str, Any] = {
         **_NO_LISTINGS_CACHE,
         "profile": aws_profile(config),
         "endpoint_url": config.endpoint_url,
         "client_kwargs": {"region_name": config.region},
+        "config_kwargs": botocore_config,
     }
     kwargs.update(options)
-    return s3fs.S3FileSystem(**kwargs)
+    fs = s3fs.S3FileSystem(**kwargs)
+    # s3fs retries timeouts and broken answers itself, around botocore's own attempts: one
+    # retry there (absorbing a truncated answer) keeps a silent endpoint's time bounded.
+    fs.retries = S3FS_ATTEMPTS
+    return fs
 
 
 def gcs_filesystem(config: GcpConfig, **options: Any) -> AbstractFileSystem:
@@ -116,11 +136,16 @@ def gcs_filesystem(config: GcpConfig, **options: Any) -> AbstractFileSystem:
     else:
         from gcsfs import GCSFileSystem
 
+    import aiohttp
+
     kwargs: dict[str, Any] = {
         **_NO_LISTINGS_CACHE,
         "project": config.project,
         "endpoint_url": config.endpoint_url,
         "token": "anon" if config.anonymous else deferred_google_credentials(),
+        "requests_timeout": aiohttp.ClientTimeout(
+            total=None, sock_connect=config.connect_timeout, sock_read=config.read_timeout
+        ),
     }
     kwargs.update(options)
     return GCSFileSystem(**kwargs)
@@ -194,7 +219,12 @@ def azure_filesystem(config: AzureConfig, **options: Any) -> AbstractFileSystem:
     ``DefaultAzureCredential`` (``az login``, a managed identity, ...).
     """
     adlfs = require("adlfs", "azure", "An Azure Blob container")
-    kwargs: dict[str, Any] = dict(_NO_LISTINGS_CACHE)
+    kwargs: dict[str, Any] = {
+        **_NO_LISTINGS_CACHE,
+        # The Azure SDK takes whole seconds.
+        "connection_timeout": math.ceil(config.connect_timeout),
+        "read_timeout": math.ceil(config.read_timeout),
+    }
     connection_string = os.environ.get(AZURE_CONNECTION_STRING_ENV)
     if connection_string:
         if config.endpoint_url:  # the config's endpoint wins, as it does for polars' reads
@@ -309,8 +339,39 @@ def _local_bucket_policy(config: ProviderConfig) -> Literal["create", "require"]
     return "create" if getattr(config, "create_dirs", True) else "require"
 
 
+def timeouts(config: Any) -> dict[str, Any]:
+    """The connect and read timeouts of polars' object_store client, from the config.
+
+    Example:
+        >>> from glacier.settings import AwsConfig
+        >>> timeouts(AwsConfig(region="us-east-1", read_timeout=2.5))["read_timeout"]
+        '2500ms'
+    """
+    return {
+        "connect_timeout": f"{round(config.connect_timeout * 1000)}ms",
+        "read_timeout": f"{round(config.read_timeout * 1000)}ms",
+        "max_retries": OBJECT_STORE_RETRIES,
+    }
+
+
+def delta_timeouts(config: Any) -> dict[str, str]:
+    """The timeouts of delta-rs' object_store client, from the config. Its client has no
+    read timeout (it accepts the key and ignores it), only one for a whole request: twice
+    the read timeout, so that a part of a large upload has time to go out; and a budget
+    after which no retry starts, so that a silent endpoint fails in about
+    ``3 * 2 * read_timeout``."""
+    # No max_retries: delta-rs takes it as a string and polars (which reads the same
+    # options in scan_delta) only as a number; the retry budget bounds the retries anyway.
+    request = config.read_timeout * 2
+    return {
+        "connect_timeout": f"{round(config.connect_timeout * 1000)}ms",
+        "timeout": f"{round(request * 1000)}ms",
+        "retry_timeout": f"{round(request * OBJECT_STORE_RETRIES * 1000)}ms",
+    }
+
+
 def _s3_native(config: AwsConfig) -> NativeAccess:
-    options: dict[str, Any] = {"aws_region": config.region}
+    options: dict[str, Any] = {"aws_region": config.region, **timeouts(config)}
     if config.endpoint_url:
         options["aws_endpoint_url"] = config.endpoint_url
         options["aws_allow_http"] = str(config.endpoint_url.startswith("http://")).lower()
@@ -328,7 +389,8 @@ def _gcs_native(config: GcpConfig) -> NativeAccess | None:
     # does not send; against any custom endpoint Glacier reads through gcsfs instead.
     if config.endpoint_url is not None:
         return None
-    return NativeAccess()  # credentials: polars' "auto" provider, i.e. google.auth defaults
+    # credentials: polars' "auto" provider, i.e. google.auth defaults
+    return NativeAccess(timeouts(config))
 
 
 def parse_connection_string(value: str) -> dict[str, str]:
@@ -353,6 +415,7 @@ def _azure_native(config: AzureConfig) -> NativeAccess:
     parts = parse_connection_string(os.environ.get(AZURE_CONNECTION_STRING_ENV, ""))
     account = parts.get("AccountName") or config.storage_account
     options: dict[str, Any] = {"account_name": account} if account else {}
+    options.update(timeouts(config))
     # The connection string is already in this process' environment; handing its key to
     # polars keeps it in memory only, like adlfs does.
     if "AccountKey" in parts:
@@ -370,7 +433,7 @@ def _azure_native(config: AzureConfig) -> NativeAccess:
 def _s3_delta(config: AwsConfig) -> dict[str, str]:
     # delta-rs takes the upper-case object_store keys; credentials come from the same AWS
     # chain as everywhere else (environment, profile, instance role), never from code.
-    options = {"AWS_REGION": config.region}
+    options = {"AWS_REGION": config.region, **delta_timeouts(config)}
     # An endpoint may also come from the process's environment (a deployed task rehearsed on
     # an emulator gets AWS_ENDPOINT_URL, as the AWS SDKs read it): plain HTTP must be allowed.
     endpoint = (
@@ -389,7 +452,7 @@ def _s3_delta(config: AwsConfig) -> dict[str, str]:
 def _gcs_delta(config: GcpConfig) -> dict[str, str] | None:
     # delta-rs lists a GCS bucket through the XML API, which gcp-storage-emulator does not
     # implement ("Method not implemented: GET - /<bucket>"): emulators take the fallback.
-    return None if config.endpoint_url is not None else {}
+    return None if config.endpoint_url is not None else delta_timeouts(config)
 
 
 #: The account of Azurite (and Azure's other emulators): its well-known development account.
@@ -397,7 +460,9 @@ AZURITE_ACCOUNT = "devstoreaccount1"
 
 
 def _azure_delta(config: AzureConfig) -> dict[str, str]:
-    options = {k: str(v) for k, v in (_azure_native(config).storage_options or {}).items()}
+    native = _azure_native(config).storage_options or {}
+    options = {k: str(v) for k, v in native.items() if k not in timeouts(config)}
+    options.update(delta_timeouts(config))
     endpoint = options.get("azure_endpoint", "")
     if options.get("account_name") == AZURITE_ACCOUNT and endpoint.startswith("http://"):
         # delta-rs' Azure client reads the log of a table at a custom endpoint from the wrong

@@ -21,8 +21,12 @@ True
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
+import os
+import re
+import socket
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,7 +45,9 @@ __all__ = [
     "manifest_key",
     "new_stamp",
     "stamp_age",
+    "temp_name",
     "versions_key",
+    "writer_is_gone",
 ]
 
 #: Glacier's own objects live under this name; readers skip it like any ``_`` name.
@@ -51,10 +57,12 @@ TMP_DIR = f"{GLACIER_DIR}/tmp"
 MANIFEST_FORMAT = "glacier-dataset/1"
 #: Unreferenced dataset versions older than this are deleted by the next write.
 VERSION_GRACE = timedelta(hours=1)
-#: Temporary objects older than this are leftovers of a crashed write, deleted by the next one.
+#: Temporary objects older than this are leftovers of a crashed write, deleted by the next one
+#: (those of a writer on this host that no longer runs go at once: :func:`writer_is_gone`).
 TMP_GRACE = timedelta(hours=24)
 
 _STAMP = "%Y%m%dT%H%M%S%fZ"
+_WRITER = re.compile(r"-w([0-9a-f]{8})\.(\d+)-")
 
 
 def manifest_key(prefix: str) -> str:
@@ -129,6 +137,37 @@ class Manifest:
 def new_stamp() -> str:
     """A new version or temporary-object name: its UTC time, then a random part."""
     return f"{datetime.now(UTC).strftime(_STAMP)}-{uuid.uuid4().hex[:8]}"
+
+
+def temp_name(basename: str) -> str:
+    """The name of a temporary object: a stamp, then who writes it (a hash of this host and
+    the process id), then ``basename``; a later write on this host removes the temporary
+    objects of writers that no longer run (:func:`writer_is_gone`) without waiting for
+    :data:`TMP_GRACE`."""
+    return f"{new_stamp()}-{_writer_tag()}-{basename}"
+
+
+def writer_is_gone(name: str) -> bool:
+    """Whether ``name`` is a temporary object of a process of this host that has ended (a
+    killed writer's leftover). Unknown names and other hosts' writers: ``False``."""
+    match = _WRITER.search(name)
+    if match is None or match.group(1) != _host_hash() or os.name != "posix":
+        return False
+    try:
+        os.kill(int(match.group(2)), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # alive, owned by another user
+    return False
+
+
+def _host_hash() -> str:
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def _writer_tag() -> str:
+    return f"w{_host_hash()}.{os.getpid()}"
 
 
 def stamp_age(name: str) -> timedelta | None:

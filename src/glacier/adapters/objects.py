@@ -27,7 +27,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from glacier.adapters.manifest import TMP_DIR, new_stamp
+from glacier.adapters.manifest import TMP_DIR, temp_name
 from glacier.adapters.spool import spool
 from glacier.adapters.uploads import Upload, open_upload
 from glacier.errors import ConfigError
@@ -86,7 +86,7 @@ class _RenameOnClose:
     def __init__(self, adapter: ObjectStore, target: str) -> None:
         self.adapter = adapter
         self.target = target
-        self.tmp = adapter._path(f"{TMP_DIR}/{new_stamp()}-{posixpath.basename(target)}")
+        self.tmp = adapter._path(f"{TMP_DIR}/{temp_name(posixpath.basename(target))}")
         adapter.fs.makedirs(posixpath.dirname(self.tmp), exist_ok=True)
         self.handle = adapter.fs.open(self.tmp, "wb")
         self.failure: BaseException | None = None

@@ -8,6 +8,8 @@ found by exception class *name* along the chain of causes, so no cloud SDK is im
 
 >>> classify(FileNotFoundError("x"))
 'missing'
+>>> classify(TimeoutError("read"))
+'timeout'
 >>> classify(ValueError("a user's query failed")) is None
 True
 """
@@ -19,9 +21,10 @@ from typing import Any, Literal
 
 __all__ = ["FailureKind", "classify"]
 
-#: ``unreachable`` (no answer), ``denied`` (credentials), ``missing`` (no such object or
-#: bucket) or ``io`` (any other storage failure).
-FailureKind = Literal["unreachable", "denied", "missing", "io"]
+#: ``timeout`` (a connect or read timeout ran out), ``unreachable`` (no answer),
+#: ``denied`` (credentials), ``missing`` (no such object or bucket) or ``io`` (any other
+#: storage failure).
+FailureKind = Literal["timeout", "unreachable", "denied", "missing", "io"]
 
 # Exception class names of the cloud SDKs (matched by name: no SDK is imported here).
 _UNREACHABLE = {
@@ -31,6 +34,14 @@ _UNREACHABLE = {
     "ServiceRequestError",
     "ConnectTimeoutError",
     "ServerTimeoutError",
+}
+_TIMEOUT = {
+    "ReadTimeoutError",
+    "ConnectTimeoutError",
+    "ServerTimeoutError",
+    "ServiceRequestTimeoutError",
+    "ServiceResponseTimeoutError",
+    "FSTimeoutError",
 }
 _DENIED = {"ClientAuthenticationError", "AccessDenied", "Forbidden"}
 _MISSING = {"ResourceNotFoundError", "NoSuchKey", "NoSuchBucket"}
@@ -57,9 +68,14 @@ def classify(exc: BaseException) -> FailureKind | None:
     """The kind of a storage error (an OSError or an SDK error, or an error caused by one),
     ``None`` for anything else."""
     chain = [(e, {cls.__name__ for cls in type(e).__mro__}) for e in _causes(exc)]
-    storage = _UNREACHABLE | _DENIED | _MISSING | _SDK_ERRORS
+    storage = _TIMEOUT | _UNREACHABLE | _DENIED | _MISSING | _SDK_ERRORS
     if not any(isinstance(e, OSError) or names & storage for e, names in chain):
         return None
+    if any(
+        isinstance(e, TimeoutError) or names & _TIMEOUT or "operation timed out" in str(e)
+        for e, names in chain
+    ):
+        return "timeout"
     if any(isinstance(e, ConnectionError) or names & _UNREACHABLE for e, names in chain):
         return "unreachable"
     if any(

@@ -70,6 +70,17 @@ class TableMirror:
         commits = [e for e in entries if _is_commit(str(e["name"]))]
         return max(commits, key=lambda e: str(e["name"])) if commits else None
 
+    def commits_with(self, token: str, depth: int = 20) -> bool:
+        """Whether one of the ``depth`` newest commits holds ``token`` (a write token of
+        :mod:`glacier.adapters.tables`): how a commit whose answer was lost is recognised."""
+        try:
+            entries = self.fs.ls(f"{self.root}/{DELTA_LOG}", detail=False)
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        commits = sorted((str(e) for e in entries if _is_commit(str(e))), reverse=True)
+        needle = token.encode()
+        return any(needle in self.fs.cat_file(path) for path in commits[:depth])
+
     @contextlib.contextmanager
     def reading(self) -> Iterator[TableIO]:
         """A TableIO over a local copy of the log (no data files: read those remotely)."""
@@ -136,10 +147,24 @@ class TableMirror:
                     f"{posixpath.basename(relative)} first. Nothing of this write was "
                     "committed; retry it."
                 )
-            self.fs.pipe_file(target, Path(local, relative).read_bytes())
+            self._put_commit(target, Path(local, relative).read_bytes())
         for relative in log:  # checkpoints and _last_checkpoint follow their commit
             if relative not in commits:
                 self.fs.pipe_file(f"{self.root}/{relative}", Path(local, relative).read_bytes())
+
+    def _put_commit(self, target: str, commit: bytes) -> None:
+        """Upload a commit file. An error after which the store holds exactly this commit
+        (the PUT was applied and its answer lost) is a commit that landed: a success, not a
+        failure that a retry would apply twice."""
+        try:
+            self.fs.pipe_file(target, commit)
+        except Exception:
+            try:
+                landed = self.fs.cat_file(target) == commit
+            except Exception:
+                landed = False
+            if not landed:
+                raise
 
 
 def _is_commit(path: str) -> bool:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_RETENTION",
     "DELTA_LOG",
+    "WRITE_TOKEN",
     "SchemaPolicy",
     "TableIO",
     "TableMode",
@@ -65,6 +67,8 @@ T = TypeVar("T")
 
 #: The table's commit log, beside its data files.
 DELTA_LOG = "_delta_log"
+#: The commit-info key of a write's random token (how an ambiguous commit is recognised).
+WRITE_TOKEN = "glacier.write"
 #: How long vacuum keeps files older versions need (Delta's own default: 7 days).
 DEFAULT_RETENTION = timedelta(days=7)
 
@@ -129,11 +133,15 @@ class TableIO:
         uri: What delta-rs opens: ``/abs/path``, ``s3://bucket/key``, ``az://...``.
         storage_options: delta-rs storage options (object_store keys); ``{}`` for local.
         name: The table's Glacier URI, used in messages.
+        commits_with: ``token -> bool``: whether a recent commit carries a write token (the
+            bucket adapter reads the log through fsspec: delta-rs' own reads of the log
+            hold the GIL while they wait, stalling a store served by this process).
     """
 
     uri: str
     storage_options: dict[str, str]
     name: str
+    commits_with: Callable[[str], bool] | None = None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -170,12 +178,19 @@ class TableIO:
     def scan(self, version: Version = None) -> pl.LazyFrame:
         """A lazy scan: polars prunes partitions and row groups by the file statistics."""
         table = self.open(version)
-        return pl.scan_delta(table, storage_options=self.storage_options or None)
+        return pl.scan_delta(table, storage_options=self._polars_options())
 
     def schema(self, table: DeltaTable | None = None) -> pl.Schema:
         """The table's schema as polars types (metadata only)."""
         table = table if table is not None else self.open()
-        return pl.scan_delta(table, storage_options=self.storage_options or None).collect_schema()
+        return pl.scan_delta(table, storage_options=self._polars_options()).collect_schema()
+
+    def _polars_options(self) -> dict[str, Any] | None:
+        """The storage options as polars takes them (its ``max_retries`` is a number)."""
+        options: dict[str, Any] = dict(self.storage_options)
+        if "max_retries" in options:
+            options["max_retries"] = int(options["max_retries"])
+        return options or None
 
     def files(self, table: DeltaTable | None = None) -> list[str]:
         """Paths of the current data files, relative to the table's root."""
@@ -229,8 +244,23 @@ class TableIO:
             if mode == "overwrite_partitions":
                 write_mode = "overwrite"
                 options["predicate"] = self._partitions_predicate(frame, partition_by)
+        token = uuid.uuid4().hex
+
+        def commit() -> None:
+            with self._unless_landed(token):
+                write_deltalake(
+                    self.uri,
+                    frame,
+                    mode=write_mode,
+                    commit_properties=_commit_properties(token),
+                    **options,
+                )
+
         with self.errors("write"):
-            write_deltalake(self.uri, frame, mode=write_mode, **options)
+            # A connection broken mid-write is retried here: the token tells whether the
+            # commit landed, so a retry never applies it twice (delta-rs does not retry a
+            # PUT whose connection broke). Files of the failed attempt are left to vacuum.
+            _retrying_transport(commit)
         return {"num_added_rows": frame.height}
 
     def _partitions_predicate(self, frame: pl.DataFrame, partition_by: Sequence[str]) -> str:
@@ -260,12 +290,14 @@ class TableIO:
     ) -> dict[str, Any]:
         table = self.open()
         columns = [c for c in frame.columns if c != delete_when]
+        token = uuid.uuid4().hex
         merger = table.merge(
             frame,
             predicate=merge_predicate(on),
             source_alias="s",
             target_alias="t",
             merge_schema=schema == "merge",
+            commit_properties=_commit_properties(token),
         )
         values = {c: f"s.`{c}`" for c in columns}
         if delete_when is not None:
@@ -277,8 +309,9 @@ class TableIO:
         else:
             merger = merger.when_matched_update(updates=values)
             merger = merger.when_not_matched_insert(updates=values)
-        with self.errors("merge into"):
+        with self.errors("merge into"), self._unless_landed(token):
             return dict(merger.execute())
+        return {}  # the commit landed; its answer (and metrics) were lost
 
     # -- maintenance -----------------------------------------------------------------------
 
@@ -301,6 +334,9 @@ class TableIO:
                     retention_hours=_hours(retention),
                     dry_run=dry_run,
                     enforce_retention_duration=False,
+                    # "full": files no commit ever named (a killed writer's) go too, not
+                    # only those later commits removed.
+                    full=True,
                 )
             )
 
@@ -309,6 +345,30 @@ class TableIO:
         table = self.open()
         with self.errors("optimize"):
             return dict(table.optimize.compact(target_size=target_size))
+
+    # -- ambiguous commits -----------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _unless_landed(self, token: str) -> Iterator[None]:
+        """Swallow the error of a commit that landed anyway: the store applied the commit and
+        the answer was lost (a 500, a reset). Each commit carries a random token in its
+        commit info (:data:`WRITE_TOKEN`); after an error, a recent commit holding it means
+        this write is in the table, and retrying it would apply it twice."""
+        try:
+            yield
+        except Exception:
+            if not self.landed(token):
+                raise
+
+    def landed(self, token: str, depth: int = 20) -> bool:
+        """Whether one of the table's ``depth`` newest commits carries ``token``."""
+        try:
+            if self.commits_with is not None:
+                return self.commits_with(token)
+            recent = self.open().history(depth)
+        except Exception:
+            return False  # cannot tell: the original error stands
+        return any(commit.get(WRITE_TOKEN) == token for commit in recent)
 
     # -- errors ----------------------------------------------------------------------------
 
@@ -343,10 +403,11 @@ class TableIO:
             raise
 
 
-#: Waits (seconds) before each retry of a read that failed in transport. delta-rs retries an
-#: object store's HTTP errors itself, but not a response it could not parse (a connection the
-#: store broke mid-answer: "error sending request"); reading a table is idempotent, so it is
-#: retried here. Writes are not: the commit may have landed before the connection broke.
+#: Waits (seconds) before each retry of an operation that failed in transport. delta-rs
+#: retries an object store's HTTP errors itself, but not a response it could not parse (a
+#: connection the store broke mid-answer: "error sending request"); reading a table is
+#: idempotent, so it is retried here, and so is a write, whose commit token tells whether
+#: the commit landed before the connection broke.
 TRANSPORT_RETRY_WAITS = (0.1, 0.4, 1.6)
 _TRANSPORT_FAILURES = ("error sending request", "connection reset", "connection closed")
 
@@ -356,11 +417,25 @@ def _retrying_transport(read: Callable[[], T]) -> T:
         try:
             return read()
         except OSError as exc:
-            message = str(exc).lower()
-            if wait is None or not any(f in message for f in _TRANSPORT_FAILURES):
+            if wait is None or not broken_in_transport(exc):
                 raise
             time.sleep(wait)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _commit_properties(token: str) -> Any:
+    from deltalake import CommitProperties
+
+    return CommitProperties(custom_metadata={WRITE_TOKEN: token})
+
+
+def broken_in_transport(exc: BaseException) -> bool:
+    """Whether delta-rs failed on a connection the store broke (not on a timeout: the client
+    has spent its time budget on those already, and a silent store stays silent)."""
+    message = str(exc).lower()
+    if "timed out" in message or "timeout" in message:
+        return False
+    return any(f in message for f in _TRANSPORT_FAILURES)
 
 
 def _hours(span: timedelta) -> int:

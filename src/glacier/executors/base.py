@@ -375,7 +375,10 @@ class PreparedRun:
                 check_outputs(task, outs, self.storage)
             if key is not None and self.cache is not None:
                 outs = self.cache.store(task.name, key, outs)
-            outputs[i] = self._persist(task, outs, write=True) if self._persisting else outs
+            if self._persisting:
+                outputs[i] = self._persist(task, outs, write=True, cfg=cfg, index=i)
+            else:
+                outputs[i] = outs
             status[i] = SUCCEEDED
             return True
         except Exception as exc:
@@ -478,7 +481,15 @@ class PreparedRun:
         params = {k: v for k, v in kwargs.items() if k in self.tasks[i].params}
         return self.cache.key(self.tasks[i], fps, params, version=self.configs[i].cache_version)
 
-    def _persist(self, task: Task, outs: tuple[Any, ...], *, write: bool) -> tuple[Any, ...]:
+    def _persist(
+        self,
+        task: Task,
+        outs: tuple[Any, ...],
+        *,
+        write: bool,
+        cfg: TaskConfig | None = None,
+        index: int = -1,
+    ) -> tuple[Any, ...]:
         if not task.outputs:
             return outs
         result = list(outs)
@@ -489,12 +500,53 @@ class PreparedRun:
             bucket = self.storage.get(ds)
             if bucket is not None:
                 if write:
-                    bucket.write(value, **ds.write)
+                    self._write(task, bucket, value, ds, cfg, index)
                 # Downstream tasks read what was written, lazily: one write, no recompute.
                 # (A value that is not a table is handed on as it is.)
                 if isinstance(value, pl.DataFrame | pl.LazyFrame):
                     result[pos] = bucket.scan()
         return tuple(result)
+
+    def _write(
+        self, task: Task, bucket: Any, value: Any, ds: Dataset, cfg: TaskConfig | None, i: int
+    ) -> None:
+        """Write one output under the task's retry policy: a transient store failure is
+        retried with the attempts the task has left (the function is not run again, and
+        outputs already written are not written twice); a deterministic one is not."""
+        table = self.table
+        while True:
+            try:
+                bucket.write(value, **ds.write)
+                return
+            except Exception as exc:
+                if cfg is None or not cfg.retries:
+                    raise
+                used = table.attempts[i] or 1
+                if used > cfg.retries or not should_retry(exc, cfg.retry_on):
+                    raise
+                wait = list(
+                    delays(
+                        retry_delay=cfg.retry_delay,
+                        backoff=cfg.backoff,
+                        max_delay=cfg.max_delay,
+                        jitter=cfg.jitter,
+                        retries=used,
+                    )
+                )[-1]
+                table.attempts[i] = used + 1
+                note_attempt(used + 1)
+                _log.warning(
+                    "task %s: writing %s failed on attempt %d of %d (%s: %s); retrying in %.3gs",
+                    task.name,
+                    ds.name,
+                    used,
+                    cfg.retries + 1,
+                    type(exc).__name__,
+                    exc,
+                    wait,
+                )
+                if wait:
+                    time.sleep(wait)
 
     def _uris(self) -> dict[str, str]:
         uris: dict[str, str] = {}

@@ -35,6 +35,16 @@ _GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _RESOURCE_GROUP = re.compile(r"[\w().-]{0,89}[\w()-]")
 
 
+#: Seconds to wait for a store's endpoint to accept a connection (every client of the store).
+DEFAULT_CONNECT_TIMEOUT = 5.0
+#: Seconds to wait for the next bytes of an answer once a request is sent. With the SDKs'
+#: retries, an endpoint that accepts connections and never answers fails in about 25 s
+#: (docs/reliability.md); a store sends the first bytes of an answer within a second.
+DEFAULT_READ_TIMEOUT = 3.0
+#: A connect or read timeout, in seconds.
+Timeout = Annotated[float, between(0.1, 600, "seconds")]
+
+
 def _env(*names: str) -> str | None:
     """The first of ``names`` that is set to a non-empty value."""
     for name in names:
@@ -109,6 +119,9 @@ class AwsConfig(GlacierModel):
         account_id: The 12-digit account the resources must live in (deployments check it).
         role_arn: A role to assume, ``arn:aws:iam::123456789012:role/deployer``.
         endpoint_url: An http(s) URL of an emulator such as moto.
+        connect_timeout: Seconds to wait for the storage endpoint to accept a connection.
+        read_timeout: Seconds to wait for the next bytes of the store's answer; with the
+            retries, a silent endpoint fails in a bounded time (docs/reliability.md).
         tags: Tags applied to every resource in this account.
         allow_pickle: Whether buckets here may hold ``pickle``/``joblib`` objects, which
             run code when loaded (see docs/storage.md); ``False`` refuses them.
@@ -131,6 +144,8 @@ class AwsConfig(GlacierModel):
         3600
     )
     endpoint_url: str | None = None
+    connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: Timeout = DEFAULT_READ_TIMEOUT
     tags: AwsTags = {}
     allow_pickle: bool = True
 
@@ -218,6 +233,9 @@ class GcpConfig(GlacierModel):
         project: The project id, e.g. ``"acme-data-prod"``.
         region: A GCP region, ``"us-central1"`` by default.
         endpoint_url: An http(s) URL of a storage emulator.
+        connect_timeout: Seconds to wait for the storage endpoint to accept a connection.
+        read_timeout: Seconds to wait for the next bytes of the store's answer; with the
+            retries, a silent endpoint fails in a bounded time (docs/reliability.md).
         anonymous: Do not authenticate (for emulators).
         labels: Labels applied to every resource in this project.
         allow_pickle: Whether buckets here may hold ``pickle``/``joblib`` objects, which
@@ -235,6 +253,8 @@ class GcpConfig(GlacierModel):
     project: str
     region: str = "us-central1"
     endpoint_url: str | None = None
+    connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: Timeout = DEFAULT_READ_TIMEOUT
     anonymous: bool = False
     labels: GcpLabels = {}
     allow_pickle: bool = True
@@ -298,6 +318,9 @@ class AzureConfig(GlacierModel):
         location: An Azure location, ``"eastus"`` by default (``"East US"`` is accepted).
         storage_account: The storage account holding the containers (3-24 a-z0-9).
         endpoint_url: An http(s) URL of a blob endpoint, e.g. Azurite's.
+        connect_timeout: Seconds to wait for the storage endpoint to accept a connection.
+        read_timeout: Seconds to wait for the next bytes of the store's answer; with the
+            retries, a silent endpoint fails in a bounded time (docs/reliability.md).
         tags: Tags applied to every resource in this subscription.
         allow_pickle: Whether buckets here may hold ``pickle``/``joblib`` objects, which
             run code when loaded (see docs/storage.md); ``False`` refuses them.
@@ -315,6 +338,8 @@ class AzureConfig(GlacierModel):
     location: str = "eastus"
     storage_account: str | None = None
     endpoint_url: str | None = None
+    connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: Timeout = DEFAULT_READ_TIMEOUT
     tags: AzureTags = {}
     allow_pickle: bool = True
 

@@ -1,0 +1,104 @@
+"""Which stored file is corrupt: naming it, so the repair can be said.
+
+A truncated data file makes polars raise a ``ComputeError`` ("File out of specification"),
+a truncated commit of a Delta table makes delta-rs fail with a JSON error; neither names
+the file. When a read fails that way, the bucket adapter asks this module which file is the
+broken one — only on that error path, so reads that succeed pay nothing — and raises a
+:class:`~glacier.errors.CorruptDataError` naming it and the repair.
+
+>>> looks_corrupt(ValueError("parquet: File out of specification: must end with PAR1"))
+True
+>>> looks_corrupt(ValueError("column 'x' not found"))
+False
+>>> is_commit("t/_delta_log/00000000000000000003.json")
+True
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
+
+__all__ = ["corrupt_commits", "corrupt_parquet_files", "is_commit", "looks_corrupt"]
+
+# Phrases of polars' and delta-rs' errors about bytes that cannot be parsed (lower case).
+_CORRUPT_PHRASES = (
+    "out of specification",
+    "must end with par1",
+    "json error",
+    "truncated record",
+    "invalid json",
+    "eof while parsing",
+    "unexpected end of file",
+    "failed to read parquet footer",
+    "invalid thrift",
+    "could not read footer",
+)
+
+
+def looks_corrupt(exc: BaseException) -> bool:
+    """Whether ``exc`` (or its cause) says stored bytes could not be parsed."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        text = str(current).lower()
+        if any(phrase in text for phrase in _CORRUPT_PHRASES):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def is_commit(path: str) -> bool:
+    """Whether ``path`` is a numbered Delta commit (``_delta_log/00000000000000000003.json``)."""
+    name = posixpath.basename(path.rstrip("/"))
+    return name.endswith(".json") and name[:-5].isdigit()
+
+
+def corrupt_commits(fs: AbstractFileSystem, log_dir: str) -> list[str]:
+    """fsspec paths of the commit files under ``log_dir`` that are not JSON lines."""
+    try:
+        paths = sorted(p for p in fs.find(log_dir) if is_commit(p))
+    except FileNotFoundError:
+        return []
+    broken = []
+    for path in paths:
+        try:
+            lines = fs.cat_file(path).decode().splitlines()
+            for line in lines:
+                if line.strip():
+                    json.loads(line)
+            if not lines:
+                raise ValueError("empty commit")
+        except (ValueError, UnicodeDecodeError):
+            broken.append(path)
+    return broken
+
+
+def corrupt_parquet_files(fs: AbstractFileSystem, paths: Sequence[str]) -> list[str]:
+    """The ``paths`` whose parquet footer cannot be read (truncated or not parquet)."""
+    import io
+
+    import polars as pl
+
+    broken = []
+    for path in paths:
+        try:
+            size = fs.size(path)
+            tail = fs.cat_file(path, start=max(0, size - 65536)) if size else b""
+            if len(tail) < 12 or tail[-4:] != b"PAR1":
+                raise ValueError("no parquet footer")
+            footer = int.from_bytes(tail[-8:-4], "little") + 8
+            if footer > len(tail):
+                tail = fs.cat_file(path, start=max(0, size - footer))
+            pl.read_parquet_schema(io.BytesIO(tail[-footer:]))
+        except FileNotFoundError:
+            continue
+        except Exception:
+            broken.append(path)
+    return broken
