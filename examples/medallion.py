@@ -32,12 +32,16 @@ def build(env: Environment) -> Pipeline:
     daily_revenue = Dataset("daily_revenue", storage=env.get("gold_daily_revenue"))
     customers = Dataset("customers", storage=env.get("gold_customers"))
 
-    @pipeline.task(compute=env.compute.lambda_(memory=512, timeout=120))
+    # The bronze zone is a Delta table (a directory of versions, readable by any engine): its
+    # tasks run on ECS, since deltalake beside polars does not fit Lambda's 250 MB.
+    @pipeline.task(compute=env.compute.ecs(cpu=512, memory=1024, image="python:3.11-slim"))
     def ingest(rows: int = 20_000, seed: int = 7) -> raw_orders:
         """Land a day of raw orders in the bronze zone (generated sample data)."""
         return sample_orders(rows, seed)
 
-    @pipeline.task(compute=env.compute.lambda_(memory=1024, timeout=300), retries=2)
+    @pipeline.task(
+        compute=env.compute.ecs(cpu=1024, memory=2048, image="python:3.11-slim"), retries=2
+    )
     def clean(raw: raw_orders) -> orders:
         """Silver: typed, deduplicated, valid orders in one currency."""
         return (

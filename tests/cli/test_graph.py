@@ -58,7 +58,7 @@ def test_graph_of_the_medallion_example(project: Path) -> None:
     medallion_project(project)
     code, out, err = invoke("graph", "medallion.py")
     assert code == 0, err
-    assert "lambda 512 MB, 120 s" in out and "ecs 512 cpu / 1024 MB" in out
+    assert "lambda 1024 MB" in out and "ecs 512 cpu / 1024 MB" in out
     assert "daily_revenue" in out and "dev-gold-zone/daily_revenue.parquet" in out
     assert "env: dev" in out
     assert "t_clean --> d_orders" in out and "d_orders --> t_revenue" in out

@@ -64,8 +64,8 @@ def test_the_medallion_example_runs_as_deployed_on_lambda_and_ecs(tmp_path: Path
     assert done.returncode == 0, done.stderr
     tasks = json.loads(done.stdout.strip().splitlines()[-1])
     assert tasks == [
-        ["ingest", "lambda", "succeeded", ["raw_orders"], "", []],
-        ["clean", "lambda", "succeeded", ["orders"], "", []],
+        ["ingest", "ecs", "succeeded", ["raw_orders"], "", []],
+        ["clean", "ecs", "succeeded", ["orders"], "", []],
         ["revenue", "lambda", "succeeded", ["daily_revenue"], "", []],
         ["customer_value", "ecs", "succeeded", ["customers"], "", []],
     ]

@@ -97,7 +97,7 @@ def _medallion_prod_variables(tmp_path: Path) -> dict[str, str]:
         "from glacier.infra import plan\n"
         f"pipeline = runpy.run_path({str(MEDALLION)!r})['pipeline']\n"
         "p = plan(pipeline)\n"
-        "f = p.get('aws:lambda/function:Function', 'prod-clean-function')\n"
+        "f = p.get('aws:lambda/function:Function', 'prod-revenue-function')\n"
         "print(json.dumps(dict(f.inputs['environment']['variables'])))\n"
     )
     env = _clean_env(GLACIER_ENV="prod", GLACIER_SETTINGS_DIR=str(ROOT / "containers"))
