@@ -480,3 +480,24 @@ def test_a_table_read_fails_at_once_on_other_errors_and_after_the_last_retry(
     with pytest.raises(OSError, match="error sending request"):
         tables._retrying_transport(broken)
     assert len(calls) == 1 + 3
+
+
+def test_vacuum_removes_the_staging_file_a_killed_local_writer_left(tmp_path: Path) -> None:
+    from glacier.provider import Provider
+    from glacier.settings import LocalConfig
+
+    bucket = Provider(config=LocalConfig(base_path=str(tmp_path))).bucket("lake", "events/")
+    bucket.write(pl.DataFrame({"i": [1, 2]}))
+    table = tmp_path / "lake" / "events"
+    staged = table / "part-00000-killed-c000.snappy.parquet#1"  # delta-rs' local staging name
+    staged.write_bytes(b"PAR1 half written")
+
+    assert "events/part-00000-killed-c000.snappy.parquet#1" in bucket.vacuum(
+        timedelta(0), force=True, dry_run=True
+    )
+    assert staged.exists()  # a dry run removes nothing
+    kept = bucket.vacuum(timedelta(days=7))  # younger than the retention: a writer may be live
+    assert staged.exists() and not any("#1" in k for k in kept)
+    bucket.vacuum(timedelta(0), force=True)
+    assert not staged.exists()
+    assert bucket.read()["i"].to_list() == [1, 2]

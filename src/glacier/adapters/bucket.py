@@ -59,6 +59,8 @@ import functools
 import hashlib
 import io
 import posixpath
+import re
+import time
 from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import timedelta
@@ -123,6 +125,9 @@ if TYPE_CHECKING:
 
 # The layout names are re-exported: callers (the infrastructure's temporary-object grants)
 # knew them from here before the layout had a module of its own.
+#: A staging file of delta-rs' local store (``part-...parquet#1``), renamed when complete.
+_STAGED_FILE = re.compile(r"#\d+$")
+
 __all__ = [
     "MANIFEST_FORMAT",
     "TMP_DIR",
@@ -415,12 +420,27 @@ class FsspecBucketAdapter:
                     "glacier.adapters.table_mirror), and a local copy does not know the ages "
                     "of the stored files. Vacuum the table where delta-rs reaches it."
                 )
-            return self._table_io().vacuum(
-                retention if retention is not None else self.retention,
-                self.retention,
-                force=force,
-                dry_run=dry_run,
-            )
+            keep = retention if retention is not None else self.retention
+            removed = self._table_io().vacuum(keep, self.retention, force=force, dry_run=dry_run)
+            return [*removed, *self._remove_staged_files(keep, dry_run=dry_run)]
+
+    def _remove_staged_files(self, retention: timedelta, *, dry_run: bool) -> builtins.list[str]:
+        """Staging files of a killed writer that no table vacuum sees: delta-rs' local store
+        writes ``<file>#<n>`` and renames it when complete, so a writer killed in between
+        leaves one behind, which is no data file to delta-rs."""
+        root = self._path(self.key)
+        cutoff = time.time() - retention.total_seconds()
+        removed = []
+        for path in self.fs.find(root):
+            if not _STAGED_FILE.search(path):
+                continue
+            modified = self.fs.info(path).get("mtime") or self.fs.info(path).get("created")
+            if retention and (modified is None or float(modified) > cutoff):
+                continue
+            if not dry_run:
+                self.fs.rm_file(path)
+            removed.append(self._key(path))
+        return removed
 
     def optimize(self) -> dict[str, Any]:
         """Compact the table's small files into larger ones (a new version)."""
