@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 import glacier.settings as settings_module
 from glacier.infra import Plan, PlannedResource, plan
+from glacier.task_options import TASK_OPTIONS
 from infra.pipelines import every_option_pipeline
 
 Check = Callable[[Plan], bool]
@@ -241,18 +242,8 @@ PLANNED: dict[tuple[str, str], Check] = {
 RUNTIME: dict[tuple[str, str], str] = {
     **{
         ("TaskConfig", f): "tests/test_task_execution.py (retries, timeout, cache, tags)"
-        for f in (
-            "timeout",
-            "retries",
-            "retry_delay",
-            "backoff",
-            "max_delay",
-            "jitter",
-            "retry_on",
-            "cache",
-            "cache_version",
-            "tags",
-        )
+        for f in TASK_OPTIONS
+        if f != "executor"  # listed on its own below
     },
     ("TaskConfig", "executor"): "tests/test_task_execution.py; cloud compute names are refused",
     **{

@@ -434,7 +434,8 @@ class FsspecBucketAdapter:
         for path in self.fs.find(root):
             if not _STAGED_FILE.search(path):
                 continue
-            modified = self.fs.info(path).get("mtime") or self.fs.info(path).get("created")
+            info = self.fs.info(path)
+            modified = info.get("mtime") or info.get("created")
             if retention and (modified is None or float(modified) > cutoff):
                 continue
             if not dry_run:

@@ -63,7 +63,8 @@ def dataset_bucket(target: str, name: str) -> Bucket:
     return env.bucket_for(dataset)
 
 
-def _run(target: str, name: str, env: str | None, settings_dir: Any, traceback: bool) -> Any:
+def _run(env: str | None, settings_dir: Any, traceback: bool) -> Any:
+    """The error handling and the selected environment every tables command runs in."""
     return handle_errors(console(stderr=True), traceback), selected_environment(env, settings_dir)
 
 
@@ -77,7 +78,7 @@ def history(
     traceback: TracebackOpt = False,
 ) -> None:
     """The table's commits, newest first (version, time, operation)."""
-    errors, selected = _run(target, dataset, env, settings_dir, traceback)
+    errors, selected = _run(env, settings_dir, traceback)
     with errors, selected:
         for commit in dataset_bucket(target, dataset).history(limit):
             typer.echo(
@@ -105,7 +106,7 @@ def vacuum(
     traceback: TracebackOpt = False,
 ) -> None:
     """Delete data files no version within the retention needs (and orphaned files)."""
-    errors, selected = _run(target, dataset, env, settings_dir, traceback)
+    errors, selected = _run(env, settings_dir, traceback)
     with errors, selected:
         retention = timedelta(hours=retention_hours) if retention_hours is not None else None
         removed = dataset_bucket(target, dataset).vacuum(retention, force=force, dry_run=dry_run)
@@ -124,7 +125,7 @@ def optimize(
     traceback: TracebackOpt = False,
 ) -> None:
     """Compact the table's small files into larger ones (a new version)."""
-    errors, selected = _run(target, dataset, env, settings_dir, traceback)
+    errors, selected = _run(env, settings_dir, traceback)
     with errors, selected:
         metrics = dataset_bucket(target, dataset).optimize()
         typer.echo(json.dumps(metrics, default=str))
@@ -139,7 +140,7 @@ def convert(
     traceback: TracebackOpt = False,
 ) -> None:
     """Convert a dataset in the old _glacier/ manifest layout into a Delta table."""
-    errors, selected = _run(target, dataset, env, settings_dir, traceback)
+    errors, selected = _run(env, settings_dir, traceback)
     with errors, selected:
         converted = dataset_bucket(target, dataset).convert()
         console().print(Text("converted" if converted else "nothing to convert"))

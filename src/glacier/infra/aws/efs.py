@@ -14,7 +14,7 @@ from typing import Any
 
 from glacier.errors import InfraError
 from glacier.infra import iam
-from glacier.infra.aws.network import compute_groups, require_subnets, vpc_id
+from glacier.infra.aws.network import port_from_compute, require_subnets
 from glacier.infra.aws.stack import Stack, add, logical_name
 from glacier.infra.model import TaskSpec, VolumeSpec
 
@@ -46,23 +46,13 @@ def file_system(stack: Stack, volume: VolumeSpec) -> None:
         performance_mode=cfg.performance_mode,
         tags={**tags, "Name": volume.name},
     )
-    group = add(
+    group = port_from_compute(
         stack,
-        aws.ec2.SecurityGroup,
         logical_name(stack, volume.name, "nfs"),
-        name=f"{stack.env.naming_prefix}-{volume.name}-nfs",
-        vpc_id=vpc_id(stack),
-        description=f"NFS of Glacier volume {volume.name} for the tasks",
-        ingress=[
-            aws.ec2.SecurityGroupIngressArgs(
-                protocol="tcp",
-                from_port=NFS_PORT,
-                to_port=NFS_PORT,
-                security_groups=compute_groups(stack),
-                description="the environment's compute",
-            )
-        ],
-        tags=tags,
+        f"{stack.env.naming_prefix}-{volume.name}-nfs",
+        NFS_PORT,
+        f"NFS of Glacier volume {volume.name} for the tasks",
+        tags,
     )
     targets = [
         add(

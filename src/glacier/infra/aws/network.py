@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from glacier.errors import InfraError
-from glacier.infra.aws.stack import Stack, invoke_options
+from glacier.infra.aws.stack import Stack, add, invoke_options
 
 
 def require_subnets(stack: Stack, what: str, minimum: int = 1) -> tuple[str, ...]:
@@ -56,3 +56,29 @@ def default_security_group(stack: Stack) -> Any:
     if vpc_id is None:
         vpc_id = aws.ec2.get_subnet_output(id=network.subnet_ids[0], opts=opts).vpc_id
     return aws.ec2.get_security_group_output(name="default", vpc_id=vpc_id, opts=opts).id
+
+
+def port_from_compute(
+    stack: Stack, logical: str, name: str, port: int, description: str, tags: dict[str, str]
+) -> Any:
+    """A security group in the environment's VPC admitting ``port`` (TCP) from the
+    environment's compute only: what a database or a file system lets its tasks reach."""
+    aws = stack.aws
+    return add(
+        stack,
+        aws.ec2.SecurityGroup,
+        logical,
+        name=name,
+        vpc_id=vpc_id(stack),
+        description=description,
+        ingress=[
+            aws.ec2.SecurityGroupIngressArgs(
+                protocol="tcp",
+                from_port=port,
+                to_port=port,
+                security_groups=compute_groups(stack),
+                description="the environment's compute",
+            )
+        ],
+        tags=tags,
+    )

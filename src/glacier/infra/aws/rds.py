@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from glacier.infra import iam
-from glacier.infra.aws.network import compute_groups, require_subnets, vpc_id
+from glacier.infra.aws.network import port_from_compute, require_subnets
 from glacier.infra.aws.stack import Stack, account_of, add, logical_name
 from glacier.infra.model import DatabaseSpec, physical_name
 
@@ -52,23 +52,13 @@ def instance(stack: Stack, db: DatabaseSpec) -> Any:
         tags=tags,
     )
     port = ENGINE_PORTS[cfg.engine]
-    group = add(
+    group = port_from_compute(
         stack,
-        aws.ec2.SecurityGroup,
         logical_name(stack, db.identifier, "security-group"),
-        name=f"{name}-db",
-        vpc_id=vpc_id(stack),
-        description=f"{cfg.engine} port of Glacier database {db.identifier} for the tasks",
-        ingress=[
-            aws.ec2.SecurityGroupIngressArgs(
-                protocol="tcp",
-                from_port=port,
-                to_port=port,
-                security_groups=compute_groups(stack),
-                description="the environment's compute",
-            )
-        ],
-        tags=tags,
+        f"{name}-db",
+        port,
+        f"{cfg.engine} port of Glacier database {db.identifier} for the tasks",
+        tags,
     )
     made = add(
         stack,
