@@ -397,7 +397,7 @@ def test_unknown_format_fails_when_the_bucket_is_declared(store: StoreCase) -> N
     assert "'xls'" in str(error.value)
     assert "parquet, csv, ndjson, json, xlsx" in str(error.value)
     with pytest.raises(ConfigError, match="partitionable format"):
-        store.bucket("events/", format="csv", partition_by=["day"])
+        store.bucket("events/", format="json", partition_by=["day"])
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)

@@ -62,9 +62,14 @@ def test_every_extension_belongs_to_one_format_and_maps_back_to_it() -> None:
     assert format_for_path("x.parquet") is FORMATS["parquet"]
 
 
-def test_parquet_is_the_default_and_with_delta_the_only_partitionable_format() -> None:
+def test_parquet_is_the_default_and_the_streamable_formats_partition() -> None:
     assert DEFAULT_FORMAT == "parquet"
-    assert [f.name for f in FORMATS.values() if f.partitions] == ["parquet", "delta"]
+    assert [f.name for f in FORMATS.values() if f.partitions] == [
+        "parquet",
+        "csv",
+        "ndjson",
+        "delta",
+    ]
     assert [f.name for f in FORMATS.values() if f.table] == ["delta"]
 
 
@@ -76,8 +81,11 @@ def test_get_format_ignores_case_and_names_the_supported_formats() -> None:
 
 def test_resolve_format_refuses_partitions_of_a_format_that_cannot_hold_them() -> None:
     assert resolve_format("parquet", ["day"]) is FORMATS["parquet"]
-    with pytest.raises(ConfigError, match=r"partition_by=\['day'\].*\(parquet, delta\), not 'csv'"):
-        resolve_format("csv", ["day"])
+    assert resolve_format("csv", ["day"]) is FORMATS["csv"]
+    with pytest.raises(
+        ConfigError, match=r"partition_by=\['day'\].*\(parquet, csv, ndjson, delta\), not 'json'"
+    ):
+        resolve_format("json", ["day"])
 
 
 def test_the_settings_offer_exactly_the_catalogue() -> None:

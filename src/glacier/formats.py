@@ -21,7 +21,7 @@ it imports only polars, the standard library and :mod:`glacier.errors`.
 >>> format_for_path("data/events.jsonl").name
 'ndjson'
 >>> sorted(f.name for f in FORMATS.values() if f.partitions)
-['delta', 'parquet']
+['csv', 'delta', 'ndjson', 'parquet']
 >>> [f.name for f in FORMATS.values() if not f.frame]
 ['pickle', 'joblib', 'text', 'json-document', 'bytes']
 """
@@ -432,6 +432,7 @@ FORMATS: Mapping[str, Format] = {
             scan=_scan_csv,
             read=_read_csv,
             sink=_sink_csv,
+            partitions=True,
             read_api=(pl.scan_csv, pl.read_csv),
             write_api=(pl.LazyFrame.sink_csv,),
         ),
@@ -442,6 +443,7 @@ FORMATS: Mapping[str, Format] = {
             scan=_scan_ndjson,
             read=_read_ndjson,
             sink=_sink_ndjson,
+            partitions=True,
             read_api=(pl.scan_ndjson, pl.read_ndjson),
             write_api=(pl.LazyFrame.sink_ndjson,),
         ),

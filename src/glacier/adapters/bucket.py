@@ -62,7 +62,7 @@ import posixpath
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
@@ -78,8 +78,11 @@ from glacier.adapters.manifest import (
     TMP_GRACE,
     VERSION_GRACE,
     Manifest,
+    data_file_name,
+    is_stale_part,
     manifest_key,
-    new_stamp,
+    new_version,
+    staging_key,
     stamp_age,
     temp_name,
     versions_key,
@@ -461,7 +464,7 @@ class FsspecBucketAdapter:
             manifest = self._manifest()
             if manifest is None:
                 return False
-            frame = self._scan(self._legacy_snapshot(manifest), {}).collect()
+            frame = self._scan(self._manifest_snapshot(manifest), {}).collect()
             self._commit(frame, "overwrite", manifest.partition_by, exists=False)
             self.fs.rm(self._path(f"{self._prefix}_glacier"), recursive=True)
             return True
@@ -741,13 +744,13 @@ class FsspecBucketAdapter:
         if manifest is not None:
             if self.is_table:
                 self._refuse_legacy("read")
-            return self._legacy_snapshot(manifest)
+            return self._manifest_snapshot(manifest)
         files = self._plain_files()
         if not files:
             raise self._not_found("read")
         return _Snapshot(tuple(files), self.format, self.partition_by)
 
-    def _legacy_snapshot(self, manifest: Manifest) -> _Snapshot:
+    def _manifest_snapshot(self, manifest: Manifest) -> _Snapshot:
         return _Snapshot(
             manifest.files,
             get_format(manifest.format),
@@ -764,11 +767,25 @@ class FsspecBucketAdapter:
             return self._fsspec_scan(snapshot, options)
         sources = [self.store.native_path(self._path(key)) for key in snapshot.files]
         hive: dict[str, pl.DataType] | None = None
-        if snapshot.partition_by:  # types from the manifest, else polars infers them
-            known = snapshot.schema or pl.Schema()
-            hive = {c: known[c] for c in snapshot.partition_by if c in known}
-        source = sources if hive is not None or len(sources) > 1 else sources[0]
-        frame = fmt.scan(source, self.native, hive, options)
+        if snapshot.partition_by and not fmt.typed:
+            # polars reads hive partitions of parquet only: the text formats get their
+            # partition values from the keys, one scan per file.
+            types, values = partition_values(snapshot.files, snapshot.partition_by, snapshot.schema)
+            frame = pl.concat(
+                [
+                    fmt.scan(source, self.native, None, options).with_columns(
+                        pl.lit(row[c], dtype=types[c]).alias(c) for c in snapshot.partition_by
+                    )
+                    for source, row in zip(sources, values, strict=True)
+                ],
+                how="diagonal_relaxed",
+            )
+        else:
+            if snapshot.partition_by:  # types from the manifest, else polars infers them
+                known = snapshot.schema or pl.Schema()
+                hive = {c: known[c] for c in snapshot.partition_by if c in known}
+            source = sources if hive is not None or len(sources) > 1 else sources[0]
+            frame = fmt.scan(source, self.native, hive, options)
         # Hive columns come out where polars puts them; keep the order the data was written in.
         return frame.select(list(snapshot.schema)) if snapshot.schema else frame
 
@@ -919,9 +936,13 @@ class FsspecBucketAdapter:
             raise
 
     def _write_dataset(self, frame: pl.LazyFrame, *, append: bool) -> None:
+        """Write a text-format dataset directory (layout: :mod:`glacier.adapters.manifest`):
+        the new files at visible paths, then the manifest (the commit), then the removal of
+        the files the new version supersedes."""
         manifest = self._manifest(strict=append)  # an overwrite repairs a corrupt manifest
         plain = [] if manifest is not None else self._plain_files()
         partition_by = self.partition_by
+        legacy = manifest is not None and manifest.legacy
         if append and (manifest is not None or plain):
             if manifest is not None and manifest.partition_by != partition_by:
                 raise SchemaMismatchError(
@@ -936,39 +957,104 @@ class FsspecBucketAdapter:
                 ).collect_schema()
             )
             frame = self._conform(frame, stored)
+            if legacy and manifest is not None:
+                # The old layout hides its files from other engines: this write moves the
+                # stored rows to visible paths too (the dataset is converted).
+                old = self._scan(self._manifest_snapshot(manifest), {})
+                frame = pl.concat([old, frame], how="vertical_relaxed")
         schema = frame.collect_schema()
-        version = new_stamp()
-        version_key = f"{self._versions_key()}/{version}"
+        version = new_version()
+        written: builtins.list[str] = []
+        base = manifest.files if manifest is not None else tuple(plain)
+        kept = base if append and not legacy else ()
         try:
-            if partition_by:
-                self._sink(frame, self._path(version_key), partition_by)
-            else:
-                self._sink(frame, self._path(f"{version_key}/part-00000{self.format.extension}"))
-            written = tuple(sorted(self._key(p) for p in self.fs.find(self._path(version_key))))
-            kept: tuple[str, ...] = ()
-            if append:
-                kept = manifest.files if manifest is not None else tuple(plain)
+            self._write_files(frame, version, written)
             new = Manifest(
                 version=version,
                 format=self.format.name,
                 partition_by=partition_by,
-                files=kept + written,
-                previous=manifest.files if manifest is not None else (),
+                files=(*kept, *sorted(written)),
+                previous=(),
                 schema=pl.Schema(schema),
             )
+            # A writer that committed since this one read the manifest: an append keeps its
+            # files, an overwrite supersedes them (this narrows the race; it does not close
+            # it: text directories have no conditional commit, Delta tables do).
+            current = self._manifest(strict=False)
+            if current is not None and manifest is not None and current.version != manifest.version:
+                base = (*base, *(f for f in current.files if f not in base))
+                if append and not current.legacy:
+                    new = replace(new, files=(*current.files, *sorted(written)))
             self._publish_manifest(new)
         except BaseException:
             if self._published(version) is False:
-                self._discard_tree(self._path(version_key))
+                self._discard([self._path(key) for key in written])
             # else the manifest may point at this version (it landed, or cannot be read back
-            # to tell): its files stay; an unreferenced version is swept after VERSION_GRACE.
+            # to tell): its files stay; unreferenced files are swept after VERSION_GRACE.
             raise
-        if not append and plain:
-            self._discard([self._path(key) for key in plain])
-        versions = self._versions_key()
-        self._sweep(versions, VERSION_GRACE, keep=new.versions_in_use(versions))
+        # The commit holds: what it superseded goes now, so other engines read this version.
+        current_files = set(new.files)
+        self._discard([self._path(key) for key in base if key not in current_files])
+        self._sweep_dataset(new)
         if self.store.renames:  # the only stores that write temporary objects
             self._sweep(TMP_DIR, TMP_GRACE)
+
+    def _write_files(self, frame: pl.LazyFrame, version: str, written: list[str]) -> None:
+        """Write ``frame`` as the data files of ``version`` at their visible paths, adding
+        each key to ``written`` once it may exist. No file is visible before it is whole: on
+        stores that rename, polars writes to a hidden staging directory and each finished
+        file is renamed into place; elsewhere each file is spooled locally and uploaded
+        whole (one PUT, or a multipart upload that appears only on completion)."""
+        extension = self.format.extension
+
+        def place(relative: str, index: int) -> str:
+            directory = posixpath.dirname(relative)
+            name = data_file_name(version, index, extension)
+            return f"{self._prefix}{directory}/{name}" if directory else f"{self._prefix}{name}"
+
+        if self.store.renames:
+            staging = self._path(f"{staging_key(self._prefix)}/{version}")
+            try:
+                if self.partition_by:
+                    self._sink(frame, staging, self.partition_by)
+                else:
+                    self._sink(frame, f"{staging}/part{extension}")
+                start = len(self._key(staging)) + 1
+                for index, source in enumerate(sorted(self.fs.find(staging))):
+                    key = place(self._key(source)[start:], index)
+                    written.append(key)
+                    self._rename(source, self._path(key))
+            except BaseException:
+                self._discard_tree(staging)
+                raise
+            self._discard([staging])
+            return
+        with spool() as scratch:
+            local = scratch if self.partition_by else f"{scratch}/part{extension}"
+            self.format.sink(
+                frame, _target(local, self.partition_by), None, self.resource.write_options
+            )
+            sources = sorted(p for p in Path(scratch).rglob("*") if p.is_file())
+            keys = [place(p.relative_to(scratch).as_posix(), i) for i, p in enumerate(sources)]
+            written.extend(keys)
+            if sources:
+                self.fs.put([str(p) for p in sources], [self._path(k) for k in keys])
+
+    def _sweep_dataset(self, manifest: Manifest) -> None:
+        """Remove what writes that never committed left in the dataset directory: data files
+        no manifest names (once :data:`VERSION_GRACE` old, or at once when their writer on
+        this host has ended), staging directories, and versions of the legacy layout."""
+        current = set(manifest.files)
+        stale = [
+            self._path(key)
+            for key in self._plain_files()
+            if key not in current and is_stale_part(posixpath.basename(key), VERSION_GRACE)
+        ]
+        self._discard(stale)
+        versions = self._versions_key()
+        self._sweep(versions, VERSION_GRACE, keep=manifest.versions_in_use(versions))
+        if self.store.renames:
+            self._sweep(staging_key(self._prefix), VERSION_GRACE)
 
     def _publish_manifest(self, manifest: Manifest) -> None:
         """Replace the manifest: the commit of a dataset directory's write. An error after
@@ -1098,7 +1184,7 @@ class FsspecBucketAdapter:
             age = stamp_age(name)
             if name in keep or age is None:
                 continue
-            if age > grace or (key == TMP_DIR and writer_is_gone(name)):
+            if age > grace or writer_is_gone(name):
                 stale.append(entry)
         self._discard(stale)
 
@@ -1237,7 +1323,9 @@ class FsspecBucketAdapter:
 
 
 def _target(path: str, partition_by: Sequence[str]) -> str | pl.PartitionBy:
-    return pl.PartitionBy(path, key=list(partition_by)) if partition_by else path
+    # Hive convention: a partition's values are in its directory name, not in its files
+    # (readers such as pyarrow.dataset refuse a column that is in both).
+    return pl.PartitionBy(path, key=list(partition_by), include_key=False) if partition_by else path
 
 
 def _token(infos: Sequence[Mapping[str, Any]]) -> str:

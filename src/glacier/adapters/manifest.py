@@ -1,19 +1,34 @@
-"""The layout of Glacier's own objects in a bucket: dataset versions and their manifest.
+"""The layout of Glacier's own objects in a bucket: text-format dataset directories and
+their manifest.
 
-A dataset directory (a Bucket whose path is empty, ends in ``/`` or is partitioned) is
-written as versions, and one small manifest says which version is current::
+A dataset directory of csv, json or ndjson (a Bucket whose path is empty, ends in ``/`` or is
+partitioned) keeps the files of its current version at visible paths, in hive partition
+directories when it is partitioned, and one small manifest, hidden under ``_glacier/``, says
+which files make the current version::
 
-    events/_glacier/manifest.json                 the current version: its files and schema
-    events/_glacier/v/<version>/k=a/00000000.parquet
+    events/_glacier/manifest.json                       the current version: files, schema
+    events/day=mon/part-<version>-00000.csv             a data file (no partition column inside)
+    events/_glacier/staging/<version>/...               an in-flight write (local stores)
 
-A write puts a new version's files under ``_glacier/v/<version>/`` and then replaces the
-manifest, so readers see the old version or the new one and never a mix. This module holds
-that layout — where the manifest and the versions live, what the manifest says, how versions
-and temporary objects are named and aged — apart from the adapter that does the I/O, so that
-the format of what is stored can be read (and changed) in one place.
+So any engine that reads ``events/**/*.csv`` (DuckDB, pyarrow.dataset with hive
+partitioning, pandas, Spark) reads the current version and nothing else once a write has
+finished: an append adds files, an overwrite writes its files, replaces the manifest (the
+commit point: Glacier's readers go through the manifest, so they see the old version or the
+new one, never a mix) and then removes the files it superseded. See ``docs/storage.md`` for
+what another engine may see while a write is in flight and what a killed writer leaves.
+
+Format ``glacier-dataset/1`` (:data:`LEGACY_FORMAT`) kept every version's files under
+``_glacier/v/<version>/``, which other engines misread; such a manifest is still read, and
+the next write (or ``convert()``) rewrites the dataset in this layout.
+
+This module holds that layout -- where the manifest, staging and data files live, what the
+manifest says, how versions and temporary objects are named and aged -- apart from the
+adapter that does the I/O.
 
 >>> manifest_key("events/")
 'events/_glacier/manifest.json'
+>>> data_file_name("20260101T000000000000Z-0a1b2c3d-wdeadbeef.42", 0, ".csv")
+'part-20260101T000000000000Z-0a1b2c3d-wdeadbeef.42-00000.csv'
 >>> stamp_age("not-a-stamp") is None
 True
 """
@@ -37,13 +52,18 @@ from glacier.errors import StorageError
 
 __all__ = [
     "GLACIER_DIR",
+    "LEGACY_FORMAT",
     "MANIFEST_FORMAT",
     "TMP_DIR",
     "TMP_GRACE",
     "VERSION_GRACE",
     "Manifest",
+    "data_file_name",
+    "is_stale_part",
     "manifest_key",
     "new_stamp",
+    "new_version",
+    "staging_key",
     "stamp_age",
     "temp_name",
     "versions_key",
@@ -54,15 +74,19 @@ __all__ = [
 GLACIER_DIR = "_glacier"
 #: Temporary objects of in-flight writes, at the bucket root.
 TMP_DIR = f"{GLACIER_DIR}/tmp"
-MANIFEST_FORMAT = "glacier-dataset/1"
-#: Unreferenced dataset versions older than this are deleted by the next write.
+MANIFEST_FORMAT = "glacier-dataset/2"
+#: The first layout: every version's files under ``_glacier/v/`` (read, never written).
+LEGACY_FORMAT = "glacier-dataset/1"
+#: Unreferenced data files (and legacy versions) older than this are deleted by the next
+#: write: a concurrent writer's files are younger; a killed writer's on this host go at once.
 VERSION_GRACE = timedelta(hours=1)
 #: Temporary objects older than this are leftovers of a crashed write, deleted by the next one
 #: (those of a writer on this host that no longer runs go at once: :func:`writer_is_gone`).
 TMP_GRACE = timedelta(hours=24)
 
 _STAMP = "%Y%m%dT%H%M%S%fZ"
-_WRITER = re.compile(r"-w([0-9a-f]{8})\.(\d+)-")
+_WRITER = re.compile(r"-w([0-9a-f]{8})\.(\d+)(?:-|$)")
+_PART = "part-"
 
 
 def manifest_key(prefix: str) -> str:
@@ -71,16 +95,43 @@ def manifest_key(prefix: str) -> str:
 
 
 def versions_key(prefix: str) -> str:
-    """Key of the directory holding the versions of the dataset directory at ``prefix``."""
+    """Key of the directory holding the versions of a legacy dataset directory at ``prefix``."""
     return f"{prefix}{GLACIER_DIR}/v"
+
+
+def staging_key(prefix: str) -> str:
+    """Key of the directory where writes to the dataset directory at ``prefix`` stage their
+    files on stores that rename (local, memory) before moving them into place."""
+    return f"{prefix}{GLACIER_DIR}/staging"
+
+
+def new_version() -> str:
+    """A new version name: a stamp, then who writes it (see :func:`temp_name`)."""
+    return f"{new_stamp()}-{_writer_tag()}"
+
+
+def data_file_name(version: str, index: int, extension: str) -> str:
+    """The name of the ``index``-th data file of ``version``."""
+    return f"{_PART}{version}-{index:05d}{extension}"
+
+
+def is_stale_part(name: str, grace: timedelta) -> bool:
+    """Whether ``name`` is a data file Glacier wrote (:func:`data_file_name`) that is older
+    than ``grace`` or whose writer on this host has ended: not in a manifest, it is the
+    leftover of a write that never committed (or lost a race), not a write in flight."""
+    if not name.startswith(_PART):
+        return False
+    age = stamp_age(name[len(_PART) :])
+    return age is not None and (age > grace or writer_is_gone(name))
 
 
 @dataclass(frozen=True)
 class Manifest:
     """The current version of a dataset directory: which files, which schema.
 
-    ``files`` are keys relative to the bucket; ``previous`` are the files of the version it
-    replaced, kept until the next write for readers that are still reading them.
+    ``files`` are keys relative to the bucket. ``previous`` is kept for manifests of
+    :data:`LEGACY_FORMAT` (the files of the version it replaced); ``spec`` is the manifest's
+    format, :data:`LEGACY_FORMAT` for a dataset still in the old layout.
     """
 
     version: str
@@ -89,13 +140,19 @@ class Manifest:
     files: tuple[str, ...]
     previous: tuple[str, ...]
     schema: pl.Schema
+    spec: str = MANIFEST_FORMAT
+
+    @property
+    def legacy(self) -> bool:
+        """Whether the files sit under ``_glacier/v/`` (the old layout others misread)."""
+        return self.spec == LEGACY_FORMAT
 
     def to_json(self) -> bytes:
         """The manifest as JSON bytes; the schema is an empty Arrow IPC file (exact dtypes)."""
         ipc = pl.DataFrame(schema=self.schema).write_ipc(None).getvalue()
         return json.dumps(
             {
-                "format": MANIFEST_FORMAT,
+                "format": self.spec,
                 "version": self.version,
                 "data_format": self.format,
                 "partition_by": list(self.partition_by),
@@ -111,7 +168,7 @@ class Manifest:
     def from_json(cls, data: bytes) -> Manifest:
         """Parse :meth:`to_json` output."""
         raw = json.loads(data)
-        if raw.get("format") != MANIFEST_FORMAT:
+        if raw.get("format") not in (MANIFEST_FORMAT, LEGACY_FORMAT):
             raise StorageError(f"unsupported manifest format {raw.get('format')!r}")
         schema = pl.read_ipc_schema(io.BytesIO(base64.b64decode(raw["schema_ipc"])))
         return cls(
@@ -121,6 +178,7 @@ class Manifest:
             files=tuple(raw["files"]),
             previous=tuple(raw["previous"]),
             schema=pl.Schema(schema),
+            spec=raw["format"],
         )
 
     def versions_in_use(self, versions: str) -> set[str]:
