@@ -313,7 +313,10 @@ def bench_s3(
     try:
         proxy = CountingProxy(server.get_host_and_port()[1])
         boto3.client("s3", endpoint_url=proxy.url).create_bucket(Bucket="bench")
-        provider = Provider(config=AwsConfig(region="us-east-1", endpoint_url=proxy.url))
+        # moto assembles a completed multipart upload (~270 MB here) inside the request:
+        # under load that outlasts the default read timeout, and a retried completion fails.
+        config = AwsConfig(region="us-east-1", endpoint_url=proxy.url, read_timeout=600)
+        provider = Provider(config=config)
         options = {"aws_endpoint_url": proxy.url, "aws_region": "us-east-1"}
         options["aws_allow_http"] = "true"
         raw = "s3://bench/bench/raw.parquet"

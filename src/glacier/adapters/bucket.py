@@ -73,6 +73,8 @@ from polars.io.plugins import register_io_source
 from glacier.adapters.corruption import corrupt_commits, corrupt_parquet_files, looks_corrupt
 from glacier.adapters.filesystems import NativeAccess, Store, check_endpoint, store_for
 from glacier.adapters.manifest import (
+    GLACIER_DIR,
+    LEGACY_MANIFEST,
     MANIFEST_FORMAT,
     TMP_DIR,
     TMP_GRACE,
@@ -233,12 +235,30 @@ class FsspecBucketAdapter:
             self._no_versions(version)
             # No existence check first: the fetch itself reports a missing object.
             snapshot = self._snapshot(check_object=False)
-            if self.native is not None and self.store.native_full_reads and snapshot.format.scan:
-                return self._scan(snapshot, options).collect()
-            frames = list(self._fsspec_frames(snapshot, options, {}))
-            if not frames:
-                return pl.DataFrame(schema=snapshot.schema)
-            return pl.concat(frames, how="vertical_relaxed")
+            try:
+                return self._read_snapshot(snapshot, options)
+            except Exception:
+                # An overwrite that committed while this read ran removed the files it was
+                # reading: read the new version once (never a mix of the two).
+                if snapshot.manifest is None or not self._superseded(snapshot.manifest):
+                    raise
+                return self._read_snapshot(self._snapshot(check_object=False), options)
+
+    def _read_snapshot(self, snapshot: _Snapshot, options: Mapping[str, Any]) -> pl.DataFrame:
+        if self.native is not None and self.store.native_full_reads and snapshot.format.scan:
+            return self._scan(snapshot, options).collect()
+        frames = list(self._fsspec_frames(snapshot, options, {}))
+        if not frames:
+            return pl.DataFrame(schema=snapshot.schema)
+        return pl.concat(frames, how="vertical_relaxed")
+
+    def _superseded(self, manifest: Manifest) -> bool:
+        """Whether a newer version than ``manifest``'s has been committed since."""
+        try:
+            current = self._manifest()
+        except Exception:
+            return False
+        return current is not None and current.version != manifest.version
 
     def write(
         self,
@@ -339,7 +359,8 @@ class FsspecBucketAdapter:
                     return self._object_info() is not None
                 if self.is_table and self._table_exists():
                     return True
-                return self.fs.exists(self._manifest_path()) or bool(self._plain_files())
+                manifests = self._manifest_paths()
+                return any(self.fs.exists(p) for p in manifests) or bool(self._plain_files())
             except BucketNotFoundError:
                 return False
 
@@ -362,7 +383,8 @@ class FsspecBucketAdapter:
                 self.fs.rm_file(self._path(self.key))
                 return
             table = self.is_table and self._table_exists()
-            manifest = not table and self.fs.exists(self._manifest_path())
+            manifests = [] if table else [p for p in self._manifest_paths() if self.fs.exists(p)]
+            manifest = bool(manifests)
             if not table and not manifest and not self._plain_files():
                 raise self._not_found("delete")
             with contextlib.suppress(FileNotFoundError):
@@ -370,7 +392,8 @@ class FsspecBucketAdapter:
                 if table:
                     self.fs.rm(self._path(f"{self._prefix}{DELTA_LOG}"), recursive=True)
                 else:
-                    self.fs.rm_file(self._manifest_path())
+                    for path in manifests:
+                        self.fs.rm_file(path)
             if self.key:
                 self.fs.rm(self._path(self.key), recursive=True)
             elif leftovers := self._root_files():  # never rm the bucket itself
@@ -456,17 +479,23 @@ class FsspecBucketAdapter:
                 return table.optimize()
 
     def convert(self) -> bool:
-        """Rewrite a dataset in the old ``_glacier/`` manifest layout as a Delta table and
-        remove the old layout; ``False`` if there was nothing to convert."""
+        """Rewrite a dataset in the old ``_glacier/`` manifest layout, which other engines
+        misread: a parquet directory as a Delta table, a csv/json/ndjson directory in the
+        visible layout of :mod:`glacier.adapters.manifest`; ``False`` if there was nothing
+        to convert."""
         with self._errors("convert"):
-            if not self.is_table or self._table_exists():
+            if not self.is_dataset or (self.is_table and self._table_exists()):
                 return False
             manifest = self._manifest()
-            if manifest is None:
+            if manifest is None or (not self.is_table and not manifest.legacy):
                 return False
             frame = self._scan(self._manifest_snapshot(manifest), {}).collect()
-            self._commit(frame, "overwrite", manifest.partition_by, exists=False)
-            self.fs.rm(self._path(f"{self._prefix}_glacier"), recursive=True)
+            if self.is_table:
+                self._commit(frame, "overwrite", manifest.partition_by, exists=False)
+                self.fs.rm(self._path(f"{self._prefix}_glacier"), recursive=True)
+                return True
+            self._write_dataset(frame.lazy(), append=False)
+            self._discard([self._path(self._versions_key())])
             return True
 
     @functools.cached_property
@@ -676,7 +705,16 @@ class FsspecBucketAdapter:
         return f"{self.key}/" if self.key else ""
 
     def _manifest_path(self) -> str:
-        return self._path(manifest_key(self._prefix))
+        return self._path(manifest_key(self._prefix, self.format.extensions))
+
+    def _legacy_manifest_path(self) -> str | None:
+        """Where an earlier release kept this dataset's manifest, if not where it is now."""
+        legacy = self._path(f"{self._prefix}{GLACIER_DIR}/{LEGACY_MANIFEST}")
+        return legacy if legacy != self._manifest_path() else None
+
+    def _manifest_paths(self) -> builtins.list[str]:
+        legacy = self._legacy_manifest_path()
+        return [self._manifest_path(), *([legacy] if legacy else [])]
 
     def _versions_key(self) -> str:
         return versions_key(self._prefix)
@@ -695,10 +733,13 @@ class FsspecBucketAdapter:
         """The dataset's manifest, ``None`` without one. A manifest that cannot be parsed
         raises CorruptDataError, or (``strict=False``: an overwrite replaces it anyway)
         counts as absent."""
-        path = self._manifest_path()
-        try:
-            data = self.fs.cat_file(path)
-        except FileNotFoundError:
+        for path in self._manifest_paths():
+            try:
+                data = self.fs.cat_file(path)
+                break
+            except FileNotFoundError:
+                continue
+        else:
             return None
         try:
             return Manifest.from_json(data)
@@ -995,11 +1036,14 @@ class FsspecBucketAdapter:
         # The commit holds: what it superseded goes now, so other engines read this version.
         current_files = set(new.files)
         self._discard([self._path(key) for key in base if key not in current_files])
+        legacy_manifest = self._legacy_manifest_path()
+        if legacy_manifest is not None and manifest is not None and manifest.legacy:
+            self._discard([legacy_manifest])  # a json glob would read it as data
         self._sweep_dataset(new)
         if self.store.renames:  # the only stores that write temporary objects
             self._sweep(TMP_DIR, TMP_GRACE)
 
-    def _write_files(self, frame: pl.LazyFrame, version: str, written: list[str]) -> None:
+    def _write_files(self, frame: pl.LazyFrame, version: str, written: builtins.list[str]) -> None:
         """Write ``frame`` as the data files of ``version`` at their visible paths, adding
         each key to ``written`` once it may exist. No file is visible before it is whole: on
         stores that rename, polars writes to a hidden staging directory and each finished

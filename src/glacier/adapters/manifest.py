@@ -25,8 +25,10 @@ This module holds that layout -- where the manifest, staging and data files live
 manifest says, how versions and temporary objects are named and aged -- apart from the
 adapter that does the I/O.
 
->>> manifest_key("events/")
+>>> manifest_key("events/", (".csv",))
 'events/_glacier/manifest.json'
+>>> manifest_key("docs/", (".json",))
+'docs/_glacier/manifest'
 >>> data_file_name("20260101T000000000000Z-0a1b2c3d-wdeadbeef.42", 0, ".csv")
 'part-20260101T000000000000Z-0a1b2c3d-wdeadbeef.42-00000.csv'
 >>> stamp_age("not-a-stamp") is None
@@ -43,6 +45,7 @@ import os
 import re
 import socket
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -53,6 +56,7 @@ from glacier.errors import StorageError
 __all__ = [
     "GLACIER_DIR",
     "LEGACY_FORMAT",
+    "LEGACY_MANIFEST",
     "MANIFEST_FORMAT",
     "TMP_DIR",
     "TMP_GRACE",
@@ -87,11 +91,20 @@ TMP_GRACE = timedelta(hours=24)
 _STAMP = "%Y%m%dT%H%M%S%fZ"
 _WRITER = re.compile(r"-w([0-9a-f]{8})\.(\d+)(?:-|$)")
 _PART = "part-"
+#: The manifest's name in every layout before the one a json glob cannot see.
+LEGACY_MANIFEST = "manifest.json"
 
 
-def manifest_key(prefix: str) -> str:
-    """Key of the manifest of the dataset directory at ``prefix`` (``""`` or ending in ``/``)."""
-    return f"{prefix}{GLACIER_DIR}/manifest.json"
+def manifest_key(prefix: str, extensions: Sequence[str] = ()) -> str:
+    """Key of the manifest of the dataset directory at ``prefix`` (``""`` or ending in ``/``)
+    whose data files end in one of ``extensions``.
+
+    The manifest is JSON, named ``manifest.json`` -- unless the data files end in ``.json``
+    too: a ``**/*.json`` glob (DuckDB's ``read_json``, which does not skip ``_`` names)
+    would read it as data, so there it is ``manifest`` (see :data:`LEGACY_MANIFEST`).
+    """
+    name = "manifest" if ".json" in extensions else LEGACY_MANIFEST
+    return f"{prefix}{GLACIER_DIR}/{name}"
 
 
 def versions_key(prefix: str) -> str:

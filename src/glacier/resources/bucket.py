@@ -257,8 +257,9 @@ class Bucket(Resource):
         return dict(self.adapter.optimize())
 
     def convert(self) -> bool:
-        """Convert a dataset in the old ``_glacier/`` manifest layout into a Delta table;
-        ``False`` if there was nothing to convert."""
+        """Convert a dataset in the old ``_glacier/`` manifest layout (a Delta table for
+        parquet, visible files for csv/json/ndjson); ``False`` if there was nothing to
+        convert."""
         return bool(self.adapter.convert())
 
     def exists(self) -> bool:
