@@ -27,10 +27,12 @@ directory*. Of parquet (the default, or ``format="delta"``) it is a Delta Lake *
 readers see the old version or the new one, every engine reads the same rows, and concurrent
 writers never overwrite each other's commits. A directory in Glacier's old manifest layout
 (:mod:`glacier.adapters.manifest`) is refused until converted (:meth:`convert`). Directories
-of csv, json or ndjson keep that manifest layout: versions under ``_glacier/v/`` that one
-small manifest points at; older unreferenced versions are removed once they are
-:data:`VERSION_GRACE` old. A directory with neither (written by another tool) is read as
-plain files, skipping hidden (``_``/``.``) names.
+of csv, json or ndjson keep their current files at visible paths (hive partitions for csv and
+ndjson) and a hidden manifest as their commit record (:mod:`glacier.adapters.manifest`): a
+write places its files, replaces the manifest, then deletes what it superseded, so other
+engines read what Glacier reads; such a directory in the old layout is read and rewritten by
+its next write. A directory with neither (written by another tool) is read as plain files,
+skipping hidden (``_``/``.``) names.
 
 Failures
 --------
