@@ -345,3 +345,26 @@ def test_convert_rewrites_an_old_text_dataset_in_view(store: StoreCase) -> None:
     _same_rows(bucket.read(), FIRST)
     _same_rows(pl.from_arrow(_pyarrow_dataset_rows(store, "events/", "csv")), FIRST)  # type: ignore[arg-type]
     assert bucket.convert() is False  # already in the current layout
+
+
+def test_a_read_that_an_overwrite_overtakes_reads_the_new_version(
+    store: StoreCase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from glacier.adapters.bucket import FsspecBucketAdapter
+
+    bucket = store.bucket("events/", format="csv", partition_by=["day"])
+    bucket.write(FIRST)
+    original = FsspecBucketAdapter._snapshot
+    overtaken: list[bool] = []
+
+    def snapshot_then_overwrite(self: Any, **kwargs: Any) -> Any:
+        seen = original(self, **kwargs)
+        if not overtaken:  # the read has its list of files; an overwrite commits now
+            overtaken.append(True)
+            store.bucket("events/", format="csv", partition_by=["day"]).write(SECOND)
+        return seen
+
+    monkeypatch.setattr(FsspecBucketAdapter, "_snapshot", snapshot_then_overwrite)
+
+    _same_rows(bucket.read(), SECOND)  # the old files are gone: the new version, whole
+    assert overtaken == [True]
