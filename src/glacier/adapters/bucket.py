@@ -29,10 +29,10 @@ writers never overwrite each other's commits. A directory in Glacier's old manif
 (:mod:`glacier.adapters.manifest`) is refused until converted (:meth:`convert`). Directories
 of csv, json or ndjson keep their current files at visible paths (hive partitions for csv and
 ndjson) and a hidden manifest as their commit record (:mod:`glacier.adapters.manifest`): a
-write places its files, replaces the manifest, then deletes what it superseded, so other
-engines read what Glacier reads; such a directory in the old layout is read and rewritten by
-its next write. A directory with neither (written by another tool) is read as plain files,
-skipping hidden (``_``/``.``) names.
+write (:mod:`glacier.adapters.text_datasets`) places its files, replaces the manifest, then
+deletes what it superseded, so other engines read what Glacier reads; such a directory in
+the old layout is read and rewritten by its next write. A directory with neither (written
+by another tool) is read as plain files, skipping hidden (``_``/``.``) names.
 
 Failures
 --------
@@ -64,7 +64,7 @@ import posixpath
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence, Set
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
@@ -82,18 +82,14 @@ from glacier.adapters.manifest import (
     TMP_GRACE,
     VERSION_GRACE,
     Manifest,
-    data_file_name,
-    is_stale_part,
     manifest_key,
-    new_version,
-    staging_key,
     stamp_age,
     temp_name,
     versions_key,
     writer_is_gone,
 )
 from glacier.adapters.objects import local_path, open_object, read_value, write_value
-from glacier.adapters.partitions import may_match, partition_values
+from glacier.adapters.partitions import hive_target, may_match, partition_values
 from glacier.adapters.spool import remove_until_quiet, spool
 from glacier.adapters.storage_errors import classify
 from glacier.adapters.table_mirror import TableMirror
@@ -106,6 +102,7 @@ from glacier.adapters.tables import (
     Version,
     check_schema,
 )
+from glacier.adapters.text_datasets import write_text_dataset
 from glacier.adapters.uploads import open_upload
 from glacier.errors import (
     BucketNotFoundError,
@@ -318,7 +315,7 @@ class FsspecBucketAdapter:
             if self.is_table:
                 self._write_table(frame, cast("TableMode", mode), on or (), delete_when, schema)
             elif self.is_dataset:
-                self._write_dataset(frame, append=mode == "append")
+                write_text_dataset(self, frame, append=mode == "append")
             else:
                 self._write_object(frame, append=mode == "append")
 
@@ -496,7 +493,7 @@ class FsspecBucketAdapter:
                 self._commit(frame, "overwrite", manifest.partition_by, exists=False)
                 self.fs.rm(self._path(f"{self._prefix}_glacier"), recursive=True)
                 return True
-            self._write_dataset(frame.lazy(), append=False)
+            write_text_dataset(self, frame.lazy(), append=False)
             self._discard([self._path(self._versions_key())])
             return True
 
@@ -978,147 +975,9 @@ class FsspecBucketAdapter:
                 raise upload.failure from exc  # the store's error; polars reports it untyped
             raise
 
-    def _write_dataset(self, frame: pl.LazyFrame, *, append: bool) -> None:
-        """Write a text-format dataset directory (layout: :mod:`glacier.adapters.manifest`):
-        the new files at visible paths, then the manifest (the commit), then the removal of
-        the files the new version supersedes."""
-        manifest = self._manifest(strict=append)  # an overwrite repairs a corrupt manifest
-        plain = [] if manifest is not None else self._plain_files()
-        partition_by = self.partition_by
-        legacy = manifest is not None and manifest.legacy
-        if append and (manifest is not None or plain):
-            if manifest is not None and manifest.partition_by != partition_by:
-                raise SchemaMismatchError(
-                    f"append to {self.get_uri()}: the stored data is partitioned by "
-                    f"{list(manifest.partition_by)}, this Bucket by {list(partition_by)}."
-                )
-            stored = (
-                manifest.schema
-                if manifest is not None
-                else self._scan(
-                    _Snapshot(tuple(plain), self.format, partition_by), {}
-                ).collect_schema()
-            )
-            frame = self._conform(frame, stored)
-            if legacy and manifest is not None:
-                # The old layout hides its files from other engines: this write moves the
-                # stored rows to visible paths too (the dataset is converted).
-                old = self._scan(self._manifest_snapshot(manifest), {})
-                frame = pl.concat([old, frame], how="vertical_relaxed")
-        schema = frame.collect_schema()
-        version = new_version()
-        written: builtins.list[str] = []
-        base = manifest.files if manifest is not None else tuple(plain)
-        kept = base if append and not legacy else ()
-        try:
-            self._write_files(frame, version, written)
-            new = Manifest(
-                version=version,
-                format=self.format.name,
-                partition_by=partition_by,
-                files=(*kept, *sorted(written)),
-                previous=(),
-                schema=pl.Schema(schema),
-            )
-            # A writer that committed since this one read the manifest: an append keeps its
-            # files, an overwrite supersedes them (this narrows the race; it does not close
-            # it: text directories have no conditional commit, Delta tables do).
-            current = self._manifest(strict=False)
-            if current is not None and manifest is not None and current.version != manifest.version:
-                base = (*base, *(f for f in current.files if f not in base))
-                if append and not current.legacy:
-                    new = replace(new, files=(*current.files, *sorted(written)))
-            self._publish_manifest(new)
-        except BaseException:
-            if self._published(version) is False:
-                self._discard([self._path(key) for key in written])
-            # else the manifest may point at this version (it landed, or cannot be read back
-            # to tell): its files stay; unreferenced files are swept after VERSION_GRACE.
-            raise
-        # The commit holds: what it superseded goes now, so other engines read this version.
-        current_files = set(new.files)
-        self._discard([self._path(key) for key in base if key not in current_files])
-        legacy_manifest = self._legacy_manifest_path()
-        if legacy_manifest is not None and manifest is not None and manifest.legacy:
-            self._discard([legacy_manifest])  # a json glob would read it as data
-        self._sweep_dataset(new)
-        if self.store.renames:  # the only stores that write temporary objects
-            self._sweep(TMP_DIR, TMP_GRACE)
-
-    def _write_files(self, frame: pl.LazyFrame, version: str, written: builtins.list[str]) -> None:
-        """Write ``frame`` as the data files of ``version`` at their visible paths, adding
-        each key to ``written`` once it may exist. No file is visible before it is whole: on
-        stores that rename, polars writes to a hidden staging directory and each finished
-        file is renamed into place; elsewhere each file is spooled locally and uploaded
-        whole (one PUT, or a multipart upload that appears only on completion)."""
-        extension = self.format.extension
-
-        def place(relative: str, index: int) -> str:
-            directory = posixpath.dirname(relative)
-            name = data_file_name(version, index, extension)
-            return f"{self._prefix}{directory}/{name}" if directory else f"{self._prefix}{name}"
-
-        if self.store.renames:
-            staging = self._path(f"{staging_key(self._prefix)}/{version}")
-            try:
-                if self.partition_by:
-                    self._sink(frame, staging, self.partition_by)
-                else:
-                    self._sink(frame, f"{staging}/part{extension}")
-                start = len(self._key(staging)) + 1
-                for index, source in enumerate(sorted(self.fs.find(staging))):
-                    key = place(self._key(source)[start:], index)
-                    written.append(key)
-                    self._rename(source, self._path(key))
-            except BaseException:
-                self._discard_tree(staging)
-                raise
-            self._discard([staging])
-            return
-        with spool() as scratch:
-            local = scratch if self.partition_by else f"{scratch}/part{extension}"
-            self.format.sink(
-                frame, _target(local, self.partition_by), None, self.resource.write_options
-            )
-            sources = sorted(p for p in Path(scratch).rglob("*") if p.is_file())
-            keys = [place(p.relative_to(scratch).as_posix(), i) for i, p in enumerate(sources)]
-            written.extend(keys)
-            if sources:
-                self.fs.put([str(p) for p in sources], [self._path(k) for k in keys])
-
-    def _sweep_dataset(self, manifest: Manifest) -> None:
-        """Remove what writes that never committed left in the dataset directory: data files
-        no manifest names (once :data:`VERSION_GRACE` old, or at once when their writer on
-        this host has ended), staging directories, and versions of the legacy layout."""
-        current = set(manifest.files)
-        stale = [
-            self._path(key)
-            for key in self._plain_files()
-            if key not in current and is_stale_part(posixpath.basename(key), VERSION_GRACE)
-        ]
-        self._discard(stale)
-        versions = self._versions_key()
-        self._sweep(versions, VERSION_GRACE, keep=manifest.versions_in_use(versions))
-        if self.store.renames:
-            self._sweep(staging_key(self._prefix), VERSION_GRACE)
-
-    def _publish_manifest(self, manifest: Manifest) -> None:
-        """Replace the manifest: the commit of a dataset directory's write. An error after
-        which the stored manifest is this one (the store applied the PUT and the answer was
-        lost) is a commit that landed: a success."""
-        try:
-            self._publish_bytes(manifest.to_json(), self._manifest_path())
-        except Exception:
-            if not self._published(manifest.version):
-                raise
-
-    def _published(self, version: str) -> bool | None:
-        """Whether the stored manifest names ``version``; ``None`` if it cannot be read."""
-        try:
-            current = self._manifest(strict=True)
-        except Exception:
-            return None
-        return current is not None and current.version == version
+    def _plain_snapshot(self, files: Sequence[str]) -> _Snapshot:
+        """The snapshot of data files no manifest describes (another tool's)."""
+        return _Snapshot(tuple(files), self.format, self.partition_by)
 
     def _conform(self, frame: pl.LazyFrame, stored: pl.Schema) -> pl.LazyFrame:
         """``frame`` in the stored column order, or SchemaMismatchError naming what differs."""
@@ -1166,13 +1025,15 @@ class FsspecBucketAdapter:
         target = self.store.native_path(path)
         if self.native is not None and (self.format.cloud_sink or "://" not in target):
             self.format.sink(
-                frame, _target(target, partition_by), self.native, self.resource.write_options
+                frame, hive_target(target, partition_by), self.native, self.resource.write_options
             )
             return
         # polars cannot reach this store: stream to a local spool, then upload it.
         with spool() as scratch:
             local = scratch if partition_by else f"{scratch}/{posixpath.basename(path)}"
-            self.format.sink(frame, _target(local, partition_by), None, self.resource.write_options)
+            self.format.sink(
+                frame, hive_target(local, partition_by), None, self.resource.write_options
+            )
             sources = [p for p in Path(scratch).rglob("*") if p.is_file()]
             if partition_by:
                 targets = [f"{path}/{p.relative_to(scratch).as_posix()}" for p in sources]
@@ -1366,12 +1227,6 @@ class FsspecBucketAdapter:
             f"{action} {self.get_uri()}: no such {what}{detail}. Write it first, or fix the "
             f"path{hint}."
         )
-
-
-def _target(path: str, partition_by: Sequence[str]) -> str | pl.PartitionBy:
-    # Hive convention: a partition's values are in its directory name, not in its files
-    # (readers such as pyarrow.dataset refuse a column that is in both).
-    return pl.PartitionBy(path, key=list(partition_by), include_key=False) if partition_by else path
 
 
 def _token(infos: Sequence[Mapping[str, Any]]) -> str:

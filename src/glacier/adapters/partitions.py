@@ -24,10 +24,21 @@ from urllib.parse import unquote
 
 import polars as pl
 
-__all__ = ["HIVE_NULL", "hive_values", "may_match", "partition_values"]
+__all__ = ["HIVE_NULL", "hive_target", "hive_values", "may_match", "partition_values"]
 
 #: The directory name polars gives the partition of a null value.
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+
+
+def hive_target(path: str, partition_by: Sequence[str]) -> str | pl.PartitionBy:
+    """Where polars writes: ``path`` itself, or hive partition directories under it.
+
+    Hive convention: a partition's values are in its directory name, not in its files
+    (readers such as ``pyarrow.dataset`` refuse a column that is in both).
+    """
+    if not partition_by:
+        return path
+    return pl.PartitionBy(path, key=list(partition_by), include_key=False)
 
 
 def hive_values(key: str, columns: Sequence[str]) -> dict[str, str | None]:
