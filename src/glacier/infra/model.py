@@ -18,7 +18,6 @@ Pulumi type.
 from __future__ import annotations
 
 import hashlib
-import posixpath
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -42,10 +41,21 @@ COMPUTE_KINDS = ("lambda", "ecs", "glue", "databricks")
 #: Defaults a task without a compute hint gets.
 DEFAULT_COMPUTE = "lambda"
 
-#: What consuming and producing a dataset grant. Producers also read: a write reads the
-#: dataset's manifest and an append the stored rows, and an overwrite lists what it replaces.
+#: What consuming a dataset grants.
 READ = ("read", "list")
+#: What producing one grants. Producers also read and list: a Delta table's writer reads its
+#: log for the latest version (and a merge the rows it matches), an append the stored schema,
+#: an object's write reads back its write token when the answer to completing it was lost.
+#: Nothing is deleted: a Delta overwrite or merge only adds files and log entries (the files
+#: it supersedes go when vacuum runs, from the CLI with the deployer's credentials), and an
+#: object is replaced by completing its upload.
 WRITE = ("read", "write", "list")
+#: What producing a dataset directory in Glacier's ``_glacier/`` manifest layout (csv, json,
+#: ndjson) grants: each write sweeps the versions its manifest no longer names.
+REPLACE = (*WRITE, "delete")
+#: Formats whose dataset directories are Delta tables (any other frame format keeps the
+#: manifest layout): the rule of :class:`glacier.adapters.bucket.FsspecBucketAdapter`.
+TABLE_FORMATS = ("parquet", "delta")
 #: Where compute that loads its code from S3 (Glue jobs) finds it, in the artifacts bucket.
 CODE_PREFIX = "_glacier/code/"
 
@@ -150,15 +160,16 @@ class Store:
 class Location:
     """Where one dataset lives: a store and an object key prefix (``""`` = whole bucket).
 
-    ``suffix`` completes the key pattern (``*`` by default); ``temp_name`` is how the
-    temporary objects of an atomic write of this dataset end (see :meth:`scratch`).
+    ``suffix`` completes the key pattern (``*`` by default). ``sweeps`` says whether a write
+    deletes objects there: only a directory of the ``_glacier/`` manifest layout does (see
+    :data:`REPLACE`).
     """
 
     store: str
     prefix: str
     dataset: str
     suffix: str = "*"
-    temp_name: str = "*"
+    sweeps: bool = False
 
     @property
     def pattern(self) -> str:
@@ -175,22 +186,16 @@ class Location:
         (``<dataset>/``), not where writes stage or where code is kept."""
         return self.prefix == f"{self.dataset}/"
 
-    def scratch(self) -> Location:
-        """Where a write of this dataset stages its temporary objects.
 
-        The bucket adapter writes a whole object (or a dataset's manifest) to
-        ``_glacier/tmp/<stamp>-<name>`` at the bucket root, then copies it into place.
-        """
-        from glacier.adapters.manifest import TMP_DIR
+def sweeps(path: str, fmt: str, partition_by: Sequence[str] = ()) -> bool:
+    """Whether writing the dataset at ``path`` in format ``fmt`` deletes objects: a dataset
+    directory (empty path, ``.../`` or partitioned) of a format that is not a table format.
 
-        return Location(self.store, f"{TMP_DIR}/", self.dataset, f"*-{self.temp_name}")
-
-
-def temp_name(path: str, directory: bool) -> str:
-    """The name a write's temporary objects end with: the object's, or the manifest's."""
-    if directory or not path or path.endswith("/"):
-        return "manifest.json"
-    return posixpath.basename(path)
+    >>> sweeps("orders/", "parquet"), sweeps("events/", "csv"), sweeps("x.csv", "csv")
+    (False, True, False)
+    """
+    directory = not path or path.endswith("/") or bool(partition_by)
+    return directory and fmt not in TABLE_FORMATS
 
 
 @dataclass(frozen=True)
@@ -492,10 +497,11 @@ def build_model(
             for resource in t.resource_args.values():
                 if isinstance(resource, Bucket):
                     written.append(stores.locate_bucket(resource, t, env))
+            # No staging area: only stores that rename atomically (local disk, memory)
+            # stage writes under _glacier/tmp/; on object stores an object is an upload
+            # completed in place and a table's commit is created only if absent.
             for location in written:
-                _add(grants, location, WRITE)
-                if location.prefix:  # a dataset owning the whole bucket covers it already
-                    _add(grants, location.scratch(), WRITE)
+                _add(grants, location, REPLACE if location.sweeps else WRITE)
             if compute == "glue":  # the job's script and the pipeline's code
                 _add(grants, stores.code(env), READ)
         cfg = _task_config(t, env)
@@ -743,7 +749,7 @@ class _Stores:
             # artifacts bucket of the environment that produces it.
             store = self._artifacts(home)
             self._check(task, env, home, ds.name, store.bucket_name, verb)
-            return Location(store.key, f"{ds.name}/", ds.name, temp_name="*.parquet")
+            return Location(store.key, f"{ds.name}/", ds.name)
         if isinstance(storage, Bucket):
             return self._bucket(storage, task, env, ds.name, verb)
         if isinstance(storage, str):
@@ -804,8 +810,8 @@ class _Stores:
             tags=tuple(sorted(tags.items())),
             datasets=datasets,
         )
-        directory = bool(bucket.partition_by)
-        return Location(key, bucket.path, dataset, temp_name=temp_name(bucket.path, directory))
+        swept = sweeps(bucket.path, bucket.format, bucket.partition_by)
+        return Location(key, bucket.path, dataset, sweeps=swept)
 
     def _uri(self, uri: str, task: Task, env: EnvSpec, dataset: str) -> Location:
         parsed = parse_uri(uri)
@@ -824,7 +830,7 @@ class _Stores:
             self.stores[store_key] = Store(
                 store_key, env.key, "external", bucket, datasets=tuple(dict.fromkeys(names))
             )
-        return Location(store_key, key, dataset, temp_name=temp_name(key, False))
+        return Location(store_key, key, dataset, sweeps=sweeps(key, parsed.format))
 
     def _raw(self, resource: Any, env: EnvSpec, dataset: str) -> Location:
         logical = str(getattr(resource, "_name", None) or f"resource-{id(resource)}")
@@ -835,7 +841,7 @@ class _Stores:
             key, env.key, "raw", None, resource=resource, datasets=tuple(dict.fromkeys(names))
         )
         # Glacier reads and writes a dataset on a raw bucket at <dataset>.parquet.
-        return Location(key, f"{dataset}.parquet", dataset, temp_name=f"{dataset}.parquet")
+        return Location(key, f"{dataset}.parquet", dataset)
 
     def code(self, env: EnvSpec) -> Location:
         """Where ``env``'s Glue jobs of this pipeline load their script and code from."""
@@ -880,7 +886,7 @@ def _add(grants: dict[Location, set[str]], location: Location, access: Sequence[
 
 
 def _ordered(access: set[str]) -> tuple[str, ...]:
-    return tuple(a for a in ("read", "write", "list") if a in access)
+    return tuple(a for a in ("read", "write", "list", "delete") if a in access)
 
 
 def _cross_account(
