@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from glacier.dataset import Dataset
+from glacier.dataset import Dataset, is_directory, is_table_layout
 from glacier.errors import CrossEnvironmentAccessError, InfraError
 from glacier.flow import PipelineLike, as_pipeline
 from glacier.resources import Bucket, Database, ExecutionEnvironment, Serverless, Volume
@@ -53,9 +53,6 @@ WRITE = ("read", "write", "list")
 #: What producing a dataset directory in Glacier's ``_glacier/`` manifest layout (csv, json,
 #: ndjson) grants: each write sweeps the versions its manifest no longer names.
 REPLACE = (*WRITE, "delete")
-#: Formats whose dataset directories are Delta tables (any other frame format keeps the
-#: manifest layout): the rule of :class:`glacier.adapters.bucket.FsspecBucketAdapter`.
-TABLE_FORMATS = ("parquet", "delta")
 #: Where compute that loads its code from S3 (Glue jobs) finds it, in the artifacts bucket.
 CODE_PREFIX = "_glacier/code/"
 
@@ -189,13 +186,12 @@ class Location:
 
 def sweeps(path: str, fmt: str, partition_by: Sequence[str] = ()) -> bool:
     """Whether writing the dataset at ``path`` in format ``fmt`` deletes objects: a dataset
-    directory (empty path, ``.../`` or partitioned) of a format that is not a table format.
+    directory (empty path, ``.../`` or partitioned) that is not a Delta table.
 
     >>> sweeps("orders/", "parquet"), sweeps("events/", "csv"), sweeps("x.csv", "csv")
     (False, True, False)
     """
-    directory = not path or path.endswith("/") or bool(partition_by)
-    return directory and fmt not in TABLE_FORMATS
+    return is_directory(path, partition_by) and not is_table_layout(path, fmt, partition_by)
 
 
 @dataclass(frozen=True)
@@ -204,6 +200,16 @@ class Grant:
 
     location: Location
     access: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """A Delta table registered in a data catalog (``Dataset(..., catalog=True)``), in the
+    environment whose store holds it."""
+
+    dataset: str
+    env: str
+    location: Location
 
 
 @dataclass(frozen=True)
@@ -342,6 +348,7 @@ class InfraModel:
     code: CodeSpec | None = None
     databases: Mapping[str, DatabaseSpec] = field(default_factory=dict)
     volumes: Mapping[str, VolumeSpec] = field(default_factory=dict)
+    catalog: tuple[CatalogEntry, ...] = ()
 
     def task(self, name: str) -> TaskSpec:
         """The task named ``name``."""
@@ -374,6 +381,10 @@ class InfraModel:
         """Accesses of ``task`` to other accounts."""
         return tuple(c for c in self.cross_account if c.task == task)
 
+    def catalog_in(self, env: str) -> tuple[CatalogEntry, ...]:
+        """The tables registered in environment ``env``'s data catalog."""
+        return tuple(c for c in self.catalog if c.env == env)
+
     def cloud_envs(self) -> tuple[str, ...]:
         """Keys of environments that need cloud infrastructure (in discovery order)."""
         used = {t.env for t in self.tasks} | {s.env for s in self.stores.values()}
@@ -399,17 +410,13 @@ def crosses_account(a: EnvSpec, b: EnvSpec) -> bool:
 def _tables(task: Any) -> tuple[str, ...]:
     """The Delta tables ``task`` reads or writes: multi-file parquet (or ``delta``) buckets,
     as its datasets or as its resources (see :mod:`glacier.adapters.tables`)."""
-    from glacier.formats import resolve_format
-
     named = [(ds.name, ds.storage) for ds in (*task.input_datasets, *task.outputs)]
     named += list(task.resource_args.items())
     out = []
     for name, storage in named:
         if not isinstance(storage, Bucket):
             continue
-        fmt = resolve_format(storage.format, storage.partition_by)
-        directory = not storage.path or storage.path.endswith("/") or bool(storage.partition_by)
-        if directory and (fmt.table or fmt.name == "parquet"):
+        if is_table_layout(storage.path, storage.format, storage.partition_by):
             out.append(str(name))
     return tuple(dict.fromkeys(out))
 
@@ -472,6 +479,7 @@ def build_model(
         )
 
     stores = _Stores(pipe.name, index)
+    catalog = _Catalog(stores)
     attached = _Attached(index)
     levels: dict[str, int] = {}
     specs: list[TaskSpec] = []
@@ -489,11 +497,14 @@ def build_model(
             for ds in t.input_datasets:
                 producer = dag.producers.get(ds)
                 home = task_envs[dag.tasks[producer[0]].name] if producer else env
-                _add(grants, stores.locate(ds, t, env, home, "reads"), READ)
+                location = stores.locate(ds, t, env, home, "reads")
+                _add(grants, location, READ)
+                catalog.note(ds, location)
             written = []
             for ds in t.outputs:
                 if ds.is_stored or consumers.get(ds):
                     written.append(stores.locate(ds, t, env, env, "writes"))
+                    catalog.note(ds, written[-1])
             for resource in t.resource_args.values():
                 if isinstance(resource, Bucket):
                     written.append(stores.locate_bucket(resource, t, env))
@@ -551,6 +562,7 @@ def build_model(
         code=code,
         databases=dict(attached.databases),
         volumes=dict(attached.volumes),
+        catalog=tuple(catalog.entries.values()),
     )
 
 
@@ -879,6 +891,31 @@ class _Stores:
                 "allow_cross_environment=True) (or @env.task(allow_cross_environment=True))."
             )
         _require_accounts(env, home, f"task {task.name!r} reaching dataset {dataset!r}")
+
+
+class _Catalog:
+    """The datasets to register in a data catalog: on AWS only (the Glue Data Catalog)."""
+
+    #: Clouds whose data catalog Glacier declares tables in.
+    CLOUDS = ("aws",)
+
+    def __init__(self, stores: _Stores) -> None:
+        self.stores = stores
+        self.entries: dict[str, CatalogEntry] = {}
+
+    def note(self, ds: Dataset, location: Location) -> None:
+        if not getattr(ds, "catalog", False) or ds.name in self.entries:
+            return
+        store = self.stores.stores[location.store]
+        cloud = self.stores.index.envs[store.env].cloud
+        if cloud not in self.CLOUDS:
+            raise InfraError(
+                f"Dataset {ds.name!r} ({ds.declared_at}) asks for catalog=True, which "
+                f"registers a Delta table in the AWS Glue Data Catalog, but it is stored on "
+                f"{cloud} (environment {store.env!r}). Glacier declares no {cloud} catalog "
+                "entry: leave catalog out, or store the table on S3 (env.storage.s3(...))."
+            )
+        self.entries[ds.name] = CatalogEntry(ds.name, store.env, location)
 
 
 def _add(grants: dict[Location, set[str]], location: Location, access: Sequence[str]) -> None:
