@@ -40,7 +40,7 @@ def test_customer_kms_keys_are_granted_to_the_tasks_that_use_them(lake_plan: Pla
 # -- what each write mode is granted ---------------------------------------------------------
 
 LAKE = "arn:aws:s3:::qa-modes-lake"
-READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion"]
+READ_ACTIONS = ["s3:GetObject"]
 WRITE_ACTIONS = ["s3:PutObject", "s3:AbortMultipartUpload"]
 
 
