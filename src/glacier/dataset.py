@@ -6,6 +6,7 @@ dataset consumes it; a task whose return annotation is a dataset produces it::
     raw = Dataset("raw")                      # ephemeral: lives in memory during a run
     clean = Dataset("clean", storage=bucket)  # written once through its storage
     orders = Dataset("orders", storage=table, write={"mode": "merge", "on": ["order_id"]})
+    sales = Dataset("sales", storage=table, catalog=True)  # queryable from Athena, deployed
 
 Datasets compare by identity, so two datasets with the same name are still two datasets;
 the pipeline refuses that ambiguity when it validates.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -59,6 +60,11 @@ class Dataset:
             :meth:`glacier.Bucket.write`, e.g. ``{"mode": "merge", "on": ["order_id"]}``
             to upsert each run's rows into a table, or ``{"mode": "append"}``. The default
             is an overwrite.
+        catalog: Register the dataset, a Delta table on S3, in the AWS Glue Data Catalog
+            when the pipeline is deployed, so Athena (and other engines reading the
+            catalog) can query it: one Glue database per pipeline and environment, one
+            table per dataset (see the deploying docs). Only a table can be registered: a
+            Bucket whose path is a directory (``"orders/"``) in parquet or delta format.
 
     Raises:
         UnknownFormatError: a storage path whose extension names no known format.
@@ -75,6 +81,7 @@ class Dataset:
     __slots__ = (
         "__weakref__",
         "_declared_at",
+        "catalog",
         "description",
         "name",
         "read_only",
@@ -95,6 +102,7 @@ class Dataset:
         write_options: Mapping[str, Any] | None = None,
         read_only: bool = False,
         write: Mapping[str, Any] | None = None,
+        catalog: bool = False,
     ) -> None:
         if not isinstance(name, str) or not NAME_PATTERN.match(name):
             raise PipelineDefinitionError(
@@ -126,6 +134,7 @@ class Dataset:
         self.write_options: dict[str, Any] = dict(write_options or {})
         self.read_only = read_only
         self.write: Mapping[str, Any] = MappingProxyType(_write_options(name, storage, write))
+        self.catalog = _check_catalog(name, storage, catalog)
         if getattr(storage, "kind", None) == "database_table":
             _check_table_options(self)
         else:
@@ -228,6 +237,68 @@ def _write_options(name: str, storage: Any, write: Mapping[str, Any] | None) -> 
             "write={'mode': 'merge', 'on': ['order_id']}."
         )
     return options
+
+
+def _check_catalog(name: str, storage: Any, catalog: Any) -> bool:
+    """``catalog=`` checked where the dataset is declared: a bool, on a Delta table.
+
+    Which cloud the table is on is checked when the pipeline is planned (a Bucket's cloud is
+    its provider's; only AWS has the Glue Data Catalog)."""
+    if not isinstance(catalog, bool):
+        raise PipelineDefinitionError(
+            f"Dataset {name!r}: catalog={catalog!r} is not True or False; catalog=True "
+            "registers the dataset's Delta table in the AWS Glue Data Catalog."
+        )
+    if not catalog:
+        return False
+    path, fmt, partition_by = _table_location(storage)
+    if path is None or not is_table_layout(path, fmt, partition_by):
+        what = (
+            "it has no storage (it lives in memory)"
+            if storage is None
+            else f"its storage {_describe_storage(storage)} is not a table"
+        )
+        raise PipelineDefinitionError(
+            f"Dataset {name!r}: catalog=True registers a Delta table in the AWS Glue Data "
+            f"Catalog, but {what}. Store it "
+            f"as a directory of parquet, e.g. env.storage.s3(bucket=..., path='{name}/'), or "
+            "leave catalog out."
+        )
+    return True
+
+
+def _table_location(storage: Any) -> tuple[str | None, str, tuple[str, ...]]:
+    """A storage's path, format and partition columns, or ``None`` as the path when it has
+    none Glacier lays out (a raw Pulumi bucket holds one object; a database table no path)."""
+    if isinstance(storage, str):
+        parsed = parse_uri(storage)
+        return parsed.key, parsed.format, ()
+    path = getattr(storage, "path", None)
+    if not isinstance(path, str) or is_raw_bucket(storage):
+        return None, "", ()
+    return path, str(getattr(storage, "format", "")), tuple(getattr(storage, "partition_by", ()))
+
+
+#: Formats whose dataset directories are Delta Lake tables; a directory of another frame
+#: format keeps Glacier's ``_glacier/`` manifest layout (see :mod:`glacier.adapters.bucket`).
+TABLE_FORMATS = frozenset({"parquet", "delta"})
+
+
+def is_table_layout(path: str, fmt: str, partition_by: Sequence[str] = ()) -> bool:
+    """Whether a dataset at ``path`` in format ``fmt`` is a Delta table: a dataset directory
+    (an empty path, one ending in ``/``, or partitioned) of a table format.
+
+    >>> is_table_layout("orders/", "parquet"), is_table_layout("orders.parquet", "parquet")
+    (True, False)
+    >>> is_table_layout("events/", "csv"), is_table_layout("", "delta")
+    (False, True)
+    """
+    return is_directory(path, partition_by) and fmt in TABLE_FORMATS
+
+
+def is_directory(path: str, partition_by: Sequence[str] = ()) -> bool:
+    """Whether ``path`` names a dataset directory rather than one object."""
+    return not path or path.endswith("/") or bool(partition_by)
 
 
 #: The write modes of a database table (``DatabaseTable.write``).

@@ -9,6 +9,7 @@ configures. A field added to a config without a row here fails
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,7 @@ import pytest
 from pydantic import BaseModel
 
 import glacier.settings as settings_module
+from glacier import Dataset
 from glacier.infra import Plan, PlannedResource, plan
 from glacier.task_options import TASK_OPTIONS
 from infra.pipelines import every_option_pipeline
@@ -392,6 +394,27 @@ INFORMATIONAL: dict[tuple[str, str], str] = {
         for f in ("tier", "replication", "versioning", "soft_delete_retention_days", "tags")
     },
 }
+
+
+#: Options of ``Dataset(...)``, and where each takes effect (in the plan or at run time).
+DATASET_OPTIONS: dict[str, str] = {
+    "name": "names the dataset's generated resources and grants (tests/infra/test_task_roles.py)",
+    "storage": "the bucket and prefix of its grants (tests/infra/test_data_access.py)",
+    "schema": "checked on each write (tests/test_task_execution.py)",
+    "description": "shown by glacier graph and pipeline.describe()",
+    "read_options": "the format's reader at run time (tests/test_formats.py)",
+    "write_options": "the format's writer at run time (tests/test_formats.py)",
+    "read_only": "refuses writes at run time (tests/test_bucket.py)",
+    "write": "the write mode at run time; a table's grants are the same for every mode, "
+    "rehearsed per mode in tests/infra/test_data_access.py",
+    "catalog": "planned: a Glue Data Catalog table of the Delta table "
+    "(tests/infra/test_catalog.py)",
+}
+
+
+def test_every_dataset_option_is_accounted_for() -> None:
+    options = set(inspect.signature(Dataset.__init__).parameters) - {"self"}
+    assert options == set(DATASET_OPTIONS), "a Dataset option without a row, or a stale row"
 
 
 def config_models() -> list[type[BaseModel]]:

@@ -20,27 +20,23 @@ def test_each_task_role_lists_exactly_its_datasets(dev_plan: Plan) -> None:
     assert s3_resources(extract) == {"arn:aws:s3:::dev-raw-data/*", "arn:aws:s3:::dev-raw-data"}
     assert statement(extract, "Write")["Resource"] == ["arn:aws:s3:::dev-raw-data/*"]
     clean = task_policy(dev_plan, "dev", "clean")
-    staging = "arn:aws:s3:::dev-clean-data/_glacier/tmp/*-manifest.json"
     assert s3_resources(clean) == {
         "arn:aws:s3:::dev-raw-data/*",
         "arn:aws:s3:::dev-raw-data",
         "arn:aws:s3:::dev-clean-data/clean/*",
         # the directory's own name: the filesystem probes it to tell a file from a directory
         "arn:aws:s3:::dev-clean-data/clean",
-        staging,  # an atomic write stages its manifest there, then copies it into place
         "arn:aws:s3:::dev-clean-data",
     }
-    # clean reads raw_data and writes only clean_data, listing only under its prefixes
-    assert statement(clean, "Write")["Resource"] == [
-        staging,
-        "arn:aws:s3:::dev-clean-data/clean/*",
-    ]
+    # clean reads raw_data and writes only clean_data (a Delta table: no delete), listing
+    # only under its prefixes; nothing is staged elsewhere on an object store
+    assert statement(clean, "Write")["Resource"] == ["arn:aws:s3:::dev-clean-data/clean/*"]
+    assert statement(clean, "Write")["Action"] == ["s3:PutObject", "s3:AbortMultipartUpload"]
+    assert not [s for s in clean["Statement"] if "s3:DeleteObject" in s["Action"]]
     listing = [s for s in clean["Statement"] if s["Action"] == ["s3:ListBucket"]]
     assert {tuple(s["Resource"]): s.get("Condition") for s in listing} == {
         ("arn:aws:s3:::dev-raw-data",): None,
-        ("arn:aws:s3:::dev-clean-data",): {
-            "StringLike": {"s3:prefix": ["_glacier/tmp/*", "clean/*"]}
-        },
+        ("arn:aws:s3:::dev-clean-data",): {"StringLike": {"s3:prefix": ["clean/*"]}},
     }
     logs = statement(clean, "Logs")
     assert logs["Resource"] == [

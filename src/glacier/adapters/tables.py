@@ -253,6 +253,7 @@ class TableIO:
                     frame,
                     mode=write_mode,
                     commit_properties=_commit_properties(token),
+                    post_commithook_properties=_post_commit_hooks(),
                     **options,
                 )
 
@@ -298,6 +299,7 @@ class TableIO:
             target_alias="t",
             merge_schema=schema == "merge",
             commit_properties=_commit_properties(token),
+            post_commithook_properties=_post_commit_hooks(),
         )
         values = {c: f"s.`{c}`" for c in columns}
         if delete_when is not None:
@@ -319,7 +321,8 @@ class TableIO:
         self, retention: timedelta, configured: timedelta, *, force: bool, dry_run: bool
     ) -> list[str]:
         """Delete files no version younger than ``retention`` needs (and orphans of killed
-        writers); returns their paths. Refuses less than ``configured`` without ``force``."""
+        writers), and expired log files; returns the data files' paths. Refuses less than
+        ``configured`` without ``force``."""
         if retention < configured and not force:
             raise RetentionError(
                 f"vacuum {self.name}: retention {_hours(retention)} h is shorter than the "
@@ -329,7 +332,7 @@ class TableIO:
             )
         table = self.open()
         with self.errors("vacuum"):
-            return list(
+            removed = list(
                 table.vacuum(
                     retention_hours=_hours(retention),
                     dry_run=dry_run,
@@ -339,6 +342,12 @@ class TableIO:
                     full=True,
                 )
             )
+            if not dry_run:
+                # Log files past the table's log retention (delta.logRetentionDuration, 30
+                # days by default) that a checkpoint has made unnecessary: writes leave them
+                # (see _post_commit_hooks), maintenance removes them.
+                table.cleanup_metadata()
+            return removed
 
     def optimize(self, target_size: int | None = None) -> dict[str, Any]:
         """Compact small files into larger ones (a new version; old files stay until vacuum)."""
@@ -427,6 +436,18 @@ def _commit_properties(token: str) -> Any:
     from deltalake import CommitProperties
 
     return CommitProperties(custom_metadata={WRITE_TOKEN: token})
+
+
+def _post_commit_hooks() -> Any:
+    """What a write or merge does after its commit: a checkpoint when one is due, but no
+    clean-up of expired log files. That clean-up deletes objects, which a task's role may
+    not (its policy grants no ``s3:DeleteObject`` on a table, see
+    :mod:`glacier.infra.aws.data_access`); without a delete grant delta-rs would fail the
+    write after its commit landed. Vacuum's own commits clean the log (maintenance runs with
+    the deployer's credentials)."""
+    from deltalake import PostCommitHookProperties
+
+    return PostCommitHookProperties(create_checkpoint=True, cleanup_expired_logs=False)
 
 
 def broken_in_transport(exc: BaseException) -> bool:

@@ -5,7 +5,9 @@ that takes on each cloud. Adding a cloud is adding a row, not an ``if`` in the b
 
 Example:
     >>> actions("aws", ("read", "list"))
-    ('s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket')
+    ('s3:GetObject', 's3:ListBucket')
+    >>> actions("aws", ("write",))
+    ('s3:PutObject', 's3:AbortMultipartUpload')
 """
 
 from __future__ import annotations
@@ -15,36 +17,39 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 #: Access levels a grant can carry.
-ACCESS_LEVELS: tuple[str, ...] = ("read", "write", "list")
+ACCESS_LEVELS: tuple[str, ...] = ("read", "write", "list", "delete")
 
 #: Object-store actions per cloud and access level.
 #:
-#: ``write`` on AWS includes deleting and aborting multipart uploads: an atomic overwrite
-#: replaces objects and cleans up after itself. ``list`` is granted on the bucket, restricted
-#: to the dataset's prefix by a condition where the cloud supports one.
+#: ``read`` gets objects (and their metadata: S3 authorizes HEAD as ``s3:GetObject``);
+#: Glacier never reads an object version by id. ``write`` creates and replaces objects; on
+#: AWS it includes aborting a multipart upload (a failed or discarded object write aborts
+#: its upload). ``delete`` removes objects: only writers that remove what they replaced get
+#: it (the ``_glacier/`` manifest layout sweeps old versions), never the writer of a Delta
+#: table, whose overwrites and merges only add files and log entries (vacuum deletes, from
+#: the CLI). ``list`` is granted on the bucket, restricted to the dataset's prefix by a
+#: condition where the cloud supports one.
+#:
+#: GCS treats replacing an existing object as deleting it, so its ``write`` needs
+#: ``storage.objects.delete`` too (Google's IAM permissions reference for Cloud Storage).
 STORAGE_ACTIONS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "aws": {
-        "read": ("s3:GetObject", "s3:GetObjectVersion"),
-        "write": (
-            "s3:PutObject",
-            "s3:DeleteObject",
-            "s3:AbortMultipartUpload",
-            "s3:ListMultipartUploadParts",
-        ),
+        "read": ("s3:GetObject",),
+        "write": ("s3:PutObject", "s3:AbortMultipartUpload"),
         "list": ("s3:ListBucket",),
+        "delete": ("s3:DeleteObject",),
     },
     "gcp": {
         "read": ("storage.objects.get",),
         "write": ("storage.objects.create", "storage.objects.delete"),
         "list": ("storage.objects.list",),
+        "delete": ("storage.objects.delete",),
     },
     "azure": {
         "read": ("Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read",),
-        "write": (
-            "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write",
-            "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete",
-        ),
+        "write": ("Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write",),
         "list": ("Microsoft.Storage/storageAccounts/blobServices/containers/read",),
+        "delete": ("Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete",),
     },
 }
 
@@ -53,6 +58,7 @@ KMS_ACTIONS: Mapping[str, tuple[str, ...]] = {
     "read": ("kms:Decrypt",),
     "write": ("kms:Decrypt", "kms:GenerateDataKey"),
     "list": (),
+    "delete": (),
 }
 
 #: Which service principal runs each kind of compute (the role's trust policy).

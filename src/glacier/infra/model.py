@@ -18,7 +18,6 @@ Pulumi type.
 from __future__ import annotations
 
 import hashlib
-import posixpath
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from glacier.dataset import Dataset
+from glacier.dataset import Dataset, is_directory, is_table_layout
 from glacier.errors import CrossEnvironmentAccessError, InfraError
 from glacier.flow import PipelineLike, as_pipeline
 from glacier.resources import Bucket, Database, ExecutionEnvironment, Serverless, Volume
@@ -42,10 +41,18 @@ COMPUTE_KINDS = ("lambda", "ecs", "glue", "databricks")
 #: Defaults a task without a compute hint gets.
 DEFAULT_COMPUTE = "lambda"
 
-#: What consuming and producing a dataset grant. Producers also read: a write reads the
-#: dataset's manifest and an append the stored rows, and an overwrite lists what it replaces.
+#: What consuming a dataset grants.
 READ = ("read", "list")
+#: What producing one grants. Producers also read and list: a Delta table's writer reads its
+#: log for the latest version (and a merge the rows it matches), an append the stored schema,
+#: an object's write reads back its write token when the answer to completing it was lost.
+#: Nothing is deleted: a Delta overwrite or merge only adds files and log entries (the files
+#: it supersedes go when vacuum runs, from the CLI with the deployer's credentials), and an
+#: object is replaced by completing its upload.
 WRITE = ("read", "write", "list")
+#: What producing a dataset directory in Glacier's ``_glacier/`` manifest layout (csv, json,
+#: ndjson) grants: each write sweeps the versions its manifest no longer names.
+REPLACE = (*WRITE, "delete")
 #: Where compute that loads its code from S3 (Glue jobs) finds it, in the artifacts bucket.
 CODE_PREFIX = "_glacier/code/"
 
@@ -150,15 +157,16 @@ class Store:
 class Location:
     """Where one dataset lives: a store and an object key prefix (``""`` = whole bucket).
 
-    ``suffix`` completes the key pattern (``*`` by default); ``temp_name`` is how the
-    temporary objects of an atomic write of this dataset end (see :meth:`scratch`).
+    ``suffix`` completes the key pattern (``*`` by default). ``sweeps`` says whether a write
+    deletes objects there: only a directory of the ``_glacier/`` manifest layout does (see
+    :data:`REPLACE`).
     """
 
     store: str
     prefix: str
     dataset: str
     suffix: str = "*"
-    temp_name: str = "*"
+    sweeps: bool = False
 
     @property
     def pattern(self) -> str:
@@ -175,22 +183,15 @@ class Location:
         (``<dataset>/``), not where writes stage or where code is kept."""
         return self.prefix == f"{self.dataset}/"
 
-    def scratch(self) -> Location:
-        """Where a write of this dataset stages its temporary objects.
 
-        The bucket adapter writes a whole object (or a dataset's manifest) to
-        ``_glacier/tmp/<stamp>-<name>`` at the bucket root, then copies it into place.
-        """
-        from glacier.adapters.manifest import TMP_DIR
+def sweeps(path: str, fmt: str, partition_by: Sequence[str] = ()) -> bool:
+    """Whether writing the dataset at ``path`` in format ``fmt`` deletes objects: a dataset
+    directory (empty path, ``.../`` or partitioned) that is not a Delta table.
 
-        return Location(self.store, f"{TMP_DIR}/", self.dataset, f"*-{self.temp_name}")
-
-
-def temp_name(path: str, directory: bool) -> str:
-    """The name a write's temporary objects end with: the object's, or the manifest's."""
-    if directory or not path or path.endswith("/"):
-        return "manifest.json"
-    return posixpath.basename(path)
+    >>> sweeps("orders/", "parquet"), sweeps("events/", "csv"), sweeps("x.csv", "csv")
+    (False, True, False)
+    """
+    return is_directory(path, partition_by) and not is_table_layout(path, fmt, partition_by)
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,16 @@ class Grant:
 
     location: Location
     access: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """A Delta table registered in a data catalog (``Dataset(..., catalog=True)``), in the
+    environment whose store holds it."""
+
+    dataset: str
+    env: str
+    location: Location
 
 
 @dataclass(frozen=True)
@@ -337,6 +348,7 @@ class InfraModel:
     code: CodeSpec | None = None
     databases: Mapping[str, DatabaseSpec] = field(default_factory=dict)
     volumes: Mapping[str, VolumeSpec] = field(default_factory=dict)
+    catalog: tuple[CatalogEntry, ...] = ()
 
     def task(self, name: str) -> TaskSpec:
         """The task named ``name``."""
@@ -369,6 +381,10 @@ class InfraModel:
         """Accesses of ``task`` to other accounts."""
         return tuple(c for c in self.cross_account if c.task == task)
 
+    def catalog_in(self, env: str) -> tuple[CatalogEntry, ...]:
+        """The tables registered in environment ``env``'s data catalog."""
+        return tuple(c for c in self.catalog if c.env == env)
+
     def cloud_envs(self) -> tuple[str, ...]:
         """Keys of environments that need cloud infrastructure (in discovery order)."""
         used = {t.env for t in self.tasks} | {s.env for s in self.stores.values()}
@@ -394,17 +410,13 @@ def crosses_account(a: EnvSpec, b: EnvSpec) -> bool:
 def _tables(task: Any) -> tuple[str, ...]:
     """The Delta tables ``task`` reads or writes: multi-file parquet (or ``delta``) buckets,
     as its datasets or as its resources (see :mod:`glacier.adapters.tables`)."""
-    from glacier.formats import resolve_format
-
     named = [(ds.name, ds.storage) for ds in (*task.input_datasets, *task.outputs)]
     named += list(task.resource_args.items())
     out = []
     for name, storage in named:
         if not isinstance(storage, Bucket):
             continue
-        fmt = resolve_format(storage.format, storage.partition_by)
-        directory = not storage.path or storage.path.endswith("/") or bool(storage.partition_by)
-        if directory and (fmt.table or fmt.name == "parquet"):
+        if is_table_layout(storage.path, storage.format, storage.partition_by):
             out.append(str(name))
     return tuple(dict.fromkeys(out))
 
@@ -467,6 +479,7 @@ def build_model(
         )
 
     stores = _Stores(pipe.name, index)
+    catalog = _Catalog(stores)
     attached = _Attached(index)
     levels: dict[str, int] = {}
     specs: list[TaskSpec] = []
@@ -484,18 +497,22 @@ def build_model(
             for ds in t.input_datasets:
                 producer = dag.producers.get(ds)
                 home = task_envs[dag.tasks[producer[0]].name] if producer else env
-                _add(grants, stores.locate(ds, t, env, home, "reads"), READ)
+                location = stores.locate(ds, t, env, home, "reads")
+                _add(grants, location, READ)
+                catalog.note(ds, location)
             written = []
             for ds in t.outputs:
                 if ds.is_stored or consumers.get(ds):
                     written.append(stores.locate(ds, t, env, env, "writes"))
+                    catalog.note(ds, written[-1])
             for resource in t.resource_args.values():
                 if isinstance(resource, Bucket):
                     written.append(stores.locate_bucket(resource, t, env))
+            # No staging area: only stores that rename atomically (local disk, memory)
+            # stage writes under _glacier/tmp/; on object stores an object is an upload
+            # completed in place and a table's commit is created only if absent.
             for location in written:
-                _add(grants, location, WRITE)
-                if location.prefix:  # a dataset owning the whole bucket covers it already
-                    _add(grants, location.scratch(), WRITE)
+                _add(grants, location, REPLACE if location.sweeps else WRITE)
             if compute == "glue":  # the job's script and the pipeline's code
                 _add(grants, stores.code(env), READ)
         cfg = _task_config(t, env)
@@ -545,6 +562,7 @@ def build_model(
         code=code,
         databases=dict(attached.databases),
         volumes=dict(attached.volumes),
+        catalog=tuple(catalog.entries.values()),
     )
 
 
@@ -743,7 +761,7 @@ class _Stores:
             # artifacts bucket of the environment that produces it.
             store = self._artifacts(home)
             self._check(task, env, home, ds.name, store.bucket_name, verb)
-            return Location(store.key, f"{ds.name}/", ds.name, temp_name="*.parquet")
+            return Location(store.key, f"{ds.name}/", ds.name)
         if isinstance(storage, Bucket):
             return self._bucket(storage, task, env, ds.name, verb)
         if isinstance(storage, str):
@@ -804,8 +822,8 @@ class _Stores:
             tags=tuple(sorted(tags.items())),
             datasets=datasets,
         )
-        directory = bool(bucket.partition_by)
-        return Location(key, bucket.path, dataset, temp_name=temp_name(bucket.path, directory))
+        swept = sweeps(bucket.path, bucket.format, bucket.partition_by)
+        return Location(key, bucket.path, dataset, sweeps=swept)
 
     def _uri(self, uri: str, task: Task, env: EnvSpec, dataset: str) -> Location:
         parsed = parse_uri(uri)
@@ -824,7 +842,7 @@ class _Stores:
             self.stores[store_key] = Store(
                 store_key, env.key, "external", bucket, datasets=tuple(dict.fromkeys(names))
             )
-        return Location(store_key, key, dataset, temp_name=temp_name(key, False))
+        return Location(store_key, key, dataset, sweeps=sweeps(key, parsed.format))
 
     def _raw(self, resource: Any, env: EnvSpec, dataset: str) -> Location:
         logical = str(getattr(resource, "_name", None) or f"resource-{id(resource)}")
@@ -835,7 +853,7 @@ class _Stores:
             key, env.key, "raw", None, resource=resource, datasets=tuple(dict.fromkeys(names))
         )
         # Glacier reads and writes a dataset on a raw bucket at <dataset>.parquet.
-        return Location(key, f"{dataset}.parquet", dataset, temp_name=f"{dataset}.parquet")
+        return Location(key, f"{dataset}.parquet", dataset)
 
     def code(self, env: EnvSpec) -> Location:
         """Where ``env``'s Glue jobs of this pipeline load their script and code from."""
@@ -875,12 +893,37 @@ class _Stores:
         _require_accounts(env, home, f"task {task.name!r} reaching dataset {dataset!r}")
 
 
+class _Catalog:
+    """The datasets to register in a data catalog: on AWS only (the Glue Data Catalog)."""
+
+    #: Clouds whose data catalog Glacier declares tables in.
+    CLOUDS = ("aws",)
+
+    def __init__(self, stores: _Stores) -> None:
+        self.stores = stores
+        self.entries: dict[str, CatalogEntry] = {}
+
+    def note(self, ds: Dataset, location: Location) -> None:
+        if not getattr(ds, "catalog", False) or ds.name in self.entries:
+            return
+        store = self.stores.stores[location.store]
+        cloud = self.stores.index.envs[store.env].cloud
+        if cloud not in self.CLOUDS:
+            raise InfraError(
+                f"Dataset {ds.name!r} ({ds.declared_at}) asks for catalog=True, which "
+                f"registers a Delta table in the AWS Glue Data Catalog, but it is stored on "
+                f"{cloud} (environment {store.env!r}). Glacier declares no {cloud} catalog "
+                "entry: leave catalog out, or store the table on S3 (env.storage.s3(...))."
+            )
+        self.entries[ds.name] = CatalogEntry(ds.name, store.env, location)
+
+
 def _add(grants: dict[Location, set[str]], location: Location, access: Sequence[str]) -> None:
     grants.setdefault(location, set()).update(access)
 
 
 def _ordered(access: set[str]) -> tuple[str, ...]:
-    return tuple(a for a in ("read", "write", "list") if a in access)
+    return tuple(a for a in ("read", "write", "list", "delete") if a in access)
 
 
 def _cross_account(

@@ -1,7 +1,18 @@
 """IAM statements granting access to datasets: the least-privilege core of every data policy.
 
-The model's grants say which datasets a task reads, writes and lists; this module turns them
-into S3 statements on exactly those prefixes (plus the KMS keys that encrypt them). A task's
+The model's grants say which datasets a task reads, writes, lists and deletes in; this module
+turns them into S3 statements on exactly those prefixes (plus the KMS keys that encrypt them).
+What each write needs, by layout (checked by rehearsing on moto with IAM enforced,
+``tests/infra/test_data_access.py``):
+
+- a Delta table (overwrite, append, overwrite of partitions, merge): get and list under the
+  table's prefix to read its ``_delta_log/``, put for the new data files and the commit.
+  No delete: delta-rs commits ``remove`` actions instead of deleting what an overwrite or a
+  merge supersedes; vacuum deletes them, run from the CLI with the deployer's credentials;
+- one object: put (a multipart upload completed in place; abort when it fails) and get
+  (its write token is read back when the answer to completing it was lost);
+- a directory of the ``_glacier/`` manifest layout (csv, json, ndjson): also delete, for the
+  versions each write sweeps. A task's
 role policy (:mod:`~glacier.infra.aws.task_roles`), a cross-account role
 (:mod:`~glacier.infra.aws.cross_account`) and a bucket policy granting another account
 (:mod:`~glacier.infra.aws.storage`) are all built from these statements, so the three can
@@ -27,12 +38,13 @@ from glacier.infra.model import Grant, Location, Store
 def storage_statements(
     stack: Stack, grants: Sequence[Grant], label: str = "", *, kms: bool = True
 ) -> list[dict[str, Any]]:
-    """Read, write and list statements for ``grants``: object ARNs under each dataset's
-    prefix, and the bucket itself for listing, restricted to those prefixes; plus the
+    """Read, write, delete and list statements for ``grants``: object ARNs under each
+    dataset's prefix, and the bucket itself for listing, restricted to those prefixes; plus the
     use of customer-managed KMS keys (``kms=False`` for bucket policies, which may only
     hold S3 actions)."""
     reads: list[Any] = []
     writes: list[Any] = []
+    deletes: list[Any] = []
     lists: dict[str, list[str]] = {}
     keys: dict[str, set[str]] = {}
     for g in grants:
@@ -48,6 +60,8 @@ def storage_statements(
                 reads.append(join(stack.store_arns[loc.store], "/" + loc.prefix[:-1]))
         if "write" in g.access:
             writes.append(objects)
+        if "delete" in g.access:
+            deletes.append(objects)
         if "list" in g.access:
             lists.setdefault(loc.store, []).append(loc.prefix)
         key = kms_key_arn(stack, stack.model.stores[loc.store]) if kms else None
@@ -58,6 +72,10 @@ def storage_statements(
         out.append(iam.statement(f"Read {label}", iam.actions("aws", ["read"]), unique(reads)))
     if writes:
         out.append(iam.statement(f"Write {label}", iam.actions("aws", ["write"]), unique(writes)))
+    if deletes:
+        out.append(
+            iam.statement(f"Delete {label}", iam.actions("aws", ["delete"]), unique(deletes))
+        )
     for n, (store_key, prefixes) in enumerate(lists.items(), 1):
         condition = None
         if "" not in prefixes:

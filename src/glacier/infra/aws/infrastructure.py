@@ -13,6 +13,7 @@ from typing import Any
 
 from glacier.errors import InfraError
 from glacier.infra.aws import (
+    catalog,
     cross_account,
     dynamodb,
     ecs,
@@ -57,8 +58,9 @@ class AwsInfrastructure:
 
 
 def declare(model: InfraModel, env: str) -> AwsResources:
-    """Declare environment ``env``'s share of ``model``: its provider, buckets, databases,
-    volumes, tasks, cross-account roles and, where it orchestrates, the state machine."""
+    """Declare environment ``env``'s share of ``model``: its provider, buckets, catalog tables,
+    databases, volumes, tasks, cross-account roles and, where it orchestrates, the state
+    machine."""
     spec = model.envs[env]
     stack = open_stack(model, spec)
     for store in model.stores.values():
@@ -66,6 +68,7 @@ def declare(model: InfraModel, env: str) -> AwsResources:
     for store in model.stores_in(spec.key):
         if store.declared:
             storage.bucket(stack, store)
+    catalog.tables(stack)
     for db in model.databases_in(spec.key):
         if db.is_dynamodb:
             dynamodb.table(stack, db)
