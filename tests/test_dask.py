@@ -10,6 +10,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,48 @@ def test_a_client_or_any_object_with_a_scheduler_address_is_accepted(
     assert chain(env).run(executor=DaskExecutor(Gateway()))["total"] == 12
     with pytest.raises(Exception, match="not a scheduler address"):
         DaskExecutor(42)
+
+
+@contextmanager
+def scheduler_placement_only(cluster: Any) -> Iterator[None]:
+    """Work stealing off on ``cluster`` while inside: what runs where is then the scheduler's
+    own placement, not stealing's later correction of it."""
+
+    async def stop(dask_scheduler: Any) -> None:
+        await dask_scheduler.extensions["stealing"].stop()
+
+    async def start(dask_scheduler: Any) -> None:
+        await dask_scheduler.extensions["stealing"].start()
+
+    with distributed.Client(cluster, set_as_default=False) as client:
+        client.run_on_scheduler(stop)
+        try:
+            yield
+        finally:
+            client.run_on_scheduler(start)
+
+
+def test_independent_tasks_spread_over_the_workers(cluster: Any, env: Environment) -> None:
+    # Every task needs the run's code and settings; where they are must not pull every task
+    # to one worker (the run payload as a Dask dependency did: the scheduler sends a task to
+    # a worker holding its dependencies, so all 4 went to one worker until stealing moved
+    # some).
+    pipeline = Pipeline("spread", env=env)
+    for k in range(4):
+
+        def busy() -> Any:
+            time.sleep(0.3)
+            return os.getpid()
+
+        busy.__name__ = busy.__qualname__ = f"busy{k}"
+        busy.__annotations__["return"] = Dataset(f"out{k}")
+        pipeline.task()(busy)
+
+    with scheduler_placement_only(cluster):
+        result = pipeline.run(executor=DaskExecutor(cluster.scheduler_address))
+    ran_on = [record.workers[-1] for record in result.tasks.values()]
+    assert set(ran_on) == set(cluster.scheduler_info["workers"]), ran_on
+    assert len({result[f"out{k}"] for k in range(4)}) == 2  # two worker processes
 
 
 def test_unpicklable_closure_is_named_with_the_fix(cluster: Any, env: Environment) -> None:
