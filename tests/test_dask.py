@@ -297,6 +297,33 @@ def test_a_task_whose_worker_is_killed_runs_again_on_another(
     assert result["out"] != os.getpid()
 
 
+def test_a_worker_started_during_the_run_gets_the_run(env: Environment, tmp_path: Path) -> None:
+    # One worker, killed by the task's first attempt: the retry runs on the worker its nanny
+    # starts afterwards, which has the run only because the scheduler hands it over on joining.
+    pipeline = Pipeline("restarted", env=env)
+    out = Dataset("out")
+    marker = tmp_path / "killed-once"
+
+    @pipeline.task()
+    def fragile() -> out:
+        import signal
+
+        if not marker.exists():
+            marker.write_text(str(os.getpid()))
+            os.kill(os.getpid(), signal.SIGKILL)
+        return os.getpid()
+
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as one:
+        result = pipeline.run(executor=DaskExecutor(one))
+    record = result.tasks["fragile"]
+    assert record.status == "succeeded", record.error
+    assert result["out"] != int(marker.read_text())  # a new worker process ran the retry
+    assert record.workers[0].endswith(" (lost)")
+    assert record.workers[0].removesuffix(" (lost)") != record.workers[-1]
+
+
 CLI_PIPELINE = """
 
 import polars as pl
