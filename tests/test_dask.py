@@ -370,6 +370,34 @@ def test_glacier_run_on_dask_shows_progress_and_summary(
     assert "--executor dask" in refused.stderr
 
 
+def test_glacier_run_on_its_own_cluster_prints_no_cluster_chatter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recwarn: pytest.WarningsRecorder
+) -> None:
+    import socket
+
+    from typer.testing import CliRunner
+
+    from glacier.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    for var in ("GLACIER_ENV", "GLACIER_SETTINGS_DIR", "COLUMNS"):
+        monkeypatch.delenv(var, raising=False)
+    (tmp_path / "cli_pipe.py").write_text(CLI_PIPELINE)
+    with socket.socket() as taken:  # Dask's default HTTP port in use, as by another cluster
+        try:
+            taken.bind(("127.0.0.1", 8787))
+            taken.listen()
+        except OSError:
+            pass  # already taken by something else: the same situation
+        result = CliRunner().invoke(app, ["run", "cli_pipe.py", "--workers", "1"])
+    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+    assert "cli: 2 succeeded" in result.stdout
+    # The scheduler and nannies of the cluster started for the run live in this process;
+    # their INFO lines (about 35 a run) are not the user's business.
+    assert "INFO [distributed" not in result.stderr, result.stderr
+    assert not [w for w in recwarn if "already in use" in str(w.message)]
+
+
 def test_an_attempt_lost_before_its_start_event_is_still_recorded(env: Environment) -> None:
     """The scheduler's word that a worker died holding a task is enough: the attempt is
     listed even when the worker died before its start event left it."""

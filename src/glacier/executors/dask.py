@@ -141,8 +141,9 @@ class DaskExecutor:
         if self._kept is not None:
             cluster, client = self._kept
             self._kept = None
-            client.close()
-            cluster.close()
+            with _quiet_local_cluster():
+                client.close()
+                cluster.close()
 
     def execute(
         self,
@@ -177,25 +178,29 @@ class DaskExecutor:
             yield address
             return
         if address is None:
-            if self._kept is not None:
-                yield self._kept[1]
-                return
-            cluster = distributed.LocalCluster(
-                n_workers=self.n_workers or os.cpu_count() or 1,
-                threads_per_worker=self.threads_per_worker,
-                processes=self.processes,
-                dashboard_address=None,
-            )
-            client = distributed.Client(cluster, set_as_default=False)
-            if self.keep_cluster:
-                self._kept = (cluster, client)
-                yield client
-                return
-            try:
-                yield client
-            finally:
-                client.close()
-                cluster.close()
+            with _quiet_local_cluster():
+                if self._kept is not None:
+                    yield self._kept[1]
+                    return
+                cluster = distributed.LocalCluster(
+                    n_workers=self.n_workers or os.cpu_count() or 1,
+                    threads_per_worker=self.threads_per_worker,
+                    processes=self.processes,
+                    dashboard_address=None,
+                    # Its HTTP server (health, metrics) on a free port: the default, 8787,
+                    # is taken by any other cluster on the machine, and Dask warns of it.
+                    scheduler_kwargs={"dashboard_address": ":0"},
+                )
+                client = distributed.Client(cluster, set_as_default=False)
+                if self.keep_cluster:
+                    self._kept = (cluster, client)
+                    yield client
+                    return
+                try:
+                    yield client
+                finally:
+                    client.close()
+                    cluster.close()
             return
         if isinstance(address, str | distributed.deploy.Cluster):
             client = distributed.Client(address, set_as_default=False)
@@ -209,6 +214,22 @@ class DaskExecutor:
             yield client
         finally:
             client.close()
+
+
+@contextmanager
+def _quiet_local_cluster() -> Iterator[None]:
+    """Warnings only from distributed while a local cluster of Glacier's own starts, runs and
+    closes: its scheduler and nannies live in this process and log every step at INFO, which
+    ``glacier run`` would print (about 35 lines a run). A cluster the caller gives is theirs
+    to configure, and is left alone."""
+    log = logging.getLogger("distributed")
+    before = log.level
+    if log.getEffectiveLevel() < logging.WARNING:
+        log.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        log.setLevel(before)
 
 
 def _ignore_event(event: Any) -> None:
