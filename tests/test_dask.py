@@ -10,6 +10,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,48 @@ def test_a_client_or_any_object_with_a_scheduler_address_is_accepted(
     assert chain(env).run(executor=DaskExecutor(Gateway()))["total"] == 12
     with pytest.raises(Exception, match="not a scheduler address"):
         DaskExecutor(42)
+
+
+@contextmanager
+def scheduler_placement_only(cluster: Any) -> Iterator[None]:
+    """Work stealing off on ``cluster`` while inside: what runs where is then the scheduler's
+    own placement, not stealing's later correction of it."""
+
+    async def stop(dask_scheduler: Any) -> None:
+        await dask_scheduler.extensions["stealing"].stop()
+
+    async def start(dask_scheduler: Any) -> None:
+        await dask_scheduler.extensions["stealing"].start()
+
+    with distributed.Client(cluster, set_as_default=False) as client:
+        client.run_on_scheduler(stop)
+        try:
+            yield
+        finally:
+            client.run_on_scheduler(start)
+
+
+def test_independent_tasks_spread_over_the_workers(cluster: Any, env: Environment) -> None:
+    # Every task needs the run's code and settings; where they are must not pull every task
+    # to one worker (the run payload as a Dask dependency did: the scheduler sends a task to
+    # a worker holding its dependencies, so all 4 went to one worker until stealing moved
+    # some).
+    pipeline = Pipeline("spread", env=env)
+    for k in range(4):
+
+        def busy() -> Any:
+            time.sleep(0.3)
+            return os.getpid()
+
+        busy.__name__ = busy.__qualname__ = f"busy{k}"
+        busy.__annotations__["return"] = Dataset(f"out{k}")
+        pipeline.task()(busy)
+
+    with scheduler_placement_only(cluster):
+        result = pipeline.run(executor=DaskExecutor(cluster.scheduler_address))
+    ran_on = [record.workers[-1] for record in result.tasks.values()]
+    assert set(ran_on) == set(cluster.scheduler_info["workers"]), ran_on
+    assert len({result[f"out{k}"] for k in range(4)}) == 2  # two worker processes
 
 
 def test_unpicklable_closure_is_named_with_the_fix(cluster: Any, env: Environment) -> None:
@@ -254,6 +297,33 @@ def test_a_task_whose_worker_is_killed_runs_again_on_another(
     assert result["out"] != os.getpid()
 
 
+def test_a_worker_started_during_the_run_gets_the_run(env: Environment, tmp_path: Path) -> None:
+    # One worker, killed by the task's first attempt: the retry runs on the worker its nanny
+    # starts afterwards, which has the run only because the scheduler hands it over on joining.
+    pipeline = Pipeline("restarted", env=env)
+    out = Dataset("out")
+    marker = tmp_path / "killed-once"
+
+    @pipeline.task()
+    def fragile() -> out:
+        import signal
+
+        if not marker.exists():
+            marker.write_text(str(os.getpid()))
+            os.kill(os.getpid(), signal.SIGKILL)
+        return os.getpid()
+
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as one:
+        result = pipeline.run(executor=DaskExecutor(one))
+    record = result.tasks["fragile"]
+    assert record.status == "succeeded", record.error
+    assert result["out"] != int(marker.read_text())  # a new worker process ran the retry
+    assert record.workers[0].endswith(" (lost)")
+    assert record.workers[0].removesuffix(" (lost)") != record.workers[-1]
+
+
 CLI_PIPELINE = """
 
 import polars as pl
@@ -298,6 +368,34 @@ def test_glacier_run_on_dask_shows_progress_and_summary(
     )
     assert refused.exit_code == 2
     assert "--executor dask" in refused.stderr
+
+
+def test_glacier_run_on_its_own_cluster_prints_no_cluster_chatter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recwarn: pytest.WarningsRecorder
+) -> None:
+    import socket
+
+    from typer.testing import CliRunner
+
+    from glacier.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    for var in ("GLACIER_ENV", "GLACIER_SETTINGS_DIR", "COLUMNS"):
+        monkeypatch.delenv(var, raising=False)
+    (tmp_path / "cli_pipe.py").write_text(CLI_PIPELINE)
+    with socket.socket() as taken:  # Dask's default HTTP port in use, as by another cluster
+        try:
+            taken.bind(("127.0.0.1", 8787))
+            taken.listen()
+        except OSError:
+            pass  # already taken by something else: the same situation
+        result = CliRunner().invoke(app, ["run", "cli_pipe.py", "--workers", "1"])
+    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+    assert "cli: 2 succeeded" in result.stdout
+    # The scheduler and nannies of the cluster started for the run live in this process;
+    # their INFO lines (about 35 a run) are not the user's business.
+    assert "INFO [distributed" not in result.stderr, result.stderr
+    assert not [w for w in recwarn if "already in use" in str(w.message)]
 
 
 def test_an_attempt_lost_before_its_start_event_is_still_recorded(env: Environment) -> None:
