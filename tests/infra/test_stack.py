@@ -69,14 +69,13 @@ def test_multi_region_resources_live_in_their_regions() -> None:
     assert not [r for r in us.of_type(ROLE) if "-from-" in r.name]
     assert [r.inputs["bucket"] for r in us.of_type(BUCKET)] == ["acme-prod-us-events"]
     summarize = task_policy(us, "prod-us", "summarize")
-    scratch = "arn:aws:s3:::acme-prod-us-events/_glacier/tmp/*-manifest.json"
+    scratch = "arn:aws:s3:::acme-prod-us-events/_glacier/tmp/*-daily.parquet"
     assert statement(summarize, "Read")["Resource"] == [
-        "arn:aws:s3:::acme-prod-us-events/*",
         scratch,
-        "arn:aws:s3:::acme-prod-us-events/daily",
-        "arn:aws:s3:::acme-prod-us-events/daily/*",
+        "arn:aws:s3:::acme-prod-us-events/daily.parquet*",
+        "arn:aws:s3:::acme-prod-us-events/events.parquet*",
     ]
     assert statement(summarize, "Write")["Resource"] == [
         scratch,
-        "arn:aws:s3:::acme-prod-us-events/daily/*",
+        "arn:aws:s3:::acme-prod-us-events/daily.parquet*",
     ]
