@@ -41,12 +41,14 @@ aws_prod = AWSEnvironment(
 def create_pipeline(env: AWSEnvironment) -> Pipeline:
     """The seed's factory: the same pipeline logic in any environment."""
     pipeline = Pipeline(name=f"analytics-{env.environment}", schedule="rate(1 day)")
-    raw_data = Dataset("raw_data", storage=env.storage.s3(bucket=f"{env.environment}-raw-data"))
+    raw_data = Dataset(
+        "raw_data", storage=env.storage.s3(bucket=f"{env.environment}-raw-data", path="raw.parquet")
+    )
     clean_data = Dataset(
         "clean_data",
         storage=env.storage.s3(
             bucket=f"{env.environment}-clean-data",
-            path="clean/",
+            path="clean/data.parquet",
             lifecycle_rules=[
                 LifecycleRule(id="archive", transition_days=90, storage_class="GLACIER")
             ],
@@ -76,9 +78,11 @@ def dev_reads_prod(opt_in: bool) -> Pipeline:
     """A dev task testing against prod data; refused unless the task opts in."""
     pipeline = Pipeline(name="prod-sample-test")
     prod_data = Dataset(
-        "prod_data", storage=aws_prod.storage.s3(bucket="prod-data", path="orders/")
+        "prod_data", storage=aws_prod.storage.s3(bucket="prod-data", path="orders.parquet")
     )
-    dev_results = Dataset("dev_results", storage=aws_dev.storage.s3(bucket="dev-results"))
+    dev_results = Dataset(
+        "dev_results", storage=aws_dev.storage.s3(bucket="dev-results", path="results.parquet")
+    )
 
     @pipeline.task(compute=aws_dev.compute.lambda_(memory=512), allow_cross_environment=opt_in)
     def test_with_prod_data(data: prod_data) -> dev_results:
@@ -98,9 +102,13 @@ aws_eu = AWSEnvironment(account_id="123456789012", region="eu-west-1", environme
 
 def regional_pipeline(env: AWSEnvironment) -> Pipeline:
     pipeline = Pipeline(name=f"events-{env.environment}")
-    events = Dataset("events", storage=env.storage.s3(bucket=f"acme-{env.environment}-events"))
+    events = Dataset(
+        "events",
+        storage=env.storage.s3(bucket=f"acme-{env.environment}-events", path="events.parquet"),
+    )
     daily = Dataset(
-        "daily", storage=env.storage.s3(bucket=f"acme-{env.environment}-events", path="daily/")
+        "daily",
+        storage=env.storage.s3(bucket=f"acme-{env.environment}-events", path="daily.parquet"),
     )
 
     @pipeline.task(compute=env.compute.lambda_())
@@ -130,14 +138,14 @@ data_lake_dataset = Dataset(
     "events",
     storage=aws_data_lake.storage.s3(
         bucket="acme-data-lake",
-        path="events/",
+        path="events.parquet",
         config=S3Config(
             encryption="aws:kms",
             kms_key_id="arn:aws:kms:us-east-1:999999999999:key/1234abcd-12ab-34cd-56ef-1234567890ab",
         ),
     ),
 )
-model = Dataset("model", storage=aws_ml.storage.s3(bucket="acme-ml-models", path="churn/"))
+model = Dataset("model", storage=aws_ml.storage.s3(bucket="acme-ml-models", path="churn.parquet"))
 data_lake_pipeline = Pipeline(name="churn")
 
 

@@ -10,7 +10,7 @@ dev = AWSEnvironment(account_id="111111111111", region="us-west-2", environment=
 
 vendor_drop = aws.s3.Bucket("vendor-drop", bucket="acme-vendor-drop")
 vendor = Dataset("vendor", storage=vendor_drop)
-loaded = Dataset("loaded", storage=dev.storage.s3(bucket="dev-loaded"))
+loaded = Dataset("loaded", storage=dev.storage.s3(bucket="dev-loaded", path="loaded.parquet"))
 
 pipeline = Pipeline("vendor-load")
 

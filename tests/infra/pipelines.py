@@ -22,7 +22,9 @@ def raw_bucket_pipeline() -> Pipeline:
     env = seeds.aws_dev
     landing = aws.s3.Bucket("landing", bucket="acme-landing", force_destroy=False)
     raw = Dataset("landing", storage=landing)
-    curated = Dataset("curated", storage=env.storage.s3(bucket="dev-curated"))
+    curated = Dataset(
+        "curated", storage=env.storage.s3(bucket="dev-curated", path="curated.parquet")
+    )
     pipeline = Pipeline("raw-passthrough")
 
     @pipeline.task(compute=env.compute.lambda_())
@@ -100,7 +102,7 @@ def glue_pipeline(**glue: Any) -> Pipeline:
     pipeline = Pipeline("lake", env=env)
     raw = Dataset("raw", storage=env.storage.s3(bucket="spark-raw"))
     mid = Dataset("mid")  # in memory: travels through the artifacts bucket
-    out = Dataset("out", storage=env.storage.s3(bucket="spark-out"))
+    out = Dataset("out", storage=env.storage.s3(bucket="spark-out", path="out.parquet"))
 
     sizing = {"worker_type": "G.2X", "num_workers": 4, **glue}
 

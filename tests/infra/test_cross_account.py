@@ -3,6 +3,8 @@ the bucket policy granting it."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import infra_pipelines as seeds
@@ -10,6 +12,7 @@ from glacier.errors import CrossEnvironmentAccessError
 from glacier.infra import Plan, plan
 from infra.plans import (
     BUCKET_POLICY,
+    FUNCTION,
     ROLE,
     ROLE_POLICY,
     STATE_MACHINE,
@@ -48,19 +51,21 @@ def test_cross_account_access_gets_a_role_in_the_data_account(cross_plan: Plan) 
         ROLE_POLICY, "prod-test_with_prod_data-from-111111111111-policy"
     ).policy()
     assert s3_resources(access) == {
-        "arn:aws:s3:::prod-data/orders/*",
-        "arn:aws:s3:::prod-data/orders",  # the directory's own name, probed before reading
+        "arn:aws:s3:::prod-data/orders.parquet*",
         "arn:aws:s3:::prod-data",
     }
     assert "Write" not in {s["Sid"] for s in access["Statement"]}  # it only reads prod
     mine = task_policy(cross_plan, "dev", "test_with_prod_data")
     assert statement(mine, "AssumeCrossAccountRoles")["Resource"] == [remote]
+    # prod's data is reached through that role only: no S3 action of its own on it
     assert s3_resources(mine) == {
-        "arn:aws:s3:::prod-data/orders/*",
-        "arn:aws:s3:::prod-data/orders",
-        "arn:aws:s3:::prod-data",
-        "arn:aws:s3:::dev-results/*",
+        "arn:aws:s3:::dev-results/results.parquet*",
         "arn:aws:s3:::dev-results",
+    }
+    # and the deployed task is told which role to assume for prod's account
+    function = cross_plan.get(FUNCTION, "dev-test_with_prod_data-function")
+    assert json.loads(function.inputs["environment"]["variables"]["GLACIER_DATA_ROLES"]) == {
+        "999999999999": remote
     }
 
 
@@ -79,8 +84,7 @@ def test_cross_account_bucket_policy_grants_exactly_the_task_role(cross_plan: Pl
             ]
         }
     assert s3_resources({"Statement": grants}) == {
-        "arn:aws:s3:::prod-data/orders/*",
-        "arn:aws:s3:::prod-data/orders",
+        "arn:aws:s3:::prod-data/orders.parquet*",
         "arn:aws:s3:::prod-data",
     }
     # the dev bucket has no foreign reader, so only the TLS statement

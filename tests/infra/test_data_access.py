@@ -19,11 +19,13 @@ from infra.plans import ROLE_POLICY, lint, statement, task_policy
 
 def test_customer_kms_keys_are_granted_to_the_tasks_that_use_them(lake_plan: Plan) -> None:
     key = "arn:aws:kms:us-east-1:999999999999:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    train = task_policy(lake_plan, "aws-222222222222-us-west-2", "train")
+    # The lake is another account: its tasks use the key through the roles they assume there.
+    lake = "aws-999999999999-us-east-1"
+    train = lake_plan.get(ROLE_POLICY, f"{lake}-train-from-222222222222-policy").policy()
     assert statement(train, "Kms1")["Resource"] == [key]
     assert statement(train, "Kms1")["Action"] == ["kms:Decrypt"]
-    extract = task_policy(lake_plan, "aws-111111111111-us-east-1", "extract_events")
-    assert statement(extract, "Kms1")["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    extract = lake_plan.get(ROLE_POLICY, f"{lake}-extract_events-from-111111111111-policy")
+    assert statement(extract.policy(), "Kms1")["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
     sse = next(
         r
         for r in lake_plan

@@ -54,7 +54,7 @@ def test_local_environments_need_no_infrastructure(tmp_path: Path) -> None:
 
 def test_the_infrastructure_builder_comes_from_the_container(tmp_path: Path) -> None:
     env = AWSEnvironment(account_id="444444444444", region="us-east-1", environment="custom")
-    raw = Dataset("raw", storage=env.storage.s3(bucket="custom-raw"))
+    raw = Dataset("raw", storage=env.storage.s3(bucket="custom-raw", path="raw.parquet"))
     pipeline = Pipeline("custom", env=env)
 
     @pipeline.task()

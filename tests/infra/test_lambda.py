@@ -55,8 +55,8 @@ def lambda_network_plan(network: str) -> Plan:
         account_id="111111111111", region="us-west-2", environment="net", **NETWORKS[network]
     )
     pipeline = Pipeline("net", env=env)
-    raw = Dataset("raw", storage=env.storage.s3(bucket="net-raw"))
-    out = Dataset("out", storage=env.storage.s3(bucket="net-out"))
+    raw = Dataset("raw", storage=env.storage.s3(bucket="net-raw", path="raw.parquet"))
+    out = Dataset("out", storage=env.storage.s3(bucket="net-out", path="out.parquet"))
 
     @pipeline.task(compute=env.compute.lambda_(memory=512))
     def copy(data: raw) -> out:
@@ -106,8 +106,8 @@ def test_a_settings_file_gives_the_environment_its_network(tmp_path: Path) -> No
     env = Environment.from_env("prod", settings_dir=tmp_path)
     assert env.network.configured and env.subnet_ids == ["subnet-1"]
     pipeline = Pipeline("net", env=env)
-    raw = Dataset("raw", storage=env.provider.bucket("acme-prod-raw", path="raw/"))
-    out = Dataset("out", storage=env.provider.bucket("acme-prod-out", path="out/"))
+    raw = Dataset("raw", storage=env.provider.bucket("acme-prod-raw", path="raw.parquet"))
+    out = Dataset("out", storage=env.provider.bucket("acme-prod-out", path="out.parquet"))
 
     @pipeline.task(compute=env.compute.lambda_())
     def copy(data: raw) -> out:

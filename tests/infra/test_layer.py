@@ -19,7 +19,6 @@ import pytest
 from glacier import AWSEnvironment, Dataset, Pipeline
 from glacier.errors import InfraError
 from glacier.infra import plan
-from glacier.infra.aws.lambda_ import TablesDoNotFitWarning
 from glacier.infra.aws.packaging import bytecode
 from glacier.infra.layer import (
     LAMBDA_UNZIPPED_LIMIT,
@@ -190,18 +189,17 @@ def test_a_function_whose_layer_cannot_fit_is_refused_suggesting_ecs(
     assert "the dependencies layer 250 MB" in str(e.value) and "ECS" in str(e.value)
 
 
-def test_a_lambda_task_with_delta_tables_is_flagged_as_not_fitting(
+def test_a_lambda_task_with_delta_tables_is_refused_at_plan_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GLACIER_CACHE_DIR", str(tmp_path))
     fake_built(tmp_path, 200 * 2**20)
     # A directory of parquet is a Delta table: its task needs deltalake beside polars.
-    with pytest.warns(TablesDoNotFitWarning) as caught:
-        planned = plan(layer_pipeline(path="out/"))
-    (message,) = [str(w.message) for w in caught if w.category is TablesDoNotFitWarning]
+    with pytest.raises(InfraError) as caught:
+        plan(layer_pipeline(path="out/"))
+    message = str(caught.value)
     assert "Task 'publish'" in message and "Delta table(s) 'out'" in message
-    assert "Run it on ECS" in message and "Deploying this plan will be refused" in message
-    assert len(planned.of_type(FUNCTION)) == 2  # the offline plan still shows the rest
+    assert "Run it on ECS" in message and "250 MB limit" in message
 
 
 def test_packaged_bytecode_is_used_without_checking_the_source(

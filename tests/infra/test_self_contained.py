@@ -156,7 +156,7 @@ def _pipeline_with(**compute: object) -> object:
 
     env = seeds.aws_dev
     pipeline = Pipeline("self-contained")
-    out = Dataset("out", storage=env.storage.s3(bucket="dev-self-contained"))
+    out = Dataset("out", storage=env.storage.s3(bucket="dev-self-contained", path="out.parquet"))
 
     @pipeline.task(compute=env.compute.lambda_(**compute))
     def make() -> out:
@@ -192,7 +192,7 @@ def test_settings_that_need_their_file_are_refused_at_plan_time() -> None:
     )
     env = Environment(settings=settings.model_copy(update={"naming_prefix": "Not Valid!"}))
     pipeline = Pipeline("needs-file", env=env)
-    out = Dataset("out", storage=env.storage.s3(bucket="qa-needs-file"))
+    out = Dataset("out", storage=env.storage.s3(bucket="qa-needs-file", path="out.parquet"))
 
     @pipeline.task()
     def make() -> out:
@@ -211,7 +211,7 @@ def test_a_package_too_big_for_lambda_is_refused_at_plan_time(tmp_path: Path) ->
         "from glacier import AWSEnvironment, Dataset, Pipeline\n"
         "env = AWSEnvironment(account_id='111111111111', region='us-east-1', environment='qa')\n"
         "pipeline = Pipeline('bigjob')\n"
-        "out = Dataset('out', storage=env.storage.s3(bucket='qa-bigjob'))\n"
+        "out = Dataset('out', storage=env.storage.s3(bucket='qa-bigjob', path='o.parquet'))\n"
         "@pipeline.task(compute=env.compute.lambda_())\n"
         "def make() -> out:\n"
         "    return pl.DataFrame({'x': [1]})\n"

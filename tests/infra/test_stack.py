@@ -70,8 +70,9 @@ def test_multi_region_resources_live_in_their_regions() -> None:
     assert [r.inputs["bucket"] for r in us.of_type(BUCKET)] == ["acme-prod-us-events"]
     summarize = task_policy(us, "prod-us", "summarize")
     assert statement(summarize, "Read")["Resource"] == [
-        "arn:aws:s3:::acme-prod-us-events/*",
-        "arn:aws:s3:::acme-prod-us-events/daily",
-        "arn:aws:s3:::acme-prod-us-events/daily/*",
+        "arn:aws:s3:::acme-prod-us-events/daily.parquet*",
+        "arn:aws:s3:::acme-prod-us-events/events.parquet*",
     ]
-    assert statement(summarize, "Write")["Resource"] == ["arn:aws:s3:::acme-prod-us-events/daily/*"]
+    assert statement(summarize, "Write")["Resource"] == [
+        "arn:aws:s3:::acme-prod-us-events/daily.parquet*",
+    ]

@@ -17,26 +17,26 @@ from infra.plans import ROLE, ROOT, lint, s3_resources, statement, task_policy
 
 def test_each_task_role_lists_exactly_its_datasets(dev_plan: Plan) -> None:
     extract = task_policy(dev_plan, "dev", "extract")
-    assert s3_resources(extract) == {"arn:aws:s3:::dev-raw-data/*", "arn:aws:s3:::dev-raw-data"}
-    assert statement(extract, "Write")["Resource"] == ["arn:aws:s3:::dev-raw-data/*"]
+    raw = "arn:aws:s3:::dev-raw-data/raw.parquet*"
+    assert s3_resources(extract) == {raw, "arn:aws:s3:::dev-raw-data"}
+    assert statement(extract, "Write")["Resource"] == [raw]
     clean = task_policy(dev_plan, "dev", "clean")
     assert s3_resources(clean) == {
-        "arn:aws:s3:::dev-raw-data/*",
+        raw,
         "arn:aws:s3:::dev-raw-data",
-        "arn:aws:s3:::dev-clean-data/clean/*",
-        # the directory's own name: the filesystem probes it to tell a file from a directory
-        "arn:aws:s3:::dev-clean-data/clean",
+        "arn:aws:s3:::dev-clean-data/clean/data.parquet*",
         "arn:aws:s3:::dev-clean-data",
     }
-    # clean reads raw_data and writes only clean_data (a Delta table: no delete), listing
-    # only under its prefixes; nothing is staged elsewhere on an object store
-    assert statement(clean, "Write")["Resource"] == ["arn:aws:s3:::dev-clean-data/clean/*"]
-    assert statement(clean, "Write")["Action"] == ["s3:PutObject", "s3:AbortMultipartUpload"]
-    assert not [s for s in clean["Statement"] if "s3:DeleteObject" in s["Action"]]
+    # clean reads raw_data and writes only clean_data, listing only under its prefixes
+    assert statement(clean, "Write")["Resource"] == [
+        "arn:aws:s3:::dev-clean-data/clean/data.parquet*",
+    ]
     listing = [s for s in clean["Statement"] if s["Action"] == ["s3:ListBucket"]]
     assert {tuple(s["Resource"]): s.get("Condition") for s in listing} == {
-        ("arn:aws:s3:::dev-raw-data",): None,
-        ("arn:aws:s3:::dev-clean-data",): {"StringLike": {"s3:prefix": ["clean/*"]}},
+        ("arn:aws:s3:::dev-raw-data",): {"StringLike": {"s3:prefix": ["raw.parquet*"]}},
+        ("arn:aws:s3:::dev-clean-data",): {
+            "StringLike": {"s3:prefix": ["clean/data.parquet*"]}
+        },
     }
     logs = statement(clean, "Logs")
     assert logs["Resource"] == [
@@ -53,8 +53,10 @@ def test_named_environments_in_one_account_still_need_the_opt_in() -> None:
 
     def build(opt_in: bool) -> Pipeline:
         pipeline = Pipeline("report")
-        source = Dataset("orders", storage=prod.storage.s3(bucket="live-orders"))
-        out = Dataset("report", storage=dev.storage.s3(bucket="qa-reports"))
+        source = Dataset(
+            "orders", storage=prod.storage.s3(bucket="live-orders", path="orders.parquet")
+        )
+        out = Dataset("report", storage=dev.storage.s3(bucket="qa-reports", path="report.parquet"))
 
         @pipeline.task(compute=dev.compute.lambda_(), allow_cross_environment=opt_in)
         def report(data: source) -> out:
@@ -67,7 +69,9 @@ def test_named_environments_in_one_account_still_need_the_opt_in() -> None:
     allowed = plan(build(True))
     # same account: the identity policy suffices, no cross-account role
     assert not [r for r in allowed.of_type(ROLE) if "-from-" in r.name]
-    assert "arn:aws:s3:::live-orders/*" in s3_resources(task_policy(allowed, "qa", "report"))
+    assert "arn:aws:s3:::live-orders/orders.parquet*" in s3_resources(
+        task_policy(allowed, "qa", "report")
+    )
 
 
 def test_every_generated_policy_passes_parliament(

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from glacier.adapters.credentials import aws_profile
+from glacier.adapters.credentials import aws_profile, data_role_credentials
 from glacier.errors import ConfigError, EndpointUnreachableError
 from glacier.extras import require
 from glacier.uris import scheme_named
@@ -115,6 +115,9 @@ def s3_filesystem(config: AwsConfig, **options: Any) -> AbstractFileSystem:
         "client_kwargs": {"region_name": config.region},
         "config_kwargs": botocore_config,
     }
+    session = data_role_credentials(config)  # data in another account: its role's session
+    if session is not None:
+        kwargs.update(key=session.access_key, secret=session.secret_key, token=session.token)
     kwargs.update(options)
     fs = s3fs.S3FileSystem(**kwargs)
     # s3fs retries timeouts and broken answers itself, around botocore's own attempts: one
@@ -377,7 +380,13 @@ def _s3_native(config: AwsConfig) -> NativeAccess:
         options["aws_allow_http"] = str(config.endpoint_url.startswith("http://")).lower()
     provider: Any = "auto"
     profile = aws_profile(config)
-    if profile:
+    session = data_role_credentials(config)
+    if session is not None:
+        options["aws_access_key_id"] = session.access_key
+        options["aws_secret_access_key"] = session.secret_key
+        options["aws_session_token"] = session.token
+        provider = None
+    elif profile:
         import polars as pl
 
         provider = pl.CredentialProviderAWS(profile_name=profile, region_name=config.region)
@@ -444,7 +453,12 @@ def _s3_delta(config: AwsConfig) -> dict[str, str]:
     if endpoint:
         options["AWS_ENDPOINT_URL"] = endpoint
         options["AWS_ALLOW_HTTP"] = str(endpoint.startswith("http://")).lower()
-    if config.profile:
+    session = data_role_credentials(config)
+    if session is not None:
+        options["AWS_ACCESS_KEY_ID"] = session.access_key
+        options["AWS_SECRET_ACCESS_KEY"] = session.secret_key
+        options["AWS_SESSION_TOKEN"] = session.token
+    elif config.profile:
         options["AWS_PROFILE"] = config.profile
     return options
 

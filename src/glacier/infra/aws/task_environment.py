@@ -5,7 +5,8 @@ Lambda and ECS pass these as environment variables, Glue as job arguments; the r
 (:mod:`glacier.infra.runtime`) reads them. A deployment is self-contained: the settings the
 environment was built from travel as ``GLACIER_SETTINGS`` with ``GLACIER_ENV`` naming it, so
 nothing has to be exported by hand, and ``GLACIER_DEPLOYED`` tells Glacier to sign with the
-task's role (:mod:`glacier.adapters.credentials`). Profiles and credentials never travel.
+task's role (:mod:`glacier.adapters.credentials`); ``GLACIER_DATA_ROLES`` names the roles it
+assumes for data in other accounts. Profiles and credentials never travel.
 
 What a task could only do on the machine that generated it is refused here, at plan time:
 a variable naming a profile or a credentials file, a path of this machine, settings that do
@@ -17,8 +18,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from glacier.adapters.credentials import DEPLOYED_VARIABLE
+from glacier.adapters.credentials import DATA_ROLES_VARIABLE, DEPLOYED_VARIABLE
 from glacier.errors import ConfigError, InfraError
+from glacier.infra.aws.cross_account import data_roles
 from glacier.infra.aws.stack import Stack
 from glacier.infra.model import TaskSpec
 from glacier.settings.environment import SETTINGS_VARIABLE, GlacierSettings, bake_settings
@@ -46,6 +48,9 @@ def task_variables(stack: Stack, task: TaskSpec) -> dict[str, str]:
         DEPLOYED_VARIABLE: "1",
         **settings_variables(stack, task),
     }
+    roles = data_roles(stack, task)
+    if roles:
+        variables[DATA_ROLES_VARIABLE] = json.dumps(roles, sort_keys=True)
     artifacts = artifact_uris(stack, task)
     if artifacts:
         variables["GLACIER_ARTIFACTS"] = json.dumps(artifacts, sort_keys=True)

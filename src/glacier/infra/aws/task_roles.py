@@ -54,7 +54,9 @@ def task_role(stack: Stack, task: TaskSpec) -> tuple[Any, Any]:
 def task_policy(stack: Stack, task: TaskSpec) -> dict[str, Any]:
     """The task role's inline policy: its data, its logs, its cross-account roles."""
     model, env = stack.model, stack.env
-    statements = storage_statements(stack, task.grants)
+    # Data in another account is reached through the role there, never with this one.
+    elsewhere = {g for c in model.cross_account_from(task.name) for g in c.grants}
+    statements = storage_statements(stack, [g for g in task.grants if g not in elsewhere])
     statements.append(write_logs_statement(stack.log_groups[task.name]))
     remote = [
         model.envs[c.store_env].role_arn_of(

@@ -1,7 +1,9 @@
 """``rehearse(pipeline, env)``: a deployment run as the cloud would run it, on this machine.
 
-Steps: plan the environment's share (the mock engine); start a moto server of its own;
-create there what the plan declares (:mod:`~glacier.infra.rehearse.declared`); switch IAM
+Steps: plan the environment's share (the mock engine), and the share of every environment of
+another account whose data its tasks reach (cross-account access); start a moto server of
+its own; create there what the plans declare, each in its own account
+(:mod:`~glacier.infra.rehearse.declared`); switch IAM
 enforcement on; then follow the state machine's definition
 (:mod:`~glacier.infra.rehearse.definition`) and run each task's artifact
 (:mod:`~glacier.infra.rehearse.artifacts`) in a clean process under a session of its own role
@@ -62,12 +64,22 @@ def rehearse(pipeline: Any, env: Any = None, *, keep_server: bool = False) -> Re
     spec = model.envs[key]
     mine = [r for r in planned if r.environment == key]
     found = artifacts(mine, model)
+    theirs = [
+        r
+        for other in _data_environments(model, key)
+        for r in plan(pipeline, other)
+        if r.environment == other
+    ]
     server = MotoProcess(spec.account_id)
     proxy = RecordingProxy(server.url)
+    region = spec.region or "us-east-1"
     try:
-        clients = _clients(server.url, spec.region or "us-east-1")
-        user_arn, user = identity.create_user(clients.iam)
-        made = declared.create(mine, clients, user_arn)
+        user_arn, user = identity.create_user(_clients(server.url, region).iam)
+
+        def clients_of(account: str | None) -> _Clients:
+            return _clients(server.url, region, account)
+
+        made = declared.create([*mine, *theirs], clients_of, user_arn)
         if made.definition is None:
             raise InfraError(
                 f"Environment {key!r} does not orchestrate pipeline {model.pipeline!r}: "
@@ -149,7 +161,8 @@ def _run_task(
         attempts += 1
         outcome = task_process.run(art, code, env, run_id)
         seconds += outcome.seconds
-    denied = tuple(d for d in proxy.denied if d.access_key == credentials.access_key)
+    denied = tuple(proxy.denied_to(credentials.access_key))
+    assumed = tuple(dict.fromkeys(s.role_arn for s in proxy.opened_by(credentials.access_key)))
     return TaskReport(
         task=art.task,
         compute=art.compute,
@@ -159,6 +172,7 @@ def _run_task(
         written=outcome.written,
         denied=denied,
         error=outcome.error,
+        assumed=assumed,
     )
 
 
@@ -171,6 +185,11 @@ def _artifact_of(state: TaskState, found: dict[str, Artifact]) -> Artifact:
     raise InfraError(
         f"State {state.name!r} starts {state.target!r}, which no task of the plan deploys."
     )
+
+
+def _data_environments(model: Any, key: str) -> list[str]:
+    """Environments of other accounts holding data that tasks of ``key`` reach."""
+    return sorted({c.store_env for c in model.cross_account if c.task_env == key} - {key})
 
 
 def _environment(env: Any, model: Any) -> str:
@@ -202,8 +221,20 @@ def _client(service: str, endpoint: str, region: str, creds: identity.Credential
     )
 
 
-def _clients(endpoint: str, region: str) -> _Clients:
-    # Set-up runs before IAM is enforced; moto accepts any key then.
+def _clients(endpoint: str, region: str, account: str | None = None) -> _Clients:
+    """Set-up clients (before IAM is enforced, moto accepts any key), acting in ``account``
+    (the server's default account when None)."""
     setup = identity.Credentials("rehearsal-setup", "rehearsal-setup")
     services = ("s3", "iam", "sts", "stepfunctions", "secretsmanager")
-    return _Clients(*(_client(s, endpoint, region, setup) for s in services))
+    made = [_client(s, endpoint, region, setup) for s in services]
+    if account:
+        for client in made:
+            client.meta.events.register("before-sign", _in_account(account))
+    return _Clients(*made)
+
+
+def _in_account(account: str) -> Any:
+    def add_header(request: Any, **_: Any) -> None:
+        request.headers["x-moto-account-id"] = account  # moto's own header, see server
+
+    return add_header

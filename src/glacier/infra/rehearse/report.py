@@ -10,7 +10,8 @@ from glacier.infra.rehearse.server import Denied
 @dataclass(frozen=True)
 class TaskReport:
     """One task's rehearsal. ``status`` is ``succeeded``, ``failed`` or ``not run`` (an
-    earlier step failed, so the state machine would have stopped)."""
+    earlier step failed, so the state machine would have stopped); ``assumed``: the roles
+    the task assumed from its own (data in other accounts), in order."""
 
     task: str
     compute: str
@@ -20,6 +21,7 @@ class TaskReport:
     written: tuple[str, ...] = ()
     denied: tuple[Denied, ...] = ()
     error: str = ""
+    assumed: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -58,6 +60,7 @@ class Rehearsal:
                 f"  {t.task:<20} {t.compute:<7} {t.status:<10} {t.seconds:6.1f} s  "
                 f"wrote: {', '.join(t.written) or '-'}"
             )
+            lines.extend(f"      assumed {role}" for role in t.assumed)
             lines.extend(f"      denied {d}" for d in t.denied)
             if t.error:
                 lines.append(f"      error: {t.error}")

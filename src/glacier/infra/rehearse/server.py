@@ -2,15 +2,22 @@
 
 moto switches IAM enforcement on for the whole process it runs in (its
 ``INITIAL_NO_AUTH_ACTION_COUNT`` setting), so the rehearsal's server is a separate process:
-enforcement there never reaches another moto server of the caller (a test suite's, say). The
-server starts in the account the plan's environment names (``MOTO_ACCOUNT_ID``), so the roles
-and their ARNs are the ones the plan declares. One correction makes moto authorize as AWS
-does: ``HeadBucket`` needs ``s3:ListBucket`` (moto checks an ``s3:HeadBucket`` action that IAM
-does not have).
+enforcement there never reaches another moto server of the caller (a test suite's, say).
+
+moto keeps one backend per account and finds a request's account from the key that signed
+it: a role session's key belongs to the role's account (so a task of one account that
+assumes a role of another acts in that one), and a key it does not know belongs to its
+default account, which the server sets to the account the plan's environment names (so the
+roles and their ARNs are the ones the plan declares, and a client with any key, ``glacier
+run --remote`` say, finds the state machine). Set-up requests for another account name it in
+moto's ``x-moto-account-id`` header. One correction makes moto authorize as AWS does:
+``HeadBucket`` needs ``s3:ListBucket`` (moto checks an ``s3:HeadBucket`` action that IAM does
+not have).
 
 Tasks reach the server through :class:`RecordingProxy`, which notes every request moto's IAM
-denied (HTTP 403 ``AccessDenied``) with the access key that signed it: the rehearsal reports
-them per task.
+denied (HTTP 403 ``AccessDenied``) with the access key that signed it, and every role session
+a key opened (``sts:AssumeRole``), so that a denial signed by a session a task opened counts
+against that task: the rehearsal reports them per task.
 """
 
 from __future__ import annotations
@@ -25,12 +32,15 @@ import urllib.request
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import IO, Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from glacier.errors import InfraError
 
 _SERVER = (
     "import sys\n"
+    "import moto.iam.models\n"
+    # The account of a key moto does not know (the set-up's, a reader's): the plan's.
+    "moto.iam.models.DEFAULT_ACCOUNT_ID = sys.argv[1]\n"
     "from moto.s3.responses import ACTION_MAP\n"
     # AWS authorizes HeadBucket as s3:ListBucket; moto checks a made-up s3:HeadBucket.
     "ACTION_MAP['BUCKET']['HEAD']['DEFAULT'] = 'ListBucket'\n"
@@ -42,6 +52,9 @@ _SERVER = (
     "server.stop()\n"
 )
 _ACCESS_KEY = re.compile(r"Credential=([A-Z0-9]+)/")
+_ISSUED_KEY = re.compile(rb"<AssumeRoleResult>.*?<AccessKeyId>([A-Z0-9]+)</AccessKeyId>", re.S)
+#: moto's account when the plan's environment names none.
+DEFAULT_ACCOUNT = "123456789012"
 #: Headers a proxy must not copy: hop-by-hop, or recomputed for the full body it sends.
 #: (``Host`` is kept: requests are signed with it.)
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
@@ -52,10 +65,8 @@ class MotoProcess:
 
     def __init__(self, account_id: str | None = None) -> None:
         env = {"PATH": "/usr/bin:/bin"}
-        if account_id:
-            env["MOTO_ACCOUNT_ID"] = account_id
         self._process = subprocess.Popen(
-            [sys.executable, "-c", _SERVER],
+            [sys.executable, "-c", _SERVER, account_id or DEFAULT_ACCOUNT],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -115,11 +126,21 @@ class Denied:
         return f"{self.method} {self.path}: {self.message}"
 
 
+@dataclass(frozen=True)
+class Session:
+    """A role session a key opened with ``sts:AssumeRole``: the role and the session's key."""
+
+    parent_key: str
+    role_arn: str
+    access_key: str
+
+
 class RecordingProxy:
     """Forwards HTTP requests to ``upstream`` and records those answered 403 (denied)."""
 
     def __init__(self, upstream: str) -> None:
         self.denied: list[Denied] = []
+        self.sessions: list[Session] = []
         target = urlsplit(upstream)
         proxy = self
 
@@ -137,10 +158,11 @@ class RecordingProxy:
                     data = response.read()
                 finally:
                     conn.close()
+                signer = self.headers.get("Authorization", "")
                 if response.status == 403:  # HEAD answers carry no body to say more
-                    proxy.record(
-                        self.headers.get("Authorization", ""), self.command, self.path, data
-                    )
+                    proxy.record(signer, self.command, self.path, data)
+                elif response.status == 200 and b"<AssumeRoleResult>" in data:
+                    proxy.record_session(signer, body or b"", data)
                 self.send_response(response.status)
                 for key, value in response.getheaders():
                     if key.lower() not in _HOP:
@@ -168,6 +190,29 @@ class RecordingProxy:
         found = re.search(r"<Message>(.*?)</Message>", text, re.S)
         message = found.group(1).strip() if found else "Access Denied"
         self.denied.append(Denied(match.group(1) if match else "", method, path, message))
+
+    def record_session(self, authorization: str, request: bytes, response: bytes) -> None:
+        """Note the role session a key opened (from the AssumeRole request and answer)."""
+        parent = _ACCESS_KEY.search(authorization)
+        issued = _ISSUED_KEY.search(response)
+        role = parse_qs(request.decode(errors="replace")).get("RoleArn", [""])[0]
+        if parent and issued:
+            self.sessions.append(Session(parent.group(1), role, issued.group(1).decode()))
+
+    def opened_by(self, access_key: str) -> list[Session]:
+        """The sessions ``access_key`` opened, and those they opened in turn (a chain)."""
+        out: list[Session] = []
+        keys = {access_key}
+        for session in list(self.sessions):  # in the order they were opened
+            if session.parent_key in keys:
+                out.append(session)
+                keys.add(session.access_key)
+        return out
+
+    def denied_to(self, access_key: str) -> list[Denied]:
+        """The denials of requests signed by ``access_key`` or a session it opened."""
+        keys = {access_key, *(s.access_key for s in self.opened_by(access_key))}
+        return [d for d in self.denied if d.access_key in keys]
 
     def stop(self) -> None:
         """Stop forwarding."""
