@@ -89,7 +89,10 @@ def test_a_value_written_in_the_settings_file_is_refused_without_showing_it(
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        ({"vault": "x"}, r"secrets.api_key: unknown field 'vault'; allowed fields: aws, env"),
+        (
+            {"vault": "x"},
+            r"secrets.api_key: unknown field 'vault'; allowed fields: aws, declare, env",
+        ),
         ({}, r"name exactly one store"),
         ({"aws": "/a", "env": "A"}, r"name exactly one store.*got aws and env"),
         ({"env": "1BAD"}, r"environment variable name"),

@@ -21,6 +21,11 @@ In a settings file (``containers/prod.toml``)::
 Nothing set at all means libpq's defaults: ``PGHOST``, ``PGPORT``, ``PGDATABASE``,
 ``PGUSER`` and ``PGPASSWORD`` from the environment.
 
+A database the plan creates (``rds = { ... }``) has no host before it is deployed: the
+deployed task is told where it is by :data:`DEPLOYED_DATABASES_VARIABLE`, which the plan
+fills from the instance's outputs (:class:`DeployedDatabase`: endpoint, port, database,
+user and the ARN of the secret holding the password, never the password itself).
+
 Example:
     >>> DatabaseConnection(host="db", dbname="analytics", user="etl").libpq_url()
     'postgresql://etl@db:5432/analytics'
@@ -32,6 +37,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -43,7 +49,17 @@ from pydantic import PrivateAttr, SecretStr, field_validator, model_validator
 from glacier.errors import ConfigError, CredentialsInCodeError
 from glacier.settings.base import GlacierModel, between
 
-__all__ = ["DatabaseConnection", "Reader"]
+__all__ = [
+    "DEPLOYED_DATABASES_VARIABLE",
+    "DatabaseConnection",
+    "DeployedDatabase",
+    "Reader",
+    "deployed_databases",
+]
+
+#: Set by the plan in a deployed task that uses databases it created: ``{identifier:
+#: DeployedDatabase}`` as JSON (:mod:`glacier.infra.aws.task_environment`).
+DEPLOYED_DATABASES_VARIABLE = "GLACIER_DATABASE_ENDPOINTS"
 
 #: The libpq URL schemes (``postgres://`` is libpq's short form).
 _SCHEMES = ("postgresql", "postgres")
@@ -148,6 +164,21 @@ class DatabaseConnection(GlacierModel):
         copy.__pydantic_private__["_password_source"] = source
         return copy
 
+    def deployed_at(self, where: DeployedDatabase) -> Self:
+        """This connection pointed at the instance the plan created (``where``): its host,
+        port and database, and the user the plan chose (the master user whose secret the
+        task may read; else this connection's ``user``). A ``url`` gives way to them: it was
+        written before the instance had an endpoint."""
+        return self.model_copy(
+            update={
+                "url": None,
+                "host": where.host,
+                "port": where.port,
+                "dbname": where.dbname,
+                "user": where.user or self.user,
+            }
+        )
+
     def libpq_url(self, password: SecretStr | None = None) -> str:
         """The libpq URL (with ``password`` inserted, for drivers that need it in the URL).
 
@@ -195,3 +226,48 @@ class DatabaseConnection(GlacierModel):
             return self.url
         filled = self.with_libpq_defaults()
         return f"{filled.dbname or '(libpq default database)'} on {filled.host}:{filled.port}"
+
+
+class DeployedDatabase(GlacierModel):
+    """Where the plan put a database, as a deployed task is told: its endpoint, port and
+    database, the user to connect as and the ARN of the Secrets Manager secret holding that
+    user's password (RDS's managed master secret; ``None`` when the settings name the secret
+    with ``password_secret``).
+
+    Example:
+        >>> where = DeployedDatabase(host="db.example", port=5432, dbname="analytics")
+        >>> DatabaseConnection(user="etl").deployed_at(where).libpq_url()
+        'postgresql://etl@db.example:5432/analytics'
+    """
+
+    host: str
+    port: Annotated[int, between(1, 65535, "(a TCP port)")] = 5432
+    dbname: str = "postgres"
+    user: str | None = None
+    secret_arn: str | None = None
+
+
+def deployed_databases(environ: Mapping[str, str] | None = None) -> dict[str, DeployedDatabase]:
+    """The databases the plan told this process about (:data:`DEPLOYED_DATABASES_VARIABLE`),
+    by identifier; empty outside a deployed task.
+
+    Example:
+        >>> found = deployed_databases({DEPLOYED_DATABASES_VARIABLE: '{"wh": {"host": "h"}}'})
+        >>> found["wh"].port
+        5432
+    """
+    environ = os.environ if environ is None else environ
+    raw = environ.get(DEPLOYED_DATABASES_VARIABLE)
+    if not raw:
+        return {}
+    try:
+        found = json.loads(raw)
+        if not isinstance(found, dict):
+            raise ValueError("not a JSON object")
+        return {str(k): DeployedDatabase.model_validate(v) for k, v in found.items()}
+    except (ValueError, ConfigError) as exc:
+        raise ConfigError(
+            f"{DEPLOYED_DATABASES_VARIABLE} is not what the plan writes "
+            f"({{identifier: {{host, port, dbname, user, secret_arn}}}}): {exc}. It is set by "
+            "the generated infrastructure; regenerate and deploy it rather than editing it."
+        ) from None
