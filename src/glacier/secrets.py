@@ -144,8 +144,8 @@ class Secrets:
             cached = self._values.get(secret_arn)
             if cached is not None:
                 return cached
-            source = SecretSource(aws=secret_arn)
-            raw = self._from_aws(secret_arn, source)
+            # Not a SecretSource: RDS names its secrets rds!..., which users may not.
+            raw = self._read_aws(secret_arn, secret_arn)
             try:
                 password = json.loads(raw)["password"] if raw is not None else None
             except (ValueError, KeyError, TypeError):
@@ -175,9 +175,12 @@ class Secrets:
         return read_dotenv(dotenv).get(source.reference)
 
     def _from_aws(self, name: str, source: SecretSource) -> str | None:
+        return self._read_aws(name, source.reference)
+
+    def _read_aws(self, name: str, reference: str) -> str | None:
         client = self._aws_client or self._new_aws_client()
         try:
-            answer = client.get_secret_value(SecretId=source.reference)
+            answer = client.get_secret_value(SecretId=reference)
         except Exception as exc:  # botocore's ClientError, without importing botocore here
             code = getattr(exc, "response", {}).get("Error", {}).get("Code")
             if code == "ResourceNotFoundException":
@@ -185,7 +188,7 @@ class Secrets:
             # The exception names the secret and the reason, never a value.
             raise SecretError(
                 f"Secret {name!r} of environment {self.settings.env!r} could not be read "
-                f"from AWS Secrets Manager ({source.reference!r}): {code or type(exc).__name__}. "
+                f"from AWS Secrets Manager ({reference!r}): {code or type(exc).__name__}. "
                 "Check that the role or profile may call secretsmanager:GetSecretValue on it."
             ) from None
         value = answer.get("SecretString")
