@@ -285,3 +285,16 @@ def test_table_plan_policies_pass_parliament_without_wildcards(table_plan: Plan)
             if stmt["Sid"] != "DescribeNetworkInterfaces":  # ec2:Describe* has no resource
                 assert "*" not in stmt["Resource"], stmt
     assert findings == []
+
+
+def test_a_glue_task_using_an_rds_database_is_refused_naming_the_fix() -> None:
+    env = Environment.from_settings(attached_settings())
+    orders = Dataset("orders", storage=env.get("warehouse").table("orders"))
+    pipeline = Pipeline("spark", env=env)
+
+    @pipeline.task(compute=env.compute.glue())
+    def load() -> orders:
+        return pl.DataFrame({"order_id": [1]})
+
+    with pytest.raises(InfraError, match=r"'load'.*Glue job.*'prod-warehouse'.*ECS"):
+        plan(pipeline)
