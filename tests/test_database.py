@@ -410,3 +410,94 @@ def test_a_deployed_task_connects_with_the_plans_variables_and_the_managed_secre
     assert refused.returncode != 0
     assert "could not connect" in refused.stderr
     assert "not-the-password-42" not in refused.stderr + refused.stdout
+
+
+def test_a_mangled_endpoints_variable_is_refused_naming_it() -> None:
+    from glacier.settings.database_connection import deployed_databases
+
+    variable = "GLACIER_DATABASE_ENDPOINTS"
+    assert deployed_databases({}) == {}
+    with pytest.raises(ConfigError, match=rf"{variable} is not what the plan writes.*regenerate"):
+        deployed_databases({variable: "{not json"})
+    with pytest.raises(ConfigError, match=rf"{variable} is not what the plan writes.*host"):
+        deployed_databases({variable: '{"prod-warehouse": {"port": 5432}}'})
+
+
+# -- SQLite files, where the user chooses them ------------------------------------------------
+
+
+@pytest.fixture
+def notes_env(tmp_path: Path) -> Environment:
+    settings = GlacierSettings(
+        state_dir=tmp_path / "state",
+        databases={"notes": {"url": f"sqlite:///{tmp_path}/notes.db"}},
+    )
+    return Environment.from_settings(settings)
+
+
+@pytest.fixture
+def notes(notes_env: Environment) -> Database:
+    found = notes_env.get("notes")
+    assert isinstance(found, Database)
+    return found
+
+
+def test_a_sqlite_file_is_a_database_with_the_same_modes(notes: Database, tmp_path: Path) -> None:
+    assert notes.engine == "sqlite"
+    table = notes.table("orders")
+    table.write(ORDERS)
+    assert (tmp_path / "notes.db").is_file()
+    assert_frame_equal(sorted_rows(table.read()), ORDERS)
+    table.write(ORDERS.head(1), mode="append")
+    assert table.read().height == 4
+    table.write(ORDERS.head(2), mode="replace")
+    assert sorted(table.read()["order_id"].to_list()) == [1, 2]
+    upserted = pl.DataFrame({"order_id": [2, 9], "customer": ["bo", "zed"], "amount": [1.0, 2.0]})
+    keyed = notes.table("keyed")
+    keyed.write(ORDERS, mode="upsert", on=["order_id"])
+    keyed.write(upserted, mode="upsert")  # the table's primary key, made by the first upsert
+    got = sorted_rows(keyed.read())
+    assert got["order_id"].to_list() == [1, 2, 3, 9]
+    assert got.filter(pl.col("order_id") == 2)["amount"].item() == 1.0
+    assert notes.query("SELECT count(*) AS n FROM keyed")["n"].item() == 4
+
+
+def test_a_sqlite_table_is_a_datasets_storage_in_a_pipeline(
+    notes_env: Environment, notes: Database
+) -> None:
+    pipeline = Pipeline("notes")
+    stored = Dataset("stored", storage=notes.table("stored"))
+    total = Dataset("total")
+
+    @pipeline.task()
+    def make() -> stored:
+        return ORDERS
+
+    @pipeline.task()
+    def add(rows: stored) -> total:
+        return rows.select(pl.col("amount").sum())
+
+    result = pipeline.run(env=notes_env)
+    assert result["total"].collect().item() == 37.75
+
+
+def test_sqlite_bad_input_is_refused_and_a_failed_write_leaves_the_table(
+    notes: Database, tmp_path: Path
+) -> None:
+    table = notes.table("orders")
+    table.write(ORDERS)
+    with pytest.raises(TableKeyError, match=r"'orders'.*has no primary key.*on="):
+        table.write(ORDERS, mode="upsert")
+    with pytest.raises(TableKeyError, match=r"key column\(s\) \['sku'\] are not in the frame"):
+        table.write(ORDERS, mode="upsert", on=["sku"])
+    with pytest.raises(TableNotFoundError, match="'missing'"):
+        notes.table("missing").read()
+    with pytest.raises(DatabaseError, match="Nothing was written"):
+        notes.execute("DELETE FROM orders", "INSERT INTO nowhere VALUES (1)")
+    assert_frame_equal(sorted_rows(table.read()), ORDERS)  # the DELETE was rolled back
+    with pytest.raises(ConfigError, match=r"sqlite:///relative/path\.db"):
+        DatabaseConnection(url="sqlite://host/x.db")
+    with pytest.raises(ConfigError, match="no password"):
+        DatabaseConnection(url=f"sqlite:///{tmp_path}/x.db", password_env="X")
+    with pytest.raises(ConfigError, match="url = 'sqlite:///path"):
+        DatabaseConnection(engine="sqlite")

@@ -18,6 +18,9 @@ In a settings file (``containers/prod.toml``)::
     [databases.scratch]
     url = "postgresql://pipeline@localhost:5432/scratch?sslmode=disable"
 
+    [databases.notes]                        # a local SQLite file (glacier.adapters.sqlite)
+    url = "sqlite:///data/notes.db"          # relative to the working directory
+
 Nothing set at all means libpq's defaults: ``PGHOST``, ``PGPORT``, ``PGDATABASE``,
 ``PGUSER`` and ``PGPASSWORD`` from the environment.
 
@@ -41,7 +44,8 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping
-from typing import Annotated, Literal, Self
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import quote, unquote, urlsplit
 
 from pydantic import PrivateAttr, SecretStr, field_validator, model_validator
@@ -61,8 +65,9 @@ __all__ = [
 #: DeployedDatabase}`` as JSON (:mod:`glacier.infra.aws.task_environment`).
 DEPLOYED_DATABASES_VARIABLE = "GLACIER_DATABASE_ENDPOINTS"
 
-#: The libpq URL schemes (``postgres://`` is libpq's short form).
+#: The libpq URL schemes (``postgres://`` is libpq's short form), and SQLite's.
 _SCHEMES = ("postgresql", "postgres")
+_SQLITE = "sqlite"
 #: An environment variable's name, as POSIX shells write them.
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Which library reads query results into Arrow: ADBC's PostgreSQL driver (libpq, binary
@@ -78,7 +83,8 @@ class DatabaseConnection(GlacierModel):
     writes always go through ADBC (binary COPY into the table, in one transaction).
     """
 
-    engine: Literal["postgres"] = "postgres"
+    #: ``postgres``; ``sqlite`` for a ``sqlite:///`` url (set from it).
+    engine: Literal["postgres", "sqlite"] = "postgres"
     url: str | None = None
     host: str | None = None
     port: Annotated[int, between(1, 65535, "(a TCP port)")] = 5432
@@ -103,12 +109,28 @@ class DatabaseConnection(GlacierModel):
                 "Remove it from the url (postgresql://user@host/db) and set password_env = "
                 "'NAME_OF_A_VARIABLE' holding it, or use PGPASSWORD or ~/.pgpass."
             )
+        if parts.scheme == _SQLITE:
+            if parts.netloc or len(parts.path) < 2:
+                raise ValueError(
+                    "a SQLite url names a file: 'sqlite:///relative/path.db' (three slashes) "
+                    "or 'sqlite:////absolute/path.db' (four), no host"
+                )
+            return value
         if parts.scheme not in _SCHEMES:
             raise ValueError(
                 "a database url starts with postgresql:// "
-                "(e.g. 'postgresql://etl@db.example.com:5432/analytics')"
+                "(e.g. 'postgresql://etl@db.example.com:5432/analytics') or sqlite:/// "
+                "(a local file, e.g. 'sqlite:///data/scratch.db')"
             )
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _engine_follows_the_url(cls, data: Any) -> Any:
+        url = data.get("url") if isinstance(data, dict) else None
+        if isinstance(url, str) and url.startswith(f"{_SQLITE}:"):
+            return {**data, "engine": _SQLITE}
+        return data
 
     @field_validator("password_env")
     @classmethod
@@ -130,6 +152,30 @@ class DatabaseConnection(GlacierModel):
                 "host/port/dbname/user without a url."
             )
         return self
+
+    @model_validator(mode="after")
+    def _sqlite_is_a_file(self) -> Self:
+        if self.engine == _SQLITE and self.url is None:
+            raise ConfigError(
+                "engine = 'sqlite' needs the file: url = 'sqlite:///path/to/file.db'."
+            )
+        if self.engine == _SQLITE and (self.password_env or self.reader != "adbc"):
+            raise ConfigError(
+                "a SQLite file has no password or reader to choose: remove password_env and "
+                "reader from this database."
+            )
+        return self
+
+    def sqlite_path(self) -> Path:
+        """The file of a ``sqlite:///`` url: ``sqlite:///rel.db`` is relative to the working
+        directory, ``sqlite:////abs.db`` absolute (SQLAlchemy's convention).
+
+        Example:
+            >>> DatabaseConnection(url="sqlite:////tmp/x.db").sqlite_path()
+            PosixPath('/tmp/x.db')
+        """
+        path = urlsplit(self.url or "").path
+        return Path(unquote(path[1:]))
 
     def password(self, environ: Mapping[str, str] | None = None) -> SecretStr | None:
         """The password from ``password_env``; ``None`` leaves it to libpq (``PGPASSWORD``,
