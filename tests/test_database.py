@@ -6,9 +6,14 @@ The server is the session's (``postgres_server`` in conftest.py); ``postgres`` p
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
+import boto3
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -322,3 +327,177 @@ def test_a_task_takes_the_database_resource(
         return frame
 
     assert sorted(big_orders()["order_id"].to_list()) == [1, 2]
+
+
+# -- what the cloud would give a deployed task -------------------------------------------------
+
+
+def deployed_module(tmp_path: Path, moto_endpoint: str, table: str) -> Path:
+    """A pipeline whose task writes a Dataset stored in a table of the RDS database the
+    settings declare (no host, no user, no password: the plan's variable says where)."""
+    module = tmp_path / "shop.py"
+    module.write_text(
+        "import polars as pl\n"
+        "from glacier import Dataset, Environment, Pipeline\n"
+        "from glacier.settings import GlacierSettings\n"
+        "settings = GlacierSettings(\n"
+        f"    env='prod', state_dir={str(tmp_path / 'state')!r},\n"
+        "    provider={'kind': 'aws', 'region': 'us-east-1',\n"
+        f"              'endpoint_url': {moto_endpoint!r}}},\n"
+        "    databases={'warehouse': {'identifier': 'prod-warehouse', 'rds': {}}},\n"
+        ")\n"
+        "env = Environment.from_settings(settings)\n"
+        f"orders = Dataset('orders', storage=env.get('warehouse').table({table!r}))\n"
+        "pipeline = Pipeline('shop', env=env)\n"
+        "@pipeline.task()\n"
+        "def load() -> orders:\n"
+        "    return pl.DataFrame({'order_id': [1, 2], 'amount': [9.5, 3.0]})\n"
+    )
+    return module
+
+
+def run_deployed(module: Path, endpoints: dict[str, object]) -> subprocess.CompletedProcess[str]:
+    """Run task ``load`` as a deployed task does, in a process of its own whose only way to
+    the database is the plan's variable (no PG* variables, no password anywhere)."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("GLACIER_", "PG"))}
+    environ.update(
+        GLACIER_DEPLOYED="1",
+        GLACIER_DATABASE_ENDPOINTS=json.dumps(endpoints),
+        PGPASSFILE=os.devnull,
+    )
+    code = (
+        "from glacier.infra.runtime import run_task\n"
+        f"print(run_task({f'{module}:pipeline'!r}, 'load', run_id='r1')['written'])\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], env=environ, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_a_deployed_task_connects_with_the_plans_variables_and_the_managed_secret(
+    tmp_path: Path, moto_endpoint: str, postgres_server: PostgresServer, table_name: str
+) -> None:
+    client = boto3.client("secretsmanager", endpoint_url=moto_endpoint, region_name="us-east-1")
+    # What RDS keeps for an instance whose master password it manages.
+    credentials = {"username": postgres_server.user, "password": postgres_server.password}
+    arn = client.create_secret(Name=f"rds!db-{table_name}", SecretString=json.dumps(credentials))[
+        "ARN"
+    ]
+    where = {
+        "host": postgres_server.host,
+        "port": postgres_server.port,
+        "dbname": postgres_server.database,
+        "user": postgres_server.user,
+        "secret_arn": arn,
+    }
+    module = deployed_module(tmp_path, moto_endpoint, table_name)
+    done = run_deployed(module, {"prod-warehouse": where})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "['orders']"
+    import adbc_driver_postgresql.dbapi as dbapi
+
+    with dbapi.connect(postgres_server.url_with_password) as conn, conn.cursor() as cur:
+        cur.execute(f"SELECT order_id, amount FROM {table_name} ORDER BY order_id")
+        assert cur.fetchall() == [(1, 9.5), (2, 3.0)]
+
+    # The same task told a secret with another password is refused by the server: the
+    # password came from the secret, and no message shows it.
+    wrong = client.create_secret(
+        Name=f"rds!db-{table_name}-wrong",
+        SecretString=json.dumps({**credentials, "password": "not-the-password-42"}),
+    )["ARN"]
+    refused = run_deployed(module, {"prod-warehouse": {**where, "secret_arn": wrong}})
+    assert refused.returncode != 0
+    assert "could not connect" in refused.stderr
+    assert "not-the-password-42" not in refused.stderr + refused.stdout
+
+
+def test_a_mangled_endpoints_variable_is_refused_naming_it() -> None:
+    from glacier.settings.database_connection import deployed_databases
+
+    variable = "GLACIER_DATABASE_ENDPOINTS"
+    assert deployed_databases({}) == {}
+    with pytest.raises(ConfigError, match=rf"{variable} is not what the plan writes.*regenerate"):
+        deployed_databases({variable: "{not json"})
+    with pytest.raises(ConfigError, match=rf"{variable} is not what the plan writes.*host"):
+        deployed_databases({variable: '{"prod-warehouse": {"port": 5432}}'})
+
+
+# -- SQLite files, where the user chooses them ------------------------------------------------
+
+
+@pytest.fixture
+def notes_env(tmp_path: Path) -> Environment:
+    settings = GlacierSettings(
+        state_dir=tmp_path / "state",
+        databases={"notes": {"url": f"sqlite:///{tmp_path}/notes.db"}},
+    )
+    return Environment.from_settings(settings)
+
+
+@pytest.fixture
+def notes(notes_env: Environment) -> Database:
+    found = notes_env.get("notes")
+    assert isinstance(found, Database)
+    return found
+
+
+def test_a_sqlite_file_is_a_database_with_the_same_modes(notes: Database, tmp_path: Path) -> None:
+    assert notes.engine == "sqlite"
+    table = notes.table("orders")
+    table.write(ORDERS)
+    assert (tmp_path / "notes.db").is_file()
+    assert_frame_equal(sorted_rows(table.read()), ORDERS)
+    table.write(ORDERS.head(1), mode="append")
+    assert table.read().height == 4
+    table.write(ORDERS.head(2), mode="replace")
+    assert sorted(table.read()["order_id"].to_list()) == [1, 2]
+    upserted = pl.DataFrame({"order_id": [2, 9], "customer": ["bo", "zed"], "amount": [1.0, 2.0]})
+    keyed = notes.table("keyed")
+    keyed.write(ORDERS, mode="upsert", on=["order_id"])
+    keyed.write(upserted, mode="upsert")  # the table's primary key, made by the first upsert
+    got = sorted_rows(keyed.read())
+    assert got["order_id"].to_list() == [1, 2, 3, 9]
+    assert got.filter(pl.col("order_id") == 2)["amount"].item() == 1.0
+    assert notes.query("SELECT count(*) AS n FROM keyed")["n"].item() == 4
+
+
+def test_a_sqlite_table_is_a_datasets_storage_in_a_pipeline(
+    notes_env: Environment, notes: Database
+) -> None:
+    pipeline = Pipeline("notes")
+    stored = Dataset("stored", storage=notes.table("stored"))
+    total = Dataset("total")
+
+    @pipeline.task()
+    def make() -> stored:
+        return ORDERS
+
+    @pipeline.task()
+    def add(rows: stored) -> total:
+        return rows.select(pl.col("amount").sum())
+
+    result = pipeline.run(env=notes_env)
+    assert result["total"].collect().item() == 37.75
+
+
+def test_sqlite_bad_input_is_refused_and_a_failed_write_leaves_the_table(
+    notes: Database, tmp_path: Path
+) -> None:
+    table = notes.table("orders")
+    table.write(ORDERS)
+    with pytest.raises(TableKeyError, match=r"'orders'.*has no primary key.*on="):
+        table.write(ORDERS, mode="upsert")
+    with pytest.raises(TableKeyError, match=r"key column\(s\) \['sku'\] are not in the frame"):
+        table.write(ORDERS, mode="upsert", on=["sku"])
+    with pytest.raises(TableNotFoundError, match="'missing'"):
+        notes.table("missing").read()
+    with pytest.raises(DatabaseError, match="Nothing was written"):
+        notes.execute("DELETE FROM orders", "INSERT INTO nowhere VALUES (1)")
+    assert_frame_equal(sorted_rows(table.read()), ORDERS)  # the DELETE was rolled back
+    with pytest.raises(ConfigError, match=r"sqlite:///relative/path\.db"):
+        DatabaseConnection(url="sqlite://host/x.db")
+    with pytest.raises(ConfigError, match="no password"):
+        DatabaseConnection(url=f"sqlite:///{tmp_path}/x.db", password_env="X")
+    with pytest.raises(ConfigError, match="url = 'sqlite:///path"):
+        DatabaseConnection(engine="sqlite")

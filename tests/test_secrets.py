@@ -89,7 +89,10 @@ def test_a_value_written_in_the_settings_file_is_refused_without_showing_it(
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        ({"vault": "x"}, r"secrets.api_key: unknown field 'vault'; allowed fields: aws, env"),
+        (
+            {"vault": "x"},
+            r"secrets.api_key: unknown field 'vault'; allowed fields: aws, declare, env",
+        ),
         ({}, r"name exactly one store"),
         ({"aws": "/a", "env": "A"}, r"name exactly one store.*got aws and env"),
         ({"env": "1BAD"}, r"environment variable name"),
@@ -220,3 +223,49 @@ def test_an_optional_secret_parameter_is_none_where_the_environment_declares_non
         return api_key is None
 
     assert fetch() is True
+
+
+# -- secrets the plan declares (declare = true) ------------------------------------------------
+
+
+def test_a_declared_secret_is_planned_without_a_value_and_granted_by_its_arn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from infra.pipelines import attached_pipeline, attached_settings
+    from infra.plans import statement, task_policy
+
+    monkeypatch.setenv("FMP_API_KEY", KNOWN)  # the value at hand changes nothing
+    settings = attached_settings(secrets={"api_key": {"aws": "/prod/fmp/api_key", "declare": True}})
+    pipeline = attached_pipeline(settings)
+    planned = plan(pipeline)
+    (secret,) = planned.of_type("aws:secretsmanager/secret:Secret")
+    assert secret.inputs["name"] == "/prod/fmp/api_key"
+    assert not planned.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+    assert not any("secretString" in r.inputs for r in planned.resources)
+    grant = statement(task_policy(planned, "prod", "fetch"), "Secrets")
+    assert grant["Resource"] == [secret.outputs["arn"]]
+    assert secret.outputs["arn"].endswith(":secret:/prod/fmp/api_key-AbCdEf")
+    report = task_policy(planned, "prod", "report")
+    assert "secretsmanager" not in json.dumps(report)
+    everything = json.dumps([dict(r.inputs) for r in planned.resources], default=str)
+    assert KNOWN not in everything
+    pipeline.run(mode="generate", output_dir=tmp_path / "out")
+    written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert any(p.name.startswith("Pulumi.") for p in written)
+    for path in written:
+        assert KNOWN.encode() not in path.read_bytes(), path
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ({"env": "FMP_API_KEY", "declare": True}, r"declare = true.*aws = '/<env>/\.\.\.'"),
+        (
+            {"aws": "arn:aws:secretsmanager:us-east-1:111111111111:secret:x", "declare": True},
+            r"declare = true creates the secret, so it is named, not given by an ARN",
+        ),
+    ],
+)
+def test_a_declared_secret_is_named_in_aws(source: dict[str, Any], expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        GlacierSettings(secrets={"api_key": source})

@@ -18,7 +18,6 @@ Override any provider to swap a part, in tests or for a custom adapter::
 
 from __future__ import annotations
 
-import functools
 import operator
 from datetime import timedelta
 from pathlib import Path
@@ -32,7 +31,7 @@ from glacier.executors.dask import DaskExecutor
 from glacier.executors.local import LocalExecutor
 from glacier.provider import Identity, Provider
 from glacier.runstore import RunStore
-from glacier.secrets import Secrets
+from glacier.secrets import Secrets, database_connection
 
 __all__ = [
     "CloudContainer",
@@ -45,7 +44,8 @@ __all__ = [
 
 def registry_from_settings(provider: Any, settings: Any, secrets: Any = None) -> dict[str, Any]:
     """The resource registry, seeded with the buckets, databases and volumes a settings file
-    declares. A database's ``password_secret`` is read from ``secrets`` when it connects."""
+    declares. A database's ``password_secret`` is read from ``secrets`` when it connects; in
+    a deployed task, a database the plan created is reached where the plan says."""
     registry: dict[str, Any] = {}
     kind = getattr(provider, "kind", None)
     for name, spec in settings.buckets.items():
@@ -65,12 +65,16 @@ def registry_from_settings(provider: Any, settings: Any, secrets: Any = None) ->
             read_only=spec.read_only,
             where=f"[buckets.{name}]",
         )
+    found = secrets if secrets is not None else Secrets(settings)
     for name, db in settings.databases.items():
-        connection = db
-        if db.password_secret is not None and secrets is not None:
-            connection = db.with_password_source(functools.partial(secrets.password_for, name))
+        identifier = db.identifier or name
+        connection = (
+            db
+            if db.kind == "dynamodb"
+            else database_connection(name, identifier, db, lambda: found)
+        )
         registry[name] = provider.database(
-            db.identifier or name, db.kind, config=db.config, name=name, connection=connection
+            identifier, db.kind, config=db.config, name=name, connection=connection
         )
     for name, volume in settings.volumes.items():
         registry[name] = provider.volume(volume.file_system_name, config=volume.efs, name=name)

@@ -36,7 +36,7 @@ from glacier.resources import (
     Serverless,
     Volume,
 )
-from glacier.secrets import Secrets
+from glacier.secrets import Secrets, database_connection
 from glacier.settings import (
     AwsConfig,
     DatabaseConnection,
@@ -669,13 +669,8 @@ class DatabaseNamespace(_Namespace):
         )
 
     def _connection(self, name: str, given: DatabaseConnection | None) -> DatabaseConnection | None:
-        if given is not None:
-            return given
-        found = self.env.settings.databases.get(name)
-        if found is not None and found.password_secret is not None:
-            secrets = self.env.container.secrets
-            return found.with_password_source(lambda: secrets().password_for(name))
-        return found
+        found = given if given is not None else self.env.settings.databases.get(name)
+        return database_connection(name, name, found, self.env.container.secrets)
 
     def dynamodb(
         self,

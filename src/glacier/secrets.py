@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -37,10 +38,11 @@ from pydantic import SecretStr
 from glacier.adapters.credentials import aws_profile
 from glacier.errors import SecretError, SecretNotFoundError
 from glacier.extras import require
+from glacier.settings.database_connection import DatabaseConnection, deployed_databases
 from glacier.settings.environment import GlacierSettings
 from glacier.settings.secrets import SecretSource
 
-__all__ = ["DOTENV_FILE", "Secrets", "read_dotenv"]
+__all__ = ["DOTENV_FILE", "Secrets", "database_connection", "read_dotenv"]
 
 #: The untracked file of local secrets, in the project root (the settings directory's parent).
 DOTENV_FILE = ".env"
@@ -129,6 +131,37 @@ class Secrets:
             )
         return self.get(found.password_secret)
 
+    def master_password(self, secret_arn: str) -> SecretStr:
+        """The password kept in the Secrets Manager secret ``secret_arn`` as RDS keeps a
+        managed master password (JSON with ``username`` and ``password``); read once, with
+        the role (deployed) or profile of the environment.
+
+        Raises:
+            SecretError: the secret cannot be read, or holds no ``password`` (its value is
+                never shown).
+        """
+        with self._lock:
+            cached = self._values.get(secret_arn)
+            if cached is not None:
+                return cached
+            # Not a SecretSource: RDS names its secrets rds!..., which users may not.
+            raw = self._read_aws(secret_arn, secret_arn)
+            try:
+                password = json.loads(raw)["password"] if raw is not None else None
+            except (ValueError, KeyError, TypeError):
+                password = None
+            if not isinstance(password, str):
+                raise SecretError(
+                    f"Database secret {secret_arn!r} of environment {self.settings.env!r} "
+                    f"{'does not exist' if raw is None else 'holds no JSON password field'}; "
+                    "the plan names the secret RDS manages for the instance "
+                    "(manage_master_user_password), which holds "
+                    '{"username": ..., "password": ...}. Check that the instance was deployed '
+                    "by this plan, or name your own secret with password_secret."
+                )
+            secret = self._values[secret_arn] = SecretStr(password)
+            return secret
+
     # -- stores --------------------------------------------------------------------------
 
     def _from_env(self, name: str, source: SecretSource) -> str | None:
@@ -142,9 +175,12 @@ class Secrets:
         return read_dotenv(dotenv).get(source.reference)
 
     def _from_aws(self, name: str, source: SecretSource) -> str | None:
+        return self._read_aws(name, source.reference)
+
+    def _read_aws(self, name: str, reference: str) -> str | None:
         client = self._aws_client or self._new_aws_client()
         try:
-            answer = client.get_secret_value(SecretId=source.reference)
+            answer = client.get_secret_value(SecretId=reference)
         except Exception as exc:  # botocore's ClientError, without importing botocore here
             code = getattr(exc, "response", {}).get("Error", {}).get("Code")
             if code == "ResourceNotFoundException":
@@ -152,7 +188,7 @@ class Secrets:
             # The exception names the secret and the reason, never a value.
             raise SecretError(
                 f"Secret {name!r} of environment {self.settings.env!r} could not be read "
-                f"from AWS Secrets Manager ({source.reference!r}): {code or type(exc).__name__}. "
+                f"from AWS Secrets Manager ({reference!r}): {code or type(exc).__name__}. "
                 "Check that the role or profile may call secretsmanager:GetSecretValue on it."
             ) from None
         value = answer.get("SecretString")
@@ -213,6 +249,40 @@ _FIXES: Mapping[str, str] = {
     "env": f"Export the variable, or add a line VARIABLE=value to the project's untracked "
     f"{DOTENV_FILE} file.",
 }
+
+
+def database_connection(
+    name: str,
+    identifier: str,
+    connection: DatabaseConnection | None,
+    secrets: Callable[[], Secrets],
+    environ: Mapping[str, str] | None = None,
+) -> DatabaseConnection | None:
+    """How the environment reaches database ``name`` (``identifier`` in the cloud): its
+    settings' ``connection``, with the password read from the secret its
+    ``password_secret`` names; in a deployed task, pointed at the instance the plan created
+    (:func:`~glacier.settings.database_connection.deployed_databases`), with the password read
+    from the secret the plan granted. Secrets are read when a connection is made, never here.
+
+    Example:
+        >>> from glacier.settings import GlacierSettings
+        >>> secrets = Secrets(GlacierSettings())
+        >>> where = '{"prod-wh": {"host": "wh.rds", "user": "glacier"}}'
+        >>> environ = {"GLACIER_DATABASE_ENDPOINTS": where}
+        >>> database_connection("wh", "prod-wh", None, lambda: secrets, environ).libpq_url()
+        'postgresql://glacier@wh.rds:5432/postgres'
+    """
+    named = getattr(connection, "password_secret", None)
+    if connection is not None and named is not None:
+        connection = connection.with_password_source(lambda: secrets().password_for(name))
+    where = deployed_databases(environ).get(identifier)
+    if where is None:
+        return connection
+    connection = (connection or DatabaseConnection()).deployed_at(where)
+    arn = where.secret_arn
+    if arn is not None and named is None:
+        connection = connection.with_password_source(lambda: secrets().master_password(arn))
+    return connection
 
 
 def _describe(source: SecretSource) -> str:

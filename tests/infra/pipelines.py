@@ -250,6 +250,10 @@ def every_option_pipeline() -> Pipeline:
                 },
             }
         },
+        secrets={
+            "api_key": {"aws": "/prod/fmp/api_key"},
+            "token": {"aws": "/prod/vendor/token", "declare": True},
+        },
     )
     from pydantic import SecretStr
 
@@ -318,7 +322,7 @@ def every_option_pipeline() -> Pipeline:
             ),
         )
     )
-    def on_ecs(data: first) -> second:
+    def on_ecs(data: first, token: SecretStr) -> second:
         return data
 
     @pipeline.task(

@@ -230,6 +230,10 @@ PLANNED: dict[tuple[str, str], Check] = {
     ("SecretSource", "aws"): lambda p: (
         "/prod/fmp/api_key-??????" in task_policy_text(p, "on_lambda")
     ),
+    ("SecretSource", "declare"): lambda p: (
+        one(p, "aws:secretsmanager/secret:Secret").inputs["name"] == "/prod/vendor/token"
+        and "secret:/prod/vendor/token-AbCdEf" in task_policy_text(p, "on_ecs")
+    ),
     ("Network", "vpc_id"): lambda p: (
         one(p, "aws:ec2/securityGroup:SecurityGroup", name="prod-warehouse-db").inputs["vpcId"]
         == "vpc-1"

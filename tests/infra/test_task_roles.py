@@ -34,9 +34,7 @@ def test_each_task_role_lists_exactly_its_datasets(dev_plan: Plan) -> None:
     listing = [s for s in clean["Statement"] if s["Action"] == ["s3:ListBucket"]]
     assert {tuple(s["Resource"]): s.get("Condition") for s in listing} == {
         ("arn:aws:s3:::dev-raw-data",): {"StringLike": {"s3:prefix": ["raw.parquet*"]}},
-        ("arn:aws:s3:::dev-clean-data",): {
-            "StringLike": {"s3:prefix": ["clean/data.parquet*"]}
-        },
+        ("arn:aws:s3:::dev-clean-data",): {"StringLike": {"s3:prefix": ["clean/data.parquet*"]}},
     }
     logs = statement(clean, "Logs")
     assert logs["Resource"] == [

@@ -310,6 +310,19 @@ def _postgres(resource: Any, config: Any) -> Any:
     return PostgresAdapter(resource.connection, resource.name)
 
 
+def _sqlite(resource: Any, config: Any) -> Any:
+    from glacier.adapters.sqlite import SqliteAdapter
+
+    return SqliteAdapter(resource.connection, resource.name)
+
+
+def _relational(resource: Any, config: Any) -> Any:
+    # env.database.postgres(name) names the relational database the settings point at; a
+    # sqlite:/// url there makes it a SQLite file.
+    connection_engine = getattr(resource.connection, "engine", "postgres")
+    return (_sqlite if connection_engine == "sqlite" else _postgres)(resource, config)
+
+
 def _dynamodb(resource: Any, config: Any) -> Any:
     if getattr(config, "kind", None) != "aws":
         return UnavailableAdapter("DynamoDB tables (an AWS service)", config.kind, resource)
@@ -319,7 +332,11 @@ def _dynamodb(resource: Any, config: Any) -> Any:
 
 
 #: Which adapter serves a database of each engine: ``factory(resource, provider config)``.
-ENGINES: dict[str, Callable[[Any, Any], Any]] = {"postgres": _postgres, "dynamodb": _dynamodb}
+ENGINES: dict[str, Callable[[Any, Any], Any]] = {
+    "postgres": _relational,
+    "sqlite": _sqlite,
+    "dynamodb": _dynamodb,
+}
 
 
 def database_adapter(resource: Any, config: Any) -> Any:

@@ -382,6 +382,9 @@ _ARNS: dict[str, str] = {
     "aws:cloudwatch/eventRule:EventRule": "{base}:events:{region}:{account}:rule/{name}",
     "aws:glue/job:Job": "{base}:glue:{region}:{account}:job/{name}",
     "aws:dynamodb/table:Table": "{base}:dynamodb:{region}:{account}:table/{name}",
+    "aws:secretsmanager/secret:Secret": (
+        "{base}:secretsmanager:{region}:{account}:secret:{name}-AbCdEf"
+    ),
     "aws:efs/fileSystem:FileSystem": (
         "{base}:elasticfilesystem:{region}:{account}:file-system/{{id}}"
     ),

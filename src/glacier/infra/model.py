@@ -225,6 +225,8 @@ class DatabaseSpec:
     engine: str
     config: Any = field(compare=False)
     tags: tuple[tuple[str, str], ...] = ()
+    #: How tasks reach it (its ``DatabaseConnection``: database name, ``password_secret``).
+    connection: Any = field(default=None, compare=False)
 
     @property
     def is_dynamodb(self) -> bool:
@@ -256,6 +258,8 @@ class SecretRef:
 
     name: str
     aws_name: str
+    #: Whether the plan declares the secret (``declare = true``; never its value).
+    declared: bool = False
 
 
 @dataclass(frozen=True)
@@ -495,6 +499,8 @@ def build_model(
         compute, config = _compute(t)
         if env.cloud != "local":
             for ds in t.input_datasets:
+                if _table_database(ds) is not None:
+                    continue  # the database's grant and network (see _Attached), no bucket
                 producer = dag.producers.get(ds)
                 home = task_envs[dag.tasks[producer[0]].name] if producer else env
                 location = stores.locate(ds, t, env, home, "reads")
@@ -502,6 +508,8 @@ def build_model(
                 catalog.note(ds, location)
             written = []
             for ds in t.outputs:
+                if _table_database(ds) is not None:
+                    continue
                 if ds.is_stored or consumers.get(ds):
                     written.append(stores.locate(ds, t, env, env, "writes"))
                     catalog.note(ds, written[-1])
@@ -974,7 +982,11 @@ class _Attached:
         secret_params = tuple(r.param for r in task.resources if _is_secret(r.annotation))
         declared = getattr(getattr(env.source, "settings", None), "secrets", None) or {}
         optional = {r.param for r in task.resources if r.optional and r.param not in declared}
-        used = [*task.resource_args.values(), *_injected(task, env, secret_params)]
+        used = [
+            *task.resource_args.values(),
+            *_injected(task, env, secret_params),
+            *_table_databases(task),
+        ]
         databases: list[str] = []
         volumes: list[str] = []
         for resource in used:
@@ -1025,6 +1037,7 @@ class _Attached:
                 engine=db.engine,
                 config=db.config,
                 tags=tuple(sorted(dict(db.tags).items())),
+                connection=db.connection,
             )
         return key
 
@@ -1040,6 +1053,21 @@ class _Attached:
                 tags=tuple(sorted(dict(volume.tags).items())),
             )
         return key
+
+
+def _table_database(ds: Dataset) -> Database | None:
+    """The database holding ``ds`` when its storage is a database table (``db.table(...)``)."""
+    storage = ds.storage
+    if getattr(storage, "kind", None) == "database_table":
+        found = storage.database  # type: ignore[union-attr]
+        return found if isinstance(found, Database) else None
+    return None
+
+
+def _table_databases(task: Task) -> list[Database]:
+    """The databases holding the datasets ``task`` reads or writes."""
+    found = (_table_database(ds) for ds in (*task.input_datasets, *task.outputs))
+    return [db for db in found if db is not None]
 
 
 def _is_secret(annotation: Any) -> bool:
@@ -1106,7 +1134,7 @@ def _secrets(task: Task, env: EnvSpec, params: Sequence[str]) -> tuple[SecretRef
                 f'Store it in AWS Secrets Manager: {name} = {{ aws = "/{env.key}/..." }} in '
                 "[secrets]."
             )
-        out.append(SecretRef(name, source.reference))
+        out.append(SecretRef(name, source.reference, declared=source.declare))
     return tuple(out)
 
 

@@ -50,7 +50,7 @@ _MODES: dict[str, str] = {
 #: 63 bytes (NAMEDATALEN - 1).
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 #: Engines whose tables are named inside a database (``db.table("orders")``).
-_SQL_ENGINES = frozenset({"postgres"})
+_SQL_ENGINES = frozenset({"postgres", "sqlite"})
 
 
 def check_table_name(table: str, database: str) -> str:

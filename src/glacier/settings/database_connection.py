@@ -18,8 +18,16 @@ In a settings file (``containers/prod.toml``)::
     [databases.scratch]
     url = "postgresql://pipeline@localhost:5432/scratch?sslmode=disable"
 
+    [databases.notes]                        # a local SQLite file (glacier.adapters.sqlite)
+    url = "sqlite:///data/notes.db"          # relative to the working directory
+
 Nothing set at all means libpq's defaults: ``PGHOST``, ``PGPORT``, ``PGDATABASE``,
 ``PGUSER`` and ``PGPASSWORD`` from the environment.
+
+A database the plan creates (``rds = { ... }``) has no host before it is deployed: the
+deployed task is told where it is by :data:`DEPLOYED_DATABASES_VARIABLE`, which the plan
+fills from the instance's outputs (:class:`DeployedDatabase`: endpoint, port, database,
+user and the ARN of the secret holding the password, never the password itself).
 
 Example:
     >>> DatabaseConnection(host="db", dbname="analytics", user="etl").libpq_url()
@@ -32,10 +40,12 @@ Example:
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable, Mapping
-from typing import Annotated, Literal, Self
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import quote, unquote, urlsplit
 
 from pydantic import PrivateAttr, SecretStr, field_validator, model_validator
@@ -43,10 +53,21 @@ from pydantic import PrivateAttr, SecretStr, field_validator, model_validator
 from glacier.errors import ConfigError, CredentialsInCodeError
 from glacier.settings.base import GlacierModel, between
 
-__all__ = ["DatabaseConnection", "Reader"]
+__all__ = [
+    "DEPLOYED_DATABASES_VARIABLE",
+    "DatabaseConnection",
+    "DeployedDatabase",
+    "Reader",
+    "deployed_databases",
+]
 
-#: The libpq URL schemes (``postgres://`` is libpq's short form).
+#: Set by the plan in a deployed task that uses databases it created: ``{identifier:
+#: DeployedDatabase}`` as JSON (:mod:`glacier.infra.aws.task_environment`).
+DEPLOYED_DATABASES_VARIABLE = "GLACIER_DATABASE_ENDPOINTS"
+
+#: The libpq URL schemes (``postgres://`` is libpq's short form), and SQLite's.
 _SCHEMES = ("postgresql", "postgres")
+_SQLITE = "sqlite"
 #: An environment variable's name, as POSIX shells write them.
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Which library reads query results into Arrow: ADBC's PostgreSQL driver (libpq, binary
@@ -62,7 +83,8 @@ class DatabaseConnection(GlacierModel):
     writes always go through ADBC (binary COPY into the table, in one transaction).
     """
 
-    engine: Literal["postgres"] = "postgres"
+    #: ``postgres``; ``sqlite`` for a ``sqlite:///`` url (set from it).
+    engine: Literal["postgres", "sqlite"] = "postgres"
     url: str | None = None
     host: str | None = None
     port: Annotated[int, between(1, 65535, "(a TCP port)")] = 5432
@@ -87,12 +109,28 @@ class DatabaseConnection(GlacierModel):
                 "Remove it from the url (postgresql://user@host/db) and set password_env = "
                 "'NAME_OF_A_VARIABLE' holding it, or use PGPASSWORD or ~/.pgpass."
             )
+        if parts.scheme == _SQLITE:
+            if parts.netloc or len(parts.path) < 2:
+                raise ValueError(
+                    "a SQLite url names a file: 'sqlite:///relative/path.db' (three slashes) "
+                    "or 'sqlite:////absolute/path.db' (four), no host"
+                )
+            return value
         if parts.scheme not in _SCHEMES:
             raise ValueError(
                 "a database url starts with postgresql:// "
-                "(e.g. 'postgresql://etl@db.example.com:5432/analytics')"
+                "(e.g. 'postgresql://etl@db.example.com:5432/analytics') or sqlite:/// "
+                "(a local file, e.g. 'sqlite:///data/scratch.db')"
             )
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _engine_follows_the_url(cls, data: Any) -> Any:
+        url = data.get("url") if isinstance(data, dict) else None
+        if isinstance(url, str) and url.startswith(f"{_SQLITE}:"):
+            return {**data, "engine": _SQLITE}
+        return data
 
     @field_validator("password_env")
     @classmethod
@@ -114,6 +152,30 @@ class DatabaseConnection(GlacierModel):
                 "host/port/dbname/user without a url."
             )
         return self
+
+    @model_validator(mode="after")
+    def _sqlite_is_a_file(self) -> Self:
+        if self.engine == _SQLITE and self.url is None:
+            raise ConfigError(
+                "engine = 'sqlite' needs the file: url = 'sqlite:///path/to/file.db'."
+            )
+        if self.engine == _SQLITE and (self.password_env or self.reader != "adbc"):
+            raise ConfigError(
+                "a SQLite file has no password or reader to choose: remove password_env and "
+                "reader from this database."
+            )
+        return self
+
+    def sqlite_path(self) -> Path:
+        """The file of a ``sqlite:///`` url: ``sqlite:///rel.db`` is relative to the working
+        directory, ``sqlite:////abs.db`` absolute (SQLAlchemy's convention).
+
+        Example:
+            >>> DatabaseConnection(url="sqlite:////tmp/x.db").sqlite_path()
+            PosixPath('/tmp/x.db')
+        """
+        path = urlsplit(self.url or "").path
+        return Path(unquote(path[1:]))
 
     def password(self, environ: Mapping[str, str] | None = None) -> SecretStr | None:
         """The password from ``password_env``; ``None`` leaves it to libpq (``PGPASSWORD``,
@@ -147,6 +209,21 @@ class DatabaseConnection(GlacierModel):
         assert copy.__pydantic_private__ is not None  # set by pydantic: the model has one
         copy.__pydantic_private__["_password_source"] = source
         return copy
+
+    def deployed_at(self, where: DeployedDatabase) -> Self:
+        """This connection pointed at the instance the plan created (``where``): its host,
+        port and database, and the user the plan chose (the master user whose secret the
+        task may read; else this connection's ``user``). A ``url`` gives way to them: it was
+        written before the instance had an endpoint."""
+        return self.model_copy(
+            update={
+                "url": None,
+                "host": where.host,
+                "port": where.port,
+                "dbname": where.dbname,
+                "user": where.user or self.user,
+            }
+        )
 
     def libpq_url(self, password: SecretStr | None = None) -> str:
         """The libpq URL (with ``password`` inserted, for drivers that need it in the URL).
@@ -195,3 +272,48 @@ class DatabaseConnection(GlacierModel):
             return self.url
         filled = self.with_libpq_defaults()
         return f"{filled.dbname or '(libpq default database)'} on {filled.host}:{filled.port}"
+
+
+class DeployedDatabase(GlacierModel):
+    """Where the plan put a database, as a deployed task is told: its endpoint, port and
+    database, the user to connect as and the ARN of the Secrets Manager secret holding that
+    user's password (RDS's managed master secret; ``None`` when the settings name the secret
+    with ``password_secret``).
+
+    Example:
+        >>> where = DeployedDatabase(host="db.example", port=5432, dbname="analytics")
+        >>> DatabaseConnection(user="etl").deployed_at(where).libpq_url()
+        'postgresql://etl@db.example:5432/analytics'
+    """
+
+    host: str
+    port: Annotated[int, between(1, 65535, "(a TCP port)")] = 5432
+    dbname: str = "postgres"
+    user: str | None = None
+    secret_arn: str | None = None
+
+
+def deployed_databases(environ: Mapping[str, str] | None = None) -> dict[str, DeployedDatabase]:
+    """The databases the plan told this process about (:data:`DEPLOYED_DATABASES_VARIABLE`),
+    by identifier; empty outside a deployed task.
+
+    Example:
+        >>> found = deployed_databases({DEPLOYED_DATABASES_VARIABLE: '{"wh": {"host": "h"}}'})
+        >>> found["wh"].port
+        5432
+    """
+    environ = os.environ if environ is None else environ
+    raw = environ.get(DEPLOYED_DATABASES_VARIABLE)
+    if not raw:
+        return {}
+    try:
+        found = json.loads(raw)
+        if not isinstance(found, dict):
+            raise ValueError("not a JSON object")
+        return {str(k): DeployedDatabase.model_validate(v) for k, v in found.items()}
+    except (ValueError, ConfigError) as exc:
+        raise ConfigError(
+            f"{DEPLOYED_DATABASES_VARIABLE} is not what the plan writes "
+            f"({{identifier: {{host, port, dbname, user, secret_arn}}}}): {exc}. It is set by "
+            "the generated infrastructure; regenerate and deploy it rather than editing it."
+        ) from None

@@ -5,6 +5,12 @@ A settings file names a secret's *store*, never its value::
     [secrets]
     api_key = { aws = "/prod/fmp/api_key" }     # AWS Secrets Manager, by name (or ARN)
     db_password = { env = "DB_PASSWORD" }       # an env var, else the project's .env file
+    vendor_token = { aws = "/prod/vendor/token", declare = true }   # the plan creates it
+
+``declare = true`` asks the plan to create the Secrets Manager secret, empty: its value is
+put afterwards, outside Glacier (``aws secretsmanager put-secret-value --secret-id
+/prod/vendor/token --secret-string ...``), so it never passes through the plan or a stack
+file. Without it, the secret is created outside Glacier and the plan only grants it.
 
 A value written in the file (``api_key = "sk-123"``) is refused: settings files are committed,
 and whatever is in them ends up in the plan, in generated stacks and in the deployed task's
@@ -53,6 +59,8 @@ class SecretSource(GlacierModel):
 
     aws: str | None = None
     env: str | None = None
+    #: The plan declares the (empty) Secrets Manager secret; ``aws`` by name only.
+    declare: bool = False
 
     @field_validator("aws")
     @classmethod
@@ -81,6 +89,22 @@ class SecretSource(GlacierModel):
             raise ValueError(
                 "name exactly one store: aws = '<Secrets Manager name>' or env = '<VARIABLE>'"
                 + (f" (got {' and '.join(given)})" if given else "")
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _declared_by_name_in_aws(self) -> Self:
+        if not self.declare:
+            return self
+        if self.aws is None:
+            raise ValueError(
+                "declare = true asks the plan to create an AWS Secrets Manager secret; name "
+                "it with aws = '/<env>/...' (an env variable is not created by a plan)"
+            )
+        if self.aws.startswith("arn:"):
+            raise ValueError(
+                "declare = true creates the secret, so it is named, not given by an ARN "
+                "(AWS assigns the ARN): aws = '/<env>/...'"
             )
         return self
 

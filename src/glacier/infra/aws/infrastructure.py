@@ -106,6 +106,16 @@ def declare_task(stack: Stack, task: TaskSpec) -> None:
                 "volume, which Glue jobs cannot mount. Run it on ECS "
                 "(compute=env.compute.ecs(...)) or Lambda."
             )
+        used = (stack.model.databases[key] for key in task.databases)
+        relational = [db for db in used if not db.is_dynamodb]
+        if relational:
+            raise InfraError(
+                f"Task {task.name!r} ({task.location}) runs as a Glue job and uses RDS "
+                f"database {relational[0].identifier!r}, which Glue "
+                "reaches only through a Glue network connection in the database's VPC; Glacier "
+                "does not generate one yet. Run it on ECS (compute=env.compute.ecs(...)) or "
+                "Lambda, which run in the environment's subnets."
+            )
     log_group = logs.task_log_group(stack, task)
     role, policy = task_roles.task_role(stack, task)
     if task.compute == "lambda":

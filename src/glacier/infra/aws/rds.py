@@ -8,10 +8,14 @@ deployed task's variables. Class, storage, Multi-AZ, backups and deletion protec
 the database's :class:`~glacier.settings.RdsConfig` (per environment: ``[databases.<name>]``
 in its settings file).
 
-A task that uses the database may read the master secret
-(``secretsmanager:GetSecretValue`` on that one secret ARN), or, when the config names an
-``iam_database_user``, connect as that user with IAM authentication (``rds-db:connect`` on
-that one ``dbuser`` ARN).
+A task that uses the database (as a resource, or through a Dataset stored in one of its
+tables) may read the master secret (``secretsmanager:GetSecretValue`` on that one secret
+ARN); when the settings name the secret holding the password (``password_secret``), it reads
+that one instead (granted with the task's ``[secrets]``); when the config names an
+``iam_database_user``, it connects as that user with IAM authentication (``rds-db:connect``
+on that one ``dbuser`` ARN). :func:`connection_facts` is what the deployed task is told
+(its variable ``GLACIER_DATABASE_ENDPOINTS``): the instance's address, port and database,
+the user and the secret's ARN, all outputs of the instance, never a password.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from glacier.infra.model import DatabaseSpec, physical_name
 
 #: The port each engine listens on.
 ENGINE_PORTS = {"postgres": 5432, "mysql": 3306, "mariadb": 3306}
+#: The database an instance has when it is created without a ``db_name``.
+DEFAULT_DATABASES = {"postgres": "postgres", "mysql": "mysql", "mariadb": "mysql"}
 
 
 def rds_config(db: DatabaseSpec) -> Any:
@@ -77,6 +83,7 @@ def instance(stack: Stack, db: DatabaseSpec) -> Any:
         skip_final_snapshot=not cfg.deletion_protection,
         final_snapshot_identifier=f"{name}-final" if cfg.deletion_protection else None,
         copy_tags_to_snapshot=True,
+        db_name=getattr(db.connection, "dbname", None),
         username=cfg.master_username,
         manage_master_user_password=True,
         iam_database_authentication_enabled=cfg.iam_database_user is not None,
@@ -103,8 +110,39 @@ def access_statements(stack: Stack, db: DatabaseSpec, instance: Any) -> list[dic
             )
         )
         return [iam.statement(sid, ["rds-db:connect"], [resource])]
-    secret = instance.master_user_secrets.apply(lambda found: _secret_arn(found[0]))
-    return [iam.statement(sid, ["secretsmanager:GetSecretValue"], [secret])]
+    if password_secret(db) is not None:
+        return []  # the secret the settings name is granted with the task's [secrets]
+    return [iam.statement(sid, ["secretsmanager:GetSecretValue"], [master_secret_arn(instance)])]
+
+
+def password_secret(db: DatabaseSpec) -> str | None:
+    """The ``[secrets]`` entry holding the password, when the settings name one."""
+    found = getattr(db.connection, "password_secret", None)
+    return str(found) if found is not None else None
+
+
+def master_secret_arn(instance: Any) -> Any:
+    """The ARN of the secret RDS keeps the instance's master password in (an output)."""
+    return instance.master_user_secrets.apply(lambda found: _secret_arn(found[0]))
+
+
+def connection_facts(db: DatabaseSpec, instance: Any) -> dict[str, Any]:
+    """What a task using ``db`` is told (see the module docs): ``host``, ``port``,
+    ``dbname``, and the ``user`` with the ``secret_arn`` of its password when the task reads
+    the master secret; outputs of the instance, resolved at deploy time."""
+    cfg = rds_config(db)
+    default = DEFAULT_DATABASES[cfg.engine]
+    facts: dict[str, Any] = {
+        "host": instance.address,
+        "port": instance.port,
+        "dbname": instance.db_name.apply(lambda name: name or default),
+    }
+    if cfg.iam_database_user is not None:
+        facts["user"] = cfg.iam_database_user
+    elif password_secret(db) is None:
+        facts["user"] = cfg.master_username
+        facts["secret_arn"] = master_secret_arn(instance)
+    return facts
 
 
 def _secret_arn(secret: Any) -> str:

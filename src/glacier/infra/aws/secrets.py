@@ -1,10 +1,15 @@
 """The secrets a task reads: ``secretsmanager:GetSecretValue`` on exactly those secrets.
 
 A task declares a secret by a ``SecretStr`` parameter; the environment's ``[secrets]``
-section names it in Secrets Manager (``api_key = { aws = "/prod/fmp/api_key" }``). The
-secret itself is created outside Glacier; its ARN ends in a random six-character suffix
-Secrets Manager adds, which the grant matches with ``-??????`` (AWS's documented pattern
-for granting a secret by name), never with ``*``. No value is ever part of the plan.
+section names it in Secrets Manager (``api_key = { aws = "/prod/fmp/api_key" }``). Such a
+secret is created outside Glacier; its ARN ends in a random six-character suffix Secrets
+Manager adds, which the grant matches with ``-??????`` (AWS's documented pattern for granting
+a secret by name), never with ``*``.
+
+With ``declare = true`` the plan creates the secret itself (an ``aws.secretsmanager.Secret``,
+once per environment, never a ``SecretVersion``): the grant then names that secret's ARN, and
+its value is put afterwards with ``aws secretsmanager put-secret-value``. No value is ever
+part of the plan.
 
 Example:
     >>> secret_arn_pattern("aws", "eu-west-1", "111111111111", "/prod/fmp/api_key")
@@ -16,8 +21,8 @@ from __future__ import annotations
 from typing import Any
 
 from glacier.infra import iam
-from glacier.infra.aws.stack import Stack, account_of
-from glacier.infra.model import TaskSpec
+from glacier.infra.aws.stack import Stack, account_of, add, logical_name
+from glacier.infra.model import SecretRef, TaskSpec
 
 
 def secret_arn_pattern(partition: str, region: str, account: str, name: str) -> str:
@@ -29,22 +34,47 @@ def secret_statements(stack: Stack, task: TaskSpec) -> list[dict[str, Any]]:
     """Read the values of the secrets ``task`` declares (none: no statement)."""
     if not task.secrets:
         return []
+    return [
+        iam.statement(
+            "Secrets",
+            ["secretsmanager:GetSecretValue"],
+            [secret_arn(stack, r) for r in task.secrets],
+        )
+    ]
+
+
+def secret_arn(stack: Stack, ref: SecretRef) -> Any:
+    """The ARN a grant on ``ref`` names: its declared secret's, the ARN given, or the
+    pattern matching the name."""
+    if ref.declared:
+        return declared_secret(stack, ref).arn
+    if ref.aws_name.startswith("arn:"):
+        return ref.aws_name
     env = stack.env
     account = account_of(stack)
-    resources: list[Any] = []
-    for ref in task.secrets:
-        if ref.aws_name.startswith("arn:"):
-            resources.append(ref.aws_name)
-        elif isinstance(account, str):
-            region = str(env.region)
-            resources.append(secret_arn_pattern(env.partition, region, account, ref.aws_name))
-        else:
-            name = ref.aws_name
-            resources.append(
-                account.apply(
-                    lambda acct, name=name: secret_arn_pattern(
-                        env.partition, str(env.region), acct, name
-                    )
-                )
-            )
-    return [iam.statement("Secrets", ["secretsmanager:GetSecretValue"], resources)]
+    if isinstance(account, str):
+        return secret_arn_pattern(env.partition, str(env.region), account, ref.aws_name)
+    name = ref.aws_name
+    return account.apply(
+        lambda acct: secret_arn_pattern(env.partition, str(env.region), acct, name)
+    )
+
+
+def declared_secret(stack: Stack, ref: SecretRef) -> Any:
+    """The ``aws.secretsmanager.Secret`` of ``ref``, declared on first use in the
+    environment (several tasks may read one secret): a name, a description, tags; no value."""
+    made: dict[str, Any] = stack.shared.setdefault("secrets", {})
+    found = made.get(ref.aws_name)
+    if found is None:
+        found = made[ref.aws_name] = add(
+            stack,
+            stack.aws.secretsmanager.Secret,
+            logical_name(stack, ref.name, "secret"),
+            name=ref.aws_name,
+            description=(
+                f"Glacier secret {ref.name!r} of environment {stack.env.key!r}; its value is "
+                "put outside the plan (aws secretsmanager put-secret-value)"
+            ),
+            tags={**stack.tags, "glacier:secret": ref.name},
+        )
+    return found

@@ -7,6 +7,10 @@ environment was built from travel as ``GLACIER_SETTINGS`` with ``GLACIER_ENV`` n
 nothing has to be exported by hand, and ``GLACIER_DEPLOYED`` tells Glacier to sign with the
 task's role (:mod:`glacier.adapters.credentials`); ``GLACIER_DATA_ROLES`` names the roles it
 assumes for data in other accounts. Profiles and credentials never travel.
+A task using RDS databases the plan creates is told where they are
+(``GLACIER_DATABASE_ENDPOINTS``: each instance's address, port, database, user and the ARN of
+its password's secret, from the instance's outputs; :func:`glacier.infra.aws.rds.
+connection_facts`), never a password.
 
 What a task could only do on the machine that generated it is refused here, at plan time:
 a variable naming a profile or a credentials file, a path of this machine, settings that do
@@ -17,16 +21,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from glacier.adapters.credentials import DATA_ROLES_VARIABLE, DEPLOYED_VARIABLE
 from glacier.errors import ConfigError, InfraError
+from glacier.infra.aws import rds
 from glacier.infra.aws.cross_account import data_roles
 from glacier.infra.aws.stack import Stack
 from glacier.infra.model import TaskSpec
+from glacier.settings.database_connection import DEPLOYED_DATABASES_VARIABLE
 from glacier.settings.environment import SETTINGS_VARIABLE, GlacierSettings, bake_settings
 
 #: What Lambda allows for a function's variables, names and values together (AWS quotas).
 LAMBDA_VARIABLES_LIMIT = 4096
+#: What an output-valued variable (a database's endpoint and secret ARN) is counted as against
+#: Lambda's limit before its value is known: an RDS endpoint and a secret ARN are ~200 bytes.
+OUTPUT_VARIABLE_ALLOWANCE = 512
 #: Variables that point an SDK at a profile: meaningful on the deploying machine only.
 PROFILE_VARIABLES = (
     "AWS_PROFILE",
@@ -36,7 +46,7 @@ PROFILE_VARIABLES = (
 )
 
 
-def task_variables(stack: Stack, task: TaskSpec) -> dict[str, str]:
+def task_variables(stack: Stack, task: TaskSpec) -> dict[str, Any]:
     """The task's own variables, then Glacier's (which win); refused when the task could
     not run anywhere but here (see the module docs)."""
     check_own_variables(task)
@@ -51,12 +61,26 @@ def task_variables(stack: Stack, task: TaskSpec) -> dict[str, str]:
     roles = data_roles(stack, task)
     if roles:
         variables[DATA_ROLES_VARIABLE] = json.dumps(roles, sort_keys=True)
+    variables.update(database_variables(stack, task))
     artifacts = artifact_uris(stack, task)
     if artifacts:
         variables["GLACIER_ARTIFACTS"] = json.dumps(artifacts, sort_keys=True)
     if task.compute == "lambda":
         check_lambda_size(task, variables)
     return variables
+
+
+def database_variables(stack: Stack, task: TaskSpec) -> dict[str, Any]:
+    """``GLACIER_DATABASE_ENDPOINTS``: where the RDS instances ``task`` uses are, by
+    identifier (an output: JSON of the instances' outputs), when it uses any."""
+    facts = {
+        db.identifier: rds.connection_facts(db, stack.out.databases[db.key])
+        for db in (stack.model.databases[key] for key in task.databases)
+        if not db.is_dynamodb
+    }
+    if not facts:
+        return {}
+    return {DEPLOYED_DATABASES_VARIABLE: stack.pulumi.Output.json_dumps(facts)}
 
 
 def settings_variables(stack: Stack, task: TaskSpec) -> dict[str, str]:
@@ -102,9 +126,13 @@ def own_variables(task: TaskSpec) -> dict[str, str]:
     return dict(getattr(task.config, "environment_vars", None) or {})
 
 
-def check_lambda_size(task: TaskSpec, variables: dict[str, str]) -> None:
-    """Refuse a function whose variables exceed Lambda's limit."""
-    size = sum(len(k) + len(v) for k, v in variables.items())
+def check_lambda_size(task: TaskSpec, variables: dict[str, Any]) -> None:
+    """Refuse a function whose variables exceed Lambda's limit (an output's value counted as
+    :data:`OUTPUT_VARIABLE_ALLOWANCE`)."""
+    size = sum(
+        len(k) + (len(v) if isinstance(v, str) else OUTPUT_VARIABLE_ALLOWANCE)
+        for k, v in variables.items()
+    )
     if size > LAMBDA_VARIABLES_LIMIT:
         raise InfraError(
             f"Task {task.name!r} ({task.location}) would start with {size} bytes of "
