@@ -15,7 +15,9 @@ written to it stays invisible until :meth:`Upload.close` completes the upload; a
   this upload's token the write landed and :meth:`Upload.close` reports success.
 - GCS, Azure: the filesystem's own buffered file (a resumable session, a block list), which
   uploads its parts one after the other; :class:`FileUpload` makes sure a discarded one is
-  never completed by fsspec closing it later.
+  never completed by fsspec closing it later. It carries a write token too, in the object's
+  custom metadata (``x-goog-meta-glacier-write``, Azure's ``glacier_write``: Azure metadata
+  names are C# identifiers), read back the same way when finalising the upload fails.
 
 No cloud SDK is imported here.
 """
@@ -38,6 +40,7 @@ __all__ = [
     "S3MultipartUpload",
     "Upload",
     "open_upload",
+    "token_key",
 ]
 
 #: Parts an S3 upload sends at once. Memory held is about ``PARTS_IN_FLIGHT + 1`` parts. On
@@ -46,8 +49,26 @@ __all__ = [
 PARTS_IN_FLIGHT = 4
 #: S3's smallest part (all but the last).
 S3_MIN_PART = 5 * 2**20
-#: The user-metadata key of an S3 upload's write token (``x-amz-meta-glacier-write``).
+#: The user-metadata key of an upload's write token (``x-amz-meta-glacier-write``).
 WRITE_TOKEN = "glacier-write"
+#: The metadata key of the write token per fsspec protocol, where it differs.
+_TOKEN_KEYS = {"abfs": "glacier_write", "az": "glacier_write", "abfss": "glacier_write"}
+#: The stores whose buffered files take custom metadata (``fs.open(..., metadata=...)``).
+_METADATA_PROTOCOLS = {"gcs", "gs", "abfs", "az", "abfss"}
+
+
+def token_key(fs: AbstractFileSystem) -> str:
+    """The metadata key holding a write token on ``fs``'s store.
+
+    Example:
+        >>> from fsspec.implementations.memory import MemoryFileSystem
+        >>> token_key(MemoryFileSystem())
+        'glacier-write'
+    """
+    for protocol in _protocols(fs):
+        if protocol in _TOKEN_KEYS:
+            return _TOKEN_KEYS[protocol]
+    return WRITE_TOKEN
 
 
 class Upload(Protocol):
@@ -76,7 +97,12 @@ def open_upload(fs: AbstractFileSystem, path: str, part_size: int) -> Upload:
     """An :class:`Upload` of ``path`` on ``fs`` cutting the data in parts of ``part_size``."""
     if callable(getattr(fs, "_call_s3", None)) and "s3" in _protocols(fs):
         return S3MultipartUpload(fs, path, part_size)
-    return FileUpload(fs.open(path, "wb", block_size=part_size))
+    token = uuid.uuid4().hex
+    if _METADATA_PROTOCOLS.isdisjoint(_protocols(fs)):
+        return FileUpload(fs.open(path, "wb", block_size=part_size))
+    metadata = {token_key(fs): token}
+    handle = fs.open(path, "wb", block_size=part_size, metadata=metadata)
+    return FileUpload(handle, fs=fs, token=token)
 
 
 def _protocols(fs: AbstractFileSystem) -> tuple[str, ...]:
@@ -230,12 +256,21 @@ class S3MultipartUpload:
                 raise
 
     def landed(self) -> bool:
-        """Whether the object at the key is this upload's (its metadata holds the token)."""
+        """Whether the object at the key is this upload's (its metadata holds the token).
+
+        One request with botocore's attempts only, not s3fs' retries around them: after a
+        write that timed out, a dead endpoint would otherwise double the time to fail."""
+
+        async def head() -> dict[str, Any]:
+            client = await self.fs.get_s3(self.bucket)
+            answer: dict[str, Any] = await client.head_object(Bucket=self.bucket, Key=self.key)
+            return answer
+
         try:
-            head = self._call("head_object", Bucket=self.bucket, Key=self.key)
+            answer = asyncio.run_coroutine_threadsafe(head(), self.fs.loop).result()
         except Exception:
             return False  # cannot tell: report the original failure
-        return bool(head.get("Metadata", {}).get(WRITE_TOKEN) == self.token)
+        return bool(answer.get("Metadata", {}).get(WRITE_TOKEN) == self.token)
 
     def _send_part(self) -> None:
         """Hand the buffer to the event loop as the next part, once a slot is free."""
@@ -285,8 +320,10 @@ class FileUpload:
     :class:`Upload`: :meth:`discard` aborts it and marks it closed, because fsspec closes an
     open file when it is garbage collected, and closing completes the upload."""
 
-    def __init__(self, handle: Any) -> None:
+    def __init__(self, handle: Any, fs: Any = None, token: str | None = None) -> None:
         self.handle = handle
+        self.fs = fs
+        self.token = token
         self.discarded = False
         self.failure: BaseException | None = None
 
@@ -310,9 +347,26 @@ class FileUpload:
             raise ValueError(f"upload of {self.handle.path} was discarded")
         try:
             self.handle.close()
+        except Exception:
+            if self.landed():  # finalised by the store, the answer lost: a success
+                self.handle.closed = True
+                return
+            self.discard()
+            raise
         except BaseException:
             self.discard()
             raise
+
+    def landed(self) -> bool:
+        """Whether the object at the path is this upload's: its metadata holds the token."""
+        if self.fs is None or self.token is None:
+            return False
+        try:
+            self.fs.invalidate_cache(self.handle.path)
+            metadata = self.fs.info(self.handle.path).get("metadata") or {}
+        except Exception:
+            return False  # cannot tell: report the original failure
+        return bool(metadata.get(token_key(self.fs)) == self.token)
 
     def discard(self) -> None:
         if self.discarded:
