@@ -71,7 +71,13 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 from glacier.adapters.corruption import corrupt_commits, corrupt_parquet_files, looks_corrupt
-from glacier.adapters.filesystems import NativeAccess, Store, check_endpoint, store_for
+from glacier.adapters.filesystems import (
+    NativeAccess,
+    Store,
+    check_endpoint,
+    read_back_timeout,
+    store_for,
+)
 from glacier.adapters.manifest import (
     MANIFEST_FORMAT,
     TMP_DIR,
@@ -907,7 +913,7 @@ class FsspecBucketAdapter:
 
     def _upload(self, frame: pl.LazyFrame, target: str) -> None:
         """Stream ``frame`` into an upload that becomes the object only once completed."""
-        upload = open_upload(self.fs, target, UPLOAD_PART_SIZE)
+        upload = open_upload(self.fs, target, UPLOAD_PART_SIZE, read_back_timeout(self.config))
         try:
             # polars calls only write/flush/tell on a file object.
             self.format.sink(frame, cast("IO[bytes]", upload), None, self.resource.write_options)

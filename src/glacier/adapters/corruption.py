@@ -41,17 +41,29 @@ _CORRUPT_PHRASES = (
 )
 
 
+#: What polars says when the store failed under a reader or writer: an I/O failure (a
+#: timeout, a reset) reported as "File out of specification", not bytes that are broken.
+_IO_FAILURE = "underlying io error"
+
+
 def looks_corrupt(exc: BaseException) -> bool:
-    """Whether ``exc`` (or its cause) says stored bytes could not be parsed."""
+    """Whether ``exc`` (or its cause) says stored bytes could not be parsed, and nothing
+    in the chain says the store itself failed (an upload timing out mid-write).
+
+    >>> looks_corrupt(ValueError("File out of specification: underlying IO error: timeout"))
+    False
+    """
     seen: set[int] = set()
     current: BaseException | None = exc
+    corrupt = False
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         text = str(current).lower()
-        if any(phrase in text for phrase in _CORRUPT_PHRASES):
-            return True
+        if _IO_FAILURE in text:
+            return False
+        corrupt = corrupt or any(phrase in text for phrase in _CORRUPT_PHRASES)
         current = current.__cause__ or current.__context__
-    return False
+    return corrupt
 
 
 def is_commit(path: str) -> bool:

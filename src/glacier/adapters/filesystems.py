@@ -59,6 +59,7 @@ __all__ = [
     "check_endpoint",
     "gcs_filesystem",
     "local_filesystem",
+    "read_back_timeout",
     "s3_filesystem",
     "store_for",
 ]
@@ -71,8 +72,8 @@ AZURE_CONNECTION_STRING_ENV = "AZURE_STORAGE_CONNECTION_STRING"
 #: botocore does not see. A silent endpoint costs ``S3FS_ATTEMPTS * max_attempts`` read
 #: timeouts per request, twice that for a read (s3fs retries its whole GET-and-read too).
 S3FS_ATTEMPTS = 2
-#: Seconds the Azure SDK waits before its first retry (its default, 15 s, and its growth by
-#: powers of 3 made a silent endpoint take minutes to fail), and its random jitter.
+#: Seconds the Azure SDK waits before a retry, beyond one second (its default, 15 s growing
+#: by powers of 3, made a silent endpoint take minutes to fail), and its random jitter.
 AZURE_RETRY_BACKOFF = 0.5
 AZURE_RETRY_JITTER = 0.5
 
@@ -300,8 +301,9 @@ def bound_azure_client(client: Any, config: AzureConfig) -> None:
         retries = config.max_attempts - 1
         policy.total_retries = policy.connect_retries = retries
         policy.read_retries = policy.status_retries = retries
-        if hasattr(policy, "initial_backoff"):
+        if hasattr(policy, "initial_backoff"):  # backoff: initial + increment_base ** retry
             policy.initial_backoff = AZURE_RETRY_BACKOFF
+            policy.increment_base = 1
             policy.random_jitter_range = AZURE_RETRY_JITTER
 
 
@@ -396,6 +398,19 @@ def _local_root(config: ProviderConfig, bucket: str) -> str:
 
 def _local_bucket_policy(config: ProviderConfig) -> Literal["create", "require"]:
     return "create" if getattr(config, "create_dirs", True) else "require"
+
+
+def read_back_timeout(config: Any) -> float | None:
+    """Seconds allowed to read a write token back after a failed commit: twice the read
+    timeout (a lost answer and one retry), ``None`` for stores without timeouts.
+
+    Example:
+        >>> from glacier.settings import AwsConfig
+        >>> read_back_timeout(AwsConfig(region="us-east-1", read_timeout=2.5))
+        5.0
+    """
+    read = getattr(config, "read_timeout", None)
+    return None if read is None else 2 * float(read)
 
 
 def timeouts(config: Any) -> dict[str, Any]:

@@ -93,16 +93,23 @@ class Upload(Protocol):
         """Abort the upload; the object keeps its previous version. Idempotent."""
 
 
-def open_upload(fs: AbstractFileSystem, path: str, part_size: int) -> Upload:
-    """An :class:`Upload` of ``path`` on ``fs`` cutting the data in parts of ``part_size``."""
+def open_upload(
+    fs: AbstractFileSystem, path: str, part_size: int, read_back_timeout: float | None = None
+) -> Upload:
+    """An :class:`Upload` of ``path`` on ``fs`` cutting the data in parts of ``part_size``.
+
+    ``read_back_timeout`` bounds the read-back of the write token after a failed commit
+    (seconds; ``None``: the client's own timeouts and retries): against a dead endpoint the
+    read-back fails too, and should not double the time the write takes to fail.
+    """
     if callable(getattr(fs, "_call_s3", None)) and "s3" in _protocols(fs):
-        return S3MultipartUpload(fs, path, part_size)
+        return S3MultipartUpload(fs, path, part_size, read_back_timeout=read_back_timeout)
     token = uuid.uuid4().hex
     if _METADATA_PROTOCOLS.isdisjoint(_protocols(fs)):
         return FileUpload(fs.open(path, "wb", block_size=part_size))
     metadata = {token_key(fs): token}
     handle = fs.open(path, "wb", block_size=part_size, metadata=metadata)
-    return FileUpload(handle, fs=fs, token=token)
+    return FileUpload(handle, fs=fs, token=token, read_back_timeout=read_back_timeout)
 
 
 def _protocols(fs: AbstractFileSystem) -> tuple[str, ...]:
@@ -128,6 +135,7 @@ class S3MultipartUpload:
         path: str,
         part_size: int,
         in_flight: int = PARTS_IN_FLIGHT,
+        read_back_timeout: float | None = None,
     ) -> None:
         if part_size < S3_MIN_PART:
             raise ValueError(f"S3 parts must be at least {S3_MIN_PART} bytes, not {part_size}")
@@ -146,6 +154,7 @@ class S3MultipartUpload:
         self._parts: list[concurrent.futures.Future[dict[str, Any]]] = []
         self.failure: BaseException | None = None
         self.token = uuid.uuid4().hex
+        self.read_back_timeout = read_back_timeout
 
     # -- file interface (what polars calls) ------------------------------------------------
 
@@ -258,17 +267,20 @@ class S3MultipartUpload:
     def landed(self) -> bool:
         """Whether the object at the key is this upload's (its metadata holds the token).
 
-        One request with botocore's attempts only, not s3fs' retries around them: after a
-        write that timed out, a dead endpoint would otherwise double the time to fail."""
+        One request with botocore's attempts only, not s3fs' retries around them, within
+        ``read_back_timeout``: after a write that timed out, a dead endpoint would otherwise
+        double the time to fail."""
 
         async def head() -> dict[str, Any]:
             client = await self.fs.get_s3(self.bucket)
             answer: dict[str, Any] = await client.head_object(Bucket=self.bucket, Key=self.key)
             return answer
 
+        request = asyncio.run_coroutine_threadsafe(head(), self.fs.loop)
         try:
-            answer = asyncio.run_coroutine_threadsafe(head(), self.fs.loop).result()
+            answer = request.result(timeout=self.read_back_timeout)
         except Exception:
+            request.cancel()
             return False  # cannot tell: report the original failure
         return bool(answer.get("Metadata", {}).get(WRITE_TOKEN) == self.token)
 
@@ -320,10 +332,17 @@ class FileUpload:
     :class:`Upload`: :meth:`discard` aborts it and marks it closed, because fsspec closes an
     open file when it is garbage collected, and closing completes the upload."""
 
-    def __init__(self, handle: Any, fs: Any = None, token: str | None = None) -> None:
+    def __init__(
+        self,
+        handle: Any,
+        fs: Any = None,
+        token: str | None = None,
+        read_back_timeout: float | None = None,
+    ) -> None:
         self.handle = handle
         self.fs = fs
         self.token = token
+        self.read_back_timeout = read_back_timeout
         self.discarded = False
         self.failure: BaseException | None = None
 
@@ -331,7 +350,10 @@ class FileUpload:
         try:
             written: int = self.handle.write(data)
         except BaseException as exc:  # a part that failed to upload
-            self.failure = exc
+            # adlfs wraps the SDK's error in a bare RuntimeError ("Failed to upload block");
+            # the store's own error says what kind of failure it was (a timeout, a denial).
+            wrapped = type(exc) is RuntimeError and exc.__cause__ is not None
+            self.failure = exc.__cause__ if wrapped else exc
             raise
         return written
 
@@ -363,7 +385,9 @@ class FileUpload:
             return False
         try:
             self.fs.invalidate_cache(self.handle.path)
-            metadata = self.fs.info(self.handle.path).get("metadata") or {}
+            # fsspec's sync layer takes timeout= for the whole call (FSTimeoutError)
+            info = self.fs.info(self.handle.path, timeout=self.read_back_timeout)
+            metadata = info.get("metadata") or {}
         except Exception:
             return False  # cannot tell: report the original failure
         return bool(metadata.get(token_key(self.fs)) == self.token)
