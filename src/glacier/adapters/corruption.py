@@ -18,13 +18,20 @@ from __future__ import annotations
 
 import json
 import posixpath
+import struct
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
 
-__all__ = ["corrupt_commits", "corrupt_parquet_files", "is_commit", "looks_corrupt"]
+__all__ = [
+    "corrupt_commits",
+    "corrupt_parquet_files",
+    "is_commit",
+    "looks_corrupt",
+    "missing_footers",
+]
 
 # Phrases of polars' and delta-rs' errors about bytes that cannot be parsed (lower case).
 _CORRUPT_PHRASES = (
@@ -112,5 +119,55 @@ def corrupt_parquet_files(fs: AbstractFileSystem, paths: Sequence[str]) -> list[
         except FileNotFoundError:
             continue
         except Exception:
+            broken.append(path)
+    return broken
+
+
+#: The last bytes of a parquet file: the footer's length (4 bytes, little-endian), "PAR1".
+_TAIL = 8
+_MAGIC = b"PAR1"
+
+
+def missing_footers(fs: AbstractFileSystem, paths: Sequence[str]) -> list[str]:
+    """The ``paths`` (parquet files) whose last 8 bytes are not a parquet footer's end.
+
+    A truncated file loses its footer, so a scan built over it fails only when collected,
+    with polars' ``ComputeError``, naming no file. This check is cheap enough to run when
+    the scan is built: one listing for the files' sizes (or one ``info`` for a single
+    file), then one 8-byte ranged read per file, concurrent on object stores. It catches
+    truncation and foreign bytes at the end; a file damaged in the middle with its footer
+    intact is found only when read (:func:`corrupt_parquet_files`).
+
+    Example:
+        >>> from fsspec.implementations.memory import MemoryFileSystem
+        >>> fs = MemoryFileSystem()
+        >>> fs.pipe_file("/footers/bad.parquet", b"PAR1 and then nothing")
+        >>> missing_footers(fs, ["/footers/bad.parquet"])
+        ['/footers/bad.parquet']
+    """
+    if not paths:
+        return []
+    names = [fs._strip_protocol(p) for p in paths]
+    if len(names) == 1:
+        try:
+            sizes = {names[0]: int(fs.size(names[0]))}
+        except FileNotFoundError:
+            return []  # the read reports a missing file itself
+    else:
+        root = posixpath.commonpath(names)
+        found = fs.find(root, detail=True)
+        sizes = {fs._strip_protocol(k): int(v.get("size") or 0) for k, v in found.items()}
+    present = [(path, name) for path, name in zip(paths, names, strict=True) if name in sizes]
+    starts = [max(0, sizes[name] - _TAIL) for _, name in present]
+    ends = [sizes[name] for _, name in present]
+    tails = fs.cat_ranges([name for _, name in present], starts, ends, on_error="return")
+    broken = []
+    for (path, name), tail in zip(present, tails, strict=True):
+        if isinstance(tail, FileNotFoundError):
+            continue
+        if isinstance(tail, BaseException):
+            raise tail  # a store failure, reported as one
+        length = struct.unpack("<I", tail[:4])[0] if len(tail) == _TAIL else 0
+        if tail[-4:] != _MAGIC or not 0 < length <= sizes[name] - 12:
             broken.append(path)
     return broken
