@@ -306,3 +306,33 @@ def test_a_gcs_or_azure_object_write_that_never_landed_fails_and_keeps_the_old_o
         bucket.write(pl.DataFrame({"x": [2]}))
     assert fault.hits >= 1
     assert bucket.read()["x"].to_list() == [1]
+
+
+# -- symbolic links under the base path (item 2, traversal, through a link) ---------------
+
+
+@pytest.mark.parametrize("link", ["lake", "lake/t"])
+@pytest.mark.parametrize("operation", ["write", "read", "delete", "open"])
+def test_a_symlink_out_of_the_base_path_is_refused_naming_the_path(
+    tmp_path: Any, link: str, operation: str
+) -> None:
+    from glacier.errors import ConfigError
+    from glacier.settings import LocalConfig
+
+    base, outside = tmp_path / "base", tmp_path / "outside"
+    outside.mkdir()
+    (base / link).parent.mkdir(parents=True, exist_ok=True)
+    (base / link).symlink_to(outside, target_is_directory=True)
+    pl.DataFrame({"x": [1]}).write_parquet(outside / "a.parquet")  # what a read would leak
+    bucket = Provider(config=LocalConfig(base_path=base)).bucket("lake", "t/a.parquet")
+    with pytest.raises(ConfigError, match="outside the base path") as caught:
+        if operation == "write":
+            bucket.write(pl.DataFrame({"x": [2]}))
+        elif operation == "read":
+            bucket.read()
+        elif operation == "delete":
+            bucket.delete()
+        else:
+            bucket.open("wb").close()
+    assert str(base / link) in str(caught.value)
+    assert sorted(p.name for p in outside.rglob("*")) == ["a.parquet"]

@@ -1150,6 +1150,8 @@ class FsspecBucketAdapter:
     def _errors(self, action: str) -> Iterator[None]:
         """Translate store exceptions into GlacierError subclasses naming the URI."""
         self._check_endpoint(action)
+        for key in (self.key, TMP_DIR):  # the data, and where writes are staged
+            self.store.confine(self.config, self._path(key))
         try:
             yield
         except CorruptDataError:

@@ -57,6 +57,7 @@ __all__ = [
     "Store",
     "azure_filesystem",
     "check_endpoint",
+    "confine_to_base",
     "gcs_filesystem",
     "local_filesystem",
     "read_back_timeout",
@@ -352,6 +353,8 @@ class Store:
             go through :mod:`glacier.adapters.table_mirror`.
         delta_scheme: The URI scheme delta-rs gives the store, where it differs from
             :attr:`scheme` (``az`` for Blob Storage: to delta-rs ``abfs`` is ADLS Gen2).
+        confine: ``(config, fs path) -> None``, raising ConfigError for a path the store
+            must not touch (the local disk: outside ``base_path`` through a symbolic link).
     """
 
     protocol: str
@@ -365,6 +368,7 @@ class Store:
     native_full_reads: bool = False
     delta: Callable[[Any], dict[str, str] | None] = field(default=lambda config: None)
     delta_scheme: str | None = None
+    confine: Callable[[Any, str], None] = field(default=lambda config, path: None)
 
     @property
     def scheme(self) -> str:
@@ -389,11 +393,42 @@ class Store:
         return fs_path if self.protocol == "file" else self.uri(fs_path)
 
 
-def _local_root(config: ProviderConfig, bucket: str) -> str:
+def _local_base(config: ProviderConfig) -> Path:
     base = getattr(config, "base_path", None)
     if base is None:  # a local filesystem swapped into a cloud provider: cwd-relative
         base = Path(".glacier/data")
-    return f"{Path(base).expanduser().resolve().as_posix()}/{bucket}"
+    return Path(base).expanduser().resolve()
+
+
+def _local_root(config: ProviderConfig, bucket: str) -> str:
+    return f"{_local_base(config).as_posix()}/{bucket}"
+
+
+def confine_to_base(config: ProviderConfig, fs_path: str) -> None:
+    """Refuse a local path that resolves outside the base path through a symbolic link.
+
+    Names are checked where they are declared (no ``..``, no ``/`` in a bucket name), but
+    a directory under ``base_path`` may itself be a link to anywhere (``base/x -> /etc``):
+    the path is resolved, links followed, and must stay under the resolved base path (a
+    base path that is itself a link is fine).
+
+    Example:
+        >>> from glacier.settings import LocalConfig
+        >>> confine_to_base(LocalConfig(base_path="/srv/data"), "/srv/data/lake/a.parquet")
+        >>> try:
+        ...     confine_to_base(LocalConfig(base_path="/srv/data"), "/srv/elsewhere")
+        ... except ConfigError as error:
+        ...     print(str(error).split(" (")[0])
+        /srv/elsewhere resolves to /srv/elsewhere, outside the base path /srv/data
+    """
+    base = _local_base(config)
+    target = Path(fs_path).resolve()
+    if target != base and base not in target.parents:
+        raise ConfigError(
+            f"{fs_path} resolves to {target}, outside the base path {base} (a symbolic link "
+            "on the way leads out of it). Glacier reads and writes only under base_path: "
+            "remove or fix the link, or set base_path to where the data should live."
+        )
 
 
 def _local_bucket_policy(config: ProviderConfig) -> Literal["create", "require"]:
@@ -563,6 +598,7 @@ STORES: Mapping[str, Store] = {
         bucket_policy=_local_bucket_policy,
         native_full_reads=True,
         delta=lambda config: {},
+        confine=confine_to_base,
     ),
     "memory": Store(
         protocol="memory",
