@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlite3
 import warnings
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 import pytest
@@ -154,9 +153,15 @@ def test_a_truncated_data_file_of_a_table_is_named(provider: Provider, tmp_path:
 
 
 @pytest.mark.parametrize("layout", ["object", "table", "partitioned table"])
-def test_a_scan_over_a_truncated_data_file_is_refused_naming_it(store: Any, layout: str) -> None:
+@pytest.mark.parametrize("name", ["local", "memory"])
+def test_a_scan_over_a_truncated_data_file_is_refused_naming_it(
+    request: pytest.FixtureRequest, name: str, layout: str
+) -> None:
     """scan() is lazy: the data files' footers are checked when it is built, so a truncated
     file is a CorruptDataError naming it, not polars' ComputeError at collect time."""
+    from conftest import make_store_case
+
+    store = make_store_case(request, name)
     path = "sales.parquet" if layout == "object" else "t/"
     partition_by = ["k"] if layout == "partitioned table" else []
     bucket = store.bucket(path, partition_by=partition_by)
