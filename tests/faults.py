@@ -223,13 +223,20 @@ def _reset(handler: BaseHTTPRequestHandler) -> None:
 
 
 class SilentServer:
-    """Accepts TCP connections on 127.0.0.1 and never answers (nor closes them)."""
+    """Accepts TCP connections on 127.0.0.1 and never answers (nor closes them).
+
+    ``requests`` holds the request line of each request received (``"GET /lake/k"``), so a
+    test can count the attempts a client made; a connection that sent nothing (an
+    endpoint probe) is not a request.
+    """
 
     def __init__(self) -> None:
         self._server = socket.create_server(("127.0.0.1", 0))
         self.port: int = self._server.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self._held: list[socket.socket] = []
+        self.requests: list[str] = []
+        self._lock = threading.Lock()
         self._closed = False
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -239,7 +246,22 @@ class SilentServer:
                 client, _ = self._server.accept()
             except OSError:
                 return
-            self._held.append(client)  # held open, never read from or written to
+            self._held.append(client)  # held open, never answered
+            threading.Thread(target=self._record, args=(client,), daemon=True).start()
+
+    def _record(self, client: socket.socket) -> None:
+        """Read the request line (and whatever follows, unanswered) until the client goes."""
+        data = b""
+        with contextlib.suppress(OSError):
+            while b"\r\n" not in data and (chunk := client.recv(4096)):
+                data += chunk
+        if data:
+            line = data.split(b"\r\n", 1)[0].decode(errors="replace").rsplit(" ", 1)[0]
+            with self._lock:
+                self.requests.append(line)
+        with contextlib.suppress(OSError):
+            while client.recv(1 << 16):
+                pass
 
     def close(self) -> None:
         """Stop accepting and drop the held connections."""

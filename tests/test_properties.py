@@ -115,6 +115,28 @@ def test_no_bucket_name_or_path_writes_outside_the_base_path(
         assert files_outside(root, base) == []
 
 
+#: Links a user (or an attacker) might have left under the base path: a bucket directory, a
+#: dataset directory, or a file, pointing outside it.
+LINKS = st.sampled_from(["lake", "lake/t", "lake/a.parquet", "lake/_glacier", "lake/d"])
+
+
+@SLOW
+@given(link=LINKS, path=st.sampled_from(["t/", "a.parquet", "d/x.csv", "t/x/", "a.json"]))
+def test_no_symlink_under_the_base_path_leads_a_write_outside_it(link: str, path: str) -> None:
+    frame = pl.DataFrame({"x": [1]})
+    with sandbox() as (root, base):
+        outside = root / "outside"
+        outside.mkdir()
+        (base / link).parent.mkdir(parents=True, exist_ok=True)
+        (base / link).symlink_to(outside, target_is_directory=True)
+        provider = Provider(config=LocalConfig(base_path=base))
+        try:
+            provider.bucket("lake", path=path).write(frame)
+        except GlacierError as refused:
+            assert "outside the base path" in str(refused) or "lake" in str(refused)
+        assert list(outside.rglob("*")) == []
+
+
 @FAST
 @given(
     name=st.one_of(TEXT, VALUES),

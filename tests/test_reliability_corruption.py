@@ -152,6 +152,40 @@ def test_a_truncated_data_file_of_a_table_is_named(provider: Provider, tmp_path:
     assert f"k=b/{broken.name} is corrupt" in str(caught.value)
 
 
+@pytest.mark.parametrize("layout", ["object", "table", "partitioned table"])
+@pytest.mark.parametrize("name", ["local", "memory"])
+def test_a_scan_over_a_truncated_data_file_is_refused_naming_it(
+    request: pytest.FixtureRequest, name: str, layout: str
+) -> None:
+    """scan() is lazy: the data files' footers are checked when it is built, so a truncated
+    file is a CorruptDataError naming it, not polars' ComputeError at collect time."""
+    from conftest import make_store_case
+
+    store = make_store_case(request, name)
+    path = "sales.parquet" if layout == "object" else "t/"
+    partition_by = ["k"] if layout == "partitioned table" else []
+    bucket = store.bucket(path, partition_by=partition_by)
+    bucket.write(pl.DataFrame({"k": ["a", "b"], "x": list(range(2))}))
+    keys = bucket.list()
+    victim = store.bucket().adapter._path(keys[-1])
+    data = store.fs.cat_file(victim)
+    store.fs.pipe_file(victim, data[: len(data) // 2])
+    with pytest.raises(CorruptDataError) as caught:
+        bucket.scan()
+    message = str(caught.value)
+    assert f"{keys[-1]} is corrupt" in message and "mode='overwrite'" in message
+    bucket.write(pl.DataFrame({"k": ["c"], "x": [9]}))  # the repair the message names
+    assert bucket.scan().collect()["x"].to_list() == [9]
+
+
+def test_a_scan_of_healthy_files_collects_as_before(provider: Provider) -> None:
+    bucket = provider.bucket("lake", "t/")
+    for n in range(3):
+        bucket.write(pl.DataFrame({"x": [n]}), mode="append")
+    assert sorted(bucket.scan().collect()["x"].to_list()) == [0, 1, 2]
+    assert bucket.scan(version=0).collect()["x"].to_list() == [0]
+
+
 # -- the run store ---------------------------------------------------------------------------
 
 

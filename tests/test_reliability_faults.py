@@ -229,3 +229,110 @@ def test_a_mirrored_table_commit_that_landed_is_applied_once(
     assert lost  # the commit landed and its answer was lost
     assert sorted(bucket.read()["x"].to_list()) == [1, 2]
     assert [h["version"] for h in bucket.history()] == [1, 0]
+
+
+# -- GCS and Azure objects (item 7 on the other stores) --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def faulty_gcs(gcs_server: Any) -> Iterator[FaultProxy]:
+    """A fault-injecting proxy in front of the session's GCS emulator."""
+    proxy = FaultProxy(gcs_server.target_port)
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture(scope="module")
+def faulty_azurite(azurite_server: Any) -> Iterator[FaultProxy]:
+    """A fault-injecting proxy in front of the session's Azurite."""
+    proxy = FaultProxy(azurite_server.target_port)
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture(params=["gcs", "azure"])
+def other_store(
+    request: pytest.FixtureRequest, bucket_name: str
+) -> tuple[Provider, FaultProxy, str]:
+    """(provider, proxy, the request that commits a small object) for GCS and Azure: the
+    last request of a resumable upload session, the block list's commit."""
+    from glacier.settings import AzureConfig, GcpConfig
+
+    if request.param == "gcs":
+        from gcsfs.core import GCSFileSystem
+
+        proxy: FaultProxy = request.getfixturevalue("faulty_gcs")
+        GCSFileSystem(endpoint_url=proxy.url, token="anon", project="glacier-test").mkdir(
+            bucket_name
+        )
+        config: Any = GcpConfig(project="glacier-test", endpoint_url=proxy.url, anonymous=True)
+        return Provider(config=config), proxy, r"upload_id="
+    from azure.storage.blob import BlobServiceClient
+
+    connection = request.getfixturevalue("azurite_connection_string")
+    proxy = request.getfixturevalue("faulty_azurite")
+    with BlobServiceClient.from_connection_string(connection) as service:
+        service.create_container(bucket_name)
+    config = AzureConfig(
+        storage_account="devstoreaccount1", endpoint_url=f"{proxy.url}/devstoreaccount1"
+    )
+    return Provider(config=config), proxy, r"sales\.parquet\?comp=blocklist"
+
+
+@pytest.mark.parametrize("action", ["commit_then_error", "commit_then_reset"])
+def test_a_gcs_or_azure_object_write_that_landed_is_a_success(
+    other_store: tuple[Provider, FaultProxy, str], bucket_name: str, action: Any
+) -> None:
+    provider, proxy, commit = other_store
+    bucket = provider.bucket(bucket_name, "sales.parquet")
+    bucket.write(pl.DataFrame({"x": [1]}))
+    with proxy.inject(Fault(action, "*", commit, times=10)) as (fault,):
+        bucket.write(pl.DataFrame({"x": [2]}))
+    assert fault.hits >= 1, proxy.requests[-8:]  # the store applied it, the client saw an error
+    assert bucket.read()["x"].to_list() == [2]
+    assert bucket.list() == ["sales.parquet"]
+
+
+def test_a_gcs_or_azure_object_write_that_never_landed_fails_and_keeps_the_old_object(
+    other_store: tuple[Provider, FaultProxy, str], bucket_name: str
+) -> None:
+    provider, proxy, commit = other_store
+    bucket = provider.bucket(bucket_name, "sales.parquet")
+    bucket.write(pl.DataFrame({"x": [1]}))
+    with (
+        proxy.inject(Fault("error", "*", commit, times=10, status=503)) as (fault,),
+        pytest.raises(StorageError, match=r"sales\.parquet"),
+    ):
+        bucket.write(pl.DataFrame({"x": [2]}))
+    assert fault.hits >= 1
+    assert bucket.read()["x"].to_list() == [1]
+
+
+# -- symbolic links under the base path (item 2, traversal, through a link) ---------------
+
+
+@pytest.mark.parametrize("link", ["lake", "lake/t"])
+@pytest.mark.parametrize("operation", ["write", "read", "delete", "open"])
+def test_a_symlink_out_of_the_base_path_is_refused_naming_the_path(
+    tmp_path: Any, link: str, operation: str
+) -> None:
+    from glacier.errors import ConfigError
+    from glacier.settings import LocalConfig
+
+    base, outside = tmp_path / "base", tmp_path / "outside"
+    outside.mkdir()
+    (base / link).parent.mkdir(parents=True, exist_ok=True)
+    (base / link).symlink_to(outside, target_is_directory=True)
+    pl.DataFrame({"x": [1]}).write_parquet(outside / "a.parquet")  # what a read would leak
+    bucket = Provider(config=LocalConfig(base_path=base)).bucket("lake", "t/a.parquet")
+    with pytest.raises(ConfigError, match="outside the base path") as caught:
+        if operation == "write":
+            bucket.write(pl.DataFrame({"x": [2]}))
+        elif operation == "read":
+            bucket.read()
+        elif operation == "delete":
+            bucket.delete()
+        else:
+            bucket.open("wb").close()
+    assert str(base / link) in str(caught.value)
+    assert sorted(p.name for p in outside.rglob("*")) == ["a.parquet"]

@@ -19,6 +19,7 @@ import polars as pl
 from glacier import Dataset, Environment, Pipeline, Provider
 from glacier.errors import (
     ConfigError,
+    CorruptDataError,
     CredentialsInCodeError,
     CycleError,
     DuplicateDatasetError,
@@ -1296,7 +1297,94 @@ VARIABLES = rows(
     ],
 )
 
+
 #: Every API case, by entry point.
+def through_symlink(link: str, path: str, action: str = "write") -> Call:
+    """A bucket under a base path where ``link`` is a symbolic link pointing out of it."""
+
+    def call(tmp: Path) -> object:
+        outside = tmp / "outside"
+        outside.mkdir(exist_ok=True)
+        (tmp / "data" / link).parent.mkdir(parents=True, exist_ok=True)
+        (tmp / "data" / link).symlink_to(outside, target_is_directory=True)
+        target = local(tmp).bucket("lake", path)
+        return target.write(FRAME) if action == "write" else getattr(target, action)()
+
+    return call
+
+
+def scan_truncated(path: str) -> Call:
+    """scan() of a dataset whose (last) data file lost its second half."""
+
+    def call(tmp: Path) -> object:
+        target = local(tmp).bucket("lake", path)
+        target.write(FRAME)
+        victim = tmp / "data" / "lake" / target.list()[-1]
+        victim.write_bytes(victim.read_bytes()[:100])
+        return target.scan()
+
+    return call
+
+
+def store_config(model: type, fields: dict[str, Any]) -> Call:
+    return lambda t: model(**fields)
+
+
+STORE_SETTINGS = (
+    rows(
+        "store timeouts and attempts",
+        [
+            (
+                f"{model.__name__}({field}={value!r})",
+                store_config(model, {**required, field: value}),
+                ConfigError,
+                [f"{field}={value!r}" if not isinstance(value, str) else field, words],
+            )
+            for model, required in (
+                (AwsConfig, {"region": "us-east-1"}),
+                (GcpConfig, {"project": "acme-data"}),
+                (AzureConfig, {"storage_account": "acmedata"}),
+            )
+            for field, value, words in (
+                ("max_attempts", 0, "1 to 10"),
+                ("max_attempts", 11, "1 to 10"),
+                ("max_attempts", "many", "max_attempts"),
+                ("read_timeout", 0, "0.1 to 600"),
+                ("connect_timeout", 601, "0.1 to 600"),
+            )
+        ],
+    )
+    + rows(
+        "LocalConfig(base_path=) with a symbolic link out of it",
+        [
+            (
+                f"{link} -> outside, {action} {path}",
+                through_symlink(link, path, action),
+                ConfigError,
+                ["outside the base path", link.split("/")[-1]],
+            )
+            for link, path, action in (
+                ("lake", "a.parquet", "write"),
+                ("lake", "t/", "write"),
+                ("lake/t", "t/", "write"),
+                ("lake/d", "d/a.csv", "write"),
+                ("lake/_glacier", "a.parquet", "write"),
+                ("lake", "a.parquet", "read"),
+                ("lake", "t/", "delete"),
+                ("lake/t", "t/", "list"),
+            )
+        ],
+    )
+    + rows(
+        "Bucket.scan of a truncated data file",
+        [
+            (path, scan_truncated(path), CorruptDataError, ["is corrupt", "mode='overwrite'"])
+            for path in ("a.parquet", "t/")
+        ],
+    )
+)
+
+
 API_CASES: list[Case] = [
     *NAMES,
     *PIPELINES,
@@ -1307,6 +1395,7 @@ API_CASES: list[Case] = [
     *IO,
     *RAW,
     *CONFIGS,
+    *STORE_SETTINGS,
     *ENVIRONMENTS,
     *RUNS,
     *SETTINGS,

@@ -341,9 +341,12 @@ RUNTIME: dict[tuple[str, str], str] = {
         for f in ("engine", "url", "host", "port", "dbname", "user", "password_env", "reader")
     },
     **{
-        (model, f): "tests/test_reliability_retries.py (the timeouts reach every store client)"
+        (
+            model,
+            f,
+        ): "tests/test_reliability_retries.py (the timeouts and attempts reach every store client)"
         for model in ("AwsConfig", "GcpConfig", "AzureConfig")
-        for f in ("connect_timeout", "read_timeout")
+        for f in ("connect_timeout", "read_timeout", "max_attempts")
     },
     **{
         ("LineageSettings", f): "tests/test_lineage.py (events through each transport)"

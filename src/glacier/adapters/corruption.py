@@ -18,13 +18,20 @@ from __future__ import annotations
 
 import json
 import posixpath
+import struct
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
 
-__all__ = ["corrupt_commits", "corrupt_parquet_files", "is_commit", "looks_corrupt"]
+__all__ = [
+    "corrupt_commits",
+    "corrupt_parquet_files",
+    "is_commit",
+    "looks_corrupt",
+    "missing_footers",
+]
 
 # Phrases of polars' and delta-rs' errors about bytes that cannot be parsed (lower case).
 _CORRUPT_PHRASES = (
@@ -41,17 +48,29 @@ _CORRUPT_PHRASES = (
 )
 
 
+#: What polars says when the store failed under a reader or writer: an I/O failure (a
+#: timeout, a reset) reported as "File out of specification", not bytes that are broken.
+_IO_FAILURE = "underlying io error"
+
+
 def looks_corrupt(exc: BaseException) -> bool:
-    """Whether ``exc`` (or its cause) says stored bytes could not be parsed."""
+    """Whether ``exc`` (or its cause) says stored bytes could not be parsed, and nothing
+    in the chain says the store itself failed (an upload timing out mid-write).
+
+    >>> looks_corrupt(ValueError("File out of specification: underlying IO error: timeout"))
+    False
+    """
     seen: set[int] = set()
     current: BaseException | None = exc
+    corrupt = False
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         text = str(current).lower()
-        if any(phrase in text for phrase in _CORRUPT_PHRASES):
-            return True
+        if _IO_FAILURE in text:
+            return False
+        corrupt = corrupt or any(phrase in text for phrase in _CORRUPT_PHRASES)
         current = current.__cause__ or current.__context__
-    return False
+    return corrupt
 
 
 def is_commit(path: str) -> bool:
@@ -102,3 +121,71 @@ def corrupt_parquet_files(fs: AbstractFileSystem, paths: Sequence[str]) -> list[
         except Exception:
             broken.append(path)
     return broken
+
+
+#: The last bytes of a parquet file: the footer's length (4 bytes, little-endian), "PAR1".
+_TAIL = 8
+_MAGIC = b"PAR1"
+
+
+def missing_footers(fs: AbstractFileSystem, paths: Sequence[str]) -> list[str]:
+    """The ``paths`` (parquet files) whose last 8 bytes are not a parquet footer's end.
+
+    A truncated file loses its footer, so a scan built over it fails only when collected,
+    with polars' ``ComputeError``, naming no file. This check is cheap enough to run when
+    the scan is built: one listing for the files' sizes (or one ``info`` for a single
+    file), then one 8-byte ranged read per file, concurrent on object stores. It catches
+    truncation and foreign bytes at the end; a file damaged in the middle with its footer
+    intact is found only when read (:func:`corrupt_parquet_files`).
+
+    Example:
+        >>> from fsspec.implementations.memory import MemoryFileSystem
+        >>> fs = MemoryFileSystem()
+        >>> fs.pipe_file("/footers/bad.parquet", b"PAR1 and then nothing")
+        >>> missing_footers(fs, ["/footers/bad.parquet"])
+        ['/footers/bad.parquet']
+    """
+    if not paths:
+        return []
+    try:
+        return _missing_footers(fs, paths)
+    except Exception:  # cannot tell (a role that may write but not read, a store failure):
+        return []  # the collect reports what it is
+
+
+def _missing_footers(fs: AbstractFileSystem, paths: Sequence[str]) -> list[str]:
+    names = [fs._strip_protocol(p) for p in paths]
+    if len(names) == 1:
+        try:
+            sizes = {names[0]: int(fs.size(names[0]))}
+        except FileNotFoundError:
+            return []  # the read reports a missing file itself
+    else:
+        root = posixpath.commonpath(names)
+        found = fs.find(root, detail=True)
+        sizes = {fs._strip_protocol(k): int(v.get("size") or 0) for k, v in found.items()}
+    present = [(path, name) for path, name in zip(paths, names, strict=True) if name in sizes]
+    starts = [max(0, sizes[name] - _TAIL) for _, name in present]
+    ends = [sizes[name] for _, name in present]
+    tails = fs.cat_ranges([name for _, name in present], starts, ends, on_error="return")
+    broken = []
+    for (path, name), tail in zip(present, tails, strict=True):
+        if isinstance(tail, BaseException) or not isinstance(tail, bytes):
+            continue  # not readable now: the collect reports what it is
+        length = struct.unpack("<I", tail[:4])[0] if len(tail) == _TAIL else 0
+        if tail[-4:] != _MAGIC or not 0 < length <= sizes[name] - 12:
+            broken.append(path)
+    return [path for path in broken if _footer_unreadable(fs, path)]
+
+
+def _footer_unreadable(fs: AbstractFileSystem, path: str) -> bool:
+    """Confirm a suspect the way polars reads it: a store answering a ranged read oddly,
+    or refusing the read (a write-only role), must not make a healthy file "corrupt"."""
+    import polars as pl
+
+    try:
+        with fs.open(path, "rb") as handle:
+            pl.read_parquet_schema(handle)
+    except Exception as exc:
+        return looks_corrupt(exc) or (isinstance(exc, (ValueError, OSError)) and "PAR1" in str(exc))
+    return False

@@ -34,6 +34,7 @@ import functools
 import math
 import os
 import socket
+import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,8 +57,10 @@ __all__ = [
     "Store",
     "azure_filesystem",
     "check_endpoint",
+    "confine_to_base",
     "gcs_filesystem",
     "local_filesystem",
+    "read_back_timeout",
     "s3_filesystem",
     "store_for",
 ]
@@ -65,13 +68,15 @@ __all__ = [
 #: The environment variable Azure's tools read for a connection string (Azurite's included).
 AZURE_CONNECTION_STRING_ENV = "AZURE_STORAGE_CONNECTION_STRING"
 
-#: Attempts of each S3 request by botocore ("standard" retry mode: throttling, 5xx, resets,
-#: timeouts), and of s3fs around them (a truncated answer): a silent endpoint then costs at
-#: most ``S3_ATTEMPTS * S3FS_ATTEMPTS`` read timeouts.
-S3_ATTEMPTS = 2
+#: Attempts of s3fs around botocore's own (``max_attempts`` of the config, "standard" retry
+#: mode: throttling, 5xx, resets, timeouts): s3fs' retry absorbs a truncated answer, which
+#: botocore does not see. A silent endpoint costs ``S3FS_ATTEMPTS * max_attempts`` read
+#: timeouts per request, twice that for a read (s3fs retries its whole GET-and-read too).
 S3FS_ATTEMPTS = 2
-#: Retries of one request by the object_store clients of polars and delta-rs.
-OBJECT_STORE_RETRIES = 2
+#: Seconds the Azure SDK waits before a retry, beyond one second (its default, 15 s growing
+#: by powers of 3, made a silent endpoint take minutes to fail), and its random jitter.
+AZURE_RETRY_BACKOFF = 0.5
+AZURE_RETRY_JITTER = 0.5
 
 # Object stores must not serve listings from a cache: another process (or another pipeline
 # run) may have written since, and a stale listing would hide a new dataset version.
@@ -105,7 +110,8 @@ def s3_filesystem(config: AwsConfig, **options: Any) -> AbstractFileSystem:
     botocore_config = {
         "connect_timeout": config.connect_timeout,
         "read_timeout": config.read_timeout,
-        "retries": {"max_attempts": S3_ATTEMPTS, "mode": "standard"},
+        # botocore's "max_attempts" counts retries; "total_max_attempts" counts the first too
+        "retries": {"total_max_attempts": config.max_attempts, "mode": "standard"},
         **options.pop("config_kwargs", {}),
     }
     kwargs: dict[str, Any] = {
@@ -151,7 +157,34 @@ def gcs_filesystem(config: GcpConfig, **options: Any) -> AbstractFileSystem:
         ),
     }
     kwargs.update(options)
-    return GCSFileSystem(**kwargs)
+    fs = GCSFileSystem(**kwargs)
+    bound_gcs_retries(fs, config.max_attempts)
+    return fs
+
+
+#: The request methods of gcsfs that retry: each is wrapped in ``gcsfs.retry.retry_request``
+#: with six attempts fixed when the class is defined (a silent endpoint: about 50 s).
+_GCS_RETRYING = ("_request", "_get_file_request", "_get_file_concurrent")
+
+
+def bound_gcs_retries(fs: Any, attempts: int) -> None:
+    """Make ``fs`` (a ``GCSFileSystem``) try each request ``attempts`` times, not six.
+
+    gcsfs offers no setting for it: its retrying methods are decorated at class definition.
+    The undecorated methods are re-wrapped with gcsfs' own retry (same errors retried, same
+    backoff) on this instance only. A filesystem pickled to another process (a Dask worker)
+    is rebuilt by fsspec without this, and retries six times there.
+    """
+    from gcsfs.retry import retry_request
+
+    for name in _GCS_RETRYING:
+        method = getattr(type(fs), name, None)
+        raw = getattr(method, "__wrapped__", None)
+        if raw is None:  # a gcsfs without this method, or no longer decorated
+            continue
+        retrying = retry_request(retries=attempts)(raw)
+        setattr(fs, name, types.MethodType(retrying, fs))
+    fs.glacier_attempts = attempts
 
 
 #: The scope gcsfs asks for by default (``access="full_control"``).
@@ -246,7 +279,36 @@ def azure_filesystem(config: AzureConfig, **options: Any) -> AbstractFileSystem:
             "Storage."
         )
     kwargs.update(options)
-    return adlfs.AzureBlobFileSystem(**kwargs)
+    fs = adlfs.AzureBlobFileSystem(**kwargs)
+    bound_azure_client(fs.service_client, config)
+    return fs
+
+
+def bound_azure_client(client: Any, config: AzureConfig) -> None:
+    """Give the Azure SDK client of an adlfs filesystem the config's timeouts and attempts.
+
+    adlfs builds its ``BlobServiceClient`` without them: it passes its timeouts to a few
+    calls only (uploads, downloads), so listings and metadata requests waited the SDK's own
+    20 s connect and 60 s read timeouts, and its retry policy (3 retries, 15 s backoff
+    growing by powers of 3) made a silent endpoint take over five minutes to fail. The
+    client's transport and retry policy are shared by every container and blob client
+    made from it, so setting them here reaches every request.
+    """
+    pipeline = getattr(client, "_pipeline", None)
+    transport = getattr(pipeline, "_transport", None)
+    connection = getattr(transport, "connection_config", None)
+    if connection is not None:
+        connection.timeout = config.connect_timeout
+        connection.read_timeout = config.read_timeout
+    policy = getattr(getattr(client, "_config", None), "retry_policy", None)
+    if policy is not None:
+        retries = config.max_attempts - 1
+        policy.total_retries = policy.connect_retries = retries
+        policy.read_retries = policy.status_retries = retries
+        if hasattr(policy, "initial_backoff"):  # backoff: initial + increment_base ** retry
+            policy.initial_backoff = AZURE_RETRY_BACKOFF
+            policy.increment_base = 1
+            policy.random_jitter_range = AZURE_RETRY_JITTER
 
 
 # -- the per-store table -------------------------------------------------------------------
@@ -294,6 +356,8 @@ class Store:
             go through :mod:`glacier.adapters.table_mirror`.
         delta_scheme: The URI scheme delta-rs gives the store, where it differs from
             :attr:`scheme` (``az`` for Blob Storage: to delta-rs ``abfs`` is ADLS Gen2).
+        confine: ``(config, fs path) -> None``, raising ConfigError for a path the store
+            must not touch (the local disk: outside ``base_path`` through a symbolic link).
     """
 
     protocol: str
@@ -307,6 +371,7 @@ class Store:
     native_full_reads: bool = False
     delta: Callable[[Any], dict[str, str] | None] = field(default=lambda config: None)
     delta_scheme: str | None = None
+    confine: Callable[[Any, str], None] = field(default=lambda config, path: None)
 
     @property
     def scheme(self) -> str:
@@ -331,15 +396,59 @@ class Store:
         return fs_path if self.protocol == "file" else self.uri(fs_path)
 
 
-def _local_root(config: ProviderConfig, bucket: str) -> str:
+def _local_base(config: ProviderConfig) -> Path:
     base = getattr(config, "base_path", None)
     if base is None:  # a local filesystem swapped into a cloud provider: cwd-relative
         base = Path(".glacier/data")
-    return f"{Path(base).expanduser().resolve().as_posix()}/{bucket}"
+    return Path(base).expanduser().resolve()
+
+
+def _local_root(config: ProviderConfig, bucket: str) -> str:
+    return f"{_local_base(config).as_posix()}/{bucket}"
+
+
+def confine_to_base(config: ProviderConfig, fs_path: str) -> None:
+    """Refuse a local path that resolves outside the base path through a symbolic link.
+
+    Names are checked where they are declared (no ``..``, no ``/`` in a bucket name), but
+    a directory under ``base_path`` may itself be a link to anywhere (``base/x -> /etc``):
+    the path is resolved, links followed, and must stay under the resolved base path (a
+    base path that is itself a link is fine).
+
+    Example:
+        >>> from glacier.settings import LocalConfig
+        >>> confine_to_base(LocalConfig(base_path="/srv/data"), "/srv/data/lake/a.parquet")
+        >>> try:
+        ...     confine_to_base(LocalConfig(base_path="/srv/data"), "/srv/elsewhere")
+        ... except ConfigError as error:
+        ...     print(str(error).split(" (")[0])
+        /srv/elsewhere resolves to /srv/elsewhere, outside the base path /srv/data
+    """
+    base = _local_base(config)
+    target = Path(fs_path).resolve()
+    if target != base and base not in target.parents:
+        raise ConfigError(
+            f"{fs_path} resolves to {target}, outside the base path {base} (a symbolic link "
+            "on the way leads out of it). Glacier reads and writes only under base_path: "
+            "remove or fix the link, or set base_path to where the data should live."
+        )
 
 
 def _local_bucket_policy(config: ProviderConfig) -> Literal["create", "require"]:
     return "create" if getattr(config, "create_dirs", True) else "require"
+
+
+def read_back_timeout(config: Any) -> float | None:
+    """Seconds allowed to read a write token back after a failed commit: twice the read
+    timeout (a lost answer and one retry), ``None`` for stores without timeouts.
+
+    Example:
+        >>> from glacier.settings import AwsConfig
+        >>> read_back_timeout(AwsConfig(region="us-east-1", read_timeout=2.5))
+        5.0
+    """
+    read = getattr(config, "read_timeout", None)
+    return None if read is None else 2 * float(read)
 
 
 def timeouts(config: Any) -> dict[str, Any]:
@@ -353,7 +462,7 @@ def timeouts(config: Any) -> dict[str, Any]:
     return {
         "connect_timeout": f"{round(config.connect_timeout * 1000)}ms",
         "read_timeout": f"{round(config.read_timeout * 1000)}ms",
-        "max_retries": OBJECT_STORE_RETRIES,
+        "max_retries": config.max_attempts - 1,
     }
 
 
@@ -361,15 +470,15 @@ def delta_timeouts(config: Any) -> dict[str, str]:
     """The timeouts of delta-rs' object_store client, from the config. Its client has no
     read timeout (it accepts the key and ignores it), only one for a whole request: twice
     the read timeout, so that a part of a large upload has time to go out; and a budget
-    after which no retry starts, so that a silent endpoint fails in about
-    ``3 * 2 * read_timeout``."""
+    after which no retry starts (``max_attempts - 1`` whole requests), so that a silent
+    endpoint fails in about ``max_attempts * 2 * read_timeout``."""
     # No max_retries: delta-rs takes it as a string and polars (which reads the same
     # options in scan_delta) only as a number; the retry budget bounds the retries anyway.
     request = config.read_timeout * 2
     return {
         "connect_timeout": f"{round(config.connect_timeout * 1000)}ms",
         "timeout": f"{round(request * 1000)}ms",
-        "retry_timeout": f"{round(request * OBJECT_STORE_RETRIES * 1000)}ms",
+        "retry_timeout": f"{round(request * (config.max_attempts - 1) * 1000)}ms",
     }
 
 
@@ -503,6 +612,7 @@ STORES: Mapping[str, Store] = {
         bucket_policy=_local_bucket_policy,
         native_full_reads=True,
         delta=lambda config: {},
+        confine=confine_to_base,
     ),
     "memory": Store(
         protocol="memory",

@@ -27,6 +27,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from glacier.adapters.filesystems import read_back_timeout
 from glacier.adapters.manifest import TMP_DIR, temp_name
 from glacier.adapters.spool import spool
 from glacier.adapters.uploads import Upload, open_upload
@@ -195,7 +196,7 @@ def _writer(adapter: ObjectStore, part_size: int) -> AtomicWriter:
     if adapter.store.renames:
         upload: Upload = _RenameOnClose(adapter, target)
     else:
-        upload = open_upload(adapter.fs, target, part_size)
+        upload = open_upload(adapter.fs, target, part_size, read_back_timeout(adapter.config))
     return AtomicWriter(upload, adapter.get_uri())
 
 

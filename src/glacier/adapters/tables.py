@@ -175,9 +175,14 @@ class TableIO:
             f"read an existing version or timestamp."
         )
 
-    def scan(self, version: Version = None) -> pl.LazyFrame:
-        """A lazy scan: polars prunes partitions and row groups by the file statistics."""
+    def scan(
+        self, version: Version = None, check: Callable[[list[str]], None] | None = None
+    ) -> pl.LazyFrame:
+        """A lazy scan: polars prunes partitions and row groups by the file statistics.
+        ``check`` is given the version's data files (relative paths) before the scan."""
         table = self.open(version)
+        if check is not None:
+            check(self.files(table))
         return pl.scan_delta(table, storage_options=self._polars_options())
 
     def schema(self, table: DeltaTable | None = None) -> pl.Schema:

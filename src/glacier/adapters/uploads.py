@@ -15,7 +15,9 @@ written to it stays invisible until :meth:`Upload.close` completes the upload; a
   this upload's token the write landed and :meth:`Upload.close` reports success.
 - GCS, Azure: the filesystem's own buffered file (a resumable session, a block list), which
   uploads its parts one after the other; :class:`FileUpload` makes sure a discarded one is
-  never completed by fsspec closing it later.
+  never completed by fsspec closing it later. It carries a write token too, in the object's
+  custom metadata (``x-goog-meta-glacier-write``, Azure's ``glacier_write``: Azure metadata
+  names are C# identifiers), read back the same way when finalising the upload fails.
 
 No cloud SDK is imported here.
 """
@@ -38,6 +40,7 @@ __all__ = [
     "S3MultipartUpload",
     "Upload",
     "open_upload",
+    "token_key",
 ]
 
 #: Parts an S3 upload sends at once. Memory held is about ``PARTS_IN_FLIGHT + 1`` parts. On
@@ -46,8 +49,26 @@ __all__ = [
 PARTS_IN_FLIGHT = 4
 #: S3's smallest part (all but the last).
 S3_MIN_PART = 5 * 2**20
-#: The user-metadata key of an S3 upload's write token (``x-amz-meta-glacier-write``).
+#: The user-metadata key of an upload's write token (``x-amz-meta-glacier-write``).
 WRITE_TOKEN = "glacier-write"
+#: The metadata key of the write token per fsspec protocol, where it differs.
+_TOKEN_KEYS = {"abfs": "glacier_write", "az": "glacier_write", "abfss": "glacier_write"}
+#: The stores whose buffered files take custom metadata (``fs.open(..., metadata=...)``).
+_METADATA_PROTOCOLS = {"gcs", "gs", "abfs", "az", "abfss"}
+
+
+def token_key(fs: AbstractFileSystem) -> str:
+    """The metadata key holding a write token on ``fs``'s store.
+
+    Example:
+        >>> from fsspec.implementations.memory import MemoryFileSystem
+        >>> token_key(MemoryFileSystem())
+        'glacier-write'
+    """
+    for protocol in _protocols(fs):
+        if protocol in _TOKEN_KEYS:
+            return _TOKEN_KEYS[protocol]
+    return WRITE_TOKEN
 
 
 class Upload(Protocol):
@@ -72,11 +93,23 @@ class Upload(Protocol):
         """Abort the upload; the object keeps its previous version. Idempotent."""
 
 
-def open_upload(fs: AbstractFileSystem, path: str, part_size: int) -> Upload:
-    """An :class:`Upload` of ``path`` on ``fs`` cutting the data in parts of ``part_size``."""
+def open_upload(
+    fs: AbstractFileSystem, path: str, part_size: int, read_back_timeout: float | None = None
+) -> Upload:
+    """An :class:`Upload` of ``path`` on ``fs`` cutting the data in parts of ``part_size``.
+
+    ``read_back_timeout`` bounds the read-back of the write token after a failed commit
+    (seconds; ``None``: the client's own timeouts and retries): against a dead endpoint the
+    read-back fails too, and should not double the time the write takes to fail.
+    """
     if callable(getattr(fs, "_call_s3", None)) and "s3" in _protocols(fs):
-        return S3MultipartUpload(fs, path, part_size)
-    return FileUpload(fs.open(path, "wb", block_size=part_size))
+        return S3MultipartUpload(fs, path, part_size, read_back_timeout=read_back_timeout)
+    token = uuid.uuid4().hex
+    if _METADATA_PROTOCOLS.isdisjoint(_protocols(fs)):
+        return FileUpload(fs.open(path, "wb", block_size=part_size))
+    metadata = {token_key(fs): token}
+    handle = fs.open(path, "wb", block_size=part_size, metadata=metadata)
+    return FileUpload(handle, fs=fs, token=token, read_back_timeout=read_back_timeout)
 
 
 def _protocols(fs: AbstractFileSystem) -> tuple[str, ...]:
@@ -102,6 +135,7 @@ class S3MultipartUpload:
         path: str,
         part_size: int,
         in_flight: int = PARTS_IN_FLIGHT,
+        read_back_timeout: float | None = None,
     ) -> None:
         if part_size < S3_MIN_PART:
             raise ValueError(f"S3 parts must be at least {S3_MIN_PART} bytes, not {part_size}")
@@ -120,6 +154,7 @@ class S3MultipartUpload:
         self._parts: list[concurrent.futures.Future[dict[str, Any]]] = []
         self.failure: BaseException | None = None
         self.token = uuid.uuid4().hex
+        self.read_back_timeout = read_back_timeout
 
     # -- file interface (what polars calls) ------------------------------------------------
 
@@ -230,12 +265,24 @@ class S3MultipartUpload:
                 raise
 
     def landed(self) -> bool:
-        """Whether the object at the key is this upload's (its metadata holds the token)."""
+        """Whether the object at the key is this upload's (its metadata holds the token).
+
+        One request with botocore's attempts only, not s3fs' retries around them, within
+        ``read_back_timeout``: after a write that timed out, a dead endpoint would otherwise
+        double the time to fail."""
+
+        async def head() -> dict[str, Any]:
+            client = await self.fs.get_s3(self.bucket)
+            answer: dict[str, Any] = await client.head_object(Bucket=self.bucket, Key=self.key)
+            return answer
+
+        request = asyncio.run_coroutine_threadsafe(head(), self.fs.loop)
         try:
-            head = self._call("head_object", Bucket=self.bucket, Key=self.key)
+            answer = request.result(timeout=self.read_back_timeout)
         except Exception:
+            request.cancel()
             return False  # cannot tell: report the original failure
-        return bool(head.get("Metadata", {}).get(WRITE_TOKEN) == self.token)
+        return bool(answer.get("Metadata", {}).get(WRITE_TOKEN) == self.token)
 
     def _send_part(self) -> None:
         """Hand the buffer to the event loop as the next part, once a slot is free."""
@@ -285,8 +332,17 @@ class FileUpload:
     :class:`Upload`: :meth:`discard` aborts it and marks it closed, because fsspec closes an
     open file when it is garbage collected, and closing completes the upload."""
 
-    def __init__(self, handle: Any) -> None:
+    def __init__(
+        self,
+        handle: Any,
+        fs: Any = None,
+        token: str | None = None,
+        read_back_timeout: float | None = None,
+    ) -> None:
         self.handle = handle
+        self.fs = fs
+        self.token = token
+        self.read_back_timeout = read_back_timeout
         self.discarded = False
         self.failure: BaseException | None = None
 
@@ -294,7 +350,10 @@ class FileUpload:
         try:
             written: int = self.handle.write(data)
         except BaseException as exc:  # a part that failed to upload
-            self.failure = exc
+            # adlfs wraps the SDK's error in a bare RuntimeError ("Failed to upload block");
+            # the store's own error says what kind of failure it was (a timeout, a denial).
+            wrapped = type(exc) is RuntimeError and exc.__cause__ is not None
+            self.failure = exc.__cause__ if wrapped else exc
             raise
         return written
 
@@ -310,9 +369,28 @@ class FileUpload:
             raise ValueError(f"upload of {self.handle.path} was discarded")
         try:
             self.handle.close()
+        except Exception:
+            if self.landed():  # finalised by the store, the answer lost: a success
+                self.handle.closed = True
+                return
+            self.discard()
+            raise
         except BaseException:
             self.discard()
             raise
+
+    def landed(self) -> bool:
+        """Whether the object at the path is this upload's: its metadata holds the token."""
+        if self.fs is None or self.token is None:
+            return False
+        try:
+            self.fs.invalidate_cache(self.handle.path)
+            # fsspec's sync layer takes timeout= for the whole call (FSTimeoutError)
+            info = self.fs.info(self.handle.path, timeout=self.read_back_timeout)
+            metadata = info.get("metadata") or {}
+        except Exception:
+            return False  # cannot tell: report the original failure
+        return bool(metadata.get(token_key(self.fs)) == self.token)
 
     def discard(self) -> None:
         if self.discarded:

@@ -43,6 +43,12 @@ DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 3.0
 #: A connect or read timeout, in seconds.
 Timeout = Annotated[float, between(0.1, 600, "seconds")]
+#: Attempts of one storage request, the first included, by the store's SDK (botocore,
+#: gcsfs, the Azure SDK, object_store). Two absorb a transient 5xx or reset; more multiply
+#: the time a dead endpoint takes to fail (docs/reliability.md).
+DEFAULT_MAX_ATTEMPTS = 2
+#: Attempts of one storage request.
+Attempts = Annotated[int, between(1, 10, "attempts of one request, the first included")]
 
 
 def _env(*names: str) -> str | None:
@@ -122,6 +128,9 @@ class AwsConfig(GlacierModel):
         connect_timeout: Seconds to wait for the storage endpoint to accept a connection.
         read_timeout: Seconds to wait for the next bytes of the store's answer; with the
             retries, a silent endpoint fails in a bounded time (docs/reliability.md).
+        max_attempts: Attempts of one storage request by the store's client, the first
+            included (1 to 10): the retries of a transient failure, and a factor of how long
+            a dead endpoint takes to fail.
         tags: Tags applied to every resource in this account.
         allow_pickle: Whether buckets here may hold ``pickle``/``joblib`` objects, which
             run code when loaded (see docs/storage.md); ``False`` refuses them.
@@ -146,6 +155,7 @@ class AwsConfig(GlacierModel):
     endpoint_url: str | None = None
     connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT
     read_timeout: Timeout = DEFAULT_READ_TIMEOUT
+    max_attempts: Attempts = DEFAULT_MAX_ATTEMPTS
     tags: AwsTags = {}
     allow_pickle: bool = True
 
@@ -236,6 +246,9 @@ class GcpConfig(GlacierModel):
         connect_timeout: Seconds to wait for the storage endpoint to accept a connection.
         read_timeout: Seconds to wait for the next bytes of the store's answer; with the
             retries, a silent endpoint fails in a bounded time (docs/reliability.md).
+        max_attempts: Attempts of one storage request by the store's client, the first
+            included (1 to 10): the retries of a transient failure, and a factor of how long
+            a dead endpoint takes to fail.
         anonymous: Do not authenticate (for emulators).
         labels: Labels applied to every resource in this project.
         allow_pickle: Whether buckets here may hold ``pickle``/``joblib`` objects, which
@@ -255,6 +268,7 @@ class GcpConfig(GlacierModel):
     endpoint_url: str | None = None
     connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT
     read_timeout: Timeout = DEFAULT_READ_TIMEOUT
+    max_attempts: Attempts = DEFAULT_MAX_ATTEMPTS
     anonymous: bool = False
     labels: GcpLabels = {}
     allow_pickle: bool = True
@@ -321,6 +335,9 @@ class AzureConfig(GlacierModel):
         connect_timeout: Seconds to wait for the storage endpoint to accept a connection.
         read_timeout: Seconds to wait for the next bytes of the store's answer; with the
             retries, a silent endpoint fails in a bounded time (docs/reliability.md).
+        max_attempts: Attempts of one storage request by the store's client, the first
+            included (1 to 10): the retries of a transient failure, and a factor of how long
+            a dead endpoint takes to fail.
         tags: Tags applied to every resource in this subscription.
         allow_pickle: Whether buckets here may hold ``pickle``/``joblib`` objects, which
             run code when loaded (see docs/storage.md); ``False`` refuses them.
@@ -340,6 +357,7 @@ class AzureConfig(GlacierModel):
     endpoint_url: str | None = None
     connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT
     read_timeout: Timeout = DEFAULT_READ_TIMEOUT
+    max_attempts: Attempts = DEFAULT_MAX_ATTEMPTS
     tags: AzureTags = {}
     allow_pickle: bool = True
 
