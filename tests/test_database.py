@@ -412,6 +412,36 @@ def test_a_deployed_task_connects_with_the_plans_variables_and_the_managed_secre
     assert "not-the-password-42" not in refused.stderr + refused.stdout
 
 
+def test_an_iam_database_user_connects_with_a_fresh_token_per_connection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from glacier.secrets import Secrets, database_connection
+    from glacier.settings import GlacierSettings
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEEXAMPLE00")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "example-secret-key")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    where = {"host": "wh.abc.ca-central-1.rds.amazonaws.com", "user": "etl"}
+    environ = {
+        "GLACIER_DATABASE_ENDPOINTS": json.dumps(
+            {"prod-wh": {**where, "iam_region": "ca-central-1"}}
+        )
+    }
+    secrets = Secrets(GlacierSettings())
+    connection = database_connection("wh", "prod-wh", None, lambda: secrets, environ)
+    assert connection is not None
+    first = connection.password()
+    assert first is not None
+    token = first.get_secret_value()
+    # RDS's token: a presigned connect request for that user and host, signed for the region
+    assert token.startswith("wh.abc.ca-central-1.rds.amazonaws.com:5432/?Action=connect")
+    assert "DBUser=etl" in token and "ca-central-1%2Frds-db" in token
+    assert connection.libpq_url().startswith("postgresql://etl@wh.abc.ca-central-1")
+    assert token not in connection.libpq_url() and token not in repr(connection)
+    # not cached: each connection signs its own (a token is valid for 15 minutes)
+    assert connection.password() is not None
+
+
 def test_a_mangled_endpoints_variable_is_refused_naming_it() -> None:
     from glacier.settings.database_connection import deployed_databases
 

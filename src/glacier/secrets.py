@@ -194,17 +194,40 @@ class Secrets:
         value = answer.get("SecretString")
         return None if value is None else str(value)
 
-    def _new_aws_client(self) -> Any:
-        boto3 = require("boto3", "s3", "reading secrets from AWS Secrets Manager")
+    def iam_auth_token(self, host: str, port: int, user: str, region: str) -> SecretStr:
+        """A fresh IAM authentication token for ``user`` of the RDS instance at ``host``
+        (signed locally with the role's or profile's credentials; valid 15 minutes, so one
+        is made for each new connection, never cached).
+
+        Raises:
+            SecretError: no credentials to sign it with (the message says where they come
+                from; the token is never shown).
+        """
+        client = self._new_aws_client("rds", region=region)
+        try:
+            token = client.generate_db_auth_token(
+                DBHostname=host, Port=port, DBUsername=user, Region=region
+            )
+        except Exception as exc:  # botocore's NoCredentialsError, without importing it here
+            raise SecretError(
+                f"No IAM authentication token for database user {user!r} on {host}:{port} "
+                f"in environment {self.settings.env!r}: {type(exc).__name__}. A deployed "
+                "task signs it with its role (rds-db:connect on that dbuser, granted by the "
+                "plan); elsewhere give the environment a profile or credentials."
+            ) from None
+        return SecretStr(str(token))
+
+    def _new_aws_client(self, service: str = "secretsmanager", region: str | None = None) -> Any:
+        boto3 = require("boto3", "s3", f"calling AWS {service}")
         provider = self.settings.provider
-        region = getattr(provider, "region", None)
+        region = region or getattr(provider, "region", None)
         options: dict[str, Any] = {"region_name": region} if region else {}
         endpoint = getattr(provider, "endpoint_url", None)
         if endpoint:
             options["endpoint_url"] = endpoint
         profile = aws_profile(provider) if provider.kind == "aws" else None  # type: ignore[arg-type]
         session = boto3.Session(profile_name=profile) if profile else boto3.Session()
-        return session.client("secretsmanager", **options)
+        return session.client(service, **options)
 
     # -- where ---------------------------------------------------------------------------
 
@@ -282,6 +305,12 @@ def database_connection(
     arn = where.secret_arn
     if arn is not None and named is None:
         connection = connection.with_password_source(lambda: secrets().master_password(arn))
+    region, user = where.iam_region, connection.user
+    if region is not None and user is not None and named is None:
+        host, port = where.host, where.port
+        connection = connection.with_password_source(
+            lambda: secrets().iam_auth_token(host, port, user, region)
+        )
     return connection
 
 

@@ -113,6 +113,11 @@ def test_iam_database_user_gets_rds_db_connect_on_that_user_only() -> None:
     assert connect["Resource"] == [
         f"arn:aws:rds-db:ca-central-1:999999999999:dbuser:{db.outputs['resourceId']}/etl"
     ]
+    # the task is told to sign in as that user with IAM tokens of the region, no secret
+    told = json.loads(lambda_variables(p, "fetch")[ENDPOINTS])["prod-warehouse"]
+    assert told["user"] == "etl"
+    assert told["iam_region"] == "ca-central-1"
+    assert "secret_arn" not in told
 
 
 def test_policies_with_databases_volumes_and_secrets_pass_parliament(

@@ -291,6 +291,8 @@ class DeployedDatabase(GlacierModel):
     dbname: str = "postgres"
     user: str | None = None
     secret_arn: str | None = None
+    #: Set when ``user`` signs in with IAM authentication: the region its tokens are for.
+    iam_region: str | None = None
 
 
 def deployed_databases(environ: Mapping[str, str] | None = None) -> dict[str, DeployedDatabase]:
@@ -314,6 +316,7 @@ def deployed_databases(environ: Mapping[str, str] | None = None) -> dict[str, De
     except (ValueError, ConfigError) as exc:
         raise ConfigError(
             f"{DEPLOYED_DATABASES_VARIABLE} is not what the plan writes "
-            f"({{identifier: {{host, port, dbname, user, secret_arn}}}}): {exc}. It is set by "
-            "the generated infrastructure; regenerate and deploy it rather than editing it."
+            f"({{identifier: {{host, port, dbname, user, secret_arn, iam_region}}}}): {exc}. "
+            "It is set by the generated infrastructure; regenerate and deploy it rather than "
+            "editing it."
         ) from None

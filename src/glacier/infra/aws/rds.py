@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from glacier.errors import InfraError
 from glacier.infra import iam
 from glacier.infra.aws.network import port_from_compute, require_subnets
 from glacier.infra.aws.stack import Stack, account_of, add, logical_name
@@ -126,10 +127,11 @@ def master_secret_arn(instance: Any) -> Any:
     return instance.master_user_secrets.apply(lambda found: _secret_arn(found[0]))
 
 
-def connection_facts(db: DatabaseSpec, instance: Any) -> dict[str, Any]:
+def connection_facts(db: DatabaseSpec, instance: Any, stack_region: str | None) -> dict[str, Any]:
     """What a task using ``db`` is told (see the module docs): ``host``, ``port``,
     ``dbname``, and the ``user`` with the ``secret_arn`` of its password when the task reads
-    the master secret; outputs of the instance, resolved at deploy time."""
+    the master secret, or with the ``iam_region`` its IAM authentication tokens are signed
+    for; outputs of the instance, resolved at deploy time."""
     cfg = rds_config(db)
     default = DEFAULT_DATABASES[cfg.engine]
     facts: dict[str, Any] = {
@@ -138,7 +140,13 @@ def connection_facts(db: DatabaseSpec, instance: Any) -> dict[str, Any]:
         "dbname": instance.db_name.apply(lambda name: name or default),
     }
     if cfg.iam_database_user is not None:
+        if stack_region is None:
+            raise InfraError(
+                f"Database {db.identifier!r}: iam_database_user needs the environment's "
+                "region (its tokens are signed for one); set region in the environment."
+            )
         facts["user"] = cfg.iam_database_user
+        facts["iam_region"] = stack_region
     elif password_secret(db) is None:
         facts["user"] = cfg.master_username
         facts["secret_arn"] = master_secret_arn(instance)

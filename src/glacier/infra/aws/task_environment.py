@@ -74,7 +74,7 @@ def database_variables(stack: Stack, task: TaskSpec) -> dict[str, Any]:
     """``GLACIER_DATABASE_ENDPOINTS``: where the RDS instances ``task`` uses are, by
     identifier (an output: JSON of the instances' outputs), when it uses any."""
     facts = {
-        db.identifier: rds.connection_facts(db, stack.out.databases[db.key])
+        db.identifier: rds.connection_facts(db, stack.out.databases[db.key], stack.env.region)
         for db in (stack.model.databases[key] for key in task.databases)
         if not db.is_dynamodb
     }
