@@ -178,6 +178,30 @@ def test_a_scan_over_a_truncated_data_file_is_refused_naming_it(
     assert bucket.scan().collect()["x"].to_list() == [9]
 
 
+@pytest.mark.parametrize("name", ["s3", "gcs", "azure"])
+def test_a_scan_over_a_truncated_object_on_an_object_store_is_refused_naming_it(
+    request: pytest.FixtureRequest, name: str
+) -> None:
+    """On object stores the footer of a single-object dataset is checked when the scan is
+    built, after an overwrite in place too (the listing cache must not answer its size)."""
+    from conftest import make_store_case
+
+    store = make_store_case(request, name)
+    bucket = store.bucket("sales.parquet")
+    bucket.write(pl.DataFrame({"x": list(range(10))}))
+    assert bucket.scan().collect()["x"].to_list() == list(range(10))
+    bucket.write(pl.DataFrame({"x": list(range(5000))}))  # a larger object, same key
+    assert bucket.scan().collect().height == 5000
+    victim = store.bucket().adapter._path("sales.parquet")
+    data = store.fs.cat_file(victim)
+    store.fs.pipe_file(victim, data[: len(data) // 2])
+    with pytest.raises(CorruptDataError) as caught:
+        bucket.scan()
+    assert "sales.parquet is corrupt" in str(caught.value)
+    bucket.write(pl.DataFrame({"x": [9]}))  # the repair the message names
+    assert bucket.scan().collect()["x"].to_list() == [9]
+
+
 def test_a_scan_of_healthy_files_collects_as_before(provider: Provider) -> None:
     bucket = provider.bucket("lake", "t/")
     for n in range(3):

@@ -108,13 +108,14 @@ def corrupt_parquet_files(fs: AbstractFileSystem, paths: Sequence[str]) -> list[
     broken = []
     for path in paths:
         try:
-            size = fs.size(path)
-            tail = fs.cat_file(path, start=max(0, size - 65536)) if size else b""
+            # Suffix reads (the last N bytes): no size is asked, so a listing cache or a
+            # store answering sizes oddly cannot make a healthy file look truncated.
+            tail = _tail(fs, path, 65536)
             if len(tail) < 12 or tail[-4:] != b"PAR1":
                 raise ValueError("no parquet footer")
             footer = int.from_bytes(tail[-8:-4], "little") + 8
             if footer > len(tail):
-                tail = fs.cat_file(path, start=max(0, size - footer))
+                tail = _tail(fs, path, footer)
             pl.read_parquet_schema(io.BytesIO(tail[-footer:]))
         except FileNotFoundError:
             continue
@@ -133,8 +134,8 @@ def missing_footers(fs: AbstractFileSystem, paths: Sequence[str]) -> list[str]:
 
     A truncated file loses its footer, so a scan built over it fails only when collected,
     with polars' ``ComputeError``, naming no file. This check is cheap enough to run when
-    the scan is built: one listing for the files' sizes (or one ``info`` for a single
-    file), then one 8-byte ranged read per file, concurrent on object stores. It catches
+    the scan is built: one 8-byte suffix read per file (``Range: bytes=-8``, no size
+    asked), concurrent on object stores. It catches
     truncation and foreign bytes at the end; a file damaged in the middle with its footer
     intact is found only when read (:func:`corrupt_parquet_files`).
 
@@ -155,37 +156,40 @@ def missing_footers(fs: AbstractFileSystem, paths: Sequence[str]) -> list[str]:
 
 def _missing_footers(fs: AbstractFileSystem, paths: Sequence[str]) -> list[str]:
     names = [fs._strip_protocol(p) for p in paths]
-    if len(names) == 1:
-        try:
-            sizes = {names[0]: int(fs.size(names[0]))}
-        except FileNotFoundError:
-            return []  # the read reports a missing file itself
-    else:
-        root = posixpath.commonpath(names)
-        found = fs.find(root, detail=True)
-        sizes = {fs._strip_protocol(k): int(v.get("size") or 0) for k, v in found.items()}
-    present = [(path, name) for path, name in zip(paths, names, strict=True) if name in sizes]
-    starts = [max(0, sizes[name] - _TAIL) for _, name in present]
-    ends = [sizes[name] for _, name in present]
-    tails = fs.cat_ranges([name for _, name in present], starts, ends, on_error="return")
+    # Suffix reads of the last 8 bytes: no size is asked (a listing cache, or a store
+    # answering a size oddly, must not make a healthy file look truncated).
+    tails = fs.cat_ranges(names, [-_TAIL] * len(names), [None] * len(names), on_error="return")
     broken = []
-    for (path, name), tail in zip(present, tails, strict=True):
-        if isinstance(tail, BaseException) or not isinstance(tail, bytes):
-            continue  # not readable now: the collect reports what it is
+    for path, name, tail in zip(paths, names, tails, strict=True):
+        if isinstance(tail, BaseException) and not isinstance(tail, FileNotFoundError):
+            try:  # a store without suffix reads (Azure's SDK takes offsets only)
+                tail = _tail(fs, name, _TAIL, suffix=False)
+            except Exception:
+                continue  # not readable now: the collect reports what it is
+        if not isinstance(tail, bytes):
+            continue  # missing: the read reports it
         length = struct.unpack("<I", tail[:4])[0] if len(tail) == _TAIL else 0
-        if tail[-4:] != _MAGIC or not 0 < length <= sizes[name] - 12:
+        if tail[-4:] != _MAGIC or length <= 0:
             broken.append(path)
     return [path for path in broken if _footer_unreadable(fs, path)]
 
 
 def _footer_unreadable(fs: AbstractFileSystem, path: str) -> bool:
-    """Confirm a suspect the way polars reads it: a store answering a ranged read oddly,
-    or refusing the read (a write-only role), must not make a healthy file "corrupt"."""
-    import polars as pl
+    """Confirm a suspect by reading its footer as polars would: a store answering a ranged
+    read oddly must not make a healthy file "corrupt"."""
+    return bool(corrupt_parquet_files(fs, [fs._strip_protocol(path)]))
 
-    try:
-        with fs.open(path, "rb") as handle:
-            pl.read_parquet_schema(handle)
-    except Exception as exc:
-        return looks_corrupt(exc) or (isinstance(exc, (ValueError, OSError)) and "PAR1" in str(exc))
-    return False
+
+def _tail(fs: AbstractFileSystem, path: str, count: int, *, suffix: bool = True) -> bytes:
+    """The last ``count`` bytes of ``path``: a suffix read where the store takes one (no
+    size asked, so a listing cache cannot answer a stale size), else a read from the size
+    ``info`` gives."""
+    if suffix:
+        try:
+            return bytes(fs.cat_file(path, start=-count))
+        except FileNotFoundError:
+            raise
+        except Exception:
+            pass
+    size = int(fs.size(path) or 0)
+    return bytes(fs.cat_file(path, start=max(0, size - count), end=size)) if size else b""
