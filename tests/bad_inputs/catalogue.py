@@ -706,10 +706,10 @@ BUCKETS = (
             ("['']", lambda t: bucket(t, path="t/", partition_by=[""]), ConfigError, ["['']"]),
             ("42", lambda t: bucket(t, path="t/", partition_by=42), ConfigError, ["42"]),
             (
-                "on csv",
-                lambda t: bucket(t, path="t/", format="csv", partition_by=["day"]),
+                "on json",
+                lambda t: bucket(t, path="t/", format="json", partition_by=["day"]),
                 ConfigError,
-                ["partition_by=['day']", "'csv'"],
+                ["partition_by=['day']", "'json'"],
             ),
         ],
     )
