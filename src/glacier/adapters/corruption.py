@@ -20,7 +20,7 @@ import json
 import posixpath
 import struct
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -158,16 +158,15 @@ def _missing_footers(fs: AbstractFileSystem, paths: Sequence[str]) -> list[str]:
     names = [fs._strip_protocol(p) for p in paths]
     # Suffix reads of the last 8 bytes: no size is asked (a listing cache, or a store
     # answering a size oddly, must not make a healthy file look truncated).
-    tails = fs.cat_ranges(names, [-_TAIL] * len(names), [None] * len(names), on_error="return")
+    tails: list[Any]
+    if _suffix_reads(fs):
+        tails = fs.cat_ranges(names, [-_TAIL] * len(names), [None] * len(names), on_error="return")
+    else:
+        tails = [_tail_or_error(fs, name) for name in names]
     broken = []
-    for path, name, tail in zip(paths, names, tails, strict=True):
-        if isinstance(tail, BaseException) and not isinstance(tail, FileNotFoundError):
-            try:  # a store without suffix reads (Azure's SDK takes offsets only)
-                tail = _tail(fs, name, _TAIL, suffix=False)
-            except Exception:
-                continue  # not readable now: the collect reports what it is
+    for path, tail in zip(paths, tails, strict=True):
         if not isinstance(tail, bytes):
-            continue  # missing: the read reports it
+            continue  # missing or not readable now: the collect reports what it is
         length = struct.unpack("<I", tail[:4])[0] if len(tail) == _TAIL else 0
         if tail[-4:] != _MAGIC or length <= 0:
             broken.append(path)
@@ -180,16 +179,25 @@ def _footer_unreadable(fs: AbstractFileSystem, path: str) -> bool:
     return bool(corrupt_parquet_files(fs, [fs._strip_protocol(path)]))
 
 
-def _tail(fs: AbstractFileSystem, path: str, count: int, *, suffix: bool = True) -> bytes:
+def _suffix_reads(fs: AbstractFileSystem) -> bool:
+    """Whether the store reads "the last N bytes" without a size (HTTP ``Range: bytes=-N``):
+    S3, GCS and local files do; adlfs passes a negative start to Azure's SDK as an offset."""
+    protocols = {fs.protocol} if isinstance(fs.protocol, str) else set(fs.protocol)
+    return not protocols & {"abfs", "abfss", "az"}
+
+
+def _tail_or_error(fs: AbstractFileSystem, path: str) -> bytes | Exception:
+    try:
+        return _tail(fs, path, _TAIL)
+    except Exception as exc:
+        return exc
+
+
+def _tail(fs: AbstractFileSystem, path: str, count: int) -> bytes:
     """The last ``count`` bytes of ``path``: a suffix read where the store takes one (no
     size asked, so a listing cache cannot answer a stale size), else a read from the size
     ``info`` gives."""
-    if suffix:
-        try:
-            return bytes(fs.cat_file(path, start=-count))
-        except FileNotFoundError:
-            raise
-        except Exception:
-            pass
+    if _suffix_reads(fs):
+        return bytes(fs.cat_file(path, start=-count))
     size = int(fs.size(path) or 0)
     return bytes(fs.cat_file(path, start=max(0, size - count), end=size)) if size else b""
