@@ -71,6 +71,8 @@ class Secrets:
         self._environ = environ
         self._aws_client = aws_client
         self._values: dict[str, SecretStr] = {}
+        #: RDS clients by region, made once: each connection signs its own token with one.
+        self._rds_clients: dict[str, Any] = {}
         self._lock = threading.Lock()
 
     @property
@@ -203,7 +205,10 @@ class Secrets:
             SecretError: no credentials to sign it with (the message says where they come
                 from; the token is never shown).
         """
-        client = self._new_aws_client("rds", region=region)
+        with self._lock:
+            client = self._rds_clients.get(region)
+            if client is None:
+                client = self._rds_clients[region] = self._new_aws_client("rds", region=region)
         try:
             token = client.generate_db_auth_token(
                 DBHostname=host, Port=port, DBUsername=user, Region=region

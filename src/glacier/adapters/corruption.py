@@ -170,13 +170,9 @@ def _missing_footers(fs: AbstractFileSystem, paths: Sequence[str]) -> list[str]:
         length = struct.unpack("<I", tail[:4])[0] if len(tail) == _TAIL else 0
         if tail[-4:] != _MAGIC or length <= 0:
             broken.append(path)
-    return [path for path in broken if _footer_unreadable(fs, path)]
-
-
-def _footer_unreadable(fs: AbstractFileSystem, path: str) -> bool:
-    """Confirm a suspect by reading its footer as polars would: a store answering a ranged
-    read oddly must not make a healthy file "corrupt"."""
-    return bool(corrupt_parquet_files(fs, [fs._strip_protocol(path)]))
+    # Confirm each suspect by reading its footer as polars would: a store answering a ranged
+    # read oddly must not make a healthy file "corrupt".
+    return corrupt_parquet_files(fs, broken)
 
 
 def _suffix_reads(fs: AbstractFileSystem) -> bool:
