@@ -21,6 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from glacier.checks.builtins import Check, check_declarations
 from glacier.errors import ConfigError, PipelineDefinitionError, UnknownFormatError
 from glacier.format_checks import check_dataset_storage
 from glacier.uris import parse_uri
@@ -65,6 +66,10 @@ class Dataset:
             catalog) can query it: one Glue database per pipeline and environment, one
             table per dataset (see the deploying docs). Only a table can be registered: a
             Bucket whose path is a directory (``"orders/"``) in parquet or delta format.
+        checks: Data checks from :mod:`glacier.checks` (``[unique("id"), not_null("id")]``),
+            run on the data as written right after the producing task; a failing check of
+            severity ``error`` skips the dataset's consumers. A check naming a column that
+            ``schema`` lacks is refused here.
 
     Raises:
         UnknownFormatError: a storage path whose extension names no known format.
@@ -82,6 +87,7 @@ class Dataset:
         "__weakref__",
         "_declared_at",
         "catalog",
+        "checks",
         "description",
         "name",
         "read_only",
@@ -103,6 +109,7 @@ class Dataset:
         read_only: bool = False,
         write: Mapping[str, Any] | None = None,
         catalog: bool = False,
+        checks: Sequence[Check] = (),
     ) -> None:
         if not isinstance(name, str) or not NAME_PATTERN.match(name):
             raise PipelineDefinitionError(
@@ -135,6 +142,7 @@ class Dataset:
         self.read_only = read_only
         self.write: Mapping[str, Any] = MappingProxyType(_write_options(name, storage, write))
         self.catalog = _check_catalog(name, storage, catalog)
+        self.checks: tuple[Check, ...] = check_declarations(name, checks, self.schema)
         if getattr(storage, "kind", None) == "database_table":
             _check_table_options(self)
         else:

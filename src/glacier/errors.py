@@ -65,6 +65,11 @@ class TracingError(PipelineDefinitionError):
     """A data-flow pipeline did something a traced pipeline cannot (e.g. branch on a result)."""
 
 
+class CheckDefinitionError(PipelineDefinitionError):
+    """A data check declared wrongly: a column the dataset's schema lacks, a ``relationships``
+    check to a dataset outside the pipeline, two checks of one name (see :mod:`glacier.checks`)."""
+
+
 # -- execution -----------------------------------------------------------------------------
 
 
@@ -82,6 +87,11 @@ class TaskTimeoutError(ExecutionError, TimeoutError):
 
 class UpstreamQueryError(ExecutionError):
     """A task failed while executing lazy queries it received from upstream tasks."""
+
+
+class CheckFailedError(ExecutionError):
+    """A data check of severity ``error`` failed on a task's output: the output was written,
+    its consumers are skipped (see :mod:`glacier.checks`)."""
 
 
 class PipelineRunError(ExecutionError):

@@ -230,9 +230,36 @@ class LineageHook:
             state,
             run,
             self._job(name, "TASK"),
-            inputs=[self._ol.InputDataset(namespace=d.namespace, name=d.name) for d in inputs],
+            inputs=[self._ol.InputDataset(namespace=d.namespace, name=d.name) for d in inputs]
+            + self._checked(task_run, outputs),
             outputs=[self._ol.OutputDataset(namespace=d.namespace, name=d.name) for d in outputs],
         )
+
+    def _checked(self, task_run: TaskRun, outputs: Sequence[DatasetId]) -> list[Any]:
+        """The task's outputs its data checks read back (see :mod:`glacier.checks`), as
+        inputs with the ``dataQualityAssertions`` facet (an input facet in the spec)."""
+        if not task_run.checks:
+            return []
+        from glacier.checks.report import by_dataset
+
+        facet = self._facets.data_quality_assertions_dataset
+        dag = getattr(self.pipeline, "dag", None)
+        task = next((t for t in dag.tasks if t.name == task_run.name), None) if dag else None
+        ids = dict(zip((ds.name for ds in task.outputs), outputs, strict=False)) if task else {}
+        checked = []
+        for dataset, assertions in by_dataset(task_run.checks).items():
+            found = ids.get(dataset) or DatasetId(f"glacier://{self._pipeline}", dataset)
+            quality = facet.DataQualityAssertionsDatasetFacet(
+                assertions=[facet.Assertion(**a) for a in assertions], producer=PRODUCER
+            )
+            checked.append(
+                self._ol.InputDataset(
+                    namespace=found.namespace,
+                    name=found.name,
+                    inputFacets={"dataQualityAssertions": quality},
+                )
+            )
+        return checked
 
     def _event(
         self,

@@ -29,9 +29,15 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from glacier.checks.builtins import Check, check_declarations, check_references, custom
 from glacier.dag import DAG
 from glacier.dataset import NAME_PATTERN, Dataset
-from glacier.errors import DuplicateProducerError, DuplicateTaskError, PipelineDefinitionError
+from glacier.errors import (
+    CheckDefinitionError,
+    DuplicateProducerError,
+    DuplicateTaskError,
+    PipelineDefinitionError,
+)
 from glacier.task import Task, _caller_namespace
 from glacier.task_options import TaskOptions
 
@@ -75,6 +81,7 @@ class Pipeline:
         self._producers: dict[Dataset, Task] = {}
         self._dag: DAG | None = None
         self._default_env: Any = None
+        self._checks: dict[Dataset, list[Check]] = {}
 
     @property
     def schedule(self) -> str | None:
@@ -169,6 +176,44 @@ class Pipeline:
         self._dag = None
         return task
 
+    def check(
+        self, dataset: Dataset, *, name: str | None = None, severity: str = "error"
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register a custom data check on ``dataset`` (``@pipeline.check(orders)``): a
+        function of its data (a LazyFrame) returning the failing rows (a frame, empty when the
+        data is good) or a bool (``True``: good). It runs with the dataset's other checks
+        (see :mod:`glacier.checks`); ``name`` defaults to the function's.
+
+        Example:
+            >>> import polars as pl
+            >>> p = Pipeline("demo")
+            >>> orders = Dataset("orders")
+            >>> @p.check(orders, severity="warn")
+            ... def no_negative_amounts(data: pl.LazyFrame) -> pl.LazyFrame:
+            ...     return data.filter(pl.col("amount") < 0)
+            >>> [c.name for c in p.checks_of(orders)]
+            ['no_negative_amounts']
+        """
+        if not isinstance(dataset, Dataset):
+            raise CheckDefinitionError(
+                f"@pipeline.check({dataset!r}): give the Dataset the check is on, e.g. "
+                "@pipeline.check(orders)."
+            )
+
+        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            check = custom(fn, name=name, severity=severity)
+            check_declarations(dataset.name, [*self.checks_of(dataset), check], None)
+            self._checks.setdefault(dataset, []).append(check)
+            self._dag = None
+            return fn
+
+        return register
+
+    def checks_of(self, dataset: Dataset) -> tuple[Check, ...]:
+        """The data checks of ``dataset``: its own (``checks=``), then the pipeline's."""
+        own = self._checks.get(dataset)
+        return dataset.checks if not own else (*dataset.checks, *own)
+
     # -- inspection ------------------------------------------------------------------------
 
     @property
@@ -181,7 +226,9 @@ class Pipeline:
         """The validated DAG (built on first use and after each change)."""
         dag = self._dag
         if dag is None:
-            dag = self._dag = DAG.build(self._tasks.values())
+            dag = DAG.build(self._tasks.values())
+            check_references(self.name, {ds: self.checks_of(ds) for ds in dag.datasets}, self._checks)
+            self._dag = dag
         return dag
 
     @property

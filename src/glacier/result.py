@@ -58,6 +58,10 @@ class TaskRun:
     #: What the task logged and printed, one dict per line (``time``, ``level``, ``logger``,
     #: ``message``, ``run_id``, ``task``, ``attempt``, ``environment``); ``None``: nothing.
     logs: list[dict[str, Any]] | None = None
+    #: The data checks of the task's outputs, one dict per check (``dataset``, ``check``,
+    #: ``severity``, ``status``, ``failing_rows``, ``sample``, ``message``; see
+    #: :mod:`glacier.checks`); ``None``: its outputs have none, or they did not run.
+    checks: list[dict[str, Any]] | None = None
 
     @property
     def ok(self) -> bool:
@@ -99,7 +103,9 @@ class TaskRun:
             "resumed": self.resumed,
             "error": None if self.error is None else f"{type(self.error).__name__}: {self.error}",
             "logs": self.logs,
-        } | ({"workers": ",".join(self.workers)} if self.workers else {})
+        } | ({"workers": ",".join(self.workers)} if self.workers else {}) | (
+            {"checks": self.checks} if self.checks is not None else {}
+        )
 
 
 #: The fields of a task record, in the order the run store writes them.
@@ -114,6 +120,7 @@ RECORD_FIELDS = (
     "error",
     "workers",
     "logs",
+    "checks",
 )
 
 
@@ -136,6 +143,7 @@ class TaskTable(Mapping[str, TaskRun]):
         "_index",
         "attempts",
         "cached",
+        "checks",
         "duration_ns",
         "error",
         "locations",
@@ -161,6 +169,8 @@ class TaskTable(Mapping[str, TaskRun]):
         #: Filled only by executors that run tasks elsewhere (see TaskRun.workers).
         self.workers: list[tuple[str, ...]] = [()] * n
         self.logs: list[list[dict[str, Any]] | None] = [None] * n
+        #: Filled only for tasks whose outputs have data checks (see TaskRun.checks).
+        self.checks: list[list[dict[str, Any]] | None] = [None] * n
         self._index: dict[str, int] | None = None
 
     @classmethod
@@ -187,6 +197,7 @@ class TaskTable(Mapping[str, TaskRun]):
             self.resumed[i],
             self.workers[i],
             self.logs[i],
+            self.checks[i],
         )
 
     def set(self, i: int, run: TaskRun) -> None:
@@ -200,6 +211,7 @@ class TaskTable(Mapping[str, TaskRun]):
         self.resumed[i] = run.resumed
         self.workers[i] = run.workers
         self.logs[i] = run.logs
+        self.checks[i] = run.checks
 
     def ok(self) -> bool:
         """Whether every task succeeded."""
@@ -227,6 +239,8 @@ class TaskTable(Mapping[str, TaskRun]):
             # One string per task: the run store writes a column whose values are all equal
             # as that value, which a list would make ambiguous.
             columns["workers"] = [",".join(w) for w in workers]
+        if self.checks.count(None) != len(self.checks):  # only runs with data checks
+            columns["checks"] = self.checks
         return columns
 
     # -- Mapping[str, TaskRun] ---------------------------------------------------------------

@@ -327,7 +327,7 @@ def _run_record(env: Environment | None, result: RunResult) -> dict[str, Any]:
 
 def write_junit_xml(path: Path, result: RunResult) -> None:
     """A JUnit XML report of the run: one test case per task (failed tasks as failures,
-    skipped ones as skipped), so a CI system shows each task's outcome.
+    skipped ones as skipped), then one per data check, so a CI system shows each outcome.
 
     Example:
         >>> import tempfile, pathlib
@@ -340,6 +340,7 @@ def write_junit_xml(path: Path, result: RunResult) -> None:
     """
     import xml.etree.ElementTree as ET
 
+    from glacier.checks.report import add_junit_cases
     from glacier.progress import error_line
 
     counts = result.counts()
@@ -375,6 +376,7 @@ def write_junit_xml(path: Path, result: RunResult) -> None:
             ET.SubElement(case, "skipped", message="an upstream task failed")
         elif task_run.status != "succeeded":
             ET.SubElement(case, "skipped", message=f"not run ({task_run.status})")
+    add_junit_cases(suite, result.pipeline, (c for t in result.tasks.values() for c in t.checks or ()))
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import polars as pl
 
 from glacier.cache import fingerprint
+from glacier.checks.gate import RunChecks, gate
 from glacier.dataset import Dataset
 from glacier.errors import (
     ConfigError,
@@ -302,6 +303,10 @@ class PreparedRun:
                     plan.single_output, self.configs, self.resumable, strict=True
                 )
             ]
+        #: The data checks of the tasks' outputs (see glacier.checks); None: there are none.
+        self.checks = RunChecks.plan(pipeline, self.tasks, _check_settings(env))
+        if self.checks is not None:
+            self._plan_checks(env)
         self.started = time.time()
         self._t0 = time.perf_counter_ns()
         if self.hooks and announce:
@@ -355,6 +360,7 @@ class PreparedRun:
                 hit = self.cache.load(task.name, key)
                 if hit is not None and len(hit) == len(task.outputs):
                     outputs[i] = self._persist(task, hit, write=False)
+                    self._check(i)
                     table.cached[i] = True
                     status[i] = SUCCEEDED
                     return True
@@ -379,6 +385,7 @@ class PreparedRun:
                 outputs[i] = self._persist(task, outs, write=True, cfg=cfg, index=i)
             else:
                 outputs[i] = outs
+            self._check(i)
             status[i] = SUCCEEDED
             return True
         except Exception as exc:
@@ -441,6 +448,29 @@ class PreparedRun:
         return result
 
     # -- internals -------------------------------------------------------------------------
+
+    def _plan_checks(self, env: RunContext) -> None:
+        """Order the tasks as the data checks need, and give them what they read."""
+        checks = self.checks
+        assert checks is not None
+        checks.order(self.downstream, self.upstream_count)
+        unread = [ds for ds in checks.targets if ds.is_stored and ds not in self.storage]
+        if unread:
+            self.storage.update(env.buckets_for(unread))
+        for i, outs in enumerate(checks.by_task):
+            if outs:
+                self.plain[i] = False
+
+    def _check(self, i: int) -> None:
+        """Evaluate the data checks of task ``i``'s outputs, as written (the record keeps
+        the results); a failed check of severity ``error`` raises CheckFailedError, failing
+        the task so that its consumers are skipped."""
+        checks = self.checks
+        if checks is None or checks.by_task[i] is None:
+            return
+        results = checks.run(i, self.outputs[i], self._scan, self.outputs)  # type: ignore[arg-type]
+        self.table.checks[i] = [r.as_dict() for r in results]
+        gate(self.tasks[i], results)
 
     def _blame_producers(self, i: int, kwargs: Mapping[str, Any], exc: Exception) -> Exception:
         """``exc``, or an error naming the upstream tasks whose lazy queries ran inside task
@@ -594,6 +624,11 @@ def _refuse_other_executors(
         "is not supported yet: remove executor= from the task, or run the whole pipeline on "
         "that executor (the environment's executor settings, or pipeline.run(executor=...))."
     )
+
+
+def _check_settings(env: Any) -> Any:
+    """The ``[checks]`` settings of ``env`` (``None``: a run context without settings)."""
+    return getattr(getattr(env, "settings", None), "checks", None)
 
 
 def _env_name(env: Any) -> str | None:

@@ -20,6 +20,7 @@ Where each idea lives:
 - ``execution``: ``TaskConfig`` and ``ExecutorSettings``; ``network``: an environment's VPC;
 - ``secrets``: where each of an environment's secrets lives (never its value);
 - ``lineage``: ``LineageSettings``, where OpenLineage events go;
+- ``checks``: ``CheckSettings``, the severity of data checks per environment;
 - ``environment``: ``GlacierSettings``, loaded from ``containers/<env>.toml``.
 """
 
@@ -42,6 +43,7 @@ from glacier.settings.databases import (
 )
 from glacier.settings.environment import GlacierSettings
 from glacier.settings.execution import ExecutorSettings, TaskConfig
+from glacier.settings.checks import CheckSettings
 from glacier.settings.lineage import LineageSettings
 from glacier.settings.names import (
     validate_azure_container_name,
@@ -78,6 +80,7 @@ __all__ = [
     "AzureBlobConfig",
     "AzureConfig",
     "AzureTags",
+    "CheckSettings",
     "BlobConfig",
     "BucketSettings",
     "CorsRule",

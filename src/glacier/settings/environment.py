@@ -56,6 +56,7 @@ from glacier.settings.clouds import PROVIDER_KINDS, LocalConfig, ProviderConfig
 from glacier.settings.database_connection import DatabaseConnection
 from glacier.settings.databases import DatabaseSettings, VolumeSettings
 from glacier.settings.execution import ExecutorSettings, TaskConfig
+from glacier.settings.checks import CheckSettings
 from glacier.settings.lineage import LineageSettings
 from glacier.settings.names import (
     validate_azure_container_name,
@@ -214,6 +215,7 @@ class GlacierSettings(BaseSettings):
     volumes: dict[str, VolumeSettings] = {}
     secrets: dict[str, SecretSource] = {}
     lineage: LineageSettings = LineageSettings()
+    checks: CheckSettings = CheckSettings()
     state_dir: Path = Path(".glacier")
     #: The file these settings were loaded from (None: built in code, or baked).
     _file: Path | None = PrivateAttr(default=None)
