@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from glacier.checks.builtins import Check, RelationshipsCheck
-from glacier.checks.evaluate import FAILED, CheckResult, evaluate
+from glacier.checks.evaluate import FAILED, WARNED, CheckResult, evaluate
 from glacier.errors import CheckDefinitionError, CheckFailedError, ConfigError
 from glacier.settings.checks import ALL_CHECKS
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from glacier.settings.checks import CheckSettings
     from glacier.task import Task
 
-__all__ = ["RunChecks", "gate", "with_settings"]
+__all__ = ["RunChecks", "check_stored", "gate", "with_settings"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +165,65 @@ def with_settings(
             "names (as `glacier runs show` prints them) or remove them."
         )
     return tuple(c.with_severity(settings.severity_of(dataset, c.name, c.severity)) for c in checks)
+
+
+def check_stored(
+    pipeline: Pipeline, env: Any, select: Sequence[str] = ()
+) -> tuple[list[CheckResult], list[Dataset]]:
+    """Evaluate the checks of the pipeline's stored datasets on what is stored, running no
+    task (``glacier test``, like ``dbt test``); ``select`` keeps the datasets whose name
+    matches one of its shell patterns (``orders``, ``stg_*``). Returns the results and the
+    datasets with checks left out because they are not stored (they live in memory only).
+
+    Raises:
+        ConfigError: a ``select`` pattern matching no dataset with checks.
+    """
+    import fnmatch
+
+    dag = pipeline.dag  # validates the pipeline and its checks' references
+    settings = getattr(getattr(env, "settings", None), "checks", None)
+    checked = [ds for ds in dag.datasets if pipeline.checks_of(ds)]
+    if select:
+        names = [ds.name for ds in checked]
+        unmatched = [p for p in select if not fnmatch.filter(names, p)]
+        if unmatched:
+            raise ConfigError(
+                f"--select {unmatched[0]!r} matches no dataset with checks in pipeline "
+                f"{pipeline.name!r} (those with checks: {names or '(none)'})."
+            )
+        checked = [ds for ds in checked if any(fnmatch.fnmatch(ds.name, p) for p in select)]
+    stored = [ds for ds in checked if ds.is_stored]
+    targets = {
+        c.to: None
+        for ds in stored
+        for c in pipeline.checks_of(ds)
+        if isinstance(c, RelationshipsCheck) and c.to.is_stored
+    }
+    buckets = env.buckets_for(list(dict.fromkeys([*stored, *targets])))
+
+    def lookup(ds: Dataset) -> Any:
+        bucket = buckets.get(ds)
+        return None if bucket is None else bucket.load()
+
+    results: list[CheckResult] = []
+    for ds in stored:
+        checks = with_settings(ds.name, pipeline.checks_of(ds), settings)
+        try:
+            data = buckets[ds].load()
+        except Exception as exc:  # nothing stored yet, or unreadable: each check says so
+            data = f"nothing readable is stored ({type(exc).__name__}: {exc})"
+        if isinstance(data, str):
+            results.extend(
+                CheckResult(ds.name, c.name, c.severity, _status(c), None, (), data, 0, c.columns)
+                for c in checks
+            )
+            continue
+        results.extend(evaluate(ds.name, checks, data, lookup=lookup))
+    return results, [ds for ds in checked if not ds.is_stored]
+
+
+def _status(check: Check) -> str:
+    return FAILED if check.severity == "error" else WARNED
 
 
 def _own_checks(ds: Dataset) -> tuple[Check, ...]:

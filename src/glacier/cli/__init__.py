@@ -1,4 +1,4 @@
-"""The ``glacier`` command: run, runs, plan, generate, graph, envs, init, rehearse, deploy, tables.
+"""The ``glacier`` command: run, runs, test, plan, generate, graph, envs, init, rehearse, deploy, tables.
 
 ::
 
@@ -6,6 +6,7 @@
     glacier run pipeline.py --env staging --param extract.rows=500 --select +clean
     glacier run pipeline.py --resume --json                 # rerun what failed; the record
     glacier runs list --status failed                       # runs show RUN_ID [--json]
+    glacier test examples/jaffle_shop.py --select 'stg_*'   # data checks on what is stored
     glacier plan examples/medallion.py --env prod           # offline plan of prod's resources
     glacier generate examples/medallion.py --env prod -o infra/
     glacier graph examples/medallion.py -o dag.png          # or .svg, .mmd; Mermaid on stdout
@@ -27,7 +28,7 @@ parameter; an invalid settings file or config object).
 One module per command group, each registering its commands on the one :data:`app`:
 :mod:`~glacier.cli.app` (the typer app, shared options, error handling),
 :mod:`~glacier.cli.loading` (how a target is loaded and its environment found),
-:mod:`~glacier.cli.run`, :mod:`~glacier.cli.runs`, :mod:`~glacier.cli.plan`,
+:mod:`~glacier.cli.run`, :mod:`~glacier.cli.runs`, :mod:`~glacier.cli.test`, :mod:`~glacier.cli.plan`,
 :mod:`~glacier.cli.generate`, :mod:`~glacier.cli.graph`, :mod:`~glacier.cli.envs`,
 :mod:`~glacier.cli.init`, :mod:`~glacier.cli.rehearse`, :mod:`~glacier.cli.deploy`,
 :mod:`~glacier.cli.tables`. The commands
@@ -41,7 +42,7 @@ from __future__ import annotations
 # lists them; the names imported below are the package's API (the console script is
 # `glacier.cli:main`).
 # isort: off
-from glacier.cli import run, runs, plan, generate, graph, init, envs, rehearse, deploy, tables  # noqa: F401
+from glacier.cli import run, runs, test, plan, generate, graph, init, envs, rehearse, deploy, tables  # noqa: F401
 
 # isort: on
 from glacier.cli.app import USAGE_ERRORS, app, main

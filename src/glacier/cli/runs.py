@@ -165,6 +165,7 @@ def show_run(
 
 def print_record(out: Any, record: dict[str, Any]) -> None:
     """A run record as a person reads it."""
+    from glacier.cli.test import print_checks
     from glacier.progress import format_duration
 
     ok = record.get("status") == "succeeded" or record.get("ok") is True
@@ -197,6 +198,7 @@ def print_record(out: Any, record: dict[str, Any]) -> None:
             Text(str(task.get("error") or ""), style="red"),
         )
     out.print(table)
+    print_checks(out, (c for task in tasks.values() for c in task.get("checks") or ()))
     for name, task in tasks.items():
         logs = task.get("logs")
         if logs:

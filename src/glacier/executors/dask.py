@@ -290,7 +290,7 @@ class _DaskRun:
 
         on_cluster_event.glacier_run = True  # type: ignore[attr-defined]
         client.subscribe_topic("all", on_cluster_event)
-        futures: list[Any] = []
+        futures: list[Any] = [None] * len(run.tasks)
         registered = False
         try:
             import cloudpickle
@@ -303,7 +303,8 @@ class _DaskRun:
             # the run from the scheduler; no task depends on it (see the module docstring).
             client.register_plugin(_payload_plugin(self.plugin, blob), name=self.plugin)
             registered = True
-            for i, task in enumerate(run.tasks):
+            for i in _submission_order(self.upstream):
+                task = run.tasks[i]
                 deps = [futures[u] for u in self.upstream[i]]
                 future = client.submit(
                     _run_task,
@@ -316,7 +317,7 @@ class _DaskRun:
                     pure=False,
                 )
                 future.add_done_callback(lambda f, i=i: self.events.put(("done", i, f)))
-                futures.append(future)
+                futures[i] = future
             self._follow()
             wanted = [i for i in sorted(self.wanted) if run.table.status[i] == SUCCEEDED]
             values = client.gather([futures[i] for i in wanted])
@@ -334,8 +335,9 @@ class _DaskRun:
                 # client the events of "all" would log a closed comm at CRITICAL level.
                 client.unsubscribe_topic("all")
                 handlers["all"] = _ignore_event
-            if any(not f.done() for f in futures):  # interrupted: stop what is left
-                client.cancel(futures)
+            submitted = [f for f in futures if f is not None]
+            if any(not f.done() for f in submitted):  # interrupted: stop what is left
+                client.cancel(submitted)
             if registered:
                 _drop_plugin(client, self.plugin)
 
@@ -455,6 +457,24 @@ class _DaskRun:
         if run.hooks:
             run.hooks.task_end(table.record(i))
         run.skip_downstream(i)
+
+
+def _submission_order(upstream: list[list[int]]) -> list[int]:
+    """Task indexes, each after its upstream tasks: the run's own order (one pass), unless
+    data checks made a task wait for a later one (see :mod:`glacier.checks.gate`)."""
+    done = [False] * len(upstream)
+    order: list[int] = []
+    pending = list(range(len(upstream)))
+    while pending:
+        waiting = []
+        for i in pending:
+            if all(done[u] for u in upstream[i]):
+                done[i] = True
+                order.append(i)
+            else:
+                waiting.append(i)
+        pending = waiting
+    return order
 
 
 # -- on the worker ---------------------------------------------------------------------------
