@@ -312,7 +312,9 @@ def settings_env(tmp_path: Path, checks: dict[str, Any]) -> Environment:
     )
 
 
-def test_settings_relax_error_checks_to_warnings_per_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_settings_relax_error_checks_to_warnings_per_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     dev = settings_env(tmp_path, {"severity": "warn"})
     result = staging(dev, BAD).run()
@@ -320,7 +322,9 @@ def test_settings_relax_error_checks_to_warnings_per_environment(tmp_path: Path,
     assert {c["severity"] for c in result.tasks["stage_orders"].checks} == {"warn"}
 
 
-def test_settings_tighten_one_check_of_one_dataset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_settings_tighten_one_check_of_one_dataset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     prod = settings_env(
         tmp_path, {"datasets": {"stg_orders": {"accepted_values(status)": "error"}}}
@@ -331,7 +335,9 @@ def test_settings_tighten_one_check_of_one_dataset(tmp_path: Path, monkeypatch: 
     assert result.tasks["build_mart"].status == "skipped"
 
 
-def test_settings_naming_a_check_the_dataset_lacks_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_settings_naming_a_check_the_dataset_lacks_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     env = settings_env(tmp_path, {"datasets": {"stg_orders": {"unique(id)": "warn"}}})
     with pytest.raises(ConfigError, match=r"name check\(s\) \['unique\(id\)'\]"):
@@ -343,6 +349,8 @@ def test_check_settings_refuse_unknown_fields_and_severities() -> None:
         CheckSettings(severity="fatal")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="unknown field"):
         CheckSettings(datasetz={})  # type: ignore[call-arg]
+    with pytest.raises(ConfigError, match="has an empty key: a check is named by its name"):
+        CheckSettings(datasets={"orders": {" ": "warn"}})
 
 
 def test_junit_has_a_test_case_per_check(env: Environment, tmp_path: Path) -> None:
@@ -351,16 +359,16 @@ def test_junit_has_a_test_case_per_check(env: Environment, tmp_path: Path) -> No
     write_junit_xml(path, result)
     suite = ET.parse(path).getroot().find("testsuite")
     assert suite is not None
-    cases = {c.get("name"): c for c in suite.iter("testcase") if ".checks" in c.get("classname", "")}
+    cases = {
+        c.get("name"): c for c in suite.iter("testcase") if ".checks" in c.get("classname", "")
+    }
     assert len(cases) == 6  # 4 on stg_orders, 2 on stg_customers
     assert cases["stg_orders: unique(order_id)"].find("failure") is not None
     assert cases["stg_customers: unique(customer_id)"].find("failure") is None
     assert suite.get("tests") == str(3 + 6)
 
 
-def test_lineage_events_carry_the_data_quality_assertions(
-    env: Environment, tmp_path: Path
-) -> None:
+def test_lineage_events_carry_the_data_quality_assertions(env: Environment, tmp_path: Path) -> None:
     from glacier.lineage import lineage_hook, settings_from_target
 
     events_file = tmp_path / "lineage.ndjson"

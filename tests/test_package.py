@@ -53,6 +53,10 @@ def test_public_names_are_exported() -> None:
         "glacier.adapters.partitions",
         "glacier.adapters.tables",
         "glacier.adapters.storage_errors",
+        "glacier.checks.builtins",
+        "glacier.checks.evaluate",
+        "glacier.checks.report",
+        "glacier.settings.checks",
     ],
 )
 def test_docstring_examples_run(module: str, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -227,7 +227,9 @@ class Pipeline:
         dag = self._dag
         if dag is None:
             dag = DAG.build(self._tasks.values())
-            check_references(self.name, {ds: self.checks_of(ds) for ds in dag.datasets}, self._checks)
+            check_references(
+                self.name, {ds: self.checks_of(ds) for ds in dag.datasets}, self._checks
+            )
             self._dag = dag
         return dag
 

@@ -93,18 +93,22 @@ class TaskRun:
         store passes the run's start, so offsets compare within a run and across runs).
         """
         started = self.started_ns
-        return {
-            "name": self.name,
-            "status": self.status,
-            "attempts": self.attempts,
-            "offset_ns": None if started is None else started - origin_ns,
-            "duration_ns": self.duration_ns,
-            "cached": self.cached,
-            "resumed": self.resumed,
-            "error": None if self.error is None else f"{type(self.error).__name__}: {self.error}",
-            "logs": self.logs,
-        } | ({"workers": ",".join(self.workers)} if self.workers else {}) | (
-            {"checks": self.checks} if self.checks is not None else {}
+        return (
+            {
+                "name": self.name,
+                "status": self.status,
+                "attempts": self.attempts,
+                "offset_ns": None if started is None else started - origin_ns,
+                "duration_ns": self.duration_ns,
+                "cached": self.cached,
+                "resumed": self.resumed,
+                "error": None
+                if self.error is None
+                else f"{type(self.error).__name__}: {self.error}",
+                "logs": self.logs,
+            }
+            | ({"workers": ",".join(self.workers)} if self.workers else {})
+            | ({"checks": self.checks} if self.checks is not None else {})
         )
 
 

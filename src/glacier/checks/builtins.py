@@ -153,9 +153,7 @@ def accepted_values(column: str, values: Iterable[Any], *, severity: str = "erro
     )
 
 
-def expect(
-    expression: pl.Expr, *, name: str | None = None, severity: str = "error"
-) -> RowCheck:
+def expect(expression: pl.Expr, *, name: str | None = None, severity: str = "error") -> RowCheck:
     """``expression`` holds on every row (a row where it is false or null fails).
     dbt: dbt_utils' ``expression_is_true``.
 
@@ -174,16 +172,19 @@ def expect(
 
 
 def row_count(
-    min: int | None = None,  # noqa: A002  # the names dbt users know
-    max: int | None = None,  # noqa: A002
+    min: int | None = None,  # the names dbt users know
+    max: int | None = None,
     *,
     severity: str = "error",
 ) -> AggregateCheck:
     """The dataset has at least ``min`` and at most ``max`` rows. dbt: dbt_utils'
-    ``expression_is_true`` on ``count(*)``, dbt-expectations' ``expect_table_row_count_to_be_between``.
+    ``expression_is_true`` on ``count(*)``; dbt-expectations'
+    ``expect_table_row_count_to_be_between``.
     """
     for label, bound in (("min", min), ("max", max)):
-        if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int) or bound < 0):
+        if bound is not None and (
+            isinstance(bound, bool) or not isinstance(bound, int) or bound < 0
+        ):
             raise CheckDefinitionError(
                 f"row_count({label}={bound!r}): a bound is a whole number of rows >= 0."
             )
@@ -204,9 +205,7 @@ def row_count(
     return AggregateCheck(f"row_count({bounds})", _severity(severity), (), pl.len(), judge)
 
 
-def freshness(
-    column: str, *, max_age: dt.timedelta, severity: str = "error"
-) -> AggregateCheck:
+def freshness(column: str, *, max_age: dt.timedelta, severity: str = "error") -> AggregateCheck:
     """The newest ``column`` (a date or datetime; a naive one is taken as UTC) is at most
     ``max_age`` old. dbt: a source's ``freshness`` (``loaded_at_field``, ``error_after``)."""
     (col,) = _columns("freshness", column, one=True)
@@ -230,7 +229,9 @@ def freshness(
             return f"newest {col} is {newest} ({age} old), older than max_age={max_age}"
         return None
 
-    return AggregateCheck(f"freshness({col})", _severity(severity), (col,), pl.col(col).max(), judge)
+    return AggregateCheck(
+        f"freshness({col})", _severity(severity), (col,), pl.col(col).max(), judge
+    )
 
 
 def schema(columns: Mapping[str, Any], *, severity: str = "error") -> SchemaCheck:
@@ -293,7 +294,7 @@ def check_declarations(
     >>> check_declarations("t", [unique("id")], {"ID": pl.Int64})
     Traceback (most recent call last):
     ...
-    glacier.errors.CheckDefinitionError: Dataset 't': check unique(id) names column 'id', which its schema lacks (its columns: ['ID']); fix the column name or the schema.
+    glacier.errors.CheckDefinitionError: Dataset 't': check unique(id) names column 'id', ...
     """
     out: list[Check] = []
     if isinstance(checks, Check) or not isinstance(checks, Iterable):

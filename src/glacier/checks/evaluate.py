@@ -11,7 +11,8 @@ Example:
     >>> import polars as pl
     >>> from glacier.checks import unique, not_null
     >>> frame = pl.DataFrame({"id": [1, 2, 2, None]})
-    >>> [(r.check, r.status, r.failing_rows) for r in evaluate("t", [unique("id"), not_null("id")], frame)]
+    >>> results = evaluate("t", [unique("id"), not_null("id")], frame)
+    >>> [(r.check, r.status, r.failing_rows) for r in results]
     [('unique(id)', 'failed', 2), ('not_null(id)', 'failed', 1)]
 """
 
@@ -159,9 +160,7 @@ def evaluate(
     return [_timed(results[k], per_check) for k in range(len(checks))]
 
 
-def _one_pass(
-    data: pl.LazyFrame, batched: Sequence[tuple[int, Check, pl.Expr]]
-) -> dict[int, Any]:
+def _one_pass(data: pl.LazyFrame, batched: Sequence[tuple[int, Check, pl.Expr]]) -> dict[int, Any]:
     """Every batched check's value from one ``select``; if that fails (one check's types do
     not fit the data), each check alone, so only the broken one fails."""
     if not batched:
@@ -223,7 +222,9 @@ def _custom(dataset: str, check: CustomCheck, data: pl.LazyFrame) -> CheckResult
     if isinstance(value, pl.LazyFrame):
         failing = int(value.select(pl.len()).collect().item())
         sample = _sample(value) if failing else ()
-        return _result(dataset, check, f"{failing} failing row(s)" if failing else "", failing, sample)
+        return _result(
+            dataset, check, f"{failing} failing row(s)" if failing else "", failing, sample
+        )
     return _failed(
         dataset,
         check,

@@ -132,7 +132,9 @@ class RunChecks:
 
         results: list[CheckResult] = []
         for out in self.by_task[i] or ():
-            results.extend(evaluate(out.dataset.name, out.checks, outputs[out.position], lookup=lookup))
+            results.extend(
+                evaluate(out.dataset.name, out.checks, outputs[out.position], lookup=lookup)
+            )
         return results
 
 

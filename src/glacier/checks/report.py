@@ -67,7 +67,9 @@ def by_dataset(records: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str,
     return out
 
 
-def add_junit_cases(suite: ET.Element, classname: str, records: Iterable[Mapping[str, Any]]) -> None:
+def add_junit_cases(
+    suite: ET.Element, classname: str, records: Iterable[Mapping[str, Any]]
+) -> None:
     """A JUnit test case per check in ``suite`` (named ``dataset: check``): a failed check of
     severity ``error`` is a failure; a warned one passes with its message in ``system-out``.
     The suite's ``tests`` and ``failures`` counts include them."""
@@ -89,9 +91,9 @@ def add_junit_cases(suite: ET.Element, classname: str, records: Iterable[Mapping
             )
             failure.text = _sample_text(record)
         elif status == "warned":
-            ET.SubElement(case, "system-out").text = (
-                f"warning: {record.get('message', '')}\n{_sample_text(record)}"
-            )
+            ET.SubElement(
+                case, "system-out"
+            ).text = f"warning: {record.get('message', '')}\n{_sample_text(record)}"
     if tests:
         suite.set("tests", str(int(suite.get("tests", "0")) + tests))
         suite.set("failures", str(int(suite.get("failures", "0")) + failures))

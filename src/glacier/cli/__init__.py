@@ -1,4 +1,5 @@
-"""The ``glacier`` command: run, runs, test, plan, generate, graph, envs, init, rehearse, deploy, tables.
+"""The ``glacier`` command: run, runs, test, plan, generate, graph, envs, init, rehearse, deploy,
+tables.
 
 ::
 
@@ -28,7 +29,8 @@ parameter; an invalid settings file or config object).
 One module per command group, each registering its commands on the one :data:`app`:
 :mod:`~glacier.cli.app` (the typer app, shared options, error handling),
 :mod:`~glacier.cli.loading` (how a target is loaded and its environment found),
-:mod:`~glacier.cli.run`, :mod:`~glacier.cli.runs`, :mod:`~glacier.cli.test`, :mod:`~glacier.cli.plan`,
+:mod:`~glacier.cli.run`, :mod:`~glacier.cli.runs`, :mod:`~glacier.cli.test`,
+:mod:`~glacier.cli.plan`,
 :mod:`~glacier.cli.generate`, :mod:`~glacier.cli.graph`, :mod:`~glacier.cli.envs`,
 :mod:`~glacier.cli.init`, :mod:`~glacier.cli.rehearse`, :mod:`~glacier.cli.deploy`,
 :mod:`~glacier.cli.tables`. The commands

@@ -376,7 +376,9 @@ def write_junit_xml(path: Path, result: RunResult) -> None:
             ET.SubElement(case, "skipped", message="an upstream task failed")
         elif task_run.status != "succeeded":
             ET.SubElement(case, "skipped", message=f"not run ({task_run.status})")
-    add_junit_cases(suite, result.pipeline, (c for t in result.tasks.values() for c in t.checks or ()))
+    add_junit_cases(
+        suite, result.pipeline, (c for t in result.tasks.values() for c in t.checks or ())
+    )
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)

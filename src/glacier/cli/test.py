@@ -41,8 +41,7 @@ def test(
             "--select",
             "-s",
             metavar="DATASET",
-            help="Test only these datasets (names or shell patterns such as 'stg_*'); "
-            "repeatable.",
+            help="Test only these datasets (names or shell patterns such as 'stg_*'); repeatable.",
             show_default=False,
         ),
     ] = None,

@@ -25,6 +25,7 @@ Where each idea lives:
 """
 
 from glacier.settings.base import CREDENTIAL_FIELDS, GlacierModel, InvalidValueError
+from glacier.settings.checks import CheckSettings
 from glacier.settings.clouds import AwsConfig, AzureConfig, GcpConfig, LocalConfig, ProviderConfig
 from glacier.settings.compute import (
     FARGATE_MEMORY,
@@ -43,7 +44,6 @@ from glacier.settings.databases import (
 )
 from glacier.settings.environment import GlacierSettings
 from glacier.settings.execution import ExecutorSettings, TaskConfig
-from glacier.settings.checks import CheckSettings
 from glacier.settings.lineage import LineageSettings
 from glacier.settings.names import (
     validate_azure_container_name,
@@ -80,9 +80,9 @@ __all__ = [
     "AzureBlobConfig",
     "AzureConfig",
     "AzureTags",
-    "CheckSettings",
     "BlobConfig",
     "BucketSettings",
+    "CheckSettings",
     "CorsRule",
     "DatabaseConnection",
     "DatabaseSettings",

@@ -52,11 +52,11 @@ from glacier.settings.base import (
     refuse_credentials,
     refuse_unknown,
 )
+from glacier.settings.checks import CheckSettings
 from glacier.settings.clouds import PROVIDER_KINDS, LocalConfig, ProviderConfig
 from glacier.settings.database_connection import DatabaseConnection
 from glacier.settings.databases import DatabaseSettings, VolumeSettings
 from glacier.settings.execution import ExecutorSettings, TaskConfig
-from glacier.settings.checks import CheckSettings
 from glacier.settings.lineage import LineageSettings
 from glacier.settings.names import (
     validate_azure_container_name,
