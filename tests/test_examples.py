@@ -36,6 +36,7 @@ def test_every_example_is_covered() -> None:
         "medallion.py",
         "models.py",
         "test_mock_environment.py",
+        "jaffle_shop.py",
     }
     assert {p.name for p in EXAMPLES.glob("*.py")} == covered
 
@@ -158,3 +159,25 @@ def test_mock_environment_example_tests_pass(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "2 passed" in proc.stdout
+
+
+def test_jaffle_shop_passes_its_20_tests_and_gates_the_marts_on_bad_seeds(tmp_path: Path) -> None:
+    data = {"JAFFLE_SHOP_DATA": str(tmp_path / "jaffle")}
+    out = run_example(str(EXAMPLES / "jaffle_shop.py"), cwd=tmp_path, env=data)
+    assert "5 succeeded" in out
+    assert out.count(" passed  ") == 20 and "failed" not in out
+    bad = run_example(str(EXAMPLES / "jaffle_shop.py"), "--bad", cwd=tmp_path, env=data)
+    assert "failed  stg_orders: unique(order_id)  (2 failing row(s))" in bad
+    assert "failed  stg_orders: accepted_values(status)  (1 failing row(s))" in bad
+    assert "skipped (downstream of a failed check): build_orders, build_customers" in bad
+    # `glacier test` reads what is stored (the bad staging model was written) and fails.
+    proc = subprocess.run(
+        [sys.executable, "-m", "glacier", "test", str(EXAMPLES / "jaffle_shop.py"), "-s", "stg_*"],
+        cwd=tmp_path,
+        env={**os.environ, **data},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "8 check(s): 6 passed, 0 warned, 2 failed" in proc.stdout

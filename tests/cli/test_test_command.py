@@ -61,7 +61,7 @@ def test_a_failed_error_check_exits_1_with_its_failing_rows(project: Path) -> No
     code, out, _ = invoke("test", "shop.py", "--junit-xml", "report.xml")
     assert code == 1
     assert "unique(order_id)" in out and "failed" in out
-    assert "{'order_id': 7, 'status': 'placed'}" in out
+    assert '{"order_id": 7, "status": "placed"}' in out
     assert 'failures="1"' in (project / "report.xml").read_text()
 
 

@@ -132,7 +132,7 @@ def print_checks(out: Any, records: Iterable[Mapping[str, Any]]) -> None:
         if sample and r["status"] != "passed":
             out.print(Text(f"failing rows of {r['dataset']}: {r['check']} (first {len(sample)}):"))
             for row in sample:
-                out.print(Text(f"  {row}"), soft_wrap=True)
+                out.print(Text(f"  {json.dumps(row, default=str)}"), soft_wrap=True)
 
 
 def _write_junit(path: Path, pipeline: str, records: list[dict[str, Any]]) -> None:
