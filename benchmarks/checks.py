@@ -67,9 +67,7 @@ def write_data(directory: Path, rows: int, customers: int) -> tuple[Path, Path]:
     orders_path = directory / "orders.parquet"
     customers_path = directory / "customers.parquet"
     orders.write_parquet(orders_path)
-    pl.DataFrame({"customer_id": pl.int_range(customers, eager=True)}).write_parquet(
-        customers_path
-    )
+    pl.DataFrame({"customer_id": pl.int_range(customers, eager=True)}).write_parquet(customers_path)
     return orders_path, customers_path
 
 
@@ -98,8 +96,9 @@ def by_hand(orders: Path, customers: Path) -> list[Any]:
     row = (
         data.select(
             duplicates=pl.col("order_id").is_duplicated().sum(),
-            nulls=pl.any_horizontal(pl.col("order_id").is_null(), pl.col("customer_id").is_null())
-            .sum(),
+            nulls=pl.any_horizontal(
+                pl.col("order_id").is_null(), pl.col("customer_id").is_null()
+            ).sum(),
             unknown_status=(~pl.col("status").is_in(STATUSES)).sum(),
             negative=(pl.col("amount") < 0).sum(),
             rows=pl.len(),
