@@ -1401,3 +1401,7 @@ API_CASES: list[Case] = [
     *SETTINGS,
     *VARIABLES,
 ]
+
+from .check_cases import CHECKS  # noqa: E402  # its rows use the helpers above
+
+API_CASES += CHECKS

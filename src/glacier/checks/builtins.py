@@ -186,12 +186,15 @@ def row_count(
             isinstance(bound, bool) or not isinstance(bound, int) or bound < 0
         ):
             raise CheckDefinitionError(
-                f"row_count({label}={bound!r}): a bound is a whole number of rows >= 0."
+                f"row_count({label}={bound!r}): give a whole number of rows >= 0, e.g. "
+                "row_count(min=1)."
             )
     if min is None and max is None:
         raise CheckDefinitionError("row_count(): give min=, max= or both, e.g. row_count(min=1).")
     if min is not None and max is not None and min > max:
-        raise CheckDefinitionError(f"row_count(min={min}, max={max}): min is above max.")
+        raise CheckDefinitionError(
+            f"row_count(min={min}, max={max}): min is above max; give min <= max."
+        )
     lo, hi = min, max
 
     def judge(rows: Any) -> str | None:
@@ -337,8 +340,8 @@ def check_references(
         if ds not in checks:
             raise CheckDefinitionError(
                 f"Pipeline {pipeline!r}: @pipeline.check({ds.name!r}) is on a dataset no task "
-                f"of the pipeline consumes or produces (its datasets: {sorted(names)}); check "
-                "a dataset of the pipeline."
+                f"of the pipeline consumes or produces (its datasets: {sorted(names)}); use "
+                "@pipeline.check on a dataset of the pipeline."
             )
     for ds, own in checks.items():
         for c in own:
