@@ -82,6 +82,7 @@ class Pipeline:
         self._dag: DAG | None = None
         self._default_env: Any = None
         self._checks: dict[Dataset, list[Check]] = {}
+        self._has_checks = False
 
     @property
     def schedule(self) -> str | None:
@@ -209,6 +210,12 @@ class Pipeline:
 
         return register
 
+    @property
+    def has_checks(self) -> bool:
+        """Whether any dataset of the pipeline has data checks (runs without skip them)."""
+        _ = self.dag
+        return self._has_checks
+
     def checks_of(self, dataset: Dataset) -> tuple[Check, ...]:
         """The data checks of ``dataset``: its own (``checks=``), then the pipeline's."""
         own = self._checks.get(dataset)
@@ -227,9 +234,9 @@ class Pipeline:
         dag = self._dag
         if dag is None:
             dag = DAG.build(self._tasks.values())
-            check_references(
-                self.name, {ds: self.checks_of(ds) for ds in dag.datasets}, self._checks
-            )
+            checks = {ds: own for ds in dag.datasets if (own := self.checks_of(ds))}
+            check_references(self.name, checks, self._checks, dag.datasets)
+            self._has_checks = bool(checks)
             self._dag = dag
         return dag
 

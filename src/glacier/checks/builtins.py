@@ -329,15 +329,20 @@ def check_declarations(
 
 
 def check_references(
-    pipeline: str, checks: Mapping[Any, Sequence[Check]], registered: Iterable[Any] = ()
+    pipeline: str,
+    checks: Mapping[Any, Sequence[Check]],
+    registered: Iterable[Any],
+    datasets: Iterable[Any],
 ) -> None:
     """Refuse, when the pipeline's DAG is built, checks that reach outside it: a
     ``relationships`` check to a dataset no task of the pipeline consumes or produces, or a
-    ``@pipeline.check`` on such a dataset. ``checks`` maps each dataset of the pipeline to its
-    checks; ``registered`` are the datasets ``@pipeline.check`` was given."""
-    names = {ds.name for ds in checks}
+    ``@pipeline.check`` on such a dataset. ``checks`` maps each dataset of the pipeline that has
+    checks to them; ``registered`` are the datasets ``@pipeline.check`` was given; ``datasets``
+    are the pipeline's."""
+    known = set(datasets)
+    names = {ds.name for ds in known}
     for ds in registered:
-        if ds not in checks:
+        if ds not in known:
             raise CheckDefinitionError(
                 f"Pipeline {pipeline!r}: @pipeline.check({ds.name!r}) is on a dataset no task "
                 f"of the pipeline consumes or produces (its datasets: {sorted(names)}); use "
@@ -345,18 +350,18 @@ def check_references(
             )
     for ds, own in checks.items():
         for c in own:
-            if isinstance(c, RelationshipsCheck) and c.to not in checks:
+            if isinstance(c, RelationshipsCheck) and c.to not in known:
                 raise CheckDefinitionError(
                     f"Pipeline {pipeline!r}: dataset {ds.name!r}'s check {c.name} refers to "
                     f"dataset {c.to.name!r}, which is outside the pipeline (no task consumes or "
                     "produces it); refer to a dataset of the pipeline, or make a task read it."
                 )
-            known = getattr(c.to, "schema", None) if isinstance(c, RelationshipsCheck) else None
-            if known is not None and isinstance(c, RelationshipsCheck) and c.field not in known:
+            other = getattr(c.to, "schema", None) if isinstance(c, RelationshipsCheck) else None
+            if other is not None and isinstance(c, RelationshipsCheck) and c.field not in other:
                 raise CheckDefinitionError(
                     f"Pipeline {pipeline!r}: dataset {ds.name!r}'s check {c.name} names column "
                     f"{c.field!r} of {c.to.name!r}, whose schema lacks it (its columns: "
-                    f"{list(known)})."
+                    f"{list(other)}); fix the field name."
                 )
 
 

@@ -66,6 +66,8 @@ class RunChecks:
         cls, pipeline: Pipeline, tasks: Sequence[Task], settings: CheckSettings | None
     ) -> RunChecks | None:
         """The run's checks, or ``None`` when none of its tasks' outputs has any."""
+        if not getattr(pipeline, "has_checks", True):
+            return None  # the usual case, decided once per pipeline shape
         checks_of = getattr(pipeline, "checks_of", None)
         if checks_of is None:  # a data-flow pipeline: its datasets carry their own checks
             checks_of = _own_checks
