@@ -81,6 +81,13 @@ def checks_of(result: Any, task: str) -> dict[str, dict[str, Any]]:
     return {c["check"]: c for c in result.tasks[task].checks}
 
 
+def test_analyze_lists_each_dataset_s_checks(env: Environment) -> None:
+    described = staging(env, GOOD).run(mode="analyze")
+    by_name = {d["name"]: d["checks"] for d in described["datasets"]}
+    assert by_name["stg_customers"] == ["unique(customer_id)", "not_null(customer_id)"]
+    assert by_name["customer_orders"] == []
+
+
 def test_good_data_passes_every_check_and_the_mart_is_built(env: Environment) -> None:
     result = staging(env, GOOD).run()
     assert result.ok

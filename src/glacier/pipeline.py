@@ -273,6 +273,7 @@ class Pipeline:
                     "producer": dag.tasks[dag.producers[ds][0]].name
                     if ds in dag.producers
                     else None,
+                    "checks": [c.name for c in self.checks_of(ds)],
                 }
             )
             if storage is not None and not isinstance(storage, str):

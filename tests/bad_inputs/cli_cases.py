@@ -155,4 +155,13 @@ USER_CODE = [
     CliCase(("run", "etl.py", "-p", "transform.fail=true"), 1, ("transform", "boom"), False),
 ]
 
-CLI_CASES: list[CliCase] = [*USAGE, *CONFIGURATION, *FAILURES, *USER_CODE]
+#: ``glacier test``: the data checks on what is stored (etl.py's datasets have none).
+CHECKS = cases(
+    2,
+    [
+        (("test", "etl.py", "--select", "orders"), ("'orders'", "matches no dataset with checks")),
+        (("test", "etl.py", "--junit-xml", "adir"), ("'adir'", "is a directory")),
+    ],
+)
+
+CLI_CASES: list[CliCase] = [*USAGE, *CONFIGURATION, *FAILURES, *USER_CODE, *CHECKS]
