@@ -290,6 +290,29 @@ def test_relationships_to_a_dataset_outside_the_pipeline_is_refused_at_declarati
         pipeline.validate()
 
 
+def test_relationships_to_a_dataset_made_from_the_checked_one_is_refused_before_running(
+    env: Environment,
+) -> None:
+    pipeline = Pipeline("loop", env=env)
+    derived = Dataset("derived")
+    base = Dataset("base", checks=[relationships("id", to=derived)])
+    ran: list[str] = []
+
+    @pipeline.task()
+    def make_base() -> base:
+        ran.append("make_base")
+        return pl.DataFrame({"id": [1]})
+
+    @pipeline.task()
+    def make_derived(b: base) -> derived:
+        ran.append("make_derived")
+        return b
+
+    with pytest.raises(CheckDefinitionError, match="which is made from 'base'"):
+        pipeline.run()
+    assert ran == []
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
