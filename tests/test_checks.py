@@ -439,3 +439,40 @@ def test_checks_gate_on_dask_too(cluster: Any, env: Environment) -> None:
     found = checks_of(result, "stage_orders")
     assert found["relationships(customer_id -> stg_customers.customer_id)"]["failing_rows"] == 1
     assert found["unique(order_id)"]["failing_rows"] == 2
+
+
+def test_data_flow_tasks_take_checks_and_a_failure_stops_the_body(tmp_path: Path) -> None:
+    from glacier.errors import PipelineRunError
+
+    env = Environment.local(tmp_path / "data")
+    reached: list[str] = []
+
+    @env.task(checks=[unique("id"), accepted_values("s", ["a"], severity="warn")])
+    def extract(ids: list[int]) -> pl.DataFrame:
+        return pl.DataFrame({"id": ids, "s": ["a", "b"][: len(ids)]})
+
+    @env.task()
+    def load(frame: pl.DataFrame) -> int:
+        reached.append("load")
+        return frame.height
+
+    @env.pipeline()
+    def flow(ids: list[int]) -> int:
+        return load(extract(ids))
+
+    result = flow.run(args=([1, 2],))
+    assert result.output == 2
+    checks = {c["check"]: c["status"] for c in result.tasks["extract"].checks}
+    assert checks == {"unique(id)": "passed", "accepted_values(s)": "warned"}
+    with pytest.raises(PipelineRunError) as caught:
+        flow.run(args=([3, 3],))
+    assert reached == ["load"]  # the second run stopped at the failed check
+    failed = caught.value.result.tasks["extract"]
+    assert isinstance(failed.error, CheckFailedError)
+    assert failed.checks[0]["failing_rows"] == 2
+
+
+def test_pipeline_tasks_refuse_checks_and_point_at_the_dataset() -> None:
+    pipeline = Pipeline("p")
+    with pytest.raises(CheckDefinitionError, match="belong to the datasets a task returns"):
+        pipeline.task(checks=[unique("id")])

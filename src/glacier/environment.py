@@ -304,7 +304,9 @@ class Environment:
 
         Options: ``executor``, ``timeout``, ``retries``, ``retry_delay``, ``backoff``,
         ``max_delay``, ``jitter``, ``retry_on``, ``cache``, ``cache_version``, ``tags``,
-        ``compute``, ``allow_cross_environment``, ``name``.
+        ``compute``, ``allow_cross_environment``, ``name``, ``checks`` (data checks of what
+        each call returns, see :mod:`glacier.checks`: a failing ``error`` check raises
+        :class:`~glacier.errors.CheckFailedError` from the call, so the pipeline body stops).
         """
         namespace = _caller_namespace(1)
 

@@ -118,7 +118,7 @@ class _Tracer:
                 )
             else:
                 constants[pname] = value
-        out = Dataset(name)
+        out = Dataset(name, checks=task.task_options.checks)
         self.pipeline.add(Node(task, name, inputs, constants, out))
         return Placeholder(out, name)
 
@@ -144,7 +144,7 @@ class _EagerRun:
 
     def call(self, task: Task, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         name = _unique(self.counts, task.name)
-        out = Dataset(name)
+        out = Dataset(name, checks=task.task_options.checks)
         graph = Pipeline(self.flow.name, env=task.env or self.env)
         graph.add(_call_node(task, name, args, kwargs, out))
         run = PreparedRun(

@@ -123,6 +123,11 @@ class Pipeline:
         :mod:`glacier.retries`); ``cache_version`` is part of the cache key, to force a rerun.
         """
         namespace = _caller_namespace(1)
+        if "checks" in unknown:
+            raise CheckDefinitionError(
+                "@pipeline.task(checks=...): a pipeline's checks belong to the datasets a task "
+                "returns; declare them there, e.g. Dataset('orders', checks=[unique('id')])."
+            )
         options = TaskOptions.parse(
             {
                 "retries": retries,

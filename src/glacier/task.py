@@ -238,6 +238,7 @@ class Task:
             compute=self.compute,
             allow_cross_environment=self.allow_cross_environment,
             name=self.name,
+            checks=self.task_options.checks,
         )
         return Task(self.fn, options=options, dataflow=True, env=env, namespace=self.namespace)
 

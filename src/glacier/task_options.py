@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from glacier.checks.builtins import check_declarations
 from glacier.errors import ConfigError
 from glacier.settings import TaskConfig
 
@@ -33,7 +34,7 @@ TASK_OPTIONS = (
     "tags",
 )
 #: Option names about the task itself rather than how it runs.
-TASK_FIELDS = ("compute", "allow_cross_environment", "name")
+TASK_FIELDS = ("compute", "allow_cross_environment", "name", "checks")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +47,15 @@ class TaskOptions:
         compute: The compute hint (``env.compute.lambda_(...)``), if any.
         allow_cross_environment: Whether the task may reach another environment's data.
         name: The task's name, when not the function's.
+        checks: A data-flow task's data checks (:mod:`glacier.checks`), on what each call
+            returns; a pipeline's tasks declare checks on their output datasets instead.
     """
 
     refinements: Mapping[str, Any] = field(default_factory=dict)
     compute: Any = None
     allow_cross_environment: bool = False
     name: str | None = None
+    checks: tuple[Any, ...] = ()
 
     @classmethod
     def parse(
@@ -74,12 +78,18 @@ class TaskOptions:
         compute = options.get("compute")
         cross = bool(options.get("allow_cross_environment", False))
         name = options.get("name")
-        if not refinements and compute is None and not cross and name is None:
+        given = options.get("checks")
+        checks = check_declarations(f"{name or 'task'} output", given, None) if given else ()
+        if not refinements and compute is None and not cross and name is None and not checks:
             # Most tasks take no options: they share one record, so a 100,000-task pipeline
             # carries no extra object per task for the garbage collector to walk.
             return NO_OPTIONS
         return cls(
-            refinements=refinements, compute=compute, allow_cross_environment=cross, name=name
+            refinements=refinements,
+            compute=compute,
+            allow_cross_environment=cross,
+            name=name,
+            checks=checks,
         )
 
     def check(self, where: str) -> None:
