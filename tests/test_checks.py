@@ -120,6 +120,8 @@ def test_a_warn_check_is_recorded_and_stops_nothing(env: Environment) -> None:
     rows = {**GOOD, "status": ["placed", "lost", "placed"]}
     result = staging(env, rows, severity="warn").run()
     assert result.ok
+    assert [c["status"] for c in result.checks].count("warned") == 1
+    assert len(result.checks) == 6
     check = checks_of(result, "stage_orders")["accepted_values(status)"]
     assert (check["status"], check["severity"], check["failing_rows"]) == ("warned", "warn", 1)
 

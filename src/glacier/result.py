@@ -332,6 +332,11 @@ class RunResult:
         """Records of the tasks skipped because an upstream task failed."""
         return [t for t in self.tasks.values() if t.status == SKIPPED]
 
+    @property
+    def checks(self) -> list[dict[str, Any]]:
+        """Every data check's result in the run, in task order (see :mod:`glacier.checks`)."""
+        return [c for t in self.tasks.values() for c in t.checks or ()]
+
     def counts(self) -> Mapping[str, int]:
         """How many tasks ended in each status (and how many came from the cache)."""
         out: dict[str, int] = {}
