@@ -142,10 +142,8 @@ def test_the_run_record_keeps_status_count_and_at_most_ten_failing_rows(
     assert (check["status"], check["failing_rows"], len(check["sample"])) == ("failed", 25, 10)
 
 
-def test_relationships_waits_for_the_producer_of_the_dataset_it_refers_to(
-    env: Environment,
-) -> None:
-    # The referring task is declared (and would run) first; the check needs the other.
+def foreign_key(env: Environment) -> Pipeline:
+    """Two independent tasks; a check of the first's output refers to the second's."""
     pipeline = Pipeline("fk", env=env)
     customers = Dataset("customers", storage="customers.parquet")
     orders = Dataset(
@@ -160,7 +158,14 @@ def test_relationships_waits_for_the_producer_of_the_dataset_it_refers_to(
     def make_customers() -> customers:
         return pl.DataFrame({"id": [1, 2]})
 
-    result = pipeline.run()
+    return pipeline
+
+
+def test_relationships_waits_for_the_producer_of_the_dataset_it_refers_to(
+    env: Environment,
+) -> None:
+    # The referring task is declared (and would run) first; the check needs the other.
+    result = foreign_key(env).run()
     assert result.tasks["make_customers"].started_ns < result.tasks["make_orders"].started_ns
     assert result.tasks["make_orders"].checks[0]["status"] == "passed"
 
@@ -478,3 +483,13 @@ def test_pipeline_tasks_refuse_checks_and_point_at_the_dataset() -> None:
     pipeline = Pipeline("p")
     with pytest.raises(CheckDefinitionError, match="belong to the datasets a task returns"):
         pipeline.task(checks=[unique("id")])
+
+
+def test_relationships_on_dask_returns_both_results(cluster: Any, env: Environment) -> None:
+    from glacier.executors.dask import DaskExecutor
+
+    result = foreign_key(env).run(executor=DaskExecutor(cluster.scheduler_address))
+    assert result.tasks["make_orders"].checks[0]["status"] == "passed"
+    # make_customers now precedes make_orders, yet it is still a result of the run.
+    assert result["customers"].collect()["id"].to_list() == [1, 2]
+    assert result["orders"].collect().height == 3

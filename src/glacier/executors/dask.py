@@ -707,7 +707,8 @@ def _worker_failure(task: str, exc: BaseException, workers: list[str]) -> BaseEx
 def _wanted(run: PreparedRun, targets: Sequence[Any] | None) -> set[int]:
     """The tasks whose outputs come back: those producing a target, and those nothing in
     the run consumes (with no targets, these are the pipeline's results)."""
-    wanted = {i for i, downs in enumerate(run.downstream) if not downs}
+    # The plan's consumers: data checks may make a sink wait for another (run.downstream).
+    wanted = {i for i, downs in enumerate(run.plan.downstream) if not downs}
     if targets is None:
         return wanted
     if isinstance(targets, str | Dataset) or hasattr(targets, "fn"):
