@@ -52,7 +52,8 @@ class CheckResult:
 
     ``failing_rows`` counts the rows that fail a row check (``None`` for checks on the whole
     dataset: schema, row count, freshness); ``sample`` holds up to :data:`SAMPLE_ROWS` of them;
-    ``message`` says what failed (empty when it passed).
+    ``message`` says what failed (empty when it passed). ``duration_ns`` is the time of the
+    dataset's checks shared out equally among them (the built-ins run as one query).
     """
 
     dataset: str
