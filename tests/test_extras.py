@@ -182,3 +182,34 @@ def test_distribution_name_extras_and_no_unexplained_caps() -> None:
         if line.strip().startswith('"') and ("<" in line or "==" in line):
             assert lines[number - 1].strip().startswith("#"), line
     assert not any("<" in r for r in project["dependencies"])
+
+
+@pytest.mark.parametrize(
+    ("absent", "path", "extra"),
+    [
+        ({"joblib"}, "models/clf.joblib", "models"),
+        ({"fastexcel"}, "report.xlsx", "excel"),
+        ({"xlsxwriter"}, "report.xlsx", "excel"),
+    ],
+)
+def test_a_format_whose_extra_is_missing_is_refused_where_the_dataset_is_declared(
+    absent: set[str], path: str, extra: str
+) -> None:
+    # The need is known at declaration: no task should run only to fail at its write.
+    done = run_without(
+        absent,
+        f"""
+        from glacier import Dataset
+        from glacier.errors import MissingExtraError
+        try:
+            Dataset("d", storage={path!r})
+        except MissingExtraError as exc:
+            print(exc)
+        """,
+    )
+    assert done.returncode == 0, done.stderr
+    line = done.stdout.strip()
+    assert line.startswith("Dataset 'd' is stored as")
+    assert sorted(absent)[0] in line
+    assert line.endswith(install_command(extra))
+    assert "glacier-pipelines[" in line
