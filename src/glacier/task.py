@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
 
-from dependency_injector.wiring import _Marker
 from pydantic import SecretStr
 
 from glacier.dataset import Dataset
@@ -150,7 +149,7 @@ class Task:
             ann = hints.get(pname, _MISSING)
             if isinstance(ann, Dataset):
                 inputs.append((pname, ann))
-            elif isinstance(default, _Marker):  # type: ignore[misc]
+            elif _is_marker(default):
                 resources.append(ResourceRequest(pname, _strip_optional(ann)[0], default))
             elif _is_resource_type(ann):
                 inner, optional = _strip_optional(ann)
@@ -474,6 +473,16 @@ def _is_resource_type(ann: Any) -> bool:
     inner, _ = _strip_optional(ann)
     # A SecretStr parameter is the environment's secret of that name (see glacier.secrets).
     return isinstance(inner, type) and (issubclass(inner, Resource) or inner is SecretStr)
+
+
+def _is_marker(default: Any) -> bool:
+    """Whether ``default`` is dependency-injector's ``Provide[...]``/``Provider[...]`` marker.
+
+    Asked without importing dependency-injector (a third of ``import glacier``'s time): a
+    marker exists only once the user's module imported ``dependency_injector.wiring``.
+    """
+    wiring = sys.modules.get("dependency_injector.wiring")
+    return wiring is not None and isinstance(default, wiring._Marker)
 
 
 def _shadowed(pname: str, task: Task, other: Task) -> str:
