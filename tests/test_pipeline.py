@@ -804,7 +804,7 @@ def test_a_task_named_like_its_output_dataset_gets_an_error_suggesting_name() ->
     raw, stg_customers, customers = Dataset("raw"), Dataset("stg_customers"), Dataset("c")
 
     @pipeline.task()
-    def stg_customers(r: raw) -> stg_customers:  # type: ignore[no-redef, valid-type]
+    def stg_customers(r: raw) -> stg_customers:  # type: ignore[no-redef, valid-type]  # noqa: F811
         return r
 
     with pytest.raises(InvalidAnnotationError) as caught:
