@@ -252,8 +252,10 @@ def test_generated_files_carry_no_path_of_the_generating_machine(tmp_path: Path)
     [
         (None, "glacier-pipelines[s3,deploy]==", None),
         (
-            {"url": "file:///home/me/dist/glacier_pipelines-0.1.0-py3-none-any.whl",
-             "archive_info": {}},
+            {
+                "url": "file:///home/me/dist/glacier_pipelines-0.1.0-py3-none-any.whl",
+                "archive_info": {},
+            },
             "./wheels/glacier_pipelines-0.1.0-py3-none-any.whl[s3,deploy]",
             "installed here from the file glacier_pipelines-0.1.0-py3-none-any.whl",
         ),
