@@ -213,3 +213,44 @@ def test_a_format_whose_extra_is_missing_is_refused_where_the_dataset_is_declare
     assert sorted(absent)[0] in line
     assert line.endswith(install_command(extra))
     assert "glacier-pipelines[" in line
+
+
+@pytest.mark.parametrize(
+    ("fake", "says"),
+    [
+        ({"s3fs": "0.4.2"}, "s3fs 0.4.2 is installed, but Glacier needs s3fs>="),
+        ({"botocore": "99.0.0"}, "needs botocore<"),
+    ],
+    ids=["s3fs-before-aiobotocore", "botocore-aiobotocore-mismatch"],
+)
+def test_a_broken_cloud_library_combination_is_named_at_first_use(
+    monkeypatch: pytest.MonkeyPatch, fake: dict[str, str], says: str
+) -> None:
+    # As after `pip install -U boto3 s3fs ...` walked s3fs back to 0.4.2, or botocore past
+    # the one aiobotocore accepts: both import, then fail at the first call.
+    from glacier import extras
+    from glacier.adapters.filesystems import s3_filesystem
+    from glacier.errors import ConfigError
+    from glacier.settings import AwsConfig
+
+    real = extras._installed
+    monkeypatch.setattr(extras, "_installed", lambda name: fake.get(name) or real(name))
+    extras.check_combination.cache_clear()
+    try:
+        with pytest.raises(ConfigError) as caught:
+            s3_filesystem(AwsConfig(region="us-east-1"))
+    finally:
+        extras.check_combination.cache_clear()
+    message = str(caught.value)
+    assert says in message and "\n" not in message
+    assert message.endswith("pip install --force-reinstall 'glacier-pipelines[s3]'")
+
+
+def test_the_installed_cloud_libraries_pass_the_combination_check() -> None:
+    from glacier import extras
+    from glacier.adapters.filesystems import S3_LIBRARIES
+
+    extras.check_combination.cache_clear()
+    extras.check_combination("s3", S3_LIBRARIES)
+    extras.check_combination("gcs", ("gcsfs", "fsspec"))
+    extras.check_combination("azure", ("adlfs", "fsspec"))
