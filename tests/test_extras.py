@@ -254,3 +254,41 @@ def test_the_installed_cloud_libraries_pass_the_combination_check() -> None:
     extras.check_combination("s3", S3_LIBRARIES)
     extras.check_combination("gcs", ("gcsfs", "fsspec"))
     extras.check_combination("azure", ("adlfs", "fsspec"))
+
+
+def test_the_dask_executor_without_its_extra_fails_before_any_task_in_one_line(
+    tmp_path: Path,
+) -> None:
+    marker = tmp_path / "ran"
+    pipeline = tmp_path / "p.py"
+    pipeline.write_text(
+        textwrap.dedent(
+            f"""
+            from pathlib import Path
+            from glacier import Dataset, Pipeline
+            pipeline = Pipeline("p")
+            out = Dataset("out")
+
+            @pipeline.task()
+            def make() -> out:
+                Path({str(marker)!r}).write_text("ran")
+                return 1
+            """
+        )
+    )
+    done = run_without(
+        {"cloudpickle"},
+        f"""
+        from glacier.cli import main
+        sys.argv = ["glacier", "run", {str(pipeline)!r}, "--executor", "dask"]
+        main()
+        """,
+    )
+    assert done.returncode != 0
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    assert lines[-1] == (
+        "error: The Dask executor needs cloudpickle, not installed: "
+        "pip install 'glacier-pipelines[dask]'"
+    )
+    assert "Traceback" not in done.stdout + done.stderr
+    assert not marker.exists()

@@ -61,6 +61,30 @@ def require(module: str, extra: str, feature: str = "") -> ModuleType:
         ) from None
 
 
+def _findable(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a finder that refuses it, or a broken install
+        return False
+
+
+def check_installed(modules: tuple[str, ...], extra: str, feature: str) -> None:
+    """Refuse, without importing anything, a feature whose modules are not installed: for the
+    places that know the need before the work starts (a dataset's format where it is
+    declared, an executor where it is made).
+
+    Raises:
+        MissingExtraError: one line naming the missing modules and the install command.
+    """
+    missing = [m for m in modules if not _findable(m)]
+    if missing:
+        raise MissingExtraError(
+            f"{feature} needs {' and '.join(missing)}, not installed: {install_command(extra)}"
+        )
+
+
 #: ``name<op>version`` parts of a requirement's specifier.
 _CLAUSE = re.compile(r"\s*(<=|>=|==|!=|<|>|~=)\s*([0-9][0-9A-Za-z.+!*-]*)\s*")
 

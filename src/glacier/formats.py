@@ -48,7 +48,7 @@ from glacier.errors import (
     UnknownFormatError,
     UnknownOptionError,
 )
-from glacier.extras import install_command, require
+from glacier.extras import check_installed, install_command, require
 
 __all__ = [
     "DEFAULT_FORMAT",
@@ -699,15 +699,6 @@ def _missing_extra(extra: str, exc: ImportError) -> MissingExtraError:
     )
 
 
-def _installed(module: str) -> bool:
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):  # a finder that refuses it, or a broken install
-        return False
-
-
 def check_extra(fmt: Format, where: str) -> None:
     """Refuse, where a dataset is declared, a format whose extra is not installed: the need is
     known then, and a task should not run only to fail at its write.
@@ -715,14 +706,9 @@ def check_extra(fmt: Format, where: str) -> None:
     Raises:
         MissingExtraError: naming the modules missing and the install command.
     """
-    if fmt.extra is None:
-        return
-    missing = [m for m in EXTRA_MODULES.get(fmt.extra, ()) if not _installed(m)]
-    if missing:
-        raise MissingExtraError(
-            f"{where} is stored as {fmt.name!r}, which needs {' and '.join(missing)}, not "
-            f"installed: {install_command(fmt.extra)}"
-        )
+    if fmt.extra is not None:
+        modules = EXTRA_MODULES.get(fmt.extra, ())
+        check_installed(modules, fmt.extra, f"{where} is stored as {fmt.name!r}, which")
 
 
 def check_options(fmt: Format, direction: str, options: Mapping[str, Any], where: str) -> None:
