@@ -132,8 +132,8 @@ def _hide_redundant_types() -> None:
     def argument(self: TyperArgument, ctx: Any) -> str | None:
         return None if self.metavar else argument_type(self, ctx)
 
-    TyperOption.display_type_rich = option  # type: ignore[method-assign]
-    TyperArgument.display_type_rich = argument  # type: ignore[method-assign]
+    TyperOption.display_type_rich = option  # type: ignore[method-assign, assignment]
+    TyperArgument.display_type_rich = argument  # type: ignore[method-assign, assignment]
 
 
 _hide_redundant_types()
