@@ -54,6 +54,11 @@ class Venv:
     path: Path
     #: None: the versions pinned in the lock; else a uv resolution strategy (no lock).
     resolution: str | None = None
+    #: The extras of glacier-pipelines installed into it.
+    extras: str = EXTRAS
+    #: Byte-compile at install (imports without .pyc files are ~2.5x slower, and uv skips
+    #: them): worth it for the suite's many runs; the demo compiles only what it imports.
+    compile: bool = True
 
     @property
     def bin(self) -> Path:
@@ -72,22 +77,27 @@ class Venv:
         h.update((ROOT / "pyproject.toml").read_bytes())
         pins = LOCK.read_bytes() if LOCK.exists() else b""
         h.update(pins if self.resolution is None else self.resolution.encode())
+        h.update(self.extras.encode())
         h.update(sys.version.encode())
         return h.hexdigest()
 
 
 DEV = Venv(ROOT / ".venv")
+#: The demo's own virtualenv: Glacier with only what the demo uses (running, planning), at the
+#: lock's versions, so that the README's first command is quick on a fresh machine.
+DEMO = Venv(ROOT / ".venv-demo", extras="deploy", compile=False)
 
 
 def uv(venv: Venv) -> Path:
     """uv inside ``venv``, installed with the venv's own pip the first time (needs only python3)."""
     exe = venv.bin / "uv"
     if not exe.exists():
-        run([str(venv.python), "-m", "pip", "install", "--quiet", "uv"])
+        run([str(venv.python), "-m", "pip", "install", "-qq", "--disable-pip-version-check",
+             "uv"])
     return exe
 
 
-def ensure_venv(venv: Venv = DEV) -> None:
+def ensure_venv(venv: Venv = DEV, *, quiet: bool = False) -> None:
     if not venv.python.exists():
         log(f"creating {venv.path.name}")
         run([sys.executable, "-m", "venv", str(venv.path)])
@@ -97,17 +107,21 @@ def ensure_venv(venv: Venv = DEV) -> None:
         return
     t0 = time.time()
     pinned = "the lock" if venv.resolution is None else f"resolution {venv.resolution}"
-    log(f"installing glacier-pipelines[{EXTRAS}] into {venv.path.name} ({pinned})")
+    log(f"installing glacier-pipelines[{venv.extras}] into {venv.path.name} ({pinned})")
     # --compile-bytecode: imports without .pyc files are ~2.5x slower, and uv skips them.
     # The distribution was called `glacier` before; two installs would both own `glacier/`.
     if any(venv.path.glob("lib/python*/site-packages/glacier-*.dist-info")):
         run([str(uv(venv)), "pip", "uninstall", "--python", str(venv.python), "glacier"])
-    cmd = [str(uv(venv)), "pip", "install", "--python", str(venv.python), "--compile-bytecode"]
+    cmd = [str(uv(venv)), "pip", "install", "--python", str(venv.python)]
+    if venv.compile:
+        cmd.append("--compile-bytecode")
+    if quiet:
+        cmd.append("--quiet")
     if venv.resolution is None and LOCK.exists():
         cmd += ["--constraints", str(LOCK)]
     else:
         cmd += ["--resolution", venv.resolution, "--upgrade"]
-    run([*cmd, "--editable", f"{ROOT}[{EXTRAS}]"])
+    run([*cmd, "--editable", f"{ROOT}[{venv.extras}]"])
     venv.stamp.write_text(want)
     log(f"installed in {time.time() - t0:.0f}s")
 
@@ -128,8 +142,17 @@ def apt_install(*packages: str) -> None:
         raise SystemExit(f"[dev] need {', '.join(packages)} but apt-get is not available")
     sudo = [] if os.geteuid() == 0 else ["sudo"]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    run([*sudo, "apt-get", "update", "-qq"], env=env)
-    run([*sudo, "apt-get", "install", "-y", "-qq", *packages], env=env)
+    # apt's progress goes to a log, shown only when it fails.
+    logfile = ROOT / ".cache" / "apt.log"
+    logfile.parent.mkdir(parents=True, exist_ok=True)
+    for cmd in ([*sudo, "apt-get", "update", "-qq"],
+                [*sudo, "apt-get", "install", "-y", "-qq", *packages]):
+        log("$ " + " ".join(cmd))
+        with logfile.open("w") as out:
+            done = subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        if done.returncode != 0:
+            print(logfile.read_text()[-4000:], file=sys.stderr)
+            raise SystemExit(f"[dev] {' '.join(cmd)} failed (exit {done.returncode})")
 
 
 def ensure_graphviz() -> None:
@@ -176,14 +199,17 @@ def tool_env(venv: Venv = DEV) -> dict[str, str]:
 
 
 def demo(args: list[str]) -> int:
-    """The README's main job: run the medallion example on local files, draw it, plan prod."""
-    ensure_venv()
-    ensure_graphviz()
-    env = tool_env()
+    """The README's main job: run the medallion example on local files, draw it, plan prod.
+
+    It installs only what the demo uses (Glacier with the ``deploy`` extra, into
+    ``.venv-demo``), quietly; the picture is Mermaid text, so no Graphviz is needed.
+    """
+    ensure_venv(DEMO, quiet=True)
+    env = tool_env(DEMO)
     for var in ("GLACIER_ENV", "GLACIER_SETTINGS_DIR"):
         env.pop(var, None)  # the demo is dev on local files, whatever the shell says
-    glacier = str(DEV.bin / "glacier")
-    picture = ROOT / "demo-output" / "medallion.png"
+    glacier = str(DEMO.bin / "glacier")
+    picture = ROOT / "demo-output" / "medallion.mmd"
     steps = [
         [glacier, "run", "examples/medallion.py", *args],
         [glacier, "graph", "examples/medallion.py", "-o", str(picture.relative_to(ROOT))],
@@ -199,7 +225,7 @@ def demo(args: list[str]) -> int:
     print(flush=True)
     log("demo done:")
     log(f"  data written under {ROOT / 'data' / 'dev'} (bronze, silver, gold zones)")
-    log(f"  DAG picture: {picture}")
+    log(f"  DAG (Mermaid): {picture}")
     log(f"  run records: {ROOT / '.glacier'}")
     return 0
 

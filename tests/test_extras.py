@@ -182,3 +182,113 @@ def test_distribution_name_extras_and_no_unexplained_caps() -> None:
         if line.strip().startswith('"') and ("<" in line or "==" in line):
             assert lines[number - 1].strip().startswith("#"), line
     assert not any("<" in r for r in project["dependencies"])
+
+
+@pytest.mark.parametrize(
+    ("absent", "path", "extra"),
+    [
+        ({"joblib"}, "models/clf.joblib", "models"),
+        ({"fastexcel"}, "report.xlsx", "excel"),
+        ({"xlsxwriter"}, "report.xlsx", "excel"),
+    ],
+)
+def test_a_format_whose_extra_is_missing_is_refused_where_the_dataset_is_declared(
+    absent: set[str], path: str, extra: str
+) -> None:
+    # The need is known at declaration: no task should run only to fail at its write.
+    done = run_without(
+        absent,
+        f"""
+        from glacier import Dataset
+        from glacier.errors import MissingExtraError
+        try:
+            Dataset("d", storage={path!r})
+        except MissingExtraError as exc:
+            print(exc)
+        """,
+    )
+    assert done.returncode == 0, done.stderr
+    line = done.stdout.strip()
+    assert line.startswith("Dataset 'd' is stored as")
+    assert sorted(absent)[0] in line
+    assert line.endswith(install_command(extra))
+    assert "glacier-pipelines[" in line
+
+
+@pytest.mark.parametrize(
+    ("fake", "says"),
+    [
+        ({"s3fs": "0.4.2"}, "s3fs 0.4.2 is installed, but Glacier needs s3fs>="),
+        ({"botocore": "99.0.0"}, "needs botocore<"),
+    ],
+    ids=["s3fs-before-aiobotocore", "botocore-aiobotocore-mismatch"],
+)
+def test_a_broken_cloud_library_combination_is_named_at_first_use(
+    monkeypatch: pytest.MonkeyPatch, fake: dict[str, str], says: str
+) -> None:
+    # As after `pip install -U boto3 s3fs ...` walked s3fs back to 0.4.2, or botocore past
+    # the one aiobotocore accepts: both import, then fail at the first call.
+    from glacier import extras
+    from glacier.adapters.filesystems import s3_filesystem
+    from glacier.errors import ConfigError
+    from glacier.settings import AwsConfig
+
+    real = extras._installed
+    monkeypatch.setattr(extras, "_installed", lambda name: fake.get(name) or real(name))
+    extras.check_combination.cache_clear()
+    try:
+        with pytest.raises(ConfigError) as caught:
+            s3_filesystem(AwsConfig(region="us-east-1"))
+    finally:
+        extras.check_combination.cache_clear()
+    message = str(caught.value)
+    assert says in message and "\n" not in message
+    assert message.endswith("pip install --force-reinstall 'glacier-pipelines[s3]'")
+
+
+def test_the_installed_cloud_libraries_pass_the_combination_check() -> None:
+    from glacier import extras
+    from glacier.adapters.filesystems import S3_LIBRARIES
+
+    extras.check_combination.cache_clear()
+    extras.check_combination("s3", S3_LIBRARIES)
+    extras.check_combination("gcs", ("gcsfs", "fsspec"))
+    extras.check_combination("azure", ("adlfs", "fsspec"))
+
+
+def test_the_dask_executor_without_its_extra_fails_before_any_task_in_one_line(
+    tmp_path: Path,
+) -> None:
+    marker = tmp_path / "ran"
+    pipeline = tmp_path / "p.py"
+    pipeline.write_text(
+        textwrap.dedent(
+            f"""
+            from pathlib import Path
+            from glacier import Dataset, Pipeline
+            pipeline = Pipeline("p")
+            out = Dataset("out")
+
+            @pipeline.task()
+            def make() -> out:
+                Path({str(marker)!r}).write_text("ran")
+                return 1
+            """
+        )
+    )
+    done = run_without(
+        {"cloudpickle"},
+        f"""
+        from glacier.cli import main
+        sys.argv = ["glacier", "run", {str(pipeline)!r}, "--executor", "dask"]
+        main()
+        """,
+    )
+    assert done.returncode != 0
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    assert lines[-1] == (
+        "error: The Dask executor needs cloudpickle, not installed: "
+        "pip install 'glacier-pipelines[dask]'"
+    )
+    assert "Traceback" not in done.stdout + done.stderr
+    assert not marker.exists()

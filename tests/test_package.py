@@ -6,6 +6,9 @@ import doctest
 import importlib
 import subprocess
 import sys
+import tarfile
+import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -92,3 +95,48 @@ def test_dask_executor_runs_the_same_pipeline(glacier_env: Environment) -> None:
     assert result["b"]["v"].to_list() == [2, 4, 6]
     assert result.tasks["broken"].status == "failed"
     assert result.tasks["broken"].attempts == 1
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sdist and the wheel of this checkout, built as a release would build them."""
+    out = tmp_path_factory.mktemp("dist")
+    uv = Path(sys.executable).with_name("uv")
+    subprocess.run(
+        [str(uv), "build", "--sdist", "--wheel", "--out-dir", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+def test_the_sdist_holds_the_whole_test_suite(built: Path) -> None:
+    (sdist,) = built.glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        members = {m.name.split("/", 1)[1] for m in archive.getmembers() if "/" in m.name}
+    suite = {
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "tests").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    }
+    assert suite, "no test files found"
+    assert suite <= members, sorted(suite - members)[:10]
+    assert {"dev.py", "requirements-dev.lock", "tests/conftest.py"} <= members
+
+
+def test_the_wheel_installs_glacier_and_the_documented_compatibility_packages(
+    built: Path,
+) -> None:
+    (wheel,) = built.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        top = {
+            n.split("/", 1)[0]
+            for n in archive.namelist()
+            if not n.split("/")[0].endswith((".dist-info", ".data"))
+        }
+    assert top == {"glacier", "glacier_aws", "glacier_local"}
+    docs = (ROOT / "docs" / "getting-started.md").read_text()
+    assert all(f"`{name}`" in docs for name in top)

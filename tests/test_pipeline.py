@@ -794,3 +794,44 @@ def test_resume_skips_what_succeeded_with_stored_outputs(env: Environment, tmp_p
     assert calls == ["stage", "load", "load"]
     with pytest.raises(GlacierError, match="No run 'nope'"):
         build().run(resume="nope")
+
+
+def test_a_task_named_like_its_output_dataset_gets_an_error_suggesting_name() -> None:
+    # As when porting dbt models: `def stg_customers(...) -> stg_customers` rebinds the name.
+    from glacier.errors import InvalidAnnotationError
+
+    pipeline = Pipeline("dbt")
+    raw, stg_customers, customers = Dataset("raw"), Dataset("stg_customers"), Dataset("c")
+
+    @pipeline.task()
+    def stg_customers(r: raw) -> stg_customers:  # type: ignore[no-redef, valid-type]  # noqa: F811
+        return r
+
+    with pytest.raises(InvalidAnnotationError) as caught:
+
+        @pipeline.task()
+        def make_customers(c: stg_customers) -> customers:  # type: ignore[valid-type]
+            return c
+
+    message = str(caught.value)
+    assert "'stg_customers'" in message and "rebound" in message
+    assert "@pipeline.task(name='stg_customers') def build_stg_customers" in message
+
+    # The fix the message gives works: the task keeps its name, the dataset its variable.
+    fixed = Pipeline("dbt-fixed")
+    stg = Dataset("stg_customers")
+
+    @fixed.task()
+    def extract() -> raw:
+        return pl.LazyFrame({"id": [1, 2]})
+
+    @fixed.task(name="stg_customers")
+    def build_stg_customers(r: raw) -> stg:
+        return r
+
+    @fixed.task()
+    def make(c: stg) -> customers:
+        return c
+
+    assert "stg_customers" in fixed.tasks
+    assert fixed.run()["c"].collect()["id"].to_list() == [1, 2]

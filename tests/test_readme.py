@@ -28,7 +28,8 @@ def test_one_paragraph_says_what_glacier_is_then_a_short_example() -> None:
     between = README[blocks[0].end() : blocks[1].start()].strip()
     assert between.startswith("Glacier is a Python library")
     assert "\n\n" not in between  # one paragraph
-    assert "pip install glacier-pipelines" in between
+    # The install that works today (no release yet), and the distribution's name.
+    assert "glacier-pipelines" in between and "pip install '.[s3]'" in between
     language, example = blocks[1].groups()
     assert language == "python" and len(example.strip().splitlines()) <= 20
 

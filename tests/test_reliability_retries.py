@@ -13,7 +13,14 @@ import pytest
 
 from glacier import Dataset, Pipeline
 from glacier.adapters.bucket import FsspecBucketAdapter
-from glacier.errors import PipelineRunError, SchemaMismatchError, StorageError
+from glacier.errors import (
+    ConfigError,
+    MissingExtraError,
+    NotSupportedError,
+    PipelineRunError,
+    SchemaMismatchError,
+    StorageError,
+)
 from glacier.testing import local_environment
 
 
@@ -249,3 +256,37 @@ def test_a_silent_endpoint_fails_with_a_timeout_naming_it(aws_test_credentials: 
     message = str(caught.value)
     assert silent.url in message and "read_timeout=0.2" in message
     assert "connect_timeout" in message and "s3://lake-silent/k.parquet" in message
+
+
+class ProfileNotFound(Exception):
+    """Stands for botocore's: the class name is what the retry policy knows it by."""
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        ProfileNotFound("The config profile (nosuch) could not be found"),
+        MissingExtraError("This needs s3fs, which is not installed: pip install ..."),
+        ModuleNotFoundError("No module named 'cloudpickle'"),
+        ConfigError("bad setting"),
+        NotSupportedError("not available"),
+        PermissionError("denied"),
+    ],
+    ids=lambda exc: type(exc).__name__,
+)
+def test_a_failure_that_cannot_succeed_on_retry_fails_at_the_first_attempt(
+    failure: Exception,
+) -> None:
+    pipeline = Pipeline("no-retry")
+    out = Dataset("out")
+    calls: list[int] = []
+
+    # A long retry_delay: a retry would show as a second call, and a wait nobody needs.
+    @pipeline.task(retries=3, retry_delay=60)
+    def make() -> out:
+        calls.append(1)
+        raise failure
+
+    with pytest.raises(PipelineRunError):
+        pipeline.run()
+    assert calls == [1]

@@ -20,7 +20,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from glacier.errors import ConfigError, InvalidDataError, OutputTypeError, PickleNotAllowedError
-from glacier.formats import DEFAULT_FORMAT, Format, check_options, check_value, get_format
+from glacier.formats import (
+    DEFAULT_FORMAT,
+    Format,
+    check_extra,
+    check_options,
+    check_value,
+    get_format,
+)
 from glacier.uris import parse_uri
 
 __all__ = ["check_dataset_storage", "check_outputs", "check_pickle_allowed", "storage_format"]
@@ -55,6 +62,7 @@ def check_dataset_storage(dataset: Any) -> None:
                 "write_options and read_only need storage=... (a path, URI or Bucket)."
             )
         return
+    check_extra(fmt, where)
     check_options(fmt, "read", dataset.read_options, where)
     check_options(fmt, "write", dataset.write_options, where)
     if dataset.schema is not None and not fmt.frame:

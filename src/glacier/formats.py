@@ -43,10 +43,12 @@ import polars as pl
 from glacier.errors import (
     ConfigError,
     InvalidDataError,
+    MissingExtraError,
     SheetNotFoundError,
     UnknownFormatError,
     UnknownOptionError,
 )
+from glacier.extras import check_installed, install_command, require
 
 __all__ = [
     "DEFAULT_FORMAT",
@@ -54,6 +56,7 @@ __all__ = [
     "TABLE_FORMAT",
     "Format",
     "NativeIO",
+    "check_extra",
     "check_options",
     "check_value",
     "format_for_path",
@@ -246,7 +249,7 @@ def _read_xlsx(data: bytes, columns: Sequence[str] | None, options: Options) -> 
     try:
         frame = pl.read_excel(data, **options)
     except ImportError as exc:  # polars names the engine; say which extra brings it
-        raise ConfigError(f"{exc} Excel needs: pip install 'glacier[excel]'.") from exc
+        raise _missing_extra("excel", exc) from None
     except ValueError as exc:
         if "no matching sheet" not in str(exc):
             raise
@@ -275,7 +278,7 @@ def _sink_xlsx(
     try:
         frame.collect().write_excel(buffer, **options)
     except ImportError as exc:
-        raise ConfigError(f"{exc} Excel needs: pip install 'glacier[excel]'.") from exc
+        raise _missing_extra("excel", exc) from None
     if isinstance(target, str):
         Path(target).parent.mkdir(parents=True, exist_ok=True)
         Path(target).write_bytes(buffer.getvalue())
@@ -304,13 +307,7 @@ def _dump_pickle(value: Any, file: IO[bytes], options: Options) -> None:
 
 
 def _joblib() -> Any:
-    try:
-        import joblib
-    except ImportError as exc:  # an optional dependency: say which extra brings it
-        raise ConfigError(
-            "format 'joblib' needs the joblib package: pip install 'glacier[models]'."
-        ) from exc
-    return joblib
+    return require("joblib", "models", "format 'joblib'")
 
 
 def _load_joblib(file: IO[bytes], options: Options) -> Any:
@@ -686,6 +683,32 @@ def allowed_options(fmt: Format, direction: str) -> frozenset[str]:
         }
         shared = names if shared is None else shared & names
     return frozenset(shared or ())
+
+
+#: The modules each extra a format names must bring (checked where a dataset is declared).
+EXTRA_MODULES: Mapping[str, tuple[str, ...]] = {
+    "excel": ("fastexcel", "xlsxwriter"),
+    "models": ("joblib",),
+}
+
+
+def _missing_extra(extra: str, exc: ImportError) -> MissingExtraError:
+    missing = exc.name or " and ".join(EXTRA_MODULES.get(extra, ()))
+    return MissingExtraError(
+        f"This format needs {missing}, which is not installed: {install_command(extra)}"
+    )
+
+
+def check_extra(fmt: Format, where: str) -> None:
+    """Refuse, where a dataset is declared, a format whose extra is not installed: the need is
+    known then, and a task should not run only to fail at its write.
+
+    Raises:
+        MissingExtraError: naming the modules missing and the install command.
+    """
+    if fmt.extra is not None:
+        modules = EXTRA_MODULES.get(fmt.extra, ())
+        check_installed(modules, fmt.extra, f"{where} is stored as {fmt.name!r}, which")
 
 
 def check_options(fmt: Format, direction: str, options: Mapping[str, Any], where: str) -> None:

@@ -45,7 +45,7 @@ from glacier.errors import (
     UnknownFormatError,
 )
 
-__all__ = ["NEVER_RETRIED", "delays", "should_retry"]
+__all__ = ["NEVER_RETRIED", "NEVER_RETRIED_NAMES", "delays", "should_retry"]
 
 #: Failures that fail the same way on every attempt: never retried unless named in
 #: ``retry_on``.
@@ -64,6 +64,9 @@ NEVER_RETRIED: tuple[type[BaseException], ...] = (
     TargetNotFoundError,
     TargetImportError,
     OutputPathError,
+    # A module that is not installed (a missing extra included) stays missing.
+    ImportError,
+    PermissionError,
     # Planning errors of a lazy query: the query is wrong, not the store.
     pl.exceptions.ColumnNotFoundError,
     pl.exceptions.SchemaError,
@@ -72,15 +75,41 @@ NEVER_RETRIED: tuple[type[BaseException], ...] = (
 )
 
 
+#: The cloud SDKs' own "cannot succeed" failures, by class name (importing the SDKs here would
+#: load them for every pipeline): a profile or region that is not configured, credentials
+#: that are missing or refused.
+NEVER_RETRIED_NAMES = frozenset(
+    {
+        "ProfileNotFound",  # botocore: AWS_PROFILE names no profile
+        "NoCredentialsError",
+        "PartialCredentialsError",
+        "NoRegionError",
+        "DefaultCredentialsError",  # google-auth
+        "ClientAuthenticationError",  # azure-core
+    }
+)
+
+
+def _never_retried(exc: BaseException) -> bool:
+    if isinstance(exc, NEVER_RETRIED):
+        return True
+    return any(c.__name__ in NEVER_RETRIED_NAMES for c in type(exc).__mro__)
+
+
 def should_retry(exc: BaseException, retry_on: tuple[type[BaseException], ...] | None) -> bool:
-    """Whether a failed attempt that raised ``exc`` is worth another one."""
+    """Whether a failed attempt that raised ``exc`` is worth another one.
+
+    >>> class ProfileNotFound(Exception): ...
+    >>> should_retry(ProfileNotFound("The config profile (x) could not be found"), None)
+    False
+    """
     if retry_on is not None:
         if not isinstance(exc, retry_on):
             return False
         # A never-retried type the user named explicitly is their decision to make.
         if any(isinstance(exc, c) and issubclass(c, NEVER_RETRIED) for c in retry_on):
             return True
-    return not isinstance(exc, NEVER_RETRIED)
+    return not _never_retried(exc)
 
 
 def delays(

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
 
-from dependency_injector.wiring import _Marker
 from pydantic import SecretStr
 
 from glacier.dataset import Dataset
@@ -150,7 +149,7 @@ class Task:
             ann = hints.get(pname, _MISSING)
             if isinstance(ann, Dataset):
                 inputs.append((pname, ann))
-            elif isinstance(default, _Marker):  # type: ignore[misc]
+            elif _is_marker(default):
                 resources.append(ResourceRequest(pname, _strip_optional(ann)[0], default))
             elif _is_resource_type(ann):
                 inner, optional = _strip_optional(ann)
@@ -166,6 +165,8 @@ class Task:
                     f"('{pname}: my_dataset'), a resource type ('{pname}: Bucket'), or give "
                     "it a default to make it a run parameter."
                 )
+            elif isinstance(ann, Task):
+                raise InvalidAnnotationError(_shadowed(pname, self, ann))
             else:
                 raise InvalidAnnotationError(
                     f"Parameter {pname!r} of task {self.name!r} ({self.location}) is annotated "
@@ -473,6 +474,28 @@ def _is_resource_type(ann: Any) -> bool:
     inner, _ = _strip_optional(ann)
     # A SecretStr parameter is the environment's secret of that name (see glacier.secrets).
     return isinstance(inner, type) and (issubclass(inner, Resource) or inner is SecretStr)
+
+
+def _is_marker(default: Any) -> bool:
+    """Whether ``default`` is dependency-injector's ``Provide[...]``/``Provider[...]`` marker.
+
+    Asked without importing dependency-injector (a third of ``import glacier``'s time): a
+    marker exists only once the user's module imported ``dependency_injector.wiring``.
+    """
+    wiring = sys.modules.get("dependency_injector.wiring")
+    return wiring is not None and isinstance(default, wiring._Marker)
+
+
+def _shadowed(pname: str, task: Task, other: Task) -> str:
+    """The message for an input annotated with a task: almost always a function named like
+    its output dataset, whose ``def`` rebound the dataset's name to the task."""
+    fn = getattr(other.fn, "__name__", other.name)
+    return (
+        f"Parameter {pname!r} of task {task.name!r} ({task.location}) is annotated with the "
+        f"task {other.name!r}, not a Dataset: the function {fn!r} has the name of a dataset, "
+        "so its def rebound that name to the task. Give the function another name and keep "
+        f"the task's name with name=: @pipeline.task(name={fn!r}) def build_{fn}(...)."
+    )
 
 
 def _show(ann: Any) -> str:

@@ -17,7 +17,6 @@ from typing import Any
 
 from glacier.checks.builtins import check_declarations
 from glacier.errors import ConfigError
-from glacier.settings import TaskConfig
 
 #: Option names that refine the environment's task defaults (see ``TaskConfig``).
 TASK_OPTIONS = (
@@ -96,6 +95,10 @@ class TaskOptions:
         """Refuse invalid values (``retries=-1``); ``where`` names the task in the message."""
         if not self.refinements:
             return
+        # Here, not at import: the settings models (pydantic) are needed only by a task with
+        # options, and would double the time of `from glacier import Pipeline, Dataset`.
+        from glacier.settings import TaskConfig
+
         try:
             TaskConfig().refine(**self.refinements)
         except ConfigError as exc:

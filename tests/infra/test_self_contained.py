@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -223,3 +224,70 @@ def test_a_package_too_big_for_lambda_is_refused_at_plan_time(tmp_path: Path) ->
     with pytest.raises(InfraError, match=pattern) as caught:
         plan(f"{package / 'pipeline.py'}:pipeline")
     assert "Run it on ECS" in str(caught.value)
+
+
+def test_generated_files_carry_no_path_of_the_generating_machine(tmp_path: Path) -> None:
+    out = tmp_path / "infra"
+    code = (
+        "import runpy\n"
+        "from glacier.infra import generate\n"
+        f"pipeline = runpy.run_path({str(MEDALLION)!r}, run_name='medallion')['pipeline']\n"
+        f"generate(pipeline, {str(out)!r})\n"
+    )
+    env = _clean_env(GLACIER_ENV="prod", GLACIER_SETTINGS_DIR=str(ROOT / "containers"))
+    done = _python(code, env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    # An absolute path of this machine; a relative one (the Dockerfile's build context,
+    # "../<code root>") is the truth wherever the two directories travel together.
+    machine = [re.compile(r"(?<!\.\.)" + re.escape(p)) for p in (str(ROOT), str(tmp_path))]
+    for file in out.rglob("*"):
+        if file.is_file():
+            text = file.read_text()
+            assert not [p.pattern for p in machine if p.search(text)], file.name
+    assert "state_dir" not in (out / "Pulumi.prod.yaml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("direct_url", "expected_first", "says"),
+    [
+        (None, "glacier-pipelines[s3,deploy]==", None),
+        (
+            {
+                "url": "file:///home/me/dist/glacier_pipelines-0.1.0-py3-none-any.whl",
+                "archive_info": {},
+            },
+            "./wheels/glacier_pipelines-0.1.0-py3-none-any.whl[s3,deploy]",
+            "installed here from the file glacier_pipelines-0.1.0-py3-none-any.whl",
+        ),
+        (
+            {"url": "file:///home/me/glacier", "dir_info": {"editable": True}},
+            "glacier-pipelines[s3,deploy]==",
+            "installed here from a checkout",
+        ),
+    ],
+    ids=["index", "wheel", "checkout"],
+)
+def test_requirements_say_truthfully_where_glacier_comes_from(
+    monkeypatch: pytest.MonkeyPatch,
+    direct_url: dict[str, object] | None,
+    expected_first: str,
+    says: str | None,
+) -> None:
+    from glacier.infra import project
+
+    class Dist:
+        def read_text(self, name: str) -> str | None:
+            assert name == "direct_url.json"
+            return None if direct_url is None else json.dumps(direct_url)
+
+    site = "/opt/venv/lib/python3.11/site-packages/glacier/infra/project.py"
+    monkeypatch.setattr(project, "__file__", site)
+    monkeypatch.setattr(project, "distribution", lambda name: Dist())
+    text = project._requirements()
+    first = next(line for line in text.splitlines() if not line.startswith("#"))
+    assert first.startswith(expected_first)
+    if says is None:
+        assert not text.startswith("#")
+    else:
+        assert says in text
+    assert "/home/me" not in text

@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 
 from glacier.adapters.credentials import aws_profile, data_role_credentials
 from glacier.errors import ConfigError, EndpointUnreachableError
-from glacier.extras import require
+from glacier.extras import check_combination, require
 from glacier.uris import scheme_named
 
 if TYPE_CHECKING:
@@ -99,6 +99,11 @@ def local_filesystem(config: LocalConfig, **options: Any) -> AbstractFileSystem:
     return LocalFileSystem(**options)
 
 
+#: The libraries of the s3 extra, released in step: each pins the next (s3fs -> aiobotocore ->
+#: botocore <- boto3; s3fs -> fsspec), and a mismatch fails only at the first call.
+S3_LIBRARIES = ("s3fs", "aiobotocore", "botocore", "boto3", "fsspec")
+
+
 def s3_filesystem(config: AwsConfig, **options: Any) -> AbstractFileSystem:
     """An ``s3fs`` filesystem for the config's region, profile and endpoint (e.g. moto).
 
@@ -106,6 +111,7 @@ def s3_filesystem(config: AwsConfig, **options: Any) -> AbstractFileSystem:
     instance role, ...), never from code. ``options`` go to ``S3FileSystem`` and win over
     the defaults, e.g. ``config_kwargs={"retries": {"max_attempts": 1}}`` in tests.
     """
+    check_combination("s3", S3_LIBRARIES)
     s3fs = require("s3fs", "s3", "An S3 bucket")
     botocore_config = {
         "connect_timeout": config.connect_timeout,
@@ -139,6 +145,7 @@ def gcs_filesystem(config: GcpConfig, **options: Any) -> AbstractFileSystem:
     zonal/hierarchical-namespace extension probes each bucket over gRPC, which an emulator
     never answers (a 60 s wait per bucket).
     """
+    check_combination("gcs", ("gcsfs", "fsspec"))
     require("gcsfs", "gcs", "A GCS bucket")
     if config.endpoint_url is not None:
         from gcsfs.core import GCSFileSystem
@@ -254,6 +261,7 @@ def azure_filesystem(config: AzureConfig, **options: Any) -> AbstractFileSystem:
     a real account's), it is used; otherwise ``config.storage_account`` is reached with
     ``DefaultAzureCredential`` (``az login``, a managed identity, ...).
     """
+    check_combination("azure", ("adlfs", "fsspec"))
     adlfs = require("adlfs", "azure", "An Azure Blob container")
     kwargs: dict[str, Any] = {
         **_NO_LISTINGS_CACHE,

@@ -80,6 +80,8 @@ class OneLineErrors(TyperGroup):
         except click_errors.UsageError as exc:
             command = exc.ctx.command_path if exc.ctx is not None else "glacier"
             message = " ".join(exc.format_message().split())
+            # typer validates choices with pydantic, whose messages start "Value error, ".
+            message = message.replace("Value error, ", "")
             given = _given_value(exc, sys.argv[1:] if args is None else list(args))
             if given is not None and repr(given) not in message:
                 message = f"{message.rstrip('.')}; got {given!r}."
@@ -116,6 +118,26 @@ def _given_value(exc: Exception, args: list[str]) -> str | None:
     return None
 
 
+def _hide_redundant_types() -> None:
+    """Show no ``<bool>`` beside a flag, and no ``<str>`` beside an argument whose metavar
+    already says what it takes (``TARGET``): typer prints a type for every parameter."""
+    from typer.core import TyperArgument, TyperOption
+
+    option_type = TyperOption.display_type_rich
+    argument_type = TyperArgument.display_type_rich
+
+    def option(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else option_type(self, ctx)
+
+    def argument(self: TyperArgument, ctx: Any) -> str | None:
+        return None if self.metavar else argument_type(self, ctx)
+
+    TyperOption.display_type_rich = option  # type: ignore[method-assign, assignment]
+    TyperArgument.display_type_rich = argument  # type: ignore[method-assign, assignment]
+
+
+_hide_redundant_types()
+
 app = typer.Typer(
     name="glacier",
     cls=OneLineErrors,
@@ -123,6 +145,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Markdown: a docstring's lines join into sentences (rich mode kept each line break), and
+    # the settings' [lineage] section is text, not a rich markup tag that vanishes.
+    rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -152,7 +177,7 @@ SettingsDirOpt = Annotated[
     typer.Option(
         "--settings-dir",
         metavar="DIR",
-        help="Where the environments' <name>.toml files are (default: $GLACIER_SETTINGS_DIR "
+        help="Where the environments' NAME.toml files are (default: $GLACIER_SETTINGS_DIR "
         "or ./containers).",
         show_default=False,
     ),

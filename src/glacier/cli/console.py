@@ -28,6 +28,19 @@ def relative(path: str) -> str:
     return path
 
 
+def shell_path(path: str) -> str:
+    """:func:`relative`, quoted for a POSIX shell when it needs quoting, for the commands a
+    "Next:" line tells the user to type.
+
+    Example:
+        >>> shell_path("/nowhere/bad name!")
+        "'/nowhere/bad name!'"
+    """
+    import shlex
+
+    return shlex.quote(relative(path))
+
+
 def size(n: int) -> str:
     """A file size as a person reads it.
 

@@ -27,7 +27,10 @@ def deploy(
     output_dir: Annotated[
         Path | None,
         typer.Option(
-            "--output-dir", "-o", help="Where to write the Pulumi project (default: a temp dir)."
+            "--output-dir",
+            "-o",
+            metavar="DIR",
+            help="Where to write the Pulumi project (default: a temp dir).",
         ),
     ] = None,
     settings_dir: SettingsDirOpt = None,

@@ -50,7 +50,7 @@ def _envs_default(ctx: typer.Context, settings_dir: SettingsDirOpt = None) -> No
 
 @envs_app.command("list")
 def envs_list(settings_dir: SettingsDirOpt = None) -> None:
-    """List the environments (one <name>.toml each) with their cloud, account and region."""
+    """List the environments (one NAME.toml each) with their cloud, account and region."""
     from glacier.settings import GlacierSettings
 
     out, err = console(), console(stderr=True)

@@ -14,7 +14,7 @@ import typer
 from rich.text import Text
 
 from glacier.cli.app import EnvOpt, SettingsDirOpt, TargetArg, TracebackOpt, app, handle_errors
-from glacier.cli.console import console, relative
+from glacier.cli.console import console, relative, shell_path
 from glacier.cli.loading import (
     describe_environment,
     load_pipeline,
@@ -34,7 +34,7 @@ def generate(
             "--output",
             "-o",
             metavar="DIR",
-            help="Where to write the Pulumi project (default: infra/<pipeline>).",
+            help="Where to write the Pulumi project (default: infra/PIPELINE).",
             show_default=False,
         ),
     ] = None,
@@ -65,7 +65,7 @@ def generate(
             out.print(Text(f"  {relative(str(f))}"), soft_wrap=True)
         out.print(
             Text(
-                f"{len(files)} files. Next: cd {relative(str(directory))} && pulumi preview",
+                f"{len(files)} files. Next: cd {shell_path(str(directory))} && pulumi preview",
                 style="dim",
             ),
             soft_wrap=True,

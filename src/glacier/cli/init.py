@@ -13,7 +13,7 @@ import typer
 from rich.text import Text
 
 from glacier.cli.app import app, handle_errors
-from glacier.cli.console import console, relative
+from glacier.cli.console import console, relative, shell_path
 
 
 @app.command()
@@ -21,7 +21,9 @@ def init(
     directory: Annotated[Path, typer.Argument(metavar="DIR", help="Where to create the project.")],
     name: Annotated[
         str | None,
-        typer.Option("--name", help="The pipeline's name (default: the directory's name)."),
+        typer.Option(
+            "--name", metavar="NAME", help="The pipeline's name (default: the directory's name)."
+        ),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Write into a non-empty directory.")
@@ -38,7 +40,7 @@ def init(
             out.print(Text(f"  {path.relative_to(directory)}"))
         out.print(
             Text(
-                f"Next: cd {relative(str(directory))} && glacier run pipeline.py && pytest",
+                f"Next: cd {shell_path(str(directory))} && glacier run pipeline.py && pytest",
                 style="dim",
             ),
             soft_wrap=True,

@@ -124,6 +124,7 @@ def run(
         str | None,
         typer.Option(
             "--endpoint",
+            metavar="URL",
             help="With --remote: the Step Functions endpoint (an emulator), not AWS.",
             show_default=False,
         ),
@@ -175,6 +176,7 @@ def run(
         typer.Option(
             "--workers",
             min=1,
+            metavar="N",
             help="Worker processes of the local Dask cluster started for the run (implies "
             "--executor dask; default: one per core).",
             show_default=False,

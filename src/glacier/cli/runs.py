@@ -34,7 +34,7 @@ StateDirOpt = Annotated[
         "--state-dir",
         metavar="DIR",
         help="The state directory holding runs/ (default: the selected environment's "
-        "state_dir: <project>/.glacier for a settings file, else ./.glacier).",
+        "state_dir: PROJECT/.glacier for a settings file, else ./.glacier).",
         show_default=False,
     ),
 ]
@@ -103,7 +103,9 @@ def list_runs(
         str | None,
         typer.Option("--status", metavar="STATUS", help="Only runs that succeeded or failed."),
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many (latest).")] = 50,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, metavar="N", help="At most this many (latest).")
+    ] = 50,
     as_json: JsonOpt = False,
     env: EnvOpt = None,
     settings_dir: SettingsDirOpt = None,
@@ -123,7 +125,7 @@ def list_runs(
             typer.echo(json.dumps(runs, indent=2, default=str))
             return
         if not runs:
-            out.print(Text(f"No recorded runs in {store.directory}.", style="dim"))
+            out.print(Text(_nothing_listed(store, pipeline, status), style="dim"))
             return
         table = Table(show_edge=False, header_style="bold", pad_edge=False)
         for column in ("run", "pipeline", "status", "started", "duration", "tasks"):
@@ -215,3 +217,20 @@ def print_record(out: Any, record: dict[str, Any]) -> None:
             version = versions.get(name)
             suffix = f"  version {version}" if version else ""
             out.print(Text(f"  {name:<{width}}  {uri}{suffix}"), soft_wrap=True)
+
+
+def _nothing_listed(store: Any, pipeline: str | None, status: str | None) -> str:
+    """Why ``runs list`` shows nothing: no run at all, or none that matches the filters (and
+    which pipelines have runs, when a --pipeline matched none)."""
+    everything = store.list(None, None)
+    if not everything:
+        return f"No recorded runs in {store.directory}."
+    if pipeline is not None:
+        known = sorted({str(r["pipeline"]) for r in everything})
+        if pipeline not in known:
+            return (
+                f"No runs of pipeline {pipeline!r} in {store.directory}; recorded pipelines: "
+                f"{', '.join(known)}."
+            )
+    what = " ".join(filter(None, (status, f"runs of {pipeline!r}" if pipeline else "runs")))
+    return f"No {what} in {store.directory}."

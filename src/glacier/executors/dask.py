@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from glacier.dataset import Dataset
 from glacier.errors import ConfigError, ExecutionError, NotSerializableError, WorkerLostError
 from glacier.executors.base import PreparedRun
+from glacier.extras import check_installed, require
 from glacier.result import FAILED, RUNNING, SKIPPED, SUCCEEDED, TaskTable
 from glacier.settings.execution import check_scheduler_address
 from glacier.task_logs import RunLogs, capturing
@@ -123,6 +124,8 @@ class DaskExecutor:
                 check_scheduler_address(address)
             except ValueError as exc:
                 raise ConfigError(f"DaskExecutor: address={address!r} is invalid: {exc}.") from None
+        # Here, before any task runs (without importing distributed: that is for the run).
+        check_installed(("distributed", "cloudpickle"), "dask", "The Dask executor")
         self.address = address
         self.n_workers = n_workers
         self.threads_per_worker = threads_per_worker
@@ -721,13 +724,7 @@ def _wanted(run: PreparedRun, targets: Sequence[Any] | None) -> set[int]:
 
 
 def _distributed() -> Any:
-    try:
-        import distributed
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ConfigError(
-            "The Dask executor needs dask.distributed: pip install 'glacier-pipelines[dask]'."
-        ) from exc
-    return distributed
+    return require("distributed", "dask", "The Dask executor")
 
 
 def _is_client(value: Any) -> bool:

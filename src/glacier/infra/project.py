@@ -228,13 +228,16 @@ def _stack_yaml(env: EnvSpec, pipeline: str) -> str:
 
 
 def _requirements() -> str:
-    """Installable on any machine: the published distribution at the version installed here.
+    """Installable on any machine, and true about where Glacier comes from here.
 
-    A checkout (an editable or source install) has no published counterpart of its own
-    changes; the file says so and how to ship a wheel instead of pointing at a local path.
+    From the package index: the published distribution at the installed version. From a wheel
+    or sdist file: that file's name, to be copied beside the project (never a path of this
+    machine). From a checkout (editable or source install): it has no published counterpart of
+    its own changes; the file says so and how to ship a wheel instead.
     """
     line = f"{DISTRIBUTION}[s3,deploy]=={__version__}"
-    if not _installed_from_index():
+    origin = _install_origin()
+    if origin == "checkout":
         note = (
             "# Glacier is installed here from a checkout, whose changes may not be published.\n"
             "# To deploy exactly this code, build a wheel into this project and use it instead:\n"
@@ -242,21 +245,42 @@ def _requirements() -> str:
             "#   and replace the next line with: ./wheels/<the wheel's file name>[s3,deploy]\n"
         )
         line = note + line
+    elif origin != "index":
+        note = (
+            f"# Glacier is installed here from the file {origin}, not from the package index.\n"
+            "# Copy that file into wheels/ beside this file; the next line installs it.\n"
+        )
+        line = note + f"./wheels/{origin}[s3,deploy]"
     return "\n".join((line, *PULUMI_REQUIREMENTS)) + "\n"
 
 
 def _installed_from_index() -> bool:
-    """Whether Glacier was installed from a package index (not from a checkout)."""
+    """Whether Glacier was installed from a package index (not from a checkout or a file)."""
+    return _install_origin() == "index"
+
+
+def _install_origin() -> str:
+    """``"index"``, ``"checkout"``, or the file name of the wheel or sdist Glacier was
+    installed from (pip's ``direct_url.json``, PEP 610)."""
     if "site-packages" not in Path(__file__).resolve().parts:
-        return False  # imported from a source tree, whatever the metadata says
+        return "checkout"  # imported from a source tree, whatever the metadata says
     for name in (DISTRIBUTION, "glacier"):
         try:
             dist = distribution(name)
         except PackageNotFoundError:
             continue
-        # pip records a checkout install (editable or not) in direct_url.json.
-        return dist.read_text("direct_url.json") is None
-    return False
+        raw = dist.read_text("direct_url.json")
+        if raw is None:
+            return "index"
+        try:
+            direct = json.loads(raw)
+        except ValueError:
+            return "checkout"
+        url = str(direct.get("url", ""))
+        if "archive_info" in direct and url.endswith((".whl", ".tar.gz", ".zip")):
+            return url.rsplit("/", 1)[-1]
+        return "checkout"
+    return "checkout"
 
 
 def _project_name(pipeline: str) -> str:

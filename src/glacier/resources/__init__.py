@@ -1,10 +1,22 @@
-"""Cloud-agnostic resources: one class per kind, cloud behaviour from adapters."""
+"""Cloud-agnostic resources: one class per kind, cloud behaviour from adapters.
+
+The kinds load on first use (PEP 562): a task module needs only :class:`Resource` to tell an
+injected parameter, and the kinds bring the settings models (pydantic) with them, which would
+double the time of ``from glacier import Pipeline, Dataset``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from glacier.resources.base import Resource
-from glacier.resources.bucket import Bucket
-from glacier.resources.database import Database, DatabaseTable, Volume
-from glacier.resources.execution import ExecutionEnvironment
-from glacier.resources.serverless import Serverless
+
+if TYPE_CHECKING:
+    from glacier.resources.bucket import Bucket
+    from glacier.resources.database import Database, DatabaseTable, Volume
+    from glacier.resources.execution import ExecutionEnvironment
+    from glacier.resources.serverless import Serverless
 
 __all__ = [
     "Bucket",
@@ -15,3 +27,22 @@ __all__ = [
     "Serverless",
     "Volume",
 ]
+
+#: Where each lazily loaded name lives.
+_MODULES = {
+    "Bucket": "glacier.resources.bucket",
+    "Database": "glacier.resources.database",
+    "DatabaseTable": "glacier.resources.database",
+    "Volume": "glacier.resources.database",
+    "ExecutionEnvironment": "glacier.resources.execution",
+    "Serverless": "glacier.resources.serverless",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'glacier.resources' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -444,8 +444,9 @@ def bake_settings(settings: GlacierSettings, *, deployed: bool) -> str:
     ``GLACIER_*`` variables or in code), never credentials (settings refuse those).
 
     ``deployed`` drops the provider's ``profile`` and ``role_arn`` (how the deploying side
-    reaches the account; a deployed task runs with its own role's credentials) and
-    ``state_dir`` (a path on the generating machine).
+    reaches the account; a deployed task runs with its own role's credentials). ``state_dir``
+    is never baked: it is a path on the generating machine (made absolute when the settings
+    file was read), meaningless on another, and the infrastructure needs no run records.
 
     Example:
         >>> from glacier.settings import AwsConfig
@@ -459,7 +460,7 @@ def bake_settings(settings: GlacierSettings, *, deployed: bool) -> str:
     if deployed:
         for key in _DEPLOYER_ONLY:
             provider.pop(key, None)
-        data.pop("state_dir", None)  # a path on the generating machine
+    data.pop("state_dir", None)  # a path on the generating machine
     data["provider"] = provider
     return json.dumps(data, separators=(",", ":"))
 
