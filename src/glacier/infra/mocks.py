@@ -221,6 +221,10 @@ class RecordingMocks:
             return {"id": vpc, "ids": [f"subnet-{suffix}-a", f"subnet-{suffix}-b"]}, []
         if args.token == "aws:ec2/getSubnet:getSubnet":
             return {"id": args.args.get("id"), "vpcId": "vpc-of-" + str(args.args.get("id"))}, []
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            env = self.environments.get(_provider_name(getattr(args, "provider", None) or ""))
+            region = (env.region if env else None) or DEFAULT_REGION
+            return {"id": region, "names": [f"{region}{z}" for z in "abc"]}, []
         if args.token == "aws:ec2/getSecurityGroup:getSecurityGroup":
             vpc = str(args.args.get("vpcId"))
             return {"id": f"sg-default-of-{vpc}", "name": "default", "vpcId": vpc}, []
@@ -349,6 +353,8 @@ def _outputs(
         # Resources AWS names itself (fs-..., fsap-..., sg-..., db-...): a stable stand-in.
         rid = f"{_GENERATED_IDS[typ]}-{hashlib.sha1(name.encode()).hexdigest()[:12]}"
         out["arn"] = str(out["arn"]).replace("{id}", rid)
+    if typ == "aws:ec2/vpcEndpoint:VpcEndpoint" and inputs.get("vpcEndpointType") == "Gateway":
+        out["prefixListId"] = f"pl-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
     if typ == "aws:rds/instance:Instance":
         ident = str(inputs.get("identifier") or physical)
         out["arn"] = f"{base}:rds:{region}:{account}:db:{ident}"
@@ -392,6 +398,8 @@ _ARNS: dict[str, str] = {
         "{base}:elasticfilesystem:{region}:{account}:access-point/{{id}}"
     ),
     "aws:ec2/securityGroup:SecurityGroup": "{base}:ec2:{region}:{account}:security-group/{{id}}",
+    "aws:ec2/vpc:Vpc": "{base}:ec2:{region}:{account}:vpc/{{id}}",
+    "aws:ec2/subnet:Subnet": "{base}:ec2:{region}:{account}:subnet/{{id}}",
 }
 
 #: Resource types whose id AWS generates, and the id's prefix.
@@ -401,6 +409,13 @@ _GENERATED_IDS: dict[str, str] = {
     "aws:efs/mountTarget:MountTarget": "fsmt",
     "aws:ec2/securityGroup:SecurityGroup": "sg",
     "aws:rds/instance:Instance": "db",
+    "aws:ec2/vpc:Vpc": "vpc",
+    "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/routeTable:RouteTable": "rtb",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
+    "aws:ec2/internetGateway:InternetGateway": "igw",
+    "aws:ec2/natGateway:NatGateway": "nat",
+    "aws:ec2/eip:Eip": "eipalloc",
 }
 
 
