@@ -55,9 +55,11 @@ def rehearse(pipeline: Any, env: Any = None, *, keep_server: bool = False) -> Re
         A :class:`Rehearsal`: per task, succeeded or failed with its own error, the
         datasets written and the requests IAM denied; ``ok`` when all succeeded unharmed.
     """
+    from glacier.extras import require
     from glacier.infra.mocks import plan
     from glacier.infra.model import build_model
 
+    require("moto.server", "rehearse", "glacier rehearse")  # before minutes of planning
     planned = plan(pipeline, env)
     model = build_model(_loaded(pipeline))
     key = _environment(env, model)

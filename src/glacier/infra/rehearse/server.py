@@ -38,6 +38,7 @@ from typing import IO, Any
 from urllib.parse import parse_qs, urlsplit
 
 from glacier.errors import InfraError
+from glacier.extras import install_command
 
 _SERVER = (
     "import sys\n"
@@ -98,7 +99,7 @@ class MotoProcess:
             self.stop()
             raise InfraError(
                 "The rehearsal's moto server did not start. Install moto with its server: "
-                "pip install 'moto[server]>=5'."
+                f"{install_command('rehearse')}."
             )
         self.url = f"http://127.0.0.1:{port}"
 
