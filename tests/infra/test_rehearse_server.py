@@ -1,4 +1,5 @@
-"""The rehearsal's moto server authorizes S3 requests with the IAM actions AWS checks.
+"""The rehearsal's moto server authorizes requests as AWS does: S3 with the IAM actions AWS
+checks, Secrets Manager against the secret's ARN, IAM's ``?`` wildcard as one character.
 
 moto 5.2.6 started checking the API operation's name (``s3:HeadObject``, ``s3:ListObjectsV2``),
 which no policy grants, where 5.2.5 and AWS check ``s3:GetObject`` and ``s3:ListBucket``: a
@@ -19,6 +20,7 @@ from glacier.infra.rehearse.identity import Credentials, assume, create_user, tr
 from glacier.infra.rehearse.server import MotoProcess, enforce_iam
 
 BUCKET, KEY = "lake", "raw/orders.parquet"
+SECRETS = "arn:aws:secretsmanager:us-east-1:123456789012:secret"
 
 
 def client(service: str, url: str, creds: Credentials) -> Any:
@@ -46,6 +48,9 @@ def reader() -> Iterator[tuple[str, Credentials]]:
         s3 = client("s3", server.url, setup)
         s3.create_bucket(Bucket=BUCKET)
         s3.put_object(Bucket=BUCKET, Key=KEY, Body=b"PAR1")
+        secrets = client("secretsmanager", server.url, setup)
+        for name in ("/lake/key", "/lake/other"):
+            secrets.create_secret(Name=name, SecretString=f"value of {name}")
         iam.create_role(RoleName="task", AssumeRolePolicyDocument=trusting(user_arn))
         policy = {
             "Version": "2012-10-17",
@@ -59,6 +64,12 @@ def reader() -> Iterator[tuple[str, Credentials]]:
                     "Effect": "Allow",
                     "Action": "s3:ListBucket",
                     "Resource": f"arn:aws:s3:::{BUCKET}",
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": "secretsmanager:GetSecretValue",
+                    # AWS's pattern for a secret by name: its six-character suffix matched.
+                    "Resource": f"{SECRETS}:/lake/key-??????",
                 },
             ],
         }
@@ -94,3 +105,13 @@ def test_what_the_role_is_not_granted_is_denied(reader: tuple[str, Credentials])
         s3.put_object(Bucket=BUCKET, Key="raw/new.parquet", Body=b"x")
     with pytest.raises(ClientError, match=r"403|Forbidden|AccessDenied"):
         s3.head_object(Bucket=BUCKET, Key="elsewhere/orders.parquet")
+
+
+def test_a_secret_is_read_by_its_grant_and_no_other(reader: tuple[str, Credentials]) -> None:
+    from botocore.exceptions import ClientError
+
+    url, creds = reader
+    secrets = client("secretsmanager", url, creds)
+    assert secrets.get_secret_value(SecretId="/lake/key")["SecretString"] == "value of /lake/key"
+    with pytest.raises(ClientError, match="AccessDenied"):
+        secrets.get_secret_value(SecretId="/lake/other")

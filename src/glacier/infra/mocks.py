@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -496,11 +497,16 @@ def plan_project(project_dir: str | Path, stack: str) -> Plan:
     def run() -> None:
         token = ACTIVE_MOCKS.set(mocks)
         sys.path.insert(0, str(root))
+        # The program exports its environment's settings (GLACIER_ENV, GLACIER_SETTINGS) as
+        # `pulumi up` would in a process of its own; here they must not outlive the plan.
+        environ = dict(os.environ)
         try:
             runpy.run_path(str(root / "__main__.py"), run_name="__main__")
         finally:
             sys.path.remove(str(root))
             ACTIVE_MOCKS.reset(token)
+            os.environ.clear()
+            os.environ.update(environ)
 
     config = {**stack_config(root / f"Pulumi.{stack}.yaml"), "glacier:environment": stack}
     run_with_mocks(run, mocks, project=root.name, stack=stack, config=config)

@@ -16,6 +16,10 @@ does not have); and the action checked is the IAM action moto's S3 names for the
 (its ``ACTION_MAP``: ``HeadObject`` is ``s3:GetObject``, ``ListObjectsV2`` is
 ``s3:ListBucket``), which moto 5.2.6 replaced by the API operation's name (``s3:HeadObject``:
 denied under any policy a user would write). Tried with moto 5.2.5 and 5.2.6.
+Two more make it read policies as AWS does: IAM's wildcards (``?`` is one character; moto
+made a regular expression of the pattern, which ``secret:/x-??????`` is not), and Secrets
+Manager requests are checked against the secret's ARN (moto checks ``*``, which no grant on
+one secret matches).
 
 Tasks reach the server through :class:`RecordingProxy`, which notes every request moto's IAM
 denied (HTTP 403 ``AccessDenied``) with the access key that signed it, and every role session
@@ -59,6 +63,27 @@ _SERVER = (
     "        kwargs['action'] = data['Action']\n"
     "    _init(self, *args, **kwargs)\n"
     "S3IAMRequest.__init__ = _iam_action\n"
+    # IAM's wildcards: '*' any run, '?' one character, everything else literal. (moto reads
+    # a pattern as a regular expression with '*' widened: 'secret:/x-??????', AWS's pattern
+    # for a secret of any suffix, is not even a valid one.)
+    "import re\n"
+    "from moto.iam.access_control import IAMPolicyStatement\n"
+    "def _iam_match(pattern, string):\n"
+    "    wild = {'*': '.*', '?': '.'}\n"
+    "    regex = ''.join(wild.get(c) or re.escape(c) for c in pattern)\n"
+    "    return re.match('^' + regex + '$', string, re.S)\n"
+    "IAMPolicyStatement._match = staticmethod(_iam_match)\n"
+    # Secrets Manager requests are authorized against the secret's ARN, as AWS does (moto
+    # checks them against '*', which a grant on one secret never matches).
+    "import json\n"
+    "from moto.secretsmanager.responses import SecretsManagerResponse\n"
+    "def _secret_arn(self):\n"
+    "    try:\n"
+    "        found = json.loads(self.body or '{}').get('SecretId')\n"
+    "        return self.backend.describe_secret(found).arn if found else '*'\n"
+    "    except Exception:\n"  # unknown secret: moto answers it as AWS would
+    "        return '*'\n"
+    "SecretsManagerResponse._determine_resource = _secret_arn\n"
     "from moto.server import ThreadedMotoServer\n"
     "server = ThreadedMotoServer(ip_address='127.0.0.1', port=0)\n"
     "server.start()\n"
