@@ -5,6 +5,8 @@ puts a NAT gateway in the endpoints' place; ``[network]`` still names an existin
 
 from __future__ import annotations
 
+import doctest
+import importlib
 from typing import Any
 
 import pytest
@@ -237,3 +239,10 @@ def test_nat_with_a_named_vpc_is_refused_at_settings_load() -> None:
     with pytest.raises(ConfigError, match=r"nat = true applies to the VPC the plan creates"):
         created({"nat": True, "vpc_id": "vpc-1", "subnet_ids": ["subnet-1", "subnet-2"]})
     assert Network(nat=True).nat and not Network(nat=True).named
+
+
+@pytest.mark.parametrize("module", ["glacier.infra.aws.network", "glacier.settings.network"])
+def test_the_examples_in_the_network_modules_run(module: str) -> None:
+    found = doctest.testmod(importlib.import_module(module))
+    assert found.attempted > 0
+    assert found.failed == 0
