@@ -246,3 +246,31 @@ def test_the_examples_in_the_network_modules_run(module: str) -> None:
     found = doctest.testmod(importlib.import_module(module))
     assert found.attempted > 0
     assert found.failed == 0
+
+
+def test_the_issues_spelling_env_database_rds_plans_without_a_network() -> None:
+    """Issue 22: ``env.database.rds(...)`` in an environment without ``[network]`` was
+    refused ("needs at least 2 subnet(s) ... which has 0"); the plan now makes the VPC."""
+    import polars as pl
+
+    from glacier import AWSEnvironment, Database, Dataset, Pipeline
+
+    env = AWSEnvironment(account_id="111111111111", region="eu-west-1", environment="dev")
+    orders_db = env.database.rds("dev-orders")
+    env.register("orders_db", orders_db)
+    pipeline = Pipeline("shop", env=env)
+    out = Dataset("out", storage=env.storage.s3(bucket="dev-shop-out", path="o.parquet"))
+
+    @pipeline.task()
+    def load(orders_db: Database) -> out:
+        return pl.DataFrame({"x": [1]})
+
+    p = plan(pipeline)
+    (instance,) = p.of_type("aws:rds/instance:Instance")
+    assert instance.inputs["identifier"] == "dev-orders"
+    assert len(p.of_type(VPC)) == 1
+    zones = sorted(s.inputs["availabilityZone"] for s in p.of_type(SUBNET))
+    assert zones == ["eu-west-1a", "eu-west-1b"]
+    assert p.get(FUNCTION, "dev-load-function").inputs["vpcConfig"]["subnetIds"] == [
+        s.outputs["id"] for s in p.of_type(SUBNET)
+    ]
