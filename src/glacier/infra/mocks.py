@@ -505,8 +505,9 @@ def plan_project(project_dir: str | Path, stack: str) -> Plan:
         finally:
             sys.path.remove(str(root))
             ACTIVE_MOCKS.reset(token)
-            os.environ.clear()
-            os.environ.update(environ)
+            for key in set(os.environ) - set(environ):
+                del os.environ[key]
+            os.environ.update({k: v for k, v in environ.items() if os.environ.get(k) != v})
 
     config = {**stack_config(root / f"Pulumi.{stack}.yaml"), "glacier:environment": stack}
     run_with_mocks(run, mocks, project=root.name, stack=stack, config=config)
