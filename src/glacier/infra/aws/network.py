@@ -29,17 +29,17 @@ Only the tasks that use an RDS database or a volume run in a created VPC (:func:
 the others keep Lambda's own network, or the default VPC for Fargate, as without one.
 
 Example:
-    >>> interface_services(["lambda"], nat=False)
+    >>> interface_services(images=False, nat=False)
     ('secretsmanager', 'sts', 'logs')
-    >>> interface_services(["lambda", "ecs"], nat=False)
+    >>> interface_services(images=True, nat=False)  # a Fargate task pulls at each start
     ('secretsmanager', 'sts', 'logs', 'ecr.api', 'ecr.dkr')
-    >>> interface_services(["ecs"], nat=True)
+    >>> interface_services(images=True, nat=True)  # the NAT gateway reaches them all
     ()
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,17 +96,18 @@ def uses_network(model: InfraModel, task: TaskSpec) -> bool:
 
 def pulls_image(task: TaskSpec) -> bool:
     """Whether ``task``'s compute pulls an image through its own network when it starts
-    (see :data:`PULLS_IMAGE_IN_VPC`)."""
+    (see :data:`PULLS_IMAGE_IN_VPC`): the one rule deciding the ECR endpoints, over the
+    tasks in the VPC. A compute kind (or a package type of one) that pulls in the VPC is a
+    row there, or a condition here on ``task.config``."""
     return PULLS_IMAGE_IN_VPC.get(task.compute, False)
 
 
-def interface_services(computes: Iterable[str], *, nat: bool) -> tuple[str, ...]:
-    """The interface endpoints a created VPC needs for tasks of ``computes`` in it (none
-    with a NAT gateway, which reaches every service)."""
+def interface_services(*, images: bool, nat: bool) -> tuple[str, ...]:
+    """The interface endpoints a created VPC needs: what every deployed task calls, and ECR
+    when a task in it pulls its image (``images``); none with a NAT gateway, which reaches
+    every service."""
     if nat:
         return ()
-    kinds = set(computes)
-    images = any(PULLS_IMAGE_IN_VPC.get(kind, False) for kind in kinds)
     return TASK_SERVICES + (IMAGE_SERVICES if images else ())
 
 
@@ -226,7 +227,7 @@ def declare_network(stack: Stack) -> None:
         subnet_arns=tuple(s.arn for s in private),
         group_arn=group.arn,
     )
-    services = interface_services((t.compute for t in tasks), nat=nat)
+    services = interface_services(images=any(pulls_image(t) for t in tasks), nat=nat)
     if not services:
         return
     endpoints_group = add(
