@@ -21,9 +21,9 @@ import polars as pl
 import pytest
 
 from glacier.errors import InfraError
-from glacier.infra import Plan, plan, rehearse
+from glacier.infra import Plan, plan
 from glacier.infra.mocks import plan_project
-from glacier.infra.rehearse import stop_server
+from glacier.infra.rehearse import rehearse, stop_server
 from glacier.targets import load_target
 from infra.plans import FUNCTION, statement, task_policy
 
