@@ -62,6 +62,23 @@ def test_glacier_plan_without_pulumi_names_the_deploy_extra() -> None:
     ]
 
 
+def test_glacier_rehearse_without_moto_names_the_rehearse_extra() -> None:
+    done = run_without(
+        {"moto"},
+        """
+        from glacier.cli import main
+        sys.argv = ["glacier", "rehearse", "examples/medallion.py", "--env", "prod"]
+        main()
+        """,
+    )
+    assert done.returncode == 1
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    assert lines == [
+        "error: glacier rehearse needs moto.server, which is not installed: "
+        "pip install 'glacier-pipelines[rehearse]'"
+    ]
+
+
 @pytest.mark.parametrize(
     ("absent", "config", "extra"),
     [
@@ -173,7 +190,8 @@ def test_distribution_name_extras_and_no_unexplained_caps() -> None:
     project = tomllib.loads(text)["project"]
     assert project["name"] == "glacier-pipelines"
     extras = project["optional-dependencies"]
-    wanted = {"s3", "gcs", "azure", "deploy", "dask", "graph", "lineage", "testing", "all", "dev"}
+    wanted = {"s3", "gcs", "azure", "deploy", "rehearse", "dask", "graph", "lineage", "testing"}
+    wanted |= {"all", "dev"}
     assert wanted <= set(extras)
     assert not any("pulumi" in r for r in extras["s3"])  # reading S3 does not pull in Pulumi
     # An upper cap needs a comment naming the release that breaks, on the line above it.

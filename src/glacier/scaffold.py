@@ -264,8 +264,8 @@ requires-python = ">=3.11"
 dependencies = ["glacier-pipelines"]
 
 [project.optional-dependencies]
-# `pip install -e ".[dev]"`: the pytest fixtures and `glacier plan`.
-dev = ["glacier-pipelines[testing,deploy]"]
+# `pip install -e ".[dev]"`: the pytest fixtures, `glacier plan` and `glacier rehearse`.
+dev = ["glacier-pipelines[testing,deploy,rehearse]"]
 
 [tool.pytest.ini_options]
 # pipeline.py sits at the project root; let the tests import it.

@@ -252,6 +252,8 @@ RUNTIME: dict[tuple[str, str], str] = {
         if f != "executor"  # listed on its own below
     },
     ("TaskConfig", "executor"): "tests/test_task_execution.py; cloud compute names are refused",
+    ("Network", "nat"): "planned in the VPC the plan creates, which every_option_pipeline's "
+    "named VPC excludes (refused together): tests/infra/test_network.py",
     **{
         ("ExecutorSettings", f): "tests/test_dask.py and the local executor's tests"
         for f in (

@@ -64,7 +64,8 @@ def test_ecs_task_mounts_the_volume_with_transit_encryption() -> None:
     ]
 
 
-def test_a_volume_without_subnets_is_refused() -> None:
-    settings = attached_settings(network={}, databases={})
+def test_a_volume_in_a_named_vpc_without_subnets_is_refused() -> None:
+    # With no [network] at all the plan creates a VPC (tests/infra/test_network.py).
+    settings = attached_settings(network={"vpc_id": "vpc-1"}, databases={})
     with pytest.raises(InfraError, match=r"EFS file system 'prod-scratch'.*subnet"):
         plan(attached_pipeline(settings))

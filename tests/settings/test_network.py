@@ -26,6 +26,8 @@ from .conftest import config_error, write_settings
             ["at most 5 security groups"],
         ),
         ({"security_group_ids": ["sg-1"]}, ["security_group_ids without subnet_ids"]),
+        ({"nat": True, "vpc_id": "vpc-1"}, ["nat = true applies to the VPC the plan creates"]),
+        ({"nat": True, "subnet_ids": ["subnet-1"]}, ["remove nat, or remove vpc_id"]),
     ],
 )
 def test_network_ids_are_checked(values: dict[str, object], fragments: list[str]) -> None:

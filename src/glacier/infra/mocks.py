@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -221,6 +222,10 @@ class RecordingMocks:
             return {"id": vpc, "ids": [f"subnet-{suffix}-a", f"subnet-{suffix}-b"]}, []
         if args.token == "aws:ec2/getSubnet:getSubnet":
             return {"id": args.args.get("id"), "vpcId": "vpc-of-" + str(args.args.get("id"))}, []
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            env = self.environments.get(_provider_name(getattr(args, "provider", None) or ""))
+            region = (env.region if env else None) or DEFAULT_REGION
+            return {"id": region, "names": [f"{region}{z}" for z in "abc"]}, []
         if args.token == "aws:ec2/getSecurityGroup:getSecurityGroup":
             vpc = str(args.args.get("vpcId"))
             return {"id": f"sg-default-of-{vpc}", "name": "default", "vpcId": vpc}, []
@@ -349,6 +354,8 @@ def _outputs(
         # Resources AWS names itself (fs-..., fsap-..., sg-..., db-...): a stable stand-in.
         rid = f"{_GENERATED_IDS[typ]}-{hashlib.sha1(name.encode()).hexdigest()[:12]}"
         out["arn"] = str(out["arn"]).replace("{id}", rid)
+    if typ == "aws:ec2/vpcEndpoint:VpcEndpoint" and inputs.get("vpcEndpointType") == "Gateway":
+        out["prefixListId"] = f"pl-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
     if typ == "aws:rds/instance:Instance":
         ident = str(inputs.get("identifier") or physical)
         out["arn"] = f"{base}:rds:{region}:{account}:db:{ident}"
@@ -392,6 +399,8 @@ _ARNS: dict[str, str] = {
         "{base}:elasticfilesystem:{region}:{account}:access-point/{{id}}"
     ),
     "aws:ec2/securityGroup:SecurityGroup": "{base}:ec2:{region}:{account}:security-group/{{id}}",
+    "aws:ec2/vpc:Vpc": "{base}:ec2:{region}:{account}:vpc/{{id}}",
+    "aws:ec2/subnet:Subnet": "{base}:ec2:{region}:{account}:subnet/{{id}}",
 }
 
 #: Resource types whose id AWS generates, and the id's prefix.
@@ -401,6 +410,13 @@ _GENERATED_IDS: dict[str, str] = {
     "aws:efs/mountTarget:MountTarget": "fsmt",
     "aws:ec2/securityGroup:SecurityGroup": "sg",
     "aws:rds/instance:Instance": "db",
+    "aws:ec2/vpc:Vpc": "vpc",
+    "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/routeTable:RouteTable": "rtb",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
+    "aws:ec2/internetGateway:InternetGateway": "igw",
+    "aws:ec2/natGateway:NatGateway": "nat",
+    "aws:ec2/eip:Eip": "eipalloc",
 }
 
 
@@ -481,11 +497,17 @@ def plan_project(project_dir: str | Path, stack: str) -> Plan:
     def run() -> None:
         token = ACTIVE_MOCKS.set(mocks)
         sys.path.insert(0, str(root))
+        # The program exports its environment's settings (GLACIER_ENV, GLACIER_SETTINGS) as
+        # `pulumi up` would in a process of its own; here they must not outlive the plan.
+        environ = dict(os.environ)
         try:
             runpy.run_path(str(root / "__main__.py"), run_name="__main__")
         finally:
             sys.path.remove(str(root))
             ACTIVE_MOCKS.reset(token)
+            for key in set(os.environ) - set(environ):
+                del os.environ[key]
+            os.environ.update({k: v for k, v in environ.items() if os.environ.get(k) != v})
 
     config = {**stack_config(root / f"Pulumi.{stack}.yaml"), "glacier:environment": stack}
     run_with_mocks(run, mocks, project=root.name, stack=stack, config=config)

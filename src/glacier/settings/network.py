@@ -51,7 +51,13 @@ class Network(GlacierModel):
     - with ``subnet_ids``, Lambda functions and Fargate tasks run in those subnets, in
       ``security_group_ids`` (the VPC's ``default`` group, looked up, when none are given);
     - with only ``vpc_id``, Fargate tasks run in that VPC's subnets and Lambda functions
-      outside any VPC; with nothing, Fargate tasks run in the account's default VPC.
+      outside any VPC;
+    - with nothing, Fargate tasks run in the account's default VPC; and when the pipeline has
+      an RDS database or an EFS volume in the environment, the plan creates a VPC for it
+      (two private subnets in two availability zones, reached through VPC endpoints;
+      :mod:`glacier.infra.aws.network`), which the tasks using them run in. ``nat = true``
+      gives that VPC a NAT gateway (and a public subnet) instead of the interface
+      endpoints: cheaper per hour, charged per GB, and the tasks reach the internet.
 
     In a settings file::
 
@@ -60,10 +66,17 @@ class Network(GlacierModel):
         subnet_ids = ["subnet-0a1b2c3d", "subnet-4e5f6a7b"]
         security_group_ids = ["sg-0a1b2c3d"]
 
+    or, for the network the plan creates::
+
+        [network]
+        nat = true
+
     Example:
         >>> Network(vpc_id="vpc-123", subnet_ids=["subnet-a"]).configured
         True
         >>> Network(vpc_id="vpc-123").configured
+        False
+        >>> Network(nat=True).named
         False
     """
 
@@ -72,6 +85,8 @@ class Network(GlacierModel):
     security_group_ids: Annotated[
         tuple[SecurityGroupId, ...], _distinct(MAX_SECURITY_GROUPS, "security group")
     ] = ()
+    #: The VPC the plan creates reaches AWS services through a NAT gateway, not endpoints.
+    nat: bool = False
 
     @model_validator(mode="after")
     def _groups_need_subnets(self) -> Self:
@@ -82,7 +97,22 @@ class Network(GlacierModel):
             )
         return self
 
+    @model_validator(mode="after")
+    def _nat_is_for_the_created_network(self) -> Self:
+        if self.nat and (self.vpc_id or self.subnet_ids):
+            raise ValueError(
+                "nat = true applies to the VPC the plan creates, but vpc_id or subnet_ids name "
+                "an existing one, whose own route tables decide how it reaches the internet; "
+                "remove nat, or remove vpc_id and subnet_ids"
+            )
+        return self
+
     @property
     def configured(self) -> bool:
         """Whether compute is attached to the VPC's subnets."""
         return bool(self.subnet_ids)
+
+    @property
+    def named(self) -> bool:
+        """Whether the settings name an existing VPC (else the plan may create one)."""
+        return bool(self.vpc_id or self.subnet_ids)

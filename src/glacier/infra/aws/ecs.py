@@ -19,6 +19,7 @@ from glacier.infra import iam
 from glacier.infra.aws.efs import ecs_volumes
 from glacier.infra.aws.logs import write_logs_statement
 from glacier.infra.aws.naming import cluster_name, exec_role_name, family_name
+from glacier.infra.aws.network import fargate_placement
 from glacier.infra.aws.stack import Stack, add, invoke_options, json_input, logical_name
 from glacier.infra.aws.task_environment import task_variables
 from glacier.infra.image import ENTRY_POINT
@@ -139,9 +140,15 @@ def execution_policy(stack: Stack, image: str, log_group: Any) -> dict[str, Any]
     return iam.document(statements)
 
 
+def ecr_image(image: str) -> bool:
+    """Whether ``image`` is in an ECR repository (``<account>.dkr.ecr.<region>...``)."""
+    return _ECR_IMAGE.match(image) is not None
+
+
 def awsvpc(stack: Stack, task: TaskSpec) -> dict[str, Any]:
-    """Where a Fargate task gets its network: the environment's subnets, else the default
-    VPC's (with a public IP, so the image can be pulled from a public registry)."""
+    """Where a Fargate task gets its network: the environment's subnets, the private subnets
+    of the VPC the plan created for its database or volume, else the default VPC's (with a
+    public IP, so the image can be pulled from a public registry)."""
     network = stack.model.envs[task.env].network
     if network.subnet_ids:
         placed: dict[str, Any] = {"Subnets": list(network.subnet_ids)}
@@ -155,7 +162,10 @@ def awsvpc(stack: Stack, task: TaskSpec) -> dict[str, Any]:
             "which cannot look up another account's VPC. Set subnet_ids (and "
             "security_group_ids) on the environment."
         )
-    return {"Subnets": vpc_subnets(stack), "AssignPublicIp": "ENABLED"}
+    return fargate_placement(stack, task) or {
+        "Subnets": vpc_subnets(stack),
+        "AssignPublicIp": "ENABLED",
+    }
 
 
 def vpc_subnets(stack: Stack) -> Any:

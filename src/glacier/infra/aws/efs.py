@@ -14,7 +14,7 @@ from typing import Any
 
 from glacier.errors import InfraError
 from glacier.infra import iam
-from glacier.infra.aws.network import port_from_compute, require_subnets
+from glacier.infra.aws.network import in_network, port_from_compute, require_subnets
 from glacier.infra.aws.stack import Stack, add, logical_name
 from glacier.infra.model import TaskSpec, VolumeSpec
 
@@ -58,12 +58,15 @@ def file_system(stack: Stack, volume: VolumeSpec) -> None:
         add(
             stack,
             aws.efs.MountTarget,
-            logical_name(stack, volume.name, "mount", subnet),
+            # A named subnet by its id; one the plan creates (an output) by its place.
+            logical_name(
+                stack, volume.name, "mount", subnet if isinstance(subnet, str) else f"{i}"
+            ),
             file_system_id=made.id,
             subnet_id=subnet,
             security_groups=[group.id],
         )
-        for subnet in subnets
+        for i, subnet in enumerate(subnets, start=1)
     ]
     point = add(
         stack,
@@ -107,11 +110,11 @@ def lambda_file_system(stack: Stack, task: TaskSpec) -> Any:
             "Lambda function mounts one file system. Use one volume, or run it on ECS "
             "(compute=env.compute.ecs(...))."
         )
-    if not stack.env.network.configured:
+    if not in_network(stack, task):
         raise InfraError(
             f"Task {task.name!r} ({task.location}) mounts a volume, so its Lambda function "
             f"must run in the VPC: give environment {stack.env.key!r} subnet_ids under "
-            "[network]."
+            "[network], or leave [network] out and the plan creates a VPC."
         )
     volume = stack.model.volumes[task.volumes[0]]
     return stack.aws.lambda_.FunctionFileSystemConfigArgs(

@@ -21,6 +21,7 @@ from glacier.infra.aws import (
     glue,
     lambda_,
     logs,
+    network,
     orchestration,
     rds,
     storage,
@@ -69,6 +70,7 @@ def declare(model: InfraModel, env: str) -> AwsResources:
         if store.declared:
             storage.bucket(stack, store)
     catalog.tables(stack)
+    network.declare_network(stack)
     for db in model.databases_in(spec.key):
         if db.is_dynamodb:
             dynamodb.table(stack, db)

@@ -15,7 +15,7 @@ from typing import Any
 from glacier.errors import InfraError
 from glacier.infra.aws.efs import lambda_file_system
 from glacier.infra.aws.naming import NAME_CHARS, function_name
-from glacier.infra.aws.network import default_security_group
+from glacier.infra.aws.network import lambda_vpc_config
 from glacier.infra.aws.packaging import HANDLER, check_package_size, function_archive
 from glacier.infra.aws.stack import Stack, add, logical_name
 from glacier.infra.aws.task_environment import task_variables
@@ -36,13 +36,6 @@ def function(stack: Stack, task: TaskSpec, role: Any, log_group: Any, policy: An
     spec = LayerSpec.for_function(cfg.runtime, cfg.architecture)
     layer, layer_size = dependencies_layer(stack, spec, cfg.runtime, cfg.architecture)
     check_package_size(stack, task.name, task.location, layer_size)
-    vpc = None
-    if env.network.configured:
-        vpc = aws.lambda_.FunctionVpcConfigArgs(
-            subnet_ids=list(env.network.subnet_ids),
-            security_group_ids=list(env.network.security_group_ids)
-            or [default_security_group(stack)],
-        )
     made = add(
         stack,
         aws.lambda_.Function,
@@ -60,7 +53,7 @@ def function(stack: Stack, task: TaskSpec, role: Any, log_group: Any, policy: An
         ephemeral_storage=aws.lambda_.FunctionEphemeralStorageArgs(size=cfg.ephemeral_storage),
         reserved_concurrent_executions=cfg.reserved_concurrent_executions,
         environment=aws.lambda_.FunctionEnvironmentArgs(variables=task_variables(stack, task)),
-        vpc_config=vpc,
+        vpc_config=lambda_vpc_config(stack, task),
         file_system_config=lambda_file_system(stack, task),
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(
             log_format="Text", log_group=log_group.name

@@ -19,9 +19,10 @@ from glacier.infra.aws.data_access import storage_statements
 from glacier.infra.aws.glue import glue_logs_statement
 from glacier.infra.aws.logs import write_logs_statement
 from glacier.infra.aws.naming import cross_account_role_name, task_role_name
+from glacier.infra.aws.network import in_network, vpc_statements
 from glacier.infra.aws.secrets import secret_statements
 from glacier.infra.aws.stack import Stack, add, json_input, logical_name
-from glacier.infra.model import EnvSpec, TaskSpec
+from glacier.infra.model import TaskSpec
 
 
 def task_role(stack: Stack, task: TaskSpec) -> tuple[Any, Any]:
@@ -66,8 +67,8 @@ def task_policy(stack: Stack, task: TaskSpec) -> dict[str, Any]:
     ]
     if remote:
         statements.append(iam.statement("AssumeCrossAccountRoles", ["sts:AssumeRole"], remote))
-    if task.compute == "lambda" and env.network.configured:
-        statements.extend(vpc_statements(env))
+    if task.compute == "lambda" and in_network(stack, task):
+        statements.extend(vpc_statements(stack))
     if task.compute == "glue":
         statements.append(glue_logs_statement(env))
     statements.extend(attached_statements(stack, task))
@@ -87,24 +88,3 @@ def attached_statements(stack: Stack, task: TaskSpec) -> list[dict[str, Any]]:
         out.extend(efs.access_statements(stack, stack.model.volumes[key]))
     out.extend(secret_statements(stack, task))
     return out
-
-
-def vpc_statements(env: EnvSpec) -> list[dict[str, Any]]:
-    """What a Lambda function in the environment's subnets needs to attach its interfaces."""
-    account = env.account_id or "*"
-    base = f"arn:{env.partition}:ec2:{env.region}:{account}"
-    eni = f"{base}:network-interface/*"
-    return [
-        iam.statement("DescribeNetworkInterfaces", iam.VPC_DESCRIBE_ACTIONS, ["*"]),
-        iam.statement(
-            "ManageNetworkInterfaces",
-            iam.VPC_ENI_ACTIONS,
-            [
-                eni,
-                *(f"{base}:subnet/{s}" for s in env.network.subnet_ids),
-                # Without groups of its own, a function gets the VPC's default group, whose
-                # id is known only at deploy time.
-                *(f"{base}:security-group/{g}" for g in env.network.security_group_ids or ("*",)),
-            ],
-        ),
-    ]

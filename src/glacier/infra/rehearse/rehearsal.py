@@ -55,12 +55,15 @@ def rehearse(pipeline: Any, env: Any = None, *, keep_server: bool = False) -> Re
         A :class:`Rehearsal`: per task, succeeded or failed with its own error, the
         datasets written and the requests IAM denied; ``ok`` when all succeeded unharmed.
     """
+    from glacier.extras import require
     from glacier.infra.mocks import plan
     from glacier.infra.model import build_model
 
-    planned = plan(pipeline, env)
+    require("moto.server", "rehearse", "glacier rehearse")  # before minutes of planning
     model = build_model(_loaded(pipeline))
     key = _environment(env, model)
+    _check_rehearsable(model, key)
+    planned = plan(pipeline, env)
     spec = model.envs[key]
     mine = [r for r in planned if r.environment == key]
     found = artifacts(mine, model)
@@ -79,7 +82,7 @@ def rehearse(pipeline: Any, env: Any = None, *, keep_server: bool = False) -> Re
         def clients_of(account: str | None) -> _Clients:
             return _clients(server.url, region, account)
 
-        made = declared.create([*mine, *theirs], clients_of, user_arn)
+        made = declared.create([*mine, *theirs], clients_of, user_arn, _read_secrets(model, key))
         if made.definition is None:
             raise InfraError(
                 f"Environment {key!r} does not orchestrate pipeline {model.pipeline!r}: "
@@ -103,7 +106,7 @@ def rehearse(pipeline: Any, env: Any = None, *, keep_server: bool = False) -> Re
         endpoint=server.url,
         state_machine=made.state_machine,
         tasks=tuple(reports),
-        notes=declared.NOT_CREATED,
+        notes=declared.NOT_CREATED + declared.secret_notes(made),
     )
 
 
@@ -185,6 +188,40 @@ def _artifact_of(state: TaskState, found: dict[str, Artifact]) -> Artifact:
     raise InfraError(
         f"State {state.name!r} starts {state.target!r}, which no task of the plan deploys."
     )
+
+
+def _check_rehearsable(model: Any, key: str) -> None:
+    """Refuse, before anything starts, a task the emulator cannot give what it reaches: an
+    RDS database (moto runs no database engine) or an EFS volume (nothing to mount)."""
+    for task in model.tasks_in(key):
+        relational = [model.databases[k] for k in task.databases]
+        relational = [db for db in relational if not db.is_dynamodb]
+        if relational:
+            what = f"RDS database {relational[0].identifier!r}"
+        elif task.volumes:
+            what = f"EFS volume {model.volumes[task.volumes[0]].name!r}"
+        else:
+            continue
+        raise InfraError(
+            f"Task {task.name!r} ({task.location}) uses {what}, which a rehearsal cannot "
+            "stand up (moto runs no database engine and mounts no file system). `glacier "
+            "plan` and `glacier generate` still cover its infrastructure; test the task "
+            "against a local database (docs/databases.md) and rehearse the tasks that use "
+            "neither in a pipeline of their own."
+        )
+
+
+def _read_secrets(model: Any, key: str) -> list[tuple[str | None, str]]:
+    """``(account, name)`` of the secrets tasks of ``key`` read that the plan does not declare
+    (they exist in the account; a rehearsal stands one in). A secret named by ARN cannot be
+    created under that ARN: the task's read of it is what the rehearsal reports."""
+    found = {
+        (model.envs[task.env].account_id, ref.aws_name)
+        for task in model.tasks_in(key)
+        for ref in task.secrets
+        if not ref.declared and not ref.aws_name.startswith("arn:")
+    }
+    return sorted(found, key=lambda pair: pair[1])
 
 
 def _data_environments(model: Any, key: str) -> list[str]:

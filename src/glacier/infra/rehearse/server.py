@@ -10,9 +10,16 @@ assumes a role of another acts in that one), and a key it does not know belongs 
 default account, which the server sets to the account the plan's environment names (so the
 roles and their ARNs are the ones the plan declares, and a client with any key, ``glacier
 run --remote`` say, finds the state machine). Set-up requests for another account name it in
-moto's ``x-moto-account-id`` header. One correction makes moto authorize as AWS does:
-``HeadBucket`` needs ``s3:ListBucket`` (moto checks an ``s3:HeadBucket`` action that IAM does
-not have).
+moto's ``x-moto-account-id`` header. Two corrections make moto authorize S3 requests as AWS
+does: ``HeadBucket`` needs ``s3:ListBucket`` (moto checks an ``s3:HeadBucket`` action that IAM
+does not have); and the action checked is the IAM action moto's S3 names for the request
+(its ``ACTION_MAP``: ``HeadObject`` is ``s3:GetObject``, ``ListObjectsV2`` is
+``s3:ListBucket``), which moto 5.2.6 replaced by the API operation's name (``s3:HeadObject``:
+denied under any policy a user would write). Tried with moto 5.2.5 and 5.2.6.
+Two more make it read policies as AWS does: IAM's wildcards (``?`` is one character; moto
+made a regular expression of the pattern, which ``secret:/x-??????`` is not), and Secrets
+Manager requests are checked against the secret's ARN (moto checks ``*``, which no grant on
+one secret matches).
 
 Tasks reach the server through :class:`RecordingProxy`, which notes every request moto's IAM
 denied (HTTP 403 ``AccessDenied``) with the access key that signed it, and every role session
@@ -35,6 +42,7 @@ from typing import IO, Any
 from urllib.parse import parse_qs, urlsplit
 
 from glacier.errors import InfraError
+from glacier.extras import install_command
 
 _SERVER = (
     "import sys\n"
@@ -44,6 +52,38 @@ _SERVER = (
     "from moto.s3.responses import ACTION_MAP\n"
     # AWS authorizes HeadBucket as s3:ListBucket; moto checks a made-up s3:HeadBucket.
     "ACTION_MAP['BUCKET']['HEAD']['DEFAULT'] = 'ListBucket'\n"
+    # S3 requests are authorized as the IAM action moto's S3 set from ACTION_MAP (as up to
+    # moto 5.2.5), not as the API operation's name (5.2.6 checks s3:HeadObject, which IAM
+    # does not have, where AWS checks s3:GetObject).
+    "from moto.iam.access_control import S3IAMRequest\n"
+    "_init = S3IAMRequest.__init__\n"
+    "def _iam_action(self, *args, **kwargs):\n"
+    "    data = kwargs.get('data')\n"
+    "    if isinstance(data, dict) and isinstance(data.get('Action'), str):\n"
+    "        kwargs['action'] = data['Action']\n"
+    "    _init(self, *args, **kwargs)\n"
+    "S3IAMRequest.__init__ = _iam_action\n"
+    # IAM's wildcards: '*' any run, '?' one character, everything else literal. (moto reads
+    # a pattern as a regular expression with '*' widened: 'secret:/x-??????', AWS's pattern
+    # for a secret of any suffix, is not even a valid one.)
+    "import re\n"
+    "from moto.iam.access_control import IAMPolicyStatement\n"
+    "def _iam_match(pattern, string):\n"
+    "    wild = {'*': '.*', '?': '.'}\n"
+    "    regex = ''.join(wild.get(c) or re.escape(c) for c in pattern)\n"
+    "    return re.match('^' + regex + '$', string, re.S)\n"
+    "IAMPolicyStatement._match = staticmethod(_iam_match)\n"
+    # Secrets Manager requests are authorized against the secret's ARN, as AWS does (moto
+    # checks them against '*', which a grant on one secret never matches).
+    "import json\n"
+    "from moto.secretsmanager.responses import SecretsManagerResponse\n"
+    "def _secret_arn(self):\n"
+    "    try:\n"
+    "        found = json.loads(self.body or '{}').get('SecretId')\n"
+    "        return self.backend.describe_secret(found).arn if found else '*'\n"
+    "    except Exception:\n"  # unknown secret: moto answers it as AWS would
+    "        return '*'\n"
+    "SecretsManagerResponse._determine_resource = _secret_arn\n"
     "from moto.server import ThreadedMotoServer\n"
     "server = ThreadedMotoServer(ip_address='127.0.0.1', port=0)\n"
     "server.start()\n"
@@ -84,7 +124,7 @@ class MotoProcess:
             self.stop()
             raise InfraError(
                 "The rehearsal's moto server did not start. Install moto with its server: "
-                "pip install 'moto[server]>=5'."
+                f"{install_command('rehearse')}."
             )
         self.url = f"http://127.0.0.1:{port}"
 
