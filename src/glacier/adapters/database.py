@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from glacier.adapters.unavailable import UnavailableAdapter
 from glacier.errors import DatabaseError, MissingExtraError, TableKeyError, TableNotFoundError
 from glacier.extras import require
+from glacier.redaction import redact
 
 if TYPE_CHECKING:
     import polars as pl
@@ -297,7 +298,7 @@ def _split(table: str) -> tuple[str | None, str]:
 
 
 def _first_line(exc: BaseException) -> str:
-    lines = [line for line in str(exc).splitlines() if line.strip()]
+    lines = [line for line in redact(str(exc)).splitlines() if line.strip()]
     return lines[0].rstrip(".") if lines else type(exc).__name__
 
 

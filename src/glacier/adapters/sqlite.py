@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from glacier.errors import DatabaseError, TableKeyError, TableNotFoundError
+from glacier.redaction import redact
 
 if TYPE_CHECKING:
     import polars as pl
@@ -166,7 +167,7 @@ class SqliteAdapter:
 
     def _error(self, exc: BaseException, what: str, *, written: bool = True) -> DatabaseError:
         where = f"Database {self.database!r} ({self.connection.describe()})"
-        text = str(exc)
+        text = redact(str(exc))
         nothing = "" if written else " Nothing was written: the database is as it was."
         if text.startswith("no such table"):
             return TableNotFoundError(

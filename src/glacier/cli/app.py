@@ -35,6 +35,7 @@ from glacier.errors import (
     UnknownRunError,
     UnknownTaskError,
 )
+from glacier.redaction import redact, traceback_text
 
 #: Errors that mean the command line or the configuration was wrong (exit code 2), not that
 #: work failed (1). ``ConfigError`` covers invalid settings files and config objects, unknown
@@ -223,16 +224,16 @@ def print_error(
     """``error: <message>``; for an error Glacier did not raise on purpose, its type and the
     line of the user's code that raised it."""
     if show_traceback:
-        console.print(Text("".join(tb.format_exception(exc)).rstrip()), soft_wrap=True)
+        console.print(Text(traceback_text(exc).rstrip()), soft_wrap=True)
     text = Text("error: ", style="bold red")
     if unexpected:
         text.append(f"{type(exc).__name__}: ")
-    text.append(str(exc))
+    text.append(redact(str(exc)))
     frame = raising_frame(exc) if unexpected else None
     if frame is not None:
         text.append(f"\n  at {relative(frame.filename)}:{frame.lineno}")
         if frame.line:
-            text.append(f"\n      {frame.line}", style="dim")
+            text.append(f"\n      {redact(frame.line)}", style="dim")
     console.print(text, soft_wrap=True)
     if not show_traceback and (unexpected or exc.__cause__ is not None):
         console.print(Text("(run with --traceback for the full traceback)", style="dim"))

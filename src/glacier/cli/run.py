@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-import traceback as tb
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
@@ -38,6 +37,7 @@ from glacier.cli.loading import (
     selected_environment,
 )
 from glacier.errors import ConfigError, GlacierError, OutputPathError, PipelineRunError
+from glacier.redaction import redact, traceback_text
 from glacier.task_logs import console_logging
 from glacier.task_logs import log_level as check_log_options
 
@@ -370,7 +370,7 @@ def write_junit_xml(path: Path, result: RunResult) -> None:
                 type=type(task_run.error).__name__ if task_run.error else "failed",
             )
             if task_run.error is not None:
-                failure.text = "".join(tb.format_exception(task_run.error))
+                failure.text = traceback_text(task_run.error)
         elif task_run.status == "skipped":
             ET.SubElement(case, "skipped", message="an upstream task failed")
         elif task_run.status != "succeeded":
@@ -609,9 +609,7 @@ def report_failures(console: Console, result: RunResult, *, show_traceback: bool
     for task_run in result.failed:
         console.print(_failure_text(task_run), soft_wrap=True)
         if show_traceback and task_run.error is not None:
-            console.print(
-                Text("".join(tb.format_exception(task_run.error)).rstrip()), soft_wrap=True
-            )
+            console.print(Text(traceback_text(task_run.error).rstrip()), soft_wrap=True)
     if result.skipped:
         names = ", ".join(r.name for r in result.skipped)
         console.print(Text(f"skipped because of the failure: {names}", style="yellow"))
@@ -635,7 +633,7 @@ def _failure_text(task_run: TaskRun) -> Text:
         if frame is not None:
             text.append(f"\n  raised at {relative(frame.filename)}:{frame.lineno} in {frame.name}")
             if frame.line:
-                text.append(f"\n      {frame.line}", style="dim")
+                text.append(f"\n      {redact(frame.line)}", style="dim")
         text.append(f"\n  {error_line(error)}", style="red")
         cause = error.__cause__
         if cause is None and not error.__suppress_context__:

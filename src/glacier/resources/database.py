@@ -26,6 +26,7 @@ from glacier.errors import (
     TableKeyError,
 )
 from glacier.formats import TABLE_FORMAT
+from glacier.redaction import mask_url
 from glacier.resources.base import Resource
 
 if TYPE_CHECKING:
@@ -324,12 +325,12 @@ class DatabaseTable:
         return str(self.adapter.fingerprint(self.table))
 
     def get_uri(self) -> str:
-        """``postgresql://user@host:port/dbname#schema.table`` (no password), or
-        ``dynamodb://<table>``."""
+        """``postgresql://user@host:port/dbname#schema.table`` (no password: masked if the
+        url held one), or ``dynamodb://<table>``."""
         connection = self.database.connection
         if connection is None:
             return f"{self.database.engine}://{self.table}"
-        return f"{connection.libpq_url()}#{self.table}"
+        return f"{mask_url(connection.libpq_url())}#{self.table}"
 
     def with_options(
         self,
