@@ -311,5 +311,10 @@ class TableKeyError(DatabaseError, ValueError):
     columns, or the frame lacks key columns."""
 
 
+class ColumnTypeError(DatabaseError, TypeError):
+    """A frame written into a table whose columns do not take it: a column the table lacks,
+    or of a type the column would not read back as (checked before anything is written)."""
+
+
 class InvalidTableNameError(ConfigError):
     """A table name that is not an identifier (``orders``, ``sales.orders``)."""
