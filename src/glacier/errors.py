@@ -92,6 +92,17 @@ class PipelineRunError(ExecutionError):
         self.result = result
 
 
+class OutputsPartlyWrittenError(ExecutionError):
+    """A task's output could not be written after others had been (stores that cannot commit
+    together, e.g. a database and an object store): ``written`` names the outputs left
+    written, ``failed`` the one that was not; the cause is the store's error."""
+
+    def __init__(self, message: str, written: tuple[str, ...] = (), failed: str = "") -> None:
+        super().__init__(message)
+        self.written = written
+        self.failed = failed
+
+
 class CacheError(ExecutionError):
     """The task cache could not store or load a value."""
 

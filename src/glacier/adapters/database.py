@@ -118,6 +118,13 @@ class PostgresAdapter:
         with self._connect() as conn, _cursor(conn) as cur:
             return _primary_key(cur, table)
 
+    def check_columns(self, table: str, data: pl.DataFrame, mode: str) -> None:
+        """Refuse what :meth:`write` would refuse of ``data``'s columns (nothing written)."""
+        where = f"Database {self.database!r}, table {table!r}"
+        with self._connect() as conn, _cursor(conn) as cur:
+            if _exists(cur, table):
+                _check_types(cur, table, data, where, exact=mode != "upsert")
+
     def fingerprint(self, table: str) -> str:
         """Changes when the table's rows do: their count and newest transaction id."""
         frame = self.query(

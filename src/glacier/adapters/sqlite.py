@@ -95,6 +95,12 @@ class SqliteAdapter:
         with self._connect() as conn:
             return _primary_key(conn, table)
 
+    def check_columns(self, table: str, data: pl.DataFrame, mode: str) -> None:
+        """Refuse what :meth:`write` would refuse of ``data``'s columns (nothing written)."""
+        with self._connect() as conn:
+            if _exists(conn, table):
+                _check_types(conn, table, data, f"Database {self.database!r}, table {table!r}")
+
     def fingerprint(self, table: str) -> str:
         """Changes when the table's rows do: their count and the file's change counter."""
         frame = self.query(f"SELECT count(*) AS n FROM {_quote(table)}")

@@ -26,6 +26,7 @@ from glacier.errors import (
     UnknownTaskError,
     UpstreamQueryError,
 )
+from glacier.executors.outputs import check_writes, partly_written, write_order
 from glacier.format_checks import check_outputs
 from glacier.hooks import HookSet
 from glacier.result import (
@@ -492,18 +493,28 @@ class PreparedRun:
     ) -> tuple[Any, ...]:
         if not task.outputs:
             return outs
-        result = list(outs)
         for pos, ds in enumerate(task.outputs):
-            value = result[pos]
             if ds.schema is not None:
-                check_schema(task, ds, value)
+                check_schema(task, ds, outs[pos])
+        result = list(outs)
+        if write:  # every output checked before any is written (see executors/outputs.py)
+            values = check_writes(task.outputs, outs, self.storage)
+        written: list[str] = []
+        for pos in write_order(task.outputs, self.storage) if write else range(len(outs)):
+            ds = task.outputs[pos]
             bucket = self.storage.get(ds)
             if bucket is not None:
                 if write:
-                    self._write(task, bucket, value, ds, cfg, index)
+                    try:
+                        self._write(task, bucket, values[pos], ds, cfg, index)
+                    except Exception as exc:
+                        if written:
+                            raise partly_written(task, written, ds.name, exc) from exc
+                        raise
+                    written.append(ds.name)
                 # Downstream tasks read what was written, lazily: one write, no recompute.
                 # (A value that is not a table is handed on as it is.)
-                if isinstance(value, pl.DataFrame | pl.LazyFrame):
+                if isinstance(result[pos], pl.DataFrame | pl.LazyFrame):
                     result[pos] = bucket.scan()
         return tuple(result)
 

@@ -348,6 +348,45 @@ class DatabaseTable:
             ColumnTypeError: a column the table lacks or of a type it does not take.
             DatabaseError: the database refused the write (nothing was written).
         """
+        data, chosen, keys = self._prepare(data, mode, on, duplicates, delete_when, schema)
+        if not self._sql:
+            self.adapter.write(data)
+            return
+        self.adapter.write(self.table, data, chosen, keys or None)
+
+    def check_write(
+        self,
+        data: pl.DataFrame | pl.LazyFrame,
+        mode: TableWriteMode | None = None,
+        *,
+        on: Sequence[str] | None = None,
+        duplicates: Duplicates = "refuse",
+        delete_when: str | None = None,
+        schema: str | None = None,
+    ) -> pl.DataFrame:
+        """Everything :meth:`write` refuses, checked without writing (the table's columns
+        read, nothing changed); returns the frame as it would be written. A task's outputs
+        are all checked this way before any is written.
+
+        Raises:
+            TableKeyError, ColumnTypeError, ReadOnlyError, ConfigError: as :meth:`write`.
+        """
+        data, chosen, _ = self._prepare(data, mode, on, duplicates, delete_when, schema)
+        if self._sql:
+            self.adapter.check_columns(self.table, data, chosen)
+        return data
+
+    def _prepare(
+        self,
+        data: pl.DataFrame | pl.LazyFrame,
+        mode: TableWriteMode | None,
+        on: Sequence[str] | None,
+        duplicates: Duplicates,
+        delete_when: str | None,
+        schema: str | None,
+    ) -> tuple[pl.DataFrame, str, tuple[str, ...]]:
+        """The frame, mode and key columns a write goes with, once everything the frame and
+        options can be refused for has been checked."""
         import polars as pl
 
         self._check_writable("write")
@@ -396,13 +435,12 @@ class DatabaseTable:
                     f"{where}: DynamoDB writes put items by key (an upsert); replacing every "
                     "item is not supported. Use mode='upsert' (the default for DynamoDB)."
                 )
-            self.adapter.write(data)
-            return
+            return data, chosen, keys
         if chosen == "upsert":
             keys = keys or tuple(self.adapter.primary_key(self.table))
             if keys:
                 data = check_upsert_rows(data, keys, where, duplicates)
-        self.adapter.write(self.table, data, chosen, keys or None)
+        return data, chosen, keys
 
     def exists(self) -> bool:
         """Whether the table exists."""
