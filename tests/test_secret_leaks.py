@@ -170,7 +170,8 @@ def test_a_settings_file_url_with_a_password_is_refused_by_every_command_unechoe
     monkeypatch.chdir(tmp_path)
     (tmp_path / "containers").mkdir()
     (tmp_path / "containers" / "dev.toml").write_text(
-        f'[provider]\nkind = "local"\n\n[databases.warehouse]\nurl = "{URLS_WITH_A_PASSWORD[where]}"\n'
+        '[provider]\nkind = "local"\n\n[databases.warehouse]\n'
+        f'url = "{URLS_WITH_A_PASSWORD[where]}"\n'
     )
     (tmp_path / "etl.py").write_text(PIPELINE)
     for args in (

@@ -124,6 +124,11 @@ class ConfigError(GlacierError, ValueError):
     """A setting, config object or settings file is invalid."""
 
 
+class RunStoreError(ConfigError):
+    """The run store cannot be used: its directory is a file, ``runs.sqlite`` is a
+    directory, or a parent of them is a file (found before a run starts)."""
+
+
 class CredentialsInCodeError(ConfigError):
     """Credentials were passed as code arguments instead of coming from a profile or role."""
 

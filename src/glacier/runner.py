@@ -98,6 +98,7 @@ def run_pipeline(
                 f"No recorded run of pipeline {pipeline.name!r} to resume in "
                 f"{store.directory}. Run it once without resume=."
             )
+    env.container.run_store().check()  # a store that cannot keep the record fails now
     hooks = with_lineage(hooks, pipeline, env)  # the settings' [lineage], when on
     result = chosen.execute(
         pipeline, targets, params, env=env, use_cache=use_cache, hooks=hooks, resume=record

@@ -148,10 +148,27 @@ EnvOpt = Annotated[
         show_default=False,
     ),
 ]
+
+
+def directory_option(value: str) -> Path:
+    """A directory option's value as a path; an empty one is refused (it would silently
+    mean the current directory).
+
+    >>> directory_option("containers")
+    PosixPath('containers')
+    """
+    if not value.strip():
+        raise typer.BadParameter(
+            "is empty; give a directory (e.g. containers), or leave the option out for the default"
+        )
+    return Path(value)
+
+
 SettingsDirOpt = Annotated[
     Path | None,
     typer.Option(
         "--settings-dir",
+        parser=directory_option,
         metavar="DIR",
         help="Where the environments' <name>.toml files are (default: $GLACIER_SETTINGS_DIR "
         "or ./containers).",
@@ -216,6 +233,26 @@ def handle_errors(
     except Exception as exc:
         print_error(console, exc, show_traceback, unexpected=True)
         raise typer.Exit(1) from None
+    except SystemExit as exc:
+        # The user's code called sys.exit(): say so and where, and fail (an error is how a
+        # task reports failure). sys.exit(0) is no failure and is left alone.
+        if exc.code in (None, 0):
+            raise
+        text = Text("error: ", style="bold red")
+        text.append(
+            f"the pipeline called sys.exit({exc.code!r}); a task fails by raising an "
+            "exception, which glacier reports and records"
+        )
+        frame = raising_frame(exc)
+        if frame is not None:
+            text.append(f"\n  at {relative(frame.filename)}:{frame.lineno}")
+        console.print(text, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        console.print(
+            Text("error: interrupted (Ctrl-C) before the command finished", style="bold red")
+        )
+        raise typer.Exit(130) from None
 
 
 def print_error(

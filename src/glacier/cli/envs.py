@@ -109,7 +109,7 @@ def envs_show(
         directory = _settings_directory(settings_dir)
         if diff or other is not None:
             if not diff or other is None:
-                raise GlacierError(
+                raise ConfigError(
                     "glacier envs show takes a second environment only with --diff: "
                     f"glacier envs show --diff {name} {other or 'OTHER'}."
                 )

@@ -129,11 +129,14 @@ def run(
         ),
     ] = None,
     follow: Annotated[
-        float,
+        float | None,
         typer.Option(
-            "--follow", metavar="SECONDS", help="With --remote: how long to follow the run."
+            "--follow",
+            metavar="SECONDS",
+            help="With --remote: how long to follow the run (default: 3600).",
+            show_default=False,
         ),
-    ] = 3600,
+    ] = None,
     as_json: Annotated[
         bool,
         typer.Option(
@@ -235,6 +238,13 @@ def run(
                 "--endpoint is where a deployed pipeline is started; add --remote, or drop it",
                 param_hint="'--endpoint'",
             )
+        if follow is not None and not remote:
+            raise typer.BadParameter(
+                "--follow is how long to follow a deployed run; add --remote, or drop it",
+                param_hint="'--follow'",
+            )
+        if lineage is not None:
+            check_lineage_target(lineage)
         if junit_xml is not None and junit_xml.is_dir():
             raise OutputPathError(
                 f"--junit-xml {str(junit_xml)!r} is a directory; give the report's file path, "
@@ -244,7 +254,7 @@ def run(
         pipeline = load_pipeline(target)
         bind_selected_environment(pipeline, env)
         if remote:
-            _run_remote(pipeline, out, endpoint, follow)
+            _run_remote(pipeline, out, endpoint, 3600 if follow is None else follow)
             return
         run_env = pipeline_environment(pipeline)
         out.print(_run_header(pipeline, run_env))
@@ -405,11 +415,37 @@ def parse_params(values: Sequence[str]) -> dict[str, Any]:
                 f"{entry!r} has no {missing}; write TASK.NAME=VALUE, e.g. --param extract.rows=100",
                 param_hint="'--param'",
             )
+        if key in params:
+            raise typer.BadParameter(
+                f"{key} is given twice ({entry!r} after an earlier value); give each "
+                "TASK.NAME once",
+                param_hint="'--param'",
+            )
         try:
             params[key] = json.loads(raw)
         except ValueError:
             params[key] = raw
     return params
+
+
+def check_lineage_target(target: str) -> str:
+    """``target`` if ``--lineage`` can use it: a file path, or an http(s):// URL.
+
+    Raises:
+        typer.BadParameter: another scheme (``ftp://...``), or an empty value (exit code 2).
+
+    Example:
+        >>> check_lineage_target("lineage.ndjson")
+        'lineage.ndjson'
+    """
+    scheme, sep, _ = target.partition("://")
+    if not target.strip() or (sep and scheme not in ("http", "https")):
+        raise typer.BadParameter(
+            f"{target!r} is neither a file path nor an http(s):// URL of an OpenLineage "
+            "server; give e.g. --lineage lineage.ndjson or --lineage http://localhost:5000",
+            param_hint="'--lineage'",
+        )
+    return target
 
 
 def choose_executor(kind: str | None, address: str | None, workers: int | None) -> Any:

@@ -79,8 +79,7 @@ def check_on(on: object, mode: str, chosen: str, where: str) -> tuple[str, ...]:
     twice = sorted({k for k in keys if keys.count(k) > 1})
     if twice:
         raise TableKeyError(
-            f"{where}: on={list(keys)!r} names {twice} more than once; list each key column "
-            "once."
+            f"{where}: on={list(keys)!r} names {twice} more than once; list each key column once."
         )
     if chosen != "upsert":
         raise TableKeyError(
