@@ -78,6 +78,8 @@ def test_one_masking_function_masks_urls_and_keywords() -> None:
 
 
 PIPELINE = """
+import logging
+
 import polars as pl
 
 from glacier import Dataset, Environment, Pipeline
@@ -96,7 +98,8 @@ def load() -> orders:
 
 @pipeline.task()
 def publish(rows: orders, target: str = "") -> report:
-    # The user's own error carries a URL with the password (as a connection error might).
+    # The user's own log line and error carry a URL with the password (as a driver's might).
+    logging.getLogger("leaky").warning("connecting to %s", target)
     raise RuntimeError(f"cannot reach {target}")
 """
 
@@ -151,8 +154,9 @@ def test_no_artifact_of_a_run_holds_the_password(
     ):
         _, out, err = invoke(*args)
         outputs[" ".join(args[:3])] = out + err
-    # the task failed with the user's message, the password masked in it
+    # the task failed with the user's message, the password masked in it and in its log
     assert "cannot reach" in outputs["run stderr"] and MASK in outputs["run stderr"]
+    assert "connecting to" in outputs["runs show " + run_id]
     assert run_id in outputs["runs show " + run_id]
     found = [name for name, text in outputs.items() if password in text]
     files = [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".py"]
