@@ -104,3 +104,25 @@ def test_a_table_refusing_at_commit_names_the_output_left_written(
     assert notes.table("strict_orders").read().height == 0
     record = RunStore(tmp_path / "state" / "runs").load(result.run_id)
     assert "left written: ['side']" in record["tasks"]["make"]["error"]
+
+
+def test_a_cached_task_whose_output_was_not_written_runs_again(
+    env: Environment, tmp_path: Path
+) -> None:
+    # The cache keeps a result only once its outputs landed: else the next run would take
+    # the cached result and never write the output.
+    (tmp_path / "blocked").write_text("a file, not a directory")
+    out = Dataset("out", storage="blocked/out.parquet")
+    pipeline = Pipeline("cached")
+    calls: list[int] = []
+
+    @pipeline.task(cache=True)
+    def make() -> out:  # type: ignore[valid-type]
+        calls.append(1)
+        return NEW
+
+    assert not pipeline.run(env=env, raise_on_failure=False).ok
+    (tmp_path / "blocked").unlink()
+    result = pipeline.run(env=env, raise_on_failure=False)
+    assert result.ok and not result.tasks["make"].cached and len(calls) == 2
+    assert pl.read_parquet(tmp_path / "blocked" / "out.parquet").height == 2

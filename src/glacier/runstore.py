@@ -79,6 +79,14 @@ class RunStore:
         self._lock = threading.Lock()
         self._names: tuple[Sequence[str], str] | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        # An environment sent to Dask workers carries its store (checked before the run):
+        # its connection and lock stay in this process.
+        return {**self.__dict__, "_conn": None, "_lock": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _lock=threading.Lock())
+
     @property
     def path(self) -> Path:
         """The database file."""

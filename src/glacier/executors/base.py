@@ -377,7 +377,14 @@ class PreparedRun:
             if key is not None and self.cache is not None:
                 outs = self.cache.store(task.name, key, outs)
             if self._persisting:
-                outputs[i] = self._persist(task, outs, write=True, cfg=cfg, index=i)
+                try:
+                    outputs[i] = self._persist(task, outs, write=True, cfg=cfg, index=i)
+                except Exception:
+                    if key is not None and self.cache is not None:
+                        # A result is reusable once its outputs landed; else the next run
+                        # would take it from the cache and never write them.
+                        self.cache.discard(task.name, key)
+                    raise
             else:
                 outputs[i] = outs
             status[i] = SUCCEEDED
