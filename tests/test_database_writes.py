@@ -125,3 +125,21 @@ def test_duplicate_keys_in_one_upsert_are_refused_unless_asked(db: Database, tab
     assert_frame_equal(stored(db, table), ORDERS)
     db.table(table).write(twice, mode="upsert", duplicates="last")
     assert stored(db, table).filter(pl.col("id") == 2)["who"].item() == "last"
+
+
+def test_a_datasets_write_options_are_checked_where_it_is_declared(
+    sqlite_db: Database, table: str
+) -> None:
+    from glacier import Dataset
+    from glacier.errors import PipelineDefinitionError
+
+    storage = sqlite_db.table(table)
+    for on in ("id", [], None):
+        with pytest.raises(PipelineDefinitionError, match="not a list of key columns"):
+            Dataset("orders", storage=storage, write={"mode": "upsert", "on": on})
+    keep_last = Dataset(
+        "orders", storage=storage, write={"mode": "upsert", "on": ["id"], "duplicates": "last"}
+    )
+    assert keep_last.write["duplicates"] == "last"
+    with pytest.raises(PipelineDefinitionError, match="'duplicates'"):
+        Dataset("files", storage="files.parquet", write={"duplicates": "last"})
