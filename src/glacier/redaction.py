@@ -21,6 +21,8 @@ Example:
     'postgresql://etl@db/analytics?password=****'
     >>> redact("host=db dbname=analytics password='hunter 2'")
     'host=db dbname=analytics password=****'
+    >>> redact('api_key = { env = "FMP_API_KEY" }')  # an example in a message, not a value
+    'api_key = { env = "FMP_API_KEY" }'
     >>> credential_in_url("postgresql://etl@db/x?sslmode=require&password=hunter2")
     "query parameter 'password'"
 """
@@ -48,6 +50,9 @@ _KEYWORD = re.compile(
     r"(?P<name>\b[A-Za-z_][A-Za-z0-9_]*)(?P<eq>\s*=\s*)"
     r"(?P<value>'(?:[^'\\]|\\.)*'?|\"(?:[^\"\\]|\\.)*\"?|[^\s&;,'\")]+)"
 )
+#: What follows ``name =`` in an example rather than a value: an opening bracket (``api_key =
+#: { env = "X" }``, a TOML inline table), or the mask itself.
+_NOT_A_VALUE = frozenset({"{", "[", "(", MASK})
 #: A URL's user info with a password: ``//user:password@``.
 _USERINFO = re.compile(r"(?P<head>//[^/@\s:]*:)(?P<password>[^/@\s]*)(?P<at>@)")
 #: One query parameter: ``name=value`` between ``?``/``&``/``;`` and the next of them.
@@ -86,7 +91,9 @@ def redact(text: str) -> str:
     text = _URL.sub(lambda m: mask_url(m[0]), text)
     return _KEYWORD.sub(
         lambda m: (
-            m["name"] + m["eq"] + MASK if is_secret_name(m["name"]) and m["value"] != MASK else m[0]
+            m["name"] + m["eq"] + MASK
+            if is_secret_name(m["name"]) and m["value"] not in _NOT_A_VALUE
+            else m[0]
         ),
         text,
     )
