@@ -144,6 +144,10 @@ class TaskCache:
         assert loaded is not None
         return loaded
 
+    def discard(self, task_name: str, key: str) -> None:
+        """Forget one entry (its outputs could not be written: it is no result to reuse)."""
+        shutil.rmtree(self.directory / task_name / key, ignore_errors=True)
+
     def clear(self, task_name: str | None = None) -> None:
         """Forget cached outputs of one task, or of all tasks."""
         target = self.directory / task_name if task_name else self.directory

@@ -229,11 +229,15 @@ def _check_schema(name: str, schema: Any) -> dict[str, Any] | None:
 def _write_options(name: str, storage: Any, write: Mapping[str, Any] | None) -> dict[str, Any]:
     """``write=`` checked where the dataset is declared: known keys, and storage to write."""
     options = dict(write or {})
-    unknown = sorted(set(options) - WRITE_OPTIONS)
+    # A database table also takes what an upsert does with a key twice in its frame.
+    table = getattr(storage, "kind", None) == "database_table"
+    allowed = WRITE_OPTIONS | ({"duplicates"} if table else set())
+    unknown = sorted(set(options) - allowed)
     if unknown:
         raise PipelineDefinitionError(
             f"Dataset {name!r}: write= has unknown option(s) {unknown}; it takes "
-            f"{sorted(WRITE_OPTIONS)} (the keyword arguments of Bucket.write)."
+            f"{sorted(allowed)} (the keyword arguments of "
+            f"{'DatabaseTable' if table else 'Bucket'}.write)."
         )
     if options and storage is None:
         raise PipelineDefinitionError(
@@ -332,8 +336,17 @@ def _check_table_options(dataset: Dataset) -> None:
         if option in dataset.write:
             raise PipelineDefinitionError(
                 f"{where}: write={{{option!r}: ...}} is an option of Delta tables; a database "
-                "table takes 'mode' and 'on'."
+                "table takes 'mode', 'on' and 'duplicates'."
             )
+    on = dataset.write.get("on")
+    if "on" in dataset.write and (
+        isinstance(on, str) or not isinstance(on, list | tuple) or not on
+    ):
+        raise PipelineDefinitionError(
+            f"{where}: write={{'on': {on!r}}} is not a list of key columns; write e.g. "
+            "{'mode': 'upsert', 'on': ['order_id']}, or leave 'on' out to upsert on the "
+            "table's key."
+        )
 
 
 def _check_storage_string(name: str, storage: str) -> None:

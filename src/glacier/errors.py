@@ -102,6 +102,17 @@ class PipelineRunError(ExecutionError):
         self.result = result
 
 
+class OutputsPartlyWrittenError(ExecutionError):
+    """A task's output could not be written after others had been (stores that cannot commit
+    together, e.g. a database and an object store): ``written`` names the outputs left
+    written, ``failed`` the one that was not; the cause is the store's error."""
+
+    def __init__(self, message: str, written: tuple[str, ...] = (), failed: str = "") -> None:
+        super().__init__(message)
+        self.written = written
+        self.failed = failed
+
+
 class CacheError(ExecutionError):
     """The task cache could not store or load a value."""
 
@@ -121,6 +132,11 @@ class WorkerLostError(ExecutionError):
 
 class ConfigError(GlacierError, ValueError):
     """A setting, config object or settings file is invalid."""
+
+
+class RunStoreError(ConfigError):
+    """The run store cannot be used: its directory is a file, ``runs.sqlite`` is a
+    directory, or a parent of them is a file (found before a run starts)."""
 
 
 class CredentialsInCodeError(ConfigError):
@@ -319,6 +335,11 @@ class TableNotFoundError(DatabaseError, LookupError):
 class TableKeyError(DatabaseError, ValueError):
     """An upsert or a DynamoDB write without the key it needs: the table has no key on those
     columns, or the frame lacks key columns."""
+
+
+class ColumnTypeError(DatabaseError, TypeError):
+    """A frame written into a table whose columns do not take it: a column the table lacks,
+    or of a type the column would not read back as (checked before anything is written)."""
 
 
 class InvalidTableNameError(ConfigError):

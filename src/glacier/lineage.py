@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, uuid5
 
 from glacier.extras import require
+from glacier.redaction import redact, traceback_text
 from glacier.result import FAILED, SUCCEEDED
 from glacier.uris import parse_uri
 from glacier.version import __version__
@@ -215,13 +216,11 @@ class LineageHook:
         facets = self._run_facets()
         facets["parent"] = self._parent
         if state == "FAIL" and task_run.error is not None:
-            import traceback
-
             error = task_run.error
             facets["errorMessage"] = self._facets.error_message_run.ErrorMessageRunFacet(
-                message=f"{type(error).__name__}: {error}",
+                message=redact(f"{type(error).__name__}: {error}"),
                 programmingLanguage="python",
-                stackTrace="".join(traceback.format_exception(error)),
+                stackTrace=traceback_text(error),
                 producer=PRODUCER,
             )
         run = self._ol.Run(runId=_task_uuid(self._run_id, name), facets=facets)

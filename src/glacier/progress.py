@@ -31,6 +31,7 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
+from glacier.redaction import redact
 from glacier.result import FAILED, SKIPPED, SUCCEEDED
 from glacier.task_logs import current as current_task
 
@@ -112,7 +113,7 @@ def error_line(error: BaseException | None) -> str:
     """``ValueError: boom``: the exception's type and the first line of its message."""
     if error is None:
         return ""
-    message = str(error).strip().splitlines()
+    message = redact(str(error)).strip().splitlines()
     return f"{type(error).__name__}: {message[0]}" if message else type(error).__name__
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-import traceback
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from glacier.dataset import Dataset
+from glacier.redaction import redact, traceback_text
 
 if TYPE_CHECKING:
     from glacier.task import Task
@@ -93,6 +93,7 @@ class TaskRun:
         store passes the run's start, so offsets compare within a run and across runs).
         """
         started = self.started_ns
+        error = self.error
         return (
             {
                 "name": self.name,
@@ -102,14 +103,21 @@ class TaskRun:
                 "duration_ns": self.duration_ns,
                 "cached": self.cached,
                 "resumed": self.resumed,
-                "error": None
-                if self.error is None
-                else f"{type(self.error).__name__}: {self.error}",
+                "error": None if error is None else error_text(error),
                 "logs": self.logs,
             }
             | ({"workers": ",".join(self.workers)} if self.workers else {})
             | ({"checks": self.checks} if self.checks is not None else {})
         )
+
+
+def error_text(error: BaseException) -> str:
+    """``"Type: message"``, as a run record keeps a task's error (credentials masked).
+
+    >>> error_text(ValueError("no postgresql://etl:pw@db/x"))
+    'ValueError: no postgresql://etl:****@db/x'
+    """
+    return redact(f"{type(error).__name__}: {error}")
 
 
 #: The fields of a task record, in the order the run store writes them.
@@ -226,7 +234,7 @@ class TaskTable(Mapping[str, TaskRun]):
         ``origin_ns``; errors become ``"Type: message"``)."""
         errors: list[Any] = self.error
         if errors.count(None) != len(errors):
-            errors = [None if e is None else f"{type(e).__name__}: {e}" for e in errors]
+            errors = [None if e is None else error_text(e) for e in errors]
         columns: dict[str, list[Any]] = {
             "name": list(self.names),
             "status": self.status,
@@ -352,8 +360,8 @@ class RunResult:
         for t in self.failed:
             lines.append(f"- {t.name} ({t.location}) after {t.attempts} attempt(s):")
             if t.error is not None:
-                chain = traceback.format_exception(t.error, chain=True)
-                lines.extend("    " + ln for part in chain for ln in part.rstrip().splitlines())
+                chain = traceback_text(t.error).rstrip().splitlines()
+                lines.extend("    " + ln for ln in chain)
         if self.skipped:
             names = ", ".join(t.name for t in self.skipped)
             lines.append(

@@ -98,6 +98,9 @@ def run_pipeline(
                 f"No recorded run of pipeline {pipeline.name!r} to resume in "
                 f"{store.directory}. Run it once without resume=."
             )
+    store_of = getattr(getattr(env, "container", None), "run_store", None)
+    if store_of is not None:
+        store_of().check()  # a store that cannot keep the record fails now, not after the run
     hooks = with_lineage(hooks, pipeline, env)  # the settings' [lineage], when on
     result = chosen.execute(
         pipeline, targets, params, env=env, use_cache=use_cache, hooks=hooks, resume=record

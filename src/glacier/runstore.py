@@ -29,7 +29,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from glacier.errors import UnknownRunError
+from glacier.errors import RunStoreError, UnknownRunError
 from glacier.result import FAILED, RECORD_FIELDS, SUCCEEDED, RunResult, TaskTable
 
 __all__ = ["DATABASE", "RunRecordWarning", "RunStore"]
@@ -79,10 +79,38 @@ class RunStore:
         self._lock = threading.Lock()
         self._names: tuple[Sequence[str], str] | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        # An environment sent to Dask workers carries its store (checked before the run):
+        # its connection and lock stay in this process.
+        return {**self.__dict__, "_conn": None, "_lock": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _lock=threading.Lock())
+
     @property
     def path(self) -> Path:
         """The database file."""
         return self.directory / DATABASE
+
+    def check(self) -> None:
+        """Refuse a store that could not be read or keep a record, before a run starts: a
+        file where its directory (or a parent) goes, or a directory where its database goes.
+
+        Raises:
+            RunStoreError: naming the path in the way and what to do.
+        """
+        blocking = next((p for p in (self.directory, *self.directory.parents) if p.exists()), None)
+        if blocking is not None and not blocking.is_dir():
+            raise RunStoreError(
+                f"The run store {self.directory} cannot be used: {blocking} is a file, not a "
+                "directory. Move the file aside, or choose another state directory "
+                "(state_dir in the settings, or --state-dir)."
+            )
+        if self.path.exists() and not self.path.is_file():
+            raise RunStoreError(
+                f"The run store {self.path} is not a file (a directory is in its place). Move "
+                "it aside; a new store is started at the next run."
+            )
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -156,25 +184,39 @@ class RunStore:
 
         Raises:
             UnknownRunError: No such run (the message lists recent ones).
+            RunStoreError: The store is not where a store can be (see :meth:`check`).
         """
+        self.check()
         for row in self._select("WHERE run_id = ?", (run_id,)):
             record = _from_row(row)
             if record is not None:
                 return record
         legacy = self.directory / f"{run_id}.json"
-        if legacy.exists():
+        try:
+            found = legacy.is_file()
+        except OSError:  # an id no file could be named after (too long, ...): no such run
+            found = False
+        if found:
             record = _from_file(legacy)
             if record is not None:
                 return record
         known = ", ".join(r["run_id"] for r in self.list()[-5:])
+        shown = (
+            repr(run_id) if len(run_id) <= 80 else f"{run_id[:40]!r}... ({len(run_id)} characters)"
+        )
         raise UnknownRunError(
-            f"No run {run_id!r} in {self.directory}. Recent runs: {known or '(none)'}. "
+            f"No run {shown} in {self.directory}. Recent runs: {known or '(none)'}. "
             "List them with `glacier runs list`."
         )
 
     def list(self, pipeline: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
         """Run records, oldest first; of one ``pipeline`` and/or with one ``status``
-        (``succeeded`` or ``failed``) when given."""
+        (``succeeded`` or ``failed``) when given.
+
+        Raises:
+            RunStoreError: The store is not where a store can be (see :meth:`check`).
+        """
+        self.check()
         where, args = [], []
         if pipeline is not None:
             where.append("pipeline = ?")

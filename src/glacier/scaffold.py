@@ -68,6 +68,14 @@ def scaffold(directory: str | Path, *, name: str | None = None, force: bool = Fa
     root = Path(directory)
     if root.exists() and not root.is_dir():
         raise ScaffoldError(f"Cannot create a project in {root}: it is a file.")
+    blocking = next((p for p in root.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise ScaffoldError(
+            f"Cannot create a project in {root}: {blocking} is a file, not a directory. "
+            "Choose a directory path whose parents are directories."
+        )
+    if name is not None:
+        check_project_name(name)
     if root.is_dir() and any(root.iterdir()) and not force:
         existing = sorted(p.name for p in root.iterdir())
         shown = ", ".join(existing[:5]) + (", ..." if len(existing) > 5 else "")
@@ -84,10 +92,35 @@ def scaffold(directory: str | Path, *, name: str | None = None, force: bool = Fa
     written = []
     for relative, template in TEMPLATES.items():
         path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(Template(template).substitute(values), encoding="utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(Template(template).substitute(values), encoding="utf-8")
+        except OSError as exc:
+            raise ScaffoldError(
+                f"Cannot write {path}: {exc.strerror or exc}. Choose a directory you can write to."
+            ) from None
         written.append(path)
     return written
+
+
+#: A pipeline name given with ``--name``: it becomes resource names, so no path or space.
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,26}")
+
+
+def check_project_name(name: str) -> str:
+    """``name`` if it can name a project's pipeline (letters, digits, ``-`` and ``_``,
+    starting with a letter, at most 27: room for ``-prod`` in a 32-character prefix).
+
+    >>> check_project_name("sales-pipeline")
+    'sales-pipeline'
+    """
+    if not _NAME.fullmatch(name):
+        shown = repr(name) if len(name) <= 60 else repr(name[:57] + "...")
+        raise ScaffoldError(
+            f"--name {shown} is not a pipeline name: use letters, digits, '-' and '_', "
+            "starting with a letter, at most 27 characters (e.g. --name sales-pipeline)."
+        )
+    return name
 
 
 # -- templates -------------------------------------------------------------------------------

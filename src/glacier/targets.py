@@ -91,6 +91,11 @@ def _import(target: str) -> tuple[ModuleType, str]:
 
 def _split(target: str) -> tuple[str, str]:
     head, sep, tail = target.rpartition(":")
+    if sep and not tail and len(head) > 1:
+        raise TargetNotFoundError(
+            f"Target {target!r} ends with ':' and names nothing after it: write "
+            f"{head}:pipeline (the name holding the pipeline), or {head} alone to find it."
+        )
     # "C:\\x.py" and plain paths have no attribute part.
     if not sep or "/" in tail or "\\" in tail or tail.endswith(".py") or len(head) == 1:
         return target, ""

@@ -36,6 +36,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TextIO
 
+from glacier.redaction import redact
+
 __all__ = [
     "CaptureHandler",
     "JsonFormatter",
@@ -90,9 +92,9 @@ class RunLogs:
         entries = self.logs[i]
         if entries is None:
             entries = self.logs[i] = []
-        entries.append(
-            {"time": created, "level": level, "logger": logger, "message": message} | self.fields(i)
-        )
+        # Kept in the run record: credentials masked, as everywhere a message leaves Glacier.
+        entry = {"time": created, "level": level, "logger": logger, "message": redact(message)}
+        entries.append(entry | self.fields(i))
 
 
 def begin(run: RunLogs, i: int) -> None:
@@ -228,11 +230,11 @@ class JsonFormatter(logging.Formatter):
             "time": record.created,
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
             **tags,
         }
         if record.exc_info:
-            out["exception"] = self.formatException(record.exc_info)
+            out["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(out, default=str)
 
 
@@ -245,7 +247,7 @@ class TextFormatter(logging.Formatter):
         text = f"{record.levelname}{where} [{record.name}]: {record.getMessage()}"
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
-        return text
+        return redact(text)
 
 
 class _ConsoleHandler(logging.StreamHandler):  # type: ignore[type-arg]

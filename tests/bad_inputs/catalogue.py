@@ -18,6 +18,7 @@ import polars as pl
 
 from glacier import Dataset, Environment, Pipeline, Provider
 from glacier.errors import (
+    ColumnTypeError,
     ConfigError,
     CorruptDataError,
     CredentialsInCodeError,
@@ -34,6 +35,8 @@ from glacier.errors import (
     ObjectNotFoundError,
     PipelineDefinitionError,
     ReadOnlyError,
+    RunStoreError,
+    TableKeyError,
     UnknownEnvironmentError,
     UnknownFormatError,
     UnknownOptionError,
@@ -1385,6 +1388,167 @@ STORE_SETTINGS = (
 )
 
 
+# -- databases, secrets and the run store (issue 31) ----------------------------------------
+
+#: Put where a password does not belong: no message may show it.
+SECRET = "Trial-s3cret"
+
+
+def connection(**fields: Any) -> Call:
+    def call(tmp: Path) -> object:
+        from glacier.settings import DatabaseConnection
+
+        made = DatabaseConnection(**fields)
+        return made.password(environ={})
+
+    return call
+
+
+def sqlite_write(frame: pl.DataFrame, **options: Any) -> Call:
+    """Write ``frame`` into a SQLite table that holds FRAME, keyed by id."""
+
+    def call(tmp: Path) -> object:
+        settings = GlacierSettings(
+            state_dir=tmp / "state", databases={"notes": {"url": f"sqlite:///{tmp}/n.db"}}
+        )
+        db = Environment.from_settings(settings).get("notes")
+        db.table("t").write(FRAME, mode="upsert", on=["id"])
+        db.table("t").write(frame, **options)
+        return db
+
+    return call
+
+
+def run_store(make: Callable[[Path], Path], action: str = "list") -> Call:
+    def call(tmp: Path) -> object:
+        from glacier.runstore import RunStore
+
+        store = RunStore(make(tmp))
+        return store.list() if action == "list" else store.load("r1")
+
+    return call
+
+
+def _file_as_dir(tmp: Path) -> Path:
+    (tmp / "runs").write_text("a file")
+    return tmp / "runs"
+
+
+def _dir_as_db(tmp: Path) -> Path:
+    (tmp / "runs" / "runs.sqlite").mkdir(parents=True)
+    return tmp / "runs"
+
+
+DATABASES = (
+    rows(
+        "DatabaseConnection(url=)",
+        [
+            (
+                f"{where} password",
+                connection(url=url),
+                CredentialsInCodeError,
+                ["password_env", where],
+            )
+            for where, url in (
+                ("user info", f"postgresql://etl:{SECRET}@db/x"),
+                ("query parameter 'password'", f"postgresql://etl@db/x?password={SECRET}"),
+                ("query parameter 'sslpassword'", f"postgresql://etl@db/x?sslpassword={SECRET}"),
+                ("keyword 'password'", f"host=db password={SECRET}"),
+            )
+        ]
+        + [
+            ("a key=value DSN", connection(url="host=db dbname=x"), ConfigError, ["not a URL"]),
+            ("mysql://", connection(url="mysql://etl@db/x"), ConfigError, ["'mysql'"]),
+            (
+                "a port that is no number",
+                connection(url="postgresql://e@db:x/d"),
+                ConfigError,
+                ["port"],
+            ),
+        ],
+    )
+    + rows(
+        "DatabaseConnection(password_env=)",
+        [
+            (
+                "a password",
+                connection(password_env=f"{SECRET}!"),
+                ConfigError,
+                ["not the password"],
+            ),
+            (
+                "a name of an unset variable",
+                connection(password_env="Hunter2x"),
+                ConfigError,
+                ["not set"],
+            ),
+        ],
+    )
+    + rows(
+        "DatabaseTable.write (SQLite)",
+        [
+            (
+                "a string into a REAL column",
+                sqlite_write(FRAME.with_columns(pl.col("amount").cast(pl.String)), mode="append"),
+                ColumnTypeError,
+                ["'amount'", "String", "Nothing was written"],
+            ),
+            (
+                "a column the table lacks",
+                sqlite_write(FRAME.with_columns(x=pl.lit(1)), mode="append"),
+                ColumnTypeError,
+                ["['x']"],
+            ),
+            ("on=[]", sqlite_write(FRAME, mode="upsert", on=[]), TableKeyError, ["on=[]"]),
+            ("on='id'", sqlite_write(FRAME, mode="upsert", on="id"), TableKeyError, ["on=['id']"]),
+            (
+                "on=['id', 'id']",
+                sqlite_write(FRAME, mode="upsert", on=["id", "id"]),
+                TableKeyError,
+                ["more than once"],
+            ),
+            (
+                "on with append",
+                sqlite_write(FRAME, mode="append", on=["id"]),
+                TableKeyError,
+                ["'append'"],
+            ),
+            (
+                "null keys",
+                sqlite_write(FRAME.with_columns(id=pl.lit(None, pl.Int64)), mode="upsert"),
+                TableKeyError,
+                ["null key values", "['id']"],
+            ),
+            (
+                "a key twice",
+                sqlite_write(FRAME.with_columns(id=pl.lit(1)), mode="upsert"),
+                TableKeyError,
+                ["[1]", "duplicates='last'"],
+            ),
+            (
+                "duplicates='first'",
+                sqlite_write(FRAME, mode="upsert", duplicates="first"),
+                ConfigError,
+                ["'first'", "'last'"],
+            ),
+        ],
+    )
+    + rows(
+        "RunStore",
+        [
+            ("a file as its directory", run_store(_file_as_dir), RunStoreError, ["is a file"]),
+            ("a directory as its database", run_store(_dir_as_db), RunStoreError, ["not a file"]),
+            (
+                "a directory as its database, load",
+                run_store(_dir_as_db, "load"),
+                RunStoreError,
+                ["Move it aside"],
+            ),
+        ],
+    )
+)
+
+
 API_CASES: list[Case] = [
     *NAMES,
     *PIPELINES,
@@ -1400,6 +1564,7 @@ API_CASES: list[Case] = [
     *RUNS,
     *SETTINGS,
     *VARIABLES,
+    *DATABASES,
 ]
 
 from .check_cases import CHECKS  # noqa: E402  # its rows use the helpers above

@@ -22,8 +22,15 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from glacier.adapters.unavailable import UnavailableAdapter
-from glacier.errors import DatabaseError, MissingExtraError, TableKeyError, TableNotFoundError
+from glacier.errors import (
+    ColumnTypeError,
+    DatabaseError,
+    MissingExtraError,
+    TableKeyError,
+    TableNotFoundError,
+)
 from glacier.extras import require
+from glacier.redaction import redact
 
 if TYPE_CHECKING:
     import polars as pl
@@ -106,6 +113,18 @@ class PostgresAdapter:
         with self._connect() as conn, _cursor(conn) as cur:
             return _exists(cur, table)
 
+    def primary_key(self, table: str) -> list[str]:
+        """The columns of ``table``'s primary key (none if it has none or does not exist)."""
+        with self._connect() as conn, _cursor(conn) as cur:
+            return _primary_key(cur, table)
+
+    def check_columns(self, table: str, data: pl.DataFrame, mode: str) -> None:
+        """Refuse what :meth:`write` would refuse of ``data``'s columns (nothing written)."""
+        where = f"Database {self.database!r}, table {table!r}"
+        with self._connect() as conn, _cursor(conn) as cur:
+            if _exists(cur, table):
+                _check_types(cur, table, data, where, exact=mode != "upsert")
+
     def fingerprint(self, table: str) -> str:
         """Changes when the table's rows do: their count and newest transaction id."""
         frame = self.query(
@@ -128,6 +147,11 @@ class PostgresAdapter:
             try:
                 with _cursor(conn) as cur:
                     exists = _exists(cur, table)
+                    if exists:
+                        where = f"Database {self.database!r}, table {table!r}"
+                        # An upsert goes through INSERT ... SELECT, which casts within a kind
+                        # (int8 to int4); a COPY takes each column's own binary type only.
+                        _check_types(cur, table, data, where, exact=mode != "upsert")
                     if mode == "upsert":
                         _upsert(cur, table, arrow, data.columns, key, exists, self.database)
                     elif exists:
@@ -188,7 +212,14 @@ class PostgresAdapter:
                 "Check the table's name and schema (schema.table), or write the table first."
             )
         nothing = "" if written else " Nothing was written: the database is as it was."
-        return DatabaseError(f"{where}: {what} failed: {_first_line(exc)}.{nothing}")
+        hint = ""
+        if any(words in text for words in _BINARY_MISMATCH):
+            # libpq's words for a COPY column of another binary type than the table's.
+            hint = (
+                " A column of the frame has another type than the table's: compare "
+                "frame.schema with the table's columns and cast the frame's to match."
+            )
+        return DatabaseError(f"{where}: {what} failed: {_first_line(exc)}.{hint}{nothing}")
 
 
 def _connectorx() -> Any:
@@ -255,6 +286,77 @@ def _upsert(
     cur.execute(f"DROP TABLE {staging}")
 
 
+#: How PostgreSQL says a binary COPY column had another type than the table's.
+_BINARY_MISMATCH = ("insufficient data left in message", "incorrect binary data format")
+
+#: A PostgreSQL column type (``pg_type.typname``): its kind, and the polars types a binary
+#: COPY writes into it (ADBC sends each Arrow type as its own binary form). Types not listed
+#: are left to the server.
+_PG_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "int2": ("number", ("Int16",)),
+    "int4": ("number", ("Int32",)),
+    "int8": ("number", ("Int64",)),
+    "float4": ("number", ("Float32",)),
+    "float8": ("number", ("Float64",)),
+    "numeric": ("number", ()),
+    "bool": ("bool", ("Boolean",)),
+    "text": ("text", ("String",)),
+    "varchar": ("text", ("String",)),
+    "bpchar": ("text", ("String",)),
+    "date": ("date", ("Date",)),
+    "timestamp": ("datetime", ()),
+    "timestamptz": ("datetime", ()),
+    "bytea": ("binary", ("Binary",)),
+}
+
+
+def _kind(dtype: Any) -> str:
+    """The kind of a polars type, as :data:`_PG_TYPES` names kinds."""
+    if dtype.is_numeric():
+        return "number"
+    name = str(dtype)
+    kinds = {"Boolean": "bool", "String": "text", "Date": "date", "Binary": "binary"}
+    return "datetime" if name.startswith("Datetime") else kinds.get(name, "other")
+
+
+def _check_types(cur: Any, table: str, data: pl.DataFrame, where: str, *, exact: bool) -> None:
+    """Refuse, before a row is written, a frame column the table lacks or of a type its
+    column does not take (``exact``: the very binary type a COPY needs), naming both types."""
+    cur.execute(
+        "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), t.typname::text "
+        "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+        "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped "
+        "ORDER BY a.attnum",
+        parameters=(quote_table(table),),
+    )
+    columns = {name: (shown, typname) for name, shown, typname in cur.fetchall()}
+    extra = [c for c in data.columns if c not in columns]
+    if extra:
+        raise ColumnTypeError(
+            f"{where}: column(s) {extra} of the frame are not in the table (its columns: "
+            f"{list(columns)}). Drop them from the frame, or add them to the table "
+            "(ALTER TABLE ... ADD COLUMN). Nothing was written."
+        )
+    for name, dtype in data.schema.items():
+        shown, typname = columns[name]
+        known = _PG_TYPES.get(typname)
+        if known is None or str(dtype) == "Null":
+            continue
+        kind, binary = known
+        if _kind(dtype) != kind:
+            fits = f"the column takes a {kind}"
+        elif exact and binary and str(dtype) not in binary:
+            fits = f"a binary COPY into {shown} takes {binary[0]}"
+        else:
+            continue
+        cast = f"pl.col({name!r}).cast(pl.{binary[0]})" if binary else f"pl.col({name!r})"
+        raise ColumnTypeError(
+            f"{where}: column {name!r} is {shown} in the table, and the frame's is {dtype} "
+            f"({fits}). Cast the frame's column ({cast}) or change the table's "
+            f"(ALTER TABLE ... ALTER COLUMN). Nothing was written."
+        )
+
+
 def _exists(cur: Any, table: str) -> bool:
     cur.execute("SELECT to_regclass($1)::text", parameters=(quote_table(table),))
     return cur.fetchone()[0] is not None
@@ -297,7 +399,7 @@ def _split(table: str) -> tuple[str | None, str]:
 
 
 def _first_line(exc: BaseException) -> str:
-    lines = [line for line in str(exc).splitlines() if line.strip()]
+    lines = [line for line in redact(str(exc)).splitlines() if line.strip()]
     return lines[0].rstrip(".") if lines else type(exc).__name__
 
 

@@ -28,7 +28,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from glacier.errors import DatabaseError, TableKeyError, TableNotFoundError
+from glacier.errors import ColumnTypeError, DatabaseError, TableKeyError, TableNotFoundError
+from glacier.redaction import redact
 
 if TYPE_CHECKING:
     import polars as pl
@@ -89,6 +90,17 @@ class SqliteAdapter:
         with self._connect() as conn:
             return _exists(conn, table)
 
+    def primary_key(self, table: str) -> list[str]:
+        """The columns of ``table``'s primary key (none if it has none or does not exist)."""
+        with self._connect() as conn:
+            return _primary_key(conn, table)
+
+    def check_columns(self, table: str, data: pl.DataFrame, mode: str) -> None:
+        """Refuse what :meth:`write` would refuse of ``data``'s columns (nothing written)."""
+        with self._connect() as conn:
+            if _exists(conn, table):
+                _check_types(conn, table, data, f"Database {self.database!r}, table {table!r}")
+
     def fingerprint(self, table: str) -> str:
         """Changes when the table's rows do: their count and the file's change counter."""
         frame = self.query(f"SELECT count(*) AS n FROM {_quote(table)}")
@@ -117,14 +129,17 @@ class SqliteAdapter:
                 )
             if not exists:
                 _create(conn, table, data, keys if mode == "upsert" else [])
-            elif mode == "upsert" and not _has_unique(conn, table, keys):
-                raise TableKeyError(
-                    f"{where}: an upsert on {keys} needs a primary key or unique index on "
-                    "exactly those columns, and the table has none. Add one (CREATE UNIQUE "
-                    f"INDEX ... ON {table} ({', '.join(keys)})) or upsert on the table's key."
-                )
-            elif mode == "replace":
-                conn.execute(f"DELETE FROM {_quote(table)}")
+            else:
+                if mode == "upsert" and not _has_unique(conn, table, keys):
+                    raise TableKeyError(
+                        f"{where}: an upsert on {keys} needs a primary key or unique index on "
+                        "exactly those columns, and the table has none. Add one (CREATE UNIQUE "
+                        f"INDEX ... ON {table} ({', '.join(keys)})) or upsert on the table's "
+                        "key."
+                    )
+                _check_types(conn, table, data, where)
+                if mode == "replace":
+                    conn.execute(f"DELETE FROM {_quote(table)}")
             _insert(conn, table, data, keys if mode == "upsert" else [])
 
     # -- internals -------------------------------------------------------------------------
@@ -166,7 +181,7 @@ class SqliteAdapter:
 
     def _error(self, exc: BaseException, what: str, *, written: bool = True) -> DatabaseError:
         where = f"Database {self.database!r} ({self.connection.describe()})"
-        text = str(exc)
+        text = redact(str(exc))
         nothing = "" if written else " Nothing was written: the database is as it was."
         if text.startswith("no such table"):
             return TableNotFoundError(
@@ -197,6 +212,48 @@ def _has_unique(conn: sqlite3.Connection, table: str, keys: Sequence[str]) -> bo
             if {c[2] for c in columns} == set(keys):
                 return True
     return False
+
+
+def _affinity(declared: str) -> str:
+    """SQLite's affinity of a column declared ``declared`` (its rules, in their order).
+
+    >>> [_affinity(t) for t in ("BIGINT", "VARCHAR(9)", "", "DOUBLE", "DECIMAL")]
+    ['INTEGER', 'TEXT', 'BLOB', 'REAL', 'NUMERIC']
+    """
+    upper = declared.upper()
+    if "INT" in upper:
+        return "INTEGER"
+    if any(word in upper for word in ("CHAR", "CLOB", "TEXT")):
+        return "TEXT"
+    if not upper or "BLOB" in upper:
+        return "BLOB"
+    if any(word in upper for word in ("REAL", "FLOA", "DOUB")):
+        return "REAL"
+    return "NUMERIC"
+
+
+def _check_types(conn: sqlite3.Connection, table: str, data: pl.DataFrame, where: str) -> None:
+    """Refuse, before a row is written, a frame column the table lacks or one that would not
+    read back: SQLite keeps a string in a number column as it is, and a column holding both
+    then reads as no polars type."""
+    declared = {row[1]: row[2] for row in conn.execute(f"PRAGMA table_info({_quote(table)})")}
+    extra = [c for c in data.columns if c not in declared]
+    if extra:
+        raise ColumnTypeError(
+            f"{where}: column(s) {extra} of the frame are not in the table (its columns: "
+            f"{list(declared)}). Drop them from the frame, or add them to the table "
+            "(ALTER TABLE ... ADD COLUMN). Nothing was written."
+        )
+    for name, dtype in data.schema.items():
+        affinity = _affinity(declared[name])
+        numeric = dtype.is_numeric() or str(dtype) in ("Boolean", "Null")
+        if affinity in ("INTEGER", "REAL", "NUMERIC") and not numeric:
+            raise ColumnTypeError(
+                f"{where}: column {name!r} is {declared[name] or affinity} in the table, and "
+                f"the frame's is {dtype}; it would not read back. Cast it to a number "
+                f"(pl.col({name!r}).cast(pl.Float64)) or write it to a text column. Nothing "
+                "was written."
+            )
 
 
 def _create(conn: sqlite3.Connection, table: str, data: pl.DataFrame, keys: Sequence[str]) -> None:

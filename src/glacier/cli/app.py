@@ -35,6 +35,7 @@ from glacier.errors import (
     UnknownRunError,
     UnknownTaskError,
 )
+from glacier.redaction import redact, traceback_text
 
 #: Errors that mean the command line or the configuration was wrong (exit code 2), not that
 #: work failed (1). ``ConfigError`` covers invalid settings files and config objects, unknown
@@ -172,10 +173,27 @@ EnvOpt = Annotated[
         show_default=False,
     ),
 ]
+
+
+def directory_option(value: str) -> Path:
+    """A directory option's value as a path; an empty one is refused (it would silently
+    mean the current directory).
+
+    >>> directory_option("containers")
+    PosixPath('containers')
+    """
+    if not value.strip():
+        raise typer.BadParameter(
+            "is empty; give a directory (e.g. containers), or leave the option out for the default"
+        )
+    return Path(value)
+
+
 SettingsDirOpt = Annotated[
     Path | None,
     typer.Option(
         "--settings-dir",
+        parser=directory_option,
         metavar="DIR",
         help="Where the environments' NAME.toml files are (default: $GLACIER_SETTINGS_DIR "
         "or ./containers).",
@@ -240,6 +258,26 @@ def handle_errors(
     except Exception as exc:
         print_error(console, exc, show_traceback, unexpected=True)
         raise typer.Exit(1) from None
+    except SystemExit as exc:
+        # The user's code called sys.exit(): say so and where, and fail (an error is how a
+        # task reports failure). sys.exit(0) is no failure and is left alone.
+        if exc.code in (None, 0):
+            raise
+        text = Text("error: ", style="bold red")
+        text.append(
+            f"the pipeline called sys.exit({exc.code!r}); a task fails by raising an "
+            "exception, which glacier reports and records"
+        )
+        frame = raising_frame(exc)
+        if frame is not None:
+            text.append(f"\n  at {relative(frame.filename)}:{frame.lineno}")
+        console.print(text, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        console.print(
+            Text("error: interrupted (Ctrl-C) before the command finished", style="bold red")
+        )
+        raise typer.Exit(130) from None
 
 
 def print_error(
@@ -248,16 +286,16 @@ def print_error(
     """``error: <message>``; for an error Glacier did not raise on purpose, its type and the
     line of the user's code that raised it."""
     if show_traceback:
-        console.print(Text("".join(tb.format_exception(exc)).rstrip()), soft_wrap=True)
+        console.print(Text(traceback_text(exc).rstrip()), soft_wrap=True)
     text = Text("error: ", style="bold red")
     if unexpected:
         text.append(f"{type(exc).__name__}: ")
-    text.append(str(exc))
+    text.append(redact(str(exc)))
     frame = raising_frame(exc) if unexpected else None
     if frame is not None:
         text.append(f"\n  at {relative(frame.filename)}:{frame.lineno}")
         if frame.line:
-            text.append(f"\n      {frame.line}", style="dim")
+            text.append(f"\n      {redact(frame.line)}", style="dim")
     console.print(text, soft_wrap=True)
     if not show_traceback and (unexpected or exc.__cause__ is not None):
         console.print(Text("(run with --traceback for the full traceback)", style="dim"))

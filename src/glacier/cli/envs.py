@@ -23,6 +23,7 @@ from rich.text import Text
 from glacier.cli.app import SettingsDirOpt, app, handle_errors
 from glacier.cli.console import console, relative
 from glacier.errors import ConfigError, GlacierError
+from glacier.redaction import redact
 
 #: A settings key containing one of these has its value masked by ``glacier envs show``.
 SECRET_MARKERS = ("key", "secret", "token", "password", "credential")
@@ -108,7 +109,7 @@ def envs_show(
         directory = _settings_directory(settings_dir)
         if diff or other is not None:
             if not diff or other is None:
-                raise GlacierError(
+                raise ConfigError(
                     "glacier envs show takes a second environment only with --diff: "
                     f"glacier envs show --diff {name} {other or 'OTHER'}."
                 )
@@ -249,7 +250,8 @@ def mask_secrets(data: Any, key: str = "") -> Any:
     secret = any(marker in key.lower() for marker in SECRET_MARKERS)
     if secret and data not in (None, "") and not isinstance(data, bool):
         return MASK
-    return data
+    # A value under an ordinary key may still carry one (a url's password).
+    return redact(data) if isinstance(data, str) else data
 
 
 def _indent(text: str, prefix: str) -> str:

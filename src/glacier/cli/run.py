@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-import traceback as tb
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
@@ -38,6 +37,7 @@ from glacier.cli.loading import (
     selected_environment,
 )
 from glacier.errors import ConfigError, GlacierError, OutputPathError, PipelineRunError
+from glacier.redaction import redact, traceback_text
 from glacier.task_logs import console_logging
 from glacier.task_logs import log_level as check_log_options
 
@@ -130,11 +130,14 @@ def run(
         ),
     ] = None,
     follow: Annotated[
-        float,
+        float | None,
         typer.Option(
-            "--follow", metavar="SECONDS", help="With --remote: how long to follow the run."
+            "--follow",
+            metavar="SECONDS",
+            help="With --remote: how long to follow the run (default: 3600).",
+            show_default=False,
         ),
-    ] = 3600,
+    ] = None,
     as_json: Annotated[
         bool,
         typer.Option(
@@ -237,6 +240,13 @@ def run(
                 "--endpoint is where a deployed pipeline is started; add --remote, or drop it",
                 param_hint="'--endpoint'",
             )
+        if follow is not None and not remote:
+            raise typer.BadParameter(
+                "--follow is how long to follow a deployed run; add --remote, or drop it",
+                param_hint="'--follow'",
+            )
+        if lineage is not None:
+            check_lineage_target(lineage)
         if junit_xml is not None and junit_xml.is_dir():
             raise OutputPathError(
                 f"--junit-xml {str(junit_xml)!r} is a directory; give the report's file path, "
@@ -246,7 +256,7 @@ def run(
         pipeline = load_pipeline(target)
         bind_selected_environment(pipeline, env)
         if remote:
-            _run_remote(pipeline, out, endpoint, follow)
+            _run_remote(pipeline, out, endpoint, 3600 if follow is None else follow)
             return
         run_env = pipeline_environment(pipeline)
         out.print(_run_header(pipeline, run_env))
@@ -373,7 +383,7 @@ def write_junit_xml(path: Path, result: RunResult) -> None:
                 type=type(task_run.error).__name__ if task_run.error else "failed",
             )
             if task_run.error is not None:
-                failure.text = "".join(tb.format_exception(task_run.error))
+                failure.text = traceback_text(task_run.error)
         elif task_run.status == "skipped":
             ET.SubElement(case, "skipped", message="an upstream task failed")
         elif task_run.status != "succeeded":
@@ -411,11 +421,37 @@ def parse_params(values: Sequence[str]) -> dict[str, Any]:
                 f"{entry!r} has no {missing}; write TASK.NAME=VALUE, e.g. --param extract.rows=100",
                 param_hint="'--param'",
             )
+        if key in params:
+            raise typer.BadParameter(
+                f"{key} is given twice ({entry!r} after an earlier value); give each "
+                "TASK.NAME once",
+                param_hint="'--param'",
+            )
         try:
             params[key] = json.loads(raw)
         except ValueError:
             params[key] = raw
     return params
+
+
+def check_lineage_target(target: str) -> str:
+    """``target`` if ``--lineage`` can use it: a file path, or an http(s):// URL.
+
+    Raises:
+        typer.BadParameter: another scheme (``ftp://...``), or an empty value (exit code 2).
+
+    Example:
+        >>> check_lineage_target("lineage.ndjson")
+        'lineage.ndjson'
+    """
+    scheme, sep, _ = target.partition("://")
+    if not target.strip() or (sep and scheme not in ("http", "https")):
+        raise typer.BadParameter(
+            f"{target!r} is neither a file path nor an http(s):// URL of an OpenLineage "
+            "server; give e.g. --lineage lineage.ndjson or --lineage http://localhost:5000",
+            param_hint="'--lineage'",
+        )
+    return target
 
 
 def choose_executor(kind: str | None, address: str | None, workers: int | None) -> Any:
@@ -615,9 +651,7 @@ def report_failures(console: Console, result: RunResult, *, show_traceback: bool
     for task_run in result.failed:
         console.print(_failure_text(task_run), soft_wrap=True)
         if show_traceback and task_run.error is not None:
-            console.print(
-                Text("".join(tb.format_exception(task_run.error)).rstrip()), soft_wrap=True
-            )
+            console.print(Text(traceback_text(task_run.error).rstrip()), soft_wrap=True)
     if result.skipped:
         names = ", ".join(r.name for r in result.skipped)
         console.print(Text(f"skipped because of the failure: {names}", style="yellow"))
@@ -641,7 +675,7 @@ def _failure_text(task_run: TaskRun) -> Text:
         if frame is not None:
             text.append(f"\n  raised at {relative(frame.filename)}:{frame.lineno} in {frame.name}")
             if frame.line:
-                text.append(f"\n      {frame.line}", style="dim")
+                text.append(f"\n      {redact(frame.line)}", style="dim")
         text.append(f"\n  {error_line(error)}", style="red")
         cause = error.__cause__
         if cause is None and not error.__suppress_context__:

@@ -17,7 +17,14 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from glacier.cli.app import EnvOpt, SettingsDirOpt, TracebackOpt, app, handle_errors
+from glacier.cli.app import (
+    EnvOpt,
+    SettingsDirOpt,
+    TracebackOpt,
+    app,
+    directory_option,
+    handle_errors,
+)
 from glacier.cli.console import console
 
 if TYPE_CHECKING:
@@ -32,6 +39,7 @@ StateDirOpt = Annotated[
     Path | None,
     typer.Option(
         "--state-dir",
+        parser=directory_option,
         metavar="DIR",
         help="The state directory holding runs/ (default: the selected environment's "
         "state_dir: PROJECT/.glacier for a settings file, else ./.glacier).",

@@ -27,6 +27,7 @@ from glacier.errors import (
     UnknownTaskError,
     UpstreamQueryError,
 )
+from glacier.executors.outputs import check_writes, partly_written, write_order
 from glacier.format_checks import check_outputs
 from glacier.hooks import HookSet
 from glacier.result import (
@@ -382,7 +383,14 @@ class PreparedRun:
             if key is not None and self.cache is not None:
                 outs = self.cache.store(task.name, key, outs)
             if self._persisting:
-                outputs[i] = self._persist(task, outs, write=True, cfg=cfg, index=i)
+                try:
+                    outputs[i] = self._persist(task, outs, write=True, cfg=cfg, index=i)
+                except Exception:
+                    if key is not None and self.cache is not None:
+                        # A result is reusable once its outputs landed; else the next run
+                        # would take it from the cache and never write them.
+                        self.cache.discard(task.name, key)
+                    raise
             else:
                 outputs[i] = outs
             self._check(i)
@@ -522,18 +530,28 @@ class PreparedRun:
     ) -> tuple[Any, ...]:
         if not task.outputs:
             return outs
-        result = list(outs)
         for pos, ds in enumerate(task.outputs):
-            value = result[pos]
             if ds.schema is not None:
-                check_schema(task, ds, value)
+                check_schema(task, ds, outs[pos])
+        result = list(outs)
+        if write:  # every output checked before any is written (see executors/outputs.py)
+            values = check_writes(task.outputs, outs, self.storage)
+        written: list[str] = []
+        for pos in write_order(task.outputs, self.storage) if write else range(len(outs)):
+            ds = task.outputs[pos]
             bucket = self.storage.get(ds)
             if bucket is not None:
                 if write:
-                    self._write(task, bucket, value, ds, cfg, index)
+                    try:
+                        self._write(task, bucket, values[pos], ds, cfg, index)
+                    except Exception as exc:
+                        if written:
+                            raise partly_written(task, written, ds.name, exc) from exc
+                        raise
+                    written.append(ds.name)
                 # Downstream tasks read what was written, lazily: one write, no recompute.
                 # (A value that is not a table is handed on as it is.)
-                if isinstance(value, pl.DataFrame | pl.LazyFrame):
+                if isinstance(result[pos], pl.DataFrame | pl.LazyFrame):
                     result[pos] = bucket.scan()
         return tuple(result)
 

@@ -26,6 +26,7 @@ from glacier.errors import (
     TableKeyError,
 )
 from glacier.formats import TABLE_FORMAT
+from glacier.redaction import mask_url
 from glacier.resources.base import Resource
 
 if TYPE_CHECKING:
@@ -33,12 +34,14 @@ if TYPE_CHECKING:
 
     from glacier.settings import DatabaseConnection
 
-__all__ = ["Database", "DatabaseTable", "TableWriteMode", "Volume"]
+__all__ = ["Database", "DatabaseTable", "Duplicates", "TableWriteMode", "Volume"]
 
 #: ``replace`` (the table's rows become the frame's), ``append``, ``upsert`` (insert new
 #: keys, update existing ones). ``overwrite`` and ``merge`` are the same modes under the names
 #: :meth:`glacier.Bucket.write` uses, so a Dataset's ``write=`` reads the same on any storage.
 TableWriteMode = Literal["replace", "append", "upsert", "overwrite", "merge"]
+#: What an upsert does with a key found in two rows of its frame: refuse, or keep the last.
+Duplicates = Literal["refuse", "last"]
 _MODES: dict[str, str] = {
     "replace": "replace",
     "overwrite": "replace",
@@ -51,6 +54,71 @@ _MODES: dict[str, str] = {
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 #: Engines whose tables are named inside a database (``db.table("orders")``).
 _SQL_ENGINES = frozenset({"postgres", "sqlite"})
+
+
+def check_on(on: object, mode: str, chosen: str, where: str) -> tuple[str, ...]:
+    """``on`` (an upsert's key columns) as a tuple, if it is a non-empty list of distinct
+    column names and the write is an upsert (``chosen``; ``mode`` as the caller said it).
+
+    >>> check_on(["id"], "upsert", "upsert", "t")
+    ('id',)
+    """
+    if isinstance(on, str) or not isinstance(on, Sequence):
+        raise TableKeyError(
+            f"{where}: on= takes a list of column names, got {type(on).__name__} {on!r}: "
+            f"write on=[{on!r}]."
+        )
+    keys = tuple(on)
+    if not keys:
+        raise TableKeyError(
+            f"{where}: on=[] names no column. Pass the key columns (on=['order_id']), or leave "
+            "on= out to upsert on the table's key."
+        )
+    if not all(isinstance(k, str) for k in keys):
+        raise TableKeyError(f"{where}: on={list(keys)!r} must list column names (strings).")
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        raise TableKeyError(
+            f"{where}: on={list(keys)!r} names {twice} more than once; list each key column once."
+        )
+    if chosen != "upsert":
+        raise TableKeyError(
+            f"{where}: on= is the key of an upsert, and mode={mode!r} takes none. Drop on=, "
+            "or write with mode='upsert'."
+        )
+    return keys
+
+
+def check_upsert_rows(
+    data: pl.DataFrame, keys: Sequence[str], where: str, duplicates: Duplicates
+) -> pl.DataFrame:
+    """``data`` if every row has a key and no key is in two rows (``duplicates="last"``:
+    each key's last row); else :class:`TableKeyError`, before anything is written."""
+    import polars as pl
+
+    present = [k for k in keys if k in data.columns]
+    nulls = [k for k in present if data[k].null_count()]
+    if nulls:
+        rows = data.select(pl.any_horizontal(pl.col(nulls).is_null()).sum()).item()
+        raise TableKeyError(
+            f"{where}: null key values in column(s) {nulls} ({rows} row(s)); a row without a "
+            f"key cannot be matched. Fill or drop them (frame.drop_nulls({nulls})) before "
+            "writing. Nothing was written."
+        )
+    if len(present) < len(keys):
+        return data  # the adapter names the missing key columns
+    if duplicates == "last":
+        return data.unique(subset=list(keys), keep="last", maintain_order=True)
+    repeated = data.filter(pl.struct(list(keys)).is_duplicated()).select(keys)
+    if repeated.height:
+        shown = repeated.unique(maintain_order=True)
+        examples = shown.to_series().to_list() if len(keys) == 1 else shown.rows()
+        raise TableKeyError(
+            f"{where}: {shown.height} key(s) appear in more than one row of the upsert "
+            f"(e.g. {examples[:3]}); an upsert takes one row per key. Deduplicate the frame, "
+            "or pass duplicates='last' to keep each key's last row. Nothing was written."
+        )
+    return data
 
 
 def check_table_name(table: str, database: str) -> str:
@@ -162,9 +230,10 @@ class Database(Resource):
         mode: TableWriteMode = "append",
         *,
         on: Sequence[str] | None = None,
+        duplicates: Duplicates = "refuse",
     ) -> None:
         """Write a polars frame into ``table`` (see :meth:`DatabaseTable.write`)."""
-        self.table(table).write(data, mode, on=on)
+        self.table(table).write(data, mode, on=on, duplicates=duplicates)
 
     def _sql_only(self, what: str) -> None:
         if self.engine not in _SQL_ENGINES:
@@ -249,10 +318,15 @@ class DatabaseTable:
         mode: TableWriteMode | None = None,
         *,
         on: Sequence[str] | None = None,
+        duplicates: Duplicates = "refuse",
         delete_when: str | None = None,
         schema: str | None = None,
     ) -> None:
         """Write ``data`` in one transaction: a failed write leaves the table as it was.
+
+        What the table could not read back is refused before anything is written: a column
+        the table lacks or whose type does not fit the table's column (SQL tables), key
+        values that are null, or a key twice in one upsert frame.
 
         Args:
             data: A polars DataFrame or LazyFrame (collected first).
@@ -261,13 +335,57 @@ class DatabaseTable:
                 Bucket names of replace and upsert). A missing table is created from the
                 frame's schema, with ``on`` as its primary key when upserting. A DynamoDB
                 table is written by putting items: an upsert by key (its default).
-            on: Key columns of an upsert; the table's default ``key``, else its primary key.
+            on: Key columns of an upsert (a list); the table's default ``key``, else its
+                primary key. Only upserts take a key.
+            duplicates: ``"refuse"`` (the default) a key that appears in more than one row of
+                an upsert's frame, or keep each key's ``"last"`` row.
             delete_when, schema: Delta-table options a database table does not take.
 
         Raises:
-            TableKeyError: an upsert without a key, or with key columns the frame lacks.
+            TableKeyError: an upsert without a key, with key columns the frame lacks, null
+                or duplicate keys; ``on`` that is empty, not a list, or with another mode.
+            ColumnTypeError: a column the table lacks or of a type it does not take.
             DatabaseError: the database refused the write (nothing was written).
         """
+        data, chosen, keys = self._prepare(data, mode, on, duplicates, delete_when, schema)
+        if not self._sql:
+            self.adapter.write(data)
+            return
+        self.adapter.write(self.table, data, chosen, keys or None)
+
+    def check_write(
+        self,
+        data: pl.DataFrame | pl.LazyFrame,
+        mode: TableWriteMode | None = None,
+        *,
+        on: Sequence[str] | None = None,
+        duplicates: Duplicates = "refuse",
+        delete_when: str | None = None,
+        schema: str | None = None,
+    ) -> pl.DataFrame:
+        """Everything :meth:`write` refuses, checked without writing (the table's columns
+        read, nothing changed); returns the frame as it would be written. A task's outputs
+        are all checked this way before any is written.
+
+        Raises:
+            TableKeyError, ColumnTypeError, ReadOnlyError, ConfigError: as :meth:`write`.
+        """
+        data, chosen, _ = self._prepare(data, mode, on, duplicates, delete_when, schema)
+        if self._sql:
+            self.adapter.check_columns(self.table, data, chosen)
+        return data
+
+    def _prepare(
+        self,
+        data: pl.DataFrame | pl.LazyFrame,
+        mode: TableWriteMode | None,
+        on: Sequence[str] | None,
+        duplicates: Duplicates,
+        delete_when: str | None,
+        schema: str | None,
+    ) -> tuple[pl.DataFrame, str, tuple[str, ...]]:
+        """The frame, mode and key columns a write goes with, once everything the frame and
+        options can be refused for has been checked."""
         import polars as pl
 
         self._check_writable("write")
@@ -291,7 +409,17 @@ class DatabaseTable:
                 f"{where}: write() takes a polars DataFrame or LazyFrame, got "
                 f"{type(data).__name__}."
             )
-        keys = tuple(on) if on else self.key
+        if duplicates not in ("refuse", "last"):
+            raise ConfigError(
+                f"{where}: duplicates={duplicates!r} is not an option; use 'refuse' (the "
+                "default) or 'last' (keep each key's last row)."
+            )
+        keys = check_on(on, mode or chosen, chosen, where) if on is not None else self.key
+        if duplicates != "refuse" and chosen != "upsert":
+            raise ConfigError(
+                f"{where}: duplicates={duplicates!r} is an option of upserts; mode={mode!r} "
+                "writes every row. Drop duplicates=, or write with mode='upsert'."
+            )
         if keys:
             missing = [k for k in keys if k not in data.columns]
             if missing:
@@ -306,9 +434,12 @@ class DatabaseTable:
                     f"{where}: DynamoDB writes put items by key (an upsert); replacing every "
                     "item is not supported. Use mode='upsert' (the default for DynamoDB)."
                 )
-            self.adapter.write(data)
-            return
-        self.adapter.write(self.table, data, chosen, keys or None)
+            return data, chosen, keys
+        if chosen == "upsert":
+            keys = keys or tuple(self.adapter.primary_key(self.table))
+            if keys:
+                data = check_upsert_rows(data, keys, where, duplicates)
+        return data, chosen, keys
 
     def exists(self) -> bool:
         """Whether the table exists."""
@@ -324,12 +455,12 @@ class DatabaseTable:
         return str(self.adapter.fingerprint(self.table))
 
     def get_uri(self) -> str:
-        """``postgresql://user@host:port/dbname#schema.table`` (no password), or
-        ``dynamodb://<table>``."""
+        """``postgresql://user@host:port/dbname#schema.table`` (no password: masked if the
+        url held one), or ``dynamodb://<table>``."""
         connection = self.database.connection
         if connection is None:
             return f"{self.database.engine}://{self.table}"
-        return f"{connection.libpq_url()}#{self.table}"
+        return f"{mask_url(connection.libpq_url())}#{self.table}"
 
     def with_options(
         self,

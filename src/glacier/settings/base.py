@@ -127,7 +127,7 @@ def refuse_secret_variables(keys: Iterable[object], cloud: Cloud | None) -> None
         glacier.errors.CredentialsInCodeError: environment variable(s) DB_PASSWORD ...
     """
     refuse_credentials(keys, cloud)
-    found = sorted(k for k in keys if isinstance(k, str) and _names_secret(k))
+    found = sorted(k for k in keys if isinstance(k, str) and names_secret(k))
     if found:
         raise CredentialsInCodeError(
             f"environment variable(s) {', '.join(found)} would hold a secret in the deployed "
@@ -137,7 +137,9 @@ def refuse_secret_variables(keys: Iterable[object], cloud: Cloud | None) -> None
         )
 
 
-def _names_secret(key: str) -> bool:
+def names_secret(key: str) -> bool:
+    """Whether a variable called ``key`` says it holds a secret (``DB_PASSWORD``; not
+    ``TOKENIZER``)."""
     words = [w for w in key.upper().split("_") if w]
     return any(
         "_".join(words[i:j]) in SECRET_WORDS

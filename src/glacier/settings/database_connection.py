@@ -35,7 +35,7 @@ Example:
     >>> DatabaseConnection(url="postgresql://etl:hunter2@db/analytics")
     Traceback (most recent call last):
     ...
-    glacier.errors.CredentialsInCodeError: DatabaseConnection: url: it holds a password, ...
+    glacier.errors.CredentialsInCodeError: DatabaseConnection: url: it holds a password (in ...
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ from urllib.parse import quote, unquote, urlsplit
 from pydantic import PrivateAttr, SecretStr, field_validator, model_validator
 
 from glacier.errors import ConfigError, CredentialsInCodeError
-from glacier.settings.base import GlacierModel, between
+from glacier.redaction import credential_in_url, mask_url
+from glacier.settings.base import GlacierModel, between, names_secret
 
 __all__ = [
     "DEPLOYED_DATABASES_VARIABLE",
@@ -99,28 +100,46 @@ class DatabaseConnection(GlacierModel):
     @field_validator("url")
     @classmethod
     def _url_names_a_server_not_a_password(cls, value: str | None) -> str | None:
+        # Every refusal here is a ConfigError, whose message never echoes the url: a url
+        # that is refused may hold a password where it was not looked for.
         if value is None:
             return value
-        parts = urlsplit(value)
-        # The password first: any other message would echo the url, password and all.
-        if parts.password is not None:
+        # The password first, wherever it is: user info, query string, key=value keywords.
+        found = credential_in_url(value)
+        if found is not None:
             raise CredentialsInCodeError(
-                "it holds a password, and passwords are never written in settings or code. "
-                "Remove it from the url (postgresql://user@host/db) and set password_env = "
-                "'NAME_OF_A_VARIABLE' holding it, or use PGPASSWORD or ~/.pgpass."
+                f"it holds a password (in its {found}), and passwords are never written in "
+                "settings or code. Remove it from the url (postgresql://user@host/db) and set "
+                "password_env = 'NAME_OF_A_VARIABLE' holding it, or use PGPASSWORD or "
+                "~/.pgpass. (The url is not shown here, since it holds a password.)"
             )
+        if "://" not in value:
+            raise ConfigError(
+                "it is not a URL (a key=value connection string is not read here, and is not "
+                "shown since it may hold a password). Give a URL such as "
+                "'postgresql://etl@db.example.com:5432/analytics', or host/port/dbname/user "
+                "without a url."
+            )
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError:
+            raise ConfigError(
+                "its host or port cannot be read (a port is a number from 1 to 65535): "
+                "write it as 'postgresql://user@host:5432/dbname'."
+            ) from None
         if parts.scheme == _SQLITE:
             if parts.netloc or len(parts.path) < 2:
-                raise ValueError(
+                raise ConfigError(
                     "a SQLite url names a file: 'sqlite:///relative/path.db' (three slashes) "
-                    "or 'sqlite:////absolute/path.db' (four), no host"
+                    "or 'sqlite:////absolute/path.db' (four), no host."
                 )
             return value
         if parts.scheme not in _SCHEMES:
-            raise ValueError(
-                "a database url starts with postgresql:// "
-                "(e.g. 'postgresql://etl@db.example.com:5432/analytics') or sqlite:/// "
-                "(a local file, e.g. 'sqlite:///data/scratch.db')"
+            raise ConfigError(
+                f"its scheme {parts.scheme!r} is not a database's: a database url starts with "
+                "postgresql:// (e.g. 'postgresql://etl@db.example.com:5432/analytics') or "
+                "sqlite:/// (a local file, e.g. 'sqlite:///data/scratch.db')."
             )
         return value
 
@@ -136,9 +155,11 @@ class DatabaseConnection(GlacierModel):
     @classmethod
     def _password_env_is_a_variable_name(cls, value: str | None) -> str | None:
         if value is not None and not _ENV_NAME.fullmatch(value):
-            raise ValueError(
+            # A ConfigError, not a ValueError: the value is not echoed (it may be the password).
+            raise ConfigError(
                 "password_env names an environment variable (letters, digits and '_', "
-                "e.g. 'WAREHOUSE_PASSWORD'), not the password itself"
+                "e.g. 'WAREHOUSE_PASSWORD'), not the password itself; the value given is not "
+                "shown, since it may be one."
             )
         return value
 
@@ -195,9 +216,9 @@ class DatabaseConnection(GlacierModel):
         value = environ.get(self.password_env)
         if value is None:
             raise ConfigError(
-                f"DatabaseConnection: password_env={self.password_env!r} names an environment "
-                f"variable that is not set. Export {self.password_env} with the database "
-                "password, or drop password_env to use PGPASSWORD or ~/.pgpass."
+                f"DatabaseConnection: {_password_variable(self.password_env)} is not set. "
+                "Export it with the database password, or drop password_env to use "
+                "PGPASSWORD or ~/.pgpass."
             )
         return SecretStr(value)
 
@@ -267,11 +288,29 @@ class DatabaseConnection(GlacierModel):
         return self.model_copy(update=update)
 
     def describe(self) -> str:
-        """Where the database is, for messages (never the password)."""
+        """Where the database is, for messages (never the password: masked if any).
+
+        Example:
+            >>> DatabaseConnection(url="postgresql://etl@db/analytics").describe()
+            'postgresql://etl@db/analytics'
+        """
         if self.url is not None:
-            return self.url
+            return mask_url(self.url)
         filled = self.with_libpq_defaults()
         return f"{filled.dbname or '(libpq default database)'} on {filled.host}:{filled.port}"
+
+
+def _password_variable(name: str) -> str:
+    """``password_env``'s variable as a message names it: by name when the name says it
+    holds a password (``WAREHOUSE_PASSWORD``, in capitals); else not at all, since a
+    password put in ``password_env`` by mistake is often a valid variable name too.
+
+    >>> _password_variable("WAREHOUSE_PASSWORD"), _password_variable("hunter2")
+    ('password_env=WAREHOUSE_PASSWORD', 'the variable password_env names (not shown, ...)')
+    """
+    if name.isupper() and names_secret(name):
+        return f"password_env={name}"
+    return "the variable password_env names (not shown, in case it is the password itself)"
 
 
 class DeployedDatabase(GlacierModel):

@@ -31,7 +31,7 @@ from typing import Any, Literal, Self
 
 from pydantic import field_validator, model_validator
 
-from glacier.errors import SecretError
+from glacier.errors import ConfigError, SecretError
 from glacier.settings.base import GlacierModel
 
 __all__ = ["SECRET_STORES", "SecretSource", "check_secrets_section"]
@@ -66,7 +66,8 @@ class SecretSource(GlacierModel):
     @classmethod
     def _aws_name(cls, value: str | None) -> str | None:
         if value is not None and not (_AWS_NAME.fullmatch(value) or _ARN.fullmatch(value)):
-            raise ValueError(
+            # A ConfigError, not a ValueError: the value is not echoed (it may be the secret).
+            raise ConfigError(
                 "a Secrets Manager secret is named with letters, digits and /_+=.@- (up to "
                 "512 characters, e.g. '/prod/fmp/api_key') or given by its ARN"
             )
@@ -76,7 +77,8 @@ class SecretSource(GlacierModel):
     @classmethod
     def _env_name(cls, value: str | None) -> str | None:
         if value is not None and not _ENV_NAME.fullmatch(value):
-            raise ValueError(
+            # A ConfigError, not a ValueError: the value is not echoed (it may be the secret).
+            raise ConfigError(
                 "an environment variable name is letters, digits and '_', not starting with "
                 "a digit (e.g. 'FMP_API_KEY')"
             )

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from glacier.errors import InfraError
+from glacier.errors import ConfigError, InfraError
 from glacier.infra.rehearse import declared, identity, task_process
 from glacier.infra.rehearse.artifacts import Artifact, artifacts
 from glacier.infra.rehearse.definition import TaskState, steps
@@ -232,7 +232,11 @@ def _data_environments(model: Any, key: str) -> list[str]:
 def _environment(env: Any, model: Any) -> str:
     if env is None:
         if model.orchestrator is None:
-            raise InfraError(f"Pipeline {model.pipeline!r} has nothing to deploy.")
+            # A usage error (exit code 2): the command was pointed at the wrong environment.
+            raise ConfigError(
+                f"Pipeline {model.pipeline!r} has nothing to deploy: its environment is local. "
+                "Rehearse an environment with a cloud provider (e.g. --env prod)."
+            )
         return str(model.orchestrator)
     return env if isinstance(env, str) else str(env.name)
 
