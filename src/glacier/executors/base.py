@@ -552,8 +552,10 @@ class PreparedRun:
         uris: dict[str, str] = {}
         if not self.storage:
             return uris
-        for task, outs in zip(self.tasks, self.outputs, strict=True):
-            if outs is None:
+        # By status, not by outputs held here: a Dask run brings back only the outputs it
+        # was asked for, and every dataset its tasks wrote is the run's.
+        for task, status in zip(self.tasks, self.table.status, strict=True):
+            if status != SUCCEEDED:
                 continue
             for ds in task.outputs:
                 bucket = self.storage.get(ds)
