@@ -53,6 +53,8 @@ def test_public_names_are_exported() -> None:
         "glacier.adapters.partitions",
         "glacier.adapters.tables",
         "glacier.adapters.storage_errors",
+        "glacier.task_options",
+        "glacier.resources.database",
     ],
 )
 def test_docstring_examples_run(module: str, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
