@@ -14,6 +14,7 @@ import pytest
 from glacier import Dataset, Environment, Pipeline
 from glacier.cache import TaskCache
 from glacier.context import RunContext
+from glacier.errors import ConfigError
 from glacier.executors.local import LocalExecutor
 from glacier.infra.runtime import DeployedContext, run_task
 from glacier.node import Node
@@ -174,3 +175,20 @@ def test_the_deployed_context_is_a_run_context(tmp_path: Path) -> None:
     assert buckets[raw].get_uri().endswith("raw/r1.parquet")
     with pytest.raises(Exception, match="GLACIER_ARTIFACTS"):
         context.require(Dataset("missing"))
+
+
+def test_an_executor_without_the_runs_context_says_how_to_give_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the local default environment lives under ./.glacier
+    pipeline = Pipeline("bare")
+    out = Dataset("out")
+
+    @pipeline.task()
+    def make() -> out:
+        return 1
+
+    with pytest.raises(ConfigError, match=r"LocalExecutor.*'bare'.*pass env="):
+        LocalExecutor().execute(pipeline)
+    # The runner gives the pipeline's environment (its own, else the local default).
+    assert pipeline.run()["out"] == 1

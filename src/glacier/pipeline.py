@@ -1,8 +1,9 @@
 """Pipelines: tasks whose DAG follows from their type annotations.
 
 A pipeline is a pure graph: it holds tasks and validates their DAG. Running it in one of
-its modes is the dispatcher's business (:mod:`glacier.runner`); :meth:`Pipeline.run` is a
-convenience that hands the pipeline to it.
+its modes is the runner's business (:mod:`glacier.runner`, which composes the pipeline and
+is never imported here); :meth:`Pipeline.run` is a convenience that hands the pipeline to the
+runner registered in :mod:`glacier.dispatch`.
 
 ::
 
@@ -26,9 +27,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from glacier import dispatch
 from glacier.dag import DAG
 from glacier.dataset import NAME_PATTERN, Dataset
 from glacier.errors import DuplicateProducerError, DuplicateTaskError, PipelineDefinitionError
@@ -194,12 +195,13 @@ class Pipeline:
         _ = self.dag
         return self
 
-    def environment(self) -> Any:
-        """The environment runs use: the pipeline's own, else a local default."""
+    def environment(self, default: Callable[[], Any] | None = None) -> Any:
+        """The environment runs use: the pipeline's own, else a default made once per
+        pipeline by ``default`` (the registered runner's local environment when omitted)."""
         if self.env is not None:
             return self.env
         if self._default_env is None:
-            self._default_env = dispatcher().default_environment()
+            self._default_env = (default or dispatch.runner().default_environment)()
         return self._default_env
 
     def describe(self) -> dict[str, Any]:
@@ -281,7 +283,7 @@ class Pipeline:
         - ``mode="generate"`` writes a Pulumi project for ``environments`` (default: the
           pipeline's environment) to ``output_dir`` and returns ``{"files": [...], ...}``.
         """
-        return dispatcher().run_pipeline(
+        return dispatch.runner().run_pipeline(
             self,
             mode,
             targets=targets,
@@ -300,19 +302,6 @@ class Pipeline:
 
     def __repr__(self) -> str:
         return f"Pipeline({self.name!r}, tasks={list(self._tasks)})"
-
-
-def dispatcher() -> ModuleType:
-    """The run dispatcher, :mod:`glacier.runner`.
-
-    The one import in Glacier that runs up the layers: ``pipeline.run()`` is the API users
-    know, but running needs environments, executors and infrastructure, which all sit above
-    the graph. Importing the dispatcher when a run starts keeps the graph free of them (and
-    ``lint-imports`` lists this import as the only exception).
-    """
-    import glacier.runner
-
-    return glacier.runner
 
 
 def _describe(obj: Any) -> Any:

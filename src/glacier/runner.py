@@ -1,4 +1,4 @@
-"""The run dispatcher: one place that runs a pipeline in a mode.
+"""The runner: one place that runs a pipeline in a mode.
 
 ``pipeline.run(mode=...)`` and ``flow.run(mode=...)`` both land here:
 
@@ -8,16 +8,19 @@
 - ``analyze``: describe the DAG without running anything (data-flow bodies are traced);
 - ``generate``: write the Pulumi project of the pipeline's infrastructure.
 
-It sits above environments, executors and infrastructure, which is why the graph objects
-reach it through :func:`glacier.pipeline.dispatcher` rather than importing it.
+It sits above environments, executors and infrastructure and composes the pipeline: no
+module below imports it. It registers itself in :mod:`glacier.dispatch` when imported, which
+is how ``pipeline.run()`` reaches it; the command line calls it directly.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from glacier import dispatch
 from glacier.environment import Environment
 from glacier.errors import ConfigError, PipelineRunError, UnknownRunError
 from glacier.executors.base import Executor
@@ -27,12 +30,20 @@ from glacier.lineage import with_lineage
 from glacier.pipeline import MODES, Pipeline
 from glacier.selection import select_tasks
 
-__all__ = ["default_environment", "run", "run_flow", "run_pipeline"]
+__all__ = ["default_environment", "environment_of", "run", "run_flow", "run_pipeline"]
 
 
 def default_environment() -> Environment:
     """The environment a pipeline without one runs in: local files under ``.glacier/``."""
     return Environment.local()
+
+
+def environment_of(pipeline: PipelineLike) -> Any:
+    """The environment ``pipeline`` runs in: its own (a data-flow pipeline's is the one that
+    declared it), else :func:`default_environment`, made once per pipeline."""
+    if isinstance(pipeline, FlowPipeline):
+        return pipeline.env
+    return pipeline.environment(default_environment)
 
 
 def run(pipeline: PipelineLike, mode: str = "local", **options: Any) -> Any:
@@ -74,10 +85,10 @@ def run_pipeline(
         return generate(
             pipeline,
             output_dir=output_dir or Path("infra") / pipeline.name,
-            environments=list(environments) if environments else [env or pipeline.environment()],
+            environments=list(environments) if environments else [env or environment_of(pipeline)],
         )
     _check_env(env)
-    env = env or pipeline.environment()
+    env = env or environment_of(pipeline)
     if executor is None:
         chosen: Executor = env.executor()
     elif isinstance(executor, str):
@@ -178,3 +189,8 @@ def _check_mode(mode: str) -> None:
         raise ConfigError(
             f"Unknown run mode {mode!r}; use one of {', '.join(repr(m) for m in MODES)}."
         )
+
+
+# The runner registers itself: pipeline.run() and flow.run() reach it through the registry
+# (the graph modules sit below it and never import it).
+dispatch.register(sys.modules[__name__])  # type: ignore[arg-type]

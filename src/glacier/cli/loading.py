@@ -85,7 +85,9 @@ def pipeline_environment(pipeline: PipelineLike) -> Environment | None:
     """The environment the pipeline runs in (its own, or the local default)."""
     # Below the environment layer a pipeline's environment is a run context (typed Any); here,
     # above it, it is the Environment the commands describe.
-    env = pipeline.env if is_dataflow(pipeline) else pipeline.environment()
+    from glacier.runner import environment_of
+
+    env = environment_of(pipeline)
     return cast("Environment | None", env)
 
 

@@ -466,6 +466,7 @@ def execute(
     display (``--lineage``).
     """
     from glacier.progress import RunProgress
+    from glacier.runner import run_flow
 
     how = _How(params, only, select, exclude, resume, use_cache, executor, tuple(hooks))
     with RunProgress(console) as progress:
@@ -475,8 +476,8 @@ def execute(
             # Targets and parameters address the traced graph's tasks.
             return _run_graph(pipeline.trace(), how, progress)
         try:
-            result: RunResult = pipeline.run(
-                use_cache=use_cache, hooks=[progress, *hooks], executor=executor
+            result: RunResult = run_flow(
+                pipeline, use_cache=use_cache, hooks=[progress, *hooks], executor=executor
             )
         except PipelineRunError as exc:
             result = exc.result  # type: ignore[assignment]
@@ -498,7 +499,10 @@ class _How(NamedTuple):
 
 
 def _run_graph(pipeline: Pipeline, how: _How, progress: object) -> RunResult:
-    result: RunResult = pipeline.run(
+    from glacier.runner import run_pipeline
+
+    result: RunResult = run_pipeline(
+        pipeline,
         targets=list(how.only) or None,
         params=dict(how.params),
         use_cache=how.use_cache,

@@ -576,6 +576,14 @@ class PreparedRun:
         return versions
 
 
+def missing_context(executor: str, pipeline: Pipeline) -> ConfigError:
+    """The error of an executor called without the run's context (``env=``)."""
+    return ConfigError(
+        f"{executor}.execute(pipeline {pipeline.name!r}) needs the run's context: pass env= "
+        "(an Environment), or run it with pipeline.run(executor=...), which passes it."
+    )
+
+
 def _refuse_other_executors(
     tasks: Sequence[Task],
     configs: Sequence[TaskConfig],

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from glacier.dataset import Dataset
 from glacier.errors import ConfigError, ExecutionError, NotSerializableError, WorkerLostError
-from glacier.executors.base import PreparedRun
+from glacier.executors.base import PreparedRun, missing_context
 from glacier.result import FAILED, RUNNING, SKIPPED, SUCCEEDED, TaskTable
 from glacier.settings.execution import check_scheduler_address
 from glacier.task_logs import RunLogs, capturing
@@ -157,8 +157,8 @@ class DaskExecutor:
         resume: Mapping[str, Any] | None = None,
     ) -> RunResult:
         """Run the tasks ``targets`` need on the cluster and return the result."""
-        if env is None:
-            env = pipeline.environment()
+        if env is None:  # the run's context comes from the runner; the pipeline is not asked
+            raise missing_context("DaskExecutor", pipeline)
         run = PreparedRun(
             pipeline, env, targets, params, use_cache=use_cache, hooks=hooks, resume=resume
         )

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from glacier.errors import ConfigError
-from glacier.executors.base import PreparedRun
+from glacier.executors.base import PreparedRun, missing_context
 from glacier.result import RUNNING, SKIPPED
 from glacier.task_logs import capturing
 
@@ -38,14 +38,17 @@ class LocalExecutor:
             polars releases the GIL, so threads parallelise real frame work.
 
     Example:
-        >>> from glacier import Pipeline, Dataset
+        >>> from glacier import Dataset, Environment, Pipeline
         >>> p = Pipeline("demo")
         >>> out = Dataset("out")
         >>> @p.task()
         ... def make() -> out:
         ...     return 42
-        >>> LocalExecutor().execute(p)["out"]
+        >>> LocalExecutor().execute(p, env=Environment.local("demo-data"))["out"]
         42
+
+    It runs in the context it is given (``env=``; ``pipeline.run()`` gives the pipeline's
+    environment): an executor never asks a pipeline for one.
     """
 
     def __init__(self, max_workers: int | None = None, *, capture_logs: bool = True) -> None:
@@ -72,8 +75,8 @@ class LocalExecutor:
         resume: Mapping[str, Any] | None = None,
     ) -> RunResult:
         """Run the tasks ``targets`` need (all by default) and return the result."""
-        if env is None:
-            env = pipeline.environment()
+        if env is None:  # the run's context comes from the runner; the pipeline is not asked
+            raise missing_context("LocalExecutor", pipeline)
         run = PreparedRun(
             pipeline,
             env,

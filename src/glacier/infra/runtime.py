@@ -153,9 +153,12 @@ def run_task(
             f"{', '.join(dag.index)}. Was the infrastructure generated from another version?"
         )
     task = dag.tasks[index]
-    context = DeployedContext(
-        task.env or pipeline.environment(), artifacts or {}, run_id, task_name
-    )
+    from glacier.environment import Environment
+
+    # The task's environment, else the pipeline's; a pipeline declared without one runs in
+    # the local default, as pipeline.run() would.
+    env = task.env or pipeline.env or Environment.local()
+    context = DeployedContext(env, artifacts or {}, run_id, task_name)
     for ds in task.input_datasets:
         context.require(ds)  # fail before running, naming what is missing
     run = PreparedRun(pipeline, context, None, None, use_cache=False, hooks=(), only=[index])
