@@ -6,6 +6,7 @@ import doctest
 import importlib
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -55,6 +56,8 @@ def test_public_names_are_exported() -> None:
         "glacier.adapters.storage_errors",
         "glacier.task_options",
         "glacier.resources.database",
+        "glacier.env_vars",
+        "glacier.dispatch",
     ],
 )
 def test_docstring_examples_run(module: str, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -90,3 +93,24 @@ def test_dask_executor_runs_the_same_pipeline(glacier_env: Environment) -> None:
     assert result["b"]["v"].to_list() == [2, 4, 6]
     assert result.tasks["broken"].status == "failed"
     assert result.tasks["broken"].attempts == 1
+
+
+def test_environment_variable_names_are_said_once() -> None:
+    """Code names Glacier's variables through glacier.env_vars, not as string literals
+    (messages, docstrings and the code templates of ``glacier init`` and generated projects
+    spell them out)."""
+    import re
+
+    import glacier.env_vars as env_vars
+
+    src = Path(glacier.__file__).parent
+    names = [n for n in env_vars.__all__ if n.startswith("GLACIER_")]
+    literal = re.compile(r'(?<![\w{])"(' + "|".join(names) + r')"')
+    found = [
+        f"{path.relative_to(src)}:{n}"
+        for path in sorted(src.rglob("*.py"))
+        if path.name not in {"env_vars.py", "scaffold.py", "project.py"}
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if literal.search(line) and not line.lstrip().startswith((">>>", "..."))
+    ]
+    assert found == []
