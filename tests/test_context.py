@@ -192,3 +192,34 @@ def test_an_executor_without_the_runs_context_says_how_to_give_it(
         LocalExecutor().execute(pipeline)
     # The runner gives the pipeline's environment (its own, else the local default).
     assert pipeline.run()["out"] == 1
+
+
+def test_an_executor_is_handed_the_runs_options_as_one_record(tmp_path: Path) -> None:
+    from glacier.run_options import RunOptions
+
+    env = Environment.local(tmp_path / "data", state_dir=tmp_path / "state")
+    pipeline = Pipeline("handed", env=env)
+    out = Dataset("out")
+
+    @pipeline.task()
+    def make(n: int = 1) -> out:
+        return n
+
+    handed: list[Any] = []
+
+    class Recording:
+        def execute(self, pipeline: Pipeline, options: RunOptions) -> Any:
+            handed.append(options)
+            return LocalExecutor().execute(pipeline, options)
+
+    result = pipeline.run(executor=Recording(), params={"make.n": 3}, use_cache=False)
+    assert result["out"] == 3
+    (options,) = handed
+    assert isinstance(options, RunOptions)
+    assert (options.env, dict(options.params or {}), options.use_cache) == (
+        env,
+        {"make.n": 3},
+        False,
+    )
+    with pytest.raises(ConfigError, match=r"Unknown run option\(s\) \['colour'\]"):
+        LocalExecutor().execute(pipeline, env=env, colour="blue")

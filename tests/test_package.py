@@ -58,6 +58,7 @@ def test_public_names_are_exported() -> None:
         "glacier.resources.database",
         "glacier.env_vars",
         "glacier.dispatch",
+        "glacier.run_options",
     ],
 )
 def test_docstring_examples_run(module: str, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

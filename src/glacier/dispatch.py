@@ -8,12 +8,12 @@ imported; the package (``glacier/__init__.py``, the composition root, outside th
 how to import it the first time a run needs it, so ``import glacier`` stays light.
 
 >>> class Recording:
-...     def run_pipeline(self, pipeline, mode="local", **options): return ("ran", pipeline, mode)
-...     def run_flow(self, flow, mode="local", **options): return ("flowed", flow, mode)
+...     def run_pipeline(self, pipeline, mode, options): return ("ran", pipeline, mode)
+...     def run_flow(self, flow, mode, options, *, args=()): return ("flowed", flow, mode)
 ...     def default_environment(self): return "env"
 >>> before = registered()
 >>> register(Recording())
->>> runner().run_pipeline("p")
+>>> runner().run_pipeline("p", "local", None)
 ('ran', 'p', 'local')
 >>> register(before)
 """
@@ -31,12 +31,12 @@ __all__ = ["Runner", "load_with", "register", "registered", "runner"]
 class Runner(Protocol):
     """What ``pipeline.run()`` hands a pipeline to (:mod:`glacier.runner` is one)."""
 
-    def run_pipeline(self, pipeline: Any, mode: str = "local", **options: Any) -> Any:
-        """Run a :class:`~glacier.Pipeline` in ``mode``."""
+    def run_pipeline(self, pipeline: Any, mode: str, options: Any, /) -> Any:
+        """Run a :class:`~glacier.Pipeline` in ``mode`` with ``options`` (a ``RunOptions``)."""
         ...
 
-    def run_flow(self, flow: Any, mode: str = "local", **options: Any) -> Any:
-        """Run an ``@env.pipeline()`` function in ``mode``."""
+    def run_flow(self, flow: Any, mode: str, options: Any, /, *, args: Any = ()) -> Any:
+        """Run an ``@env.pipeline()`` function in ``mode``; ``args`` go to its body."""
         ...
 
     def default_environment(self) -> Any:

@@ -36,6 +36,7 @@ from glacier.hooks import HookSet
 from glacier.node import Node
 from glacier.pipeline import Pipeline, check_pipeline
 from glacier.result import RunResult, TaskRun, new_run_id
+from glacier.run_options import RunOptions
 from glacier.task import ACTIVE_FLOW, Task
 from glacier.task_logs import capturing
 
@@ -252,16 +253,16 @@ class FlowPipeline:
         ``local`` returns a :class:`~glacier.RunResult` whose ``output`` is the body's return
         value and whose ``result["extract"]`` is each call's value.
         """
-        return dispatch.runner().run_flow(
-            self,
-            mode,
-            use_cache=use_cache,
-            hooks=hooks,
-            output_dir=output_dir,
-            environments=environments,
-            args=args,
-            **kwargs,
+        options = RunOptions.given(
+            RunOptions(
+                use_cache=use_cache,
+                hooks=tuple(hooks),
+                output_dir=output_dir,
+                environments=tuple(environments) if environments is not None else None,
+            ),
+            kwargs,
         )
+        return dispatch.runner().run_flow(self, mode, options, args=args)
 
     def environment(self) -> Any:
         """The environment the pipeline's tasks run in."""

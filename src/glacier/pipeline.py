@@ -33,6 +33,7 @@ from glacier import dispatch
 from glacier.dag import DAG
 from glacier.dataset import NAME_PATTERN, Dataset
 from glacier.errors import DuplicateProducerError, DuplicateTaskError, PipelineDefinitionError
+from glacier.run_options import RunOptions
 from glacier.task import Task, _caller_namespace
 from glacier.task_options import TaskOptions
 
@@ -283,22 +284,21 @@ class Pipeline:
         - ``mode="generate"`` writes a Pulumi project for ``environments`` (default: the
           pipeline's environment) to ``output_dir`` and returns ``{"files": [...], ...}``.
         """
-        return dispatch.runner().run_pipeline(
-            self,
-            mode,
+        options = RunOptions(
             targets=targets,
             params=params,
             env=env,
             executor=executor,
             use_cache=use_cache,
             raise_on_failure=raise_on_failure,
-            hooks=hooks,
+            hooks=tuple(hooks),
             output_dir=output_dir,
-            environments=environments,
+            environments=tuple(environments) if environments is not None else None,
             resume=resume,
-            select=select,
-            exclude=exclude,
+            select=tuple(select) if select is not None else None,
+            exclude=tuple(exclude) if exclude is not None else None,
         )
+        return dispatch.runner().run_pipeline(self, mode, options)
 
     def __repr__(self) -> str:
         return f"Pipeline({self.name!r}, tasks={list(self._tasks)})"
