@@ -14,6 +14,7 @@ import pytest
 from glacier import Dataset, Environment, Pipeline
 from glacier.cache import TaskCache
 from glacier.context import RunContext
+from glacier.errors import ConfigError
 from glacier.executors.local import LocalExecutor
 from glacier.infra.runtime import DeployedContext, run_task
 from glacier.node import Node
@@ -174,3 +175,51 @@ def test_the_deployed_context_is_a_run_context(tmp_path: Path) -> None:
     assert buckets[raw].get_uri().endswith("raw/r1.parquet")
     with pytest.raises(Exception, match="GLACIER_ARTIFACTS"):
         context.require(Dataset("missing"))
+
+
+def test_an_executor_without_the_runs_context_says_how_to_give_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the local default environment lives under ./.glacier
+    pipeline = Pipeline("bare")
+    out = Dataset("out")
+
+    @pipeline.task()
+    def make() -> out:
+        return 1
+
+    with pytest.raises(ConfigError, match=r"LocalExecutor.*'bare'.*pass env="):
+        LocalExecutor().execute(pipeline)
+    # The runner gives the pipeline's environment (its own, else the local default).
+    assert pipeline.run()["out"] == 1
+
+
+def test_an_executor_is_handed_the_runs_options_as_one_record(tmp_path: Path) -> None:
+    from glacier.run_options import RunOptions
+
+    env = Environment.local(tmp_path / "data", state_dir=tmp_path / "state")
+    pipeline = Pipeline("handed", env=env)
+    out = Dataset("out")
+
+    @pipeline.task()
+    def make(n: int = 1) -> out:
+        return n
+
+    handed: list[Any] = []
+
+    class Recording:
+        def execute(self, pipeline: Pipeline, options: RunOptions) -> Any:
+            handed.append(options)
+            return LocalExecutor().execute(pipeline, options)
+
+    result = pipeline.run(executor=Recording(), params={"make.n": 3}, use_cache=False)
+    assert result["out"] == 3
+    (options,) = handed
+    assert isinstance(options, RunOptions)
+    assert (options.env, dict(options.params or {}), options.use_cache) == (
+        env,
+        {"make.n": 3},
+        False,
+    )
+    with pytest.raises(ConfigError, match=r"Unknown run option\(s\) \['colour'\]"):
+        LocalExecutor().execute(pipeline, env=env, colour="blue")

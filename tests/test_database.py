@@ -303,6 +303,29 @@ def test_a_table_is_a_datasets_storage_in_a_pipeline(
     assert db.query(f"SELECT count(*) AS n FROM {table_name}")["n"].item() == 3
 
 
+def test_a_dataset_given_a_whole_database_is_stored_in_the_table_of_its_name(
+    env: Environment, db: Database, table_name: str
+) -> None:
+    # Seed 001's spelling: Dataset("orders", storage=database).
+    pipeline = Pipeline("whole")
+    orders = Dataset(table_name, storage=db)
+    assert orders.storage.table == table_name and orders.storage.database is db
+
+    @pipeline.task()
+    def extract() -> orders:  # type: ignore[valid-type]
+        return ORDERS
+
+    pipeline.run(env=env)
+    assert_frame_equal(sorted_rows(db.table(table_name).read()), ORDERS)
+
+
+def test_a_dataset_name_that_is_no_table_name_is_refused_naming_the_table_call(
+    db: Database,
+) -> None:
+    with pytest.raises(InvalidTableNameError, match=r"storage=warehouse\.table\('raw_orders'\)"):
+        Dataset("raw-orders", storage=db)
+
+
 def test_a_read_only_table_dataset_refuses_writes(db: Database, table_name: str) -> None:
     dataset = Dataset("orders", storage=db.table(table_name), read_only=True)
     table = dataset.refine(dataset.storage)

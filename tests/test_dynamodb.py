@@ -79,6 +79,20 @@ def test_a_frame_is_written_and_scanned_back(events: Database) -> None:
     assert again["amount"].to_list() == [21.0, 3.0, 99.0, 0.25]
 
 
+def test_a_dataset_given_the_whole_table_database_is_stored_in_its_one_table(
+    env: Environment, events: Database
+) -> None:
+    pipeline = Pipeline("whole", env=env)
+    stored = Dataset("events", storage=events)  # a DynamoDB database is one table
+
+    @pipeline.task()
+    def land() -> stored:  # type: ignore[valid-type]
+        return EVENTS
+
+    pipeline.run()
+    assert_frame_equal(by_key(events.table().read()), EVENTS)
+
+
 def test_the_fingerprint_changes_with_the_items(events: Database) -> None:
     table = events.table()
     table.write(EVENTS)

@@ -60,6 +60,11 @@ def test_public_names_are_exported() -> None:
         "glacier.checks.evaluate",
         "glacier.checks.report",
         "glacier.settings.checks",
+        "glacier.task_options",
+        "glacier.resources.database",
+        "glacier.env_vars",
+        "glacier.dispatch",
+        "glacier.run_options",
     ],
 )
 def test_docstring_examples_run(module: str, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -140,3 +145,24 @@ def test_the_wheel_installs_glacier_and_the_documented_compatibility_packages(
     assert top == {"glacier", "glacier_aws", "glacier_local"}
     docs = (ROOT / "docs" / "getting-started.md").read_text()
     assert all(f"`{name}`" in docs for name in top)
+
+
+def test_environment_variable_names_are_said_once() -> None:
+    """Code names Glacier's variables through glacier.env_vars, not as string literals
+    (messages, docstrings and the code templates of ``glacier init`` and generated projects
+    spell them out)."""
+    import re
+
+    import glacier.env_vars as env_vars
+
+    src = Path(glacier.__file__).parent
+    names = [n for n in env_vars.__all__ if n.startswith("GLACIER_")]
+    literal = re.compile(r'(?<![\w{])"(' + "|".join(names) + r')"')
+    found = [
+        f"{path.relative_to(src)}:{n}"
+        for path in sorted(src.rglob("*.py"))
+        if path.name not in {"env_vars.py", "scaffold.py", "project.py"}
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if literal.search(line) and not line.lstrip().startswith((">>>", "..."))
+    ]
+    assert found == []

@@ -309,13 +309,17 @@ def test_slow_independent_tasks_get_threads_and_dependencies_hold(env: Environme
     running = [0]
     peak = [0]
     threads: set[int] = set()
+    # Two parts meet before either finishes: they pass only when they run at once, so the
+    # parallelism asserted below never depends on how fast the machine is.
+    meet = threading.Barrier(2, timeout=60)
 
     def slow(i: int, x: int) -> int:
         with lock:
             running[0] += 1
             peak[0] = max(peak[0], running[0])
             threads.add(threading.get_ident())
-        time.sleep(0.05)
+        if i < 2:
+            meet.wait()
         with lock:
             running[0] -= 1
         return i + x

@@ -6,12 +6,13 @@ import pickle
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 from dependency_injector import providers
 
 from glacier import Bucket, Environment, Provider
 from glacier.cloud import CloudContainer
-from glacier.config import LocalConfig
+from glacier.config import LocalConfig, S3Config
 from glacier.errors import ConfigError
 from glacier.provider import Identity
 from glacier.settings import Network
@@ -37,10 +38,37 @@ def test_a_resource_uses_the_adapter_factory_it_was_given(tmp_path: Path) -> Non
     assert made == [bucket]
 
 
-def test_a_resource_without_an_adapter_says_how_to_get_one() -> None:
-    bucket = Bucket("raw", path="a.parquet", provider=Provider())
+def test_a_resource_whose_provider_gives_no_adapter_says_how_to_get_one() -> None:
+    class Bare:
+        kind = "local"
+
+    bucket = Bucket("raw", path="a.parquet", provider=Bare())
     with pytest.raises(ConfigError, match=r"provider\.bucket\(\.\.\.\)"):
         bucket.get_uri()
+
+
+def test_a_bucket_made_directly_reads_and_writes_through_its_provider(tmp_path: Path) -> None:
+    # Seed 001's constructor injection: Bucket(provider=..., bucket_name=..., path=..., config=...).
+    provider = Provider(config=LocalConfig(base_path=tmp_path))
+    bucket = Bucket(provider=provider, bucket_name="data", path="sales.parquet", config=S3Config())
+    assert bucket.adapter_factory is provider.cloud.bucket_adapter
+    assert bucket.get_uri().endswith("data/sales.parquet")
+    bucket.write(pl.DataFrame({"amount": [1, 2]}))
+    assert bucket.read()["amount"].to_list() == [1, 2]
+
+
+def test_a_bucket_made_directly_on_s3_reads_what_the_factorys_bucket_wrote(
+    s3: Provider, bucket_name: str
+) -> None:
+    direct = Bucket(provider=s3, bucket_name=bucket_name, path="sales.parquet", config=S3Config())
+    assert direct.get_uri() == f"s3://{bucket_name}/sales.parquet"
+    s3.bucket(bucket_name, path="sales.parquet").write(pl.DataFrame({"amount": [3]}))
+    assert direct.read()["amount"].to_list() == [3]
+
+
+def test_a_provider_names_the_kinds_it_serves_for_an_unknown_one() -> None:
+    with pytest.raises(ConfigError, match=r"kind 'queue'.*bucket, database"):
+        Provider().adapter_factory("queue")
 
 
 def test_the_provider_injects_its_cloud_containers_factory(tmp_path: Path) -> None:

@@ -15,7 +15,12 @@ import pytest
 
 import glacier
 from glacier import Dataset, Environment, LocalExecutor, Pipeline
-from glacier.errors import ConfigError, SchemaMismatchError, UpstreamQueryError
+from glacier.errors import (
+    ConfigError,
+    InvalidAnnotationError,
+    SchemaMismatchError,
+    UpstreamQueryError,
+)
 from glacier.task_code import in_project
 from glacier.task_logs import JsonFormatter
 
@@ -173,6 +178,42 @@ def test_a_task_asking_for_another_executor_is_refused(glacier_env: Environment)
 
     with pytest.raises(ConfigError, match=r"'elsewhere'.*executor='dask'.*not supported yet"):
         pipeline.run()
+
+
+def test_seed_executor_lambda_is_refused_naming_the_compute_hint_that_says_it(
+    glacier_env: Environment,
+) -> None:
+    # Seed 001's task-level config: @env.task(executor="lambda", memory=3008, timeout=900).
+    env = glacier_env
+    with pytest.raises(ConfigError) as refused:
+
+        @env.task(executor="lambda", memory=3008, timeout=900)
+        def heavy() -> int:
+            return 1
+
+    message = str(refused.value)
+    fix = "@env.task(compute=env.compute.lambda_(memory=3008, timeout=900))"
+    assert fix in message and "local runs stay local" in message
+    # The spelling the message gives runs here, locally, and carries the Lambda's sizes.
+    hint = eval(fix.removeprefix("@env.task(").removesuffix(")").removeprefix("compute="))
+
+    @env.task(compute=hint)
+    def heavy_task() -> int:
+        return 1
+
+    assert heavy_task.compute.config.memory == 3008 and heavy_task.compute.config.timeout == 900
+    assert heavy_task() == 1
+    with pytest.raises(ConfigError, match=r"compute=env\.compute\.ecs\(memory=4096\)"):
+        Pipeline("p").task(executor="ecs", memory=4096)
+    with pytest.raises(InvalidAnnotationError, match=r"compute=env\.compute\.glue\(\)"):
+        glacier.task(executor="glue")
+
+
+def test_a_settings_file_naming_lambda_as_the_executor_names_compute() -> None:
+    from glacier.settings import TaskConfig
+
+    with pytest.raises(ConfigError, match=r"compute=env\.compute\.lambda_"):
+        TaskConfig(executor="lambda")
 
 
 def test_the_run_executor_named_on_a_task_is_accepted(glacier_env: Environment) -> None:

@@ -41,7 +41,21 @@ if TYPE_CHECKING:
     from glacier.settings import Network
     from glacier.task import Task, task
 
+from glacier import dispatch as _dispatch
 from glacier.version import __version__
+
+
+def _load_runner() -> None:
+    """Import the runner, which registers itself in :mod:`glacier.dispatch`.
+
+    This package is the composition root: above every layer, it says where the runner of
+    ``pipeline.run()`` lives, so no graph module imports it (the road goes one way: command
+    → runner → executor → task). Imported on the first run, to keep ``import glacier`` light.
+    """
+    import glacier.runner  # noqa: F401
+
+
+_dispatch.load_with(_load_runner)
 
 # The public names load on first use: pytest imports `glacier.testing` (and so this package)
 # in every session of an environment Glacier is installed in, and `glacier --help` should not

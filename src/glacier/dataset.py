@@ -44,8 +44,8 @@ class Dataset:
         storage: Where the data lives: a :class:`glacier.Bucket`, a local path or URI string
             (``"data/raw.parquet"``, ``"s3://bucket/key.parquet"``; the extension names the
             format, see :data:`glacier.formats.FORMATS`), a database table
-            (``env.database.postgres("warehouse").table("orders")``), or a raw Pulumi bucket
-            resource.
+            (``env.database.postgres("warehouse").table("orders")``; a whole database is the
+            table of the dataset's name), or a raw Pulumi bucket resource.
             ``None`` means ephemeral: the value passes from producer to consumers in memory
             and is never written.
         schema: Optional ``{column: polars dtype}``; data written to the dataset must have
@@ -118,6 +118,10 @@ class Dataset:
             )
         if isinstance(storage, Path):
             storage = str(storage)
+        if getattr(storage, "kind", None) == "database":
+            # A whole database (seed 001's ``storage=database``): the table of the dataset's
+            # name, as ``storage=database.table(name)`` says.
+            storage = storage.dataset_table(name)
         if not _is_storage(storage):
             raise PipelineDefinitionError(
                 f"Dataset {name!r} has storage of type {type(storage).__name__} "

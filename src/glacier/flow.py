@@ -28,13 +28,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from glacier import dispatch
 from glacier.dataset import Dataset
 from glacier.errors import GlacierError, InfraError, PipelineRunError, TracingError
 from glacier.executors.base import PreparedRun
 from glacier.hooks import HookSet
 from glacier.node import Node
-from glacier.pipeline import Pipeline, check_pipeline, dispatcher
+from glacier.pipeline import Pipeline, check_pipeline
 from glacier.result import RunResult, TaskRun, new_run_id
+from glacier.run_options import RunOptions
 from glacier.task import ACTIVE_FLOW, Task
 from glacier.task_logs import capturing
 
@@ -145,11 +147,12 @@ class _EagerRun:
     def call(self, task: Task, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         name = _unique(self.counts, task.name)
         out = Dataset(name, checks=task.task_options.checks)
-        graph = Pipeline(self.flow.name, env=task.env or self.env)
+        env = task.env or self.env
+        graph = Pipeline(self.flow.name, env=env)
         graph.add(_call_node(task, name, args, kwargs, out))
         run = PreparedRun(
             graph,
-            graph.environment(),
+            env,
             None,
             None,
             use_cache=self.use_cache,
@@ -250,16 +253,16 @@ class FlowPipeline:
         ``local`` returns a :class:`~glacier.RunResult` whose ``output`` is the body's return
         value and whose ``result["extract"]`` is each call's value.
         """
-        return dispatcher().run_flow(
-            self,
-            mode,
-            use_cache=use_cache,
-            hooks=hooks,
-            output_dir=output_dir,
-            environments=environments,
-            args=args,
-            **kwargs,
+        options = RunOptions.given(
+            RunOptions(
+                use_cache=use_cache,
+                hooks=tuple(hooks),
+                output_dir=output_dir,
+                environments=tuple(environments) if environments is not None else None,
+            ),
+            kwargs,
         )
+        return dispatch.runner().run_flow(self, mode, options, args=args)
 
     def environment(self) -> Any:
         """The environment the pipeline's tasks run in."""

@@ -106,9 +106,10 @@ def pipeline_graph(pipeline: Pipeline | FlowPipeline) -> PipelineGraph:
         ['task:extract', 'dataset:raw']
     """
     from glacier.flow import FlowPipeline
+    from glacier.runner import environment_of
 
     graph = pipeline.trace() if isinstance(pipeline, FlowPipeline) else pipeline
-    env = graph.environment()
+    env = environment_of(pipeline)
     dag = graph.dag
     nodes: list[Node] = []
     edges: list[Edge] = []

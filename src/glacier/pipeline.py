@@ -1,8 +1,9 @@
 """Pipelines: tasks whose DAG follows from their type annotations.
 
 A pipeline is a pure graph: it holds tasks and validates their DAG. Running it in one of
-its modes is the dispatcher's business (:mod:`glacier.runner`); :meth:`Pipeline.run` is a
-convenience that hands the pipeline to it.
+its modes is the runner's business (:mod:`glacier.runner`, which composes the pipeline and
+is never imported here); :meth:`Pipeline.run` is a convenience that hands the pipeline to the
+runner registered in :mod:`glacier.dispatch`.
 
 ::
 
@@ -26,9 +27,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from glacier import dispatch
 from glacier.checks.builtins import Check, check_declarations, check_references, custom
 from glacier.dag import DAG
 from glacier.dataset import NAME_PATTERN, Dataset
@@ -38,6 +39,7 @@ from glacier.errors import (
     DuplicateTaskError,
     PipelineDefinitionError,
 )
+from glacier.run_options import RunOptions
 from glacier.task import Task, _caller_namespace
 from glacier.task_options import TaskOptions
 
@@ -255,12 +257,13 @@ class Pipeline:
         _ = self.dag
         return self
 
-    def environment(self) -> Any:
-        """The environment runs use: the pipeline's own, else a local default."""
+    def environment(self, default: Callable[[], Any] | None = None) -> Any:
+        """The environment runs use: the pipeline's own, else a default made once per
+        pipeline by ``default`` (the registered runner's local environment when omitted)."""
         if self.env is not None:
             return self.env
         if self._default_env is None:
-            self._default_env = dispatcher().default_environment()
+            self._default_env = (default or dispatch.runner().default_environment)()
         return self._default_env
 
     def describe(self) -> dict[str, Any]:
@@ -343,38 +346,24 @@ class Pipeline:
         - ``mode="generate"`` writes a Pulumi project for ``environments`` (default: the
           pipeline's environment) to ``output_dir`` and returns ``{"files": [...], ...}``.
         """
-        return dispatcher().run_pipeline(
-            self,
-            mode,
+        options = RunOptions(
             targets=targets,
             params=params,
             env=env,
             executor=executor,
             use_cache=use_cache,
             raise_on_failure=raise_on_failure,
-            hooks=hooks,
+            hooks=tuple(hooks),
             output_dir=output_dir,
-            environments=environments,
+            environments=tuple(environments) if environments is not None else None,
             resume=resume,
-            select=select,
-            exclude=exclude,
+            select=tuple(select) if select is not None else None,
+            exclude=tuple(exclude) if exclude is not None else None,
         )
+        return dispatch.runner().run_pipeline(self, mode, options)
 
     def __repr__(self) -> str:
         return f"Pipeline({self.name!r}, tasks={list(self._tasks)})"
-
-
-def dispatcher() -> ModuleType:
-    """The run dispatcher, :mod:`glacier.runner`.
-
-    The one import in Glacier that runs up the layers: ``pipeline.run()`` is the API users
-    know, but running needs environments, executors and infrastructure, which all sit above
-    the graph. Importing the dispatcher when a run starts keeps the graph free of them (and
-    ``lint-imports`` lists this import as the only exception).
-    """
-    import glacier.runner
-
-    return glacier.runner
 
 
 def _describe(obj: Any) -> Any:

@@ -22,6 +22,7 @@ from dependency_injector import providers
 from glacier.cloud import CloudContainer
 from glacier.errors import ConfigError
 from glacier.resources import Bucket, Database, ExecutionEnvironment, Resource, Serverless, Volume
+from glacier.resources.base import AdapterFactory
 from glacier.settings import (
     AwsConfig,
     AzureConfig,
@@ -57,6 +58,10 @@ _BUCKET_CONFIGS: dict[str, tuple[type, ...]] = {
     "gcp": (GcsConfig,),
     "azure": (BlobConfig,),
     "local": (S3Config, GcsConfig, BlobConfig),
+}
+#: The cloud container's adapter provider for each resource kind.
+_ADAPTERS: dict[str, str] = {
+    kind: f"{kind}_adapter" for kind in ("bucket", "serverless", "database", "volume", "execution")
 }
 _BUCKET_NAME_RULES: dict[str, Callable[[str], str]] = {
     "aws": validate_s3_bucket_name,
@@ -187,6 +192,25 @@ class Provider:
         """``local``, ``aws``, ``gcp`` or ``azure``."""
         return str(self.config.kind)
 
+    def adapter_factory(self, kind: str) -> AdapterFactory:
+        """The factory of adapters for resources of ``kind`` (``bucket``, ``serverless``,
+        ``database``, ``volume``, ``execution``): its cloud container's provider, so an
+        override of it reaches every resource of this provider.
+
+        A resource made directly (``Bucket(provider=provider, bucket_name=...)``) takes its
+        adapter factory from here, as the factories below pass it.
+
+        Raises:
+            ConfigError: for a kind no adapter serves.
+        """
+        try:
+            return getattr(self.cloud, _ADAPTERS[kind])  # type: ignore[no-any-return]
+        except KeyError:
+            raise ConfigError(
+                f"No adapter serves resources of kind {kind!r}; the kinds are "
+                f"{', '.join(sorted(_ADAPTERS))}. Pass adapter= (a factory of resource=...)."
+            ) from None
+
     # -- factories -------------------------------------------------------------------------
 
     def bucket(
@@ -218,7 +242,7 @@ class Provider:
                 write_options=write_options,
                 read_only=read_only,
                 provider=self,
-                adapter=self.cloud.bucket_adapter,
+                adapter=self.adapter_factory("bucket"),
                 config=config,
                 name=name,
                 tags=self._tags(config, tags),
@@ -244,7 +268,7 @@ class Provider:
                 handler,
                 runtime,
                 provider=self,
-                adapter=self.cloud.serverless_adapter,
+                adapter=self.adapter_factory("serverless"),
                 config=config,
                 name=name,
                 tags=self._tags(config, tags),
@@ -269,7 +293,7 @@ class Provider:
                 engine,
                 connection=connection,
                 provider=self,
-                adapter=self.cloud.database_adapter,
+                adapter=self.adapter_factory("database"),
                 config=config,
                 name=name,
                 tags=self._tags(config, tags),
@@ -289,7 +313,7 @@ class Provider:
             Volume(
                 file_system_name,
                 provider=self,
-                adapter=self.cloud.volume_adapter,
+                adapter=self.adapter_factory("volume"),
                 config=config,
                 name=name,
                 tags=self._tags(config, tags),
@@ -310,7 +334,7 @@ class Provider:
                 environment_type,
                 environment_name,
                 provider=self,
-                adapter=self.cloud.execution_adapter,
+                adapter=self.adapter_factory("execution"),
                 config=config,
                 name=name,
                 tags=self._tags(config, tags),

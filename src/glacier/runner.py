@@ -1,4 +1,4 @@
-"""The run dispatcher: one place that runs a pipeline in a mode.
+"""The runner: one place that runs a pipeline in a mode.
 
 ``pipeline.run(mode=...)`` and ``flow.run(mode=...)`` both land here:
 
@@ -8,16 +8,19 @@
 - ``analyze``: describe the DAG without running anything (data-flow bodies are traced);
 - ``generate``: write the Pulumi project of the pipeline's infrastructure.
 
-It sits above environments, executors and infrastructure, which is why the graph objects
-reach it through :func:`glacier.pipeline.dispatcher` rather than importing it.
+It sits above environments, executors and infrastructure and composes the pipeline: no
+module below imports it. It registers itself in :mod:`glacier.dispatch` when imported, which
+is how ``pipeline.run()`` reaches it; the command line calls it directly.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from glacier import dispatch
 from glacier.environment import Environment
 from glacier.errors import ConfigError, PipelineRunError, UnknownRunError
 from glacier.executors.base import Executor
@@ -25,14 +28,23 @@ from glacier.flow import FlowPipeline, PipelineLike, as_pipeline, run_eagerly
 from glacier.infra.project import generate
 from glacier.lineage import with_lineage
 from glacier.pipeline import MODES, Pipeline
+from glacier.run_options import RunOptions
 from glacier.selection import select_tasks
 
-__all__ = ["default_environment", "run", "run_flow", "run_pipeline"]
+__all__ = ["default_environment", "environment_of", "run", "run_flow", "run_pipeline"]
 
 
 def default_environment() -> Environment:
     """The environment a pipeline without one runs in: local files under ``.glacier/``."""
     return Environment.local()
+
+
+def environment_of(pipeline: PipelineLike) -> Any:
+    """The environment ``pipeline`` runs in: its own (a data-flow pipeline's is the one that
+    declared it), else :func:`default_environment`, made once per pipeline."""
+    if isinstance(pipeline, FlowPipeline):
+        return pipeline.env
+    return pipeline.environment(default_environment)
 
 
 def run(pipeline: PipelineLike, mode: str = "local", **options: Any) -> Any:
@@ -45,22 +57,22 @@ def run(pipeline: PipelineLike, mode: str = "local", **options: Any) -> Any:
 def run_pipeline(
     pipeline: Pipeline,
     mode: str = "local",
-    *,
-    targets: Sequence[Any] | None = None,
-    params: Mapping[str, Any] | None = None,
-    env: Any = None,
-    executor: Executor | str | None = None,
-    use_cache: bool = True,
-    raise_on_failure: bool = True,
-    hooks: Sequence[object] = (),
-    output_dir: str | Path | None = None,
-    environments: Sequence[Any] | None = None,
-    resume: str | None = None,
-    select: Sequence[str] | None = None,
-    exclude: Sequence[str] | None = None,
+    options: RunOptions | None = None,
+    /,
+    **given: Any,
 ) -> Any:
-    """What :meth:`glacier.Pipeline.run` does."""
+    """What :meth:`glacier.Pipeline.run` does: run ``pipeline`` in ``mode`` with ``options``
+    (a :class:`~glacier.run_options.RunOptions`; options named as keywords refine it)."""
     _check_mode(mode)
+    options = RunOptions.given(options, given)
+    targets, env, executor = options.targets, options.env, options.executor
+    hooks, output_dir, environments, resume = (
+        options.hooks,
+        options.output_dir,
+        options.environments,
+        options.resume,
+    )
+    select, exclude = options.select, options.exclude
     if select or exclude:
         if targets:
             raise ConfigError(
@@ -74,10 +86,10 @@ def run_pipeline(
         return generate(
             pipeline,
             output_dir=output_dir or Path("infra") / pipeline.name,
-            environments=list(environments) if environments else [env or pipeline.environment()],
+            environments=list(environments) if environments else [env or environment_of(pipeline)],
         )
     _check_env(env)
-    env = env or pipeline.environment()
+    env = env or environment_of(pipeline)
     if executor is None:
         chosen: Executor = env.executor()
     elif isinstance(executor, str):
@@ -89,8 +101,8 @@ def run_pipeline(
             f"executor={executor!r} is not an executor: give a name ('local', 'dask') or an "
             "executor object such as glacier.LocalExecutor(max_workers=4)."
         )
-    record = None
-    if resume is not None:
+    record = resume if isinstance(resume, Mapping) else None
+    if isinstance(resume, str):
         store = env.container.run_store()
         record = store.last(pipeline.name) if resume == "last" else store.load(resume)
         if record is None:
@@ -101,11 +113,12 @@ def run_pipeline(
     store_of = getattr(getattr(env, "container", None), "run_store", None)
     if store_of is not None:
         store_of().check()  # a store that cannot keep the record fails now, not after the run
-    hooks = with_lineage(hooks, pipeline, env)  # the settings' [lineage], when on
+    hooks = tuple(with_lineage(hooks, pipeline, env))  # the settings' [lineage], when on
     result = chosen.execute(
-        pipeline, targets, params, env=env, use_cache=use_cache, hooks=hooks, resume=record
+        pipeline,
+        options.replace(targets=targets, env=env, hooks=hooks, resume=record),
     )
-    if raise_on_failure and not result.ok:
+    if options.raise_on_failure and not result.ok:
         raise PipelineRunError(result.failure_report(), result)
     return result
 
@@ -130,50 +143,47 @@ def _check_env(env: Any) -> None:
 def run_flow(
     flow: FlowPipeline,
     mode: str = "local",
+    options: RunOptions | None = None,
+    /,
     *,
-    use_cache: bool = True,
-    hooks: Sequence[object] = (),
-    output_dir: str | Path | None = None,
-    environments: Sequence[Any] | None = None,
     args: Sequence[Any] = (),
-    **options: Any,
+    **given: Any,
 ) -> Any:
-    """What :meth:`glacier.FlowPipeline.run` does."""
+    """What :meth:`glacier.FlowPipeline.run` does (``args`` go to the body)."""
     _check_mode(mode)
+    options = RunOptions.given(options, given)
+    refused = sorted(
+        name for name in _GRAPH_ONLY if getattr(options, name) != getattr(_DEFAULTS, name)
+    )
+    if refused:
+        raise ConfigError(
+            f"Unexpected options {refused} for a data-flow pipeline run; it takes "
+            "executor= and raise_on_failure= besides use_cache=, hooks= and output_dir=."
+        )
     if mode == "analyze":
         return as_pipeline(flow, *args).describe()
     if mode == "generate":
-        return run_pipeline(
-            as_pipeline(flow, *args),
-            "generate",
-            output_dir=output_dir,
-            environments=environments,
-        )
-    executor = options.pop("executor", None)
-    raise_on_failure = options.pop("raise_on_failure", True)
-    if options:
-        raise ConfigError(
-            f"Unexpected options {sorted(options)} for a data-flow pipeline run; it takes "
-            "executor= and raise_on_failure= besides use_cache=, hooks= and output_dir=."
-        )
+        return run_pipeline(as_pipeline(flow, *args), "generate", options)
+    executor = options.executor
     if executor is None:
         settings = getattr(flow.env, "settings", None)
         kind = getattr(getattr(settings, "executor", None), "kind", "local")
         executor = None if kind == "local" else kind
     if executor is None or executor == "local":
         # Eager calls are not known before they happen: lineage names the tasks, not data.
-        hooks = with_lineage(hooks, None, flow.env)
-        return run_eagerly(flow, args, use_cache=use_cache, hooks=hooks)
+        hooks = with_lineage(options.hooks, None, flow.env)
+        return run_eagerly(flow, args, use_cache=options.use_cache, hooks=hooks)
     # Another executor runs the traced graph: its tasks run where the executor puts them,
     # while the body's own code between task calls runs only here, while tracing.
     return run_pipeline(
-        as_pipeline(flow, *args),
-        env=flow.env,
-        executor=executor,
-        use_cache=use_cache,
-        hooks=hooks,
-        raise_on_failure=raise_on_failure,
+        as_pipeline(flow, *args), "local", options.replace(env=flow.env, executor=executor)
     )
+
+
+#: Options that address a graph's tasks or its environment, which a data-flow body's calls
+#: and its own environment decide.
+_GRAPH_ONLY = ("targets", "params", "env", "resume", "select", "exclude")
+_DEFAULTS = RunOptions()
 
 
 def _check_mode(mode: str) -> None:
@@ -181,3 +191,8 @@ def _check_mode(mode: str) -> None:
         raise ConfigError(
             f"Unknown run mode {mode!r}; use one of {', '.join(repr(m) for m in MODES)}."
         )
+
+
+# The runner registers itself: pipeline.run() and flow.run() reach it through the registry
+# (the graph modules sit below it and never import it).
+dispatch.register(sys.modules[__name__])  # type: ignore[arg-type]

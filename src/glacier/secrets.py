@@ -35,9 +35,9 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from glacier.adapters.credentials import aws_profile
+from glacier.adapters.credentials import aws_client
 from glacier.errors import SecretError, SecretNotFoundError
-from glacier.extras import require
+from glacier.settings.clouds import AwsConfig
 from glacier.settings.database_connection import DatabaseConnection, deployed_databases
 from glacier.settings.environment import GlacierSettings
 from glacier.settings.secrets import SecretSource
@@ -223,16 +223,13 @@ class Secrets:
         return SecretStr(str(token))
 
     def _new_aws_client(self, service: str = "secretsmanager", region: str | None = None) -> Any:
-        boto3 = require("boto3", "s3", f"calling AWS {service}")
         provider = self.settings.provider
-        region = region or getattr(provider, "region", None)
-        options: dict[str, Any] = {"region_name": region} if region else {}
-        endpoint = getattr(provider, "endpoint_url", None)
-        if endpoint:
-            options["endpoint_url"] = endpoint
-        profile = aws_profile(provider) if provider.kind == "aws" else None  # type: ignore[arg-type]
-        session = boto3.Session(profile_name=profile) if profile else boto3.Session()
-        return session.client(service, **options)
+        return aws_client(
+            service,
+            provider if isinstance(provider, AwsConfig) else None,
+            region=region or getattr(provider, "region", None),
+            endpoint_url=getattr(provider, "endpoint_url", None),
+        )
 
     # -- where ---------------------------------------------------------------------------
 

@@ -188,14 +188,23 @@ class Task:
     @property
     def is_dataflow(self) -> bool:
         """Whether the task is called from an ``@env.pipeline()`` body (data-flow style)."""
-        return bool(self.arguments) or self.env is not None
+        return bool(self.arguments) or self.env is not None or self._sent_dataflow
+
+    #: Whether a task sent to another process was a data-flow task where it was made (it
+    #: travels without the environment that said so; see __getstate__).
+    _sent_dataflow: bool = False
 
     def __getstate__(self) -> dict[str, Any]:
         # The caller's namespace only resolves annotations at definition; it may hold
         # anything (a test's fixtures, a cluster), so a task sent to another process (a Dask
-        # worker) goes without it.
+        # worker) goes without it. So does its environment: the run resolved the task's
+        # resources, config and buckets before sending it, and the environment holds what
+        # belongs to this process (the run store's open database, clients, caches).
         state = dict(self.__dict__)
         state["namespace"] = {}
+        if state.get("env") is not None:
+            state["env"] = None
+            state["_sent_dataflow"] = True
         return state
 
     def source(self) -> str:

@@ -65,6 +65,7 @@ class TaskOptions:
         error: type[Exception] = ConfigError,
     ) -> TaskOptions:
         """The record of a decorator's keyword arguments; unknown names raise ``error``."""
+        _refuse_compute_as_executor(options, decorator, error)
         unknown = set(options) - set(TASK_OPTIONS) - set(TASK_FIELDS)
         if unknown:
             raise error(
@@ -107,3 +108,45 @@ class TaskOptions:
 
 #: The options of a task that was given none.
 NO_OPTIONS = TaskOptions()
+
+#: The compute hint each cloud compute name is, and the options of the seeds' task-level
+#: spelling (``executor="lambda", memory=3008``) that belong to it.
+_COMPUTE_HINTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "lambda": ("lambda_", "AWS Lambda", ("memory", "timeout")),
+    "ecs": ("ecs", "ECS", ("memory", "cpu")),
+    "glue": ("glue", "Glue", ()),
+    "databricks": ("databricks", "Databricks", ()),
+}
+
+
+def _refuse_compute_as_executor(
+    options: Mapping[str, Any], decorator: str, error: type[Exception]
+) -> None:
+    """Refuse ``executor="lambda"`` (seed 001's task-level spelling), naming the compute hint
+    that says it, with the sizes given beside it (``memory=3008, timeout=900``).
+
+    An executor runs a run's tasks here or on Dask; where a deployed task runs is its compute
+    hint. Mapping the name silently would make ``executor=`` mean two things.
+
+    >>> try:
+    ...     _refuse_compute_as_executor({"executor": "lambda", "memory": 3008}, "@task", ValueError)
+    ... except ValueError as refused:
+    ...     print(str(refused).split("Write ")[1].split(" —")[0])
+    @task(compute=env.compute.lambda_(memory=3008))
+    """
+    executor = options.get("executor")
+    if executor is None or executor in ("local", "dask"):
+        return
+    # Here, not at import: the settings models would double `from glacier import Pipeline`.
+    from glacier.settings.execution import COMPUTE_NOT_EXECUTORS
+
+    if executor not in COMPUTE_NOT_EXECUTORS:
+        return
+    hint, where, sizes = _COMPUTE_HINTS[str(executor)]
+    given = ", ".join(f"{k}={options[k]!r}" for k in sizes if options.get(k) is not None)
+    raise error(
+        f"{decorator}(executor={executor!r}, ...): an executor runs a run's tasks ('local' or "
+        f"'dask'); where a deployed task runs is its compute hint. Write "
+        f"{decorator}(compute=env.compute.{hint}({given})) — local runs stay local, and the "
+        f"plan deploys the task to {where}."
+    )

@@ -32,14 +32,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from glacier import env_vars
 from glacier.errors import ConfigError
 from glacier.settings import AwsConfig
 
 #: Set (to ``"1"``) in the environment of every deployed task by the generated infrastructure.
-DEPLOYED_VARIABLE = "GLACIER_DEPLOYED"
+DEPLOYED_VARIABLE = env_vars.GLACIER_DEPLOYED
 #: ``{account id: role ARN}``: the roles a deployed task assumes to reach data in other
 #: accounts (set by the generated infrastructure).
-DATA_ROLES_VARIABLE = "GLACIER_DATA_ROLES"
+DATA_ROLES_VARIABLE = env_vars.GLACIER_DATA_ROLES
 #: A session is renewed when fewer seconds than this are left of it.
 _RENEW_BEFORE = 300
 _SESSION_CHARS = re.compile(r"[^\w+=,.@-]")
@@ -53,6 +54,39 @@ def is_deployed(environ: Mapping[str, str] | None = None) -> bool:
 def aws_profile(config: AwsConfig, environ: Mapping[str, str] | None = None) -> str | None:
     """The profile to sign AWS requests with: the config's, except inside a deployed task."""
     return None if is_deployed(environ) else config.profile
+
+
+def aws_client(
+    service: str,
+    config: AwsConfig | None = None,
+    *,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    credentials: Any = None,
+) -> Any:
+    """A boto3 client of ``service``: the one recipe of an AWS session in Glacier.
+
+    With ``config``, its profile (:func:`aws_profile`: none inside a deployed task, whose
+    role signs), region and endpoint; ``region`` and ``endpoint_url`` override them.
+    ``credentials`` (anything with ``access_key``, ``secret_key``, ``token``: a role
+    session's) sign instead of a profile. Without either, the SDK's default chain signs.
+    boto3 is imported here, when a client is made.
+    """
+    from glacier.extras import require
+
+    boto3 = require("boto3", "s3", f"calling AWS {service}")
+    profile = aws_profile(config) if config is not None and credentials is None else None
+    region = region or (config.region if config is not None else None)
+    endpoint_url = endpoint_url or (config.endpoint_url if config is not None else None)
+    keys: dict[str, Any] = {}
+    if credentials is not None:
+        keys = {
+            "aws_access_key_id": credentials.access_key,
+            "aws_secret_access_key": credentials.secret_key,
+            "aws_session_token": credentials.token,
+        }
+    session = boto3.Session(profile_name=profile or None, region_name=region or None, **keys)
+    return session.client(service, endpoint_url=endpoint_url or None)
 
 
 @dataclass(frozen=True)
@@ -111,12 +145,9 @@ def data_role_credentials(config: AwsConfig) -> SessionCredentials | None:
 
 
 def _assume(role: str, config: AwsConfig) -> SessionCredentials:
-    import boto3
-
-    task = os.environ.get("GLACIER_TASK_NAME", "task")
-    client: Any = boto3.client(
-        "sts", region_name=config.region, endpoint_url=config.endpoint_url or None
-    )
+    task = os.environ.get(env_vars.GLACIER_TASK_NAME, "task")
+    # The task's own role asks: the default chain, not the config's profile.
+    client: Any = aws_client("sts", region=config.region, endpoint_url=config.endpoint_url)
     found = client.assume_role(
         RoleArn=role, RoleSessionName=_SESSION_CHARS.sub("-", f"glacier-{task}")[:64]
     )["Credentials"]

@@ -19,7 +19,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from glacier.errors import DatabaseError, TableKeyError, TableNotFoundError
-from glacier.extras import require
 
 if TYPE_CHECKING:
     import polars as pl
@@ -53,13 +52,9 @@ class DynamoDbAdapter:
         return [hash_key, range_key] if range_key else [hash_key]
 
     def client(self) -> Any:
-        boto3 = require("boto3", "s3", "DynamoDB tables")
-        from glacier.adapters.credentials import aws_profile
+        from glacier.adapters.credentials import aws_client
 
-        session = boto3.Session(
-            profile_name=aws_profile(self.config), region_name=self.config.region
-        )
-        return session.client("dynamodb", endpoint_url=self.config.endpoint_url)
+        return aws_client("dynamodb", self.config)
 
     def scan(
         self, filter: str | None = None, values: Mapping[str, Any] | None = None

@@ -41,14 +41,9 @@ class LambdaAdapter:
         self.config = config
 
     def invoke(self, payload: dict[str, Any]) -> Any:
-        import boto3
+        from glacier.adapters.credentials import aws_client
 
-        from glacier.adapters.credentials import aws_profile
-
-        session = boto3.Session(
-            profile_name=aws_profile(self.config), region_name=self.config.region
-        )
-        client = session.client("lambda", endpoint_url=self.config.endpoint_url)
+        client = aws_client("lambda", self.config)
         name = self.resource.function_name or self.resource.name
         response = client.invoke(FunctionName=name, Payload=json.dumps(payload).encode())
         body = response["Payload"].read()

@@ -20,6 +20,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from glacier import env_vars
 from glacier.cli.app import SettingsDirOpt, app, handle_errors
 from glacier.cli.console import console, relative
 from glacier.errors import ConfigError, GlacierError
@@ -57,7 +58,7 @@ def envs_list(settings_dir: SettingsDirOpt = None) -> None:
     out, err = console(), console(stderr=True)
     with handle_errors(err, False):
         directory, names = _environments(settings_dir)
-        active = os.environ.get("GLACIER_ENV") or "dev"
+        active = os.environ.get(env_vars.GLACIER_ENV) or "dev"
         table = Table(show_edge=False, header_style="bold", pad_edge=False)
         for column in ("environment", "cloud", "account", "region", "prefix", "buckets", "note"):
             table.add_column(column)
@@ -269,7 +270,9 @@ def _flatten(data: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
 def _settings_directory(settings_dir: Path | None) -> Path:
     if settings_dir is not None:
         return settings_dir.expanduser().resolve()
-    return Path(os.environ.get("GLACIER_SETTINGS_DIR") or Path.cwd() / "containers").resolve()
+    return Path(
+        os.environ.get(env_vars.GLACIER_SETTINGS_DIR) or Path.cwd() / "containers"
+    ).resolve()
 
 
 def _environments(settings_dir: Path | None) -> tuple[Path, list[str]]:

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from glacier import env_vars
 from glacier.cli.app import raising_frame
 from glacier.cli.console import relative
 from glacier.errors import TargetImportError
@@ -85,7 +86,9 @@ def pipeline_environment(pipeline: PipelineLike) -> Environment | None:
     """The environment the pipeline runs in (its own, or the local default)."""
     # Below the environment layer a pipeline's environment is a run context (typed Any); here,
     # above it, it is the Environment the commands describe.
-    env = pipeline.env if is_dataflow(pipeline) else pipeline.environment()
+    from glacier.runner import environment_of
+
+    env = environment_of(pipeline)
     return cast("Environment | None", env)
 
 
@@ -110,14 +113,14 @@ def selected_environment(env: str | None, settings_dir: Path | None) -> Iterator
     """
     changes: dict[str, str] = {}
     if settings_dir is not None:
-        changes["GLACIER_SETTINGS_DIR"] = str(settings_dir.expanduser().resolve())
+        changes[env_vars.GLACIER_SETTINGS_DIR] = str(settings_dir.expanduser().resolve())
     if env is not None:
         from glacier.settings import GlacierSettings
 
-        directory = settings_dir or os.environ.get("GLACIER_SETTINGS_DIR")
+        directory = settings_dir or os.environ.get(env_vars.GLACIER_SETTINGS_DIR)
         if env not in GlacierSettings.available(directory):
             GlacierSettings.load(env, directory)  # raises with the known environments
-        changes["GLACIER_ENV"] = env
+        changes[env_vars.GLACIER_ENV] = env
     before = {k: os.environ.get(k) for k in changes}
     os.environ.update(changes)
     try:

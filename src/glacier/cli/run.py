@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from glacier.environment import Environment
     from glacier.pipeline import Pipeline
     from glacier.result import RunResult, TaskRun
+    from glacier.run_options import RunOptions
     from glacier.targets import PipelineLike
 
 
@@ -508,8 +509,20 @@ def execute(
     display (``--lineage``).
     """
     from glacier.progress import RunProgress
+    from glacier.run_options import RunOptions
+    from glacier.runner import run_flow
 
-    how = _How(params, only, select, exclude, resume, use_cache, executor, tuple(hooks))
+    how = RunOptions(
+        targets=list(only) or None,
+        params=dict(params),
+        executor=executor,
+        use_cache=use_cache,
+        raise_on_failure=False,
+        hooks=tuple(hooks),
+        resume=resume,
+        select=tuple(select) or None,
+        exclude=tuple(exclude) or None,
+    )
     with RunProgress(console) as progress:
         if not is_dataflow(pipeline):
             return _run_graph(pipeline, how, progress)
@@ -517,8 +530,10 @@ def execute(
             # Targets and parameters address the traced graph's tasks.
             return _run_graph(pipeline.trace(), how, progress)
         try:
-            result: RunResult = pipeline.run(
-                use_cache=use_cache, hooks=[progress, *hooks], executor=executor
+            result: RunResult = run_flow(
+                pipeline,
+                "local",
+                RunOptions(use_cache=use_cache, hooks=(progress, *hooks), executor=executor),
             )
         except PipelineRunError as exc:
             result = exc.result  # type: ignore[assignment]
@@ -528,29 +543,10 @@ def execute(
         return result
 
 
-class _How(NamedTuple):
-    params: Mapping[str, Any]
-    only: Sequence[str]
-    select: Sequence[str]
-    exclude: Sequence[str]
-    resume: str | None
-    use_cache: bool
-    executor: Any
-    hooks: tuple[object, ...] = ()
+def _run_graph(pipeline: Pipeline, how: RunOptions, progress: object) -> RunResult:
+    from glacier.runner import run_pipeline
 
-
-def _run_graph(pipeline: Pipeline, how: _How, progress: object) -> RunResult:
-    result: RunResult = pipeline.run(
-        targets=list(how.only) or None,
-        params=dict(how.params),
-        use_cache=how.use_cache,
-        raise_on_failure=False,
-        hooks=[progress, *how.hooks],
-        select=list(how.select) or None,
-        exclude=list(how.exclude) or None,
-        resume=how.resume,
-        executor=how.executor,
-    )
+    result: RunResult = run_pipeline(pipeline, "local", how.replace(hooks=(progress, *how.hooks)))
     return result
 
 

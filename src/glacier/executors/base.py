@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from glacier.context import RunContext
     from glacier.pipeline import Pipeline
     from glacier.resources import Bucket
+    from glacier.run_options import RunOptions
     from glacier.settings import TaskConfig
     from glacier.task import Task
 
@@ -72,16 +73,12 @@ class Executor(Protocol):
     """Runs a pipeline's tasks and returns a :class:`~glacier.RunResult`."""
 
     def execute(
-        self,
-        pipeline: Pipeline,
-        targets: Sequence[Any] | None = None,
-        params: Mapping[str, Any] | None = None,
-        *,
-        env: RunContext | None = None,
-        use_cache: bool = True,
-        hooks: Sequence[object] = (),
-        resume: Mapping[str, Any] | None = None,
-    ) -> RunResult: ...
+        self, pipeline: Pipeline, options: RunOptions | None = None, /, **given: Any
+    ) -> RunResult:
+        """Run the tasks ``options.targets`` need in ``options.env`` (the run's context),
+        with its params, cache, hooks and the record to resume from; options named as
+        keywords refine ``options`` (``execute(pipeline, env=env)``)."""
+        ...
 
 
 def invoke(
@@ -600,8 +597,10 @@ class PreparedRun:
         uris: dict[str, str] = {}
         if not self.storage:
             return uris
-        for task, outs in zip(self.tasks, self.outputs, strict=True):
-            if outs is None:
+        # By status, not by outputs held here: a Dask run brings back only the outputs it
+        # was asked for, and every dataset its tasks wrote is the run's.
+        for task, status in zip(self.tasks, self.table.status, strict=True):
+            if status != SUCCEEDED:
                 continue
             for ds in task.outputs:
                 bucket = self.storage.get(ds)
@@ -620,6 +619,34 @@ class PreparedRun:
             except Exception:  # a missing source dataset has no version; not worth failing
                 continue
         return versions
+
+
+def run_options(
+    executor: str, pipeline: Pipeline, options: RunOptions | None, given: Mapping[str, Any]
+) -> tuple[RunOptions, RunContext, Mapping[str, Any] | None]:
+    """The options an executor runs ``pipeline`` with, the run's context, and the record of
+    the run to resume from.
+
+    Raises:
+        ConfigError: without the run's context (``env=``: an executor never asks a
+            pipeline for one), or with a run id to resume, which the runner resolves.
+    """
+    from glacier.run_options import RunOptions
+
+    options = RunOptions.given(options, given)
+    if options.env is None:
+        raise ConfigError(
+            f"{executor}.execute(pipeline {pipeline.name!r}) needs the run's context: pass "
+            "env= (an Environment), or run it with pipeline.run(executor=...), which passes it."
+        )
+    resume = options.resume
+    if isinstance(resume, str):
+        raise ConfigError(
+            f"{executor}.execute: resume={options.resume!r} is a run id; pipeline.run(resume=...) "
+            "loads its record, and an executor is given the record."
+        )
+    context: RunContext = options.env
+    return options, context, resume
 
 
 def _refuse_other_executors(

@@ -33,20 +33,20 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from glacier.dataset import Dataset
 from glacier.errors import ConfigError, ExecutionError, NotSerializableError, WorkerLostError
-from glacier.executors.base import PreparedRun
+from glacier.executors.base import PreparedRun, run_options
 from glacier.extras import check_installed, require
 from glacier.result import FAILED, RUNNING, SKIPPED, SUCCEEDED, TaskTable
+from glacier.run_options import RunOptions
 from glacier.settings.execution import check_scheduler_address
 from glacier.task_logs import RunLogs, capturing
 
 if TYPE_CHECKING:
-    from glacier.context import RunContext
     from glacier.pipeline import Pipeline
     from glacier.result import RunResult
 
@@ -149,19 +149,16 @@ class DaskExecutor:
                 cluster.close()
 
     def execute(
-        self,
-        pipeline: Pipeline,
-        targets: Sequence[Any] | None = None,
-        params: Mapping[str, Any] | None = None,
-        *,
-        env: RunContext | None = None,
-        use_cache: bool = True,
-        hooks: Sequence[object] = (),
-        resume: Mapping[str, Any] | None = None,
+        self, pipeline: Pipeline, options: RunOptions | None = None, /, **given: Any
     ) -> RunResult:
         """Run the tasks ``targets`` need on the cluster and return the result."""
-        if env is None:
-            env = pipeline.environment()
+        options, env, resume = run_options("DaskExecutor", pipeline, options, given)
+        targets, params, hooks, use_cache = (
+            options.targets,
+            options.params,
+            options.hooks,
+            options.use_cache,
+        )
         run = PreparedRun(
             pipeline, env, targets, params, use_cache=use_cache, hooks=hooks, resume=resume
         )

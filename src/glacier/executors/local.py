@@ -13,16 +13,15 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from glacier.errors import ConfigError
-from glacier.executors.base import PreparedRun
+from glacier.executors.base import PreparedRun, run_options
 from glacier.result import RUNNING, SKIPPED
+from glacier.run_options import RunOptions
 from glacier.task_logs import capturing
 
 if TYPE_CHECKING:
-    from glacier.context import RunContext
     from glacier.pipeline import Pipeline
     from glacier.result import RunResult
 
@@ -38,14 +37,17 @@ class LocalExecutor:
             polars releases the GIL, so threads parallelise real frame work.
 
     Example:
-        >>> from glacier import Pipeline, Dataset
+        >>> from glacier import Dataset, Environment, Pipeline
         >>> p = Pipeline("demo")
         >>> out = Dataset("out")
         >>> @p.task()
         ... def make() -> out:
         ...     return 42
-        >>> LocalExecutor().execute(p)["out"]
+        >>> LocalExecutor().execute(p, env=Environment.local("demo-data"))["out"]
         42
+
+    It runs in the context it is given (``env=``; ``pipeline.run()`` gives the pipeline's
+    environment): an executor never asks a pipeline for one.
     """
 
     def __init__(self, max_workers: int | None = None, *, capture_logs: bool = True) -> None:
@@ -61,19 +63,16 @@ class LocalExecutor:
         self.capture_logs = capture_logs
 
     def execute(
-        self,
-        pipeline: Pipeline,
-        targets: Sequence[Any] | None = None,
-        params: Mapping[str, Any] | None = None,
-        *,
-        env: RunContext | None = None,
-        use_cache: bool = True,
-        hooks: Sequence[object] = (),
-        resume: Mapping[str, Any] | None = None,
+        self, pipeline: Pipeline, options: RunOptions | None = None, /, **given: Any
     ) -> RunResult:
         """Run the tasks ``targets`` need (all by default) and return the result."""
-        if env is None:
-            env = pipeline.environment()
+        options, env, resume = run_options("LocalExecutor", pipeline, options, given)
+        targets, params, hooks, use_cache = (
+            options.targets,
+            options.params,
+            options.hooks,
+            options.use_cache,
+        )
         run = PreparedRun(
             pipeline,
             env,

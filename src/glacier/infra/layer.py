@@ -39,6 +39,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from glacier import env_vars
 from glacier.errors import InfraError
 
 #: Lambda's limit on a function's unzipped code and layers together (AWS Lambda quotas).
@@ -146,7 +147,7 @@ class Layer:
 def cache_root() -> Path:
     """Where Glacier keeps what it builds for deployments: ``GLACIER_CACHE_DIR``, else
     ``~/.cache/glacier``."""
-    return Path(os.environ.get("GLACIER_CACHE_DIR") or Path.home() / ".cache" / "glacier")
+    return Path(os.environ.get(env_vars.GLACIER_CACHE_DIR) or Path.home() / ".cache" / "glacier")
 
 
 def cache_dir() -> Path:

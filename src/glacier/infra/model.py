@@ -460,7 +460,9 @@ def build_model(
 
     ``environments`` are :class:`~glacier.Environment` objects the resources may belong to;
     they supply what a bare provider does not know (the network). Environments of the
-    pipeline, of data-flow tasks and of every resource are found without being listed.
+    pipeline, of data-flow tasks and of every resource are found without being listed; a
+    task found in none runs in the first local one listed. The model never makes an
+    environment (the runner and the command line choose them).
     """
     origin = pipeline
     pipe = as_pipeline(pipeline)
@@ -635,6 +637,17 @@ class _EnvIndex:
         self._keep.extend((provider, owner))
         return spec
 
+    def local_default(self) -> EnvSpec:
+        """Where a task with no environment of its own runs when every environment is local:
+        the first local environment given, else a local one without settings (build_model
+        takes its environments; it makes none)."""
+        local = next((e for e in self.envs.values() if e.cloud == "local"), None)
+        if local is not None:
+            return local
+        spec = _spec_from(None, None)
+        self.envs.setdefault(spec.key, spec)
+        return self.envs[spec.key]
+
     def for_task(self, task: Task, pipeline: Pipeline) -> EnvSpec:
         compute = task.compute
         provider = getattr(compute, "provider", None)
@@ -656,7 +669,7 @@ class _EnvIndex:
         if not homes and len(clouds) == 1:
             return clouds[0]
         if not homes and not clouds:
-            return self.add_environment(pipeline.environment())
+            return self.local_default()
         raise InfraError(
             f"Cannot tell where task {task.name!r} ({task.location}) runs: it has no compute "
             f"hint and its datasets live in {len(homes) or 'no'} environments "

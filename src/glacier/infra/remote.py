@@ -65,13 +65,17 @@ def start(
 ) -> RemoteRun:
     """Start an execution of ``pipeline``'s deployed state machine and follow it until it
     ends or ``timeout`` seconds pass; ``on_event`` gets a line per task started or ended."""
-    from glacier.adapters.credentials import aws_profile
+    from glacier.adapters.credentials import aws_client
 
     arn, env = state_machine_arn(pipeline)
     config = getattr(getattr(env.source, "provider", env.source), "config", None)
     # An emulator given here is not the account the environment's profile reaches.
-    profile = aws_profile(config) if config is not None and endpoint_url is None else None
-    client = _client(env.region, endpoint_url or env.endpoint_url, profile)
+    client = aws_client(
+        "stepfunctions",
+        config if endpoint_url is None else None,
+        region=env.region,
+        endpoint_url=endpoint_url or env.endpoint_url,
+    )
     started = client.start_execution(stateMachineArn=arn)
     execution = str(started["executionArn"])
     seen = 0
@@ -93,10 +97,3 @@ def start(
             break
         time.sleep(poll)
     return RemoteRun(arn, execution, status)
-
-
-def _client(region: str | None, endpoint_url: str | None, profile: str | None) -> Any:
-    import boto3
-
-    session = boto3.Session(profile_name=profile, region_name=region)
-    return session.client("stepfunctions", endpoint_url=endpoint_url)

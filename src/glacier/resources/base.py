@@ -20,7 +20,9 @@ class Resource:
     its cloud container's, selected by the provider config's kind). Create resources through
     the provider's factories (``provider.bucket(...)``) or an environment's namespaces
     (``env.storage.s3(...)``), which inject the provider and the adapter factory and cascade
-    tags and naming prefix.
+    tags and naming prefix. Made directly (``Bucket(provider=provider, bucket_name=...)``),
+    a resource takes the adapter factory its provider gives for its kind
+    (``provider.adapter_factory("bucket")``).
     """
 
     #: What the resource is (``bucket``, ``serverless``, ...), for descriptions and messages.
@@ -36,6 +38,8 @@ class Resource:
         tags: dict[str, str] | None = None,
     ) -> None:
         self.provider = provider
+        if adapter is None:
+            adapter = _factory_of(provider, self.kind)
         self.adapter_factory = adapter
         self.config = config
         self.name = name or self._default_name()
@@ -54,9 +58,10 @@ class Resource:
         factory = self.adapter_factory
         if factory is None:
             raise ConfigError(
-                f"{type(self).__name__} {self.name!r} was made without an adapter factory. "
-                f"Create it through a provider (provider.{self.kind}(...)), or pass "
-                "adapter= (a factory of resource=...) when making it."
+                f"{type(self).__name__} {self.name!r} was made without an adapter factory "
+                f"and its provider ({type(self.provider).__name__}) gives none. Create it "
+                f"through a glacier Provider (provider.{self.kind}(...)), or pass adapter= "
+                "(a factory of resource=...) when making it."
             )
         return factory(resource=self)
 
@@ -78,3 +83,10 @@ class Resource:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, cloud={self.provider.kind!r})"
+
+
+def _factory_of(provider: Any, kind: str) -> AdapterFactory | None:
+    """The adapter factory ``provider`` gives for resources of ``kind``, if it gives one (a
+    glacier Provider does; a stand-in such as a test double need not)."""
+    give = getattr(provider, "adapter_factory", None)
+    return give(kind) if callable(give) else None

@@ -195,6 +195,31 @@ class Database(Resource):
             )
         return DatabaseTable(self, check_table_name(name, self.name), key=tuple(key))
 
+    def dataset_table(self, dataset: str) -> DatabaseTable:
+        """The table a dataset given this whole database is stored in
+        (``Dataset("orders", storage=db)``): the table of the dataset's name; a DynamoDB
+        database's one table.
+
+        Raises:
+            InvalidTableNameError: for a dataset name that is no table name (``raw-orders``,
+                ``orders.v2``): name the table with ``storage=db.table(...)``.
+
+        Example:
+            >>> from glacier import Environment
+            >>> Environment.local("/tmp/db-doc").database.postgres("shop").dataset_table("orders")
+            DatabaseTable('orders', database='shop')
+        """
+        if self.engine == "dynamodb":
+            return self.table()
+        if not _IDENTIFIER.fullmatch(dataset):
+            suggestion = re.sub(r"[^A-Za-z0-9_]", "_", dataset)
+            raise InvalidTableNameError(
+                f"Dataset {dataset!r} is stored in database {self.name!r}, which keeps it in "
+                f"the table of its name, and {dataset!r} is not a table name (letters, digits "
+                f"and '_'). Name the table: storage={self.name}.table({suggestion!r})."
+            )
+        return self.table(dataset)
+
     def query(self, sql: str, *, lazy: bool = False) -> pl.DataFrame | pl.LazyFrame:
         """Run ``sql`` and return its rows as a DataFrame (a LazyFrame with ``lazy=True``).
         Nothing is committed: run statements that change data with :meth:`execute`.

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
+from glacier import env_vars
 from glacier.errors import ConfigError, CredentialsInCodeError
 from glacier.settings.base import Cloud, GlacierModel, between, credentials_hint
 from glacier.settings.names import validate_azure_storage_account_name, validate_gcp_project_id
@@ -27,7 +28,14 @@ from glacier.settings.regions import (
 )
 from glacier.settings.tags import AwsTags, AzureTags, GcpLabels
 
-__all__ = ["AwsConfig", "AzureConfig", "GcpConfig", "LocalConfig", "ProviderConfig"]
+__all__ = [
+    "AwsConfig",
+    "AzureConfig",
+    "CloudTransport",
+    "GcpConfig",
+    "LocalConfig",
+    "ProviderConfig",
+]
 
 _ACCOUNT_ID = re.compile(r"\d{12}")
 _ROLE_ARN = re.compile(r"arn:(aws[-a-z]*):iam::(\d{12}):role/[\w+=,.@/-]+")
@@ -111,12 +119,34 @@ class LocalConfig(GlacierModel):
             >>> LocalConfig.from_env(create_dirs=False).create_dirs
             False
         """
-        found = {"base_path": _env("GLACIER_BASE_PATH")}
+        found = {"base_path": _env(env_vars.GLACIER_BASE_PATH)}
         result: Self = _from_env(cls, found, overrides)
         return result
 
 
-class AwsConfig(GlacierModel):
+class CloudTransport(GlacierModel):
+    """How Glacier's clients reach a cloud's store, the same fields on every cloud:
+    ``endpoint_url`` (an emulator's), ``connect_timeout``, ``read_timeout`` and
+    ``max_attempts`` (see :class:`AwsConfig` for each). The base of :class:`AwsConfig`,
+    :class:`GcpConfig` and :class:`AzureConfig`; each cloud's ``_cloud`` checks the endpoint.
+
+    Example:
+        >>> GcpConfig(project="acme-data", endpoint_url="http://127.0.0.1:9023").max_attempts
+        2
+    """
+
+    endpoint_url: str | None = None
+    connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: Timeout = DEFAULT_READ_TIMEOUT
+    max_attempts: Attempts = DEFAULT_MAX_ATTEMPTS
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _endpoint_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_endpoint_url(value, cls._cloud)
+
+
+class AwsConfig(CloudTransport):
     """An AWS account and region, reached through a profile, a role or the default chain.
 
     Args:
@@ -152,10 +182,6 @@ class AwsConfig(GlacierModel):
     session_duration: Annotated[int, between(900, 43200, "seconds (AWS's role session limits)")] = (
         3600
     )
-    endpoint_url: str | None = None
-    connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT
-    read_timeout: Timeout = DEFAULT_READ_TIMEOUT
-    max_attempts: Attempts = DEFAULT_MAX_ATTEMPTS
     tags: AwsTags = {}
     allow_pickle: bool = True
 
@@ -186,11 +212,6 @@ class AwsConfig(GlacierModel):
                 "a role ARN looks like 'arn:aws:iam::123456789012:role/glacier-deployer'"
             )
         return value
-
-    @field_validator("endpoint_url")
-    @classmethod
-    def _endpoint_url(cls, value: str | None) -> str | None:
-        return None if value is None else check_endpoint_url(value, "aws")
 
     @model_validator(mode="after")
     def _role_in_same_partition(self) -> Self:
@@ -234,7 +255,7 @@ class AwsConfig(GlacierModel):
         return result
 
 
-class GcpConfig(GlacierModel):
+class GcpConfig(CloudTransport):
     """A GCP project and region, reached through Application Default Credentials.
 
     ``project_id=`` is accepted as another name for ``project``.
@@ -265,10 +286,6 @@ class GcpConfig(GlacierModel):
     kind: Literal["gcp"] = "gcp"
     project: str
     region: str = "us-central1"
-    endpoint_url: str | None = None
-    connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT
-    read_timeout: Timeout = DEFAULT_READ_TIMEOUT
-    max_attempts: Attempts = DEFAULT_MAX_ATTEMPTS
     anonymous: bool = False
     labels: GcpLabels = {}
     allow_pickle: bool = True
@@ -282,11 +299,6 @@ class GcpConfig(GlacierModel):
     @classmethod
     def _region(cls, value: str) -> str:
         return check_gcp_region(value)
-
-    @field_validator("endpoint_url")
-    @classmethod
-    def _endpoint_url(cls, value: str | None) -> str | None:
-        return None if value is None else check_endpoint_url(value, "gcp")
 
     @property
     def project_id(self) -> str:
@@ -323,7 +335,7 @@ class GcpConfig(GlacierModel):
         return result
 
 
-class AzureConfig(GlacierModel):
+class AzureConfig(CloudTransport):
     """An Azure subscription and location, reached through ``az login`` or a managed identity.
 
     Args:
@@ -354,10 +366,6 @@ class AzureConfig(GlacierModel):
     resource_group: str | None = None
     location: str = "eastus"
     storage_account: str | None = None
-    endpoint_url: str | None = None
-    connect_timeout: Timeout = DEFAULT_CONNECT_TIMEOUT
-    read_timeout: Timeout = DEFAULT_READ_TIMEOUT
-    max_attempts: Attempts = DEFAULT_MAX_ATTEMPTS
     tags: AzureTags = {}
     allow_pickle: bool = True
 
@@ -389,11 +397,6 @@ class AzureConfig(GlacierModel):
     @classmethod
     def _storage_account(cls, value: str | None) -> str | None:
         return None if value is None else validate_azure_storage_account_name(value)
-
-    @field_validator("endpoint_url")
-    @classmethod
-    def _endpoint_url(cls, value: str | None) -> str | None:
-        return None if value is None else check_endpoint_url(value, "azure")
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Self:

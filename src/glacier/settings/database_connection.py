@@ -50,6 +50,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from pydantic import PrivateAttr, SecretStr, field_validator, model_validator
 
+from glacier import env_vars
 from glacier.errors import ConfigError, CredentialsInCodeError
 from glacier.redaction import credential_in_url, mask_url
 from glacier.settings.base import GlacierModel, between, names_secret
@@ -64,7 +65,7 @@ __all__ = [
 
 #: Set by the plan in a deployed task that uses databases it created: ``{identifier:
 #: DeployedDatabase}`` as JSON (:mod:`glacier.infra.aws.task_environment`).
-DEPLOYED_DATABASES_VARIABLE = "GLACIER_DATABASE_ENDPOINTS"
+DEPLOYED_DATABASES_VARIABLE = env_vars.GLACIER_DATABASE_ENDPOINTS
 
 #: The libpq URL schemes (``postgres://`` is libpq's short form), and SQLite's.
 _SCHEMES = ("postgresql", "postgres")

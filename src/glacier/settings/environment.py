@@ -44,6 +44,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from glacier import env_vars
 from glacier.errors import ConfigError, UnknownEnvironmentError
 from glacier.settings.base import (
     InvalidValueError,
@@ -71,7 +72,7 @@ from glacier.settings.tags import Tags
 __all__ = ["SETTINGS_VARIABLE", "GlacierSettings", "bake_settings"]
 
 #: The variable a deployed task (or a generated Pulumi program) finds its settings in.
-SETTINGS_VARIABLE = "GLACIER_SETTINGS"
+SETTINGS_VARIABLE = env_vars.GLACIER_SETTINGS
 #: Provider fields that belong to the deploying side: a deployed task uses its role.
 _DEPLOYER_ONLY = ("profile", "role_arn")
 
@@ -130,7 +131,7 @@ class _SettingsFileSource(TomlConfigSettingsSource):
 
 def _settings_dir(settings_dir: str | Path | None) -> Path:
     if settings_dir is None:
-        settings_dir = os.environ.get("GLACIER_SETTINGS_DIR") or Path.cwd() / "containers"
+        settings_dir = os.environ.get(env_vars.GLACIER_SETTINGS_DIR) or Path.cwd() / "containers"
     return Path(settings_dir).expanduser().resolve()
 
 
@@ -286,7 +287,7 @@ class GlacierSettings(BaseSettings):
             ...
             glacier.errors.UnknownEnvironmentError: No settings file for environment 'nope': ...
         """
-        env = env or os.environ.get("GLACIER_ENV") or "dev"
+        env = env or os.environ.get(env_vars.GLACIER_ENV) or "dev"
         baked = _baked_settings(env)
         if baked is not None:
             return cls(**{**baked, **overrides})

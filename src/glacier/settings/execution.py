@@ -101,11 +101,12 @@ class TaskConfig(GlacierModel):
             changes["tags"] = {**self.tags, **changes["tags"]}
         return self.replace(**changes)
 
-    @field_validator("executor")
+    @field_validator("executor", mode="before")
     @classmethod
-    def _executor_is_not_compute(cls, value: str | None) -> str | None:
+    def _executor_is_not_compute(cls, value: Any) -> Any:
         # Cloud compute names an executor would run tasks on remotely; accepting one and
-        # running in-process would silently be something else.
+        # running in-process would silently be something else. Before the type check, which
+        # would say only "'local' or 'dask'".
         if value in COMPUTE_NOT_EXECUTORS:
             raise ValueError(
                 f"running tasks on {value} from a local run is not supported yet; a deployed "

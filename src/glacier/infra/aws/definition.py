@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from glacier import env_vars
 from glacier.infra.aws.ecs import awsvpc
 from glacier.infra.aws.naming import invoker_role_name, job_name
 from glacier.infra.aws.stack import Stack
@@ -96,7 +97,7 @@ def task_state(stack: Stack, task: TaskSpec) -> dict[str, Any]:
                         {
                             "Name": "task",
                             "Environment": [
-                                {"Name": "GLACIER_RUN_ID", "Value.$": "$$.Execution.Name"}
+                                {"Name": env_vars.GLACIER_RUN_ID, "Value.$": "$$.Execution.Name"}
                             ],
                         }
                     ]

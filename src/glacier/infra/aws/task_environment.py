@@ -23,6 +23,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from glacier import env_vars
 from glacier.adapters.credentials import DATA_ROLES_VARIABLE, DEPLOYED_VARIABLE
 from glacier.errors import ConfigError, InfraError
 from glacier.infra.aws import rds
@@ -52,9 +53,9 @@ def task_variables(stack: Stack, task: TaskSpec) -> dict[str, Any]:
     check_own_variables(task)
     variables = {
         **own_variables(task),
-        "GLACIER_PIPELINE": stack.model.pipeline,
-        "GLACIER_TASK_NAME": task.name,
-        "GLACIER_ENVIRONMENT": stack.env.key,
+        env_vars.GLACIER_PIPELINE: stack.model.pipeline,
+        env_vars.GLACIER_TASK_NAME: task.name,
+        env_vars.GLACIER_ENVIRONMENT: stack.env.key,
         DEPLOYED_VARIABLE: "1",
         **settings_variables(stack, task),
     }
@@ -64,7 +65,7 @@ def task_variables(stack: Stack, task: TaskSpec) -> dict[str, Any]:
     variables.update(database_variables(stack, task))
     artifacts = artifact_uris(stack, task)
     if artifacts:
-        variables["GLACIER_ARTIFACTS"] = json.dumps(artifacts, sort_keys=True)
+        variables[env_vars.GLACIER_ARTIFACTS] = json.dumps(artifacts, sort_keys=True)
     if task.compute == "lambda":
         check_lambda_size(task, variables)
     return variables

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from glacier import env_vars
 from glacier.errors import InfraError
 from glacier.infra.aws.glue import GLUE_JOB_SOURCE, GLUE_SCRIPT
 from glacier.infra.aws.packaging import code_files, glacier_files
@@ -58,7 +59,7 @@ class Artifact:
     def command(self, python: str, run_id: str) -> list[str]:
         """The process the cloud would start for one run."""
         if self.compute == "lambda":
-            event = {"pipeline": self.variables.get("GLACIER_PIPELINE"), "task": self.task}
+            event = {"pipeline": self.variables.get(env_vars.GLACIER_PIPELINE), "task": self.task}
             event["run_id"] = run_id
             return [python, "-c", LAMBDA_BOOTSTRAP, self.entry[0], json.dumps(event)]
         if self.compute == "glue":
@@ -88,7 +89,7 @@ def artifacts(resources: Iterable[PlannedResource], model: InfraModel) -> dict[s
         if r.type == FUNCTION:
             variables = dict((r.inputs.get("environment") or {}).get("variables") or {})
             art = Artifact(
-                task=variables["GLACIER_TASK_NAME"],
+                task=variables[env_vars.GLACIER_TASK_NAME],
                 compute="lambda",
                 role_arn=str(r.inputs["role"]),
                 region=r.region or "us-east-1",
@@ -101,7 +102,7 @@ def artifacts(resources: Iterable[PlannedResource], model: InfraModel) -> dict[s
             container = json.loads(str(r.inputs["containerDefinitions"]))[0]
             variables = {e["name"]: e["value"] for e in container.get("environment", [])}
             art = Artifact(
-                task=variables["GLACIER_TASK_NAME"],
+                task=variables[env_vars.GLACIER_TASK_NAME],
                 compute="ecs",
                 role_arn=str(r.inputs["taskRoleArn"]),
                 region=r.region or "us-east-1",
@@ -114,7 +115,7 @@ def artifacts(resources: Iterable[PlannedResource], model: InfraModel) -> dict[s
             arguments = dict(r.inputs.get("defaultArguments") or {})
             variables = {k[2:]: str(v) for k, v in arguments.items() if k.startswith("--GLACIER_")}
             art = Artifact(
-                task=variables["GLACIER_TASK_NAME"],
+                task=variables[env_vars.GLACIER_TASK_NAME],
                 compute="glue",
                 role_arn=str(r.inputs["roleArn"]),
                 region=r.region or "us-east-1",

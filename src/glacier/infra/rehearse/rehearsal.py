@@ -250,16 +250,9 @@ def _loaded(pipeline: Any) -> Any:
 
 
 def _client(service: str, endpoint: str, region: str, creds: identity.Credentials) -> Any:
-    import boto3
+    from glacier.adapters.credentials import aws_client
 
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id=creds.access_key,
-        aws_secret_access_key=creds.secret_key,
-        aws_session_token=creds.token,
-    )
+    return aws_client(service, region=region, endpoint_url=endpoint, credentials=creds)
 
 
 def _clients(endpoint: str, region: str, account: str | None = None) -> _Clients:

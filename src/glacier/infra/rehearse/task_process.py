@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from glacier import env_vars
 from glacier.infra.rehearse.artifacts import Artifact
 from glacier.infra.rehearse.identity import Credentials
 
@@ -56,7 +57,7 @@ def environment(
 def run(artifact: Artifact, code: Path, env: dict[str, str], run_id: str) -> Outcome:
     """Start the artifact once, in ``code``, and wait for it."""
     if artifact.compute != "lambda":
-        env = {**env, "GLACIER_RUN_ID": run_id}  # the state's container override / argument
+        env = {**env, env_vars.GLACIER_RUN_ID: run_id}  # the state's container override / argument
     start = time.perf_counter()
     try:
         done = subprocess.run(
