@@ -10,7 +10,6 @@ Fargate places tasks in the environment's subnets, else in the default VPC's.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,13 +18,11 @@ from glacier.infra import iam
 from glacier.infra.aws.efs import ecs_volumes
 from glacier.infra.aws.logs import write_logs_statement
 from glacier.infra.aws.naming import cluster_name, exec_role_name, family_name
-from glacier.infra.aws.network import fargate_placement
+from glacier.infra.aws.network import _ECR_IMAGE, fargate_placement
 from glacier.infra.aws.stack import Stack, add, invoke_options, json_input, logical_name
 from glacier.infra.aws.task_environment import task_variables
 from glacier.infra.image import ENTRY_POINT
 from glacier.infra.model import TaskSpec
-
-_ECR_IMAGE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([^:@]+)")
 
 
 def cluster(stack: Stack, tasks: Sequence[TaskSpec]) -> None:
@@ -138,11 +135,6 @@ def execution_policy(stack: Stack, image: str, log_group: Any) -> dict[str, Any]
             )
         )
     return iam.document(statements)
-
-
-def ecr_image(image: str) -> bool:
-    """Whether ``image`` is in an ECR repository (``<account>.dkr.ecr.<region>...``)."""
-    return _ECR_IMAGE.match(image) is not None
 
 
 def awsvpc(stack: Stack, task: TaskSpec) -> dict[str, Any]:

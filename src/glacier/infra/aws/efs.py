@@ -14,11 +14,10 @@ from typing import Any
 
 from glacier.errors import InfraError
 from glacier.infra import iam
-from glacier.infra.aws.network import in_network, port_from_compute, require_subnets
+from glacier.infra.aws.network import NFS_PORT, in_network, port_from_compute, require_subnets
 from glacier.infra.aws.stack import Stack, add, logical_name
 from glacier.infra.model import TaskSpec, VolumeSpec
 
-NFS_PORT = 2049
 #: The POSIX identity files are written as through the access point, and its root directory.
 POSIX_ID = 1000
 ROOT_DIRECTORY = "/glacier"

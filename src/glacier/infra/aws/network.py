@@ -39,6 +39,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -263,13 +264,23 @@ def declare_network(stack: Stack) -> None:
         )
 
 
+#: An image in an ECR repository: ``<account>.dkr.ecr.<region>.amazonaws.com/<repository>``.
+_ECR_IMAGE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([^:@]+)")
+#: The port each database engine listens on, and NFS's (EFS): what the network opens.
+ENGINE_PORTS = {"postgres": 5432, "mysql": 3306, "mariadb": 3306}
+NFS_PORT = 2049
+
+
+def ecr_image(image: str) -> bool:
+    """Whether ``image`` is in an ECR repository (``<account>.dkr.ecr.<region>...``)."""
+    return _ECR_IMAGE.match(image) is not None
+
+
 def check_image_reachable(task: TaskSpec, nat: bool) -> None:
     """Refuse a task that pulls its image in a created VPC without NAT from a registry other
     than ECR: only ECR has an endpoint there."""
     if nat or not pulls_image(task):
         return
-    from glacier.infra.aws.ecs import ecr_image
-
     image = str(getattr(task.config, "image", None) or "")
     if image and not ecr_image(image):
         raise InfraError(
@@ -430,12 +441,10 @@ def _task_egress(stack: Stack, prefix_lists: list[Any], nat: bool) -> list[Any]:
 
 def _service_ports(stack: Stack) -> list[int]:
     """The ports of the environment's RDS databases and EFS file systems."""
-    from glacier.infra.aws.efs import NFS_PORT
-    from glacier.infra.aws.rds import ENGINE_PORTS, rds_config
-
     model, key = stack.model, stack.env.key
     relational = (db for db in model.databases_in(key) if not db.is_dynamodb)
-    ports = {ENGINE_PORTS[rds_config(db).engine] for db in relational}
+    # A database's RdsConfig names its engine; without one, the spec's engine is the default.
+    ports = {ENGINE_PORTS[getattr(db.config, "engine", None) or db.engine] for db in relational}
     if model.volumes_in(key):
         ports.add(NFS_PORT)
     return sorted(ports)

@@ -24,12 +24,10 @@ from typing import Any
 
 from glacier.errors import InfraError
 from glacier.infra import iam
-from glacier.infra.aws.network import port_from_compute, require_subnets
+from glacier.infra.aws.network import ENGINE_PORTS, port_from_compute, require_subnets
 from glacier.infra.aws.stack import Stack, account_of, add, logical_name
 from glacier.infra.model import DatabaseSpec, physical_name
 
-#: The port each engine listens on.
-ENGINE_PORTS = {"postgres": 5432, "mysql": 3306, "mariadb": 3306}
 #: The database an instance has when it is created without a ``db_name``.
 DEFAULT_DATABASES = {"postgres": "postgres", "mysql": "mysql", "mariadb": "mysql"}
 
