@@ -24,13 +24,14 @@ import json
 import sqlite3
 import threading
 import time
+import traceback
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from glacier.errors import UnknownRunError
-from glacier.result import FAILED, RECORD_FIELDS, SUCCEEDED, RunResult, TaskTable
+from glacier.result import FAILED, RECORD_FIELDS, RUNNING, SUCCEEDED, RunResult, TaskTable
 
 __all__ = ["DATABASE", "RunRecordWarning", "RunStore"]
 
@@ -50,6 +51,15 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs (pipeline, started);
 CREATE INDEX IF NOT EXISTS runs_by_started ON runs (started);
 """
+
+_FINAL = "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)"
+# A run in progress: its row is written, or updated while it is still running, never over
+# a finished run's (the final record may be written before the last progress write).
+_PROGRESS = (
+    "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET "
+    "duration = excluded.duration, status = excluded.status, tasks = excluded.tasks, "
+    f"record = excluded.record WHERE runs.status = '{RUNNING}'"
+)
 
 _dumps = json.dumps
 
@@ -86,9 +96,15 @@ class RunStore:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def record(self, result: RunResult, versions: dict[str, str] | None = None) -> Path:
+    def record(
+        self, result: RunResult, versions: dict[str, str] | None = None, *, running: bool = False
+    ) -> Path:
         """Keep the run's record (replacing an earlier one of the same id); returns the
         database's path.
+
+        ``running=True`` records a run still in progress (status ``running``,
+        :class:`glacier.live.LiveRecord`): it never replaces the record of a finished run, so
+        a late progress write cannot undo the final one.
 
         Example:
             >>> import tempfile
@@ -125,9 +141,10 @@ class RunStore:
             + _dumps(versions or {}, default=str)
             + ', "dataset_uris": '
             + _dumps(result.dataset_uris, default=str)
+            + _tracebacks(table)
             + "}"
         )
-        status = SUCCEEDED if ok else FAILED
+        status = RUNNING if running else SUCCEEDED if ok else FAILED
         row = (
             result.run_id,
             result.pipeline,
@@ -138,7 +155,7 @@ class RunStore:
             body,
         )
         with self._connection(create=True) as conn:
-            conn.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+            conn.execute(_PROGRESS if running else _FINAL, row)
         return self.path
 
     def _names_json(self, names: Sequence[str]) -> str:
@@ -273,6 +290,20 @@ class _Transaction:
 
     def __exit__(self, *exc: object) -> None:
         self.lock.release()
+
+
+def _tracebacks(table: TaskTable) -> str:
+    """``, "tracebacks": {task: text}`` for the tasks that failed (nothing when none did):
+    the page of a run shows where each error was raised, not only its message."""
+    errors = table.error
+    if errors.count(None) == len(errors):
+        return ""
+    texts = {
+        name: "".join(traceback.format_exception(error)).rstrip()
+        for name, error in zip(table.names, errors, strict=True)
+        if error is not None
+    }
+    return ', "tracebacks": ' + _dumps(texts, default=str)
 
 
 def _encode(column: list[Any]) -> str:

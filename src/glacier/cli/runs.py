@@ -39,6 +39,15 @@ StateDirOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON only (machine-readable).")]
+HtmlOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--html",
+        metavar="FILE",
+        help="Write a self-contained HTML report (everything inlined) to FILE.",
+        show_default=False,
+    ),
+]
 
 
 def project_run_store(
@@ -146,6 +155,7 @@ def list_runs(
 def show_run(
     run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="The run (see `runs list`).")],
     as_json: JsonOpt = False,
+    html: HtmlOpt = None,
     env: EnvOpt = None,
     settings_dir: SettingsDirOpt = None,
     state_dir: StateDirOpt = None,
@@ -154,9 +164,21 @@ def show_run(
     """Show one run: its tasks (status, attempts, timings, errors, logs) and its datasets."""
     from glacier.errors import UnknownRunError
 
+    if html is not None and as_json:
+        raise typer.BadParameter(
+            "give either --json (to stdout) or --html FILE (a report), not both",
+            param_hint="'--html'",
+        )
     out, err = console(), console(stderr=True)
     with handle_errors(err, traceback, usage=(UnknownRunError,)):
-        record = project_run_store(env, settings_dir, state_dir).load(run_id)
+        store = project_run_store(env, settings_dir, state_dir)
+        record = store.load(run_id)
+        if html is not None:
+            from glacier.ui import Api, run_report, write_report
+
+            path = write_report(run_report(Api(None, store), run_id), html)
+            out.print(Text.assemble(("glacier runs show ", "bold"), f"wrote {path}"))
+            return
         if as_json:
             typer.echo(json.dumps(record_json(record), indent=2, default=str))
             return
