@@ -98,7 +98,7 @@ def _task_entry(task: Task, inputs: list[str], outputs: list[str], env: Any) -> 
     tags = task.options.get("tags") or {}
     return {
         "name": task.name,
-        "location": task.location,
+        "location": str(task.location),
         "doc": (task.fn.__doc__ or "").strip(),
         "compute": compute_hint(task),
         "environment": env_name(task.env or env),
@@ -122,7 +122,7 @@ def _dataset_entry(ds: Dataset, env: Any) -> dict[str, Any]:
         "environment": owner if isinstance(owner, str) else env_name(env),
         "description": ds.description or "",
         "schema": {str(k): _text(v) for k, v in (ds.schema or {}).items()},
-        "declared_at": ds.declared_at,
+        "declared_at": str(ds.declared_at),
         "producers": [],
         "consumers": [],
     }

@@ -1,6 +1,6 @@
 // Glacier's page: the DAG, runs, a run's timeline and logs, the plan.
 // Every value from a record goes into the document as text (h() never parses markup), so a
-// task named "<script>..." stays a name. Data comes from the server's /api/ paths, or, in a
+// task named like a script element stays a name. Data comes from the server's /api/ paths, or, in a
 // self-contained report, from the same paths' answers inlined in #glacier-data.
 "use strict";
 (function () {
