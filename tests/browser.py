@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 #: A hung browser fails the test after this long (a safety net, never a measurement).
-SAFETY_NET_S = 120.0
+SAFETY_NET_S = 60.0
 
 FLAGS = (
     "--headless",

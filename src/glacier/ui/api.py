@@ -49,7 +49,9 @@ class Api:
         self.store = store
         self._graph: dict[str, Any] | None = None
         self._plan: dict[str, Any] | None = None
-        self._lock = threading.Lock()
+        # Two locks: a plan takes seconds (Pulumi's mock engine), the graph must not wait.
+        self._graph_lock = threading.Lock()
+        self._plan_lock = threading.Lock()
 
     @property
     def pipeline_name(self) -> str | None:
@@ -79,7 +81,7 @@ class Api:
     def graph(self) -> dict[str, Any]:
         """The pipeline's graph, with its last run and the history of its datasets."""
         pipeline = self._need_pipeline()
-        with self._lock:
+        with self._graph_lock:
             if self._graph is None:
                 self._graph = graph_data(pipeline)
             graph = self._graph
@@ -93,7 +95,7 @@ class Api:
     def plan(self) -> dict[str, Any]:
         """The pipeline's plan (computed once: it runs the Pulumi program under mocks)."""
         pipeline = self._need_pipeline()
-        with self._lock:
+        with self._plan_lock:
             if self._plan is None:
                 self._plan = plan_data(pipeline)
             return self._plan

@@ -15,6 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from glacier.errors import OutputPathError
 from glacier.ui.api import Api
@@ -39,10 +40,10 @@ def run_report(api: Api, run_id: str) -> str:
         "tasks": _counts(run),
     }
     answers = {
-        f"/api/run/{run_id}": run,
+        f"/api/run/{quote(run_id, safe='')}": run,
         "/api/runs": {"runs": [summary], "pipelines": [], "statuses": [], "filter": {}},
     }
-    data = {"start": f"run/{run_id}", "has": {"graph": False, "runs": True, "plan": False}}
+    data = {"start": f"run/{quote(run_id, safe='')}", "has": {"graph": False, "runs": True, "plan": False}}
     return render_page(f"run {run_id} · glacier", {**data, "api": answers}, mode="report")
 
 
@@ -53,7 +54,7 @@ def graph_report(api: Api) -> str:
     last = graph["last_run"]
     runs = []
     if last is not None:
-        answers[f"/api/run/{last['run_id']}"] = last
+        answers[f"/api/run/{quote(last['run_id'], safe='')}"] = last
         runs.append(
             {
                 "run_id": last["run_id"],

@@ -76,9 +76,10 @@
       rows.map((r) => h("tr", {}, r.map((c) => h("td", {}, c)))));
   }
   function route() {
-    const raw = decodeURIComponent(location.hash.replace(/^#\/?/, "")) || DATA.start;
+    // Split first, then decode: a name may hold "/" (its link encodes it).
+    const raw = location.hash.replace(/^#\/?/, "") || DATA.start;
     const [path, query] = raw.split("?");
-    const parts = path.split("/").filter((p) => p !== "");
+    const parts = path.split("/").filter((p) => p !== "").map(decodeURIComponent);
     const params = new URLSearchParams(query || "");
     return { parts, params };
   }
@@ -313,7 +314,7 @@
   async function graphPage(rest) {
     await loadGraph();
     const g = state.graph;
-    const kind = rest[0] || null, name = rest.length > 1 ? rest.slice(1).join("/") : null;
+    const kind = rest[0] || null, name = rest.length > 1 ? rest[1] : null;
     const groupSel = h("select", { id: "group-by", onchange: (ev) => {
       state.groupBy = ev.target.value; state.expanded.clear(); drawCurrent(); } },
     groupKeys(g).map(([v, label]) => h("option", { value: v,
@@ -396,10 +397,16 @@
         : null);
     if (run) box.append(h("h3", {}, "last run"), taskRunDetails(run, state.lastRun));
     if (DATA.has.plan) {
-      const target = h("div", { id: "task-policy" }, h("p", { class: "muted" },
-        "loading the plan…"));
+      // The plan runs the Pulumi program under mocks (seconds for a large pipeline): on ask.
+      const target = h("div", { id: "task-policy" });
+      const load = () => {
+        target.replaceChildren(h("p", { class: "muted" }, "planning offline…"));
+        policyOf(name, target);
+      };
+      if (state.plan) load();
+      else target.append(h("button", { id: "show-policy", onclick: load },
+        "show its grants and IAM policy per environment"));
       box.append(h("h3", {}, "access in each environment"), target);
-      policyOf(name, target);
     }
     return box;
   }

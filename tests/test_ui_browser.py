@@ -1,0 +1,257 @@
+"""The page of `glacier ui` and its reports, in headless Chromium (tests/browser.py).
+
+Each test serves a real pipeline's records (or opens a report from disk) and reads the page
+as a person would see it: the nodes drawn, the bars of the timeline, the text of the logs.
+Screenshots are kept in ``.cache/ui-screenshots/`` (git-ignored); ``docs/images/ui-*.png``
+are copies of them.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser import Chromium, Page
+from ui_pipelines import MARKUP_LINE, SCRIPT_NAME, gated, large, shop
+
+from glacier import Environment, RunResult
+from glacier.live import LiveRecord
+from glacier.runstore import RunStore
+from glacier.testing import local_environment
+from glacier.ui import Api, UiServer, run_report, write_report
+
+SCREENSHOTS = Path(__file__).resolve().parents[1] / ".cache" / "ui-screenshots"
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
+    with Chromium(tmp_path_factory.mktemp("chromium-profile")) as browser:
+        yield browser
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Environment:
+    return local_environment(tmp_path)
+
+
+@pytest.fixture
+def shop_run(env: Environment) -> tuple[Any, RunStore, RunResult]:
+    pipeline = shop(env)
+    return pipeline, env.container.run_store(), pipeline.run(raise_on_failure=False)
+
+
+@pytest.fixture
+def serve() -> Iterator[Any]:
+    servers: list[UiServer] = []
+
+    def start(pipeline: Any, store: RunStore) -> UiServer:
+        server = UiServer(Api(pipeline, store), "127.0.0.1", 0)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def js(value: str) -> str:
+    return json.dumps(value)
+
+
+def ready(page: Page, what: str) -> None:
+    page.wait_for(f"document.body.dataset.ready === {js(what)}")
+
+
+def assert_no_script_ran(page: Page) -> None:
+    assert page.eval("window.pwned === undefined")
+    assert page.eval("document.querySelectorAll('img').length") == 0
+    assert page.eval("document.scripts.length") == 3
+    assert page.errors() == []
+
+
+def timeline_of(page: Page) -> list[dict[str, Any]]:
+    """The timeline as drawn: each row's task, status and bars (attempt, outcome)."""
+    return list(
+        page.eval(
+            "[...document.querySelectorAll('#timeline-svg .row')].map(r => ({"
+            " task: r.dataset.task, status: r.dataset.status,"
+            " bars: [...r.querySelectorAll('rect.bar')].map(b =>"
+            "   [Number(b.dataset.attempt), b.getAttribute('class')])}))"
+        )
+    )
+
+
+def test_the_dag_shows_every_task_with_its_last_status(
+    chromium: Chromium, shop_run: tuple[Any, RunStore, RunResult], serve: Any
+) -> None:
+    pipeline, store, result = shop_run
+    server = serve(pipeline, store)
+
+    page = chromium.open(server.url + "#/graph")
+    ready(page, "graph")
+
+    drawn = page.eval(
+        "Object.fromEntries([...document.querySelectorAll('.node[data-kind=task]')]"
+        ".map(n => [n.dataset.name, n.dataset.status]))"
+    )
+    assert drawn == {name: run.status for name, run in result.tasks.items()}
+    assert drawn[SCRIPT_NAME] == "succeeded" and drawn["report"] == "failed"
+    datasets = page.eval(
+        "[...document.querySelectorAll('.node[data-kind=dataset]')].map(n => n.dataset.name)"
+    )
+    assert sorted(datasets) == ["clean", "published", "raw", "summary"]
+    # The markup-named task is drawn as its name, in text.
+    label = page.eval(
+        f"document.querySelector('.node[data-name=\"' + CSS.escape({js(SCRIPT_NAME)}) + '\"] "
+        "text').textContent"
+    )
+    assert label == SCRIPT_NAME
+    assert_no_script_ran(page)
+    page.screenshot(SCREENSHOTS / "ui-dag.png")
+
+
+def test_selecting_a_task_shows_its_panel_and_its_logs(
+    chromium: Chromium, shop_run: tuple[Any, RunStore, RunResult], serve: Any
+) -> None:
+    pipeline, store, result = shop_run
+    server = serve(pipeline, store)
+    page = chromium.open(server.url + "#/graph")
+    ready(page, "graph")
+
+    page.click('.node[data-name="extract"]')
+    page.wait_for("document.querySelector('#task-panel[data-task=extract]')")
+    panel = page.eval("document.querySelector('#task-panel').innerText")
+    assert "ui_pipelines.py" in panel and "layer" in panel and "bronze" in panel
+    assert MARKUP_LINE in page.eval("document.querySelector('#task-panel pre.logs').textContent")
+
+    page.goto(server.url + f"#/run/{result.run_id}")
+    ready(page, "run")
+    page.click('#timeline-svg .row[data-task="extract"]')
+    logs = page.wait_for(
+        "document.querySelector('.task-run[data-task=extract] pre.logs')?.textContent"
+    )
+    assert MARKUP_LINE in logs
+    page.click(f"#timeline-svg .row[data-task={js(SCRIPT_NAME)}]")
+    logs = page.wait_for(
+        f"document.querySelector('.task-run[data-task=' + CSS.escape({js(SCRIPT_NAME)}) + '] "
+        "pre.logs')?.textContent"
+    )
+    assert "attempt 1 of 3 failed" in logs and "attempt 2 of 3 failed" in logs
+    assert_no_script_ran(page)
+    page.screenshot(SCREENSHOTS / "ui-run.png")
+
+
+def test_the_timeline_has_one_bar_per_attempt(
+    chromium: Chromium, shop_run: tuple[Any, RunStore, RunResult], serve: Any
+) -> None:
+    pipeline, store, result = shop_run
+    server = serve(pipeline, store)
+    page = chromium.open(server.url + f"#/run/{result.run_id}")
+    ready(page, "run")
+
+    rows = {row["task"]: row for row in timeline_of(page)}
+
+    assert list(rows) == list(result.tasks)
+    for name, run in result.tasks.items():
+        assert [a for a, _ in rows[name]["bars"]] == list(range(1, run.attempts + 1)), name
+    flaky = [cls for _, cls in rows[SCRIPT_NAME]["bars"]]
+    assert flaky == ["bar st-failed", "bar st-failed", "bar st-succeeded"]
+    assert rows["publish"]["status"] == "skipped" and rows["publish"]["bars"] == []
+    # The failed task is selected first: its error and traceback are shown.
+    traceback = page.eval("document.querySelector('.task-run[data-task=report] pre.traceback')"
+                          ".textContent")
+    assert 'raise ValueError("no summary today")' in traceback
+
+
+def test_a_report_opened_from_disk_shows_the_same_run(
+    chromium: Chromium,
+    shop_run: tuple[Any, RunStore, RunResult],
+    serve: Any,
+    tmp_path: Path,
+) -> None:
+    pipeline, store, result = shop_run
+    server = serve(pipeline, store)
+    report = write_report(run_report(Api(None, store), result.run_id), tmp_path / "run.html")
+
+    served = chromium.open(server.url + f"#/run/{result.run_id}")
+    ready(served, "run")
+    opened = chromium.open(report.as_uri())
+    ready(opened, "run")
+
+    assert timeline_of(opened) == timeline_of(served)
+    same = (
+        "[document.querySelector('.toolbar').innerText,"
+        " document.querySelector('#panel').innerText,"
+        " document.querySelector('#datasets').innerText]"
+    )
+    assert opened.eval(same) == served.eval(same)
+    assert opened.requests() == [report.as_uri()]  # nothing fetched: everything is inline
+    assert_no_script_ran(opened)
+    opened.screenshot(SCREENSHOTS / "ui-report.png")
+
+
+def test_a_running_run_s_page_follows_it(
+    chromium: Chromium, env: Environment, serve: Any
+) -> None:
+    started, release = threading.Event(), threading.Event()
+    pipeline = gated(env, started, release)
+    store = env.container.run_store()
+    outcome: list[RunResult] = []
+    runner = threading.Thread(
+        target=lambda: outcome.append(pipeline.run(hooks=[LiveRecord(store, interval=0.05)]))
+    )
+    runner.start()
+    try:
+        assert started.wait(60)
+        (run,) = store.list("gated")  # recorded at the run's start
+        server = serve(pipeline, store)
+        page = chromium.open(server.url + f"#/run/{run['run_id']}")
+        page.wait_for("document.querySelector('.row[data-task=wait][data-status=running]')")
+        assert page.eval("document.querySelector('.toolbar .badge').dataset.status") == "running"
+        assert page.eval(
+            "document.querySelector('.row[data-task=last]').dataset.status"
+        ) == "pending"
+    finally:
+        release.set()
+        runner.join()
+    # No reload: the page polls its run and redraws when the record changes.
+    page.wait_for("document.querySelector('.toolbar .badge').dataset.status === 'succeeded'")
+    rows = {row["task"]: row["status"] for row in timeline_of(page)}
+    assert rows == {"first": "succeeded", "wait": "succeeded", "last": "succeeded"}
+    assert outcome[0].ok
+
+
+def test_a_large_pipeline_opens_collapsed_and_search_finds_a_task(
+    chromium: Chromium, env: Environment, serve: Any
+) -> None:
+    pipeline = large(env)  # 2,000 tasks in 20 namespaces
+    server = serve(pipeline, env.container.run_store())
+    page = chromium.open(server.url + "#/graph")
+    ready(page, "graph")
+
+    groups = page.eval(
+        "[...document.querySelectorAll('.node[data-kind=group]')].map(n => n.dataset.name)"
+    )
+    assert groups == [f"ns{i:02d}" for i in range(20)]
+    assert page.eval("document.querySelector('#group-by').value") == "namespace"
+
+    page.eval(
+        "(() => { const s = document.querySelector('#search'); s.value = 'ns07.t042';"
+        " s.dispatchEvent(new Event('input')); })()"
+    )
+    page.wait_for("document.querySelector('#search-results li')")
+    page.click("#search-results li")
+    page.wait_for("document.querySelector('#task-panel[data-task=\"ns07.t042\"]')")
+    assert page.eval(
+        "document.querySelector('.node.selected').dataset.name"
+    ) == "ns07.t042"
+    # Its namespace is open (100 tasks drawn), the others stay collapsed.
+    shown = page.eval("document.querySelectorAll('.node[data-kind=task]').length")
+    assert shown == 100
+    assert page.eval("document.querySelectorAll('.node[data-kind=group]').length") == 19
+    page.screenshot(SCREENSHOTS / "ui-large.png")
