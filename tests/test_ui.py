@@ -23,7 +23,7 @@ from glacier.result import TaskRun
 from glacier.runstore import RunStore
 from glacier.testing import local_environment
 from glacier.ui import Api, UiServer, graph_report, run_report, write_report
-from glacier.ui.model import attempt_bars, graph_data, run_data
+from glacier.ui.model import attempt_bars, graph_data, plan_data, run_data
 from glacier.ui.page import STATIC_FILES
 from ui_pipelines import MARKUP_LINE, SCRIPT_NAME, gated, shop
 
@@ -344,3 +344,24 @@ def test_graph_html_writes_the_pipeline_s_page(tmp_path: Path, monkeypatch: Any)
     assert '"pipeline": "tiny"' in out.read_text()
     code, _, stderr = invoke("graph", str(target), "--html", str(out), "-o", "x.png")
     assert code == 2 and "not both" in stderr
+
+
+def test_the_plan_gives_each_task_its_grants_and_iam_policy_per_environment() -> None:
+    from infra_pipelines import aws_prod, create_pipeline
+
+    plan = plan_data(create_pipeline(aws_prod))
+
+    prod = plan["environments"]["prod"]
+    assert (prod["account"], prod["region"]) == ("999999999999", "us-east-1")
+    assert {"type": "aws:iam/role:Role", "name": "prod-clean-role"} in [
+        {"type": r["type"], "name": r["name"]} for r in prod["resources"]
+    ]
+    clean = prod["tasks"]["clean"]
+    assert {g["pattern"]: g["access"] for g in clean["grants"]} == {
+        "raw.parquet*": ["read", "list"],
+        "clean/data.parquet*": ["read", "write", "list"],
+    }
+    (policy,) = clean["policies"]
+    assert policy["name"] == "prod-clean-policy"
+    resources = json.dumps(policy["document"])
+    assert "prod-clean-data/clean/data.parquet*" in resources and "PutObject" in resources

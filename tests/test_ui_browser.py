@@ -255,3 +255,27 @@ def test_a_large_pipeline_opens_collapsed_and_search_finds_a_task(
     assert shown == 100
     assert page.eval("document.querySelectorAll('.node[data-kind=group]').length") == 19
     page.screenshot(SCREENSHOTS / "ui-large.png")
+
+
+def test_a_task_s_panel_shows_its_iam_policy_and_the_plan_page_its_environment(
+    chromium: Chromium, serve: Any, tmp_path: Path
+) -> None:
+    from infra_pipelines import aws_prod, create_pipeline
+
+    server = serve(create_pipeline(aws_prod), RunStore(tmp_path / "runs"))
+    page = chromium.open(server.url + "#/graph/task/clean")
+    page.wait_for("document.querySelector('#task-panel[data-task=clean]')")
+
+    page.click("#show-policy")
+    policy = page.wait_for("document.querySelector('#task-policy pre.policy')?.textContent")
+    assert "prod-clean-data/clean/data.parquet*" in policy and "s3:PutObject" in policy
+    grants = page.eval("document.querySelector('#task-policy table').innerText")
+    assert "clean/data.parquet*" in grants and "read, write, list" in grants
+    page.screenshot(SCREENSHOTS / "ui-task-policy.png")
+
+    page.goto(server.url + "#/plan/prod")
+    ready(page, "plan")
+    rows = page.eval("document.querySelectorAll('#plan-resources tr').length - 1")
+    assert rows == len(server.api.plan()["environments"]["prod"]["resources"]) > 10
+    assert page.errors() == []
+    page.screenshot(SCREENSHOTS / "ui-plan.png")

@@ -359,11 +359,13 @@ def plan_data(pipeline: Pipeline | FlowPipeline) -> dict[str, Any]:
 
     planned = infra.plan(pipeline)
     model = infra.build_model(pipeline)
-    roles: dict[str, str] = {}  # a task role's logical name -> its task
+    roles: dict[str, str] = {}  # a task role's names (logical, physical, id) -> its task
     for r in planned.of_type("aws:iam/role:Role"):
         task = (r.inputs.get("tags") or {}).get("glacier:task")
         if task:
-            roles[r.name] = str(task)
+            for key in (r.name, r.inputs.get("name"), r.outputs.get("id")):
+                if isinstance(key, str):
+                    roles[key] = str(task)
     envs: dict[str, dict[str, Any]] = {}
     for r in planned.resources:
         env = envs.setdefault(r.environment or "(default provider)", _env_entry())
@@ -402,8 +404,4 @@ def _env_entry() -> dict[str, Any]:
 def _policy_task(resource: Any, roles: Mapping[str, str]) -> str | None:
     """The task whose role a policy resource is attached to (inline role policies)."""
     role = resource.inputs.get("role")
-    if isinstance(role, str):
-        for logical, task in roles.items():
-            if role == logical or role.startswith(logical):
-                return task
-    return None
+    return roles.get(role) if isinstance(role, str) else None
