@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import Chromium, Page
-from ui_pipelines import MARKUP_LINE, SCRIPT_NAME, gated, large, shop
 
+from browser import Chromium, Page
 from glacier import Environment, RunResult
 from glacier.live import LiveRecord
 from glacier.runstore import RunStore
 from glacier.testing import local_environment
 from glacier.ui import Api, UiServer, run_report, write_report
+from ui_pipelines import MARKUP_LINE, SCRIPT_NAME, gated, large, shop
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / ".cache" / "ui-screenshots"
 
@@ -163,8 +163,9 @@ def test_the_timeline_has_one_bar_per_attempt(
     assert flaky == ["bar st-failed", "bar st-failed", "bar st-succeeded"]
     assert rows["publish"]["status"] == "skipped" and rows["publish"]["bars"] == []
     # The failed task is selected first: its error and traceback are shown.
-    traceback = page.eval("document.querySelector('.task-run[data-task=report] pre.traceback')"
-                          ".textContent")
+    traceback = page.eval(
+        "document.querySelector('.task-run[data-task=report] pre.traceback').textContent"
+    )
     assert 'raise ValueError("no summary today")' in traceback
 
 
@@ -195,9 +196,7 @@ def test_a_report_opened_from_disk_shows_the_same_run(
     opened.screenshot(SCREENSHOTS / "ui-report.png")
 
 
-def test_a_running_run_s_page_follows_it(
-    chromium: Chromium, env: Environment, serve: Any
-) -> None:
+def test_a_running_run_s_page_follows_it(chromium: Chromium, env: Environment, serve: Any) -> None:
     started, release = threading.Event(), threading.Event()
     pipeline = gated(env, started, release)
     store = env.container.run_store()
@@ -213,9 +212,9 @@ def test_a_running_run_s_page_follows_it(
         page = chromium.open(server.url + f"#/run/{run['run_id']}")
         page.wait_for("document.querySelector('.row[data-task=wait][data-status=running]')")
         assert page.eval("document.querySelector('.toolbar .badge').dataset.status") == "running"
-        assert page.eval(
-            "document.querySelector('.row[data-task=last]').dataset.status"
-        ) == "pending"
+        assert (
+            page.eval("document.querySelector('.row[data-task=last]').dataset.status") == "pending"
+        )
     finally:
         release.set()
         runner.join()
@@ -247,9 +246,7 @@ def test_a_large_pipeline_opens_collapsed_and_search_finds_a_task(
     page.wait_for("document.querySelector('#search-results li')")
     page.click("#search-results li")
     page.wait_for("document.querySelector('#task-panel[data-task=\"ns07.t042\"]')")
-    assert page.eval(
-        "document.querySelector('.node.selected').dataset.name"
-    ) == "ns07.t042"
+    assert page.eval("document.querySelector('.node.selected').dataset.name") == "ns07.t042"
     # Its namespace is open (100 tasks drawn), the others stay collapsed.
     shown = page.eval("document.querySelectorAll('.node[data-kind=task]').length")
     assert shown == 100

@@ -43,7 +43,10 @@ def run_report(api: Api, run_id: str) -> str:
         f"/api/run/{quote(run_id, safe='')}": run,
         "/api/runs": {"runs": [summary], "pipelines": [], "statuses": [], "filter": {}},
     }
-    data = {"start": f"run/{quote(run_id, safe='')}", "has": {"graph": False, "runs": True, "plan": False}}
+    data = {
+        "start": f"run/{quote(run_id, safe='')}",
+        "has": {"graph": False, "runs": True, "plan": False},
+    }
     return render_page(f"run {run_id} · glacier", {**data, "api": answers}, mode="report")
 
 
