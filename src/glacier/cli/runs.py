@@ -110,7 +110,9 @@ def list_runs(
     ] = None,
     status: Annotated[
         str | None,
-        typer.Option("--status", metavar="STATUS", help="Only runs that succeeded or failed."),
+        typer.Option(
+            "--status", metavar="STATUS", help="Only runs that succeeded, failed or are running."
+        ),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many (latest).")] = 50,
     as_json: JsonOpt = False,
@@ -122,9 +124,9 @@ def list_runs(
     """List recorded runs, latest last: id, pipeline, status, start, duration, task counts."""
     out, err = console(), console(stderr=True)
     with handle_errors(err, traceback):
-        if status is not None and status not in ("succeeded", "failed"):
+        if status is not None and status not in ("succeeded", "failed", "running"):
             raise typer.BadParameter(
-                f"{status!r}: use 'succeeded' or 'failed'", param_hint="'--status'"
+                f"{status!r}: use 'succeeded', 'failed' or 'running'", param_hint="'--status'"
             )
         store = project_run_store(env, settings_dir, state_dir)
         runs = [_summary(r) for r in store.list(pipeline, status)][-limit:]
