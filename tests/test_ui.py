@@ -365,3 +365,67 @@ def test_the_plan_gives_each_task_its_grants_and_iam_policy_per_environment() ->
     assert policy["name"] == "prod-clean-policy"
     resources = json.dumps(policy["document"])
     assert "prod-clean-data/clean/data.parquet*" in resources and "PutObject" in resources
+
+
+def test_glacier_ui_serves_the_target_until_stopped(
+    shop_run: tuple[Any, RunStore, RunResult], tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    _, store, result = shop_run
+    target = tmp_path / "tiny.py"
+    target.write_text(
+        "from glacier import Dataset, Pipeline\n"
+        "p = Pipeline('shop')\nraw = Dataset('raw')\n"
+        "@p.task()\ndef extract() -> raw:\n    return 1\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GLACIER_")}
+    env["COLUMNS"] = "200"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "glacier",
+            "ui",
+            str(target),
+            "--port",
+            "0",
+            "--state-dir",
+            str(store.directory.parent),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # printed once it listens
+        url = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        assert url is not None, line + proc.stderr.read() if proc.stderr else line
+        conn = http.client.HTTPConnection("127.0.0.1", int(url.group(1)))
+        conn.request("GET", "/api/graph")
+        graph = json.loads(conn.getresponse().read())
+        conn.close()
+        assert [t["name"] for t in graph["graph"]["tasks"]] == ["extract"]
+        assert graph["last_run"]["run_id"] == result.run_id  # the shop's runs, from --state-dir
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    assert proc.returncode == 0
+
+
+def test_glacier_ui_on_a_busy_port_says_so(tmp_path: Path, monkeypatch: Any) -> None:
+    import socket
+
+    monkeypatch.chdir(tmp_path)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, _, stderr = invoke("ui", "--port", str(port), "--state-dir", str(tmp_path))
+    assert code == 2 and f"cannot listen on 127.0.0.1:{port}" in stderr and "--port" in stderr

@@ -276,3 +276,33 @@ def test_a_task_s_panel_shows_its_iam_policy_and_the_plan_page_its_environment(
     assert rows == len(server.api.plan()["environments"]["prod"]["resources"]) > 10
     assert page.errors() == []
     page.screenshot(SCREENSHOTS / "ui-plan.png")
+
+
+def test_runs_are_filtered_by_pipeline_and_status(
+    chromium: Chromium, shop_run: tuple[Any, RunStore, RunResult], env: Environment, serve: Any
+) -> None:
+    pipeline, store, failed = shop_run
+    started, release = threading.Event(), threading.Event()
+    release.set()
+    succeeded = gated(env, started, release).run()
+    server = serve(pipeline, store)
+    page = chromium.open(server.url + "#/runs")
+    ready(page, "runs")
+    rows = "[...document.querySelectorAll('#runs tr[data-run]')].map(r => r.dataset.run)"
+    assert page.eval(rows) == [succeeded.run_id, failed.run_id]  # latest first
+
+    page.eval(
+        "(() => { const s = document.querySelector('#filter-status'); s.value = 'failed';"
+        " s.dispatchEvent(new Event('change')); })()"
+    )
+    page.wait_for(
+        "location.hash.includes('status=failed') && "
+        "document.querySelectorAll('#runs tr[data-run]').length === 1"
+    )
+    assert page.eval(rows) == [failed.run_id]
+    page.eval(
+        "(() => { const s = document.querySelector('#filter-pipeline'); s.value = 'gated';"
+        " s.dispatchEvent(new Event('change')); })()"
+    )
+    page.wait_for("document.querySelector('#runs') === null")
+    assert "No recorded runs match" in page.eval("document.querySelector('main').innerText")
