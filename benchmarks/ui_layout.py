@@ -28,12 +28,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from browser import Chromium, Page  # noqa: E402
-from ui_pipelines import large  # noqa: E402
-
-from glacier.runstore import RunStore  # noqa: E402
-from glacier.testing import local_environment  # noqa: E402
-from glacier.ui import Api, UiServer  # noqa: E402
+from browser import Chromium, Page
+from glacier.runstore import RunStore
+from glacier.testing import local_environment
+from glacier.ui import Api, UiServer
+from ui_pipelines import large
 
 
 def layout_ms(page: Page) -> float:
