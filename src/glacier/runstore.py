@@ -373,8 +373,8 @@ def _rows(doc: dict[str, Any]) -> dict[str, Any]:
         doc["tasks"] = {
             row[0]: dict(zip(fields, row, strict=True)) for row in zip(*lists, strict=True)
         }
-    # Keep the documented key order: tasks before the datasets.
-    for key in ("dataset_versions", "dataset_uris"):
+    # Keep the documented key order: tasks (and the failed ones' tracebacks) before the datasets.
+    for key in ("tracebacks", "dataset_versions", "dataset_uris"):
         if key in doc:
             doc[key] = doc.pop(key)
     return doc
