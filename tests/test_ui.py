@@ -429,3 +429,16 @@ def test_glacier_ui_on_a_busy_port_says_so(tmp_path: Path, monkeypatch: Any) -> 
         port = busy.getsockname()[1]
         code, _, stderr = invoke("ui", "--port", str(port), "--state-dir", str(tmp_path))
     assert code == 2 and f"cannot listen on 127.0.0.1:{port}" in stderr and "--port" in stderr
+
+
+def test_runs_list_and_show_name_a_running_run(tmp_path: Path) -> None:
+    store = RunStore(tmp_path / "runs")
+    task = TaskRun("t", status="running", attempts=1, started_ns=10)
+    store.record(RunResult("p", "r1", tasks={"t": task}, clock_ns=0), running=True)
+
+    code, stdout, _ = invoke(
+        "runs", "list", "--status", "running", "--json", "--state-dir", str(tmp_path)
+    )
+    assert code == 0 and [r["run_id"] for r in json.loads(stdout)] == ["r1"]
+    code, stdout, _ = invoke("runs", "show", "r1", "--state-dir", str(tmp_path))
+    assert code == 0 and "pipeline p  running" in stdout

@@ -95,6 +95,13 @@ def _summary(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_STATUS_STYLE = {"succeeded": "green", "running": "cyan"}
+
+
+def _head_style(record: dict[str, Any], ok: bool) -> str:
+    return "bold cyan" if record.get("status") == "running" else "bold green" if ok else "bold red"
+
+
 def _when(started: Any) -> str:
     try:
         return datetime.fromtimestamp(float(started)).strftime("%Y-%m-%d %H:%M:%S")
@@ -140,12 +147,11 @@ def list_runs(
         for column in ("run", "pipeline", "status", "started", "duration", "tasks"):
             table.add_column(column, no_wrap=True)
         for run in runs:
-            ok = run["status"] == "succeeded"
             counts = ", ".join(f"{n} {s}" for s, n in run["tasks"].items())
             table.add_row(
                 str(run["run_id"]),
                 str(run["pipeline"]),
-                Text(str(run["status"]), style="green" if ok else "bold red"),
+                Text(str(run["status"]), style=_STATUS_STYLE.get(str(run["status"]), "bold red")),
                 _when(run["started"]),
                 f"{float(run['duration'] or 0):.3f}s",
                 counts,
@@ -196,7 +202,7 @@ def print_record(out: Any, record: dict[str, Any]) -> None:
         ("run ", "bold"),
         (str(record.get("run_id")), "bold cyan"),
         f"  pipeline {record.get('pipeline')}  ",
-        ("succeeded" if ok else "failed", "bold green" if ok else "bold red"),
+        (str(record.get("status") or ("succeeded" if ok else "failed")), _head_style(record, ok)),
         f"  started {_when(record.get('started'))}",
         f"  took {float(record.get('duration') or 0):.3f}s",
     )

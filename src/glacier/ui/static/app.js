@@ -511,7 +511,10 @@
       h("span", {}, "pipeline ", DATA.has.graph ? h("a", { href: "#/graph" }, run.pipeline)
         : run.pipeline),
       h("span", { class: "muted" }, "started " + when(run.started)),
-      h("span", { class: "muted" }, run.status === "running" ? "running…"
+      h("span", { class: "muted", id: "progress" }, run.status === "running"
+        ? "running for " + secs(run.duration) + "; progress recorded " +
+          secs(Math.max(0, Date.now() / 1000 - run.started - run.duration)) +
+          " ago (a run whose process died stays running)"
         : "took " + secs(run.duration))),
     h("div", { class: "layout" }, h("div", { class: "canvas timeline", id: "timeline" },
       timeline(run, selected)), detail),
