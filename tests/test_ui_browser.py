@@ -306,3 +306,22 @@ def test_runs_are_filtered_by_pipeline_and_status(
     )
     page.wait_for("document.querySelector('#runs') === null")
     assert "No recorded runs match" in page.eval("document.querySelector('main').innerText")
+
+
+def test_a_dataset_s_panel_shows_its_storage_schema_and_versions(
+    chromium: Chromium, shop_run: tuple[Any, RunStore, RunResult], serve: Any
+) -> None:
+    pipeline, store, result = shop_run
+    version = store.load(result.run_id)["dataset_versions"]["raw"]
+    server = serve(pipeline, store)
+    page = chromium.open(server.url + "#/graph")
+    ready(page, "graph")
+
+    page.click('.node[data-kind="dataset"][data-name="raw"]')
+    text = page.wait_for("document.querySelector('#dataset-panel[data-dataset=raw]')?.innerText")
+
+    assert "raw/orders.parquet" in text and "parquet" in text.split("format", 1)[1]
+    assert "Int64" in text and "Float64" in text
+    assert f"{result.run_id}" in text and version in text
+    assert "written by\textract" in text and f"read by\t{SCRIPT_NAME}" in text
+    page.screenshot(SCREENSHOTS / "ui-dataset.png")
