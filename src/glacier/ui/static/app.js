@@ -292,8 +292,8 @@
     if (n.kind === "group") {
       state.expanded.add(n.label);
       state.selected = null;
-      go("#/graph");
-      drawCurrent();
+      if (location.hash === "#/graph") drawCurrent();
+      else go("#/graph"); // the route change redraws
       return;
     }
     go("#/graph/" + n.kind + "/" + enc(n.label));
