@@ -325,3 +325,29 @@ def test_a_dataset_s_panel_shows_its_storage_schema_and_versions(
     assert f"{result.run_id}" in text and version in text
     assert "written by\textract" in text and f"read by\t{SCRIPT_NAME}" in text
     page.screenshot(SCREENSHOTS / "ui-dataset.png")
+
+
+def test_a_graph_report_opened_from_disk_shows_the_dag_and_its_last_run(
+    chromium: Chromium, shop_run: tuple[Any, RunStore, RunResult], tmp_path: Path
+) -> None:
+    from glacier.ui import graph_report
+
+    pipeline, store, result = shop_run
+    report = write_report(graph_report(Api(pipeline, store)), tmp_path / "dag.html")
+
+    page = chromium.open(report.as_uri())
+    ready(page, "graph")
+    drawn = page.eval(
+        "Object.fromEntries([...document.querySelectorAll('.node[data-kind=task]')]"
+        ".map(n => [n.dataset.name, n.dataset.status]))"
+    )
+    assert drawn == {name: run.status for name, run in result.tasks.items()}
+    page.click('.node[data-name="extract"]')
+    logs = page.wait_for("document.querySelector('#task-panel pre.logs')?.textContent")
+    assert MARKUP_LINE in logs
+    assert page.eval("document.querySelector('#show-policy')") is None  # no plan in a report
+    page.click(".toolbar a[href^='#/run/']")  # the last run's page is in the file too
+    ready(page, "run")
+    assert [row["task"] for row in timeline_of(page)] == list(result.tasks)
+    assert page.requests() == [report.as_uri()]
+    assert_no_script_ran(page)
