@@ -442,3 +442,27 @@ def test_runs_list_and_show_name_a_running_run(tmp_path: Path) -> None:
     assert code == 0 and [r["run_id"] for r in json.loads(stdout)] == ["r1"]
     code, stdout, _ = invoke("runs", "show", "r1", "--state-dir", str(tmp_path))
     assert code == 0 and "pipeline p  running" in stdout
+
+
+def test_glacier_run_records_the_run_while_it_runs(tmp_path: Path, monkeypatch: Any) -> None:
+    from ui_pipelines import CLI_GATE, GATED_TARGET
+
+    monkeypatch.chdir(tmp_path)
+    for var in ("GLACIER_ENV", "GLACIER_SETTINGS_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    (tmp_path / "gated.py").write_text(GATED_TARGET)
+    started, release = CLI_GATE
+    started.clear()
+    release.clear()
+    codes: list[int] = []
+    runner = threading.Thread(target=lambda: codes.append(invoke("run", "gated.py")[0]))
+    runner.start()
+    try:
+        assert started.wait(60)
+        store = RunStore(tmp_path / ".glacier" / "runs")
+        assert [r["status"] for r in store.list("gated_cli")] == ["running"]
+    finally:
+        release.set()
+        runner.join()
+    assert codes == [0]
+    assert [r["status"] for r in store.list("gated_cli")] == ["succeeded"]

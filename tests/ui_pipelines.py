@@ -16,6 +16,24 @@ from glacier import Dataset, Environment, Pipeline
 SCRIPT_NAME = "<script>window.pwned=1</script>"
 #: A log line that would be an element if the page parsed logs as HTML.
 MARKUP_LINE = "hello <img src=x onerror=window.pwned=2>"
+#: (started, release) of GATED_TARGET's waiting task, for a `glacier run` in this process.
+CLI_GATE = (threading.Event(), threading.Event())
+#: A target file's source: a pipeline whose task waits on CLI_GATE.
+GATED_TARGET = """
+import ui_pipelines
+from glacier import Dataset, Pipeline
+
+p = Pipeline("gated_cli")
+a = Dataset("a")
+
+
+@p.task()
+def wait() -> a:
+    started, release = ui_pipelines.CLI_GATE
+    started.set()
+    release.wait()
+    return 1
+"""
 
 
 def shop(env: Environment) -> Pipeline:
