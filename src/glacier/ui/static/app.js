@@ -507,6 +507,7 @@
     const selected = selectedTask || (run.tasks.find((t) => t.status === "failed") || {}).name
       || null;
     const detail = h("div", { class: "panel", id: "panel" });
+    const withRows = run.datasets.some((d) => d.rows !== null && d.rows !== undefined);
     main(h("div", { class: "toolbar" }, h("h2", {}, "run ", run.run_id), badge(run.status),
       h("span", {}, "pipeline ", DATA.has.graph ? h("a", { href: "#/graph" }, run.pipeline)
         : run.pipeline),
@@ -520,10 +521,12 @@
       timeline(run, selected)), detail),
     h("h3", {}, "datasets written"),
     run.datasets.length ? h("table", { id: "datasets" },
-      h("tr", {}, ["dataset", "where", "version", "rows"].map((c) => h("th", {}, c))),
+      h("tr", {}, ["dataset", "where", "version", withRows ? "rows" : null].map((c) =>
+        c && h("th", {}, c))),
       run.datasets.map((d) => h("tr", { "data-dataset": d.name }, h("td", {}, d.name),
         h("td", {}, d.uri || ""), h("td", {}, d.version || ""),
-        h("td", {}, d.rows === null || d.rows === undefined ? "" : String(d.rows)))))
+        withRows ? h("td", {}, d.rows === null || d.rows === undefined ? "" : String(d.rows))
+          : null)))
       : h("p", { class: "muted" }, "none"),
     run.checks.length ? [h("h3", {}, "checks"), checksTable(run.checks)] : null);
     const task = run.tasks.find((t) => t.name === selected);
