@@ -200,9 +200,9 @@ def _inlined(html: str) -> Any:
 def test_the_server_answers_the_page_and_its_data(served: UiServer) -> None:
     status, headers, body = get(served, "/")
     assert status == 200 and headers["Content-Type"].startswith("text/html")
-    assert "connect-src 'self'" in headers.get("Content-Security-Policy", "") or (
-        b"connect-src 'self'" in body
-    )
+    assert "connect-src 'self'" in headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert b"connect-src 'self'" in body
 
     status, _, body = get(served, "/api/runs?status=failed")
     runs = json.loads(body)

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from glacier.version import __version__
 
-__all__ = ["STATIC_FILES", "embed_json", "render_page"]
+__all__ = ["STATIC_FILES", "content_security_policy", "embed_json", "render_page"]
 
 #: The files the page inlines (in ``glacier/ui/static``), and the layout library's license.
 STATIC_FILES = ("page.html", "style.css", "dagre.min.js", "dagre.LICENSE", "app.js")
@@ -60,6 +60,18 @@ def _sha256(script: str) -> str:
     return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 
 
+def content_security_policy(mode: Literal["server", "report"]) -> str:
+    """What the page may load: its own two scripts (by hash), inline styles, ``data:``
+    images; connections to its server when served, none in a report."""
+    dagre, app = _static("dagre.min.js"), _static("app.js")
+    connect = "'self'" if mode == "server" else "'none'"
+    return (
+        f"default-src 'none'; script-src {_sha256(dagre)} {_sha256(app)}; "
+        f"style-src 'unsafe-inline'; img-src data:; connect-src {connect}; "
+        "base-uri 'none'; form-action 'none'"
+    )
+
+
 def render_page(
     title: str,
     data: dict[str, Any],
@@ -71,16 +83,10 @@ def render_page(
     for name, script in (("dagre.min.js", dagre), ("app.js", app)):
         if "</script" in script.lower():  # would end the element early
             raise RuntimeError(f"glacier/ui/static/{name} contains '</script'")
-    connect = "'self'" if mode == "server" else "'none'"
-    csp = (
-        f"default-src 'none'; script-src {_sha256(dagre)} {_sha256(app)}; "
-        f"style-src 'unsafe-inline'; img-src data:; connect-src {connect}; "
-        "base-uri 'none'; form-action 'none'"
-    )
     page = Template(_static("page.html"))
     return page.substitute(
         title=html.escape(title),
-        csp=csp,
+        csp=content_security_policy(mode),
         version=html.escape(__version__),
         style=_static("style.css"),
         dagre=dagre,

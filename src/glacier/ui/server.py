@@ -20,11 +20,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 from glacier.errors import GlacierError
 from glacier.ui.api import Api, NotFound
-from glacier.ui.page import render_page
+from glacier.ui.page import content_security_policy, render_page
 
 __all__ = ["UiServer", "page_data"]
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+_CSP = content_security_policy("server") + "; frame-ancestors 'none'"
 
 
 def page_data(api: Api) -> dict[str, Any]:
@@ -134,6 +135,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Referrer-Policy", "no-referrer")
+        # As the page's own, and no framing (a header can say that; a <meta> cannot).
+        self.send_header("Content-Security-Policy", _CSP)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
