@@ -12,7 +12,8 @@ all extras at the versions pinned in ``requirements-dev.lock``; reinstalls only 
 ``pyproject.toml`` or the lock changes. ``--lowest`` and ``--newest`` resolve afresh into
 ``.venv-lowest`` / ``.venv-newest`` (not the lock) and run pytest there: they prove that the
 ranges ``pyproject.toml`` states are ranges that work. Installs the non-Python components the
-tests start (Azurite from npm, graphviz and PostgreSQL from Debian) when they are missing.
+tests start (Azurite from npm, graphviz, PostgreSQL and Chromium from Debian) when they are
+missing.
 """
 
 from __future__ import annotations
@@ -170,6 +171,13 @@ def has_postgres() -> bool:
     )
 
 
+def ensure_chromium() -> None:
+    # The UI's tests drive Debian's headless Chromium (tests/browser.py).
+    if not any(shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome")):
+        log("installing chromium (for the UI's browser tests)")
+        apt_install("chromium")
+
+
 def ensure_postgres() -> None:
     # The database tests and benchmark start a real server (initdb/pg_ctl as `postgres`).
     if not has_postgres():
@@ -238,6 +246,7 @@ def test(args: list[str]) -> int:
     ensure_graphviz()
     ensure_azurite()
     ensure_postgres()
+    ensure_chromium()
     if modes:
         # Only the suite: the linters' own versions are not what these modes check.
         mode = modes[0]
@@ -279,6 +288,7 @@ def setup(args: list[str]) -> int:
     ensure_graphviz()
     ensure_azurite()
     ensure_postgres()
+    ensure_chromium()
     return 0
 
 

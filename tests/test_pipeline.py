@@ -523,8 +523,9 @@ def test_the_record_keeps_every_field_of_every_task(env: Environment) -> None:
     assert record["ok"] is False
     assert list(record) == [
         "run_id", "pipeline", "started", "duration", "ok", "status", "tasks",
-        "dataset_versions", "dataset_uris",
+        "tracebacks", "dataset_versions", "dataset_uris",
     ]  # fmt: skip
+    assert list(record["tracebacks"]) == ["broken"]  # only the task that failed
     tasks = record["tasks"]
     assert list(tasks) == ["flaky", "broken", "after"]
     assert tasks["flaky"]["attempts"] == 2 and tasks["flaky"]["status"] == "succeeded"

@@ -146,6 +146,7 @@ def test_no_artifact_of_a_run_holds_the_password(
     for args in (
         ("runs", "show", run_id),
         ("runs", "show", run_id, "--json"),
+        ("runs", "show", run_id, "--html", "run.html"),
         ("runs", "list", "--json"),
         ("envs", "show", "dev", "--json"),
         ("envs", "show", "dev"),
@@ -153,14 +154,14 @@ def test_no_artifact_of_a_run_holds_the_password(
         ("run", "leaky.py", "--env", "dev", "--traceback", "-p", f"publish.target={target}"),
     ):
         _, out, err = invoke(*args)
-        outputs[" ".join(args[:3])] = out + err
+        outputs[" ".join(args[:4])] = out + err
     # the task failed with the user's message, the password masked in it and in its log
     assert "cannot reach" in outputs["run stderr"] and MASK in outputs["run stderr"]
     assert "connecting to" in outputs["runs show " + run_id]
     assert run_id in outputs["runs show " + run_id]
     found = [name for name, text in outputs.items() if password in text]
     files = [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".py"]
-    assert {"report.xml", "lineage.ndjson", "runs.sqlite"} <= {p.name for p in files}
+    assert {"report.xml", "lineage.ndjson", "runs.sqlite", "run.html"} <= {p.name for p in files}
     found += [str(p) for p in files if password.encode() in p.read_bytes()]
     assert found == [], f"the password is in: {found}"
 

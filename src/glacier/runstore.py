@@ -24,13 +24,15 @@ import json
 import sqlite3
 import threading
 import time
+import traceback
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from glacier.errors import RunStoreError, UnknownRunError
-from glacier.result import FAILED, RECORD_FIELDS, SUCCEEDED, RunResult, TaskTable
+from glacier.redaction import redact
+from glacier.result import FAILED, RECORD_FIELDS, RUNNING, SUCCEEDED, RunResult, TaskTable
 
 __all__ = ["DATABASE", "RunRecordWarning", "RunStore"]
 
@@ -50,6 +52,15 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs (pipeline, started);
 CREATE INDEX IF NOT EXISTS runs_by_started ON runs (started);
 """
+
+_FINAL = "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)"
+# A run in progress: its row is written, or updated while it is still running, never over
+# a finished run's (the final record may be written before the last progress write).
+_PROGRESS = (
+    "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET "
+    "duration = excluded.duration, status = excluded.status, tasks = excluded.tasks, "
+    f"record = excluded.record WHERE runs.status = '{RUNNING}'"
+)
 
 _dumps = json.dumps
 
@@ -114,9 +125,15 @@ class RunStore:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def record(self, result: RunResult, versions: dict[str, str] | None = None) -> Path:
+    def record(
+        self, result: RunResult, versions: dict[str, str] | None = None, *, running: bool = False
+    ) -> Path:
         """Keep the run's record (replacing an earlier one of the same id); returns the
         database's path.
+
+        ``running=True`` records a run still in progress (status ``running``,
+        :class:`glacier.live.LiveRecord`): it never replaces the record of a finished run, so
+        a late progress write cannot undo the final one.
 
         Example:
             >>> import tempfile
@@ -153,9 +170,10 @@ class RunStore:
             + _dumps(versions or {}, default=str)
             + ', "dataset_uris": '
             + _dumps(result.dataset_uris, default=str)
+            + _tracebacks(table)
             + "}"
         )
-        status = SUCCEEDED if ok else FAILED
+        status = RUNNING if running else SUCCEEDED if ok else FAILED
         row = (
             result.run_id,
             result.pipeline,
@@ -166,7 +184,7 @@ class RunStore:
             body,
         )
         with self._connection(create=True) as conn:
-            conn.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+            conn.execute(_PROGRESS if running else _FINAL, row)
         return self.path
 
     def _names_json(self, names: Sequence[str]) -> str:
@@ -317,6 +335,20 @@ class _Transaction:
         self.lock.release()
 
 
+def _tracebacks(table: TaskTable) -> str:
+    """``, "tracebacks": {task: text}`` for the tasks that failed (nothing when none did):
+    the page of a run shows where each error was raised, not only its message."""
+    errors = table.error
+    if errors.count(None) == len(errors):
+        return ""
+    texts = {
+        name: redact("".join(traceback.format_exception(error)).rstrip())
+        for name, error in zip(table.names, errors, strict=True)
+        if error is not None
+    }
+    return ', "tracebacks": ' + _dumps(texts, default=str)
+
+
 def _encode(column: list[Any]) -> str:
     """A column as JSON. A column of plain ints (timings) is its ``repr``, which is the same
     text: CPython's json encoder formats ints about 4x slower than ``repr`` of their list,
@@ -384,8 +416,8 @@ def _rows(doc: dict[str, Any]) -> dict[str, Any]:
         doc["tasks"] = {
             row[0]: dict(zip(fields, row, strict=True)) for row in zip(*lists, strict=True)
         }
-    # Keep the documented key order: tasks before the datasets.
-    for key in ("dataset_versions", "dataset_uris"):
+    # Keep the documented key order: tasks (and the failed ones' tracebacks) before the datasets.
+    for key in ("tracebacks", "dataset_versions", "dataset_uris"):
         if key in doc:
             doc[key] = doc.pop(key)
     return doc

@@ -271,7 +271,13 @@ def run(
                 soft_wrap=True,
             )
         chosen = choose_executor(executor, address, workers)
-        extra_hooks = [] if lineage is None else [_lineage_hook(lineage, pipeline, run_env)]
+        extra_hooks: list[object] = (
+            [] if lineage is None else [_lineage_hook(lineage, pipeline, run_env)]
+        )
+        if run_env is not None:  # so that `glacier ui` shows the run while it runs
+            from glacier.live import LiveRecord
+
+            extra_hooks.append(LiveRecord(run_env.container.run_store()))
         result = execute(
             pipeline,
             out,

@@ -47,6 +47,15 @@ StateDirOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON only (machine-readable).")]
+HtmlOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--html",
+        metavar="FILE",
+        help="Write a self-contained HTML report (everything inlined) to FILE.",
+        show_default=False,
+    ),
+]
 
 
 def project_run_store(
@@ -94,6 +103,13 @@ def _summary(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_STATUS_STYLE = {"succeeded": "green", "running": "cyan"}
+
+
+def _head_style(record: dict[str, Any], ok: bool) -> str:
+    return "bold cyan" if record.get("status") == "running" else "bold green" if ok else "bold red"
+
+
 def _when(started: Any) -> str:
     try:
         return datetime.fromtimestamp(float(started)).strftime("%Y-%m-%d %H:%M:%S")
@@ -109,7 +125,9 @@ def list_runs(
     ] = None,
     status: Annotated[
         str | None,
-        typer.Option("--status", metavar="STATUS", help="Only runs that succeeded or failed."),
+        typer.Option(
+            "--status", metavar="STATUS", help="Only runs that succeeded, failed or are running."
+        ),
     ] = None,
     limit: Annotated[
         int, typer.Option("--limit", min=1, metavar="N", help="At most this many (latest).")
@@ -123,9 +141,9 @@ def list_runs(
     """List recorded runs, latest last: id, pipeline, status, start, duration, task counts."""
     out, err = console(), console(stderr=True)
     with handle_errors(err, traceback):
-        if status is not None and status not in ("succeeded", "failed"):
+        if status is not None and status not in ("succeeded", "failed", "running"):
             raise typer.BadParameter(
-                f"{status!r}: use 'succeeded' or 'failed'", param_hint="'--status'"
+                f"{status!r}: use 'succeeded', 'failed' or 'running'", param_hint="'--status'"
             )
         store = project_run_store(env, settings_dir, state_dir)
         runs = [_summary(r) for r in store.list(pipeline, status)][-limit:]
@@ -139,12 +157,11 @@ def list_runs(
         for column in ("run", "pipeline", "status", "started", "duration", "tasks"):
             table.add_column(column, no_wrap=True)
         for run in runs:
-            ok = run["status"] == "succeeded"
             counts = ", ".join(f"{n} {s}" for s, n in run["tasks"].items())
             table.add_row(
                 str(run["run_id"]),
                 str(run["pipeline"]),
-                Text(str(run["status"]), style="green" if ok else "bold red"),
+                Text(str(run["status"]), style=_STATUS_STYLE.get(str(run["status"]), "bold red")),
                 _when(run["started"]),
                 f"{float(run['duration'] or 0):.3f}s",
                 counts,
@@ -156,6 +173,7 @@ def list_runs(
 def show_run(
     run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="The run (see `runs list`).")],
     as_json: JsonOpt = False,
+    html: HtmlOpt = None,
     env: EnvOpt = None,
     settings_dir: SettingsDirOpt = None,
     state_dir: StateDirOpt = None,
@@ -164,9 +182,21 @@ def show_run(
     """Show one run: its tasks (status, attempts, timings, errors, logs) and its datasets."""
     from glacier.errors import UnknownRunError
 
+    if html is not None and as_json:
+        raise typer.BadParameter(
+            "give either --json (to stdout) or --html FILE (a report), not both",
+            param_hint="'--html'",
+        )
     out, err = console(), console(stderr=True)
     with handle_errors(err, traceback, usage=(UnknownRunError,)):
-        record = project_run_store(env, settings_dir, state_dir).load(run_id)
+        store = project_run_store(env, settings_dir, state_dir)
+        record = store.load(run_id)
+        if html is not None:
+            from glacier.ui import Api, run_report, write_report
+
+            path = write_report(run_report(Api(None, store), run_id), html)
+            out.print(Text.assemble(("glacier runs show ", "bold"), f"wrote {path}"))
+            return
         if as_json:
             typer.echo(json.dumps(record_json(record), indent=2, default=str))
             return
@@ -183,7 +213,7 @@ def print_record(out: Any, record: dict[str, Any]) -> None:
         ("run ", "bold"),
         (str(record.get("run_id")), "bold cyan"),
         f"  pipeline {record.get('pipeline')}  ",
-        ("succeeded" if ok else "failed", "bold green" if ok else "bold red"),
+        (str(record.get("status") or ("succeeded" if ok else "failed")), _head_style(record, ok)),
         f"  started {_when(record.get('started'))}",
         f"  took {float(record.get('duration') or 0):.3f}s",
     )
