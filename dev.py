@@ -210,17 +210,17 @@ def demo(args: list[str]) -> int:
     """The README's main job: run the medallion example on local files, draw it, plan prod.
 
     It installs only what the demo uses (Glacier with the ``deploy`` extra, into
-    ``.venv-demo``), quietly; the picture is Mermaid text, so no Graphviz is needed.
+    ``.venv-demo``), quietly; the DAG is a self-contained HTML page (no Graphviz needed).
     """
     ensure_venv(DEMO, quiet=True)
     env = tool_env(DEMO)
     for var in ("GLACIER_ENV", "GLACIER_SETTINGS_DIR"):
         env.pop(var, None)  # the demo is dev on local files, whatever the shell says
     glacier = str(DEMO.bin / "glacier")
-    picture = ROOT / "demo-output" / "medallion.mmd"
+    picture = ROOT / "demo-output" / "medallion.html"
     steps = [
         [glacier, "run", "examples/medallion.py", *args],
-        [glacier, "graph", "examples/medallion.py", "-o", str(picture.relative_to(ROOT))],
+        [glacier, "graph", "examples/medallion.py", "--html", str(picture.relative_to(ROOT))],
         [glacier, "plan", "examples/medallion.py", "--env", "prod"],
     ]
     for cmd in steps:
@@ -233,7 +233,7 @@ def demo(args: list[str]) -> int:
     print(flush=True)
     log("demo done:")
     log(f"  data written under {ROOT / 'data' / 'dev'} (bronze, silver, gold zones)")
-    log(f"  DAG (Mermaid): {picture}")
+    log(f"  DAG and last run (open in a browser): {picture}")
     log(f"  run records: {ROOT / '.glacier'}")
     return 0
 
