@@ -70,3 +70,52 @@ def dockerfile_source(
         "COPY . /app\n"
         f"CMD {json.dumps(list(ENTRY_POINT))}\n"
     )
+
+
+#: The base image of Lambda functions packaged as container images: AWS's Lambda image for
+#: Python (its runtime interface client calls the handler), from ECR Public.
+LAMBDA_BASE_IMAGE = "public.ecr.aws/lambda/python:{version}"
+#: The handler a Lambda container image runs (the function's image command); it finds the
+#: pipeline through the function's ``GLACIER_TARGET`` variable.
+IMAGE_HANDLER = "glacier.infra.runtime.image_handler"
+#: The file ``glacier generate`` writes the Lambda image's Dockerfile to.
+LAMBDA_DOCKERFILE = "Dockerfile.lambda"
+#: Docker's platform of each Lambda architecture.
+DOCKER_PLATFORMS = {"x86_64": "linux/amd64", "arm64": "linux/arm64"}
+
+
+def lambda_dockerfile_source(
+    pipeline: str,
+    code_root: str,
+    *,
+    python: str,
+    requirements: Sequence[str],
+    from_index: bool,
+) -> str:
+    """The Dockerfile of ``pipeline``'s Lambda container image functions: AWS's Lambda base
+    image for ``python`` (``3.11``), the pinned ``requirements`` (the layer's and deltalake),
+    Glacier, and the pipeline's code (the build context ``code_root``) in the task root."""
+    install = " \\\n    ".join(requirements)
+    glacier = f"{DISTRIBUTION}=={__version__}"
+    note = (
+        ""
+        if from_index
+        else "# Glacier is installed here from a checkout, whose changes may not be published:\n"
+        "# build a wheel into the context (pip wheel --no-deps <checkout> -w wheels/) and\n"
+        "# install it instead: RUN pip install --no-cache-dir --no-deps wheels/<the wheel>\n"
+    )
+    return (
+        f"# Image of the Lambda functions of Glacier pipeline {pipeline!r} (generated, do not\n"
+        "# edit). `glacier deploy` builds and pushes it when Docker (buildx) is installed, else\n"
+        "# prints the commands; the build context is the pipeline's code root, from here:\n"
+        f"#   docker buildx build --platform linux/amd64 --provenance=false -f {LAMBDA_DOCKERFILE}"
+        f" -t <repository>:<tag> {code_root}\n"
+        "# Its dependencies are the Lambda layer's and deltalake, pinned to the versions that\n"
+        "# generated it.\n"
+        f"FROM {LAMBDA_BASE_IMAGE.format(version=python)}\n"
+        f"RUN pip install --no-cache-dir \\\n    {install}\n"
+        f"{note}"
+        f"RUN pip install --no-cache-dir --no-deps {glacier}\n"
+        "COPY . ${LAMBDA_TASK_ROOT}\n"
+        f"CMD {json.dumps([IMAGE_HANDLER])}\n"
+    )

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from glacier.infra.lambda_package import PackageChoice
 from glacier.infra.model import EnvSpec, InfraModel
 
 #: Tag every resource carries (through the provider's default tags).
@@ -41,6 +42,8 @@ class AwsResources:
     access_points: dict[str, Any] = field(default_factory=dict)
     state_machine: Any = None
     resources: list[Any] = field(default_factory=list)
+    #: What the plan chose for tasks that left it open, and why (Lambda packages).
+    choices: list[PackageChoice] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,7 @@ def aws_provider(aws: ModuleType, env: EnvSpec) -> Any:
                 iam=url,
                 sts=url,
                 lambda_=url,
+                ecr=url,
                 sfn=url,
                 ecs=url,
                 logs=url,
