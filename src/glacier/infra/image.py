@@ -1,4 +1,8 @@
-"""The image ECS tasks run: a Dockerfile written into the generated project.
+"""The images deployed tasks run: Dockerfiles written into the generated project.
+
+``Dockerfile`` is the image of ECS tasks; ``Dockerfile.lambda`` the image of Lambda functions
+packaged as container images (:func:`lambda_dockerfile_source`, :mod:`glacier.infra.aws.ecr`),
+which ``glacier deploy`` builds and pushes itself.
 
 Glacier does not build or push images (there may be no Docker where a plan is made); the
 user's CI does, from the Dockerfile ``glacier generate`` writes beside the Pulumi program, and
@@ -80,8 +84,6 @@ LAMBDA_BASE_IMAGE = "public.ecr.aws/lambda/python:{version}"
 IMAGE_HANDLER = "glacier.infra.runtime.image_handler"
 #: The file ``glacier generate`` writes the Lambda image's Dockerfile to.
 LAMBDA_DOCKERFILE = "Dockerfile.lambda"
-#: Docker's platform of each Lambda architecture.
-DOCKER_PLATFORMS = {"x86_64": "linux/amd64", "arm64": "linux/arm64"}
 
 
 def lambda_dockerfile_source(
@@ -119,3 +121,16 @@ def lambda_dockerfile_source(
         "COPY . ${LAMBDA_TASK_ROOT}\n"
         f"CMD {json.dumps([IMAGE_HANDLER])}\n"
     )
+
+
+def lambda_dockerfile_name(python: str, pythons: Sequence[str]) -> str:
+    """The file of the Lambda image for ``python`` (``3.11``): :data:`LAMBDA_DOCKERFILE`, or,
+    when the project's functions run several versions, ``Dockerfile.lambda-py3.11``.
+
+    Example:
+        >>> lambda_dockerfile_name("3.11", ["3.11"])
+        'Dockerfile.lambda'
+        >>> lambda_dockerfile_name("3.12", ["3.11", "3.12"])
+        'Dockerfile.lambda-py3.12'
+    """
+    return LAMBDA_DOCKERFILE if len(set(pythons)) <= 1 else f"{LAMBDA_DOCKERFILE}-py{python}"

@@ -53,6 +53,28 @@ class PackageChoice:
         }
 
 
+@dataclass(frozen=True)
+class LambdaImage:
+    """A container image an environment's functions run: its repository (by name), its tag,
+    and what it is built from (Python version, architecture, pinned requirements)."""
+
+    environment: str
+    repository: str
+    tag: str
+    python: str
+    architecture: str
+    requirements: tuple[str, ...]
+
+    @property
+    def platform(self) -> str:
+        """Docker's name of the architecture (``linux/amd64``)."""
+        return DOCKER_PLATFORMS[self.architecture]
+
+
+#: Docker's platform of each Lambda architecture.
+DOCKER_PLATFORMS = {"x86_64": "linux/amd64", "arm64": "linux/arm64"}
+
+
 def layer_size(spec: LayerSpec) -> int:
     """The unzipped bytes of ``spec``'s layer: measured when it was built, else estimated
     from the same distributions installed here."""

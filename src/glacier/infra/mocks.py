@@ -103,6 +103,9 @@ class Plan:
     #: What the plan chose where the pipeline left it open (a Lambda task's package), and
     #: why: objects with ``text`` (one line) and ``to_dict()``.
     choices: tuple[Any, ...] = ()
+    #: The container images its Lambda functions run (``LambdaImage``: repository, tag, what
+    #: they are built from), which a deployment builds and pushes first.
+    images: tuple[Any, ...] = ()
 
     def __iter__(self) -> Iterator[PlannedResource]:
         return iter(self.resources)
@@ -478,8 +481,10 @@ def plan(pipeline: Any, env: Any = None, environments: Sequence[Any] | None = No
     run_with_mocks(run, mocks, project=_project_name(str(name)), stack=stack)
     model = box["model"]
     made = make_plan(model.pipeline, mocks.resources, select_environments(model, env))
-    choices = [c for out in box["declared"].values() for c in getattr(out, "choices", ())]
-    return dataclasses.replace(made, choices=tuple(choices))
+    declared = list(box["declared"].values())
+    choices = [c for out in declared for c in getattr(out, "choices", ())]
+    images = [i for out in declared for i in getattr(out, "images", {}).values()]
+    return dataclasses.replace(made, choices=tuple(choices), images=tuple(images))
 
 
 def plan_project(project_dir: str | Path, stack: str) -> Plan:

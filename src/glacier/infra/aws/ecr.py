@@ -23,7 +23,7 @@ from glacier.infra import iam
 from glacier.infra.aws.naming import repository_name
 from glacier.infra.aws.packaging import code_files, code_spec, glacier_files
 from glacier.infra.aws.stack import Stack, account_of, add, json_input, logical_name
-from glacier.infra.lambda_package import table_spec
+from glacier.infra.lambda_package import LambdaImage, table_spec
 from glacier.infra.model import TaskSpec
 from glacier.version import __version__
 
@@ -89,7 +89,14 @@ def image_uri(stack: Stack, task: TaskSpec) -> Any:
         task.config.architecture,
         {**glacier_files(), **code_files(code_spec(stack))},
     )
-    stack.shared.setdefault("images", {})[tag] = (spec, task.config.architecture)
+    stack.out.images[tag] = LambdaImage(
+        environment=stack.env.key,
+        repository=repository_name(stack.model, stack.env),
+        tag=tag,
+        python=spec.python_version,
+        architecture=task.config.architecture,
+        requirements=spec.requirements,
+    )
     return repository(stack).repository_url.apply(lambda url: f"{url}:{tag}")
 
 
