@@ -134,6 +134,8 @@ def generate(
                 "platform": i.platform,
                 "dockerfile": str(out / lambda_dockerfile_name(i.python, pythons)),
                 "context": str(code.root),
+                "region": stacks[i.environment][1].region,
+                "profile": stacks[i.environment][1].profile,
             }
             for i in images
         ],
