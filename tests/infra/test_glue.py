@@ -51,6 +51,10 @@ def test_glue_tasks_get_a_job_with_the_code_and_exact_rights() -> None:
     }
     modules = args["--additional-python-modules"].split(",")
     assert modules[0].startswith("polars==") and modules[-1] == "pyarrow==17.0.0"
+    # crunch reads a Delta table (the bucket's root): its job installs deltalake too.
+    from importlib.metadata import version
+
+    assert f"deltalake=={version('deltalake')}" in modules
     assert args["--continuous-log-logGroup"] == "/glacier/lake/crunch"
     # the script and the code (with Glacier itself) are uploaded next to the artifacts
     script = p.get(OBJECT, "spark-glue-script").inputs

@@ -16,7 +16,7 @@ from glacier.infra.aws.naming import job_name
 from glacier.infra.aws.packaging import code_assets, code_spec, glacier_assets
 from glacier.infra.aws.stack import Stack, add, logical_name
 from glacier.infra.aws.task_environment import task_variables
-from glacier.infra.layer import pinned
+from glacier.infra.layer import TABLE_DISTRIBUTIONS, pinned
 from glacier.infra.model import EnvSpec, TaskSpec, artifacts_key, code_prefix
 
 #: The script every generated Glue job runs, under the pipeline's code prefix.
@@ -56,7 +56,9 @@ def glue_job(stack: Stack, task: TaskSpec, role: Any, log_group: Any, policy: An
     """Declare ``task``'s Glue job, running as ``role`` and logging to ``log_group``."""
     aws, cfg, env, model = stack.aws, task.config, stack.env, stack.model
     script, code, uploads = glue_uploads(stack)
-    modules = [*pinned(GLUE_REQUIREMENTS), *cfg.additional_python_modules]
+    # A task with Delta tables needs deltalake too (as its Lambda image and ECS image have).
+    wanted = (*GLUE_REQUIREMENTS, *(TABLE_DISTRIBUTIONS if task.tables else ()))
+    modules = [*pinned(wanted), *cfg.additional_python_modules]
     arguments = {
         "--GLACIER_TARGET": code_spec(stack).module_target,
         **{f"--{k}": v for k, v in task_variables(stack, task).items()},
