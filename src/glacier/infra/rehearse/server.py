@@ -167,7 +167,9 @@ class RecordingProxy:
                 for key, value in response.getheaders():
                     if key.lower() not in _HOP:
                         self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
+                # A HEAD answer has no body but the size of the object it describes.
+                length = response.getheader("Content-Length") if self.command == "HEAD" else None
+                self.send_header("Content-Length", length or str(len(data)))
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(data)
