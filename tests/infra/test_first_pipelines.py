@@ -24,6 +24,7 @@ COMPUTES = {
     "default": "None",
     "lambda": "home.compute.lambda_()",
     "ecs": f"home.compute.ecs(image={ECS_IMAGE!r})",
+    "ecs-built": "home.compute.ecs()",
     "glue": "home.compute.glue()",
 }
 
@@ -102,6 +103,7 @@ CELLS = [
     Cell("file", "csv", "lambda"),
     Cell("prefix", "delta", "ecs"),
     Cell("file", "parquet", "ecs"),
+    Cell("prefix", "delta", "ecs-built"),
     Cell("prefix", "delta", "glue"),
     Cell("file", "parquet", "glue"),
     # several accounts, scheduled
@@ -119,6 +121,7 @@ DEPLOYED = {
     ("lambda", True): ("aws:lambda/function:Function", "Image"),
     ("ecs", False): ("aws:ecs/taskDefinition:TaskDefinition", None),
     ("ecs", True): ("aws:ecs/taskDefinition:TaskDefinition", None),
+    ("ecs-built", True): ("aws:ecs/taskDefinition:TaskDefinition", None),
     ("glue", False): ("aws:glue/job:Job", None),
     ("glue", True): ("aws:glue/job:Job", None),
 }
@@ -167,7 +170,10 @@ def test_a_first_pipeline_plans_and_generates(cell: Cell, tmp_path: Path) -> Non
     names = {Path(f).name for f in written["files"]}
     assert "__main__.py" in names
     assert ("Dockerfile.lambda" in names) == (package == "Image")
-    assert ("Dockerfile" in names) == (cell.compute == "ecs")
+    assert ("Dockerfile" in names) == cell.compute.startswith("ecs")
+    if cell.compute == "ecs-built":  # the image deploy builds, chosen and shown by the plan
+        assert {c.task for c in planned.choices} == {"make", "shape", "check"}
+        assert {i["kind"] for i in written["images"]} == {"ecs"}
 
 
 #: The cells that differ in what runs: a zip, an image, csv directories, ECS, Glue, another

@@ -90,16 +90,16 @@ def test_with_docker_the_image_is_built_and_pushed(
 class FakeStack:
     """What prepare_images uses of an Automation API stack."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, project: str = "layer-two", env: str = "prod") -> None:
         self.targets: list[Any] = []
         self.url = url
+        self.urn = f"urn:pulumi:{env}::{project}::aws:ecr/repository:Repository::{env}-images"
 
     def up(self, target: list[str], on_output: Any = None) -> None:
         self.targets.append(target)
 
     def export_stack(self) -> Any:
-        urn = "urn:pulumi:prod::layer-two::aws:ecr/repository:Repository::prod-images"
-        resources = [{"urn": urn, "outputs": {"repositoryUrl": self.url}}]
+        resources = [{"urn": self.urn, "outputs": {"repositoryUrl": self.url}}]
         return SimpleNamespace(deployment={"resources": resources})
 
 
@@ -129,3 +129,30 @@ def test_deploy_creates_the_repository_first_then_pushes_the_planned_image(
         f"buildx build --platform linux/amd64 --provenance=false -f {image['dockerfile']} "
         f"-t {URL}:{image['tag']} --push {image['context']}"
     )
+
+
+def test_an_ecs_image_is_built_from_the_ecs_dockerfile_without_a_lambda_pull_policy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from infra.pipelines import ecs_pipeline
+
+    written = generate(ecs_pipeline(image=None), tmp_path / "infra")
+    (image,) = written["images"]
+    assert image["kind"] == "ecs" and image["dockerfile"].endswith("/Dockerfile")
+    log = fake_docker(tmp_path)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}/usr/bin:/bin")
+    import glacier.infra.deploy as deploy
+
+    monkeypatch.setattr(deploy, "_in_repository", lambda push: False)
+    monkeypatch.setattr(deploy, "_login_password", lambda push: "pw")
+    url = "111111111111.dkr.ecr.us-west-2.amazonaws.com/batch-heavy"
+    stack = FakeStack(url, project="heavy", env="batch")
+    prepare_images(stack, "heavy", "batch", written["images"])
+    prefix = "urn:pulumi:batch::heavy::"
+    assert stack.targets == [
+        [
+            f"{prefix}pulumi:providers:aws::batch",
+            f"{prefix}aws:ecr/repository:Repository::batch-images",
+        ]
+    ]
+    assert f"-f {image['dockerfile']} -t {url}:{image['tag']} --push" in log.read_text()

@@ -107,14 +107,10 @@ def prepare_images(
 
     prefix = f"urn:pulumi:{name}::{project}::"
     repository = f"{prefix}aws:ecr/repository:Repository::{name}-images"
-    stack.up(
-        target=[
-            f"{prefix}pulumi:providers:aws::{name}",
-            repository,
-            f"{prefix}aws:ecr/repositoryPolicy:RepositoryPolicy::{name}-images-policy",
-        ],
-        on_output=on_output,
-    )
+    targets = [f"{prefix}pulumi:providers:aws::{name}", repository]
+    if any(i.get("kind", "lambda") == "lambda" for i in images):  # the Lambda service's pull
+        targets.append(f"{prefix}aws:ecr/repositoryPolicy:RepositoryPolicy::{name}-images-policy")
+    stack.up(target=targets, on_output=on_output)
     url = repository_url(stack.export_stack().deployment, repository)
     pushes = [
         ImagePush(

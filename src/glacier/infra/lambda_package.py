@@ -1,4 +1,5 @@
-"""How a Lambda task's code is packaged: a zip with Glacier's layer, or a container image.
+"""How a Lambda task's code is packaged: a zip with Glacier's layer, or a container image
+(and the images a deployment builds: :class:`ContainerImage`).
 
 A zip package and its layers may hold 250 MB unzipped (:data:`~glacier.infra.layer.
 LAMBDA_UNZIPPED_LIMIT`); a container image up to 10 GB. A task whose compute settings say
@@ -22,8 +23,12 @@ from typing import Any, Literal
 from glacier.infra.layer import LAMBDA_UNZIPPED_LIMIT, LayerSpec, built, estimated_size
 from glacier.infra.model import TaskSpec
 
-#: What each package is called in a plan.
-PACKAGE_NAMES = {"Zip": "Lambda zip package", "Image": "Lambda container image"}
+#: What each package is called in a plan, by compute and package type.
+PACKAGE_NAMES = {
+    ("lambda", "Zip"): "Lambda zip package",
+    ("lambda", "Image"): "Lambda container image",
+    ("ecs", "Image"): "ECS image built from the generated Dockerfile",
+}
 
 
 @dataclass(frozen=True)
@@ -35,17 +40,18 @@ class PackageChoice:
     reason: str
     #: False when the task's settings named the package.
     chosen: bool = True
+    compute: Literal["lambda", "ecs"] = "lambda"
 
     @property
     def text(self) -> str:
         """One line for a plan: ``extract: Lambda container image — <why>``."""
-        return f"{self.task}: {PACKAGE_NAMES[self.package]} — {self.reason}"
+        return f"{self.task}: {PACKAGE_NAMES[self.compute, self.package]} — {self.reason}"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON-able) for a plan."""
         return {
             "task": self.task,
-            "compute": "lambda",
+            "compute": self.compute,
             "package": self.package,
             "chosen": self.chosen,
             "reason": self.reason,
@@ -54,9 +60,10 @@ class PackageChoice:
 
 
 @dataclass(frozen=True)
-class LambdaImage:
-    """A container image an environment's functions run: its repository (by name), its tag,
-    and what it is built from (Python version, architecture, pinned requirements)."""
+class ContainerImage:
+    """A container image an environment's tasks run, which a deployment builds and pushes:
+    its repository (by name), its tag, and what it is built from (which Dockerfile: ``kind``
+    ``lambda`` or ``ecs``; Python version, architecture, pinned requirements)."""
 
     environment: str
     repository: str
@@ -64,6 +71,7 @@ class LambdaImage:
     python: str
     architecture: str
     requirements: tuple[str, ...]
+    kind: Literal["lambda", "ecs"] = "lambda"
 
     @property
     def platform(self) -> str:

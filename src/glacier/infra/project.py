@@ -34,7 +34,7 @@ from typing import Any
 from glacier.errors import InfraError, OutputPathError
 from glacier.extras import DISTRIBUTION
 from glacier.infra.image import dockerfile_source, lambda_dockerfile_name, lambda_dockerfile_source
-from glacier.infra.lambda_package import LambdaImage
+from glacier.infra.lambda_package import ContainerImage
 from glacier.infra.mocks import plan
 from glacier.infra.model import CodeSpec, EnvSpec, InfraModel, build_model
 from glacier.settings.environment import GlacierSettings, bake_settings
@@ -89,7 +89,7 @@ def generate(
             "program imports the pipeline from there. Define it in a .py file."
         )
     stacks: dict[str, tuple[CodeSpec, EnvSpec, InfraModel]] = {}
-    images: list[LambdaImage] = []
+    images: list[ContainerImage] = []
     for key, env in wanted:
         served_code, served_env, served, source = _serving(
             key, env, model, code, environments or (), pipeline
@@ -110,9 +110,10 @@ def generate(
             model.pipeline, _relative(code.root, out), from_index=_installed_from_index()
         )
         files.append(_write(out / "Dockerfile", source))
-    pythons = sorted({image.python for image in images})
+    lambda_images = [i for i in images if i.kind == "lambda"]
+    pythons = sorted({image.python for image in lambda_images})
     for python in pythons:
-        requirements = next(i.requirements for i in images if i.python == python)
+        requirements = next(i.requirements for i in lambda_images if i.python == python)
         lambda_source = lambda_dockerfile_source(
             model.pipeline,
             _relative(code.root, out),
@@ -132,14 +133,22 @@ def generate(
                 "repository": i.repository,
                 "tag": i.tag,
                 "platform": i.platform,
-                "dockerfile": str(out / lambda_dockerfile_name(i.python, pythons)),
+                "dockerfile": str(out / _dockerfile_name(i, pythons)),
                 "context": str(code.root),
+                "kind": i.kind,
                 "region": stacks[i.environment][1].region,
                 "profile": stacks[i.environment][1].profile,
             }
             for i in images
         ],
     }
+
+
+def _dockerfile_name(image: ContainerImage, pythons: Sequence[str]) -> str:
+    """The generated Dockerfile an image is built from."""
+    if image.kind == "lambda":
+        return lambda_dockerfile_name(image.python, pythons)
+    return "Dockerfile"
 
 
 def check_output_directory(directory: Path, label: str = "output_dir") -> None:

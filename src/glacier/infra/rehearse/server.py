@@ -168,8 +168,8 @@ class RecordingProxy:
                     if key.lower() not in _HOP:
                         self.send_header(key, value)
                 # A HEAD answer has no body but the size of the object it describes.
-                length = response.getheader("Content-Length") if self.command == "HEAD" else None
-                self.send_header("Content-Length", length or str(len(data)))
+                size = response.getheader("Content-Length") if self.command == "HEAD" else None
+                self.send_header("Content-Length", size or str(len(data)))
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(data)
