@@ -159,3 +159,18 @@ def test_the_plan_shows_its_choices_in_the_table_and_the_json() -> None:
     (choice,) = json.loads(out)["choices"]
     assert choice["task"] == "process" and choice["package"] == "Image"
     assert choice["text"].startswith("process: Lambda container image — Delta tables need")
+
+
+def test_a_rehearsal_runs_the_image_handler_on_the_code_the_image_holds() -> None:
+    from glacier.infra.aws.packaging import code_files, glacier_files
+    from glacier.infra.model import build_model
+    from glacier.infra.rehearse.artifacts import artifacts
+
+    planned = plan(seed_patterns.layer2_pipeline)
+    model = build_model(seed_patterns.layer2_pipeline)
+    art = artifacts(planned.resources, model)["process"]
+    assert art.compute == "lambda" and art.entry == (IMAGE_HANDLER,)
+    assert art.variables["GLACIER_TARGET"] == "infra/seed_patterns.py:layer2_pipeline"
+    assert model.code is not None
+    assert set(art.files) == {*glacier_files(), *code_files(model.code)}
+    assert "glacier_handler.py" not in art.files  # a zip's entry point, not the image's
