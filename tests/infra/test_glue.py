@@ -140,3 +140,12 @@ def test_the_generated_glue_script_runs_the_task_its_arguments_name(tmp_path: Pa
     )
     assert bare.returncode != 0
     assert "without --GLACIER_TARGET and --GLACIER_TASK_NAME" in bare.stderr
+
+
+def test_a_glue_job_and_its_task_do_not_both_retry() -> None:
+    # crunch has retries=1; a job rerunning failed runs too would multiply the attempts.
+    with pytest.raises(InfraError) as caught:
+        plan(glue_pipeline(max_retries=2))
+    message = str(caught.value)
+    assert "Task 'crunch'" in message and "up to 6 times" in message
+    assert "Keep one: the task's retries=" in message and "GlueConfig(max_retries=" in message

@@ -44,6 +44,14 @@ def check_glue(task: TaskSpec) -> None:
             f"{cfg.worker_type!r}; Glacier runs tasks as Spark (glueetl) jobs, which take "
             "G.1X, G.2X, G.4X, G.8X or G.025X workers."
         )
+    if cfg.max_retries and task.retries:
+        raise InfraError(
+            f"Task {task.name!r} ({task.location}) retries {task.retries} time(s) in its own "
+            f"process and its Glue job reruns a failed run {cfg.max_retries} time(s) more, so "
+            f"a failure would run it up to {(task.retries + 1) * (cfg.max_retries + 1)} times. "
+            "Keep one: the task's retries=... (with retry_on and backoff), or "
+            "GlueConfig(max_retries=...) with retries=0."
+        )
     if cfg.glue_version != "5.0":
         raise InfraError(
             f"Task {task.name!r} ({task.location}) asks for Glue {cfg.glue_version}, whose "
