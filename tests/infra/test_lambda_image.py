@@ -12,7 +12,7 @@ import pytest
 
 from glacier import AWSEnvironment, Dataset, Pipeline
 from glacier.errors import ConfigError, InfraError
-from glacier.infra import plan
+from glacier.infra import generate, plan
 from glacier.infra.image import IMAGE_HANDLER
 from glacier.settings import LambdaConfig
 from infra import seed_patterns
@@ -174,3 +174,17 @@ def test_a_rehearsal_runs_the_image_handler_on_the_code_the_image_holds() -> Non
     assert model.code is not None
     assert set(art.files) == {*glacier_files(), *code_files(model.code)}
     assert "glacier_handler.py" not in art.files  # a zip's entry point, not the image's
+
+
+def test_promotion_generates_a_stack_per_environment_each_with_its_image(tmp_path: Path) -> None:
+    """The seeds' promotion: one project, dev/staging/prod stacks, bucket-root datasets."""
+    envs = [seed_patterns.aws_dev, seed_patterns.aws_staging, seed_patterns.aws_prod]
+    written = generate(seed_patterns.dev_pipeline, tmp_path / "infra", envs)
+    assert written["stacks"] == ["dev", "staging", "prod"]
+    assert (tmp_path / "infra" / "Dockerfile.lambda").is_file()
+    images = {(i["environment"], i["repository"]) for i in written["images"]}
+    assert images == {
+        ("dev", "dev-analytics-dev"),
+        ("staging", "staging-analytics-staging"),
+        ("prod", "prod-analytics-prod"),
+    }
