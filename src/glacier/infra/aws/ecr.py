@@ -106,8 +106,11 @@ def image_uri(stack: Stack, task: TaskSpec, kind: Literal["lambda", "ecs"] = "la
         requirements = tuple(image_requirements())
     if kind == "lambda":
         lambda_pull_policy(stack)
-    files = {**glacier_files(), **code_files(code_spec(stack))}
-    tag = image_tag(requirements, python, architecture, files, kind)
+    key = "image_tag:" + "|".join((kind, python, architecture, *requirements))
+    tag = stack.shared.get(key)  # one digest of the code per image, not per task
+    if tag is None:
+        files = {**glacier_files(), **code_files(code_spec(stack))}
+        tag = stack.shared[key] = image_tag(requirements, python, architecture, files, kind)
     stack.out.images[tag] = ContainerImage(
         environment=stack.env.key,
         repository=repository_name(stack.model, stack.env),
