@@ -59,6 +59,7 @@ def test_an_image_function_runs_the_image_handler_from_the_environment_repositor
     variables = inputs["environment"]["variables"]
     assert variables["GLACIER_TARGET"] == "infra/seed_patterns.py:layer2_pipeline"
     assert repository.inputs["imageTagMutability"] == "IMMUTABLE"
+    assert "\nChosen by the plan:\n  process: Lambda container image — " in planned.to_text()
 
 
 def test_the_lambda_service_pulls_images_for_the_environment_functions_only() -> None:
