@@ -59,6 +59,9 @@ def test_an_image_function_runs_the_image_handler_from_the_environment_repositor
     variables = inputs["environment"]["variables"]
     assert variables["GLACIER_TARGET"] == "infra/seed_patterns.py:layer2_pipeline"
     assert repository.inputs["imageTagMutability"] == "IMMUTABLE"
+    (lifecycle,) = planned.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")
+    (rule,) = json.loads(lifecycle.inputs["policy"])["rules"]
+    assert rule["selection"]["countNumber"] == 10 and rule["action"] == {"type": "expire"}
     assert "\nChosen by the plan:\n  process: Lambda container image — " in planned.to_text()
 
 

@@ -7,7 +7,8 @@ and pushes there. Its policy lets the Lambda service pull the images for
 the environment's own functions (what a function created from an image needs; the function's
 role needs no ECR permission). The image is tagged with a digest of what it holds: the
 pinned requirements, the Python version and architecture, Glacier and the pipeline's code,
-so a change of any of them is a new tag, and a new tag a new function version.
+so a change of any of them is a new tag, and a new tag a new function version; the
+repository keeps the :data:`KEPT_IMAGES` most recent.
 
 Example:
     >>> image_tag(["polars==1.0"], "3.11", "x86_64", {})[:12]
@@ -17,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -31,6 +33,9 @@ from glacier.infra.lambda_package import ContainerImage, table_spec
 from glacier.infra.model import TaskSpec
 from glacier.version import __version__
 
+#: Images a repository keeps: every deployment of changed code pushes one (hundreds of MB),
+#: and the images in use are the most recent (one per kind and Python version).
+KEPT_IMAGES = 10
 #: What the Lambda service needs on a repository to create functions from its images.
 LAMBDA_PULL_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 
@@ -51,6 +56,28 @@ def repository(stack: Stack) -> Any:
             scan_on_push=True
         ),
         tags=stack.tags,
+    )
+    add(
+        stack,
+        aws.ecr.LifecyclePolicy,
+        logical_name(stack, "images", "lifecycle"),
+        repository=made.name,
+        policy=json.dumps(
+            {
+                "rules": [
+                    {
+                        "rulePriority": 1,
+                        "description": f"Keep the {KEPT_IMAGES} most recent images",
+                        "selection": {
+                            "tagStatus": "any",
+                            "countType": "imageCountMoreThan",
+                            "countNumber": KEPT_IMAGES,
+                        },
+                        "action": {"type": "expire"},
+                    }
+                ]
+            }
+        ),
     )
     return made
 
