@@ -33,7 +33,8 @@ def build(env: Environment) -> Pipeline:
     customers = Dataset("customers", storage=env.get("gold_customers"))
 
     # The bronze zone is a Delta table (a directory of versions, readable by any engine): its
-    # tasks run on ECS, since deltalake beside polars does not fit Lambda's 250 MB.
+    # tasks run on ECS here; left to the plan they would run as Lambda container images,
+    # deltalake beside polars being too big for a Lambda zip (docs/deploy.md, "Packages").
     @pipeline.task(compute=env.compute.ecs(cpu=512, memory=1024, image="python:3.11-slim"))
     def ingest(rows: int = 20_000, seed: int = 7) -> raw_orders:
         """Land a day of raw orders in the bronze zone (generated sample data)."""

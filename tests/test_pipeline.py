@@ -749,6 +749,19 @@ def test_invalid_schedule(schedule: str) -> None:
         Pipeline("nightly", schedule=schedule)
 
 
+@pytest.mark.parametrize(
+    ("schedule", "fixed"),
+    [("rate(1 days)", "rate(1 day)"), ("rate(2 hour)", "rate(2 hours)")],
+)
+def test_a_rate_whose_unit_disagrees_with_its_number_is_refused_naming_the_fix(
+    schedule: str, fixed: str
+) -> None:
+    # EventBridge refuses 'rate(1 days)' at deploy time; the pipeline refuses it when built.
+    with pytest.raises(PipelineDefinitionError, match="AWS refuses") as caught:
+        Pipeline("nightly", schedule=schedule)
+    assert str(caught.value).endswith(f"Write schedule={fixed!r}.")
+
+
 @pytest.mark.parametrize("schedule", ["rate(1 day)", "rate(15 minutes)", "cron(0 6 * * ? *)"])
 def test_valid_schedules(schedule: str) -> None:
     assert Pipeline("nightly", schedule=schedule).schedule == schedule

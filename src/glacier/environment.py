@@ -708,9 +708,11 @@ class ComputeNamespace(_Namespace):
         environment_vars: dict[str, str] | None = None,
         reserved_concurrent_executions: int | None = None,
         architecture: str | None = None,
+        package_type: str | None = None,
         config: LambdaConfig | None = None,
     ) -> Serverless:
-        """A Lambda function; as ``compute=`` its name and code come from the task."""
+        """A Lambda function; as ``compute=`` its name and code come from the task.
+        ``package_type`` is ``"Zip"`` or ``"Image"``; unset, the plan chooses."""
         cfg = (
             _config(
                 LambdaConfig,
@@ -723,6 +725,7 @@ class ComputeNamespace(_Namespace):
                 environment_vars=environment_vars,
                 reserved_concurrent_executions=reserved_concurrent_executions,
                 architecture=architecture,
+                package_type=package_type,
             )
             or LambdaConfig()
         )

@@ -49,9 +49,12 @@ if TYPE_CHECKING:
 MODES = ("local", "analyze", "generate")
 
 #: A schedule the deployed orchestration understands: ``rate(1 day)`` or a six-field cron.
+#: EventBridge wants the singular unit for 1 (``rate(1 day)``), the plural above it.
 SCHEDULE = re.compile(
-    r"^(rate\([1-9]\d* (minute|minutes|hour|hours|day|days)\)|cron\(\S+( \S+){5}\))$"
+    r"^(rate\((1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)"
+    r"|cron\(\S+( \S+){5}\))$"
 )
+_RATE = re.compile(r"^rate\(([1-9]\d*) (minute|hour|day)s?\)$")
 
 
 class Pipeline:
@@ -385,6 +388,14 @@ def check_pipeline(name: Any, schedule: str | None) -> None:
             "starting with a letter or '_' (e.g. Pipeline('daily_sales'))."
         )
     if schedule is not None and not (isinstance(schedule, str) and SCHEDULE.match(schedule)):
+        rate = _RATE.match(schedule) if isinstance(schedule, str) else None
+        if rate is not None:  # a number and a unit that disagree: 'rate(1 days)'
+            n, unit = rate.groups()
+            fixed = f"rate({n} {unit}{'' if n == '1' else 's'})"
+            raise PipelineDefinitionError(
+                f"Pipeline {name!r} has schedule={schedule!r}, which AWS refuses: the unit is "
+                f"singular for 1 and plural above it. Write schedule={fixed!r}."
+            )
         raise PipelineDefinitionError(
             f"Pipeline {name!r} has schedule={schedule!r}, which is not a schedule: write "
             "'rate(N minutes|hours|days)' with N >= 1 (e.g. 'rate(1 day)') or a six-field "

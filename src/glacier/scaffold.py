@@ -234,8 +234,8 @@ retries = 2
 retry_delay = 5
 
 # One file per dataset: a directory of parquet ("orders/") would be a Delta table, whose
-# library (deltalake) does not fit in a Lambda function beside polars. Tables are for tasks
-# on ECS (compute=env.compute.ecs(image=...), the image built from the generated Dockerfile).
+# library (deltalake) does not fit in a Lambda zip beside polars; its tasks would run as
+# Lambda container images, which `glacier deploy` builds with Docker (docs/deploy.md).
 [buckets.raw_orders]
 bucket_name = "$name-prod-raw"
 path = "orders.parquet"

@@ -300,6 +300,7 @@ def every_option_pipeline() -> Pipeline:
         ephemeral_storage=1024,
         function_name="every-option-fn",
         tags={"tier": "fn"},
+        package_type="Zip",
     )
     pipeline = Pipeline("every", env=env)
 

@@ -166,6 +166,7 @@ PLANNED: dict[tuple[str, str], Check] = {
     ),
     ("LambdaConfig", "ephemeral_storage"): lambda p: fn(p)["ephemeralStorage"]["size"] == 1024,
     ("LambdaConfig", "function_name"): lambda p: fn(p)["name"] == "every-option-fn",
+    ("LambdaConfig", "package_type"): lambda p: fn(p)["packageType"] == "Zip",
     ("LambdaConfig", "tags"): lambda p: fn(p)["tags"]["tier"] == "fn",
     ("EcsConfig", "image"): lambda p: container(p)["image"].endswith("/etl:1"),
     ("EcsConfig", "cpu"): lambda p: ecs(p)["cpu"] == "1024",

@@ -29,8 +29,17 @@ def test_state_machine_follows_the_dag_with_retries_and_its_own_role(dev_plan: P
     assert clean["Parameters"]["FunctionName"] == (
         "arn:aws:lambda:us-west-2:111111111111:function:dev-analytics-dev-clean"
     )
-    assert clean["Retry"][0]["MaxAttempts"] == 2
-    assert clean["TimeoutSeconds"] == 600
+    # retries=2, timeout=600: the task's process makes the attempts (tests/infra/
+    # test_deployed_retries.py); the state allows all three and retries only throttling.
+    assert clean["Retry"] == [
+        {
+            "ErrorEquals": ["Lambda.TooManyRequestsException"],
+            "IntervalSeconds": 2,
+            "MaxAttempts": 6,
+            "BackoffRate": 2.0,
+        }
+    ]
+    assert clean["TimeoutSeconds"] == 1800
     (machine,) = dev_plan.of_type(STATE_MACHINE)
     assert (
         machine.inputs["roleArn"] == "arn:aws:iam::111111111111:role/dev-analytics-dev-orchestrator"

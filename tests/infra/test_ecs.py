@@ -4,11 +4,9 @@ its network."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-import pytest
-
-from glacier.errors import InfraError
-from glacier.infra import plan
+from glacier.infra import generate, plan
 from infra.pipelines import ecs_pipeline
 from infra.plans import ROLE, ROLE_POLICY, definition, statement
 
@@ -86,6 +84,27 @@ def test_fargate_in_subnets_without_groups_gets_the_vpcs_default_group() -> None
     assert awsvpc == {"Subnets": ["subnet-1"]}  # no SecurityGroups: ECS applies the default
 
 
-def test_ecs_without_an_image_is_refused_with_the_fix() -> None:
-    with pytest.raises(InfraError, match=r"no image.*env\.compute\.ecs\(image="):
-        plan(ecs_pipeline(image=None))
+def test_ecs_without_an_image_runs_the_image_deploy_builds_and_the_plan_says_so(
+    tmp_path: Path,
+) -> None:
+    # Was refused ("no image"); the plan now chooses the image built from the generated
+    # Dockerfile, pushed to the environment's repository by glacier deploy.
+    planned = plan(ecs_pipeline(image=None))
+    (repository,) = planned.of_type("aws:ecr/repository:Repository")
+    url = repository.outputs["repositoryUrl"]
+    (definition_,) = planned.of_type("aws:ecs/taskDefinition:TaskDefinition")
+    image = json.loads(definition_.inputs["containerDefinitions"])[0]["image"]
+    assert image.startswith(f"{url}:ecs-py311-x86_64-")
+    (choice,) = planned.choices
+    assert choice.text == (
+        "crunch: ECS image built from the generated Dockerfile — no image= given; "
+        "glacier deploy builds and pushes it"
+    )
+    pull = statement(planned.get(ROLE_POLICY, "batch-crunch-exec-policy").policy(), "EcrPull")
+    assert pull["Resource"] == [repository.outputs["arn"]]
+    # No repository policy for the Lambda service: no function runs an image here.
+    assert not planned.of_type("aws:ecr/repositoryPolicy:RepositoryPolicy")
+    written = generate(ecs_pipeline(image=None), tmp_path / "infra")
+    (pushed,) = written["images"]
+    assert image.endswith(f":{pushed['tag']}")
+    assert pushed["dockerfile"] == str(tmp_path / "infra" / "Dockerfile")

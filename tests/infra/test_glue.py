@@ -51,6 +51,10 @@ def test_glue_tasks_get_a_job_with_the_code_and_exact_rights() -> None:
     }
     modules = args["--additional-python-modules"].split(",")
     assert modules[0].startswith("polars==") and modules[-1] == "pyarrow==17.0.0"
+    # crunch reads a Delta table (the bucket's root): its job installs deltalake too.
+    from importlib.metadata import version
+
+    assert f"deltalake=={version('deltalake')}" in modules
     assert args["--continuous-log-logGroup"] == "/glacier/lake/crunch"
     # the script and the code (with Glacier itself) are uploaded next to the artifacts
     script = p.get(OBJECT, "spark-glue-script").inputs
@@ -136,3 +140,12 @@ def test_the_generated_glue_script_runs_the_task_its_arguments_name(tmp_path: Pa
     )
     assert bare.returncode != 0
     assert "without --GLACIER_TARGET and --GLACIER_TASK_NAME" in bare.stderr
+
+
+def test_a_glue_job_and_its_task_do_not_both_retry() -> None:
+    # crunch has retries=1; a job rerunning failed runs too would multiply the attempts.
+    with pytest.raises(InfraError) as caught:
+        plan(glue_pipeline(max_retries=2))
+    message = str(caught.value)
+    assert "Task 'crunch'" in message and "up to 6 times" in message
+    assert "Keep one: the task's retries=" in message and "GlueConfig(max_retries=" in message

@@ -127,18 +127,20 @@ def test_the_layer_pins_what_is_installed_here_for_the_functions_platform() -> N
     assert "--target /l/python" in joined and "--no-index" not in command
 
 
-def layer_pipeline(path: str = "out.parquet") -> Pipeline:
+def layer_pipeline(path: str = "out.parquet", package_type: str | None = None) -> Pipeline:
     env = AWSEnvironment(account_id="111111111111", region="us-east-1", environment="lay")
     pipeline = Pipeline("layered", env=env)
     raw = Dataset("raw", storage=env.storage.s3(bucket="lay-raw", path="raw.parquet"))
     out = Dataset("out", storage=env.storage.s3(bucket="lay-out", path=path))
 
-    @pipeline.task(compute=env.compute.lambda_(memory=512))
+    @pipeline.task(compute=env.compute.lambda_(memory=512, package_type=package_type))
     def extract() -> raw:
         return None
 
     @pipeline.task(
-        compute=env.compute.lambda_(layers=["arn:aws:lambda:us-east-1:123456789012:layer:x:1"])
+        compute=env.compute.lambda_(
+            layers=["arn:aws:lambda:us-east-1:123456789012:layer:x:1"], package_type=package_type
+        )
     )
     def publish(data: raw) -> out:
         return data
@@ -185,18 +187,24 @@ def test_a_function_whose_layer_cannot_fit_is_refused_suggesting_ecs(
     monkeypatch.setenv("GLACIER_CACHE_DIR", str(tmp_path))
     fake_built(tmp_path, LAMBDA_UNZIPPED_LIMIT - 2**10)  # the code tips it over
     with pytest.raises(InfraError, match=r"Task 'extract' .* Lambda function of 25\d MB") as e:
-        plan(layer_pipeline())
+        plan(layer_pipeline(package_type="Zip"))
     assert "the dependencies layer 250 MB" in str(e.value) and "ECS" in str(e.value)
+    # Left to the plan, the package is an image, and the plan says why.
+    planned = plan(layer_pipeline())
+    assert {f.inputs["packageType"] for f in planned.of_type(FUNCTION)} == {"Image"}
+    assert planned.choices[0].text.startswith("extract: Lambda container image — its code and")
+    assert planned.choices[0].text.endswith(" MB, over the zip's 250 MB")
 
 
-def test_a_lambda_task_with_delta_tables_is_refused_at_plan_time(
+def test_a_zip_lambda_task_with_delta_tables_is_refused_at_plan_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GLACIER_CACHE_DIR", str(tmp_path))
     fake_built(tmp_path, 200 * 2**20)
-    # A directory of parquet is a Delta table: its task needs deltalake beside polars.
+    # A directory of parquet is a Delta table: its task needs deltalake beside polars, which
+    # a zip package asked for explicitly cannot hold.
     with pytest.raises(InfraError) as caught:
-        plan(layer_pipeline(path="out/"))
+        plan(layer_pipeline(path="out/", package_type="Zip"))
     message = str(caught.value)
     assert "Task 'publish'" in message and "Delta table(s) 'out'" in message
     assert "Run it on ECS" in message and "250 MB limit" in message

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 import infra_pipelines as seeds
@@ -95,3 +96,49 @@ def test_run_generate_uses_the_pipelines_environments(tmp_path: Path) -> None:
             assert isinstance(yaml.safe_load(Path(f).read_text()), dict)
         if f.endswith(".py"):
             compile(Path(f).read_text(), f, "exec")
+
+
+def test_generate_refuses_what_plan_refuses_and_writes_nothing(tmp_path: Path) -> None:
+    """Issue 22: `glacier generate` wrote a project for a pipeline `glacier plan` refused."""
+    from glacier.errors import InfraError
+    from infra.test_lambda_image import small_pipeline
+
+    refused = small_pipeline("out/", package_type="Zip")  # a Delta table in a zip: refused
+    with pytest.raises(InfraError) as planned:
+        plan(refused)
+    out = tmp_path / "infra"
+    with pytest.raises(InfraError) as generated:
+        generate(refused, out)
+    assert str(generated.value) == str(planned.value)
+    assert not out.exists()
+
+
+def test_generate_onto_a_file_is_an_output_path_error(tmp_path: Path) -> None:
+    from glacier.errors import OutputPathError
+
+    taken = tmp_path / "taken"
+    taken.write_text("mine")
+    with pytest.raises(OutputPathError, match="is a file, not a directory"):
+        generate(seeds.dev_pipeline, taken)
+    assert taken.read_text() == "mine"
+
+
+def test_generate_writes_the_lambda_image_dockerfile_with_the_plan_pins(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    from glacier.infra.image import IMAGE_HANDLER
+    from infra import seed_patterns
+
+    written = generate(seed_patterns.layer2_pipeline, tmp_path / "infra")
+    dockerfile = (tmp_path / "infra" / "Dockerfile.lambda").read_text()
+    assert "FROM public.ecr.aws/lambda/python:3.11\n" in dockerfile
+    for name in ("polars", "deltalake", "pydantic", "boto3"):
+        assert f"{name}=={version(name)}" in dockerfile
+    assert "COPY . ${LAMBDA_TASK_ROOT}\n" in dockerfile
+    assert dockerfile.endswith(f'CMD ["{IMAGE_HANDLER}"]\n')
+    (image,) = written["images"]
+    function = plan(seed_patterns.layer2_pipeline).of_type("aws:lambda/function:Function")[0]
+    assert function.inputs["imageUri"].endswith(f":{image['tag']}")
+    assert image["repository"] == "prod-layer-two" and image["platform"] == "linux/amd64"
+    assert image["dockerfile"] == str(tmp_path / "infra" / "Dockerfile.lambda")
+    assert Path(image["context"]) == TESTS  # the code root: above the infra package

@@ -203,26 +203,40 @@ def test_settings_that_need_their_file_are_refused_at_plan_time() -> None:
         plan(pipeline)
 
 
-def test_a_package_too_big_for_lambda_is_refused_at_plan_time(tmp_path: Path) -> None:
+def test_a_package_too_big_for_a_lambda_zip_is_an_image_or_refused_as_a_zip(
+    tmp_path: Path,
+) -> None:
     package = tmp_path / "bigjob"
     package.mkdir()
     (package / "__init__.py").write_text("")
-    (package / "pipeline.py").write_text(
+    source = (
         "import polars as pl\n"
         "from glacier import AWSEnvironment, Dataset, Pipeline\n"
         "env = AWSEnvironment(account_id='111111111111', region='us-east-1', environment='qa')\n"
         "pipeline = Pipeline('bigjob')\n"
         "out = Dataset('out', storage=env.storage.s3(bucket='qa-bigjob', path='o.parquet'))\n"
-        "@pipeline.task(compute=env.compute.lambda_())\n"
+        "@pipeline.task(compute=env.compute.lambda_({package}))\n"
         "def make() -> out:\n"
-        "    return pl.DataFrame({'x': [1]})\n"
+        "    return pl.DataFrame({{'x': [1]}})\n"
     )
+    (package / "pipeline.py").write_text(source.format(package=""))
+    (package / "zipped.py").write_text(source.format(package="package_type='Zip'"))
     with (package / "reference.bin").open("wb") as f:
         f.truncate(300 * 2**20)  # sparse: its size counts, no disk is used
+    # Left to the plan, the function is a container image (up to 10 GB), and the plan says why.
+    planned = plan(f"{package / 'pipeline.py'}:pipeline")
+    (choice,) = planned.choices
+    assert choice.package == "Image"
+    assert re.fullmatch(
+        r"make: Lambda container image — its code and dependencies are \d+ MB, over the "
+        r"zip's 250 MB",
+        choice.text,
+    )
+    # Asked for as a zip, it is refused, naming the sizes.
     pattern = r"Task 'make' .* Lambda function of \d+ MB unzipped \(its pipeline's code and "
     pattern += r"Glacier 30\d MB"
     with pytest.raises(InfraError, match=pattern) as caught:
-        plan(f"{package / 'pipeline.py'}:pipeline")
+        plan(f"{package / 'zipped.py'}:pipeline")
     assert "Run it on ECS" in str(caught.value)
 
 

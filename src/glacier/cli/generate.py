@@ -1,7 +1,8 @@
 """``glacier generate``: write the pipeline's Pulumi project (Pulumi.yaml, stacks, program).
 
-The project is written by :func:`glacier.infra.generate`; this module picks the directory,
-refuses one that cannot be a directory before anything is written, and lists what was written.
+The project is written by :func:`glacier.infra.generate`, which refuses what ``glacier plan``
+refuses and a directory that is a file, before anything is written; this module picks the
+directory and lists what was written.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from glacier.cli.loading import (
     pipeline_environment,
     selected_environment,
 )
-from glacier.errors import OutputPathError
+from glacier.infra.project import check_output_directory
 
 
 @app.command()
@@ -49,7 +50,7 @@ def generate(
         pipeline = load_pipeline(target)
         run_env = pipeline_environment(pipeline)
         directory = output or Path("infra") / pipeline.name
-        check_output_directory(directory)
+        check_output_directory(directory, "--output")
         environments = [run_env] if run_env is not None else None
         written = infra.generate(pipeline, output_dir=directory, environments=environments)
         files = [
@@ -70,19 +71,3 @@ def generate(
             ),
             soft_wrap=True,
         )
-
-
-def check_output_directory(directory: Path) -> None:
-    """Refuse ``directory`` when it, or the nearest part of it that exists, is not a directory.
-
-    Raises:
-        OutputPathError: Names the path in the way and how to proceed (exit code 2).
-    """
-    existing = next((p for p in (directory, *directory.parents) if p.exists()), None)
-    if existing is None or existing.is_dir():
-        return
-    where = "is" if existing == directory else f"is in the way of {str(directory)!r} and is"
-    raise OutputPathError(
-        f"--output {str(directory)!r}: {str(existing)!r} {where} a file, not a directory; "
-        "pass a directory (new or existing) to -o, or move the file away."
-    )

@@ -70,6 +70,11 @@ def plan(
         out.print(title)
         out.print(table)
         out.print(Text(_count_line(rows), style="bold"), soft_wrap=True)
+        choices = getattr(planned, "choices", ())
+        if choices:
+            out.print(Text('Chosen by the plan (docs/deploy.md, "Packages"):', style="bold"))
+            for choice in choices:
+                out.print(Text(f"  {choice.text}"), soft_wrap=True)
 
 
 def _resources(planned: Any) -> list[Any]:

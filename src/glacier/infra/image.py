@@ -1,4 +1,8 @@
-"""The image ECS tasks run: a Dockerfile written into the generated project.
+"""The images deployed tasks run: Dockerfiles written into the generated project.
+
+``Dockerfile`` is the image of ECS tasks; ``Dockerfile.lambda`` the image of Lambda functions
+packaged as container images (:func:`lambda_dockerfile_source`, :mod:`glacier.infra.aws.ecr`),
+which ``glacier deploy`` builds and pushes itself.
 
 Glacier does not build or push images (there may be no Docker where a plan is made); the
 user's CI does, from the Dockerfile ``glacier generate`` writes beside the Pulumi program, and
@@ -70,3 +74,63 @@ def dockerfile_source(
         "COPY . /app\n"
         f"CMD {json.dumps(list(ENTRY_POINT))}\n"
     )
+
+
+#: The base image of Lambda functions packaged as container images: AWS's Lambda image for
+#: Python (its runtime interface client calls the handler), from ECR Public.
+LAMBDA_BASE_IMAGE = "public.ecr.aws/lambda/python:{version}"
+#: The handler a Lambda container image runs (the function's image command); it finds the
+#: pipeline through the function's ``GLACIER_TARGET`` variable.
+IMAGE_HANDLER = "glacier.infra.runtime.image_handler"
+#: The file ``glacier generate`` writes the Lambda image's Dockerfile to.
+LAMBDA_DOCKERFILE = "Dockerfile.lambda"
+
+
+def lambda_dockerfile_source(
+    pipeline: str,
+    code_root: str,
+    *,
+    python: str,
+    requirements: Sequence[str],
+    from_index: bool,
+) -> str:
+    """The Dockerfile of ``pipeline``'s Lambda container image functions: AWS's Lambda base
+    image for ``python`` (``3.11``), the pinned ``requirements`` (the layer's and deltalake),
+    Glacier, and the pipeline's code (the build context ``code_root``) in the task root."""
+    install = " \\\n    ".join(requirements)
+    glacier = f"{DISTRIBUTION}=={__version__}"
+    note = (
+        ""
+        if from_index
+        else "# Glacier is installed here from a checkout, whose changes may not be published:\n"
+        "# build a wheel into the context (pip wheel --no-deps <checkout> -w wheels/) and\n"
+        "# install it instead: RUN pip install --no-cache-dir --no-deps wheels/<the wheel>\n"
+    )
+    return (
+        f"# Image of the Lambda functions of Glacier pipeline {pipeline!r} (generated, do not\n"
+        "# edit). `glacier deploy` builds and pushes it when Docker (buildx) is installed, else\n"
+        "# prints the commands; the build context is the pipeline's code root, from here:\n"
+        f"#   docker buildx build --platform linux/amd64 --provenance=false -f {LAMBDA_DOCKERFILE}"
+        f" -t <repository>:<tag> {code_root}\n"
+        "# Its dependencies are the Lambda layer's and deltalake, pinned to the versions that\n"
+        "# generated it.\n"
+        f"FROM {LAMBDA_BASE_IMAGE.format(version=python)}\n"
+        f"RUN pip install --no-cache-dir \\\n    {install}\n"
+        f"{note}"
+        f"RUN pip install --no-cache-dir --no-deps {glacier}\n"
+        "COPY . ${LAMBDA_TASK_ROOT}\n"
+        f"CMD {json.dumps([IMAGE_HANDLER])}\n"
+    )
+
+
+def lambda_dockerfile_name(python: str, pythons: Sequence[str]) -> str:
+    """The file of the Lambda image for ``python`` (``3.11``): :data:`LAMBDA_DOCKERFILE`, or,
+    when the project's functions run several versions, ``Dockerfile.lambda-py3.11``.
+
+    Example:
+        >>> lambda_dockerfile_name("3.11", ["3.11"])
+        'Dockerfile.lambda'
+        >>> lambda_dockerfile_name("3.12", ["3.11", "3.12"])
+        'Dockerfile.lambda-py3.12'
+    """
+    return LAMBDA_DOCKERFILE if len(set(pythons)) <= 1 else f"{LAMBDA_DOCKERFILE}-py{python}"

@@ -14,6 +14,7 @@ real ones and can be linted.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import os
@@ -100,6 +101,12 @@ class Plan:
     pipeline: str
     resources: tuple[PlannedResource, ...]
     environments: tuple[str, ...] = ()
+    #: What the plan chose where the pipeline left it open (a Lambda task's package), and
+    #: why: objects with ``text`` (one line) and ``to_dict()``.
+    choices: tuple[Any, ...] = ()
+    #: The container images its Lambda functions run (``LambdaImage``: repository, tag, what
+    #: they are built from), which a deployment builds and pushes first.
+    images: tuple[Any, ...] = ()
 
     def __iter__(self) -> Iterator[PlannedResource]:
         return iter(self.resources)
@@ -148,6 +155,7 @@ class Plan:
             {
                 "pipeline": self.pipeline,
                 "environments": list(self.environments),
+                "choices": [c.to_dict() for c in self.choices],
                 "resources": [r.to_dict() for r in self.resources],
             },
             indent=indent,
@@ -166,6 +174,9 @@ class Plan:
                     f"\n{r.environment or '(default provider)'}" + (f" ({where})" if where else "")
                 )
             lines.append(f"  + {r.type:<55} {r.name}")
+        if self.choices:
+            lines.append("\nChosen by the plan:")
+            lines.extend(f"  {c.text}" for c in self.choices)
         return "\n".join(lines)
 
 
@@ -348,6 +359,8 @@ def _outputs(
         out["bucketDomainName"] = f"{physical}.s3.amazonaws.com"
     elif typ == "aws:ecs/taskDefinition:TaskDefinition":
         out["revision"] = 1
+    elif typ == "aws:ecr/repository:Repository":
+        out["repositoryUrl"] = f"{account}.dkr.ecr.{region}.amazonaws.com/{physical}"
     elif typ == "aws:iam/rolePolicy:RolePolicy":
         rid = f"{inputs.get('role')}:{physical}"
     elif typ in _GENERATED_IDS:
@@ -384,6 +397,7 @@ _ARNS: dict[str, str] = {
         "{base}:ecs:{region}:{account}:task-definition/{name}:1"
     ),
     "aws:ecs/cluster:Cluster": "{base}:ecs:{region}:{account}:cluster/{name}",
+    "aws:ecr/repository:Repository": "{base}:ecr:{region}:{account}:repository/{name}",
     "aws:sfn/stateMachine:StateMachine": "{base}:states:{region}:{account}:stateMachine:{name}",
     "aws:cloudwatch/logGroup:LogGroup": "{base}:logs:{region}:{account}:log-group:{name}",
     "aws:cloudwatch/eventRule:EventRule": "{base}:events:{region}:{account}:rule/{name}",
@@ -474,7 +488,7 @@ def plan(pipeline: Any, env: Any = None, environments: Sequence[Any] | None = No
         try:
             pipe, envs = load()
             model = box["model"] = build_model(pipe, envs)
-            program(pipe, env, envs, model=model)
+            box["declared"] = program(pipe, env, envs, model=model)
         finally:
             ACTIVE_MOCKS.reset(token)
 
@@ -482,7 +496,11 @@ def plan(pipeline: Any, env: Any = None, environments: Sequence[Any] | None = No
     stack = env if isinstance(env, str) else str(getattr(env, "name", None) or "plan")
     run_with_mocks(run, mocks, project=_project_name(str(name)), stack=stack)
     model = box["model"]
-    return make_plan(model.pipeline, mocks.resources, select_environments(model, env))
+    made = make_plan(model.pipeline, mocks.resources, select_environments(model, env))
+    declared = list(box["declared"].values())
+    choices = [c for out in declared for c in getattr(out, "choices", ())]
+    images = [i for out in declared for i in getattr(out, "images", {}).values()]
+    return dataclasses.replace(made, choices=tuple(choices), images=tuple(images))
 
 
 def plan_project(project_dir: str | Path, stack: str) -> Plan:

@@ -277,6 +277,8 @@ class TaskSpec:
     retry_delay: float = 0.0
     backoff: float = 1.0
     timeout: float | None = None
+    max_delay: float | None = None
+    jitter: float = 0.0
     location: str = ""
     #: Keys of the databases and volumes the task uses, and the secrets it reads.
     databases: tuple[str, ...] = ()
@@ -540,6 +542,8 @@ def build_model(
                 retry_delay=float(getattr(cfg, "retry_delay", 0.0) or 0.0),
                 backoff=float(getattr(cfg, "backoff", 1.0) or 1.0),
                 timeout=getattr(cfg, "timeout", None),
+                max_delay=getattr(cfg, "max_delay", None),
+                jitter=float(getattr(cfg, "jitter", 0.0) or 0.0),
                 location=str(t.location),
                 databases=databases,
                 volumes=volumes,

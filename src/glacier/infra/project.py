@@ -11,6 +11,7 @@ for the stack being deployed. One stack per environment::
         __main__.py            the program
         requirements.txt
         Dockerfile             the image of its ECS tasks, when it has any (glacier.infra.image)
+        Dockerfile.lambda      the image of its Lambda functions packaged as images, if any
 
 ``pulumi up --stack prod`` (or :func:`glacier.infra.up`) deploys prod's share. Each stack
 file carries its environment's name and settings (``glacier:environment``,
@@ -30,9 +31,11 @@ from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from typing import Any
 
-from glacier.errors import InfraError
+from glacier.errors import InfraError, OutputPathError
 from glacier.extras import DISTRIBUTION
-from glacier.infra.image import dockerfile_source
+from glacier.infra.image import dockerfile_source, lambda_dockerfile_name, lambda_dockerfile_source
+from glacier.infra.lambda_package import ContainerImage
+from glacier.infra.mocks import plan
 from glacier.infra.model import CodeSpec, EnvSpec, InfraModel, build_model
 from glacier.settings.environment import GlacierSettings, bake_settings
 from glacier.version import __version__
@@ -57,10 +60,17 @@ def generate(
             pattern: one project, a stack per environment).
 
     Returns:
-        ``{"files": [paths], "stacks": [names], "output_dir": path, "project": name}``;
-        no files and no stacks when every environment is local (nothing to deploy).
+        ``{"files": [paths], "stacks": [names], "output_dir": path, "project": name,
+        "images": [...]}`` (``images``: each Lambda container image to build and push: its
+        environment, repository, tag, platform, Dockerfile and build context); no files and
+        no stacks when every environment is local (nothing to deploy).
+
+    Raises:
+        OutputPathError: ``output_dir`` (or a part of it) is a file.
+        InfraError: what :func:`glacier.infra.plan` refuses, before anything is written.
     """
     out = Path(output_dir)
+    check_output_directory(out)
     model = build_model(pipeline, list(environments or ()))
     wanted = _wanted(model, environments)
     if not wanted:
@@ -79,8 +89,15 @@ def generate(
             "program imports the pipeline from there. Define it in a .py file."
         )
     stacks: dict[str, tuple[CodeSpec, EnvSpec, InfraModel]] = {}
+    images: list[ContainerImage] = []
     for key, env in wanted:
-        stacks[key] = _serving(key, env, model, code, environments or ())
+        served_code, served_env, served, source = _serving(
+            key, env, model, code, environments or (), pipeline
+        )
+        stacks[key] = (served_code, served_env, served)
+        # The stack's program under the mock engine, before anything is written: a pipeline
+        # the plan refuses is refused here alike, and the plan says which images it needs.
+        images += plan(source, env=key, environments=list(environments or ())).images
     out.mkdir(parents=True, exist_ok=True)
     project = _project_name(model.pipeline)
     files = [_write(out / "Pulumi.yaml", _pulumi_yaml(project, model.pipeline))]
@@ -93,12 +110,62 @@ def generate(
             model.pipeline, _relative(code.root, out), from_index=_installed_from_index()
         )
         files.append(_write(out / "Dockerfile", source))
+    lambda_images = [i for i in images if i.kind == "lambda"]
+    pythons = sorted({image.python for image in lambda_images})
+    for python in pythons:
+        requirements = next(i.requirements for i in lambda_images if i.python == python)
+        lambda_source = lambda_dockerfile_source(
+            model.pipeline,
+            _relative(code.root, out),
+            python=python,
+            requirements=requirements,
+            from_index=_installed_from_index(),
+        )
+        files.append(_write(out / lambda_dockerfile_name(python, pythons), lambda_source))
     return {
         "files": [str(f) for f in files],
         "stacks": list(stacks),
         "output_dir": str(out),
         "project": project,
+        "images": [
+            {
+                "environment": i.environment,
+                "repository": i.repository,
+                "tag": i.tag,
+                "platform": i.platform,
+                "dockerfile": str(out / _dockerfile_name(i, pythons)),
+                "context": str(code.root),
+                "kind": i.kind,
+                "region": stacks[i.environment][1].region,
+                "profile": stacks[i.environment][1].profile,
+            }
+            for i in images
+        ],
     }
+
+
+def _dockerfile_name(image: ContainerImage, pythons: Sequence[str]) -> str:
+    """The generated Dockerfile an image is built from."""
+    if image.kind == "lambda":
+        return lambda_dockerfile_name(image.python, pythons)
+    return "Dockerfile"
+
+
+def check_output_directory(directory: Path, label: str = "output_dir") -> None:
+    """Refuse ``directory`` when it, or the nearest part of it that exists, is not a directory
+    (``label`` names the option it was given as).
+
+    Raises:
+        OutputPathError: Names the path in the way and how to proceed (exit code 2).
+    """
+    existing = next((p for p in (directory, *directory.parents) if p.exists()), None)
+    if existing is None or existing.is_dir():
+        return
+    where = "is" if existing == directory else f"is in the way of {str(directory)!r} and is"
+    raise OutputPathError(
+        f"{label} {str(directory)!r}: {str(existing)!r} {where} a file, not a directory; "
+        f"pass a directory (new or existing) as {label}, or move the file away."
+    )
 
 
 def _wanted(
@@ -124,12 +191,17 @@ def _wanted(
 
 
 def _serving(
-    key: str, spec: EnvSpec | None, model: InfraModel, code: CodeSpec, environments: Sequence[Any]
-) -> tuple[CodeSpec, EnvSpec, InfraModel]:
-    """The pipeline (as code) that has resources in environment ``key``: this one, or a
-    sibling defined in the same module."""
+    key: str,
+    spec: EnvSpec | None,
+    model: InfraModel,
+    code: CodeSpec,
+    environments: Sequence[Any],
+    pipeline: Any,
+) -> tuple[CodeSpec, EnvSpec, InfraModel, Any]:
+    """The pipeline (as code, and itself) that has resources in environment ``key``: this
+    one, or a sibling defined in the same module."""
     if spec is not None and key in model.cloud_envs():
-        return code, spec, model
+        return code, spec, model, pipeline
     from glacier.targets import find_pipelines
 
     module = next((m for m in list(sys.modules.values()) if _module_file(m) == code.file), None)
@@ -140,7 +212,7 @@ def _serving(
         except InfraError:
             continue
         if key in sibling.cloud_envs():
-            return CodeSpec(code.file, attr, code.root), sibling.envs[key], sibling
+            return CodeSpec(code.file, attr, code.root), sibling.envs[key], sibling, other
     raise InfraError(
         f"Pipeline {model.pipeline!r} has no resources in environment {key!r}, and no other "
         f"pipeline in {code.file.name} does. Build one for it (e.g. "

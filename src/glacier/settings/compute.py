@@ -87,6 +87,8 @@ class LambdaConfig(GlacierModel):
     Example:
         >>> LambdaConfig(memory=1024, timeout=300, architecture="arm64").memory
         1024
+        >>> LambdaConfig(package_type="Image").package_type
+        'Image'
         >>> LambdaConfig(memory=20000)
         Traceback (most recent call last):
         ...
@@ -105,6 +107,20 @@ class LambdaConfig(GlacierModel):
     ephemeral_storage: Annotated[int, between(512, 10240, "MB (the AWS Lambda limit)")] = 512
     function_name: str | None = None
     tags: AwsTags = {}
+    #: How the function's code is packaged: ``"Zip"`` (a package and Glacier's layer, 250 MB
+    #: unzipped at most) or ``"Image"`` (a container image, up to 10 GB). ``None``: the plan
+    #: chooses, a zip when the runtime fits it, else an image (``docs/deploy.md``).
+    package_type: Literal["Zip", "Image"] | None = None
+
+    @model_validator(mode="after")
+    def _image_has_no_layers(self) -> Self:
+        if self.package_type == "Image" and self.layers:
+            raise ValueError(
+                "layers=... cannot be used with package_type='Image' (a container image "
+                "function has no layers): put what the layers hold in the image, or use "
+                "package_type='Zip'"
+            )
+        return self
 
     @field_validator("environment_vars")
     @classmethod

@@ -3,12 +3,20 @@
 One state per DAG level, in order; a level of several independent tasks is a ``Parallel``
 state with a branch per task. A task state starts the task's compute through the service
 integration of its kind (``lambda:invoke``, ``glue:startJobRun.sync``, ``ecs:runTask.sync``),
-passes the execution's name as the run id, and carries the task's timeout and retries; a task
-of another account is started with that account's invoker role.
+passes the execution's name as the run id, and carries the task's timeout; a task of another
+account is started with that account's invoker role.
+
+One layer retries a task's failures: the task's own process, through the per-task path every
+run shares (:func:`glacier.executors.base.invoke`: ``retries``, ``retry_delay``, ``backoff``,
+``max_delay``, ``jitter`` and ``retry_on``, which tells a transient failure from one that
+fails alike every time). So a deployed task runs at most ``retries + 1`` times in all; a
+state retries only Lambda's refusal to start the function (:data:`SERVICE_RETRIES`, the
+function did not run), and its timeout covers every attempt and the waits between them.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from glacier import env_vars
@@ -17,6 +25,12 @@ from glacier.infra.aws.naming import invoker_role_name, job_name
 from glacier.infra.aws.stack import Stack
 from glacier.infra.aws.task_refs import task_refs
 from glacier.infra.model import TaskSpec, crosses_account
+from glacier.retries import delays
+
+#: Errors of a Lambda invoke state retried by the state machine: Lambda refused to start the
+#: function (throttled), so the task did not run. Every failure of the task itself is the
+#: task's own process's to retry (see the module docs).
+SERVICE_RETRIES = ("Lambda.TooManyRequestsException",)
 
 
 def definition(stack: Stack) -> dict[str, Any]:
@@ -109,14 +123,36 @@ def task_state(stack: Stack, task: TaskSpec) -> dict[str, Any]:
         state["Credentials"] = {"RoleArn": invoker.role_arn_of(invoker_role_name(model, invoker))}
     state["ResultPath"] = None
     if task.timeout:
-        state["TimeoutSeconds"] = max(1, int(task.timeout))
-    if task.retries:
+        state["TimeoutSeconds"] = state_timeout(task)
+    if task.compute == "lambda":
         state["Retry"] = [
             {
-                "ErrorEquals": ["States.ALL"],
-                "IntervalSeconds": max(1, int(task.retry_delay)),
-                "MaxAttempts": task.retries,
-                "BackoffRate": task.backoff,
+                "ErrorEquals": list(SERVICE_RETRIES),
+                "IntervalSeconds": 2,
+                "MaxAttempts": 6,
+                "BackoffRate": 2.0,
             }
         ]
     return state
+
+
+def state_timeout(task: TaskSpec) -> int:
+    """Seconds a task's state may take: every attempt of the task (``timeout`` each) and the
+    longest waits between them (the task's process retries; see the module docs).
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> state_timeout(SimpleNamespace(timeout=60, retries=2, retry_delay=5, backoff=2,
+        ...                               max_delay=None, jitter=1))
+        197
+    """
+    assert task.timeout is not None
+    waits = delays(
+        retry_delay=task.retry_delay,
+        backoff=task.backoff,
+        max_delay=task.max_delay,
+        jitter=0,
+        retries=task.retries,
+    )
+    total = task.timeout * (task.retries + 1) + sum(waits) + task.jitter * task.retries
+    return max(1, math.ceil(total))

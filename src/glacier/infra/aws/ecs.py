@@ -1,7 +1,9 @@
 """ECS/Fargate: a task as a task definition on the pipeline's cluster, and its network.
 
 A container task runs the image of its :class:`~glacier.settings.EcsConfig` (built by the
-user's CI from the generated Dockerfile, :mod:`glacier.infra.image`) with
+user's CI from the generated Dockerfile, :mod:`glacier.infra.image`), or, when it names none,
+the image ``glacier deploy`` builds from that Dockerfile and pushes to the environment's
+repository (:mod:`glacier.infra.aws.ecr`; the plan shows the choice), with
 ``python -m glacier.infra.runtime <target> <task>``, as the task's role; a second role (the
 execution role) lets ECS pull the image (from ECR when the image is there) and write the logs.
 Fargate places tasks in the environment's subnets, else in the default VPC's.
@@ -15,6 +17,7 @@ from typing import Any
 
 from glacier.errors import InfraError
 from glacier.infra import iam
+from glacier.infra.aws.ecr import image_uri, repository
 from glacier.infra.aws.efs import ecs_volumes
 from glacier.infra.aws.logs import write_logs_statement
 from glacier.infra.aws.naming import cluster_name, exec_role_name, family_name
@@ -22,7 +25,15 @@ from glacier.infra.aws.network import _ECR_IMAGE, fargate_placement
 from glacier.infra.aws.stack import Stack, add, invoke_options, json_input, logical_name
 from glacier.infra.aws.task_environment import task_variables
 from glacier.infra.image import ENTRY_POINT
+from glacier.infra.lambda_package import PackageChoice
 from glacier.infra.model import TaskSpec
+
+#: What an ECS execution role needs to pull an image from an ECR repository.
+ECR_PULL_ACTIONS = (
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+)
 
 
 def cluster(stack: Stack, tasks: Sequence[TaskSpec]) -> None:
@@ -52,12 +63,16 @@ def cluster(stack: Stack, tasks: Sequence[TaskSpec]) -> None:
 def task_definition(stack: Stack, task: TaskSpec, role: Any, log_group: Any, policy: Any) -> None:
     """Declare ``task``'s execution role and task definition; refused without an image."""
     aws, cfg, env, model = stack.aws, task.config, stack.env, stack.model
-    if not getattr(cfg, "image", None):
-        raise InfraError(
-            f"Task {task.name!r} ({task.location}) runs on ECS but its compute hint has no "
-            "image. Build one from the Dockerfile `glacier generate` writes (your CI builds and "
-            "pushes it), and pass it: "
-            "compute=env.compute.ecs(image='123456789012.dkr.ecr.us-east-1.amazonaws.com/etl:1')."
+    image: Any = cfg.image
+    if not image:
+        image = image_uri(stack, task, "ecs")
+        stack.out.choices.append(
+            PackageChoice(
+                task.name,
+                "Image",
+                "no image= given; glacier deploy builds and pushes it",
+                compute="ecs",
+            )
         )
     exec_role = add(
         stack,
@@ -75,14 +90,14 @@ def task_definition(stack: Stack, task: TaskSpec, role: Any, log_group: Any, pol
         logical_name(stack, task.name, "exec-policy"),
         name="glacier-task-execution",
         role=exec_role.id,
-        policy=json_input(stack, execution_policy(stack, cfg.image, log_group)),
+        policy=json_input(stack, execution_policy(stack, image, log_group)),
     )
     environment = [{"name": k, "value": v} for k, v in sorted(task_variables(stack, task).items())]
     target = model.code.relative_target if model.code else model.pipeline
     volumes, mounts = ecs_volumes(stack, task)
     container = {
         "name": "task",
-        "image": cfg.image,
+        "image": image,
         "essential": True,
         "command": [*ENTRY_POINT, target, task.name],
         "environment": environment,
@@ -115,9 +130,14 @@ def task_definition(stack: Stack, task: TaskSpec, role: Any, log_group: Any, pol
     stack.out.task_definitions[task.name] = definition
 
 
-def execution_policy(stack: Stack, image: str, log_group: Any) -> dict[str, Any]:
-    """The execution role's policy: write the task's logs, pull its image from ECR."""
+def execution_policy(stack: Stack, image: Any, log_group: Any) -> dict[str, Any]:
+    """The execution role's policy: write the task's logs, pull its image from ECR (the
+    environment's repository when the image is the one Glacier builds)."""
     statements = [write_logs_statement(log_group)]
+    if not isinstance(image, str):  # the environment's own repository
+        statements.append(iam.statement("EcrToken", ["ecr:GetAuthorizationToken"], ["*"]))
+        statements.append(iam.statement("EcrPull", ECR_PULL_ACTIONS, [repository(stack).arn]))
+        return iam.document(statements)
     match = _ECR_IMAGE.match(image)
     if match:
         account, region, repo = match.groups()
@@ -126,11 +146,7 @@ def execution_policy(stack: Stack, image: str, log_group: Any) -> dict[str, Any]
         statements.append(
             iam.statement(
                 "EcrPull",
-                [
-                    "ecr:BatchCheckLayerAvailability",
-                    "ecr:BatchGetImage",
-                    "ecr:GetDownloadUrlForLayer",
-                ],
+                ECR_PULL_ACTIONS,
                 [f"arn:{partition}:ecr:{region}:{account}:repository/{repo}"],
             )
         )

@@ -16,7 +16,7 @@ from glacier.infra.aws.naming import job_name
 from glacier.infra.aws.packaging import code_assets, code_spec, glacier_assets
 from glacier.infra.aws.stack import Stack, add, logical_name
 from glacier.infra.aws.task_environment import task_variables
-from glacier.infra.layer import pinned
+from glacier.infra.layer import TABLE_DISTRIBUTIONS, pinned
 from glacier.infra.model import EnvSpec, TaskSpec, artifacts_key, code_prefix
 
 #: The script every generated Glue job runs, under the pipeline's code prefix.
@@ -44,6 +44,14 @@ def check_glue(task: TaskSpec) -> None:
             f"{cfg.worker_type!r}; Glacier runs tasks as Spark (glueetl) jobs, which take "
             "G.1X, G.2X, G.4X, G.8X or G.025X workers."
         )
+    if cfg.max_retries and task.retries:
+        raise InfraError(
+            f"Task {task.name!r} ({task.location}) retries {task.retries} time(s) in its own "
+            f"process and its Glue job reruns a failed run {cfg.max_retries} time(s) more, so "
+            f"a failure would run it up to {(task.retries + 1) * (cfg.max_retries + 1)} times. "
+            "Keep one: the task's retries=... (with retry_on and backoff), or "
+            "GlueConfig(max_retries=...) with retries=0."
+        )
     if cfg.glue_version != "5.0":
         raise InfraError(
             f"Task {task.name!r} ({task.location}) asks for Glue {cfg.glue_version}, whose "
@@ -56,7 +64,9 @@ def glue_job(stack: Stack, task: TaskSpec, role: Any, log_group: Any, policy: An
     """Declare ``task``'s Glue job, running as ``role`` and logging to ``log_group``."""
     aws, cfg, env, model = stack.aws, task.config, stack.env, stack.model
     script, code, uploads = glue_uploads(stack)
-    modules = [*pinned(GLUE_REQUIREMENTS), *cfg.additional_python_modules]
+    # A task with Delta tables needs deltalake too (as its Lambda image and ECS image have).
+    wanted = (*GLUE_REQUIREMENTS, *(TABLE_DISTRIBUTIONS if task.tables else ()))
+    modules = [*pinned(wanted), *cfg.additional_python_modules]
     arguments = {
         "--GLACIER_TARGET": code_spec(stack).module_target,
         **{f"--{k}": v for k, v in task_variables(stack, task).items()},

@@ -3,9 +3,14 @@
 The function runs as the task's role, logs to the task's log group (declared beforehand, so
 that it has a retention), takes its memory, timeout, architecture and layers from the task's
 :class:`~glacier.settings.LambdaConfig`, and is placed in the environment's subnets when the
-environment has a network; a task that declares a volume mounts its access point. Its first
-layer holds Glacier's runtime dependencies (:func:`dependencies_layer`, one
-``aws.lambda_.LayerVersion`` per runtime and architecture).
+environment has a network; a task that declares a volume mounts its access point.
+
+Its code is a zip package whose first layer holds Glacier's runtime dependencies
+(:func:`dependencies_layer`, one ``aws.lambda_.LayerVersion`` per runtime and architecture),
+or, when the runtime cannot fit a zip (a task with Delta tables: deltalake beside polars) or
+the settings ask for it, a container image from the environment's ECR repository
+(:mod:`glacier.infra.aws.ecr`), built from the generated ``Dockerfile.lambda`` with the same
+pins. The choice is :func:`package_choice`'s, shown in the plan.
 """
 
 from __future__ import annotations
@@ -13,29 +18,52 @@ from __future__ import annotations
 from typing import Any
 
 from glacier.errors import InfraError
+from glacier.infra.aws.ecr import image_uri
 from glacier.infra.aws.efs import lambda_file_system
 from glacier.infra.aws.naming import NAME_CHARS, function_name
 from glacier.infra.aws.network import lambda_vpc_config
-from glacier.infra.aws.packaging import HANDLER, check_package_size, function_archive
+from glacier.infra.aws.packaging import (
+    HANDLER,
+    check_package_size,
+    code_files,
+    code_spec,
+    function_archive,
+    glacier_files,
+)
 from glacier.infra.aws.stack import Stack, add, logical_name
 from glacier.infra.aws.task_environment import task_variables
-from glacier.infra.layer import (
-    LAMBDA_UNZIPPED_LIMIT,
-    LayerSpec,
-    build_layer,
-    built,
-    estimated_size,
-)
+from glacier.infra.image import IMAGE_HANDLER
+from glacier.infra.lambda_package import PackageChoice, choose, layer_size
+from glacier.infra.layer import LAMBDA_UNZIPPED_LIMIT, LayerSpec, build_layer, built, estimated_size
 from glacier.infra.model import TaskSpec, physical_name
 
 
 def function(stack: Stack, task: TaskSpec, role: Any, log_group: Any, policy: Any) -> None:
-    """Declare ``task``'s function, running as ``role`` and logging to ``log_group``."""
+    """Declare ``task``'s function, running as ``role`` and logging to ``log_group``: a zip
+    package with Glacier's layer, or a container image (:func:`package_choice`)."""
     aws, cfg, env = stack.aws, task.config, stack.env
-    check_tables_fit(stack, task)
-    spec = LayerSpec.for_function(cfg.runtime, cfg.architecture)
-    layer, layer_size = dependencies_layer(stack, spec, cfg.runtime, cfg.architecture)
-    check_package_size(stack, task.name, task.location, layer_size)
+    choice = package_choice(stack, task)
+    if choice.package == "Image":
+        package: dict[str, Any] = {
+            "package_type": "Image",
+            "image_uri": image_uri(stack, task),
+            "image_config": aws.lambda_.FunctionImageConfigArgs(commands=[IMAGE_HANDLER]),
+        }
+    else:
+        check_tables_fit(stack, task)
+        spec = LayerSpec.for_function(cfg.runtime, cfg.architecture, tables=bool(task.tables))
+        layer, layer_size = dependencies_layer(stack, spec, cfg.runtime, cfg.architecture)
+        check_package_size(stack, task.name, task.location, layer_size)
+        package = {
+            "package_type": "Zip",
+            "runtime": cfg.runtime,
+            "handler": HANDLER,
+            "code": function_archive(stack),
+            "layers": [layer.arn, *cfg.layers],
+        }
+    variables = task_variables(stack, task)
+    if choice.package == "Image":  # the image's handler finds the pipeline through it
+        variables["GLACIER_TARGET"] = code_spec(stack).relative_target
     made = add(
         stack,
         aws.lambda_.Function,
@@ -43,16 +71,13 @@ def function(stack: Stack, task: TaskSpec, role: Any, log_group: Any, policy: An
         depends_on=[log_group, policy],
         name=function_name(stack.model, env, task),
         role=role.arn,
-        runtime=cfg.runtime,
-        handler=HANDLER,
-        code=function_archive(stack),
+        **package,
         memory_size=cfg.memory,
         timeout=cfg.timeout,
         architectures=[cfg.architecture],
-        layers=[layer.arn, *cfg.layers],
         ephemeral_storage=aws.lambda_.FunctionEphemeralStorageArgs(size=cfg.ephemeral_storage),
         reserved_concurrent_executions=cfg.reserved_concurrent_executions,
-        environment=aws.lambda_.FunctionEnvironmentArgs(variables=task_variables(stack, task)),
+        environment=aws.lambda_.FunctionEnvironmentArgs(variables=variables),
         vpc_config=lambda_vpc_config(stack, task),
         file_system_config=lambda_file_system(stack, task),
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(
@@ -61,6 +86,15 @@ def function(stack: Stack, task: TaskSpec, role: Any, log_group: Any, policy: An
         tags={**stack.tags, **cfg.tags, "glacier:task": task.name},
     )
     stack.out.functions[task.name] = made
+
+
+def package_choice(stack: Stack, task: TaskSpec) -> PackageChoice:
+    """How ``task``'s code is packaged (:func:`glacier.infra.lambda_package.choose`),
+    recorded in the stack's output for the plan to show."""
+    paths = [*glacier_files().values(), *code_files(code_spec(stack)).values()]
+    choice = choose(task, sum(p.stat().st_size for p in paths))
+    stack.out.choices.append(choice)
+    return choice
 
 
 def check_tables_fit(stack: Stack, task: TaskSpec) -> None:
@@ -72,7 +106,7 @@ def check_tables_fit(stack: Stack, task: TaskSpec) -> None:
     if not task.tables:
         return
     cfg = task.config
-    size = _size_of(LayerSpec.for_function(cfg.runtime, cfg.architecture, tables=True))
+    size = layer_size(LayerSpec.for_function(cfg.runtime, cfg.architecture, tables=True))
     if size <= LAMBDA_UNZIPPED_LIMIT:
         return
     tables = ", ".join(repr(t) for t in task.tables)
@@ -81,13 +115,10 @@ def check_tables_fit(stack: Stack, task: TaskSpec) -> None:
         f"its runtime needs deltalake beside polars: {size / 2**20:.0f} MB unzipped, more than "
         f"Lambda's {LAMBDA_UNZIPPED_LIMIT // 2**20} MB limit for a function and its layers. "
         "Run it on ECS (compute=env.compute.ecs(image=...), built from the generated "
-        "Dockerfile), or store the dataset as one file (a path ending in .parquet)."
+        "Dockerfile), or store the dataset as one file (a path ending in .parquet); or "
+        "package it as a container image (env.compute.lambda_(package_type='Image'), what "
+        "the plan chooses when package_type is not set)."
     )
-
-
-def _size_of(spec: LayerSpec) -> int:
-    layer = built(spec)
-    return layer.size if layer is not None else estimated_size(spec)
 
 
 def dependencies_layer(

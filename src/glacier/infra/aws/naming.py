@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+import re
+
 from glacier.infra.model import EnvSpec, InfraModel, TaskSpec, physical_name
 
 #: Characters Lambda, ECS, Glue and Step Functions allow in a name.
@@ -39,6 +41,20 @@ def function_name(model: InfraModel, env: EnvSpec, task: TaskSpec) -> str:
     if given:
         return str(given)
     return physical_name(env.naming_prefix, model.pipeline, task.name, allowed=NAME_CHARS)
+
+
+def repository_name(model: InfraModel, env: EnvSpec) -> str:
+    """ECR repository of the environment's Lambda container images: lower case, one
+    separator between letters and digits (ECR's rule).
+
+    >>> from types import SimpleNamespace
+    >>> repository_name(SimpleNamespace(pipeline="My_ETL"), SimpleNamespace(naming_prefix="dev-"))
+    'dev-my_etl'
+    """
+    name = physical_name(
+        env.naming_prefix, model.pipeline, limit=200, allowed="a-z0-9._-", lower=True
+    )
+    return re.sub(r"[._-]{2,}", "-", name).strip("._-") or "glacier"
 
 
 def family_name(model: InfraModel, env: EnvSpec, task: str) -> str:

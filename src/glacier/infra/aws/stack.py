@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from glacier.infra.lambda_package import ContainerImage, PackageChoice
 from glacier.infra.model import EnvSpec, InfraModel
 
 #: Tag every resource carries (through the provider's default tags).
@@ -41,6 +42,10 @@ class AwsResources:
     access_points: dict[str, Any] = field(default_factory=dict)
     state_machine: Any = None
     resources: list[Any] = field(default_factory=list)
+    #: What the plan chose for tasks that left it open, and why (Lambda packages).
+    choices: list[PackageChoice] = field(default_factory=list)
+    #: The container images its functions run, by tag (built and pushed before deploying).
+    images: dict[str, ContainerImage] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,7 @@ def aws_provider(aws: ModuleType, env: EnvSpec) -> Any:
                 iam=url,
                 sts=url,
                 lambda_=url,
+                ecr=url,
                 sfn=url,
                 ecs=url,
                 logs=url,

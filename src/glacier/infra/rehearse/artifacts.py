@@ -3,7 +3,9 @@ it, the variables it is started with and the role it runs as.
 
 - **Lambda**: the function's code archive (the plan's own ``AssetArchive``: the handler, the
   pipeline's code, Glacier), called the way Lambda's Python runtime calls it: the handler
-  module imported from the code's root, ``handler(event, context)``.
+  module imported from the code's root, ``handler(event, context)``. A container image
+  function's code is what its image holds (the pipeline's code in the task root, Glacier),
+  and its handler the image's command.
 - **ECS**: the container's command and environment from the task definition, run in the
   code the image holds (the same package as a function's: the pipeline's code and Glacier).
 - **Glue**: the job's script with its default arguments, the code as ``--extra-py-files``.
@@ -88,14 +90,21 @@ def artifacts(resources: Iterable[PlannedResource], model: InfraModel) -> dict[s
     for r in resources:
         if r.type == FUNCTION:
             variables = dict((r.inputs.get("environment") or {}).get("variables") or {})
+            image = r.inputs.get("packageType") == "Image"
             art = Artifact(
                 task=variables[env_vars.GLACIER_TASK_NAME],
                 compute="lambda",
                 role_arn=str(r.inputs["role"]),
                 region=r.region or "us-east-1",
                 variables=variables,
-                entry=(str(r.inputs["handler"]),),
-                files=archive_files(r.inputs["code"]),
+                entry=(
+                    str((r.inputs.get("imageConfig") or {})["commands"][0])
+                    if image
+                    else str(r.inputs["handler"]),
+                ),
+                # An image holds the code in its task root (COPY of the code root) and
+                # Glacier installed: the files a package would.
+                files=package_files(model) if image else archive_files(r.inputs["code"]),
                 reference=str(r.outputs.get("arn") or r.inputs.get("name")),
             )
         elif r.type == TASK_DEFINITION:

@@ -5,7 +5,9 @@ but it dispatches a ``lambda:invoke`` state to moto's own Lambda, which runs cod
 Docker, and ``ecs:runTask.sync``/``glue:startJobRun.sync`` states to services moto does not
 run at all. The states Glacier generates are few (``Task``, ``Parallel`` of single-task
 branches, ``Pass``), so the rehearsal follows them itself: from ``StartAt`` along ``Next``, a
-``Parallel`` state's branches together, a task state's ``Retry`` honoured.
+``Parallel`` state's branches together, a task state's ``Retry`` honoured for the errors it
+names (a task's process failing is the task's own error, named by its exception's type, as
+Lambda names a function error).
 """
 
 from __future__ import annotations
@@ -19,13 +21,19 @@ from glacier.errors import InfraError
 
 @dataclass(frozen=True)
 class TaskState:
-    """A ``Task`` state: what it starts (a function ARN, a job name, a task definition) and
-    how many attempts its ``Retry`` allows."""
+    """A ``Task`` state: what it starts (a function ARN, a job name, a task definition), how
+    many attempts its ``Retry`` allows and for which errors (``ErrorEquals``)."""
 
     name: str
     resource: str
     target: str
     attempts: int = 1
+    retried: tuple[str, ...] = ()
+
+    def retries(self, error: str) -> bool:
+        """Whether the state retries a task that failed with ``error`` (``Type: message``)."""
+        name = error.split(":", 1)[0].strip()
+        return bool({"States.ALL", "States.TaskFailed", name} & set(self.retried))
 
 
 def steps(definition: Mapping[str, Any]) -> list[list[TaskState]]:
@@ -59,5 +67,7 @@ def _chain(definition: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]
 def _task(name: str, state: Mapping[str, Any]) -> TaskState:
     params = state.get("Parameters") or {}
     target = params.get("FunctionName") or params.get("JobName") or params.get("TaskDefinition")
-    retries = max((int(r.get("MaxAttempts", 3)) for r in state.get("Retry") or ()), default=0)
-    return TaskState(name, str(state["Resource"]), str(target or ""), 1 + retries)
+    rules = state.get("Retry") or ()
+    retries = max((int(r.get("MaxAttempts", 3)) for r in rules), default=0)
+    retried = tuple(dict.fromkeys(e for r in rules for e in r.get("ErrorEquals", ())))
+    return TaskState(name, str(state["Resource"]), str(target or ""), 1 + retries, retried)

@@ -160,10 +160,12 @@ def _run_task(
     env = task_process.environment(art, code, home, credentials, proxy.url)
     outcome = task_process.Outcome(False, (), "", 0.0)
     seconds, attempts = 0.0, 0
-    while attempts < state.attempts and not outcome.succeeded:  # the state's Retry
+    while True:  # the state's Retry, for the errors it names
         attempts += 1
         outcome = task_process.run(art, code, env, run_id)
         seconds += outcome.seconds
+        if outcome.succeeded or attempts >= state.attempts or not state.retries(outcome.error):
+            break
     denied = tuple(proxy.denied_to(credentials.access_key))
     assumed = tuple(dict.fromkeys(s.role_arn for s in proxy.opened_by(credentials.access_key)))
     return TaskReport(

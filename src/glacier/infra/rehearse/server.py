@@ -207,7 +207,9 @@ class RecordingProxy:
                 for key, value in response.getheaders():
                     if key.lower() not in _HOP:
                         self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
+                # A HEAD answer has no body but the size of the object it describes.
+                size = response.getheader("Content-Length") if self.command == "HEAD" else None
+                self.send_header("Content-Length", size or str(len(data)))
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(data)

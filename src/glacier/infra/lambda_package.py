@@ -1,0 +1,127 @@
+"""How a Lambda task's code is packaged: a zip with Glacier's layer, or a container image
+(and the images a deployment builds: :class:`ContainerImage`).
+
+A zip package and its layers may hold 250 MB unzipped (:data:`~glacier.infra.layer.
+LAMBDA_UNZIPPED_LIMIT`); a container image up to 10 GB. A task whose compute settings say
+neither (``LambdaConfig.package_type`` unset: the default compute, or
+``env.compute.lambda_(...)`` without it) gets a zip when its runtime fits one, else an
+image: a task reading or writing Delta tables needs ``deltalake`` beside polars, which
+together are over the limit. The plan shows each choice and why (:attr:`PackageChoice.text`).
+A package the settings name is kept: an image as asked, a zip that cannot fit refused where
+the function is declared (:mod:`glacier.infra.aws.lambda_`).
+
+Example:
+    >>> PackageChoice("extract", "Image", "Delta tables need deltalake, 370 MB").text
+    'extract: Lambda container image — Delta tables need deltalake, 370 MB'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from glacier.infra.layer import LAMBDA_UNZIPPED_LIMIT, LayerSpec, built, estimated_size
+from glacier.infra.model import TaskSpec
+
+#: What each package is called in a plan, by compute and package type.
+PACKAGE_NAMES = {
+    ("lambda", "Zip"): "Lambda zip package",
+    ("lambda", "Image"): "Lambda container image",
+    ("ecs", "Image"): "ECS image built from the generated Dockerfile",
+}
+
+
+@dataclass(frozen=True)
+class PackageChoice:
+    """The package of one Lambda task, and why: chosen by the plan, or given."""
+
+    task: str
+    package: Literal["Zip", "Image"]
+    reason: str
+    #: False when the task's settings named the package.
+    chosen: bool = True
+    compute: Literal["lambda", "ecs"] = "lambda"
+
+    @property
+    def text(self) -> str:
+        """One line for a plan: ``extract: Lambda container image — <why>``."""
+        return f"{self.task}: {PACKAGE_NAMES[self.compute, self.package]} — {self.reason}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-able) for a plan."""
+        return {
+            "task": self.task,
+            "compute": self.compute,
+            "package": self.package,
+            "chosen": self.chosen,
+            "reason": self.reason,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True)
+class ContainerImage:
+    """A container image an environment's tasks run, which a deployment builds and pushes:
+    its repository (by name), its tag, and what it is built from (which Dockerfile: ``kind``
+    ``lambda`` or ``ecs``; Python version, architecture, pinned requirements)."""
+
+    environment: str
+    repository: str
+    tag: str
+    python: str
+    architecture: str
+    requirements: tuple[str, ...]
+    kind: Literal["lambda", "ecs"] = "lambda"
+
+    @property
+    def platform(self) -> str:
+        """Docker's name of the architecture (``linux/amd64``)."""
+        return DOCKER_PLATFORMS[self.architecture]
+
+
+#: Docker's platform of each Lambda architecture.
+DOCKER_PLATFORMS = {"x86_64": "linux/amd64", "arm64": "linux/arm64"}
+
+
+def layer_size(spec: LayerSpec) -> int:
+    """The unzipped bytes of ``spec``'s layer: measured when it was built, else estimated
+    from the same distributions installed here."""
+    layer = built(spec)
+    return layer.size if layer is not None else estimated_size(spec)
+
+
+def table_spec(task: TaskSpec) -> LayerSpec:
+    """The dependencies of ``task`` with ``deltalake`` (what its Delta tables need)."""
+    cfg = task.config
+    return LayerSpec.for_function(cfg.runtime, cfg.architecture, tables=True)
+
+
+def choose(task: TaskSpec, code_size: int) -> PackageChoice:
+    """The package of Lambda task ``task``, whose code (the pipeline's and Glacier's) is
+    ``code_size`` bytes: the one its settings name, else a zip when code and dependencies
+    fit Lambda's unzipped limit, else an image."""
+    cfg = task.config
+    given = getattr(cfg, "package_type", None)
+    limit = LAMBDA_UNZIPPED_LIMIT // 2**20
+    if given == "Image":
+        return PackageChoice(task.name, "Image", "package_type='Image' in its settings", False)
+    if given == "Zip":
+        return PackageChoice(task.name, "Zip", "package_type='Zip' in its settings", False)
+    if task.tables:
+        size = layer_size(table_spec(task))
+        if size > LAMBDA_UNZIPPED_LIMIT:
+            return PackageChoice(
+                task.name, "Image", f"Delta tables need deltalake, {size / 2**20:.0f} MB"
+            )
+    else:
+        size = layer_size(LayerSpec.for_function(cfg.runtime, cfg.architecture))
+    total = size + code_size
+    if total > LAMBDA_UNZIPPED_LIMIT:
+        return PackageChoice(
+            task.name,
+            "Image",
+            f"its code and dependencies are {total / 2**20:.0f} MB, over the zip's {limit} MB",
+        )
+    return PackageChoice(
+        task.name, "Zip", f"its code and dependencies ({total / 2**20:.0f} MB) fit {limit} MB"
+    )
