@@ -58,6 +58,12 @@ class TaskRun:
     #: What the task logged and printed, one dict per line (``time``, ``level``, ``logger``,
     #: ``message``, ``run_id``, ``task``, ``attempt``, ``environment``); ``None``: nothing.
     logs: list[dict[str, Any]] | None = None
+    #: What "the same task" is for the cache and resume (:func:`glacier.cache.task_identity`),
+    #: for tasks that are cached or store all their outputs; ``None``: not known.
+    identity: str | None = None
+    #: Why the task ran although it might not have: uncached this run (a value it reads
+    #: cannot be hashed), or recomputed on resume (it changed since the resumed run).
+    note: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -99,7 +105,11 @@ class TaskRun:
             "resumed": self.resumed,
             "error": None if self.error is None else f"{type(self.error).__name__}: {self.error}",
             "logs": self.logs,
-        } | ({"workers": ",".join(self.workers)} if self.workers else {})
+        } | (
+            ({"workers": ",".join(self.workers)} if self.workers else {})
+            | ({"identity": self.identity} if self.identity else {})
+            | ({"note": self.note} if self.note else {})
+        )
 
 
 #: The fields of a task record, in the order the run store writes them.
@@ -114,6 +124,8 @@ RECORD_FIELDS = (
     "error",
     "workers",
     "logs",
+    "identity",
+    "note",
 )
 
 
@@ -138,9 +150,11 @@ class TaskTable(Mapping[str, TaskRun]):
         "cached",
         "duration_ns",
         "error",
+        "identity",
         "locations",
         "logs",
         "names",
+        "note",
         "resumed",
         "started_ns",
         "status",
@@ -161,6 +175,8 @@ class TaskTable(Mapping[str, TaskRun]):
         #: Filled only by executors that run tasks elsewhere (see TaskRun.workers).
         self.workers: list[tuple[str, ...]] = [()] * n
         self.logs: list[list[dict[str, Any]] | None] = [None] * n
+        self.identity: list[str | None] = [None] * n
+        self.note: list[str | None] = [None] * n
         self._index: dict[str, int] | None = None
 
     @classmethod
@@ -187,6 +203,8 @@ class TaskTable(Mapping[str, TaskRun]):
             self.resumed[i],
             self.workers[i],
             self.logs[i],
+            self.identity[i],
+            self.note[i],
         )
 
     def set(self, i: int, run: TaskRun) -> None:
@@ -200,6 +218,8 @@ class TaskTable(Mapping[str, TaskRun]):
         self.resumed[i] = run.resumed
         self.workers[i] = run.workers
         self.logs[i] = run.logs
+        self.identity[i] = run.identity
+        self.note[i] = run.note
 
     def ok(self) -> bool:
         """Whether every task succeeded."""
@@ -227,6 +247,11 @@ class TaskTable(Mapping[str, TaskRun]):
             # One string per task: the run store writes a column whose values are all equal
             # as that value, which a list would make ambiguous.
             columns["workers"] = [",".join(w) for w in workers]
+        # Only runs with cached or stored tasks have them; others keep their format.
+        if self.identity.count(None) != len(self.identity):
+            columns["identity"] = self.identity
+        if self.note.count(None) != len(self.note):
+            columns["note"] = self.note
         return columns
 
     # -- Mapping[str, TaskRun] ---------------------------------------------------------------
