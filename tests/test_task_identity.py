@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
+import polars as pl
 import pytest
 
 from glacier import Dataset, Environment, Pipeline
+from glacier.errors import ForeignRunError
 
 # -- a user's project: a large module of classes, and a pipeline module using it ------------
 
@@ -129,3 +133,224 @@ def test_editing_a_module_level_list_a_task_reads_misses_the_cache(
     module.PAYMENT_METHODS = ["credit_card"]  # rebound
     assert module.build(glacier_env, tasks=1).run()["out0"] == 2
     assert module.CALLS == [1, 1, 1]
+
+
+VALUES_MODULE = """
+import dataclasses
+import threading
+
+import pydantic
+
+from glacier import Dataset, Pipeline
+
+
+@dataclasses.dataclass(frozen=True)
+class Thresholds:
+    low: int
+    high: int
+
+
+class Naming(pydantic.BaseModel, frozen=True):
+    prefix: str
+
+
+THRESHOLDS = Thresholds(1, 9)
+NAMING = Naming(prefix="a")
+CURRENCIES = {"usd", "cad", "eur"}
+LOCK = threading.Lock()
+CALLS = []
+
+
+def build(env, reader):
+    pipeline = Pipeline("values", env=env)
+    pipeline.task(cache=True, name="read")(reader)
+    return pipeline
+
+
+def read_dataclass() -> Dataset("out"):
+    CALLS.append(1)
+    return THRESHOLDS.high
+
+
+def read_model() -> Dataset("out"):
+    CALLS.append(1)
+    return NAMING.prefix
+
+
+def read_set() -> Dataset("out"):
+    CALLS.append(1)
+    return sorted(CURRENCIES)
+
+
+def read_lock() -> Dataset("out"):
+    CALLS.append(1)
+    with LOCK:
+        return 1
+"""
+
+
+@pytest.fixture
+def values(project: Path) -> ModuleType:
+    (project / "values_mod.py").write_text(VALUES_MODULE)
+    sys.modules.pop("values_mod", None)
+    return importlib.import_module("values_mod")
+
+
+def test_dataclasses_and_frozen_pydantic_models_count_by_their_fields(
+    values: ModuleType, glacier_env: Environment
+) -> None:
+    run = lambda reader: values.build(glacier_env, reader).run()  # noqa: E731
+    assert run(values.read_dataclass)["out"] == 9
+    values.THRESHOLDS = values.Thresholds(1, 9)  # an equal value: the same task
+    assert run(values.read_dataclass)["out"] == 9
+    assert values.CALLS == [1]
+    values.THRESHOLDS = values.Thresholds(1, 5)
+    assert run(values.read_dataclass)["out"] == 5
+    assert values.CALLS == [1, 1]
+
+    values.CALLS.clear()
+    assert run(values.read_model)["out"] == "a"
+    values.NAMING = values.Naming(prefix="a")
+    assert run(values.read_model)["out"] == "a"
+    values.NAMING = values.Naming(prefix="b")
+    assert run(values.read_model)["out"] == "b"
+    assert values.CALLS == [1, 1]
+
+    values.CALLS.clear()
+    assert run(values.read_set)["out"] == ["cad", "eur", "usd"]
+    values.CURRENCIES.discard("eur")
+    assert run(values.read_set)["out"] == ["cad", "usd"]
+    assert values.CALLS == [1, 1]
+
+
+SET_DIGEST = """
+import sys
+sys.path.insert(0, {root!r})
+import values_mod
+from glacier.task_code import code_identity
+values_mod.CURRENCIES = {{"usd", "cad", "eur", "gbp", "jpy", "chf", "aud"}}
+print(code_identity(values_mod.read_set).digest)
+"""
+
+
+def test_a_set_hashes_the_same_whatever_its_iteration_order(
+    values: ModuleType, project: Path
+) -> None:
+    """String hashes (so a set's order) differ between processes unless PYTHONHASHSEED says
+    otherwise: a set's hash must not."""
+    digests = set()
+    orders = set()
+    for seed in ("1", "2", "3", "4"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", SET_DIGEST.format(root=str(project))],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        digests.add(done.stdout.strip())
+        order = subprocess.run(
+            [sys.executable, "-c", "print(list({'usd','cad','eur','gbp','jpy','chf','aud'}))"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        orders.add(order.stdout)
+    assert len(orders) > 1  # the orders did differ
+    assert len(digests) == 1
+
+
+def test_a_value_that_cannot_be_hashed_runs_the_task_uncached_and_says_so(
+    values: ModuleType, glacier_env: Environment, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    first = values.build(glacier_env, values.read_lock).run()
+    second = values.build(glacier_env, values.read_lock).run()
+
+    assert values.CALLS == [1, 1]  # never reused
+    assert not second.tasks["read"].cached
+    note = second.tasks["read"].note or ""
+    assert note.startswith("uncached this run: LOCK (lock: cannot be pickled")
+    assert "task read runs uncached this run: LOCK (lock" in caplog.text
+    record = glacier_env.container.run_store().load(first.run_id)
+    assert record["tasks"]["read"]["note"].startswith("uncached this run: LOCK")
+
+
+# -- 3. resume: the same identity --------------------------------------------------------
+
+
+RESUME_MODULE = """
+import polars as pl
+
+from glacier import Dataset, Pipeline
+
+FAIL = [True]
+
+
+def build(env):
+    pipeline = Pipeline("resumable", env=env)
+    made = Dataset("made", storage={path!r})
+    used = Dataset("used")
+
+    @pipeline.task()
+    def make(k: int = 3) -> made:
+        return pl.DataFrame({{"v": [{factor} * k]}})
+
+    @pipeline.task()
+    def use(data: made) -> used:
+        if FAIL[0]:
+            raise RuntimeError("warehouse down")
+        return data.collect()["v"].to_list()
+
+    return pipeline
+"""
+
+
+def _resumable(root: Path, factor: int) -> ModuleType:
+    path = str(root / "zone" / "made.parquet")
+    (root / "resumable_mod.py").write_text(RESUME_MODULE.format(factor=factor, path=path))
+    sys.modules.pop("resumable_mod", None)
+    return importlib.import_module("resumable_mod")
+
+
+def test_resume_recomputes_a_task_whose_code_or_params_changed(
+    project: Path, glacier_env: Environment
+) -> None:
+    failed = _resumable(project, 1).build(glacier_env).run(raise_on_failure=False)
+    assert failed.tasks["make"].ok and failed.tasks["make"].identity
+    assert not failed.tasks["use"].ok
+
+    same = _resumable(project, 1)
+    same.FAIL[0] = False
+    reused = same.build(glacier_env).run(resume=failed.run_id)
+    assert reused["used"] == [3] and reused.tasks["make"].resumed
+
+    edited = _resumable(project, 10)
+    edited.FAIL[0] = False
+    again = edited.build(glacier_env).run(resume=failed.run_id)
+    assert again["used"] == [30]
+    assert not again.tasks["make"].resumed
+    assert again.tasks["make"].note == f"recomputed: its code changed since run {failed.run_id}"
+
+    params = edited.build(glacier_env).run(resume=again.run_id, params={"make.k": 5})
+    assert params["used"] == [50]
+    assert params.tasks["make"].note == f"recomputed: its params changed since run {again.run_id}"
+    recorded = glacier_env.container.run_store().load(params.run_id)["tasks"]["make"]
+    assert recorded["note"] == params.tasks["make"].note
+    assert recorded["identity"] == params.tasks["make"].identity
+
+
+def test_resume_from_a_run_of_another_pipeline_is_refused(
+    project: Path, glacier_env: Environment
+) -> None:
+    other = Pipeline("other", env=glacier_env)
+
+    @other.task()
+    def make() -> Dataset("made", storage=str(project / "other.parquet")):
+        return pl.DataFrame({"v": [1]})
+
+    foreign = other.run()
+    with pytest.raises(ForeignRunError, match=r"a run of pipeline 'other', not of 'resumable'"):
+        _resumable(project, 1).build(glacier_env).run(resume=foreign.run_id)

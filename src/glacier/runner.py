@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from glacier.environment import Environment
-from glacier.errors import ConfigError, PipelineRunError, UnknownRunError
+from glacier.errors import ConfigError, ForeignRunError, PipelineRunError, UnknownRunError
 from glacier.executors.base import Executor
 from glacier.flow import FlowPipeline, PipelineLike, as_pipeline, run_eagerly
 from glacier.infra.project import generate
@@ -97,6 +97,13 @@ def run_pipeline(
             raise UnknownRunError(
                 f"No recorded run of pipeline {pipeline.name!r} to resume in "
                 f"{store.directory}. Run it once without resume=."
+            )
+        if record.get("pipeline") != pipeline.name:
+            raise ForeignRunError(
+                f"Run {resume!r} is a run of pipeline {record.get('pipeline')!r}, not of "
+                f"{pipeline.name!r}: a run resumes only its own pipeline's tasks. Pick a run "
+                f"of {pipeline.name!r} (glacier runs list --pipeline {pipeline.name}) or "
+                "resume the last one (--resume)."
             )
     hooks = with_lineage(hooks, pipeline, env)  # the settings' [lineage], when on
     result = chosen.execute(

@@ -272,17 +272,8 @@ def run(
             hooks=extra_hooks,
         )
         print_summary(out, pipeline, run_env, result)
-        reused = [r.name for r in result.tasks.values() if r.resumed]
         if resume or resume_from:
-            out.print(
-                Text(
-                    f"reused from the earlier run: {', '.join(reused)}"
-                    if reused
-                    else "nothing reused: every task ran again",
-                    style="dim",
-                ),
-                soft_wrap=True,
-            )
+            print_resumed(out, result)
         if junit_xml is not None:
             write_junit_xml(junit_xml, result)
         if as_json:
@@ -290,6 +281,25 @@ def run(
         if not result.ok:
             report_failures(err, result, show_traceback=traceback)
             raise typer.Exit(1)
+
+
+def print_resumed(out: Console, result: RunResult) -> None:
+    """What a resumed run reused, and what it computed again because it changed."""
+    reused = [r.name for r in result.tasks.values() if r.resumed]
+    out.print(
+        Text(
+            f"reused from the earlier run: {', '.join(reused)}"
+            if reused
+            else "nothing reused: every task ran again",
+            style="dim",
+        ),
+        soft_wrap=True,
+    )
+    for run in result.tasks.values():
+        note = run.note or ""
+        if "recomputed: " in note:
+            why = note[note.index("recomputed: ") :].split("; ")[0]
+            out.print(Text(f"{run.name}: {why}", style="yellow"), soft_wrap=True)
 
 
 def _lineage_hook(target: str, pipeline: PipelineLike, env: Environment | None) -> object:
