@@ -21,7 +21,6 @@ recorded. An identity that cannot be known (a value the code reads cannot be has
 Frames are stored as parquet and come back as lazy scans; other values are pickled.
 """
 
-
 from __future__ import annotations
 
 import hashlib

@@ -195,9 +195,14 @@ class Pipeline:
         return self
 
     def environment(self) -> Any:
-        """The environment runs use: the pipeline's own, else a local default."""
+        """The environment runs use: the pipeline's own, else the one its resources belong
+        to (a factory's ``Pipeline(name)`` over ``env.storage.s3(...)``), else a local
+        default."""
         if self.env is not None:
             return self.env
+        found = dispatcher().environment_of(self)
+        if found is not None:
+            return found
         if self._default_env is None:
             self._default_env = dispatcher().default_environment()
         return self._default_env

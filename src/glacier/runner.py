@@ -27,12 +27,33 @@ from glacier.lineage import with_lineage
 from glacier.pipeline import MODES, Pipeline
 from glacier.selection import select_tasks
 
-__all__ = ["default_environment", "run", "run_flow", "run_pipeline"]
+__all__ = ["default_environment", "environment_of", "run", "run_flow", "run_pipeline"]
 
 
 def default_environment() -> Environment:
     """The environment a pipeline without one runs in: local files under ``.glacier/``."""
     return Environment.local()
+
+
+def environment_of(pipeline: Pipeline) -> Environment | None:
+    """The environment a pipeline built without ``env=`` belongs to through its resources:
+    a factory's ``Pipeline(name)`` over ``env.storage.s3(...)`` runs in ``env``. ``None``
+    when its resources name no single environment."""
+    return Environment.serving(_resources(pipeline))
+
+
+def _resources(pipeline: Pipeline) -> list[Any]:
+    """The resources a pipeline's tasks use: their datasets' storage (not paths), compute and
+    the resources passed to data-flow calls."""
+    found: dict[int, Any] = {}
+    for task in pipeline.tasks.values():
+        for ds in (*task.input_datasets, *task.outputs):
+            if ds.storage is not None and not isinstance(ds.storage, str):
+                found[id(ds.storage)] = ds.storage
+        for resource in (task.compute, *task.resource_args.values()):
+            if resource is not None:
+                found[id(resource)] = resource
+    return list(found.values())
 
 
 def run(pipeline: PipelineLike, mode: str = "local", **options: Any) -> Any:

@@ -30,7 +30,6 @@ from glacier.cli.app import (
 )
 from glacier.cli.console import console, relative
 from glacier.cli.loading import (
-    bind_selected_environment,
     describe_environment,
     is_dataflow,
     load_pipeline,
@@ -242,7 +241,6 @@ def run(
             )
         selectors = [*(select or []), *(f"+{x}" for x in only or [])]
         pipeline = load_pipeline(target)
-        bind_selected_environment(pipeline, env)
         if remote:
             _run_remote(pipeline, out, endpoint, follow)
             return
