@@ -277,11 +277,16 @@ class PreparedRun:
         # What "the same task" is (glacier.cache.task_identity) is known for cached tasks
         # and for tasks storing all their outputs (what a resume may reuse). Their sources are
         # read here, on this thread: never on a worker thread (see glacier.task_code).
-        self.identified = [
-            bool(c.cache and self.cache is not None)
-            or (bool(t.outputs) and all(ds.is_stored for ds in t.outputs))
-            for t, c in zip(self.tasks, self.configs, strict=True)
-        ]
+        self.identified = [False] * n
+        # Stored inputs' versions as the tasks saw them; the run record reuses them (nothing
+        # writes a dataset after its consumers started).
+        self._input_versions: dict[Dataset, str] = {}
+        if self.cache is not None or self.storage:  # else nothing is cached or resumable
+            self.identified = [
+                bool(c.cache and self.cache is not None)
+                or (bool(t.outputs) and all(ds.is_stored for ds in t.outputs))
+                for t, c in zip(self.tasks, self.configs, strict=True)
+            ]
         for t, known in zip(self.tasks, self.identified, strict=True):
             if known:
                 read_sources(t.fn)
@@ -497,7 +502,10 @@ class PreparedRun:
             if producer >= 0 and self.keys[producer] is not None:
                 versions.append(f"{pname}={self.keys[producer]}:{pos}")
             elif ds in self.storage:
-                versions.append(f"{pname}=stored:{self.storage[ds].fingerprint()}")
+                version = self._input_versions.get(ds)
+                if version is None:
+                    version = self._input_versions[ds] = self.storage[ds].fingerprint()
+                versions.append(f"{pname}=stored:{version}")
             elif cfg.cache and self.cache is not None:
                 versions.append(f"{pname}={fingerprint(kwargs[pname])}")
             else:
@@ -622,9 +630,10 @@ class PreparedRun:
 
     def _versions(self) -> dict[str, str]:
         versions: dict[str, str] = {}
+        seen = self._input_versions
         for ds, bucket in self.storage.items():
             try:
-                versions[ds.name] = bucket.fingerprint()
+                versions[ds.name] = seen.get(ds) or bucket.fingerprint()
             except Exception:  # a missing source dataset has no version; not worth failing
                 continue
         return versions
