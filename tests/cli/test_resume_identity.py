@@ -3,6 +3,7 @@ inputs' versions), says what it computed again, and refuses another pipeline's r
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from .commands import invoke
@@ -65,6 +66,12 @@ def test_resume_recomputes_a_task_whose_body_changed_and_says_so(project: Path) 
     assert "result [30]" in out
     assert "nothing reused: every task ran again" in out
     assert "make: recomputed: its code changed since run" in out
+
+    code, out, err = invoke("runs", "list", "--json")
+    last = json.loads(out)[-1]["run_id"]
+    code, out, err = invoke("runs", "show", last)
+    assert code == 0, err
+    assert "recomputed: its code changed since run" in out  # the record keeps why
 
 
 def test_resume_recomputes_a_task_given_other_params(project: Path) -> None:

@@ -573,6 +573,8 @@ def print_summary(
             note = error_line(task_run.error)
         elif task_run.status == "skipped":
             note = "an upstream task failed"
+        elif task_run.note:  # uncached this run, or recomputed on resume: why it ran
+            note = task_run.note
         ran = task_run.status != "skipped"
         table.add_row(
             task_run.name,
