@@ -273,7 +273,7 @@ def test_a_value_that_cannot_be_hashed_runs_the_task_uncached_and_says_so(
     assert not second.tasks["read"].cached
     note = second.tasks["read"].note or ""
     assert note.startswith("uncached this run: LOCK (lock: cannot be pickled")
-    assert "task read runs uncached this run: LOCK (lock" in caplog.text
+    assert "task read runs uncached this run: LOCK (lock: cannot be pickled" in caplog.text
     record = glacier_env.container.run_store().load(first.run_id)
     assert record["tasks"]["read"]["note"].startswith("uncached this run: LOCK")
 
@@ -354,3 +354,44 @@ def test_resume_from_a_run_of_another_pipeline_is_refused(
     foreign = other.run()
     with pytest.raises(ForeignRunError, match=r"a run of pipeline 'other', not of 'resumable'"):
         _resumable(project, 1).build(glacier_env).run(resume=foreign.run_id)
+
+
+def test_resume_recomputes_a_stored_task_whose_input_was_computed_in_memory_again(
+    tmp_path: Path, glacier_env: Environment
+) -> None:
+    """Its input's version is not known without computing it twice: never a silent reuse."""
+    fail = [True]
+    source = [1]
+
+    def build() -> Pipeline:
+        pipeline = Pipeline("in-memory-input", env=glacier_env)
+        raw = Dataset("raw")
+        kept = Dataset("kept", storage=str(tmp_path / "kept.parquet"))
+        done = Dataset("done")
+
+        @pipeline.task()
+        def extract() -> raw:
+            return pl.DataFrame({"v": list(source)})
+
+        @pipeline.task()
+        def keep(data: raw) -> kept:
+            return data
+
+        @pipeline.task()
+        def finish(data: kept) -> done:
+            if fail[0]:
+                raise RuntimeError("down")
+            return data.collect()["v"].to_list()
+
+        return pipeline
+
+    failed = build().run(raise_on_failure=False)
+    assert failed.tasks["keep"].ok and failed.tasks["keep"].identity is None
+    fail[0], source[0] = False, 2  # extract now gives other data
+    resumed = build().run(resume=failed.run_id)
+    assert resumed["done"] == [2]
+    assert not resumed.tasks["keep"].resumed
+    assert resumed.tasks["keep"].note == (
+        "recomputed: whether it changed is unknown (input 'data' is computed in memory by "
+        f"'extract') since run {failed.run_id}"
+    )

@@ -496,7 +496,7 @@ class PreparedRun:
         then runs uncached, with a note in its record and a warning)."""
         task, cfg = self.tasks[i], self.configs[i]
         code = task.code_identity()
-        unknown = list(code.unhashable)
+        unknown = [f"{value} cannot be hashed" for value in code.unhashable]
         versions = []
         for pname, producer, pos, ds in self.sources[i]:
             if producer >= 0 and self.keys[producer] is not None:
@@ -504,7 +504,11 @@ class PreparedRun:
             elif ds in self.storage:
                 version = self._input_versions.get(ds)
                 if version is None:
-                    version = self._input_versions[ds] = self.storage[ds].fingerprint()
+                    try:
+                        version = self._input_versions[ds] = self.storage[ds].fingerprint()
+                    except Exception as exc:  # the read fails the task, with its own message
+                        unknown.append(f"the version of input {pname!r} cannot be read ({exc})")
+                        continue
                 versions.append(f"{pname}=stored:{version}")
             elif cfg.cache and self.cache is not None:
                 versions.append(f"{pname}={fingerprint(kwargs[pname])}")
@@ -512,17 +516,17 @@ class PreparedRun:
                 # A value computed in memory in this run: hashing it would compute it twice
                 # for a task that is not cached; its identity is unknown instead.
                 unknown.append(
-                    f"input {pname!r}, computed in memory by {self.tasks[producer].name!r}"
+                    f"input {pname!r} is computed in memory by {self.tasks[producer].name!r}"
                 )
         if unknown:
-            if code.unhashable and cfg.cache and self.cache is not None:
-                values = "; ".join(code.unhashable)
-                self._note(i, f"uncached this run: {values} cannot be hashed")
+            if cfg.cache and self.cache is not None:
+                why = "; ".join(unknown)
+                self._note(i, f"uncached this run: {why}")
                 _log.warning(
-                    "task %s runs uncached this run: %s cannot be hashed; make the value "
-                    "picklable, pass it as a parameter, or set cache=False",
+                    "task %s runs uncached this run: %s (make a value picklable, pass it as "
+                    "a parameter, or set cache=False)",
                     task.name,
-                    values,
+                    why,
                 )
             return None, tuple(unknown)
         params = {k: v for k, v in kwargs.items() if k in task.params}
@@ -534,7 +538,7 @@ class PreparedRun:
         """Why task ``i``, which succeeded in the resumed run, is computed again."""
         before = self.earlier.get(self.tasks[i].name)
         if identity is None:
-            why = f"whether it changed is unknown ({'; '.join(unknown)} cannot be compared)"
+            why = f"whether it changed is unknown ({'; '.join(unknown)})"
         elif before is None:
             why = "the resumed run recorded no identity for it"
         else:
