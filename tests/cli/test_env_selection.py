@@ -84,6 +84,34 @@ def extract() -> pl.DataFrame:
 def flow():
     return extract()
 """,
+    "data-flow factory": """
+def create_pipeline(env):
+    @env.task()
+    def extract() -> pl.DataFrame:
+        return pl.DataFrame({"id": [1]})
+
+    @env.pipeline(name="data_pipeline")
+    def data_pipeline():
+        return extract()
+
+    return data_pipeline
+
+
+pipeline = create_pipeline(Environment.from_env())
+""",
+    "Environment built in code": """
+from glacier import Provider
+from glacier.config import LocalConfig
+
+env = Environment(Provider(config=LocalConfig(base_path="data/pinned")), name="pinned")
+pipeline = Pipeline("pinned", env=env)
+orders = Dataset("orders", storage=env.storage.s3("lake", "orders.parquet"))
+
+
+@pipeline.task()
+def extract() -> orders:
+    return pl.DataFrame({"id": [1]})
+""",
     "Environment.local()": """
 env = Environment.local(base_path="data/local")
 pipeline = Pipeline("pinned", env=env)
@@ -112,8 +140,12 @@ account_id = "123456789012"
 """
 
 
+#: Environments built in code are not moved by a selection.
+PINNED = {"Environment.local()": "local", "Environment built in code": "pinned"}
+
+
 def _expected(style: str) -> str:
-    return "local" if style == "Environment.local()" else "staging"
+    return PINNED.get(style, "staging")
 
 
 def _project(root: Path, style: str, cloud: bool) -> None:
@@ -143,19 +175,19 @@ def test_run_env_option_and_variable_select_the_same_environment(
     project: Path, monkeypatch: pytest.MonkeyPatch, style: str
 ) -> None:
     _project(project, style, cloud=False)
-    (code, out, err), (code2, out2, err2) = _both_ways(monkeypatch, "run")
+    (code, out, err), (code2, out2, _err2) = _both_ways(monkeypatch, "run")
 
     assert code == 0, err
     assert (code2, out2.splitlines()[0]) == (code, out.splitlines()[0])
     assert f"environment {_expected(style)} (local)" in out.splitlines()[0]
 
 
-@pytest.mark.parametrize("style", [s for s in STYLES if s != "Environment.local()"])
+@pytest.mark.parametrize("style", [s for s in STYLES if s not in PINNED])
 def test_plan_env_option_and_variable_plan_the_same_environment(
     project: Path, monkeypatch: pytest.MonkeyPatch, style: str
 ) -> None:
     _project(project, style, cloud=True)
-    (code, out, err), (code2, out2, err2) = _both_ways(monkeypatch, "plan")
+    (code, out, err), (code2, out2, _err2) = _both_ways(monkeypatch, "plan")
 
     assert code == 0, err
     assert (code2, out2) == (code, out)
@@ -170,3 +202,33 @@ def test_without_a_selection_a_pipeline_without_an_environment_runs_locally(
     code, out, err = invoke("run", "pipeline.py")
     assert code == 0, err
     assert "environment local (local)" in out.splitlines()[0]
+
+
+def test_a_pipeline_without_env_runs_where_its_resources_live(tmp_path: Path) -> None:
+    """The same decision in Python: a factory's ``Pipeline(name)`` over one environment's
+    resources runs in that environment (its run store, its cache), not in a local default."""
+    from glacier import Dataset, Environment, Pipeline
+
+    staging = Environment.local(tmp_path / "data", name="staging", state_dir=tmp_path / "state")
+    other = Environment.local(tmp_path / "other", name="other")
+    pipeline = Pipeline("ingest-fmp-staging")
+    orders = Dataset("orders", storage=staging.storage.s3("lake", "orders.parquet"))
+
+    @pipeline.task()
+    def extract() -> orders:
+        import polars as pl
+
+        return pl.DataFrame({"id": [1]})
+
+    assert pipeline.environment() is staging
+    result = pipeline.run()
+    assert staging.container.run_store().load(result.run_id)["pipeline"] == "ingest-fmp-staging"
+
+    mixed = Pipeline("mixed")
+    elsewhere = Dataset("elsewhere", storage=other.storage.s3("lake", "e.parquet"))
+
+    @mixed.task()
+    def copy(data: orders) -> elsewhere:
+        return data
+
+    assert mixed.environment().name == "local"  # two environments: none is chosen
