@@ -200,9 +200,12 @@ class Pipeline:
         default."""
         if self.env is not None:
             return self.env
-        found = dispatcher().environment_of(self)
-        if found is not None:
-            return found
+        # Found once per set of tasks (tasks are only ever added): a run asks every time.
+        known: tuple[int, Any] | None = self.__dict__.get("_resources_env")
+        if known is None or known[0] != len(self._tasks):
+            known = self._resources_env = (len(self._tasks), dispatcher().environment_of(self))
+        if known[1] is not None:
+            return known[1]
         if self._default_env is None:
             self._default_env = dispatcher().default_environment()
         return self._default_env
