@@ -97,7 +97,8 @@ def run(
         typer.Option(
             "--resume",
             help="Rerun only the failed and not-yet-run tasks of this pipeline's last run; "
-            "tasks that succeeded reuse their stored outputs.",
+            "tasks that succeeded reuse their stored outputs unless their code, params or "
+            "inputs changed since.",
         ),
     ] = False,
     resume_from: Annotated[
@@ -105,7 +106,7 @@ def run(
         typer.Option(
             "--resume-from",
             metavar="RUN_ID",
-            help="As --resume, from this run (see `glacier runs list`).",
+            help="As --resume, from this run of this pipeline (see `glacier runs list`).",
             show_default=False,
         ),
     ] = None,
