@@ -395,3 +395,55 @@ def test_resume_recomputes_a_stored_task_whose_input_was_computed_in_memory_agai
         "recomputed: whether it changed is unknown (input 'data' is computed in memory by "
         f"'extract') since run {failed.run_id}"
     )
+
+
+def test_a_digest_read_in_another_process_spares_reading_sources_again(
+    values: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a Dask worker does with the digest its client read: no ``inspect`` (so no
+    ``ast``) on the worker's threads, while the values read still count."""
+    import inspect
+
+    from glacier.task_code import code_identity
+
+    def refuse(obj: object) -> str:
+        raise AssertionError("inspect.getsource was called")
+
+    monkeypatch.setattr(inspect, "getsource", refuse)
+    # read_model of a fresh import: no identity was computed for it in this process yet
+    first = code_identity(values.read_model, sources="from-the-client")
+    values.NAMING = values.Naming(prefix="z")
+    second = code_identity(values.read_model, sources="from-the-client")
+    assert first.digest and second.digest and first.digest != second.digest
+
+
+def test_cached_tasks_on_dask_workers_see_the_values_they_read(tmp_path: Path) -> None:
+    """On Dask the identity is computed on the worker (with the sources' digest the client
+    read): an unchanged value is a hit, an edited one a miss, as in-process."""
+    import distributed
+
+    from glacier.executors.dask import DaskExecutor
+
+    env = Environment.local(tmp_path / "data", state_dir=tmp_path / "state")
+    settings = {"v": [1, 2]}
+
+    def build() -> Pipeline:
+        pipeline = Pipeline("dask-identity", env=env)
+        out = Dataset("out")
+
+        @pipeline.task(cache=True)
+        def make() -> out:
+            return list(settings["v"])
+
+        return pipeline
+
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None
+    ) as cluster:
+        runs = []
+        for edit in (False, False, True):
+            if edit:
+                settings["v"].append(3)
+            runs.append(build().run(executor=DaskExecutor(cluster)))
+    assert [r["out"] for r in runs] == [[1, 2], [1, 2], [1, 2, 3]]
+    assert [r.tasks["make"].cached for r in runs] == [False, True, False]

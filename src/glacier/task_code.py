@@ -158,18 +158,25 @@ def in_project(filename: str) -> bool:
     return not any(path == root or path.startswith(root + "/") for root in _outside_roots())
 
 
-def prepare(fn: Callable[..., Any]) -> None:
-    """Read the sources ``fn``'s identity needs, now, on this thread (once per process).
+def prepare(fn: Callable[..., Any]) -> str:
+    """Read the sources ``fn``'s identity needs, now, on this thread (once per process), and
+    return their digest.
 
     Executors call it before tasks start so that no worker thread parses source (see the
-    module docstring); :func:`code_identity` calls it too, under the same lock.
+    module docstring); :func:`code_identity` calls it too, under the same lock. An executor
+    whose tasks run in other processes passes the digest along (``sources=``).
     """
-    _static(fn)
+    return _static(fn).digest
 
 
-def code_identity(fn: Callable[..., Any]) -> CodeIdentity:
-    """The identity of the task function's code and of the values it reads, as of now."""
-    static = _static(fn)
+def code_identity(fn: Callable[..., Any], *, sources: str | None = None) -> CodeIdentity:
+    """The identity of the task function's code and of the values it reads, as of now.
+
+    ``sources`` is :func:`prepare`'s digest of ``fn`` made in another process (a Dask
+    client's): given, the sources are not read again here, only the names the code reads
+    (from its bytecode, without :mod:`ast`).
+    """
+    static = _static(fn, sources)
     if not static.reads:
         return CodeIdentity(static.digest)
     h = hashlib.sha256(static.digest.encode())
@@ -190,7 +197,7 @@ def code_identity(fn: Callable[..., Any]) -> CodeIdentity:
     return CodeIdentity(h.hexdigest())
 
 
-def _static(fn: Callable[..., Any]) -> _Static:
+def _static(fn: Callable[..., Any], sources: str | None = None) -> _Static:
     try:
         found = _STATIC.get(fn)
     except TypeError:  # not weakly referenceable: computed each time
@@ -206,16 +213,16 @@ def _static(fn: Callable[..., Any]) -> _Static:
             return found
         h = hashlib.sha256()
         reads: list[_Read] = []
-        for part in _parts(fn, reads):
+        for part in _parts(fn, reads, with_sources=sources is None):
             h.update(part.encode())
             h.update(b"\0")
-        static = _Static(h.hexdigest(), tuple(reads))
+        static = _Static(sources or h.hexdigest(), tuple(reads))
         with contextlib.suppress(TypeError):
             _STATIC[fn] = static
         return static
 
 
-def _parts(fn: Callable[..., Any], reads: list[_Read]) -> Iterator[str]:
+def _parts(fn: Callable[..., Any], reads: list[_Read], *, with_sources: bool) -> Iterator[str]:
     seen_fns: set[int] = set()
     seen_files: set[str] = set()
     seen_reads: set[tuple[str, int]] = set()
@@ -223,13 +230,14 @@ def _parts(fn: Callable[..., Any], reads: list[_Read]) -> Iterator[str]:
     while stack:
         obj = stack.pop()
         if isinstance(obj, types.ModuleType):
-            yield from _module(obj, seen_files, stack)
+            yield from _module(obj, seen_files, stack, with_sources=with_sources)
             continue
         fn_obj = getattr(obj, "__wrapped__", obj) if not isinstance(obj, type) else obj
         if id(fn_obj) in seen_fns:
             continue
         seen_fns.add(id(fn_obj))
-        yield _source(fn_obj)
+        if with_sources:
+            yield _source(fn_obj)
         code = getattr(fn_obj, "__code__", None)
         if code is None:
             continue
@@ -273,15 +281,18 @@ def _is_wrapper(value: Any) -> bool:
         return False
 
 
-def _module(module: types.ModuleType, seen_files: set[str], stack: list[Any]) -> Iterator[str]:
+def _module(
+    module: types.ModuleType, seen_files: set[str], stack: list[Any], *, with_sources: bool
+) -> Iterator[str]:
     file = getattr(module, "__file__", None)
     if not file or file in seen_files:
         return
     seen_files.add(file)
-    try:
-        yield Path(file).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        yield repr(sorted(vars(module)))
+    if with_sources:
+        try:
+            yield Path(file).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            yield repr(sorted(vars(module)))
     for value in list(vars(module).values()):
         if isinstance(value, types.ModuleType):
             other = getattr(value, "__file__", None)

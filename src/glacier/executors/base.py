@@ -40,6 +40,7 @@ from glacier.result import (
 )
 from glacier.retries import delays, should_retry
 from glacier.selection import TaskSelection
+from glacier.task_code import code_identity
 from glacier.task_code import prepare as read_sources
 from glacier.task_logs import RunLogs, note_attempt
 from glacier.task_logs import _local as _local  # the hot path sets the thread's task itself
@@ -287,9 +288,12 @@ class PreparedRun:
                 or (bool(t.outputs) and all(ds.is_stored for ds in t.outputs))
                 for t, c in zip(self.tasks, self.configs, strict=True)
             ]
-        for t, known in zip(self.tasks, self.identified, strict=True):
-            if known:
-                read_sources(t.fn)
+        #: Each identified task's source digest, read here; it travels with the run to
+        #: workers in other processes (Dask), which then read no source themselves.
+        self.sources_read: list[str | None] = [
+            read_sources(t.fn) if known else None
+            for t, known in zip(self.tasks, self.identified, strict=True)
+        ]
         # Resuming skips what already succeeded, when its outputs outlived that run and it is
         # still the same task (execute_task compares the identities).
         self.resumed_run: str | None = (resume or {}).get("run_id")
@@ -495,7 +499,7 @@ class PreparedRun:
         task; ``None`` and what could not be hashed when it cannot be known (a cached task
         then runs uncached, with a note in its record and a warning)."""
         task, cfg = self.tasks[i], self.configs[i]
-        code = task.code_identity()
+        code = code_identity(task.fn, sources=self.sources_read[i])
         unknown = [f"{value} cannot be hashed" for value in code.unhashable]
         versions = []
         for pname, producer, pos, ds in self.sources[i]:
