@@ -16,7 +16,8 @@ transitively within the project:
 - the *current value* of every other module-level or closure name it reads, of any shape:
   a stable hash of its canonical form (lists and tuples in order, dicts by their items,
   sets and frozensets order-independently, dataclasses and frozen pydantic models by their
-  fields, enums by value; anything else by its pickle). A name the code only writes to
+  fields, enums by value; anything else by its pickle), and for an instance of a project
+  class, that class's source too. A name the code only writes to
   (``CALLS.append(1)``, ``global N; N += 1``) is the task's output, not its input, and is
   left out. Glacier's own objects (an environment, a dataset) are configuration the run
   already knows: they count by their type (and their ``repr`` when they define one).
@@ -272,6 +273,9 @@ def _parts(fn: Callable[..., Any], reads: list[_Read], *, with_sources: bool) ->
             elif (name, id(place)) not in seen_reads:
                 seen_reads.add((name, id(place)))
                 reads.append(read)
+                kind = type(value)  # an instance of a project class: its methods are code too
+                if in_project(_file_of(kind) or ""):
+                    stack.append(kind)
 
 
 def _is_wrapper(value: Any) -> bool:
