@@ -1,21 +1,24 @@
-"""Content-addressed task cache: same code, same inputs, same params -> same outputs.
+"""Content-addressed task cache, and what "the same task" is for the cache and for resume.
 
-A key is the SHA-256 of:
+A task execution's identity (:func:`task_identity`) has three parts, each a hash:
 
-- the task's name;
-- its code identity (:mod:`glacier.task_code`): the function's source, and transitively the
-  project code it reaches: the source of project functions and classes it calls, the
-  values of plain constants it reads, and the whole source of project modules it uses (not
-  the standard library, site-packages or Glacier);
-- its ``cache_version`` option (change it to force a rerun);
-- the fingerprints of its inputs, in parameter order;
-- its params (run overrides included), by repr (frames by content, buckets by URI and
-  data version).
+- **code**: the task's name, its ``cache_version`` option (change it to force a rerun) and
+  its code identity (:mod:`glacier.task_code`): the function's source and, transitively, the
+  project code it reaches (the source of project functions and classes it calls, the whole
+  source of project modules it uses; not the standard library, site-packages or Glacier),
+  and the current values of the module-level and closure names it reads, of any shape;
+- **params**: its params (run overrides included), by repr (frames by content, buckets by
+  URI and data version);
+- **inputs**: the version of each input, in parameter order.
 
-An input's fingerprint is its producer's key when the producer is cached (so a chain of
-cached tasks never hashes data), the stored data's metadata for stored sources, and a hash of
-the value otherwise. Frames are stored as parquet and come back as lazy scans; other values
-are pickled.
+An input's version is its producer's identity when the producer is cached (so a chain of
+cached tasks never hashes data), the stored data's version (its metadata) for a stored
+dataset, and a hash of the value otherwise. The cache stores outputs under the identity; a
+resumed run (``--resume``) reuses a task's stored outputs only when its identity is the one
+recorded. An identity that cannot be known (a value the code reads cannot be hashed) is
+``None``: the task is neither cached nor reused, and the run record says why.
+
+Frames are stored as parquet and come back as lazy scans; other values are pickled.
 """
 
 from __future__ import annotations
@@ -63,19 +66,19 @@ class TaskCache:
         *,
         version: str | None = None,
     ) -> str:
-        """The content address of one task execution (see the module docstring)."""
-        h = hashlib.sha256()
-        h.update(task.name.encode())
-        h.update(b"\0")
-        h.update(task.code_identity().encode())
-        h.update(b"\0")
-        h.update(repr(version).encode())
-        for fp in input_fingerprints:
-            h.update(b"\0")
-            h.update(fp.encode())
-        h.update(b"\0")
-        h.update(_stable_repr(params).encode())
-        return h.hexdigest()
+        """The content address of one task execution: its :func:`task_identity`.
+
+        Raises:
+            CacheError: A value the task's code reads cannot be hashed.
+        """
+        code = task.code_identity()
+        if code.digest is None:
+            raise CacheError(
+                f"Task {task.name!r} cannot be cached: {'; '.join(code.unhashable)} cannot "
+                "be hashed. Make the value picklable, pass it as a parameter, or set "
+                "cache=False."
+            )
+        return task_identity(task.name, code.digest, version, input_fingerprints, params)
 
     def load(self, task_name: str, key: str) -> tuple[Any, ...] | None:
         """The cached outputs, or ``None`` on a miss.
@@ -152,6 +155,45 @@ class TaskCache:
         """Forget cached outputs of one task, or of all tasks."""
         target = self.directory / task_name if task_name else self.directory
         shutil.rmtree(target, ignore_errors=True)
+
+
+def task_identity(
+    name: str,
+    code: str,
+    version: str | None,
+    input_versions: Sequence[str],
+    params: Mapping[str, Any],
+) -> str:
+    """The identity of one task execution, ``<code>-<params>-<inputs>`` (see the module
+    docstring); each part is 20 hex digits of its own SHA-256, so a record says which part
+    changed.
+
+    >>> a = task_identity("make", "c0de", None, ["x=stored:v1"], {"k": 3})
+    >>> b = task_identity("make", "c0de", None, ["x=stored:v1"], {"k": 5})
+    >>> [p == q for p, q in zip(a.split("-"), b.split("-"))]
+    [True, False, True]
+    """
+    parts = (
+        "\0".join((name, code, repr(version))),
+        _stable_repr(params),
+        "\0".join(input_versions),
+    )
+    return "-".join(hashlib.sha256(p.encode()).hexdigest()[:20] for p in parts)
+
+
+def identity_changes(before: str, now: str) -> list[str]:
+    """Which parts of a task's identity differ: ``code``, ``params``, ``inputs``.
+
+    >>> identity_changes("a-b-c", "a-x-c"), identity_changes("a-b-c", "a-b-c")
+    (['params'], [])
+    """
+    old, new = before.split("-"), now.split("-")
+    if len(old) != 3 or len(new) != 3:
+        return ["identity"]
+    return [part for part, p, q in zip(_PARTS, old, new, strict=True) if p != q]
+
+
+_PARTS = ("code", "params", "inputs")
 
 
 def fingerprint(value: Any) -> str:

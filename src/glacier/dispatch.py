@@ -11,6 +11,7 @@ how to import it the first time a run needs it, so ``import glacier`` stays ligh
 ...     def run_pipeline(self, pipeline, mode, options): return ("ran", pipeline, mode)
 ...     def run_flow(self, flow, mode, options, *, args=()): return ("flowed", flow, mode)
 ...     def default_environment(self): return "env"
+...     def environment_serving(self, pipeline): return None
 >>> before = registered()
 >>> register(Recording())
 >>> runner().run_pipeline("p", "local", None)
@@ -41,6 +42,11 @@ class Runner(Protocol):
 
     def default_environment(self) -> Any:
         """The environment a pipeline without one runs in."""
+        ...
+
+    def environment_serving(self, pipeline: Any, /) -> Any:
+        """The environment a pipeline without ``env=`` belongs to through its resources (a
+        factory's ``Pipeline(name)`` over ``env.storage.s3(...)``), or ``None``."""
         ...
 
 

@@ -13,6 +13,7 @@ Two environments never share state, so dev and prod coexist in one process.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -60,6 +61,12 @@ if TYPE_CHECKING:
     from glacier.cache import TaskCache
     from glacier.executors.base import Executor
     from glacier.result import RunResult
+
+
+#: The environment serving each provider: the first to wrap it, which also names it
+#: (:meth:`Provider.serve`). How a pipeline built without ``env=`` finds the environment its
+#: resources belong to (:meth:`Environment.serving`).
+_SERVING: weakref.WeakKeyDictionary[Any, Environment] = weakref.WeakKeyDictionary()
 
 
 class Environment:
@@ -132,6 +139,9 @@ class Environment:
         #: The environment's container, built around its provider's cloud container.
         self.container = environment_container(settings, provider)
         self.provider: Any = self.container.provider()
+        # A provider that cannot be weakly referenced names no environment.
+        with contextlib.suppress(TypeError):
+            _SERVING.setdefault(self.provider, self)
         self.storage = StorageNamespace(self)
         self.database = DatabaseNamespace(self)
         self.compute = ComputeNamespace(self)
@@ -175,6 +185,34 @@ class Environment:
     ) -> Environment:
         """A local-files environment: the embedded default of ``pipeline.run()``."""
         return cls(Provider(config=LocalConfig(base_path=Path(base_path))), name=name, **kwargs)
+
+    @staticmethod
+    def serving(resources: Iterable[Any]) -> Environment | None:
+        """The one environment whose provider made every resource in ``resources`` (a
+        database table by its database's); ``None`` when there are none, or several
+        environments, or a resource no environment made.
+
+        Example:
+            >>> env = Environment.local("/tmp/g", name="dev")
+            >>> Environment.serving([env.storage.s3("raw", "a.parquet")]) is env
+            True
+            >>> Environment.serving([]) is None
+            True
+        """
+        found: set[int] = set()
+        env: Environment | None = None
+        for resource in resources:
+            provider = getattr(resource, "provider", None)
+            if provider is None:
+                provider = getattr(getattr(resource, "database", None), "provider", None)
+            try:
+                env = _SERVING.get(provider) if provider is not None else None
+            except TypeError:
+                env = None
+            if env is None:
+                return None
+            found.add(id(env))
+        return env if len(found) == 1 else None
 
     # -- identity ----------------------------------------------------------------------------
 

@@ -61,6 +61,10 @@ class UnknownRunError(GlacierError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class ForeignRunError(UnknownRunError):
+    """A run to resume (``--resume-from``) is a run of another pipeline."""
+
+
 class TracingError(PipelineDefinitionError):
     """A data-flow pipeline did something a traced pipeline cannot (e.g. branch on a result)."""
 

@@ -261,10 +261,21 @@ class Pipeline:
         return self
 
     def environment(self, default: Callable[[], Any] | None = None) -> Any:
-        """The environment runs use: the pipeline's own, else a default made once per
-        pipeline by ``default`` (the registered runner's local environment when omitted)."""
+        """The environment runs use: the pipeline's own, else the one its resources belong
+        to (a factory's ``Pipeline(name)`` over ``env.storage.s3(...)``), else a default made
+        once per pipeline by ``default`` (the registered runner's local environment when
+        omitted)."""
         if self.env is not None:
             return self.env
+        # Found once per set of tasks (tasks are only ever added): a run asks every time.
+        known: tuple[int, Any] | None = self.__dict__.get("_resources_env")
+        if known is None or known[0] != len(self._tasks):
+            known = self._resources_env = (
+                len(self._tasks),
+                dispatch.runner().environment_serving(self),
+            )
+        if known[1] is not None:
+            return known[1]
         if self._default_env is None:
             self._default_env = (default or dispatch.runner().default_environment)()
         return self._default_env

@@ -62,6 +62,12 @@ class TaskRun:
     #: ``severity``, ``status``, ``failing_rows``, ``sample``, ``message``; see
     #: :mod:`glacier.checks`); ``None``: its outputs have none, or they did not run.
     checks: list[dict[str, Any]] | None = None
+    #: What "the same task" is for the cache and resume (:func:`glacier.cache.task_identity`),
+    #: for tasks that are cached or store all their outputs; ``None``: not known.
+    identity: str | None = None
+    #: Why the task ran although it might not have: uncached this run (a value it reads
+    #: cannot be hashed), or recomputed on resume (it changed since the resumed run).
+    note: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -108,6 +114,8 @@ class TaskRun:
             }
             | ({"workers": ",".join(self.workers)} if self.workers else {})
             | ({"checks": self.checks} if self.checks is not None else {})
+            | ({"identity": self.identity} if self.identity else {})
+            | ({"note": self.note} if self.note else {})
         )
 
 
@@ -133,6 +141,8 @@ RECORD_FIELDS = (
     "workers",
     "logs",
     "checks",
+    "identity",
+    "note",
 )
 
 
@@ -158,9 +168,11 @@ class TaskTable(Mapping[str, TaskRun]):
         "checks",
         "duration_ns",
         "error",
+        "identity",
         "locations",
         "logs",
         "names",
+        "note",
         "resumed",
         "started_ns",
         "status",
@@ -183,6 +195,8 @@ class TaskTable(Mapping[str, TaskRun]):
         self.logs: list[list[dict[str, Any]] | None] = [None] * n
         #: Filled only for tasks whose outputs have data checks (see TaskRun.checks).
         self.checks: list[list[dict[str, Any]] | None] = [None] * n
+        self.identity: list[str | None] = [None] * n
+        self.note: list[str | None] = [None] * n
         self._index: dict[str, int] | None = None
 
     @classmethod
@@ -210,6 +224,8 @@ class TaskTable(Mapping[str, TaskRun]):
             self.workers[i],
             self.logs[i],
             self.checks[i],
+            self.identity[i],
+            self.note[i],
         )
 
     def set(self, i: int, run: TaskRun) -> None:
@@ -224,6 +240,8 @@ class TaskTable(Mapping[str, TaskRun]):
         self.workers[i] = run.workers
         self.logs[i] = run.logs
         self.checks[i] = run.checks
+        self.identity[i] = run.identity
+        self.note[i] = run.note
 
     def ok(self) -> bool:
         """Whether every task succeeded."""
@@ -253,6 +271,11 @@ class TaskTable(Mapping[str, TaskRun]):
             columns["workers"] = [",".join(w) for w in workers]
         if self.checks.count(None) != len(self.checks):  # only runs with data checks
             columns["checks"] = self.checks
+        # Only runs with cached or stored tasks have them; others keep their format.
+        if self.identity.count(None) != len(self.identity):
+            columns["identity"] = self.identity
+        if self.note.count(None) != len(self.note):
+            columns["note"] = self.note
         return columns
 
     # -- Mapping[str, TaskRun] ---------------------------------------------------------------

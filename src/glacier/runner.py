@@ -22,7 +22,7 @@ from typing import Any
 
 from glacier import dispatch
 from glacier.environment import Environment
-from glacier.errors import ConfigError, PipelineRunError, UnknownRunError
+from glacier.errors import ConfigError, ForeignRunError, PipelineRunError, UnknownRunError
 from glacier.executors.base import Executor
 from glacier.flow import FlowPipeline, PipelineLike, as_pipeline, run_eagerly
 from glacier.infra.project import generate
@@ -31,7 +31,14 @@ from glacier.pipeline import MODES, Pipeline
 from glacier.run_options import RunOptions
 from glacier.selection import select_tasks
 
-__all__ = ["default_environment", "environment_of", "run", "run_flow", "run_pipeline"]
+__all__ = [
+    "default_environment",
+    "environment_of",
+    "environment_serving",
+    "run",
+    "run_flow",
+    "run_pipeline",
+]
 
 
 def default_environment() -> Environment:
@@ -45,6 +52,27 @@ def environment_of(pipeline: PipelineLike) -> Any:
     if isinstance(pipeline, FlowPipeline):
         return pipeline.env
     return pipeline.environment(default_environment)
+
+
+def environment_serving(pipeline: Pipeline) -> Environment | None:
+    """The environment a pipeline built without ``env=`` belongs to through its resources:
+    a factory's ``Pipeline(name)`` over ``env.storage.s3(...)`` runs in ``env``. ``None``
+    when its resources name no single environment."""
+    return Environment.serving(_resources(pipeline))
+
+
+def _resources(pipeline: Pipeline) -> list[Any]:
+    """The resources a pipeline's tasks use: their datasets' storage (not paths), compute and
+    the resources passed to data-flow calls."""
+    found: dict[int, Any] = {}
+    for task in pipeline.tasks.values():
+        for ds in (*task.input_datasets, *task.outputs):
+            if ds.storage is not None and not isinstance(ds.storage, str):
+                found[id(ds.storage)] = ds.storage
+        for resource in (task.compute, *task.resource_args.values()):
+            if resource is not None:
+                found[id(resource)] = resource
+    return list(found.values())
 
 
 def run(pipeline: PipelineLike, mode: str = "local", **options: Any) -> Any:
@@ -109,6 +137,13 @@ def run_pipeline(
             raise UnknownRunError(
                 f"No recorded run of pipeline {pipeline.name!r} to resume in "
                 f"{store.directory}. Run it once without resume=."
+            )
+        if record.get("pipeline") != pipeline.name:
+            raise ForeignRunError(
+                f"Run {resume!r} is a run of pipeline {record.get('pipeline')!r}, not of "
+                f"{pipeline.name!r}: a run resumes only its own pipeline's tasks. Pick a run "
+                f"of {pipeline.name!r} (glacier runs list --pipeline {pipeline.name}) or "
+                "resume the last one (--resume)."
             )
     store_of = getattr(getattr(env, "container", None), "run_store", None)
     if store_of is not None:

@@ -31,7 +31,7 @@ from pydantic import SecretStr
 from glacier.dataset import Dataset
 from glacier.errors import InvalidAnnotationError, InvalidTaskError
 from glacier.resources.base import Resource
-from glacier.task_code import code_identity
+from glacier.task_code import CodeIdentity, code_identity
 from glacier.task_options import NO_OPTIONS, TASK_OPTIONS, TaskOptions
 
 __all__ = ["TASK_OPTIONS", "Location", "ParamKind", "ResourceRequest", "Task", "task"]
@@ -98,7 +98,6 @@ class Task:
         options = options or NO_OPTIONS
         self.fn = fn
         self._source: str | None = None
-        self._code_identity: str | None = None
         self.name: str = str(options.name or getattr(fn, "__name__", type(fn).__name__))
         self.location = _location(fn)
         options.check(f"Task {self.name!r} ({self.location})")
@@ -219,14 +218,11 @@ class Task:
             self._source = cached
         return cached
 
-    def code_identity(self) -> str:
-        """A hash of the function's source and the project code it reaches (see
-        :mod:`glacier.task_code`): what the cache key knows of the task's code."""
-        # A Node (a use of a task) shares its task's function but not its __init__.
-        cached: str | None = getattr(self, "_code_identity", None)
-        if cached is None:
-            cached = self._code_identity = code_identity(self.fn)
-        return cached
+    def code_identity(self) -> CodeIdentity:
+        """The identity of the function's code, the project code it reaches and the values it
+        reads, as of now (see :mod:`glacier.task_code`): what the cache key and resume know
+        of the task's code."""
+        return code_identity(self.fn)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         flow = ACTIVE_FLOW.get()

@@ -26,6 +26,7 @@ from glacier.errors import (
     DuplicateDatasetError,
     DuplicateProducerError,
     DuplicateTaskError,
+    ForeignRunError,
     GlacierError,
     InvalidAnnotationError,
     InvalidDataError,
@@ -124,6 +125,14 @@ def run_with(**arguments: Any) -> Call:
         return runnable(tmp).run(**arguments)
 
     return call
+
+
+def resume_another_pipelines_run(tmp: Path) -> object:
+    env = Environment.local(tmp / "data", state_dir=tmp / "state")
+    other = Pipeline("other", env=env)
+    other.task(name="make")(lambda: FRAME)
+    foreign = other.run()
+    return runnable(tmp).run(env=env, resume=foreign.run_id)
 
 
 def settings_file(text: str | bytes, env: str = "dev") -> Call:
@@ -1156,6 +1165,12 @@ RUNS = rows(
             run_with(resume="last"),
             UnknownRunError,
             ["No recorded run", "without resume="],
+        ),
+        (
+            "resume= a run of another pipeline",
+            resume_another_pipelines_run,
+            ForeignRunError,
+            ["pipeline 'other', not of 'p'", "--resume"],
         ),
     ],
 ) + rows(

@@ -99,7 +99,6 @@ USAGE = cases(
         (("run", "etl.py", "--junit-xml", "adir"), ("'adir'", "glacier.xml")),
         (("run", "etl.py", "--env", "nosuch", "--settings-dir", "cont"), ("'nosuch'", "dev")),
         (("run", "etl.py", "--env", "dev", "--settings-dir", "nodir"), ("'dev'", "nodir")),
-        (("run", "etl.py", "--env", "dev", "--settings-dir", "cont"), ("--env dev", "Pipeline")),
         (("run", "nosuch.py"), ("'nosuch.py'", "does not exist")),
         (("run", "notes.txt"), ("notes.txt", "Python module")),
         (("run", "adir"), ("adir", "Python module")),

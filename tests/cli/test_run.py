@@ -166,12 +166,14 @@ def test_env_rebinds_a_pipeline_whose_module_uses_from_env(project: Path) -> Non
     assert "dev" in out.splitlines()[0]  # the header names the rebound environment
 
 
-def test_env_on_a_pipeline_without_an_environment_is_refused(project: Path) -> None:
+def test_env_on_a_pipeline_without_an_environment_selects_its_environment(
+    project: Path,
+) -> None:
     envs_project(project)
     write(project, {"etl.py": ETL})
-    code, _, err = invoke("run", "etl.py", "--env", "dev", "--settings-dir", "containers")
-    assert code == 2
-    assert "built without an environment" in err and "Environment.from_env()" in err
+    code, out, err = invoke("run", "etl.py", "--env", "dev", "--settings-dir", "containers")
+    assert code == 0, err
+    assert "environment dev" in out.splitlines()[0]  # as GLACIER_ENV=dev would
 
 
 LOGGING = """

@@ -2,9 +2,11 @@
 
 ``--env`` and ``--settings-dir`` are set as ``GLACIER_ENV``/``GLACIER_SETTINGS_DIR`` *before*
 the target is imported (:func:`selected_environment`), because a pipeline file usually builds
-its environment at module level (``Environment.from_env()``). :func:`load_pipeline` then
-imports the target as a new process would, and :func:`pipeline_environment` says which
-environment the loaded pipeline runs in.
+its environment at module level (``Environment.from_env()``); that is all ``--env`` does, so
+``--env X`` and ``GLACIER_ENV=X`` are the same selection for every command.
+:func:`load_pipeline` then imports the target as a new process would and gives a pipeline
+that belongs to no environment the selected one (:func:`follow_selected_environment`), and
+:func:`pipeline_environment` says which environment the loaded pipeline runs in.
 
 The two styles of pipeline (annotation-style :class:`~glacier.pipeline.Pipeline`, data-flow
 :class:`~glacier.flow.FlowPipeline`) differ for the commands in one place only:
@@ -55,11 +57,13 @@ def load_pipeline(target: str) -> PipelineLike:
     for module in [m for m in sys.modules if m.startswith("glacier_target_")]:
         del sys.modules[module]
     try:
-        return load_target(target)
+        pipeline = load_target(target)
     except _PASS_THROUGH:
         raise
     except BaseException as exc:
         raise _import_error(target, exc) from exc
+    follow_selected_environment(pipeline)
+    return pipeline
 
 
 def _import_error(target: str, exc: BaseException) -> TargetImportError:
@@ -133,32 +137,27 @@ def selected_environment(env: str | None, settings_dir: Path | None) -> Iterator
                 os.environ[k] = v
 
 
-def bind_selected_environment(pipeline: PipelineLike, env: str | None) -> None:
-    """Make ``--env`` take effect on a pipeline built without an environment, or refuse it.
+def selected_environment_name() -> str | None:
+    """The environment selected for this command: ``GLACIER_ENV``, which ``--env`` sets (so
+    ``--env X`` and ``GLACIER_ENV=X`` are one selection); ``None`` when none is."""
+    return os.environ.get("GLACIER_ENV") or None
 
-    A pipeline whose module calls ``Environment.from_env()`` (say, only under
-    ``if __name__ == "__main__"``) is meant to follow ``GLACIER_ENV``: it gets the selected
-    environment. Any other would silently run against local files while the header names
-    ``--env``'s environment, so the command stops and says how to make it environment-aware.
+
+def follow_selected_environment(pipeline: PipelineLike) -> None:
+    """Give a pipeline that belongs to no environment the selected one.
+
+    A pipeline's environment is, in order: its own (``Pipeline(name, env=...)``,
+    ``@env.pipeline()``), the one its resources belong to (a factory's ``Pipeline(name)``
+    over ``env.storage.s3(...)``, see :meth:`~glacier.Pipeline.environment`), else the
+    selected environment (``--env`` or ``GLACIER_ENV``), else local files. Decided from the
+    objects the module built, never from its source text.
     """
-    if env is None or is_dataflow(pipeline) or pipeline.env is not None:
+    if is_dataflow(pipeline) or pipeline.env is not None:
+        return
+    if selected_environment_name() is None:
         return
     from glacier.environment import Environment
-    from glacier.errors import UnboundEnvironmentError
+    from glacier.runner import environment_serving
 
-    files = {getattr(t.fn, "__globals__", {}).get("__file__") for t in pipeline.dag.tasks} - {None}
-    for file in files:
-        try:
-            source = Path(str(file)).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        if "from_env(" in source:
-            pipeline.env = Environment.from_env()
-            return
-    raise UnboundEnvironmentError(
-        f"--env {env} was given, but pipeline {pipeline.name!r} is built without an "
-        "environment, so it would run against local files regardless. Make it "
-        "environment-aware: Pipeline("
-        f"{pipeline.name!r}, env=Environment.from_env()) follows --env/GLACIER_ENV; or run "
-        "without --env."
-    )
+    if environment_serving(pipeline) is None:
+        pipeline.env = Environment.from_env()

@@ -22,6 +22,7 @@ from glacier.cli.loading import (
     load_pipeline,
     pipeline_environment,
     selected_environment,
+    selected_environment_name,
 )
 
 
@@ -45,9 +46,10 @@ def plan(
 
         pipeline = load_pipeline(target)
         run_env = pipeline_environment(pipeline)
-        # With --env, that environment's share (what its stack deploys); else everything the
-        # pipeline touches.
-        planned = infra.plan(pipeline, env=run_env if env is not None else None)
+        # With an environment selected (--env or GLACIER_ENV), that environment's share (what
+        # its stack deploys); else everything the pipeline touches.
+        selected = selected_environment_name() is not None
+        planned = infra.plan(pipeline, env=run_env if selected else None)
         rows = [_resource_row(r) for r in _resources(planned)]
         if as_json:
             typer.echo(json.dumps(_plan_json(planned, rows), indent=2, default=str))

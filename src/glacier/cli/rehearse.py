@@ -13,7 +13,12 @@ from rich.text import Text
 
 from glacier.cli.app import EnvOpt, SettingsDirOpt, TargetArg, TracebackOpt, app, handle_errors
 from glacier.cli.console import console
-from glacier.cli.loading import load_pipeline, pipeline_environment, selected_environment
+from glacier.cli.loading import (
+    load_pipeline,
+    pipeline_environment,
+    selected_environment,
+    selected_environment_name,
+)
 
 
 @app.command()
@@ -40,7 +45,8 @@ def rehearse(
         from glacier.infra.rehearse import stop_server
 
         pipeline = load_pipeline(target)
-        chosen = pipeline_environment(pipeline) if env is not None else None
+        selected = selected_environment_name() is not None  # --env or GLACIER_ENV
+        chosen = pipeline_environment(pipeline) if selected else None
         report = run_rehearsal(pipeline, chosen, keep_server=keep_server)
         out.print(Text(report.to_text()), soft_wrap=True)
         if keep_server:

@@ -29,7 +29,6 @@ from glacier.cli.app import (
 )
 from glacier.cli.console import console, relative
 from glacier.cli.loading import (
-    bind_selected_environment,
     describe_environment,
     is_dataflow,
     load_pipeline,
@@ -99,7 +98,8 @@ def run(
         typer.Option(
             "--resume",
             help="Rerun only the failed and not-yet-run tasks of this pipeline's last run; "
-            "tasks that succeeded reuse their stored outputs.",
+            "tasks that succeeded reuse their stored outputs unless their code, params or "
+            "inputs changed since.",
         ),
     ] = False,
     resume_from: Annotated[
@@ -107,7 +107,7 @@ def run(
         typer.Option(
             "--resume-from",
             metavar="RUN_ID",
-            help="As --resume, from this run (see `glacier runs list`).",
+            help="As --resume, from this run of this pipeline (see `glacier runs list`).",
             show_default=False,
         ),
     ] = None,
@@ -255,7 +255,6 @@ def run(
             )
         selectors = [*(select or []), *(f"+{x}" for x in only or [])]
         pipeline = load_pipeline(target)
-        bind_selected_environment(pipeline, env)
         if remote:
             _run_remote(pipeline, out, endpoint, 3600 if follow is None else follow)
             return
@@ -291,17 +290,8 @@ def run(
             hooks=extra_hooks,
         )
         print_summary(out, pipeline, run_env, result)
-        reused = [r.name for r in result.tasks.values() if r.resumed]
         if resume or resume_from:
-            out.print(
-                Text(
-                    f"reused from the earlier run: {', '.join(reused)}"
-                    if reused
-                    else "nothing reused: every task ran again",
-                    style="dim",
-                ),
-                soft_wrap=True,
-            )
+            print_resumed(out, result)
         if junit_xml is not None:
             write_junit_xml(junit_xml, result)
         if as_json:
@@ -309,6 +299,25 @@ def run(
         if not result.ok:
             report_failures(err, result, show_traceback=traceback)
             raise typer.Exit(1)
+
+
+def print_resumed(out: Console, result: RunResult) -> None:
+    """What a resumed run reused, and what it computed again because it changed."""
+    reused = [r.name for r in result.tasks.values() if r.resumed]
+    out.print(
+        Text(
+            f"reused from the earlier run: {', '.join(reused)}"
+            if reused
+            else "nothing reused: every task ran again",
+            style="dim",
+        ),
+        soft_wrap=True,
+    )
+    for run in result.tasks.values():
+        note = run.note or ""
+        if "recomputed: " in note:
+            why = note[note.index("recomputed: ") :].split("; ")[0]
+            out.print(Text(f"{run.name}: {why}", style="yellow"), soft_wrap=True)
 
 
 def _lineage_hook(target: str, pipeline: PipelineLike, env: Environment | None) -> object:
@@ -609,6 +618,8 @@ def print_summary(
             note = error_line(task_run.error)
         elif task_run.status == "skipped":
             note = "an upstream task failed"
+        elif task_run.note:  # uncached this run, or recomputed on resume: why it ran
+            note = task_run.note
         ran = task_run.status != "skipped"
         table.add_row(
             task_run.name,

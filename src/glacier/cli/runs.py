@@ -235,7 +235,10 @@ def print_record(out: Any, record: dict[str, Any]) -> None:
             str(task.get("attempts", "")),
             "" if offset is None else f"+{format_duration(offset / 1e9)}",
             format_duration((task.get("duration_ns") or 0) / 1e9),
-            Text(str(task.get("error") or ""), style="red"),
+            Text(
+                str(task.get("error") or task.get("note") or ""),
+                style="red" if task.get("error") else "yellow",
+            ),
         )
     out.print(table)
     print_checks(out, (c for task in tasks.values() for c in task.get("checks") or ()))

@@ -19,7 +19,6 @@ from rich.text import Text
 from glacier.cli.app import EnvOpt, SettingsDirOpt, TargetArg, TracebackOpt, app, handle_errors
 from glacier.cli.console import console
 from glacier.cli.loading import (
-    bind_selected_environment,
     is_dataflow,
     load_pipeline,
     pipeline_environment,
@@ -81,7 +80,6 @@ def test(
                 "(@env.pipeline) has no declared datasets to read. Declare the pipeline with "
                 "Pipeline and @pipeline.task."
             )
-        bind_selected_environment(pipeline, env)
         results, in_memory = check_stored(pipeline, pipeline_environment(pipeline), select or ())
         records = [r.as_dict() for r in results]
         print_checks(out, records)

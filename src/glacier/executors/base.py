@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
 
-from glacier.cache import fingerprint
+from glacier.cache import fingerprint, identity_changes, task_identity
 from glacier.checks.gate import RunChecks, gate
 from glacier.dataset import Dataset
 from glacier.errors import (
@@ -42,6 +42,8 @@ from glacier.result import (
 )
 from glacier.retries import delays, should_retry
 from glacier.selection import TaskSelection
+from glacier.task_code import code_identity
+from glacier.task_code import prepare as read_sources
 from glacier.task_logs import RunLogs, note_attempt
 from glacier.task_logs import _local as _local  # the hot path sets the thread's task itself
 
@@ -272,17 +274,38 @@ class PreparedRun:
             if capture_logs
             else None
         )
-        # Resuming skips what already succeeded, when its outputs outlived that run.
-        done = {
-            name
+        # What "the same task" is (glacier.cache.task_identity) is known for cached tasks
+        # and for tasks storing all their outputs (what a resume may reuse). Their sources are
+        # read here, on this thread: never on a worker thread (see glacier.task_code).
+        self.identified = [False] * n
+        # Stored inputs' versions as the tasks saw them; the run record reuses them (nothing
+        # writes a dataset after its consumers started).
+        self._input_versions: dict[Dataset, str] = {}
+        if self.cache is not None or self.storage:  # else nothing is cached or resumable
+            self.identified = [
+                bool(c.cache and self.cache is not None)
+                or (bool(t.outputs) and all(ds.is_stored for ds in t.outputs))
+                for t, c in zip(self.tasks, self.configs, strict=True)
+            ]
+        #: Each identified task's source digest, read here; it travels with the run to
+        #: workers in other processes (Dask), which then read no source themselves.
+        self.sources_read: list[str | None] = [
+            read_sources(t.fn) if known else None
+            for t, known in zip(self.tasks, self.identified, strict=True)
+        ]
+        # Resuming skips what already succeeded, when its outputs outlived that run and it is
+        # still the same task (execute_task compares the identities).
+        self.resumed_run: str | None = (resume or {}).get("run_id")
+        self.earlier: dict[str, str | None] = {
+            name: rec.get("identity")
             for name, rec in (resume or {}).get("tasks", {}).items()
             if rec.get("status") == SUCCEEDED
         }
         self.resumable = [False] * n
-        if done:
+        if self.earlier:
             self.resumable = [
-                t.name in done and bool(t.outputs) and all(ds.is_stored for ds in t.outputs)
-                for t in self.tasks
+                t.name in self.earlier and known
+                for t, known in zip(self.tasks, self.identified, strict=True)
             ]
         # Tasks that need none of the above: one attempt, no cache, one in-memory output. Most
         # small tasks are plain, and execute_task runs them without looking at anything else.
@@ -346,15 +369,18 @@ class PreparedRun:
                 outputs[i] = (value,)
                 status[i] = SUCCEEDED
                 return True
-            if self.resumable[i]:
-                outputs[i] = tuple(self.storage[ds].load() for ds in task.outputs)
-                table.resumed[i] = True
-                status[i] = SUCCEEDED
-                return True
             cfg = self.configs[i]
+            identity, unknown = self._identify(i, kwargs) if self.identified[i] else (None, ())
+            if self.resumable[i]:
+                if identity is not None and identity == self.earlier[task.name]:
+                    outputs[i] = tuple(self.storage[ds].load() for ds in task.outputs)
+                    table.resumed[i] = True
+                    status[i] = SUCCEEDED
+                    return True
+                self._note(i, self._changed(i, identity, unknown))
             key = None
-            if cfg.cache and self.cache is not None:
-                key = self.keys[i] = self._cache_key(i, kwargs)
+            if cfg.cache and self.cache is not None and identity is not None:
+                key = self.keys[i] = identity
                 hit = self.cache.load(task.name, key)
                 if hit is not None and len(hit) == len(task.outputs):
                     outputs[i] = self._persist(task, hit, write=False)
@@ -503,18 +529,64 @@ class PreparedRun:
             scan = self._scans[ds] = self.storage[ds].load()
         return scan
 
-    def _cache_key(self, i: int, kwargs: Mapping[str, Any]) -> str:
-        assert self.cache is not None
-        fps = []
+    def _identify(self, i: int, kwargs: Mapping[str, Any]) -> tuple[str | None, tuple[str, ...]]:
+        """Task ``i``'s identity now (:func:`glacier.cache.task_identity`), recorded with the
+        task; ``None`` and what could not be hashed when it cannot be known (a cached task
+        then runs uncached, with a note in its record and a warning)."""
+        task, cfg = self.tasks[i], self.configs[i]
+        code = code_identity(task.fn, sources=self.sources_read[i])
+        unknown = [f"{value} cannot be hashed" for value in code.unhashable]
+        versions = []
         for pname, producer, pos, ds in self.sources[i]:
             if producer >= 0 and self.keys[producer] is not None:
-                fps.append(f"{pname}={self.keys[producer]}:{pos}")
-            elif producer < 0:
-                fps.append(f"{pname}=stored:{self.storage[ds].fingerprint()}")
+                versions.append(f"{pname}={self.keys[producer]}:{pos}")
+            elif ds in self.storage:
+                version = self._input_versions.get(ds)
+                if version is None:
+                    try:
+                        version = self._input_versions[ds] = self.storage[ds].fingerprint()
+                    except Exception as exc:  # the read fails the task, with its own message
+                        unknown.append(f"the version of input {pname!r} cannot be read ({exc})")
+                        continue
+                versions.append(f"{pname}=stored:{version}")
+            elif cfg.cache and self.cache is not None:
+                versions.append(f"{pname}={fingerprint(kwargs[pname])}")
             else:
-                fps.append(f"{pname}={fingerprint(kwargs[pname])}")
-        params = {k: v for k, v in kwargs.items() if k in self.tasks[i].params}
-        return self.cache.key(self.tasks[i], fps, params, version=self.configs[i].cache_version)
+                # A value computed in memory in this run: hashing it would compute it twice
+                # for a task that is not cached; its identity is unknown instead.
+                unknown.append(
+                    f"input {pname!r} is computed in memory by {self.tasks[producer].name!r}"
+                )
+        if unknown:
+            if cfg.cache and self.cache is not None:
+                why = "; ".join(unknown)
+                self._note(i, f"uncached this run: {why}")
+                _log.warning(
+                    "task %s runs uncached this run: %s (make a value picklable, pass it as "
+                    "a parameter, or set cache=False)",
+                    task.name,
+                    why,
+                )
+            return None, tuple(unknown)
+        params = {k: v for k, v in kwargs.items() if k in task.params}
+        identity = task_identity(task.name, code.digest or "", cfg.cache_version, versions, params)
+        self.table.identity[i] = identity
+        return identity, ()
+
+    def _changed(self, i: int, identity: str | None, unknown: Sequence[str]) -> str:
+        """Why task ``i``, which succeeded in the resumed run, is computed again."""
+        before = self.earlier.get(self.tasks[i].name)
+        if identity is None:
+            why = f"whether it changed is unknown ({'; '.join(unknown)})"
+        elif before is None:
+            why = "the resumed run recorded no identity for it"
+        else:
+            why = f"its {' and '.join(identity_changes(before, identity))} changed"
+        return f"recomputed: {why} since run {self.resumed_run}"
+
+    def _note(self, i: int, note: str) -> None:
+        table = self.table
+        table.note[i] = note if table.note[i] is None else f"{table.note[i]}; {note}"
 
     def _persist(
         self,
@@ -613,9 +685,10 @@ class PreparedRun:
 
     def _versions(self) -> dict[str, str]:
         versions: dict[str, str] = {}
+        seen = self._input_versions
         for ds, bucket in self.storage.items():
             try:
-                versions[ds.name] = bucket.fingerprint()
+                versions[ds.name] = seen.get(ds) or bucket.fingerprint()
             except Exception:  # a missing source dataset has no version; not worth failing
                 continue
         return versions
