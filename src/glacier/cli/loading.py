@@ -140,7 +140,7 @@ def selected_environment(env: str | None, settings_dir: Path | None) -> Iterator
 def selected_environment_name() -> str | None:
     """The environment selected for this command: ``GLACIER_ENV``, which ``--env`` sets (so
     ``--env X`` and ``GLACIER_ENV=X`` are one selection); ``None`` when none is."""
-    return os.environ.get("GLACIER_ENV") or None
+    return os.environ.get(env_vars.GLACIER_ENV) or None
 
 
 def follow_selected_environment(pipeline: PipelineLike) -> None:

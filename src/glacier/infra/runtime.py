@@ -47,7 +47,7 @@ def lambda_handler(
 def image_handler(event: Mapping[str, Any] | None, context: Any = None) -> dict[str, Any]:
     """The handler of a Lambda container image: runs the task of the pipeline that the
     function's ``GLACIER_TARGET`` names (relative to the image's task root)."""
-    target = os.environ.get("GLACIER_TARGET", "")
+    target = os.environ.get(env_vars.GLACIER_TARGET, "")
     if not target:
         raise InfraError(
             "This Lambda function runs Glacier's image handler without GLACIER_TARGET, so it "

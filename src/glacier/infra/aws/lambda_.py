@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from glacier import env_vars
 from glacier.errors import InfraError
 from glacier.infra.aws.ecr import image_uri
 from glacier.infra.aws.efs import lambda_file_system
@@ -63,7 +64,7 @@ def function(stack: Stack, task: TaskSpec, role: Any, log_group: Any, policy: An
         }
     variables = task_variables(stack, task)
     if choice.package == "Image":  # the image's handler finds the pipeline through it
-        variables["GLACIER_TARGET"] = code_spec(stack).relative_target
+        variables[env_vars.GLACIER_TARGET] = code_spec(stack).relative_target
     made = add(
         stack,
         aws.lambda_.Function,
