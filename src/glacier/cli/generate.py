@@ -19,6 +19,7 @@ from glacier.cli.console import console, relative, shell_path
 from glacier.cli.loading import (
     describe_environment,
     load_pipeline,
+    nothing_to_deploy,
     pipeline_environment,
     selected_environment,
 )
@@ -56,6 +57,12 @@ def generate(
         files = [
             Path(f) for f in (written.get("files", []) if isinstance(written, Mapping) else [])
         ]
+        if not files:
+            out.print(
+                Text(nothing_to_deploy("generate", target, pipeline, run_env) + " Wrote nothing."),
+                soft_wrap=True,
+            )
+            return
         header = Text.assemble(("glacier generate ", "bold"), "wrote the Pulumi project of ")
         header.append(pipeline.name, "bold cyan")
         if run_env is not None:

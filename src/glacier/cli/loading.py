@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from glacier import env_vars
 from glacier.cli.app import raising_frame
@@ -106,6 +106,23 @@ def describe_environment(env: Environment) -> str:
     if env.region:
         details.append(str(env.region))
     return f"{env.name} ({' '.join(details)})"
+
+
+def nothing_to_deploy(command: str, target: str, pipeline: PipelineLike, env: Any) -> str:
+    """What to do when ``command`` (plan, generate) has nothing to do: the pipeline's
+    environment keeps its data on local files, which need no cloud resources. Names the
+    environments of the settings directory, to pick one with a cloud provider."""
+    from glacier.settings import GlacierSettings
+
+    where = describe_environment(env) if env is not None else "local files"
+    directory = Path(os.environ.get(env_vars.GLACIER_SETTINGS_DIR) or "containers")
+    names = GlacierSettings.available(directory.expanduser().resolve())
+    choice = f" (the settings directory has: {', '.join(names)})" if names else ""
+    return (
+        f"Nothing to {command}: pipeline {pipeline.name!r} runs in {where}, which needs no "
+        f"cloud resources. Choose an environment with a cloud provider: glacier {command} "
+        f"{target} --env NAME{choice}."
+    )
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from glacier.cli.console import console
 from glacier.cli.loading import (
     describe_environment,
     load_pipeline,
+    nothing_to_deploy,
     pipeline_environment,
     selected_environment,
     selected_environment_name,
@@ -32,6 +33,12 @@ def plan(
     env: EnvOpt = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the plan as JSON only (machine-readable).")
+    ] = False,
+    policies: Annotated[
+        bool,
+        typer.Option(
+            "--policies", help="Also print each task role's policy: actions and resources."
+        ),
     ] = False,
     settings_dir: SettingsDirOpt = None,
     traceback: TracebackOpt = False,
@@ -54,13 +61,6 @@ def plan(
         if as_json:
             typer.echo(json.dumps(_plan_json(planned, rows), indent=2, default=str))
             return
-        table = Table(show_edge=False, header_style="bold", pad_edge=False)
-        for column in ("type", "name", "environment", "account", "region"):
-            table.add_column(column, overflow="fold")
-        for row in rows:
-            table.add_row(
-                short_type(str(row.get("type") or "")), str(row.get("name") or ""), *_where(row)
-            )
         title = Text.assemble(
             ("glacier plan ", "bold"),
             ("pipeline ", ""),
@@ -69,14 +69,72 @@ def plan(
         if run_env is not None:
             title.append("  environment ")
             title.append(describe_environment(run_env), "bold")
-        out.print(title)
-        out.print(table)
+        out.print(title, soft_wrap=True)
+        if not rows:
+            out.print(Text(nothing_to_deploy("plan", target, pipeline, run_env)), soft_wrap=True)
+            return
+        # One table per environment, its cloud account and region said once above it: two
+        # columns fit 80 characters where five wrapped.
+        for where, group in _by_environment(rows):
+            out.print(Text(where, style="bold"), soft_wrap=True)
+            table = Table(show_edge=False, header_style="bold", pad_edge=False, box=None)
+            table.add_column("type", overflow="fold")
+            table.add_column("name", overflow="fold")
+            for row in group:
+                table.add_row(short_type(str(row.get("type") or "")), str(row.get("name") or ""))
+            out.print(table)
         out.print(Text(_count_line(rows), style="bold"), soft_wrap=True)
         choices = getattr(planned, "choices", ())
         if choices:
             out.print(Text('Chosen by the plan (docs/deploy.md, "Packages"):', style="bold"))
             for choice in choices:
                 out.print(Text(f"  {choice.text}"), soft_wrap=True)
+        if policies:
+            _print_policies(out, planned)
+        else:
+            hint = f"Each task's grants: glacier plan {target} --policies"
+            out.print(Text(hint + (f" --env {env}" if env else ""), style="dim"), soft_wrap=True)
+
+
+def _by_environment(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Rows grouped by environment, each group headed ``prod · aws 999999999999
+    ca-central-1`` (the provider's account and region)."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        env, account, region = _where(row)
+        head = " · ".join(
+            x
+            for x in (env or "(default provider)", " ".join(x for x in (account, region) if x))
+            if x
+        )
+        groups.setdefault(head, []).append(row)
+    return list(groups.items())
+
+
+def _print_policies(out: Any, planned: Any) -> None:
+    """Each task role's policy, statement by statement: effect, actions, then the resources
+    they reach (and the condition, when one narrows them)."""
+    found = getattr(planned, "policies", None)
+    # Permission policies; the roles' trust policies (who may assume them) are in --json.
+    documents = [d for d in (found() if callable(found) else []) if d[1] != "assumeRolePolicy"]
+    out.print(Text("Policies (one IAM role per task):", style="bold"))
+    if not documents:
+        out.print(Text("  (none in this plan)", style="dim"))
+    for resource, _key, document in documents:
+        out.print(Text(f"  {short_type(resource.type)} {resource.name}", style="bold"))
+        statements = document.get("Statement", [])
+        for statement in statements if isinstance(statements, list) else [statements]:
+            actions = statement.get("Action", [])
+            targets = statement.get("Resource", [])
+            actions = [actions] if isinstance(actions, str) else list(actions)
+            targets = [targets] if isinstance(targets, str) else list(targets)
+            effect = statement.get("Effect", "Allow")
+            out.print(Text(f"    {effect} {', '.join(actions)}"), soft_wrap=True)
+            for target_ in targets:
+                out.print(Text(f"      on {target_}", style="dim"), soft_wrap=True)
+            if "Condition" in statement:
+                condition = json.dumps(statement["Condition"], sort_keys=True)
+                out.print(Text(f"      if {condition}", style="dim"), soft_wrap=True)
 
 
 def _resources(planned: Any) -> list[Any]:
