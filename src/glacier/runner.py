@@ -16,7 +16,9 @@ is how ``pipeline.run()`` reaches it; the command line calls it directly.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ __all__ = [
     "default_environment",
     "environment_of",
     "environment_serving",
+    "noting_runs",
     "run",
     "run_flow",
     "run_pipeline",
@@ -73,6 +76,33 @@ def _resources(pipeline: Pipeline) -> list[Any]:
             if resource is not None:
                 found[id(resource)] = resource
     return list(found.values())
+
+
+#: Where local runs are noted while :func:`noting_runs` is active (the command line, while it
+#: imports a pipeline's file).
+_NOTED: ContextVar[list[Any] | None] = ContextVar("glacier_noted_runs", default=None)
+
+
+@contextmanager
+def noting_runs() -> Iterator[list[Any]]:
+    """Within the block, the result of every local run is appended to the yielded list.
+
+    ``glacier run`` imports the pipeline's file inside it: a file that runs its pipeline at
+    import (a module-level ``pipeline.run()``) has then already run it, and the command
+    reports that run rather than running the pipeline a second time.
+    """
+    noted: list[Any] = []
+    token = _NOTED.set(noted)
+    try:
+        yield noted
+    finally:
+        _NOTED.reset(token)
+
+
+def _note(result: Any) -> None:
+    noted = _NOTED.get()
+    if noted is not None:
+        noted.append(result)
 
 
 def run(pipeline: PipelineLike, mode: str = "local", **options: Any) -> Any:
@@ -153,6 +183,7 @@ def run_pipeline(
         pipeline,
         options.replace(targets=targets, env=env, hooks=hooks, resume=record),
     )
+    _note(result)
     if options.raise_on_failure and not result.ok:
         raise PipelineRunError(result.failure_report(), result)
     return result
@@ -207,7 +238,9 @@ def run_flow(
     if executor is None or executor == "local":
         # Eager calls are not known before they happen: lineage names the tasks, not data.
         hooks = with_lineage(options.hooks, None, flow.env)
-        return run_eagerly(flow, args, use_cache=options.use_cache, hooks=hooks)
+        result = run_eagerly(flow, args, use_cache=options.use_cache, hooks=hooks)
+        _note(result)
+        return result
     # Another executor runs the traced graph: its tasks run where the executor puts them,
     # while the body's own code between task calls runs only here, while tracing.
     return run_pipeline(

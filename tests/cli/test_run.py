@@ -219,3 +219,28 @@ def test_run_refuses_an_unknown_log_level(project: Path) -> None:
     write(project, {"logging_etl.py": LOGGING})
     code, _, err = invoke("run", "logging_etl.py", "--log-level", "loud")
     assert code == 2 and "loud" in err
+
+
+def test_a_file_that_runs_its_pipeline_at_import_runs_once(project: Path) -> None:
+    # As getting-started's first script did: `pipeline.run()` at module level, then
+    # `glacier run first.py`. One run, one record, and the command says why it did not run.
+    (project / "first.py").write_text(
+        "import polars as pl\n"
+        "from glacier import Dataset, Pipeline\n"
+        "pipeline = Pipeline('first')\n"
+        "out = Dataset('out')\n"
+        "@pipeline.task()\n"
+        "def make() -> out:\n"
+        "    print('make ran')\n"
+        "    return pl.DataFrame({'v': [1]})\n"
+        "result = pipeline.run()\n"
+    )
+    code, out, err = invoke("run", "first.py")
+    assert code == 0, err
+    assert out.count("make ran") == 1
+    said = " ".join(out.split())
+    assert "ran its pipeline itself when it was imported" in said
+    assert 'if __name__ == "__main__":' in said
+    code, listed, _ = invoke("runs", "list", "--json")
+    assert code == 0
+    assert [r["pipeline"] for r in json.loads(listed)] == ["first"]

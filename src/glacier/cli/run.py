@@ -254,7 +254,13 @@ def run(
                 f"e.g. --junit-xml {junit_xml.as_posix().rstrip('/')}/glacier.xml."
             )
         selectors = [*(select or []), *(f"+{x}" for x in only or [])]
-        pipeline = load_pipeline(target)
+        from glacier.runner import noting_runs
+
+        with noting_runs() as ran_at_import:
+            pipeline = load_pipeline(target)
+        if ran_at_import and not remote:
+            _report_run_at_import(out, err, target, pipeline, ran_at_import[-1], traceback)
+            return
         if remote:
             _run_remote(pipeline, out, endpoint, 3600 if follow is None else follow)
             return
@@ -299,6 +305,31 @@ def run(
         if not result.ok:
             report_failures(err, result, show_traceback=traceback)
             raise typer.Exit(1)
+
+
+def _report_run_at_import(
+    out: Console, err: Console, target: str, pipeline: PipelineLike, result: Any, tb: bool
+) -> None:
+    """The file ran its pipeline itself when imported (a module-level ``pipeline.run()``):
+    report that run instead of running the pipeline a second time."""
+    out.print(
+        Text(
+            f"{target} ran its pipeline itself when it was imported (pipeline.run() at module "
+            "level), so glacier run did not run it a second time, and this command's options "
+            'did not apply to it. Put the call under if __name__ == "__main__": to let '
+            "glacier run run it.",
+            style="yellow",
+        ),
+        soft_wrap=True,
+    )
+    from glacier.result import RunResult
+
+    if not isinstance(result, RunResult):
+        return
+    print_summary(out, pipeline, pipeline_environment(pipeline), result)
+    if not result.ok:
+        report_failures(err, result, show_traceback=tb)
+        raise typer.Exit(1)
 
 
 def print_resumed(out: Console, result: RunResult) -> None:
