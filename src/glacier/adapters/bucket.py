@@ -130,6 +130,7 @@ from glacier.errors import (
     StorageError,
     StoragePermissionError,
     StorageTimeoutError,
+    TableCreatedConcurrentlyError,
 )
 from glacier.formats import TABLE_FORMAT, Format, get_format, resolve_format
 
@@ -156,6 +157,9 @@ __all__ = [
 #: Part size of streamed uploads (fastest of 5, 16, 50 and 128 MiB on S3 in our benchmark).
 UPLOAD_PART_SIZE = 16 * 2**20
 
+#: Tries of a table write that keeps finding the table created meanwhile (once suffices
+#: unless the table is deleted and created again in between).
+_CREATION_ATTEMPTS = 3
 _ANSWERED: set[str] = set()  # configured endpoints that accepted a connection
 _FETCH_BATCH = 8  # objects fetched concurrently by the fsspec reader
 
@@ -326,7 +330,9 @@ class FsspecBucketAdapter:
         with self._errors("write"):
             self._prepare_bucket()
             if self.is_table:
-                self._write_table(frame, cast("TableMode", mode), on or (), delete_when, schema)
+                self._write_table_once_created(
+                    frame, cast("TableMode", mode), on or (), delete_when, schema
+                )
             elif self.is_dataset:
                 write_text_dataset(self, frame, append=mode == "append")
             else:
@@ -619,6 +625,26 @@ class FsspecBucketAdapter:
                 "truncated or overwritten outside Glacier). Repair: write the data again "
                 "with mode='overwrite', or restore the file from the bucket's versioning."
             )
+
+    def _write_table_once_created(
+        self,
+        frame: pl.LazyFrame,
+        mode: TableMode,
+        on: Sequence[str],
+        delete_when: str | None,
+        schema: SchemaPolicy,
+    ) -> None:
+        """:meth:`_write_table`, applied again to the table another writer created while this
+        write was creating it: the creation was refused whole (nothing of it committed), and
+        the table now exists, so the write is an append, merge or overwrite on top of the
+        other writer's version: both land, in some order, and neither is lost."""
+        for attempt in range(_CREATION_ATTEMPTS):
+            try:
+                self._write_table(frame, mode, on, delete_when, schema)
+                return
+            except TableCreatedConcurrentlyError:
+                if attempt == _CREATION_ATTEMPTS - 1:
+                    raise
 
     def _write_table(
         self,

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from glacier.adapters.spool import spool
 from glacier.adapters.tables import DELTA_LOG, TableIO
-from glacier.errors import ConcurrentWriteError
+from glacier.errors import ConcurrentWriteError, TableCreatedConcurrentlyError
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -142,7 +142,13 @@ class TableMirror:
                 for orphan in data:  # no commit names them: remove them now, not at vacuum
                     with contextlib.suppress(Exception):
                         self.fs.rm_file(f"{self.root}/{orphan}")
-                raise ConcurrentWriteError(
+                # Version 0 is the table's creation: the write applies again on top of it.
+                error = (
+                    TableCreatedConcurrentlyError
+                    if _version(relative) == 0
+                    else (ConcurrentWriteError)
+                )
+                raise error(
                     f"write {self.name}: another writer committed "
                     f"{posixpath.basename(relative)} first. Nothing of this write was "
                     "committed; retry it."
@@ -165,6 +171,11 @@ class TableMirror:
                 landed = False
             if not landed:
                 raise
+
+
+def _version(path: str) -> int:
+    """The version number of a commit file's path."""
+    return int(posixpath.basename(path)[:-5])
 
 
 def _is_commit(path: str) -> bool:

@@ -46,6 +46,7 @@ from glacier.errors import (
     SchemaEvolutionError,
     SchemaMismatchError,
     StorageError,
+    TableCreatedConcurrentlyError,
     VersionNotFoundError,
 )
 
@@ -239,10 +240,19 @@ class TableIO:
             "partition_by": list(partition_by) or None,
             "storage_options": self.storage_options or None,
         }
-        if not exists or mode in ("merge", "overwrite"):
-            # A new table, or one replaced whole: its schema and partitioning are the data's.
-            write_mode: Any = "overwrite"
-            options["schema_mode"] = "overwrite" if exists else None
+        retries: int | None = None  # delta-rs' default: rebase on commits made meanwhile
+        if not exists:
+            # A new table: created only if still absent. delta-rs would rebase a creation
+            # that lost the race onto the winner's version 0 as version 1 (an overwrite that
+            # then removes nothing, or replaces the winner's rows): it must fail instead, and
+            # the caller applies the write to the table that now exists.
+            write_mode: Any = "error"
+            options["schema_mode"] = None
+            retries = 0
+        elif mode in ("merge", "overwrite"):
+            # A table replaced whole: its schema and partitioning are the data's.
+            write_mode = "overwrite"
+            options["schema_mode"] = "overwrite"
         else:
             write_mode = "append"
             options["schema_mode"] = schema
@@ -257,12 +267,12 @@ class TableIO:
                     self.uri,
                     frame,
                     mode=write_mode,
-                    commit_properties=_commit_properties(token),
+                    commit_properties=_commit_properties(token, retries),
                     post_commithook_properties=_post_commit_hooks(),
                     **options,
                 )
 
-        with self.errors("write"):
+        with self.errors("write"), self._creating(exists):
             # A connection broken mid-write is retried here: the token tells whether the
             # commit landed, so a retry never applies it twice (delta-rs does not retry a
             # PUT whose connection broke). Files of the failed attempt are left to vacuum.
@@ -384,6 +394,28 @@ class TableIO:
             return False  # cannot tell: the original error stands
         return any(commit.get(WRITE_TOKEN) == token for commit in recent)
 
+    @contextlib.contextmanager
+    def _creating(self, exists: bool) -> Iterator[None]:
+        """Report a creation that lost the race to another writer's (its version 0 exists, or
+        the table appeared before delta-rs opened it) as
+        :class:`~glacier.errors.TableCreatedConcurrentlyError`."""
+        if exists:
+            yield
+            return
+        from deltalake.exceptions import CommitFailedError
+
+        try:
+            yield
+        except Exception as exc:
+            raced = isinstance(exc, CommitFailedError) or "already exists" in str(exc)
+            if not raced or type(exc).__module__.split(".")[0] not in ("deltalake", "_internal"):
+                raise
+            raise TableCreatedConcurrentlyError(
+                f"write {self.name}: another writer created the table while this write was "
+                f"creating it ({exc}). Nothing of this write was committed; retry it (it "
+                "applies to the table that now exists)."
+            ) from exc
+
     # -- errors ----------------------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -437,10 +469,10 @@ def _retrying_transport(read: Callable[[], T]) -> T:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _commit_properties(token: str) -> Any:
+def _commit_properties(token: str, max_retries: int | None = None) -> Any:
     from deltalake import CommitProperties
 
-    return CommitProperties(custom_metadata={WRITE_TOKEN: token})
+    return CommitProperties(custom_metadata={WRITE_TOKEN: token}, max_commit_retries=max_retries)
 
 
 def _post_commit_hooks() -> Any:
