@@ -136,12 +136,12 @@ def _created_meanwhile(monkeypatch: pytest.MonkeyPatch, create: Callable[[], Non
     real = FsspecBucketAdapter._table_exists
     raced: list[bool] = []
 
-    def exists(self: FsspecBucketAdapter) -> bool:
+    def exists(self: FsspecBucketAdapter, action: str | None = None) -> bool:
         if not raced:
             raced.append(True)
             create()
             return False
-        return real(self)
+        return real(self, action)
 
     monkeypatch.setattr(FsspecBucketAdapter, "_table_exists", exists)
     return raced

@@ -387,7 +387,7 @@ class FsspecBucketAdapter:
         with self._errors("list"):
             if not self.is_dataset:
                 return [self.key] if self._object_info() is not None else []
-            if self.is_table and self._table_exists():
+            if self.is_table and self._table_exists("list"):
                 return [f"{self._prefix}{f}" for f in self._table_files()]
             manifest = self._manifest()
             return list(manifest.files) if manifest else self._plain_files()
@@ -538,8 +538,10 @@ class FsspecBucketAdapter:
             self._log.commits_with,
         )
 
-    def _table_exists(self) -> bool:
-        return self._log.exists()
+    def _table_exists(self, action: str | None = None) -> bool:
+        """Whether the table has a commit; with ``action``, a damaged log is refused first
+        (:meth:`TableMirror.check <glacier.adapters.table_mirror.TableMirror.check>`)."""
+        return self._log.check(action) if action else self._log.exists()
 
     def _require_table(self, action: str) -> None:
         if not self.is_table:
@@ -547,7 +549,7 @@ class FsspecBucketAdapter:
                 f"{action} {self.get_uri()}: only tables (directory datasets of parquet) have "
                 "versions; this Bucket is a single object or a text-format directory."
             )
-        if not self._table_exists():
+        if not self._table_exists(action):
             self._refuse_legacy(action)
             raise self._not_found(action)
 
@@ -578,7 +580,7 @@ class FsspecBucketAdapter:
         """A table's scan; ``check_footers``: refuse truncated data files now, by name, not
         when the LazyFrame is collected (``scan()``; ``read()`` names them on failure)."""
         check = self._check_footers if check_footers else None
-        if not self._table_exists():
+        if not self._table_exists("read"):
             self._refuse_legacy("read")
             self._no_versions(version)
             snapshot = self._snapshot()  # plain files of another tool
@@ -660,7 +662,14 @@ class FsspecBucketAdapter:
             self._check_merge(incoming, on, delete_when)
         elif delete_when is not None or on:
             raise ConfigError(f"write {uri}: on= and delete_when= apply to mode='merge' only.")
-        exists = self._table_exists()
+        if mode != "overwrite":
+            exists = self._table_exists("write")
+        elif exists := self._table_exists():
+            if self._log.damaged():
+                # An overwrite replaces everything, so it may also replace a log that cannot
+                # be read past its damage; the old data files go once the new table holds.
+                self.fs.rm(self._path(f"{self._prefix}{DELTA_LOG}"), recursive=True)
+                exists = False
         plain: builtins.list[str] = []
         if exists and mode != "overwrite":
             stored_table = self._stored_table()

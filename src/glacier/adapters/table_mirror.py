@@ -32,9 +32,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from glacier.adapters.corruption import log_damage
 from glacier.adapters.spool import spool
 from glacier.adapters.tables import DELTA_LOG, TableIO
-from glacier.errors import ConcurrentWriteError, TableCreatedConcurrentlyError
+from glacier.errors import ConcurrentWriteError, CorruptDataError, TableCreatedConcurrentlyError
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -69,6 +70,41 @@ class TableMirror:
             return None
         commits = [e for e in entries if _is_commit(str(e["name"]))]
         return max(commits, key=lambda e: str(e["name"])) if commits else None
+
+    def check(self, action: str) -> bool:
+        """Whether the table has a commit, after refusing a damaged log: an empty commit file
+        or a gap (:func:`glacier.adapters.corruption.log_damage`), from one listing.
+
+        Raises:
+            CorruptDataError: naming the commit file at fault and the repair.
+        """
+        entries = self._log_entries()
+        damage = log_damage({posixpath.basename(str(e["name"])): _size(e) for e in entries})
+        if damage is not None:
+            name, what = damage
+            raise CorruptDataError(
+                f"{action} {self.name}: the table's log entry {self.name}{DELTA_LOG}/{name} "
+                f"{what}, so the table cannot be read past it. Repair: restore that file from "
+                "the bucket's versioning; or write the dataset again with mode='overwrite' "
+                "(it starts a new history); or, if no writer is running and the file is the "
+                "newest, delete it (the table then reads as the version before it, and that "
+                "commit's rows are lost)."
+            )
+        return any(_is_commit(str(e["name"])) for e in entries)
+
+    def damaged(self) -> bool:
+        """Whether :meth:`check` would refuse the log."""
+        entries = self._log_entries()
+        return (
+            log_damage({posixpath.basename(str(e["name"])): _size(e) for e in entries}) is not None
+        )
+
+    def _log_entries(self) -> list[dict[str, Any]]:
+        try:
+            entries = self.fs.ls(f"{self.root}/{DELTA_LOG}", detail=True)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return [e for e in entries if e.get("type") != "directory"]
 
     def commits_with(self, token: str, depth: int = 20) -> bool:
         """Whether one of the ``depth`` newest commits holds ``token`` (a write token of
@@ -171,6 +207,10 @@ class TableMirror:
                 landed = False
             if not landed:
                 raise
+
+
+def _size(entry: dict[str, Any]) -> int:
+    return int(entry.get("size") or 0)
 
 
 def _version(path: str) -> int:

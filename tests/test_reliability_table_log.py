@@ -1,0 +1,88 @@
+"""A Delta table is never read past damage to its log (issue 31, item 3).
+
+An empty commit file (delta-rs reads it as no commit: the table read as the version before,
+and the next append built on that, losing the rows of the emptied commit) or a missing one
+(a gap: delta-rs failed with a dump naming no file) is a ``CorruptDataError`` naming the
+file and the repair, on every operation and every store; an overwrite repairs the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import polars as pl
+import pytest
+
+from conftest import StoreCase
+from glacier.errors import CorruptDataError
+
+V = [pl.DataFrame({"id": [i], "v": [f"v{i}"]}) for i in range(3)]
+
+
+def _commit(version: int) -> str:
+    return f"_delta_log/{version:020d}.json"
+
+
+def _table(store: StoreCase) -> Any:
+    bucket = store.bucket("orders/")
+    bucket.write(V[0])
+    bucket.write(V[1], mode="append")
+    bucket.write(V[2], mode="append")
+    return bucket
+
+
+def _path(store: StoreCase, relative: str) -> str:
+    return f"{store.bucket('orders/').adapter._log.root}/{relative}"
+
+
+#: Damage: what is done to the log, and the commit file the error must name.
+DAMAGE: dict[str, tuple[Callable[[StoreCase], None], str]] = {
+    "empty newest commit": (lambda s: s.fs.pipe_file(_path(s, _commit(2)), b""), _commit(2)),
+    "empty older commit": (lambda s: s.fs.pipe_file(_path(s, _commit(1)), b""), _commit(1)),
+    "gap": (lambda s: s.fs.rm_file(_path(s, _commit(1))), _commit(1)),
+    "missing first commit": (lambda s: s.fs.rm_file(_path(s, _commit(0))), _commit(0)),
+}
+
+OPERATIONS: dict[str, Callable[[Any], object]] = {
+    "read": lambda b: b.read(),
+    "read a version": lambda b: b.read(version=0),
+    "scan": lambda b: b.scan().collect(),
+    "append": lambda b: b.write(V[0], mode="append"),
+    "merge": lambda b: b.write(V[0], mode="merge", on=["id"]),
+    "history": lambda b: b.history(),
+    "vacuum": lambda b: b.vacuum(dry_run=True),
+    "optimize": lambda b: b.optimize(),
+    "list": lambda b: b.list(),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_every_operation_refuses_a_damaged_log_naming_the_file(
+    store: StoreCase, damage: str
+) -> None:
+    bucket = _table(store)
+    harm, named = DAMAGE[damage]
+    harm(store)
+    before = store.objects()
+
+    for operation, run in OPERATIONS.items():
+        with pytest.raises(CorruptDataError) as caught:
+            run(bucket)
+        message = str(caught.value)
+        assert f"{bucket.get_uri()}{named}" in message, (operation, message)
+        assert "Repair:" in message and "mode='overwrite'" in message, (operation, message)
+    assert store.objects() == before  # nothing was written past the damage
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_an_overwrite_repairs_a_damaged_log(store: StoreCase, damage: str) -> None:
+    bucket = _table(store)
+    DAMAGE[damage][0](store)
+
+    bucket.write(pl.DataFrame({"id": [9], "v": ["new"]}))
+
+    assert bucket.read().to_dicts() == [{"id": 9, "v": "new"}]
+    assert [c["version"] for c in bucket.history()] == [0]
+    bucket.write(V[1], mode="append")
+    assert sorted(bucket.read()["id"].to_list()) == [1, 9]
