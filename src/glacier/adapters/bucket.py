@@ -662,14 +662,12 @@ class FsspecBucketAdapter:
             self._check_merge(incoming, on, delete_when)
         elif delete_when is not None or on:
             raise ConfigError(f"write {uri}: on= and delete_when= apply to mode='merge' only.")
-        if mode != "overwrite":
-            exists = self._table_exists("write")
-        elif exists := self._table_exists():
-            if self._log.damaged():
-                # An overwrite replaces everything, so it may also replace a log that cannot
-                # be read past its damage; the old data files go once the new table holds.
-                self.fs.rm(self._path(f"{self._prefix}{DELTA_LOG}"), recursive=True)
-                exists = False
+        exists = self._table_exists(None if mode == "overwrite" else "write")
+        if exists and mode == "overwrite" and self._log.damaged():
+            # An overwrite replaces everything, so it may also replace a log that cannot be
+            # read past its damage; the old data files go once the new table holds.
+            self.fs.rm(self._path(f"{self._prefix}{DELTA_LOG}"), recursive=True)
+            exists = False
         plain: builtins.list[str] = []
         if exists and mode != "overwrite":
             stored_table = self._stored_table()
