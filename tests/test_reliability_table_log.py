@@ -9,13 +9,14 @@ file and the repair, on every operation and every store; an overwrite repairs th
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
 import pytest
 
-from conftest import StoreCase
-from glacier.errors import CorruptDataError
+from conftest import StoreCase, make_store_case
+from glacier.errors import CorruptDataError, VersionNotFoundError
 
 V = [pl.DataFrame({"id": [i], "v": [f"v{i}"]}) for i in range(3)]
 
@@ -86,3 +87,37 @@ def test_an_overwrite_repairs_a_damaged_log(store: StoreCase, damage: str) -> No
     assert [c["version"] for c in bucket.history()] == [0]
     bucket.write(V[1], mode="append")
     assert sorted(bucket.read()["id"].to_list()) == [1, 9]
+
+
+# -- time travel: vacuumed versions, times before the table ---------------------------------
+
+
+@pytest.mark.parametrize("name", ["local", "s3", "azure"])
+def test_a_vacuumed_version_is_refused_as_vacuumed(
+    request: pytest.FixtureRequest, name: str
+) -> None:
+    store = make_store_case(request, name)
+    bucket = _table(store)
+    bucket.write(V[2])  # an overwrite: older versions' files are now only history
+    bucket.vacuum(timedelta(0), force=True)
+
+    for read in (lambda: bucket.read(version=1), lambda: bucket.scan(version=1).collect()):
+        with pytest.raises(VersionNotFoundError, match=r"version 1 was vacuumed: .*history"):
+            read()
+    assert bucket.read(version=3).to_dicts() == V[2].to_dicts()
+
+
+def test_a_time_before_the_table_existed_is_refused(store: StoreCase) -> None:
+    bucket = _table(store)
+    first = bucket.history()[-1]["timestamp"]
+
+    with pytest.raises(
+        VersionNotFoundError, match=r"no version at 2000-01-01.*oldest version \(0\)"
+    ):
+        bucket.read(version=datetime(2000, 1, 1))
+    with pytest.raises(VersionNotFoundError, match="no version at"):
+        bucket.scan(version=datetime(2000, 1, 1, tzinfo=UTC))
+    # A time reads the newest version committed at or before it, by history()'s times.
+    at_first = datetime.fromtimestamp(first / 1000, tz=UTC)
+    assert bucket.read(version=at_first).to_dicts() == V[0].to_dicts()
+    assert bucket.read(version=datetime.now(UTC)).height == 3

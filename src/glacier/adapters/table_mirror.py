@@ -27,6 +27,7 @@ operation runs on a local *mirror*:
 from __future__ import annotations
 
 import contextlib
+import json
 import posixpath
 from collections.abc import Iterator
 from pathlib import Path
@@ -98,6 +99,34 @@ class TableMirror:
         return (
             log_damage({posixpath.basename(str(e["name"])): _size(e) for e in entries}) is not None
         )
+
+    def version_at(self, when_ms: int) -> tuple[int | None, tuple[int, int] | None]:
+        """The newest version committed at or before ``when_ms`` (milliseconds since the
+        epoch, by the commit times in the commits' info, which ``history()`` shows), or
+        ``None`` if every kept commit is younger; and the oldest commit's version and
+        time (``None`` without a commit). A binary search: a few small reads, whatever the
+        length of the log (commit times only grow)."""
+        paths = sorted(str(e["name"]) for e in self._log_entries() if _is_commit(str(e["name"])))
+        if not paths:
+            return None, None
+        oldest = (_version(paths[0]), self._commit_time(paths[0]))
+        if when_ms < oldest[1]:
+            return None, oldest
+        low, high = 0, len(paths) - 1  # paths[low] is at or before when_ms
+        while low < high:
+            middle = (low + high + 1) // 2
+            if self._commit_time(paths[middle]) <= when_ms:
+                low = middle
+            else:
+                high = middle - 1
+        return _version(paths[low]), oldest
+
+    def _commit_time(self, path: str) -> int:
+        for line in self.fs.cat_file(path).decode().splitlines():
+            info = json.loads(line).get("commitInfo") if line.strip() else None
+            if info and "timestamp" in info:
+                return int(info["timestamp"])
+        return 0  # no commit info: as old as can be
 
     def _log_entries(self) -> list[dict[str, Any]]:
         try:

@@ -34,7 +34,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import polars as pl
@@ -62,6 +62,7 @@ __all__ = [
     "TableMode",
     "check_schema",
     "merge_predicate",
+    "refuse_before_oldest",
 ]
 
 T = TypeVar("T")
@@ -79,6 +80,26 @@ SchemaPolicy = Literal["merge"] | None
 
 #: A point in the table's history: a version number or a timestamp.
 Version = int | datetime | None
+
+
+def refuse_before_oldest(name: str, when: datetime, oldest: int, committed_ms: int) -> None:
+    """Refuse a time before the oldest commit (version ``oldest``, committed at
+    ``committed_ms`` milliseconds since the epoch): delta-rs would load that oldest version,
+    though there was no table (or no version kept) then. A time without a timezone is UTC,
+    as delta-rs takes it.
+
+    Raises:
+        VersionNotFoundError: naming the time and the oldest version.
+    """
+    moment = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    if round(moment.timestamp() * 1000) >= committed_ms:
+        return
+    committed = datetime.fromtimestamp(committed_ms / 1000, tz=UTC)
+    raise VersionNotFoundError(
+        f"read {name}: the table has no version at {when.isoformat()}: its oldest version "
+        f"({oldest}) was committed at {committed.isoformat()}. Read a time at or after that, "
+        "or a version number (see bucket.history())."
+    )
 
 
 def merge_predicate(on: Sequence[str]) -> str:
