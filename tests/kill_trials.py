@@ -26,6 +26,8 @@ from typing import Any
 
 import polars as pl
 
+from glacier.adapters.tables import CREATION_MARK
+
 ROWS = 20_000
 
 WRITER = """
@@ -170,6 +172,7 @@ def _stray(bucket: Any, trial: Trial) -> list[str]:
             and k not in current
             and not k.startswith(f"{prefix}_delta_log/0")
             and not k.startswith(f"{prefix}_delta_log/_last_checkpoint")
+            and k != f"{prefix}_delta_log/{CREATION_MARK}"  # a mark an object store may keep
         ]
     # Other trials share the bucket: this object's leftovers are temporary objects named
     # after it (``_glacier/tmp/<stamp>-<writer>-<name>``).

@@ -8,6 +8,7 @@ file and the repair, on every operation and every store; an overwrite repairs th
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ import polars as pl
 import pytest
 
 from conftest import StoreCase, make_store_case
-from glacier.errors import CorruptDataError, VersionNotFoundError
+from glacier.errors import CorruptDataError, ObjectNotFoundError, VersionNotFoundError
 
 V = [pl.DataFrame({"id": [i], "v": [f"v{i}"]}) for i in range(3)]
 
@@ -121,3 +122,69 @@ def test_a_time_before_the_table_existed_is_refused(store: StoreCase) -> None:
     at_first = datetime.fromtimestamp(first / 1000, tz=UTC)
     assert bucket.read(version=at_first).to_dicts() == V[0].to_dicts()
     assert bucket.read(version=datetime.now(UTC)).height == 3
+
+
+# -- what list() shows after a killed writer ------------------------------------------------
+
+
+class _Killed(BaseException):
+    """A writer's death at a chosen moment (nothing after it runs, as after SIGKILL)."""
+
+
+def _orphan(store: StoreCase, name: str) -> str:
+    """A complete data file in the table's directory that no commit names, as a writer
+    killed between writing its data and committing leaves it."""
+    data = io.BytesIO()
+    V[2].write_parquet(data)
+    path = _path(store, name)
+    store.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+    store.fs.pipe_file(path, data.getvalue())
+    return path
+
+
+def _killed_before_commit(store: StoreCase, monkeypatch: pytest.MonkeyPatch) -> None:
+    import deltalake
+
+    def write_then_die(*args: Any, **kwargs: Any) -> None:
+        _orphan(store, "part-00000-killed-c000.snappy.parquet")
+        raise _Killed
+
+    monkeypatch.setattr(deltalake, "write_deltalake", write_then_die)
+
+
+@pytest.mark.parametrize("name", ["local", "s3"])
+def test_a_creator_killed_before_its_commit_leaves_no_table(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    store = make_store_case(request, name)
+    bucket = store.bucket("orders/")
+    _killed_before_commit(store, monkeypatch)
+    with pytest.raises(_Killed):
+        bucket.write(V[0])
+    monkeypatch.undo()
+
+    assert bucket.list() == []
+    assert not bucket.exists()
+    with pytest.raises(ObjectNotFoundError, match="began creating it and never committed"):
+        bucket.read()
+    bucket.write(V[1], mode="append")  # the orphan's rows are not taken in
+    assert bucket.read().to_dicts() == V[1].to_dicts()
+    assert len(bucket.list()) == 1 and "killed" not in bucket.list()[0]
+
+
+@pytest.mark.parametrize("name", ["local", "memory", "s3"])
+def test_list_shows_the_files_of_the_current_version_not_a_killed_writers(
+    request: pytest.FixtureRequest, name: str
+) -> None:
+    store = make_store_case(request, name)
+    bucket = _table(store)
+    listed = bucket.list()
+    orphan = _orphan(store, "part-00000-orphan-c000.snappy.parquet")
+
+    assert bucket.list() == listed
+    assert len(listed) == 3 and all(k.startswith("orders/part-") for k in listed)
+    assert sorted(bucket.read()["id"].to_list()) == [0, 1, 2]
+    if name != "memory":  # vacuum runs where delta-rs reaches the store
+        removed = bucket.vacuum(timedelta(0), force=True)
+        assert any(r.endswith("orphan-c000.snappy.parquet") for r in removed)
+        assert not store.fs.exists(orphan)

@@ -415,7 +415,8 @@ class FsspecBucketAdapter:
             table = self.is_table and self._table_exists()
             manifests = [] if table else [p for p in self._manifest_paths() if self.fs.exists(p)]
             manifest = bool(manifests)
-            if not table and not manifest and not self._plain_files():
+            begun = self.is_table and not table and self._log.creation_begun()
+            if not table and not manifest and not begun and not self._plain_files():
                 raise self._not_found("delete")
             with contextlib.suppress(FileNotFoundError):
                 # The log or manifest goes first: readers then see no dataset, not a part.
@@ -618,6 +619,13 @@ class FsspecBucketAdapter:
 
         if not self._table_exists("read"):
             self._refuse_legacy("read")
+            if self._log.creation_begun():
+                raise ObjectNotFoundError(
+                    f"read {self.get_uri()}: no such table: a write began creating it and "
+                    "never committed (its writer was killed or failed), so none of the files "
+                    "it left holds data. Write it first (the files left go with the next "
+                    "overwrite's vacuum, or bucket.delete())."
+                )
             self._no_versions(version)
             snapshot = self._snapshot()  # plain files of another tool
             if check is not None:
@@ -811,6 +819,22 @@ class FsspecBucketAdapter:
         partition_by: Sequence[str],
         **options: Any,
     ) -> None:
+        marked = not options["exists"] and not self._plain_files()
+        if marked:
+            # A creation in an empty directory: mark it first, so that the data files of a
+            # creator killed before its commit are never taken for another tool's files.
+            self._log.mark_creation()
+        self._run_commit(data, mode, partition_by, **options)
+        if marked:
+            self._log.unmark_creation()
+
+    def _run_commit(
+        self,
+        data: pl.DataFrame,
+        mode: TableMode,
+        partition_by: Sequence[str],
+        **options: Any,
+    ) -> None:
         if self._mirror is None:
             self._table_io().write(data, mode, partition_by, **options)
             return
@@ -917,7 +941,10 @@ class FsspecBucketAdapter:
             ) from exc
 
     def _plain_files(self) -> builtins.list[str]:
-        """Data files under the dataset directory that no Glacier manifest describes."""
+        """Data files under the dataset directory that no Glacier manifest describes (none
+        where a table's creation began and never committed: those are its orphans)."""
+        if self.is_table and self._log.creation_begun():
+            return []
         try:
             paths = self.fs.find(self._path(self.key)) if self.key else self._root_files()
         except FileNotFoundError:

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from glacier.adapters.corruption import log_damage
 from glacier.adapters.spool import spool
-from glacier.adapters.tables import DELTA_LOG, TableIO
+from glacier.adapters.tables import CREATION_MARK, DELTA_LOG, TableIO
 from glacier.errors import ConcurrentWriteError, CorruptDataError, TableCreatedConcurrentlyError
 
 if TYPE_CHECKING:
@@ -71,6 +71,25 @@ class TableMirror:
             return None
         commits = [e for e in entries if _is_commit(str(e["name"]))]
         return max(commits, key=lambda e: str(e["name"])) if commits else None
+
+    def mark_creation(self) -> None:
+        """Mark the table's creation as begun (:data:`~glacier.adapters.tables.CREATION_MARK`),
+        before the first commit writes any data file."""
+        log = f"{self.root}/{DELTA_LOG}"
+        self.fs.makedirs(log, exist_ok=True)
+        self.fs.pipe_file(f"{log}/{CREATION_MARK}", b"")
+
+    def unmark_creation(self) -> None:
+        """Remove the creation mark after the first commit, where this writer may delete (a
+        task's role on an object store may not: the mark then stays, ignored)."""
+        with contextlib.suppress(Exception):
+            self.fs.rm_file(f"{self.root}/{DELTA_LOG}/{CREATION_MARK}")
+
+    def creation_begun(self) -> bool:
+        """Whether a creation was begun and nothing committed yet: the data files here are a
+        killed or failed creator's, not another tool's."""
+        names = [posixpath.basename(str(e["name"])) for e in self._log_entries()]
+        return CREATION_MARK in names and not any(_is_commit(n) for n in names)
 
     def check(self, action: str) -> bool:
         """Whether the table has a commit, after refusing a damaged log: an empty commit file
@@ -180,7 +199,7 @@ class TableMirror:
         for entry in entries:
             name = posixpath.basename(self.fs._strip_protocol(entry))
             Path(local, DELTA_LOG, name).write_bytes(self.fs.cat_file(entry))
-        return True
+        return any(_is_commit(str(e)) for e in entries)  # not only a creation mark
 
     def _copy_data(self, local: str) -> None:
         with self.reading() as table:
