@@ -819,22 +819,10 @@ class FsspecBucketAdapter:
         partition_by: Sequence[str],
         **options: Any,
     ) -> None:
-        marked = not options["exists"] and not self._plain_files()
-        if marked:
+        if not options["exists"] and not self._plain_files():
             # A creation in an empty directory: mark it first, so that the data files of a
             # creator killed before its commit are never taken for another tool's files.
             self._log.mark_creation()
-        self._run_commit(data, mode, partition_by, **options)
-        if marked:
-            self._log.unmark_creation()
-
-    def _run_commit(
-        self,
-        data: pl.DataFrame,
-        mode: TableMode,
-        partition_by: Sequence[str],
-        **options: Any,
-    ) -> None:
         if self._mirror is None:
             self._table_io().write(data, mode, partition_by, **options)
             return

@@ -79,12 +79,6 @@ class TableMirror:
         self.fs.makedirs(log, exist_ok=True)
         self.fs.pipe_file(f"{log}/{CREATION_MARK}", b"")
 
-    def unmark_creation(self) -> None:
-        """Remove the creation mark after the first commit, where this writer may delete (a
-        task's role on an object store may not: the mark then stays, ignored)."""
-        with contextlib.suppress(Exception):
-            self.fs.rm_file(f"{self.root}/{DELTA_LOG}/{CREATION_MARK}")
-
     def creation_begun(self) -> bool:
         """Whether a creation was begun and nothing committed yet: the data files here are a
         killed or failed creator's, not another tool's."""

@@ -71,9 +71,10 @@ T = TypeVar("T")
 #: The table's commit log, beside its data files.
 DELTA_LOG = "_delta_log"
 #: An empty object in the log that marks a table whose creation has begun: written before
-#: the first commit's data files and removed after the commit (where the writer may delete),
-#: so files a killed creator left (no commit names them) are told apart from data files
-#: another tool wrote without a log. Delta readers ignore names they do not know.
+#: the first commit's data files, so files a killed creator left (no commit names them) are
+#: told apart from data files another tool wrote without a log. It stays (a task's role may
+#: not delete in a table, see glacier.infra.aws.data_access); Delta readers ignore names
+#: they do not know.
 CREATION_MARK = ".glacier-creating"
 #: The commit-info key of a write's random token (how an ambiguous commit is recognised).
 WRITE_TOKEN = "glacier.write"
