@@ -45,9 +45,9 @@ class Outcome:
 def _serve(spec: dict[str, Any], writer: int, barrier: Any, inbox: Any, outbox: Any) -> None:
     from glacier.errors import GlacierError
     from glacier.provider import Provider
-    from glacier.settings import AwsConfig, LocalConfig
+    from glacier.settings import AwsConfig, AzureConfig, LocalConfig
 
-    kinds = {"local": LocalConfig, "aws": AwsConfig}
+    kinds = {"local": LocalConfig, "aws": AwsConfig, "azure": AzureConfig}
     provider = Provider(config=kinds[spec["kind"]].model_validate(spec["config"]))
     while (job := inbox.get()) is not None:
         bucket = provider.bucket(spec["bucket"], job.path, partition_by=list(job.partition_by))
@@ -67,7 +67,8 @@ class Writers:
     """``count`` writer processes on the store a provider config describes.
 
     Args:
-        config: The provider config (LocalConfig or AwsConfig) the writers build on.
+        config: The provider config (LocalConfig, AwsConfig or AzureConfig; Azure's
+            connection comes from the environment, as in the tests) the writers build on.
         bucket: The bucket name.
         count: How many writers race.
     """

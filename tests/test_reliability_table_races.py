@@ -12,8 +12,9 @@ created meanwhile was replaced: the first append of the other writer gone). A cr
 commits only as version 0 (``glacier.adapters.tables``) and the write is applied again to
 the table that exists (``FsspecBucketAdapter._write_table_once_created``).
 
-Processes race on local files and S3 (moto), where delta-rs commits; every store gets the
-deterministic race (the table created between the write's check and its commit).
+Processes race on local files, S3 (moto) and Azure (Azurite), where delta-rs commits; every
+store gets the deterministic race (the table created between the write's check and its
+commit).
 ``GLACIER_STRESS_TRIALS`` raises the number of trials (default 10).
 """
 
@@ -30,7 +31,7 @@ from conftest import StoreCase, make_store_case
 from glacier.adapters.bucket import FsspecBucketAdapter
 from table_races import TRIALS, Job, Outcome, Writers
 
-RACE_STORES = ["local", "s3"]
+RACE_STORES = ["local", "s3", "azure"]
 ROWS = 300_000
 
 
