@@ -20,6 +20,7 @@ commit).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -162,3 +163,40 @@ def test_a_table_created_between_check_and_commit_keeps_both_writes(
     landed = sorted(bucket.read()["writer"].to_list())
     assert landed == ([0, 1] if both_land else [1])
     assert [c["version"] for c in bucket.history()] == [1, 0]
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_threads_racing_to_create_a_table_in_memory_both_land(
+    request: pytest.FixtureRequest, mode: str
+) -> None:
+    # The memory store's commits are created only if absent (fsspec's mode="create"), so the
+    # mirror's check-then-put cannot let two creations both land.
+    store = make_store_case(request, "memory")
+    options, partition_by, both_land = MODES[mode]
+    for trial in range(TRIALS):
+        path = f"{mode}-{trial}/"
+        barrier = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def write(
+            writer: int,
+            path: str = path,
+            barrier: threading.Barrier = barrier,
+            errors: list[BaseException] = errors,
+        ) -> None:
+            bucket = store.bucket(path, partition_by=list(partition_by))
+            barrier.wait()
+            try:
+                bucket.write(_row(writer), mode=mode, **options)
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=write, args=(w,)) for w in (0, 1)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        assert not errors, (trial, errors)
+        landed = sorted(store.bucket(path, partition_by=list(partition_by)).read()["writer"])
+        assert landed in ([[0, 1]] if both_land else [[0], [1]]), (trial, landed)

@@ -17,10 +17,11 @@ operation runs on a local *mirror*:
   rules out are never fetched);
 - writes copy the log and, for merges and partition overwrites, the current data files; run
   delta-rs on the copy; then upload the new data files and, last, the new commit. The commit
-  is uploaded only if no other writer created that version meanwhile, else
-  :class:`~glacier.errors.ConcurrentWriteError`. fsspec offers no create-if-absent on these
-  stores, so two writers racing within that check-then-put can still collide: the fallback is
-  for tests and single writers (see ``docs/storage.md``);
+  is uploaded only if no other writer created that version meanwhile (fsspec's
+  ``mode="create"``), else :class:`~glacier.errors.ConcurrentWriteError`. The memory store
+  honours that; the GCS emulator ignores its precondition, so there a check comes first and
+  two writers racing within that check-then-put can still collide: the fallback is for tests
+  and single writers (see ``docs/storage.md``);
 - vacuum is refused: file ages of a mirror are those of the copy, not of the store.
 """
 
@@ -216,7 +217,8 @@ class TableMirror:
         commits = [p for p in log if _is_commit(p)]
         for relative in commits:
             target = f"{self.root}/{relative}"
-            if self.fs.exists(target):
+            # Checked first too: the GCS emulator ignores the create-if-absent precondition.
+            if self.fs.exists(target) or not self._put_commit(target, local, relative):
                 for orphan in data:  # no commit names them: remove them now, not at vacuum
                     with contextlib.suppress(Exception):
                         self.fs.rm_file(f"{self.root}/{orphan}")
@@ -231,24 +233,30 @@ class TableMirror:
                     f"{posixpath.basename(relative)} first. Nothing of this write was "
                     "committed; retry it."
                 )
-            self._put_commit(target, Path(local, relative).read_bytes())
         for relative in log:  # checkpoints and _last_checkpoint follow their commit
             if relative not in commits:
                 self.fs.pipe_file(f"{self.root}/{relative}", Path(local, relative).read_bytes())
 
-    def _put_commit(self, target: str, commit: bytes) -> None:
-        """Upload a commit file. An error after which the store holds exactly this commit
-        (the PUT was applied and its answer lost) is a commit that landed: a success, not a
-        failure that a retry would apply twice."""
+    def _put_commit(self, target: str, local: str, relative: str) -> bool:
+        """Upload a commit file only if absent (fsspec's ``mode="create"``: memory, and GCS
+        with ``ifGenerationMatch=0``); ``False`` if another writer's commit is there. An
+        error after which the store holds exactly this commit (the PUT was applied and its
+        answer lost) is a commit that landed: a success, not a failure that a retry would
+        apply twice."""
+        commit = Path(local, relative).read_bytes()
         try:
-            self.fs.pipe_file(target, commit)
-        except Exception:
+            self.fs.pipe_file(target, commit, mode="create")
+        except Exception as exc:
             try:
                 landed = self.fs.cat_file(target) == commit
             except Exception:
                 landed = False
-            if not landed:
-                raise
+            if landed:
+                return True
+            if isinstance(exc, FileExistsError) or "precondition" in str(exc).lower():
+                return False
+            raise
+        return True
 
 
 def _size(entry: dict[str, Any]) -> int:
