@@ -623,8 +623,8 @@ class FsspecBucketAdapter:
                 raise ObjectNotFoundError(
                     f"read {self.get_uri()}: no such table: a write began creating it and "
                     "never committed (its writer was killed or failed), so none of the files "
-                    "it left holds data. Write it first (the files left go with the next "
-                    "overwrite's vacuum, or bucket.delete())."
+                    "it left holds data. Write it first (vacuum then removes the files "
+                    "left), or remove them with bucket.delete()."
                 )
             self._no_versions(version)
             snapshot = self._snapshot()  # plain files of another tool
