@@ -152,11 +152,9 @@ def _killed_before_commit(store: StoreCase, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(deltalake, "write_deltalake", write_then_die)
 
 
-@pytest.mark.parametrize("name", ["local", "s3"])
 def test_a_creator_killed_before_its_commit_leaves_no_table(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, name: str
+    store: StoreCase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = make_store_case(request, name)
     bucket = store.bucket("orders/")
     _killed_before_commit(store, monkeypatch)
     with pytest.raises(_Killed):
