@@ -19,12 +19,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+
+from glacier.adapters.tables import CREATION_MARK
 
 ROWS = 20_000
 
@@ -73,11 +75,13 @@ class Outcome:
     seen: int | None
     whole: bool
     stray: list[str]
+    #: Keys ``list()`` returned for a table that has no commit (a killed creator's files).
+    uncommitted: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         seen_ok = self.seen in (self.done, self.started) or (self.seen is None and self.done == 0)
-        return self.whole and seen_ok and not self.stray
+        return self.whole and seen_ok and not self.stray and not self.uncommitted
 
 
 def provider_of(trial: Trial) -> Any:
@@ -142,6 +146,12 @@ def _check(trial: Trial, output: str) -> Outcome:
     bucket = provider_of(trial).bucket(trial.bucket, trial.path)
     seen: int | None = None
     whole = True
+    uncommitted: list[str] = []
+    if trial.path.endswith("/"):
+        adapter = bucket.adapter
+        log = [adapter._key(p) for p in adapter.fs.find(adapter._path(trial.path))]
+        if not any(k.startswith(f"{trial.path}_delta_log/0") for k in log):
+            uncommitted = bucket.list()  # no commit: nothing holds data
     if bucket.exists():
         frame = bucket.read()
         versions = frame["v"].unique().to_list()
@@ -152,7 +162,7 @@ def _check(trial: Trial, output: str) -> Outcome:
     bucket.write(pl.DataFrame({"v": [0], "i": [0]}))
     if trial.path.endswith("/"):
         bucket.vacuum(timedelta(0), force=True)
-    return Outcome(trial, done, started, seen, whole, _stray(bucket, trial))
+    return Outcome(trial, done, started, seen, whole, _stray(bucket, trial), uncommitted)
 
 
 def _stray(bucket: Any, trial: Trial) -> list[str]:
@@ -170,6 +180,7 @@ def _stray(bucket: Any, trial: Trial) -> list[str]:
             and k not in current
             and not k.startswith(f"{prefix}_delta_log/0")
             and not k.startswith(f"{prefix}_delta_log/_last_checkpoint")
+            and k != f"{prefix}_delta_log/{CREATION_MARK}"  # stays: see its docstring
         ]
     # Other trials share the bucket: this object's leftovers are temporary objects named
     # after it (``_glacier/tmp/<stamp>-<writer>-<name>``).

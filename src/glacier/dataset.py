@@ -141,8 +141,8 @@ class Dataset:
         self.storage = storage
         self.schema = _check_schema(name, schema)
         self.description = description
-        self.read_options: dict[str, Any] = dict(read_options or {})
-        self.write_options: dict[str, Any] = dict(write_options or {})
+        self.read_options: dict[str, Any] = _mapping(name, "read_options", read_options)
+        self.write_options: dict[str, Any] = _mapping(name, "write_options", write_options)
         self.read_only = read_only
         self.write: Mapping[str, Any] = MappingProxyType(_write_options(name, storage, write))
         self.catalog = _check_catalog(name, storage, catalog)
@@ -230,9 +230,19 @@ def _check_schema(name: str, schema: Any) -> dict[str, Any] | None:
     return dict(schema)
 
 
+def _mapping(name: str, argument: str, value: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``value`` of a keyword that takes a mapping of option names (``None``: no options)."""
+    if value is not None and not isinstance(value, Mapping):
+        raise PipelineDefinitionError(
+            f"Dataset {name!r}: {argument}= takes a mapping of option names to values, e.g. "
+            f"{{'separator': ';'}}; got {type(value).__name__} {value!r}."
+        )
+    return dict(value or {})
+
+
 def _write_options(name: str, storage: Any, write: Mapping[str, Any] | None) -> dict[str, Any]:
     """``write=`` checked where the dataset is declared: known keys, and storage to write."""
-    options = dict(write or {})
+    options = _mapping(name, "write", write)
     # A database table also takes what an upsert does with a key twice in its frame.
     table = getattr(storage, "kind", None) == "database_table"
     allowed = WRITE_OPTIONS | ({"duplicates"} if table else set())

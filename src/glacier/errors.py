@@ -249,6 +249,12 @@ class ConcurrentWriteError(StorageError):
     nothing of this write was committed, so it can be retried."""
 
 
+class TableCreatedConcurrentlyError(ConcurrentWriteError):
+    """Another writer created the table while this write was creating it: nothing of this
+    write was committed; a write retried against the table that now exists applies on top
+    of it (``Bucket.write`` does so itself)."""
+
+
 class VersionNotFoundError(StorageError, LookupError):
     """A read asked for a table version (or timestamp) the table does not have."""
 

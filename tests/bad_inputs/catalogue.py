@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from glacier.errors import (
     ObjectNotFoundError,
     PipelineDefinitionError,
     ReadOnlyError,
+    RetentionError,
     RunStoreError,
     TableKeyError,
     UnknownEnvironmentError,
@@ -44,6 +46,7 @@ from glacier.errors import (
     UnknownResourceError,
     UnknownRunError,
     UnknownTaskError,
+    VersionNotFoundError,
 )
 from glacier.settings import (
     AwsConfig,
@@ -1564,6 +1567,129 @@ DATABASES = (
 )
 
 
+# -- Delta tables: options, versions, maintenance and a damaged log -------------------------
+
+
+def table(tmp: Path, versions: int = 2) -> Any:
+    """A local table ``t/`` with ``versions`` versions."""
+    written = bucket(tmp, path="t/")
+    for _ in range(versions):
+        written.write(FRAME, mode="append")
+    return written
+
+
+def vacuumed(tmp: Path) -> object:
+    written = table(tmp)
+    written.write(FRAME)  # an overwrite: versions 0 and 1 need files vacuum may delete
+    written.vacuum(timedelta(0), force=True)
+    return written.scan(version=1).collect()
+
+
+def damaged(harm: Callable[[Path], None]) -> Call:
+    def call(tmp: Path) -> object:
+        written = table(tmp, versions=3)
+        harm(tmp / "data" / "raw" / "t" / "_delta_log")
+        return written.read()
+
+    return call
+
+
+def _commit(version: int) -> str:
+    return f"{version:020d}.json"
+
+
+TABLES = (
+    rows(
+        "Dataset(read_options=, write_options=, write=)",
+        [
+            (
+                "read_options=True",
+                lambda t: Dataset("d", read_options=True),  # type: ignore[arg-type]
+                PipelineDefinitionError,
+                ["read_options=", "bool", "mapping"],
+            ),
+            (
+                "write_options=['x']",
+                lambda t: Dataset("d", write_options=["x"]),  # type: ignore[arg-type]
+                PipelineDefinitionError,
+                ["write_options=", "list", "mapping"],
+            ),
+            (
+                "write='append'",
+                lambda t: Dataset("d", storage="d.parquet", write="append"),  # type: ignore[arg-type]
+                PipelineDefinitionError,
+                ["write=", "str", "mapping"],
+            ),
+        ],
+    )
+    + rows(
+        "Bucket.scan/read(**options)",
+        [
+            (
+                "scan(sepparator=';')",
+                lambda t: bucket(t, path="x.csv", format="csv").scan(sepparator=";"),
+                UnknownOptionError,
+                ["'sepparator'", "'separator'", "It takes:"],
+            ),
+            (
+                "read(sepparator=';')",
+                lambda t: bucket(t, path="x.csv", format="csv").read(sepparator=";"),
+                UnknownOptionError,
+                ["'sepparator'", "'separator'"],
+            ),
+        ],
+    )
+    + rows(
+        "Bucket tables (versions, history, vacuum)",
+        [
+            (
+                "read(version=datetime(2000, 1, 1))",
+                lambda t: table(t).read(version=datetime(2000, 1, 1)),
+                VersionNotFoundError,
+                ["no version at 2000-01-01", "oldest version (0)"],
+            ),
+            (
+                "scan(version=1) after vacuum",
+                vacuumed,
+                VersionNotFoundError,
+                ["version 1", "vacuum"],
+            ),
+            (
+                "history(limit=-1)",
+                lambda t: table(t).history(-1),
+                ConfigError,
+                ["limit=-1", "at least 1"],
+            ),
+            (
+                "vacuum(retention=-5 h)",
+                lambda t: table(t).vacuum(timedelta(hours=-5)),
+                RetentionError,
+                ["retention=", "0 or more"],
+            ),
+        ],
+    )
+    + rows(
+        "Bucket.read of a damaged table log",
+        [
+            (
+                "empty newest commit",
+                damaged(lambda log: (log / _commit(2)).write_bytes(b"")),
+                CorruptDataError,
+                [_commit(2), "is empty", "Repair:"],
+            ),
+            (
+                "gap in the log",
+                damaged(lambda log: (log / _commit(1)).unlink()),
+                CorruptDataError,
+                [_commit(1), "is missing", "gap", "Repair:"],
+            ),
+        ],
+    )
+)
+
+
+
+
 API_CASES: list[Case] = [
     *NAMES,
     *PIPELINES,
@@ -1580,6 +1706,7 @@ API_CASES: list[Case] = [
     *SETTINGS,
     *VARIABLES,
     *DATABASES,
+    *TABLES,
 ]
 
 from .check_cases import CHECKS  # noqa: E402  # its rows use the helpers above

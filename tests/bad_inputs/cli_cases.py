@@ -122,6 +122,12 @@ USAGE = cases(
         (("runs", "list", "--status", "exploded"), ("exploded",)),
         (("tables", "history"), ("Missing argument",)),
         (("tables", "vacuum", "raw"), ("Missing argument",)),
+        (("tables", "history", "raw", "etl.py", "--limit", "-1"), ("--limit", "-1")),
+        (("tables", "history", "raw", "etl.py", "--limit", "0"), ("--limit", "0")),
+        (
+            ("tables", "vacuum", "raw", "etl.py", "--retention-hours", "-5"),
+            ("--retention-hours", "-5"),
+        ),
         (("envs", "show", "nosuch", "--settings-dir", "cont"), ("'nosuch'", "dev")),
         (("envs", "bogus"), ("No such command 'bogus'",)),
         (("init", "existing"), ("existing", "file")),

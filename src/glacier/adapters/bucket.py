@@ -65,9 +65,10 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
+from urllib.parse import unquote
 
 import polars as pl
 from polars.io.plugins import register_io_source
@@ -112,6 +113,7 @@ from glacier.adapters.tables import (
     TableMode,
     Version,
     check_schema,
+    refuse_before_oldest,
 )
 from glacier.adapters.text_datasets import write_text_dataset
 from glacier.adapters.uploads import open_upload
@@ -126,12 +128,15 @@ from glacier.errors import (
     MergeKeyError,
     NotSupportedError,
     ObjectNotFoundError,
+    RetentionError,
     SchemaMismatchError,
     StorageError,
     StoragePermissionError,
     StorageTimeoutError,
+    TableCreatedConcurrentlyError,
+    VersionNotFoundError,
 )
-from glacier.formats import TABLE_FORMAT, Format, get_format, resolve_format
+from glacier.formats import TABLE_FORMAT, Format, check_options, get_format, resolve_format
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -156,6 +161,9 @@ __all__ = [
 #: Part size of streamed uploads (fastest of 5, 16, 50 and 128 MiB on S3 in our benchmark).
 UPLOAD_PART_SIZE = 16 * 2**20
 
+#: Tries of a table write that keeps finding the table created meanwhile (once suffices
+#: unless the table is deleted and created again in between).
+_CREATION_ATTEMPTS = 3
 _ANSWERED: set[str] = set()  # configured endpoints that accepted a connection
 _FETCH_BATCH = 8  # objects fetched concurrently by the fsspec reader
 
@@ -221,6 +229,7 @@ class FsspecBucketAdapter:
     def scan(self, version: Version = None, **options: Any) -> pl.LazyFrame:
         """A LazyFrame over the current data (or a table's ``version``: a number or a
         timestamp); ``options`` go to the polars reader."""
+        self._check_read_options("scan", options)
         options = {**self.resource.read_options, **options}
         if not self.format.frame:
             raise InvalidDataError(
@@ -237,6 +246,7 @@ class FsspecBucketAdapter:
 
     def read(self, version: Version = None, **options: Any) -> pl.DataFrame:
         """The whole dataset (or a table's ``version``); ``options`` go to the polars reader."""
+        self._check_read_options("read", options)
         options = {**self.resource.read_options, **options}
         if not self.format.frame:
             self._no_versions(version)
@@ -255,6 +265,12 @@ class FsspecBucketAdapter:
                 if snapshot.manifest is None or not self._superseded(snapshot.manifest):
                     raise
                 return self._read_snapshot(self._snapshot(check_object=False), options)
+
+    def _check_read_options(self, action: str, options: Mapping[str, Any]) -> None:
+        """Refuse a reader option given to this call that the format's reader does not take
+        (those declared on the Bucket were checked there); a table refuses any, later."""
+        if options and not self.is_table:
+            check_options(self.format, "read", options, f"{action} {self.get_uri()}")
 
     def _read_snapshot(self, snapshot: _Snapshot, options: Mapping[str, Any]) -> pl.DataFrame:
         if self.native is not None and self.store.native_full_reads and snapshot.format.scan:
@@ -326,7 +342,9 @@ class FsspecBucketAdapter:
         with self._errors("write"):
             self._prepare_bucket()
             if self.is_table:
-                self._write_table(frame, cast("TableMode", mode), on or (), delete_when, schema)
+                self._write_table_once_created(
+                    frame, cast("TableMode", mode), on or (), delete_when, schema
+                )
             elif self.is_dataset:
                 write_text_dataset(self, frame, append=mode == "append")
             else:
@@ -381,7 +399,7 @@ class FsspecBucketAdapter:
         with self._errors("list"):
             if not self.is_dataset:
                 return [self.key] if self._object_info() is not None else []
-            if self.is_table and self._table_exists():
+            if self.is_table and self._table_exists("list"):
                 return [f"{self._prefix}{f}" for f in self._table_files()]
             manifest = self._manifest()
             return list(manifest.files) if manifest else self._plain_files()
@@ -397,7 +415,8 @@ class FsspecBucketAdapter:
             table = self.is_table and self._table_exists()
             manifests = [] if table else [p for p in self._manifest_paths() if self.fs.exists(p)]
             manifest = bool(manifests)
-            if not table and not manifest and not self._plain_files():
+            begun = self.is_table and not table and self._log.creation_begun()
+            if not table and not manifest and not begun and not self._plain_files():
                 raise self._not_found("delete")
             with contextlib.suppress(FileNotFoundError):
                 # The log or manifest goes first: readers then see no dataset, not a part.
@@ -440,6 +459,13 @@ class FsspecBucketAdapter:
 
     def history(self, limit: int | None = None) -> builtins.list[dict[str, Any]]:
         """The table's commits, newest first (``version``, ``timestamp``, ``operation``)."""
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
+        ):
+            raise ConfigError(
+                f"history of {self.get_uri()}: limit={limit!r} is not a number of commits; "
+                "give a whole number of at least 1, or None for every commit."
+            )
         with self._errors("read the history of"):
             self._require_table("history")
             with self._log.reading() as table:
@@ -450,6 +476,14 @@ class FsspecBucketAdapter:
     ) -> builtins.list[str]:
         """Delete data files no version younger than ``retention`` needs (default: the
         Bucket's ``retention``), and orphans of killed writers; returns their paths."""
+        if retention is not None and (
+            not isinstance(retention, timedelta) or retention < timedelta(0)
+        ):
+            raise RetentionError(
+                f"vacuum {self.get_uri()}: retention={retention!r} is not a length of time "
+                "to keep; give a timedelta of 0 or more (e.g. timedelta(days=7)), or None "
+                "for the Bucket's retention."
+            )
         with self._errors("vacuum"):
             self._require_table("vacuum")
             if self._mirror is not None:
@@ -532,8 +566,10 @@ class FsspecBucketAdapter:
             self._log.commits_with,
         )
 
-    def _table_exists(self) -> bool:
-        return self._log.exists()
+    def _table_exists(self, action: str | None = None) -> bool:
+        """Whether the table has a commit; with ``action``, a damaged log is refused first
+        (:meth:`TableMirror.check <glacier.adapters.table_mirror.TableMirror.check>`)."""
+        return self._log.check(action) if action else self._log.exists()
 
     def _require_table(self, action: str) -> None:
         if not self.is_table:
@@ -541,7 +577,7 @@ class FsspecBucketAdapter:
                 f"{action} {self.get_uri()}: only tables (directory datasets of parquet) have "
                 "versions; this Bucket is a single object or a text-format directory."
             )
-        if not self._table_exists():
+        if not self._table_exists(action):
             self._refuse_legacy(action)
             raise self._not_found(action)
 
@@ -571,9 +607,25 @@ class FsspecBucketAdapter:
     ) -> pl.LazyFrame:
         """A table's scan; ``check_footers``: refuse truncated data files now, by name, not
         when the LazyFrame is collected (``scan()``; ``read()`` names them on failure)."""
-        check = self._check_footers if check_footers else None
-        if not self._table_exists():
+        footers = self._check_footers if check_footers else None
+        if version is None:
+            check = footers
+        else:  # an older version's files may have been vacuumed
+
+            def check(keys: Sequence[str]) -> None:
+                self._check_kept(version, keys)
+                if footers is not None:
+                    footers(keys)
+
+        if not self._table_exists("read"):
             self._refuse_legacy("read")
+            if self._log.creation_begun():
+                raise ObjectNotFoundError(
+                    f"read {self.get_uri()}: no such table: a write began creating it and "
+                    "never committed (its writer was killed or failed), so none of the files "
+                    "it left holds data. Write it first (vacuum then removes the files "
+                    "left), or remove them with bucket.delete()."
+                )
             self._no_versions(version)
             snapshot = self._snapshot()  # plain files of another tool
             if check is not None:
@@ -584,6 +636,8 @@ class FsspecBucketAdapter:
                 f"read {self.get_uri()}: reader options {sorted(options)} do not apply to a "
                 "Delta table (its files are parquet, read by polars' scan_delta)."
             )
+        if isinstance(version, datetime):
+            version = self._version_at(version)
         if self._mirror is None:
             prefixed = None if check is None else self._in_table(check)
             return self._table_io().scan(version, check=prefixed)
@@ -595,6 +649,50 @@ class FsspecBucketAdapter:
         if check is not None:
             check(files)
         return self._scan(_Snapshot(files, self.format, partition_by, schema), {})
+
+    def _version_at(self, when: datetime) -> int:
+        """The version a time reads: the newest committed at or before it, by the commit
+        times ``history()`` shows (delta-rs would go by the commit files' modification
+        times, which a mirror's copy resets and Azure rounds to the second), on every store.
+
+        Raises:
+            VersionNotFoundError: for a time before the oldest commit kept.
+        """
+        moment = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+        version, oldest = self._log.version_at(round(moment.timestamp() * 1000))
+        if version is None and oldest is not None:
+            refuse_before_oldest(self.get_uri(), when, *oldest)
+        if version is None:
+            raise self._not_found("read")
+        return version
+
+    def _check_kept(self, version: Version, keys: Sequence[str]) -> None:
+        """Refuse a version whose data files are gone (one listing of the table, on time
+        travel only), saying whether vacuum removed them."""
+        try:
+            present = {self._key(p) for p in self.fs.find(self._path(self.key))}
+        except FileNotFoundError:
+            present = set()
+        # Partition values may be percent-encoded in the log and not in the store's names.
+        gone = [k for k in keys if k not in present and unquote(k) not in present]
+        if not gone:
+            return
+        with self._log.reading() as table:
+            vacuumed = any("VACUUM" in str(c.get("operation", "")) for c in table.history())
+        what = f"version {version}" if isinstance(version, int) else f"the version at {version}"
+        first = self.store.uri(self._path(gone[0]))
+        if vacuumed:
+            raise VersionNotFoundError(
+                f"read {self.get_uri()}: {what} was vacuumed: {len(gone)} of its "
+                f"{len(keys)} data files (e.g. {first}) were deleted by vacuum, which keeps "
+                "only what versions within the retention need. Read a later version (see "
+                "bucket.history()), or restore the files from the bucket's versioning."
+            )
+        raise CorruptDataError(
+            f"read {self.get_uri()}: {len(gone)} of the {len(keys)} data files of {what} are "
+            f"missing (e.g. {first}; deleted outside Glacier, no vacuum ran). Repair: restore "
+            "them from the bucket's versioning, or write the data again with mode='overwrite'."
+        )
 
     def _in_table(self, check: Callable[[Sequence[str]], None]) -> Callable[[Sequence[str]], None]:
         """``check`` of keys, taking paths relative to the table's directory."""
@@ -620,6 +718,26 @@ class FsspecBucketAdapter:
                 "with mode='overwrite', or restore the file from the bucket's versioning."
             )
 
+    def _write_table_once_created(
+        self,
+        frame: pl.LazyFrame,
+        mode: TableMode,
+        on: Sequence[str],
+        delete_when: str | None,
+        schema: SchemaPolicy,
+    ) -> None:
+        """:meth:`_write_table`, applied again to the table another writer created while this
+        write was creating it: the creation was refused whole (nothing of it committed), and
+        the table now exists, so the write is an append, merge or overwrite on top of the
+        other writer's version: both land, in some order, and neither is lost."""
+        for attempt in range(_CREATION_ATTEMPTS):
+            try:
+                self._write_table(frame, mode, on, delete_when, schema)
+                return
+            except TableCreatedConcurrentlyError:
+                if attempt == _CREATION_ATTEMPTS - 1:
+                    raise
+
     def _write_table(
         self,
         frame: pl.LazyFrame,
@@ -634,7 +752,12 @@ class FsspecBucketAdapter:
             self._check_merge(incoming, on, delete_when)
         elif delete_when is not None or on:
             raise ConfigError(f"write {uri}: on= and delete_when= apply to mode='merge' only.")
-        exists = self._table_exists()
+        exists = self._table_exists(None if mode == "overwrite" else "write")
+        if exists and mode == "overwrite" and self._log.damaged():
+            # An overwrite replaces everything, so it may also replace a log that cannot be
+            # read past its damage; the old data files go once the new table holds.
+            self.fs.rm(self._path(f"{self._prefix}{DELTA_LOG}"), recursive=True)
+            exists = False
         plain: builtins.list[str] = []
         if exists and mode != "overwrite":
             stored_table = self._stored_table()
@@ -696,6 +819,10 @@ class FsspecBucketAdapter:
         partition_by: Sequence[str],
         **options: Any,
     ) -> None:
+        if not options["exists"] and not self._plain_files():
+            # A creation in an empty directory: mark it first, so that the data files of a
+            # creator killed before its commit are never taken for another tool's files.
+            self._log.mark_creation()
         if self._mirror is None:
             self._table_io().write(data, mode, partition_by, **options)
             return
@@ -802,7 +929,10 @@ class FsspecBucketAdapter:
             ) from exc
 
     def _plain_files(self) -> builtins.list[str]:
-        """Data files under the dataset directory that no Glacier manifest describes."""
+        """Data files under the dataset directory that no Glacier manifest describes (none
+        where a table's creation began and never committed: those are its orphans)."""
+        if self.is_table and self._log.creation_begun():
+            return []
         try:
             paths = self.fs.find(self._path(self.key)) if self.key else self._root_files()
         except FileNotFoundError:

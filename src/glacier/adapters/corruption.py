@@ -12,14 +12,21 @@ True
 False
 >>> is_commit("t/_delta_log/00000000000000000003.json")
 True
+
+A table's log can also be damaged without a byte being unparseable: an empty commit file
+(which delta-rs reads as no commit at all, so the table silently reads as an older version
+and the next write builds on that) or a missing one (a gap, which delta-rs reports as a raw
+dump naming no file). :func:`log_damage` finds both from a listing of the log alone (names
+and sizes), so every table operation can refuse a damaged log for the price of that listing.
 """
 
 from __future__ import annotations
 
 import json
 import posixpath
+import re
 import struct
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -29,6 +36,7 @@ __all__ = [
     "corrupt_commits",
     "corrupt_parquet_files",
     "is_commit",
+    "log_damage",
     "looks_corrupt",
     "missing_footers",
 ]
@@ -77,6 +85,44 @@ def is_commit(path: str) -> bool:
     """Whether ``path`` is a numbered Delta commit (``_delta_log/00000000000000000003.json``)."""
     name = posixpath.basename(path.rstrip("/"))
     return name.endswith(".json") and name[:-5].isdigit()
+
+
+#: A checkpoint file: ``<version>.checkpoint.parquet`` or ``<version>.checkpoint.<i>.<n>.parquet``.
+_CHECKPOINT = re.compile(r"^(\d{20})\.checkpoint(\.\d+\.\d+)?\.parquet$")
+
+
+def log_damage(sizes: Mapping[str, int]) -> tuple[str, str] | None:
+    """The first damage in a Delta log listed as ``{file name: size}``: the commit file at
+    fault and what is wrong with it, or ``None`` for a whole log (or no log at all).
+
+    Commits must run without a gap from version 0, or from the newest checkpoint (older
+    commits may have been cleaned up after it), to the newest commit; none may be empty.
+
+    >>> log_damage({"00000000000000000000.json": 10, "00000000000000000002.json": 9})
+    ('00000000000000000001.json', 'is missing: the log has a gap (versions 0 and 2 are there)')
+    >>> log_damage({"00000000000000000000.json": 10, "00000000000000000001.json": 0})
+    ('00000000000000000001.json', 'is empty')
+    >>> log_damage({"00000000000000000004.checkpoint.parquet": 9, "00000000000000000005.json": 9})
+    """
+    commits = {int(n[:-5]): n for n in sizes if is_commit(n)}
+    checkpoints = [int(m.group(1)) for n in sizes if (m := _CHECKPOINT.match(n))]
+    for version in sorted(commits):
+        if sizes[commits[version]] == 0:
+            return commits[version], "is empty"
+    if not commits:
+        return None
+    newest = max(commits)
+    covered = [c for c in checkpoints if c <= newest]
+    start = max(covered) + 1 if covered else 0
+    for version in range(start, newest + 1):
+        if version not in commits:
+            before = max((v for v in commits if v < version), default=None)
+            after = min(v for v in commits if v > version)
+            name = f"{version:020d}.json"
+            if before is None:
+                return name, f"is missing: the log starts at version {after}, with no checkpoint"
+            return name, f"is missing: the log has a gap (versions {before} and {after} are there)"
+    return None
 
 
 def corrupt_commits(fs: AbstractFileSystem, log_dir: str) -> list[str]:

@@ -34,7 +34,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import polars as pl
@@ -46,6 +46,7 @@ from glacier.errors import (
     SchemaEvolutionError,
     SchemaMismatchError,
     StorageError,
+    TableCreatedConcurrentlyError,
     VersionNotFoundError,
 )
 
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     from deltalake import DeltaTable
 
 __all__ = [
+    "CREATION_MARK",
     "DEFAULT_RETENTION",
     "DELTA_LOG",
     "WRITE_TOKEN",
@@ -61,12 +63,19 @@ __all__ = [
     "TableMode",
     "check_schema",
     "merge_predicate",
+    "refuse_before_oldest",
 ]
 
 T = TypeVar("T")
 
 #: The table's commit log, beside its data files.
 DELTA_LOG = "_delta_log"
+#: An empty object in the log that marks a table whose creation has begun: written before
+#: the first commit's data files, so files a killed creator left (no commit names them) are
+#: told apart from data files another tool wrote without a log. It stays (a task's role may
+#: not delete in a table, see glacier.infra.aws.data_access); Delta readers ignore names
+#: they do not know.
+CREATION_MARK = ".glacier-creating"
 #: The commit-info key of a write's random token (how an ambiguous commit is recognised).
 WRITE_TOKEN = "glacier.write"
 #: How long vacuum keeps files older versions need (Delta's own default: 7 days).
@@ -78,6 +87,26 @@ SchemaPolicy = Literal["merge"] | None
 
 #: A point in the table's history: a version number or a timestamp.
 Version = int | datetime | None
+
+
+def refuse_before_oldest(name: str, when: datetime, oldest: int, committed_ms: int) -> None:
+    """Refuse a time before the oldest commit (version ``oldest``, committed at
+    ``committed_ms`` milliseconds since the epoch): delta-rs would load that oldest version,
+    though there was no table (or no version kept) then. A time without a timezone is UTC,
+    as delta-rs takes it.
+
+    Raises:
+        VersionNotFoundError: naming the time and the oldest version.
+    """
+    moment = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    if round(moment.timestamp() * 1000) >= committed_ms:
+        return
+    committed = datetime.fromtimestamp(committed_ms / 1000, tz=UTC)
+    raise VersionNotFoundError(
+        f"read {name}: the table has no version at {when.isoformat()}: its oldest version "
+        f"({oldest}) was committed at {committed.isoformat()}. Read a time at or after that, "
+        "or a version number (see bucket.history())."
+    )
 
 
 def merge_predicate(on: Sequence[str]) -> str:
@@ -239,10 +268,19 @@ class TableIO:
             "partition_by": list(partition_by) or None,
             "storage_options": self.storage_options or None,
         }
-        if not exists or mode in ("merge", "overwrite"):
-            # A new table, or one replaced whole: its schema and partitioning are the data's.
-            write_mode: Any = "overwrite"
-            options["schema_mode"] = "overwrite" if exists else None
+        retries: int | None = None  # delta-rs' default: rebase on commits made meanwhile
+        if not exists:
+            # A new table: created only if still absent. delta-rs would rebase a creation
+            # that lost the race onto the winner's version 0 as version 1 (an overwrite that
+            # then removes nothing, or replaces the winner's rows): it must fail instead, and
+            # the caller applies the write to the table that now exists.
+            write_mode: Any = "error"
+            options["schema_mode"] = None
+            retries = 0
+        elif mode in ("merge", "overwrite"):
+            # A table replaced whole: its schema and partitioning are the data's.
+            write_mode = "overwrite"
+            options["schema_mode"] = "overwrite"
         else:
             write_mode = "append"
             options["schema_mode"] = schema
@@ -257,12 +295,12 @@ class TableIO:
                     self.uri,
                     frame,
                     mode=write_mode,
-                    commit_properties=_commit_properties(token),
+                    commit_properties=_commit_properties(token, retries),
                     post_commithook_properties=_post_commit_hooks(),
                     **options,
                 )
 
-        with self.errors("write"):
+        with self.errors("write"), self._creating(exists):
             # A connection broken mid-write is retried here: the token tells whether the
             # commit landed, so a retry never applies it twice (delta-rs does not retry a
             # PUT whose connection broke). Files of the failed attempt are left to vacuum.
@@ -384,6 +422,28 @@ class TableIO:
             return False  # cannot tell: the original error stands
         return any(commit.get(WRITE_TOKEN) == token for commit in recent)
 
+    @contextlib.contextmanager
+    def _creating(self, exists: bool) -> Iterator[None]:
+        """Report a creation that lost the race to another writer's (its version 0 exists, or
+        the table appeared before delta-rs opened it) as
+        :class:`~glacier.errors.TableCreatedConcurrentlyError`."""
+        if exists:
+            yield
+            return
+        from deltalake.exceptions import CommitFailedError
+
+        try:
+            yield
+        except Exception as exc:
+            raced = isinstance(exc, CommitFailedError) or "already exists" in str(exc)
+            if not raced or type(exc).__module__.split(".")[0] not in ("deltalake", "_internal"):
+                raise
+            raise TableCreatedConcurrentlyError(
+                f"write {self.name}: another writer created the table while this write was "
+                f"creating it ({exc}). Nothing of this write was committed; retry it (it "
+                "applies to the table that now exists)."
+            ) from exc
+
     # -- errors ----------------------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -437,10 +497,10 @@ def _retrying_transport(read: Callable[[], T]) -> T:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _commit_properties(token: str) -> Any:
+def _commit_properties(token: str, max_retries: int | None = None) -> Any:
     from deltalake import CommitProperties
 
-    return CommitProperties(custom_metadata={WRITE_TOKEN: token})
+    return CommitProperties(custom_metadata={WRITE_TOKEN: token}, max_commit_retries=max_retries)
 
 
 def _post_commit_hooks() -> Any:

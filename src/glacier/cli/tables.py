@@ -72,7 +72,7 @@ def _run(env: str | None, settings_dir: Any, traceback: bool) -> Any:
 def history(
     dataset: DatasetArg,
     target: TargetArg,
-    limit: Annotated[int | None, typer.Option(help="Show the newest N commits.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Show the newest N commits.")] = None,
     env: EnvOpt = None,
     settings_dir: SettingsDirOpt = None,
     traceback: TracebackOpt = False,
@@ -95,7 +95,7 @@ def vacuum(
     target: TargetArg,
     retention_hours: Annotated[
         int | None,
-        typer.Option(help="Keep files versions this young need (default: the settings')."),
+        typer.Option(min=0, help="Keep files versions this young need (default: the settings')."),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Allow a retention below the settings'.")
