@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     )
     from glacier.result import RunResult, TaskRun
     from glacier.settings import Network
-    from glacier.task import Task, task
+    from glacier.task import Inject, Task, task
 
 from glacier.version import __version__
 
@@ -57,6 +57,7 @@ _EXPORTS = {
     "FlowPipeline": "glacier.flow",
     "GlacierEnv": "glacier.environment",
     "GlacierError": "glacier.errors",
+    "Inject": "glacier.task",
     "LocalExecutor": "glacier.executors.local",
     "Network": "glacier.settings",
     "Pipeline": "glacier.pipeline",
@@ -110,6 +111,7 @@ __all__ = [
     "FlowPipeline",
     "GlacierEnv",
     "GlacierError",
+    "Inject",
     "LocalExecutor",
     "Network",
     "Pipeline",

@@ -338,6 +338,20 @@ class Provider:
         self._check_config("ecs", config, (EcsConfig,))
         return self.execution("ecs", task_name, config or EcsConfig(), name)
 
+    def env(self, name: str | None = None, **kwargs: Any) -> Any:
+        """An :class:`~glacier.Environment` around this provider (``provider.env(name="prod")``);
+        ``kwargs`` are the environment's (``tags``, ``naming_prefix``, ``task_defaults``, ...).
+
+        Example:
+            >>> from glacier.config import LocalConfig
+            >>> Provider(config=LocalConfig(base_path="/tmp/env-doc")).env(name="dev").name
+            'dev'
+        """
+        # Up the layers, as pipeline.run() is: the seeds' spelling of Environment(provider).
+        from glacier.environment import Environment
+
+        return Environment(self, name=name, **kwargs)
+
     # -- registry ---------------------------------------------------------------------------
 
     def get_resources(self) -> list[Resource]:

@@ -35,7 +35,15 @@ from glacier.resources.base import Resource
 from glacier.task_code import code_identity
 from glacier.task_options import NO_OPTIONS, TASK_OPTIONS, TaskOptions
 
-__all__ = ["TASK_OPTIONS", "Location", "ParamKind", "ResourceRequest", "Task", "task"]
+__all__ = [
+    "TASK_OPTIONS",
+    "Inject",
+    "Location",
+    "ParamKind",
+    "ResourceRequest",
+    "Task",
+    "task",
+]
 
 
 class ParamKind(Enum):
@@ -241,6 +249,33 @@ class Task:
         )
         return Task(self.fn, options=options, dataflow=True, env=env, namespace=self.namespace)
 
+    def run(
+        self,
+        mode: str = "local",
+        *,
+        args: tuple[Any, ...] = (),
+        kwargs: Mapping[str, Any] | None = None,
+        output_dir: Any = None,
+        **options: Any,
+    ) -> Any:
+        """Run this task alone in its environment: ``mode="local"`` calls it (resources
+        injected, stored inputs read from storage) and returns the run's result;
+        ``"analyze"`` describes it; ``"generate"`` writes its infrastructure to
+        ``output_dir``. ``args``/``kwargs`` are the call's arguments.
+
+        Raises:
+            InvalidTaskError: the task is bound to no environment.
+        """
+        if self.env is None or not hasattr(self.env, "run_task"):
+            raise InvalidTaskError(
+                f"Task {self.name!r} ({self.location}) is bound to no environment, so "
+                "task.run() has nowhere to run it; bind it first (env.bind(task), @task(env) "
+                "or @env.task()), or run its pipeline with pipeline.run(...)."
+            )
+        return self.env.run_task(
+            self, mode, args=args, kwargs=kwargs, output_dir=output_dir, **options
+        )
+
     def iter_param_names(self) -> Iterator[str]:
         """Names of the run parameters, in signature order."""
         return iter(self.params)
@@ -271,11 +306,40 @@ def task(
     parsed = TaskOptions.parse(
         {**options, "name": name}, decorator="@task", error=InvalidAnnotationError
     )
+    env: Any = None
+    if fn is not None and _is_environment(fn):
+        # @task(env): the environment given as the decorator's argument (seed 001).
+        env, fn = fn, None
 
     def wrap(f: Callable[..., Any]) -> Task:
-        return Task(f, options=parsed, dataflow=True, namespace=namespace)
+        defined = Task(f, options=parsed, dataflow=True, namespace=namespace)
+        if env is None:
+            return defined
+        bound: Task = env.bind(defined)
+        return bound
 
     return wrap(fn) if fn is not None else wrap
+
+
+def Inject(name: str) -> Any:
+    """A parameter default meaning "the resource registered as ``name``".
+
+    ``def extract(source: Bucket = Inject("sales_data"))`` is filled from the environment's
+    registry when the caller does not pass ``source`` (a direct call, or a call inside an
+    ``@env.pipeline()`` body); it is dependency-injector's ``Provide["sales_data"]``.
+    """
+    from dependency_injector.wiring import Provide
+
+    if not isinstance(name, str) or not name:
+        raise InvalidAnnotationError(
+            f"Inject({name!r}): give the registered resource's name, e.g. Inject('sales_data')."
+        )
+    return Provide[name]
+
+
+def _is_environment(obj: Any) -> bool:
+    """Whether ``obj`` is an environment (given to ``@task(env)``), told by what it does."""
+    return not callable(obj) and all(hasattr(obj, a) for a in ("bind", "register", "run_task"))
 
 
 # -- helpers -------------------------------------------------------------------------------
