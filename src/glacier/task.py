@@ -302,7 +302,7 @@ def task(
 
         dev_extract = dev_env.bind(extract)
     """
-    namespace = _caller_namespace(2)
+    namespace = _caller_namespace(1)
     parsed = TaskOptions.parse(
         {**options, "name": name}, decorator="@task", error=InvalidAnnotationError
     )
