@@ -41,19 +41,8 @@ from __future__ import annotations
 # lists them; the names imported below are the package's API (the console script is
 # `glacier.cli:main`).
 # isort: off
-from glacier.cli import (
-    run,
-    runs,
-    plan,
-    generate,
-    graph,
-    init,
-    envs,
-    rehearse,
-    deploy,
-    tables,
-    shell,
-)  # noqa: F401
+from glacier.cli import run, runs, plan, generate, graph, init, envs, rehearse, deploy, tables  # noqa: F401
+from glacier.cli import shell  # noqa: F401
 
 # isort: on
 from glacier.cli.app import USAGE_ERRORS, app, main
