@@ -19,7 +19,7 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from dependency_injector import providers
 from pydantic import SecretStr
@@ -59,7 +59,7 @@ from glacier.settings import (
 )
 from glacier.settings.base import refuse_credentials
 from glacier.settings.variables import provider_from_kind, provider_kind
-from glacier.task import Task, _caller_namespace
+from glacier.task import P, R, Task, TypedTask, _caller_namespace
 from glacier.task_options import TaskOptions
 from glacier.uris import parse_uri
 
@@ -435,23 +435,38 @@ class Environment:
         flow = FlowPipeline(body, env=self, name=task.name)
         return flow.run(mode, output_dir=output_dir, **options)
 
+    @overload
+    def task(self, fn: Callable[P, R], **options: Any) -> TypedTask[P, R]: ...
+
+    @overload
+    def task(
+        self, fn: None = None, **options: Any
+    ) -> Callable[[Callable[P, R]], TypedTask[P, R]]: ...
+
     def task(self, fn: Callable[..., Any] | None = None, **options: Any) -> Any:
         """Bind a function to this environment as a data-flow task (``@env.task()``).
 
         Options: ``executor``, ``timeout``, ``retries``, ``retry_delay``, ``backoff``,
         ``max_delay``, ``jitter``, ``retry_on``, ``cache``, ``cache_version``, ``tags``,
-        ``compute``, ``allow_cross_environment``, ``name``.
+        ``compute``, ``allow_cross_environment``, ``name``. The task keeps the function's
+        signature for type checkers (:class:`~glacier.task.TypedTask`).
         """
         namespace = _caller_namespace(1)
 
         parsed = TaskOptions.parse(options, decorator="@env.task")
 
         def bind(f: Callable[..., Any]) -> Task:
-            t = Task(f, options=parsed, dataflow=True, env=self, namespace=namespace)
+            t = TypedTask(f, options=parsed, dataflow=True, env=self, namespace=namespace)
             self._tasks[t.name] = t
             return t
 
         return bind(fn) if fn is not None else bind
+
+    @overload
+    def bind(self, task: TypedTask[P, R]) -> TypedTask[P, R]: ...
+
+    @overload
+    def bind(self, task: Task) -> Task: ...
 
     def bind(self, task: Task) -> Task:
         """Bind a task defined with :func:`glacier.task` to this environment."""

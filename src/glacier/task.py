@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
 from dependency_injector.wiring import _Marker
 from pydantic import SecretStr
@@ -42,6 +42,7 @@ __all__ = [
     "ParamKind",
     "ResourceRequest",
     "Task",
+    "TypedTask",
     "task",
 ]
 
@@ -247,7 +248,8 @@ class Task:
             allow_cross_environment=self.allow_cross_environment,
             name=self.name,
         )
-        return Task(self.fn, options=options, dataflow=True, env=env, namespace=self.namespace)
+        cls = TypedTask if isinstance(self, TypedTask) else Task
+        return cls(self.fn, options=options, dataflow=True, env=env, namespace=self.namespace)
 
     def run(
         self,
@@ -286,8 +288,61 @@ class Task:
         return f"<Task {self.name} ({ins}) -> ({outs}) at {self.location}>"
 
 
+P = ParamSpec("P")
+R = TypeVar("R", covariant=True)
+
+
+class TypedTask(Task, Generic[P, R]):
+    """A :class:`Task` that keeps its function's signature for type checkers.
+
+    ``@env.task()``, ``@task`` and ``@task(env)`` make these: calling one directly takes the
+    function's parameters and returns its result type, so mypy or pyright report a wrong
+    argument. (Inside a traced ``@env.pipeline()`` body a call returns a placeholder that
+    stands for that result.) A parameter the environment fills by name should carry a
+    default, ``Inject("name")``, so calls without it type-check.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[P, R],
+        *,
+        options: TaskOptions | None = None,
+        dataflow: bool = False,
+        env: Any = None,
+        namespace: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(fn, options=options, dataflow=dataflow, env=env, namespace=namespace)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        result: R = super().__call__(*args, **kwargs)
+        return result
+
+    def bind(self, env: Any) -> TypedTask[P, R]:
+        """A copy of this task bound to ``env``, its signature kept."""
+        bound: TypedTask[P, R] = super().bind(env)  # type: ignore[assignment]
+        return bound
+
+
+class EnvironmentLike(Protocol):
+    """What ``@task(env)`` needs of an environment: to bind a task to it."""
+
+    def bind(self, task: Task) -> Task: ...
+
+    def register(self, name: str, resource: Any) -> Any: ...
+
+
+@overload
+def task(fn: Callable[P, R], *, name: str | None = None, **options: Any) -> TypedTask[P, R]: ...
+
+
+@overload
 def task(
-    fn: Callable[..., Any] | None = None,
+    fn: EnvironmentLike | None = None, *, name: str | None = None, **options: Any
+) -> Callable[[Callable[P, R]], TypedTask[P, R]]: ...
+
+
+def task(
+    fn: Any = None,
     *,
     name: str | None = None,
     **options: Any,
@@ -312,7 +367,7 @@ def task(
         env, fn = fn, None
 
     def wrap(f: Callable[..., Any]) -> Task:
-        defined = Task(f, options=parsed, dataflow=True, namespace=namespace)
+        defined = TypedTask(f, options=parsed, dataflow=True, namespace=namespace)
         if env is None:
             return defined
         bound: Task = env.bind(defined)
