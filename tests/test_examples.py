@@ -36,6 +36,7 @@ def test_every_example_is_covered() -> None:
         "medallion.py",
         "models.py",
         "test_mock_environment.py",
+        "cloud_plugin.py",
     }
     assert {p.name for p in EXAMPLES.glob("*.py")} == covered
 
@@ -158,3 +159,9 @@ def test_mock_environment_example_tests_pass(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "2 passed" in proc.stdout
+
+
+def test_cloud_plugin(tmp_path: Path) -> None:
+    out = run_example(str(EXAMPLES / "cloud_plugin.py"), str(tmp_path / "root"), cwd=tmp_path)
+    assert "folder://lake/totals.parquet [{'region': 'n', 'amount': 4.0}" in out
+    assert (tmp_path / "root" / "lake" / "totals.parquet").is_file()

@@ -13,7 +13,7 @@ would keep it from running locally), naming what is missing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from dependency_injector import providers
 
@@ -21,12 +21,11 @@ from glacier.containers import identity_from_settings
 from glacier.errors import ConfigError, InfraError
 from glacier.provider import Provider
 
-if TYPE_CHECKING:
-    from glacier.environment import Environment
-
 __all__ = ["compose_environment"]
 
-E = TypeVar("E", bound="Environment")
+#: The environment class composing (Environment or a subclass; named by the caller, which
+#: sits above this module).
+E = TypeVar("E")
 
 #: Clouds whose compute the infrastructure builders can plan.
 _PLANNABLE_COMPUTE = frozenset({"aws", "local"})
@@ -45,7 +44,7 @@ def compose_environment(
     # A provider of its own: the plan's refusal below is wired into its cloud container,
     # which must not reach other environments built on the caller's provider.
     own = Provider(config=storage.config, tags=storage.tags, naming_prefix=storage.naming_prefix)
-    env = cls(own, name=name, **kwargs)
+    env: Any = cls(own, name=name, **kwargs)  # type: ignore[call-arg]
     compute.serve(identity_from_settings(env.settings))
     env.compute._provider = compute
     storage_kind, compute_kind = own.kind, compute.kind
@@ -57,7 +56,8 @@ def compose_environment(
             f"or compose compute=Provider(config=AwsConfig(...)) to plan and deploy it."
         )
         env.container.cloud.infrastructure.override(providers.Callable(_refuse, message))
-    return env
+    composed: E = env
+    return composed
 
 
 def _refuse(message: str) -> NoReturn:

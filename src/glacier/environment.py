@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, cast, overload
 from dependency_injector import providers
 from pydantic import SecretStr
 
+from glacier.composition import compose_environment
 from glacier.containers import environment_container, identity_from_settings
 from glacier.dataset import Dataset
 from glacier.errors import (
@@ -33,6 +34,7 @@ from glacier.errors import (
     UnknownResourceError,
 )
 from glacier.flow import FlowPipeline
+from glacier.pipeline import dispatcher
 from glacier.provider import Identity, Provider
 from glacier.resources import (
     Bucket,
@@ -228,8 +230,6 @@ class Environment:
             >>> (env.provider.kind, env.compute_provider.kind)
             ('local', 'gcp')
         """
-        from glacier.composition import compose_environment
-
         return compose_environment(cls, storage=storage, compute=compute, name=name, **kwargs)
 
     @classmethod
@@ -384,19 +384,18 @@ class Environment:
         """Names of the pipelines declared with ``@env.pipeline()``."""
         return list(self._pipelines)
 
-    def get_state(self, *, deployed: bool = False) -> dict[str, Any]:
+    def get_state(self, *, deployed: bool | None = None) -> dict[str, Any]:
         """What this environment declares: its provider, registered resources, tasks,
         pipelines and the cloud resources their plan holds (see :mod:`glacier.state`);
         ``deployed=True`` adds the deployed stack's outputs (needs the Pulumi CLI)."""
-        from glacier.state import environment_state
+        # The plan and the stack sit above environments: reached by the dispatcher's road.
+        state: dict[str, Any] = dispatcher().environment_state(self, deployed=deployed)
+        return state
 
-        return environment_state(self, deployed=deployed)
-
-    def export_state(self, path: str | Path, *, deployed: bool = False) -> Path:
+    def export_state(self, path: str | Path, *, deployed: bool | None = None) -> Path:
         """Write :meth:`get_state` as JSON to ``path`` (its directories are created)."""
-        from glacier.state import export_state
-
-        return export_state(self, path, deployed=deployed)
+        written: Path = dispatcher().export_state(self, path, deployed=deployed)
+        return written
 
     # -- tasks and pipelines ---------------------------------------------------------------
 

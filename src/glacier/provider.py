@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from dependency_injector import providers
 
 from glacier.cloud import CloudContainer
+from glacier.clouds import cloud_container, plugin_for
 from glacier.errors import ConfigError
+from glacier.pipeline import dispatcher
 from glacier.resources import Bucket, Database, ExecutionEnvironment, Resource, Serverless, Volume
 from glacier.settings import (
     AwsConfig,
@@ -120,11 +122,16 @@ class Provider:
     ) -> None:
         if config is None:
             config = LocalConfig()
+        plugin = None
         if not isinstance(config, LocalConfig | AwsConfig | GcpConfig | AzureConfig):
-            raise ConfigError(
-                f"Provider(config=...) needs AwsConfig, GcpConfig, AzureConfig or LocalConfig; "
-                f"got {type(config).__name__}. Import them from glacier.config."
-            )
+            plugin = plugin_for(config)
+            if plugin is None:
+                raise ConfigError(
+                    f"Provider(config=...) needs AwsConfig, GcpConfig, AzureConfig, LocalConfig "
+                    f"or the config of a registered cloud; got {type(config).__name__}. Import "
+                    "them from glacier.config, or register the cloud with "
+                    "glacier.clouds.register_cloud(...)."
+                )
         self.config: ProviderConfig = config
         base = identity or Identity()
         self.identity: Identity = replace(
@@ -132,6 +139,8 @@ class Provider:
             tags={**getattr(config, "tags", {}), **base.tags, **(tags or {})},
             naming_prefix=naming_prefix or base.naming_prefix,
         )
+        if cloud is None and plugin is not None:
+            cloud = cloud_container(plugin, config)
         if cloud is None:
             cloud = CloudContainer(config=providers.Object(config))
         #: The cloud container this provider's resources take their adapters from.
@@ -347,10 +356,9 @@ class Provider:
             >>> Provider(config=LocalConfig(base_path="/tmp/env-doc")).env(name="dev").name
             'dev'
         """
-        # Up the layers, as pipeline.run() is: the seeds' spelling of Environment(provider).
-        from glacier.environment import Environment
-
-        return Environment(self, name=name, **kwargs)
+        # Environments sit above providers: reached by the dispatcher's road, as
+        # pipeline.run() reaches the runner.
+        return dispatcher().new_environment(self, name=name, **kwargs)
 
     # -- registry ---------------------------------------------------------------------------
 

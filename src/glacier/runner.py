@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from glacier import state
 from glacier.environment import Environment
 from glacier.errors import ConfigError, PipelineRunError, UnknownRunError
 from glacier.executors.base import Executor
@@ -178,3 +179,21 @@ def _check_mode(mode: str) -> None:
         raise ConfigError(
             f"Unknown run mode {mode!r}; use one of {', '.join(repr(m) for m in MODES)}."
         )
+
+
+# -- the seeds' spellings on lower objects (they reach this module by the dispatcher's road) --
+
+
+def new_environment(provider: Any, **kwargs: Any) -> Environment:
+    """What ``provider.env(name=...)`` builds: an environment around ``provider``."""
+    return Environment(provider, **kwargs)
+
+
+def environment_state(env: Environment, *, deployed: bool | None = None) -> dict[str, Any]:
+    """``env.get_state()``: see :mod:`glacier.state`."""
+    return state.environment_state(env, deployed=deployed)
+
+
+def export_state(env: Environment, path: str | Path, *, deployed: bool | None = None) -> Path:
+    """``env.export_state(path)``: see :mod:`glacier.state`."""
+    return state.export_state(env, path, deployed=deployed)
