@@ -313,3 +313,14 @@ def test_export_state_refuses_a_directory(tmp_path: Path) -> None:
 
     with pytest.raises(OutputPathError, match="that is a directory; give a file path"):
         Environment.local(tmp_path / "d", name="dev").export_state(tmp_path)
+
+
+def test_the_seeds_provider_classes_are_refused_with_the_current_spelling() -> None:
+    from glacier.errors import RenamedError
+
+    with pytest.raises(
+        RenamedError, match=r"AWSProvider is Provider\(config=AwsConfig\(\.\.\.\)\) now"
+    ):
+        from glacier.providers import AWSProvider  # noqa: F401
+    with pytest.raises(RenamedError, match=r"LocalProvider is Provider\(config=LocalConfig"):
+        from glacier.providers import LocalProvider  # noqa: F401
