@@ -25,6 +25,7 @@ from glacier.adapters.filesystems import (
     local_filesystem,
     s3_filesystem,
 )
+from glacier.adapters.jobs import AwsJobsAdapter
 from glacier.adapters.serverless import LambdaAdapter, LocalServerlessAdapter
 from glacier.adapters.unavailable import UnavailableAdapter
 from glacier.infra.aws import AwsInfrastructure
@@ -66,7 +67,7 @@ class CloudContainer(containers.DeclarativeContainer):
     execution_adapter = providers.Selector(
         kind,
         local=_unavailable("submitting jobs to execution environments", "local"),
-        aws=_unavailable("submitting Glue/ECS/Databricks jobs directly", "aws"),
+        aws=providers.Factory(AwsJobsAdapter, config=config),
         gcp=_unavailable("submitting Dataproc jobs", "gcp"),
         azure=_unavailable("submitting Synapse jobs", "azure"),
     )

@@ -360,6 +360,16 @@ class Provider:
         # pipeline.run() reaches the runner.
         return dispatcher().new_environment(self, name=name, **kwargs)
 
+    def adapter_for(self, resource: Resource) -> Any:
+        """The adapter serving ``resource``, one of this provider's (seed 004's spelling of
+        ``resource.adapter``)."""
+        if getattr(resource, "provider", None) is not self:
+            raise ConfigError(
+                f"provider.adapter_for({resource!r}): the resource belongs to another provider; "
+                "ask its own (resource.provider.adapter_for(resource), or resource.adapter)."
+            )
+        return resource.adapter
+
     # -- registry ---------------------------------------------------------------------------
 
     def get_resources(self) -> list[Resource]:
