@@ -47,8 +47,15 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def shell(project: Path, *args: str, stdin: str, pythonpath: Path | None = None) -> tuple[str, str]:
+def shell(
+    project: Path,
+    *args: str,
+    stdin: str,
+    pythonpath: Path | None = None,
+    variables: dict[str, str] | None = None,
+) -> tuple[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GLACIER_")}
+    env.update(variables or {})
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
     done = subprocess.run(
@@ -117,3 +124,18 @@ def test_shell_uses_ipython_when_it_is_installed(project: Path, tmp_path: Path) 
     )
     out, _ = shell(project, "--env", "dev", stdin="", pythonpath=fake)
     assert "ipython ['--no-banner'] ['env', 'pl']" in out
+
+
+def test_shell_on_an_environment_from_variables_alone(project: Path) -> None:
+    # No containers/production.toml: GLACIER_PROVIDER and the cloud's variables make it.
+    out, err = shell(
+        project,
+        "--env",
+        "production",
+        "--interface",
+        "python",
+        stdin="print('on', env.name, env.provider.kind, env.region, env.is_production)\n",
+        variables={"GLACIER_PROVIDER": "aws", "AWS_REGION": "ap-southeast-1"},
+    )
+    assert "on production aws ap-southeast-1 True" in out
+    assert "read-only (production" in err
