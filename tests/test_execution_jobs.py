@@ -1,15 +1,19 @@
 """Execution environments as resources (seed 004, "Example 3" and "Decision 5"): Glue job runs
-and ECS tasks started and watched through the resource, against moto."""
+and ECS tasks started and watched through the resource against moto, Databricks runs against a
+local fake of its Jobs API."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 
+from fake_databricks import FakeDatabricks, fake_databricks
 from glacier import Provider
-from glacier.config import AwsConfig, LocalConfig
+from glacier.config import AwsConfig, DatabricksConfig, LocalConfig
 from glacier.errors import ConfigError, NotSupportedError
 
 
@@ -76,9 +80,11 @@ def test_a_job_key_neither_service_takes_is_refused_before_starting(aws: Provide
         aws.ecs("transform").run_task({"image": "x"})
 
 
-def test_databricks_jobs_are_refused_naming_what_is_missing(aws: Provider) -> None:
-    with pytest.raises(NotSupportedError, match="submitting databricks jobs is not available"):
-        aws.databricks("cluster").submit_job({})
+def test_jobs_of_an_unknown_environment_type_are_refused(aws: Provider) -> None:
+    with pytest.raises(NotSupportedError, match="submitting jobs of a 'emr' execution"):
+        aws.execution("emr", "cluster").submit_job({})
+    with pytest.raises(NotSupportedError, match="submitting glue jobs"):
+        Provider().glue("nightly").submit_job({})
 
 
 def test_adapter_for_belongs_to_the_resources_provider(aws: Provider) -> None:
@@ -88,3 +94,64 @@ def test_adapter_for_belongs_to_the_resources_provider(aws: Provider) -> None:
         other.adapter_for(job)
     bucket = other.bucket("raw", path="a.parquet")
     assert type(other.adapter_for(bucket)).__name__ == type(bucket.adapter).__name__
+
+
+# -- Databricks, against a local fake of its Jobs API ---------------------------------------
+
+
+@pytest.fixture
+def databricks(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDatabricks]:
+    with fake_databricks() as fake:
+        for name in [n for n in os.environ if n.startswith("DATABRICKS_")]:
+            monkeypatch.delenv(name)
+        monkeypatch.setenv("DATABRICKS_HOST", fake.host)
+        monkeypatch.setenv("DATABRICKS_TOKEN", "fake-token")  # the SDK reads it, never code
+        yield fake
+
+
+def test_databricks_run_is_submitted_on_a_job_cluster_and_waited_for(
+    databricks: FakeDatabricks,
+) -> None:
+    provider = Provider(config=LocalConfig(), tags={"team": "data"})
+    cluster = provider.databricks(
+        "nightly", DatabricksConfig(num_workers=4, instance_type="i3.xlarge")
+    )
+    run_id = cluster.submit_job(
+        {"python_file": "dbfs:/jobs/etl.py", "parameters": ["--date", "2025-01-01"]}
+    )
+    [(method, path, body)] = databricks.requests
+    assert (method, path) == ("POST", "/api/2.2/jobs/runs/submit")
+    [task] = body["tasks"]
+    assert task["spark_python_task"] == {
+        "python_file": "dbfs:/jobs/etl.py",
+        "parameters": ["--date", "2025-01-01"],
+    }
+    assert task["new_cluster"]["num_workers"] == 4
+    assert task["new_cluster"]["node_type_id"] == "i3.xlarge"
+    assert task["new_cluster"]["custom_tags"] == {"team": "data"}
+    assert cluster.get_job_status(run_id) == "PENDING"
+    assert cluster.get_job_status(run_id) == "RUNNING"
+    assert cluster.wait(run_id, poll=0.01) == "SUCCEEDED"
+
+
+def test_databricks_existing_job_runs_and_a_failed_run_is_failed(
+    databricks: FakeDatabricks,
+) -> None:
+    cluster = Provider(config=AwsConfig(region="us-east-1")).databricks("etl")
+    run_id = cluster.submit_job({"job_id": 42, "parameters": ["x"]})
+    assert databricks.requests[-1][1:] == (
+        "/api/2.2/jobs/run-now",
+        {"job_id": 42, "python_params": ["x"]},
+    )
+    assert cluster.wait(run_id, poll=0.01) == "SUCCEEDED"
+    failing = cluster.submit_job({"python_file": "dbfs:/jobs/fail.py"})
+    assert cluster.wait(failing, poll=0.01) == "FAILED"
+
+
+def test_databricks_job_needs_a_file_or_a_job(databricks: FakeDatabricks) -> None:
+    cluster = Provider().databricks("etl")
+    with pytest.raises(ConfigError, match=r"give either 'python_file'.*or 'job_id'"):
+        cluster.submit_job({})
+    with pytest.raises(ConfigError, match="unknown key 'notebook'"):
+        cluster.submit_job({"python_file": "x.py", "notebook": "n"})
+    assert databricks.requests == []

@@ -24,7 +24,7 @@ from typing import Any
 
 from glacier.errors import ConfigError, NotSupportedError
 
-__all__ = ["STATES", "AwsJobsAdapter"]
+__all__ = ["STATES", "AwsJobsAdapter", "execution_adapter"]
 
 #: What ``get_job_status`` returns.
 STATES = ("PENDING", "RUNNING", "SUCCEEDED", "FAILED")
@@ -165,8 +165,8 @@ class AwsJobsAdapter:
         kind = str(self.resource.environment_type)
         if kind not in _JOB_KEYS:
             raise NotSupportedError(
-                f"{self._what()}: submitting {kind} jobs is not available in this version "
-                "(Glue and ECS are); run the task through the plan's orchestration instead."
+                f"{self._what()}: submitting {kind} jobs is not available on AWS (Glue, ECS "
+                "and Databricks are)."
             )
         return kind
 
@@ -182,3 +182,20 @@ class AwsJobsAdapter:
             profile_name=aws_profile(self.config), region_name=self.config.region
         )
         return session.client(service, endpoint_url=self.config.endpoint_url)
+
+
+def execution_adapter(resource: Any, config: Any) -> Any:
+    """The adapter of an execution environment, by its type: Databricks on any cloud
+    (``glacier.adapters.databricks``), Glue and ECS on AWS; anything else refused on use."""
+    kind = str(resource.environment_type)
+    if kind == "databricks":
+        from glacier.adapters.databricks import DatabricksJobsAdapter
+
+        return DatabricksJobsAdapter(resource, config)
+    cloud = getattr(config, "kind", None)
+    if kind in _JOB_KEYS and cloud == "aws":
+        return AwsJobsAdapter(resource, config)
+    from glacier.adapters.unavailable import UnavailableAdapter
+
+    where = f"{kind} jobs" if kind in _JOB_KEYS else f"jobs of a {kind!r} execution environment"
+    return UnavailableAdapter(what=f"submitting {where}", cloud=str(cloud), resource=resource)
