@@ -94,6 +94,17 @@ def test_the_settings_file_wins_over_the_provider_variable(
     assert (env.provider.kind, env.region) == ("aws", "eu-central-1")
 
 
+def test_a_provider_given_in_code_wins_over_the_provider_variable(
+    variables_only: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # GCP without GOOGLE_CLOUD_PROJECT cannot be built from variables; it is not asked to.
+    monkeypatch.setenv("GLACIER_PROVIDER", "gcp")
+    env = Environment(Provider(config=LocalConfig(base_path=tmp_path)), name="dev")
+    assert env.settings.provider.kind == "local"
+    with pytest.raises(ConfigError, match="no GCP project is set"):
+        Environment.from_env()
+
+
 def test_without_file_or_provider_variable_the_environment_is_unknown(
     variables_only: Path,
 ) -> None:

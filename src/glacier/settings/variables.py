@@ -87,6 +87,8 @@ class ProviderKindSource(PydanticBaseSettingsSource):
         if kind is None or not isinstance(data.get("provider"), str):
             return data
         data.pop("provider")
-        if not self._from_file:
+        # Read the cloud's variables only when nothing above (arguments) gives the provider:
+        # a stray GLACIER_PROVIDER must not break Environment(Provider(...)) in code.
+        if not self._from_file and "provider" not in self.current_state:
             data["provider"] = provider_from_kind(kind)
         return data
