@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Generic, ParamSpec, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
 from dependency_injector.wiring import _Marker
 from pydantic import SecretStr
@@ -302,25 +302,22 @@ class TypedTask(Task, Generic[P, R]):
     default, ``Inject("name")``, so calls without it type-check.
     """
 
-    def __init__(
-        self,
-        fn: Callable[P, R],
-        *,
-        options: TaskOptions | None = None,
-        dataflow: bool = False,
-        env: Any = None,
-        namespace: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(fn, options=options, dataflow=dataflow, env=env, namespace=namespace)
+    # Only for type checkers: at run time a TypedTask is a Task (no extra call per task call).
+    if TYPE_CHECKING:
 
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        result: R = super().__call__(*args, **kwargs)
-        return result
+        def __init__(
+            self,
+            fn: Callable[P, R],
+            *,
+            options: TaskOptions | None = None,
+            dataflow: bool = False,
+            env: Any = None,
+            namespace: Mapping[str, Any] | None = None,
+        ) -> None: ...
 
-    def bind(self, env: Any) -> TypedTask[P, R]:
-        """A copy of this task bound to ``env``, its signature kept."""
-        bound: TypedTask[P, R] = super().bind(env)  # type: ignore[assignment]
-        return bound
+        def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
+
+        def bind(self, env: Any) -> TypedTask[P, R]: ...
 
 
 class EnvironmentLike(Protocol):
