@@ -239,3 +239,30 @@ def test_an_installed_package_registers_its_cloud_by_entry_point(tmp_path: Path)
     assert done.returncode == 0, done.stderr
     assert "['folder'] folder://lake/a.parquet [7]" in done.stdout
     assert (tmp_path / "root" / "lake" / "a.parquet").is_file()
+
+
+def test_a_plugin_clouds_plan_is_refused_and_its_state_says_why() -> None:
+    from glacier import Bucket, Environment, infra
+    from glacier.errors import InfraError
+
+    class PlanCloudConfig(BaseModel):
+        kind: Literal["plancloud"] = "plancloud"
+        space: str
+
+    register_cloud(PlanCloudConfig, bucket=BucketAdapter)
+    env = Environment(Provider(config=PlanCloudConfig(space="p")), name="plugin")
+    env.register("raw", env.provider.bucket("lake", path="a.parquet"))
+
+    @env.task()
+    def touch(raw: Bucket) -> None:
+        return None
+
+    @env.pipeline()
+    def touching() -> None:
+        touch()
+
+    with pytest.raises(InfraError, match=r"Cloud 'plancloud' is a plugin cloud .*cannot generate"):
+        infra.plan(touching, env=env)
+    state = env.get_state()
+    assert state["planned"] == {}
+    assert "plugin cloud" in state["plan_refused"]["touching"]

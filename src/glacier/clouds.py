@@ -51,12 +51,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, runtime_checkable
 
 from dependency_injector import containers, providers
 
 from glacier.adapters.unavailable import UnavailableAdapter
-from glacier.errors import ConfigError, NotSupportedError
+from glacier.errors import ConfigError, InfraError, NotSupportedError
 
 if TYPE_CHECKING:
     import polars as pl
@@ -255,8 +255,17 @@ def cloud_container(plugin: CloudPlugin, config: Any) -> Any:
     )
     container.volume_adapter = unavailable("file system volume I/O")
     container.execution_adapter = unavailable("submitting jobs to execution environments")
-    container.infrastructure = unavailable("infrastructure generation (a plugin cloud)")
+    container.infrastructure = providers.Callable(
+        _refuse_plan,
+        f"Cloud {kind!r} is a plugin cloud ({plugin.config.__name__}): Glacier cannot generate "
+        "its infrastructure in this version. Run its pipelines locally (pipeline.run()), or "
+        "plan them in an AWS environment.",
+    )
     return container
+
+
+def _refuse_plan(message: str) -> NoReturn:
+    raise InfraError(message)
 
 
 # -- internals -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
      "tasks": ["extract", "transform"],                     # @env.task() names
      "pipelines": ["etl_pipeline"],                         # @env.pipeline() names
      "planned": {"etl_pipeline": [{"type": "aws:s3/bucket:Bucket", "name": ...}, ...]},
+     "plan_refused": {...},                                 # why a plan could not be made
      "source": "plan",                                      # or "stack"
      "stacks": {...}}                                       # deployed outputs, per pipeline
 
@@ -49,11 +50,20 @@ def environment_state(env: Any, *, deployed: bool | None = None) -> dict[str, An
     if env.compute_provider is not env.provider:
         state["compute_provider"] = env.compute_provider.config.model_dump(mode="json")
     pipelines = env._pipelines
-    state["planned"] = {
-        name: [{"type": r.type, "name": r.name} for r in plan(flow, env=env) if not r.is_provider]
-        for name, flow in pipelines.items()
-        if env.provider.kind != "local"
-    }
+    planned: dict[str, list[dict[str, str]]] = {}
+    refused: dict[str, str] = {}
+    for name, flow in pipelines.items():
+        if env.provider.kind == "local":
+            continue  # local environments need no cloud infrastructure
+        try:
+            planned[name] = [
+                {"type": r.type, "name": r.name} for r in plan(flow, env=env) if not r.is_provider
+            ]
+        except InfraError as exc:  # e.g. a plugin cloud, or compute on a cloud without builder
+            refused[name] = str(exc)
+    state["planned"] = planned
+    if refused:
+        state["plan_refused"] = refused
     use_stack = deployed if deployed is not None else shutil.which("pulumi") is not None
     if use_stack:
         state["stacks"] = {name: _stack_outputs(env, name) for name in pipelines}
