@@ -191,9 +191,9 @@ def test_recording_adapter_sees_pipeline_io(
 
 def test_serverless_unavailable_adapters_refuse_clearly() -> None:
     gcp = Provider(config=AwsConfig(region="us-east-1"))
-    job = gcp.glue("nightly")
-    with pytest.raises(NotSupportedError, match="not available for the 'aws' provider"):
-        job.submit_job({"args": []})
+    job = gcp.execution("emr", "nightly")  # Glue, ECS, Databricks: tests/test_execution_jobs.py
+    with pytest.raises(NotSupportedError, match="submitting jobs of a 'emr' execution environment"):
+        job.submit_job({})
 
 
 # -- validation ----------------------------------------------------------------------------

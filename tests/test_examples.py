@@ -38,6 +38,7 @@ def test_every_example_is_covered() -> None:
         "models.py",
         "test_mock_environment.py",
         "jaffle_shop.py",
+        "cloud_plugin.py",
     }
     assert {p.name for p in EXAMPLES.glob("*.py")} == covered
 
@@ -255,3 +256,9 @@ def import_target_module_fresh(file: Path, monkeypatch: Any) -> Any:
 
     monkeypatch.setattr(sys, "argv", [str(file)])
     return import_target_module(str(file))
+
+
+def test_cloud_plugin(tmp_path: Path) -> None:
+    out = run_example(str(EXAMPLES / "cloud_plugin.py"), str(tmp_path / "root"), cwd=tmp_path)
+    assert "folder://lake/totals.parquet [{'region': 'n', 'amount': 4.0}" in out
+    assert (tmp_path / "root" / "lake" / "totals.parquet").is_file()

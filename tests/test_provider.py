@@ -125,9 +125,9 @@ def test_the_identity_and_the_provider_pickle_without_an_environment(tmp_path: P
 def test_the_provider_has_no_way_back_to_an_environment(tmp_path: Path) -> None:
     provider = Provider(config=LocalConfig(base_path=tmp_path))
     Environment(provider, name="dev")
+    provider.env(name="prod")  # a factory (seed 001): it builds one, keeps no reference
     assert not hasattr(provider, "environment")
-    assert not hasattr(provider, "env")
-    assert not hasattr(provider, "adapter_for")
+    assert not any(isinstance(v, Environment) for v in vars(provider).values())
 
 
 def test_env_executor_picks_from_the_containers_table(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     )
     from glacier.result import RunResult, TaskRun
     from glacier.settings import Network
-    from glacier.task import Task, task
+    from glacier.task import Inject, Task, task
 
 from glacier import dispatch as _dispatch
 from glacier.version import __version__
@@ -71,6 +71,7 @@ _EXPORTS = {
     "FlowPipeline": "glacier.flow",
     "GlacierEnv": "glacier.environment",
     "GlacierError": "glacier.errors",
+    "Inject": "glacier.task",
     "LocalExecutor": "glacier.executors.local",
     "Network": "glacier.settings",
     "Pipeline": "glacier.pipeline",
@@ -124,6 +125,7 @@ __all__ = [
     "FlowPipeline",
     "GlacierEnv",
     "GlacierError",
+    "Inject",
     "LocalExecutor",
     "Network",
     "Pipeline",

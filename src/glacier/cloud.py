@@ -25,6 +25,7 @@ from glacier.adapters.filesystems import (
     local_filesystem,
     s3_filesystem,
 )
+from glacier.adapters.jobs import execution_adapter
 from glacier.adapters.serverless import LambdaAdapter, LocalServerlessAdapter
 from glacier.adapters.unavailable import UnavailableAdapter
 from glacier.infra.aws import AwsInfrastructure
@@ -63,13 +64,9 @@ class CloudContainer(containers.DeclarativeContainer):
         gcp=_unavailable("invoking Cloud Functions", "gcp"),
         azure=_unavailable("invoking Azure Functions", "azure"),
     )
-    execution_adapter = providers.Selector(
-        kind,
-        local=_unavailable("submitting jobs to execution environments", "local"),
-        aws=_unavailable("submitting Glue/ECS/Databricks jobs directly", "aws"),
-        gcp=_unavailable("submitting Dataproc jobs", "gcp"),
-        azure=_unavailable("submitting Synapse jobs", "azure"),
-    )
+    # By the environment's type: Glue and ECS on AWS, Databricks on any cloud
+    # (see glacier.adapters.jobs.execution_adapter).
+    execution_adapter = providers.Factory(execution_adapter, config=config)
     # By the database's engine, not the cloud: PostgreSQL is read the same way on a laptop
     # and on RDS; DynamoDB needs AWS (see glacier.adapters.database.ENGINES).
     database_adapter = providers.Factory(database_adapter, config=config)

@@ -12,6 +12,9 @@ how to import it the first time a run needs it, so ``import glacier`` stays ligh
 ...     def run_flow(self, flow, mode, options, *, args=()): return ("flowed", flow, mode)
 ...     def default_environment(self): return "env"
 ...     def environment_serving(self, pipeline): return None
+...     def new_environment(self, provider, **kwargs): return "env"
+...     def environment_state(self, env, *, deployed=None): return {}
+...     def export_state(self, env, path, *, deployed=None): return path
 >>> before = registered()
 >>> register(Recording())
 >>> runner().run_pipeline("p", "local", None)
@@ -47,6 +50,18 @@ class Runner(Protocol):
     def environment_serving(self, pipeline: Any, /) -> Any:
         """The environment a pipeline without ``env=`` belongs to through its resources (a
         factory's ``Pipeline(name)`` over ``env.storage.s3(...)``), or ``None``."""
+        ...
+
+    def new_environment(self, provider: Any, /, **kwargs: Any) -> Any:
+        """What ``provider.env(name=...)`` builds: an environment around ``provider``."""
+        ...
+
+    def environment_state(self, env: Any, /, *, deployed: bool | None = None) -> Any:
+        """``env.get_state()``: the resources it declares, with the deployed stack's outputs."""
+        ...
+
+    def export_state(self, env: Any, path: Any, /, *, deployed: bool | None = None) -> Any:
+        """``env.export_state(path)``: the state written to ``path`` as JSON."""
         ...
 
 

@@ -15,18 +15,26 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import os
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from dependency_injector import providers
 from pydantic import SecretStr
 
+from glacier import dispatch
+from glacier.composition import compose_environment
 from glacier.containers import environment_container, identity_from_settings
 from glacier.dataset import Dataset
-from glacier.errors import ConfigError, InjectionError, UnknownResourceError
+from glacier.errors import (
+    ConfigError,
+    InjectionError,
+    UnknownEnvironmentError,
+    UnknownResourceError,
+)
 from glacier.flow import FlowPipeline
 from glacier.provider import Identity, Provider
 from glacier.resources import (
@@ -53,7 +61,8 @@ from glacier.settings import (
     TaskConfig,
 )
 from glacier.settings.base import refuse_credentials
-from glacier.task import Task, _caller_namespace
+from glacier.settings.variables import provider_from_kind, provider_kind
+from glacier.task import P, R, Task, TypedTask, _caller_namespace
 from glacier.task_options import TaskOptions
 from glacier.uris import parse_uri
 
@@ -105,6 +114,7 @@ class Environment:
         network: Network | None = None,
         state_dir: str | Path | None = None,
         debug: bool = False,
+        production: bool | None = None,
     ) -> None:
         if provider is not None and not hasattr(provider, "config"):
             raise ConfigError(
@@ -134,6 +144,7 @@ class Environment:
             settings = settings.model_copy(update={"network": network})
         self.settings = settings
         self.debug = debug
+        self._production = production
         if isinstance(provider, Provider):
             provider.serve(identity_from_settings(settings))
         #: The environment's container, built around its provider's cloud container.
@@ -171,8 +182,65 @@ class Environment:
     def from_env(
         cls, env: str | None = None, settings_dir: str | Path | None = None
     ) -> Environment:
-        """The environment ``GLACIER_ENV`` (or ``env``) selects, from its settings file."""
-        return cls(settings=GlacierSettings.load(env=env, settings_dir=settings_dir))
+        """The environment ``GLACIER_ENV`` (or ``env``) selects, from its settings file.
+
+        Without a file, ``GLACIER_PROVIDER=aws`` (or ``local``, ``gcp``, ``azure``) builds it
+        from variables alone: the cloud's own (``AWS_REGION``, ``AWS_PROFILE``, ...) and the
+        ``GLACIER_*`` ones (see :mod:`glacier.settings.variables`). A file wins when present.
+        """
+        try:
+            return cls(settings=GlacierSettings.load(env=env, settings_dir=settings_dir))
+        except UnknownEnvironmentError:
+            if provider_kind() is None:
+                raise
+        return cls(settings=GlacierSettings(env=env or os.environ.get("GLACIER_ENV") or "dev"))
+
+    @classmethod
+    def from_provider(
+        cls, provider_type: str, config: Any = None, name: str | None = None, **kwargs: Any
+    ) -> Environment:
+        """An environment on a new provider of ``provider_type`` (``"aws"``, ``"gcp"``,
+        ``"azure"``, ``"local"``); without ``config``, the cloud's variables give it.
+
+        Example:
+            >>> from glacier.config import AwsConfig
+            >>> env = Environment.from_provider(
+            ...     provider_type="aws", config=AwsConfig(region="us-east-1"), name="production")
+            >>> (env.name, env.region)
+            ('production', 'us-east-1')
+        """
+        if config is None:
+            config = provider_from_kind(str(provider_type).lower())
+        kind = getattr(config, "kind", None)
+        if kind != provider_type:
+            raise ConfigError(
+                f"Environment.from_provider(provider_type={provider_type!r}, "
+                f"config={type(config).__name__}(...)): the config is for {kind!r}; give the "
+                "config of that provider type, or leave config out to read the cloud's variables."
+            )
+        return cls(Provider(config=config), name=name, **kwargs)
+
+    @classmethod
+    def compose(
+        cls, *, storage: Provider, compute: Provider, name: str | None = None, **kwargs: Any
+    ) -> Environment:
+        """One environment whose storage is on ``storage`` and whose compute hints
+        (``env.compute.*``) are on ``compute``.
+
+        Runs read and write ``storage`` wherever the tasks run. Planning infrastructure
+        needs a builder for the compute's cloud; one this version lacks (GCP, Azure) is
+        refused when the plan is made, naming what is missing.
+
+        Example:
+            >>> from glacier.config import GcpConfig, LocalConfig
+            >>> env = Environment.compose(
+            ...     storage=Provider(config=LocalConfig(base_path="/tmp/hybrid")),
+            ...     compute=Provider(config=GcpConfig(project_id="my-project")),
+            ...     name="hybrid")
+            >>> (env.provider.kind, env.compute_provider.kind)
+            ('local', 'gcp')
+        """
+        return compose_environment(cls, storage=storage, compute=compute, name=name, **kwargs)
 
     @classmethod
     def from_settings(cls, settings: GlacierSettings, **kwargs: Any) -> Environment:
@@ -222,6 +290,20 @@ class Environment:
         return self.settings.name or self.settings.env
 
     environment = name
+
+    @property
+    def is_production(self) -> bool:
+        """Whether this is a production environment (``production=True``, a production
+        template, or a name of ``prod``/``production``): ``glacier shell`` opens its storage
+        read-only by default."""
+        if self._production is not None:
+            return self._production
+        return self.name.lower() in {"prod", "production"}
+
+    @property
+    def compute_provider(self) -> Any:
+        """The provider compute hints come from (the storage provider unless composed)."""
+        return self.compute._provider
 
     @property
     def naming_prefix(self) -> str:
@@ -335,7 +417,68 @@ class Environment:
         """Names of the tasks bound to this environment."""
         return list(self._tasks)
 
+    @property
+    def pipelines(self) -> list[str]:
+        """Names of the pipelines declared with ``@env.pipeline()``."""
+        return list(self._pipelines)
+
+    def get_state(self, *, deployed: bool | None = None) -> dict[str, Any]:
+        """What this environment declares: its provider, registered resources, tasks,
+        pipelines and the cloud resources their plan holds (see :mod:`glacier.state`);
+        ``deployed=True`` adds the deployed stack's outputs (needs the Pulumi CLI)."""
+        # The plan and the stack sit above environments: reached through the runner's registry.
+        state: dict[str, Any] = dispatch.runner().environment_state(self, deployed=deployed)
+        return state
+
+    def export_state(self, path: str | Path, *, deployed: bool | None = None) -> Path:
+        """Write :meth:`get_state` as JSON to ``path`` (its directories are created)."""
+        written: Path = dispatch.runner().export_state(self, path, deployed=deployed)
+        return written
+
     # -- tasks and pipelines ---------------------------------------------------------------
+
+    def run_task(
+        self,
+        task: Task,
+        mode: str = "local",
+        *,
+        args: Sequence[Any] = (),
+        kwargs: Mapping[str, Any] | None = None,
+        output_dir: str | Path | None = None,
+        **options: Any,
+    ) -> Any:
+        """Run one task alone in this environment (what ``task.run(...)`` does): ``local``
+        calls it, its resources and stored inputs read from storage; ``analyze`` describes
+        it; ``generate`` writes its infrastructure to ``output_dir``."""
+        from glacier.pipeline import Pipeline
+
+        if task.inputs:
+            # Inputs declared by Dataset annotations: a one-task pipeline reads them from
+            # their storage, as any pipeline reads its sources.
+            if args or kwargs:
+                raise ConfigError(
+                    f"Task {task.name!r} ({task.location}) reads its inputs from their "
+                    "datasets' storage; task.run() takes no args/kwargs for it."
+                )
+            single = Pipeline(task.name, env=self)
+            single.add(task)
+            return single.run(mode, output_dir=output_dir, **options)
+        call_kwargs = dict(kwargs or {})
+
+        def body() -> Any:
+            return task(*args, **call_kwargs)
+
+        body.__name__ = task.name
+        flow = FlowPipeline(body, env=self, name=task.name)
+        return flow.run(mode, output_dir=output_dir, **options)
+
+    @overload
+    def task(self, fn: Callable[P, R], **options: Any) -> TypedTask[P, R]: ...
+
+    @overload
+    def task(
+        self, fn: None = None, **options: Any
+    ) -> Callable[[Callable[P, R]], TypedTask[P, R]]: ...
 
     def task(self, fn: Callable[..., Any] | None = None, **options: Any) -> Any:
         """Bind a function to this environment as a data-flow task (``@env.task()``).
@@ -345,17 +488,25 @@ class Environment:
         ``compute``, ``allow_cross_environment``, ``name``, ``checks`` (data checks of what
         each call returns, see :mod:`glacier.checks`: a failing ``error`` check raises
         :class:`~glacier.errors.CheckFailedError` from the call, so the pipeline body stops).
+        The task keeps the function's signature for type checkers
+        (:class:`~glacier.task.TypedTask`).
         """
         namespace = _caller_namespace(1)
 
         parsed = TaskOptions.parse(options, decorator="@env.task")
 
         def bind(f: Callable[..., Any]) -> Task:
-            t = Task(f, options=parsed, dataflow=True, env=self, namespace=namespace)
+            t = TypedTask(f, options=parsed, dataflow=True, env=self, namespace=namespace)
             self._tasks[t.name] = t
             return t
 
         return bind(fn) if fn is not None else bind
+
+    @overload
+    def bind(self, task: TypedTask[P, R]) -> TypedTask[P, R]: ...
+
+    @overload
+    def bind(self, task: Task) -> Task: ...
 
     def bind(self, task: Task) -> Task:
         """Bind a task defined with :func:`glacier.task` to this environment."""

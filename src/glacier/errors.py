@@ -147,6 +147,11 @@ class CredentialsInCodeError(ConfigError):
     """Credentials were passed as code arguments instead of coming from a profile or role."""
 
 
+class RenamedError(ConfigError, ImportError):
+    """A spelling from the design notes (seeds) that the current API spells differently; the
+    message gives the current spelling (see docs/seeds.md)."""
+
+
 class UnboundEnvironmentError(ConfigError):
     """``--env`` was given for a pipeline that does not follow the selected environment."""
 

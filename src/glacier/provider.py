@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from dependency_injector import providers
 
+from glacier import dispatch
 from glacier.cloud import CloudContainer
+from glacier.clouds import cloud_container, plugin_for
 from glacier.errors import ConfigError
 from glacier.resources import Bucket, Database, ExecutionEnvironment, Resource, Serverless, Volume
 from glacier.resources.base import AdapterFactory
@@ -125,11 +127,16 @@ class Provider:
     ) -> None:
         if config is None:
             config = LocalConfig()
+        plugin = None
         if not isinstance(config, LocalConfig | AwsConfig | GcpConfig | AzureConfig):
-            raise ConfigError(
-                f"Provider(config=...) needs AwsConfig, GcpConfig, AzureConfig or LocalConfig; "
-                f"got {type(config).__name__}. Import them from glacier.config."
-            )
+            plugin = plugin_for(config)
+            if plugin is None:
+                raise ConfigError(
+                    f"Provider(config=...) needs AwsConfig, GcpConfig, AzureConfig, LocalConfig "
+                    f"or the config of a registered cloud; got {type(config).__name__}. Import "
+                    "them from glacier.config, or register the cloud with "
+                    "glacier.clouds.register_cloud(...)."
+                )
         self.config: ProviderConfig = config
         base = identity or Identity()
         self.identity: Identity = replace(
@@ -137,6 +144,8 @@ class Provider:
             tags={**getattr(config, "tags", {}), **base.tags, **(tags or {})},
             naming_prefix=naming_prefix or base.naming_prefix,
         )
+        if cloud is None and plugin is not None:
+            cloud = cloud_container(plugin, config)
         if cloud is None:
             cloud = CloudContainer(config=providers.Object(config))
         #: The cloud container this provider's resources take their adapters from.
@@ -361,6 +370,29 @@ class Provider:
         """An ECS/Fargate task definition as an execution environment."""
         self._check_config("ecs", config, (EcsConfig,))
         return self.execution("ecs", task_name, config or EcsConfig(), name)
+
+    def env(self, name: str | None = None, **kwargs: Any) -> Any:
+        """An :class:`~glacier.Environment` around this provider (``provider.env(name="prod")``);
+        ``kwargs`` are the environment's (``tags``, ``naming_prefix``, ``task_defaults``, ...).
+
+        Example:
+            >>> from glacier.config import LocalConfig
+            >>> Provider(config=LocalConfig(base_path="/tmp/env-doc")).env(name="dev").name
+            'dev'
+        """
+        # Environments sit above providers: reached through the runner's registry, as
+        # pipeline.run() reaches the runner.
+        return dispatch.runner().new_environment(self, name=name, **kwargs)
+
+    def adapter_for(self, resource: Resource) -> Any:
+        """The adapter serving ``resource``, one of this provider's (seed 004's spelling of
+        ``resource.adapter``)."""
+        if getattr(resource, "provider", None) is not self:
+            raise ConfigError(
+                f"provider.adapter_for({resource!r}): the resource belongs to another provider; "
+                "ask its own (resource.provider.adapter_for(resource), or resource.adapter)."
+            )
+        return resource.adapter
 
     # -- registry ---------------------------------------------------------------------------
 

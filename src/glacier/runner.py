@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from glacier import dispatch
+from glacier import dispatch, state
 from glacier.environment import Environment
 from glacier.errors import ConfigError, ForeignRunError, PipelineRunError, UnknownRunError
 from glacier.executors.base import Executor
@@ -259,6 +259,24 @@ def _check_mode(mode: str) -> None:
         raise ConfigError(
             f"Unknown run mode {mode!r}; use one of {', '.join(repr(m) for m in MODES)}."
         )
+
+
+# -- the seeds' spellings on lower objects (they reach this module through glacier.dispatch) --
+
+
+def new_environment(provider: Any, **kwargs: Any) -> Environment:
+    """What ``provider.env(name=...)`` builds: an environment around ``provider``."""
+    return Environment(provider, **kwargs)
+
+
+def environment_state(env: Environment, *, deployed: bool | None = None) -> dict[str, Any]:
+    """``env.get_state()``: see :mod:`glacier.state`."""
+    return state.environment_state(env, deployed=deployed)
+
+
+def export_state(env: Environment, path: str | Path, *, deployed: bool | None = None) -> Path:
+    """``env.export_state(path)``: see :mod:`glacier.state`."""
+    return state.export_state(env, path, deployed=deployed)
 
 
 # The runner registers itself: pipeline.run() and flow.run() reach it through the registry

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
 from pydantic import SecretStr
 
@@ -34,7 +34,16 @@ from glacier.resources.base import Resource
 from glacier.task_code import CodeIdentity, code_identity
 from glacier.task_options import NO_OPTIONS, TASK_OPTIONS, TaskOptions
 
-__all__ = ["TASK_OPTIONS", "Location", "ParamKind", "ResourceRequest", "Task", "task"]
+__all__ = [
+    "TASK_OPTIONS",
+    "Inject",
+    "Location",
+    "ParamKind",
+    "ResourceRequest",
+    "Task",
+    "TypedTask",
+    "task",
+]
 
 
 class ParamKind(Enum):
@@ -246,7 +255,35 @@ class Task:
             name=self.name,
             checks=self.task_options.checks,
         )
-        return Task(self.fn, options=options, dataflow=True, env=env, namespace=self.namespace)
+        cls = TypedTask if isinstance(self, TypedTask) else Task
+        return cls(self.fn, options=options, dataflow=True, env=env, namespace=self.namespace)
+
+    def run(
+        self,
+        mode: str = "local",
+        *,
+        args: tuple[Any, ...] = (),
+        kwargs: Mapping[str, Any] | None = None,
+        output_dir: Any = None,
+        **options: Any,
+    ) -> Any:
+        """Run this task alone in its environment: ``mode="local"`` calls it (resources
+        injected, stored inputs read from storage) and returns the run's result;
+        ``"analyze"`` describes it; ``"generate"`` writes its infrastructure to
+        ``output_dir``. ``args``/``kwargs`` are the call's arguments.
+
+        Raises:
+            InvalidTaskError: the task is bound to no environment.
+        """
+        if self.env is None or not hasattr(self.env, "run_task"):
+            raise InvalidTaskError(
+                f"Task {self.name!r} ({self.location}) is bound to no environment, so "
+                "task.run() has nowhere to run it; bind it first (env.bind(task), @task(env) "
+                "or @env.task()), or run its pipeline with pipeline.run(...)."
+            )
+        return self.env.run_task(
+            self, mode, args=args, kwargs=kwargs, output_dir=output_dir, **options
+        )
 
     def iter_param_names(self) -> Iterator[str]:
         """Names of the run parameters, in signature order."""
@@ -258,8 +295,58 @@ class Task:
         return f"<Task {self.name} ({ins}) -> ({outs}) at {self.location}>"
 
 
+P = ParamSpec("P")
+R = TypeVar("R", covariant=True)
+
+
+class TypedTask(Task, Generic[P, R]):
+    """A :class:`Task` that keeps its function's signature for type checkers.
+
+    ``@env.task()``, ``@task`` and ``@task(env)`` make these: calling one directly takes the
+    function's parameters and returns its result type, so mypy or pyright report a wrong
+    argument. (Inside a traced ``@env.pipeline()`` body a call returns a placeholder that
+    stands for that result.) A parameter the environment fills by name should carry a
+    default, ``Inject("name")``, so calls without it type-check.
+    """
+
+    # Only for type checkers: at run time a TypedTask is a Task (no extra call per task call).
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            fn: Callable[P, R],
+            *,
+            options: TaskOptions | None = None,
+            dataflow: bool = False,
+            env: Any = None,
+            namespace: Mapping[str, Any] | None = None,
+        ) -> None: ...
+
+        def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
+
+        def bind(self, env: Any) -> TypedTask[P, R]: ...
+
+
+class EnvironmentLike(Protocol):
+    """What ``@task(env)`` needs of an environment: to bind a task to it."""
+
+    def bind(self, task: Task) -> Task: ...
+
+    def register(self, name: str, resource: Any) -> Any: ...
+
+
+@overload
+def task(fn: Callable[P, R], *, name: str | None = None, **options: Any) -> TypedTask[P, R]: ...
+
+
+@overload
 def task(
-    fn: Callable[..., Any] | None = None,
+    fn: EnvironmentLike | None = None, *, name: str | None = None, **options: Any
+) -> Callable[[Callable[P, R]], TypedTask[P, R]]: ...
+
+
+def task(
+    fn: Any = None,
     *,
     name: str | None = None,
     **options: Any,
@@ -274,15 +361,44 @@ def task(
 
         dev_extract = dev_env.bind(extract)
     """
-    namespace = _caller_namespace(2)
+    namespace = _caller_namespace(1)
     parsed = TaskOptions.parse(
         {**options, "name": name}, decorator="@task", error=InvalidAnnotationError
     )
+    env: Any = None
+    if fn is not None and _is_environment(fn):
+        # @task(env): the environment given as the decorator's argument (seed 001).
+        env, fn = fn, None
 
     def wrap(f: Callable[..., Any]) -> Task:
-        return Task(f, options=parsed, dataflow=True, namespace=namespace)
+        defined = TypedTask(f, options=parsed, dataflow=True, namespace=namespace)
+        if env is None:
+            return defined
+        bound: Task = env.bind(defined)
+        return bound
 
     return wrap(fn) if fn is not None else wrap
+
+
+def Inject(name: str) -> Any:
+    """A parameter default meaning "the resource registered as ``name``".
+
+    ``def extract(source: Bucket = Inject("sales_data"))`` is filled from the environment's
+    registry when the caller does not pass ``source`` (a direct call, or a call inside an
+    ``@env.pipeline()`` body); it is dependency-injector's ``Provide["sales_data"]``.
+    """
+    from dependency_injector.wiring import Provide
+
+    if not isinstance(name, str) or not name:
+        raise InvalidAnnotationError(
+            f"Inject({name!r}): give the registered resource's name, e.g. Inject('sales_data')."
+        )
+    return Provide[name]
+
+
+def _is_environment(obj: Any) -> bool:
+    """Whether ``obj`` is an environment (given to ``@task(env)``), told by what it does."""
+    return not callable(obj) and all(hasattr(obj, a) for a in ("bind", "register", "run_task"))
 
 
 # -- helpers -------------------------------------------------------------------------------

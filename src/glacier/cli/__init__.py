@@ -45,7 +45,7 @@ from __future__ import annotations
 # `glacier.cli:main`).
 # isort: off
 from glacier.cli import run, runs, test, plan, generate, graph, init, envs, rehearse, deploy, tables  # noqa: F401
-from glacier.cli import ui  # noqa: F401
+from glacier.cli import shell, ui  # noqa: F401
 
 # isort: on
 from glacier.cli.app import USAGE_ERRORS, app, main

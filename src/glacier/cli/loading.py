@@ -137,9 +137,11 @@ def selected_environment(env: str | None, settings_dir: Path | None) -> Iterator
         changes[env_vars.GLACIER_SETTINGS_DIR] = str(settings_dir.expanduser().resolve())
     if env is not None:
         from glacier.settings import GlacierSettings
+        from glacier.settings.variables import provider_kind
 
         directory = settings_dir or os.environ.get(env_vars.GLACIER_SETTINGS_DIR)
-        if env not in GlacierSettings.available(directory):
+        # Without a file, GLACIER_PROVIDER builds the environment from variables alone.
+        if env not in GlacierSettings.available(directory) and provider_kind() is None:
             GlacierSettings.load(env, directory)  # raises with the known environments
         changes[env_vars.GLACIER_ENV] = env
     before = {k: os.environ.get(k) for k in changes}

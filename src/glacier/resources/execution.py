@@ -32,6 +32,34 @@ class ExecutionEnvironment(Resource):
         """PENDING, RUNNING, SUCCEEDED or FAILED."""
         return str(self.adapter.get_job_status(job_id))
 
+    def run_task(self, job: dict[str, Any] | None = None) -> str:
+        """Run an ECS task (``submit_job`` under the seeds' name for ECS); returns its id."""
+        return self.submit_job(job or {})
+
+    def wait(self, job_id: str, *, timeout: float = 3600.0, poll: float = 5.0) -> str:
+        """Poll :meth:`get_job_status` until the job ends; its final state (``SUCCEEDED`` or
+        ``FAILED``).
+
+        Raises:
+            TaskTimeoutError: the job was still running after ``timeout`` seconds.
+        """
+        import time
+
+        from glacier.errors import TaskTimeoutError
+
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.get_job_status(job_id)
+            if state in {"SUCCEEDED", "FAILED"}:
+                return state
+            if time.monotonic() >= deadline:
+                raise TaskTimeoutError(
+                    f"{self.environment_type} {self.environment_name!r} job {job_id!r} was "
+                    f"still {state} after {timeout:g} s; wait longer (timeout=...) or check it "
+                    "in the cloud's console."
+                )
+            time.sleep(poll)
+
     def describe(self) -> dict[str, Any]:
         out = super().describe()
         out.update(environment_type=self.environment_type)

@@ -68,6 +68,7 @@ from glacier.settings.network import Network
 from glacier.settings.secrets import SecretSource, check_secrets_section
 from glacier.settings.storage import BucketSettings
 from glacier.settings.tags import Tags
+from glacier.settings.variables import ProviderKindSource
 
 __all__ = ["SETTINGS_VARIABLE", "GlacierSettings", "bake_settings"]
 
@@ -253,9 +254,10 @@ class GlacierSettings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Arguments, then ``GLACIER_*`` env vars, then the environment's file (in ``load``)."""
         loading = _LOADING.get()
+        variables = ProviderKindSource(env_settings, from_file=loading is not None)
         if loading is None:
-            return (init_settings, env_settings)
-        return (init_settings, env_settings, _SettingsFileSource(settings_cls, loading.path))
+            return (init_settings, variables)
+        return (init_settings, variables, _SettingsFileSource(settings_cls, loading.path))
 
     @classmethod
     def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
