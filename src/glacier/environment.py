@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, cast, overload
 from dependency_injector import providers
 from pydantic import SecretStr
 
-from glacier import dispatch
+from glacier import dispatch, env_vars
 from glacier.composition import compose_environment
 from glacier.containers import environment_container, identity_from_settings
 from glacier.dataset import Dataset
@@ -193,7 +193,9 @@ class Environment:
         except UnknownEnvironmentError:
             if provider_kind() is None:
                 raise
-        return cls(settings=GlacierSettings(env=env or os.environ.get("GLACIER_ENV") or "dev"))
+        return cls(
+            settings=GlacierSettings(env=env or os.environ.get(env_vars.GLACIER_ENV) or "dev")
+        )
 
     @classmethod
     def from_provider(
