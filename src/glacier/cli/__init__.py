@@ -16,7 +16,7 @@ tables.
     glacier rehearse examples/medallion.py --env prod       # the deployment, run on moto
     glacier deploy examples/medallion.py --env prod         # pulumi up (needs its CLI)
     glacier run examples/medallion.py --env prod --remote   # start the deployed pipeline
-    glacier tables vacuum orders pipeline.py --env prod     # history | optimize | convert
+    glacier tables vacuum pipeline.py orders --env prod     # history | optimize | convert
 
 A TARGET is ``path/to/file.py`` (when it defines one pipeline), ``file.py:NAME`` or
 ``package.module:NAME``. ``--env`` sets ``GLACIER_ENV`` before the target is imported, so a

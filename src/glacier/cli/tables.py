@@ -3,11 +3,11 @@ convert.
 
 ::
 
-    glacier tables history orders pipeline.py --env prod
-    glacier tables vacuum orders pipeline.py --env prod              # keeps the retention
-    glacier tables vacuum orders pipeline.py --retention-hours 1 --force
-    glacier tables optimize orders pipeline.py --env prod
-    glacier tables convert orders pipeline.py --env prod             # old _glacier/ layout
+    glacier tables history pipeline.py orders --env prod
+    glacier tables vacuum pipeline.py orders --env prod              # keeps the retention
+    glacier tables vacuum pipeline.py orders --retention-hours 1 --force
+    glacier tables optimize pipeline.py orders --env prod
+    glacier tables convert pipeline.py orders --env prod             # old _glacier/ layout
 
 DATASET names a stored dataset of the pipeline in TARGET; its Bucket is the one the pipeline
 reads and writes in that environment. Vacuum keeps the Bucket's retention (settings key
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -42,6 +43,18 @@ DatasetArg = Annotated[
 ]
 
 
+def _refuse_reversed(target: str, name: str) -> None:
+    """The order was DATASET TARGET before every command took the target first: say so
+    rather than report a missing file named after the dataset."""
+    looks_like_file = name.endswith(".py") or (":" in name and name.split(":")[0].endswith(".py"))
+    if looks_like_file and not Path(target.split(":")[0]).exists():
+        raise typer.BadParameter(
+            f"the target comes first, as in every glacier command: glacier tables ... {name} "
+            f"{target}",
+            param_hint="TARGET",
+        )
+
+
 def dataset_bucket(target: str, name: str) -> Bucket:
     """The Bucket of the pipeline's dataset ``name`` in the selected environment.
 
@@ -50,6 +63,7 @@ def dataset_bucket(target: str, name: str) -> Bucket:
     """
     from glacier.environment import Environment
 
+    _refuse_reversed(target, name)
     pipeline = load_pipeline(target)
     env = pipeline_environment(pipeline) or Environment.from_env()
     datasets = getattr(pipeline, "datasets", [])
@@ -70,8 +84,8 @@ def _run(env: str | None, settings_dir: Any, traceback: bool) -> Any:
 
 @tables_app.command("history")
 def history(
-    dataset: DatasetArg,
     target: TargetArg,
+    dataset: DatasetArg,
     limit: Annotated[int | None, typer.Option(min=1, help="Show the newest N commits.")] = None,
     env: EnvOpt = None,
     settings_dir: SettingsDirOpt = None,
@@ -91,8 +105,8 @@ def history(
 
 @tables_app.command("vacuum")
 def vacuum(
-    dataset: DatasetArg,
     target: TargetArg,
+    dataset: DatasetArg,
     retention_hours: Annotated[
         int | None,
         typer.Option(min=0, help="Keep files versions this young need (default: the settings')."),
@@ -118,8 +132,8 @@ def vacuum(
 
 @tables_app.command("optimize")
 def optimize(
-    dataset: DatasetArg,
     target: TargetArg,
+    dataset: DatasetArg,
     env: EnvOpt = None,
     settings_dir: SettingsDirOpt = None,
     traceback: TracebackOpt = False,
@@ -133,8 +147,8 @@ def optimize(
 
 @tables_app.command("convert")
 def convert(
-    dataset: DatasetArg,
     target: TargetArg,
+    dataset: DatasetArg,
     env: EnvOpt = None,
     settings_dir: SettingsDirOpt = None,
     traceback: TracebackOpt = False,
