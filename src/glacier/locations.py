@@ -137,15 +137,19 @@ class DatasetLocation:
 
     @property
     def uri(self) -> str | None:
-        """``s3://bucket/key``, ``file:///abs/dir/key``, ``memory://bucket/key``; ``None`` for
-        a dataset in memory, a database table or a raw Pulumi bucket (named when deployed).
+        """``s3://bucket/key``, ``file:///abs/dir/key``, ``memory://bucket/key``, as the
+        store's adapter names it (a directory's ends in ``/``); ``None`` for a dataset in
+        memory or in a database table. A raw Pulumi bucket is named by its logical name, as
+        the runtime reaches it.
         """
-        if self.bucket is None or self.source == "raw":
+        if self.bucket is None:
             return None
-        key = self.key.lstrip("/")
+        key = self.key.strip("/")
+        if self.layout in (DIRECTORY, TABLE):
+            key = f"{key}/" if key else ""
         if self.cloud == "local":
-            root = Path(self.base_path).resolve() if self.base_path is not None else Path(".")
-            return (root / self.bucket / key).as_uri() + ("/" if key.endswith("/") else "")
+            base = Path(self.base_path or ".glacier/data").expanduser().resolve().as_posix()
+            return f"file://{base}/{self.bucket}/{key}"
         scheme = scheme_of_cloud(str(self.cloud))
         return f"{scheme.name if scheme is not None else 'bucket'}://{self.bucket}/{key}"
 
@@ -181,9 +185,11 @@ def locate_storage(name: str, storage: Any, site: Site) -> DatasetLocation:
     if isinstance(storage, Bucket):
         where = site_of(storage.provider)
         partition_by = tuple(storage.partition_by)
+        base = getattr(getattr(storage.provider, "config", None), "base_path", None)
         return _at(
             name, "bucket", where, storage.bucket_name, storage.path, storage.format,
             layout_of(storage.path, storage.format, partition_by), partition_by, storage,
+            base_path=None if base is None or where.cloud != "local" else str(base),
         )  # fmt: skip
     if isinstance(storage, DatabaseTable):
         where = site_of(getattr(storage.database, "provider", None))

@@ -195,11 +195,13 @@ class Grant:
 @dataclass(frozen=True)
 class CatalogEntry:
     """A Delta table registered in a data catalog (``Dataset(..., catalog=True)``), in the
-    environment whose store holds it."""
+    environment whose store holds it; ``uri`` is the table's (``s3://bucket/prefix/``, see
+    :func:`glacier.locations.locate`)."""
 
     dataset: str
     env: str
     location: Location
+    uri: str = ""
 
 
 @dataclass(frozen=True)
@@ -923,7 +925,8 @@ class _Catalog:
                 f"{cloud} (environment {store.env!r}). Glacier declares no {cloud} catalog "
                 "entry: leave catalog out, or store the table on S3 (env.storage.s3(...))."
             )
-        self.entries[ds.name] = CatalogEntry(ds.name, store.env, location)
+        where = locate(ds, Site(cloud, name=store.env))
+        self.entries[ds.name] = CatalogEntry(ds.name, store.env, location, str(where.uri))
 
 
 def _add(grants: dict[Location, set[str]], location: Location, access: Sequence[str]) -> None:
