@@ -203,10 +203,15 @@ def _is_storage(storage: Any) -> bool:
     return is_raw_bucket(storage)
 
 
+def is_raw_resource(obj: Any) -> bool:
+    """Whether ``obj`` is a Pulumi resource the user declared (``aws.lambda_.Function(...)``),
+    used as is rather than described by Glacier."""
+    return type(obj).__module__.startswith("pulumi")
+
+
 def is_raw_bucket(storage: Any) -> bool:
     """Whether ``storage`` is a Pulumi bucket resource (``aws.s3.Bucket(...)``)."""
-    cls = type(storage)
-    return cls.__module__.startswith("pulumi") and cls.__name__ in RAW_STORAGE_TYPES
+    return is_raw_resource(storage) and type(storage).__name__ in RAW_STORAGE_TYPES
 
 
 def _check_schema(name: str, schema: Any) -> dict[str, Any] | None:

@@ -36,6 +36,7 @@ from glacier.errors import (
     UnknownResourceError,
 )
 from glacier.flow import FlowPipeline
+from glacier.locations import DatasetLocation, locate, site_of
 from glacier.provider import Identity, Provider
 from glacier.resources import (
     Bucket,
@@ -64,7 +65,6 @@ from glacier.settings.base import refuse_credentials
 from glacier.settings.variables import provider_from_kind, provider_kind
 from glacier.task import P, R, Task, TypedTask, _caller_namespace
 from glacier.task_options import TaskOptions
-from glacier.uris import parse_uri
 
 if TYPE_CHECKING:
     from glacier.cache import TaskCache
@@ -603,20 +603,25 @@ class Environment:
         return cast("Bucket", dataset.refine(self._storage_bucket(dataset)))
 
     def _storage_bucket(self, dataset: Dataset) -> Bucket | DatabaseTable:
-        storage = dataset.storage
-        if isinstance(storage, Bucket | DatabaseTable):
-            return storage
-        if isinstance(storage, str):
-            return self._bucket_from_string(dataset, storage)
-        if storage is not None and type(storage).__module__.startswith("pulumi_"):
-            # A raw Pulumi bucket: at run time, the same bucket through this environment.
-            logical = getattr(storage, "_name", None) or dataset.name
-            return self.provider.bucket(str(logical), path=f"{dataset.name}.parquet")  # type: ignore[no-any-return]
-        raise ConfigError(
-            f"Dataset {dataset.name!r} has storage of type {type(storage).__name__}, which "
-            "Glacier cannot read or write. Use a Bucket (provider.bucket(...)), a path, or a "
-            "Pulumi bucket resource."
-        )
+        location = self.locate(dataset)
+        if location.source in ("bucket", "database"):
+            return location.storage  # type: ignore[no-any-return]
+        if location.bucket is None:
+            raise ConfigError(f"Dataset {dataset.name!r} lives in memory; it has no bucket.")
+        if location.source == "path":
+            local = Provider(
+                config=LocalConfig(base_path=Path(str(location.base_path))),
+                identity=Identity(environment=self.name),
+            )
+            return local.bucket(location.bucket, path=location.key, format=location.format)  # type: ignore[no-any-return]
+        # A URI of this environment's store, or a raw Pulumi bucket: at run time, the same
+        # bucket through this environment.
+        return self.provider.bucket(location.bucket, path=location.key, format=location.format)  # type: ignore[no-any-return]
+
+    def locate(self, dataset: Dataset) -> DatasetLocation:
+        """Where ``dataset`` lives when used from this environment (see
+        :func:`glacier.locations.locate`)."""
+        return locate(dataset, site_of(self.provider, self.name))
 
     def buckets_for(self, datasets: Iterable[Dataset]) -> dict[Dataset, Bucket]:
         """The bucket of each stored dataset among ``datasets`` (in-memory ones have none)."""
@@ -667,23 +672,6 @@ class Environment:
         if callable(target):
             return target()
         raise InjectionError(f"Task {task.name!r}: cannot resolve marker {marker!r}.")
-
-    def _bucket_from_string(self, dataset: Dataset, storage: str) -> Bucket:
-        uri = parse_uri(storage)
-        if not uri.is_local:
-            if uri.cloud != getattr(self.provider, "kind", None):
-                raise ConfigError(
-                    f"Dataset {dataset.name!r} is stored at {storage!r}, but environment "
-                    f"{self.name!r} is on {getattr(self.provider, 'kind', '?')}. Use a path "
-                    "on this environment's store, or a Bucket from the right provider."
-                )
-            return self.provider.bucket(uri.bucket, path=uri.key, format=uri.format)  # type: ignore[no-any-return]
-        path = uri.path.absolute()
-        local = Provider(
-            config=LocalConfig(base_path=path.parent.parent),
-            identity=Identity(environment=self.name),
-        )
-        return local.bucket(path.parent.name, path=path.name, format=uri.format)
 
 
 def _is_cloud_config(config: Any) -> bool:

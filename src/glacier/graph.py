@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from glacier.dataset import is_raw_bucket, is_raw_resource
 from glacier.errors import GlacierError
 from glacier.extras import require
-from glacier.uris import scheme_of_cloud
+from glacier.locations import Site, locate_storage
 
 if TYPE_CHECKING:
     from glacier.dataset import Dataset
@@ -153,7 +154,7 @@ def compute_hint(task: Task) -> str:
     compute = task.compute
     if compute is None:
         return "default compute"
-    if type(compute).__module__.startswith("pulumi_"):
+    if is_raw_resource(compute):
         return f"pulumi {type(compute).__module__.split('.', 1)[-1]}.{type(compute).__name__}"
     config: Any = getattr(compute, "config", None)
     service = _COMPUTE_NAMES.get(type(config).__name__) or str(
@@ -177,12 +178,12 @@ def storage_uri(ds: Dataset, env: Environment | None) -> str:
     """Where the dataset lives (``s3://...``, ``file:///...``), or ``in memory``.
 
     Computed offline: when the store's adapter cannot say (no SDK, no credentials), the URI
-    is composed from the bucket's name and path.
+    is the dataset's location's (:func:`glacier.locations.locate`).
     """
     storage = ds.storage
     if storage is None:
         return "in memory"
-    if type(storage).__module__.startswith("pulumi_"):
+    if is_raw_bucket(storage):
         return f"pulumi {type(storage).__name__} {getattr(storage, '_name', '')}".rstrip()
     bucket: Any = storage
     if isinstance(storage, str):
@@ -195,20 +196,7 @@ def storage_uri(ds: Dataset, env: Environment | None) -> str:
     try:
         return str(bucket.get_uri())
     except Exception:
-        return _composed_uri(bucket)
-
-
-def _composed_uri(bucket: Any) -> str:
-    provider = getattr(bucket, "provider", None)
-    kind = str(getattr(provider, "kind", ""))
-    name = str(getattr(bucket, "bucket_name", None) or getattr(bucket, "name", "?"))
-    path = str(getattr(bucket, "path", "") or "").lstrip("/")
-    if kind == "local":
-        base = getattr(getattr(provider, "config", None), "base_path", None)
-        root = Path(base).resolve() if base is not None else Path(".")
-        return (root / name / path).as_uri() + ("/" if path.endswith("/") else "")
-    scheme = scheme_of_cloud(kind)
-    return f"{scheme.name if scheme is not None else 'bucket'}://{name}/{path}"
+        return locate_storage(ds.name, bucket, Site("local")).uri or type(bucket).__name__
 
 
 def _dataset_node(node_id: str, ds: Dataset, env: Environment | None) -> Node:

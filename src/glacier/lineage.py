@@ -334,10 +334,10 @@ class LineageHook:
         found = DatasetId(f"glacier://{pipeline}", ds.name)
         if ds.storage is not None and self.env is not None:
             try:
-                bucket = self.env.buckets_for([ds])[ds]
-                config = getattr(getattr(bucket, "provider", None), "config", None)
-                account = getattr(config, "storage_account", None)
-                found = dataset_id(bucket.get_uri(), account=account)
+                # The runtime's bucket names the store as its adapter reaches it (a
+                # filesystem swapped in for tests is memory://); the location the account.
+                uri = self.env.bucket_for(ds).get_uri()
+                found = dataset_id(uri, account=self.env.locate(ds).storage_account)
             except Exception as exc:  # lineage names what it can; it never stops a run
                 log.warning("lineage: no URI for dataset %r: %s", ds.name, exc)
         ids[ds] = found

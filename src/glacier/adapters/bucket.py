@@ -117,6 +117,7 @@ from glacier.adapters.tables import (
 )
 from glacier.adapters.text_datasets import write_text_dataset
 from glacier.adapters.uploads import open_upload
+from glacier.dataset import is_directory, is_table_layout
 from glacier.errors import (
     BucketNotFoundError,
     ConfigError,
@@ -211,10 +212,10 @@ class FsspecBucketAdapter:
         self.store: Store = store_for(filesystem)
         self.root = self.store.bucket_root(config, resource.bucket_name).rstrip("/")
         path = resource.path
-        self.is_dataset = not path or path.endswith("/") or bool(self.partition_by)
+        self.is_dataset = is_directory(path, self.partition_by)
         self.key = path.strip("/")
         # Every multi-file parquet dataset is a Delta table (see glacier.adapters.tables).
-        self.is_table = self.is_dataset and (self.format.table or self.format.name == "parquet")
+        self.is_table = is_table_layout(path, self.format.name, self.partition_by)
         if self.is_table:
             self.format = get_format(TABLE_FORMAT)
         self.retention: timedelta = getattr(resource, "retention", DEFAULT_RETENTION)

@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from glacier.dataset import Dataset, is_directory, is_table_layout
-from glacier.errors import CrossEnvironmentAccessError, InfraError
+from glacier.dataset import Dataset
+from glacier.errors import ConfigError, CrossEnvironmentAccessError, InfraError
 from glacier.flow import PipelineLike, as_pipeline
+from glacier.locations import TABLE, DatasetLocation, Site, layout_of, locate, locate_storage
 from glacier.resources import Bucket, Database, ExecutionEnvironment, Serverless, Volume
 from glacier.settings import Network
-from glacier.uris import parse_uri
 
 if TYPE_CHECKING:
     from glacier.pipeline import Pipeline
@@ -184,16 +184,6 @@ class Location:
         return self.prefix == f"{self.dataset}/"
 
 
-def sweeps(path: str, fmt: str, partition_by: Sequence[str] = ()) -> bool:
-    """Whether writing the dataset at ``path`` in format ``fmt`` deletes objects: a dataset
-    directory (empty path, ``.../`` or partitioned) that is not a Delta table.
-
-    >>> sweeps("orders/", "parquet"), sweeps("events/", "csv"), sweeps("x.csv", "csv")
-    (False, True, False)
-    """
-    return is_directory(path, partition_by) and not is_table_layout(path, fmt, partition_by)
-
-
 @dataclass(frozen=True)
 class Grant:
     """A task's access to one dataset location."""
@@ -205,11 +195,13 @@ class Grant:
 @dataclass(frozen=True)
 class CatalogEntry:
     """A Delta table registered in a data catalog (``Dataset(..., catalog=True)``), in the
-    environment whose store holds it."""
+    environment whose store holds it; ``uri`` is the table's (``s3://bucket/prefix/``, see
+    :func:`glacier.locations.locate`)."""
 
     dataset: str
     env: str
     location: Location
+    uri: str = ""
 
 
 @dataclass(frozen=True)
@@ -422,7 +414,7 @@ def _tables(task: Any) -> tuple[str, ...]:
     for name, storage in named:
         if not isinstance(storage, Bucket):
             continue
-        if is_table_layout(storage.path, storage.format, storage.partition_by):
+        if layout_of(storage.path, storage.format, storage.partition_by) == TABLE:
             out.append(str(name))
     return tuple(dict.fromkeys(out))
 
@@ -780,31 +772,37 @@ class _Stores:
         self._owners: dict[str, str] = {}  # bucket name -> store key (names are global)
 
     def locate(self, ds: Dataset, task: Task, env: EnvSpec, home: EnvSpec, verb: str) -> Location:
-        storage = ds.storage
-        if storage is None:
+        try:
+            where = locate(ds, Site(env.cloud, env.account_id, env.region, name=env.key))
+        except ConfigError as exc:
+            raise InfraError(
+                f"Dataset {ds.name!r} (used by task {task.name!r}, {task.location}): {exc}"
+            ) from None
+        if where.source == "memory":
             # In memory locally; between two cloud processes it travels through the
             # artifacts bucket of the environment that produces it.
             store = self._artifacts(home)
             self._check(task, env, home, ds.name, store.bucket_name, verb)
             return Location(store.key, f"{ds.name}/", ds.name)
-        if isinstance(storage, Bucket):
-            return self._bucket(storage, task, env, ds.name, verb)
-        if isinstance(storage, str):
-            return self._uri(storage, task, env, ds.name)
-        if type(storage).__module__.startswith("pulumi"):
-            return self._raw(storage, env, ds.name)
+        if where.source == "bucket":
+            return self._bucket(where, task, env, verb)
+        if where.source == "raw":
+            return self._raw(where, env)
+        if where.source in ("uri", "path"):
+            return self._uri(where, task, env)
         raise InfraError(
             f"Dataset {ds.name!r} (used by task {task.name!r}, {task.location}) has storage of "
-            f"type {type(storage).__name__}; infrastructure can be derived for a Bucket "
+            f"type {type(ds.storage).__name__}; infrastructure can be derived for a Bucket "
             "(env.storage.s3(...)), an s3:// URI or a Pulumi bucket resource."
         )
 
     def locate_bucket(self, bucket: Bucket, task: Task, env: EnvSpec) -> Location:
-        return self._bucket(bucket, task, env, bucket.name, "uses")
+        where = locate_storage(bucket.name, bucket, Site(env.cloud, name=env.key))
+        return self._bucket(where, task, env, "uses")
 
-    def _bucket(
-        self, bucket: Bucket, task: Task, env: EnvSpec, dataset: str, verb: str
-    ) -> Location:
+    def _bucket(self, where: DatasetLocation, task: Task, env: EnvSpec, verb: str) -> Location:
+        bucket: Bucket = where.storage
+        dataset = where.dataset
         home = self.index.for_provider(bucket.provider)
         if home.cloud == "local":
             raise InfraError(
@@ -847,19 +845,18 @@ class _Stores:
             tags=tuple(sorted(tags.items())),
             datasets=datasets,
         )
-        swept = sweeps(bucket.path, bucket.format, bucket.partition_by)
-        return Location(key, bucket.path, dataset, sweeps=swept)
+        return Location(key, where.key, dataset, sweeps=where.sweeps)
 
-    def _uri(self, uri: str, task: Task, env: EnvSpec, dataset: str) -> Location:
-        parsed = parse_uri(uri)
-        if parsed.is_local:
+    def _uri(self, where: DatasetLocation, task: Task, env: EnvSpec) -> Location:
+        dataset = where.dataset
+        if where.source == "path":
             raise InfraError(
                 f"Dataset {dataset!r} (used by task {task.name!r}, {task.location}) is stored "
-                f"at the local path {uri!r}, which a task running in {env.cloud} environment "
-                f"{env.key!r} cannot reach. Store it in the environment's object store: "
-                "env.storage.s3(bucket=...)."
+                f"at the local path {where.storage!r}, which a task running in {env.cloud} "
+                f"environment {env.key!r} cannot reach. Store it in the environment's object "
+                "store: env.storage.s3(bucket=...)."
             )
-        bucket, key = parsed.bucket, parsed.key
+        bucket = str(where.bucket)
         store_key = f"{env.key}:{bucket}"
         existing = self.stores.get(store_key)
         names = (*existing.datasets, dataset) if existing else (dataset,)
@@ -867,18 +864,23 @@ class _Stores:
             self.stores[store_key] = Store(
                 store_key, env.key, "external", bucket, datasets=tuple(dict.fromkeys(names))
             )
-        return Location(store_key, key, dataset, sweeps=sweeps(key, parsed.format))
+        return Location(store_key, where.key, dataset, sweeps=where.sweeps)
 
-    def _raw(self, resource: Any, env: EnvSpec, dataset: str) -> Location:
-        logical = str(getattr(resource, "_name", None) or f"resource-{id(resource)}")
-        key = f"{env.key}:raw:{logical}"
+    def _raw(self, where: DatasetLocation, env: EnvSpec) -> Location:
+        dataset = where.dataset
+        key = f"{env.key}:raw:{where.bucket}"
         existing = self.stores.get(key)
         names = (*existing.datasets, dataset) if existing else (dataset,)
         self.stores[key] = Store(
-            key, env.key, "raw", None, resource=resource, datasets=tuple(dict.fromkeys(names))
+            key,
+            env.key,
+            "raw",
+            None,
+            resource=where.storage,
+            datasets=tuple(dict.fromkeys(names)),
         )
-        # Glacier reads and writes a dataset on a raw bucket at <dataset>.parquet.
-        return Location(key, f"{dataset}.parquet", dataset)
+        # The key the runtime reads and writes (see glacier.locations.locate).
+        return Location(key, where.key, dataset)
 
     def code(self, env: EnvSpec) -> Location:
         """Where ``env``'s Glue jobs of this pipeline load their script and code from."""
@@ -940,7 +942,8 @@ class _Catalog:
                 f"{cloud} (environment {store.env!r}). Glacier declares no {cloud} catalog "
                 "entry: leave catalog out, or store the table on S3 (env.storage.s3(...))."
             )
-        self.entries[ds.name] = CatalogEntry(ds.name, store.env, location)
+        where = locate(ds, Site(cloud, name=store.env))
+        self.entries[ds.name] = CatalogEntry(ds.name, store.env, location, str(where.uri))
 
 
 def _add(grants: dict[Location, set[str]], location: Location, access: Sequence[str]) -> None:

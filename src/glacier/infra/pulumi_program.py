@@ -18,6 +18,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+from glacier.dataset import is_raw_bucket
 from glacier.errors import InfraError
 from glacier.flow import PipelineLike, as_pipeline
 from glacier.infra.model import EnvSpec, InfraModel, build_model, find_code
@@ -224,6 +225,6 @@ def _uses_raw_resources(pipeline: Any) -> bool:
     pipe = as_pipeline(pipeline)
     for t in pipe.tasks.values():
         for ds in (*t.input_datasets, *t.outputs):
-            if ds.storage is not None and type(ds.storage).__module__.startswith("pulumi"):
+            if is_raw_bucket(ds.storage):
                 return True
     return False

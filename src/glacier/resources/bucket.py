@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal
 
 from glacier.adapters.tables import DEFAULT_RETENTION
+from glacier.dataset import is_directory
 from glacier.errors import ConfigError, ReadOnlyError
 from glacier.format_checks import check_pickle_allowed
 from glacier.formats import check_options, resolve_format
@@ -96,7 +97,7 @@ class Bucket(Resource):
         # Fail where the Bucket is declared, not at its first read.
         fmt = resolve_format(format, self.partition_by)
         self.format = fmt.name
-        directory = not self.path or self.path.endswith("/") or bool(self.partition_by)
+        directory = is_directory(self.path, self.partition_by)
         if directory and any(c in TABLE_LOCATION_CHARACTERS for c in bucket_name + self.path):
             # delta-rs parses a table's location as a URL and panics (a BaseException, not an
             # error) on these characters.

@@ -84,9 +84,8 @@ def table(stack: Stack, entry: CatalogEntry, database: Any) -> Any:
 
 
 def table_uri(stack: Stack, entry: CatalogEntry) -> str:
-    """The table's ``s3://bucket/prefix/`` location."""
-    store = stack.model.stores[entry.location.store]
-    return f"s3://{store.bucket_name}/{entry.location.prefix}"
+    """The table's ``s3://bucket/prefix/`` location (where the runtime writes it)."""
+    return entry.uri
 
 
 def _check_names(entries: tuple[CatalogEntry, ...]) -> None:
