@@ -17,6 +17,7 @@ and read ``git diff tests/infra/golden/`` before committing.
 from __future__ import annotations
 
 import json
+import re
 import os
 import runpy
 from collections.abc import Callable
@@ -85,7 +86,8 @@ def digest(planned: Plan) -> str:
     """The plan as stable JSON: JSON-encoded inputs (policies, definitions) parsed, this
     checkout's path replaced by ``<root>`` so that any clone compares equal, and the file
     lists of code archives left out (they list the source tree and its ``__pycache__``,
-    which every commit changes; the infrastructure is the rest)."""
+    which every commit changes; the infrastructure is the rest), and the package sizes the
+    plan's choices quote (``233 MB``: Glacier's own code is part of them) as ``<n> MB``."""
 
     def expand(value: Any) -> Any:
         if isinstance(value, dict):
@@ -96,7 +98,7 @@ def digest(planned: Plan) -> str:
         if isinstance(value, list):
             return [expand(v) for v in value]
         if isinstance(value, str):
-            text = value.replace(str(ROOT), "<root>")
+            text = re.sub(r"\b\d+ MB\b", "<n> MB", value.replace(str(ROOT), "<root>"))
             if text[:1] in "{[":
                 try:
                     return expand(json.loads(text))
