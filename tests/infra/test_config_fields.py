@@ -283,6 +283,8 @@ RUNTIME: dict[tuple[str, str], str] = {
         )
     },
     ("SecretSource", "env"): "tests/test_secrets.py (environment variable and .env file)",
+    ("CheckSettings", "checks"): "the severity of each data check in this environment, read "
+    "when a run starts (tests/test_checks.py)",
     ("DatabaseSettings", "password_secret"): "checked against [secrets] on load "
     "(tests/settings/test_secrets.py); the database adapter reads it through env.secret()",
     **{
@@ -419,6 +421,8 @@ DATASET_OPTIONS: dict[str, str] = {
     "rehearsed per mode in tests/infra/test_data_access.py",
     "catalog": "planned: a Glue Data Catalog table of the Delta table "
     "(tests/infra/test_catalog.py)",
+    "checks": "run right after the producer, in the run's executor (tests/test_checks.py); "
+    "a deployed task runs its outputs' checks too (the data is its own outputs)",
 }
 
 
