@@ -283,8 +283,15 @@ RUNTIME: dict[tuple[str, str], str] = {
         )
     },
     ("SecretSource", "env"): "tests/test_secrets.py (environment variable and .env file)",
-    ("CheckSettings", "checks"): "the severity of each data check in this environment, read "
-    "when a run starts (tests/test_checks.py)",
+    **{
+        (model, f): "the severity of the data checks in this environment, read when a run "
+        "starts (tests/test_checks.py)"
+        for model, f in (
+            ("CheckSettings", "severity"),
+            ("CheckSettings", "datasets"),
+            ("GlacierSettings", "checks"),
+        )
+    },
     ("DatabaseSettings", "password_secret"): "checked against [secrets] on load "
     "(tests/settings/test_secrets.py); the database adapter reads it through env.secret()",
     **{
