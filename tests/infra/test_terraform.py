@@ -1,0 +1,179 @@
+"""The Terraform target: the same infrastructure as the Pulumi plan, written as ``*.tf.json``.
+
+The proof of equality translates both targets to one neutral form — Terraform resource type
+and name -> arguments — and compares them: the Pulumi plan (realistic values) through the
+writer's own translation, and the written ``main.tf.json`` with every reference
+(``${aws_iam_role.x.arn}``, ``${var.region}``) replaced by the value the Pulumi plan gives
+that attribute. Same resources by type and name, same arguments, every IAM policy equal.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import runpy
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import infra_pipelines as seeds
+from glacier.errors import InfraError, TerraformError
+from glacier.infra import Plan, plan
+from glacier.infra.mocks import DEFAULT_ACCOUNT, DEFAULT_REGION, PlannedResource
+from glacier.infra.terraform import generate, package
+from glacier.infra.terraform.references import address, resource_name
+from glacier.infra.terraform.translate import resource_body
+from glacier.infra.terraform.types import RESOURCE_TYPES, attribute_name
+from infra import pipelines as more
+
+from .plans import ROOT
+
+EXAMPLES = ROOT / "examples"
+POLICY_ARGUMENTS = ("policy", "assume_role_policy")
+_REFERENCE = re.compile(r"(?<!\$)\$\{([a-z_][A-Za-z0-9_.\[\]]*)\}")
+_INDEXED = re.compile(r"([a-z0-9_]+)\[(\d+)\]\.([a-z0-9_]+)$")
+
+
+# -- the neutral form ---------------------------------------------------------------------------
+
+
+def neutral_pulumi(planned: Plan) -> dict[str, dict[str, Any]]:
+    """The Pulumi plan's resources by Terraform address, arguments translated, values as the
+    plan has them (no references). A type with no mapping fails here, naming it."""
+    out = {}
+    for r in planned:
+        if r.is_provider:
+            continue
+        tf_type, name, body = resource_body(r, None, {})
+        out[f"{tf_type}.{name}"] = _parsed_policies(body)
+    return out
+
+
+def neutral_terraform(directory: Path, planned: Plan) -> dict[str, dict[str, Any]]:
+    """The written ``main.tf.json``'s resources by address, each reference replaced by the
+    value the Pulumi plan has for it."""
+    main = json.loads((directory / "main.tf.json").read_text())
+    variables = json.loads((directory / "variables.tf.json").read_text())["variable"]
+    by_address = {address(r.type, r.name): r for r in planned if not r.is_provider}
+    values = {f"var.{k}": v["default"] for k, v in variables.items()}
+    values["data.aws_caller_identity.current.account_id"] = DEFAULT_ACCOUNT
+    values["data.aws_region.current.region"] = DEFAULT_REGION
+
+    def resolve(expression: str) -> Any:
+        if expression in values:
+            return values[expression]
+        tf_type, name, attr = expression.split(".", 2)
+        resource = by_address[f"{tf_type}.{name}"]
+        indexed = _INDEXED.match(attr)
+        head = indexed.group(1) if indexed else attr
+        key = next(k for k in resource.outputs if attribute_name(tf_type, k) == head)
+        found = resource.outputs[key]
+        if indexed:
+            block = found[int(indexed.group(2))]
+            found = next(v for k, v in block.items() if attribute_name(tf_type, k) == indexed[3])
+        return found
+
+    def substitute(value: Any) -> Any:
+        if isinstance(value, str):
+            whole = _REFERENCE.fullmatch(value)
+            if whole:
+                return resolve(whole.group(1))
+            return _REFERENCE.sub(lambda m: str(resolve(m.group(1))), value)
+        if isinstance(value, dict):
+            return {k: substitute(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [substitute(v) for v in value]
+        return value
+
+    return {
+        f"{tf_type}.{name}": _parsed_policies(substitute(body))
+        for tf_type, named in main["resource"].items()
+        for name, body in named.items()
+    }
+
+
+def _parsed_policies(body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: json.loads(v) if k in POLICY_ARGUMENTS and isinstance(v, str) else v
+        for k, v in body.items()
+    }
+
+
+def assert_same_infrastructure(pipeline: Any, tmp_path: Path) -> int:
+    """Generate both targets of every environment and compare; returns the policies compared."""
+    written = generate(pipeline, tmp_path)
+    assert written["environments"], "no cloud environment: nothing was compared"
+    policies = 0
+    for key in written["environments"]:
+        planned = plan(pipeline, env=key)
+        expected = neutral_pulumi(planned)
+        actual = neutral_terraform(tmp_path / key, planned)
+        assert sorted(actual) == sorted(expected)
+        for where, body in expected.items():
+            assert actual[where] == body, where
+            for argument in POLICY_ARGUMENTS:
+                if argument in body:
+                    assert actual[where][argument] == body[argument]
+                    assert body[argument]["Statement"], where
+                    policies += 1
+    return policies
+
+
+def _example(name: str, attr: str, *args: str) -> Any:
+    module = runpy.run_path(str(EXAMPLES / name))
+    value = module[attr]
+    return value(*(module[a]() for a in args)) if args else value
+
+
+# -- equality with the Pulumi plan ---------------------------------------------------------------
+
+SEEDS = {
+    "dev": lambda: seeds.dev_pipeline,
+    "prod": lambda: seeds.prod_pipeline,
+    "cross-account": lambda: seeds.cross_account_pipeline,
+    "data-lake": lambda: seeds.data_lake_pipeline,
+    "regional": lambda: seeds.eu_pipeline,
+    "data-flow": lambda: seeds.sales,
+    "diamond": more.diamond_pipeline,
+    "ecs": more.ecs_pipeline,
+    "glue": more.glue_pipeline,
+    "attached": more.attached_pipeline,
+    "every-option": lambda: more.every_option_pipeline,
+    "raw-bucket": lambda: more.raw_bucket_pipeline,
+}
+
+
+@pytest.mark.parametrize("case", sorted(SEEDS))
+def test_the_terraform_of_each_seed_pipeline_equals_its_pulumi_plan(
+    case: str, tmp_path: Path
+) -> None:
+    assert assert_same_infrastructure(SEEDS[case](), tmp_path) > 0
+
+
+EXAMPLE_PIPELINES = {
+    "config_cascade": lambda: str(EXAMPLES / "config_cascade.py"),
+    "multi_environment": lambda: f"{EXAMPLES / 'multi_environment.py'}:staging_pipeline",
+    "models-training": lambda: _example("models.py", "training_pipeline", "aws_environment"),
+    "models-prediction": lambda: _example("models.py", "prediction_pipeline", "aws_environment"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EXAMPLE_PIPELINES))
+def test_the_terraform_of_each_example_equals_its_pulumi_plan(case: str, tmp_path: Path) -> None:
+    assert assert_same_infrastructure(EXAMPLE_PIPELINES[case](), tmp_path) > 0
+
+
+def test_a_pipeline_the_plan_refuses_is_refused_by_terraform_the_same_way(
+    tmp_path: Path,
+) -> None:
+    target = f"{EXAMPLES / 'environments.py'}:dev_pipeline"
+    with pytest.raises(InfraError) as pulumi_side:
+        plan(target)
+    with pytest.raises(InfraError) as terraform_side:
+        generate(target, tmp_path)
+    assert str(terraform_side.value) == str(pulumi_side.value)
+    assert "Delta table" in str(terraform_side.value)
+    assert not any(tmp_path.iterdir())
+
