@@ -329,6 +329,7 @@ class Pipeline:
         resume: str | None = None,
         select: Sequence[str] | None = None,
         exclude: Sequence[str] | None = None,
+        target: str = "pulumi",
     ) -> Any:
         """Run the pipeline (see :func:`glacier.runner.run_pipeline`).
 
@@ -341,7 +342,8 @@ class Pipeline:
           ``clean+``, ``tag:nightly``; see :mod:`glacier.selection`) instead of ``targets``.
         - ``mode="analyze"`` returns :meth:`describe` without running anything.
         - ``mode="generate"`` writes a Pulumi project for ``environments`` (default: the
-          pipeline's environment) to ``output_dir`` and returns ``{"files": [...], ...}``.
+          pipeline's environment) to ``output_dir`` and returns ``{"files": [...], ...}``;
+          ``target="terraform"`` writes Terraform JSON instead, one directory per environment.
         """
         return dispatcher().run_pipeline(
             self,
@@ -358,6 +360,7 @@ class Pipeline:
             resume=resume,
             select=select,
             exclude=exclude,
+            target=target,
         )
 
     def __repr__(self) -> str:

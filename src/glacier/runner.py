@@ -58,9 +58,11 @@ def run_pipeline(
     resume: str | None = None,
     select: Sequence[str] | None = None,
     exclude: Sequence[str] | None = None,
+    target: str = "pulumi",
 ) -> Any:
     """What :meth:`glacier.Pipeline.run` does."""
     _check_mode(mode)
+    _check_target(mode, target)
     if select or exclude:
         if targets:
             raise ConfigError(
@@ -75,6 +77,7 @@ def run_pipeline(
             pipeline,
             output_dir=output_dir or Path("infra") / pipeline.name,
             environments=list(environments) if environments else [env or pipeline.environment()],
+            target=target,
         )
     _check_env(env)
     env = env or pipeline.environment()
@@ -136,10 +139,12 @@ def run_flow(
     output_dir: str | Path | None = None,
     environments: Sequence[Any] | None = None,
     args: Sequence[Any] = (),
+    target: str = "pulumi",
     **options: Any,
 ) -> Any:
     """What :meth:`glacier.FlowPipeline.run` does."""
     _check_mode(mode)
+    _check_target(mode, target)
     if mode == "analyze":
         return as_pipeline(flow, *args).describe()
     if mode == "generate":
@@ -148,6 +153,7 @@ def run_flow(
             "generate",
             output_dir=output_dir,
             environments=environments,
+            target=target,
         )
     executor = options.pop("executor", None)
     raise_on_failure = options.pop("raise_on_failure", True)
@@ -174,6 +180,18 @@ def run_flow(
         hooks=hooks,
         raise_on_failure=raise_on_failure,
     )
+
+
+def _check_target(mode: str, target: str) -> None:
+    """``target=`` (what ``generate`` writes) is a known target, and only for that mode."""
+    from glacier.infra.terraform import check_target
+
+    check_target(target)
+    if target != "pulumi" and mode != "generate":
+        raise ConfigError(
+            f"target={target!r} chooses what mode='generate' writes; mode={mode!r} writes "
+            "nothing. Pass mode='generate', or leave target= out."
+        )
 
 
 def _check_mode(mode: str) -> None:

@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 
 import infra_pipelines as seeds
-from glacier.errors import InfraError, TerraformError
+from glacier.errors import ConfigError, InfraError, TerraformError
 from glacier.infra import Plan, plan
-from glacier.infra.mocks import DEFAULT_ACCOUNT, DEFAULT_REGION, PlannedResource
+from glacier.infra.mocks import DEFAULT_ACCOUNT, DEFAULT_REGION
 from glacier.infra.terraform import generate, package
-from glacier.infra.terraform.references import address, resource_name
+from glacier.infra.terraform.references import address
 from glacier.infra.terraform.translate import resource_body
-from glacier.infra.terraform.types import RESOURCE_TYPES, attribute_name
+from glacier.infra.terraform.types import attribute_name
 from infra import pipelines as more
 
 from .plans import ROOT
@@ -177,3 +177,91 @@ def test_a_pipeline_the_plan_refuses_is_refused_by_terraform_the_same_way(
     assert "Delta table" in str(terraform_side.value)
     assert not any(tmp_path.iterdir())
 
+
+# -- the files, the Python API, the artifacts ----------------------------------------------------
+
+
+def test_run_generate_with_target_terraform_writes_variables_outputs_and_a_backend_example(
+    tmp_path: Path,
+) -> None:
+    written = seeds.prod_pipeline.run(mode="generate", target="terraform", output_dir=tmp_path)
+    assert written["target"] == "terraform" and written["environments"] == ["prod"]
+    prod = tmp_path / "prod"
+    variables = json.loads((prod / "variables.tf.json").read_text())["variable"]
+    assert variables["region"]["default"] == "us-east-1"
+    assert variables["account_id"]["default"] == "999999999999"
+    outputs = json.loads((prod / "outputs.tf.json").read_text())["output"]
+    assert (
+        outputs["state_machine_arn"]["value"] == "${aws_sfn_state_machine.prod_state_machine.arn}"
+    )
+    assert (
+        outputs["bucket_prod_prod_raw_data"]["value"]
+        == "${aws_s3_bucket.prod_prod_raw_data.bucket}"
+    )
+    backend = json.loads((prod / "backend.tf.json.example").read_text())["terraform"]["backend"]
+    assert backend["s3"]["key"] == "glacier/analytics-prod/prod.tfstate"
+    main = json.loads((prod / "main.tf.json").read_text())
+    assert main["provider"]["aws"]["allowed_account_ids"] == ["${var.account_id}"]
+    function = main["resource"]["aws_lambda_function"]["prod_extract_function"]
+    assert function["function_name"] == "prod-analytics-prod-extract"
+    assert function["role"] == "${aws_iam_role.prod_extract_role.arn}"
+    assert function["filename"] in written["artifacts"]["prod"]
+    readme = (prod / "README.md").read_text()
+    assert "terraform init" in readme and "glacier package" in readme
+    assert "@@" not in (prod / "main.tf.json").read_text()
+
+
+def test_generate_defaults_to_pulumi_and_other_modes_refuse_a_target(tmp_path: Path) -> None:
+    written = seeds.prod_pipeline.run(mode="generate", output_dir=tmp_path)
+    assert (tmp_path / "Pulumi.yaml").is_file() and written["stacks"] == ["prod"]
+    with pytest.raises(ConfigError, match="chooses what mode='generate' writes"):
+        seeds.prod_pipeline.run(mode="analyze", target="terraform")
+    with pytest.raises(ConfigError, match="use one of pulumi, terraform"):
+        seeds.prod_pipeline.run(mode="generate", target="cdk", output_dir=tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_resource_type_without_a_terraform_type_is_refused_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from glacier.infra.terraform import types
+
+    monkeypatch.delitem(types.RESOURCE_TYPES, "aws:sfn/stateMachine:StateMachine")  # type: ignore[attr-defined]
+    with pytest.raises(TerraformError, match="'aws:sfn/stateMachine:StateMachine'"):
+        generate(seeds.prod_pipeline, tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+def test_package_writes_the_artifacts_the_configuration_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from glacier.infra.layer import MARKER, LayerSpec
+
+    # A layer already built into Glacier's cache (building one needs the package index).
+    monkeypatch.setenv("GLACIER_CACHE_DIR", str(tmp_path / "cache"))
+    spec = LayerSpec.for_function("python3.11", "x86_64")
+    layer = tmp_path / "cache" / "layers" / spec.key
+    (layer / "python").mkdir(parents=True)
+    (layer / "python" / "dependency.py").write_text("VALUE = 1\n")
+    (layer / MARKER).write_text(json.dumps({"size": 10}))
+    out = tmp_path / "tf"
+    written = generate(seeds.prod_pipeline, out)
+    packaged = package(seeds.prod_pipeline, out)
+    assert (
+        sorted(Path(f).relative_to(out / "prod").as_posix() for f in packaged["prod"])
+        == (written["artifacts"]["prod"])
+    )
+    main = json.loads((out / "prod" / "main.tf.json").read_text())
+    function = main["resource"]["aws_lambda_function"]["prod_extract_function"]
+    with zipfile.ZipFile(out / "prod" / function["filename"]) as code:
+        names = code.namelist()
+        assert "glacier_handler.py" in names and "glacier/__init__.py" in names
+        assert "infra_pipelines.py" in names
+        assert "lambda_handler" in code.read("glacier_handler.py").decode()
+    (version,) = main["resource"]["aws_lambda_layer_version"].values()
+    assert version["filename"] == f"artifacts/{spec.key}.zip"
+    with zipfile.ZipFile(out / "prod" / version["filename"]) as deps:
+        assert deps.namelist() == ["python/dependency.py"]
+    first = (out / "prod" / function["filename"]).read_bytes()
+    package(seeds.prod_pipeline, out)
+    assert (out / "prod" / function["filename"]).read_bytes() == first  # reproducible

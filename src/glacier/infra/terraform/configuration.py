@@ -117,7 +117,7 @@ def configure(
         "provider": {"aws": provider or {"region": "${var.region}"}},
         "resource": resources,
     }
-    data = {}
+    data: dict[str, dict[str, Any]] = {}
     for source in sorted(mocks.data_sources):
         _, tf_type, name = source.split(".")
         data.setdefault(tf_type, {})[name] = {}

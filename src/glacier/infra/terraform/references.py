@@ -179,4 +179,3 @@ def _reference(where: str, attribute: str, value: Any) -> Any:
     if isinstance(value, str):
         return marker(f"{where}.{attribute}")
     return value
-

@@ -197,9 +197,9 @@ def artifact_name(raw: Any) -> str:
         for member, asset in sorted(raw.assets.items()):
             inner = getattr(asset, "path", None)
             text = getattr(asset, "text", None)
-            what = str(inner) if inner is not None else hashlib.sha256(
-                str(text).encode()
-            ).hexdigest()
+            what = (
+                str(inner) if inner is not None else hashlib.sha256(str(text).encode()).hexdigest()
+            )
             digest.update(f"{member}\0{what}\n".encode())
         return f"code-{digest.hexdigest()[:16]}.zip"
     path = Path(str(raw.path))
