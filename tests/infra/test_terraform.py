@@ -265,3 +265,13 @@ def test_package_writes_the_artifacts_the_configuration_names(
     first = (out / "prod" / function["filename"]).read_bytes()
     package(seeds.prod_pipeline, out)
     assert (out / "prod" / function["filename"]).read_bytes() == first  # reproducible
+
+
+@pytest.mark.parametrize("module", ["types", "references", "translate", "__init__"])
+def test_the_examples_in_the_terraform_modules_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    name = "glacier.infra.terraform" + ("" if module == "__init__" else f".{module}")
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.failed == 0 and result.attempted > 0

@@ -9,8 +9,51 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-#: checkov check id -> why Glacier's infrastructure does not follow it.
-SKIPPED_CHECKS: Mapping[str, str] = {}
+#: checkov check id -> why Glacier's infrastructure does not follow it (checked with checkov
+#: 3.3.30 on the seed and example pipelines: 0 failed with these skipped).
+SKIPPED_CHECKS: Mapping[str, str] = {
+    "CKV_AWS_18": "S3 access logging needs a log bucket of your own (or CloudTrail data "
+    "events); Glacier declares no bucket it would have to guess",
+    "CKV_AWS_144": "cross-region replication doubles storage; it is set per bucket by its "
+    "config's replication settings",
+    "CKV_AWS_145": "buckets are encrypted with SSE-S3 (AES256) by default; SSE-KMS needs a key "
+    "you own granted to every task role",
+    "CKV2_AWS_61": "lifecycle rules come from the bucket's config (lifecycle_rules=); without "
+    "any, every version is kept on purpose",
+    "CKV2_AWS_62": "nothing consumes bucket events: the state machine orchestrates the tasks",
+    "CKV_AWS_300": "lifecycle rules come from the bucket's config, and LifecycleRule has no "
+    "abort-incomplete-multipart setting yet (adding one lifts this skip)",
+    "CKV_AWS_50": "X-Ray tracing is billed per trace; Glacier records each run's tasks, "
+    "timings, attempts and logs itself",
+    "CKV_AWS_115": "reserved concurrency comes from LambdaConfig (reserved_concurrent_"
+    "executions); reserving it by default would take it from the account's pool",
+    "CKV_AWS_116": "Step Functions invokes the functions synchronously and retries them; a "
+    "dead-letter queue applies to asynchronous invocations only",
+    "CKV_AWS_117": "functions run in the environment's subnets when it has a network "
+    "(vpc_id, subnet_ids); without one they reach S3 over TLS only (bucket policies deny "
+    "insecure transport)",
+    "CKV_AWS_173": "environment variables are encrypted at rest with the AWS managed key; "
+    "they hold settings and names, never secret values (read from Secrets Manager at run time)",
+    "CKV_AWS_45": "GLACIER_SETTINGS and GLACIER_ARTIFACTS hold settings, bucket URIs and the "
+    "names of secrets, never their values",
+    "CKV_AWS_272": "code signing needs an AWS Signer profile of yours; the code package is "
+    "built by glacier package from the pipeline's own files",
+    "CKV_AWS_158": "CloudWatch Logs encrypts log groups by default; a customer key needs a "
+    "key policy for the logs service",
+    "CKV_AWS_338": "task logs are kept 30 days to bound cost; run records live in Glacier's "
+    "run store",
+    "CKV_AWS_284": "X-Ray tracing of the state machine is billed per trace; Glacier records "
+    "runs itself",
+    "CKV_AWS_285": "Step Functions keeps 90 days of execution history; logging executions to "
+    "CloudWatch is left to you",
+    "CKV_AWS_61": "a cross-account trust names the other account's root with an "
+    "aws:PrincipalArn condition limiting it to the one task role (the pattern AWS documents); "
+    "checkov reads the root principal alone",
+    "CKV_AWS_65": "Container Insights is billed per metric; Glacier records task logs and "
+    "timings itself",
+    "CKV_AWS_195": "a Glue security configuration needs a KMS key of yours; Glue writes to "
+    "buckets encrypted by default",
+}
 
 
 def checkov_config() -> str:
@@ -19,5 +62,5 @@ def checkov_config() -> str:
     if SKIPPED_CHECKS:
         lines.append("skip-check:")
         for check, why in SKIPPED_CHECKS.items():
-            lines.append(f"  - {check}  # {why}")
+            lines.append(f"  - {check}  # {why}")  # YAML comments: checkov reads the ids
     return "\n".join(lines) + "\n"

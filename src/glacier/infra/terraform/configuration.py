@@ -31,7 +31,6 @@ from glacier.infra.terraform.translate import Artifact, provider_body, resource_
 from glacier.infra.terraform.types import (
     AWS_PROVIDER_SOURCE,
     AWS_PROVIDER_VERSION,
-    TERRAFORM_VERSION,
 )
 
 _REFERENCE = re.compile(r"(?<!\$)\$\{((?:aws_[a-z0-9_]+|data\.[a-z0-9_]+)\.[A-Za-z0-9_]+)")
@@ -108,8 +107,9 @@ def configure(
         of_type[name] = body
     _check_references(key, resources)
     main: dict[str, Any] = {
+        # No required_version beside it: checkov's JSON parser fails on a plain attribute in
+        # the terraform block ("this method receives only dicts", checkov 3.3.30).
         "terraform": {
-            "required_version": TERRAFORM_VERSION,
             "required_providers": {
                 "aws": {"source": AWS_PROVIDER_SOURCE, "version": AWS_PROVIDER_VERSION}
             },

@@ -33,8 +33,6 @@ from glacier.errors import TerraformError
 #: terraform-provider-aws 6.x, the series Glacier's resources and arguments are written for.
 AWS_PROVIDER_SOURCE = "hashicorp/aws"
 AWS_PROVIDER_VERSION = "~> 6.0"
-#: The oldest Terraform with everything the files use (JSON syntax, ``required_providers``).
-TERRAFORM_VERSION = ">= 1.5"
 
 #: Pulumi type token -> Terraform resource type.
 RESOURCE_TYPES: Mapping[str, str] = {
