@@ -211,6 +211,13 @@ def test_run_generate_with_target_terraform_writes_variables_outputs_and_a_backe
     assert "@@" not in (prod / "main.tf.json").read_text()
 
 
+def test_a_data_flow_pipeline_generates_terraform_through_its_run_method(tmp_path: Path) -> None:
+    written = seeds.sales.run(mode="generate", target="terraform", output_dir=tmp_path)
+    assert written["environments"] == ["flow"]
+    main = json.loads((tmp_path / "flow" / "main.tf.json").read_text())
+    assert main["resource"]["aws_sfn_state_machine"]
+
+
 def test_generate_defaults_to_pulumi_and_other_modes_refuse_a_target(tmp_path: Path) -> None:
     written = seeds.prod_pipeline.run(mode="generate", output_dir=tmp_path)
     assert (tmp_path / "Pulumi.yaml").is_file() and written["stacks"] == ["prod"]
@@ -275,3 +282,19 @@ def test_the_examples_in_the_terraform_modules_run(module: str) -> None:
     name = "glacier.infra.terraform" + ("" if module == "__init__" else f".{module}")
     result = doctest.testmod(importlib.import_module(name))
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_the_medallion_example_on_the_default_vpc_is_refused_naming_the_lookups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its prod ECS tasks run in the account's default VPC, found by lookups whose list
+    result a Terraform string template cannot hold yet: refused, never left out."""
+    monkeypatch.setenv("GLACIER_ENV", "prod")
+    monkeypatch.setenv("GLACIER_SETTINGS_DIR", str(ROOT / "containers"))
+    target = str(EXAMPLES / "medallion.py")
+    assert plan(target).of_type("aws:ecs/taskDefinition:TaskDefinition")  # Pulumi plans it
+    with pytest.raises(TerraformError) as refused:
+        generate(target, tmp_path / "tf")
+    assert "lookup 'aws:ec2/getVpc:getVpc'" in str(refused.value)
+    assert "lookup 'aws:ec2/getSubnets:getSubnets'" in str(refused.value)
+    assert not (tmp_path / "tf").exists()
