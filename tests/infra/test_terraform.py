@@ -298,3 +298,23 @@ def test_the_medallion_example_on_the_default_vpc_is_refused_naming_the_lookups(
     assert "lookup 'aws:ec2/getVpc:getVpc'" in str(refused.value)
     assert "lookup 'aws:ec2/getSubnets:getSubnets'" in str(refused.value)
     assert not (tmp_path / "tf").exists()
+
+
+def test_an_environment_listed_that_the_pipeline_does_not_use_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(TerraformError, match=r"no resources in environment\(s\) 'prod'"):
+        generate(seeds.dev_pipeline, tmp_path, [seeds.aws_dev, seeds.aws_prod])
+    assert not any(tmp_path.iterdir())
+    written = generate(seeds.dev_pipeline, tmp_path, [seeds.aws_dev])
+    assert written["environments"] == ["dev"]
+
+
+def test_every_check_skipped_is_in_the_docs_with_its_reason(tmp_path: Path) -> None:
+    from glacier.infra.terraform.checkov import SKIPPED_CHECKS
+
+    docs = (ROOT / "docs" / "deploying.md").read_text()
+    generate(seeds.dev_pipeline, tmp_path)
+    config = (tmp_path / "dev" / ".checkov.yaml").read_text()
+    assert config.startswith("framework:\n  - terraform_json\nskip-check:\n")
+    for check, why in SKIPPED_CHECKS.items():
+        assert f"| `{check}` | {why} |" in docs
+        assert f"  - {check}  # {why}\n" in config

@@ -59,7 +59,15 @@ def configurations(
     full = plan(pipeline, environments=environments, mocks=mocks)
     mocks.check()
     clouds = [k for k in full.environments if mocks.environments[k].cloud != "local"]
-    listed = [str(e.name) for e in environments or () if str(e.name) in clouds]
+    listed = [str(e.name) for e in environments or () if not _is_local(e)]
+    missing = [key for key in listed if key not in clouds]
+    if missing:
+        raise TerraformError(
+            f"Pipeline {full.pipeline!r} has no resources in environment(s) "
+            f"{', '.join(repr(k) for k in missing)}; it uses {', '.join(clouds) or 'none'}. "
+            "Generate the pipeline built for that environment (e.g. "
+            "create_pipeline(env)) into the same directory: each environment gets its own."
+        )
     keys = listed or clouds
     for key in keys:
         cloud = mocks.environments[key].cloud
@@ -159,6 +167,10 @@ def write(
         "target": "terraform",
         "artifacts": {cfg.env.key: sorted(cfg.artifacts) for cfg in configs},
     }
+
+
+def _is_local(env: Any) -> bool:
+    return getattr(getattr(env, "provider", None), "kind", None) == "local"
 
 
 def _check_references(key: str, resources: dict[str, dict[str, Any]]) -> None:
