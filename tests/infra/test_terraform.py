@@ -88,7 +88,9 @@ def neutral_terraform(directory: Path, planned: Plan) -> dict[str, dict[str, Any
         return value
 
     return {
-        f"{tf_type}.{name}": _parsed_policies(substitute(body))
+        f"{tf_type}.{name}": _parsed_policies(
+            substitute({k: v for k, v in body.items() if k != "depends_on"})  # Terraform's own
+        )
         for tf_type, named in main["resource"].items()
         for name, body in named.items()
     }
@@ -206,6 +208,8 @@ def test_run_generate_with_target_terraform_writes_variables_outputs_and_a_backe
     assert function["function_name"] == "prod-analytics-prod-extract"
     assert function["role"] == "${aws_iam_role.prod_extract_role.arn}"
     assert function["filename"] in written["artifacts"]["prod"]
+    # Pulumi's explicit depends_on, which no reference carries: after its policy.
+    assert function["depends_on"] == ["aws_iam_role_policy.prod_extract_policy"]
     readme = (prod / "README.md").read_text()
     assert "terraform init" in readme and "glacier package" in readme
     assert "@@" not in (prod / "main.tf.json").read_text()

@@ -277,7 +277,10 @@ def _run(
 
     settings.reset_options(project=project, stack=stack)
     set_all_config(dict(config))
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False)
+    # Mocks may bring their own monitor (the Terraform writer's records dependencies).
+    make_monitor = getattr(mocks, "make_monitor", None)
+    monitor = make_monitor() if callable(make_monitor) else None
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
     box: dict[str, Any] = {}
 
     def body() -> None:

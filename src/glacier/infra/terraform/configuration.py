@@ -106,6 +106,12 @@ def configure(
             provider = provider_body(r)
             continue
         tf_type, name, body = resource_body(r, spec, out.artifacts, mocks.arns)
+        referenced = json.dumps(body)
+        after = [a for a in mocks.depends_on(r.type, r.name) if "${" + a + "." not in referenced]
+        if after:
+            # What Pulumi orders by an explicit depends_on (a function after its role's
+            # policy), Terraform cannot see in the references.
+            body["depends_on"] = sorted(set(after))
         of_type = resources.setdefault(tf_type, {})
         if name in of_type:
             raise TerraformError(

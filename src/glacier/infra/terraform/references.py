@@ -123,6 +123,8 @@ class TerraformMocks(RecordingMocks):
         self.data_sources: set[str] = set()
         #: Expression of each ARN attribute -> its realistic ARN (see :func:`arn_marker`).
         self.arns: dict[str, str] = {}
+        #: (type, name) of each resource -> (type, name) of those it depends on.
+        self.dependencies: dict[tuple[str, str], list[tuple[str, str]]] = {}
 
     def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
         rid, realistic = super().new_resource(args)
@@ -147,6 +149,30 @@ class TerraformMocks(RecordingMocks):
                 outputs[key] = _reference(where, attribute, value)
         outputs["id"] = marker(f"{where}.id")
         return marker(f"{where}.id"), outputs
+
+    def make_monitor(self) -> Any:
+        """Pulumi's mock monitor, also recording what each resource depends on (explicit
+        ``depends_on`` included, which the mocks' arguments do not carry)."""
+        from pulumi.runtime.mocks import MockMonitor
+
+        mocks = self
+
+        class DependencyMonitor(MockMonitor):  # type: ignore[misc]
+            def RegisterResource(self, request: Any) -> Any:  # Pulumi's name
+                mocks.dependencies[(request.type, request.name)] = [
+                    _type_and_name(urn) for urn in request.dependencies
+                ]
+                return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+
+        return DependencyMonitor(self)  # type: ignore[arg-type]  # duck-typed Mocks
+
+    def depends_on(self, token: str, name: str) -> list[str]:
+        """Terraform addresses of the resources ``(token, name)`` depends on."""
+        return [
+            address(t, n)
+            for t, n in self.dependencies.get((token, name), [])
+            if t in RESOURCE_TYPES
+        ]
 
     def call(self, args: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         found = DATA_SOURCES.get(args.token)
@@ -179,3 +205,9 @@ def _reference(where: str, attribute: str, value: Any) -> Any:
     if isinstance(value, str):
         return marker(f"{where}.{attribute}")
     return value
+
+
+def _type_and_name(urn: str) -> tuple[str, str]:
+    """``urn:pulumi:<stack>::<project>::<parent$type>::<name>`` -> ``(type, name)``."""
+    parts = urn.split("::")
+    return parts[2].split("$")[-1], parts[3]
