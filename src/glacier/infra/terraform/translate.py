@@ -40,6 +40,22 @@ FILE_INPUTS: Mapping[tuple[str, str], tuple[str, str, str]] = {
     ("aws_s3_object", "source"): ("source", "source_hash", "filemd5"),
 }
 
+_SECURITY_GROUP_RULE: Mapping[str, Any] = {
+    "cidr_blocks": [],
+    "ipv6_cidr_blocks": [],
+    "prefix_list_ids": [],
+    "security_groups": [],
+    "self": False,
+    "description": "",
+}
+
+#: Arguments Terraform reads as attributes in JSON (its "attributes as blocks"), where every
+#: field of each element must be given: the provider's defaults for those Pulumi leaves out.
+ATTRIBUTE_BLOCKS: Mapping[tuple[str, str], Mapping[str, Any]] = {
+    ("aws_security_group", "ingress"): _SECURITY_GROUP_RULE,
+    ("aws_security_group", "egress"): _SECURITY_GROUP_RULE,
+}
+
 _ARN = re.compile(r"arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):(\d{12})?:")
 
 
@@ -82,7 +98,11 @@ def resource_body(
                 "which the Terraform target cannot write as a file yet; add it to "
                 "glacier.infra.terraform.translate.FILE_INPUTS."
             )
-        body[argument_name(tf_type, key, raw)] = value(raw, tf_type, env, key, arns)
+        name = argument_name(tf_type, key, raw)
+        body[name] = value(raw, tf_type, env, key, arns)
+        defaults = ATTRIBUTE_BLOCKS.get((tf_type, name))
+        if defaults is not None and isinstance(body[name], list):
+            body[name] = [{**defaults, **element} for element in body[name]]
     return tf_type, resource_name(resource.name), body
 
 
