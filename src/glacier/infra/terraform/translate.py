@@ -210,17 +210,21 @@ def _file_arguments(
 
 def artifact_name(raw: Any) -> str:
     """A stable file name for an archive or file: by content for a set of files (the same
-    code package in every function shares one file), by name for a directory or a file."""
+    code package in every function shares one file, and the name moves with the source code,
+    not with where its files are cached), by name for a directory or a file."""
     kind = type(raw).__name__
     if kind == "AssetArchive":
         digest = hashlib.sha256()
         for member, asset in sorted(raw.assets.items()):
+            if "__pycache__/" in member:
+                continue  # compiled from the sources named here; marshal is not reproducible
             inner = getattr(asset, "path", None)
-            text = getattr(asset, "text", None)
-            what = (
-                str(inner) if inner is not None else hashlib.sha256(str(text).encode()).hexdigest()
+            content = (
+                Path(str(inner)).read_bytes()
+                if inner is not None
+                else str(getattr(asset, "text", "")).encode()
             )
-            digest.update(f"{member}\0{what}\n".encode())
+            digest.update(f"{member}\0{hashlib.sha256(content).hexdigest()}\n".encode())
         return f"code-{digest.hexdigest()[:16]}.zip"
     path = Path(str(raw.path))
     if kind == "FileArchive":
