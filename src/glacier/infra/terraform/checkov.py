@@ -53,6 +53,25 @@ SKIPPED_CHECKS: Mapping[str, str] = {
     "timings itself",
     "CKV_AWS_195": "a Glue security configuration needs a KMS key of yours; Glue writes to "
     "buckets encrypted by default",
+    "CKV_AWS_161": "RDS IAM authentication is on when the database's settings name an "
+    "iam_database_user; otherwise tasks read the master secret from Secrets Manager",
+    "CKV_AWS_118": "RDS enhanced monitoring needs a monitoring role and is billed; the "
+    "database settings have no switch for it yet",
+    "CKV_AWS_129": "RDS log exports are billed per GB; the database settings have no switch "
+    "for them yet",
+    "CKV2_AWS_30": "Postgres query logging needs a parameter group; the database settings "
+    "have none yet",
+    "CKV_AWS_353": "RDS Performance Insights is billed beyond its free tier; the database "
+    "settings have no switch for it yet",
+    "CKV_AWS_226": "minor version upgrades are left to AWS's default for RDS (on), not written out",
+    "CKV_AWS_184": "storage is encrypted with the AWS managed key; a customer key needs a key "
+    "you own and its grants",
+    "CKV_AWS_119": "DynamoDB tables are encrypted at rest with server-side encryption on; a "
+    "customer key needs a key you own",
+    "CKV_AWS_149": "Secrets Manager encrypts with the AWS managed key; a customer key needs a "
+    "key you own and grants to every task role",
+    "CKV2_AWS_57": "the plan declares the secret, never its value (you put it); rotation needs "
+    "a rotation function of yours",
 }
 
 
