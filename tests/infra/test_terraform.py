@@ -322,3 +322,18 @@ def test_every_check_skipped_is_in_the_docs_with_its_reason(tmp_path: Path) -> N
     for check, why in SKIPPED_CHECKS.items():
         assert f"| `{check}` | {why} |" in docs
         assert f"  - {check}  # {why}\n" in config
+
+
+def test_a_local_pipeline_writes_nothing_and_says_why(tmp_path: Path) -> None:
+    from glacier import Dataset, Pipeline
+
+    pipeline = Pipeline("local-only")
+    numbers = Dataset("numbers")
+
+    @pipeline.task()
+    def make() -> numbers:
+        return None
+
+    written = generate(pipeline, tmp_path / "tf")
+    assert written["files"] == [] and "Every environment is local" in written["message"]
+    assert not (tmp_path / "tf").exists()

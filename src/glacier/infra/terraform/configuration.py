@@ -158,6 +158,16 @@ def write(
     out = Path(output_dir)
     configs = configurations(pipeline, environments)  # every one, then write
     keys = [cfg.env.key for cfg in configs]
+    if not configs:
+        return {
+            "files": [],
+            "environments": [],
+            "output_dir": str(out),
+            "target": "terraform",
+            "artifacts": {},
+            "message": "Every environment is local: local environments need no cloud "
+            "infrastructure, so nothing was written.",
+        }
     files: list[str] = []
     for cfg in configs:
         directory = out / cfg.env.key
