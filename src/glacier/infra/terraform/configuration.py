@@ -291,8 +291,11 @@ glacier package <pipeline file> --env {env.key} -o <parent of this directory>
 terraform init
 terraform validate
 terraform plan -out plan.tfplan
-checkov -d . --framework terraform_json
+checkov -d .
 ```
+
+`checkov -d <this directory>` reads `.checkov.yaml` here: the framework (`terraform_json`) and
+the checks skipped on purpose.
 
 ## Checks skipped on purpose (`.checkov.yaml`)
 
