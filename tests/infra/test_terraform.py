@@ -337,3 +337,24 @@ def test_a_local_pipeline_writes_nothing_and_says_why(tmp_path: Path) -> None:
     written = generate(pipeline, tmp_path / "tf")
     assert written["files"] == [] and "Every environment is local" in written["message"]
     assert not (tmp_path / "tf").exists()
+
+
+def test_a_literal_dollar_brace_in_user_text_is_escaped_not_interpolated(tmp_path: Path) -> None:
+    from glacier import AWSEnvironment, Dataset, Pipeline
+
+    env = AWSEnvironment(
+        account_id="444444444444",
+        region="eu-west-1",
+        environment="tagged",
+        tags={"Template": "${team}-%{x}"},
+    )
+    pipeline = Pipeline("tagged")
+    out = Dataset("out", storage=env.storage.s3(bucket="tagged-out", path="o.parquet"))
+
+    @pipeline.task(compute=env.compute.lambda_())
+    def make() -> out:
+        return None
+
+    assert assert_same_infrastructure(pipeline, tmp_path) > 0
+    main = json.loads((tmp_path / "tagged" / "main.tf.json").read_text())
+    assert main["provider"]["aws"]["default_tags"]["tags"]["Template"] == "$${team}-%%{x}"

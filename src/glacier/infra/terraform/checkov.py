@@ -1,7 +1,7 @@
 """The checkov checks a generated configuration skips on purpose, each with its reason.
 
 checkov's JSON runner ignores inline skip markers, so the exceptions are a ``.checkov.yaml``
-written beside the files (``checkov -d DIR --framework terraform_json`` reads it) and listed,
+written beside the files (``checkov -d DIR`` reads it, framework included) and listed,
 with the same reasons, in ``docs/deploying.md``.
 """
 

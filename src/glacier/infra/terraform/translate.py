@@ -117,7 +117,9 @@ def provider_body(resource: PlannedResource) -> dict[str, Any]:
         elif key == "allowedAccountIds":
             body["allowed_account_ids"] = ["${var.account_id}"]
         elif key == "defaultTags":
-            body["default_tags"] = {"tags": dict(parsed.get("tags") or {})}
+            body["default_tags"] = {
+                "tags": value(dict(parsed.get("tags") or {}), "provider", None, "tags")
+            }
         else:
             body[argument_name("provider", key, parsed)] = value(parsed, "provider", None, key)
     return body
