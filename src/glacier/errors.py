@@ -287,6 +287,10 @@ class InfraError(GlacierError):
     """Infrastructure could not be derived, planned or deployed."""
 
 
+class TerraformError(InfraError):
+    """The Terraform target cannot express a pipeline's infrastructure, or was asked wrongly."""
+
+
 class CrossEnvironmentAccessError(InfraError):
     """A task in one environment touches another environment's data without opting in."""
 

@@ -346,6 +346,7 @@ class Pipeline:
         resume: str | None = None,
         select: Sequence[str] | None = None,
         exclude: Sequence[str] | None = None,
+        target: str = "pulumi",
     ) -> Any:
         """Run the pipeline (see :func:`glacier.runner.run_pipeline`).
 
@@ -358,7 +359,8 @@ class Pipeline:
           ``clean+``, ``tag:nightly``; see :mod:`glacier.selection`) instead of ``targets``.
         - ``mode="analyze"`` returns :meth:`describe` without running anything.
         - ``mode="generate"`` writes a Pulumi project for ``environments`` (default: the
-          pipeline's environment) to ``output_dir`` and returns ``{"files": [...], ...}``.
+          pipeline's environment) to ``output_dir`` and returns ``{"files": [...], ...}``;
+          ``target="terraform"`` writes Terraform JSON instead, one directory per environment.
         """
         options = RunOptions(
             targets=targets,
@@ -373,6 +375,7 @@ class Pipeline:
             resume=resume,
             select=tuple(select) if select is not None else None,
             exclude=tuple(exclude) if exclude is not None else None,
+            target=target,
         )
         return dispatch.runner().run_pipeline(self, mode, options)
 

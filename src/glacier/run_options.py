@@ -38,6 +38,8 @@ class RunOptions:
         hooks: Objects notified of the run's and each task's start and end.
         output_dir: Where ``mode="generate"`` writes the Pulumi project.
         environments: The environments ``mode="generate"`` writes stacks for.
+        target: What ``mode="generate"`` writes: ``"pulumi"`` (a Pulumi project) or
+            ``"terraform"`` (Terraform JSON, one directory per environment).
         resume: A run id or ``"last"`` to resume; the runner replaces it with that run's
             record before handing the options to the executor.
         select: dbt-style selectors of the tasks to run.
@@ -56,6 +58,7 @@ class RunOptions:
     resume: str | Mapping[str, Any] | None = None
     select: tuple[str, ...] | None = None
     exclude: tuple[str, ...] | None = None
+    target: str = "pulumi"
 
     def __post_init__(self) -> None:
         # Sequences given as lists become tuples: the record stays hashable-looking and

@@ -131,6 +131,7 @@ def run_pipeline(
         options.resume,
     )
     select, exclude = options.select, options.exclude
+    _check_target(mode, options.target)
     if select or exclude:
         if targets:
             raise ConfigError(
@@ -145,6 +146,7 @@ def run_pipeline(
             pipeline,
             output_dir=output_dir or Path("infra") / pipeline.name,
             environments=list(environments) if environments else [env or environment_of(pipeline)],
+            target=options.target,
         )
     _check_env(env)
     env = env or environment_of(pipeline)
@@ -218,6 +220,7 @@ def run_flow(
     """What :meth:`glacier.FlowPipeline.run` does (``args`` go to the body)."""
     _check_mode(mode)
     options = RunOptions.given(options, given)
+    _check_target(mode, options.target)
     refused = sorted(
         name for name in _GRAPH_ONLY if getattr(options, name) != getattr(_DEFAULTS, name)
     )
@@ -252,6 +255,18 @@ def run_flow(
 #: and its own environment decide.
 _GRAPH_ONLY = ("targets", "params", "env", "resume", "select", "exclude")
 _DEFAULTS = RunOptions()
+
+
+def _check_target(mode: str, target: str) -> None:
+    """``target=`` (what ``generate`` writes) is a known target, and only for that mode."""
+    from glacier.infra.terraform import check_target
+
+    check_target(target)
+    if target != "pulumi" and mode != "generate":
+        raise ConfigError(
+            f"target={target!r} chooses what mode='generate' writes; mode={mode!r} writes "
+            "nothing. Pass mode='generate', or leave target= out."
+        )
 
 
 def _check_mode(mode: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,55 @@ def test_output_path_error_is_a_glacier_error(tmp_path: Path) -> None:
     with pytest.raises(GlacierError, match="is a file, not a directory") as caught:
         check_output_directory(tmp_path / "file" / "sub")
     assert isinstance(caught.value, OutputPathError)
+
+
+def test_generate_target_terraform_writes_one_directory_per_environment(project: Path) -> None:
+    envs_project(project)
+    code, out, err = invoke(
+        "generate", "by_env.py", "--env", "prod", "--target", "terraform", "-o", "tf"
+    )
+    assert code == 0, err
+    main = json.loads((project / "tf" / "prod" / "main.tf.json").read_text())
+    assert main["terraform"]["required_providers"]["aws"]["version"] == "~> 6.0"
+    assert main["provider"]["aws"]["region"] == "${var.region}"
+    assert main["resource"]["aws_iam_role"]
+    assert not (project / "tf" / "Pulumi.yaml").exists()
+    assert "Terraform configuration" in out and "glacier package by_env.py --env prod" in out
+
+
+def test_an_unknown_target_lists_the_targets_and_writes_nothing(project: Path) -> None:
+    envs_project(project)
+    code, out, err = invoke("generate", "by_env.py", "--env", "prod", "--target", "cdk")
+    assert code == 2, err
+    assert "Unknown target 'cdk'; use one of pulumi, terraform" in err
+    assert not (project / "infra").exists() and out == ""
+
+
+def test_package_writes_the_artifacts_the_terraform_configuration_names(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from glacier.infra.layer import MARKER, LayerSpec
+
+    envs_project(project)
+    code, _, err = invoke("generate", "by_env.py", "--env", "prod", "-t", "terraform", "-o", "tf")
+    assert code == 0, err
+    main = json.loads((project / "tf" / "prod" / "main.tf.json").read_text())
+    (layer_version,) = main["resource"]["aws_lambda_layer_version"].values()
+    # The layer already built into Glacier's cache (building one needs the package index).
+    monkeypatch.setenv("GLACIER_CACHE_DIR", str(project / "cache"))
+    spec = LayerSpec.for_function(
+        layer_version["compatible_runtimes"][0], layer_version["compatible_architectures"][0]
+    )
+    built = project / "cache" / "layers" / spec.key
+    (built / "python").mkdir(parents=True)
+    (built / "python" / "dependency.py").write_text("VALUE = 1\n")
+    (built / MARKER).write_text(json.dumps({"size": 10}))
+    code, out, err = invoke("package", "by_env.py", "--env", "prod", "-o", "tf")
+    assert code == 0, err
+    named = {layer_version["filename"]} | {
+        f["filename"] for f in main["resource"]["aws_lambda_function"].values()
+    }
+    for file in named:
+        assert (project / "tf" / "prod" / file).is_file(), file
+        assert f"tf/prod/{file}" in out
+    assert f"wrote {len(named)} artifact(s)" in out

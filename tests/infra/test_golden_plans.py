@@ -17,8 +17,8 @@ and read ``git diff tests/infra/golden/`` before committing.
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import runpy
 from collections.abc import Callable
 from pathlib import Path

@@ -10,6 +10,8 @@ tables.
     glacier test examples/jaffle_shop.py --select 'stg_*'   # data checks on what is stored
     glacier plan examples/medallion.py --env prod           # offline plan of prod's resources
     glacier generate examples/medallion.py --env prod -o infra/
+    glacier generate examples/medallion.py --env prod --target terraform -o tf/
+    glacier package examples/medallion.py --env prod -o tf/ # the Terraform artifacts
     glacier graph examples/medallion.py -o dag.png          # or .svg, .mmd; Mermaid on stdout
     glacier envs                                            # list | show NAME | validate
     glacier init my-pipeline                                # a new project that runs
@@ -33,7 +35,7 @@ One module per command group, each registering its commands on the one :data:`ap
 :mod:`~glacier.cli.plan`,
 :mod:`~glacier.cli.generate`, :mod:`~glacier.cli.graph`, :mod:`~glacier.cli.envs`,
 :mod:`~glacier.cli.init`, :mod:`~glacier.cli.rehearse`, :mod:`~glacier.cli.deploy`,
-:mod:`~glacier.cli.tables`. The commands
+:mod:`~glacier.cli.tables`, :mod:`~glacier.cli.package`. The commands
 import what they need (the library's run machinery, infrastructure, Graphviz) when they run,
 so ``glacier --help`` stays quick.
 """
@@ -46,6 +48,7 @@ from __future__ import annotations
 # isort: off
 from glacier.cli import run, runs, test, plan, generate, graph, init, envs, rehearse, deploy, tables  # noqa: F401
 from glacier.cli import shell, ui  # noqa: F401
+from glacier.cli import package  # noqa: F401
 
 # isort: on
 from glacier.cli.app import USAGE_ERRORS, app, main

@@ -1,4 +1,5 @@
-"""``glacier generate``: write the pipeline's Pulumi project (Pulumi.yaml, stacks, program).
+"""``glacier generate``: write the pipeline's Pulumi project (Pulumi.yaml, stacks, program),
+or with ``--target terraform`` its Terraform JSON (one directory per environment).
 
 The project is written by :func:`glacier.infra.generate`, which refuses what ``glacier plan``
 refuses and a directory that is a file, before anything is written; this module picks the
@@ -40,20 +41,35 @@ def generate(
             show_default=False,
         ),
     ] = None,
+    target_kind: Annotated[
+        str,
+        typer.Option(
+            "--target",
+            "-t",
+            metavar="TARGET",
+            help="What to write: pulumi (a Pulumi project) or terraform (*.tf.json per "
+            "environment; then `glacier package` writes its artifacts).",
+        ),
+    ] = "pulumi",
     settings_dir: SettingsDirOpt = None,
     traceback: TracebackOpt = False,
 ) -> None:
-    """Write the pipeline's Pulumi project (Pulumi.yaml, stack file, program)."""
+    """Write the pipeline's Pulumi project (Pulumi.yaml, stack file, program), or its
+    Terraform JSON with --target terraform."""
     out, err = console(), console(stderr=True)
     with handle_errors(err, traceback), selected_environment(env, settings_dir):
         from glacier import infra
+        from glacier.infra.terraform import check_target
 
+        what = check_target(target_kind)
         pipeline = load_pipeline(target)
         run_env = pipeline_environment(pipeline)
         directory = output or Path("infra") / pipeline.name
         check_output_directory(directory, "--output")
         environments = [run_env] if run_env is not None else None
-        written = infra.generate(pipeline, output_dir=directory, environments=environments)
+        written = infra.generate(
+            pipeline, output_dir=directory, environments=environments, target=what
+        )
         files = [
             Path(f) for f in (written.get("files", []) if isinstance(written, Mapping) else [])
         ]
@@ -63,7 +79,8 @@ def generate(
                 soft_wrap=True,
             )
             return
-        header = Text.assemble(("glacier generate ", "bold"), "wrote the Pulumi project of ")
+        kind = "Terraform configuration" if what == "terraform" else "Pulumi project"
+        header = Text.assemble(("glacier generate ", "bold"), f"wrote the {kind} of ")
         header.append(pipeline.name, "bold cyan")
         if run_env is not None:
             header.append(f" for {describe_environment(run_env)}")
@@ -71,10 +88,12 @@ def generate(
         out.print(header, soft_wrap=True)
         for f in files:
             out.print(Text(f"  {relative(str(f))}"), soft_wrap=True)
-        out.print(
-            Text(
-                f"{len(files)} files. Next: cd {shell_path(str(directory))} && pulumi preview",
-                style="dim",
-            ),
-            soft_wrap=True,
-        )
+        step = f"cd {shell_path(str(directory))} && pulumi preview"
+        if what == "terraform":
+            step = (
+                f"glacier package {shell_path(str(target))}"
+                + (f" --env {env}" if env else "")
+                + f" -o {shell_path(str(directory))}, then terraform init && terraform plan "
+                "in each environment's directory"
+            )
+        out.print(Text(f"{len(files)} files. Next: {step}", style="dim"), soft_wrap=True)

@@ -288,7 +288,10 @@ def _run(
 
     settings.reset_options(project=project, stack=stack)
     set_all_config(dict(config))
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False)
+    # Mocks may bring their own monitor (the Terraform writer's records dependencies).
+    make_monitor = getattr(mocks, "make_monitor", None)
+    monitor = make_monitor() if callable(make_monitor) else None
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
     box: dict[str, Any] = {}
 
     def body() -> None:
@@ -454,7 +457,13 @@ def _jsonable(value: Any) -> Any:
 # -- planning a pipeline -------------------------------------------------------------------------
 
 
-def plan(pipeline: Any, env: Any = None, environments: Sequence[Any] | None = None) -> Plan:
+def plan(
+    pipeline: Any,
+    env: Any = None,
+    environments: Sequence[Any] | None = None,
+    *,
+    mocks: RecordingMocks | None = None,
+) -> Plan:
     """Every resource ``pipeline``'s infrastructure program declares, computed offline.
 
     Runs the same program a generated project runs, under Pulumi's mock engine: no Pulumi
@@ -467,6 +476,8 @@ def plan(pipeline: Any, env: Any = None, environments: Sequence[Any] | None = No
         env: Only this environment's share (an Environment or its name), as its stack would
             deploy it; every environment the pipeline touches when omitted.
         environments: Environment objects the resources belong to (found when not listed).
+        mocks: The mocks to run under (a fresh :class:`RecordingMocks` when omitted); the
+            Terraform writer passes mocks answering with Terraform references.
 
     Example:
         >>> plan = glacier.infra.plan(dev_pipeline)                      # doctest: +SKIP
@@ -480,7 +491,7 @@ def plan(pipeline: Any, env: Any = None, environments: Sequence[Any] | None = No
     if env is not None and not isinstance(env, str):
         known.append(env)  # its network and tags, even when no resource names it
     load = loader_for(pipeline, known)
-    mocks = RecordingMocks()
+    mocks = mocks if mocks is not None else RecordingMocks()
     box: dict[str, Any] = {}
 
     def run() -> None:

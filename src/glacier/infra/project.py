@@ -47,6 +47,8 @@ def generate(
     pipeline: Any,
     output_dir: str | Path,
     environments: Sequence[Any] | None = None,
+    *,
+    target: str = "pulumi",
 ) -> dict[str, Any]:
     """Write the Pulumi project of ``pipeline`` to ``output_dir``.
 
@@ -58,6 +60,8 @@ def generate(
             environment the pipeline uses. An environment the pipeline does not use is served
             by another pipeline of the same module that does (the ``create_pipeline(env)``
             pattern: one project, a stack per environment).
+        target: ``"pulumi"``, or ``"terraform"`` for Terraform JSON, one directory per
+            environment (:mod:`glacier.infra.terraform`).
 
     Returns:
         ``{"files": [paths], "stacks": [names], "output_dir": path, "project": name,
@@ -69,6 +73,10 @@ def generate(
         OutputPathError: ``output_dir`` (or a part of it) is a file.
         InfraError: what :func:`glacier.infra.plan` refuses, before anything is written.
     """
+    from glacier.infra import terraform
+
+    if terraform.check_target(target) == "terraform":
+        return terraform.generate(pipeline, output_dir, environments)
     out = Path(output_dir)
     check_output_directory(out)
     model = build_model(pipeline, list(environments or ()))

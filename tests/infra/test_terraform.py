@@ -1,0 +1,360 @@
+"""The Terraform target: the same infrastructure as the Pulumi plan, written as ``*.tf.json``.
+
+The proof of equality translates both targets to one neutral form — Terraform resource type
+and name -> arguments — and compares them: the Pulumi plan (realistic values) through the
+writer's own translation, and the written ``main.tf.json`` with every reference
+(``${aws_iam_role.x.arn}``, ``${var.region}``) replaced by the value the Pulumi plan gives
+that attribute. Same resources by type and name, same arguments, every IAM policy equal.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import runpy
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import infra_pipelines as seeds
+from glacier.errors import ConfigError, InfraError, TerraformError
+from glacier.infra import Plan, plan
+from glacier.infra.mocks import DEFAULT_ACCOUNT, DEFAULT_REGION
+from glacier.infra.terraform import generate, package
+from glacier.infra.terraform.references import address
+from glacier.infra.terraform.translate import resource_body
+from glacier.infra.terraform.types import attribute_name
+from infra import pipelines as more
+
+from .plans import ROOT
+
+EXAMPLES = ROOT / "examples"
+POLICY_ARGUMENTS = ("policy", "assume_role_policy")
+_REFERENCE = re.compile(r"(?<!\$)\$\{([a-z_][A-Za-z0-9_.\[\]]*)\}")
+_INDEXED = re.compile(r"([a-z0-9_]+)\[(\d+)\]\.([a-z0-9_]+)$")
+
+
+# -- the neutral form ---------------------------------------------------------------------------
+
+
+def neutral_pulumi(planned: Plan) -> dict[str, dict[str, Any]]:
+    """The Pulumi plan's resources by Terraform address, arguments translated, values as the
+    plan has them (no references). A type with no mapping fails here, naming it."""
+    out = {}
+    for r in planned:
+        if r.is_provider:
+            continue
+        tf_type, name, body = resource_body(r, None, {})
+        out[f"{tf_type}.{name}"] = _parsed_policies(body)
+    return out
+
+
+def neutral_terraform(directory: Path, planned: Plan) -> dict[str, dict[str, Any]]:
+    """The written ``main.tf.json``'s resources by address, each reference replaced by the
+    value the Pulumi plan has for it."""
+    main = json.loads((directory / "main.tf.json").read_text())
+    variables = json.loads((directory / "variables.tf.json").read_text())["variable"]
+    by_address = {address(r.type, r.name): r for r in planned if not r.is_provider}
+    values = {f"var.{k}": v["default"] for k, v in variables.items()}
+    values["data.aws_caller_identity.current.account_id"] = DEFAULT_ACCOUNT
+    values["data.aws_region.current.region"] = DEFAULT_REGION
+
+    def resolve(expression: str) -> Any:
+        if expression in values:
+            return values[expression]
+        tf_type, name, attr = expression.split(".", 2)
+        resource = by_address[f"{tf_type}.{name}"]
+        indexed = _INDEXED.match(attr)
+        head = indexed.group(1) if indexed else attr
+        key = next(k for k in resource.outputs if attribute_name(tf_type, k) == head)
+        found = resource.outputs[key]
+        if indexed:
+            block = found[int(indexed.group(2))]
+            found = next(v for k, v in block.items() if attribute_name(tf_type, k) == indexed[3])
+        return found
+
+    def substitute(value: Any) -> Any:
+        if isinstance(value, str):
+            whole = _REFERENCE.fullmatch(value)
+            if whole:
+                return resolve(whole.group(1))
+            return _REFERENCE.sub(lambda m: str(resolve(m.group(1))), value)
+        if isinstance(value, dict):
+            return {k: substitute(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [substitute(v) for v in value]
+        return value
+
+    return {
+        f"{tf_type}.{name}": _parsed_policies(
+            substitute({k: v for k, v in body.items() if k != "depends_on"})  # Terraform's own
+        )
+        for tf_type, named in main["resource"].items()
+        for name, body in named.items()
+    }
+
+
+def _parsed_policies(body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: json.loads(v) if k in POLICY_ARGUMENTS and isinstance(v, str) else v
+        for k, v in body.items()
+    }
+
+
+def assert_same_infrastructure(pipeline: Any, tmp_path: Path) -> int:
+    """Generate both targets of every environment and compare; returns the policies compared."""
+    written = generate(pipeline, tmp_path)
+    assert written["environments"], "no cloud environment: nothing was compared"
+    policies = 0
+    for key in written["environments"]:
+        planned = plan(pipeline, env=key)
+        expected = neutral_pulumi(planned)
+        actual = neutral_terraform(tmp_path / key, planned)
+        assert sorted(actual) == sorted(expected)
+        for where, body in expected.items():
+            assert actual[where] == body, where
+            for argument in POLICY_ARGUMENTS:
+                if argument in body:
+                    assert actual[where][argument] == body[argument]
+                    assert body[argument]["Statement"], where
+                    policies += 1
+    return policies
+
+
+def _example(name: str, attr: str, *args: str) -> Any:
+    module = runpy.run_path(str(EXAMPLES / name))
+    value = module[attr]
+    return value(*(module[a]() for a in args)) if args else value
+
+
+# -- equality with the Pulumi plan ---------------------------------------------------------------
+
+SEEDS = {
+    "dev": lambda: seeds.dev_pipeline,
+    "prod": lambda: seeds.prod_pipeline,
+    "cross-account": lambda: seeds.cross_account_pipeline,
+    "data-lake": lambda: seeds.data_lake_pipeline,
+    "regional": lambda: seeds.eu_pipeline,
+    "data-flow": lambda: seeds.sales,
+    "diamond": more.diamond_pipeline,
+    "ecs": more.ecs_pipeline,
+    "glue": more.glue_pipeline,
+    "attached": more.attached_pipeline,
+    "every-option": lambda: more.every_option_pipeline,
+    "raw-bucket": lambda: more.raw_bucket_pipeline,
+}
+
+
+@pytest.mark.parametrize("case", sorted(SEEDS))
+def test_the_terraform_of_each_seed_pipeline_equals_its_pulumi_plan(
+    case: str, tmp_path: Path
+) -> None:
+    assert assert_same_infrastructure(SEEDS[case](), tmp_path) > 0
+
+
+EXAMPLE_PIPELINES = {
+    "config_cascade": lambda: str(EXAMPLES / "config_cascade.py"),
+    "multi_environment": lambda: f"{EXAMPLES / 'multi_environment.py'}:staging_pipeline",
+    "models-training": lambda: _example("models.py", "training_pipeline", "aws_environment"),
+    "models-prediction": lambda: _example("models.py", "prediction_pipeline", "aws_environment"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EXAMPLE_PIPELINES))
+def test_the_terraform_of_each_example_equals_its_pulumi_plan(case: str, tmp_path: Path) -> None:
+    assert assert_same_infrastructure(EXAMPLE_PIPELINES[case](), tmp_path) > 0
+
+
+def test_a_pipeline_the_plan_refuses_is_refused_by_terraform_the_same_way(
+    tmp_path: Path,
+) -> None:
+    target = f"{EXAMPLES / 'environments.py'}:dev_pipeline"
+    with pytest.raises(InfraError) as pulumi_side:
+        plan(target)
+    with pytest.raises(InfraError) as terraform_side:
+        generate(target, tmp_path)
+    assert str(terraform_side.value) == str(pulumi_side.value)
+    assert "Delta table" in str(terraform_side.value)
+    assert not any(tmp_path.iterdir())
+
+
+# -- the files, the Python API, the artifacts ----------------------------------------------------
+
+
+def test_run_generate_with_target_terraform_writes_variables_outputs_and_a_backend_example(
+    tmp_path: Path,
+) -> None:
+    written = seeds.prod_pipeline.run(mode="generate", target="terraform", output_dir=tmp_path)
+    assert written["target"] == "terraform" and written["environments"] == ["prod"]
+    prod = tmp_path / "prod"
+    variables = json.loads((prod / "variables.tf.json").read_text())["variable"]
+    assert variables["region"]["default"] == "us-east-1"
+    assert variables["account_id"]["default"] == "999999999999"
+    outputs = json.loads((prod / "outputs.tf.json").read_text())["output"]
+    assert (
+        outputs["state_machine_arn"]["value"] == "${aws_sfn_state_machine.prod_state_machine.arn}"
+    )
+    assert (
+        outputs["bucket_prod_prod_raw_data"]["value"]
+        == "${aws_s3_bucket.prod_prod_raw_data.bucket}"
+    )
+    backend = json.loads((prod / "backend.tf.json.example").read_text())["terraform"]["backend"]
+    assert backend["s3"]["key"] == "glacier/analytics-prod/prod.tfstate"
+    main = json.loads((prod / "main.tf.json").read_text())
+    assert main["provider"]["aws"]["allowed_account_ids"] == ["${var.account_id}"]
+    function = main["resource"]["aws_lambda_function"]["prod_extract_function"]
+    assert function["function_name"] == "prod-analytics-prod-extract"
+    assert function["role"] == "${aws_iam_role.prod_extract_role.arn}"
+    assert function["filename"] in written["artifacts"]["prod"]
+    # Pulumi's explicit depends_on, which no reference carries: after its policy.
+    assert function["depends_on"] == ["aws_iam_role_policy.prod_extract_policy"]
+    readme = (prod / "README.md").read_text()
+    assert "terraform init" in readme and "glacier package" in readme
+    assert "@@" not in (prod / "main.tf.json").read_text()
+
+
+def test_a_data_flow_pipeline_generates_terraform_through_its_run_method(tmp_path: Path) -> None:
+    written = seeds.sales.run(mode="generate", target="terraform", output_dir=tmp_path)
+    assert written["environments"] == ["flow"]
+    main = json.loads((tmp_path / "flow" / "main.tf.json").read_text())
+    assert main["resource"]["aws_sfn_state_machine"]
+
+
+def test_generate_defaults_to_pulumi_and_other_modes_refuse_a_target(tmp_path: Path) -> None:
+    written = seeds.prod_pipeline.run(mode="generate", output_dir=tmp_path)
+    assert (tmp_path / "Pulumi.yaml").is_file() and written["stacks"] == ["prod"]
+    with pytest.raises(ConfigError, match="chooses what mode='generate' writes"):
+        seeds.prod_pipeline.run(mode="analyze", target="terraform")
+    with pytest.raises(ConfigError, match="use one of pulumi, terraform"):
+        seeds.prod_pipeline.run(mode="generate", target="cdk", output_dir=tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_resource_type_without_a_terraform_type_is_refused_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from glacier.infra.terraform import types
+
+    monkeypatch.delitem(types.RESOURCE_TYPES, "aws:sfn/stateMachine:StateMachine")  # type: ignore[attr-defined]
+    with pytest.raises(TerraformError, match="'aws:sfn/stateMachine:StateMachine'"):
+        generate(seeds.prod_pipeline, tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+def test_package_writes_the_artifacts_the_configuration_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from glacier.infra.layer import MARKER, LayerSpec
+
+    # A layer already built into Glacier's cache (building one needs the package index).
+    monkeypatch.setenv("GLACIER_CACHE_DIR", str(tmp_path / "cache"))
+    spec = LayerSpec.for_function("python3.11", "x86_64")
+    layer = tmp_path / "cache" / "layers" / spec.key
+    (layer / "python").mkdir(parents=True)
+    (layer / "python" / "dependency.py").write_text("VALUE = 1\n")
+    (layer / MARKER).write_text(json.dumps({"size": 10}))
+    out = tmp_path / "tf"
+    written = generate(seeds.prod_pipeline, out)
+    packaged = package(seeds.prod_pipeline, out)
+    assert (
+        sorted(Path(f).relative_to(out / "prod").as_posix() for f in packaged["prod"])
+        == (written["artifacts"]["prod"])
+    )
+    main = json.loads((out / "prod" / "main.tf.json").read_text())
+    function = main["resource"]["aws_lambda_function"]["prod_extract_function"]
+    with zipfile.ZipFile(out / "prod" / function["filename"]) as code:
+        names = code.namelist()
+        assert "glacier_handler.py" in names and "glacier/__init__.py" in names
+        assert "infra_pipelines.py" in names
+        assert "lambda_handler" in code.read("glacier_handler.py").decode()
+    (version,) = main["resource"]["aws_lambda_layer_version"].values()
+    assert version["filename"] == f"artifacts/{spec.key}.zip"
+    with zipfile.ZipFile(out / "prod" / version["filename"]) as deps:
+        assert deps.namelist() == ["python/dependency.py"]
+    first = (out / "prod" / function["filename"]).read_bytes()
+    package(seeds.prod_pipeline, out)
+    assert (out / "prod" / function["filename"]).read_bytes() == first  # reproducible
+
+
+@pytest.mark.parametrize("module", ["types", "references", "translate", "__init__"])
+def test_the_examples_in_the_terraform_modules_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    name = "glacier.infra.terraform" + ("" if module == "__init__" else f".{module}")
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.failed == 0 and result.attempted > 0
+
+
+def test_the_medallion_example_on_the_default_vpc_is_refused_naming_the_lookups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its prod ECS tasks run in the account's default VPC, found by lookups whose list
+    result a Terraform string template cannot hold yet: refused, never left out."""
+    monkeypatch.setenv("GLACIER_ENV", "prod")
+    monkeypatch.setenv("GLACIER_SETTINGS_DIR", str(ROOT / "containers"))
+    target = str(EXAMPLES / "medallion.py")
+    assert plan(target).of_type("aws:ecs/taskDefinition:TaskDefinition")  # Pulumi plans it
+    with pytest.raises(TerraformError) as refused:
+        generate(target, tmp_path / "tf")
+    assert "lookup 'aws:ec2/getVpc:getVpc'" in str(refused.value)
+    assert "lookup 'aws:ec2/getSubnets:getSubnets'" in str(refused.value)
+    assert not (tmp_path / "tf").exists()
+
+
+def test_an_environment_listed_that_the_pipeline_does_not_use_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(TerraformError, match=r"no resources in environment\(s\) 'prod'"):
+        generate(seeds.dev_pipeline, tmp_path, [seeds.aws_dev, seeds.aws_prod])
+    assert not any(tmp_path.iterdir())
+    written = generate(seeds.dev_pipeline, tmp_path, [seeds.aws_dev])
+    assert written["environments"] == ["dev"]
+
+
+def test_every_check_skipped_is_in_the_docs_with_its_reason(tmp_path: Path) -> None:
+    from glacier.infra.terraform.checkov import SKIPPED_CHECKS
+
+    docs = (ROOT / "docs" / "deploying.md").read_text()
+    generate(seeds.dev_pipeline, tmp_path)
+    config = (tmp_path / "dev" / ".checkov.yaml").read_text()
+    assert config.startswith("framework:\n  - terraform_json\nskip-check:\n")
+    for check, why in SKIPPED_CHECKS.items():
+        assert f"| `{check}` | {why} |" in docs
+        assert f"  - {check}  # {why}\n" in config
+
+
+def test_a_local_pipeline_writes_nothing_and_says_why(tmp_path: Path) -> None:
+    from glacier import Dataset, Pipeline
+
+    pipeline = Pipeline("local-only")
+    numbers = Dataset("numbers")
+
+    @pipeline.task()
+    def make() -> numbers:
+        return None
+
+    written = generate(pipeline, tmp_path / "tf")
+    assert written["files"] == [] and "Every environment is local" in written["message"]
+    assert not (tmp_path / "tf").exists()
+
+
+def test_a_literal_dollar_brace_in_user_text_is_escaped_not_interpolated(tmp_path: Path) -> None:
+    from glacier import AWSEnvironment, Dataset, Pipeline
+
+    env = AWSEnvironment(
+        account_id="444444444444",
+        region="eu-west-1",
+        environment="tagged",
+        tags={"Template": "${team}-%{x}"},
+    )
+    pipeline = Pipeline("tagged")
+    out = Dataset("out", storage=env.storage.s3(bucket="tagged-out", path="o.parquet"))
+
+    @pipeline.task(compute=env.compute.lambda_())
+    def make() -> out:
+        return None
+
+    assert assert_same_infrastructure(pipeline, tmp_path) > 0
+    main = json.loads((tmp_path / "tagged" / "main.tf.json").read_text())
+    assert main["provider"]["aws"]["default_tags"]["tags"]["Template"] == "$${team}-%%{x}"
