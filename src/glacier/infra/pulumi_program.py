@@ -82,6 +82,12 @@ def builder_for(env: EnvSpec) -> Any:
     if cloud is None:
         cloud = getattr(source, "cloud", None)
     factory = getattr(cloud, "infrastructure", None)
+    if factory is None and source is None and env.cloud == "local":
+        # The model's local default (no environment was given: it makes none) declares
+        # nothing, as every local environment's builder does.
+        from glacier.infra.local import LocalInfrastructure
+
+        return LocalInfrastructure()
     if factory is None:
         raise InfraError(
             f"Environment {env.key!r} has no infrastructure builder: its cloud container "

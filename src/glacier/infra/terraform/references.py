@@ -42,7 +42,16 @@ DATA_SOURCES: Mapping[str, tuple[str, Mapping[str, str]]] = {
         "data.aws_region.current",
         {"name": "region", "region": "region", "id": "id"},
     ),
+    # A list attribute ("names[]"): one marker per element, as the program indexes it.
+    "aws:index/getAvailabilityZones:getAvailabilityZones": (
+        "data.aws_availability_zones.available",
+        {"names": "names[]", "zoneIds": "zone_ids[]", "id": "id"},
+    ),
 }
+
+#: How many elements a list attribute of a lookup offers the program (zones: a region has at
+#: least two, and Glacier's networks use two).
+LIST_LENGTH = 6
 
 
 def marker(expression: str) -> str:
@@ -181,7 +190,7 @@ class TerraformMocks(RecordingMocks):
             return super().call(args)
         source, attributes = found
         self.data_sources.add(source)
-        return {key: marker(f"{source}.{attr}") for key, attr in attributes.items()}, []
+        return {key: _data_marker(source, attr) for key, attr in attributes.items()}, []
 
     def check(self) -> None:
         """Refuse the run when something had no Terraform mapping, naming each."""
@@ -192,6 +201,14 @@ class TerraformMocks(RecordingMocks):
                 + " has no Terraform mapping. Add it to glacier.infra.terraform.types "
                 "(or .references.DATA_SOURCES), or generate with --target pulumi."
             )
+
+
+def _data_marker(source: str, attribute: str) -> Any:
+    """A lookup's attribute as markers: one, or one per element of a list attribute."""
+    if attribute.endswith("[]"):
+        name = attribute[:-2]
+        return [marker(f"{source}.{name}[{i}]") for i in range(LIST_LENGTH)]
+    return marker(f"{source}.{attribute}")
 
 
 def _reference(where: str, attribute: str, value: Any) -> Any:

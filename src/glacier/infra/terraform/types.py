@@ -40,7 +40,18 @@ RESOURCE_TYPES: Mapping[str, str] = {
     "aws:cloudwatch/eventTarget:EventTarget": "aws_cloudwatch_event_target",
     "aws:cloudwatch/logGroup:LogGroup": "aws_cloudwatch_log_group",
     "aws:dynamodb/table:Table": "aws_dynamodb_table",
+    "aws:ec2/eip:Eip": "aws_eip",
+    "aws:ec2/internetGateway:InternetGateway": "aws_internet_gateway",
+    "aws:ec2/natGateway:NatGateway": "aws_nat_gateway",
+    "aws:ec2/routeTable:RouteTable": "aws_route_table",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "aws_route_table_association",
     "aws:ec2/securityGroup:SecurityGroup": "aws_security_group",
+    "aws:ec2/subnet:Subnet": "aws_subnet",
+    "aws:ec2/vpc:Vpc": "aws_vpc",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "aws_vpc_endpoint",
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": "aws_ecr_lifecycle_policy",
+    "aws:ecr/repository:Repository": "aws_ecr_repository",
+    "aws:ecr/repositoryPolicy:RepositoryPolicy": "aws_ecr_repository_policy",
     "aws:ecs/cluster:Cluster": "aws_ecs_cluster",
     "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": (
         "aws_ecs_cluster_capacity_providers"
