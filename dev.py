@@ -138,6 +138,26 @@ def lock(args: list[str]) -> int:
     return 0
 
 
+#: Tools the suite runs that cannot share the project's environment: checkov pins packaging
+#: and boto3 versions that conflict with the lock, so it gets a virtualenv of its own.
+TOOLS = {"checkov": "checkov==3.3.30"}
+
+
+def ensure_tool(name: str) -> Path:
+    """``.venv-<name>`` with the pinned tool, made (quietly) the first time; its executable."""
+    venv = ROOT / f".venv-{name}"
+    exe = venv / "bin" / name
+    stamp = venv / ".glacier-tool"
+    if exe.exists() and stamp.exists() and stamp.read_text() == TOOLS[name]:
+        return exe
+    log(f"installing {TOOLS[name]} into {venv.name} (a tool of the suite)")
+    run([sys.executable, "-m", "venv", "--clear", str(venv)])
+    run([str(uv(DEV)), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
+         TOOLS[name]])
+    stamp.write_text(TOOLS[name])
+    return exe
+
+
 def apt_install(*packages: str) -> None:
     if shutil.which("apt-get") is None:
         raise SystemExit(f"[dev] need {', '.join(packages)} but apt-get is not available")
@@ -247,6 +267,8 @@ def test(args: list[str]) -> int:
     ensure_azurite()
     ensure_postgres()
     ensure_chromium()
+    ensure_venv(DEV)  # its uv installs the tools
+    ensure_tool("checkov")
     if modes:
         # Only the suite: the linters' own versions are not what these modes check.
         mode = modes[0]
