@@ -27,8 +27,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from glacier.errors import ConfigError
-
 __all__ = ["Runner", "load_with", "register", "registered", "runner"]
 
 
@@ -95,6 +93,10 @@ def runner() -> Runner:
     if _registered is None and _loader is not None:
         _loader()
     if _registered is None:
+        # Here, not at import: the package imports this module (to say how to load the
+        # runner), and importing it stays free for `import glacier` and the pytest plugin.
+        from glacier.errors import ConfigError
+
         raise ConfigError(
             "No runner is registered to run pipelines: import glacier.runner (it registers "
             "itself), or call glacier.dispatch.register(...) with a runner of your own."

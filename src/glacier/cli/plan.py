@@ -92,8 +92,11 @@ def plan(
         if policies:
             _print_policies(out, planned)
         else:
+            chosen = selected_environment_name()  # --env or GLACIER_ENV, said the same way
             hint = f"Each task's grants: glacier plan {target} --policies"
-            out.print(Text(hint + (f" --env {env}" if env else ""), style="dim"), soft_wrap=True)
+            out.print(
+                Text(hint + (f" --env {chosen}" if chosen else ""), style="dim"), soft_wrap=True
+            )
 
 
 def _by_environment(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
