@@ -112,6 +112,7 @@ from glacier.errors import (
     SchemaMismatchError,
 )
 from glacier.formats import TABLE_FORMAT, check_options, get_format, resolve_format
+from glacier.schemas import compare_schemas
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -581,28 +582,17 @@ class FsspecBucketAdapter(StorageErrorTranslation, TableLayout, FsspecReads):
     def _conform(self, frame: pl.LazyFrame, stored: pl.Schema) -> pl.LazyFrame:
         """``frame`` in the stored column order, or SchemaMismatchError naming what differs."""
         incoming = frame.collect_schema()
-        missing = [c for c in stored if c not in incoming]
-        extra = [c for c in incoming if c not in stored]
         # Text formats store no types: compare what a reader would infer from both. This runs
         # the first 100 rows of the query once more (text-format appends only).
         seen = incoming if self.format.typed else self._round_trip_schema(frame.head(100))
-        differing = [
-            f"{c}: stored {stored[c]}, new {seen[c]}"
-            for c in stored
-            if c in seen and seen[c] != stored[c] and seen[c] != pl.Null
-        ]
-        if missing or extra or differing:
-            details = []
-            if missing:
-                details.append(f"missing columns {missing}")
-            if extra:
-                details.append(f"unexpected columns {extra}")
-            if differing:
-                details.append("different types (" + "; ".join(differing) + ")")
+        # A column the sample does not show says nothing about its type, as an all-null one.
+        actual = {c: seen[c] if c in seen else pl.Null() for c in incoming}
+        diff = compare_schemas(stored, actual, nulls_match=True)
+        if diff:
             raise SchemaMismatchError(
                 f"append to {self.get_uri()}: the new data does not match the stored schema: "
-                f"{', '.join(details)}. Stored schema: {dict(stored)}. Cast or select the "
-                f"columns to match, or write with mode='overwrite'."
+                f"{diff.describe('stored', 'new')}. Stored schema: {dict(stored)}. Cast or "
+                f"select the columns to match, or write with mode='overwrite'."
             )
         return frame.select(list(stored))
 

@@ -34,7 +34,7 @@ from glacier.adapters.tables import (
     TableIO,
     TableMode,
     Version,
-    check_schema,
+    check_evolution,
     refuse_before_oldest,
 )
 from glacier.adapters.text_datasets import TextDatasetStore, write_text_dataset
@@ -410,7 +410,7 @@ class TableLayout:
                     f"{list(partitioned)}, or write with mode='overwrite'."
                 )
             data_schema = pl.Schema({c: t for c, t in incoming.items() if c != delete_when})
-            check_schema(
+            check_evolution(
                 f"{mode} {uri}", stored, data_schema, schema, "write with mode='overwrite'"
             )
             if mode == "merge":
@@ -429,7 +429,7 @@ class TableLayout:
             if mode == "append" and plain:
                 snapshot = Snapshot(tuple(plain), self.format, self.partition_by)
                 stored_frame = self._scan(snapshot, {})
-                check_schema(
+                check_evolution(
                     f"append to {uri}",
                     stored_frame.collect_schema(),
                     incoming,

@@ -40,6 +40,7 @@ from glacier.result import (
     new_run_id,
 )
 from glacier.retries import delays, should_retry
+from glacier.schemas import compare_schemas
 from glacier.selection import TaskSelection
 from glacier.task_code import code_identity
 from glacier.task_code import prepare as read_sources
@@ -681,25 +682,11 @@ def check_schema(task: Task, ds: Dataset, value: Any) -> None:
             f"Task {task.name!r} returned {type(value).__name__} for dataset {ds.name!r}, "
             "which declares a schema; return a polars DataFrame or LazyFrame."
         )
-    expected = ds.schema or {}
-    missing = [c for c in expected if c not in schema]
-    wrong = [
-        f"{c}: expected {expected[c]}, got {schema[c]}"
-        for c in expected
-        if c in schema and schema[c] != expected[c]
-    ]
-    extra = [c for c in schema if c not in expected]
-    if missing or wrong or extra:
-        parts = []
-        if missing:
-            parts.append(f"missing columns {missing}")
-        if wrong:
-            parts.append("wrong types (" + "; ".join(wrong) + ")")
-        if extra:
-            parts.append(f"unexpected columns {extra}")
+    diff = compare_schemas(ds.schema or {}, schema)
+    if diff:
         raise SchemaMismatchError(
             f"Task {task.name!r} ({task.location}) produced data for dataset {ds.name!r} that "
-            f"does not match its schema: {', '.join(parts)}. Fix the task or the schema."
+            f"does not match its schema: {diff.describe()}. Fix the task or the schema."
         )
 
 
