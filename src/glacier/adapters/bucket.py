@@ -58,7 +58,6 @@ from __future__ import annotations
 import builtins
 import contextlib
 import functools
-import hashlib
 import posixpath
 import re
 from collections.abc import Mapping, Sequence, Set
@@ -76,6 +75,7 @@ from glacier.adapters.filesystems import (
 )
 from glacier.adapters.fsspec_reads import FsspecReads
 from glacier.adapters.fsspec_reads import Snapshot as _Snapshot
+from glacier.adapters.layout import Layout
 from glacier.adapters.manifest import (
     GLACIER_DIR,
     LEGACY_MANIFEST,
@@ -90,19 +90,25 @@ from glacier.adapters.manifest import (
     versions_key,
     writer_is_gone,
 )
-from glacier.adapters.objects import local_path, open_object, read_value, write_value
+from glacier.adapters.objects import (
+    ObjectLayout,
+    change_token,
+    local_path,
+    open_object,
+    read_value,
+    write_value,
+)
 from glacier.adapters.partitions import hive_target
 from glacier.adapters.spool import remove_until_quiet, spool
 from glacier.adapters.storage_errors import StorageErrorTranslation
-from glacier.adapters.table_layout import TableLayout
+from glacier.adapters.table_layout import DeltaTableOps, TableLayout
 from glacier.adapters.tables import (
     DEFAULT_RETENTION,
     DELTA_LOG,
     SchemaPolicy,
-    TableMode,
     Version,
 )
-from glacier.adapters.text_datasets import write_text_dataset
+from glacier.adapters.text_datasets import TextDirectoryLayout
 from glacier.adapters.uploads import open_upload
 from glacier.errors import (
     BucketNotFoundError,
@@ -143,17 +149,11 @@ _CREATION_ATTEMPTS = 3
 _ANSWERED: set[str] = set()  # configured endpoints that accepted a connection
 _FETCH_BATCH = 8  # objects fetched concurrently by the fsspec reader
 
-# Info fields that change when an object is rewritten, across fsspec implementations.
-_CHANGE_FIELDS = (
-    *("ETag", "etag", "generation", "size", "LastModified", "last_modified"),
-    *("mtime", "updated", "created", "ino"),
-)
-
 
 # -- the adapter ---------------------------------------------------------------------------
 
 
-class FsspecBucketAdapter(StorageErrorTranslation, TableLayout, FsspecReads):
+class FsspecBucketAdapter(StorageErrorTranslation, DeltaTableOps, FsspecReads):
     """Reads and writes one Bucket through an fsspec filesystem (see the module docstring).
 
     Args:
@@ -183,6 +183,15 @@ class FsspecBucketAdapter(StorageErrorTranslation, TableLayout, FsspecReads):
         if self.is_table:
             self.format = get_format(TABLE_FORMAT)
         self.retention: timedelta = getattr(resource, "retention", DEFAULT_RETENTION)
+        #: Where the data is, chosen once: what every operation below delegates to.
+        self.layout: Layout = self._choose_layout()
+
+    def _choose_layout(self) -> Layout:
+        if not self.is_dataset:
+            return ObjectLayout(self)
+        if self.is_table:
+            return TableLayout(self)
+        return TextDirectoryLayout(self)
 
     @functools.cached_property
     def native(self) -> NativeAccess | None:
@@ -202,12 +211,7 @@ class FsspecBucketAdapter(StorageErrorTranslation, TableLayout, FsspecReads):
                 "not a table; use read()."
             )
         with self._errors("scan"):
-            if self.is_table:
-                return self._table_scan(version, options, check_footers=True)
-            self._no_versions(version)
-            snapshot = self._snapshot()
-            self._check_footers(snapshot.files)
-            return self._scan(snapshot, options)
+            return self.layout.scan(version, options)
 
     def read(self, version: Version = None, **options: Any) -> pl.DataFrame:
         """The whole dataset (or a table's ``version``); ``options`` go to the polars reader."""
@@ -217,19 +221,28 @@ class FsspecBucketAdapter(StorageErrorTranslation, TableLayout, FsspecReads):
             self._no_versions(version)
             return read_value(self, options)  # type: ignore[no-any-return]
         with self._errors("read"):
-            if self.is_table:
-                return self._table_scan(version, options).collect()
-            self._no_versions(version)
-            # No existence check first: the fetch itself reports a missing object.
-            snapshot = self._snapshot(check_object=False)
-            try:
-                return self._read_snapshot(snapshot, options)
-            except Exception:
-                # An overwrite that committed while this read ran removed the files it was
-                # reading: read the new version once (never a mix of the two).
-                if snapshot.manifest is None or not self._superseded(snapshot.manifest):
-                    raise
-                return self._read_snapshot(self._snapshot(check_object=False), options)
+            return self.layout.read(version, options)
+
+    def _scan_files(self, version: Version, options: Mapping[str, Any]) -> pl.LazyFrame:
+        """The scan of an object's or a text directory's files (no versions)."""
+        self._no_versions(version)
+        snapshot = self._snapshot()
+        self._check_footers(snapshot.files)
+        return self._scan(snapshot, options)
+
+    def _read_files(self, version: Version, options: Mapping[str, Any]) -> pl.DataFrame:
+        """The read of an object's or a text directory's files (no versions)."""
+        self._no_versions(version)
+        # No existence check first: the fetch itself reports a missing object.
+        snapshot = self._snapshot(check_object=False)
+        try:
+            return self._read_snapshot(snapshot, options)
+        except Exception:
+            # An overwrite that committed while this read ran removed the files it was
+            # reading: read the new version once (never a mix of the two).
+            if snapshot.manifest is None or not self._superseded(snapshot.manifest):
+                raise
+            return self._read_snapshot(self._snapshot(check_object=False), options)
 
     def _check_read_options(self, action: str, options: Mapping[str, Any]) -> None:
         """Refuse a reader option given to this call that the format's reader does not take
@@ -306,14 +319,7 @@ class FsspecBucketAdapter(StorageErrorTranslation, TableLayout, FsspecReads):
         self._check_writable(frame.collect_schema())
         with self._errors("write"):
             self._prepare_bucket()
-            if self.is_table:
-                self._write_table_once_created(
-                    frame, cast("TableMode", mode), on or (), delete_when, schema
-                )
-            elif self.is_dataset:
-                write_text_dataset(self, frame, append=mode == "append")
-            else:
-                self._write_object(frame, append=mode == "append")
+            self.layout.write(frame, mode, on or (), delete_when, schema)
 
     def _check_writable(self, schema: pl.Schema) -> None:
         """Refuse, before anything is written, data this Bucket's layout or format can't hold."""
@@ -350,50 +356,49 @@ class FsspecBucketAdapter(StorageErrorTranslation, TableLayout, FsspecReads):
         """Whether the object, or a dataset version (or plain data files), exists."""
         with self._errors("check"):
             try:
-                if not self.is_dataset:
-                    return self._object_info() is not None
-                if self.is_table and self._table_exists():
-                    return True
-                manifests = self._manifest_paths()
-                return any(self.fs.exists(p) for p in manifests) or bool(self._plain_files())
+                return self.layout.exists()
             except BucketNotFoundError:
                 return False
+
+    def _directory_exists(self) -> bool:
+        """Whether a dataset directory has a manifest or plain data files."""
+        manifests = self._manifest_paths()
+        return any(self.fs.exists(p) for p in manifests) or bool(self._plain_files())
 
     def list(self) -> list[str]:
         """Keys (relative to the bucket) of the objects holding the current data."""
         with self._errors("list"):
-            if not self.is_dataset:
-                return [self.key] if self._object_info() is not None else []
-            if self.is_table and self._table_exists("list"):
-                return [f"{self._prefix}{f}" for f in self._table_files()]
-            manifest = self._manifest()
-            return list(manifest.files) if manifest else self._plain_files()
+            return self.layout.list()
+
+    def _directory_list(self) -> builtins.list[str]:
+        """The files of a dataset directory's manifest, or its plain data files."""
+        manifest = self._manifest()
+        return builtins.list(manifest.files) if manifest else self._plain_files()
 
     def delete(self) -> None:
         """Delete the object, or the dataset directory with all its versions."""
         with self._errors("delete"):
-            if not self.is_dataset:
-                if self._object_info() is None:
-                    raise self._not_found("delete")
-                self.fs.rm_file(self._path(self.key))
-                return
-            table = self.is_table and self._table_exists()
-            manifests = [] if table else [p for p in self._manifest_paths() if self.fs.exists(p)]
-            manifest = bool(manifests)
-            begun = self.is_table and not table and self._log.creation_begun()
-            if not table and not manifest and not begun and not self._plain_files():
-                raise self._not_found("delete")
-            with contextlib.suppress(FileNotFoundError):
-                # The log or manifest goes first: readers then see no dataset, not a part.
-                if table:
-                    self.fs.rm(self._path(f"{self._prefix}{DELTA_LOG}"), recursive=True)
-                else:
-                    for path in manifests:
-                        self.fs.rm_file(path)
-            if self.key:
-                self.fs.rm(self._path(self.key), recursive=True)
-            elif leftovers := self._root_files():  # never rm the bucket itself
-                self.fs.rm(leftovers)
+            self.layout.delete()
+
+    def _delete_directory(self) -> None:
+        """Delete a dataset directory (a table's or a text directory's) and all its versions."""
+        table = self.is_table and self._table_exists()
+        manifests = [] if table else [p for p in self._manifest_paths() if self.fs.exists(p)]
+        manifest = bool(manifests)
+        begun = self.is_table and not table and self._log.creation_begun()
+        if not table and not manifest and not begun and not self._plain_files():
+            raise self._not_found("delete")
+        with contextlib.suppress(FileNotFoundError):
+            # The log or manifest goes first: readers then see no dataset, not a part.
+            if table:
+                self.fs.rm(self._path(f"{self._prefix}{DELTA_LOG}"), recursive=True)
+            else:
+                for path in manifests:
+                    self.fs.rm_file(path)
+        if self.key:
+            self.fs.rm(self._path(self.key), recursive=True)
+        elif leftovers := self._root_files():  # never rm the bucket itself
+            self.fs.rm(leftovers)
 
     def get_uri(self) -> str:
         """``s3://bucket/key``, ``gs://...``, ``abfs://container/...``, ``file:///...``;
@@ -404,21 +409,17 @@ class FsspecBucketAdapter(StorageErrorTranslation, TableLayout, FsspecReads):
     def fingerprint(self) -> str:
         """A token that changes when the data changes, from metadata only (no data read)."""
         with self._errors("fingerprint"):
-            if not self.is_dataset:
-                info = self._object_info()
-                if info is None:
-                    raise self._not_found("fingerprint")
-                return _token([info])
-            commit = self._log.latest_commit() if self.is_table else None
-            if commit is not None:
-                return _token([commit])
-            manifest = self._manifest()
-            if manifest is not None:
-                return f"v-{manifest.version}"
-            infos = [self.fs.info(self._path(k)) for k in self._plain_files()]
-            if not infos:
-                raise self._not_found("fingerprint")
-            return _token(infos)
+            return self.layout.fingerprint()
+
+    def _directory_fingerprint(self) -> str:
+        """A dataset directory's manifest version, else a token of its plain files."""
+        manifest = self._manifest()
+        if manifest is not None:
+            return f"v-{manifest.version}"
+        infos = [self.fs.info(self._path(k)) for k in self._plain_files()]
+        if not infos:
+            raise self._not_found("fingerprint")
+        return change_token(infos)
 
     # -- paths -----------------------------------------------------------------------------
 
@@ -683,13 +684,3 @@ class FsspecBucketAdapter(StorageErrorTranslation, TableLayout, FsspecReads):
             if age > grace or writer_is_gone(name):
                 stale.append(entry)
         self._discard(stale)
-
-
-def _token(infos: Sequence[Mapping[str, Any]]) -> str:
-    """A digest of the fields that change when an object is rewritten."""
-    digest = hashlib.sha256()
-    for info in infos:
-        fields = [str(info.get("name", ""))]
-        fields += [f"{k}={info[k]}" for k in _CHANGE_FIELDS if k in info]
-        digest.update("|".join(fields).encode())
-    return digest.hexdigest()[:32]

@@ -19,17 +19,21 @@ Many libraries take a file object or a local path, never a URI (``pl.read_excel`
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import posixpath
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+import polars as pl
+
 from glacier.adapters.filesystems import read_back_timeout
 from glacier.adapters.manifest import TMP_DIR, temp_name
 from glacier.adapters.spool import spool
+from glacier.adapters.tables import SchemaPolicy, Version
 from glacier.adapters.uploads import Upload, open_upload
 from glacier.errors import ConfigError
 from glacier.format_checks import check_pickle_allowed
@@ -38,7 +42,9 @@ from glacier.formats import Format, check_value
 __all__ = [
     "MODES",
     "AtomicWriter",
+    "ObjectLayout",
     "ObjectStore",
+    "change_token",
     "local_path",
     "open_object",
     "read_value",
@@ -78,6 +84,56 @@ class ObjectStore(Protocol):
     def _rename(self, source: str, target: str) -> None: ...
 
     def _discard(self, paths: Sequence[str]) -> None: ...
+
+    def _scan_files(self, version: Version, options: Mapping[str, Any]) -> pl.LazyFrame: ...
+
+    def _read_files(self, version: Version, options: Mapping[str, Any]) -> pl.DataFrame: ...
+
+    def _write_object(self, frame: pl.LazyFrame, *, append: bool) -> None: ...
+
+
+class ObjectLayout:
+    """A Bucket whose path names one object (the :class:`~glacier.adapters.layout.Layout`
+    of single objects): read through the adapter's readers, written by its atomic upload or
+    rename."""
+
+    def __init__(self, adapter: ObjectStore) -> None:
+        self.adapter = adapter
+
+    def scan(self, version: Version, options: Mapping[str, Any]) -> pl.LazyFrame:
+        return self.adapter._scan_files(version, options)
+
+    def read(self, version: Version, options: Mapping[str, Any]) -> pl.DataFrame:
+        return self.adapter._read_files(version, options)
+
+    def write(
+        self,
+        frame: pl.LazyFrame,
+        mode: str,
+        on: Sequence[str],
+        delete_when: str | None,
+        schema: SchemaPolicy,
+    ) -> None:
+        self.adapter._write_object(frame, append=mode == "append")
+
+    def exists(self) -> bool:
+        return self.adapter._object_info() is not None
+
+    def list(self) -> list[str]:
+        adapter = self.adapter
+        return [adapter.key] if adapter._object_info() is not None else []
+
+    def delete(self) -> None:
+        adapter = self.adapter
+        if adapter._object_info() is None:
+            raise adapter._not_found("delete")
+        adapter.fs.rm_file(adapter._path(adapter.key))
+
+    def fingerprint(self) -> str:
+        info = self.adapter._object_info()
+        if info is None:
+            raise self.adapter._not_found("fingerprint")
+        return change_token([info])
 
 
 class _RenameOnClose:
@@ -298,3 +354,20 @@ def write_value(adapter: ObjectStore, value: Any, options: dict[str, Any], part_
     _check_object(adapter, "write")
     with adapter._errors("write"), _writer(adapter, part_size) as target:
         fmt.dump(value, target, options)  # type: ignore[arg-type]
+
+
+# Info fields that change when an object is rewritten, across fsspec implementations.
+_CHANGE_FIELDS = (
+    *("ETag", "etag", "generation", "size", "LastModified", "last_modified"),
+    *("mtime", "updated", "created", "ino"),
+)
+
+
+def change_token(infos: Sequence[Mapping[str, Any]]) -> str:
+    """A digest of the fields that change when an object is rewritten."""
+    digest = hashlib.sha256()
+    for info in infos:
+        fields = [str(info.get("name", ""))]
+        fields += [f"{k}={info[k]}" for k in _CHANGE_FIELDS if k in info]
+        digest.update("|".join(fields).encode())
+    return digest.hexdigest()[:32]

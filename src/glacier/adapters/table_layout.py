@@ -27,6 +27,7 @@ from glacier.adapters.filesystems import (
 from glacier.adapters.manifest import (
     Manifest,
 )
+from glacier.adapters.objects import change_token
 from glacier.adapters.table_mirror import TableMirror
 from glacier.adapters.tables import (
     DELTA_LOG,
@@ -57,7 +58,7 @@ if TYPE_CHECKING:
 
 from glacier.adapters.fsspec_reads import Snapshot
 
-__all__ = ["TableLayout"]
+__all__ = ["DeltaTableOps", "TableLayout"]
 
 #: A staging file of delta-rs' local store (``part-...parquet#1``), renamed when complete.
 _STAGED_FILE = re.compile(r"#\d+$")
@@ -67,7 +68,7 @@ _STAGED_FILE = re.compile(r"#\d+$")
 _CREATION_ATTEMPTS = 3
 
 
-class TableLayout:
+class DeltaTableOps:
     """The Delta-table half of :class:`~glacier.adapters.bucket.FsspecBucketAdapter`."""
 
     if TYPE_CHECKING:  # what the Bucket adapter provides
@@ -95,6 +96,10 @@ class TableLayout:
         def _scan(self, snapshot: Snapshot, options: Mapping[str, Any]) -> pl.LazyFrame: ...
         def _discard(self, paths: Sequence[str]) -> None: ...
         def _versions_key(self) -> str: ...
+        def _directory_exists(self) -> bool: ...
+        def _directory_list(self) -> builtins.list[str]: ...
+        def _delete_directory(self) -> None: ...
+        def _directory_fingerprint(self) -> str: ...
 
     # -- tables (Delta Lake: glacier.adapters.tables) --------------------------------------
 
@@ -501,3 +506,49 @@ class TableLayout:
                 f"the new data (columns {dict(incoming)}); rows where it is true delete the "
                 "matching stored row."
             )
+
+
+class TableLayout:
+    """A directory dataset of parquet as a Delta table (the
+    :class:`~glacier.adapters.layout.Layout` of tables); before its first commit, the plain
+    files of another tool are read (and taken in by the first write), and a directory in
+    the old ``_glacier/`` manifest layout is refused until converted."""
+
+    def __init__(self, adapter: DeltaTableOps) -> None:
+        self.adapter = adapter
+
+    def scan(self, version: Version, options: Mapping[str, Any]) -> pl.LazyFrame:
+        return self.adapter._table_scan(version, options, check_footers=True)
+
+    def read(self, version: Version, options: Mapping[str, Any]) -> pl.DataFrame:
+        return self.adapter._table_scan(version, options).collect()
+
+    def write(
+        self,
+        frame: pl.LazyFrame,
+        mode: str,
+        on: Sequence[str],
+        delete_when: str | None,
+        schema: SchemaPolicy,
+    ) -> None:
+        self.adapter._write_table_once_created(
+            frame, cast("TableMode", mode), on, delete_when, schema
+        )
+
+    def exists(self) -> bool:
+        return self.adapter._table_exists() or self.adapter._directory_exists()
+
+    def list(self) -> builtins.list[str]:
+        adapter = self.adapter
+        if adapter._table_exists("list"):
+            return [f"{adapter._prefix}{f}" for f in adapter._table_files()]
+        return adapter._directory_list()
+
+    def delete(self) -> None:
+        self.adapter._delete_directory()
+
+    def fingerprint(self) -> str:
+        commit = self.adapter._log.latest_commit()
+        if commit is not None:
+            return change_token([commit])
+        return self.adapter._directory_fingerprint()
