@@ -5,7 +5,13 @@ between stores comes from :data:`glacier.adapters.filesystems.STORES`; what diff
 formats from :data:`glacier.formats.FORMATS`. The layout of versions and manifests is
 :mod:`glacier.adapters.manifest`, partition pruning :mod:`glacier.adapters.partitions`, the
 kinds of storage failure :mod:`glacier.adapters.storage_errors` and the local scratch space
-:mod:`glacier.adapters.spool`; this module is the I/O over them.
+:mod:`glacier.adapters.spool`; this module is the I/O over them. The adapter checks each
+call's arguments, chooses the Bucket's layout once (:class:`~glacier.adapters.layout.Layout`:
+an object, a text directory or a Delta table) and delegates to it; what it shares with the
+layouts is split by concern: the Delta table's operations
+(:mod:`glacier.adapters.table_layout`), the readers of a snapshot's files
+(:mod:`glacier.adapters.fsspec_reads`) and the translation of storage errors
+(:mod:`glacier.adapters.storage_errors`).
 
 Layout and atomicity
 --------------------

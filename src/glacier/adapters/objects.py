@@ -14,6 +14,8 @@ Many libraries take a file object or a local path, never a URI (``pl.read_excel`
 - :func:`read_value` / :func:`write_value` are the ``read()``/``write()`` of an object format:
   a value checked against the format before the first byte moves, then dumped into an atomic
   writer.
+- :class:`ObjectLayout` is the :class:`~glacier.adapters.layout.Layout` of a Bucket naming one
+  object: its ``scan``/``read``/``write``/``exists``/``list``/``delete``/``fingerprint``.
 """
 
 from __future__ import annotations

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 __all__ = ["invoke", "settle"]
 
-_log = logging.getLogger(__name__)
+# The retry warnings keep the logger name users filter on (docs/pipelines.md).
+_log = logging.getLogger("glacier.executors.base")
 
 
 def invoke(
