@@ -69,14 +69,13 @@ import re
 from collections.abc import Mapping, Sequence, Set
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any
 
 import polars as pl
 
 from glacier.adapters.filesystems import (
     NativeAccess,
     Store,
-    read_back_timeout,
     store_for,
 )
 from glacier.adapters.fsspec_reads import FsspecReads
@@ -115,7 +114,6 @@ from glacier.adapters.tables import (
     Version,
 )
 from glacier.adapters.text_datasets import TextDirectoryLayout
-from glacier.adapters.uploads import open_upload
 from glacier.errors import (
     BucketNotFoundError,
     ConfigError,
@@ -194,7 +192,7 @@ class FsspecBucketAdapter(StorageErrorTranslation, DeltaTableOps, FsspecReads):
 
     def _choose_layout(self) -> Layout:
         if not self.is_dataset:
-            return ObjectLayout(self)
+            return ObjectLayout(self, UPLOAD_PART_SIZE)
         if self.is_table:
             return TableLayout(self)
         return TextDirectoryLayout(self)
@@ -551,36 +549,6 @@ class FsspecBucketAdapter(StorageErrorTranslation, DeltaTableOps, FsspecReads):
             self.fs.makedirs(self.root, exist_ok=True)
         elif policy == "require" and not self.fs.isdir(self.root):
             raise self._bucket_missing("write")
-
-    def _write_object(self, frame: pl.LazyFrame, *, append: bool) -> None:
-        if append and self._object_info() is not None:
-            stored = self._scan(_Snapshot((self.key,), self.format), self.resource.read_options)
-            frame = pl.concat([stored, self._conform(frame, stored.collect_schema())])
-        target = self._path(self.key)
-        if not self.store.renames:
-            self._upload(frame, target)
-            return
-        tmp = self._path(f"{TMP_DIR}/{temp_name(posixpath.basename(self.key))}")
-        try:
-            self._sink(frame, tmp)
-            self._rename(tmp, target)
-        except BaseException:
-            self._discard([tmp])
-            raise
-        self._sweep(TMP_DIR, TMP_GRACE)
-
-    def _upload(self, frame: pl.LazyFrame, target: str) -> None:
-        """Stream ``frame`` into an upload that becomes the object only once completed."""
-        upload = open_upload(self.fs, target, UPLOAD_PART_SIZE, read_back_timeout(self.config))
-        try:
-            # polars calls only write/flush/tell on a file object.
-            self.format.sink(frame, cast("IO[bytes]", upload), None, self.resource.write_options)
-            upload.close()  # completes the upload; aborts it itself if that fails
-        except BaseException as exc:
-            upload.discard()
-            if upload.failure is not None and upload.failure is not exc:
-                raise upload.failure from exc  # the store's error; polars reports it untyped
-            raise
 
     def _plain_snapshot(self, files: Sequence[str]) -> _Snapshot:
         """The snapshot of data files no manifest describes (another tool's)."""

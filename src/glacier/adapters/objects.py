@@ -25,15 +25,17 @@ import hashlib
 import io
 import posixpath
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence, Set
 from contextlib import AbstractContextManager
+from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, cast
 
 import polars as pl
 
 from glacier.adapters.filesystems import read_back_timeout
-from glacier.adapters.manifest import TMP_DIR, temp_name
+from glacier.adapters.fsspec_reads import Snapshot
+from glacier.adapters.manifest import TMP_DIR, TMP_GRACE, temp_name
 from glacier.adapters.spool import spool
 from glacier.adapters.tables import SchemaPolicy, Version
 from glacier.adapters.uploads import Upload, open_upload
@@ -91,7 +93,15 @@ class ObjectStore(Protocol):
 
     def _read_files(self, version: Version, options: Mapping[str, Any]) -> pl.DataFrame: ...
 
-    def _write_object(self, frame: pl.LazyFrame, *, append: bool) -> None: ...
+    resource: Any
+
+    def _scan(self, snapshot: Snapshot, options: Mapping[str, Any]) -> pl.LazyFrame: ...
+
+    def _conform(self, frame: pl.LazyFrame, stored: pl.Schema) -> pl.LazyFrame: ...
+
+    def _sink(self, frame: pl.LazyFrame, path: str, partition_by: Sequence[str] = ()) -> None: ...
+
+    def _sweep(self, key: str, grace: timedelta, keep: Set[str] = frozenset()) -> None: ...
 
 
 class ObjectLayout:
@@ -99,8 +109,9 @@ class ObjectLayout:
     of single objects): read through the adapter's readers, written by its atomic upload or
     rename."""
 
-    def __init__(self, adapter: ObjectStore) -> None:
+    def __init__(self, adapter: ObjectStore, part_size: int) -> None:
         self.adapter = adapter
+        self.part_size = part_size
 
     def scan(self, version: Version, options: Mapping[str, Any]) -> pl.LazyFrame:
         return self.adapter._scan_files(version, options)
@@ -116,7 +127,40 @@ class ObjectLayout:
         delete_when: str | None,
         schema: SchemaPolicy,
     ) -> None:
-        self.adapter._write_object(frame, append=mode == "append")
+        adapter = self.adapter
+        if mode == "append" and adapter._object_info() is not None:
+            stored = adapter._scan(
+                Snapshot((adapter.key,), adapter.format), adapter.resource.read_options
+            )
+            frame = pl.concat([stored, adapter._conform(frame, stored.collect_schema())])
+        target = adapter._path(adapter.key)
+        if not adapter.store.renames:
+            self._upload(frame, target)
+            return
+        tmp = adapter._path(f"{TMP_DIR}/{temp_name(posixpath.basename(adapter.key))}")
+        try:
+            adapter._sink(frame, tmp)
+            adapter._rename(tmp, target)
+        except BaseException:
+            adapter._discard([tmp])
+            raise
+        adapter._sweep(TMP_DIR, TMP_GRACE)
+
+    def _upload(self, frame: pl.LazyFrame, target: str) -> None:
+        """Stream ``frame`` into an upload that becomes the object only once completed."""
+        adapter = self.adapter
+        upload = open_upload(adapter.fs, target, self.part_size, read_back_timeout(adapter.config))
+        try:
+            # polars calls only write/flush/tell on a file object.
+            adapter.format.sink(
+                frame, cast("IO[bytes]", upload), None, adapter.resource.write_options
+            )
+            upload.close()  # completes the upload; aborts it itself if that fails
+        except BaseException as exc:
+            upload.discard()
+            if upload.failure is not None and upload.failure is not exc:
+                raise upload.failure from exc  # the store's error; polars reports it untyped
+            raise
 
     def exists(self) -> bool:
         return self.adapter._object_info() is not None
