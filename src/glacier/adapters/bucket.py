@@ -90,6 +90,7 @@ from glacier.adapters.manifest import (
     VERSION_GRACE,
     Manifest,
     manifest_key,
+    read_manifest,
     stamp_age,
     temp_name,
     versions_key,
@@ -117,7 +118,6 @@ from glacier.adapters.text_datasets import TextDirectoryLayout
 from glacier.errors import (
     BucketNotFoundError,
     ConfigError,
-    CorruptDataError,
     InvalidDataError,
     SchemaMismatchError,
 )
@@ -471,26 +471,9 @@ class FsspecBucketAdapter(StorageErrorTranslation, DeltaTableOps, FsspecReads):
         """The dataset's manifest, ``None`` without one. A manifest that cannot be parsed
         raises CorruptDataError, or (``strict=False``: an overwrite replaces it anyway)
         counts as absent."""
-        for path in self._manifest_paths():
-            try:
-                data = self.fs.cat_file(path)
-                break
-            except FileNotFoundError:
-                continue
-        else:
-            return None
-        try:
-            return Manifest.from_json(data)
-        except Exception as exc:
-            if not strict:
-                return None
-            raise CorruptDataError(
-                f"{self.get_uri()}: the dataset's manifest {self.store.uri(path)} is corrupt "
-                f"({type(exc).__name__}: {exc}; {len(data)} bytes), so which files hold the "
-                "data is unknown. Repair it by writing the dataset again with "
-                "mode='overwrite' (which replaces the manifest), or remove it with "
-                "bucket.delete()."
-            ) from exc
+        return read_manifest(
+            self.fs, self._manifest_paths(), self.get_uri(), self.store.uri, strict=strict
+        )
 
     def _plain_files(self) -> builtins.list[str]:
         """Data files under the dataset directory that no Glacier manifest describes (none
