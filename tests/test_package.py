@@ -56,6 +56,7 @@ def test_public_names_are_exported() -> None:
         "glacier.adapters.partitions",
         "glacier.adapters.tables",
         "glacier.adapters.storage_errors",
+        "glacier.schemas",
         "glacier.checks.builtins",
         "glacier.checks.evaluate",
         "glacier.checks.report",

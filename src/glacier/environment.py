@@ -18,7 +18,6 @@ import copy
 import os
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast, overload
 
@@ -38,27 +37,17 @@ from glacier.errors import (
 from glacier.flow import FlowPipeline
 from glacier.locations import DatasetLocation, locate, site_of
 from glacier.provider import Identity, Provider
+from glacier.resource_namespaces import ComputeNamespace, DatabaseNamespace, StorageNamespace
 from glacier.resources import (
     Bucket,
-    Database,
     DatabaseTable,
-    ExecutionEnvironment,
-    Serverless,
-    Volume,
 )
-from glacier.secrets import Secrets, database_connection
+from glacier.secrets import Secrets
 from glacier.settings import (
     AwsConfig,
-    DatabaseConnection,
-    DynamoDbConfig,
-    EcsConfig,
-    EfsConfig,
     GlacierSettings,
-    LambdaConfig,
     LocalConfig,
     Network,
-    RdsConfig,
-    S3Config,
     TaskConfig,
 )
 from glacier.settings.base import refuse_credentials
@@ -727,213 +716,3 @@ class AWSEnvironment(Environment):
             ),
             **kwargs,
         )
-
-
-# -- namespaces ------------------------------------------------------------------------------
-
-
-@dataclass
-class _Namespace:
-    env: Environment
-    _provider: Any = field(init=False)
-
-    def __post_init__(self) -> None:
-        self._provider = self.env.provider
-
-
-def _config(cls: type, config: Any, **values: Any) -> Any:
-    """A resource config from keyword arguments, refining an explicit config if given."""
-    given = {k: v for k, v in values.items() if v is not None}
-    if config is not None:
-        return config.model_copy(update=given) if given else config
-    return cls(**given) if given else None
-
-
-class StorageNamespace(_Namespace):
-    """``env.storage.s3(...)``, ``.gcs(...)``, ``.blob(...)``, ``.bucket(...)``, ``.efs(...)``."""
-
-    def s3(
-        self,
-        bucket: str,
-        path: str = "",
-        format: str = "parquet",
-        *,
-        storage_class: str | None = None,
-        versioning: bool | None = None,
-        encryption: str | None = None,
-        kms_key_id: str | None = None,
-        lifecycle_rules: list[Any] | None = None,
-        config: S3Config | None = None,
-        partition_by: Sequence[str] | None = None,
-        name: str | None = None,
-        tags: dict[str, str] | None = None,
-    ) -> Bucket:
-        """An S3 bucket (or a local directory standing in for one on a local provider)."""
-        cfg = _config(
-            S3Config,
-            config,
-            storage_class=storage_class,
-            versioning=versioning,
-            encryption=encryption,
-            kms_key_id=kms_key_id,
-            lifecycle_rules=lifecycle_rules,
-        )
-        return self._provider.bucket(  # type: ignore[no-any-return]
-            bucket, path, format, config=cfg, name=name, partition_by=partition_by, tags=tags
-        )
-
-    def bucket(
-        self, bucket_name: str, path: str = "", format: str = "parquet", **kwargs: Any
-    ) -> Bucket:
-        """A bucket on whatever store this environment's provider uses."""
-        return self._provider.bucket(bucket_name, path, format, **kwargs)  # type: ignore[no-any-return]
-
-    gcs = bucket
-    blob = bucket
-
-    def efs(
-        self,
-        file_system_name: str,
-        *,
-        performance_mode: str | None = None,
-        encrypted: bool | None = None,
-        config: EfsConfig | None = None,
-    ) -> Volume:
-        """An EFS file system."""
-        cfg = _config(EfsConfig, config, performance_mode=performance_mode, encrypted=encrypted)
-        return self._provider.volume(file_system_name, config=cfg)  # type: ignore[no-any-return]
-
-
-class DatabaseNamespace(_Namespace):
-    """``env.database.postgres(...)``, ``env.database.rds(...)``, ``env.database.dynamodb(...)``."""
-
-    def postgres(self, name: str, *, connection: DatabaseConnection | None = None) -> Database:
-        """A PostgreSQL database, reached as ``[databases.<name>]`` of the environment's
-        settings say (else ``connection``, else libpq's ``PG*`` variables).
-
-        Example:
-            >>> from glacier import Environment
-            >>> Environment.local("/tmp/pg-doc").database.postgres("warehouse").engine
-            'postgres'
-        """
-        return self._provider.database(  # type: ignore[no-any-return]
-            name, "postgres", connection=self._connection(name, connection)
-        )
-
-    def rds(
-        self,
-        instance_identifier: str,
-        engine: str = "postgres",
-        instance_class: str | None = None,
-        *,
-        allocated_storage: int | None = None,
-        multi_az: bool | None = None,
-        config: RdsConfig | None = None,
-        connection: DatabaseConnection | None = None,
-    ) -> Database:
-        """An RDS database instance: created from ``config`` by the plan; reached by tasks
-        through ``[databases.<instance_identifier>]`` of the settings (or ``connection``),
-        like :meth:`postgres`."""
-        cfg = _config(
-            RdsConfig,
-            config,
-            engine=engine,
-            instance_class=instance_class,
-            allocated_storage=allocated_storage,
-            multi_az=multi_az,
-        )
-        return self._provider.database(  # type: ignore[no-any-return]
-            instance_identifier,
-            engine,
-            config=cfg,
-            connection=self._connection(instance_identifier, connection),
-        )
-
-    def _connection(self, name: str, given: DatabaseConnection | None) -> DatabaseConnection | None:
-        found = given if given is not None else self.env.settings.databases.get(name)
-        return database_connection(name, name, found, self.env.container.secrets)
-
-    def dynamodb(
-        self,
-        table_name: str,
-        *,
-        hash_key: str | None = None,
-        range_key: str | None = None,
-        billing_mode: str | None = None,
-        config: DynamoDbConfig | None = None,
-    ) -> Database:
-        """A DynamoDB table."""
-        cfg = _config(
-            DynamoDbConfig,
-            config,
-            hash_key=hash_key,
-            range_key=range_key,
-            billing_mode=billing_mode,
-        )
-        return self._provider.database(table_name, "dynamodb", config=cfg)  # type: ignore[no-any-return]
-
-
-class ComputeNamespace(_Namespace):
-    """Compute hints for tasks: ``env.compute.lambda_(memory=512)``, ``env.compute.ecs(...)``."""
-
-    def lambda_(
-        self,
-        memory: int | None = None,
-        timeout: int | None = None,
-        runtime: str | None = None,
-        layers: list[str] | None = None,
-        *,
-        function_name: str | None = None,
-        environment_vars: dict[str, str] | None = None,
-        reserved_concurrent_executions: int | None = None,
-        architecture: str | None = None,
-        package_type: str | None = None,
-        config: LambdaConfig | None = None,
-    ) -> Serverless:
-        """A Lambda function; as ``compute=`` its name and code come from the task.
-        ``package_type`` is ``"Zip"`` or ``"Image"``; unset, the plan chooses."""
-        cfg = (
-            _config(
-                LambdaConfig,
-                config,
-                memory=memory,
-                timeout=timeout,
-                runtime=runtime,
-                layers=layers,
-                function_name=function_name,
-                environment_vars=environment_vars,
-                reserved_concurrent_executions=reserved_concurrent_executions,
-                architecture=architecture,
-                package_type=package_type,
-            )
-            or LambdaConfig()
-        )
-        return self._provider.serverless(function_name, config=cfg)  # type: ignore[no-any-return]
-
-    serverless = lambda_
-
-    def ecs(
-        self,
-        image: str | None = None,
-        cpu: int | None = None,
-        memory: int | None = None,
-        *,
-        name: str | None = None,
-        spot: bool | None = None,
-        config: EcsConfig | None = None,
-    ) -> ExecutionEnvironment:
-        """An ECS/Fargate task definition."""
-        cfg = _config(EcsConfig, config, image=image, cpu=cpu, memory=memory, spot=spot)
-        return self._provider.ecs(name or "task", cfg)  # type: ignore[no-any-return]
-
-    def glue(self, job_name: str = "job", **values: Any) -> ExecutionEnvironment:
-        """An AWS Glue job (``worker_type``, ``num_workers``, ...)."""
-        from glacier.settings import GlueConfig
-
-        return self._provider.glue(job_name, GlueConfig(**values))  # type: ignore[no-any-return]
-
-    def databricks(self, cluster_name: str = "cluster", **values: Any) -> ExecutionEnvironment:
-        """A Databricks cluster (``instance_type``, ``num_workers``, ...)."""
-        from glacier.settings import DatabricksConfig
-
-        return self._provider.databricks(cluster_name, DatabricksConfig(**values))  # type: ignore[no-any-return]

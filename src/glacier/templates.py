@@ -37,9 +37,10 @@ from typing import Any
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from glacier.environment import Environment, StorageNamespace
+from glacier.environment import Environment
 from glacier.errors import ConfigError
 from glacier.provider import Provider
+from glacier.resource_namespaces import StorageNamespace
 from glacier.resources import Bucket
 from glacier.settings import AwsConfig, LocalConfig, S3Config, TaskConfig
 from glacier.settings.base import refuse_credentials

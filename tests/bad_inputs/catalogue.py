@@ -1688,8 +1688,6 @@ TABLES = (
 )
 
 
-
-
 API_CASES: list[Case] = [
     *NAMES,
     *PIPELINES,

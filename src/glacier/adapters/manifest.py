@@ -45,13 +45,14 @@ import os
 import re
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import polars as pl
 
-from glacier.errors import StorageError
+from glacier.errors import CorruptDataError, StorageError
 
 __all__ = [
     "GLACIER_DIR",
@@ -67,6 +68,7 @@ __all__ = [
     "manifest_key",
     "new_stamp",
     "new_version",
+    "read_manifest",
     "staging_key",
     "stamp_age",
     "temp_name",
@@ -203,6 +205,41 @@ class Manifest:
             for key in (*self.files, *self.previous)
             if key.startswith(start)
         }
+
+
+def read_manifest(
+    fs: Any,
+    paths: Sequence[str],
+    dataset: str,
+    uri: Callable[[str], str],
+    *,
+    strict: bool = True,
+) -> Manifest | None:
+    """The manifest at the first of ``paths`` that exists (where it is kept now, then where
+    an earlier release kept it: the old ``_glacier/`` layout is read, never written), ``None``
+    without one. A manifest that cannot be parsed raises CorruptDataError naming ``dataset``
+    and the file (``uri`` of its path), or (``strict=False``: an overwrite replaces it
+    anyway) counts as absent."""
+    for path in paths:
+        try:
+            data = fs.cat_file(path)
+            break
+        except FileNotFoundError:
+            continue
+    else:
+        return None
+    try:
+        return Manifest.from_json(data)
+    except Exception as exc:
+        if not strict:
+            return None
+        raise CorruptDataError(
+            f"{dataset}: the dataset's manifest {uri(path)} is corrupt "
+            f"({type(exc).__name__}: {exc}; {len(data)} bytes), so which files hold the "
+            "data is unknown. Repair it by writing the dataset again with "
+            "mode='overwrite' (which replaces the manifest), or remove it with "
+            "bucket.delete()."
+        ) from exc
 
 
 def new_stamp() -> str:

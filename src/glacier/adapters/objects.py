@@ -14,22 +14,30 @@ Many libraries take a file object or a local path, never a URI (``pl.read_excel`
 - :func:`read_value` / :func:`write_value` are the ``read()``/``write()`` of an object format:
   a value checked against the format before the first byte moves, then dumped into an atomic
   writer.
+- :class:`ObjectLayout` is the :class:`~glacier.adapters.layout.Layout` of a Bucket naming one
+  object: its ``scan``/``read``/``write``/``exists``/``list``/``delete``/``fingerprint``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import posixpath
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence, Set
 from contextlib import AbstractContextManager
+from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, cast
+
+import polars as pl
 
 from glacier.adapters.filesystems import read_back_timeout
-from glacier.adapters.manifest import TMP_DIR, temp_name
+from glacier.adapters.fsspec_reads import Snapshot
+from glacier.adapters.manifest import TMP_DIR, TMP_GRACE, temp_name
 from glacier.adapters.spool import spool
+from glacier.adapters.tables import SchemaPolicy, Version
 from glacier.adapters.uploads import Upload, open_upload
 from glacier.errors import ConfigError
 from glacier.format_checks import check_pickle_allowed
@@ -38,7 +46,9 @@ from glacier.formats import Format, check_value
 __all__ = [
     "MODES",
     "AtomicWriter",
+    "ObjectLayout",
     "ObjectStore",
+    "change_token",
     "local_path",
     "open_object",
     "read_value",
@@ -78,6 +88,98 @@ class ObjectStore(Protocol):
     def _rename(self, source: str, target: str) -> None: ...
 
     def _discard(self, paths: Sequence[str]) -> None: ...
+
+    def _scan_files(self, version: Version, options: Mapping[str, Any]) -> pl.LazyFrame: ...
+
+    def _read_files(self, version: Version, options: Mapping[str, Any]) -> pl.DataFrame: ...
+
+    resource: Any
+
+    def _scan(self, snapshot: Snapshot, options: Mapping[str, Any]) -> pl.LazyFrame: ...
+
+    def _conform(self, frame: pl.LazyFrame, stored: pl.Schema) -> pl.LazyFrame: ...
+
+    def _sink(self, frame: pl.LazyFrame, path: str, partition_by: Sequence[str] = ()) -> None: ...
+
+    def _sweep(self, key: str, grace: timedelta, keep: Set[str] = frozenset()) -> None: ...
+
+
+class ObjectLayout:
+    """A Bucket whose path names one object (the :class:`~glacier.adapters.layout.Layout`
+    of single objects): read through the adapter's readers, written by its atomic upload or
+    rename."""
+
+    def __init__(self, adapter: ObjectStore, part_size: int) -> None:
+        self.adapter = adapter
+        self.part_size = part_size
+
+    def scan(self, version: Version, options: Mapping[str, Any]) -> pl.LazyFrame:
+        return self.adapter._scan_files(version, options)
+
+    def read(self, version: Version, options: Mapping[str, Any]) -> pl.DataFrame:
+        return self.adapter._read_files(version, options)
+
+    def write(
+        self,
+        frame: pl.LazyFrame,
+        mode: str,
+        on: Sequence[str],
+        delete_when: str | None,
+        schema: SchemaPolicy,
+    ) -> None:
+        adapter = self.adapter
+        if mode == "append" and adapter._object_info() is not None:
+            stored = adapter._scan(
+                Snapshot((adapter.key,), adapter.format), adapter.resource.read_options
+            )
+            frame = pl.concat([stored, adapter._conform(frame, stored.collect_schema())])
+        target = adapter._path(adapter.key)
+        if not adapter.store.renames:
+            self._upload(frame, target)
+            return
+        tmp = adapter._path(f"{TMP_DIR}/{temp_name(posixpath.basename(adapter.key))}")
+        try:
+            adapter._sink(frame, tmp)
+            adapter._rename(tmp, target)
+        except BaseException:
+            adapter._discard([tmp])
+            raise
+        adapter._sweep(TMP_DIR, TMP_GRACE)
+
+    def _upload(self, frame: pl.LazyFrame, target: str) -> None:
+        """Stream ``frame`` into an upload that becomes the object only once completed."""
+        adapter = self.adapter
+        upload = open_upload(adapter.fs, target, self.part_size, read_back_timeout(adapter.config))
+        try:
+            # polars calls only write/flush/tell on a file object.
+            adapter.format.sink(
+                frame, cast("IO[bytes]", upload), None, adapter.resource.write_options
+            )
+            upload.close()  # completes the upload; aborts it itself if that fails
+        except BaseException as exc:
+            upload.discard()
+            if upload.failure is not None and upload.failure is not exc:
+                raise upload.failure from exc  # the store's error; polars reports it untyped
+            raise
+
+    def exists(self) -> bool:
+        return self.adapter._object_info() is not None
+
+    def list(self) -> list[str]:
+        adapter = self.adapter
+        return [adapter.key] if adapter._object_info() is not None else []
+
+    def delete(self) -> None:
+        adapter = self.adapter
+        if adapter._object_info() is None:
+            raise adapter._not_found("delete")
+        adapter.fs.rm_file(adapter._path(adapter.key))
+
+    def fingerprint(self) -> str:
+        info = self.adapter._object_info()
+        if info is None:
+            raise self.adapter._not_found("fingerprint")
+        return change_token([info])
 
 
 class _RenameOnClose:
@@ -298,3 +400,20 @@ def write_value(adapter: ObjectStore, value: Any, options: dict[str, Any], part_
     _check_object(adapter, "write")
     with adapter._errors("write"), _writer(adapter, part_size) as target:
         fmt.dump(value, target, options)  # type: ignore[arg-type]
+
+
+# Info fields that change when an object is rewritten, across fsspec implementations.
+_CHANGE_FIELDS = (
+    *("ETag", "etag", "generation", "size", "LastModified", "last_modified"),
+    *("mtime", "updated", "created", "ino"),
+)
+
+
+def change_token(infos: Sequence[Mapping[str, Any]]) -> str:
+    """A digest of the fields that change when an object is rewritten."""
+    digest = hashlib.sha256()
+    for info in infos:
+        fields = [str(info.get("name", ""))]
+        fields += [f"{k}={info[k]}" for k in _CHANGE_FIELDS if k in info]
+        digest.update("|".join(fields).encode())
+    return digest.hexdigest()[:32]

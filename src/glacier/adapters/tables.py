@@ -19,7 +19,7 @@ This module is the I/O on one table given the URI and storage options delta-rs t
 (:attr:`glacier.adapters.filesystems.Store.delta`); where delta-rs cannot reach the store,
 :mod:`glacier.adapters.table_mirror` runs the same operations on a local mirror.
 
-The schema-evolution policy is :func:`check_schema`: the same columns with the same types,
+The schema-evolution policy is :func:`check_evolution`: the same columns with the same types,
 or, with ``schema="merge"``, new columns too (nullable: old rows read them as null); a type
 change is always refused (write with ``mode="overwrite"`` to replace the table's schema).
 
@@ -49,6 +49,7 @@ from glacier.errors import (
     TableCreatedConcurrentlyError,
     VersionNotFoundError,
 )
+from glacier.schemas import compare_schemas
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -61,7 +62,7 @@ __all__ = [
     "SchemaPolicy",
     "TableIO",
     "TableMode",
-    "check_schema",
+    "check_evolution",
     "merge_predicate",
     "refuse_before_oldest",
 ]
@@ -115,7 +116,7 @@ def merge_predicate(on: Sequence[str]) -> str:
     return " AND ".join(f"t.`{key}` = s.`{key}`" for key in on)
 
 
-def check_schema(
+def check_evolution(
     name: str, stored: pl.Schema, incoming: pl.Schema, policy: SchemaPolicy, fix: str
 ) -> None:
     """Refuse a write whose schema the evolution policy forbids (see the module docstring).
@@ -124,33 +125,20 @@ def check_schema(
         SchemaEvolutionError: for a type change, or new/missing columns without
             ``schema="merge"``; the message names the columns and the fix.
     """
-    missing = [c for c in stored if c not in incoming]
-    extra = [c for c in incoming if c not in stored]
-    differing = [
-        f"{c}: stored {stored[c]}, new {incoming[c]}"
-        for c in stored
-        if c in incoming and incoming[c] != stored[c] and incoming[c] != pl.Null
-    ]
-    if policy == "merge" and not differing:
+    diff = compare_schemas(stored, incoming, nulls_match=True)
+    if policy == "merge" and not diff.differing:
         return
-    if not (missing or extra or differing):
+    if not diff:
         return
-    details = []
-    if missing:
-        details.append(f"missing columns {missing}")
-    if extra:
-        details.append(f"unexpected columns {extra}")
-    if differing:
-        details.append("different types (" + "; ".join(differing) + ")")
     allowed = (
         "Type changes are never applied to a table"
-        if differing
+        if diff.differing
         else "To add or leave out columns, pass schema='merge'"
     )
     raise SchemaEvolutionError(
-        f"{name}: the new data does not match the stored schema: {', '.join(details)}. "
-        f"Stored schema: {dict(stored)}. {allowed}; cast or select the columns to match, "
-        f"or {fix}."
+        f"{name}: the new data does not match the stored schema: "
+        f"{diff.describe('stored', 'new')}. Stored schema: {dict(stored)}. {allowed}; cast or "
+        f"select the columns to match, or {fix}."
     )
 
 

@@ -18,7 +18,7 @@ used), as :mod:`glacier.adapters.objects` does for single objects.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -38,10 +38,11 @@ from glacier.adapters.manifest import (
 )
 from glacier.adapters.partitions import hive_target
 from glacier.adapters.spool import spool
+from glacier.adapters.tables import SchemaPolicy, Version
 from glacier.errors import SchemaMismatchError
 from glacier.formats import Format
 
-__all__ = ["TextDatasetStore", "write_text_dataset"]
+__all__ = ["TextDatasetStore", "TextDirectoryLayout", "write_text_dataset"]
 
 
 class TextDatasetStore(Protocol):
@@ -94,6 +95,55 @@ class TextDatasetStore(Protocol):
     def _discard_tree(self, path: str) -> None: ...
 
     def _sweep(self, key: str, grace: timedelta, keep: Any = ...) -> None: ...
+
+    def _scan_files(self, version: Version, options: Mapping[str, Any]) -> pl.LazyFrame: ...
+
+    def _read_files(self, version: Version, options: Mapping[str, Any]) -> pl.DataFrame: ...
+
+    def _directory_exists(self) -> bool: ...
+
+    def _directory_list(self) -> list[str]: ...
+
+    def _delete_directory(self) -> None: ...
+
+    def _directory_fingerprint(self) -> str: ...
+
+
+class TextDirectoryLayout:
+    """A directory of csv, json or ndjson files with a manifest as its commit record (the
+    :class:`~glacier.adapters.layout.Layout` of text datasets); one in the old ``_glacier/``
+    layout, or another tool's plain files, is read and rewritten by its next write."""
+
+    def __init__(self, adapter: TextDatasetStore) -> None:
+        self.adapter = adapter
+
+    def scan(self, version: Version, options: Mapping[str, Any]) -> pl.LazyFrame:
+        return self.adapter._scan_files(version, options)
+
+    def read(self, version: Version, options: Mapping[str, Any]) -> pl.DataFrame:
+        return self.adapter._read_files(version, options)
+
+    def write(
+        self,
+        frame: pl.LazyFrame,
+        mode: str,
+        on: Sequence[str],
+        delete_when: str | None,
+        schema: SchemaPolicy,
+    ) -> None:
+        write_text_dataset(self.adapter, frame, append=mode == "append")
+
+    def exists(self) -> bool:
+        return self.adapter._directory_exists()
+
+    def list(self) -> list[str]:
+        return self.adapter._directory_list()
+
+    def delete(self) -> None:
+        self.adapter._delete_directory()
+
+    def fingerprint(self) -> str:
+        return self.adapter._directory_fingerprint()
 
 
 def write_text_dataset(adapter: TextDatasetStore, frame: pl.LazyFrame, *, append: bool) -> None:

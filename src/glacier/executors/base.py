@@ -8,7 +8,6 @@ cache, writing stored datasets, schema checks, task records and hooks.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import itemgetter
@@ -23,10 +22,10 @@ from glacier.errors import (
     ConfigError,
     ExecutionError,
     SchemaMismatchError,
-    TaskTimeoutError,
     UnknownTaskError,
     UpstreamQueryError,
 )
+from glacier.executors.attempts import invoke, settle
 from glacier.executors.outputs import check_writes, partly_written, write_order
 from glacier.format_checks import check_outputs
 from glacier.hooks import HookSet
@@ -41,6 +40,7 @@ from glacier.result import (
     new_run_id,
 )
 from glacier.retries import delays, should_retry
+from glacier.schemas import compare_schemas
 from glacier.selection import TaskSelection
 from glacier.task_code import code_identity
 from glacier.task_code import prepare as read_sources
@@ -81,109 +81,6 @@ class Executor(Protocol):
         with its params, cache, hooks and the record to resume from; options named as
         keywords refine ``options`` (``execute(pipeline, env=env)``)."""
         ...
-
-
-def invoke(
-    task: Task,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    cfg: TaskConfig,
-    run: TaskRun,
-) -> Any:
-    """Call the task's function with retries, backoff and timeout; records attempts.
-
-    An attempt ends once a returned lazy query's schema is resolved (:func:`settle`), so a
-    query that names a missing column fails here, under this task's retry policy."""
-    if not cfg.retries and cfg.timeout is None:
-        # Most tasks: one attempt, no timeout thread. Skipping the retry loop's bookkeeping
-        # is a measurable share of a no-op task's cost.
-        run.attempts = 1
-        return settle(task.fn(*args, **kwargs))
-    attempts = cfg.retries + 1
-    waits = delays(
-        retry_delay=cfg.retry_delay,
-        backoff=cfg.backoff,
-        max_delay=cfg.max_delay,
-        jitter=cfg.jitter,
-        retries=cfg.retries,
-    )
-    fn = task.fn
-    timeout = cfg.timeout
-    attempt = 0
-    while True:
-        attempt += 1
-        run.attempts = attempt
-        if attempt > 1:
-            note_attempt(attempt)
-        try:
-            if timeout is None:
-                return settle(fn(*args, **kwargs))
-            return _call_with_timeout(task, args, kwargs, timeout, attempt, attempts)
-        except Exception as exc:
-            if attempt >= attempts or not should_retry(exc, cfg.retry_on):
-                raise
-            wait = next(waits)
-            _log.warning(
-                "task %s attempt %d of %d failed (%s: %s); retrying in %.3gs",
-                task.name,
-                attempt,
-                attempts,
-                type(exc).__name__,
-                exc,
-                wait,
-            )
-            if wait:
-                time.sleep(wait)
-
-
-def settle(value: Any) -> Any:
-    """``value``, after resolving the schema of any lazy query in it.
-
-    Lazy frames flow to downstream tasks unexecuted, so polars can fuse their queries; but a
-    query's *planning* errors (a missing column, a wrong type) would then surface in the
-    consumer and blame it. Resolving the schema (``collect_schema()``: planning only, no data
-    is read) makes them fail the task that wrote the query, without giving up the fusion."""
-    if isinstance(value, pl.LazyFrame):
-        value.collect_schema()
-    elif type(value) is tuple:
-        for v in value:
-            if isinstance(v, pl.LazyFrame):
-                v.collect_schema()
-    return value
-
-
-def _call_with_timeout(
-    task: Task,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    timeout: float,
-    attempt: int,
-    attempts: int,
-) -> Any:
-    box: list[Any] = []
-    cur = getattr(_local, "cur", None)
-
-    def target() -> None:
-        _local.cur = cur  # the task's lines are still its own on the timeout thread
-        try:
-            box.append((True, settle(task.fn(*args, **kwargs))))
-        except BaseException as exc:  # re-raised in the calling thread
-            box.append((False, exc))
-
-    # Python cannot kill a thread: on timeout the call keeps running in a daemon thread and its
-    # result is discarded. That is the price of running tasks in-process.
-    worker = threading.Thread(target=target, name=f"glacier-task-{task.name}", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if not box:
-        raise TaskTimeoutError(
-            f"Task {task.name!r} ({task.location}) exceeded its timeout of {timeout:g}s "
-            f"(attempt {attempt} of {attempts}). Raise timeout= on the task, or make it faster."
-        )
-    ok, value = box[0]
-    if ok:
-        return value
-    raise value
 
 
 class PreparedRun:
@@ -785,25 +682,11 @@ def check_schema(task: Task, ds: Dataset, value: Any) -> None:
             f"Task {task.name!r} returned {type(value).__name__} for dataset {ds.name!r}, "
             "which declares a schema; return a polars DataFrame or LazyFrame."
         )
-    expected = ds.schema or {}
-    missing = [c for c in expected if c not in schema]
-    wrong = [
-        f"{c}: expected {expected[c]}, got {schema[c]}"
-        for c in expected
-        if c in schema and schema[c] != expected[c]
-    ]
-    extra = [c for c in schema if c not in expected]
-    if missing or wrong or extra:
-        parts = []
-        if missing:
-            parts.append(f"missing columns {missing}")
-        if wrong:
-            parts.append("wrong types (" + "; ".join(wrong) + ")")
-        if extra:
-            parts.append(f"unexpected columns {extra}")
+    diff = compare_schemas(ds.schema or {}, schema)
+    if diff:
         raise SchemaMismatchError(
             f"Task {task.name!r} ({task.location}) produced data for dataset {ds.name!r} that "
-            f"does not match its schema: {', '.join(parts)}. Fix the task or the schema."
+            f"does not match its schema: {diff.describe()}. Fix the task or the schema."
         )
 
 
