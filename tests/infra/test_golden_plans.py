@@ -86,8 +86,9 @@ def digest(planned: Plan) -> str:
     """The plan as stable JSON: JSON-encoded inputs (policies, definitions) parsed, this
     checkout's path replaced by ``<root>`` so that any clone compares equal, and the file
     lists of code archives left out (they list the source tree and its ``__pycache__``,
-    which every commit changes; the infrastructure is the rest), and the package sizes the
-    plan's choices quote (``233 MB``: Glacier's own code is part of them) as ``<n> MB``."""
+    which every commit changes; the infrastructure is the rest), the package sizes the
+    plan's choices quote (``233 MB``: Glacier's own code is part of them) as ``<n> MB``, and
+    the layer's version pins and requirements key as ``==<v>`` and ``<key>``."""
 
     def expand(value: Any) -> Any:
         if isinstance(value, dict):
@@ -99,6 +100,11 @@ def digest(planned: Plan) -> str:
             return [expand(v) for v in value]
         if isinstance(value, str):
             text = re.sub(r"\b\d+ MB\b", "<n> MB", value.replace(str(ROOT), "<root>"))
+            # The layer's pinned requirements and the key derived from them are what the
+            # installed versions make (`dev.py test --newest` installs others): not the
+            # infrastructure.
+            text = re.sub(r"==[0-9][0-9A-Za-z.+!]*", "==<v>", text)
+            text = re.sub(r"\b[0-9a-f]{16}\b", "<key>", text)
             if text[:1] in "{[":
                 try:
                     return expand(json.loads(text))
