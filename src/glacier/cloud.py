@@ -28,8 +28,7 @@ from glacier.adapters.filesystems import (
 from glacier.adapters.jobs import execution_adapter
 from glacier.adapters.serverless import LambdaAdapter, LocalServerlessAdapter
 from glacier.adapters.unavailable import UnavailableAdapter
-from glacier.infra.aws import AwsInfrastructure
-from glacier.infra.local import LocalInfrastructure
+from glacier.infra.builders import make_builder
 
 
 def _unavailable(what: str, kind: str) -> providers.Factory[Any]:
@@ -75,10 +74,6 @@ class CloudContainer(containers.DeclarativeContainer):
     )
 
     # -- infrastructure builder (Pulumi) ---------------------------------------------------
-    infrastructure = providers.Selector(
-        kind,
-        aws=providers.Factory(AwsInfrastructure, config=config),
-        local=providers.Factory(LocalInfrastructure, config=config),
-        gcp=_unavailable("infrastructure generation", "gcp"),
-        azure=_unavailable("infrastructure generation", "azure"),
-    )
+    # By the config's kind, from the registered builders (glacier.infra.builders): a cloud
+    # with none refuses to declare, naming itself.
+    infrastructure = providers.Factory(make_builder, config=config)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from glacier.dataset import Dataset
 from glacier.errors import ConfigError, CrossEnvironmentAccessError, InfraError
 from glacier.flow import PipelineLike, as_pipeline
+from glacier.infra.builders import builder_of
 from glacier.locations import TABLE, DatasetLocation, Site, layout_of, locate, locate_storage
 from glacier.resources import Bucket, Database, ExecutionEnvironment, Serverless, Volume
 from glacier.settings import Network
@@ -35,11 +36,6 @@ from glacier.settings import Network
 if TYPE_CHECKING:
     from glacier.pipeline import Pipeline
     from glacier.task import Task
-
-#: Compute kinds a task can have, from its ``compute=`` hint.
-COMPUTE_KINDS = ("lambda", "ecs", "glue", "databricks")
-#: Defaults a task without a compute hint gets.
-DEFAULT_COMPUTE = "lambda"
 
 #: What consuming a dataset grants.
 READ = ("read", "list")
@@ -492,7 +488,7 @@ def build_model(
         ups = tuple(dag.tasks[u].name for u in dag.upstream[i])
         levels[t.name] = 1 + max((levels[u] for u in ups), default=-1)
         grants: dict[Location, set[str]] = {}
-        compute, config = _compute(t)
+        compute, config = _compute(t, env)
         if env.cloud != "local":
             for ds in t.input_datasets:
                 if _table_database(ds) is not None:
@@ -1161,20 +1157,35 @@ def _secrets(task: Task, env: EnvSpec, params: Sequence[str]) -> tuple[SecretRef
 # -- internals: tasks ------------------------------------------------------------------------
 
 
-def _compute(task: Task) -> tuple[str, Any]:
+def _compute(task: Task, env: EnvSpec) -> tuple[str, Any]:
+    """The compute kind and config of ``task`` in ``env``: its hint, else the default of the
+    environment's cloud (see :mod:`glacier.infra.builders`); a kind the cloud's builder does
+    not generate is refused, naming what it does."""
+    builder = builder_of(env.cloud)
+    if builder is None or not builder.compute:
+        # A local environment runs tasks in-process, and a cloud with no builder is refused
+        # (naming it) when its environment is declared: the model only describes the task.
+        kind = "serverless" if isinstance(task.compute, Serverless) else "default"
+        if isinstance(task.compute, ExecutionEnvironment):
+            kind = task.compute.environment_type
+        return kind, getattr(task.compute, "config", None)
     compute = task.compute
     if compute is None:
-        from glacier.settings import LambdaConfig
-
-        return DEFAULT_COMPUTE, LambdaConfig()
-    if isinstance(compute, Serverless):
-        return "lambda", _serverless_config(task, compute)
-    if isinstance(compute, ExecutionEnvironment) and compute.environment_type in COMPUTE_KINDS:
+        return builder.default_compute, builder.default_config()
+    if isinstance(compute, Serverless) and builder.serverless is not None:
+        if builder.serverless == "lambda":
+            return "lambda", _serverless_config(task, compute)
+        return builder.serverless, compute.config
+    if isinstance(compute, ExecutionEnvironment) and builder.offers(compute.environment_type):
         return compute.environment_type, compute.config
+    asked = (
+        compute.environment_type
+        if isinstance(compute, ExecutionEnvironment)
+        else type(compute).__name__
+    )
     raise InfraError(
-        f"Task {task.name!r} ({task.location}) has compute={compute!r}; infrastructure can "
-        "be derived for env.compute.lambda_(...), env.compute.ecs(...), env.compute.glue(...) "
-        "and env.compute.databricks(...)."
+        f"Task {task.name!r} ({task.location}) has compute={compute!r} ({asked}), which Glacier "
+        f"does not generate in {env.cloud} environment {env.key!r}; use {builder.hint}."
     )
 
 

@@ -1,0 +1,136 @@
+"""Infrastructure builders by cloud: who declares an environment's resources, and on what
+compute its tasks can run.
+
+Each cloud registers one :class:`CloudBuilder`, as stores are registered in
+:data:`glacier.locations.STORES`: the builder class (imported when first used, so no cloud's
+Pulumi package loads before a plan needs it), the compute kinds it generates, the kind a task
+without a ``compute=`` hint gets, and how a user asks for each. The infrastructure model
+(:mod:`glacier.infra.model`) reads only this table, never a cloud's names; the cloud container
+makes the builder through :func:`make_builder`. A new cloud is a new module and one
+:func:`register_builder` call: nothing that reads the model changes.
+
+Example:
+    >>> builder_of("aws").default_compute
+    'lambda'
+    >>> "glue" in builder_of("aws").compute
+    True
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from glacier.errors import InfraError
+
+__all__ = [
+    "BUILDERS",
+    "CROSS_CLOUD_COMPUTE",
+    "CloudBuilder",
+    "builder_of",
+    "make_builder",
+    "register_builder",
+]
+
+#: Compute that runs on every cloud, outside any one cloud's builder: a Databricks workspace.
+CROSS_CLOUD_COMPUTE = ("databricks",)
+
+
+def _lambda_config() -> Any:
+    from glacier.settings import LambdaConfig
+
+    return LambdaConfig()
+
+
+def _no_config() -> Any:
+    return None
+
+
+@dataclass(frozen=True)
+class CloudBuilder:
+    """One cloud's infrastructure builder, as the model and the cloud container see it.
+
+    Args:
+        cloud: The provider config's ``kind`` (``"aws"``, ``"gcp"``, ...).
+        target: ``"module:Class"`` of the builder; made as ``Class(config=provider_config)``
+            and asked to ``declare(model, env)`` inside a Pulumi program.
+        compute: The compute kinds the builder generates (a task's ``TaskSpec.compute``).
+        default_compute: The kind a task without a ``compute=`` hint runs on.
+        serverless: The kind a task whose compute is a ``Serverless`` resource runs on (the
+            cloud's functions), or None when the cloud's builder has no functions.
+        hint: How a user asks for this cloud's compute, for messages.
+        default_config: Makes the config of a task running on the default compute.
+    """
+
+    cloud: str
+    target: str
+    compute: tuple[str, ...]
+    default_compute: str
+    serverless: str | None = None
+    hint: str = ""
+    default_config: Callable[[], Any] = field(default=_no_config, compare=False)
+
+    def offers(self, kind: str) -> bool:
+        """Whether tasks in this cloud can run on compute ``kind``."""
+        return kind in self.compute or kind in CROSS_CLOUD_COMPUTE
+
+
+#: The registered builders by cloud.
+BUILDERS: dict[str, CloudBuilder] = {}
+
+
+def register_builder(builder: CloudBuilder) -> CloudBuilder:
+    """Register ``builder`` for its cloud (replacing an earlier one of that cloud)."""
+    BUILDERS[builder.cloud] = builder
+    return builder
+
+
+def builder_of(cloud: str) -> CloudBuilder | None:
+    """The builder registered for ``cloud``, or None."""
+    return BUILDERS.get(cloud)
+
+
+def make_builder(config: Any) -> Any:
+    """The infrastructure builder for a provider ``config`` (by its ``kind``).
+
+    A cloud with no registered builder gets one that refuses to declare, naming the cloud
+    (planning its environments fails then, not when the provider is made).
+    """
+    kind = str(getattr(config, "kind", "local"))
+    entry = BUILDERS.get(kind)
+    if entry is None:
+        from glacier.adapters.unavailable import UnavailableAdapter
+
+        return UnavailableAdapter(what="infrastructure generation", cloud=kind)
+    module, _, name = entry.target.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise InfraError(
+            f"The {kind} infrastructure builder {entry.target} cannot be loaded: {exc}."
+        ) from exc
+    return cls(config=config)
+
+
+register_builder(
+    CloudBuilder(
+        cloud="local",
+        target="glacier.infra.local:LocalInfrastructure",
+        compute=(),
+        default_compute="local",
+        hint="a local environment runs tasks on this machine",
+    )
+)
+register_builder(
+    CloudBuilder(
+        cloud="aws",
+        target="glacier.infra.aws:AwsInfrastructure",
+        compute=("lambda", "ecs", "glue"),
+        default_compute="lambda",
+        serverless="lambda",
+        hint="env.compute.lambda_(...), env.compute.ecs(...) or env.compute.glue(...)",
+        default_config=_lambda_config,
+    )
+)
