@@ -70,6 +70,9 @@ def code_prefix(pipeline: str) -> str:
 class EnvSpec:
     """One environment as infrastructure sees it; ``key`` is also its stack name.
 
+    ``account_id`` is the cloud's account: an AWS account id, a GCP project id, an Azure
+    subscription id; ``region`` its region (an Azure location).
+
     ``named`` is False for environments created without a logical name (e.g.
     ``AWSEnvironment(account_id=..., region=...)``): those are accounts of one organisation,
     and crossing between them needs no opt-in.
@@ -89,6 +92,9 @@ class EnvSpec:
     network: Network = field(default_factory=Network)
     #: The Environment (or bare Provider) the infrastructure builder is taken from.
     source: Any = field(default=None, compare=False, repr=False)
+    #: The provider's config (AwsConfig, GcpConfig, AzureConfig, ...): what a cloud's builder
+    #: needs beyond the neutral fields (an Azure resource group, a GCP project's labels).
+    config: Any = field(default=None, compare=False, repr=False)
 
     @property
     def tag_map(self) -> dict[str, str]:
@@ -242,10 +248,11 @@ class VolumeSpec:
 @dataclass(frozen=True)
 class SecretRef:
     """A secret a task asks for (a ``SecretStr`` parameter): its name in the environment's
-    ``[secrets]`` and its Secrets Manager name."""
+    ``[secrets]`` and its name in the cloud's secret store (an AWS Secrets Manager name or
+    ARN, a GCP Secret Manager secret id, an Azure Key Vault secret name)."""
 
     name: str
-    aws_name: str
+    cloud_name: str
     #: Whether the plan declares the secret (``declare = true``; never its value).
     declared: bool = False
 
@@ -684,7 +691,12 @@ def _user_modules() -> list[Any]:
 def _spec_from(env: Any, provider: Any) -> EnvSpec:
     config = getattr(provider, "config", None)
     cloud = str(getattr(config, "kind", "local"))
-    account = getattr(config, "account_id", None)
+    # The account in each cloud's words: an AWS account, a GCP project, an Azure subscription.
+    account = (
+        getattr(config, "account_id", None)
+        or getattr(config, "project", None)
+        or getattr(config, "subscription_id", None)
+    )
     region = getattr(config, "region", None) or getattr(config, "location", None)
     if env is not None:
         key = str(env.name)
@@ -717,6 +729,7 @@ def _spec_from(env: Any, provider: Any) -> EnvSpec:
         tags=tuple(sorted(tags.items())),
         network=network,
         source=env if env is not None else provider,
+        config=config,
     )
 
 

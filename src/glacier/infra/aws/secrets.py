@@ -48,13 +48,13 @@ def secret_arn(stack: Stack, ref: SecretRef) -> Any:
     pattern matching the name."""
     if ref.declared:
         return declared_secret(stack, ref).arn
-    if ref.aws_name.startswith("arn:"):
-        return ref.aws_name
+    if ref.cloud_name.startswith("arn:"):
+        return ref.cloud_name
     env = stack.env
     account = account_of(stack)
     if isinstance(account, str):
-        return secret_arn_pattern(env.partition, str(env.region), account, ref.aws_name)
-    name = ref.aws_name
+        return secret_arn_pattern(env.partition, str(env.region), account, ref.cloud_name)
+    name = ref.cloud_name
     return account.apply(
         lambda acct: secret_arn_pattern(env.partition, str(env.region), acct, name)
     )
@@ -64,13 +64,13 @@ def declared_secret(stack: Stack, ref: SecretRef) -> Any:
     """The ``aws.secretsmanager.Secret`` of ``ref``, declared on first use in the
     environment (several tasks may read one secret): a name, a description, tags; no value."""
     made: dict[str, Any] = stack.shared.setdefault("secrets", {})
-    found = made.get(ref.aws_name)
+    found = made.get(ref.cloud_name)
     if found is None:
-        found = made[ref.aws_name] = add(
+        found = made[ref.cloud_name] = add(
             stack,
             stack.aws.secretsmanager.Secret,
             logical_name(stack, ref.name, "secret"),
-            name=ref.aws_name,
+            name=ref.cloud_name,
             description=(
                 f"Glacier secret {ref.name!r} of environment {stack.env.key!r}; its value is "
                 "put outside the plan (aws secretsmanager put-secret-value)"

@@ -218,10 +218,10 @@ def _read_secrets(model: Any, key: str) -> list[tuple[str | None, str]]:
     (they exist in the account; a rehearsal stands one in). A secret named by ARN cannot be
     created under that ARN: the task's read of it is what the rehearsal reports."""
     found = {
-        (model.envs[task.env].account_id, ref.aws_name)
+        (model.envs[task.env].account_id, ref.cloud_name)
         for task in model.tasks_in(key)
         for ref in task.secrets
-        if not ref.declared and not ref.aws_name.startswith("arn:")
+        if not ref.declared and not ref.cloud_name.startswith("arn:")
     }
     return sorted(found, key=lambda pair: pair[1])
 
