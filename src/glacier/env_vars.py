@@ -67,6 +67,9 @@ GLACIER_RUN_ID = "GLACIER_RUN_ID"
 GLACIER_TARGET = "GLACIER_TARGET"
 #: The level of a deployed task's JSON log lines (default ``INFO``).
 GLACIER_LOG_LEVEL = "GLACIER_LOG_LEVEL"
+#: ``1``: run one attempt per start; the orchestrator retries (a Lambda task whose attempts
+#: do not fit one invocation, see glacier.infra.aws.lambda_.retried_by_state).
+GLACIER_ONE_ATTEMPT = "GLACIER_ONE_ATTEMPT"
 
 #: The variables the generated infrastructure sets for a task, besides the cloud's. Only
 #: GLACIER_ENV is the name of a GlacierSettings field (GLACIER_<field> configures settings):
@@ -82,4 +85,5 @@ TASK_VARIABLES = (
     GLACIER_DATABASE_ENDPOINTS,
     GLACIER_RUN_ID,
     GLACIER_TARGET,
+    GLACIER_ONE_ATTEMPT,
 )

@@ -131,6 +131,12 @@ class WorkerLostError(ExecutionError):
     cluster allows; the message names the workers."""
 
 
+class NotRetriedError(ExecutionError):
+    """A deployed task, started once per attempt, failed in a way no retry can mend (a
+    configuration error, a missing object, denied access): its orchestrator's retry rule for
+    this error type allows none. The message is the task's own error; its cause is chained."""
+
+
 # -- configuration -------------------------------------------------------------------------
 
 

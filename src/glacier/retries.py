@@ -121,3 +121,25 @@ def delays(
         wait = delay if max_delay is None else min(delay, max_delay)
         yield wait + (random.uniform(0, jitter) if jitter else 0.0)
         delay *= backoff
+
+
+def attempts_seconds(
+    *,
+    timeout: float,
+    retries: int,
+    retry_delay: float,
+    backoff: float,
+    max_delay: float | None,
+    jitter: float,
+) -> float:
+    """The longest every attempt of a task and the waits between them may take: ``timeout``
+    per attempt, each wait at its full jitter.
+
+    >>> attempts_seconds(timeout=60, retries=2, retry_delay=5, backoff=2, max_delay=None,
+    ...                  jitter=1)
+    197.0
+    """
+    waits = delays(
+        retry_delay=retry_delay, backoff=backoff, max_delay=max_delay, jitter=0, retries=retries
+    )
+    return float(timeout) * (retries + 1) + sum(waits) + jitter * retries

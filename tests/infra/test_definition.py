@@ -29,17 +29,25 @@ def test_state_machine_follows_the_dag_with_retries_and_its_own_role(dev_plan: P
     assert clean["Parameters"]["FunctionName"] == (
         "arn:aws:lambda:us-west-2:111111111111:function:dev-analytics-dev-clean"
     )
-    # retries=2, timeout=600: the task's process makes the attempts (tests/infra/
-    # test_deployed_retries.py); the state allows all three and retries only throttling.
+    # retries=2, timeout=600: three attempts of 600 s cannot fit one invocation (900 s at
+    # most), so each invocation runs one attempt and the state retries the task (tests/infra/
+    # test_deployed_retries.py), after retrying Lambda's throttling.
     assert clean["Retry"] == [
         {
             "ErrorEquals": ["Lambda.TooManyRequestsException"],
             "IntervalSeconds": 2,
             "MaxAttempts": 6,
             "BackoffRate": 2.0,
-        }
+        },
+        {"ErrorEquals": ["NotRetriedError"], "MaxAttempts": 0},
+        {
+            "ErrorEquals": ["States.ALL"],
+            "IntervalSeconds": 1,
+            "MaxAttempts": 2,
+            "BackoffRate": 1.0,
+        },
     ]
-    assert clean["TimeoutSeconds"] == 1800
+    assert clean["TimeoutSeconds"] == 600
     (machine,) = dev_plan.of_type(STATE_MACHINE)
     assert (
         machine.inputs["roleArn"] == "arn:aws:iam::111111111111:role/dev-analytics-dev-orchestrator"

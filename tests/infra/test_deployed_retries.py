@@ -41,6 +41,26 @@ def flaky() -> flaky_out:
 def broken() -> broken_out:
     attempt("broken")
     raise ConnectionError("the store is down")
+
+
+long_out = Dataset("long_out", storage=env.storage.s3(bucket="rt-out", path="long.parquet"))
+fatal_out = Dataset("fatal_out", storage=env.storage.s3(bucket="rt-out", path="fatal.parquet"))
+
+
+# Three attempts of up to 50 s do not fit the function's 60 s: the state retries.
+@pipeline.task(compute=env.compute.lambda_(timeout=60), retries=2, timeout=50)
+def long() -> long_out:
+    if attempt("long") < 3:
+        raise ConnectionError("the store reset the connection")
+    return pl.DataFrame({{"x": [1]}})
+
+
+@pipeline.task(compute=env.compute.lambda_(timeout=60), retries=2, timeout=50)
+def fatal() -> fatal_out:
+    from glacier.errors import ConfigError
+
+    attempt("fatal")
+    raise ConfigError("a setting is wrong")
 """
 
 
@@ -50,7 +70,7 @@ def test_a_deployed_task_runs_at_most_retries_plus_one_times(tmp_path: Path) -> 
     module = tmp_path / "counted.py"
     module.write_text(COUNTED.format(attempts=str(attempts)))
     states = definition(plan(f"{module}:pipeline"))["States"]["Level 1"]["Branches"]
-    for branch in states:
+    for branch in states[:2]:
         (state,) = branch["States"].values()
         # The state retries only Lambda's refusal to start the function; never the task.
         assert [r["ErrorEquals"] for r in state["Retry"]] == [list(SERVICE_RETRIES)]
@@ -66,3 +86,33 @@ def test_a_deployed_task_runs_at_most_retries_plus_one_times(tmp_path: Path) -> 
     assert len((attempts / "flaky").read_text()) == 3
     assert len((attempts / "broken").read_text()) == 2
     assert report.task("flaky").attempts == report.task("broken").attempts == 1  # processes
+
+
+def test_attempts_that_cannot_fit_one_invocation_are_retried_by_the_state(tmp_path: Path) -> None:
+    attempts = tmp_path / "attempts"
+    attempts.mkdir()
+    module = tmp_path / "counted.py"
+    module.write_text(COUNTED.format(attempts=str(attempts)))
+    planned = plan(f"{module}:pipeline")
+    branches = definition(planned)["States"]["Level 1"]["Branches"]
+    long = next(b for b in branches if b["StartAt"] == "long")["States"]["long"]
+    # One attempt per invocation (the function's 60 s), the task's retries as the state's;
+    # a failure no retry can mend (NotRetriedError) is not retried.
+    assert long["TimeoutSeconds"] == 60
+    assert long["Retry"][1:] == [
+        {"ErrorEquals": ["NotRetriedError"], "MaxAttempts": 0},
+        {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 1.0},
+    ]
+    texts = [c.text for c in planned.choices]
+    assert any(t.startswith("long: retried by the state machine") for t in texts), texts
+    function = next(r for r in planned.of_type("aws:lambda/function:Function") if "long" in r.name)
+    assert function.inputs["environment"]["variables"]["GLACIER_ONE_ATTEMPT"] == "1"
+
+    report = rehearse(f"{module}:pipeline", "rt")
+    assert report.task("long").status == "succeeded", report.to_text()
+    assert report.task("long").attempts == 3  # three processes, one attempt each
+    assert len((attempts / "long").read_text()) == 3
+    assert report.task("fatal").status == "failed"
+    assert "NotRetriedError: ConfigError: a setting is wrong" in report.task("fatal").error
+    assert report.task("fatal").attempts == 1
+    assert len((attempts / "fatal").read_text()) == 1

@@ -19,7 +19,10 @@ def test_lambda_functions_from_compute_hints_with_packaged_code(
     fn = dev_plan.get(FUNCTION, "dev-clean-function").inputs
     assert fn["name"] == "dev-analytics-dev-clean"
     assert fn["memorySize"] == 1024
-    assert fn["timeout"] == 300
+    # retries=2, timeout=600 (tests/infra_pipelines.py): three attempts cannot fit 900 s, so
+    # the function runs one attempt of up to 600 s and its state retries (see definition).
+    assert fn["timeout"] == 600
+    assert fn["environment"]["variables"]["GLACIER_ONE_ATTEMPT"] == "1"
     assert fn["runtime"] == "python3.11"
     assert fn["handler"] == "glacier_handler.handler"
     assert fn["role"] == "arn:aws:iam::111111111111:role/dev-analytics-dev-clean"
@@ -115,3 +118,47 @@ def test_a_settings_file_gives_the_environment_its_network(tmp_path: Path) -> No
 
     (fn,) = plan(pipeline).of_type(FUNCTION)
     assert fn.inputs["vpcConfig"] == {"subnetIds": ["subnet-1"], "securityGroupIds": ["sg-1"]}
+
+
+def _timed_pipeline(compute_timeout: int | None, timeout: float, retries: int) -> Pipeline:
+    env = AWSEnvironment(account_id="555555555555", region="us-east-1", environment="tm")
+    pipeline = Pipeline("timed")
+    out = Dataset("out", storage=env.storage.s3(bucket="tm-out", path="out.parquet"))
+    compute = (
+        env.compute.lambda_()
+        if compute_timeout is None
+        else env.compute.lambda_(timeout=compute_timeout)
+    )
+
+    @pipeline.task(compute=compute, retries=retries, timeout=timeout)
+    def work() -> out:
+        raise NotImplementedError
+
+    return pipeline
+
+
+def test_an_unset_function_timeout_is_raised_to_fit_the_attempts() -> None:
+    # Two attempts of 400 s fit 900 s: the function may run 800 s, and the task retries.
+    planned = plan(_timed_pipeline(None, 400, 1))
+    (fn,) = planned.of_type(FUNCTION)
+    assert fn.inputs["timeout"] == 800
+    assert "GLACIER_ONE_ATTEMPT" not in fn.inputs["environment"]["variables"]
+    assert [c.text for c in planned.choices if c.task == "work"][-1].startswith(
+        "work: Lambda timeout 800 s"
+    )
+
+
+def test_attempts_that_fit_the_function_choose_nothing() -> None:
+    planned = plan(_timed_pipeline(600, 200, 2))
+    (fn,) = planned.of_type(FUNCTION)
+    assert fn.inputs["timeout"] == 600
+    assert not [c for c in planned.choices if "timeout" in c.text or "retried" in c.text]
+
+
+def test_an_attempt_longer_than_the_function_may_run_is_refused() -> None:
+    from glacier.errors import InfraError
+
+    with pytest.raises(InfraError, match=r"timeout=700 s.*times out after 600 s.*ECS"):
+        plan(_timed_pipeline(600, 700, 0))
+    with pytest.raises(InfraError, match=r"timeout=1000 s.*after 900 s.*ECS"):
+        plan(_timed_pipeline(None, 1000, 0))

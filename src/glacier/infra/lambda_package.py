@@ -60,6 +60,45 @@ class PackageChoice:
 
 
 @dataclass(frozen=True)
+class TimingChoice:
+    """How long a Lambda task's function may run, and who retries it, where the plan chose:
+    the function's timeout raised to fit the task's attempts (its settings named none), or
+    the state machine retrying, one attempt per invocation, when they cannot fit 900 s."""
+
+    task: str
+    function_timeout: int
+    attempts: int
+    seconds: float
+    by_state: bool
+
+    @property
+    def text(self) -> str:
+        """One line for a plan."""
+        if self.by_state:
+            return (
+                f"{self.task}: retried by the state machine, one attempt per invocation of up "
+                f"to {self.function_timeout} s — {self.attempts} attempts and their waits take "
+                f"up to {self.seconds:g} s, more than one invocation may run"
+            )
+        return (
+            f"{self.task}: Lambda timeout {self.function_timeout} s — the task's "
+            f"{self.attempts} attempt(s) and their waits take up to {self.seconds:g} s"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-able) for a plan."""
+        return {
+            "task": self.task,
+            "compute": "lambda",
+            "function_timeout": self.function_timeout,
+            "retried_by": "state machine" if self.by_state else "task",
+            "attempts": self.attempts,
+            "seconds": self.seconds,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True)
 class ContainerImage:
     """A container image an environment's tasks run, which a deployment builds and pushes:
     its repository (by name), its tag, and what it is built from (which Dockerfile: ``kind``

@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from glacier import env_vars
-from glacier.errors import InfraError
+from glacier.errors import InfraError, NotRetriedError
 from glacier.result import new_run_id
 from glacier.uris import parse_uri
 
@@ -87,8 +87,12 @@ class DeployedContext:
         return str(self.env.name)
 
     def task_config(self, task: Any) -> Any:
-        """The task's settings in its environment."""
-        return self.env.task_config(task)
+        """The task's settings in its environment; one attempt when the orchestrator retries
+        (``GLACIER_ONE_ATTEMPT``, see :func:`glacier.infra.aws.lambda_.retried_by_state`)."""
+        config = self.env.task_config(task)
+        if one_attempt():
+            return config.replace(retries=0)
+        return config
 
     def resolve_resources(self, task: Any, given: Sequence[str] = ()) -> dict[str, Any]:
         """The task's resources, from its environment."""
@@ -174,8 +178,16 @@ def run_task(
         "environment": getattr(context, "name", None),
     }
     if not ok:
-        _log.error("task %s failed: %s", task.name, run.table.error[0], extra=fields)
-        raise run.table.error[0]  # type: ignore[misc]  # the task's own exception
+        error = run.table.error[0]
+        _log.error("task %s failed: %s", task.name, error, extra=fields)
+        from glacier.retries import should_retry
+
+        retry_on = getattr(context.env.task_config(task), "retry_on", None)
+        if one_attempt() and isinstance(error, BaseException) and not should_retry(error, retry_on):
+            # The orchestrator retries every other error type (its rule for this one allows
+            # no retry): a failure that cannot go away is reported at once, as locally.
+            raise NotRetriedError(f"{type(error).__name__}: {error}") from error
+        raise error  # type: ignore[misc]  # the task's own exception
     seconds = run.table.duration_ns[0] / 1e9
     _log.info("task %s succeeded in %.3fs", task.name, seconds, extra=fields)
     return {
@@ -185,6 +197,12 @@ def run_task(
         "read": [ds.name for ds in task.input_datasets],
         "written": [ds.name for ds in task.outputs if ds in run.storage],
     }
+
+
+def one_attempt() -> bool:
+    """Whether this process runs one attempt of its task and leaves retries to the
+    orchestrator (``GLACIER_ONE_ATTEMPT=1``)."""
+    return os.environ.get(env_vars.GLACIER_ONE_ATTEMPT) == "1"
 
 
 def artifact_bucket(uri: str, run_id: str) -> Any:

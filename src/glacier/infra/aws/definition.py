@@ -6,12 +6,15 @@ integration of its kind (``lambda:invoke``, ``glue:startJobRun.sync``, ``ecs:run
 passes the execution's name as the run id, and carries the task's timeout; a task of another
 account is started with that account's invoker role.
 
-One layer retries a task's failures: the task's own process, through the per-task path every
+One layer retries a task's failures: usually the task's own process, through the per-task path every
 run shares (:func:`glacier.executors.base.invoke`: ``retries``, ``retry_delay``, ``backoff``,
 ``max_delay``, ``jitter`` and ``retry_on``, which tells a transient failure from one that
 fails alike every time). So a deployed task runs at most ``retries + 1`` times in all; a
 state retries only Lambda's refusal to start the function (:data:`SERVICE_RETRIES`, the
 function did not run), and its timeout covers every attempt and the waits between them.
+A Lambda task whose attempts and waits cannot all fit one invocation is the exception
+(:func:`~glacier.infra.aws.lambda_.retried_by_state`, shown in the plan): its process runs
+one attempt, and its state retries it with the same waits (:func:`state_retries`).
 """
 
 from __future__ import annotations
@@ -20,12 +23,14 @@ import math
 from typing import Any
 
 from glacier import env_vars
+from glacier.errors import NotRetriedError
 from glacier.infra.aws.ecs import awsvpc
+from glacier.infra.aws.lambda_ import function_timeout, retried_by_state
 from glacier.infra.aws.naming import invoker_role_name, job_name
 from glacier.infra.aws.stack import Stack
 from glacier.infra.aws.task_refs import task_refs
 from glacier.infra.model import TaskSpec, crosses_account
-from glacier.retries import delays
+from glacier.retries import attempts_seconds
 
 #: Errors of a Lambda invoke state retried by the state machine: Lambda refused to start the
 #: function (throttled), so the task did not run. Every failure of the task itself is the
@@ -122,7 +127,10 @@ def task_state(stack: Stack, task: TaskSpec) -> dict[str, Any]:
         invoker = model.envs[task.env]
         state["Credentials"] = {"RoleArn": invoker.role_arn_of(invoker_role_name(model, invoker))}
     state["ResultPath"] = None
-    if task.timeout:
+    by_state = task.compute == "lambda" and retried_by_state(task)
+    if by_state:
+        state["TimeoutSeconds"] = function_timeout(task)  # one attempt per invocation
+    elif task.timeout:
         state["TimeoutSeconds"] = state_timeout(task)
     if task.compute == "lambda":
         state["Retry"] = [
@@ -133,7 +141,26 @@ def task_state(stack: Stack, task: TaskSpec) -> dict[str, Any]:
                 "BackoffRate": 2.0,
             }
         ]
+        if by_state:
+            state["Retry"] += state_retries(task)
     return state
+
+
+def state_retries(task: TaskSpec) -> list[dict[str, Any]]:
+    """The ``Retry`` rules of a Lambda task the state machine retries (one attempt per
+    invocation): none for a failure no retry can mend (the task raises ``NotRetriedError``
+    then), else the task's ``retries`` with its waits."""
+    rule: dict[str, Any] = {
+        "ErrorEquals": ["States.ALL"],
+        "IntervalSeconds": max(1, math.ceil(task.retry_delay)),
+        "MaxAttempts": task.retries,
+        "BackoffRate": max(1.0, float(task.backoff)),
+    }
+    if task.max_delay is not None:
+        rule["MaxDelaySeconds"] = max(1, math.ceil(task.max_delay))
+    if task.jitter:
+        rule["JitterStrategy"] = "FULL"
+    return [{"ErrorEquals": [NotRetriedError.__name__], "MaxAttempts": 0}, rule]
 
 
 def state_timeout(task: TaskSpec) -> int:
@@ -147,12 +174,12 @@ def state_timeout(task: TaskSpec) -> int:
         197
     """
     assert task.timeout is not None
-    waits = delays(
+    total = attempts_seconds(
+        timeout=task.timeout,
+        retries=task.retries,
         retry_delay=task.retry_delay,
         backoff=task.backoff,
         max_delay=task.max_delay,
-        jitter=0,
-        retries=task.retries,
+        jitter=task.jitter,
     )
-    total = task.timeout * (task.retries + 1) + sum(waits) + task.jitter * task.retries
     return max(1, math.ceil(total))

@@ -15,6 +15,7 @@ pins. The choice is :func:`package_choice`'s, shown in the plan.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from glacier import env_vars
@@ -34,9 +35,78 @@ from glacier.infra.aws.packaging import (
 from glacier.infra.aws.stack import Stack, add, logical_name
 from glacier.infra.aws.task_environment import task_variables
 from glacier.infra.image import IMAGE_HANDLER
-from glacier.infra.lambda_package import PackageChoice, choose, layer_size
+from glacier.infra.lambda_package import PackageChoice, TimingChoice, choose, layer_size
 from glacier.infra.layer import LAMBDA_UNZIPPED_LIMIT, LayerSpec, build_layer, built, estimated_size
 from glacier.infra.model import TaskSpec, physical_name
+from glacier.retries import attempts_seconds
+
+#: The longest a Lambda function may run, in seconds.
+LAMBDA_MAX_TIMEOUT = 900
+
+
+def timing(task: TaskSpec) -> TimingChoice | None:
+    """The function's timeout and who retries Lambda task ``task``, when the plan chose.
+
+    A Lambda task retries in its own process (see :mod:`glacier.infra.aws.definition`), so
+    every attempt and every wait runs inside one invocation. When the task has a ``timeout``
+    and its attempts do not fit the function's timeout: a timeout its settings did not name
+    is raised to fit them (up to 900 s); past that — or past a timeout they named — the state
+    machine retries instead, one attempt per invocation with the same waits. An attempt
+    longer than the function may run is refused. Without a task ``timeout`` an attempt's
+    length is unknown and nothing is chosen.
+    """
+    cfg = task.config
+    given = "timeout" in cfg.model_fields_set
+    if task.timeout is None:
+        return None
+    seconds = attempts_seconds_of(task)
+    limit = int(cfg.timeout) if given else LAMBDA_MAX_TIMEOUT
+    if task.timeout > limit:
+        raise InfraError(
+            f"Task {task.name!r} ({task.location}) has timeout={task.timeout:g} s, but its "
+            f"Lambda function times out after {limit} s and would end every attempt first. "
+            + (
+                f"Raise the function's timeout (env.compute.lambda_(timeout=...), at most "
+                f"{LAMBDA_MAX_TIMEOUT}), lower the task's timeout=, or run it on ECS "
+                if given
+                else "Lower the task's timeout=, or run it on ECS "
+            )
+            + "(compute=env.compute.ecs(...)), which has no such limit."
+        )
+    attempts = task.retries + 1
+    if seconds <= cfg.timeout:
+        return None  # they fit the timeout as it is
+    if given or seconds > LAMBDA_MAX_TIMEOUT:
+        function_timeout = (
+            int(cfg.timeout) if given else max(int(cfg.timeout), math.ceil(task.timeout))
+        )
+        return TimingChoice(task.name, function_timeout, attempts, seconds, by_state=True)
+    return TimingChoice(task.name, math.ceil(seconds), attempts, seconds, by_state=False)
+
+
+def function_timeout(task: TaskSpec) -> int:
+    """The timeout of ``task``'s function: its settings', or the one the plan chose."""
+    chosen = timing(task)
+    return chosen.function_timeout if chosen is not None else int(task.config.timeout)
+
+
+def retried_by_state(task: TaskSpec) -> bool:
+    """Whether the state machine retries Lambda task ``task`` (see :func:`timing`)."""
+    chosen = timing(task)
+    return chosen is not None and chosen.by_state
+
+
+def attempts_seconds_of(task: TaskSpec) -> float:
+    """The longest ``task``'s attempts and the waits between them may take."""
+    assert task.timeout is not None
+    return attempts_seconds(
+        timeout=task.timeout,
+        retries=task.retries,
+        retry_delay=task.retry_delay,
+        backoff=task.backoff,
+        max_delay=task.max_delay,
+        jitter=task.jitter,
+    )
 
 
 def function(stack: Stack, task: TaskSpec, role: Any, log_group: Any, policy: Any) -> None:
@@ -44,6 +114,7 @@ def function(stack: Stack, task: TaskSpec, role: Any, log_group: Any, policy: An
     package with Glacier's layer, or a container image (:func:`package_choice`)."""
     aws, cfg, env = stack.aws, task.config, stack.env
     choice = package_choice(stack, task)
+    chosen = timing(task)
     if choice.package == "Image":
         package: dict[str, Any] = {
             "package_type": "Image",
@@ -65,6 +136,10 @@ def function(stack: Stack, task: TaskSpec, role: Any, log_group: Any, policy: An
     variables = task_variables(stack, task)
     if choice.package == "Image":  # the image's handler finds the pipeline through it
         variables[env_vars.GLACIER_TARGET] = code_spec(stack).relative_target
+    if chosen is not None:
+        stack.out.choices.append(chosen)
+        if chosen.by_state:
+            variables[env_vars.GLACIER_ONE_ATTEMPT] = "1"
     made = add(
         stack,
         aws.lambda_.Function,
@@ -74,7 +149,7 @@ def function(stack: Stack, task: TaskSpec, role: Any, log_group: Any, policy: An
         role=role.arn,
         **package,
         memory_size=cfg.memory,
-        timeout=cfg.timeout,
+        timeout=function_timeout(task),
         architectures=[cfg.architecture],
         ephemeral_storage=aws.lambda_.FunctionEphemeralStorageArgs(size=cfg.ephemeral_storage),
         reserved_concurrent_executions=cfg.reserved_concurrent_executions,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from glacier.infra.lambda_package import ContainerImage, PackageChoice
+from glacier.infra.lambda_package import ContainerImage, PackageChoice, TimingChoice
 from glacier.infra.model import EnvSpec, InfraModel
 
 #: Tag every resource carries (through the provider's default tags).
@@ -43,7 +43,7 @@ class AwsResources:
     state_machine: Any = None
     resources: list[Any] = field(default_factory=list)
     #: What the plan chose for tasks that left it open, and why (Lambda packages).
-    choices: list[PackageChoice] = field(default_factory=list)
+    choices: list[PackageChoice | TimingChoice] = field(default_factory=list)
     #: The container images its functions run, by tag (built and pushed before deploying).
     images: dict[str, ContainerImage] = field(default_factory=dict)
 

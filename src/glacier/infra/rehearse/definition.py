@@ -21,19 +21,30 @@ from glacier.errors import InfraError
 
 @dataclass(frozen=True)
 class TaskState:
-    """A ``Task`` state: what it starts (a function ARN, a job name, a task definition), how
-    many attempts its ``Retry`` allows and for which errors (``ErrorEquals``)."""
+    """A ``Task`` state: what it starts (a function ARN, a job name, a task definition) and
+    its ``Retry`` rules, in order: ``(ErrorEquals, MaxAttempts)`` each."""
 
     name: str
     resource: str
     target: str
-    attempts: int = 1
-    retried: tuple[str, ...] = ()
+    rules: tuple[tuple[tuple[str, ...], int], ...] = ()
 
-    def retries(self, error: str) -> bool:
-        """Whether the state retries a task that failed with ``error`` (``Type: message``)."""
-        name = error.split(":", 1)[0].strip()
-        return bool({"States.ALL", "States.TaskFailed", name} & set(self.retried))
+    @property
+    def attempts(self) -> int:
+        """The most attempts any of its rules allows (the first included)."""
+        return 1 + max((n for _, n in self.rules), default=0)
+
+    def retries(self, error: str, attempts: int) -> bool:
+        """Whether the state starts the task again after its ``attempts``-th attempt failed
+        with ``error`` (``Type: message``): as Step Functions does, the first rule naming the
+        error decides (``States.ALL``, ``States.TaskFailed`` or the error's type, with or
+        without its module) and allows its ``MaxAttempts`` retries."""
+        kind = error.split(":", 1)[0].strip()
+        names = {kind, kind.rsplit(".", 1)[-1], "States.ALL", "States.TaskFailed"}
+        for errors, most in self.rules:
+            if names & set(errors):
+                return attempts <= most
+        return False
 
 
 def steps(definition: Mapping[str, Any]) -> list[list[TaskState]]:
@@ -67,7 +78,8 @@ def _chain(definition: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]
 def _task(name: str, state: Mapping[str, Any]) -> TaskState:
     params = state.get("Parameters") or {}
     target = params.get("FunctionName") or params.get("JobName") or params.get("TaskDefinition")
-    rules = state.get("Retry") or ()
-    retries = max((int(r.get("MaxAttempts", 3)) for r in rules), default=0)
-    retried = tuple(dict.fromkeys(e for r in rules for e in r.get("ErrorEquals", ())))
-    return TaskState(name, str(state["Resource"]), str(target or ""), 1 + retries, retried)
+    rules = tuple(
+        (tuple(str(e) for e in r.get("ErrorEquals", ())), int(r.get("MaxAttempts", 3)))
+        for r in state.get("Retry") or ()
+    )
+    return TaskState(name, str(state["Resource"]), str(target or ""), rules)

@@ -164,7 +164,7 @@ def _run_task(
         attempts += 1
         outcome = task_process.run(art, code, env, run_id)
         seconds += outcome.seconds
-        if outcome.succeeded or attempts >= state.attempts or not state.retries(outcome.error):
+        if outcome.succeeded or not state.retries(outcome.error, attempts):
             break
     denied = tuple(proxy.denied_to(credentials.access_key))
     assumed = tuple(dict.fromkeys(s.role_arn for s in proxy.opened_by(credentials.access_key)))
