@@ -1,8 +1,8 @@
 """What the plan declares, created on the rehearsal's moto server, from the plan itself.
 
 Created, each in the account of its environment: buckets (with versioning where the plan
-turns it on), IAM roles with their inline policies as planned, secrets, and the Step
-Functions state machine with its definition.
+turns it on), DynamoDB tables (their keys; on demand), IAM roles with their inline policies
+as planned, secrets, and the Step Functions state machine with its definition.
 
 Secrets hold a test value the rehearsal generates (a plan never holds one): those the plan
 declares (``declare = true``), and those the tasks read that exist outside the plan (which
@@ -38,6 +38,7 @@ ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
 SECRET = "aws:secretsmanager/secret:Secret"
+TABLE = "aws:dynamodb/table:Table"
 
 #: What a rehearsal leaves out, and why (reported with every rehearsal).
 NOT_CREATED = (
@@ -54,10 +55,11 @@ NOT_CREATED = (
 
 @dataclass
 class Created:
-    """What was created: the buckets, the secrets (name -> the ARN the emulator gave), the
+    """What was created: the buckets, the DynamoDB tables, the secrets (name -> the ARN the emulator gave), the
     state machine's ARN and its definition."""
 
     buckets: list[str] = field(default_factory=list)
+    tables: list[str] = field(default_factory=list)
     secrets: dict[str, str] = field(default_factory=dict)
     state_machine: str | None = None
     definition: str | None = None
@@ -101,6 +103,8 @@ def create(
             clients_of(r.account).s3.put_bucket_versioning(
                 Bucket=bucket, VersioningConfiguration={"Status": status}
             )
+    for r in _of(planned, TABLE):
+        made.tables.append(_new_table(clients_of(r.account), r.inputs))
     for r in _of(planned, ROLE):
         trust = str(r.inputs["assumeRolePolicy"])
         clients_of(r.account).iam.create_role(
@@ -134,6 +138,26 @@ def secret_notes(made: Created) -> tuple[str, ...]:
         f"secrets created with a generated test value: {names}; the grants of those the "
         "plan declares name the ARN the emulator gave",
     )
+
+
+def _new_table(clients: Any, inputs: Any) -> str:
+    """Create the DynamoDB table the plan declares (its keys and attributes, on demand: the
+    emulator meters nothing); its name."""
+    name = str(inputs["name"])
+    keys = [{"AttributeName": str(inputs["hashKey"]), "KeyType": "HASH"}]
+    if inputs.get("rangeKey"):
+        keys.append({"AttributeName": str(inputs["rangeKey"]), "KeyType": "RANGE"})
+    attributes = [
+        {"AttributeName": str(a["name"]), "AttributeType": str(a["type"])}
+        for a in inputs.get("attributes") or ()
+    ]
+    clients.dynamodb.create_table(
+        TableName=name,
+        KeySchema=keys,
+        AttributeDefinitions=attributes,
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
 
 
 def _new_secret(clients: Any, name: str) -> str:

@@ -37,6 +37,7 @@ class _Clients:
     sts: Any
     sfn: Any
     secrets: Any
+    dynamodb: Any
 
 
 def rehearse(pipeline: Any, env: Any = None, *, keep_server: bool = False) -> Rehearsal:
@@ -261,7 +262,7 @@ def _clients(endpoint: str, region: str, account: str | None = None) -> _Clients
     """Set-up clients (before IAM is enforced, moto accepts any key), acting in ``account``
     (the server's default account when None)."""
     setup = identity.Credentials("rehearsal-setup", "rehearsal-setup")
-    services = ("s3", "iam", "sts", "stepfunctions", "secretsmanager")
+    services = ("s3", "iam", "sts", "stepfunctions", "secretsmanager", "dynamodb")
     made = [_client(s, endpoint, region, setup) for s in services]
     if account:
         for client in made:

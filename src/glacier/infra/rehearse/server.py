@@ -18,8 +18,8 @@ does not have); and the action checked is the IAM action moto's S3 names for the
 denied under any policy a user would write). Tried with moto 5.2.5 and 5.2.6.
 Two more make it read policies as AWS does: IAM's wildcards (``?`` is one character; moto
 made a regular expression of the pattern, which ``secret:/x-??????`` is not), and Secrets
-Manager requests are checked against the secret's ARN (moto checks ``*``, which no grant on
-one secret matches).
+Manager and DynamoDB requests are checked against the secret's or the table's ARN (moto checks
+``*``, which no grant on one secret or table matches).
 
 Tasks reach the server through :class:`RecordingProxy`, which notes every request moto's IAM
 denied (HTTP 403 ``AccessDenied``) with the access key that signed it, and every role session
@@ -84,6 +84,21 @@ _SERVER = (
     "    except Exception:\n"  # unknown secret: moto answers it as AWS would
     "        return '*'\n"
     "SecretsManagerResponse._determine_resource = _secret_arn\n"
+    # DynamoDB requests are authorized against the table's ARN, as AWS does (moto checks
+    # '*', which a grant on one table never matches).
+    "from moto.dynamodb.responses import DynamoHandler\n"
+    "from moto.utilities.utils import get_partition\n"
+    "def _table_arn(self):\n"
+    "    try:\n"
+    "        body = self.body if isinstance(self.body, dict) else json.loads(self.body or '{}')\n"
+    "        name = body.get('TableName') or next(iter(body.get('RequestItems') or {}), None)\n"
+    "        if not name or name.startswith('arn:'):\n"
+    "            return name or '*'\n"
+    "        return (f'arn:{get_partition(self.region)}:dynamodb:{self.region}:'\n"
+    "                f'{self.current_account}:table/{name}')\n"
+    "    except Exception:\n"
+    "        return '*'\n"
+    "DynamoHandler._determine_resource = _table_arn\n"
     "from moto.server import ThreadedMotoServer\n"
     "server = ThreadedMotoServer(ip_address='127.0.0.1', port=0)\n"
     "server.start()\n"
