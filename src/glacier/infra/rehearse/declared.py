@@ -55,8 +55,8 @@ NOT_CREATED = (
 
 @dataclass
 class Created:
-    """What was created: the buckets, the DynamoDB tables, the secrets (name -> the ARN the emulator gave), the
-    state machine's ARN and its definition."""
+    """What was created: the buckets, the DynamoDB tables, the secrets (name -> the ARN the
+    emulator gave), the state machine's ARN and its definition."""
 
     buckets: list[str] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)
