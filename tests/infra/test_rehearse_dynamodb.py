@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from glacier.errors import InfraError
 from glacier.infra import plan, rehearse
 from glacier.infra.rehearse import stop_server
 
@@ -56,3 +59,17 @@ def test_a_task_writing_a_dynamodb_table_rehearses(tmp_path: Path) -> None:
         assert sorted(i["customer"]["S"] for i in items) == ["a", "b"]
     finally:
         stop_server(report.endpoint)
+
+
+def test_rehearse_imported_from_glacier_infra_is_callable_after_its_modules(
+    tmp_path: Path,
+) -> None:
+    # Importing a module of the package binds glacier.infra.rehearse to the package, which
+    # shadowed the function: the documented call failed with "module is not callable".
+    import glacier.infra.rehearse.server  # noqa: F401
+    from glacier.infra import rehearse as found
+
+    module = tmp_path / "events_pipeline.py"
+    module.write_text(PIPELINE)
+    with pytest.raises(InfraError, match="nowhere"):
+        found(f"{module}:pipeline", "nowhere")
