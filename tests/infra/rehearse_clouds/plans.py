@@ -58,7 +58,11 @@ def _command(task: TaskPlan) -> tuple[list[str], list[str]]:
 
 
 def _resource(type_: str, name: str, inputs: dict, outputs: dict | None = None) -> PlannedResource:
-    return PlannedResource(type_, name, inputs, "", "rehearse", None, None, outputs or {})
+    return PlannedResource(type_, name, inputs, "", _ENV[0], None, None, outputs or {})
+
+
+#: The environment the resources being built belong to (set by gcp_plan/azure_plan).
+_ENV = ["gcpdev"]
 
 
 # -- GCP -----------------------------------------------------------------------------------
@@ -83,6 +87,7 @@ def gcp_plan(
     tasks: Sequence[TaskPlan], levels: Sequence[Sequence[str]], env: str = "gcpdev"
 ) -> Plan:
     """A GCP environment's plan for ``tasks``, orchestrated level by level."""
+    _ENV[0] = env
     out: list[PlannedResource] = []
     buckets = sorted({b for t in tasks for b, _ in (*t.reads, *t.writes)})
     for b in buckets:
@@ -220,6 +225,7 @@ def azure_plan(
     tasks: Sequence[TaskPlan], levels: Sequence[Sequence[str]], env: str = "azdev"
 ) -> Plan:
     """An Azure environment's plan for ``tasks``, orchestrated level by level."""
+    _ENV[0] = env
     out: list[PlannedResource] = [
         _resource("azure-native:resources:ResourceGroup", GROUP, {"resourceGroupName": GROUP}),
         _resource("azure-native:storage:StorageAccount", ACCOUNT, {"accountName": ACCOUNT}),

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from glacier import env_vars
+from glacier.errors import InfraError
 from glacier.infra.rehearse import task_process
 from glacier.infra.rehearse.artifacts import Artifact
 from glacier.infra.rehearse.cloud_plan import CloudPlan, Job
@@ -49,7 +50,10 @@ from glacier.infra.rehearse.emulators import Emulator, azurite_connection
 from glacier.infra.rehearse.report import Rehearsal, TaskReport
 from glacier.infra.rehearse.storage_proxy import StorageProxies
 
-__all__ = ["NOT_CHECKED", "read_plan", "rehearse_plan"]
+__all__ = ["CLOUDS", "NOT_CHECKED", "check_cloud_rehearsable", "read_plan", "rehearse_plan"]
+
+#: The clouds rehearsed here (AWS is rehearsed on moto, :mod:`~glacier.infra.rehearse.rehearsal`).
+CLOUDS = ("gcp", "azure")
 
 #: What a rehearsal on GCP or Azure cannot check, said in every report.
 NOT_CHECKED: Mapping[str, tuple[str, ...]] = {
@@ -72,6 +76,23 @@ NOT_CHECKED: Mapping[str, tuple[str, ...]] = {
         "emulator's account key stands in for them)",
     ),
 }
+
+
+def check_cloud_rehearsable(model: Any, key: str) -> None:
+    """Refuse, before anything starts, a task using what a storage emulator cannot stand up:
+    a database or a volume."""
+    for task in model.tasks_in(key):
+        if task.databases or task.volumes:
+            what = (
+                f"database {task.databases[0]!r}"
+                if task.databases
+                else (f"volume {task.volumes[0]!r}")
+            )
+            raise InfraError(
+                f"Task {task.name!r} uses {what}, which a rehearsal on a storage emulator "
+                "cannot stand up. `glacier plan` and `glacier generate` still cover its "
+                "infrastructure; rehearse the tasks that use neither in a pipeline of their own."
+            )
 
 
 def read_plan(cloud: str, resources: Iterable[Any]) -> CloudPlan:

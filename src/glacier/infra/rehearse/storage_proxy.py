@@ -177,7 +177,7 @@ class StorageProxies:
                     conn.close()
                 if response.status < 300:
                     proxies.objects.update(asked.written, asked.deleted)
-                mine = f"127.0.0.1:{self.server.server_address[1]}"
+                mine = f"127.0.0.1:{self.connection.getsockname()[1]}"
                 out: dict[str, str] = {}
                 for key, value in response.getheaders():
                     if key.lower() in _HOP:

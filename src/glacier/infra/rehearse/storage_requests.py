@@ -171,8 +171,8 @@ class GcsRequests:
             return
         for verb in ("/rewriteTo/", "/copyTo/"):
             if verb in rest:
-                source, target = rest.split(verb, 1)
-                tparts = target.split("/", 3)  # b/<bucket>/o/<name>
+                source, copy = rest.split(verb, 1)
+                tparts = copy.split("/", 3)  # b/<bucket>/o/<name>
                 asked.read(bucket, unquote(source))
                 asked.write(self.objects, unquote(tparts[1]), unquote(tparts[3]))
                 return

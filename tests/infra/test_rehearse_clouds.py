@@ -1,0 +1,159 @@
+"""Rehearsing GCP and Azure deployments: the plan's jobs run from the code package in clean
+processes, on the GCS emulator and on Azurite, in the orchestration's order, every storage
+request checked against the plan's grants by Glacier's evaluator.
+
+The plans are hand-built in the shapes the GCP and Azure builders produce
+(``tests/infra/rehearse_clouds/plans.py``) until those builders are merged.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from glacier.errors import ConfigError
+from glacier.infra import rehearse
+from glacier.infra.rehearse.report import Rehearsal
+from infra.rehearse_clouds.plans import TaskPlan, azure_plan, gcp_plan
+
+PIPELINE = """
+import polars as pl
+from glacier import Dataset, Environment, Pipeline, Provider
+from glacier.settings import {config}
+
+env = Environment(Provider(config={make}), name={env!r})
+pipeline = Pipeline("sales")
+raw = Dataset("raw", storage=env.provider.bucket({bucket!r}, path="raw/orders.parquet"))
+totals = Dataset("totals", storage=env.provider.bucket({bucket!r}, path="sales/totals.parquet"))
+
+
+@pipeline.task()
+def extract() -> raw:
+    return pl.DataFrame({{"k": ["a", "b", "a"], "v": [1, 2, 3]}})
+
+
+@pipeline.task()
+def summarize(data: raw) -> totals:
+    out = data.group_by("k").agg(pl.col("v").sum()).sort("k")
+    if {sneaky}:  # writes a dataset it did not declare: its grants must not allow it
+        env.provider.bucket({bucket!r}, path="sales2/pins.parquet").write(out)
+    return out
+"""
+
+CLOUDS: dict[str, dict[str, Any]] = {
+    "gcp": {
+        "config": "GcpConfig",
+        # from_env: the deployed job finds the emulator in STORAGE_EMULATOR_HOST
+        "make": 'GcpConfig.from_env(project="acme-rehearse")',
+        "env": "gcpdev",
+        "plan": gcp_plan,
+    },
+    "azure": {
+        "config": "AzureConfig",
+        "make": 'AzureConfig(storage_account="acmerehearse")',
+        "env": "azdev",
+        "plan": azure_plan,
+    },
+}
+
+TASKS = (
+    ("extract", (), ("raw/orders.parquet",)),
+    ("summarize", ("raw/orders.parquet",), ("sales/totals.parquet",)),
+)
+
+
+def _pipeline(tmp_path: Path, cloud: str, bucket: str, sneaky: bool = False) -> str:
+    spec = CLOUDS[cloud]
+    source = PIPELINE.format(
+        config=spec["config"], make=spec["make"], env=spec["env"], bucket=bucket, sneaky=sneaky
+    )
+    (tmp_path / "pipeline.py").write_text(source)
+    return f"{tmp_path / 'pipeline.py'}:pipeline"
+
+
+def _plan(cloud: str, bucket: str) -> Any:
+    tasks = [
+        TaskPlan(
+            name,
+            reads=tuple((bucket, p) for p in reads),
+            writes=tuple((bucket, p) for p in writes),
+        )
+        for name, reads, writes in TASKS
+    ]
+    return CLOUDS[cloud]["plan"](tasks, [["extract"], ["summarize"]], env=CLOUDS[cloud]["env"])
+
+
+@pytest.fixture
+def emulators(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The suite's emulators: the GCS emulator's URL, Azurite's blob endpoint."""
+    gcs = request.getfixturevalue("gcs_endpoint")
+    azurite = request.getfixturevalue("azurite_server")
+    return {"gcp": gcs, "azure": f"http://127.0.0.1:{azurite.port}"}
+
+
+def _rehearse(
+    cloud: str,
+    tmp_path: Path,
+    emulators: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    sneaky: bool = False,
+) -> Rehearsal:
+    """``rehearse(target, env)`` as a user calls it, the plan being the hand-built one."""
+    bucket = f"rehearse-{uuid.uuid4().hex[:10]}"
+    target = _pipeline(tmp_path, cloud, bucket, sneaky)
+    planned = _plan(cloud, bucket)
+    monkeypatch.setattr("glacier.infra.mocks.plan", lambda pipeline, env=None: planned)
+    return rehearse(target, CLOUDS[cloud]["env"], emulator=emulators[cloud])
+
+
+@pytest.mark.parametrize("cloud", ["gcp", "azure"])
+def test_a_two_task_pipeline_rehearses_in_the_orchestration_order(
+    cloud: str, tmp_path: Path, emulators: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = _rehearse(cloud, tmp_path, emulators, monkeypatch)
+    assert report.ok, report.to_text()
+    compute = "cloudrun" if cloud == "gcp" else "containerapp"
+    assert [(t.task, t.compute, t.status, t.written) for t in report.tasks] == [
+        ("extract", compute, "succeeded", ("raw",)),
+        ("summarize", compute, "succeeded", ("totals",)),
+    ]
+    assert report.environment == CLOUDS[cloud]["env"]
+    assert report.state_machine == f"{CLOUDS[cloud]['env']}-sales"
+    assert any("evaluator checked every storage request" in n for n in report.notes)
+
+
+@pytest.mark.parametrize("cloud", ["gcp", "azure"])
+def test_a_task_writing_an_undeclared_dataset_fails_the_rehearsal(
+    cloud: str, tmp_path: Path, emulators: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = _rehearse(cloud, tmp_path, emulators, monkeypatch, sneaky=True)
+    assert not report.ok
+    assert report.task("extract").ok
+    summarize = report.task("summarize")
+    assert summarize.status == "failed", report.to_text()
+    assert summarize.denied, report.to_text()
+    denied = str(summarize.denied[0])
+    # the request, and the grant it lacked (the condition that did not hold)
+    assert "sales2/pins.parquet denied" in denied
+    if cloud == "gcp":
+        assert "no grant allows storage.objects.create on gs://" in denied
+    else:
+        assert "no role assignment allows" in denied and "blobs/write" in denied
+    # the store's client read the 403 as a permission error (Glacier's StoragePermissionError)
+    assert "credentials in use (profile, role, identity) may write" in summarize.error
+    assert "(condition false)" in denied
+    text = report.to_text()
+    assert "summarize" in text and "denied" in text and "FAILED" in text
+    # nothing the grants refused reached the store
+    assert all("sales2/" not in w for w in summarize.written)
+
+
+def test_keep_server_is_refused_for_a_gcp_environment(
+    tmp_path: Path, emulators: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = _pipeline(tmp_path, "gcp", "rehearse-keep")
+    with pytest.raises(ConfigError, match="keep_server applies to a rehearsal on moto"):
+        rehearse(target, "gcpdev", keep_server=True)
