@@ -130,9 +130,10 @@ def levels(actions: Mapping[str, Any]) -> tuple[tuple[str, ...], ...]:
 
     starts: dict[int, list[str]] = {}
     for name, action in actions.items():
+        level = level_of(name)  # every action: a cycle anywhere is an error
         job = _started_job(action)
         if job is not None:
-            starts.setdefault(level_of(name), []).append(job)
+            starts.setdefault(level, []).append(job)
     return tuple(tuple(starts[k]) for k in sorted(starts))
 
 
