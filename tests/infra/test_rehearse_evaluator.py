@@ -292,3 +292,20 @@ def test_docstring_examples_run(module: str) -> None:
 
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_variables_from_secrets_get_a_test_value_and_are_named() -> None:
+    planned = []
+    for r in gcp_plan(TASKS[:1], [["load"]]):
+        if r.type == gcp_reader.JOB:
+            template = r.inputs["template"]["template"]
+            container = dict(template["containers"][0])
+            secret = {"secretKeyRef": {"secret": "warehouse-password", "version": "latest"}}
+            container["envs"] = [*container["envs"], {"name": "DB_PASSWORD", "valueSource": secret}]
+            inputs = {**r.inputs, "template": {"template": {**template, "containers": [container]}}}
+            r = _resource(r.type, r.name, inputs)
+        planned.append(r)
+    job = gcp_reader.read(Plan("p", tuple(planned))).job("gcpdev-load")
+    assert job.secrets == ("DB_PASSWORD",)
+    assert job.variables["DB_PASSWORD"].startswith("rehearsal-")
+    assert job.variables["GLACIER_TASK_NAME"] == "load"

@@ -99,7 +99,7 @@ def _job(r: Any, principals: Mapping[str, str]) -> Job:
             "exactly one user-assigned identity of the plan."
         )
     configuration = r.inputs.get("configuration") or {}
-    found = variables(container.get("env"))
+    found, secrets = variables(container.get("env"))
     return Job(
         task=found.get(env_vars.GLACIER_TASK_NAME) or str(r.name),
         name=str(r.inputs.get("jobName") or r.name),
@@ -110,6 +110,7 @@ def _job(r: Any, principals: Mapping[str, str]) -> Job:
         variables=found,
         attempts=1 + int(configuration.get("replicaRetryLimit") or 0),
         timeout=seconds(configuration.get("replicaTimeout")),
+        secrets=secrets,
     )
 
 

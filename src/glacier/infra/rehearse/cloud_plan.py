@@ -29,6 +29,9 @@ class Job:
     variables: Mapping[str, str] = field(repr=False)
     attempts: int = 1
     timeout: float | None = None
+    #: Variables the cloud fills from a secret (Secret Manager, Key Vault): the rehearsal
+    #: gives them a generated test value.
+    secrets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,9 +73,24 @@ def one(resources: Iterable[Any], type_: str, what: str) -> Any:
     return found[0]
 
 
-def variables(pairs: Iterable[Mapping[str, Any]] | None) -> dict[str, str]:
-    """``[{name, value}]`` (a container's environment) as a mapping."""
-    return {str(p["name"]): str(p.get("value", "")) for p in pairs or ()}
+def variables(pairs: Iterable[Mapping[str, Any]] | None) -> tuple[dict[str, str], tuple[str, ...]]:
+    """``[{name, value}]`` (a container's environment) as a mapping, and the names of those
+    the cloud fills from a secret (GCP's ``valueSource``, Azure's ``secretRef``), which get a
+    generated test value (:func:`~glacier.infra.rehearse.declared.test_value`)."""
+    from glacier.infra.rehearse.declared import test_value
+
+    found: dict[str, str] = {}
+    secret: list[str] = []
+    for p in pairs or ():
+        name = str(p["name"])
+        if "value" in p and p["value"] is not None:
+            found[name] = str(p["value"])
+        elif p.get("valueSource") or p.get("secretRef"):
+            found[name] = test_value()
+            secret.append(name)
+        else:
+            raise InfraError(f"The job's variable {name!r} has neither a value nor a secret.")
+    return found, tuple(secret)
 
 
 def seconds(value: Any) -> float | None:

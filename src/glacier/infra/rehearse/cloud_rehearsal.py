@@ -141,7 +141,18 @@ def rehearse_plan(
         endpoint=store.url,
         state_machine=plan.orchestration,
         tasks=tuple(reports),
-        notes=NOT_CHECKED[cloud],
+        notes=NOT_CHECKED[cloud] + _secret_notes(plan),
+    )
+
+
+def _secret_notes(plan: CloudPlan) -> tuple[str, ...]:
+    filled = [f"{job.task}: {', '.join(job.secrets)}" for job in plan.jobs.values() if job.secrets]
+    if not filled:
+        return ()
+    return (
+        "variables the cloud fills from secrets were given a generated test value ("
+        + "; ".join(sorted(filled))
+        + ")",
     )
 
 

@@ -82,7 +82,7 @@ def _job(r: Any) -> Job:
     if not containers:
         raise InfraError(f"Cloud Run job {r.name!r} has no container in its template.")
     container = containers[0]
-    found = variables(container.get("envs"))
+    found, secrets = variables(container.get("envs"))
     command = (*(container.get("commands") or ()), *(container.get("args") or ()))
     return Job(
         task=found.get(env_vars.GLACIER_TASK_NAME) or str(r.name),
@@ -92,6 +92,7 @@ def _job(r: Any) -> Job:
         variables=found,
         attempts=1 + int(template.get("maxRetries") or 0),
         timeout=seconds(template.get("timeout")),
+        secrets=secrets,
     )
 
 
