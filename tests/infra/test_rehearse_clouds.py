@@ -35,12 +35,20 @@ def extract() -> raw:
     return pl.DataFrame({{"k": ["a", "b", "a"], "v": [1, 2, 3]}})
 
 
+published = Dataset("published", storage=env.provider.bucket({bucket!r}, path="pub/t.parquet"))
+
+
 @pipeline.task()
 def summarize(data: raw) -> totals:
     out = data.group_by("k").agg(pl.col("v").sum()).sort("k")
     if {sneaky}:  # writes a dataset it did not declare: its grants must not allow it
         env.provider.bucket({bucket!r}, path="sales2/pins.parquet").write(out)
     return out
+
+
+@pipeline.task()
+def publish(data: totals) -> published:
+    return data
 """
 
 CLOUDS: dict[str, dict[str, Any]] = {
@@ -62,6 +70,7 @@ CLOUDS: dict[str, dict[str, Any]] = {
 TASKS = (
     ("extract", (), ("raw/orders.parquet",)),
     ("summarize", ("raw/orders.parquet",), ("sales/totals.parquet",)),
+    ("publish", ("sales/totals.parquet",), ("pub/t.parquet",)),
 )
 
 
@@ -74,7 +83,7 @@ def _pipeline(tmp_path: Path, cloud: str, bucket: str, sneaky: bool = False) -> 
     return f"{tmp_path / 'pipeline.py'}:pipeline"
 
 
-def _plan(cloud: str, bucket: str) -> Any:
+def _plan(cloud: str, bucket: str, levels: int) -> Any:
     tasks = [
         TaskPlan(
             name,
@@ -83,7 +92,8 @@ def _plan(cloud: str, bucket: str) -> Any:
         )
         for name, reads, writes in TASKS
     ]
-    return CLOUDS[cloud]["plan"](tasks, [["extract"], ["summarize"]], env=CLOUDS[cloud]["env"])
+    order = [["extract"], ["summarize"], ["publish"]][:levels]
+    return CLOUDS[cloud]["plan"](tasks[:levels], order, env=CLOUDS[cloud]["env"])
 
 
 @pytest.fixture
@@ -104,7 +114,7 @@ def _rehearse(
     """``rehearse(target, env)`` as a user calls it, the plan being the hand-built one."""
     bucket = f"rehearse-{uuid.uuid4().hex[:10]}"
     target = _pipeline(tmp_path, cloud, bucket, sneaky)
-    planned = _plan(cloud, bucket)
+    planned = _plan(cloud, bucket, 3 if sneaky else 2)  # the passing case runs two tasks
     monkeypatch.setattr("glacier.infra.mocks.plan", lambda pipeline, env=None: planned)
     return rehearse(target, CLOUDS[cloud]["env"], emulator=emulators[cloud])
 
@@ -145,6 +155,8 @@ def test_a_task_writing_an_undeclared_dataset_fails_the_rehearsal(
     # the store's client read the 403 as a permission error (Glacier's StoragePermissionError)
     assert "credentials in use (profile, role, identity) may write" in summarize.error
     assert "(condition false)" in denied
+    # the orchestration stops there: what depends on it is not run
+    assert report.task("publish").status == "not run"
     text = report.to_text()
     assert "summarize" in text and "denied" in text and "FAILED" in text
     # nothing the grants refused reached the store
