@@ -309,3 +309,42 @@ def test_variables_from_secrets_get_a_test_value_and_are_named() -> None:
     assert job.secrets == ("DB_PASSWORD",)
     assert job.variables["DB_PASSWORD"].startswith("rehearsal-")
     assert job.variables["GLACIER_TASK_NAME"] == "load"
+
+
+def test_workflows_retries_around_a_job_multiply_its_attempts() -> None:
+    source = """
+main:
+  steps:
+    - level_0:
+        parallel:
+          branches:
+            - b_load:
+                steps:
+                  - run_load:
+                      try:
+                        call: googleapis.run.v2.projects.locations.jobs.run
+                        args: {name: projects/p/locations/r/jobs/gcpdev-load}
+                      retry:
+                        predicate: ${http.default_retry_predicate}
+                        max_retries: 2
+    - level_1:
+        try:
+          call: googleapis.run.v2.projects.locations.jobs.run
+          args: {name: projects/p/locations/r/jobs/gcpdev-report}
+        retry: ${http.default_retry}
+"""
+    assert gcp_reader.steps(source) == (
+        (("gcpdev-load",), ("gcpdev-report",)),
+        {"gcpdev-load": 2, "gcpdev-report": 5},
+    )
+    planned = [
+        _resource(r.type, r.name, {**r.inputs, "sourceContents": source})
+        if r.type == gcp_reader.WORKFLOW
+        else r
+        for r in gcp_plan([TaskPlan("load", retries=1), TaskPlan("report")], [["load"], ["report"]])
+    ]
+    found = gcp_reader.read(Plan("p", tuple(planned)))
+    assert found.job("gcpdev-load").attempts == 6  # 3 executions of 2 attempts (maxRetries 1)
+    assert found.job("gcpdev-report").attempts == 6
+    with pytest.raises(InfraError, match="max_retries"):
+        gcp_reader.steps(source.replace("max_retries: 2", "retries: 2"))

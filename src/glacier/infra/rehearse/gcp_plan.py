@@ -8,12 +8,15 @@ template's service account, the container's ``commands``/``args`` and ``envs``,
 ``maxRetries``, ``timeout``) and the Workflows definition (``gcp:workflows/workflow:Workflow``
 ``sourceContents``): its steps in order, a ``parallel`` step's branches together, each call
 of ``googleapis.run.v2.projects.locations.jobs.run`` naming a job by
-``projects/<p>/locations/<r>/jobs/<name>``.
+``projects/<p>/locations/<r>/jobs/<name>``. A ``try`` around that call with a ``retry``
+policy (``max_retries``, or ``${http.default_retry}``: 5) re-runs the job's execution, each
+with the attempts its own ``maxRetries`` gives.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from glacier import env_vars
@@ -29,6 +32,8 @@ JOB = "gcp:cloudrunv2/job:Job"
 WORKFLOW = "gcp:workflows/workflow:Workflow"
 #: The Workflows connector that runs a Cloud Run job (and waits for it).
 RUN_JOB = "googleapis.run.v2.projects.locations.jobs.run"
+#: Retries of Workflows' predefined policies (``${http.default_retry}`` and its variants).
+DEFAULT_RETRIES = 5
 
 
 def read(resources: Iterable[Any]) -> CloudPlan:
@@ -66,12 +71,17 @@ def read(resources: Iterable[Any]) -> CloudPlan:
         )
     jobs = {job.name: job for job in (_job(r) for r in of_type(planned, JOB))}
     workflow = one(planned, WORKFLOW, "Workflows workflow")
+    order, retries = steps(str(workflow.inputs["sourceContents"]))
+    for name, extra in retries.items():
+        if name in jobs:  # each retry of the step is a new execution of the job
+            job = jobs[name]
+            jobs[name] = replace(job, attempts=job.attempts * (1 + extra))
     return CloudPlan(
         cloud="gcp",
         buckets=tuple(str(r.inputs.get("name") or r.name) for r in of_type(planned, BUCKET)),
         grants=tuple(grants),
         jobs=jobs,
-        levels=levels(str(workflow.inputs["sourceContents"])),
+        levels=order,
         orchestration=str(workflow.inputs.get("name") or workflow.name),
     )
 
@@ -99,6 +109,11 @@ def _job(r: Any) -> Job:
 def levels(source: str) -> tuple[tuple[str, ...], ...]:
     """The jobs a Workflows definition runs, step by step (a ``parallel`` step's branches
     together), by job name."""
+    return steps(source)[0]
+
+
+def steps(source: str) -> tuple[tuple[tuple[str, ...], ...], dict[str, int]]:
+    """:func:`levels`, and the retries of the steps that run each job (by job name)."""
     import yaml
 
     try:
@@ -106,24 +121,39 @@ def levels(source: str) -> tuple[tuple[str, ...], ...]:
     except yaml.YAMLError as exc:
         raise InfraError(f"The Workflows definition is not valid YAML: {exc}") from exc
     main = document.get("main") if isinstance(document, Mapping) else None
-    steps = main.get("steps") if isinstance(main, Mapping) else document
-    if not isinstance(steps, list):
+    listed = main.get("steps") if isinstance(main, Mapping) else document
+    if not isinstance(listed, list):
         raise InfraError("The Workflows definition has no list of steps (main.steps).")
-    out = [level for level in (_step_jobs(step) for step in steps) if level]
-    return tuple(tuple(level) for level in out)
+    retries: dict[str, int] = {}
+    out = [level for level in (_step_jobs(step, retries) for step in listed) if level]
+    return tuple(tuple(level) for level in out), retries
 
 
-def _step_jobs(step: Any) -> list[str]:
+def _step_jobs(step: Any, retries: dict[str, int]) -> list[str]:
     """The jobs one step (``{name: body}``) runs; a parallel step's branches' together."""
     found: list[str] = []
     bodies = step.values() if isinstance(step, Mapping) else ()
     for body in bodies:
-        _collect(body, found)
+        _collect(body, found, retries, 0)
     return found
 
 
-def _collect(node: Any, found: list[str]) -> None:
+def _retries(policy: Any) -> int:
+    if isinstance(policy, Mapping) and "max_retries" in policy:
+        return int(policy["max_retries"])
+    if isinstance(policy, str) and "default_retry" in policy:
+        return DEFAULT_RETRIES
+    raise InfraError(
+        f"A Workflows step retries with {policy!r}; a rehearsal reads a policy with "
+        "max_retries or ${http.default_retry}."
+    )
+
+
+def _collect(node: Any, found: list[str], retries: dict[str, int], retried: int) -> None:
     if isinstance(node, Mapping):
+        if "try" in node and "retry" in node:
+            _collect(node["try"], found, retries, _retries(node["retry"]))
+            return
         if node.get("call") == RUN_JOB:
             name = str((node.get("args") or {}).get("name") or "")
             if "/jobs/" not in name:
@@ -131,10 +161,13 @@ def _collect(node: Any, found: list[str]) -> None:
                     f"A Workflows step calls {RUN_JOB} with args.name {name!r}; expected "
                     "projects/<project>/locations/<region>/jobs/<job>."
                 )
-            found.append(name.rsplit("/jobs/", 1)[1])
+            job = name.rsplit("/jobs/", 1)[1]
+            found.append(job)
+            if retried:
+                retries[job] = retried
             return
         for value in node.values():
-            _collect(value, found)
+            _collect(value, found, retries, retried)
     elif isinstance(node, list):
         for item in node:
-            _collect(item, found)
+            _collect(item, found, retries, retried)
