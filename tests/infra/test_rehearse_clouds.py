@@ -8,6 +8,7 @@ The plans are hand-built in the shapes the GCP and Azure builders produce
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -183,3 +184,36 @@ def test_gcs_reads_follow_storage_emulator_host(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", "http://127.0.0.1:9")
     assert STORES["gcs"].native(config) is None
     assert STORES["gcs"].delta(config) is None
+
+
+def test_glacier_rehearse_starts_its_own_gcs_emulator(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cli.commands import invoke
+
+    bucket = f"rehearse-{uuid.uuid4().hex[:10]}"
+    _pipeline(tmp_path, "gcp", bucket, sneaky=True)
+    planned = _plan("gcp", bucket, 2)
+    monkeypatch.setattr("glacier.infra.mocks.plan", lambda pipeline, env=None: planned)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = invoke("rehearse", "pipeline.py")  # the orchestrating environment
+    assert code == 1, out + err  # a request was denied
+    assert "Rehearsal of pipeline 'sales', environment 'gcpdev'" in out
+    assert "FAILED" in out and "      denied POST /upload/storage/v1/b/" in out
+    assert "sales2/pins.parquet denied: no grant allows storage.objects.create" in out
+    assert "extract" in out and "cloudrun" in out
+
+
+def test_an_azure_rehearsal_starts_azurite_from_the_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import azurite_executable
+
+    monkeypatch.setenv("PATH", f"{azurite_executable().parent}:{os.environ.get('PATH', '')}")
+    bucket = f"rehearse-{uuid.uuid4().hex[:10]}"
+    target = _pipeline(tmp_path, "azure", bucket)
+    planned = _plan("azure", bucket, 2)
+    monkeypatch.setattr("glacier.infra.mocks.plan", lambda pipeline, env=None: planned)
+    report = rehearse(target, "azdev")
+    assert report.ok, report.to_text()
+    assert [t.status for t in report.tasks] == ["succeeded", "succeeded"]
