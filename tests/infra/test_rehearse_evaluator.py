@@ -348,3 +348,34 @@ main:
     assert found.job("gcpdev-report").attempts == 6
     with pytest.raises(InfraError, match="max_retries"):
         gcp_reader.steps(source.replace("max_retries: 2", "retries: 2"))
+
+
+def test_grants_in_another_projects_plan_are_evaluated_too() -> None:
+    # The task runs in gcpdev; the bucket it reads is in another project's environment,
+    # which binds the task's service account there (cross-project access).
+    mine = gcp_plan([TaskPlan("report", writes=(("lake", "reports/"),))], [["report"]])
+    theirs = [
+        r
+        for r in gcp_plan([TaskPlan("report", reads=(("shared", "sales/"),))], [["report"]])
+        if r.type in (gcp_reader.BUCKET, gcp_reader.MEMBER)
+    ]
+    found = gcp_reader.read(mine, theirs)
+    assert set(found.buckets) == {"lake", "shared"}
+    assert allowed(found.grants, _sa("report"), Request("get", "shared", "sales/a"))
+    assert not allowed(found.grants, _sa("report"), Request("get", "shared", "other/a"))
+    assert gcp_reader.read(mine).buckets == ("lake",)
+
+
+def test_a_storage_data_role_outside_a_container_is_refused() -> None:
+    planned = [
+        _resource(
+            r.type,
+            r.name,
+            {**r.inputs, "scope": r.inputs["scope"].split("/blobServices/")[0]},
+        )
+        if r.type == azure_reader.ASSIGNMENT
+        else r
+        for r in azure_plan(TASKS, [["load"], ["report"]])
+    ]
+    with pytest.raises(InfraError, match="not on a container"):
+        azure_reader.read(Plan("p", tuple(planned)))

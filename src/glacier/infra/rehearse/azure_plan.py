@@ -35,24 +35,53 @@ _SCOPE = re.compile(
 _START = re.compile(r"/jobs/(?P<job>[^/?]+)/start\b")
 
 
-def read(resources: Iterable[Any]) -> CloudPlan:
-    """The :class:`CloudPlan` of an Azure environment's planned resources."""
+def read(resources: Iterable[Any], data: Iterable[Any] = ()) -> CloudPlan:
+    """The :class:`CloudPlan` of an Azure environment's planned resources; ``data``: the
+    resources of other subscriptions' environments holding data its tasks reach (their
+    containers and the role assignments there are added; their jobs are not this one's)."""
     planned = list(resources)
-    accounts: dict[str, str] = {}
-    for r in of_type(planned, CONTAINER):
-        accounts[str(r.inputs.get("containerName") or r.name)] = str(r.inputs["accountName"])
+    accounts, grants = storage(planned)
+    their_accounts, their_grants = storage(list(data))
     principals: dict[str, str] = {}  # identity id (and name) -> principal id
     for r in of_type(planned, IDENTITY):
         principal = str(r.outputs.get("principalId") or "")
         for key in (r.outputs.get("id"), r.inputs.get("resourceName"), r.name):
             if key:
                 principals[str(key)] = principal
+    jobs = {job.name: job for job in (_job(r, principals) for r in of_type(planned, JOB))}
+    workflow = one(planned, WORKFLOW, "Logic Apps workflow")
+    definition = workflow.inputs.get("definition") or {}
+    every = {**their_accounts, **accounts}
+    return CloudPlan(
+        cloud="azure",
+        buckets=tuple(every),
+        grants=(*grants, *their_grants),
+        jobs=jobs,
+        levels=levels(definition.get("actions") or {}),
+        orchestration=str(workflow.inputs.get("workflowName") or workflow.name),
+        accounts=every,
+    )
+
+
+def storage(planned: list[Any]) -> tuple[dict[str, str], tuple[Grant, ...]]:
+    """The containers (name -> storage account) and the role assignments on them."""
+    accounts: dict[str, str] = {}
+    for r in of_type(planned, CONTAINER):
+        accounts[str(r.inputs.get("containerName") or r.name)] = str(r.inputs["accountName"])
     grants = []
     for r in of_type(planned, ASSIGNMENT):
-        found = _SCOPE.search(str(r.inputs.get("scope") or ""))
+        scope = str(r.inputs.get("scope") or "")
+        found = _SCOPE.search(scope)
+        role_id = str(r.inputs["roleDefinitionId"])
         if found is None:
-            continue  # not a container's (a Key Vault secret's, a registry's): no storage
-        guid, actions = azure_role(str(r.inputs["roleDefinitionId"]))
+            if role_id.rstrip("/").rsplit("/", 1)[-1].lower() in _ROLE_NAMES:
+                raise InfraError(
+                    f"Role assignment {r.name!r} gives a storage data role at {scope!r}, not "
+                    "on a container; Glacier assigns data roles on containers only, with a "
+                    "condition (a rehearsal evaluates no other scope)."
+                )
+            continue  # not a storage role (a Key Vault secret's, a registry's)
+        guid, actions = azure_role(role_id)
         condition = r.inputs.get("condition")
         grants.append(
             Grant(
@@ -65,18 +94,7 @@ def read(resources: Iterable[Any]) -> CloudPlan:
                 account=found["account"],
             )
         )
-    jobs = {job.name: job for job in (_job(r, principals) for r in of_type(planned, JOB))}
-    workflow = one(planned, WORKFLOW, "Logic Apps workflow")
-    definition = workflow.inputs.get("definition") or {}
-    return CloudPlan(
-        cloud="azure",
-        buckets=tuple(accounts),
-        grants=tuple(grants),
-        jobs=jobs,
-        levels=levels(definition.get("actions") or {}),
-        orchestration=str(workflow.inputs.get("workflowName") or workflow.name),
-        accounts=accounts,
-    )
+    return accounts, tuple(grants)
 
 
 _ROLE_NAMES = {

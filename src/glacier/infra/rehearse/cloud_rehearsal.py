@@ -95,15 +95,16 @@ def check_cloud_rehearsable(model: Any, key: str) -> None:
             )
 
 
-def read_plan(cloud: str, resources: Iterable[Any]) -> CloudPlan:
-    """The :class:`CloudPlan` of one environment's resources on ``cloud``."""
+def read_plan(cloud: str, resources: Iterable[Any], data: Iterable[Any] = ()) -> CloudPlan:
+    """The :class:`CloudPlan` of one environment's resources on ``cloud`` (``data``: those of
+    the environments of other projects or subscriptions whose data its tasks reach)."""
     if cloud == "gcp":
         from glacier.infra.rehearse import gcp_plan
 
-        return gcp_plan.read(resources)
+        return gcp_plan.read(resources, data)
     from glacier.infra.rehearse import azure_plan
 
-    return azure_plan.read(resources)
+    return azure_plan.read(resources, data)
 
 
 def rehearse_plan(
@@ -114,6 +115,7 @@ def rehearse_plan(
     pipeline: str,
     environment: str,
     emulator: str | None = None,
+    data: Iterable[Any] = (),
 ) -> Rehearsal:
     """Rehearse a GCP or Azure environment's planned ``resources`` (see the module docs).
 
@@ -124,8 +126,10 @@ def rehearse_plan(
         pipeline: The pipeline's name, for the report.
         environment: The environment's key, for the report.
         emulator: The URL of a running emulator to use (else one is started and stopped).
+        data: The planned resources of other projects' or subscriptions' environments whose
+            data the tasks reach: their buckets are created and their grants evaluated.
     """
-    plan = read_plan(cloud, resources)
+    plan = read_plan(cloud, resources, data)
     store = Emulator(cloud, emulator)
     proxies = StorageProxies(cloud, store.url, plan.grants)
     try:

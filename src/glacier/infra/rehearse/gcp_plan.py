@@ -36,9 +36,32 @@ RUN_JOB = "googleapis.run.v2.projects.locations.jobs.run"
 DEFAULT_RETRIES = 5
 
 
-def read(resources: Iterable[Any]) -> CloudPlan:
-    """The :class:`CloudPlan` of a GCP environment's planned resources."""
+def read(resources: Iterable[Any], data: Iterable[Any] = ()) -> CloudPlan:
+    """The :class:`CloudPlan` of a GCP environment's planned resources; ``data``: the
+    resources of other projects' environments holding data its tasks reach (their buckets
+    and the bindings there are added; their jobs are not this environment's)."""
     planned = list(resources)
+    buckets, grants = storage(planned)
+    theirs = storage(list(data))
+    jobs = {job.name: job for job in (_job(r) for r in of_type(planned, JOB))}
+    workflow = one(planned, WORKFLOW, "Workflows workflow")
+    order, retries = steps(str(workflow.inputs["sourceContents"]))
+    for name, extra in retries.items():
+        if name in jobs:  # each retry of the step is a new execution of the job
+            job = jobs[name]
+            jobs[name] = replace(job, attempts=job.attempts * (1 + extra))
+    return CloudPlan(
+        cloud="gcp",
+        buckets=tuple(dict.fromkeys((*buckets, *theirs[0]))),
+        grants=(*grants, *theirs[1]),
+        jobs=jobs,
+        levels=order,
+        orchestration=str(workflow.inputs.get("name") or workflow.name),
+    )
+
+
+def storage(planned: list[Any]) -> tuple[tuple[str, ...], tuple[Grant, ...]]:
+    """The buckets and the bindings on them (with custom roles resolved) of resources."""
     custom: dict[str, list[str]] = {}
     for r in of_type(planned, CUSTOM_ROLE):
         permissions = [str(p) for p in r.inputs.get("permissions") or ()]
@@ -69,21 +92,8 @@ def read(resources: Iterable[Any]) -> CloudPlan:
                 condition=parse_cel(str(expression)) if expression else None,
             )
         )
-    jobs = {job.name: job for job in (_job(r) for r in of_type(planned, JOB))}
-    workflow = one(planned, WORKFLOW, "Workflows workflow")
-    order, retries = steps(str(workflow.inputs["sourceContents"]))
-    for name, extra in retries.items():
-        if name in jobs:  # each retry of the step is a new execution of the job
-            job = jobs[name]
-            jobs[name] = replace(job, attempts=job.attempts * (1 + extra))
-    return CloudPlan(
-        cloud="gcp",
-        buckets=tuple(str(r.inputs.get("name") or r.name) for r in of_type(planned, BUCKET)),
-        grants=tuple(grants),
-        jobs=jobs,
-        levels=order,
-        orchestration=str(workflow.inputs.get("name") or workflow.name),
-    )
+    buckets = tuple(str(r.inputs.get("name") or r.name) for r in of_type(planned, BUCKET))
+    return buckets, tuple(grants)
 
 
 def _job(r: Any) -> Job:

@@ -141,6 +141,12 @@ def _rehearse_on(
 
     check_cloud_rehearsable(model, key)
     planned = [r for r in plan(pipeline, key) if r.environment == key]
+    theirs = [
+        r
+        for other in _data_environments(model, key)
+        for r in plan(pipeline, other)
+        if r.environment == other
+    ]
     return rehearse_plan(
         cloud,
         planned,
@@ -148,6 +154,7 @@ def _rehearse_on(
         pipeline=model.pipeline,
         environment=key,
         emulator=emulator,
+        data=theirs,
     )
 
 
