@@ -50,6 +50,14 @@ def summarize(data: raw) -> totals:
 @pipeline.task()
 def publish(data: totals) -> published:
     return data
+
+
+counted = Dataset("counted", storage=env.provider.bucket({bucket!r}, path="counts/n.parquet"))
+
+
+@pipeline.task()
+def count(data: raw) -> counted:
+    return data.select(pl.len())
 """
 
 CLOUDS: dict[str, dict[str, Any]] = {
@@ -217,3 +225,25 @@ def test_an_azure_rehearsal_starts_azurite_from_the_path(
     report = rehearse(target, "azdev")
     assert report.ok, report.to_text()
     assert [t.status for t in report.tasks] == ["succeeded", "succeeded"]
+
+
+def test_a_workflow_with_parallel_branches_rehearses(
+    tmp_path: Path, emulators: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bucket = f"rehearse-{uuid.uuid4().hex[:10]}"
+    target = _pipeline(tmp_path, "gcp", bucket)
+    raw = ((bucket, "raw/orders.parquet"),)
+    tasks = [
+        TaskPlan("extract", writes=raw),
+        TaskPlan("summarize", reads=raw, writes=((bucket, "sales/totals.parquet"),)),
+        TaskPlan("count", reads=raw, writes=((bucket, "counts/n.parquet"),)),
+    ]
+    planned = gcp_plan(tasks, [["extract"], ["summarize", "count"]])
+    monkeypatch.setattr("glacier.infra.mocks.plan", lambda pipeline, env=None: planned)
+    report = rehearse(target, "gcpdev", emulator=emulators["gcp"])
+    assert report.ok, report.to_text()
+    assert [(t.task, t.written) for t in report.tasks] == [
+        ("extract", ("raw",)),
+        ("summarize", ("totals",)),
+        ("count", ("counted",)),
+    ]

@@ -12,6 +12,7 @@ it, as a deployed task's credentials would.
 from __future__ import annotations
 
 import http.client
+import json
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -67,11 +68,13 @@ class StorageProxies:
 
     def url_of(self, identity: str) -> str:
         """The endpoint of ``identity``'s own port (started on first use)."""
-        if identity not in self._servers:
-            server = _Server(("127.0.0.1", 0), self._handler(identity))
-            threading.Thread(target=server.serve_forever, daemon=True).start()
-            self._servers[identity] = server
-        return f"http://127.0.0.1:{self._servers[identity].server_address[1]}"
+        with self._lock:  # tasks of one level start together
+            if identity not in self._servers:
+                server = _Server(("127.0.0.1", 0), self._handler(identity))
+                threading.Thread(target=server.serve_forever, daemon=True).start()
+                self._servers[identity] = server
+            port = self._servers[identity].server_address[1]
+        return f"http://127.0.0.1:{port}"
 
     def denied_to(self, identity: str) -> list[Denied]:
         """The requests of ``identity`` the grants did not allow."""
@@ -111,8 +114,6 @@ class StorageProxies:
 
     def _refusal(self, path: str, reason: str) -> tuple[dict[str, str], bytes]:
         if self.cloud == "gcp" and "/storage/v1/" in path:
-            import json
-
             error = {
                 "code": 403,
                 "message": reason,
