@@ -142,6 +142,9 @@ def test_a_two_task_pipeline_rehearses_in_the_orchestration_order(
     assert report.environment == CLOUDS[cloud]["env"]
     assert report.state_machine == f"{CLOUDS[cloud]['env']}-sales"
     assert any("evaluator checked every storage request" in n for n in report.notes)
+    checked = report.notes[0]  # every request of every task went through the evaluator
+    assert checked.startswith("storage requests checked against the grants: extract ")
+    assert all(int(n.rsplit(" ", 1)[1]) > 0 for n in checked.split(": ", 1)[1].split(", "))
 
 
 @pytest.mark.parametrize("cloud", ["gcp", "azure"])

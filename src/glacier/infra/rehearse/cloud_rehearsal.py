@@ -145,8 +145,17 @@ def rehearse_plan(
         endpoint=store.url,
         state_machine=plan.orchestration,
         tasks=tuple(reports),
-        notes=NOT_CHECKED[cloud] + _secret_notes(plan),
+        notes=(_checked(plan, proxies), *NOT_CHECKED[cloud], *_secret_notes(plan)),
     )
+
+
+def _checked(plan: CloudPlan, proxies: StorageProxies) -> str:
+    """How many storage requests each task made, all checked against the grants."""
+    counts = [
+        f"{job.task} {sum(1 for r in proxies.records if r.identity == job.identity)}"
+        for job in plan.jobs.values()
+    ]
+    return f"storage requests checked against the grants: {', '.join(counts)}"
 
 
 def _secret_notes(plan: CloudPlan) -> tuple[str, ...]:
