@@ -510,10 +510,16 @@ def _s3_native(config: AwsConfig) -> NativeAccess:
     return NativeAccess(options, provider)
 
 
+def _gcs_emulated(config: GcpConfig) -> bool:
+    """Whether GCS requests go to a custom endpoint: the config's, or the emulator gcsfs and
+    Google's clients find in ``STORAGE_EMULATOR_HOST`` (which polars' own client ignores)."""
+    return config.endpoint_url is not None or bool(os.environ.get("STORAGE_EMULATOR_HOST"))
+
+
 def _gcs_native(config: GcpConfig) -> NativeAccess | None:
     # polars' gs:// reader needs ETag and Last-Modified headers, which the storage emulator
     # does not send; against any custom endpoint Glacier reads through gcsfs instead.
-    if config.endpoint_url is not None:
+    if _gcs_emulated(config):
         return None
     # credentials: polars' "auto" provider, i.e. google.auth defaults
     return NativeAccess(timeouts(config))
@@ -583,7 +589,7 @@ def _s3_delta(config: AwsConfig) -> dict[str, str]:
 def _gcs_delta(config: GcpConfig) -> dict[str, str] | None:
     # delta-rs lists a GCS bucket through the XML API, which gcp-storage-emulator does not
     # implement ("Method not implemented: GET - /<bucket>"): emulators take the fallback.
-    return None if config.endpoint_url is not None else delta_timeouts(config)
+    return None if _gcs_emulated(config) else delta_timeouts(config)
 
 
 #: The account of Azurite (and Azure's other emulators): its well-known development account.

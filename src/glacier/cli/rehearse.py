@@ -37,8 +37,9 @@ def rehearse(
     traceback: TracebackOpt = False,
 ) -> None:
     """Rehearse the deployment on emulators: each task's packaged code, in a clean process
-    under its own IAM role, in the state machine's order. Exits 1 if a task failed or IAM
-    denied a request."""
+    under its own IAM role, in the state machine's order (GCP and Azure: on the GCS emulator
+    or Azurite, every storage request checked against the plan's grants). Exits 1 if a task
+    failed or a request was denied."""
     out, err = console(), console(stderr=True)
     with handle_errors(err, traceback), selected_environment(env, settings_dir):
         from glacier.infra.rehearse import rehearse as run_rehearsal

@@ -24,7 +24,8 @@ from typing import Any
 
 from glacier.errors import ConfigError, InfraError
 from glacier.infra.rehearse import declared, identity, task_process
-from glacier.infra.rehearse.artifacts import Artifact, artifacts
+from glacier.infra.rehearse.artifacts import Artifact, artifacts, package_files
+from glacier.infra.rehearse.cloud_rehearsal import CLOUDS, check_cloud_rehearsable, rehearse_plan
 from glacier.infra.rehearse.definition import TaskState, steps
 from glacier.infra.rehearse.report import Rehearsal, TaskReport
 from glacier.infra.rehearse.server import MotoProcess, RecordingProxy, enforce_iam
@@ -40,8 +41,11 @@ class _Clients:
     dynamodb: Any
 
 
-def rehearse(pipeline: Any, env: Any = None, *, keep_server: bool = False) -> Rehearsal:
-    """Rehearse the deployment of ``env``'s share of ``pipeline`` (see the module docs).
+def rehearse(
+    pipeline: Any, env: Any = None, *, keep_server: bool = False, emulator: str | None = None
+) -> Rehearsal:
+    """Rehearse the deployment of ``env``'s share of ``pipeline`` (see the module docs; a GCP
+    or Azure environment is rehearsed by :mod:`~glacier.infra.rehearse.cloud_rehearsal`).
 
     Args:
         pipeline: What :func:`glacier.infra.plan` takes: a Pipeline, an ``@env.pipeline()``
@@ -51,6 +55,9 @@ def rehearse(pipeline: Any, env: Any = None, *, keep_server: bool = False) -> Re
         keep_server: Leave the moto server running (its URL is the report's ``endpoint``),
             IAM enforcement off again, e.g. to start the state machine on it with
             ``glacier run --remote --endpoint URL``. Stop it with :func:`stop_server`.
+            AWS only.
+        emulator: GCP and Azure only: the URL of a running storage emulator (the GCS
+            emulator, Azurite) to rehearse on instead of starting one.
 
     Returns:
         A :class:`Rehearsal`: per task, succeeded or failed with its own error, the
@@ -60,9 +67,24 @@ def rehearse(pipeline: Any, env: Any = None, *, keep_server: bool = False) -> Re
     from glacier.infra.mocks import plan
     from glacier.infra.model import build_model
 
-    require("moto.server", "rehearse", "glacier rehearse")  # before minutes of planning
     model = build_model(_loaded(pipeline))
     key = _environment(env, model)
+    cloud = model.envs[key].cloud
+    if cloud in CLOUDS:
+        if keep_server:
+            raise ConfigError(
+                f"keep_server applies to a rehearsal on moto (AWS); environment {key!r} is "
+                f"on {cloud}, rehearsed on a storage emulator: give emulator=URL of one you "
+                "keep running instead."
+            )
+        return _rehearse_on(cloud, pipeline, model, key, emulator)
+    if emulator is not None:
+        raise ConfigError(
+            f"emulator= applies to GCP and Azure environments; {key!r} is on {cloud}, "
+            "rehearsed on a moto server of the rehearsal's own (IAM enforcement is switched "
+            "on there, never on a server of yours)."
+        )
+    require("moto.server", "rehearse", "glacier rehearse")  # before minutes of planning
     _check_rehearsable(model, key)
     planned = plan(pipeline, env)
     spec = model.envs[key]
@@ -108,6 +130,32 @@ def rehearse(pipeline: Any, env: Any = None, *, keep_server: bool = False) -> Re
         state_machine=made.state_machine,
         tasks=tuple(reports),
         notes=declared.NOT_CREATED + declared.secret_notes(made),
+    )
+
+
+def _rehearse_on(
+    cloud: str, pipeline: Any, model: Any, key: str, emulator: str | None
+) -> Rehearsal:
+    """A GCP or Azure environment: its plan's jobs on a storage emulator, every request
+    checked by Glacier's evaluator (:mod:`~glacier.infra.rehearse.cloud_rehearsal`)."""
+    from glacier.infra.mocks import plan
+
+    check_cloud_rehearsable(model, key)
+    planned = [r for r in plan(pipeline, key) if r.environment == key]
+    theirs = [
+        r
+        for other in _data_environments(model, key)
+        for r in plan(pipeline, other)
+        if r.environment == other
+    ]
+    return rehearse_plan(
+        cloud,
+        planned,
+        package_files(model),
+        pipeline=model.pipeline,
+        environment=key,
+        emulator=emulator,
+        data=theirs,
     )
 
 

@@ -54,8 +54,14 @@ def environment(
     return env
 
 
-def run(artifact: Artifact, code: Path, env: dict[str, str], run_id: str) -> Outcome:
-    """Start the artifact once, in ``code``, and wait for it."""
+def run(
+    artifact: Artifact,
+    code: Path,
+    env: dict[str, str],
+    run_id: str,
+    timeout: float = TASK_TIMEOUT,
+) -> Outcome:
+    """Start the artifact once, in ``code``, and wait for it (at most ``timeout`` s)."""
     if artifact.compute != "lambda":
         env = {**env, env_vars.GLACIER_RUN_ID: run_id}  # the state's container override / argument
     start = time.perf_counter()
@@ -66,11 +72,11 @@ def run(artifact: Artifact, code: Path, env: dict[str, str], run_id: str) -> Out
             env=env,
             capture_output=True,
             text=True,
-            timeout=TASK_TIMEOUT,
+            timeout=timeout,
             check=False,
         )
     except subprocess.TimeoutExpired:
-        return Outcome(False, (), f"timed out after {TASK_TIMEOUT} s", TASK_TIMEOUT)
+        return Outcome(False, (), f"timed out after {timeout:g} s", timeout)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         return Outcome(False, (), last_error(done.stderr), seconds)
