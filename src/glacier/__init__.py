@@ -15,7 +15,6 @@ behind the same API) with the infrastructure derived from the pipeline.
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 from typing import TYPE_CHECKING, Any
@@ -42,6 +41,7 @@ if TYPE_CHECKING:
     from glacier.task import Inject, Task, task
 
 from glacier import dispatch as _dispatch
+from glacier.lazy_exports import lazy_exports
 from glacier.version import __version__
 
 
@@ -86,13 +86,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'glacier' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 def __dir__() -> list[str]:

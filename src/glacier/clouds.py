@@ -40,8 +40,25 @@ methods are exactly what :class:`~glacier.Bucket`, :class:`~glacier.Serverless` 
   ``query(sql)``, ``execute(statements)``, ``read_table(table)``, ``schema(table)``,
   ``write(table, data, mode, keys)``, ``exists(table)``, ``fingerprint(table)``.
 
-Infrastructure generation and jobs on execution environments are not pluggable in this
-version: a plugin cloud's plan is refused, naming that.
+A plugin cloud plans its infrastructure when it registers a builder with it: a
+:class:`~glacier.infra.builders.CloudBuilder` row naming the builder class (made as
+``Class(config=provider_config)``, asked to ``declare(model, env)``), its compute kinds and
+default, and what the model asks of the cloud::
+
+    register_cloud(
+        NewCloudConfig,
+        bucket=NewCloudBucketAdapter,
+        infrastructure=CloudBuilder(
+            cloud="newcloud",
+            target="glacier_newcloud.infra:NewCloudInfrastructure",
+            compute=("job",),
+            default_compute="job",
+            hint="env.compute.job(...)",
+        ),
+    )
+
+Without one, a plugin cloud's plan is refused, naming that. Jobs on execution environments
+are not pluggable in this version.
 """
 
 from __future__ import annotations
@@ -57,6 +74,7 @@ from dependency_injector import containers, providers
 
 from glacier.adapters.unavailable import UnavailableAdapter
 from glacier.errors import ConfigError, InfraError, NotSupportedError
+from glacier.infra.builders import CloudBuilder, make_builder, register_builder
 
 if TYPE_CHECKING:
     import polars as pl
@@ -175,12 +193,15 @@ class CloudPlugin:
         bucket: The bucket adapter class (:class:`BucketAdapter`).
         serverless: The serverless adapter class (:class:`ServerlessAdapter`), if any.
         database: The SQL database adapter class (:class:`DatabaseAdapter`), if any.
+        infrastructure: The cloud's infrastructure builder row, if its plans are generated
+            (registered in :data:`glacier.infra.builders.BUILDERS`).
     """
 
     config: type
     bucket: type
     serverless: type | None = None
     database: type | None = None
+    infrastructure: CloudBuilder | None = None
 
     @property
     def kind(self) -> str:
@@ -201,17 +222,22 @@ def register_cloud(
     bucket: type,
     serverless: type | None = None,
     database: type | None = None,
+    infrastructure: CloudBuilder | None = None,
 ) -> CloudPlugin:
-    """Make ``Provider(config=config(...))`` serve a new cloud through these adapters.
+    """Make ``Provider(config=config(...))`` serve a new cloud through these adapters, and
+    plan its infrastructure with ``infrastructure`` when given.
 
     Raises:
         ConfigError: ``config`` is not a pydantic model with a ``kind`` default, the kind is
-            a built-in cloud's, or an adapter lacks a method of its protocol or has one
-            whose signature cannot take Glacier's call (the message names the method).
+            a built-in cloud's, an adapter lacks a method of its protocol or has one whose
+            signature cannot take Glacier's call (the message names the method), or the
+            builder row is for another cloud.
     """
-    plugin = CloudPlugin(config, bucket, serverless, database)
+    plugin = CloudPlugin(config, bucket, serverless, database, infrastructure)
     _check_plugin(plugin)
     _REGISTRY[config] = plugin
+    if infrastructure is not None:
+        register_builder(infrastructure)
     return plugin
 
 
@@ -255,11 +281,16 @@ def cloud_container(plugin: CloudPlugin, config: Any) -> Any:
     )
     container.volume_adapter = unavailable("file system volume I/O")
     container.execution_adapter = unavailable("submitting jobs to execution environments")
+    if plugin.infrastructure is not None:
+        container.infrastructure = providers.Factory(make_builder, config=config)
+        return container
     container.infrastructure = providers.Callable(
         _refuse_plan,
         f"Cloud {kind!r} is a plugin cloud ({plugin.config.__name__}): Glacier cannot generate "
-        "its infrastructure in this version. Run its pipelines locally (pipeline.run()), or "
-        "plan them in an AWS environment.",
+        "its infrastructure without a builder. Register one "
+        "(register_cloud(..., infrastructure=CloudBuilder(...)), see glacier.clouds), run its "
+        "pipelines locally (pipeline.run()), or plan them in an environment of a cloud with a "
+        "builder.",
     )
     return container
 
@@ -312,6 +343,14 @@ def _check_plugin(plugin: CloudPlugin) -> None:
         raise ConfigError(
             f"register_cloud({config.__name__}, ...): kind {field.default!r} is a built-in "
             "cloud's; give the new cloud a name of its own."
+        )
+    builder = plugin.infrastructure
+    if builder is not None and (
+        not isinstance(builder, CloudBuilder) or builder.cloud != field.default
+    ):
+        raise ConfigError(
+            f"register_cloud({config.__name__}, infrastructure={builder!r}): give a "
+            f"glacier.infra.builders.CloudBuilder with cloud={field.default!r}, the config's kind."
         )
     for role, cls in (
         ("bucket", plugin.bucket),
@@ -378,4 +417,5 @@ def _read_entry_points() -> None:
             bucket=plugin.bucket,
             serverless=plugin.serverless,
             database=plugin.database,
+            infrastructure=plugin.infrastructure,
         )

@@ -15,8 +15,9 @@ This package imports nothing heavy: Pulumi and ``pulumi_aws`` load when a progra
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from glacier.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from glacier.infra.deploy import up
@@ -53,13 +54,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'glacier.infra' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _WHERE, globals())
 
 
 def __dir__() -> list[str]:

@@ -19,7 +19,7 @@ Example:
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +62,19 @@ class CloudBuilder:
             cloud's functions), or None when the cloud's builder has no functions.
         hint: How a user asks for this cloud's compute, for messages.
         default_config: Makes the config of a task running on the default compute.
+        code_from_artifacts: Compute kinds that load the pipeline's code from the
+            environment's artifacts store (their tasks are granted read on it).
+        catalog: Whether the builder registers ``Dataset(..., catalog=True)`` tables in the
+            cloud's data catalog (``catalog_name`` says which, for messages).
+        storage_hint: How a user stores data in this cloud's object store, for messages.
+        secret_store: The ``[secrets]`` store a deployed task reads its secrets from (a key
+            of :mod:`glacier.secrets`' stores), or None when the builder grants none;
+            ``secret_store_name`` names it for messages.
+        task_config: ``"module:function"`` making the config of a task whose compute is a
+            ``Serverless`` resource, as ``function(task, compute)``; its config when empty.
+        check_tasks: ``"module:function"`` checking the cloud's tasks together, as
+            ``function(task_specs)`` (raising :class:`~glacier.errors.InfraError`), e.g.
+            two tasks given one function name.
     """
 
     cloud: str
@@ -71,10 +84,30 @@ class CloudBuilder:
     serverless: str | None = None
     hint: str = ""
     default_config: Callable[[], Any] = field(default=_no_config, compare=False)
+    code_from_artifacts: tuple[str, ...] = ()
+    catalog: bool = False
+    catalog_name: str = ""
+    storage_hint: str = ""
+    secret_store: str | None = None
+    secret_store_name: str = ""
+    task_config: str = ""
+    check_tasks: str = ""
 
     def offers(self, kind: str) -> bool:
         """Whether tasks in this cloud can run on compute ``kind``."""
         return kind in self.compute or kind in CROSS_CLOUD_COMPUTE
+
+    def serverless_config(self, task: Any, compute: Any) -> Any:
+        """The config of ``task`` running on ``compute`` (a ``Serverless`` resource): what
+        the cloud's ``task_config`` hook makes of it, else the resource's own config."""
+        if not self.task_config:
+            return getattr(compute, "config", None)
+        return _load(self.task_config, self.cloud)(task, compute)
+
+    def check(self, tasks: Sequence[Any]) -> None:
+        """Run the cloud's ``check_tasks`` hook over its ``tasks`` (``TaskSpec`` records)."""
+        if self.check_tasks and tasks:
+            _load(self.check_tasks, self.cloud)(tasks)
 
 
 #: The registered builders by cloud.
@@ -104,14 +137,19 @@ def make_builder(config: Any) -> Any:
         from glacier.adapters.unavailable import UnavailableAdapter
 
         return UnavailableAdapter(what="infrastructure generation", cloud=kind)
-    module, _, name = entry.target.partition(":")
+    return _load(entry.target, kind)(config=config)
+
+
+def _load(target: str, cloud: str) -> Any:
+    """The object ``"module:name"`` names, imported on first use (so a cloud's package loads
+    only when one of its environments is planned)."""
+    module, _, name = target.partition(":")
     try:
-        cls = getattr(importlib.import_module(module), name)
+        return getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError) as exc:
         raise InfraError(
-            f"The {kind} infrastructure builder {entry.target} cannot be loaded: {exc}."
+            f"The {cloud} infrastructure builder's {target} cannot be loaded: {exc}."
         ) from exc
-    return cls(config=config)
 
 
 register_builder(
@@ -132,5 +170,13 @@ register_builder(
         serverless="lambda",
         hint="env.compute.lambda_(...), env.compute.ecs(...) or env.compute.glue(...)",
         default_config=_lambda_config,
+        code_from_artifacts=("glue",),
+        catalog=True,
+        catalog_name="the AWS Glue Data Catalog",
+        storage_hint="env.storage.s3(bucket=...)",
+        secret_store="aws",
+        secret_store_name="AWS Secrets Manager",
+        task_config="glacier.infra.aws.functions:serverless_config",
+        check_tasks="glacier.infra.aws.functions:check_function_names",
     )
 )

@@ -201,7 +201,7 @@ class RecordingMocks:
             env = self.environments.get(args.name)
         account = (env.account_id if env else None) or DEFAULT_ACCOUNT
         region = (env.region if env else None) or str(args.inputs.get("region") or DEFAULT_REGION)
-        partition = env.partition if env else "aws"
+        partition = _partition(env)
         rid, outputs = _outputs(args.typ, args.name, dict(args.inputs), partition, region, account)
         record = PlannedResource(
             type=args.typ,
@@ -563,3 +563,12 @@ def _project_name(name: str) -> str:
     import re
 
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "glacier"
+
+
+def _partition(env: EnvSpec | None) -> str:
+    """The partition ARNs of ``env``'s resources are computed in (``aws`` outside AWS)."""
+    if env is None or env.cloud != "aws":
+        return "aws"
+    from glacier.infra.aws.naming import partition_of
+
+    return partition_of(env)

@@ -44,7 +44,7 @@ class RemoteRun:
 def state_machine_arn(pipeline: Any) -> tuple[str, Any]:
     """The ARN of ``pipeline``'s state machine and the environment orchestrating it."""
     from glacier.errors import InfraError
-    from glacier.infra.aws.naming import state_machine_name
+    from glacier.infra.aws.naming import env_arn, state_machine_name
     from glacier.infra.model import build_model
 
     model = build_model(pipeline)
@@ -52,7 +52,7 @@ def state_machine_arn(pipeline: Any) -> tuple[str, Any]:
         raise InfraError(f"Pipeline {model.pipeline!r} has no cloud tasks: nothing is deployed.")
     env = model.envs[model.orchestrator]
     name = state_machine_name(model, env)
-    return env.arn("states", f"stateMachine:{name}"), env
+    return env_arn(env, "states", f"stateMachine:{name}"), env
 
 
 def start(

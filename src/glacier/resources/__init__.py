@@ -7,9 +7,9 @@ double the time of ``from glacier import Pipeline, Dataset``.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from glacier.lazy_exports import lazy_exports
 from glacier.resources.base import Resource
 
 if TYPE_CHECKING:
@@ -39,10 +39,4 @@ _MODULES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _MODULES.get(name)
-    if module is None:
-        raise AttributeError(f"module 'glacier.resources' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _MODULES, globals())

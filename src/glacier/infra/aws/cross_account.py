@@ -16,7 +16,7 @@ import json
 
 from glacier.infra import iam
 from glacier.infra.aws.data_access import storage_statements
-from glacier.infra.aws.naming import cross_account_role_name, task_role_name
+from glacier.infra.aws.naming import account_root, cross_account_role_name, role_arn, task_role_name
 from glacier.infra.aws.stack import Stack, add, json_input, logical_name
 from glacier.infra.model import CrossAccountAccess, TaskSpec
 
@@ -25,14 +25,14 @@ def cross_account_role(stack: Stack, access: CrossAccountAccess) -> None:
     """Declare the role (and its policy) ``access.task`` assumes to reach data here."""
     model, env = stack.model, stack.env
     task_env = model.envs[access.task_env]
-    caller = task_env.role_arn_of(task_role_name(model, task_env, access.task))
+    caller = role_arn(task_env, task_role_name(model, task_env, access.task))
     role = add(
         stack,
         stack.aws.iam.Role,
         logical_name(stack, access.task, "from", str(task_env.account_id)),
         name=cross_account_role_name(model, env, task_env, access.task),
         assume_role_policy=json.dumps(
-            iam.trust_policy(account_root=task_env.account_root, principal_arns=[caller])
+            iam.trust_policy(account_root=account_root(task_env), principal_arns=[caller])
         ),
         description=(
             f"Access of Glacier task {access.task!r} (account {task_env.account_id}) to "
@@ -59,5 +59,5 @@ def data_roles(stack: Stack, task: TaskSpec) -> dict[str, str]:
     for access in model.cross_account_from(task.name):
         data_env = model.envs[access.store_env]
         name = cross_account_role_name(model, data_env, env, task.name)
-        out[str(data_env.account_id)] = data_env.role_arn_of(name)
+        out[str(data_env.account_id)] = role_arn(data_env, name)
     return out

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from glacier.infra import iam
+from glacier.infra.aws.naming import partition_of
 from glacier.infra.aws.stack import Stack
 from glacier.infra.model import Grant, Location, Store
 
@@ -114,8 +115,8 @@ def kms_key_arn(stack: Stack, store: Store) -> str | None:
     env = stack.model.envs[store.env]
     account = env.account_id or "*"
     if key.startswith("alias/"):
-        return f"arn:{env.partition}:kms:{env.region}:{account}:{key}"
-    return f"arn:{env.partition}:kms:{env.region}:{account}:key/{key}"
+        return f"arn:{partition_of(env)}:kms:{env.region}:{account}:{key}"
+    return f"arn:{partition_of(env)}:kms:{env.region}:{account}:key/{key}"
 
 
 def join(base: Any, suffix: str) -> Any:

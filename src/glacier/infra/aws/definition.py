@@ -26,7 +26,7 @@ from glacier import env_vars
 from glacier.errors import NotRetriedError
 from glacier.infra.aws.ecs import awsvpc
 from glacier.infra.aws.lambda_ import function_timeout, retried_by_state
-from glacier.infra.aws.naming import invoker_role_name, job_name
+from glacier.infra.aws.naming import invoker_role_name, job_name, partition_of, role_arn
 from glacier.infra.aws.stack import Stack
 from glacier.infra.aws.task_refs import task_refs
 from glacier.infra.model import TaskSpec, crosses_account
@@ -76,7 +76,7 @@ def task_state(stack: Stack, task: TaskSpec) -> dict[str, Any]:
     """The ``Task`` state starting ``task``, with its credentials, timeout and retries."""
     model, env = stack.model, stack.env
     refs = task_refs(stack, task)
-    partition = env.partition
+    partition = partition_of(env)
     payload = {"pipeline": model.pipeline, "task": task.name, "run_id.$": "$$.Execution.Name"}
     state: dict[str, Any]
     if task.compute == "lambda":
@@ -125,7 +125,7 @@ def task_state(stack: Stack, task: TaskSpec) -> dict[str, Any]:
         }
     if crosses_account(env, model.envs[task.env]):
         invoker = model.envs[task.env]
-        state["Credentials"] = {"RoleArn": invoker.role_arn_of(invoker_role_name(model, invoker))}
+        state["Credentials"] = {"RoleArn": role_arn(invoker, invoker_role_name(model, invoker))}
     state["ResultPath"] = None
     by_state = task.compute == "lambda" and retried_by_state(task)
     if by_state:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from glacier.infra import iam
-from glacier.infra.aws.naming import repository_name
+from glacier.infra.aws.naming import partition_of, repository_name
 from glacier.infra.aws.packaging import code_files, code_spec, glacier_files
 from glacier.infra.aws.stack import Stack, account_of, add, json_input, logical_name
 from glacier.infra.image import image_requirements
@@ -89,7 +89,7 @@ def lambda_pull_policy(stack: Stack) -> None:
         return
     stack.shared["lambda_pull_policy"] = True
     aws, env, made = stack.aws, stack.env, repository(stack)
-    functions = f"arn:{env.partition}:lambda:{env.region}:{{account}}:function:*"
+    functions = f"arn:{partition_of(env)}:lambda:{env.region}:{{account}}:function:*"
     account = account_of(stack)
     source = (
         functions.format(account=account)

@@ -20,7 +20,7 @@ from glacier.infra import iam
 from glacier.infra.aws.ecr import image_uri, repository
 from glacier.infra.aws.efs import ecs_volumes
 from glacier.infra.aws.logs import write_logs_statement
-from glacier.infra.aws.naming import cluster_name, exec_role_name, family_name
+from glacier.infra.aws.naming import cluster_name, exec_role_name, family_name, partition_of
 from glacier.infra.aws.network import _ECR_IMAGE, fargate_placement
 from glacier.infra.aws.stack import Stack, add, invoke_options, json_input, logical_name
 from glacier.infra.aws.task_environment import task_variables
@@ -141,7 +141,7 @@ def execution_policy(stack: Stack, image: Any, log_group: Any) -> dict[str, Any]
     match = _ECR_IMAGE.match(image)
     if match:
         account, region, repo = match.groups()
-        partition = stack.env.partition
+        partition = partition_of(stack.env)
         statements.append(iam.statement("EcrToken", ["ecr:GetAuthorizationToken"], ["*"]))
         statements.append(
             iam.statement(

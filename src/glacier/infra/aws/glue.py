@@ -12,7 +12,7 @@ from typing import Any
 
 from glacier.errors import InfraError
 from glacier.infra import iam
-from glacier.infra.aws.naming import job_name
+from glacier.infra.aws.naming import job_name, partition_of
 from glacier.infra.aws.packaging import code_assets, code_spec, glacier_assets
 from glacier.infra.aws.stack import Stack, add, logical_name
 from glacier.infra.aws.task_environment import task_variables
@@ -133,7 +133,7 @@ def glue_uploads(stack: Stack) -> tuple[str, str, list[Any]]:
 
 def glue_logs_statement(env: EnvSpec) -> dict[str, Any]:
     """Writing to the log groups Glue itself names (they are shared by every job)."""
-    base = f"arn:{env.partition}:logs:{env.region}:{env.account_id or '*'}:log-group:"
+    base = f"arn:{partition_of(env)}:logs:{env.region}:{env.account_id or '*'}:log-group:"
     return iam.statement(
         "GlueLogs",
         ("logs:CreateLogGroup", *iam.LOG_ACTIONS),

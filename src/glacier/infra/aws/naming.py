@@ -1,4 +1,5 @@
-"""Physical names of an environment's AWS resources, and the ARNs computed from them.
+"""Physical names of an environment's AWS resources, and the ARNs computed from them (in
+the partition of the environment's provider config).
 
 Names are pure functions of the model and the environment, so an environment can compute the
 ARN of a role, function or job of *another* environment (another account, another stack)
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import re
 
+from glacier.errors import InfraError
 from glacier.infra.model import EnvSpec, InfraModel, TaskSpec, physical_name
 
 #: Characters Lambda, ECS, Glue and Step Functions allow in a name.
@@ -113,14 +115,59 @@ def log_group_name(model: InfraModel, env: EnvSpec, task: TaskSpec) -> str:
     return f"/glacier/{model.pipeline}/{task.name}"
 
 
+def partition_of(env: EnvSpec) -> str:
+    """The AWS partition of ``env`` (``aws``, ``aws-cn``, ``aws-us-gov``): its provider
+    config's, ``aws`` when it has none.
+
+    >>> from types import SimpleNamespace
+    >>> partition_of(SimpleNamespace(config=SimpleNamespace(partition="aws-cn")))
+    'aws-cn'
+    >>> partition_of(SimpleNamespace(config=None))
+    'aws'
+    """
+    return str(getattr(env.config, "partition", None) or "aws")
+
+
+def env_arn(env: EnvSpec, service: str, resource: str, *, regional: bool = True) -> str:
+    """``arn:<partition>:<service>:<region>:<account>:<resource>`` in environment ``env``.
+
+    Raises :class:`InfraError` when the account is unknown: such ARNs are only computed for
+    references across environments, where no resource output is at hand.
+    """
+    if env.account_id is None:
+        raise InfraError(
+            f"Environment {env.key!r} has no account_id, but a resource in another "
+            f"environment must reference its {service} resource {resource!r} by ARN. Set "
+            "account_id on the environment (AWSEnvironment(account_id='123456789012', ...))."
+        )
+    region = env.region or "" if regional else ""
+    return f"arn:{partition_of(env)}:{service}:{region}:{env.account_id}:{resource}"
+
+
+def role_arn(env: EnvSpec, role_name: str) -> str:
+    """The ARN of IAM role ``role_name`` in ``env``'s account."""
+    return env_arn(env, "iam", f"role/{role_name}", regional=False)
+
+
+def account_root(env: EnvSpec) -> str:
+    """The root principal ARN of ``env``'s account."""
+    return env_arn(env, "iam", "root", regional=False)
+
+
+def deployer_role(env: EnvSpec) -> str | None:
+    """The role the deploying side assumes in ``env`` (``AwsConfig.role_arn``), if any."""
+    given = getattr(env.config, "role_arn", None)
+    return str(given) if given else None
+
+
 def bucket_arn(env: EnvSpec, bucket: str) -> str:
     """ARN of an S3 bucket (bucket ARNs carry neither region nor account).
 
     >>> from types import SimpleNamespace
-    >>> bucket_arn(SimpleNamespace(partition="aws-cn"), "lake")
+    >>> bucket_arn(SimpleNamespace(config=SimpleNamespace(partition="aws-cn")), "lake")
     'arn:aws-cn:s3:::lake'
     """
-    return f"arn:{env.partition}:s3:::{bucket}"
+    return f"arn:{partition_of(env)}:s3:::{bucket}"
 
 
 def swap_arn(arn: str, service: str, resource: str) -> str:

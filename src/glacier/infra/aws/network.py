@@ -46,6 +46,7 @@ from typing import Any
 
 from glacier.errors import InfraError
 from glacier.infra import iam
+from glacier.infra.aws.naming import partition_of
 from glacier.infra.aws.stack import Stack, add, invoke_options, logical_name
 from glacier.infra.model import InfraModel, TaskSpec
 
@@ -129,7 +130,7 @@ def placement(stack: Stack) -> Placement | None:
     network = stack.env.network
     if network.configured:
         account = stack.env.account_id or "*"
-        base = f"arn:{stack.env.partition}:ec2:{stack.env.region}:{account}"
+        base = f"arn:{partition_of(stack.env)}:ec2:{stack.env.region}:{account}"
         return Placement(
             vpc_id=network.vpc_id,  # or the subnets' VPC, looked up by vpc_id() when needed
             subnet_ids=network.subnet_ids,
@@ -365,7 +366,7 @@ def vpc_statements(stack: Stack) -> list[dict[str, Any]]:
     env = stack.env
     found = placement(stack)
     account = env.account_id or "*"
-    base = f"arn:{env.partition}:ec2:{env.region}:{account}"
+    base = f"arn:{partition_of(env)}:ec2:{env.region}:{account}"
     if found is not None and found.group_arn is not None:
         groups: Sequence[Any] = [found.group_arn]
     else:

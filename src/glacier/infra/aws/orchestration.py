@@ -18,7 +18,9 @@ from glacier.infra import iam
 from glacier.infra.aws.data_access import unique
 from glacier.infra.aws.definition import definition
 from glacier.infra.aws.naming import (
+    account_root,
     invoker_role_name,
+    role_arn,
     schedule_rule_name,
     scheduler_role_name,
     state_machine_name,
@@ -78,14 +80,14 @@ def invoker_role(stack: Stack, tasks: Sequence[TaskSpec]) -> None:
     model, env = stack.model, stack.env
     assert model.orchestrator is not None
     home = model.envs[model.orchestrator]
-    caller = home.role_arn_of(state_machine_role_name(model, home))
+    caller = role_arn(home, state_machine_role_name(model, home))
     role = add(
         stack,
         stack.aws.iam.Role,
         logical_name(stack, "invoker"),
         name=invoker_role_name(model, env),
         assume_role_policy=json.dumps(
-            iam.trust_policy(account_root=home.account_root, principal_arns=[caller])
+            iam.trust_policy(account_root=account_root(home), principal_arns=[caller])
         ),
         description=f"Lets pipeline {model.pipeline!r}'s orchestrator start tasks here",
         tags=stack.tags,
@@ -113,7 +115,7 @@ def state_machine(stack: Stack) -> None:
                 "AssumeInvokerRoles",
                 ["sts:AssumeRole"],
                 [
-                    model.envs[k].role_arn_of(invoker_role_name(model, model.envs[k]))
+                    role_arn(model.envs[k], invoker_role_name(model, model.envs[k]))
                     for k in remote_envs
                 ],
             )

@@ -24,6 +24,7 @@ from typing import Any
 
 from glacier.errors import InfraError
 from glacier.infra import iam
+from glacier.infra.aws.naming import partition_of
 from glacier.infra.aws.network import ENGINE_PORTS, port_from_compute, require_subnets
 from glacier.infra.aws.stack import Stack, account_of, add, logical_name
 from glacier.infra.model import DatabaseSpec, physical_name
@@ -105,7 +106,7 @@ def access_statements(stack: Stack, db: DatabaseSpec, instance: Any) -> list[dic
     if user is not None:
         resource = stack.pulumi.Output.all(account_of(stack), instance.resource_id).apply(
             lambda found: (
-                f"arn:{env.partition}:rds-db:{env.region}:{found[0]}:dbuser:{found[1]}/{user}"
+                f"arn:{partition_of(env)}:rds-db:{env.region}:{found[0]}:dbuser:{found[1]}/{user}"
             )
         )
         return [iam.statement(sid, ["rds-db:connect"], [resource])]

@@ -18,6 +18,7 @@ import json
 from typing import Any
 
 from glacier.infra import iam
+from glacier.infra.aws.naming import partition_of
 from glacier.infra.aws.stack import Stack, add, logical_name
 from glacier.infra.model import Store, physical_name
 
@@ -67,7 +68,9 @@ def replication(stack: Stack, store: Store, bucket: Any, versioning: Any, cfg: A
         logical_name(stack, name, "replication-policy"),
         name="glacier-replication",
         role=role.id,
-        policy=json.dumps(replication_policy(stack.env.partition, name, rep.destination_bucket)),
+        policy=json.dumps(
+            replication_policy(partition_of(stack.env), name, rep.destination_bucket)
+        ),
     )
     add(
         stack,
@@ -85,7 +88,7 @@ def replication(stack: Stack, store: Store, bucket: Any, versioning: Any, cfg: A
                     status="Enabled"
                 ),
                 destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
-                    bucket=f"arn:{stack.env.partition}:s3:::{rep.destination_bucket}",
+                    bucket=f"arn:{partition_of(stack.env)}:s3:::{rep.destination_bucket}",
                     storage_class=rep.storage_class,
                 ),
             )

@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from glacier.infra import iam
+from glacier.infra.aws.naming import partition_of
 from glacier.infra.aws.stack import Stack, account_of, add, logical_name
 from glacier.infra.model import SecretRef, TaskSpec
 
@@ -53,10 +54,10 @@ def secret_arn(stack: Stack, ref: SecretRef) -> Any:
     env = stack.env
     account = account_of(stack)
     if isinstance(account, str):
-        return secret_arn_pattern(env.partition, str(env.region), account, ref.cloud_name)
+        return secret_arn_pattern(partition_of(env), str(env.region), account, ref.cloud_name)
     name = ref.cloud_name
     return account.apply(
-        lambda acct: secret_arn_pattern(env.partition, str(env.region), acct, name)
+        lambda acct: secret_arn_pattern(partition_of(env), str(env.region), acct, name)
     )
 
 

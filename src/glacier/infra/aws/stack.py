@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from glacier.infra.aws.naming import deployer_role
 from glacier.infra.lambda_package import ContainerImage, PackageChoice, TimingChoice
 from glacier.infra.model import EnvSpec, InfraModel
 
@@ -103,8 +104,8 @@ def aws_provider(aws: ModuleType, env: EnvSpec) -> Any:
         args["profile"] = env.profile
     if env.account_id:
         args["allowed_account_ids"] = [env.account_id]
-    if env.role_arn:
-        args["assume_roles"] = [aws.ProviderAssumeRoleArgs(role_arn=env.role_arn)]
+    if deployer_role(env):
+        args["assume_roles"] = [aws.ProviderAssumeRoleArgs(role_arn=deployer_role(env))]
     if env.endpoint_url:
         url = env.endpoint_url
         args["endpoints"] = [

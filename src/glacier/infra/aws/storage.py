@@ -15,7 +15,7 @@ from typing import Any
 from glacier.errors import InfraError
 from glacier.infra import iam
 from glacier.infra.aws.data_access import storage_statements
-from glacier.infra.aws.naming import bucket_arn, task_role_name
+from glacier.infra.aws.naming import account_root, bucket_arn, role_arn, task_role_name
 from glacier.infra.aws.replication import replication
 from glacier.infra.aws.stack import Stack, add, json_input, logical_name
 from glacier.infra.model import Store
@@ -232,11 +232,11 @@ def bucket_policy(stack: Stack, store: Store) -> dict[str, Any]:
         if not grants:
             continue
         task_env = model.envs[access.task_env]
-        role = task_env.role_arn_of(task_role_name(model, task_env, access.task))
+        role = role_arn(task_env, task_role_name(model, task_env, access.task))
         who = {"ArnEquals": {"aws:PrincipalArn": [role]}}
         label = f"{access.task} from {task_env.account_id}"
         for stmt in storage_statements(stack, grants, label, kms=False):
-            stmt["Principal"] = {"AWS": task_env.account_root}
+            stmt["Principal"] = {"AWS": account_root(task_env)}
             stmt["Condition"] = {**who, **stmt.get("Condition", {})}
             statements.append(_principal_first(stmt))
     return iam.document(statements)

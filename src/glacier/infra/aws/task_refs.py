@@ -13,10 +13,12 @@ from typing import Any
 from glacier.infra import iam
 from glacier.infra.aws.naming import (
     cluster_name,
+    env_arn,
     exec_role_name,
     family_name,
     function_name,
     job_name,
+    role_arn,
     swap_arn,
     task_role_name,
 )
@@ -30,20 +32,20 @@ def task_refs(stack: Stack, task: TaskSpec) -> dict[str, Any]:
     env = model.envs[task.env]
     if task.env == stack.env.key:
         return _declared_refs(stack, task)
-    refs = {"role": env.role_arn_of(task_role_name(model, env, task.name))}
+    refs = {"role": role_arn(env, task_role_name(model, env, task.name))}
     if task.compute == "lambda":
-        refs["function"] = env.arn("lambda", f"function:{function_name(model, env, task)}")
+        refs["function"] = env_arn(env, "lambda", f"function:{function_name(model, env, task)}")
     elif task.compute == "glue":
-        refs["job"] = env.arn("glue", f"job/{job_name(model, env, task.name)}")
+        refs["job"] = env_arn(env, "glue", f"job/{job_name(model, env, task.name)}")
     else:
         family = family_name(model, env, task.name)
         cluster = cluster_name(model, env)
-        refs["task_definition"] = env.arn("ecs", f"task-definition/{family}")
-        refs["family"] = env.arn("ecs", f"task-definition/{family}:*")
-        refs["exec_role"] = env.role_arn_of(exec_role_name(model, env, task.name))
-        refs["cluster"] = env.arn("ecs", f"cluster/{cluster}")
-        refs["tasks"] = env.arn("ecs", f"task/{cluster}/*")
-        refs["rule"] = env.arn("events", f"rule/{iam.ECS_SYNC_RULE}")
+        refs["task_definition"] = env_arn(env, "ecs", f"task-definition/{family}")
+        refs["family"] = env_arn(env, "ecs", f"task-definition/{family}:*")
+        refs["exec_role"] = role_arn(env, exec_role_name(model, env, task.name))
+        refs["cluster"] = env_arn(env, "ecs", f"cluster/{cluster}")
+        refs["tasks"] = env_arn(env, "ecs", f"task/{cluster}/*")
+        refs["rule"] = env_arn(env, "events", f"rule/{iam.ECS_SYNC_RULE}")
     return refs
 
 

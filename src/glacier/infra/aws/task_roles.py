@@ -18,7 +18,7 @@ from glacier.infra.aws import dynamodb, efs, rds
 from glacier.infra.aws.data_access import storage_statements
 from glacier.infra.aws.glue import glue_logs_statement
 from glacier.infra.aws.logs import write_logs_statement
-from glacier.infra.aws.naming import cross_account_role_name, task_role_name
+from glacier.infra.aws.naming import cross_account_role_name, role_arn, task_role_name
 from glacier.infra.aws.network import in_network, vpc_statements
 from glacier.infra.aws.secrets import secret_statements
 from glacier.infra.aws.stack import Stack, add, json_input, logical_name
@@ -60,8 +60,9 @@ def task_policy(stack: Stack, task: TaskSpec) -> dict[str, Any]:
     statements = storage_statements(stack, [g for g in task.grants if g not in elsewhere])
     statements.append(write_logs_statement(stack.log_groups[task.name]))
     remote = [
-        model.envs[c.store_env].role_arn_of(
-            cross_account_role_name(model, model.envs[c.store_env], env, task.name)
+        role_arn(
+            model.envs[c.store_env],
+            cross_account_role_name(model, model.envs[c.store_env], env, task.name),
         )
         for c in model.cross_account_from(task.name)
     ]
