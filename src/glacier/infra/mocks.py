@@ -345,6 +345,10 @@ def _provider_name(ref: str) -> str:
 def _outputs(
     typ: str, name: str, inputs: dict[str, Any], partition: str, region: str, account: str
 ) -> tuple[str, dict[str, Any]]:
+    if typ.startswith("gcp:"):
+        from glacier.infra.gcp.mock_outputs import outputs
+
+        return outputs(typ, name, inputs, account, region)
     physical = str(inputs.get("name") or inputs.get("bucket") or inputs.get("family") or name)
     out = dict(inputs)
     rid = physical
