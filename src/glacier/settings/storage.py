@@ -325,8 +325,8 @@ class GcsConfig(GlacierModel):
     def _kms_key_name(cls, value: str | None) -> str | None:
         if value is not None and not _GCP_KMS_KEY.fullmatch(value):
             raise ValueError(
-                "a Cloud KMS key is named 'projects/<project>/locations/<location>/keyRings/"
-                f"<ring>/cryptoKeys/<key>'; got {value!r}"
+                "give the key's full name, 'projects/<project>/locations/<location>/keyRings/"
+                "<ring>/cryptoKeys/<key>'"
             )
         return value
 

@@ -29,8 +29,12 @@ def daily() -> Pipeline:
     )
     raw = Dataset("raw", storage=env.storage.gcs("acme-prod-raw", "orders/", config=GcsConfig()))
     mid = Dataset("mid")
-    clean = Dataset("clean", storage=env.storage.gcs("acme-prod-lake", "clean.parquet", config=lake))
-    report = Dataset("report", storage=env.storage.gcs("acme-prod-lake", "report.parquet", config=lake))
+    clean = Dataset(
+        "clean", storage=env.storage.gcs("acme-prod-lake", "clean.parquet", config=lake)
+    )
+    report = Dataset(
+        "report", storage=env.storage.gcs("acme-prod-lake", "report.parquet", config=lake)
+    )
     p = Pipeline("daily", env=env, schedule="cron(0 6 ? * 2-6 *)")
 
     @p.task(retries=3, retry_delay=10, backoff=2.0, timeout=900)

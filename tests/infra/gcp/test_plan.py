@@ -62,7 +62,10 @@ def test_buckets_have_the_security_defaults_and_the_config(daily_plan: Plan) -> 
         "defaultKmsKeyName": "projects/acme-data-prod/locations/europe-west1/keyRings/lake/cryptoKeys/k"
     }
     assert lake["lifecycleRules"] == [
-        {"action": {"type": "SetStorageClass", "storageClass": "NEARLINE"}, "condition": {"age": 30}},
+        {
+            "action": {"type": "SetStorageClass", "storageClass": "NEARLINE"},
+            "condition": {"age": 30},
+        },
         {"action": {"type": "Delete"}, "condition": {"age": 365}},
     ]
     assert lake["labels"] == {
@@ -106,7 +109,10 @@ def test_one_service_account_per_task(daily_plan: Plan) -> None:
 def test_reads_are_conditioned_on_the_prefix_and_listing_on_the_bucket(daily_plan: Plan) -> None:
     artifacts = f"prod-daily-artifacts-{PROJECT}"
     assert bindings_of(daily_plan, "tidy") == {
-        ("acme-prod-raw", VIEWER): f"{objects('acme-prod-raw', 'orders/')} || {listing('acme-prod-raw')}",
+        (
+            "acme-prod-raw",
+            VIEWER,
+        ): f"{objects('acme-prod-raw', 'orders/')} || {listing('acme-prod-raw')}",
         (artifacts, VIEWER): f"{objects(artifacts, 'mid/')} || {listing(artifacts)}",
         (artifacts, WRITER): objects(artifacts, "mid/"),
     }
@@ -116,9 +122,15 @@ def test_a_task_touching_three_buckets_gets_one_binding_set_each(daily_plan: Pla
     found = bindings_of(daily_plan, "publish")
     artifacts = f"prod-daily-artifacts-{PROJECT}"
     assert found == {
-        ("acme-prod-raw", VIEWER): f"{objects('acme-prod-raw', 'orders/')} || {listing('acme-prod-raw')}",
+        (
+            "acme-prod-raw",
+            VIEWER,
+        ): f"{objects('acme-prod-raw', 'orders/')} || {listing('acme-prod-raw')}",
         (artifacts, VIEWER): f"{objects(artifacts, 'mid/')} || {listing(artifacts)}",
-        ("acme-prod-lake", VIEWER): f"{objects('acme-prod-lake', 'clean.parquet')} || {listing('acme-prod-lake')}",
+        (
+            "acme-prod-lake",
+            VIEWER,
+        ): f"{objects('acme-prod-lake', 'clean.parquet')} || {listing('acme-prod-lake')}",
         ("acme-prod-lake", WRITER): objects("acme-prod-lake", "clean.parquet"),
     }
     # summarise reads clean and writes report in one bucket: one viewer, one writer binding
@@ -181,7 +193,10 @@ def test_each_task_is_a_cloud_run_job_running_the_task(daily_plan: Plan) -> None
 
 def test_the_workflow_runs_each_level_in_parallel_with_retries(daily_plan: Plan) -> None:
     (workflow,) = daily_plan.of_type(WORKFLOW)
-    assert workflow.inputs["serviceAccount"] == f"prod-daily-workflow@{PROJECT}.iam.gserviceaccount.com"
+    assert (
+        workflow.inputs["serviceAccount"]
+        == f"prod-daily-workflow@{PROJECT}.iam.gserviceaccount.com"
+    )
     source = json.loads(workflow.inputs["sourceContents"])
     steps = source["main"]["steps"]
     levels = [
@@ -191,7 +206,9 @@ def test_the_workflow_runs_each_level_in_parallel_with_retries(daily_plan: Plan)
     assert levels == [["tidy"], ["publish"], ["summarise"]]
     tidy = steps[0]["level_0"]["parallel"]["branches"][0]["tidy"]["steps"][0]["run_tidy"]
     assert tidy["try"]["call"] == CONNECTOR
-    assert tidy["try"]["args"]["name"] == f"projects/{PROJECT}/locations/{REGION}/jobs/prod-daily-tidy"
+    assert (
+        tidy["try"]["args"]["name"] == f"projects/{PROJECT}/locations/{REGION}/jobs/prod-daily-tidy"
+    )
     assert tidy["try"]["args"]["connector_params"] == {"timeout": 900 + 600}
     assert tidy["retry"] == {
         "predicate": "${retry_any}",
