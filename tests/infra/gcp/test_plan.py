@@ -58,9 +58,8 @@ def test_buckets_have_the_security_defaults_and_the_config(daily_plan: Plan) -> 
     assert lake["uniformBucketLevelAccess"] is True
     assert lake["publicAccessPrevention"] == "enforced"
     assert lake["versioning"] == {"enabled": True}
-    assert lake["encryption"] == {
-        "defaultKmsKeyName": "projects/acme-data-prod/locations/europe-west1/keyRings/lake/cryptoKeys/k"
-    }
+    key = "projects/acme-data-prod/locations/europe-west1/keyRings/lake/cryptoKeys/k"
+    assert lake["encryption"] == {"defaultKmsKeyName": key}
     assert lake["lifecycleRules"] == [
         {
             "action": {"type": "SetStorageClass", "storageClass": "NEARLINE"},
