@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 
@@ -97,3 +99,16 @@ def test_schedules_become_unix_cron(schedule: str, cron: str) -> None:
 def test_schedules_without_a_unix_cron_twin_are_refused(schedule: str) -> None:
     with pytest.raises(InfraError, match="Cloud Scheduler"):
         unix_cron(schedule)
+
+
+def test_the_terraform_target_refuses_a_gcp_environment_naming_the_types(tmp_path: Path) -> None:
+    from glacier.errors import TerraformError
+    from glacier.infra import terraform
+    from infra.gcp.pipelines import daily
+
+    with pytest.raises(TerraformError) as caught:
+        terraform.generate(daily(), tmp_path / "tf")
+    message = str(caught.value)
+    assert "'gcp:storage/bucketIAMMember:BucketIAMMember'" in message
+    assert "'gcp:cloudrunv2/job:Job'" in message and "--target pulumi" in message
+    assert not (tmp_path / "tf").exists() or not any((tmp_path / "tf").rglob("*.tf.json"))
