@@ -66,3 +66,22 @@ def cross_project() -> Pipeline:
         return countries
 
     return p
+
+
+def two_projects() -> Pipeline:
+    """A task in each of two projects: the first project's workflow runs both jobs."""
+    home = Provider(config=GcpConfig(project=PROJECT, region=REGION))
+    shared = Provider(config=GcpConfig(project=OTHER, region=REGION))
+    a = Dataset("a", storage=home.bucket("acme-prod-a", "a.parquet"))
+    b = Dataset("b", storage=shared.bucket("acme-shared-b", "b.parquet"))
+    p = Pipeline("split")
+
+    @p.task(compute=home.execution("cloud_run", "job", None))
+    def first() -> a:
+        return pl.DataFrame({"x": [1]})
+
+    @p.task(compute=shared.execution("cloud_run", "job", None))
+    def second(data: a) -> b:
+        return data
+
+    return p

@@ -54,3 +54,32 @@ def test_each_projects_stack_plans_alone() -> None:
     alone = plan(cross_project(), env=SHARED)
     assert {r.environment for r in alone} == {SHARED}
     assert len([r for r in alone if r.type == BINDING]) == 1
+
+
+def test_a_workflow_runs_a_job_of_another_project_through_a_binding_there() -> None:
+    from infra.gcp.pipelines import two_projects
+
+    planned = plan(two_projects())
+    (workflow,) = planned.of_type("gcp:workflows/workflow:Workflow")
+    assert workflow.environment == HOME
+    source = workflow.inputs["sourceContents"]
+    assert f"projects/{OTHER}/locations/europe-west1/jobs/{SHARED}-split-second" in source
+    invokers = {
+        (r.environment, r.inputs["name"], r.inputs["member"])
+        for r in planned.of_type("gcp:cloudrunv2/jobIamMember:JobIamMember")
+    }
+    member = f"serviceAccount:{HOME}-split-workflow"
+    assert {(env, name) for env, name, _ in invokers} == {
+        (HOME, f"{HOME}-split-first"),
+        (SHARED, f"{SHARED}-split-second"),
+    }
+    emails = {m for _, _, m in invokers}
+    assert len(emails) == 1 and next(iter(emails)).endswith(f"@{PROJECT}.iam.gserviceaccount.com")
+    assert next(iter(emails)).startswith(member[:30])
+    # second reads a (project A's bucket): the binding is in A's stack, for B's account
+    (binding,) = [
+        r
+        for r in planned.in_environment(HOME)
+        if r.type == BINDING and r.inputs["bucket"] == "acme-prod-a" and "second" in r.name
+    ]
+    assert binding.inputs["member"].endswith(f"@{OTHER}.iam.gserviceaccount.com")
