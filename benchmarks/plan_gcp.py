@@ -153,6 +153,8 @@ def raw_program(tasks: int) -> None:
             "GLACIER_SETTINGS": SETTINGS,
             "GLACIER_PIPELINE": NAME,
             "GLACIER_TASK_NAME": task,
+            "GOOGLE_CLOUD_PROJECT": PROJECT,
+            "GOOGLE_CLOUD_REGION": REGION,
         }
         jobs.append(
             run.Job(
@@ -202,12 +204,16 @@ def raw_program(tasks: int) -> None:
             project=PROJECT,
             location=REGION,
             name=f"{PREFIX}-{NAME}-t{i}",
-            role="roles/run.invoker",
+            role="roles/run.jobsExecutorWithOverrides",
             member=member,
             opts=pulumi.ResourceOptions(provider=provider, depends_on=[job, account]),
         )
         for i, job in enumerate(jobs)
     ]
+    run_id = {
+        "name": "GLACIER_RUN_ID",
+        "value": '${sys.get_env("GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID")}',
+    }
     steps: list[dict[str, Any]] = []
     levels = [list(range(level, min(level + CHAINS, tasks))) for level in range(0, tasks, CHAINS)]
     for n, level in enumerate(levels):
@@ -216,7 +222,11 @@ def raw_program(tasks: int) -> None:
             path = f"projects/{PROJECT}/locations/{REGION}/jobs/{PREFIX}-{NAME}-t{i}"
             call = {
                 "call": "googleapis.run.v2.projects.locations.jobs.run",
-                "args": {"name": path, "connector_params": {"timeout": 3600 + 600}},
+                "args": {
+                    "name": path,
+                    "body": {"overrides": {"containerOverrides": [{"env": [run_id]}]}},
+                    "connector_params": {"timeout": 3600 + 600},
+                },
             }
             branches.append({f"t{i}": {"steps": [{f"run_t{i}": call}]}})
         steps.append({f"level_{n}": {"parallel": {"branches": branches}}})

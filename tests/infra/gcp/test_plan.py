@@ -183,6 +183,7 @@ def test_each_task_is_a_cloud_run_job_running_the_task(daily_plan: Plan) -> None
     assert envs["GLACIER_PIPELINE"] == "daily"
     assert envs["GLACIER_ENVIRONMENT"] == "prod"
     assert envs["GLACIER_DEPLOYED"] == "1"
+    assert envs["GOOGLE_CLOUD_PROJECT"] == PROJECT and envs["GOOGLE_CLOUD_REGION"] == REGION
     assert json.loads(envs["GLACIER_ARTIFACTS"]) == {
         "mid": f"gs://prod-daily-artifacts-{PROJECT}/mid/"
     }
@@ -209,6 +210,21 @@ def test_the_workflow_runs_each_level_in_parallel_with_retries(daily_plan: Plan)
         tidy["try"]["args"]["name"] == f"projects/{PROJECT}/locations/{REGION}/jobs/prod-daily-tidy"
     )
     assert tidy["try"]["args"]["connector_params"] == {"timeout": 900 + 600}
+    # every task of one execution runs under the execution's id (in-memory datasets)
+    assert tidy["try"]["args"]["body"] == {
+        "overrides": {
+            "containerOverrides": [
+                {
+                    "env": [
+                        {
+                            "name": "GLACIER_RUN_ID",
+                            "value": '${sys.get_env("GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID")}',
+                        }
+                    ]
+                }
+            ]
+        }
+    }
     assert tidy["retry"] == {
         "predicate": "${retry_any}",
         "max_retries": 3,
@@ -222,9 +238,9 @@ def test_the_workflow_runs_each_level_in_parallel_with_retries(daily_plan: Plan)
 def test_the_workflow_may_run_exactly_the_pipelines_jobs(daily_plan: Plan) -> None:
     grants = daily_plan.of_type("gcp:cloudrunv2/jobIamMember:JobIamMember")
     assert sorted((g.inputs["name"], g.inputs["role"]) for g in grants) == [
-        ("prod-daily-publish", "roles/run.invoker"),
-        ("prod-daily-summarise", "roles/run.invoker"),
-        ("prod-daily-tidy", "roles/run.invoker"),
+        ("prod-daily-publish", "roles/run.jobsExecutorWithOverrides"),
+        ("prod-daily-summarise", "roles/run.jobsExecutorWithOverrides"),
+        ("prod-daily-tidy", "roles/run.jobsExecutorWithOverrides"),
     ]
     members = {g.inputs["member"] for g in grants}
     assert members == {f"serviceAccount:prod-daily-workflow@{PROJECT}.iam.gserviceaccount.com"}

@@ -2,12 +2,13 @@
 
 The model's levels in order; each level a ``parallel`` step with one branch per task, which
 calls the Cloud Run connector ``googleapis.run.v2.projects.locations.jobs.run`` on the task's
-job and waits for the execution to finish. A task with retries wraps the call in ``try`` with
-a ``retry`` policy: its attempts and its backoff (first delay, multiplier, longest delay;
-Workflows has no jitter, so the task's jitter is not applied). The connector's own timeout
-is one attempt's limit plus :data:`START_ALLOWANCE` for the execution to start. A failed task
-fails its branch, which fails the level, which ends the workflow: the tasks downstream never
-start.
+job, with the workflow's execution id as the job's ``GLACIER_RUN_ID`` (an override: the
+tasks of one run share it), and waits for the execution to finish. A task with retries wraps
+the call in ``try`` with a ``retry`` policy: its attempts and its backoff (first delay,
+multiplier, longest delay; Workflows has no jitter, so the task's jitter is not applied). The
+connector's own timeout is one attempt's limit plus :data:`START_ALLOWANCE` for the
+execution to start. A failed task fails its branch, which fails the level, which ends the
+workflow: the tasks downstream never start.
 
 The source is written as JSON, which is YAML (Workflows reads either).
 
@@ -27,10 +28,18 @@ import json
 import re
 from typing import Any
 
+from glacier import env_vars
 from glacier.infra.gcp.naming import job_path
 from glacier.infra.model import InfraModel, TaskSpec
 
-__all__ = ["CONNECTOR", "START_ALLOWANCE", "definition", "source_contents", "step_name"]
+__all__ = [
+    "CONNECTOR",
+    "RUN_ID",
+    "START_ALLOWANCE",
+    "definition",
+    "source_contents",
+    "step_name",
+]
 
 #: The connector that runs a Cloud Run job and waits for its execution.
 CONNECTOR = "googleapis.run.v2.projects.locations.jobs.run"
@@ -38,6 +47,12 @@ CONNECTOR = "googleapis.run.v2.projects.locations.jobs.run"
 START_ALLOWANCE = 600
 #: The subworkflow every task's retry asks: any failure of the execution is retried.
 RETRY_PREDICATE = "retry_any"
+#: The run id every task of one execution shares (in-memory datasets travel under it): the
+#: workflow's execution id, given to each job as an override of ``GLACIER_RUN_ID``.
+RUN_ID = {
+    "name": env_vars.GLACIER_RUN_ID,
+    "value": '${sys.get_env("GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID")}',
+}
 #: The longest wait between attempts when the task sets no ``max_delay``.
 DEFAULT_MAX_DELAY = 3600
 
@@ -72,6 +87,7 @@ def _run(model: InfraModel, task: TaskSpec) -> dict[str, Any]:
         "call": CONNECTOR,
         "args": {
             "name": job_path(model.pipeline, model.envs[task.env], task.name),
+            "body": {"overrides": {"containerOverrides": [{"env": [RUN_ID]}]}},
             "connector_params": {"timeout": timeout_seconds(task) + START_ALLOWANCE},
         },
     }

@@ -1,7 +1,8 @@
 """Orchestration of the DAG on GCP: the workflow, its service account, its schedule.
 
 The workflow (:mod:`~glacier.infra.gcp.definition`) runs as its own service account, which
-is given ``roles/run.invoker`` on exactly the pipeline's jobs (a binding on each job; in
+is given ``roles/run.jobsExecutorWithOverrides`` (run a job, with the run id as an override)
+on exactly the pipeline's jobs (a binding on each job; in
 another project's stack for that project's jobs) and nothing else. A scheduled pipeline gets
 a Cloud Scheduler job that creates an execution through the Workflows executions API as a
 second service account holding ``roles/workflows.invoker``. Workflows has no per-workflow
@@ -38,8 +39,8 @@ from glacier.infra.model import TaskSpec
 
 __all__ = ["INVOKER_ROLE", "SCHEDULER_ROLE", "invoker_bindings", "unix_cron", "workflow"]
 
-#: What the workflow's account holds on each job: run it.
-INVOKER_ROLE = "roles/run.invoker"
+#: What the workflow's account holds on each job: run it with overrides (the run id).
+INVOKER_ROLE = "roles/run.jobsExecutorWithOverrides"
 #: What the scheduler's account holds on the project: create workflow executions.
 SCHEDULER_ROLE = "roles/workflows.invoker"
 #: The Workflows executions API (where a schedule, or ``glacier run --remote``, starts one).

@@ -3,7 +3,9 @@
 Its pipeline, name and environment, the environment's settings (baked, so no file travels)
 and where in-memory datasets travel between tasks (``gs://`` URIs in the artifacts bucket).
 The task authenticates as its service account through the metadata server; no variable names
-a credential or a profile.
+a credential or a profile. ``GOOGLE_CLOUD_PROJECT`` and ``GOOGLE_CLOUD_REGION`` name its
+project and region (Cloud Run sets neither); ``GLACIER_RUN_ID`` is given per execution by the
+workflow (:mod:`~glacier.infra.gcp.definition`), so the tasks of one run share it.
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ def task_variables(stack: GcpStack, task: TaskSpec) -> dict[str, str]:
         env_vars.GLACIER_TASK_NAME: task.name,
         env_vars.GLACIER_ENVIRONMENT: stack.env.key,
         env_vars.GLACIER_DEPLOYED: "1",
+        # Cloud Run sets neither; GcpConfig.from_env() reads them (the artifacts' buckets).
+        "GOOGLE_CLOUD_PROJECT": stack.project,
+        "GOOGLE_CLOUD_REGION": stack.region,
         **_settings_variables(stack, task),
     }
     artifacts = {
