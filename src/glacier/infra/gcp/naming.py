@@ -11,7 +11,8 @@ Example:
     >>> env = EnvSpec("prod", "gcp", True, account_id="acme-prod", naming_prefix="prod")
     >>> service_account_email("daily", env, "clean")
     'prod-daily-clean@acme-prod.iam.gserviceaccount.com'
-    >>> job_path("daily", EnvSpec("p", "gcp", True, "acme", "europe-west1"), "clean")
+    >>> west = EnvSpec("p", "gcp", True, "acme", "europe-west1", naming_prefix="p")
+    >>> job_path("daily", west, "clean")
     'projects/acme/locations/europe-west1/jobs/p-daily-clean'
 """
 
