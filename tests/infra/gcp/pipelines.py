@@ -45,7 +45,13 @@ def daily() -> Pipeline:
     def publish(data: mid, orders: raw) -> clean:
         return data
 
-    @p.task()
+    bi = env.compute.cloud_run(
+        image="europe-west1-docker.pkg.dev/acme-data-prod/bi/report:2",
+        environment_vars={"REPORT_MODE": "full"},
+        labels={"team": "bi"},
+    )
+
+    @p.task(compute=bi)
     def summarise(data: clean) -> report:
         return data
 

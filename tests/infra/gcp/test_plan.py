@@ -187,6 +187,15 @@ def test_each_task_is_a_cloud_run_job_running_the_task(daily_plan: Plan) -> None
     assert json.loads(envs["GLACIER_ARTIFACTS"]) == {
         "mid": f"gs://prod-daily-artifacts-{PROJECT}/mid/"
     }
+    summarise = daily_plan.get(JOB, "prod-summarise-job").inputs
+    assert summarise["labels"] == {
+        "team": "bi",
+        "glacier-pipeline": "daily",
+        "glacier-task": "summarise",
+    }
+    (given,) = summarise["template"]["template"]["containers"]
+    assert given["image"] == "europe-west1-docker.pkg.dev/acme-data-prod/bi/report:2"
+    assert {"name": "REPORT_MODE", "value": "full"} in given["envs"]
     tidy = daily_plan.get(JOB, "prod-tidy-job").inputs["template"]["template"]
     assert tidy["timeout"] == "900s"  # the task's timeout wins over the job's default
 
@@ -269,5 +278,5 @@ def test_the_repository_holds_the_image_the_plan_chose(daily_plan: Plan) -> None
     (repo,) = daily_plan.of_type("gcp:artifactregistry/repository:Repository")
     assert repo.inputs["repositoryId"] == "prod-daily" and repo.inputs["format"] == "DOCKER"
     assert repo.inputs["location"] == REGION
-    assert {c.task for c in daily_plan.choices} == {"tidy", "publish", "summarise"}
+    assert {c.task for c in daily_plan.choices} == {"tidy", "publish"}  # summarise names one
     assert all("Dockerfile" in c.text for c in daily_plan.choices)

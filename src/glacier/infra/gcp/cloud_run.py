@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from glacier.infra.gcp.labels import label_value
+from glacier.infra.gcp.labels import label_value, labels_of
 from glacier.infra.gcp.naming import job_name
 from glacier.infra.gcp.registry import image_uri
 from glacier.infra.gcp.stack import GcpStack, add, logical_name
@@ -60,7 +60,11 @@ def job(stack: GcpStack, task: TaskSpec, account: Any, depends_on: list[Any]) ->
         name=job_name(model.pipeline, stack.env, task.name),
         location=stack.region,
         deletion_protection=False,
-        labels={**stack.labels, "glacier-task": label_value(task.name)},
+        labels={
+            **labels_of(dict(getattr(cfg, "labels", None) or {}), f"task {task.name!r}"),
+            **stack.labels,
+            "glacier-task": label_value(task.name),
+        },
         template=run.JobTemplateArgs(
             task_count=1,
             template=run.JobTemplateTemplateArgs(
