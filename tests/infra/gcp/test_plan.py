@@ -78,7 +78,10 @@ def test_buckets_have_the_security_defaults_and_the_config(daily_plan: Plan) -> 
     artifacts = daily_plan.get(BUCKET, "prod-artifacts").inputs
     assert artifacts["name"] == f"prod-daily-artifacts-{PROJECT}"
     assert artifacts["publicAccessPrevention"] == "enforced"
-    assert artifacts["lifecycleRules"] == [{"action": {"type": "Delete"}, "condition": {"age": 7}}]
+    assert artifacts["lifecycleRules"] == [
+        {"action": {"type": "Delete"}, "condition": {"age": 7}},
+        {"action": {"type": "Delete"}, "condition": {"daysSinceNoncurrentTime": 7}},
+    ]
 
 
 def test_the_provider_binds_the_project_and_sanitized_labels(daily_plan: Plan) -> None:

@@ -6,7 +6,7 @@ what the conditional bindings of :mod:`glacier.infra.gcp.data_access` need), pub
 prevention enforced, versioning, lifecycle rules and the storage class of its
 :class:`~glacier.settings.GcsConfig`, CMEK when the config names a key, and labels from the
 environment's tags and the config's labels. The artifacts bucket holds transient data: its
-objects expire after :data:`ARTIFACT_RETENTION_DAYS`.
+objects, and their noncurrent versions, expire after :data:`ARTIFACT_RETENTION_DAYS`.
 """
 
 from __future__ import annotations
@@ -46,12 +46,19 @@ def bucket(stack: GcpStack, store: Store) -> Any:
         labels_of({**dict(store.tags), **cfg.labels}, f"bucket {store.bucket_name!r}")
         | stack.labels
     )
+    expire = gcp.storage.BucketLifecycleRuleActionArgs(type="Delete")
     rules = (
-        [
+        [  # transient data: gone after the retention, and so are its older versions
             gcp.storage.BucketLifecycleRuleArgs(
-                action=gcp.storage.BucketLifecycleRuleActionArgs(type="Delete"),
+                action=expire,
                 condition=gcp.storage.BucketLifecycleRuleConditionArgs(age=ARTIFACT_RETENTION_DAYS),
-            )
+            ),
+            gcp.storage.BucketLifecycleRuleArgs(
+                action=expire,
+                condition=gcp.storage.BucketLifecycleRuleConditionArgs(
+                    days_since_noncurrent_time=ARTIFACT_RETENTION_DAYS
+                ),
+            ),
         ]
         if store.kind == "artifacts"
         else []
