@@ -1718,9 +1718,40 @@ def _gcs(**values: Any) -> Call:
     return lambda t: GcsConfig(**values)
 
 
+GCP_SETTINGS = """
+name = "dev"
+[provider]
+kind = "gcp"
+project_id = "acme-data-prod"
+"""
+
 GCP = rows(
     "GCP settings and plans",
     [
+        (
+            "gcp settings bucket_name='goog-lake'",
+            settings_file(GCP_SETTINGS + '[buckets.raw]\nbucket_name = "goog-lake"\n'),
+            ConfigError,
+            ["bucket_name", "goog-lake"],
+        ),
+        (
+            "gcp settings bucket_name='Lake'",
+            settings_file(GCP_SETTINGS + '[buckets.raw]\nbucket_name = "Lake"\n'),
+            ConfigError,
+            ["bucket_name", "Lake"],
+        ),
+        (
+            "gcp settings project_id='Acme'",
+            settings_file(GCP_SETTINGS.replace("acme-data-prod", "Acme")),
+            ConfigError,
+            ["project", "Acme"],
+        ),
+        (
+            "gcp settings region='europe-west99'",
+            settings_file(GCP_SETTINGS + 'region = "europe-west99"\n'),
+            ConfigError,
+            ["region", "europe-west99"],
+        ),
         (
             "gcp region='mars-1'",
             lambda t: GcpConfig(project="acme-data-prod", region="mars-1"),
