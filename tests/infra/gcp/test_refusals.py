@@ -101,7 +101,7 @@ def test_schedules_without_a_unix_cron_twin_are_refused(schedule: str) -> None:
         unix_cron(schedule)
 
 
-def test_the_terraform_target_refuses_a_gcp_environment_naming_the_types(tmp_path: Path) -> None:
+def test_the_terraform_target_refuses_a_gcp_environment(tmp_path: Path) -> None:
     from glacier.errors import TerraformError
     from glacier.infra import terraform
     from infra.gcp.pipelines import daily
@@ -109,6 +109,6 @@ def test_the_terraform_target_refuses_a_gcp_environment_naming_the_types(tmp_pat
     with pytest.raises(TerraformError) as caught:
         terraform.generate(daily(), tmp_path / "tf")
     message = str(caught.value)
-    assert "'gcp:storage/bucketIAMMember:BucketIAMMember'" in message
-    assert "'gcp:cloudrunv2/job:Job'" in message and "--target pulumi" in message
+    # It names what it cannot write (today each gcp: type; else the cloud) and the way out.
+    assert "gcp" in message and "--target pulumi" in message
     assert not (tmp_path / "tf").exists() or not any((tmp_path / "tf").rglob("*.tf.json"))
