@@ -12,6 +12,7 @@ from glacier.errors import ConfigError, InfraError
 from glacier.infra import plan
 from glacier.infra.gcp.labels import labels_of
 from glacier.infra.gcp.orchestration import unix_cron
+from glacier.provider import Provider
 from glacier.settings import CloudRunConfig, GcsConfig
 from infra.gcp.pipelines import gcp_env
 
@@ -112,3 +113,20 @@ def test_the_terraform_target_refuses_a_gcp_environment(tmp_path: Path) -> None:
     # It names what it cannot write (today each gcp: type; else the cloud) and the way out.
     assert "gcp" in message and "--target pulumi" in message
     assert not (tmp_path / "tf").exists() or not any((tmp_path / "tf").rglob("*.tf.json"))
+
+
+def test_a_gcp_task_reaching_s3_data_is_refused() -> None:
+    from glacier.settings import AwsConfig
+
+    aws = Provider(config=AwsConfig(region="eu-west-1", account_id="111111111111"))
+    env = gcp_env(name="crossing")
+    raw = Dataset("raw", storage=aws.bucket("acme-s3-raw", "raw.parquet"))
+    out = Dataset("out", storage=env.storage.gcs("acme-gcs-out", "o.parquet"))  # type: ignore[attr-defined]
+    pipe = Pipeline("crossing", env=env)
+
+    @pipe.task(allow_cross_environment=True)
+    def move(data: raw) -> out:
+        return data
+
+    with pytest.raises(InfraError, match=r"'raw' on aws.*GCS buckets only"):
+        plan(pipe)

@@ -101,6 +101,16 @@ def declare_task(stack: GcpStack, task: TaskSpec, here: set[str]) -> None:
             f"Task {task.name!r} ({task.location}) asks for {task.compute} compute, which "
             "Glacier does not generate on GCP. Use env.compute.cloud_run(...)."
         )
+    for grant in task.grants:
+        store = stack.model.stores[grant.location.store]
+        cloud = stack.model.envs[store.env].cloud
+        if cloud != "gcp":
+            raise InfraError(
+                f"Task {task.name!r} ({task.location}) runs on GCP but reaches dataset "
+                f"{grant.location.dataset!r} on {cloud} (environment {store.env!r}); Glacier "
+                "grants a GCP service account access to GCS buckets only. Store the dataset "
+                "in GCS (env.storage.gcs(...)), or run the task on its data's cloud."
+            )
     account = service_accounts.service_account(stack, task)
     member = service_accounts.member_of(account)
     bindings = data_access.bind_task(stack, task, member, task.grants_in(here), account)
