@@ -39,6 +39,7 @@ def test_every_example_is_covered() -> None:
         "test_mock_environment.py",
         "jaffle_shop.py",
         "cloud_plugin.py",
+        "switch_clouds.py",
     }
     assert {p.name for p in EXAMPLES.glob("*.py")} == covered
 
@@ -262,3 +263,14 @@ def test_cloud_plugin(tmp_path: Path) -> None:
     out = run_example(str(EXAMPLES / "cloud_plugin.py"), str(tmp_path / "root"), cwd=tmp_path)
     assert "folder://lake/totals.parquet [{'region': 'n', 'amount': 4.0}" in out
     assert (tmp_path / "root" / "lake" / "totals.parquet").is_file()
+
+
+def test_switch_clouds_runs_on_dev_and_plans_for_aws_and_gcp(tmp_path: Path) -> None:
+    """The seeds' "Example 2": the same tasks run locally and plan for AWS and for GCP."""
+    out = run_example(str(EXAMPLES / "switch_clouds.py"), cwd=tmp_path)
+    assert "'extract': 'succeeded'" in out and "'summarise': 'succeeded'" in out
+    assert "15.0" in out  # mon's revenue
+    out = run_example(str(EXAMPLES / "switch_clouds.py"), "plan", cwd=tmp_path)
+    assert "aws:lambda/function:Function" in out and "aws:sfn/stateMachine:StateMachine" in out
+    assert "gcp:cloudrunv2/job:Job" in out and "gcp:workflows/workflow:Workflow" in out
+    assert "prod-gcp-summarise-acme-reports-writer" in out

@@ -193,6 +193,35 @@ def test_glacier_plan_under_mocks_without_the_network(
     assert no_network.attempts == []
 
 
+def test_glacier_plan_of_a_gcp_environment_without_the_network(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_network: NetworkBlocked
+) -> None:
+    """Issue 24: a ``[provider] kind = "gcp"`` environment plans offline, and ``--policies``
+    and ``--json`` show each task's bindings and their conditions."""
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "containers").mkdir()
+    (tmp_path / "lake.py").write_text(LAKE)
+    (tmp_path / "containers" / "gcp.toml").write_text(GCP + BUCKETS)
+    code, out, err = invoke("plan", "lake.py", "--env", "gcp", "--policies")
+    assert code == 0, err
+    assert "gcp:cloudrunv2:Job" in out and "gcp:workflows:Workflow" in out
+    assert "Grants (per identity, bound on the resource):" in out
+    assert "serviceAccount:gcp-lake-tidy@acme-data-prod.iam.gserviceaccount.com" in out
+    assert 'resource.name.startsWith("projects/_/buckets/acme-prod-raw/objects/orders/")' in out
+    code, out, err = invoke("plan", "lake.py", "--env", "gcp", "--json")
+    assert code == 0, err
+    grants = json.loads(out)["grants"]
+    tidy = grants["serviceAccount:gcp-lake-tidy@acme-data-prod.iam.gserviceaccount.com"]
+    assert sorted((g["on"], g["role"]) for g in tidy) == [
+        ("acme-prod-clean", "projects/acme-data-prod/roles/glacier_lake_objectWriter"),
+        ("acme-prod-clean", "roles/storage.objectViewer"),
+        ("acme-prod-raw", "roles/storage.objectViewer"),
+    ]
+    assert no_network.attempts == []
+
+
 def test_gcs_credentials_are_resolved_when_bytes_move(
     monkeypatch: pytest.MonkeyPatch, gcs_endpoint: str, bucket_name: str
 ) -> None:

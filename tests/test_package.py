@@ -66,6 +66,14 @@ def test_public_names_are_exported() -> None:
         "glacier.env_vars",
         "glacier.dispatch",
         "glacier.run_options",
+        "glacier.infra.gcp.conditions",
+        "glacier.infra.gcp.data_access",
+        "glacier.infra.gcp.definition",
+        "glacier.infra.gcp.labels",
+        "glacier.infra.gcp.mock_outputs",
+        "glacier.infra.gcp.naming",
+        "glacier.infra.gcp.orchestration",
+        "glacier.infra.gcp.registry",
     ],
 )
 def test_docstring_examples_run(module: str, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

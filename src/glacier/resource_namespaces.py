@@ -233,6 +233,36 @@ class ComputeNamespace(_Namespace):
         cfg = _config(EcsConfig, config, image=image, cpu=cpu, memory=memory, spot=spot)
         return self._provider.ecs(name or "task", cfg)  # type: ignore[no-any-return]
 
+    def cloud_run(
+        self,
+        image: str | None = None,
+        cpu: int | None = None,
+        memory: int | None = None,
+        timeout: int | None = None,
+        *,
+        name: str | None = None,
+        environment_vars: dict[str, str] | None = None,
+        labels: dict[str, str] | None = None,
+        config: Any = None,
+    ) -> ExecutionEnvironment:
+        """A Cloud Run job (GCP): ``cpu`` count, ``memory`` in MiB, ``timeout`` in seconds."""
+        from glacier.settings import CloudRunConfig
+
+        cfg = (
+            _config(
+                CloudRunConfig,
+                config,
+                image=image,
+                cpu=cpu,
+                memory=memory,
+                timeout=timeout,
+                environment_vars=environment_vars,
+                labels=labels,
+            )
+            or CloudRunConfig()
+        )
+        return self._provider.execution("cloud_run", name or "job", cfg)  # type: ignore[no-any-return]
+
     def glue(self, job_name: str = "job", **values: Any) -> ExecutionEnvironment:
         """An AWS Glue job (``worker_type``, ``num_workers``, ...)."""
         from glacier.settings import GlueConfig

@@ -1688,6 +1688,130 @@ TABLES = (
 )
 
 
+# -- GCP (issue 24): settings refused at load, compute and labels refused at plan time -------
+
+
+def _gcp_plan(tmp: Path, *, compute: str = "", tags: dict[str, str] | None = None) -> object:
+    from glacier.infra import plan
+
+    env = Provider(config=GcpConfig(project="acme-data-prod")).env(name="prod", tags=tags or {})
+    hint = {"lambda": env.compute.lambda_(), "glue": env.compute.glue()}.get(compute)
+    pipe = Pipeline("gcp_bad", env=env)
+    out = Dataset("out", storage=env.storage.gcs("acme-gcp-bad", "out.parquet"))
+
+    @pipe.task(compute=hint)
+    def make() -> out:
+        return FRAME
+
+    return plan(pipe)
+
+
+def _cloud_run(**values: Any) -> Call:
+    from glacier.settings import CloudRunConfig
+
+    return lambda t: CloudRunConfig(**values)
+
+
+def _gcs(**values: Any) -> Call:
+    from glacier.settings import GcsConfig
+
+    return lambda t: GcsConfig(**values)
+
+
+GCP_SETTINGS = """
+name = "dev"
+[provider]
+kind = "gcp"
+project_id = "acme-data-prod"
+"""
+
+GCP = rows(
+    "GCP settings and plans",
+    [
+        (
+            "gcp settings bucket_name='goog-lake'",
+            settings_file(GCP_SETTINGS + '[buckets.raw]\nbucket_name = "goog-lake"\n'),
+            ConfigError,
+            ["bucket_name", "goog-lake"],
+        ),
+        (
+            "gcp settings bucket_name='Lake'",
+            settings_file(GCP_SETTINGS + '[buckets.raw]\nbucket_name = "Lake"\n'),
+            ConfigError,
+            ["bucket_name", "Lake"],
+        ),
+        (
+            "gcp settings project_id='Acme'",
+            settings_file(GCP_SETTINGS.replace("acme-data-prod", "Acme")),
+            ConfigError,
+            ["project", "Acme"],
+        ),
+        (
+            "gcp settings region='europe-west99'",
+            settings_file(GCP_SETTINGS + 'region = "europe-west99"\n'),
+            ConfigError,
+            ["region", "europe-west99"],
+        ),
+        (
+            "gcp region='mars-1'",
+            lambda t: GcpConfig(project="acme-data-prod", region="mars-1"),
+            ConfigError,
+            ["region", "'mars-1'"],
+        ),
+        (
+            "gcp labels={'Team': 'x'}",
+            lambda t: GcpConfig(project="acme-data-prod", labels={"Team": "x"}),
+            ConfigError,
+            ["labels", "Team"],
+        ),
+        (
+            "gcs kms_key_name='key'",
+            _gcs(kms_key_name="key"),
+            ConfigError,
+            ["kms_key_name", "cryptoKeys"],
+        ),
+        (
+            "cloud_run cpu=1 memory=8192",
+            _cloud_run(cpu=1, memory=8192),
+            ConfigError,
+            ["memory=8192", "cpu=1", "512 to 4096"],
+        ),
+        ("cloud_run cpu=3", _cloud_run(cpu=3), ConfigError, ["cpu"]),
+        ("cloud_run timeout=0", _cloud_run(timeout=0), ConfigError, ["timeout"]),
+        (
+            "cloud_run environment_vars={'PORT': '1'}",
+            _cloud_run(environment_vars={"PORT": "1"}),
+            ConfigError,
+            ["PORT", "Cloud Run"],
+        ),
+        (
+            "gcp task compute=lambda_",
+            lambda t: _gcp_plan(t, compute="lambda"),
+            GlacierError,
+            ["make", "env.compute.cloud_run(...)"],
+        ),
+        (
+            "gcp task compute=glue",
+            lambda t: _gcp_plan(t, compute="glue"),
+            GlacierError,
+            ["make", "env.compute.cloud_run(...)"],
+        ),
+        (
+            "gcp tag '1team'",
+            lambda t: _gcp_plan(t, tags={"1team": "x"}),
+            GlacierError,
+            ["'1team'", "label key"],
+        ),
+        (
+            "gcp tags 'Team' and 'team'",
+            lambda t: _gcp_plan(t, tags={"Team": "a", "team": "b"}),
+            GlacierError,
+            ["'Team'", "'team'", "Rename one"],
+        ),
+    ],
+)
+
+
 API_CASES: list[Case] = [
     *NAMES,
     *PIPELINES,
@@ -1705,6 +1829,7 @@ API_CASES: list[Case] = [
     *VARIABLES,
     *DATABASES,
     *TABLES,
+    *GCP,
 ]
 
 from .check_cases import CHECKS  # noqa: E402  # its rows use the helpers above

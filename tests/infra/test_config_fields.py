@@ -366,13 +366,26 @@ RUNTIME: dict[tuple[str, str], str] = {
     },
 }
 
+#: Fields a GCP plan carries, and the test that finds each in it (issue 24).
+GCP_PLANNED: dict[tuple[str, str], str] = {
+    ("GcpConfig", "labels"): "the provider's default labels (tests/infra/gcp/test_plan.py)",
+    **{
+        ("GcsConfig", f): "the bucket's inputs (tests/infra/gcp/test_plan.py)"
+        for f in ("storage_class", "versioning", "lifecycle_rules", "labels", "kms_key_name")
+    },
+    ("GcsConfig", "uniform_bucket_level_access"): "false is refused at plan time: IAM "
+    "Conditions need it (tests/infra/gcp/test_refusals.py)",
+    **{
+        ("CloudRunConfig", f): "the Cloud Run job's inputs (tests/infra/gcp/test_plan.py)"
+        for f in ("image", "cpu", "memory", "timeout", "environment_vars", "labels")
+    },
+}
+
 #: Fields refused where they take effect, or kept for information, and why.
 INFORMATIONAL: dict[tuple[str, str], str] = {
     ("AwsConfig", "session_duration"): "not used yet: sessions of role_arn last the SDK's "
     "default hour (validated against AWS's limits; to be passed when the role is assumed)",
     ("ExecutorSettings", "dask_address"): "the former name of address, read into it",
-    ("GcpConfig", "labels"): "describes the project; GCP infrastructure generation is "
-    "refused (not supported yet)",
     **{
         ("AzureConfig", f): "describes the subscription; Azure infrastructure generation is "
         "refused (not supported yet)"
@@ -394,17 +407,6 @@ INFORMATIONAL: dict[tuple[str, str], str] = {
             "spark_version",
             "autotermination_minutes",
             "tags",
-        )
-    },
-    **{
-        ("GcsConfig", f): "GCP infrastructure generation is refused (not supported yet); the "
-        "GCS filesystem uses none of these at run time"
-        for f in (
-            "storage_class",
-            "versioning",
-            "lifecycle_rules",
-            "uniform_bucket_level_access",
-            "labels",
         )
     },
     **{
@@ -449,7 +451,7 @@ def config_models() -> list[type[BaseModel]]:
 
 
 def test_every_config_field_is_accounted_for() -> None:
-    listed = set(PLANNED) | set(RUNTIME) | set(INFORMATIONAL)
+    listed = set(PLANNED) | set(RUNTIME) | set(INFORMATIONAL) | set(GCP_PLANNED)
     fields = {(c.__name__, f) for c in config_models() for f in c.model_fields}
     assert fields - listed == set(), "new fields: plan them, use them or list them with why"
     assert listed - fields == set(), "rows for fields that no longer exist"

@@ -37,7 +37,9 @@ def plan(
     policies: Annotated[
         bool,
         typer.Option(
-            "--policies", help="Also print each task role's policy: actions and resources."
+            "--policies",
+            help="Also print each task's grants: its role's policy (AWS), or its bindings "
+            "and their conditions (GCP).",
         ),
     ] = False,
     settings_dir: SettingsDirOpt = None,
@@ -120,6 +122,12 @@ def _print_policies(out: Any, planned: Any) -> None:
     found = getattr(planned, "policies", None)
     # Permission policies; the roles' trust policies (who may assume them) are in --json.
     documents = [d for d in (found() if callable(found) else []) if d[1] != "assumeRolePolicy"]
+    by_identity = getattr(planned, "grants", None)
+    grants = by_identity() if callable(by_identity) else {}
+    if grants:
+        _print_grants(out, grants)
+        if not documents:
+            return
     out.print(Text("Policies (one IAM role per task):", style="bold"))
     if not documents:
         out.print(Text("  (none in this plan)", style="dim"))
@@ -138,6 +146,18 @@ def _print_policies(out: Any, planned: Any) -> None:
             if "Condition" in statement:
                 condition = json.dumps(statement["Condition"], sort_keys=True)
                 out.print(Text(f"      if {condition}", style="dim"), soft_wrap=True)
+
+
+def _print_grants(out: Any, grants: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+    """Role bindings per identity (GCP, Azure): each role, what it is bound on, and the
+    condition narrowing it."""
+    out.print(Text("Grants (per identity, bound on the resource):", style="bold"))
+    for identity, bound in grants.items():
+        out.print(Text(f"  {identity}", style="bold"), soft_wrap=True)
+        for grant in bound:
+            out.print(Text(f"    {grant['role']} on {grant['on']}"), soft_wrap=True)
+            if grant.get("condition"):
+                out.print(Text(f"      if {grant['condition']}", style="dim"), soft_wrap=True)
 
 
 def _resources(planned: Any) -> list[Any]:

@@ -180,3 +180,25 @@ register_builder(
         check_tasks="glacier.infra.aws.functions:check_function_names",
     )
 )
+
+
+def _cloud_run_config() -> Any:
+    from glacier.settings import CloudRunConfig
+
+    return CloudRunConfig()
+
+
+register_builder(
+    CloudBuilder(
+        cloud="gcp",
+        target="glacier.infra.gcp:GcpInfrastructure",
+        compute=("cloud_run",),
+        default_compute="cloud_run",
+        serverless=None,
+        hint=(
+            "env.compute.cloud_run(...) (Glacier generates Cloud Run jobs on GCP; not Cloud "
+            "Functions, Dataproc or AWS compute)"
+        ),
+        default_config=_cloud_run_config,
+    )
+)

@@ -142,6 +142,36 @@ class Plan:
                     out.append((r, key, json.loads(value)))
         return out
 
+    def grants(self) -> dict[str, list[dict[str, Any]]]:
+        """Role bindings by identity, for clouds that grant on the resource (GCP's IAM
+        members, Azure's role assignments): ``{identity: [{"role", "on", "condition",
+        "resource"}]}``. Read from the inputs every such binding has (``member`` and ``role``;
+        ``principalId`` and ``roleDefinitionId``), never from one cloud's types; empty for
+        AWS, whose grants are the policy documents of :meth:`policies`.
+        """
+        out: dict[str, list[dict[str, Any]]] = {}
+        for r in self.resources:
+            inputs = r.inputs
+            who = inputs.get("member") or inputs.get("principalId")
+            role = inputs.get("role") or inputs.get("roleDefinitionId")
+            if not isinstance(who, str) or not isinstance(role, str):
+                continue
+            on = next(
+                (
+                    str(inputs[k])
+                    for k in ("bucket", "secretId", "scope", "name", "project")
+                    if inputs.get(k)
+                ),
+                "",
+            )
+            condition = inputs.get("condition")
+            if isinstance(condition, Mapping):
+                condition = condition.get("expression")
+            out.setdefault(who, []).append(
+                {"role": role, "on": on, "condition": condition, "resource": r.name}
+            )
+        return out
+
     def counts(self) -> dict[str, int]:
         """How many resources of each type."""
         out: dict[str, int] = {}
@@ -151,13 +181,17 @@ class Plan:
 
     def to_json(self, indent: int | None = 2) -> str:
         """The plan as JSON: pipeline, environments and every resource with its inputs."""
+        data: dict[str, Any] = {
+            "pipeline": self.pipeline,
+            "environments": list(self.environments),
+            "choices": [c.to_dict() for c in self.choices],
+            "resources": [r.to_dict() for r in self.resources],
+        }
+        grants = self.grants()
+        if grants:  # clouds granting on the resource; AWS plans read as before
+            data["grants"] = _jsonable(grants)
         return json.dumps(
-            {
-                "pipeline": self.pipeline,
-                "environments": list(self.environments),
-                "choices": [c.to_dict() for c in self.choices],
-                "resources": [r.to_dict() for r in self.resources],
-            },
+            data,
             indent=indent,
             sort_keys=False,
         )
@@ -345,6 +379,10 @@ def _provider_name(ref: str) -> str:
 def _outputs(
     typ: str, name: str, inputs: dict[str, Any], partition: str, region: str, account: str
 ) -> tuple[str, dict[str, Any]]:
+    if typ.startswith("gcp:"):
+        from glacier.infra.gcp.mock_outputs import outputs
+
+        return outputs(typ, name, inputs, account, region)
     physical = str(inputs.get("name") or inputs.get("bucket") or inputs.get("family") or name)
     out = dict(inputs)
     rid = physical

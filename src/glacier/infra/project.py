@@ -41,6 +41,8 @@ from glacier.settings.environment import GlacierSettings, bake_settings
 from glacier.version import __version__
 
 PULUMI_REQUIREMENTS = ("pulumi>=3.200,<4", "pulumi-aws>=7.0,<8")
+#: What a project with GCP stacks installs besides (Glacier's ``gcp`` extra, pulumi-gcp).
+GCP_REQUIREMENTS = ("pulumi-gcp>=10.0,<11",)
 
 
 def generate(
@@ -112,8 +114,10 @@ def generate(
     for key, (_, env, served) in stacks.items():
         files.append(_write(out / f"Pulumi.{key}.yaml", _stack_yaml(env, served.pipeline)))
     files.append(_write(out / "__main__.py", main_source(model.pipeline, stacks, out)))
-    files.append(_write(out / "requirements.txt", _requirements()))
-    if any(t.compute == "ecs" for _, _, served in stacks.values() for t in served.tasks):
+    clouds = {env.cloud for _, env, _ in stacks.values()}
+    files.append(_write(out / "requirements.txt", _requirements(gcp="gcp" in clouds)))
+    containers = ("ecs", "cloud_run")  # both run the image of the generated Dockerfile
+    if any(t.compute in containers for _, _, served in stacks.values() for t in served.tasks):
         source = dockerfile_source(
             model.pipeline, _relative(code.root, out), from_index=_installed_from_index()
         )
@@ -291,6 +295,9 @@ def _pulumi_yaml(project: str, pipeline: str) -> str:
 
 def _stack_yaml(env: EnvSpec, pipeline: str) -> str:
     lines = ["config:"]
+    if env.cloud == "gcp":
+        lines.append(f"  gcp:project: {json.dumps(env.account_id)}")
+        lines.append(f"  gcp:region: {json.dumps(env.region)}")
     if env.cloud == "aws":
         lines.append(f"  aws:region: {json.dumps(env.region)}")
         if env.profile:
@@ -307,7 +314,7 @@ def _stack_yaml(env: EnvSpec, pipeline: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _requirements() -> str:
+def _requirements(*, gcp: bool = False) -> str:
     """Installable on any machine, and true about where Glacier comes from here.
 
     From the package index: the published distribution at the installed version. From a wheel
@@ -315,14 +322,15 @@ def _requirements() -> str:
     machine). From a checkout (editable or source install): it has no published counterpart of
     its own changes; the file says so and how to ship a wheel instead.
     """
-    line = f"{DISTRIBUTION}[s3,deploy]=={__version__}"
+    extras = "s3,deploy,gcp" if gcp else "s3,deploy"
+    line = f"{DISTRIBUTION}[{extras}]=={__version__}"
     origin = _install_origin()
     if origin == "checkout":
         note = (
             "# Glacier is installed here from a checkout, whose changes may not be published.\n"
             "# To deploy exactly this code, build a wheel into this project and use it instead:\n"
             "#   pip wheel --no-deps <checkout> -w wheels/\n"
-            "#   and replace the next line with: ./wheels/<the wheel's file name>[s3,deploy]\n"
+            f"#   and replace the next line with: ./wheels/<the wheel's file name>[{extras}]\n"
         )
         line = note + line
     elif origin != "index":
@@ -330,8 +338,9 @@ def _requirements() -> str:
             f"# Glacier is installed here from the file {origin}, not from the package index.\n"
             "# Copy that file into wheels/ beside this file; the next line installs it.\n"
         )
-        line = note + f"./wheels/{origin}[s3,deploy]"
-    return "\n".join((line, *PULUMI_REQUIREMENTS)) + "\n"
+        line = note + f"./wheels/{origin}[{extras}]"
+    pins = (*PULUMI_REQUIREMENTS, *(GCP_REQUIREMENTS if gcp else ()))
+    return "\n".join((line, *pins)) + "\n"
 
 
 def _installed_from_index() -> bool:

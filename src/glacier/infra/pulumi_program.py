@@ -126,8 +126,13 @@ def _export(declared: dict[str, Any]) -> None:
         machine = getattr(resources, "state_machine", None)
         if machine is not None:
             pulumi.export(f"{key}.state_machine_arn", machine.arn)
+        workflow = getattr(resources, "workflow", None)
+        if workflow is not None:
+            pulumi.export(f"{key}.workflow", workflow.name)
         for name, bucket in (getattr(resources, "buckets", None) or {}).items():
-            pulumi.export(f"{key}.bucket.{name.split(':', 1)[-1]}", bucket.bucket)
+            # An S3 bucket's name is its ``bucket`` output; a GCS bucket's its ``name``.
+            physical = getattr(bucket, "bucket", None) or bucket.name
+            pulumi.export(f"{key}.bucket.{name.split(':', 1)[-1]}", physical)
         for name, function in (getattr(resources, "functions", None) or {}).items():
             pulumi.export(f"{key}.function.{name}", function.name)
 

@@ -216,9 +216,15 @@ def artifact_bucket(uri: str, run_id: str) -> Any:
         return Provider(config=AwsConfig.from_env()).bucket(
             parsed.bucket, path=f"{parsed.key}{key}"
         )
+    if parsed.cloud == "gcp":  # a Cloud Run job: its project is in GOOGLE_CLOUD_PROJECT
+        from glacier.settings import GcpConfig
+
+        return Provider(config=GcpConfig.from_env()).bucket(
+            parsed.bucket, path=f"{parsed.key}{key}"
+        )
     if not parsed.is_local:
         raise InfraError(
-            f"In-memory datasets of deployed tasks travel through S3 or a local directory, "
+            f"In-memory datasets of deployed tasks travel through S3, GCS or a local directory, "
             f"not {uri!r}. Regenerate and redeploy the infrastructure."
         )
     path = PurePosixPath(parsed.key)

@@ -14,9 +14,17 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 from glacier.errors import ConfigError
 from glacier.settings.base import Cloud, GlacierModel, between, refuse_secret_variables
 from glacier.settings.names import validate_lambda_function_name
-from glacier.settings.tags import AwsTags, Tags
+from glacier.settings.tags import AwsTags, GcpLabels, Tags
 
-__all__ = ["FARGATE_MEMORY", "DatabricksConfig", "EcsConfig", "GlueConfig", "LambdaConfig"]
+__all__ = [
+    "CLOUD_RUN_CPU_MEMORY",
+    "FARGATE_MEMORY",
+    "CloudRunConfig",
+    "DatabricksConfig",
+    "EcsConfig",
+    "GlueConfig",
+    "LambdaConfig",
+]
 
 _LAYER_ARN = re.compile(r"arn:aws[-a-z]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+")
 _LAMBDA_ENV_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]+")
@@ -206,6 +214,86 @@ class EcsConfig(GlacierModel):
             raise ConfigError(
                 f"memory={self.memory} is not valid with cpu={self.cpu} on Fargate; allowed "
                 f"memory for cpu={self.cpu} is {_describe_sizes(allowed)} (MiB)."
+            )
+        return self
+
+
+#: Cloud Run jobs: the memory (MiB) each CPU count allows, lowest and highest. Source: Cloud
+#: Run's "Configure CPU limits" and "Configure memory limits" pages (a job has at least 1 CPU;
+#: 4 CPUs need at least 2 GiB, 6 and 8 CPUs at least 4 GiB; at most 4 GiB per CPU, 32 GiB).
+CLOUD_RUN_CPU_MEMORY: dict[int, tuple[int, int]] = {
+    1: (512, 4096),
+    2: (512, 8192),
+    4: (2048, 16384),
+    6: (4096, 24576),
+    8: (4096, 32768),
+}
+#: Variables Cloud Run sets in every job's container; a job cannot override them.
+_CLOUD_RUN_RESERVED_ENV = frozenset(
+    {
+        "CLOUD_RUN_JOB",
+        "CLOUD_RUN_EXECUTION",
+        "CLOUD_RUN_TASK_INDEX",
+        "CLOUD_RUN_TASK_ATTEMPT",
+        "CLOUD_RUN_TASK_COUNT",
+        "PORT",
+    }
+)
+
+
+class CloudRunConfig(GlacierModel):
+    """How a task runs as a Cloud Run job (GCP's default compute).
+
+    ``memory`` is in MiB and must suit ``cpu`` (:data:`CLOUD_RUN_CPU_MEMORY`); ``timeout`` is
+    one attempt's limit in seconds (Cloud Run allows up to 24 hours). Without ``image`` the
+    task runs the image built from the Dockerfile ``glacier generate`` writes, pushed to the
+    environment's Artifact Registry repository (the plan names it).
+
+    Example:
+        >>> CloudRunConfig(cpu=2, memory=4096, timeout=1800).memory
+        4096
+        >>> CloudRunConfig(cpu=1, memory=8192)
+        Traceback (most recent call last):
+        ...
+        glacier.errors.ConfigError: CloudRunConfig: memory=8192 MiB is not valid with cpu=1 ...
+    """
+
+    _cloud: ClassVar[Cloud | None] = "gcp"
+
+    image: str | None = None
+    cpu: Literal[1, 2, 4, 6, 8] = 1
+    memory: Annotated[int, between(512, 32768, "MiB (the Cloud Run limit)")] = 2048
+    timeout: Annotated[int, between(1, 86400, "seconds (the Cloud Run job limit)")] = 3600
+    environment_vars: dict[str, str] = {}
+    labels: GcpLabels = {}
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str | None) -> str | None:
+        if value is not None and (not value or any(c.isspace() for c in value)):
+            raise ValueError(
+                "an image is a reference such as "
+                "'europe-west1-docker.pkg.dev/acme/etl/etl:1.2' (no spaces)"
+            )
+        return value
+
+    @field_validator("environment_vars")
+    @classmethod
+    def _environment_vars(cls, value: dict[str, str]) -> dict[str, str]:
+        refuse_secret_variables(value.keys(), "gcp")
+        for key in value:
+            if key in _CLOUD_RUN_RESERVED_ENV:
+                raise ValueError(f"{key!r} is set by Cloud Run and cannot be overridden")
+        return value
+
+    @model_validator(mode="after")
+    def _memory_suits_cpu(self) -> Self:
+        low, high = CLOUD_RUN_CPU_MEMORY[self.cpu]
+        if not low <= self.memory <= high:
+            raise ConfigError(
+                f"CloudRunConfig: memory={self.memory} MiB is not valid with cpu={self.cpu} on "
+                f"Cloud Run; {self.cpu} CPU allow {low} to {high} MiB. Raise cpu or change "
+                "memory."
             )
         return self
 

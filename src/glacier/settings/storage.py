@@ -295,6 +295,12 @@ class S3Config(GlacierModel):
         return self
 
 
+_GCP_KMS_KEY = re.compile(
+    r"projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/locations/[a-z0-9-]+/keyRings/[A-Za-z0-9_-]{1,63}"
+    r"/cryptoKeys/[A-Za-z0-9_-]{1,63}"
+)
+
+
 class GcsConfig(GlacierModel):
     """How a Cloud Storage bucket is created.
 
@@ -310,6 +316,19 @@ class GcsConfig(GlacierModel):
     lifecycle_rules: list[LifecycleRule] = []
     uniform_bucket_level_access: bool = True
     labels: GcpLabels = {}
+    #: A Cloud KMS key encrypting the bucket's objects (CMEK), as
+    #: ``projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>``; Google-managed keys if unset.
+    kms_key_name: str | None = None
+
+    @field_validator("kms_key_name")
+    @classmethod
+    def _kms_key_name(cls, value: str | None) -> str | None:
+        if value is not None and not _GCP_KMS_KEY.fullmatch(value):
+            raise ValueError(
+                "give the key's full name, 'projects/<project>/locations/<location>/keyRings/"
+                "<ring>/cryptoKeys/<key>'"
+            )
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -1,0 +1,132 @@
+"""What Glacier does not generate on GCP is refused at plan time, naming what to do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from glacier import Database, Dataset, Pipeline
+from glacier.errors import ConfigError, InfraError
+from glacier.infra import plan
+from glacier.infra.gcp.labels import labels_of
+from glacier.infra.gcp.orchestration import unix_cron
+from glacier.provider import Provider
+from glacier.settings import CloudRunConfig, GcsConfig
+from infra.gcp.pipelines import gcp_env
+
+
+def _one_task(env: object, **task: object) -> Pipeline:
+    out = Dataset("out", storage=env.storage.gcs("acme-gcp-out", "o.parquet"))  # type: ignore[attr-defined]
+    pipe = Pipeline("refused", env=env)
+
+    @pipe.task(**task)
+    def make() -> out:
+        return pl.DataFrame({"x": [1]})
+
+    return pipe
+
+
+def test_a_database_on_gcp_is_refused_naming_cloud_sql() -> None:
+    env = gcp_env()
+    orders_db = env.database.rds("orders-db")  # type: ignore[attr-defined]
+    env.register("orders_db", orders_db)  # type: ignore[attr-defined]
+    pipe = Pipeline("shop", env=env)
+    out = Dataset("out", storage=env.storage.gcs("acme-shop-out", "o.parquet"))  # type: ignore[attr-defined]
+
+    @pipe.task()
+    def load(orders_db: Database) -> out:
+        return pl.DataFrame({"x": [1]})
+
+    with pytest.raises(InfraError) as caught:
+        plan(pipe)
+    for part in ("load", "'orders-db'", "Cloud SQL", "VPC"):
+        assert part in str(caught.value)
+
+
+def test_aws_compute_on_gcp_is_refused_naming_cloud_run() -> None:
+    env = gcp_env()
+    with pytest.raises(InfraError, match=r"env\.compute\.cloud_run"):
+        plan(_one_task(env, compute=env.compute.ecs()))  # type: ignore[attr-defined]
+
+
+def test_a_bucket_without_uniform_access_is_refused() -> None:
+    env = gcp_env()
+    legacy = GcsConfig(uniform_bucket_level_access=False)
+    out = Dataset("out", storage=env.storage.gcs("acme-legacy", "o.parquet", config=legacy))  # type: ignore[attr-defined]
+    pipe = Pipeline("legacy", env=env)
+
+    @pipe.task()
+    def make() -> out:
+        return pl.DataFrame({"x": [1]})
+
+    with pytest.raises(InfraError, match="uniform_bucket_level_access"):
+        plan(pipe)
+
+
+def test_cloud_run_sizes_follow_the_cpu() -> None:
+    assert CloudRunConfig(cpu=4, memory=16384).memory == 16384
+    with pytest.raises(ConfigError, match="2048 to 16384"):
+        CloudRunConfig(cpu=4, memory=1024)
+
+
+def test_labels_are_sanitized_or_refused() -> None:
+    assert labels_of({"Owner": "Jane Doe", "a.b": "x" * 70}, "env 'p'") == {
+        "owner": "jane_doe",
+        "a_b": labels_of({"k": "x" * 70}, "p")["k"],
+    }
+    assert len(labels_of({"k": "x" * 70}, "p")["k"]) == 63
+    with pytest.raises(InfraError, match="64 labels"):
+        labels_of({f"k{i}": "v" for i in range(65)}, "env 'p'")
+
+
+@pytest.mark.parametrize(
+    ("schedule", "cron"),
+    [
+        ("rate(1 minute)", "* * * * *"),
+        ("rate(6 hours)", "0 */6 * * *"),
+        ("cron(30 2 * * ? *)", "30 2 * * *"),
+        ("cron(0 8 ? * 1 *)", "0 8 * * 0"),  # AWS Sunday is 1, unix cron's is 0
+    ],
+)
+def test_schedules_become_unix_cron(schedule: str, cron: str) -> None:
+    assert unix_cron(schedule) == cron
+
+
+@pytest.mark.parametrize(
+    "schedule", ["rate(7 minutes)", "cron(0 8 L * ? *)", "cron(0 8 * * ? 2027)"]
+)
+def test_schedules_without_a_unix_cron_twin_are_refused(schedule: str) -> None:
+    with pytest.raises(InfraError, match="Cloud Scheduler"):
+        unix_cron(schedule)
+
+
+def test_the_terraform_target_refuses_a_gcp_environment(tmp_path: Path) -> None:
+    from glacier.errors import TerraformError
+    from glacier.infra import terraform
+    from infra.gcp.pipelines import daily
+
+    with pytest.raises(TerraformError) as caught:
+        terraform.generate(daily(), tmp_path / "tf")
+    message = str(caught.value)
+    # It names what it cannot write (today each gcp: type; else the cloud) and the way out.
+    assert "gcp" in message and "--target pulumi" in message
+    assert not (tmp_path / "tf").exists() or not any((tmp_path / "tf").rglob("*.tf.json"))
+
+
+def test_a_gcp_task_reaching_s3_data_is_refused() -> None:
+    from glacier.settings import AwsConfig
+
+    aws = Provider(config=AwsConfig(region="eu-west-1", account_id="111111111111"))
+    env = gcp_env(name="crossing")
+    raw = Dataset("raw", storage=aws.bucket("acme-s3-raw", "raw.parquet"))
+    out = Dataset("out", storage=env.storage.gcs("acme-gcs-out", "o.parquet"))  # type: ignore[attr-defined]
+    pipe = Pipeline("crossing", env=env)
+
+    @pipe.task(allow_cross_environment=True)
+    def move(data: raw) -> out:
+        return data
+
+    with pytest.raises(InfraError, match=r"'raw' on aws.*GCS buckets only"):
+        plan(pipe)
