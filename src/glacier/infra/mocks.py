@@ -218,6 +218,12 @@ class RecordingMocks:
         return rid, outputs
 
     def call(self, args: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        if args.token.startswith("azure-native:"):
+            from glacier.infra.azure.mock_outputs import call
+
+            env = self.environments.get(_provider_name(getattr(args, "provider", None) or ""))
+            answer = call(args.token, dict(args.args), (env.account_id if env else None) or "")
+            return answer or {}, []
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": DEFAULT_ACCOUNT, "arn": "", "userId": "", "id": ""}, []
         if args.token == "aws:index/getRegion:getRegion":
@@ -345,6 +351,10 @@ def _provider_name(ref: str) -> str:
 def _outputs(
     typ: str, name: str, inputs: dict[str, Any], partition: str, region: str, account: str
 ) -> tuple[str, dict[str, Any]]:
+    if typ.startswith("azure-native:"):
+        from glacier.infra.azure.mock_outputs import outputs
+
+        return outputs(typ, name, inputs, account, region)
     physical = str(inputs.get("name") or inputs.get("bucket") or inputs.get("family") or name)
     out = dict(inputs)
     rid = physical

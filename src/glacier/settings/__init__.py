@@ -29,6 +29,7 @@ from glacier.settings.checks import CheckSettings
 from glacier.settings.clouds import AwsConfig, AzureConfig, GcpConfig, LocalConfig, ProviderConfig
 from glacier.settings.compute import (
     FARGATE_MEMORY,
+    ContainerAppConfig,
     DatabricksConfig,
     EcsConfig,
     GlueConfig,
@@ -83,6 +84,7 @@ __all__ = [
     "BlobConfig",
     "BucketSettings",
     "CheckSettings",
+    "ContainerAppConfig",
     "CorsRule",
     "DatabaseConnection",
     "DatabaseSettings",
