@@ -49,8 +49,8 @@ def data_assignments(stack: Stack, task: TaskSpec) -> list[Any]:
         store = stack.model.stores[store_key]
         reads = [g for g in grants if "write" not in g.access]
         writes = [g for g in grants if "write" in g.access]
-        label = str(store.bucket_name or store_key.rsplit(":", 1)[-1])
         artifacts = store.kind == "artifacts"
+        label = "artifacts" if artifacts else str(store.bucket_name or store_key.split(":")[-1])
         if reads:
             condition = reader_condition(reads, artifacts=artifacts)
             made.append(_assign(stack, task, store_key, label, READER, condition))

@@ -129,7 +129,7 @@ def container(stack: Stack, store: Store) -> Any:
     made = add(
         stack,
         storage.BlobContainer,
-        logical_name(stack, "container", str(store.bucket_name)),
+        logical_name(stack, "container", _label(store)),
         depends_on=[stack.out.storage_account],
         account_name=stack.account,
         container_name=store.bucket_name,
@@ -139,6 +139,10 @@ def container(stack: Stack, store: Store) -> Any:
     )
     stack.out.containers[store.key] = made
     return made
+
+
+def _label(store: Store) -> str:
+    return "artifacts" if store.kind == "artifacts" else str(store.bucket_name)
 
 
 def scope_of(stack: Stack, store: Store) -> Any:
