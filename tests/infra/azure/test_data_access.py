@@ -10,7 +10,7 @@ from glacier.infra import Plan, plan
 from glacier.infra.azure.conditions import contributor_condition, reader_condition
 from glacier.infra.model import Grant, Location
 from infra.azure.pipelines import ACCOUNT as ACCT
-from infra.azure.pipelines import SUB_A, SUB_B, azure_env, lake_pipeline
+from infra.azure.pipelines import SUB_A, SUB_B, azure_env
 from infra.azure.plans import (
     ACR_PULL,
     ASSIGNMENT,

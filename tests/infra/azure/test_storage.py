@@ -87,7 +87,7 @@ def test_containers_disagreeing_on_account_settings_are_refused() -> None:
 
 
 def test_an_archive_account_tier_is_refused() -> None:
-    with pytest.raises(InfraError, match="tier='Archive'.*'Hot', 'Cool' or 'Cold'"):
+    with pytest.raises(InfraError, match=r"tier='Archive'.*'Hot', 'Cool' or 'Cold'"):
         _one_container(BlobConfig(tier="Archive"))
 
 
