@@ -41,6 +41,11 @@ from glacier.settings.environment import GlacierSettings, bake_settings
 from glacier.version import __version__
 
 PULUMI_REQUIREMENTS = ("pulumi>=3.200,<4", "pulumi-aws>=7.0,<8")
+#: What a project with stacks in another cloud also installs: its Pulumi package, and the
+#: Glacier extra of its storage.
+CLOUD_REQUIREMENTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "azure": ("azure", ("pulumi-azure-native>=3.0,<4",)),
+}
 
 
 def generate(
@@ -112,8 +117,10 @@ def generate(
     for key, (_, env, served) in stacks.items():
         files.append(_write(out / f"Pulumi.{key}.yaml", _stack_yaml(env, served.pipeline)))
     files.append(_write(out / "__main__.py", main_source(model.pipeline, stacks, out)))
-    files.append(_write(out / "requirements.txt", _requirements()))
-    if any(t.compute == "ecs" for _, _, served in stacks.values() for t in served.tasks):
+    clouds = {env.cloud for _, env, _ in stacks.values()}
+    files.append(_write(out / "requirements.txt", _requirements(clouds)))
+    containers = ("ecs", "container_app")  # both run the Dockerfile's image
+    if any(t.compute in containers for _, _, served in stacks.values() for t in served.tasks):
         source = dockerfile_source(
             model.pipeline, _relative(code.root, out), from_index=_installed_from_index()
         )
@@ -298,6 +305,10 @@ def _stack_yaml(env: EnvSpec, pipeline: str) -> str:
         if env.account_id:
             lines.append("  aws:allowedAccountIds:")
             lines.append(f"    - {json.dumps(env.account_id)}")
+    if env.cloud == "azure":
+        lines.append(f"  azure-native:location: {json.dumps(env.region)}")
+        if env.account_id:
+            lines.append(f"  azure-native:subscriptionId: {json.dumps(env.account_id)}")
     lines.append(f"  glacier:environment: {json.dumps(env.key)}")
     lines.append(f"  glacier:pipeline: {json.dumps(pipeline)}")
     settings = getattr(env.source, "settings", None)
@@ -307,7 +318,7 @@ def _stack_yaml(env: EnvSpec, pipeline: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _requirements() -> str:
+def _requirements(clouds: set[str] | frozenset[str] = frozenset()) -> str:
     """Installable on any machine, and true about where Glacier comes from here.
 
     From the package index: the published distribution at the installed version. From a wheel
@@ -315,14 +326,20 @@ def _requirements() -> str:
     machine). From a checkout (editable or source install): it has no published counterpart of
     its own changes; the file says so and how to ship a wheel instead.
     """
-    line = f"{DISTRIBUTION}[s3,deploy]=={__version__}"
+    extras = "s3,deploy"
+    more: list[str] = []
+    for cloud in sorted(clouds & set(CLOUD_REQUIREMENTS)):
+        extra, packages = CLOUD_REQUIREMENTS[cloud]
+        extras = f"{extras.removesuffix(',deploy')},{extra},deploy"
+        more += packages
+    line = f"{DISTRIBUTION}[{extras}]=={__version__}"
     origin = _install_origin()
     if origin == "checkout":
         note = (
             "# Glacier is installed here from a checkout, whose changes may not be published.\n"
             "# To deploy exactly this code, build a wheel into this project and use it instead:\n"
             "#   pip wheel --no-deps <checkout> -w wheels/\n"
-            "#   and replace the next line with: ./wheels/<the wheel's file name>[s3,deploy]\n"
+            f"#   and replace the next line with: ./wheels/<the wheel's file name>[{extras}]\n"
         )
         line = note + line
     elif origin != "index":
@@ -330,8 +347,8 @@ def _requirements() -> str:
             f"# Glacier is installed here from the file {origin}, not from the package index.\n"
             "# Copy that file into wheels/ beside this file; the next line installs it.\n"
         )
-        line = note + f"./wheels/{origin}[s3,deploy]"
-    return "\n".join((line, *PULUMI_REQUIREMENTS)) + "\n"
+        line = note + f"./wheels/{origin}[{extras}]"
+    return "\n".join((line, *PULUMI_REQUIREMENTS, *more)) + "\n"
 
 
 def _installed_from_index() -> bool:
