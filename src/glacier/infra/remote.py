@@ -51,6 +51,10 @@ def state_machine_arn(pipeline: Any) -> tuple[str, Any]:
     if model.orchestrator is None:
         raise InfraError(f"Pipeline {model.pipeline!r} has no cloud tasks: nothing is deployed.")
     env = model.envs[model.orchestrator]
+    if env.cloud == "azure":  # a Logic App, named by its id
+        from glacier.infra.azure.remote import workflow_of
+
+        return workflow_of(model)[0], env
     name = state_machine_name(model, env)
     return env.arn("states", f"stateMachine:{name}"), env
 
@@ -68,6 +72,12 @@ def start(
     from glacier.adapters.credentials import aws_client
 
     arn, env = state_machine_arn(pipeline)
+    if env.cloud == "azure":
+        from glacier.infra.azure import remote as azure
+        from glacier.infra.model import build_model
+
+        wid, run, status = azure.start(build_model(pipeline), timeout=timeout, on_event=on_event)
+        return RemoteRun(wid, run, status)
     config = getattr(getattr(env.source, "provider", env.source), "config", None)
     # An emulator given here is not the account the environment's profile reaches.
     client = aws_client(
