@@ -339,13 +339,15 @@ def raw_program(tasks: int, const: dict[str, Any]) -> None:
             "inputs": {
                 "method": "POST",
                 "authentication": auth,
-                "uri": f"{ARM}{group_id}/providers/Microsoft.App/jobs/{PREFIX}-{NAME}-{task}/start?api-version=2024-03-01",
+                "uri": f"{ARM}{group_id}/providers/Microsoft.App/jobs/{PREFIX}-{NAME}-{task}"
+                "/start?api-version=2024-03-01",
             },
             "runAfter": run_after,
         }
         actions[f"wait_{task}"] = {
             "type": "Until",
-            "expression": f"@contains(createArray('Succeeded', 'Failed', 'Stopped', 'Degraded'), {status})",
+            "expression": "@contains(createArray('Succeeded', 'Failed', 'Stopped', 'Degraded'), "
+            f"{status})",
             "limit": {"count": 5000, "timeout": "PT2700S"},
             "actions": {
                 f"pause_{task}": {
