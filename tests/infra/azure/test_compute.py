@@ -121,13 +121,19 @@ def test_container_app_sizes_are_checked(kwargs: dict[str, object], message: str
         ContainerAppConfig(**kwargs)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("kind", ["lambda_", "ecs"])
-def test_aws_compute_on_azure_is_refused_naming_container_apps(kind: str) -> None:
+@pytest.mark.parametrize("kind", ["lambda_", "ecs", "glue", "functions", "synapse"])
+def test_other_compute_on_azure_is_refused_naming_container_apps(kind: str) -> None:
     env = azure_env()
     out = Dataset("out", storage=env.storage.blob("lake", "out/"))
     pipeline = Pipeline("wrong")
+    if kind == "functions":  # an Azure Function: provider.serverless(...)
+        compute = env.provider.serverless("fn")
+    elif kind == "synapse":  # a Synapse Spark pool, as an execution environment
+        compute = env.provider.execution("synapse", "pool")
+    else:
+        compute = getattr(env.compute, kind)()
 
-    @pipeline.task(compute=getattr(env.compute, kind)())
+    @pipeline.task(compute=compute)
     def make() -> out: ...
 
     with pytest.raises(InfraError, match=r"env\.compute\.container_app\("):

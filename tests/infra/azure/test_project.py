@@ -61,3 +61,23 @@ def test_generate_writes_a_project_that_plans_what_glacier_plan_plans(
     assert sorted((r.type, r.name) for r in deployed if r.environment == "dev") == sorted(
         (r.type, r.name) for r in planned if r.environment == "dev"
     )
+
+
+def test_the_terraform_target_refuses_azure_naming_the_unmapped_types(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from glacier.errors import GlacierError
+
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "azure_tf.py").write_text(PIPELINE)
+    monkeypatch.syspath_prepend(str(code))
+    monkeypatch.delitem(sys.modules, "azure_tf", raising=False)
+    import azure_tf  # type: ignore[import-not-found]
+
+    with pytest.raises(GlacierError) as refused:
+        generate(azure_tf.pipeline, tmp_path / "tf", [azure_tf.env], target="terraform")
+    message = str(refused.value)
+    assert "'azure-native:storage:StorageAccount'" in message
+    assert "has no Terraform mapping" in message and "--target pulumi" in message
+    assert not (tmp_path / "tf").exists() or not any((tmp_path / "tf").rglob("*.tf.json"))
