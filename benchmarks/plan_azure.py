@@ -452,7 +452,7 @@ def time_raw(tasks: int, const: dict[str, Any]) -> tuple[float, float, int]:
 def differences(tasks: int, const: dict[str, Any]) -> list[str]:
     """Resources whose type, name or inputs differ between the two sides (empty: the same)."""
     globals()["check_pipeline"] = pipeline = build_pipeline(tasks)
-    const = {**const, "target": constants(pipeline)["target"]}
+    const = constants(pipeline)
     ours = {(r.type, r.name): dict(r.inputs) for r in plan(pipeline)}
     mocks = RecordingMocks({PREFIX: build_model(pipeline).envs[PREFIX]})
     run_with_mocks(lambda: raw_program(tasks, const), mocks, project=NAME, stack=PREFIX)

@@ -86,7 +86,9 @@ def image_of(stack: Stack, task: TaskSpec, identity: Any) -> tuple[Any, Any]:
         depends_on=[made],
         description=f"Glacier task {task.name!r} pulls its image",
     )
-    tag = image_tag(stack)
+    tag = stack.shared.get("image_tag")
+    if tag is None:  # one digest of the code per environment, not per task
+        tag = stack.shared["image_tag"] = image_tag(stack)
     key = f"choice:{task.name}"
     if key not in stack.shared:
         stack.shared[key] = True
