@@ -198,6 +198,9 @@ def test_glacier_plan_of_a_gcp_environment_without_the_network(
 ) -> None:
     """Issue 24: a ``[provider] kind = "gcp"`` environment plans offline, and ``--policies``
     and ``--json`` show each task's bindings and their conditions."""
+def test_glacier_plan_of_an_azure_environment_without_the_network(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_network: NetworkBlocked
+) -> None:
     import json
 
     monkeypatch.chdir(tmp_path)
@@ -219,6 +222,18 @@ def test_glacier_plan_of_a_gcp_environment_without_the_network(
         ("acme-prod-clean", "roles/storage.objectViewer"),
         ("acme-prod-raw", "roles/storage.objectViewer"),
     ]
+    subscription = 'subscription_id = "00000000-1111-2222-3333-444444444444"\n'
+    (tmp_path / "containers" / "azure.toml").write_text(AZURE + subscription + BUCKETS)
+    code, out, err = invoke("plan", "lake.py", "--env", "azure", "--policies")
+    assert code == 0, err
+    assert "azure-native:app:Job" in out and "Role assignments" in out
+    assert "Storage Blob Data Contributor" in out and "StringStartsWith 'orders/'" in out
+    code, out, err = invoke("plan", "lake.py", "--env", "azure", "--json")
+    assert code == 0, err
+    planned = json.loads(out)
+    roles = {(a["identity"], a["role"]) for a in planned["role_assignments"]}
+    assert ("azure-lake-extract", "Storage Blob Data Contributor") in roles
+    assert ("azure-lake-tidy", "Storage Blob Data Reader") in roles
     assert no_network.attempts == []
 
 

@@ -263,6 +263,33 @@ class ComputeNamespace(_Namespace):
         )
         return self._provider.execution("cloud_run", name or "job", cfg)  # type: ignore[no-any-return]
 
+    def container_app(
+        self,
+        image: str | None = None,
+        cpu: float | None = None,
+        memory: float | None = None,
+        timeout: int | None = None,
+        *,
+        name: str | None = None,
+        environment_vars: dict[str, str] | None = None,
+        config: Any = None,
+    ) -> ExecutionEnvironment:
+        """An Azure Container Apps job (``cpu`` vCPU, ``memory`` GiB, ``timeout`` seconds)."""
+        from glacier.settings import ContainerAppConfig
+
+        cfg = _config(
+            ContainerAppConfig,
+            config,
+            image=image,
+            cpu=cpu,
+            memory=memory,
+            timeout=timeout,
+            environment_vars=environment_vars,
+        )
+        return self._provider.execution(  # type: ignore[no-any-return]
+            "container_app", name or "task", cfg or ContainerAppConfig()
+        )
+
     def glue(self, job_name: str = "job", **values: Any) -> ExecutionEnvironment:
         """An AWS Glue job (``worker_type``, ``num_workers``, ...)."""
         from glacier.settings import GlueConfig

@@ -51,6 +51,7 @@ from glacier.errors import (
 from glacier.settings import (
     AwsConfig,
     AzureConfig,
+    ContainerAppConfig,
     EcsConfig,
     GcpConfig,
     GlacierSettings,
@@ -869,6 +870,13 @@ def aws_bucket(name: str) -> Call:
     return call
 
 
+def azure_container(name: str) -> Call:
+    def call(tmp: Path) -> object:
+        return Provider(config=AzureConfig(storage_account="acmedata")).bucket(name)
+
+    return call
+
+
 CONFIGS = (
     rows(
         "AwsConfig",
@@ -975,6 +983,63 @@ CONFIGS = (
                 "a..b",
                 "-lead",
             ]
+        ],
+    )
+    + rows(
+        "AzureConfig / provider.bucket on Azure / ContainerAppConfig",
+        [
+            (
+                "azure subscription_id='nope'",
+                lambda t: AzureConfig(subscription_id="nope"),
+                ConfigError,
+                ["subscription_id='nope'", "GUID"],
+            ),
+            (
+                "azure location='moon'",
+                lambda t: AzureConfig(location="moon"),
+                ConfigError,
+                ["location='moon'", "westeurope"],
+            ),
+            (
+                "azure resource_group='bad/rg'",
+                lambda t: AzureConfig(resource_group="bad/rg"),
+                ConfigError,
+                ["resource_group='bad/rg'"],
+            ),
+            (
+                "azure storage_account='ab'",
+                lambda t: AzureConfig(storage_account="ab"),
+                ConfigError,
+                ["storage_account='ab'", "3 to 24"],
+            ),
+            (
+                "[buckets] container 'Bad_Name' in azure settings",
+                lambda t: GlacierSettings.model_validate(
+                    {
+                        "env": "dev",
+                        "provider": {"kind": "azure", "storage_account": "acme"},
+                        "buckets": {"raw": {"bucket_name": "Bad_Name"}},
+                    }
+                ),
+                ConfigError,
+                ["buckets.raw.bucket_name='Bad_Name'", "sales-data"],
+            ),
+            *[
+                (repr(n), azure_container(n), ConfigError, [repr(n), "sales-data"])
+                for n in ["Lake_Data", "ab", "a--b", "-lead", "x" * 64]
+            ],
+            (
+                "container_app cpu=0.5 memory=4",
+                lambda t: ContainerAppConfig(cpu=0.5, memory=4),
+                ConfigError,
+                ["memory=4.0", "cpu=0.5", "memory=1.0"],
+            ),
+            (
+                "container_app cpu=5",
+                lambda t: ContainerAppConfig(cpu=5, memory=10),
+                ConfigError,
+                ["cpu=5.0", "0.25 to 4.0"],
+            ),
         ],
     )
     + rows(

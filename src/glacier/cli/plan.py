@@ -92,7 +92,13 @@ def plan(
             for choice in choices:
                 out.print(Text(f"  {choice.text}"), soft_wrap=True)
         if policies:
-            _print_policies(out, planned)
+            from glacier.infra.azure.policies import assignment_lines
+
+            azure = assignment_lines(planned)
+            if not azure or planned.policies():
+                _print_policies(out, planned)
+            for line in azure:
+                out.print(Text(line), soft_wrap=True)
         else:
             chosen = selected_environment_name()  # --env or GLACIER_ENV, said the same way
             hint = f"Each task's grants: glacier plan {target} --policies"
@@ -194,7 +200,13 @@ def _plan_json(planned: Any, rows: list[dict[str, Any]]) -> Any:
     to_json = getattr(planned, "to_json", None)
     if callable(to_json):
         data = to_json()
-        return json.loads(data) if isinstance(data, str) else data
+        data = json.loads(data) if isinstance(data, str) else data
+        from glacier.infra.azure.policies import role_assignments
+
+        assignments = role_assignments(planned)
+        if assignments and isinstance(data, dict):
+            data["role_assignments"] = assignments
+        return data
     return rows
 
 

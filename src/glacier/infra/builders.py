@@ -202,3 +202,21 @@ register_builder(
         default_config=_cloud_run_config,
     )
 )
+
+
+def _container_app_config() -> Any:
+    from glacier.settings import ContainerAppConfig
+
+    return ContainerAppConfig()
+
+
+register_builder(
+    CloudBuilder(
+        cloud="azure",
+        target="glacier.infra.azure:AzureInfrastructure",
+        compute=("container_app",),
+        default_compute="container_app",
+        hint="env.compute.container_app(cpu=..., memory=..., timeout=...)",
+        default_config=_container_app_config,
+    )
+)

@@ -252,6 +252,12 @@ class RecordingMocks:
         return rid, outputs
 
     def call(self, args: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        if args.token.startswith("azure-native:"):
+            from glacier.infra.azure.mock_outputs import call
+
+            env = self.environments.get(_provider_name(getattr(args, "provider", None) or ""))
+            answer = call(args.token, dict(args.args), (env.account_id if env else None) or "")
+            return answer or {}, []
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": DEFAULT_ACCOUNT, "arn": "", "userId": "", "id": ""}, []
         if args.token == "aws:index/getRegion:getRegion":
@@ -383,6 +389,10 @@ def _outputs(
         from glacier.infra.gcp.mock_outputs import outputs
 
         return outputs(typ, name, inputs, account, region)
+    if typ.startswith("azure-native:"):
+        from glacier.infra.azure.mock_outputs import outputs as azure_outputs
+
+        return azure_outputs(typ, name, inputs, account, region)
     physical = str(inputs.get("name") or inputs.get("bucket") or inputs.get("family") or name)
     out = dict(inputs)
     rid = physical

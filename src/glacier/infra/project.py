@@ -41,8 +41,12 @@ from glacier.settings.environment import GlacierSettings, bake_settings
 from glacier.version import __version__
 
 PULUMI_REQUIREMENTS = ("pulumi>=3.200,<4", "pulumi-aws>=7.0,<8")
-#: What a project with GCP stacks installs besides (Glacier's ``gcp`` extra, pulumi-gcp).
-GCP_REQUIREMENTS = ("pulumi-gcp>=10.0,<11",)
+#: What a project with stacks in another cloud also installs: its Pulumi package, and the
+#: Glacier extra of its storage.
+CLOUD_REQUIREMENTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "azure": ("azure", ("pulumi-azure-native>=3.0,<4",)),
+    "gcp": ("gcp", ("pulumi-gcp>=10.0,<11",)),
+}
 
 
 def generate(
@@ -115,8 +119,8 @@ def generate(
         files.append(_write(out / f"Pulumi.{key}.yaml", _stack_yaml(env, served.pipeline)))
     files.append(_write(out / "__main__.py", main_source(model.pipeline, stacks, out)))
     clouds = {env.cloud for _, env, _ in stacks.values()}
-    files.append(_write(out / "requirements.txt", _requirements(gcp="gcp" in clouds)))
-    containers = ("ecs", "cloud_run")  # both run the image of the generated Dockerfile
+    files.append(_write(out / "requirements.txt", _requirements(clouds)))
+    containers = ("ecs", "cloud_run", "container_app")  # each runs the Dockerfile's image
     if any(t.compute in containers for _, _, served in stacks.values() for t in served.tasks):
         source = dockerfile_source(
             model.pipeline, _relative(code.root, out), from_index=_installed_from_index()
@@ -305,6 +309,10 @@ def _stack_yaml(env: EnvSpec, pipeline: str) -> str:
         if env.account_id:
             lines.append("  aws:allowedAccountIds:")
             lines.append(f"    - {json.dumps(env.account_id)}")
+    if env.cloud == "azure":
+        lines.append(f"  azure-native:location: {json.dumps(env.region)}")
+        if env.account_id:
+            lines.append(f"  azure-native:subscriptionId: {json.dumps(env.account_id)}")
     lines.append(f"  glacier:environment: {json.dumps(env.key)}")
     lines.append(f"  glacier:pipeline: {json.dumps(pipeline)}")
     settings = getattr(env.source, "settings", None)
@@ -314,7 +322,7 @@ def _stack_yaml(env: EnvSpec, pipeline: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _requirements(*, gcp: bool = False) -> str:
+def _requirements(clouds: set[str] | frozenset[str] = frozenset()) -> str:
     """Installable on any machine, and true about where Glacier comes from here.
 
     From the package index: the published distribution at the installed version. From a wheel
@@ -322,7 +330,12 @@ def _requirements(*, gcp: bool = False) -> str:
     machine). From a checkout (editable or source install): it has no published counterpart of
     its own changes; the file says so and how to ship a wheel instead.
     """
-    extras = "s3,deploy,gcp" if gcp else "s3,deploy"
+    extras = "s3,deploy"
+    more: list[str] = []
+    for cloud in sorted(clouds & set(CLOUD_REQUIREMENTS)):
+        extra, packages = CLOUD_REQUIREMENTS[cloud]
+        extras = f"{extras.removesuffix(',deploy')},{extra},deploy"
+        more += packages
     line = f"{DISTRIBUTION}[{extras}]=={__version__}"
     origin = _install_origin()
     if origin == "checkout":
@@ -339,8 +352,7 @@ def _requirements(*, gcp: bool = False) -> str:
             "# Copy that file into wheels/ beside this file; the next line installs it.\n"
         )
         line = note + f"./wheels/{origin}[{extras}]"
-    pins = (*PULUMI_REQUIREMENTS, *(GCP_REQUIREMENTS if gcp else ()))
-    return "\n".join((line, *pins)) + "\n"
+    return "\n".join((line, *PULUMI_REQUIREMENTS, *more)) + "\n"
 
 
 def _installed_from_index() -> bool:

@@ -55,6 +55,10 @@ def state_machine_arn(pipeline: Any) -> tuple[str, Any]:
         from glacier.infra.gcp.naming import workflow_path
 
         return workflow_path(model.pipeline, env), env
+    if env.cloud == "azure":  # a Logic App, named by its id
+        from glacier.infra.azure.remote import workflow_of
+
+        return workflow_of(model)[0], env
     name = state_machine_name(model, env)
     return env_arn(env, "states", f"stateMachine:{name}"), env
 
@@ -74,6 +78,12 @@ def start(
     arn, env = state_machine_arn(pipeline)
     if env.cloud == "gcp":
         return start_workflow(arn, timeout=timeout, poll=poll, on_event=on_event)
+    if env.cloud == "azure":
+        from glacier.infra.azure import remote as azure
+        from glacier.infra.model import build_model
+
+        wid, run, status = azure.start(build_model(pipeline), timeout=timeout, on_event=on_event)
+        return RemoteRun(wid, run, status)
     config = getattr(getattr(env.source, "provider", env.source), "config", None)
     # An emulator given here is not the account the environment's profile reaches.
     client = aws_client(

@@ -30,6 +30,7 @@ from glacier.settings.clouds import AwsConfig, AzureConfig, GcpConfig, LocalConf
 from glacier.settings.compute import (
     FARGATE_MEMORY,
     CloudRunConfig,
+    ContainerAppConfig,
     DatabricksConfig,
     EcsConfig,
     GlueConfig,
@@ -85,6 +86,7 @@ __all__ = [
     "BucketSettings",
     "CheckSettings",
     "CloudRunConfig",
+    "ContainerAppConfig",
     "CorsRule",
     "DatabaseConnection",
     "DatabaseSettings",

@@ -18,8 +18,10 @@ from glacier.settings.tags import AwsTags, GcpLabels, Tags
 
 __all__ = [
     "CLOUD_RUN_CPU_MEMORY",
+    "CONTAINER_APP_SIZES",
     "FARGATE_MEMORY",
     "CloudRunConfig",
+    "ContainerAppConfig",
     "DatabricksConfig",
     "EcsConfig",
     "GlueConfig",
@@ -368,3 +370,61 @@ class DatabricksConfig(GlacierModel):
                 "a Databricks runtime looks like '15.4.x-scala2.12' or '15.4.x-photon-scala2.12'"
             )
         return value
+
+
+#: Container Apps' CPU and memory combinations on the Consumption plan: vCPU -> GiB (memory is
+#: twice the vCPU, in steps of 0.25 vCPU up to 4; Azure Container Apps, "Containers" docs).
+CONTAINER_APP_SIZES: dict[float, float] = {n / 4: n / 2 for n in range(1, 17)}
+
+
+class ContainerAppConfig(GlacierModel):
+    """How a task runs as an Azure Container Apps job (``env.compute.container_app(...)``).
+
+    ``timeout`` bounds one run of the job (every attempt of the task's own retries within it;
+    a task's ``timeout=`` per attempt, when set, makes the job's limit cover all of them).
+
+    Example:
+        >>> ContainerAppConfig(cpu=1, memory=2).memory
+        2.0
+        >>> ContainerAppConfig(cpu=0.5, memory=4)
+        Traceback (most recent call last):
+        ...
+        glacier.errors.ConfigError: ContainerAppConfig: memory=4.0 is not valid with cpu=0.5 ...
+    """
+
+    _cloud: ClassVar[Cloud | None] = "azure"
+
+    image: str | None = None
+    cpu: float = 0.5
+    memory: float = 1.0
+    timeout: Annotated[int, between(1, 86400, "seconds (Glacier's bound: one day)")] = 1800
+    environment_vars: dict[str, str] = {}
+    tags: Tags = {}
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str | None) -> str | None:
+        if value is not None and (not value or any(c.isspace() for c in value)):
+            raise ValueError("an image is a reference such as 'acme.azurecr.io/etl:1.2'")
+        return value
+
+    @field_validator("environment_vars")
+    @classmethod
+    def _environment_vars(cls, value: dict[str, str]) -> dict[str, str]:
+        refuse_secret_variables(value.keys(), "azure")
+        return value
+
+    @model_validator(mode="after")
+    def _consumption_size(self) -> Self:
+        allowed = CONTAINER_APP_SIZES.get(self.cpu)
+        if allowed is None:
+            raise ConfigError(
+                f"cpu={self.cpu} is not a Container Apps size; allowed cpu "
+                "values are 0.25 to 4.0 in steps of 0.25 (vCPU)."
+            )
+        if self.memory != allowed:
+            raise ConfigError(
+                f"memory={self.memory} is not valid with cpu={self.cpu} on "
+                f"the Consumption plan; use memory={allowed} (GiB: twice the vCPU)."
+            )
+        return self

@@ -352,6 +352,9 @@ class BlobConfig(GlacierModel):
     replication: Literal["LRS", "ZRS", "GRS", "RAGRS", "GZRS", "RAGZRS"] = "LRS"
     versioning: bool = True
     soft_delete_retention_days: Annotated[int, between(1, 365, "days (Azure's limit)")] = 7
+    #: A second layer of encryption at rest (with a separate key), set when the account is
+    #: created: it cannot be turned on later.
+    infrastructure_encryption: bool = True
     tags: AzureTags = {}
 
 

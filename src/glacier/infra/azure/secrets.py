@@ -1,0 +1,74 @@
+"""Key Vault: the environment's vault in RBAC mode, and each task's right to read exactly the
+secrets it names (Key Vault Secrets User on each secret, never on the vault).
+
+The vault holds no value from the plan: values are set with ``az keyvault secret set``
+by whoever owns them; a task reads ``SecretRef.cloud_name`` with its managed identity.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from glacier.infra.azure.data_access import role_assignment
+from glacier.infra.azure.identities import principal_of
+from glacier.infra.azure.naming import assignment_name, identity_name, resource_group_id, vault_name
+from glacier.infra.azure.stack import Stack, add, logical_name, native
+from glacier.infra.model import TaskSpec
+
+SECRETS_USER = "Key Vault Secrets User"
+
+
+def vault_id(stack: Stack) -> str:
+    """The vault's id."""
+    group = resource_group_id(stack.subscription, stack.group)
+    return f"{group}/providers/Microsoft.KeyVault/vaults/{vault_name(stack.model, stack.env)}"
+
+
+def vault(stack: Stack) -> Any:
+    """Declare the environment's vault once: RBAC authorization, soft delete and purge
+    protection on."""
+    if stack.out.vault is None:
+        keyvault, authorization = native("keyvault"), native("authorization")
+        client = authorization.get_client_config_output(
+            opts=stack.pulumi.InvokeOutputOptions(provider=stack.provider)
+        )
+        stack.out.vault = add(
+            stack,
+            keyvault.Vault,
+            logical_name(stack, "vault"),
+            depends_on=[stack.out.resource_group],
+            vault_name=vault_name(stack.model, stack.env),
+            resource_group_name=stack.group,
+            location=stack.location,
+            properties={
+                "tenant_id": client.tenant_id,
+                "sku": {"family": "A", "name": "standard"},
+                "enable_rbac_authorization": True,
+                "enable_soft_delete": True,
+                "soft_delete_retention_in_days": 90,
+                "enable_purge_protection": True,
+            },
+            tags=stack.tags,
+        )
+    return stack.out.vault
+
+
+def secret_grants(stack: Stack, task: TaskSpec) -> None:
+    """Declare Key Vault Secrets User for ``task`` on each secret it names."""
+    if not task.secrets:
+        return
+    made = vault(stack)
+    who = identity_name(stack.model, stack.env, task.name)
+    for secret in task.secrets:
+        scope = f"{vault_id(stack)}/secrets/{secret.cloud_name}"
+        role_assignment(
+            stack,
+            task.name,
+            logical_name(stack, task.name, "secret", secret.name),
+            principal_id=principal_of(stack, task),
+            role=SECRETS_USER,
+            scope=scope,
+            name=assignment_name(scope, who, SECRETS_USER),
+            depends_on=[made],
+            description=f"Glacier task {task.name!r} reads secret {secret.name!r}",
+        )

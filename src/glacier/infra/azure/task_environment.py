@@ -1,0 +1,64 @@
+"""What a deployed task's container is started with: the same variables as on AWS
+(:data:`glacier.env_vars.TASK_VARIABLES`: pipeline, task, environment, its baked settings,
+where in-memory datasets travel), plus ``AZURE_CLIENT_ID``, which tells Azure's credential
+chain (``DefaultAzureCredential``, used by adlfs and delta-rs) which of the job's managed
+identities to sign with. Profiles, keys and connection strings never travel.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from glacier import env_vars
+from glacier.errors import ConfigError, InfraError
+from glacier.infra.azure.stack import Stack
+from glacier.infra.model import TaskSpec
+from glacier.settings.environment import SETTINGS_VARIABLE, GlacierSettings, bake_settings
+
+#: The variable Azure's credential chain reads for a user-assigned identity's client id.
+CLIENT_ID_VARIABLE = "AZURE_CLIENT_ID"
+
+
+def task_variables(stack: Stack, task: TaskSpec, client_id: Any) -> dict[str, Any]:
+    """The task's own variables, then Glacier's (which win)."""
+    variables: dict[str, Any] = {
+        **dict(getattr(task.config, "environment_vars", None) or {}),
+        env_vars.GLACIER_PIPELINE: stack.model.pipeline,
+        env_vars.GLACIER_TASK_NAME: task.name,
+        env_vars.GLACIER_ENVIRONMENT: stack.env.key,
+        env_vars.GLACIER_DEPLOYED: "1",
+        CLIENT_ID_VARIABLE: client_id,
+        **settings_variables(stack, task),
+    }
+    artifacts = artifact_uris(stack, task)
+    if artifacts:
+        variables[env_vars.GLACIER_ARTIFACTS] = json.dumps(artifacts, sort_keys=True)
+    return variables
+
+
+def settings_variables(stack: Stack, task: TaskSpec) -> dict[str, str]:
+    """``GLACIER_ENV`` and ``GLACIER_SETTINGS`` when the environment was built from settings."""
+    settings = getattr(stack.env.source, "settings", None)
+    if not isinstance(settings, GlacierSettings):
+        return {}
+    baked = bake_settings(settings, deployed=True)
+    try:
+        GlacierSettings.model_validate(json.loads(baked))
+    except ConfigError as exc:
+        raise InfraError(
+            f"Task {task.name!r} ({task.location}): the settings of environment "
+            f"{stack.env.key!r} do not load without their file, so the deployed task could "
+            f"not resolve them: {exc}. Keep what the environment needs in its settings file."
+        ) from exc
+    return {env_vars.GLACIER_ENV: settings.env, SETTINGS_VARIABLE: baked}
+
+
+def artifact_uris(stack: Stack, task: TaskSpec) -> dict[str, str]:
+    """Where the task's in-memory inputs and outputs travel: ``{dataset: abfs://...}``."""
+    out = {}
+    for g in task.grants:
+        store = stack.model.stores[g.location.store]
+        if store.kind == "artifacts" and g.location.is_artifact:
+            out[g.location.dataset] = f"abfs://{store.bucket_name}/{g.location.prefix}"
+    return out
