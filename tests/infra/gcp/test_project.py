@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -56,13 +57,18 @@ path = "orders.parquet"
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("GLACIER_ENV", raising=False)
     (tmp_path / "containers").mkdir()
     (tmp_path / "lake.py").write_text(PIPELINE)
     (tmp_path / "containers" / "gcp.toml").write_text(SETTINGS)
-    return tmp_path
+    yield tmp_path
+    # The commands imported lake.py in this process: later plans must not find its pipeline
+    # (the code of a plan is found among the imported modules).
+    for name, module in list(sys.modules.items()):
+        if str(getattr(module, "__file__", "") or "").startswith(str(tmp_path)):
+            del sys.modules[name]
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
