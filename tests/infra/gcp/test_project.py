@@ -94,7 +94,7 @@ def test_generate_writes_a_deployable_gcp_project(project: Path) -> None:
     ]
     requirements = (infra / "requirements.txt").read_text().splitlines()
     assert "pulumi-gcp>=10.0,<11" in requirements
-    assert any(r.startswith("glacier-pipelines[s3,deploy,gcp]") for r in requirements)
+    assert any(r.startswith("glacier-pipelines[s3,gcp,deploy]") for r in requirements)
     stack = yaml.safe_load((infra / "Pulumi.gcp.yaml").read_text())["config"]
     assert stack["gcp:project"] == "acme-data-prod" and stack["gcp:region"] == "europe-west1"
     assert '"glacier.infra.runtime"' in (infra / "Dockerfile").read_text()
