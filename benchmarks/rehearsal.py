@@ -100,7 +100,8 @@ def main() -> None:
     first += "load_target(glacier_handler.TARGET)"
     rows: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        art = found["clean"]
+        # A Lambda function's package (the ECS tasks' images run ``python -m``, no handler).
+        art = next(a for a in found.values() if "glacier_handler.py" in a.files)
         code = art.unpack(Path(tmp))
         variables = dict(art.variables)
         polars = cold_import(code, site, variables, "import polars", args.repeat)

@@ -28,8 +28,21 @@ from glacier.adapters.filesystems import (
 from glacier.adapters.jobs import execution_adapter
 from glacier.adapters.serverless import LambdaAdapter, LocalServerlessAdapter
 from glacier.adapters.unavailable import UnavailableAdapter
-from glacier.infra.aws import AwsInfrastructure
-from glacier.infra.local import LocalInfrastructure
+
+
+def aws_infrastructure(**kwargs: Any) -> Any:
+    """The AWS builder, imported when a plan needs it: a deployed task, which builds no
+    infrastructure, does not pay for importing it at its cold start."""
+    from glacier.infra.aws import AwsInfrastructure
+
+    return AwsInfrastructure(**kwargs)
+
+
+def local_infrastructure(**kwargs: Any) -> Any:
+    """The local builder, imported when a plan needs it (see :func:`aws_infrastructure`)."""
+    from glacier.infra.local import LocalInfrastructure
+
+    return LocalInfrastructure(**kwargs)
 
 
 def _unavailable(what: str, kind: str) -> providers.Factory[Any]:
@@ -77,8 +90,8 @@ class CloudContainer(containers.DeclarativeContainer):
     # -- infrastructure builder (Pulumi) ---------------------------------------------------
     infrastructure = providers.Selector(
         kind,
-        aws=providers.Factory(AwsInfrastructure, config=config),
-        local=providers.Factory(LocalInfrastructure, config=config),
+        aws=providers.Factory(aws_infrastructure, config=config),
+        local=providers.Factory(local_infrastructure, config=config),
         gcp=_unavailable("infrastructure generation", "gcp"),
         azure=_unavailable("infrastructure generation", "azure"),
     )
