@@ -66,6 +66,7 @@ def test_public_names_are_exported() -> None:
         "glacier.env_vars",
         "glacier.dispatch",
         "glacier.run_options",
+        "glacier.row_counts",
     ],
 )
 def test_docstring_examples_run(module: str, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -123,6 +123,7 @@ from glacier.errors import (
     SchemaMismatchError,
 )
 from glacier.formats import TABLE_FORMAT, check_options, get_format, resolve_format
+from glacier.row_counts import counted
 from glacier.schemas import compare_schemas
 
 if TYPE_CHECKING:
@@ -279,11 +280,13 @@ class FsspecBucketAdapter(StorageErrorTranslation, DeltaTableOps, FsspecReads):
         on: Sequence[str] | None = None,
         delete_when: str | None = None,
         schema: SchemaPolicy = None,
-    ) -> None:
+    ) -> int | None:
         """Write atomically (see the module docstring); ``append`` checks the schema.
 
         Tables (multi-file datasets) also take ``mode="overwrite_partitions"`` and
         ``mode="merge"`` with key columns ``on`` (see :meth:`glacier.resources.Bucket.write`).
+        Returns the rows written, counted as they went to the store
+        (:mod:`glacier.row_counts`); ``None`` for a value that is not a table.
         """
         self.resource.check_writable("write")
         if not self.format.frame:
@@ -293,7 +296,7 @@ class FsspecBucketAdapter(StorageErrorTranslation, DeltaTableOps, FsspecReads):
                     f"written whole; mode={mode!r} is for tables. Use mode='overwrite'."
                 )
             write_value(self, data, dict(self.resource.write_options), UPLOAD_PART_SIZE)
-            return
+            return None
         modes = (
             "overwrite",
             "append",
@@ -322,9 +325,20 @@ class FsspecBucketAdapter(StorageErrorTranslation, DeltaTableOps, FsspecReads):
             )
         frame = data.lazy()
         self._check_writable(frame.collect_schema())
+        known = data.height if isinstance(data, pl.DataFrame) else None
+        counter = None
         with self._errors("write"):
+            if known is None and self.is_table:
+                # A Delta commit takes a collected frame anyway: collected once here, its
+                # height is the count, and a commit retried after a concurrent creation
+                # does not run the query again.
+                collected = frame.collect()
+                known, frame = collected.height, collected.lazy()
+            elif known is None:  # counted as polars hands it to the sink, in the same pass
+                frame, counter = counted(frame)
             self._prepare_bucket()
             self.layout.write(frame, mode, on or (), delete_when, schema)
+        return known if counter is None else counter()
 
     def _check_writable(self, schema: pl.Schema) -> None:
         """Refuse, before anything is written, data this Bucket's layout or format can't hold."""
