@@ -200,3 +200,31 @@ def test_a_failed_write_records_no_rows_for_it(tmp_path: Path, how: str) -> None
     result = pipeline.run(raise_on_failure=False)
     assert not result.ok and result.dataset_rows == {}
     assert "dataset_rows" not in env.container.run_store().load(result.run_id)
+
+
+@pytest.mark.parametrize(
+    ("path", "options"),
+    [
+        ("counts/object.parquet", {}),
+        ("counts/object.csv", {}),
+        ("counts/text/", {"format": "ndjson"}),
+        ("counts/table/", {}),
+        ("counts/parts/", {"format": "csv", "partition_by": ["even"]}),
+    ],
+    ids=["parquet-object", "csv-object", "ndjson-directory", "delta-table", "csv-partitioned"],
+)
+def test_a_lazy_write_reports_its_rows_on_every_store(
+    store: Any, path: str, options: dict[str, Any]
+) -> None:
+    bucket = store.bucket(path, **options)
+    frame = (
+        pl.LazyFrame({"id": list(range(50)), "v": ["x"] * 50})
+        .filter(pl.col("id") % 3 == 0)
+        .with_columns(even=pl.col("id") % 2)
+    )
+    assert bucket.write(frame) == 17
+    appended = "append" if path.endswith("/") else "overwrite"
+    assert bucket.write(frame.head(5), mode=appended) == 5  # the rows of this write
+    assert bucket.read().height == (22 if appended == "append" else 5)
+    eager = frame.collect()
+    assert bucket.write(eager) == eager.height  # eager: its height

@@ -8,7 +8,9 @@ lineage). Counting must not cost a second pass over the data:
   a collected frame anyway): its height;
 - a ``LazyFrame`` streamed to files is counted as it flows into the writer: :func:`counted`
   puts a pass-through step on top of the query that adds up the height of each batch polars
-  hands to the sink, so the count is of what was written, in the same pass;
+  hands to the sink, so the count is of what was written, in the same pass (each layout puts
+  it after the schema check of a text-format append, whose sample of the query is not a
+  write);
 - a database table's write receives a collected frame (see
   :func:`glacier.executors.outputs.check_writes`): its height.
 

@@ -123,7 +123,6 @@ from glacier.errors import (
     SchemaMismatchError,
 )
 from glacier.formats import TABLE_FORMAT, check_options, get_format, resolve_format
-from glacier.row_counts import counted
 from glacier.schemas import compare_schemas
 
 if TYPE_CHECKING:
@@ -326,7 +325,6 @@ class FsspecBucketAdapter(StorageErrorTranslation, DeltaTableOps, FsspecReads):
         frame = data.lazy()
         self._check_writable(frame.collect_schema())
         known = data.height if isinstance(data, pl.DataFrame) else None
-        counter = None
         with self._errors("write"):
             if known is None and self.is_table:
                 # A Delta commit takes a collected frame anyway: collected once here, its
@@ -334,11 +332,10 @@ class FsspecBucketAdapter(StorageErrorTranslation, DeltaTableOps, FsspecReads):
                 # does not run the query again.
                 collected = frame.collect()
                 known, frame = collected.height, collected.lazy()
-            elif known is None:  # counted as polars hands it to the sink, in the same pass
-                frame, counter = counted(frame)
             self._prepare_bucket()
-            self.layout.write(frame, mode, on or (), delete_when, schema)
-        return known if counter is None else counter()
+            # Files are counted by their layout as polars hands the rows to the sink.
+            counted_rows = self.layout.write(frame, mode, on or (), delete_when, schema)
+        return known if known is not None else counted_rows
 
     def _check_writable(self, schema: pl.Schema) -> None:
         """Refuse, before anything is written, data this Bucket's layout or format can't hold."""
