@@ -31,10 +31,11 @@ def test_a_deployed_task_reads_and_writes_through_buckets_and_artifacts(tmp_path
     artifacts = {"mid": str(tmp_path / "artifacts" / "mid") + "/"}
     target = f"{module}:pipeline"
     first = run_task(target, "make", run_id="run-1", artifacts=artifacts)
-    assert first["written"] == ["mid"]
+    assert first["written"] == ["mid"] and first["rows"] == {"mid": 3}
     assert (tmp_path / "artifacts" / "mid" / "run-1.parquet").exists()
     second = run_task(target, "double", run_id="run-1", artifacts=artifacts)
     assert second["read"] == ["mid"] and second["written"] == ["out"]
+    assert second["rows"] == {"out": 3}  # a lazy output, counted as it was written
     result = pl.read_parquet(tmp_path / "data" / "results" / "out.parquet")
     assert result["x"].to_list() == [2, 4, 6]
     with pytest.raises(InfraError, match="no task 'nope'"):
