@@ -515,6 +515,8 @@ class PreparedRun:
                         count = self._write(task, bucket, values[pos], ds, cfg, index)
                     except Exception as exc:
                         if written:
+                            if index >= 0:  # the outputs left written keep their counts
+                                self.table.rows[index] = rows or None
                             raise partly_written(task, written, ds.name, exc) from exc
                         raise
                     written.append(ds.name)
