@@ -595,13 +595,16 @@ class PreparedRun:
         """Add the rows of in-memory outputs held as eager frames (their height) to the
         tasks' row counts; stored outputs were counted as they were written, and a lazy
         in-memory output is not computed only to be counted."""
-        storage, rows = self.storage, self.table.rows
-        for i, (task, outs) in enumerate(zip(self.tasks, self.outputs, strict=True)):
+        storage, rows, frame = self.storage, self.table.rows, pl.DataFrame
+        for i, outs in enumerate(self.outputs):
             if outs is None:
                 continue
-            for ds, value in zip(task.outputs, outs, strict=False):
-                if ds not in storage and isinstance(value, pl.DataFrame):
-                    rows[i] = {**(rows[i] or {}), ds.name: value.height}
+            for pos, value in enumerate(outs):
+                # The type test first: it is the cheap one, and most values fail it.
+                if isinstance(value, frame):
+                    ds = self.tasks[i].outputs[pos]
+                    if ds not in storage:
+                        rows[i] = {**(rows[i] or {}), ds.name: value.height}
 
     def _versions(self) -> dict[str, str]:
         versions: dict[str, str] = {}
