@@ -645,3 +645,6 @@ def test_a_dask_run_records_every_dataset_its_tasks_wrote(cluster: Any, env: Env
     assert set(stored["dataset_uris"]) == {"raw", "doubled", "total"}
     assert stored["dataset_uris"] == env.container.run_store().load(local.run_id)["dataset_uris"]
     assert set(stored["dataset_versions"]) == {"raw", "doubled", "total"}
+    # Rows counted on the workers as they wrote travel back with each task's record.
+    assert stored["dataset_rows"] == {"raw": 3, "doubled": 3, "total": 1}
+    assert local.dataset_rows == stored["dataset_rows"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from glacier.errors import GlacierError, MissingExtraError
-from glacier.extras import install_command, require
+from glacier.extras import install_command, require, satisfies
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -267,6 +267,44 @@ def test_a_broken_cloud_library_combination_is_named_at_first_use(
     message = str(caught.value)
     assert says in message and "\n" not in message
     assert message.endswith("pip install --force-reinstall 'glacier-pipelines[s3]'")
+
+
+def test_the_s3_extra_s_boto3_band_is_aiobotocore_s_botocore_band() -> None:
+    # pip resolves [s3] without backtracking only when boto3's band (boto3 X needs
+    # botocore>=X) is the band aiobotocore pins botocore to, and the floors match: with boto3
+    # open it tried 25 boto3 and 33 aiobotocore versions (issue 30). Raise them together.
+    from importlib.metadata import requires, version
+
+    from glacier.extras import _wanted
+
+    s3 = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    boto3 = _wanted(s3["s3"], "boto3")
+    botocore = _wanted(requires("aiobotocore"), "botocore")
+    assert boto3 and botocore
+    assert sorted(boto3.split(",")) == sorted(botocore.split(","))
+    assert (
+        _wanted(s3["s3"], "aiobotocore") == f">={'.'.join(version('aiobotocore').split('.')[:2])}"
+    )
+    assert satisfies(version("boto3"), boto3) and satisfies(
+        version("s3fs"), _wanted(s3["s3"], "s3fs") or ""
+    )
+
+
+def test_glacier_s_own_ceilings_guide_the_resolver_and_are_not_refused_at_run_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A newer boto3 than the [s3] band is fine as long as the libraries' own pins hold (the
+    # ones between s3fs, aiobotocore and botocore are checked); only Glacier's floors are its.
+    from glacier import extras
+
+    real = extras._installed
+    newer = {"boto3": "1.43.200"}
+    monkeypatch.setattr(extras, "_installed", lambda name: newer.get(name) or real(name))
+    extras.check_combination.cache_clear()
+    try:
+        extras.check_combination("s3", ("s3fs", "aiobotocore", "botocore", "boto3", "fsspec"))
+    finally:
+        extras.check_combination.cache_clear()
 
 
 def test_the_installed_cloud_libraries_pass_the_combination_check() -> None:

@@ -109,6 +109,11 @@ def test_settings_switch_it_on_with_a_parent_run_and_a_run_per_task(tmp_path: Pa
     assert names(start["summarize"], "inputs") == [clean]
     assert names(start["summarize"], "outputs") == [total]
     assert result.ok and (tmp_path / "data" / "total.parquet").exists()
+    # A stored output's COMPLETE event says how many rows were written (outputStatistics).
+    end = {n: jobs[f"orders.{n}"][1] for n in ("extract", "summarize")}
+    assert end["extract"]["outputs"][0]["outputFacets"]["outputStatistics"]["rowCount"] == 3
+    assert end["summarize"]["outputs"][0]["outputFacets"]["outputStatistics"]["rowCount"] == 1
+    assert "outputStatistics" not in start["extract"]["outputs"][0].get("outputFacets", {})
     # A second run appends its own events, with other run ids.
     build(env).run()
     again = by_job(events(tmp_path / "state" / "lineage.ndjson"))

@@ -74,6 +74,7 @@ def test_public_names_are_exported() -> None:
         "glacier.infra.gcp.naming",
         "glacier.infra.gcp.orchestration",
         "glacier.infra.gcp.registry",
+        "glacier.row_counts",
     ],
 )
 def test_docstring_examples_run(module: str, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

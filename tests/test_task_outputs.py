@@ -104,6 +104,8 @@ def test_a_table_refusing_at_commit_names_the_output_left_written(
     assert notes.table("strict_orders").read().height == 0
     record = RunStore(tmp_path / "state" / "runs").load(result.run_id)
     assert "left written: ['side']" in record["tasks"]["make"]["error"]
+    # The output left written keeps its row count; the refused one has none.
+    assert record["dataset_rows"] == {"side": NEW.height}
 
 
 def test_a_cached_task_whose_output_was_not_written_runs_again(

@@ -191,6 +191,9 @@ def test_a_report_opened_from_disk_shows_the_same_run(
         " document.querySelector('#datasets').innerText]"
     )
     assert opened.eval(same) == served.eval(same)
+    datasets = served.eval("document.querySelector('#datasets').innerText").splitlines()
+    assert datasets[0].split("\t")[-1] == "rows"  # the run page shows the rows written
+    assert next(line for line in datasets if line.startswith("raw\t")).endswith("\t3")
     assert opened.requests() == [report.as_uri()]  # nothing fetched: everything is inline
     assert_no_script_ran(opened)
     opened.screenshot(SCREENSHOTS / "ui-report.png")
@@ -323,6 +326,7 @@ def test_a_dataset_s_panel_shows_its_storage_schema_and_versions(
     assert "raw/orders.parquet" in text and "parquet" in text.split("format", 1)[1]
     assert "Int64" in text and "Float64" in text
     assert f"{result.run_id}" in text and version in text
+    assert f"{version}\t3" in text  # the version's row count, from the run record
     assert "written by\textract" in text and f"read by\t{SCRIPT_NAME}" in text
     page.screenshot(SCREENSHOTS / "ui-dataset.png")
 

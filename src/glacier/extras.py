@@ -140,14 +140,26 @@ def _wanted(requirements: list[str] | None, name: str, *, extras: bool = False) 
     return None
 
 
+def _floor(specifier: str | None) -> str | None:
+    """The lower clauses of ``specifier`` (``">=1.43.115,<1.43.118"`` -> ``">=1.43.115"``).
+
+    >>> _floor(">=1.43.115,<1.43.118"), _floor("<2"), _floor(None)
+    ('>=1.43.115', None, None)
+    """
+    clauses = [c.strip() for c in (specifier or "").split(",") if c.strip().startswith(">")]
+    return ",".join(clauses) or None
+
+
 @functools.cache
 def check_combination(extra: str, names: tuple[str, ...]) -> None:
     """Refuse, at first use, installed cloud libraries that import but cannot work together.
 
     Each of ``names`` must meet Glacier's own floor for it (from this distribution's
-    metadata), and every pin one of them puts on another must hold: an upgrade of boto3 beside
-    s3fs has been seen to pull an s3fs from before aiobotocore (0.4.2), or a botocore that
-    aiobotocore does not accept; both then fail at the first call, deep in a traceback.
+    metadata; its ceilings only guide the resolver, see the ``s3`` extra in
+    ``pyproject.toml``), and every pin one of them puts on another must hold: an upgrade of
+    boto3 beside s3fs has been seen to pull an s3fs from before aiobotocore (0.4.2), or a
+    botocore that aiobotocore does not accept; both then fail at the first call, deep in a
+    traceback.
 
     Raises:
         ConfigError: one line naming the package, its version, what is needed and the fix.
@@ -163,7 +175,7 @@ def check_combination(extra: str, names: tuple[str, ...]) -> None:
         have = _installed(name)
         if have is None:
             continue
-        floor = _wanted(ours, name, extras=True)
+        floor = _floor(_wanted(ours, name, extras=True))
         if floor and not satisfies(have, floor):
             raise ConfigError(f"{name} {have} is installed, but Glacier needs {name}{floor}; {fix}")
         try:

@@ -729,6 +729,8 @@ def check_options(fmt: Format, direction: str, options: Mapping[str, Any], where
             f"{where}: {direction}_options is a mapping of option names to values, e.g. "
             f"{{'separator': ';'}}; got {type(options).__name__}."
         )
+    if not options:
+        return  # nothing to check; the readers' signatures cost a few ms to inspect
     allowed = allowed_options(fmt, direction)
     for name in options:
         if name in allowed:

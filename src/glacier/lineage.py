@@ -150,6 +150,8 @@ class LineageHook:
         self._run_id = ""
         self._parent: Any = None
         self._io: dict[str, tuple[list[DatasetId], list[DatasetId]]] = {}
+        #: Each task's output datasets by name, in the order of its outputs' ids in ``_io``.
+        self._output_names: dict[str, list[str]] = {}
         self._started: set[str] = set()
         #: An event could not be sent: the rest of this run's are dropped (and counted).
         self._broken = False
@@ -231,8 +233,28 @@ class LineageHook:
             self._job(name, "TASK"),
             inputs=[self._ol.InputDataset(namespace=d.namespace, name=d.name) for d in inputs]
             + self._checked(task_run, outputs),
-            outputs=[self._ol.OutputDataset(namespace=d.namespace, name=d.name) for d in outputs],
+            outputs=self._outputs(task_run, outputs),
         )
+
+    def _outputs(self, task_run: TaskRun, outputs: Sequence[DatasetId]) -> list[Any]:
+        """The task's outputs; with the ``outputStatistics`` facet (``rowCount``) for those
+        whose rows the run counted as it wrote them (see :mod:`glacier.row_counts`)."""
+        rows = task_run.rows or {}
+        names = self._output_names.get(task_run.name, [])
+        out = []
+        for name, d in zip(names, outputs, strict=False):
+            count = rows.get(name)
+            facets: dict[str, Any] = {}
+            if count is not None:
+                facets["outputStatistics"] = (
+                    self._facets.output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(
+                        rowCount=count, producer=PRODUCER
+                    )
+                )
+            out.append(
+                self._ol.OutputDataset(namespace=d.namespace, name=d.name, outputFacets=facets)
+            )
+        return out
 
     def _checked(self, task_run: TaskRun, outputs: Sequence[DatasetId]) -> list[Any]:
         """The task's outputs its data checks read back (see :mod:`glacier.checks`), as
@@ -325,6 +347,7 @@ class LineageHook:
                 [self._dataset(ds, pipeline, ids) for ds in task.input_datasets],
                 [self._dataset(ds, pipeline, ids) for ds in task.outputs],
             )
+            self._output_names[task.name] = [ds.name for ds in task.outputs]
         return io
 
     def _dataset(self, ds: Dataset, pipeline: str, ids: dict[Dataset, DatasetId]) -> DatasetId:

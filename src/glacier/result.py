@@ -68,6 +68,9 @@ class TaskRun:
     #: Why the task ran although it might not have: uncached this run (a value it reads
     #: cannot be hashed), or recomputed on resume (it changed since the resumed run).
     note: str | None = None
+    #: Rows written this run per output dataset (``{dataset: rows}``), where the count was
+    #: known without reading the data again (:mod:`glacier.row_counts`); ``None``: none.
+    rows: dict[str, int] | None = None
 
     @property
     def ok(self) -> bool:
@@ -174,6 +177,7 @@ class TaskTable(Mapping[str, TaskRun]):
         "names",
         "note",
         "resumed",
+        "rows",
         "started_ns",
         "status",
         "workers",
@@ -197,6 +201,8 @@ class TaskTable(Mapping[str, TaskRun]):
         self.checks: list[list[dict[str, Any]] | None] = [None] * n
         self.identity: list[str | None] = [None] * n
         self.note: list[str | None] = [None] * n
+        #: Rows written per output dataset (see TaskRun.rows).
+        self.rows: list[dict[str, int] | None] = [None] * n
         self._index: dict[str, int] | None = None
 
     @classmethod
@@ -226,6 +232,7 @@ class TaskTable(Mapping[str, TaskRun]):
             self.checks[i],
             self.identity[i],
             self.note[i],
+            self.rows[i],
         )
 
     def set(self, i: int, run: TaskRun) -> None:
@@ -242,6 +249,7 @@ class TaskTable(Mapping[str, TaskRun]):
         self.checks[i] = run.checks
         self.identity[i] = run.identity
         self.note[i] = run.note
+        self.rows[i] = run.rows
 
     def ok(self) -> bool:
         """Whether every task succeeded."""
@@ -319,6 +327,20 @@ class RunResult:
     output: Any = None
     #: Where each stored dataset the run's tasks produced lives (name -> URI), for the record.
     dataset_uris: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def dataset_rows(self) -> dict[str, int]:
+        """Rows written this run per dataset (name -> rows), where the count was known
+        without reading the data again (see :mod:`glacier.row_counts`).
+
+        Example:
+            >>> run = TaskRun("clean", status=SUCCEEDED, rows={"orders": 3})
+            >>> RunResult("etl", "r1", tasks={"clean": run}).dataset_rows
+            {'orders': 3}
+        """
+        tasks = self.tasks
+        per_task = tasks.rows if isinstance(tasks, TaskTable) else [t.rows for t in tasks.values()]
+        return {name: n for rows in per_task if rows for name, n in rows.items()}
 
     def __getitem__(self, key: str | Dataset | Task) -> Any:
         if isinstance(key, Dataset):

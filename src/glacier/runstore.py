@@ -170,6 +170,7 @@ class RunStore:
             + _dumps(versions or {}, default=str)
             + ', "dataset_uris": '
             + _dumps(result.dataset_uris, default=str)
+            + _dataset_rows(result)
             + _tracebacks(table)
             + "}"
         )
@@ -335,6 +336,14 @@ class _Transaction:
         self.lock.release()
 
 
+def _dataset_rows(result: RunResult) -> str:
+    """``, "dataset_rows": {dataset: rows}`` for the datasets whose rows the run counted as
+    it wrote them (nothing when none: a record of earlier versions has no such key, and
+    readers take a missing key for "not recorded")."""
+    rows = result.dataset_rows
+    return ', "dataset_rows": ' + _dumps(rows) if rows else ""
+
+
 def _tracebacks(table: TaskTable) -> str:
     """``, "tracebacks": {task: text}`` for the tasks that failed (nothing when none did):
     the page of a run shows where each error was raised, not only its message."""
@@ -417,7 +426,7 @@ def _rows(doc: dict[str, Any]) -> dict[str, Any]:
             row[0]: dict(zip(fields, row, strict=True)) for row in zip(*lists, strict=True)
         }
     # Keep the documented key order: tasks (and the failed ones' tracebacks) before the datasets.
-    for key in ("tracebacks", "dataset_versions", "dataset_uris"):
+    for key in ("tracebacks", "dataset_versions", "dataset_uris", "dataset_rows"):
         if key in doc:
             doc[key] = doc.pop(key)
     return doc

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -28,11 +31,37 @@ def test_a_deployed_task_reads_and_writes_through_buckets_and_artifacts(tmp_path
     artifacts = {"mid": str(tmp_path / "artifacts" / "mid") + "/"}
     target = f"{module}:pipeline"
     first = run_task(target, "make", run_id="run-1", artifacts=artifacts)
-    assert first["written"] == ["mid"]
+    assert first["written"] == ["mid"] and first["rows"] == {"mid": 3}
     assert (tmp_path / "artifacts" / "mid" / "run-1.parquet").exists()
     second = run_task(target, "double", run_id="run-1", artifacts=artifacts)
     assert second["read"] == ["mid"] and second["written"] == ["out"]
+    assert second["rows"] == {"out": 3}  # a lazy output, counted as it was written
     result = pl.read_parquet(tmp_path / "data" / "results" / "out.parquet")
     assert result["x"].to_list() == [2, 4, 6]
     with pytest.raises(InfraError, match="no task 'nope'"):
         run_task(target, "nope", run_id="run-1", artifacts=artifacts)
+
+
+def test_a_deployed_task_loads_its_pipeline_without_the_infrastructure_builders() -> None:
+    """A deployed task builds no infrastructure, so its cold start does not import the
+    builders (the AWS one alone cost ~20 ms of it: docs/performance.md)."""
+    root = Path(__file__).resolve().parents[2]
+    code = (
+        "import sys\n"
+        "import glacier.infra.runtime\n"
+        "from glacier.flow import as_pipeline\n"
+        "from glacier.targets import load_target\n"
+        "p = as_pipeline(load_target('examples/medallion.py:pipeline'))\n"
+        "assert p.environment().provider.kind == 'aws'\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('glacier.infra.', 'pulumi'))))\n"
+    )
+    env = {"GLACIER_ENV": "prod", "GLACIER_SETTINGS_DIR": str(root / "containers")}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=root,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "['glacier.infra.runtime']"

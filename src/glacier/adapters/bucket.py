@@ -279,11 +279,13 @@ class FsspecBucketAdapter(StorageErrorTranslation, DeltaTableOps, FsspecReads):
         on: Sequence[str] | None = None,
         delete_when: str | None = None,
         schema: SchemaPolicy = None,
-    ) -> None:
+    ) -> int | None:
         """Write atomically (see the module docstring); ``append`` checks the schema.
 
         Tables (multi-file datasets) also take ``mode="overwrite_partitions"`` and
         ``mode="merge"`` with key columns ``on`` (see :meth:`glacier.resources.Bucket.write`).
+        Returns the rows written, counted as they went to the store
+        (:mod:`glacier.row_counts`); ``None`` for a value that is not a table.
         """
         self.resource.check_writable("write")
         if not self.format.frame:
@@ -293,7 +295,7 @@ class FsspecBucketAdapter(StorageErrorTranslation, DeltaTableOps, FsspecReads):
                     f"written whole; mode={mode!r} is for tables. Use mode='overwrite'."
                 )
             write_value(self, data, dict(self.resource.write_options), UPLOAD_PART_SIZE)
-            return
+            return None
         modes = (
             "overwrite",
             "append",
@@ -322,9 +324,18 @@ class FsspecBucketAdapter(StorageErrorTranslation, DeltaTableOps, FsspecReads):
             )
         frame = data.lazy()
         self._check_writable(frame.collect_schema())
+        known = data.height if isinstance(data, pl.DataFrame) else None
         with self._errors("write"):
+            if known is None and self.is_table:
+                # A Delta commit takes a collected frame anyway: collected once here, its
+                # height is the count, and a commit retried after a concurrent creation
+                # does not run the query again.
+                collected = frame.collect()
+                known, frame = collected.height, collected.lazy()
             self._prepare_bucket()
-            self.layout.write(frame, mode, on or (), delete_when, schema)
+            # Files are counted by their layout as polars hands the rows to the sink.
+            counted_rows = self.layout.write(frame, mode, on or (), delete_when, schema)
+        return known if known is not None else counted_rows
 
     def _check_writable(self, schema: pl.Schema) -> None:
         """Refuse, before anything is written, data this Bucket's layout or format can't hold."""

@@ -39,8 +39,10 @@ class Layout(Protocol):
         on: Sequence[str],
         delete_when: str | None,
         schema: SchemaPolicy,
-    ) -> None:
-        """Write ``frame`` atomically in ``mode`` (the modes valid for the layout)."""
+    ) -> int | None:
+        """Write ``frame`` atomically in ``mode`` (the modes valid for the layout); returns
+        the rows of ``frame`` written, counted as they went (:func:`glacier.row_counts.counted`),
+        or ``None`` where the caller knows them (a Delta table's collected frame)."""
         ...
 
     def exists(self) -> bool:

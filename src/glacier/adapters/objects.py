@@ -42,6 +42,7 @@ from glacier.adapters.uploads import Upload, open_upload
 from glacier.errors import ConfigError
 from glacier.format_checks import check_pickle_allowed
 from glacier.formats import Format, check_value
+from glacier.row_counts import counted
 
 __all__ = [
     "MODES",
@@ -126,17 +127,21 @@ class ObjectLayout:
         on: Sequence[str],
         delete_when: str | None,
         schema: SchemaPolicy,
-    ) -> None:
+    ) -> int:
         adapter = self.adapter
         if mode == "append" and adapter._object_info() is not None:
             stored = adapter._scan(
                 Snapshot((adapter.key,), adapter.format), adapter.resource.read_options
             )
-            frame = pl.concat([stored, adapter._conform(frame, stored.collect_schema())])
+            # Counted after the schema check, which runs a sample of the query once more.
+            incoming, rows = counted(adapter._conform(frame, stored.collect_schema()))
+            frame = pl.concat([stored, incoming])
+        else:
+            frame, rows = counted(frame)
         target = adapter._path(adapter.key)
         if not adapter.store.renames:
             self._upload(frame, target)
-            return
+            return rows()
         tmp = adapter._path(f"{TMP_DIR}/{temp_name(posixpath.basename(adapter.key))}")
         try:
             adapter._sink(frame, tmp)
@@ -145,6 +150,7 @@ class ObjectLayout:
             adapter._discard([tmp])
             raise
         adapter._sweep(TMP_DIR, TMP_GRACE)
+        return rows()
 
     def _upload(self, frame: pl.LazyFrame, target: str) -> None:
         """Stream ``frame`` into an upload that becomes the object only once completed."""

@@ -41,6 +41,7 @@ from glacier.adapters.spool import spool
 from glacier.adapters.tables import SchemaPolicy, Version
 from glacier.errors import SchemaMismatchError
 from glacier.formats import Format
+from glacier.row_counts import counted
 
 __all__ = ["TextDatasetStore", "TextDirectoryLayout", "write_text_dataset"]
 
@@ -130,8 +131,8 @@ class TextDirectoryLayout:
         on: Sequence[str],
         delete_when: str | None,
         schema: SchemaPolicy,
-    ) -> None:
-        write_text_dataset(self.adapter, frame, append=mode == "append")
+    ) -> int:
+        return write_text_dataset(self.adapter, frame, append=mode == "append")
 
     def exists(self) -> bool:
         return self.adapter._directory_exists()
@@ -146,10 +147,10 @@ class TextDirectoryLayout:
         return self.adapter._directory_fingerprint()
 
 
-def write_text_dataset(adapter: TextDatasetStore, frame: pl.LazyFrame, *, append: bool) -> None:
+def write_text_dataset(adapter: TextDatasetStore, frame: pl.LazyFrame, *, append: bool) -> int:
     """Write a text-format dataset directory (layout: :mod:`glacier.adapters.manifest`):
     the new files at visible paths, then the manifest (the commit), then the removal of
-    the files the new version supersedes."""
+    the files the new version supersedes. Returns the rows of ``frame`` written."""
     manifest = adapter._manifest(strict=append)  # an overwrite repairs a corrupt manifest
     plain = [] if manifest is not None else adapter._plain_files()
     partition_by = adapter.partition_by
@@ -165,12 +166,15 @@ def write_text_dataset(adapter: TextDatasetStore, frame: pl.LazyFrame, *, append
             if manifest is not None
             else adapter._scan(adapter._plain_snapshot(plain), {}).collect_schema()
         )
-        frame = adapter._conform(frame, stored)
+        # Counted after the schema check, which runs a sample of the query once more.
+        frame, rows = counted(adapter._conform(frame, stored))
         if legacy and manifest is not None:
             # The old layout hides its files from other engines: this write moves the
             # stored rows to visible paths too (the dataset is converted).
             old = adapter._scan(adapter._manifest_snapshot(manifest), {})
             frame = pl.concat([old, frame], how="vertical_relaxed")
+    else:
+        frame, rows = counted(frame)
     schema = frame.collect_schema()
     version = new_version()
     written: list[str] = []
@@ -210,6 +214,7 @@ def write_text_dataset(adapter: TextDatasetStore, frame: pl.LazyFrame, *, append
     _sweep_leftovers(adapter, new)
     if adapter.store.renames:  # the only stores that write temporary objects
         adapter._sweep(TMP_DIR, TMP_GRACE)
+    return rows()
 
 
 def _write_files(

@@ -79,8 +79,10 @@ def project_run_store(
 
 
 def record_json(record: dict[str, Any]) -> dict[str, Any]:
-    """A run record for scripts: ``tasks`` as a list (each task names itself)."""
+    """A run record for scripts: ``tasks`` as a list (each task names itself);
+    ``dataset_rows`` always present (``{}`` in records of versions that did not count)."""
     out = dict(record)
+    out.setdefault("dataset_rows", {})
     tasks = out.get("tasks")
     if isinstance(tasks, dict):
         out["tasks"] = [{"name": name, **task} for name, task in tasks.items()]
@@ -251,12 +253,17 @@ def print_record(out: Any, record: dict[str, Any]) -> None:
                 out.print(Text(f"  {line}"), soft_wrap=True)
     uris: dict[str, str] = record.get("dataset_uris") or {}
     versions: dict[str, str] = record.get("dataset_versions") or {}
-    if uris:
+    rows: dict[str, int] = record.get("dataset_rows") or {}
+    # In-memory datasets have no URI; their rows are shown when the run counted them.
+    written = {**uris, **{n: "(in memory)" for n in rows if n not in uris}}
+    if written:
         out.print(Text("datasets written:", style="bold"))
-        width = max(len(n) for n in uris)
-        for name, uri in uris.items():
-            version = versions.get(name)
+        width = max(len(n) for n in written)
+        for name, uri in written.items():
+            version = versions.get(name) if name in uris else None
             suffix = f"  version {version}" if version else ""
+            if name in rows:
+                suffix += f"  {rows[name]:,} rows"
             out.print(Text(f"  {name:<{width}}  {uri}{suffix}"), soft_wrap=True)
 
 

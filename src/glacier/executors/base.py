@@ -40,6 +40,7 @@ from glacier.result import (
     new_run_id,
 )
 from glacier.retries import delays, should_retry
+from glacier.row_counts import rows_of
 from glacier.schemas import compare_schemas
 from glacier.selection import TaskSelection
 from glacier.task_code import code_identity
@@ -359,6 +360,7 @@ class PreparedRun:
                 by_task[t.name] = outs
                 for ds, v in zip(t.outputs, outs, strict=False):
                     values[ds] = v
+        self._count_memory_rows()
         result = RunResult(
             pipeline=self.pipeline.name,
             run_id=self.run_id,
@@ -503,35 +505,44 @@ class PreparedRun:
         if write:  # every output checked before any is written (see executors/outputs.py)
             values = check_writes(task.outputs, outs, self.storage)
         written: list[str] = []
+        rows: dict[str, int] = {}
         for pos in write_order(task.outputs, self.storage) if write else range(len(outs)):
             ds = task.outputs[pos]
             bucket = self.storage.get(ds)
             if bucket is not None:
                 if write:
                     try:
-                        self._write(task, bucket, values[pos], ds, cfg, index)
+                        count = self._write(task, bucket, values[pos], ds, cfg, index)
                     except Exception as exc:
                         if written:
+                            if index >= 0:  # the outputs left written keep their counts
+                                self.table.rows[index] = rows or None
                             raise partly_written(task, written, ds.name, exc) from exc
                         raise
                     written.append(ds.name)
+                    count = rows_of(values[pos], count)
+                    if count is not None:
+                        rows[ds.name] = count
                 # Downstream tasks read what was written, lazily: one write, no recompute.
                 # (A value that is not a table is handed on as it is.)
                 if isinstance(result[pos], pl.DataFrame | pl.LazyFrame):
                     result[pos] = bucket.scan()
+        if rows and index >= 0:
+            self.table.rows[index] = rows
         return tuple(result)
 
     def _write(
         self, task: Task, bucket: Any, value: Any, ds: Dataset, cfg: TaskConfig | None, i: int
-    ) -> None:
+    ) -> int | None:
         """Write one output under the task's retry policy: a transient store failure is
         retried with the attempts the task has left (the function is not run again, and
-        outputs already written are not written twice); a deterministic one is not."""
+        outputs already written are not written twice); a deterministic one is not.
+        Returns the rows the store reports written (``None``: not reported)."""
         table = self.table
         while True:
             try:
-                bucket.write(value, **ds.write)
-                return
+                count = bucket.write(value, **ds.write)
+                return count if isinstance(count, int) else None
             except Exception as exc:
                 if cfg is None or not cfg.retries:
                     raise
@@ -579,6 +590,21 @@ class PreparedRun:
                     except Exception:  # a record is no place to fail over a URI
                         continue
         return uris
+
+    def _count_memory_rows(self) -> None:
+        """Add the rows of in-memory outputs held as eager frames (their height) to the
+        tasks' row counts; stored outputs were counted as they were written, and a lazy
+        in-memory output is not computed only to be counted."""
+        storage, rows, frame = self.storage, self.table.rows, pl.DataFrame
+        for i, outs in enumerate(self.outputs):
+            if outs is None:
+                continue
+            for pos, value in enumerate(outs):
+                # The type test first: it is the cheap one, and most values fail it.
+                if isinstance(value, frame):
+                    ds = self.tasks[i].outputs[pos]
+                    if ds not in storage:
+                        rows[i] = {**(rows[i] or {}), ds.name: value.height}
 
     def _versions(self) -> dict[str, str]:
         versions: dict[str, str] = {}

@@ -196,6 +196,8 @@ def run_task(
         "run_id": run_id,
         "read": [ds.name for ds in task.input_datasets],
         "written": [ds.name for ds in task.outputs if ds in run.storage],
+        # The rows of each write (glacier.row_counts): the orchestrator's history keeps them.
+        "rows": dict(run.table.rows[0] or {}),
     }
 
 

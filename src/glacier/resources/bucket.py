@@ -206,8 +206,10 @@ class Bucket(Resource):
         on: Sequence[str] | None = None,
         delete_when: str | None = None,
         schema: Literal["merge"] | None = None,
-    ) -> None:
-        """Write atomically: readers see the old data or the new data, never a mix.
+    ) -> int | None:
+        """Write atomically: readers see the old data or the new data, never a mix; returns
+        the rows written (counted as they went to the store, no second pass over the data),
+        ``None`` for a value that is not a table.
 
         Args:
             data: A polars DataFrame or LazyFrame for table formats; for the others one
@@ -236,7 +238,8 @@ class Bucket(Resource):
                 "not a schema policy; use schema='merge' (add new columns) or leave it out "
                 "(changes of the schema are refused)."
             )
-        self.adapter.write(data, mode=mode, on=on, delete_when=delete_when, schema=schema)
+        rows = self.adapter.write(data, mode=mode, on=on, delete_when=delete_when, schema=schema)
+        return rows if isinstance(rows, int) else None
 
     def history(self, limit: int | None = None) -> list[dict[str, Any]]:
         """A table's commits, newest first: ``version``, ``timestamp``, ``operation``, ..."""

@@ -207,7 +207,7 @@ def run_data(record: Mapping[str, Any]) -> dict[str, Any]:
     uris: Mapping[str, Any] = record.get("dataset_uris") or {}
     versions: Mapping[str, Any] = record.get("dataset_versions") or {}
     rows: Mapping[str, Any] = record.get("dataset_rows") or {}
-    names = list(uris) + [n for n in versions if n not in uris]
+    names = list(dict.fromkeys([*uris, *versions, *rows]))  # rows: in-memory ones too
     return {
         "run_id": record.get("run_id"),
         "pipeline": record.get("pipeline"),
@@ -336,7 +336,7 @@ def dataset_history(store: RunStore, pipeline: str, limit: int = 50) -> dict[str
         versions: Mapping[str, Any] = record.get("dataset_versions") or {}
         uris: Mapping[str, Any] = record.get("dataset_uris") or {}
         rows: Mapping[str, Any] = record.get("dataset_rows") or {}
-        for name in dict.fromkeys([*uris, *versions]):
+        for name in dict.fromkeys([*uris, *versions, *rows]):
             out.setdefault(name, []).append(
                 {
                     "run_id": record.get("run_id"),
