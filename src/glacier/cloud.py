@@ -28,7 +28,15 @@ from glacier.adapters.filesystems import (
 from glacier.adapters.jobs import execution_adapter
 from glacier.adapters.serverless import LambdaAdapter, LocalServerlessAdapter
 from glacier.adapters.unavailable import UnavailableAdapter
-from glacier.infra.builders import make_builder
+
+
+def infrastructure_builder(config: Any) -> Any:
+    """The infrastructure builder registered for ``config``'s cloud
+    (:func:`glacier.infra.builders.make_builder`), imported when a plan needs it: a deployed
+    task, which builds no infrastructure, does not import the table at its cold start."""
+    from glacier.infra.builders import make_builder
+
+    return make_builder(config)
 
 
 def _unavailable(what: str, kind: str) -> providers.Factory[Any]:
@@ -76,4 +84,4 @@ class CloudContainer(containers.DeclarativeContainer):
     # -- infrastructure builder (Pulumi) ---------------------------------------------------
     # By the config's kind, from the registered builders (glacier.infra.builders): a cloud
     # with none refuses to declare, naming itself.
-    infrastructure = providers.Factory(make_builder, config=config)
+    infrastructure = providers.Factory(infrastructure_builder, config=config)

@@ -44,7 +44,7 @@ def test_a_deployed_task_reads_and_writes_through_buckets_and_artifacts(tmp_path
 
 def test_a_deployed_task_loads_its_pipeline_without_the_infrastructure_builders() -> None:
     """A deployed task builds no infrastructure, so its cold start does not import the
-    builders (the AWS one alone cost ~20 ms of it: docs/performance.md)."""
+    builders (the AWS one alone cost ~20 ms of it: docs/performance.md), only their table."""
     root = Path(__file__).resolve().parents[2]
     code = (
         "import sys\n"
@@ -64,4 +64,6 @@ def test_a_deployed_task_loads_its_pipeline_without_the_infrastructure_builders(
         text=True,
         check=True,
     )
-    assert done.stdout.strip() == "['glacier.infra.runtime']"
+    # The builders' table (glacier.infra.builders, which plugin clouds register with) is
+    # one small module of data; no builder, model or Pulumi module is imported.
+    assert done.stdout.strip() == "['glacier.infra.builders', 'glacier.infra.runtime']"
