@@ -325,6 +325,27 @@ RUNTIME: dict[tuple[str, str], str] = {
         for f in ("kind", "storage_account", "endpoint_url", "tags", "allow_pickle")
     },
     **{
+        ("AzureConfig", f): "the Azure plan (tests/infra/azure/test_storage.py, "
+        "test_data_access.py: resource ids, the resource group, the location)"
+        for f in ("subscription_id", "resource_group", "location")
+    },
+    **{
+        ("BlobConfig", f): "the Azure plan's storage account (tests/infra/azure/test_storage.py)"
+        for f in (
+            "tier",
+            "replication",
+            "versioning",
+            "soft_delete_retention_days",
+            "infrastructure_encryption",
+            "tags",
+        )
+    },
+    **{
+        ("ContainerAppConfig", f): "the Azure plan's Container Apps jobs "
+        "(tests/infra/azure/test_compute.py)"
+        for f in ("image", "cpu", "memory", "timeout", "environment_vars", "tags")
+    },
+    **{
         ("LocalConfig", f): "the local filesystem (tests/test_bucket.py)"
         for f in ("kind", "base_path", "create_dirs", "allow_pickle")
     },
@@ -386,11 +407,6 @@ INFORMATIONAL: dict[tuple[str, str], str] = {
     ("AwsConfig", "session_duration"): "not used yet: sessions of role_arn last the SDK's "
     "default hour (validated against AWS's limits; to be passed when the role is assumed)",
     ("ExecutorSettings", "dask_address"): "the former name of address, read into it",
-    **{
-        ("AzureConfig", f): "describes the subscription; Azure infrastructure generation is "
-        "refused (not supported yet)"
-        for f in ("subscription_id", "resource_group", "location")
-    },
     ("S3Replication", "destination_region"): "the destination bucket is not declared by "
     "Glacier (another region's stack); validated as a region, and documented",
     ("LifecycleRule", "transition_days"): "planned with storage_class (a transition); the "
@@ -408,11 +424,6 @@ INFORMATIONAL: dict[tuple[str, str], str] = {
             "autotermination_minutes",
             "tags",
         )
-    },
-    **{
-        ("BlobConfig", f): "Azure infrastructure generation is refused (not supported yet); "
-        "the Azure filesystem uses none of these at run time"
-        for f in ("tier", "replication", "versioning", "soft_delete_retention_days", "tags")
     },
 }
 

@@ -95,13 +95,19 @@ def test_a_given_image_needs_no_registry() -> None:
     env = azure_env()
     out = Dataset("out", storage=env.storage.blob("lake", "out/"))
     pipeline = Pipeline("img")
+    compute = env.compute.container_app(
+        image="acme.azurecr.io/etl:1.2",
+        config=ContainerAppConfig(environment_vars={"LOG_LEVEL": "debug"}, tags={"cost": "etl"}),
+    )
 
-    @pipeline.task(compute=env.compute.container_app(image="acme.azurecr.io/etl:1.2"))
+    @pipeline.task(compute=compute)
     def make() -> out: ...
 
     p = plan(pipeline, environments=[env])
     job = p.get(JOB, "dev-make-job").inputs
     assert job["template"]["containers"][0]["image"] == "acme.azurecr.io/etl:1.2"
+    assert job["tags"]["cost"] == "etl"
+    assert job_env(p, "dev", "make")["LOG_LEVEL"] == "debug"
     assert "registries" not in job["configuration"]
     assert not p.of_type("azure-native:containerregistry:Registry")
     assert not p.choices

@@ -139,3 +139,40 @@ def test_a_task_of_another_cloud_cannot_be_started_by_the_logic_app() -> None:
 
     with pytest.raises(InfraError, match="starts Container Apps jobs only"):
         check_tasks(_Stack())  # type: ignore[arg-type]
+
+
+def test_jobs_of_another_subscription_are_started_by_the_one_workflow() -> None:
+    from glacier import Dataset, Pipeline
+    from infra.azure.pipelines import SUB_B, azure_env
+
+    a = azure_env("a", SUB_A, "acmedata")
+    b = azure_env("b", "99999999-8888-7777-6666-555555555555", "acmeshared")
+    first = Dataset("first", storage=a.storage.blob("lake", "first/"))
+    second = Dataset("second", storage=a.storage.blob("lake", "second/"))
+    third = Dataset("third", storage=b.storage.blob("exports", "third/"))
+    pipeline = Pipeline("two")
+
+    @pipeline.task(compute=a.compute.container_app())
+    def one() -> first: ...
+
+    @pipeline.task(compute=a.compute.container_app())
+    def two(x: first) -> second: ...
+
+    @pipeline.task(compute=b.compute.container_app(), allow_cross_environment=True)
+    def three(x: second) -> third: ...
+
+    p = plan(pipeline, environments=[a, b])
+    (workflow,) = p.of_type(WORKFLOW)
+    assert workflow.environment == "a"
+    start = workflow.inputs["definition"]["actions"]["start_three"]["inputs"]["uri"]
+    assert f"/subscriptions/{SUB_B}/resourceGroups/b-two/providers/Microsoft.App/jobs/" in start
+    principal = workflow.outputs["identity"]["principalId"]
+    starts = [r for r in p.of_type(ASSIGNMENT) if r.inputs["principalId"] == principal]
+    assert sorted(r.inputs["scope"].split("/")[2] for r in starts) == [SUB_A, SUB_A, SUB_B]
+    (role,) = p.of_type("azure-native:authorization:RoleDefinition")
+    assert role.inputs["assignableScopes"] == sorted(
+        [
+            f"/subscriptions/{SUB_A}/resourceGroups/a-two",
+            f"/subscriptions/{SUB_B}/resourceGroups/b-two",
+        ]
+    )
