@@ -28,6 +28,7 @@ from glacier.infra.terraform.references import DATA_SOURCES, address
 from glacier.infra.terraform.translate import resource_body
 from glacier.infra.terraform.types import attribute_name
 from infra import pipelines as more
+from infra import seed_patterns
 
 from .plans import ROOT
 
@@ -188,6 +189,8 @@ SEEDS = {
     "attached": more.attached_pipeline,
     "every-option": lambda: more.every_option_pipeline,
     "raw-bucket": lambda: more.raw_bucket_pipeline,
+    # The seeds' first cloud pipelines in their own shapes (Delta tables on Lambda images).
+    **{f"seed-pattern-{name}": (lambda p=p: p) for name, p in seed_patterns.PATTERNS.items()},
 }
 
 
