@@ -20,6 +20,7 @@ import math
 from typing import Any
 
 from glacier import env_vars
+from glacier.infra.aws.databricks_jobs import databricks_state
 from glacier.infra.aws.ecs import awsvpc
 from glacier.infra.aws.naming import invoker_role_name, job_name
 from glacier.infra.aws.stack import Stack
@@ -80,6 +81,8 @@ def task_state(stack: Stack, task: TaskSpec) -> dict[str, Any]:
             "Resource": f"arn:{partition}:states:::lambda:invoke",
             "Parameters": {"FunctionName": refs["function"], "Payload": payload},
         }
+    elif task.compute == "databricks":
+        state = databricks_state(task, refs, partition)
     elif task.compute == "glue":
         state = {
             "Type": "Task",
@@ -122,7 +125,7 @@ def task_state(stack: Stack, task: TaskSpec) -> dict[str, Any]:
         invoker = model.envs[task.env]
         state["Credentials"] = {"RoleArn": invoker.role_arn_of(invoker_role_name(model, invoker))}
     state["ResultPath"] = None
-    if task.timeout:
+    if task.timeout and task.compute != "databricks":  # the job's own timeout_seconds
         state["TimeoutSeconds"] = state_timeout(task)
     if task.compute == "lambda":
         state["Retry"] = [
