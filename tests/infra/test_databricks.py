@@ -261,3 +261,13 @@ def test_the_runner_runs_the_named_task_from_the_uploaded_code_zip(tmp_path: Pat
     assert done.returncode == 0, done.stderr[-3000:]
     assert (tmp_path / "lake" / "out" / "out.parquet").exists()
     assert "run-1" in done.stdout
+
+
+def test_the_generated_project_installs_the_databricks_extra(tmp_path: Path) -> None:
+    from glacier.infra import generate
+    from glacier.targets import load_target
+
+    (tmp_path / "lakehouse.py").write_text(PIPELINE.format(settings=SETTINGS))
+    generate(load_target(str(tmp_path / "lakehouse.py")), tmp_path / "project")
+    requirements = (tmp_path / "project" / "requirements.txt").read_text()
+    assert "[s3,deploy,databricks]" in requirements

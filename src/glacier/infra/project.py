@@ -112,7 +112,12 @@ def generate(
     for key, (_, env, served) in stacks.items():
         files.append(_write(out / f"Pulumi.{key}.yaml", _stack_yaml(env, served.pipeline)))
     files.append(_write(out / "__main__.py", main_source(model.pipeline, stacks, out)))
-    files.append(_write(out / "requirements.txt", _requirements()))
+    databricks = any(
+        t.compute == "databricks" for _, _, served in stacks.values() for t in served.tasks
+    )
+    # A Databricks task's job is declared with pulumi-databricks (the databricks extra).
+    extras = "s3,deploy,databricks" if databricks else "s3,deploy"
+    files.append(_write(out / "requirements.txt", _requirements(extras)))
     if any(t.compute == "ecs" for _, _, served in stacks.values() for t in served.tasks):
         source = dockerfile_source(
             model.pipeline, _relative(code.root, out), from_index=_installed_from_index()
@@ -307,7 +312,7 @@ def _stack_yaml(env: EnvSpec, pipeline: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _requirements() -> str:
+def _requirements(extras: str = "s3,deploy") -> str:
     """Installable on any machine, and true about where Glacier comes from here.
 
     From the package index: the published distribution at the installed version. From a wheel
@@ -315,14 +320,14 @@ def _requirements() -> str:
     machine). From a checkout (editable or source install): it has no published counterpart of
     its own changes; the file says so and how to ship a wheel instead.
     """
-    line = f"{DISTRIBUTION}[s3,deploy]=={__version__}"
+    line = f"{DISTRIBUTION}[{extras}]=={__version__}"
     origin = _install_origin()
     if origin == "checkout":
         note = (
             "# Glacier is installed here from a checkout, whose changes may not be published.\n"
             "# To deploy exactly this code, build a wheel into this project and use it instead:\n"
             "#   pip wheel --no-deps <checkout> -w wheels/\n"
-            "#   and replace the next line with: ./wheels/<the wheel's file name>[s3,deploy]\n"
+            f"#   and replace the next line with: ./wheels/<the wheel's file name>[{extras}]\n"
         )
         line = note + line
     elif origin != "index":
@@ -330,7 +335,7 @@ def _requirements() -> str:
             f"# Glacier is installed here from the file {origin}, not from the package index.\n"
             "# Copy that file into wheels/ beside this file; the next line installs it.\n"
         )
-        line = note + f"./wheels/{origin}[s3,deploy]"
+        line = note + f"./wheels/{origin}[{extras}]"
     return "\n".join((line, *PULUMI_REQUIREMENTS)) + "\n"
 
 
