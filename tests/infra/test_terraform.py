@@ -511,3 +511,31 @@ def test_the_terraform_of_a_pipeline_with_a_created_network_equals_its_pulumi_pl
         "${data.aws_availability_zones.available.names[0]}",
         "${data.aws_availability_zones.available.names[1]}",
     }
+
+
+def test_a_subnets_vpc_and_its_default_group_are_data_sources_equal_to_the_plan(
+    tmp_path: Path,
+) -> None:
+    # Subnets without a VPC id: the VPC is looked up from the first subnet (data.aws_subnet),
+    # and the functions get that VPC's default security group (data.aws_security_group).
+    from glacier import AWSEnvironment, Dataset, Pipeline
+
+    env = AWSEnvironment(
+        account_id="444444444444",
+        region="eu-west-1",
+        environment="netted",
+        subnet_ids=["subnet-0a1", "subnet-0b2"],
+    )
+    pipeline = Pipeline("netted", env=env)
+    out = Dataset("out", storage=env.storage.s3(bucket="netted-out", path="o.parquet"))
+
+    @pipeline.task(compute=env.compute.lambda_())
+    def make() -> out:
+        return None
+
+    assert assert_same_infrastructure(pipeline, tmp_path) > 0
+    main = json.loads((tmp_path / "netted" / "main.tf.json").read_text())
+    assert main["data"]["aws_subnet"] == {"subnet_0a1": {"id": "subnet-0a1"}}
+    assert main["data"]["aws_security_group"] == {
+        "default_subnet_0a1": {"name": "default", "vpc_id": "${data.aws_subnet.subnet_0a1.vpc_id}"}
+    }
