@@ -271,3 +271,12 @@ def test_the_generated_project_installs_the_databricks_extra(tmp_path: Path) -> 
     generate(load_target(str(tmp_path / "lakehouse.py")), tmp_path / "project")
     requirements = (tmp_path / "project" / "requirements.txt").read_text()
     assert "[s3,deploy,databricks]" in requirements
+
+
+def test_the_examples_in_the_databricks_module_run() -> None:
+    import doctest
+
+    from glacier.infra import databricks
+
+    result = doctest.testmod(databricks)
+    assert result.failed == 0 and result.attempted > 0
