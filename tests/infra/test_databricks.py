@@ -280,3 +280,11 @@ def test_the_examples_in_the_databricks_module_run() -> None:
 
     result = doctest.testmod(databricks)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_a_rehearsal_refuses_a_databricks_task_before_it_starts(tmp_path: Path) -> None:
+    from glacier.infra.rehearse import rehearse
+
+    (tmp_path / "lakehouse.py").write_text(PIPELINE.format(settings=SETTINGS))
+    with pytest.raises(InfraError, match="no emulator of a Databricks workspace"):
+        rehearse(str(tmp_path / "lakehouse.py"))
