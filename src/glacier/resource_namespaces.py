@@ -5,10 +5,11 @@ each)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from glacier.errors import ConfigError
 from glacier.resources import (
     Bucket,
     Database,
@@ -217,7 +218,31 @@ class ComputeNamespace(_Namespace):
         )
         return self._provider.serverless(function_name, config=cfg)  # type: ignore[no-any-return]
 
-    serverless = lambda_
+    def serverless(
+        self,
+        function_name: str | None = None,
+        handler: Callable[..., Any] | str | None = None,
+        *,
+        runtime: str | None = None,
+        **settings: Any,
+    ) -> Serverless:
+        """Seed 001's spelling. With a name or a handler, a function tasks invoke
+        (``env.compute.serverless("process", handler="main")`` is
+        ``provider.serverless("process", handler="main")``: pass it to a task, which calls
+        ``.invoke(payload)``); without either, a task's compute, as :meth:`lambda_` with the
+        same settings (``serverless(memory=512)``)."""
+        if function_name is not None and not isinstance(function_name, str):
+            raise ConfigError(
+                f"env.compute.serverless({function_name!r}, ...): the first argument is the "
+                f"function's name; for a task's compute write env.compute.lambda_(memory="
+                f"{function_name!r})."
+            )
+        if function_name is None and handler is None:
+            return self.lambda_(runtime=runtime, **settings)
+        config = _config(LambdaConfig, settings.pop("config", None), runtime=runtime, **settings)
+        return self._provider.serverless(  # type: ignore[no-any-return]
+            function_name, handler=handler, runtime=runtime, config=config
+        )
 
     def ecs(
         self,

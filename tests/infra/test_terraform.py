@@ -14,25 +14,30 @@ import re
 import runpy
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 import infra_pipelines as seeds
-from glacier.errors import ConfigError, InfraError, TerraformError
+from glacier.errors import ConfigError, GlacierError, InfraError, TerraformError
 from glacier.infra import Plan, plan
-from glacier.infra.mocks import DEFAULT_ACCOUNT, DEFAULT_REGION
+from glacier.infra.mocks import DEFAULT_ACCOUNT, DEFAULT_REGION, RecordingMocks
 from glacier.infra.terraform import generate, package
-from glacier.infra.terraform.references import address
+from glacier.infra.terraform.references import DATA_SOURCES, address
 from glacier.infra.terraform.translate import resource_body
 from glacier.infra.terraform.types import attribute_name
 from infra import pipelines as more
+from infra import seed_patterns
 
 from .plans import ROOT
 
 EXAMPLES = ROOT / "examples"
 POLICY_ARGUMENTS = ("policy", "assume_role_policy")
-_REFERENCE = re.compile(r"(?<!\$)\$\{([a-z_][A-Za-z0-9_.\[\]]*)\}")
+#: JSON documents compared parsed: policies, and state machine definitions (a list a lookup
+#: answers is written into them as ``${jsonencode(...)}``, whose spacing is Terraform's).
+JSON_ARGUMENTS = (*POLICY_ARGUMENTS, "definition")
+_REFERENCE = re.compile(r"(?<!\$)\$\{(jsonencode\()?([a-z_][A-Za-z0-9_.\[\]]*)\)?\}")
 _INDEXED = re.compile(r"([a-z0-9_]+)\[(\d+)\]\.([a-z0-9_]+)$")
 
 
@@ -68,6 +73,8 @@ def neutral_terraform(directory: Path, planned: Plan) -> dict[str, dict[str, Any
     def resolve(expression: str) -> Any:
         if expression in values:
             return values[expression]
+        if expression.startswith("data."):
+            return lookup(expression)
         tf_type, name, attr = expression.split(".", 2)
         resource = by_address[f"{tf_type}.{name}"]
         indexed = _INDEXED.match(attr)
@@ -79,12 +86,26 @@ def neutral_terraform(directory: Path, planned: Plan) -> dict[str, dict[str, Any
             found = next(v for k, v in block.items() if attribute_name(tf_type, k) == indexed[3])
         return found
 
+    def lookup(expression: str) -> Any:
+        """A data source's attribute: what the plan's mocks answer the lookup Pulumi makes
+        with the data source's arguments (references in them resolved first)."""
+        _, tf_type, name, attr = expression.split(".", 3)
+        token, source = next((t, d) for t, d in DATA_SOURCES.items() if d.type == tf_type)
+        arguments = _pulumi_arguments(substitute(main["data"][tf_type][name]))
+        answer, _ = RecordingMocks().call(SimpleNamespace(token=token, args=arguments))
+        key = next(k for k, a in source.attributes.items() if a.rstrip("[]*") == attr)
+        return answer[key]
+
+    def text(m: re.Match[str]) -> str:
+        found = resolve(m.group(2))
+        return json.dumps(found) if m.group(1) else str(found)
+
     def substitute(value: Any) -> Any:
         if isinstance(value, str):
             whole = _REFERENCE.fullmatch(value)
-            if whole:
-                return resolve(whole.group(1))
-            return _REFERENCE.sub(lambda m: str(resolve(m.group(1))), value)
+            if whole and not whole.group(1):
+                return resolve(whole.group(2))
+            return _REFERENCE.sub(text, value)
         if isinstance(value, dict):
             return {k: substitute(v) for k, v in value.items()}
         if isinstance(value, list):
@@ -102,9 +123,29 @@ def neutral_terraform(directory: Path, planned: Plan) -> dict[str, dict[str, Any
 
 def _parsed_policies(body: dict[str, Any]) -> dict[str, Any]:
     return {
-        k: json.loads(v) if k in POLICY_ARGUMENTS and isinstance(v, str) else v
+        k: json.loads(v) if k in JSON_ARGUMENTS and isinstance(v, str) else v
         for k, v in body.items()
     }
+
+
+def _pulumi_arguments(body: dict[str, Any]) -> dict[str, Any]:
+    """A data source's Terraform arguments as the lookup's Pulumi arguments (camelCase, a
+    ``filter`` block as ``filters``)."""
+    plural = {"filter": "filters"}
+
+    def camel(key: str) -> str:
+        head, *rest = key.split("_")
+        return plural.get(key) or head + "".join(w.title() for w in rest)
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {camel(k): convert(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [convert(v) for v in value]
+        return value
+
+    converted: dict[str, Any] = convert(body)
+    return converted
 
 
 def assert_same_infrastructure(pipeline: Any, tmp_path: Path) -> int:
@@ -120,7 +161,7 @@ def assert_same_infrastructure(pipeline: Any, tmp_path: Path) -> int:
         for where, body in expected.items():
             assert actual[where] == body, where
             for argument in POLICY_ARGUMENTS:
-                if argument in body:
+                if argument in body and "Statement" in body[argument]:  # IAM, not ECR's
                     assert actual[where][argument] == body[argument]
                     assert body[argument]["Statement"], where
                     policies += 1
@@ -148,6 +189,8 @@ SEEDS = {
     "attached": more.attached_pipeline,
     "every-option": lambda: more.every_option_pipeline,
     "raw-bucket": lambda: more.raw_bucket_pipeline,
+    # The seeds' first cloud pipelines in their own shapes (Delta tables on Lambda images).
+    **{f"seed-pattern-{name}": (lambda p=p: p) for name, p in seed_patterns.PATTERNS.items()},
 }
 
 
@@ -158,17 +201,107 @@ def test_the_terraform_of_each_seed_pipeline_equals_its_pulumi_plan(
     assert assert_same_infrastructure(SEEDS[case](), tmp_path) > 0
 
 
+def _medallion(stage: str) -> Any:
+    from glacier import Environment
+
+    build = _example("medallion.py", "build")
+    return build(Environment.from_env(stage, settings_dir=ROOT / "containers"))
+
+
+#: Every pipeline of ``examples/`` with cloud resources (``test_every_example_file_is_covered``
+#: keeps this and :data:`EXAMPLES_WITHOUT_CLOUD` equal to the directory).
 EXAMPLE_PIPELINES = {
     "config_cascade": lambda: str(EXAMPLES / "config_cascade.py"),
-    "multi_environment": lambda: f"{EXAMPLES / 'multi_environment.py'}:staging_pipeline",
+    "environments-dev": lambda: _example("environments.py", "dev_pipeline"),
+    "environments-staging": lambda: _example("environments.py", "staging_pipeline"),
+    # Lambda in the prod VPC: its default security group found by data.aws_security_group.
+    "environments-prod": lambda: _example("environments.py", "prod_pipeline"),
+    # ECS on Fargate in the account's default VPC: data.aws_vpc and data.aws_subnets, the
+    # subnet ids written into the state machine's definition as jsonencode(...).
+    "medallion-staging": lambda: _medallion("staging"),
+    "medallion-prod": lambda: _medallion("prod"),
+    "multi_environment-staging": lambda: f"{EXAMPLES / 'multi_environment.py'}:staging_pipeline",
+    "multi_environment-prod": lambda: f"{EXAMPLES / 'multi_environment.py'}:prod_pipeline",
     "models-training": lambda: _example("models.py", "training_pipeline", "aws_environment"),
     "models-prediction": lambda: _example("models.py", "prediction_pipeline", "aws_environment"),
+}
+
+#: The example files with no cloud pipeline, and what both targets do with them.
+EXAMPLES_WITHOUT_CLOUD = {
+    "quickstart.py": "local",
+    "simple_etl.py": "local",
+    "jaffle_shop.py": "local",
+    "registry.py": "refused",  # a traced pipeline reading a task's result: no plan either
+    "cloud_plugin.py": "refused",  # a plug-in cloud, no pipeline
+    "test_mock_environment.py": "refused",  # a user's test module, no pipeline
 }
 
 
 @pytest.mark.parametrize("case", sorted(EXAMPLE_PIPELINES))
 def test_the_terraform_of_each_example_equals_its_pulumi_plan(case: str, tmp_path: Path) -> None:
     assert assert_same_infrastructure(EXAMPLE_PIPELINES[case](), tmp_path) > 0
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES_WITHOUT_CLOUD))
+def test_an_example_without_a_cloud_pipeline_gets_what_its_plan_gets(
+    name: str, tmp_path: Path
+) -> None:
+    target = str(EXAMPLES / name)
+    if EXAMPLES_WITHOUT_CLOUD[name] == "local":
+        assert not [r for r in plan(target) if not r.is_provider]
+        written = generate(target, tmp_path / "tf")
+        assert written["files"] == [] and "Every environment is local" in written["message"]
+    else:
+        with pytest.raises(GlacierError) as pulumi_side:
+            plan(target)
+        with pytest.raises(GlacierError) as terraform_side:
+            generate(target, tmp_path / "tf")
+        assert str(terraform_side.value) == str(pulumi_side.value)
+    assert not (tmp_path / "tf").exists()
+
+
+def test_every_example_file_is_covered() -> None:
+    covered = {case.split("-")[0] + ".py" for case in EXAMPLE_PIPELINES} | set(
+        EXAMPLES_WITHOUT_CLOUD
+    )
+    assert covered == {p.name for p in EXAMPLES.glob("*.py")}
+
+
+def test_the_default_vpc_lookups_are_data_sources_with_their_arguments(tmp_path: Path) -> None:
+    generate(_medallion("prod"), tmp_path)
+    main = json.loads((tmp_path / "prod" / "main.tf.json").read_text())
+    assert main["data"]["aws_vpc"] == {"default": {"default": True}}
+    assert main["data"]["aws_subnets"] == {
+        "vpc_id_default": {"filter": [{"name": "vpc-id", "values": ["${data.aws_vpc.default.id}"]}]}
+    }
+    (machine,) = main["resource"]["aws_sfn_state_machine"].values()
+    # The list of subnet ids is a JSON list in the definition, not a string.
+    assert (
+        '"Subnets": ${jsonencode(data.aws_subnets.vpc_id_default.ids)}' in (machine["definition"])
+    )
+    generate(_example("environments.py", "prod_pipeline"), tmp_path / "environments")
+    main = json.loads((tmp_path / "environments" / "prod" / "main.tf.json").read_text())
+    assert main["data"]["aws_security_group"] == {
+        "default_vpc_prod123": {"name": "default", "vpc_id": "vpc-prod123"}
+    }
+    function = main["resource"]["aws_lambda_function"]["prod_extract_function"]
+    assert function["vpc_config"]["security_group_ids"] == [
+        "${data.aws_security_group.default_vpc_prod123.id}"
+    ]
+
+
+def test_a_lookup_with_no_data_source_is_still_refused_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from glacier.infra.terraform import references
+
+    monkeypatch.delitem(references.DATA_SOURCES, "aws:ec2/getSubnets:getSubnets")  # type: ignore[attr-defined]
+    pipeline = _medallion("prod")
+    assert plan(pipeline).of_type("aws:ecs/taskDefinition:TaskDefinition")  # Pulumi plans it
+    with pytest.raises(TerraformError) as refused:
+        generate(pipeline, tmp_path / "tf")
+    assert "lookup 'aws:ec2/getSubnets:getSubnets'" in str(refused.value)
+    assert not (tmp_path / "tf").exists()
 
 
 def test_a_pipeline_the_plan_refuses_is_refused_by_terraform_the_same_way(
@@ -302,22 +435,6 @@ def test_the_examples_in_the_terraform_modules_run(module: str) -> None:
     assert result.failed == 0 and result.attempted > 0
 
 
-def test_the_medallion_example_on_the_default_vpc_is_refused_naming_the_lookups(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Its prod ECS tasks run in the account's default VPC, found by lookups whose list
-    result a Terraform string template cannot hold yet: refused, never left out."""
-    monkeypatch.setenv("GLACIER_ENV", "prod")
-    monkeypatch.setenv("GLACIER_SETTINGS_DIR", str(ROOT / "containers"))
-    target = str(EXAMPLES / "medallion.py")
-    assert plan(target).of_type("aws:ecs/taskDefinition:TaskDefinition")  # Pulumi plans it
-    with pytest.raises(TerraformError) as refused:
-        generate(target, tmp_path / "tf")
-    assert "lookup 'aws:ec2/getVpc:getVpc'" in str(refused.value)
-    assert "lookup 'aws:ec2/getSubnets:getSubnets'" in str(refused.value)
-    assert not (tmp_path / "tf").exists()
-
-
 def test_an_environment_listed_that_the_pipeline_does_not_use_is_refused(tmp_path: Path) -> None:
     with pytest.raises(TerraformError, match=r"no resources in environment\(s\) 'prod'"):
         generate(seeds.dev_pipeline, tmp_path, [seeds.aws_dev, seeds.aws_prod])
@@ -393,4 +510,32 @@ def test_the_terraform_of_a_pipeline_with_a_created_network_equals_its_pulumi_pl
     assert zones == {
         "${data.aws_availability_zones.available.names[0]}",
         "${data.aws_availability_zones.available.names[1]}",
+    }
+
+
+def test_a_subnets_vpc_and_its_default_group_are_data_sources_equal_to_the_plan(
+    tmp_path: Path,
+) -> None:
+    # Subnets without a VPC id: the VPC is looked up from the first subnet (data.aws_subnet),
+    # and the functions get that VPC's default security group (data.aws_security_group).
+    from glacier import AWSEnvironment, Dataset, Pipeline
+
+    env = AWSEnvironment(
+        account_id="444444444444",
+        region="eu-west-1",
+        environment="netted",
+        subnet_ids=["subnet-0a1", "subnet-0b2"],
+    )
+    pipeline = Pipeline("netted", env=env)
+    out = Dataset("out", storage=env.storage.s3(bucket="netted-out", path="o.parquet"))
+
+    @pipeline.task(compute=env.compute.lambda_())
+    def make() -> out:
+        return None
+
+    assert assert_same_infrastructure(pipeline, tmp_path) > 0
+    main = json.loads((tmp_path / "netted" / "main.tf.json").read_text())
+    assert main["data"]["aws_subnet"] == {"subnet_0a1": {"id": "subnet-0a1"}}
+    assert main["data"]["aws_security_group"] == {
+        "default_subnet_0a1": {"name": "default", "vpc_id": "${data.aws_subnet.subnet_0a1.vpc_id}"}
     }

@@ -66,6 +66,8 @@ COMPUTE_PRINCIPALS: Mapping[str, str] = {
     "lambda": "lambda.amazonaws.com",
     "ecs": "ecs-tasks.amazonaws.com",
     "glue": "glue.amazonaws.com",
+    # A Databricks job cluster runs on EC2 instances in the account, as an instance profile.
+    "databricks": "ec2.amazonaws.com",
     "states": "states.amazonaws.com",
     "events": "events.amazonaws.com",
 }
@@ -79,6 +81,8 @@ ORCHESTRATION_ACTIONS: Mapping[str, tuple[str, ...]] = {
     "lambda": ("lambda:InvokeFunction",),
     "ecs": ("ecs:RunTask",),
     "glue": ("glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns", "glue:BatchStopJobRun"),
+    # Databricks jobs are started through the workspace's Jobs API (an HTTP task).
+    "databricks": ("states:InvokeHTTPEndpoint",),
 }
 #: ``ecs:runTask.sync`` polls and stops the task it started.
 ECS_SYNC_ACTIONS: tuple[str, ...] = ("ecs:StopTask", "ecs:DescribeTasks")

@@ -277,6 +277,10 @@ class RecordingMocks:
             env = self.environments.get(_provider_name(getattr(args, "provider", None) or ""))
             region = (env.region if env else None) or DEFAULT_REGION
             return {"id": region, "names": [f"{region}{z}" for z in "abc"]}, []
+        if args.token == "aws:secretsmanager/getSecretVersion:getSecretVersion":
+            # A secret's value is read at deploy time only: the plan shows a stand-in.
+            sid = str(args.args.get("secretId"))
+            return {"id": sid, "secretId": sid, "secretString": f"<value of secret {sid}>"}, []
         if args.token == "aws:ec2/getSecurityGroup:getSecurityGroup":
             vpc = str(args.args.get("vpcId"))
             return {"id": f"sg-default-of-{vpc}", "name": "default", "vpcId": vpc}, []

@@ -119,7 +119,11 @@ def generate(
         files.append(_write(out / f"Pulumi.{key}.yaml", _stack_yaml(env, served.pipeline)))
     files.append(_write(out / "__main__.py", main_source(model.pipeline, stacks, out)))
     clouds = {env.cloud for _, env, _ in stacks.values()}
-    files.append(_write(out / "requirements.txt", _requirements(clouds)))
+    databricks = any(
+        t.compute == "databricks" for _, _, served in stacks.values() for t in served.tasks
+    )
+    # A Databricks task's job is declared with pulumi-databricks (the databricks extra).
+    files.append(_write(out / "requirements.txt", _requirements(clouds, databricks=databricks)))
     containers = ("ecs", "cloud_run", "container_app")  # each runs the Dockerfile's image
     if any(t.compute in containers for _, _, served in stacks.values() for t in served.tasks):
         source = dockerfile_source(
@@ -322,7 +326,9 @@ def _stack_yaml(env: EnvSpec, pipeline: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _requirements(clouds: set[str] | frozenset[str] = frozenset()) -> str:
+def _requirements(
+    clouds: set[str] | frozenset[str] = frozenset(), *, databricks: bool = False
+) -> str:
     """Installable on any machine, and true about where Glacier comes from here.
 
     From the package index: the published distribution at the installed version. From a wheel
@@ -336,6 +342,8 @@ def _requirements(clouds: set[str] | frozenset[str] = frozenset()) -> str:
         extra, packages = CLOUD_REQUIREMENTS[cloud]
         extras = f"{extras.removesuffix(',deploy')},{extra},deploy"
         more += packages
+    if databricks:
+        extras = f"{extras},databricks"
     line = f"{DISTRIBUTION}[{extras}]=={__version__}"
     origin = _install_origin()
     if origin == "checkout":

@@ -354,6 +354,23 @@ class DatabricksConfig(GlacierModel):
     spark_version: str = "15.4.x-scala2.12"
     autotermination_minutes: Annotated[int, between(10, 10000, "minutes")] = 30
     tags: Tags = {}
+    #: The workspace a plan declares the task's job in (``https://<workspace>``); planning a
+    #: task on Databricks needs it (submitting jobs reads ``DATABRICKS_HOST`` instead).
+    workspace_host: str | None = None
+    #: The secret (Secrets Manager name on AWS) holding the token the deployment and the
+    #: orchestrator use for the workspace; never the token itself.
+    token_secret: str | None = None
+    #: The workspace group allowed to run (not edit) the task's job (``CAN_MANAGE_RUN``).
+    run_group: str | None = None
+
+    @field_validator("workspace_host")
+    @classmethod
+    def _workspace_host(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https://[A-Za-z0-9.-]+", value.rstrip("/")):
+            raise ValueError(
+                "a workspace host looks like 'https://dbc-1234abcd-5678.cloud.databricks.com'"
+            )
+        return value.rstrip("/") if value else value
 
     @field_validator("instance_type")
     @classmethod

@@ -24,6 +24,7 @@ from typing import Any
 
 from glacier import env_vars
 from glacier.errors import NotRetriedError
+from glacier.infra.aws.databricks_jobs import databricks_state
 from glacier.infra.aws.ecs import awsvpc
 from glacier.infra.aws.lambda_ import function_timeout, retried_by_state
 from glacier.infra.aws.naming import invoker_role_name, job_name, partition_of, role_arn
@@ -85,6 +86,8 @@ def task_state(stack: Stack, task: TaskSpec) -> dict[str, Any]:
             "Resource": f"arn:{partition}:states:::lambda:invoke",
             "Parameters": {"FunctionName": refs["function"], "Payload": payload},
         }
+    elif task.compute == "databricks":
+        state = databricks_state(task, refs, partition)
     elif task.compute == "glue":
         state = {
             "Type": "Task",
@@ -130,7 +133,7 @@ def task_state(stack: Stack, task: TaskSpec) -> dict[str, Any]:
     by_state = task.compute == "lambda" and retried_by_state(task)
     if by_state:
         state["TimeoutSeconds"] = function_timeout(task)  # one attempt per invocation
-    elif task.timeout:
+    elif task.timeout and task.compute != "databricks":  # the job's own timeout_seconds
         state["TimeoutSeconds"] = state_timeout(task)
     if task.compute == "lambda":
         state["Retry"] = [

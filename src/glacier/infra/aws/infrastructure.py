@@ -15,6 +15,7 @@ from glacier.errors import InfraError
 from glacier.infra.aws import (
     catalog,
     cross_account,
+    databricks_jobs,
     dynamodb,
     ecs,
     efs,
@@ -31,7 +32,7 @@ from glacier.infra.aws.stack import AwsResources, Stack, open_stack
 from glacier.infra.model import InfraModel, TaskSpec
 
 #: Compute kinds Glacier generates infrastructure for.
-COMPUTE_KINDS = ("lambda", "ecs", "glue")
+COMPUTE_KINDS = ("lambda", "ecs", "glue", "databricks")
 
 
 class AwsInfrastructure:
@@ -100,6 +101,8 @@ def declare_task(stack: Stack, task: TaskSpec) -> None:
             "Glacier cannot generate infrastructure for yet. Use env.compute.lambda_(...), "
             "env.compute.ecs(...) or env.compute.glue(...)."
         )
+    if task.compute == "databricks":
+        databricks_jobs.check(stack, task)
     if task.compute == "glue":
         glue.check_glue(task)
         if task.volumes:
@@ -124,5 +127,7 @@ def declare_task(stack: Stack, task: TaskSpec) -> None:
         lambda_.function(stack, task, role, log_group, policy)
     elif task.compute == "glue":
         glue.glue_job(stack, task, role, log_group, policy)
+    elif task.compute == "databricks":
+        databricks_jobs.databricks_job(stack, task, role, policy)
     else:
         ecs.task_definition(stack, task, role, log_group, policy)

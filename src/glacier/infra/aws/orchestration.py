@@ -16,6 +16,7 @@ from typing import Any
 
 from glacier.infra import iam
 from glacier.infra.aws.data_access import unique
+from glacier.infra.aws.databricks_jobs import databricks_statements
 from glacier.infra.aws.definition import definition
 from glacier.infra.aws.naming import (
     account_root,
@@ -38,7 +39,8 @@ def orchestration_statements(stack: Stack, tasks: Sequence[TaskSpec]) -> list[di
     functions = [r["function"] for t, r in refs if t.compute == "lambda"]
     jobs = [r["job"] for t, r in refs if t.compute == "glue"]
     containers = [r for t, r in refs if t.compute == "ecs"]
-    out: list[dict[str, Any]] = []
+    databricks = [r for t, r in refs if t.compute == "databricks"]
+    out: list[dict[str, Any]] = databricks_statements(stack, databricks) if databricks else []
     if functions:
         out.append(
             iam.statement("InvokeTaskFunctions", iam.ORCHESTRATION_ACTIONS["lambda"], functions)

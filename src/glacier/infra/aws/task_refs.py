@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from glacier.errors import InfraError
 from glacier.infra import iam
 from glacier.infra.aws.naming import (
     cluster_name,
@@ -33,6 +34,12 @@ def task_refs(stack: Stack, task: TaskSpec) -> dict[str, Any]:
     if task.env == stack.env.key:
         return _declared_refs(stack, task)
     refs = {"role": role_arn(env, task_role_name(model, env, task.name))}
+    if task.compute == "databricks":
+        raise InfraError(
+            f"Task {task.name!r} ({task.location}) runs on Databricks in environment "
+            f"{task.env!r}, which the state machine of {stack.env.key!r} cannot start; keep "
+            "Databricks tasks in the orchestrating environment."
+        )
     if task.compute == "lambda":
         refs["function"] = env_arn(env, "lambda", f"function:{function_name(model, env, task)}")
     elif task.compute == "glue":
@@ -54,6 +61,11 @@ def _declared_refs(stack: Stack, task: TaskSpec) -> dict[str, Any]:
     refs: dict[str, Any] = {"role": stack.task_roles[task.name].arn}
     if task.compute == "lambda":
         refs["function"] = stack.out.functions[task.name].arn
+    elif task.compute == "databricks":
+        job, connection = stack.shared[f"databricks_job:{task.name}"]
+        refs["job_id"] = job.id
+        refs["connection"] = connection.arn
+        refs["host"] = task.config.workspace_host
     elif task.compute == "glue":
         refs["job"] = stack.out.jobs[task.name].arn
     else:

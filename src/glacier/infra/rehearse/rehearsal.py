@@ -243,8 +243,16 @@ def _artifact_of(state: TaskState, found: dict[str, Artifact]) -> Artifact:
 
 def _check_rehearsable(model: Any, key: str) -> None:
     """Refuse, before anything starts, a task the emulator cannot give what it reaches: an
-    RDS database (moto runs no database engine) or an EFS volume (nothing to mount)."""
+    RDS database (moto runs no database engine), an EFS volume (nothing to mount) or a
+    Databricks job (no emulator of a workspace)."""
     for task in model.tasks_in(key):
+        if task.compute == "databricks":
+            raise InfraError(
+                f"Task {task.name!r} ({task.location}) runs on Databricks, which a rehearsal "
+                "cannot run: there is no emulator of a Databricks workspace. `glacier plan` "
+                "shows its job; to rehearse the pipeline, run that task on ECS "
+                "(compute=env.compute.ecs(...))."
+            )
         relational = [model.databases[k] for k in task.databases]
         relational = [db for db in relational if not db.is_dynamodb]
         if relational:

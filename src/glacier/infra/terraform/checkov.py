@@ -66,6 +66,8 @@ SKIPPED_CHECKS: Mapping[str, str] = {
     "CKV_AWS_226": "minor version upgrades are left to AWS's default for RDS (on), not written out",
     "CKV_AWS_184": "storage is encrypted with the AWS managed key; a customer key needs a key "
     "you own and its grants",
+    "CKV_AWS_136": "ECR repositories (a task's container image) are encrypted with AES256, "
+    "ECR's default; a customer key needs a key you own and grants to the pulling roles",
     "CKV_AWS_119": "DynamoDB tables are encrypted at rest with server-side encryption on; a "
     "customer key needs a key you own",
     "CKV_AWS_149": "Secrets Manager encrypts with the AWS managed key; a customer key needs a "

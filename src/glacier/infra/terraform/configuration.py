@@ -27,13 +27,15 @@ from glacier.infra.mocks import Plan, plan
 from glacier.infra.model import EnvSpec
 from glacier.infra.terraform.checkov import SKIPPED_CHECKS, checkov_config
 from glacier.infra.terraform.references import TerraformMocks
-from glacier.infra.terraform.translate import Artifact, provider_body, resource_body
+from glacier.infra.terraform.translate import Artifact, provider_body, resource_body, value
 from glacier.infra.terraform.types import (
     AWS_PROVIDER_SOURCE,
     AWS_PROVIDER_VERSION,
 )
 
-_REFERENCE = re.compile(r"(?<!\$)\$\{((?:aws_[a-z0-9_]+|data\.[a-z0-9_]+)\.[A-Za-z0-9_]+)")
+_REFERENCE = re.compile(
+    r"(?<!\$)\$\{(?:jsonencode\()?((?:aws_[a-z0-9_]+|data\.[a-z0-9_]+)\.[A-Za-z0-9_]+)"
+)
 
 
 @dataclass
@@ -119,7 +121,12 @@ def configure(
                 f"only in punctuation, one of them {r.name!r}); rename one."
             )
         of_type[name] = body
-    _check_references(key, resources)
+    data: dict[str, dict[str, Any]] = {}
+    for source in sorted(mocks.data_sources):
+        _, tf_type, name = source.split(".")
+        _, arguments = mocks.lookups.get(source, (tf_type, {}))
+        data.setdefault(tf_type, {})[name] = value(arguments, tf_type, spec, "", mocks.arns)
+    _check_references(key, resources, data)
     main: dict[str, Any] = {
         # No required_version beside it: checkov's JSON parser fails on a plain attribute in
         # the terraform block ("this method receives only dicts", checkov 3.3.30).
@@ -131,10 +138,6 @@ def configure(
         "provider": {"aws": provider or {"region": "${var.region}"}},
         "resource": resources,
     }
-    data: dict[str, dict[str, Any]] = {}
-    for source in sorted(mocks.data_sources):
-        _, tf_type, name = source.split(".")
-        data.setdefault(tf_type, {})[name] = {}
     if data:
         main["data"] = data
     out.documents = {
@@ -189,12 +192,15 @@ def _is_local(env: Any) -> bool:
     return getattr(getattr(env, "provider", None), "kind", None) == "local"
 
 
-def _check_references(key: str, resources: dict[str, dict[str, Any]]) -> None:
+def _check_references(
+    key: str, resources: dict[str, dict[str, Any]], data: dict[str, dict[str, Any]]
+) -> None:
     """Every resource a body refers to is declared in the same directory, and no marker was
     left uninterpreted (a value the program changed in a way no reference can say)."""
     declared = {f"{t}.{n}" for t, named in resources.items() for n in named}
-    text = json.dumps(resources)
-    left = re.search(r"@@(?:tf|arn)~([^@]+)@@", text)
+    declared |= {f"data.{t}.{n}" for t, named in data.items() for n in named}
+    text = json.dumps([resources, data])
+    left = re.search(r"@@(?:tf|arn|tflist)~([^@]+)@@", text)
     if left:
         raise TerraformError(
             f"Environment {key!r}: a value derived from {left.group(1)} has no Terraform "
@@ -202,7 +208,7 @@ def _check_references(key: str, resources: dict[str, dict[str, Any]]) -> None:
             "learns it."
         )
     for found in _REFERENCE.findall(text):
-        if not found.startswith("data.") and found not in declared:
+        if found not in declared:
             raise TerraformError(
                 f"Environment {key!r} refers to {found}, which another environment declares; "
                 "one Terraform directory cannot refer to another's resources. Generate with "

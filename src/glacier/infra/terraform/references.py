@@ -19,8 +19,10 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from glacier.errors import TerraformError
@@ -28,28 +30,60 @@ from glacier.infra.mocks import RecordingMocks
 from glacier.infra.terraform.types import RESOURCE_TYPES, attribute_name, snake
 
 _MARKER = re.compile(r"@@tf~([A-Za-z0-9_.\[\]\-]+)@@")
+#: A whole list (see :func:`list_marker`) where JSON text holds it: ``["<marker>"]``.
+_LIST_IN_JSON = re.compile(r'\[\s*"@@tflist~([A-Za-z0-9_.\-]+)@@"\s*\]')
+_LIST_MARKER = re.compile(r"@@tflist~([A-Za-z0-9_.\-]+)@@")
 #: An ARN followed by its marker (see :func:`arn_marker`).
 _ARN_MARKER = re.compile(r"(arn:[^@\"\s]*)@@arn~([A-Za-z0-9_.\[\]\-]+)@@")
 
-#: Data-source lookups the program may make, and the Terraform data source answering each:
-#: (lookup token, data source address, {Pulumi result key: attribute}).
-DATA_SOURCES: Mapping[str, tuple[str, Mapping[str, str]]] = {
-    "aws:index/getCallerIdentity:getCallerIdentity": (
-        "data.aws_caller_identity.current",
+
+@dataclass(frozen=True)
+class DataSource:
+    """The Terraform data source answering one lookup the program makes.
+
+    ``attributes`` maps each key of Pulumi's result to the data source's attribute: a plain
+    name, ``name[]`` for a list the program indexes (one marker per element) or ``name[*]``
+    for a list it uses whole (one list marker, :func:`list_marker`). ``name`` is the data
+    source's fixed name; without one, each distinct set of arguments gets its own data
+    source, named after them (:func:`lookup_name`), with those arguments as its body.
+    """
+
+    type: str
+    attributes: Mapping[str, str]
+    name: str | None = None
+
+
+#: Data-source lookups the program may make (Pulumi's token -> the data source answering it).
+DATA_SOURCES: Mapping[str, DataSource] = {
+    "aws:index/getCallerIdentity:getCallerIdentity": DataSource(
+        "aws_caller_identity",
         {"accountId": "account_id", "arn": "arn", "userId": "user_id", "id": "id"},
+        "current",
     ),
-    "aws:index/getRegion:getRegion": (
-        "data.aws_region.current",
-        {"name": "region", "region": "region", "id": "id"},
+    "aws:index/getRegion:getRegion": DataSource(
+        "aws_region", {"name": "region", "region": "region", "id": "id"}, "current"
     ),
-    # A list attribute ("names[]"): one marker per element, as the program indexes it.
-    "aws:index/getAvailabilityZones:getAvailabilityZones": (
-        "data.aws_availability_zones.available",
+    # Zones are indexed by the program (a subnet in the first, one in the second).
+    "aws:index/getAvailabilityZones:getAvailabilityZones": DataSource(
+        "aws_availability_zones",
         {"names": "names[]", "zoneIds": "zone_ids[]", "id": "id"},
+        "available",
+    ),
+    # The account's default VPC and its subnets (ECS on Fargate without a [network]).
+    "aws:ec2/getVpc:getVpc": DataSource(
+        "aws_vpc", {"id": "id", "cidrBlock": "cidr_block", "arn": "arn"}
+    ),
+    "aws:ec2/getSubnets:getSubnets": DataSource("aws_subnets", {"ids": "ids[*]", "id": "id"}),
+    # The VPC of a subnet named in [network], and the VPC's default security group.
+    "aws:ec2/getSubnet:getSubnet": DataSource(
+        "aws_subnet", {"id": "id", "vpcId": "vpc_id", "cidrBlock": "cidr_block"}
+    ),
+    "aws:ec2/getSecurityGroup:getSecurityGroup": DataSource(
+        "aws_security_group", {"id": "id", "name": "name", "vpcId": "vpc_id", "arn": "arn"}
     ),
 }
 
-#: How many elements a list attribute of a lookup offers the program (zones: a region has at
+#: How many elements a list attribute the program indexes offers it (zones: a region has at
 #: least two, and Glacier's networks use two).
 LIST_LENGTH = 6
 
@@ -57,6 +91,32 @@ LIST_LENGTH = 6
 def marker(expression: str) -> str:
     """The marker standing for Terraform expression ``expression`` while the program runs."""
     return f"@@tf~{expression}@@"
+
+
+def list_marker(expression: str) -> list[str]:
+    """A list-valued attribute while the program runs: a one-element list holding its marker.
+
+    Used whole, it becomes the reference itself (:func:`whole_list`); written into JSON text
+    (a state machine definition holding a lookup's subnet ids), Terraform's
+    ``jsonencode(...)`` of it (:func:`interpolate`). Any other use (an element taken, the
+    list extended) leaves a marker no reference can say, and the run is refused.
+
+    >>> import json
+    >>> interpolate(json.dumps({"Subnets": list_marker("data.aws_subnets.x.ids")}))
+    '{"Subnets": ${jsonencode(data.aws_subnets.x.ids)}}'
+    >>> whole_list(list_marker("data.aws_subnets.x.ids"))
+    '${data.aws_subnets.x.ids}'
+    """
+    return [f"@@tflist~{expression}@@"]
+
+
+def whole_list(value: Any) -> str | None:
+    """The reference a whole list stands for (see :func:`list_marker`), else None."""
+    if isinstance(value, list | tuple) and len(value) == 1 and isinstance(value[0], str):
+        found = _LIST_MARKER.fullmatch(value[0])
+        if found:
+            return "${" + found.group(1) + "}"
+    return None
 
 
 def arn_marker(realistic: str, expression: str) -> str:
@@ -102,13 +162,14 @@ def interpolate(text: str, arns: Mapping[str, str] | None = None) -> str:
         return marker(m.group(2)) if known.get(m.group(2)) == m.group(1) else m.group(1)
 
     escaped = _ARN_MARKER.sub(arn, text).replace("${", "$${").replace("%{", "%%{")
-    return _MARKER.sub(lambda m: "${" + m.group(1) + "}", escaped)
+    lists = _LIST_IN_JSON.sub(lambda m: "${jsonencode(" + m.group(1) + ")}", escaped)
+    return _MARKER.sub(lambda m: "${" + m.group(1) + "}", lists)
 
 
 def has_marker(value: Any) -> bool:
     """Whether ``value`` (any plain data) holds a marker."""
     if isinstance(value, str):
-        return _MARKER.search(value) is not None
+        return _MARKER.search(value) is not None or _LIST_MARKER.search(value) is not None
     if isinstance(value, Mapping):
         return any(has_marker(v) for v in value.values())
     if isinstance(value, list | tuple):
@@ -130,6 +191,8 @@ class TerraformMocks(RecordingMocks):
         super().__init__()
         self.unmapped: list[str] = []
         self.data_sources: set[str] = set()
+        #: Address of each data source with arguments -> (its type, Pulumi's arguments).
+        self.lookups: dict[str, tuple[str, dict[str, Any]]] = {}
         #: Expression of each ARN attribute -> its realistic ARN (see :func:`arn_marker`).
         self.arns: dict[str, str] = {}
         #: (type, name) of each resource -> (type, name) of those it depends on.
@@ -188,9 +251,28 @@ class TerraformMocks(RecordingMocks):
         if found is None:
             self.unmapped.append(f"lookup {args.token!r}")
             return super().call(args)
-        source, attributes = found
+        arguments = {k: v for k, v in sorted(dict(args.args or {}).items()) if v is not None}
+        if found.name is not None:
+            source = f"data.{found.type}.{found.name}"
+        else:
+            source = self._lookup(found.type, arguments)
         self.data_sources.add(source)
-        return {key: _data_marker(source, attr) for key, attr in attributes.items()}, []
+        return {key: _data_marker(source, attr) for key, attr in found.attributes.items()}, []
+
+    def _lookup(self, tf_type: str, arguments: dict[str, Any]) -> str:
+        """The address of the ``tf_type`` data source with ``arguments`` (Pulumi's names),
+        declared here the first time those arguments are seen."""
+        with self._lock:
+            for where, (_, known) in self.lookups.items():
+                if where.startswith(f"data.{tf_type}.") and known == arguments:
+                    return where
+            name = lookup_name(arguments)
+            where = f"data.{tf_type}.{name}"
+            if where in self.lookups:  # the same name for other arguments: keep both
+                digest = hashlib.sha256(repr(sorted(arguments.items())).encode()).hexdigest()
+                where = f"{where}_{digest[:8]}"
+            self.lookups[where] = (tf_type, arguments)
+            return where
 
     def check(self) -> None:
         """Refuse the run when something had no Terraform mapping, naming each."""
@@ -203,8 +285,42 @@ class TerraformMocks(RecordingMocks):
             )
 
 
+def lookup_name(arguments: Mapping[str, Any]) -> str:
+    """A data source's name from its arguments: the flags set, the values given (a
+    reference by the name of what it refers to), by the arguments' names.
+
+    >>> lookup_name({"default": True})
+    'default'
+    >>> lookup_name({"name": "default", "vpcId": marker("data.aws_subnet.subnet_a.vpc_id")})
+    'default_subnet_a'
+    """
+    words: list[str] = []
+
+    def walk(value: Any, key: str) -> None:
+        if value is True:
+            words.append(key)
+        elif isinstance(value, str):
+            found = _MARKER.fullmatch(value) or _LIST_MARKER.fullmatch(value)
+            words.append(found.group(1).split(".")[-2] if found else value)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            words.append(f"{key}_{value}")
+        elif isinstance(value, Mapping):
+            for k, v in sorted(value.items()):  # Pulumi's order varies between runs
+                walk(v, str(k))
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v, key)
+
+    walk(dict(arguments), "")
+    name = snake(resource_name("_".join(words) or "lookup")).strip("_") or "lookup"
+    return re.sub(r"_+", "_", name)[:64]
+
+
 def _data_marker(source: str, attribute: str) -> Any:
-    """A lookup's attribute as markers: one, or one per element of a list attribute."""
+    """A lookup's attribute as markers: one, one per element of a list the program indexes
+    (``name[]``), or a list marker of a list it uses whole (``name[*]``)."""
+    if attribute.endswith("[*]"):
+        return list_marker(f"{source}.{attribute[:-3]}")
     if attribute.endswith("[]"):
         name = attribute[:-2]
         return [marker(f"{source}.{name}[{i}]") for i in range(LIST_LENGTH)]

@@ -25,7 +25,7 @@ from typing import Any
 from glacier.errors import TerraformError
 from glacier.infra.mocks import PlannedResource
 from glacier.infra.model import EnvSpec
-from glacier.infra.terraform.references import interpolate, resource_name
+from glacier.infra.terraform.references import interpolate, resource_name, whole_list
 from glacier.infra.terraform.types import MAP_ARGUMENTS, argument_name, terraform_type
 
 #: Where artifacts go, relative to an environment's directory (Terraform resolves relative
@@ -151,6 +151,9 @@ def value(
             if v is not None
         }
     if isinstance(raw, list | tuple):
+        whole = whole_list(raw)
+        if whole is not None:
+            return whole
         return [value(v, tf_type, env, key, arns) for v in raw]
     raise TerraformError(
         f"{tf_type}: input {key!r} holds a {type(raw).__name__}, which has no Terraform form."

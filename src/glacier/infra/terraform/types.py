@@ -96,6 +96,7 @@ BLOCK_NAMES: Mapping[str, str] = {
     "corsRules": "cors_rule",
     "defaultCapacityProviderStrategies": "default_capacity_provider_strategy",
     "egress": "egress",
+    "filters": "filter",
     "endpoints": "endpoints",
     "globalSecondaryIndexes": "global_secondary_index",
     "ingress": "ingress",
