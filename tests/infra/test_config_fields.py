@@ -400,6 +400,19 @@ GCP_PLANNED: dict[tuple[str, str], str] = {
         ("CloudRunConfig", f): "the Cloud Run job's inputs (tests/infra/gcp/test_plan.py)"
         for f in ("image", "cpu", "memory", "timeout", "environment_vars", "labels")
     },
+    **{
+        ("DatabricksConfig", f): "the task's Databricks job, its cluster policy and "
+        "permissions, the workspace provider (tests/infra/test_databricks.py)"
+        for f in (
+            "instance_type",
+            "num_workers",
+            "spark_version",
+            "tags",
+            "workspace_host",
+            "token_secret",
+            "run_group",
+        )
+    },
 }
 
 #: Fields refused where they take effect, or kept for information, and why.
@@ -412,19 +425,10 @@ INFORMATIONAL: dict[tuple[str, str], str] = {
     ("LifecycleRule", "transition_days"): "planned with storage_class (a transition); the "
     "every-option bucket checks expiration, tests/infra/test_storage.py the transitions",
     ("LifecycleRule", "storage_class"): "see transition_days",
+    ("DatabricksConfig", "autotermination_minutes"): "for a cluster left running; a task's job "
+    "cluster ends with its run, so the plan has nothing to set (docs/deploying.md)",
     ("GlueConfig", "glue_version"): "only the default 5.0 is planned; 3.0 and 4.0 are "
     "refused at plan time (their Python is older than Glacier's), tests/infra/test_glue.py",
-    **{
-        ("DatabricksConfig", f): "a Databricks task is refused at plan time: Glacier cannot "
-        "generate Databricks infrastructure yet"
-        for f in (
-            "instance_type",
-            "num_workers",
-            "spark_version",
-            "autotermination_minutes",
-            "tags",
-        )
-    },
 }
 
 

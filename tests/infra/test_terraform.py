@@ -222,6 +222,8 @@ EXAMPLE_PIPELINES = {
     "medallion-prod": lambda: _medallion("prod"),
     "multi_environment-staging": lambda: f"{EXAMPLES / 'multi_environment.py'}:staging_pipeline",
     "multi_environment-prod": lambda: f"{EXAMPLES / 'multi_environment.py'}:prod_pipeline",
+    # Its GCP twin is refused by the Terraform target, naming the types (tests/infra/gcp).
+    "switch_clouds-aws": lambda: f"{EXAMPLES / 'switch_clouds.py'}:aws_pipeline",
     "models-training": lambda: _example("models.py", "training_pipeline", "aws_environment"),
     "models-prediction": lambda: _example("models.py", "prediction_pipeline", "aws_environment"),
 }
