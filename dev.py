@@ -336,6 +336,7 @@ def main() -> int:
 
 def setup(args: list[str]) -> int:
     ensure_venv()
+    ensure_tool("checkov")  # tests/infra/test_terraform_checkov.py runs it
     ensure_graphviz()
     ensure_azurite()
     ensure_postgres()
