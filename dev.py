@@ -3,6 +3,7 @@
 
     python3 dev.py demo              # set up, then run the demo pipeline on local files
     python3 dev.py test [PYTEST...]  # set up, then ruff, mypy, lint-imports, docs, all tests
+    python3 dev.py test --stress     # also the full matrices and long trials (tests/stress.py)
     python3 dev.py test --lowest     # the suite on the lowest versions pyproject.toml allows
     python3 dev.py test --newest     # the suite on the newest versions released today
     python3 dev.py lock              # re-resolve requirements-dev.lock after editing pyproject
@@ -136,6 +137,19 @@ def lock(args: list[str]) -> int:
         cwd=ROOT,
     )
     return 0
+
+
+#: pytest's worker processes (pytest-xdist), a module's tests on one worker so its module
+#: fixtures start once (docs/testing.md, "How long the suite takes and why").
+SUITE_WORKERS = ["-n", "2", "--dist", "loadfile"]
+
+
+def pytest_command(venv: Venv, args: list[str]) -> list[str]:
+    """pytest in ``venv`` with ``args``, on :data:`SUITE_WORKERS` unless ``args`` choose
+    (``-n 0``: one process)."""
+    chosen = any(a.startswith(("-n", "--numprocesses", "--dist")) for a in args)
+    return [str(venv.bin / "pytest"), "-p", "no:cacheprovider", *([] if chosen else SUITE_WORKERS),
+            *args]
 
 
 #: Tools the suite runs that cannot share the project's environment: checkov pins packaging
@@ -274,23 +288,38 @@ def test(args: list[str]) -> int:
         mode = modes[0]
         venv = Venv(ROOT / f".venv-{mode.removeprefix('--')}", RESOLUTIONS[mode])
         ensure_venv(venv)
-        steps = [[str(venv.bin / "pytest"), "-p", "no:cacheprovider", *pytest_args]]
+        steps = [pytest_command(venv, pytest_args)]
+        beside: list[str] | None = None
     else:
         venv = DEV
         ensure_venv(venv)
         steps = [
             [str(venv.bin / "ruff"), "check", *LINTED],
             [str(venv.bin / "ruff"), "format", "--check", "src"],
-            [str(venv.bin / "mypy"), "src/glacier"],
             [str(venv.bin / "lint-imports")],
             # The site goes to site/ (ignored by git): the check is that it builds, strictly.
             [str(venv.bin / "mkdocs"), "build", "--strict", "--quiet", "--site-dir", "site"],
-            [str(venv.bin / "pytest"), "-p", "no:cacheprovider", *pytest_args],
+            pytest_command(venv, pytest_args),
         ]
+        # mypy (2-3 minutes without its cache, as in a fresh clone) runs beside pytest, whose
+        # processes leave a core idle much of the time; its output follows pytest's.
+        beside = [str(venv.bin / "mypy"), "src/glacier"]
     env = tool_env(venv)
     for cmd in steps:
+        checker = None
+        if beside is not None and cmd is steps[-1]:
+            log("$ " + " ".join(beside) + "  (beside pytest; its output follows)")
+            checker = subprocess.Popen(beside, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                       stderr=subprocess.STDOUT, text=True)
         log("$ " + " ".join(cmd))
         code = subprocess.run(cmd, cwd=ROOT, env=env).returncode
+        if checker is not None:
+            output, _ = checker.communicate()
+            log("$ " + " ".join(beside))
+            print(output, end="", flush=True)
+            if checker.returncode != 0:
+                log(f"failed: {' '.join(beside[:2])} (exit {checker.returncode})")
+                return checker.returncode
         if code != 0:
             log(f"failed: {' '.join(cmd[:2])} (exit {code})")
             return code
@@ -307,6 +336,7 @@ def main() -> int:
 
 def setup(args: list[str]) -> int:
     ensure_venv()
+    ensure_tool("checkov")  # tests/infra/test_terraform_checkov.py runs it
     ensure_graphviz()
     ensure_azurite()
     ensure_postgres()

@@ -167,6 +167,34 @@ class ByteCountingProxy:
         return buffer[-2048:]
 
 
+# -- the stress run ------------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--stress",
+        action="store_true",
+        help="also run the tests marked stress, and the repeated trials more times "
+        "(sets GLACIER_STRESS=1; see tests/stress.py)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--stress"):
+        os.environ["GLACIER_STRESS"] = "1"  # before tests/stress.py is first imported
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from stress import STRESS
+
+    if STRESS:
+        return
+    deselected = [item for item in items if item.get_closest_marker("stress")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker("stress")]
+
+
 # -- emulators (session scope) -------------------------------------------------------------
 
 

@@ -3,8 +3,8 @@
 A :class:`Writers` pool starts writer processes once (``spawn``: a forked polars may hang);
 each :meth:`Writers.race` hands every writer a frame for the same table and lets them go at
 once through a barrier, then returns what each write did. Used by
-``tests/test_reliability_table_races.py``; ``GLACIER_STRESS_TRIALS`` sets how many trials
-it runs (10 by default, to keep CI time modest).
+``tests/test_reliability_table_races.py``; it runs 3 trials per case by default, 20 in a stress
+run (``pytest --stress``), and ``GLACIER_STRESS_TRIALS=N`` sets the number outright.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from typing import Any
 
 import polars as pl
 
-#: Trials per case; ``GLACIER_STRESS_TRIALS=200`` for a stress run.
-TRIALS = int(os.environ.get("GLACIER_STRESS_TRIALS", "10"))
+from stress import trials
+
+#: Trials per case: 3, 20 in a stress run; ``GLACIER_STRESS_TRIALS=200`` for a long one.
+TRIALS = int(os.environ.get("GLACIER_STRESS_TRIALS", trials(3, 20)))
 
 
 @dataclass(frozen=True)

@@ -709,11 +709,14 @@ def pending_uploads(store: StoreCase) -> list[str]:
 
 
 def count_part_uploads(store: StoreCase, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """Make every ``upload_part`` of the store's filesystem take 0.2 s and count how many
-    run at once (``most``) and in all (``parts``)."""
+    """Count how many ``upload_part`` calls of the store's filesystem run at once (``most``)
+    and in all (``parts``). The first part stays in flight until a second one starts (an
+    event, not a delay: on a busy machine a fixed delay may end before the next part
+    starts); if parts went one at a time, the first would wait in vain and fail the write."""
     fs = store.fs
     call_s3 = fs._call_s3
     counts = {"now": 0, "most": 0, "parts": 0}
+    second = asyncio.Event()  # a second part is in flight
 
     async def slow_parts(method: str, *args: Any, **kwargs: Any) -> Any:
         if method != "upload_part":
@@ -721,8 +724,11 @@ def count_part_uploads(store: StoreCase, monkeypatch: pytest.MonkeyPatch) -> dic
         counts["now"] += 1
         counts["parts"] += 1
         counts["most"] = max(counts["most"], counts["now"])
+        if counts["now"] >= 2:
+            second.set()
         try:
-            await asyncio.sleep(0.2)
+            if counts["parts"] == 1:
+                await asyncio.wait_for(second.wait(), timeout=120)
             return await call_s3(method, *args, **kwargs)
         finally:
             counts["now"] -= 1

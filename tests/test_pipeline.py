@@ -342,8 +342,16 @@ def test_one_worker_runs_everything_on_the_calling_thread(env: Environment) -> N
 
 
 def test_failure_after_the_switch_to_threads_skips_only_its_dependants(env: Environment) -> None:
+    caller = threading.get_ident()
+    switched = threading.Event()  # a part ran on a worker thread: the run is parallel
+
     def body(i: int, x: int) -> int:
-        time.sleep(0.02)
+        # The calling thread's part waits for the switch (its wait is what makes the run
+        # slow enough to switch); a worker's part is proof of it.
+        if threading.get_ident() == caller:
+            assert switched.wait(timeout=60), "the run never switched to threads"
+        else:
+            switched.set()
         if i == 3:
             raise ValueError("part 3 is broken")
         return i

@@ -1,5 +1,6 @@
 """SIGKILL trials of a writer, on the local disk and on S3 (moto): readers see a whole old or
 whole new version, and the next write leaves no stray objects (issue 17, deliverable 3).
+10 trials per store (one batch of writers), 40 in a stress run (``pytest --stress``);
 ``benchmarks/kill_trials.py`` runs more of them."""
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import boto3
 
 from glacier.adapters.manifest import TMP_DIR, temp_name, writer_is_gone
 from kill_trials import run_trials, summary, trials_for
+from stress import trials
 
-TRIALS = 20
+TRIALS = trials(10, 40)
 
 
 def test_killed_local_writers_leave_whole_versions_and_nothing_stray(tmp_path: Path) -> None:

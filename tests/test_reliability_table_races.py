@@ -15,7 +15,8 @@ the table that exists (``FsspecBucketAdapter._write_table_once_created``).
 Processes race on local files, S3 (moto) and Azure (Azurite), where delta-rs commits; every
 store gets the deterministic race (the table created between the write's check and its
 commit).
-``GLACIER_STRESS_TRIALS`` raises the number of trials (default 10).
+Trials per case: 3 by default, 20 in a stress run (``pytest --stress``),
+``GLACIER_STRESS_TRIALS=N`` for any other number.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ from glacier.errors import (
     SchemaEvolutionError,
     VersionNotFoundError,
 )
+from stress import trials
 
 ORDERS = pl.DataFrame(
     {
@@ -321,7 +322,7 @@ def test_two_processes_appending_lose_nothing(request: pytest.FixtureRequest, na
     bucket = store.bucket("events/")
     bucket.write(pl.DataFrame({"writer": ["seed"], "i": [-1]}))
     config = store.provider.config
-    count = 50
+    count = trials(15, 50)  # appends per writer
 
     def spec(writer: str) -> str:
         return json.dumps(

@@ -177,14 +177,21 @@ def test_a_first_pipeline_plans_and_generates(cell: Cell, tmp_path: Path) -> Non
 
 
 #: The cells that differ in what runs: a zip, an image, csv directories, ECS, Glue, another
-#: account's Delta table. Rehearsed (each on its own moto server, IAM enforced).
+#: account's Delta table. Rehearsed (each on its own moto server, IAM enforced), 20-40 s a
+#: cell. The default run rehearses the two data shapes no other rehearsal has (a Delta table
+#: at a bucket's root, on the default compute's image; csv directories under a prefix); the
+#: others are rehearsed elsewhere too (a zip on Lambda and ECS: tests/infra/test_rehearse.py's
+#: medallion; Glue: tests/test_rehearse_deployments.py; another account's bucket:
+#: test_rehearse.py's cross-account test), so here they run in the stress run only.
 REHEARSED = [
-    Cell("file", "parquet", "lambda", schedule="rate(1 day)"),
+    pytest.param(
+        Cell("file", "parquet", "lambda", schedule="rate(1 day)"), marks=pytest.mark.stress
+    ),
     Cell("root", "delta"),
     Cell("prefix", "csv"),
-    Cell("prefix", "delta", "ecs"),
-    Cell("prefix", "delta", "glue"),
-    Cell("prefix", "delta", accounts=2),
+    pytest.param(Cell("prefix", "delta", "ecs"), marks=pytest.mark.stress),
+    pytest.param(Cell("prefix", "delta", "glue"), marks=pytest.mark.stress),
+    pytest.param(Cell("prefix", "delta", accounts=2), marks=pytest.mark.stress),
 ]
 
 
