@@ -198,6 +198,8 @@ def test_glacier_plan_of_a_gcp_environment_without_the_network(
 ) -> None:
     """Issue 24: a ``[provider] kind = "gcp"`` environment plans offline, and ``--policies``
     and ``--json`` show each task's bindings and their conditions."""
+
+
 def test_glacier_plan_of_an_azure_environment_without_the_network(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_network: NetworkBlocked
 ) -> None:

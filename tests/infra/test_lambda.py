@@ -155,10 +155,19 @@ def test_attempts_that_fit_the_function_choose_nothing() -> None:
     assert not [c for c in planned.choices if "timeout" in c.text or "retried" in c.text]
 
 
-def test_an_attempt_longer_than_the_function_may_run_is_refused() -> None:
-    from glacier.errors import InfraError
-
-    with pytest.raises(InfraError, match=r"timeout=700 s.*times out after 600 s.*ECS"):
-        plan(_timed_pipeline(600, 700, 0))
-    with pytest.raises(InfraError, match=r"timeout=1000 s.*after 900 s.*ECS"):
-        plan(_timed_pipeline(None, 1000, 0))
+def test_an_attempt_allowed_longer_than_the_function_may_run_is_said_in_the_plan() -> None:
+    # A task timeout of an hour (a template's default) on Lambda: the function runs 900 s at
+    # most (or the timeout it was given), an attempt still running then is ended, and with
+    # retries each attempt is an invocation of its own. The plan says so; it plans.
+    for given, timeout, retries, most, by_state in (
+        (600, 700, 0, 600, False),
+        (None, 3600, 2, 900, True),
+    ):
+        planned = plan(_timed_pipeline(given, timeout, retries))
+        (fn,) = planned.of_type(FUNCTION)
+        assert fn.inputs["timeout"] == most
+        variables = fn.inputs["environment"]["variables"]
+        assert ("GLACIER_ONE_ATTEMPT" in variables) is by_state
+        (text,) = [c.text for c in planned.choices if c.task == "work" and "timeout=" in c.text]
+        assert text.startswith(f"work: Lambda timeout {most} s, less than the task's timeout=")
+        assert "ECS" in text

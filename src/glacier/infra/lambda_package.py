@@ -70,10 +70,21 @@ class TimingChoice:
     attempts: int
     seconds: float
     by_state: bool
+    #: The task's ``timeout`` when it is longer than the function may run (an attempt is
+    #: ended at the function's timeout), else None.
+    cut: float | None = None
 
     @property
     def text(self) -> str:
         """One line for a plan."""
+        if self.cut is not None:
+            who = "the state machine retries, one attempt per invocation" if self.by_state else ""
+            return (
+                f"{self.task}: Lambda timeout {self.function_timeout} s, less than the task's "
+                f"timeout={self.cut:g} s: an attempt still running then is ended"
+                + (f"; {who}" if who else "")
+                + " (run it on ECS, compute=env.compute.ecs(...), to give it longer)"
+            )
         if self.by_state:
             return (
                 f"{self.task}: retried by the state machine, one attempt per invocation of up "
@@ -92,6 +103,7 @@ class TimingChoice:
             "compute": "lambda",
             "function_timeout": self.function_timeout,
             "retried_by": "state machine" if self.by_state else "task",
+            "attempt_cut_at": self.function_timeout if self.cut is not None else None,
             "attempts": self.attempts,
             "seconds": self.seconds,
             "text": self.text,

@@ -52,30 +52,23 @@ def timing(task: TaskSpec) -> TimingChoice | None:
     and its attempts do not fit the function's timeout: a timeout its settings did not name
     is raised to fit them (up to 900 s); past that — or past a timeout they named — the state
     machine retries instead, one attempt per invocation with the same waits. An attempt
-    longer than the function may run is refused. Without a task ``timeout`` an attempt's
-    length is unknown and nothing is chosen.
+    allowed longer than the function may run (a template's hour, say) is ended when the
+    function times out; the plan says so. Without a task ``timeout`` an attempt's length is
+    unknown and nothing is chosen.
     """
     cfg = task.config
     given = "timeout" in cfg.model_fields_set
     if task.timeout is None:
         return None
     seconds = attempts_seconds_of(task)
-    limit = int(cfg.timeout) if given else LAMBDA_MAX_TIMEOUT
-    if task.timeout > limit:
-        raise InfraError(
-            f"Task {task.name!r} ({task.location}) has timeout={task.timeout:g} s, but its "
-            f"Lambda function times out after {limit} s and would end every attempt first. "
-            + (
-                f"Raise the function's timeout (env.compute.lambda_(timeout=...), at most "
-                f"{LAMBDA_MAX_TIMEOUT}), lower the task's timeout=, or run it on ECS "
-                if given
-                else "Lower the task's timeout=, or run it on ECS "
-            )
-            + "(compute=env.compute.ecs(...)), which has no such limit."
-        )
     attempts = task.retries + 1
     if seconds <= cfg.timeout:
         return None  # they fit the timeout as it is
+    most = int(cfg.timeout) if given else LAMBDA_MAX_TIMEOUT
+    if task.timeout > most:  # each attempt may outlast the function: at most one per start
+        return TimingChoice(
+            task.name, most, attempts, seconds, by_state=attempts > 1, cut=float(task.timeout)
+        )
     if given or seconds > LAMBDA_MAX_TIMEOUT:
         function_timeout = (
             int(cfg.timeout) if given else max(int(cfg.timeout), math.ceil(task.timeout))
