@@ -15,9 +15,7 @@ behind the same API) with the infrastructure derived from the pipeline.
 
 from __future__ import annotations
 
-import sys
-import types
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from glacier.dataset import Dataset
@@ -41,7 +39,7 @@ if TYPE_CHECKING:
     from glacier.task import Inject, Task, task
 
 from glacier import dispatch as _dispatch
-from glacier.lazy_exports import lazy_exports
+from glacier.lazy_exports import keep_exports, lazy_exports
 from glacier.version import __version__
 
 
@@ -93,20 +91,9 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_EXPORTS})
 
 
-class _Package(types.ModuleType):
-    """``glacier.task`` is the decorator, as it was when this package imported it eagerly.
-
-    Importing the submodule ``glacier.task`` makes Python set the package's attribute ``task``
-    to that module; the decorator keeps the name (the module stays in ``sys.modules``).
-    """
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _EXPORTS and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
+# `glacier.task` is the decorator, as it was when this package imported it eagerly: importing
+# the submodule `glacier.task` does not replace it (the module stays in `sys.modules`).
+keep_exports(__name__, _EXPORTS)
 
 __all__ = [
     "AWSEnvironment",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from glacier.lazy_exports import lazy_exports
+from glacier.lazy_exports import keep_exports, lazy_exports
 
 if TYPE_CHECKING:
     from glacier.infra.deploy import up
@@ -55,6 +55,8 @@ _WHERE = {
 
 
 __getattr__ = lazy_exports(__name__, _WHERE, globals())
+# `rehearse` is the function, also when the subpackage `glacier.infra.rehearse` was imported first.
+keep_exports(__name__, _WHERE)
 
 
 def __dir__() -> list[str]:

@@ -7,7 +7,8 @@ Where to look:
 =====================  ===========================================================
 ``infrastructure``     the builder, and the order an environment is declared in
 ``stack``              the stack record, the ``aws.Provider``, declaring a resource
-``naming``             physical names, and the ARNs computed from them
+``naming``             physical names, and the ARNs computed from them (partition, account)
+``functions``          what the model asks the AWS row about Lambda tasks (config, names)
 ``storage``            buckets: encryption, versioning, lifecycle, bucket policy
 ``rds``                RDS instances: subnet group, security group, managed password
 ``dynamodb``           DynamoDB tables: keys, capacity, recovery, encryption

@@ -94,7 +94,7 @@ def build_model(
         if env.cloud != "local":
             for ds in t.input_datasets:
                 if table_database(ds) is not None:
-                    continue  # the database's grant and network (see _Attached), no bucket
+                    continue  # the database's grant and network (see Attached), no bucket
                 producer = dag.producers.get(ds)
                 home = task_envs[dag.tasks[producer[0]].name] if producer else env
                 location = stores.locate(ds, t, env, home, "reads")
