@@ -32,28 +32,9 @@ Where to look:
 
 from __future__ import annotations
 
-import sys
-import types
-from typing import Any
-
 from glacier.infra.rehearse.rehearsal import rehearse, stop_server
 from glacier.infra.rehearse.report import Rehearsal, TaskReport
 from glacier.infra.rehearse.server import Denied
 
 __all__ = ["Denied", "Rehearsal", "TaskReport", "rehearse", "stop_server"]
 
-
-class _Rehearse(types.ModuleType):
-    """This package, callable as :func:`rehearse`.
-
-    ``glacier.infra`` exports the function ``rehearse``, and Python binds the attribute of
-    the same name to this package once any of its modules is imported; calling the package
-    calls the function, so ``from glacier.infra import rehearse; rehearse(pipeline, "prod")``
-    works whichever of the two the import found.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Rehearsal:
-        return rehearse(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _Rehearse
