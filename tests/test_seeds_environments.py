@@ -248,7 +248,7 @@ def test_composed_environment_with_compute_on_a_cloud_without_builder_is_refused
     )
     flow = _copy_flow(env)
     with pytest.raises(
-        InfraError, match=r"storage on aws with compute on gcp.*cannot generate gcp compute"
+        InfraError, match=r"storage on aws with compute on gcp.*cannot generate cross-cloud access"
     ):
         infra.plan(flow, env=env)
     # The caller's provider is not touched: another environment on it still plans.

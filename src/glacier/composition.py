@@ -6,9 +6,11 @@ buckets (``env.storage.*``, ``env.get(...)``) live on ``storage`` and whose comp
 write the storage provider's store, so a composed environment runs locally like any other.
 
 Its infrastructure is planned by the storage cloud's builder. When the compute is on another
-cloud, that cloud's compute has to be planned too; this version builds infrastructure for AWS
-only, so such a plan is refused when it is made (not when the environment is composed, which
-would keep it from running locally), naming what is missing.
+cloud, its tasks would reach the storage cloud's data with the compute cloud's identities,
+which no builder grants yet (that needs identity federation between the clouds: a GCP service
+account or an Azure managed identity trusted by an AWS role, say). So such a plan is refused
+when it is made (not when the environment is composed, which would keep it from running
+locally), naming what is missing.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ __all__ = ["compose_environment"]
 #: sits above this module).
 E = TypeVar("E")
 
-#: Clouds whose compute the infrastructure builders can plan.
-_PLANNABLE_COMPUTE = frozenset({"aws", "local"})
+#: Compute a composed environment plans beside storage of another cloud: local tasks (which
+#: need no grant); across clouds, no builder declares identity federation yet.
+_PLANNABLE_COMPUTE = frozenset({"local"})
 
 
 def compose_environment(
@@ -51,9 +54,10 @@ def compose_environment(
     if compute_kind != storage_kind and compute_kind not in _PLANNABLE_COMPUTE:
         message = (
             f"Environment {env.name!r} composes storage on {storage_kind} with compute on "
-            f"{compute_kind}, and Glacier cannot generate {compute_kind} compute "
-            f"infrastructure yet (no {compute_kind} builder in this version). Run it locally, "
-            f"or compose compute=Provider(config=AwsConfig(...)) to plan and deploy it."
+            f"{compute_kind}: Glacier cannot generate cross-cloud access yet ({compute_kind} "
+            f"tasks reaching {storage_kind} data need identity federation, which no builder "
+            f"declares). Run it locally, or compose compute on the storage's cloud to plan "
+            f"and deploy it."
         )
         env.container.cloud.infrastructure.override(providers.Callable(_refuse, message))
     composed: E = env

@@ -55,9 +55,13 @@ class Rehearsal:
             f"Rehearsal of pipeline {self.pipeline!r}, environment {self.environment!r} "
             f"on {self.endpoint}: {'passed' if self.ok else 'FAILED'}"
         ]
+        # Columns as wide as their longest entry ("containerapp", a long task name).
+        name = max((len(t.task) for t in self.tasks), default=0)
+        kind = max((len(t.compute) for t in self.tasks), default=0)
         for t in self.tasks:
             lines.append(
-                f"  {t.task:<20} {t.compute:<7} {t.status:<10} {t.seconds:6.1f} s  "
+                f"  {t.task:<{max(name, 20)}} {t.compute:<{max(kind, 7)}} {t.status:<10} "
+                f"{t.seconds:6.1f} s  "
                 f"wrote: {', '.join(t.written) or '-'}"
             )
             lines.extend(f"      assumed {role}" for role in t.assumed)
