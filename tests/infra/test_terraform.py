@@ -28,12 +28,21 @@ from glacier.infra.terraform.references import DATA_SOURCES, address
 from glacier.infra.terraform.translate import resource_body
 from glacier.infra.terraform.types import attribute_name
 from infra import pipelines as more
+from infra.gcp import pipelines as gcp_pipelines
 from infra import seed_patterns
 
 from .plans import ROOT
 
 EXAMPLES = ROOT / "examples"
 POLICY_ARGUMENTS = ("policy", "assume_role_policy")
+#: GCP's IAM: bindings of a role to a member on a bucket (with its condition), a job, a
+#: secret or the project.
+GOOGLE_BINDINGS = (
+    "google_storage_bucket_iam_member",
+    "google_cloud_run_v2_job_iam_member",
+    "google_secret_manager_secret_iam_member",
+    "google_project_iam_member",
+)
 #: JSON documents compared parsed: policies, and state machine definitions (a list a lookup
 #: answers is written into them as ``${jsonencode(...)}``, whose spacing is Terraform's).
 JSON_ARGUMENTS = (*POLICY_ARGUMENTS, "definition")
@@ -149,7 +158,8 @@ def _pulumi_arguments(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def assert_same_infrastructure(pipeline: Any, tmp_path: Path) -> int:
-    """Generate both targets of every environment and compare; returns the policies compared."""
+    """Generate both targets of every environment and compare; returns the policies (AWS) or
+    bindings (GCP) compared."""
     written = generate(pipeline, tmp_path)
     assert written["environments"], "no cloud environment: nothing was compared"
     policies = 0
@@ -165,6 +175,11 @@ def assert_same_infrastructure(pipeline: Any, tmp_path: Path) -> int:
                     assert actual[where][argument] == body[argument]
                     assert body[argument]["Statement"], where
                     policies += 1
+            if where.split(".")[0] in GOOGLE_BINDINGS:
+                assert body["role"] and body["member"], where
+                for argument in ("role", "member", "condition"):
+                    assert actual[where].get(argument) == body.get(argument), where
+                policies += 1
     return policies
 
 
@@ -191,6 +206,11 @@ SEEDS = {
     "raw-bucket": lambda: more.raw_bucket_pipeline,
     # The seeds' first cloud pipelines in their own shapes (Delta tables on Lambda images).
     **{f"seed-pattern-{name}": (lambda p=p: p) for name, p in seed_patterns.PATTERNS.items()},
+    # GCP (tests/infra/gcp/pipelines.py): a scheduled DAG with IAM Conditions on prefixes; a
+    # task reading another project's bucket; a workflow running a job in another project.
+    "gcp-daily": gcp_pipelines.daily,
+    "gcp-cross-project": gcp_pipelines.cross_project,
+    "gcp-two-projects": gcp_pipelines.two_projects,
 }
 
 
@@ -222,8 +242,8 @@ EXAMPLE_PIPELINES = {
     "medallion-prod": lambda: _medallion("prod"),
     "multi_environment-staging": lambda: f"{EXAMPLES / 'multi_environment.py'}:staging_pipeline",
     "multi_environment-prod": lambda: f"{EXAMPLES / 'multi_environment.py'}:prod_pipeline",
-    # Its GCP twin is refused by the Terraform target, naming the types (tests/infra/gcp).
     "switch_clouds-aws": lambda: f"{EXAMPLES / 'switch_clouds.py'}:aws_pipeline",
+    "switch_clouds-gcp": lambda: f"{EXAMPLES / 'switch_clouds.py'}:gcp_pipeline",
     "models-training": lambda: _example("models.py", "training_pipeline", "aws_environment"),
     "models-prediction": lambda: _example("models.py", "prediction_pipeline", "aws_environment"),
 }
