@@ -228,8 +228,7 @@ def _variables(env: EnvSpec) -> dict[str, Any]:
                 "region": {
                     "type": "string",
                     "default": env.region,
-                    "description": f"GCP region of environment {env.key!r} (its settings' "
-                    "region).",
+                    "description": f"GCP region of environment {env.key!r} (its settings' region).",
                 },
             }
         }

@@ -58,7 +58,11 @@ ATTRIBUTE_BLOCKS: Mapping[tuple[str, str], Mapping[str, Any]] = {
 
 #: Top-level arguments of google resources that name the environment's project or region,
 #: written as the directory's variable when they hold the environment's own value.
-GOOGLE_VARIABLES: Mapping[str, str] = {"project": "project", "region": "region", "location": "region"}
+GOOGLE_VARIABLES: Mapping[str, str] = {
+    "project": "project",
+    "region": "region",
+    "location": "region",
+}
 
 _ARN = re.compile(r"arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):(\d{12})?:")
 
