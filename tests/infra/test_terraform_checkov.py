@@ -18,13 +18,15 @@ import pytest
 
 import infra_pipelines as seeds
 from glacier.infra.terraform import generate
+from infra.gcp import pipelines as gcp_pipelines
 
 from .plans import ROOT
 from .test_terraform import EXAMPLE_PIPELINES, SEEDS
 
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 
-#: Every seed pattern and example pipeline the equality test covers (test_terraform.py).
+#: Every seed pattern, GCP test pipeline and example pipeline the equality test covers
+#: (test_terraform.py): AWS and GCP directories in the one checkov run.
 PIPELINES = {**SEEDS, **{f"example-{k}": v for k, v in EXAMPLE_PIPELINES.items()}}
 
 #: The checks that fail on purpose, by case: the every-option pipeline's settings turn
@@ -96,11 +98,13 @@ def test_without_its_skips_checkov_fails_what_the_skips_name(tmp_path: Path) -> 
     # The skips are what keeps it at 0: without the config, checkov fails those checks.
     from glacier.infra.terraform.checkov import SKIPPED_CHECKS
 
-    written = generate(seeds.prod_pipeline, tmp_path)
-    directory = Path(written["files"][0]).parent
-    (directory / ".checkov.yaml").unlink()
+    # An AWS and a GCP directory, in one run.
+    generate(seeds.prod_pipeline, tmp_path / "aws")
+    generate(gcp_pipelines.daily(), tmp_path / "gcp")
+    for config in tmp_path.rglob(".checkov.yaml"):
+        config.unlink()
     done = subprocess.run(
-        [str(CHECKOV), "-d", str(directory), "--framework", "terraform_json", "-o", "json"],
+        [str(CHECKOV), "-d", str(tmp_path), "--framework", "terraform_json", "-o", "json"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -109,3 +113,23 @@ def test_without_its_skips_checkov_fails_what_the_skips_name(tmp_path: Path) -> 
     report = json.loads(done.stdout)
     failed = {c["check_id"] for c in report["results"]["failed_checks"]}
     assert failed and failed <= set(SKIPPED_CHECKS)
+    assert {"CKV_GCP_62", "CKV_GCP_84"} <= failed  # the google skips are needed too
+
+
+def test_the_gcp_directories_are_scanned_by_checkovs_google_checks(
+    scanned: tuple[dict[str, list[Path]], Any],
+) -> None:
+    # A google directory checkov did not recognise would "pass" with nothing checked.
+    directories, report = scanned
+    gcp = [c for c in PIPELINES if "gcp" in c]
+    assert gcp
+    for case in gcp:
+        for directory in directories[case]:
+            where = "/" + directory.relative_to(directory.parents[1]).as_posix() + "/"
+            passed = {
+                c["check_id"]
+                for c in report["results"]["passed_checks"]
+                if c["file_path"].startswith(where)
+            }
+            # uniform bucket-level access, public access prevention: on every bucket
+            assert {"CKV_GCP_29", "CKV_GCP_114"} <= passed, directory

@@ -4,10 +4,11 @@ Each environment's share of the plan (what its Pulumi stack would deploy) is rec
 :class:`~glacier.infra.terraform.references.TerraformMocks` and written as::
 
     DIR/<environment>/
-        main.tf.json              terraform (pinned provider), provider "aws", resources
-        variables.tf.json         region and account id (defaults: the environment's settings)
-        outputs.tf.json           state machine ARN, buckets, functions
-        backend.tf.json.example   an S3 backend to copy to backend.tf.json (state is yours)
+        main.tf.json              terraform (pinned provider), provider "aws" or "google",
+                                  resources
+        variables.tf.json         region and account id, or project (defaults: the settings)
+        outputs.tf.json           state machine ARN or workflow, buckets, functions or jobs
+        backend.tf.json.example   an S3 or GCS backend to copy to backend.tf.json
         .checkov.yaml             the checks skipped on purpose, each with its reason
         README.md                 how to package the artifacts, init, validate, plan
         artifacts/                Lambda code and layers, written by `glacier package`
@@ -28,13 +29,11 @@ from glacier.infra.model import EnvSpec
 from glacier.infra.terraform.checkov import SKIPPED_CHECKS, checkov_config
 from glacier.infra.terraform.references import TerraformMocks
 from glacier.infra.terraform.translate import Artifact, provider_body, resource_body, value
-from glacier.infra.terraform.types import (
-    AWS_PROVIDER_SOURCE,
-    AWS_PROVIDER_VERSION,
-)
+from glacier.infra.terraform.types import PROVIDERS
 
 _REFERENCE = re.compile(
-    r"(?<!\$)\$\{(?:jsonencode\()?((?:aws_[a-z0-9_]+|data\.[a-z0-9_]+)\.[A-Za-z0-9_]+)"
+    r"(?<!\$)\$\{(?:jsonencode\()?((?:aws_[a-z0-9_]+|google_[a-z0-9_]+|data\.[a-z0-9_]+)"
+    r"\.[A-Za-z0-9_]+)"
 )
 
 
@@ -73,10 +72,11 @@ def configurations(
     keys = listed or clouds
     for key in keys:
         cloud = mocks.environments[key].cloud
-        if cloud != "aws":
+        if cloud not in PROVIDERS:
             raise TerraformError(
-                f"Environment {key!r} is on {cloud}; the Terraform target writes AWS "
-                "configurations only so far. Generate it with --target pulumi."
+                f"Environment {key!r} is on {cloud}; the Terraform target writes "
+                f"{' and '.join(sorted(PROVIDERS))} configurations only so far. Generate it "
+                "with --target pulumi."
             )
     if len(full.environments) == 1 and keys == list(full.environments):
         return [configure(pipeline, keys[0], environments, recorded=(full, mocks))]
@@ -127,15 +127,14 @@ def configure(
         _, arguments = mocks.lookups.get(source, (tf_type, {}))
         data.setdefault(tf_type, {})[name] = value(arguments, tf_type, spec, "", mocks.arns)
     _check_references(key, resources, data)
+    tf = PROVIDERS[spec.cloud]
     main: dict[str, Any] = {
         # No required_version beside it: checkov's JSON parser fails on a plain attribute in
         # the terraform block ("this method receives only dicts", checkov 3.3.30).
         "terraform": {
-            "required_providers": {
-                "aws": {"source": AWS_PROVIDER_SOURCE, "version": AWS_PROVIDER_VERSION}
-            },
+            "required_providers": {tf.name: {"source": tf.source, "version": tf.version}},
         },
-        "provider": {"aws": provider or {"region": "${var.region}"}},
+        "provider": {tf.name: provider or {"region": "${var.region}"}},
         "resource": resources,
     }
     if data:
@@ -217,6 +216,22 @@ def _check_references(
 
 
 def _variables(env: EnvSpec) -> dict[str, Any]:
+    if env.cloud == "gcp":
+        return {
+            "variable": {
+                "project": {
+                    "type": "string",
+                    "default": env.account_id,
+                    "description": f"GCP project of environment {env.key!r} (its settings' "
+                    "project): the provider's, and every resource's that names one.",
+                },
+                "region": {
+                    "type": "string",
+                    "default": env.region,
+                    "description": f"GCP region of environment {env.key!r} (its settings' region).",
+                },
+            }
+        }
     variables: dict[str, Any] = {
         "region": {
             "type": "string",
@@ -247,10 +262,32 @@ def _outputs(resources: dict[str, dict[str, Any]]) -> dict[str, Any]:
         outputs[f"bucket_{name}"] = {"value": f"${{aws_s3_bucket.{name}.bucket}}"}
     for name in resources.get("aws_lambda_function", {}):
         outputs[f"function_{name}"] = {"value": f"${{aws_lambda_function.{name}.function_name}}"}
+    workflows = resources.get("google_workflows_workflow", {})
+    for name in workflows:
+        key = "workflow_id" if len(workflows) == 1 else f"workflow_id_{name}"
+        outputs[key] = {
+            "value": f"${{google_workflows_workflow.{name}.id}}",
+            "description": "The workflow running the pipeline: create executions here.",
+        }
+    for name in resources.get("google_storage_bucket", {}):
+        outputs[f"bucket_{name}"] = {"value": f"${{google_storage_bucket.{name}.name}}"}
+    for name in resources.get("google_cloud_run_v2_job", {}):
+        outputs[f"job_{name}"] = {"value": f"${{google_cloud_run_v2_job.{name}.name}}"}
     return {"output": outputs}
 
 
 def _backend(env: EnvSpec, pipeline: str) -> dict[str, Any]:
+    if env.cloud == "gcp":
+        return {
+            "terraform": {
+                "backend": {
+                    "gcs": {
+                        "bucket": "YOUR-TERRAFORM-STATE-BUCKET",
+                        "prefix": f"glacier/{pipeline}/{env.key}",
+                    }
+                }
+            }
+        }
     return {
         "terraform": {
             "backend": {
@@ -268,22 +305,38 @@ def _backend(env: EnvSpec, pipeline: str) -> dict[str, Any]:
 
 def _readme(cfg: EnvironmentConfiguration) -> str:
     env, pipeline = cfg.env, cfg.plan.pipeline
-    artifacts = "\n".join(f"- `{a}`" for a in sorted(cfg.artifacts)) or "- (none)"
     skips = "\n".join(f"- `{c}`: {why}" for c, why in SKIPPED_CHECKS.items())
+    if env.cloud == "gcp":
+        where = f"Project `{env.account_id}`, region `{env.region}`"
+        built = _images(cfg)
+        artifacts = f"""The Cloud Run jobs run these images, which Terraform does not build:
+
+{built}
+
+Build the image named after this project's repository from the `Dockerfile` that
+`glacier generate <pipeline file> --env {env.key}` (the Pulumi target) writes, and push it
+there (`docker build` and `docker push`) before `terraform apply`; an image a task names in
+its settings is yours."""
+        package = "docker build -t <image> . && docker push <image>"
+    else:
+        where = f"Account `{env.account_id or '(any)'}`, region `{env.region}`"
+        files = "\n".join(f"- `{a}`" for a in sorted(cfg.artifacts)) or "- (none)"
+        artifacts = f"""The configuration refers to these files, which Terraform does not build:
+
+{files}
+
+Write them with `glacier package <pipeline file> --env {env.key} -o <this directory's parent>`
+(the Lambda code package and the dependencies layer built for the function's platform)."""
+        package = f"glacier package <pipeline file> --env {env.key} -o <parent of this directory>"
     return f"""# Terraform configuration of Glacier pipeline `{pipeline}`, environment `{env.key}`
 
 Generated by `glacier generate --target terraform` from the same program as the Pulumi
-project; do not edit, generate again. Account `{env.account_id or "(any)"}`, region
-`{env.region}` (the defaults of `variables.tf.json`, from the environment's settings).
+project; do not edit, generate again. {where} (the defaults of `variables.tf.json`, from the
+environment's settings).
 
 ## Artifacts
 
-The configuration refers to these files, which Terraform does not build:
-
 {artifacts}
-
-Write them with `glacier package <pipeline file> --env {env.key} -o <this directory's parent>`
-(the Lambda code package and the dependencies layer built for the function's platform).
 
 ## State
 
@@ -293,7 +346,7 @@ your state bucket, or keep Terraform's local state.
 ## CI
 
 ```
-glacier package <pipeline file> --env {env.key} -o <parent of this directory>
+{package}
 terraform init
 terraform validate
 terraform plan -out plan.tfplan
@@ -307,6 +360,19 @@ the checks skipped on purpose.
 
 {skips}
 """
+
+
+def _images(cfg: EnvironmentConfiguration) -> str:
+    """The images the environment's Cloud Run jobs run, one list item each."""
+    images = sorted(
+        {
+            str(container.get("image"))
+            for r in cfg.plan
+            if r.type == "gcp:cloudrunv2/job:Job"
+            for container in r.inputs.get("template", {}).get("template", {}).get("containers", [])
+        }
+    )
+    return "\n".join(f"- `{i}`" for i in images) or "- (none)"
 
 
 def _write(path: Path, text: str) -> str:

@@ -27,7 +27,12 @@ from typing import Any
 
 from glacier.errors import TerraformError
 from glacier.infra.mocks import RecordingMocks
-from glacier.infra.terraform.types import RESOURCE_TYPES, attribute_name, snake
+from glacier.infra.terraform.types import (
+    COMPUTED_NAMES,
+    RESOURCE_TYPES,
+    attribute_name,
+    snake,
+)
 
 _MARKER = re.compile(r"@@tf~([A-Za-z0-9_.\[\]\-]+)@@")
 #: A whole list (see :func:`list_marker`) where JSON text holds it: ``["<marker>"]``.
@@ -211,7 +216,7 @@ class TerraformMocks(RecordingMocks):
         for key, value in realistic.items():
             if key in args.inputs and not isinstance(value, str):
                 continue  # numbers, flags and blocks the program set are known as they are
-            if key == "name" and "name" not in args.inputs:
+            if key == "name" and "name" not in args.inputs and tf_type not in COMPUTED_NAMES:
                 continue  # the plan's stand-in, not an attribute of every type
             attribute = attribute_name(tf_type, key)
             if isinstance(value, str) and value.startswith("arn:") and "@" not in value:

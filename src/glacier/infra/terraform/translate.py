@@ -56,6 +56,14 @@ ATTRIBUTE_BLOCKS: Mapping[tuple[str, str], Mapping[str, Any]] = {
     ("aws_security_group", "egress"): _SECURITY_GROUP_RULE,
 }
 
+#: Top-level arguments of google resources that name the environment's project or region,
+#: written as the directory's variable when they hold the environment's own value.
+GOOGLE_VARIABLES: Mapping[str, str] = {
+    "project": "project",
+    "region": "region",
+    "location": "region",
+}
+
 _ARN = re.compile(r"arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):(\d{12})?:")
 
 
@@ -100,6 +108,9 @@ def resource_body(
             )
         name = argument_name(tf_type, key, raw)
         body[name] = value(raw, tf_type, env, key, arns)
+        variable = _variable(tf_type, key, raw, env)
+        if variable is not None:
+            body[name] = variable
         defaults = ATTRIBUTE_BLOCKS.get((tf_type, name))
         if defaults is not None and isinstance(body[name], list):
             body[name] = [{**defaults, **element} for element in body[name]]
@@ -107,13 +118,18 @@ def resource_body(
 
 
 def provider_body(resource: PlannedResource) -> dict[str, Any]:
-    """The ``aws`` provider block of an environment's provider resource (whose inputs arrive
-    JSON-encoded): its region and allowed account are the directory's variables."""
+    """The ``aws`` or ``google`` provider block of an environment's provider resource (whose
+    inputs arrive JSON-encoded): its region and allowed account, or its project, are the
+    directory's variables."""
     body: dict[str, Any] = {}
     for key, raw in resource.inputs.items():
         parsed = _decoded(raw)
         if key == "region":
             body["region"] = "${var.region}"
+        elif key == "project":
+            body["project"] = "${var.project}"
+        elif key == "defaultLabels":
+            body["default_labels"] = value(dict(parsed or {}), "provider", None, "defaultLabels")
         elif key == "allowedAccountIds":
             body["allowed_account_ids"] = ["${var.account_id}"]
         elif key == "defaultTags":
@@ -158,6 +174,16 @@ def value(
     raise TerraformError(
         f"{tf_type}: input {key!r} holds a {type(raw).__name__}, which has no Terraform form."
     )
+
+
+def _variable(tf_type: str, key: str, raw: Any, env: EnvSpec | None) -> str | None:
+    """``${var.project}`` or ``${var.region}`` for a google resource's own project or region
+    argument (see :data:`GOOGLE_VARIABLES`), else None."""
+    if env is None or not tf_type.startswith("google_") or key not in GOOGLE_VARIABLES:
+        return None
+    variable = GOOGLE_VARIABLES[key]
+    own = env.account_id if variable == "project" else env.region
+    return f"${{var.{variable}}}" if raw == own else None
 
 
 def _arns(text: str, env: EnvSpec | None) -> str:

@@ -1,7 +1,11 @@
-"""What each Pulumi resource type and input is called in Terraform's AWS provider.
+"""What each Pulumi resource type and input is called in Terraform's AWS and Google providers.
 
-pulumi-aws is generated from the Terraform AWS provider, so a type token names a Terraform
-resource type and a camelCase input names a snake_case argument. The exceptions are data:
+pulumi-aws and pulumi-gcp are generated from the Terraform AWS and Google providers, so a
+type token names a Terraform resource type and a camelCase input names a snake_case
+argument. The exceptions are data:
+
+- :data:`PROVIDERS`: per cloud, the Terraform provider (its block name, source and pinned
+  version) and the Pulumi provider token that configures it.
 
 - :data:`RESOURCE_TYPES`: the type token of every resource Glacier declares and its Terraform
   type. A type missing here is refused (:func:`terraform_type`), never left out: add a row.
@@ -15,6 +19,8 @@ resource type and a camelCase input names a snake_case argument. The exceptions 
 Example:
     >>> terraform_type("aws:s3/bucket:Bucket")
     'aws_s3_bucket'
+    >>> terraform_type("gcp:storage/bucketIAMMember:BucketIAMMember")
+    'google_storage_bucket_iam_member'
     >>> argument_name("aws_s3_bucket_lifecycle_configuration", "rules", [{"id": "x"}])
     'rule'
     >>> snake("retentionInDays")
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from glacier.errors import TerraformError
@@ -33,6 +40,29 @@ from glacier.errors import TerraformError
 #: terraform-provider-aws 6.x, the series Glacier's resources and arguments are written for.
 AWS_PROVIDER_SOURCE = "hashicorp/aws"
 AWS_PROVIDER_VERSION = "~> 6.0"
+
+#: The Terraform Google provider: pulumi-gcp 9.x and 10.x are built from the 7.x series of
+#: terraform-provider-google(-beta); every resource Glacier declares is in the GA provider.
+GOOGLE_PROVIDER_SOURCE = "hashicorp/google"
+GOOGLE_PROVIDER_VERSION = "~> 7.0"
+
+
+@dataclass(frozen=True)
+class TerraformProvider:
+    """A cloud's Terraform provider: its block name (``provider "google"``), source and
+    version constraint, and the variables its directory declares (the project or account
+    and the region)."""
+
+    name: str
+    source: str
+    version: str
+
+
+#: Cloud -> its Terraform provider. A cloud missing here is refused by the writer.
+PROVIDERS: Mapping[str, TerraformProvider] = {
+    "aws": TerraformProvider("aws", AWS_PROVIDER_SOURCE, AWS_PROVIDER_VERSION),
+    "gcp": TerraformProvider("google", GOOGLE_PROVIDER_SOURCE, GOOGLE_PROVIDER_VERSION),
+}
 
 #: Pulumi type token -> Terraform resource type.
 RESOURCE_TYPES: Mapping[str, str] = {
@@ -86,6 +116,19 @@ RESOURCE_TYPES: Mapping[str, str] = {
     "aws:s3/bucketVersioning:BucketVersioning": "aws_s3_bucket_versioning",
     "aws:secretsmanager/secret:Secret": "aws_secretsmanager_secret",
     "aws:sfn/stateMachine:StateMachine": "aws_sfn_state_machine",
+    # GCP (glacier.infra.gcp): every type its builder declares.
+    "gcp:artifactregistry/repository:Repository": "google_artifact_registry_repository",
+    "gcp:cloudrunv2/job:Job": "google_cloud_run_v2_job",
+    "gcp:cloudrunv2/jobIamMember:JobIamMember": "google_cloud_run_v2_job_iam_member",
+    "gcp:cloudscheduler/job:Job": "google_cloud_scheduler_job",
+    "gcp:projects/iAMCustomRole:IAMCustomRole": "google_project_iam_custom_role",
+    "gcp:projects/iAMMember:IAMMember": "google_project_iam_member",
+    "gcp:secretmanager/secret:Secret": "google_secret_manager_secret",
+    "gcp:secretmanager/secretIamMember:SecretIamMember": "google_secret_manager_secret_iam_member",
+    "gcp:serviceaccount/account:Account": "google_service_account",
+    "gcp:storage/bucket:Bucket": "google_storage_bucket",
+    "gcp:storage/bucketIAMMember:BucketIAMMember": "google_storage_bucket_iam_member",
+    "gcp:workflows/workflow:Workflow": "google_workflows_workflow",
 }
 
 #: Repeatable nested blocks: Pulumi's plural name -> Terraform's block name.
@@ -108,18 +151,47 @@ BLOCK_NAMES: Mapping[str, str] = {
     "volumes": "volume",
     "columns": "columns",
     "partitionKeys": "partition_keys",
+    # google: a bucket's lifecycle rules, a repository's cleanup policies, a Cloud Run
+    # job's containers and their environment variables.
+    "lifecycleRules": "lifecycle_rule",
+    "cleanupPolicies": "cleanup_policies",
+    "containers": "containers",
+    "envs": "env",
 }
 
 #: Arguments holding a map of the user's own keys, kept as written.
 MAP_ARGUMENTS = frozenset(
-    {"tags", "variables", "defaultArguments", "nonOverridableArguments", "parameters"}
+    {
+        "tags",
+        "variables",
+        "defaultArguments",
+        "nonOverridableArguments",
+        "parameters",
+        "labels",
+        "defaultLabels",
+        "limits",
+    }
 )
 
 #: Inputs whose Terraform argument is not the snake_case of Pulumi's name, by type
 #: (pulumi-aws renames a few: a Lambda function's ``function_name`` is its ``name``).
 ARGUMENT_NAMES: Mapping[str, Mapping[str, str]] = {
     "aws_lambda_function": {"name": "function_name"},
+    # pulumi-gcp names lists of strings in the plural, the Google provider in the singular.
+    "google_cloud_run_v2_job": {"commands": "command"},
+    "google_storage_bucket": {"matchesPrefixes": "matches_prefix"},
 }
+
+#: Types whose ``name`` is an attribute the cloud computes (a service account's
+#: ``projects/<p>/serviceAccounts/<email>``), not an input: its outputs refer to it.
+COMPUTED_NAMES = frozenset(
+    {
+        "google_artifact_registry_repository",
+        "google_project_iam_custom_role",
+        "google_secret_manager_secret",
+        "google_service_account",
+    }
+)
 
 #: Output attributes whose Terraform name is not the snake_case of Pulumi's, by type.
 ATTRIBUTE_NAMES: Mapping[str, Mapping[str, str]] = {
