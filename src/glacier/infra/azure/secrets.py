@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from glacier.env_vars import secret_variable
-
 from glacier.infra.azure.data_access import role_assignment
 from glacier.infra.azure.identities import principal_of
 from glacier.infra.azure.naming import assignment_name, identity_name, resource_group_id, vault_name
