@@ -37,4 +37,3 @@ from glacier.infra.rehearse.report import Rehearsal, TaskReport
 from glacier.infra.rehearse.server import Denied
 
 __all__ = ["Denied", "Rehearsal", "TaskReport", "rehearse", "stop_server"]
-
