@@ -303,3 +303,10 @@ def test_a_gcp_or_azure_secret_is_refused_outside_a_deployed_task(store: str) ->
         r"locally give it \{ env = \"API_KEY\" \} in the dev settings",
     ):
         Secrets(settings, environ=environ).get("api_key")
+
+
+@pytest.mark.parametrize("store", ["gcp", "azure"])
+def test_a_bad_gcp_or_azure_reference_is_refused_without_showing_it(store: str) -> None:
+    with pytest.raises(ConfigError, match=rf"secrets\.api_key\.{store}") as caught:
+        GlacierSettings(secrets={"api_key": {store: KNOWN + "/!"}})
+    assert KNOWN not in str(caught.value)
