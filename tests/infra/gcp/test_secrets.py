@@ -17,8 +17,7 @@ MEMBER = "gcp:secretmanager/secretIamMember:SecretIamMember"
 
 
 def _with_secrets(**by_task: tuple[SecretRef, ...]):  # type: ignore[no-untyped-def]
-    # The model reads secrets from the settings' [secrets] (AWS or variables today); the
-    # builder is given them directly here.
+    # The builder given secrets directly (the end-to-end case, from [secrets], is below).
     model = build_model(daily())
     tasks = tuple(dataclasses.replace(t, secrets=by_task.get(t.name, ())) for t in model.tasks)
     model = dataclasses.replace(model, tasks=tasks)
