@@ -9,7 +9,7 @@ from glacier.infra.azure.infrastructure import declare
 from glacier.infra.mocks import plan_program
 from glacier.infra.model import SecretRef, build_model
 from infra.azure.pipelines import SUB_A, lake_pipeline
-from infra.azure.plans import SECRETS_USER, assignments_of
+from infra.azure.plans import ASSIGNMENT, SECRETS_USER, assignments_of
 
 
 def test_each_task_reads_exactly_the_secrets_it_names() -> None:
@@ -81,6 +81,8 @@ def test_a_task_reading_a_key_vault_secret_is_granted_it_and_given_it_by_contain
     fetch_scopes = [r.inputs["scope"] for r in assignments_of(p, "dev", "fetch", SECRETS_USER)]
     assert fetch_scopes == [f"{vault_id}/secrets/fmp-api-key"]
     assert assignments_of(p, "dev", "report", SECRETS_USER) == []
+    vault_wide = [r for r in p.of_type(ASSIGNMENT) if str(r.inputs["scope"]) == vault_id]
+    assert vault_wide == []  # per secret, never on the vault
     job = p.get(JOB, "dev-fetch-job")
     identity = job.inputs["identity"]["userAssignedIdentities"][0]
     assert job.inputs["configuration"]["secrets"] == [

@@ -97,6 +97,10 @@ def test_a_task_reading_a_secret_manager_secret_is_granted_it_and_given_it_by_cl
     bindings = [(r.inputs["secretId"], r.inputs["member"]) for r in planned.of_type(MEMBER)]
     sa = f"serviceAccount:prod-fmp-fetch@{PROJECT}.iam.gserviceaccount.com"
     assert bindings == [("fmp-api-key", sa)]  # only fetch, only its secret
+    elsewhere = [
+        r.name for r in planned.resources if r.type != MEMBER and "secretmanager" in str(r.inputs)
+    ]
+    assert elsewhere == []  # no project-level Secret Manager role
     assert planned.of_type("gcp:secretmanager/secret:Secret") == []  # not declared
     from_secrets = [e for e in _envs(planned, "fetch") if "valueSource" in e]
     assert from_secrets == [
