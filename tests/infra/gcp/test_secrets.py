@@ -128,3 +128,28 @@ def test_a_variable_secret_is_refused_for_a_gcp_task_naming_secret_manager() -> 
 
     with pytest.raises(InfraError, match=r"'api_key'.*GCP Secret Manager.*gcp = \"<secret id>\""):
         plan(_secret_pipeline(api_key={"env": "FMP_API_KEY"}))
+
+
+def test_two_secrets_a_job_would_get_in_one_variable_are_refused() -> None:
+    import polars as pl
+    from pydantic import SecretStr
+
+    from glacier import Dataset, Environment, Pipeline
+    from glacier.infra.mocks import plan
+    from glacier.settings import GcpConfig, GlacierSettings
+
+    settings = GlacierSettings(
+        env="prod",
+        provider=GcpConfig(project=PROJECT, region="europe-west1"),
+        secrets={"api_key": {"gcp": "a"}, "API_KEY": {"gcp": "b"}},
+    )
+    env = Environment.from_settings(settings)
+    out = Dataset("out", storage=env.storage.gcs("acme-prod-lake", "out.parquet"))
+    p = Pipeline("fmp", env=env)
+
+    @p.task()
+    def fetch(api_key: SecretStr, API_KEY: SecretStr) -> out:
+        return pl.DataFrame({"x": [1]})
+
+    with pytest.raises(InfraError, match=r"'api_key' and 'API_KEY'.*GLACIER_SECRET_API_KEY"):
+        plan(p)
