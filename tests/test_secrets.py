@@ -91,11 +91,18 @@ def test_a_value_written_in_the_settings_file_is_refused_without_showing_it(
     [
         (
             {"vault": "x"},
-            r"secrets.api_key: unknown field 'vault'; allowed fields: aws, declare, env",
+            r"secrets.api_key: unknown field 'vault'; allowed fields: aws, azure, declare, "
+            r"env, gcp",
         ),
         ({}, r"name exactly one store"),
         ({"aws": "/a", "env": "A"}, r"name exactly one store.*got aws and env"),
         ({"env": "1BAD"}, r"environment variable name"),
+        (
+            {"gcp": "projects/p/secrets/x"},
+            r"secrets.api_key.gcp: a Secret Manager secret is named by its id",
+        ),
+        ({"azure": "fmp_api_key"}, r"secrets.api_key.azure: a Key Vault secret is named"),
+        ({"gcp": "a", "azure": "b"}, r"name exactly one store.*got gcp and azure"),
     ],
 )
 def test_bad_sources_name_the_field_and_the_fix(source: dict[str, Any], expected: str) -> None:
@@ -269,3 +276,37 @@ def test_a_declared_secret_is_planned_without_a_value_and_granted_by_its_arn(
 def test_a_declared_secret_is_named_in_aws(source: dict[str, Any], expected: str) -> None:
     with pytest.raises(ConfigError, match=expected):
         GlacierSettings(secrets={"api_key": source})
+
+
+@pytest.mark.parametrize("store", ["gcp", "azure"])
+def test_a_deployed_gcp_or_azure_task_reads_the_variable_its_platform_filled(store: str) -> None:
+    from glacier.env_vars import secret_variable
+
+    settings = GlacierSettings(secrets={"api_key": {store: "fmp-api-key"}})
+    environ = {"GLACIER_DEPLOYED": "1", secret_variable("api_key"): KNOWN}
+    value = Secrets(settings, environ=environ).get("api_key")
+    assert secret_variable("api_key") == "GLACIER_SECRET_API_KEY"
+    assert value.get_secret_value() == KNOWN
+    with pytest.raises(SecretNotFoundError, match=r"'api_key'.*'fmp-api-key'") as caught:
+        Secrets(settings, environ={"GLACIER_DEPLOYED": "1"}).get("api_key")
+    assert "deployed by this plan" in str(caught.value)
+
+
+@pytest.mark.parametrize("store", ["gcp", "azure"])
+def test_a_gcp_or_azure_secret_is_refused_outside_a_deployed_task(store: str) -> None:
+    settings = GlacierSettings(secrets={"api_key": {store: "fmp-api-key"}})
+    # The variable alone is not enough: outside a deployed job nothing filled it.
+    environ = {"GLACIER_SECRET_API_KEY": KNOWN}
+    with pytest.raises(
+        SecretError,
+        match=rf"a {store} secret, read by the deployed job; "
+        r"locally give it \{ env = \"API_KEY\" \} in the dev settings",
+    ):
+        Secrets(settings, environ=environ).get("api_key")
+
+
+@pytest.mark.parametrize("store", ["gcp", "azure"])
+def test_a_bad_gcp_or_azure_reference_is_refused_without_showing_it(store: str) -> None:
+    with pytest.raises(ConfigError, match=rf"secrets\.api_key\.{store}") as caught:
+        GlacierSettings(secrets={"api_key": {store: KNOWN + "/!"}})
+    assert KNOWN not in str(caught.value)

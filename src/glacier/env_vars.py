@@ -25,11 +25,13 @@ __all__ = [
     "GLACIER_LOG_LEVEL",
     "GLACIER_PIPELINE",
     "GLACIER_RUN_ID",
+    "GLACIER_SECRET_PREFIX",
     "GLACIER_SETTINGS",
     "GLACIER_SETTINGS_DIR",
     "GLACIER_TARGET",
     "GLACIER_TASK_NAME",
     "TASK_VARIABLES",
+    "secret_variable",
 ]
 
 # -- choosing the settings (a laptop, CI, a deployed task) ----------------------------------
@@ -70,6 +72,22 @@ GLACIER_LOG_LEVEL = "GLACIER_LOG_LEVEL"
 #: ``1``: run one attempt per start; the orchestrator retries (a Lambda task whose attempts
 #: do not fit one invocation, see glacier.infra.aws.lambda_.retried_by_state).
 GLACIER_ONE_ATTEMPT = "GLACIER_ONE_ATTEMPT"
+
+#: The prefix of the variables a GCP or Azure job is given its secrets in (see
+#: :func:`secret_variable`).
+GLACIER_SECRET_PREFIX = "GLACIER_SECRET_"
+
+
+def secret_variable(name: str) -> str:
+    """The variable a deployed GCP or Azure task finds secret ``name`` in: the platform
+    (Cloud Run from Secret Manager, Container Apps from Key Vault) resolves it with the task's
+    own identity when the job starts, so no secret client runs in the task.
+
+    >>> secret_variable("api_key")
+    'GLACIER_SECRET_API_KEY'
+    """
+    return f"{GLACIER_SECRET_PREFIX}{name.upper()}"
+
 
 #: The variables the generated infrastructure sets for a task, besides the cloud's. Only
 #: GLACIER_ENV is the name of a GlacierSettings field (GLACIER_<field> configures settings):

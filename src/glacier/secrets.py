@@ -11,6 +11,11 @@ Stores, as data (one row per store, one small reader each):
 - ``aws``: AWS Secrets Manager through boto3, in the environment's region (and its
   ``endpoint_url`` when an emulator stands in for AWS); a deployed task reads with its role,
   which the plan grants ``secretsmanager:GetSecretValue`` on exactly the secrets it declares.
+- ``gcp`` / ``azure``: GCP Secret Manager / the environment's Azure Key Vault, read by the
+  platform, not by Glacier: the plan gives the deployed job a variable
+  (:func:`glacier.env_vars.secret_variable`) whose value Cloud Run or Container Apps resolves
+  with the task's own identity when the job starts (so no secret client is installed). Outside
+  a deployed task such a secret is refused: locally, the dev settings name it ``{ env = ...}``.
 - ``env``: the process environment, else the project's ``.env`` file (beside the settings
   directory, never committed: add it to ``.gitignore``).
 
@@ -35,6 +40,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from glacier import env_vars
 from glacier.adapters.credentials import aws_client
 from glacier.errors import SecretError, SecretNotFoundError
 from glacier.settings.clouds import AwsConfig
@@ -88,8 +94,9 @@ class Secrets:
             raise SecretNotFoundError(
                 f"Secret {name!r} is not declared in environment {self.settings.env!r} "
                 f"({self._where()}); declared: {', '.join(self.names) or 'none'}. Add it to "
-                f'the [secrets] section: {name} = {{ aws = "/{self.settings.env}/..." }} or '
-                f'{name} = {{ env = "{name.upper()}" }}.'
+                f'the [secrets] section: {name} = {{ aws = "/{self.settings.env}/..." }}, '
+                f'{{ gcp = "<secret id>" }}, {{ azure = "<secret name>" }} or '
+                f'{{ env = "{name.upper()}" }}.'
             )
         return found
 
@@ -175,6 +182,17 @@ class Secrets:
         if dotenv is None:
             return None
         return read_dotenv(dotenv).get(source.reference)
+
+    def _from_platform(self, name: str, source: SecretSource) -> str | None:
+        """A ``gcp`` or ``azure`` secret: the variable the deployed job's platform filled."""
+        environ = os.environ if self._environ is None else self._environ
+        if not environ.get(env_vars.GLACIER_DEPLOYED):
+            raise SecretError(
+                f"Secret {name!r} of environment {self.settings.env!r} ({self._where()}) is "
+                f"a {source.store} secret, read by the deployed job; locally give it "
+                f'{{ env = "{name.upper()}" }} in the dev settings.'
+            )
+        return environ.get(env_vars.secret_variable(name))
 
     def _from_aws(self, name: str, source: SecretSource) -> str | None:
         return self._read_aws(name, source.reference)
@@ -265,12 +283,20 @@ class Secrets:
 
 _READERS: Mapping[str, Reader] = {
     "aws": Secrets._from_aws,
+    "gcp": Secrets._from_platform,
+    "azure": Secrets._from_platform,
     "env": Secrets._from_env,
 }
 
 _FIXES: Mapping[str, str] = {
     "aws": "Create it outside Glacier (aws secretsmanager create-secret --name ...) in the "
     "environment's account and region, or point the settings at the right name.",
+    "gcp": "The deployed job is given it by Cloud Run, from the Secret Manager secret of that "
+    "id in the environment's project: check that the secret exists with a version "
+    "(gcloud secrets versions add ...) and that the job was deployed by this plan.",
+    "azure": "The deployed job is given it by Container Apps, from the secret of that name in "
+    "the environment's Key Vault: check that it is set there (az keyvault secret set ...) and "
+    "that the job was deployed by this plan.",
     "env": f"Export the variable, or add a line VARIABLE=value to the project's untracked "
     f"{DOTENV_FILE} file.",
 }
@@ -319,6 +345,10 @@ def database_connection(
 def _describe(source: SecretSource) -> str:
     if source.store == "aws":
         return f"AWS Secrets Manager secret {source.reference!r}"
+    if source.store == "gcp":
+        return f"GCP Secret Manager secret {source.reference!r}"
+    if source.store == "azure":
+        return f"Azure Key Vault secret {source.reference!r}"
     return f"environment variable {source.reference} (or the {DOTENV_FILE} file)"
 
 

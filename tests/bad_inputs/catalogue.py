@@ -1316,6 +1316,24 @@ SETTINGS = rows(
         ),
         ("tags not a table", settings_file('tags = "team"\n'), ConfigError, ["tags"]),
         (
+            "a gcp secret that is no Secret Manager id",
+            settings_file('[secrets]\napi_key = { gcp = "Trial-s3cret!" }\n'),
+            ConfigError,
+            ["secrets.api_key.gcp", "Secret Manager", "e.g. 'fmp-api-key'"],
+        ),
+        (
+            "an azure secret that is no Key Vault name",
+            settings_file('[secrets]\napi_key = { azure = "Trial_s3cret" }\n'),
+            ConfigError,
+            ["secrets.api_key.azure", "Key Vault", "e.g. 'fmp-api-key'"],
+        ),
+        (
+            "a declared azure secret",
+            settings_file('[secrets]\napi_key = { azure = "fmp-api-key", declare = true }\n'),
+            ConfigError,
+            ["secrets.api_key", "declare = true cannot create a Key Vault secret", "Drop"],
+        ),
+        (
             "env name '../x'",
             lambda t: GlacierSettings.load("../x", t),
             ConfigError,

@@ -288,3 +288,47 @@ def test_the_builders_own_grants_deny_an_undeclared_dataset(
     assert "sales2/pins.parquet denied" in str(summarize.denied[0])
     assert report.task("publish").status == "not run"
     assert report.task("count").status == "succeeded"  # another branch of the DAG
+
+
+SECRET_PIPELINE = """
+import polars as pl
+from pydantic import SecretStr
+from glacier import Dataset, Environment, Pipeline
+from glacier.settings import GlacierSettings, {config}
+
+settings = GlacierSettings(
+    env={env!r}, provider={make}, secrets={{"api_key": {{{store!r}: "fmp-api-key"}}}}
+)
+env = Environment.from_settings(settings)
+pipeline = Pipeline("quotes", env=env)
+quotes = Dataset("quotes", storage=env.provider.bucket({bucket!r}, path="q/quotes.parquet"))
+
+
+@pipeline.task()
+def fetch(api_key: SecretStr) -> quotes:
+    key = api_key.get_secret_value()  # the value the platform put in the job's variable
+    return pl.DataFrame({{"key_length": [len(key)]}})
+"""
+
+
+@pytest.mark.parametrize("cloud", ["gcp", "azure"])
+def test_the_builders_own_plan_of_a_task_reading_a_secret_rehearses(
+    cloud: str, tmp_path: Path, emulators: dict[str, str]
+) -> None:
+    """The job's variable Cloud Run (Secret Manager) or Container Apps (Key Vault) fills is
+    given a generated test value, which the task reads through ``SecretStr``; the report
+    says so."""
+    spec = CLOUDS[cloud]
+    bucket = f"rehearse-{uuid.uuid4().hex[:10]}"
+    source = SECRET_PIPELINE.format(
+        config=spec["config"], make=spec["make"], env=spec["env"], store=cloud, bucket=bucket
+    )
+    (tmp_path / "pipeline.py").write_text(source)
+    report = rehearse(
+        f"{tmp_path / 'pipeline.py'}:pipeline", spec["env"], emulator=emulators[cloud]
+    )
+    assert report.ok, report.to_text()
+    assert report.task("fetch").status == "succeeded"
+    assert report.task("fetch").written == ("quotes",)
+    text = report.to_text()
+    assert "generated test value" in text and "fetch: GLACIER_SECRET_API_KEY" in text, text

@@ -200,6 +200,8 @@ register_builder(
             "Functions, Dataproc or AWS compute)"
         ),
         default_config=_cloud_run_config,
+        secret_store="gcp",
+        secret_store_name="GCP Secret Manager",
     )
 )
 
@@ -218,5 +220,7 @@ register_builder(
         default_compute="container_app",
         hint="env.compute.container_app(cpu=..., memory=..., timeout=...)",
         default_config=_container_app_config,
+        secret_store="azure",
+        secret_store_name="Azure Key Vault",
     )
 )

@@ -12,10 +12,12 @@ between them.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from glacier.infra.azure.naming import apps_environment_name, job_name
 from glacier.infra.azure.registry import image_of
+from glacier.infra.azure.secrets import job_secrets
 from glacier.infra.azure.stack import Stack, add, logical_name, native
 from glacier.infra.azure.task_environment import task_variables
 from glacier.infra.image import ENTRY_POINT
@@ -67,8 +69,8 @@ def replica_timeout(task: TaskSpec) -> int:
     return max(limit, math.ceil(total), 1)
 
 
-def job(stack: Stack, task: TaskSpec, identity: Any) -> Any:
-    """Declare ``task``'s job."""
+def job(stack: Stack, task: TaskSpec, identity: Any, depends_on: Sequence[Any] = ()) -> Any:
+    """Declare ``task``'s job (after ``depends_on``: its secrets' role assignments)."""
     app, cfg, model = native("app"), task.config, stack.model
     image, registry = image_of(stack, task, identity)
     target = model.code.relative_target if model.code else model.pipeline
@@ -81,11 +83,14 @@ def job(stack: Stack, task: TaskSpec, identity: Any) -> Any:
     }
     if registry is not None:
         configuration["registries"] = [{"server": registry.login_server, "identity": identity.id}]
+    secrets, secret_env = job_secrets(stack, task, identity)
+    if secrets:
+        configuration["secrets"] = secrets
     made = add(
         stack,
         app.Job,
         logical_name(stack, task.name, "job"),
-        depends_on=[d for d in (registry,) if d is not None],
+        depends_on=[*(d for d in (registry,) if d is not None), *depends_on],
         job_name=job_name(model, stack.env, task.name),
         resource_group_name=stack.group,
         location=stack.location,
@@ -98,7 +103,8 @@ def job(stack: Stack, task: TaskSpec, identity: Any) -> Any:
                     "name": "task",
                     "image": image,
                     "command": [*ENTRY_POINT, target, task.name],
-                    "env": [{"name": k, "value": v} for k, v in sorted(variables.items())],
+                    "env": [{"name": k, "value": v} for k, v in sorted(variables.items())]
+                    + secret_env,
                     "resources": {"cpu": cfg.cpu, "memory": f"{cfg.memory}Gi"},
                 }
             ]

@@ -70,8 +70,8 @@ def declare(model: InfraModel, env: str) -> AzureResources:
             )
         identity = identities.task_identity(stack, task)
         data_access.data_assignments(stack, task)
-        secrets.secret_grants(stack, task)
-        container_apps.job(stack, task, identity)
+        readers = secrets.secret_grants(stack, task)
+        container_apps.job(stack, task, identity, readers)
     for task in model.tasks:
         if task.env != env:
             data_access.data_assignments(stack, task)

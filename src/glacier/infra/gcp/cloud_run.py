@@ -3,7 +3,8 @@
 The job runs ``python -m glacier.infra.runtime <target> <task>`` (the ECS entry point) in the
 image of its :class:`~glacier.settings.CloudRunConfig` or the one the plan names
 (:mod:`~glacier.infra.gcp.registry`), as the task's service account, with the task's
-variables (:mod:`~glacier.infra.gcp.task_environment`). One attempt is limited by the task's
+variables (:mod:`~glacier.infra.gcp.task_environment`) and its secrets, filled by Cloud Run
+(:func:`~glacier.infra.gcp.secrets.secret_envs`). One attempt is limited by the task's
 timeout; retries are the workflow's (with the task's backoff, which Cloud Run's own
 ``maxRetries`` cannot express), so the job's ``maxRetries`` is 0.
 """
@@ -15,6 +16,7 @@ from typing import Any
 from glacier.infra.gcp.labels import label_value, labels_of
 from glacier.infra.gcp.naming import job_name
 from glacier.infra.gcp.registry import image_uri
+from glacier.infra.gcp.secrets import secret_envs
 from glacier.infra.gcp.stack import GcpStack, add, logical_name
 from glacier.infra.gcp.task_environment import task_variables
 from glacier.infra.image import ENTRY_POINT
@@ -44,7 +46,8 @@ def job(stack: GcpStack, task: TaskSpec, account: Any, depends_on: list[Any]) ->
         envs=[
             run.JobTemplateTemplateContainerEnvArgs(name=k, value=v)
             for k, v in sorted(variables.items())
-        ],
+        ]
+        + secret_envs(stack, task),
         resources=run.JobTemplateTemplateContainerResourcesArgs(
             limits={
                 "cpu": str(getattr(cfg, "cpu", 1)),

@@ -114,8 +114,8 @@ def declare_task(stack: GcpStack, task: TaskSpec, here: set[str]) -> None:
     account = service_accounts.service_account(stack, task)
     member = service_accounts.member_of(account)
     bindings = data_access.bind_task(stack, task, member, task.grants_in(here), account)
-    secrets.grant_secrets(stack, task, member)
-    cloud_run.job(stack, task, account, [account, *bindings])
+    readers = secrets.grant_secrets(stack, task, member)
+    cloud_run.job(stack, task, account, [account, *bindings, *readers])
 
 
 def _refuse_unsupported(model: InfraModel, env: str) -> None:

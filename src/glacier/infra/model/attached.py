@@ -14,11 +14,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from glacier.dataset import Dataset
+from glacier.env_vars import secret_variable
 from glacier.errors import InfraError
 from glacier.infra.builders import builder_of
 from glacier.infra.model.environments import EnvIndex
 from glacier.infra.model.specs import DatabaseSpec, EnvSpec, SecretRef, VolumeSpec
 from glacier.resources import Database, Volume
+from glacier.settings.secrets import SECRET_EXAMPLES
 
 if TYPE_CHECKING:
     from glacier.task import Task
@@ -200,7 +202,26 @@ def _secrets(task: Task, env: EnvSpec, params: Sequence[str]) -> tuple[SecretRef
                 f"environment {env.key!r} keeps in {source.store} variable "
                 f"{source.reference}; a deployed task cannot read this machine's variables. "
                 f"Store it in {builder.secret_store_name or store}: "
-                f'{name} = {{ {store} = "/{env.key}/..." }} in [secrets].'
+                f'{name} = {{ {store} = "{_example(store, env.key)}" }} in [secrets].'
             )
         out.append(SecretRef(name, source.reference, declared=source.declare))
+    _one_variable_each(task, [r.name for r in out])
     return tuple(out)
+
+
+def _example(store: str, env: str) -> str:
+    return SECRET_EXAMPLES.get(store, "...").replace("<env>", env)
+
+
+def _one_variable_each(task: Task, names: Sequence[str]) -> None:
+    """Refuse two secrets a GCP or Azure job would be given in one variable
+    (:func:`glacier.env_vars.secret_variable` upper-cases the name)."""
+    seen: dict[str, str] = {}
+    for name in names:
+        other = seen.setdefault(secret_variable(name), name)
+        if other != name:
+            raise InfraError(
+                f"Task {task.name!r} ({task.location}) reads secrets {other!r} and {name!r}, "
+                f"which a deployed task is given in one variable, {secret_variable(name)}. "
+                "Rename one of them in [secrets] and in the task's parameters."
+            )
