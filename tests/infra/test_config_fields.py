@@ -283,6 +283,10 @@ RUNTIME: dict[tuple[str, str], str] = {
         )
     },
     ("SecretSource", "env"): "tests/test_secrets.py (environment variable and .env file)",
+    ("SecretSource", "gcp"): "the Cloud Run job's secret variable and the secretAccessor "
+    "binding (tests/infra/gcp/test_secrets.py)",
+    ("SecretSource", "azure"): "the Container Apps job's Key Vault secret reference and the "
+    "Secrets User assignment (tests/infra/azure/test_secrets.py)",
     **{
         (model, f): "the severity of the data checks in this environment, read when a run "
         "starts (tests/test_checks.py)"
