@@ -194,7 +194,10 @@ register_builder(
         target="glacier.infra.gcp:GcpInfrastructure",
         compute=("cloud_run",),
         default_compute="cloud_run",
-        serverless=None,
+        # A function hint (env.compute.lambda_/serverless) runs as a Cloud Run job of its
+        # size, so a pipeline switches clouds by its settings (glacier.infra.serverless_jobs).
+        serverless="cloud_run",
+        task_config="glacier.infra.serverless_jobs:cloud_run_config",
         hint=(
             "env.compute.cloud_run(...) (Glacier generates Cloud Run jobs on GCP; not Cloud "
             "Functions, Dataproc or AWS compute)"
@@ -218,6 +221,8 @@ register_builder(
         target="glacier.infra.azure:AzureInfrastructure",
         compute=("container_app",),
         default_compute="container_app",
+        serverless="container_app",  # a function hint runs as a job of its size
+        task_config="glacier.infra.serverless_jobs:container_app_config",
         hint="env.compute.container_app(cpu=..., memory=..., timeout=...)",
         default_config=_container_app_config,
         secret_store="azure",

@@ -127,7 +127,7 @@ def test_container_app_sizes_are_checked(kwargs: dict[str, object], message: str
         ContainerAppConfig(**kwargs)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("kind", ["lambda_", "ecs", "glue", "functions", "synapse"])
+@pytest.mark.parametrize("kind", ["ecs", "glue", "synapse"])
 def test_other_compute_on_azure_is_refused_naming_container_apps(kind: str) -> None:
     env = azure_env()
     out = Dataset("out", storage=env.storage.blob("lake", "out/"))
@@ -159,3 +159,28 @@ def test_a_database_on_azure_is_refused_at_plan_time_naming_what_is_missing() ->
 
     with pytest.raises(InfraError, match=r"'dev-orders'.*PostgreSQL flexible server"):
         plan(pipeline, environments=[env])
+
+
+@pytest.mark.parametrize("kind", ["lambda_", "functions"])
+def test_a_function_hint_runs_as_a_container_apps_job_of_its_size(kind: str) -> None:
+    # The same pipeline switches clouds by its settings: env.compute.lambda_(memory=3000,
+    # timeout=120), or provider.serverless(...), becomes the job of the smallest size whose
+    # memory covers the function's (glacier.infra.serverless_jobs).
+    from glacier.settings import LambdaConfig
+
+    env = azure_env()
+    out = Dataset("out", storage=env.storage.blob("lake", "out/"))
+    pipeline = Pipeline("switched")
+    if kind == "functions":
+        compute = env.provider.serverless("fn", config=LambdaConfig(memory=3000, timeout=120))
+    else:
+        compute = env.compute.lambda_(memory=3000, timeout=120)
+
+    @pipeline.task(compute=compute)
+    def make() -> out: ...
+
+    planned = plan(pipeline, environments=[env])
+    (job,) = planned.of_type("azure-native:app:Job")
+    container = job.inputs["template"]["containers"][0]
+    assert (container["resources"]["cpu"], container["resources"]["memory"]) == (1.5, "3.0Gi")
+    assert job.inputs["configuration"]["replicaTimeout"] >= 120

@@ -135,3 +135,36 @@ def test_a_gcp_task_reaching_s3_data_is_refused() -> None:
 
     with pytest.raises(InfraError, match=r"'raw' on aws.*GCS buckets only"):
         plan(pipe)
+
+
+def test_a_function_hint_runs_as_a_cloud_run_job_of_its_size() -> None:
+    # The same pipeline switches clouds by its settings: env.compute.lambda_(memory=6000,
+    # timeout=120) on GCP is a Cloud Run job with the smallest CPU count that allows 6000 MiB
+    # (glacier.infra.serverless_jobs); handler= is still refused (a function a task invokes).
+    from glacier import Dataset, Environment, Pipeline, Provider
+    from glacier.errors import InfraError
+    from glacier.infra import plan
+    from glacier.settings import GcpConfig
+
+    env = Environment(Provider(config=GcpConfig(project="acme-switch")), name="gsw")
+    out = Dataset("out", storage=env.provider.bucket("acme-switch-out", path="o.parquet"))
+    pipeline = Pipeline("switched")
+
+    @pipeline.task(compute=env.compute.lambda_(memory=6000, timeout=120))
+    def make() -> out: ...
+
+    (job,) = plan(pipeline, environments=[env]).of_type("gcp:cloudrunv2/job:Job")
+    template = job.inputs["template"]["template"]
+    limits = template["containers"][0]["resources"]["limits"]
+    assert (limits["cpu"], limits["memory"]) == ("2", "6000Mi")
+    assert template["timeout"] == "120s"
+
+    other = Pipeline("invoked")
+
+    @other.task(compute=env.provider.serverless("fn", handler="main"))
+    def call() -> out: ...
+
+    import pytest
+
+    with pytest.raises(InfraError, match="handler="):
+        plan(other, environments=[env])
