@@ -1778,7 +1778,11 @@ def _gcp_plan(tmp: Path, *, compute: str = "", tags: dict[str, str] | None = Non
     from glacier.infra import plan
 
     env = Provider(config=GcpConfig(project="acme-data-prod")).env(name="prod", tags=tags or {})
-    hint = {"lambda": env.compute.lambda_(), "glue": env.compute.glue()}.get(compute)
+    hint = {
+        "ecs": env.compute.ecs(),
+        "glue": env.compute.glue(),
+        "handler": env.provider.serverless("fn", handler="main"),
+    }.get(compute)
     pipe = Pipeline("gcp_bad", env=env)
     out = Dataset("out", storage=env.storage.gcs("acme-gcp-bad", "out.parquet"))
 
@@ -1868,10 +1872,18 @@ GCP = rows(
             ["PORT", "Cloud Run"],
         ),
         (
-            "gcp task compute=lambda_",
-            lambda t: _gcp_plan(t, compute="lambda"),
+            # env.compute.lambda_(...) runs as a Cloud Run job of its size (switching clouds
+            # by settings); ECS and a function a task invokes are refused.
+            "gcp task compute=ecs",
+            lambda t: _gcp_plan(t, compute="ecs"),
             GlacierError,
             ["make", "env.compute.cloud_run(...)"],
+        ),
+        (
+            "gcp task compute=serverless(handler=)",
+            lambda t: _gcp_plan(t, compute="handler"),
+            GlacierError,
+            ["make", "handler=", "env.compute.cloud_run(...)"],
         ),
         (
             "gcp task compute=glue",
