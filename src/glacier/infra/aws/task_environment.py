@@ -25,13 +25,13 @@ from typing import Any
 
 from glacier import env_vars
 from glacier.adapters.credentials import DATA_ROLES_VARIABLE, DEPLOYED_VARIABLE
-from glacier.errors import ConfigError, InfraError
+from glacier.errors import InfraError
 from glacier.infra.aws import rds
 from glacier.infra.aws.cross_account import data_roles
 from glacier.infra.aws.stack import Stack
 from glacier.infra.model import TaskSpec
+from glacier.infra.task_settings import settings_variables
 from glacier.settings.database_connection import DEPLOYED_DATABASES_VARIABLE
-from glacier.settings.environment import SETTINGS_VARIABLE, GlacierSettings, bake_settings
 
 #: What Lambda allows for a function's variables, names and values together (AWS quotas).
 LAMBDA_VARIABLES_LIMIT = 4096
@@ -57,7 +57,7 @@ def task_variables(stack: Stack, task: TaskSpec) -> dict[str, Any]:
         env_vars.GLACIER_TASK_NAME: task.name,
         env_vars.GLACIER_ENVIRONMENT: stack.env.key,
         DEPLOYED_VARIABLE: "1",
-        **settings_variables(stack, task),
+        **settings_variables(stack.env, task),
     }
     roles = data_roles(stack, task)
     if roles:
@@ -82,25 +82,6 @@ def database_variables(stack: Stack, task: TaskSpec) -> dict[str, Any]:
     if not facts:
         return {}
     return {DEPLOYED_DATABASES_VARIABLE: stack.pulumi.Output.json_dumps(facts)}
-
-
-def settings_variables(stack: Stack, task: TaskSpec) -> dict[str, str]:
-    """``GLACIER_ENV`` and ``GLACIER_SETTINGS`` of the task's environment, when it was built
-    from settings (an environment's file, or settings given in code)."""
-    settings = getattr(stack.env.source, "settings", None)
-    if not isinstance(settings, GlacierSettings):
-        return {}
-    baked = bake_settings(settings, deployed=True)
-    try:
-        GlacierSettings.model_validate(json.loads(baked))
-    except ConfigError as exc:
-        raise InfraError(
-            f"Task {task.name!r} ({task.location}): the settings of environment "
-            f"{stack.env.key!r} do not load without their file, so the deployed task could "
-            f"not resolve them: {exc}. Keep what the environment needs in its settings file "
-            "(containers/<env>.toml), not in variables of this machine."
-        ) from exc
-    return {"GLACIER_ENV": settings.env, SETTINGS_VARIABLE: baked}
 
 
 def check_own_variables(task: TaskSpec) -> None:

@@ -11,10 +11,9 @@ import json
 from typing import Any
 
 from glacier import env_vars
-from glacier.errors import ConfigError, InfraError
 from glacier.infra.azure.stack import Stack
 from glacier.infra.model import TaskSpec
-from glacier.settings.environment import SETTINGS_VARIABLE, GlacierSettings, bake_settings
+from glacier.infra.task_settings import settings_variables
 
 #: The variable Azure's credential chain reads for a user-assigned identity's client id.
 CLIENT_ID_VARIABLE = "AZURE_CLIENT_ID"
@@ -29,29 +28,12 @@ def task_variables(stack: Stack, task: TaskSpec, client_id: Any) -> dict[str, An
         env_vars.GLACIER_ENVIRONMENT: stack.env.key,
         env_vars.GLACIER_DEPLOYED: "1",
         CLIENT_ID_VARIABLE: client_id,
-        **settings_variables(stack, task),
+        **settings_variables(stack.env, task),
     }
     artifacts = artifact_uris(stack, task)
     if artifacts:
         variables[env_vars.GLACIER_ARTIFACTS] = json.dumps(artifacts, sort_keys=True)
     return variables
-
-
-def settings_variables(stack: Stack, task: TaskSpec) -> dict[str, str]:
-    """``GLACIER_ENV`` and ``GLACIER_SETTINGS`` when the environment was built from settings."""
-    settings = getattr(stack.env.source, "settings", None)
-    if not isinstance(settings, GlacierSettings):
-        return {}
-    baked = bake_settings(settings, deployed=True)
-    try:
-        GlacierSettings.model_validate(json.loads(baked))
-    except ConfigError as exc:
-        raise InfraError(
-            f"Task {task.name!r} ({task.location}): the settings of environment "
-            f"{stack.env.key!r} do not load without their file, so the deployed task could "
-            f"not resolve them: {exc}. Keep what the environment needs in its settings file."
-        ) from exc
-    return {env_vars.GLACIER_ENV: settings.env, SETTINGS_VARIABLE: baked}
 
 
 def artifact_uris(stack: Stack, task: TaskSpec) -> dict[str, str]:

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from glacier import env_vars
-from glacier.errors import ConfigError, InfraError
+from glacier.errors import InfraError
 from glacier.infra.gcp.stack import GcpStack
 from glacier.infra.model import TaskSpec
-from glacier.settings.environment import SETTINGS_VARIABLE, GlacierSettings, bake_settings
+from glacier.infra.task_settings import settings_variables
 
 __all__ = ["task_variables"]
 
@@ -51,7 +51,7 @@ def task_variables(stack: GcpStack, task: TaskSpec) -> dict[str, str]:
         # Cloud Run sets neither; GcpConfig.from_env() reads them (the artifacts' buckets).
         "GOOGLE_CLOUD_PROJECT": stack.project,
         "GOOGLE_CLOUD_REGION": stack.region,
-        **_settings_variables(stack, task),
+        **settings_variables(stack.env, task),
     }
     artifacts = {
         g.location.dataset: f"gs://{store.bucket_name}/{g.location.prefix}"
@@ -62,22 +62,6 @@ def task_variables(stack: GcpStack, task: TaskSpec) -> dict[str, str]:
     if artifacts:
         variables[env_vars.GLACIER_ARTIFACTS] = json.dumps(artifacts, sort_keys=True)
     return variables
-
-
-def _settings_variables(stack: GcpStack, task: TaskSpec) -> dict[str, str]:
-    settings = getattr(stack.env.source, "settings", None)
-    if not isinstance(settings, GlacierSettings):
-        return {}
-    baked = bake_settings(settings, deployed=True)
-    try:
-        GlacierSettings.model_validate(json.loads(baked))
-    except ConfigError as exc:
-        raise InfraError(
-            f"Task {task.name!r} ({task.location}): the settings of environment "
-            f"{stack.env.key!r} do not load without their file: {exc}. Keep what the "
-            "environment needs in its settings file (containers/<env>.toml)."
-        ) from exc
-    return {env_vars.GLACIER_ENV: settings.env, SETTINGS_VARIABLE: baked}
 
 
 def environment_list(variables: dict[str, Any]) -> list[tuple[str, Any]]:
