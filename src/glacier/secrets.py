@@ -256,7 +256,7 @@ class Secrets:
             from google.auth.transport.requests import Request
 
             credentials, _ = google.auth.default(scopes=[CLOUD_SQL_LOGIN_SCOPE])
-            credentials.refresh(Request())
+            credentials.refresh(Request())  # type: ignore[no-untyped-call]
             token = credentials.token
         except Exception as exc:  # google.auth's DefaultCredentialsError, RefreshError
             raise SecretError(
