@@ -227,3 +227,15 @@ def test_bad_database_settings_on_gcp_are_refused_at_load_naming_the_field(
         )
     for word in words:
         assert word in str(caught.value)
+
+
+def test_rehearsing_a_task_that_uses_cloud_sql_is_refused_before_anything_starts() -> None:
+    # No emulator runs Cloud SQL: the refusal comes before the plan or any emulator is
+    # reached (the emulator address given here listens nowhere).
+    from glacier.errors import InfraError
+    from glacier.infra.rehearse import rehearse
+
+    with pytest.raises(InfraError) as caught:
+        rehearse(shop(), "prod", emulator="http://127.0.0.1:9")
+    for part in ("Task 'load'", "database 'shop-db'", "cannot stand up", "glacier plan"):
+        assert part in str(caught.value)
