@@ -346,7 +346,7 @@ class GcpConfig(CloudTransport):
         if len(region) == 2 and region[1].split("/", 1)[0] != self.region:
             raise ConfigError(
                 f"subnetwork={self.subnetwork!r} is not in the provider's region "
-                f"{self.region!r}; name a subnetwork of that region."
+                f"{self.region!r}; use a subnetwork of that region."
             )
         return self
 

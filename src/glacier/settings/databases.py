@@ -155,7 +155,10 @@ class CloudSqlConfig(GlacierModel):
             )
         cpus, memory = int(found[1]), int(found[2])
         if not (cpus == 1 or (cpus % 2 == 0 and 2 <= cpus <= 96)):
-            raise ValueError("a custom tier has 1 or an even number of vCPUs up to 96")
+            raise ValueError(
+                "a custom tier has 1 or an even number of vCPUs up to 96; use e.g. "
+                "'db-custom-2-7680'"
+            )
         low, high = max(3840, int(0.9 * 1024 * cpus)), int(6.5 * 1024 * cpus)
         if memory % 256 or not low <= memory <= high:
             raise ValueError(
