@@ -239,3 +239,20 @@ def test_rehearsing_a_task_that_uses_cloud_sql_is_refused_before_anything_starts
         rehearse(shop(), "prod", emulator="http://127.0.0.1:9")
     for part in ("Task 'load'", "database 'shop-db'", "cannot stand up", "glacier plan"):
         assert part in str(caught.value)
+
+
+def test_project_bindings_are_the_conditioned_cloud_sql_roles_and_the_invoker_only(
+    shop_plan: Plan,
+) -> None:
+    project_roles = [
+        r for r in shop_plan if r.type.startswith("gcp:projects/") and "role" in r.inputs
+    ]
+    assert project_roles
+    for resource in project_roles:
+        role = resource.inputs["role"]
+        assert role not in ("roles/owner", "roles/editor", "roles/viewer"), resource.name
+        if role.startswith("roles/cloudsql."):
+            assert role in ("roles/cloudsql.client", "roles/cloudsql.instanceUser")
+            assert resource.inputs["condition"]["expression"] == CONDITION
+        else:
+            assert role == "roles/workflows.invoker", resource.name
