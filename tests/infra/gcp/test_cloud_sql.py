@@ -256,3 +256,47 @@ def test_project_bindings_are_the_conditioned_cloud_sql_roles_and_the_invoker_on
             assert resource.inputs["condition"]["expression"] == CONDITION
         else:
             assert role == "roles/workflows.invoker", resource.name
+
+
+def test_every_cloud_sql_option_reaches_the_instance() -> None:
+    from glacier import Database, Dataset, Pipeline
+    from glacier.settings import CloudSqlConfig
+    from infra.gcp.pipelines import gcp_env
+
+    env = gcp_env()
+    config = CloudSqlConfig(
+        database_version="POSTGRES_16",
+        tier="db-g1-small",
+        disk_size_gb=50,
+        disk_type="PD_HDD",
+        availability_type="REGIONAL",
+        deletion_protection=True,
+        backup_retention_days=30,
+        point_in_time_recovery=False,
+        transaction_log_retention_days=3,
+        labels={"tier": "gold"},
+    )
+    env.register("wh", env.database.cloud_sql("wh", config=config))  # type: ignore[attr-defined]
+    out = Dataset("out", storage=env.storage.gcs("acme-wh-out", "o.parquet"))  # type: ignore[attr-defined]
+    pipe = Pipeline("wh", env=env)
+
+    @pipe.task()
+    def load(wh: Database) -> out:
+        return None
+
+    (db,) = plan(pipe).of_type(INSTANCE)
+    inputs = db.inputs
+    settings = inputs["settings"]
+    assert inputs["databaseVersion"] == "POSTGRES_16"
+    assert inputs["deletionProtection"] is True and settings["deletionProtectionEnabled"] is True
+    assert (settings["tier"], settings["diskSize"], settings["diskType"]) == (
+        "db-g1-small",
+        50,
+        "PD_HDD",
+    )
+    assert settings["availabilityType"] == "REGIONAL"
+    backups = settings["backupConfiguration"]
+    assert backups["backupRetentionSettings"]["retainedBackups"] == 30
+    assert backups["pointInTimeRecoveryEnabled"] is False
+    assert backups["transactionLogRetentionDays"] == 3
+    assert settings["userLabels"]["tier"] == "gold"
