@@ -306,9 +306,10 @@ class DatabaseSettings(DatabaseConnection):
     def _one_kind(self) -> Self:
         kinds = [k for k in ("rds", "dynamodb", "cloud_sql") if getattr(self, k) is not None]
         if len(kinds) > 1:
+            given = " and ".join(f"{k} = {{ ... }}" for k in kinds)
             raise ConfigError(
-                f"databases: {self.identifier!r} has {' and '.join(kinds)}; keep the one this "
-                "database is."
+                f"databases: {self.identifier!r} has {'both ' if len(kinds) == 2 else ''}"
+                f"{given}; keep the one this database is."
             )
         if self.config is not None and self.identifier is None:
             raise ConfigError(
