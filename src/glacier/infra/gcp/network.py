@@ -172,6 +172,9 @@ def declare_network(stack: GcpStack) -> None:
         network=network.id,
         service=SERVICE_NETWORKING,
         reserved_peering_ranges=[peering.name],
+        # Removing the peering fails for days after a Cloud SQL instance in it is deleted
+        # (the producer network keeps it): a destroy abandons it (docs/gcp.md).
+        deletion_policy="ABANDON",
     )
     stack.shared["network"] = Placement(network.id, subnetwork.id, connection)
 
