@@ -200,6 +200,48 @@ def test_glacier_plan_of_a_gcp_environment_without_the_network(
     and ``--json`` show each task's bindings and their conditions."""
 
 
+SHOP = """
+import polars as pl
+
+from glacier import Database, Dataset, Environment, Pipeline
+
+env = Environment.from_env()
+pipeline = Pipeline("shop", env=env)
+clean = Dataset("clean", storage=env.get("clean"))
+
+
+@pipeline.task()
+def load(warehouse: Database) -> clean:
+    return pl.DataFrame({"x": [1]})
+"""
+
+
+def test_glacier_plan_of_a_gcp_database_without_the_network(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_network: NetworkBlocked
+) -> None:
+    """Cloud SQL, its network and the task's conditioned roles plan offline too."""
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "containers").mkdir()
+    (tmp_path / "shop.py").write_text(SHOP)
+    database = '[databases.warehouse]\nidentifier = "shop-wh"\ncloud_sql = {}\n'
+    (tmp_path / "containers" / "gcp.toml").write_text(GCP + BUCKETS + database)
+    code, out, err = invoke("plan", "shop.py", "--env", "gcp", "--json")
+    assert code == 0, err
+    planned = json.loads(out)
+    load = planned["grants"]["serviceAccount:gcp-shop-load@acme-data-prod.iam.gserviceaccount.com"]
+    sql = sorted((g["role"], g["condition"]) for g in load if "cloudsql" in g["role"])
+    instance = 'resource.name == "projects/acme-data-prod/instances/shop-wh"'
+    assert [role for role, _ in sql] == ["roles/cloudsql.client", "roles/cloudsql.instanceUser"]
+    assert all(instance in condition for _, condition in sql)
+    code, out, err = invoke("plan", "shop.py", "--env", "gcp")
+    assert code == 0, err
+    for kind in ("DatabaseInstance", "Network", "Subnetwork", "Connection"):
+        assert kind in out
+    assert no_network.attempts == []
+
+
 def test_glacier_plan_of_an_azure_environment_without_the_network(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_network: NetworkBlocked
 ) -> None:

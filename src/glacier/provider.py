@@ -29,6 +29,7 @@ from glacier.settings import (
     AwsConfig,
     AzureConfig,
     BlobConfig,
+    CloudSqlConfig,
     DatabricksConfig,
     DynamoDbConfig,
     EcsConfig,
@@ -288,14 +289,14 @@ class Provider:
         self,
         database_name: str,
         engine: str = "postgres",
-        config: RdsConfig | DynamoDbConfig | None = None,
+        config: RdsConfig | DynamoDbConfig | CloudSqlConfig | None = None,
         name: str | None = None,
         tags: dict[str, str] | None = None,
         connection: DatabaseConnection | None = None,
     ) -> Database:
-        """Create a database resource (PostgreSQL anywhere, RDS/DynamoDB on AWS);
-        ``connection`` says how tasks reach a PostgreSQL database at run time."""
-        self._check_config("database", config, (RdsConfig, DynamoDbConfig))
+        """Create a database resource (PostgreSQL anywhere, RDS/DynamoDB on AWS, Cloud SQL
+        on GCP); ``connection`` says how tasks reach a PostgreSQL database at run time."""
+        self._check_config("database", config, (RdsConfig, DynamoDbConfig, CloudSqlConfig))
         return self._track(
             Database(
                 database_name,

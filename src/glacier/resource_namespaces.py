@@ -19,6 +19,7 @@ from glacier.resources import (
 )
 from glacier.secrets import database_connection
 from glacier.settings import (
+    CloudSqlConfig,
     DatabaseConnection,
     DynamoDbConfig,
     EcsConfig,
@@ -113,7 +114,8 @@ class StorageNamespace(_Namespace):
 
 
 class DatabaseNamespace(_Namespace):
-    """``env.database.postgres(...)``, ``env.database.rds(...)``, ``env.database.dynamodb(...)``."""
+    """``env.database.postgres(...)``, ``env.database.rds(...)``, ``env.database.dynamodb(...)``,
+    ``env.database.cloud_sql(...)``."""
 
     def postgres(self, name: str, *, connection: DatabaseConnection | None = None) -> Database:
         """A PostgreSQL database, reached as ``[databases.<name>]`` of the environment's
@@ -155,6 +157,34 @@ class DatabaseNamespace(_Namespace):
             engine,
             config=cfg,
             connection=self._connection(instance_identifier, connection),
+        )
+
+    def cloud_sql(
+        self,
+        instance_name: str,
+        tier: str | None = None,
+        *,
+        disk_size_gb: int | None = None,
+        availability_type: str | None = None,
+        config: CloudSqlConfig | None = None,
+        connection: DatabaseConnection | None = None,
+    ) -> Database:
+        """A Cloud SQL for PostgreSQL instance (GCP): created from ``config`` by the plan;
+        reached by tasks as their service accounts (IAM database authentication), or
+        through ``[databases.<instance_name>]`` of the settings (or ``connection``), like
+        :meth:`postgres`."""
+        cfg = _config(
+            CloudSqlConfig,
+            config,
+            tier=tier,
+            disk_size_gb=disk_size_gb,
+            availability_type=availability_type,
+        )
+        return self._provider.database(  # type: ignore[no-any-return]
+            instance_name,
+            "postgres",
+            config=cfg or CloudSqlConfig(),
+            connection=self._connection(instance_name, connection),
         )
 
     def _connection(self, name: str, given: DatabaseConnection | None) -> DatabaseConnection | None:

@@ -240,6 +240,38 @@ class Secrets:
             ) from None
         return SecretStr(str(token))
 
+    def gcp_access_token(self, host: str, user: str) -> SecretStr:
+        """A fresh OAuth access token of this process's Google credentials, the password of
+        Cloud SQL IAM database authentication for ``user`` (a deployed task's service
+        account, whose token the metadata server gives; elsewhere Application Default
+        Credentials). Refreshed for each new connection, never cached: a token lives an
+        hour at most.
+
+        Raises:
+            SecretError: no Google credentials (the message says where they come from; the
+                token is never shown).
+        """
+        try:
+            import google.auth
+            from google.auth.transport.requests import Request
+
+            credentials, _ = google.auth.default(scopes=[CLOUD_SQL_LOGIN_SCOPE])
+            credentials.refresh(Request())  # type: ignore[no-untyped-call]
+            token = credentials.token
+        except Exception as exc:  # google.auth's DefaultCredentialsError, RefreshError
+            raise SecretError(
+                f"No Google access token for Cloud SQL user {user!r} on {host} in "
+                f"environment {self.settings.env!r}: {type(exc).__name__}. A deployed task "
+                "uses its service account (roles/cloudsql.instanceUser, granted by the "
+                "plan); elsewhere run `gcloud auth application-default login`."
+            ) from None
+        if not token:
+            raise SecretError(
+                f"Google credentials gave no access token for Cloud SQL user {user!r} on "
+                f"{host}; check the service account of environment {self.settings.env!r}."
+            )
+        return SecretStr(str(token))
+
     def _new_aws_client(self, service: str = "secretsmanager", region: str | None = None) -> Any:
         provider = self.settings.provider
         return aws_client(
@@ -280,6 +312,9 @@ class Secrets:
         self.__dict__.update(state)
         self._lock = threading.Lock()
 
+
+#: The OAuth scope of a Cloud SQL IAM database authentication token.
+CLOUD_SQL_LOGIN_SCOPE = "https://www.googleapis.com/auth/sqlservice.login"
 
 _READERS: Mapping[str, Reader] = {
     "aws": Secrets._from_aws,
@@ -339,6 +374,9 @@ def database_connection(
         connection = connection.with_password_source(
             lambda: secrets().iam_auth_token(host, port, user, region)
         )
+    if where.gcp_iam and user is not None and named is None:
+        host = where.host
+        connection = connection.with_password_source(lambda: secrets().gcp_access_token(host, user))
     return connection
 
 

@@ -1793,6 +1793,28 @@ def _gcp_plan(tmp: Path, *, compute: str = "", tags: dict[str, str] | None = Non
     return plan(pipe)
 
 
+def _gcp_database_plan(tmp: Path, engine: str, rds: bool = False) -> object:
+    from glacier import Database
+    from glacier.infra import plan
+    from glacier.settings import CloudSqlConfig, RdsConfig
+
+    env = Provider(config=GcpConfig(project="acme-data-prod")).env(name="prod")
+    config = RdsConfig() if rds else CloudSqlConfig()
+    env.register("shop_db", env.provider.database("shop-db", engine, config=config))
+    pipe = Pipeline("gcp_bad", env=env)
+    out = Dataset("out", storage=env.storage.gcs("acme-gcp-bad", "out.parquet"))
+
+    @pipe.task()
+    def load(shop_db: Database) -> out:
+        return FRAME
+
+    return plan(pipe)
+
+
+def _cloud_sql_settings(line: str) -> Call:
+    return settings_file(GCP_SETTINGS + f'[databases.shop]\nidentifier = "shop-db"\n{line}\n')
+
+
 def _cloud_run(**values: Any) -> Call:
     from glacier.settings import CloudRunConfig
 
@@ -1890,6 +1912,70 @@ GCP = rows(
             lambda t: _gcp_plan(t, compute="glue"),
             GlacierError,
             ["make", "env.compute.cloud_run(...)"],
+        ),
+        (
+            "gcp settings cloud_sql tier='db-custom-3-3840'",
+            _cloud_sql_settings('cloud_sql = { tier = "db-custom-3-3840" }'),
+            ConfigError,
+            ["tier", "db-custom-3-3840", "even number of vCPUs"],
+        ),
+        (
+            "gcp settings cloud_sql engine='mysql'",
+            _cloud_sql_settings('cloud_sql = { engine = "mysql" }'),
+            ConfigError,
+            ["engine", "'mysql'", "PostgreSQL only", "existing server"],
+        ),
+        (
+            "gcp settings cloud_sql disk_size_gb=5",
+            _cloud_sql_settings("cloud_sql = { disk_size_gb = 5 }"),
+            ConfigError,
+            ["disk_size_gb", "10 to 65536"],
+        ),
+        (
+            "gcp settings cloud_sql backups shorter than PITR",
+            _cloud_sql_settings("cloud_sql = { backup_retention_days = 3 }"),
+            ConfigError,
+            ["transaction_log_retention_days=7", "backup_retention_days=3"],
+        ),
+        (
+            "gcp settings databases rds=",
+            _cloud_sql_settings("rds = {}"),
+            ConfigError,
+            ["databases.shop.rds", "'gcp'", "databases.shop.cloud_sql"],
+        ),
+        (
+            "gcp settings network without subnetwork",
+            settings_file(GCP_SETTINGS + 'network = "shared-vpc"\n'),
+            ConfigError,
+            ["network='shared-vpc'", "subnetwork"],
+        ),
+        (
+            "gcp settings network='Shared VPC'",
+            settings_file(GCP_SETTINGS + 'network = "Shared VPC"\nsubnetwork = "data"\n'),
+            ConfigError,
+            ["network", "Shared VPC", "projects/<project>/global/networks/<name>"],
+        ),
+        (
+            "gcp settings subnetwork of another region",
+            settings_file(
+                GCP_SETTINGS
+                + 'network = "vpc"\n'
+                + 'subnetwork = "projects/acme-data-prod/regions/europe-west1/subnetworks/s"\n'
+            ),
+            ConfigError,
+            ["subnetwork", "europe-west1", "'us-central1'"],
+        ),
+        (
+            "gcp task database engine='mysql'",
+            lambda t: _gcp_database_plan(t, "mysql"),
+            GlacierError,
+            ["load", "'shop-db'", "mysql", "PostgreSQL only"],
+        ),
+        (
+            "gcp task database with an RdsConfig",
+            lambda t: _gcp_database_plan(t, "postgres", rds=True),
+            GlacierError,
+            ["load", "'shop-db'", "RdsConfig", "env.database.cloud_sql"],
         ),
         (
             "gcp tag '1team'",

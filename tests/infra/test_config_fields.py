@@ -405,6 +405,31 @@ GCP_PLANNED: dict[tuple[str, str], str] = {
         for f in ("image", "cpu", "memory", "timeout", "environment_vars", "labels")
     },
     **{
+        ("CloudSqlConfig", f): "the Cloud SQL instance's inputs "
+        "(tests/infra/gcp/test_cloud_sql.py, every option set)"
+        for f in (
+            "database_version",
+            "tier",
+            "disk_size_gb",
+            "disk_type",
+            "availability_type",
+            "deletion_protection",
+            "backup_retention_days",
+            "point_in_time_recovery",
+            "transaction_log_retention_days",
+            "labels",
+        )
+    },
+    ("CloudSqlConfig", "engine"): "anything but postgres is refused on load "
+    "(tests/infra/gcp/test_cloud_sql.py, the bad-input catalogue)",
+    ("DatabaseSettings", "cloud_sql"): "the Cloud SQL instance of a GCP plan; refused on "
+    "another cloud's provider (tests/infra/gcp/test_cloud_sql.py)",
+    **{
+        ("GcpConfig", f): "an existing network: used by Cloud SQL and the jobs' Direct VPC "
+        "egress, none created (tests/infra/gcp/test_cloud_sql.py)"
+        for f in ("network", "subnetwork")
+    },
+    **{
         ("DatabricksConfig", f): "the task's Databricks job, its cluster policy and "
         "permissions, the workspace provider (tests/infra/test_databricks.py)"
         for f in (

@@ -211,6 +211,11 @@ SEEDS = {
     "gcp-daily": gcp_pipelines.daily,
     "gcp-cross-project": gcp_pipelines.cross_project,
     "gcp-two-projects": gcp_pipelines.two_projects,
+    # Cloud SQL with the network the plan creates, and in a network the settings name.
+    "gcp-database": gcp_pipelines.shop,
+    "gcp-database-existing-network": lambda: gcp_pipelines.shop(
+        network="shared-vpc", subnetwork="data"
+    ),
 }
 
 

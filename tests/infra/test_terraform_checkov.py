@@ -101,6 +101,7 @@ def test_without_its_skips_checkov_fails_what_the_skips_name(tmp_path: Path) -> 
     # An AWS and a GCP directory, in one run.
     generate(seeds.prod_pipeline, tmp_path / "aws")
     generate(gcp_pipelines.daily(), tmp_path / "gcp")
+    generate(gcp_pipelines.shop(), tmp_path / "gcp-database")
     for config in tmp_path.rglob(".checkov.yaml"):
         config.unlink()
     done = subprocess.run(
@@ -113,7 +114,7 @@ def test_without_its_skips_checkov_fails_what_the_skips_name(tmp_path: Path) -> 
     report = json.loads(done.stdout)
     failed = {c["check_id"] for c in report["results"]["failed_checks"]}
     assert failed and failed <= set(SKIPPED_CHECKS)
-    assert {"CKV_GCP_62", "CKV_GCP_84"} <= failed  # the google skips are needed too
+    assert {"CKV_GCP_62", "CKV_GCP_84", "CKV_GCP_6"} <= failed  # the google skips are needed too
 
 
 def test_the_gcp_directories_are_scanned_by_checkovs_google_checks(
@@ -133,3 +134,23 @@ def test_the_gcp_directories_are_scanned_by_checkovs_google_checks(
             }
             # uniform bucket-level access, public access prevention: on every bucket
             assert {"CKV_GCP_29", "CKV_GCP_114"} <= passed, directory
+
+
+def test_cloud_sql_and_its_network_meet_checkovs_checks_but_the_one_skipped(
+    scanned: tuple[dict[str, list[Path]], Any],
+) -> None:
+    directories, report = scanned
+    for directory in directories["gcp-database"]:
+        where = "/" + directory.relative_to(directory.parents[1]).as_posix() + "/"
+        passed = {
+            c["check_id"]
+            for c in report["results"]["passed_checks"]
+            if c["file_path"].startswith(where)
+        }
+        # private IP only, not open to the world, backups, the latest major version
+        assert {"CKV_GCP_60", "CKV_GCP_11", "CKV_GCP_14", "CKV_GCP_79"} <= passed
+        # the logging flags, pgAudit, and the statistics flags left off
+        assert {f"CKV_GCP_{n}" for n in (51, 52, 53, 55, 56, 108, 109, 110, 111)} <= passed
+        assert {f"CKV2_GCP_{n}" for n in (13, 14, 15, 16, 17)} <= passed
+        # the created subnetwork's flow logs and private Google access, the firewall
+        assert {"CKV_GCP_26", "CKV_GCP_74", "CKV2_GCP_18"} <= passed

@@ -38,6 +38,7 @@ from glacier.settings.compute import (
 )
 from glacier.settings.database_connection import DatabaseConnection
 from glacier.settings.databases import (
+    CloudSqlConfig,
     DatabaseSettings,
     DynamoDbConfig,
     EfsConfig,
@@ -86,6 +87,7 @@ __all__ = [
     "BucketSettings",
     "CheckSettings",
     "CloudRunConfig",
+    "CloudSqlConfig",
     "ContainerAppConfig",
     "CorsRule",
     "DatabaseConnection",

@@ -255,6 +255,16 @@ class AwsConfig(CloudTransport):
         return result
 
 
+_GCP_RESOURCE_NAME = r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?"
+_GCP_NETWORK = re.compile(
+    rf"(?:projects/[a-z][-a-z0-9]{{4,28}}[a-z0-9]/global/networks/)?{_GCP_RESOURCE_NAME}"
+)
+_GCP_SUBNETWORK = re.compile(
+    rf"(?:projects/[a-z][-a-z0-9]{{4,28}}[a-z0-9]/regions/[a-z0-9-]+/subnetworks/)?"
+    rf"{_GCP_RESOURCE_NAME}"
+)
+
+
 class GcpConfig(CloudTransport):
     """A GCP project and region, reached through Application Default Credentials.
 
@@ -274,6 +284,11 @@ class GcpConfig(CloudTransport):
         labels: Labels applied to every resource in this project.
         allow_pickle: Whether buckets here may hold ``pickle``/``joblib`` objects, which
             run code when loaded (see docs/storage.md); ``False`` refuses them.
+        network: An existing VPC network the plan places Cloud SQL and the jobs reaching it
+            in (a name in ``project``, or ``projects/<p>/global/networks/<n>``); with
+            ``subnetwork``. Unset, the plan creates one when a database needs it.
+        subnetwork: The subnetwork of ``network`` in ``region`` the jobs' Direct VPC egress
+            uses (a name, or ``projects/<p>/regions/<region>/subnetworks/<n>``).
 
     Example:
         >>> GcpConfig(project_id="acme-data-prod", region="europe-west1").project
@@ -289,11 +304,51 @@ class GcpConfig(CloudTransport):
     anonymous: bool = False
     labels: GcpLabels = {}
     allow_pickle: bool = True
+    network: str | None = None
+    subnetwork: str | None = None
 
     @field_validator("project")
     @classmethod
     def _project(cls, value: str) -> str:
         return validate_gcp_project_id(value)
+
+    @field_validator("network")
+    @classmethod
+    def _network(cls, value: str | None) -> str | None:
+        if value is not None and not _GCP_NETWORK.fullmatch(value):
+            raise ValueError(
+                "a VPC network is its name (lowercase letters, digits and '-', a letter "
+                "first, at most 63) or 'projects/<project>/global/networks/<name>'"
+            )
+        return value
+
+    @field_validator("subnetwork")
+    @classmethod
+    def _subnetwork(cls, value: str | None) -> str | None:
+        if value is not None and not _GCP_SUBNETWORK.fullmatch(value):
+            raise ValueError(
+                "a subnetwork is its name (lowercase letters, digits and '-', a letter first, "
+                "at most 63) or 'projects/<project>/regions/<region>/subnetworks/<name>'"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _network_named_whole(self) -> Self:
+        if (self.network is None) != (self.subnetwork is None):
+            given, missing = (
+                ("network", "subnetwork") if self.network is not None else ("subnetwork", "network")
+            )
+            raise ConfigError(
+                f"{given}={getattr(self, given)!r} is set without {missing}: a job's Direct VPC "
+                f"egress needs both; set {missing} too, or neither (the plan then creates them)."
+            )
+        region = (self.subnetwork or "").split("/regions/", 1)
+        if len(region) == 2 and region[1].split("/", 1)[0] != self.region:
+            raise ConfigError(
+                f"subnetwork={self.subnetwork!r} is not in the provider's region "
+                f"{self.region!r}; use a subnetwork of that region."
+            )
+        return self
 
     @field_validator("region")
     @classmethod

@@ -333,6 +333,9 @@ class DeployedDatabase(GlacierModel):
     secret_arn: str | None = None
     #: Set when ``user`` signs in with IAM authentication: the region its tokens are for.
     iam_region: str | None = None
+    #: Set when ``user`` signs in to Cloud SQL with IAM database authentication: the
+    #: password is the process's Google OAuth access token (its service account's).
+    gcp_iam: bool = False
 
 
 def deployed_databases(environ: Mapping[str, str] | None = None) -> dict[str, DeployedDatabase]:
@@ -356,7 +359,8 @@ def deployed_databases(environ: Mapping[str, str] | None = None) -> dict[str, De
     except (ValueError, ConfigError) as exc:
         raise ConfigError(
             f"{DEPLOYED_DATABASES_VARIABLE} is not what the plan writes "
-            f"({{identifier: {{host, port, dbname, user, secret_arn, iam_region}}}}): {exc}. "
+            f"({{identifier: {{host, port, dbname, user, secret_arn, iam_region, gcp_iam}}}}): "
+            f"{exc}. "
             "It is set by the generated infrastructure; regenerate and deploy it rather than "
             "editing it."
         ) from None

@@ -1,4 +1,4 @@
-"""Database and shared-volume configs (AWS RDS, DynamoDB, EFS)."""
+"""Database and shared-volume configs (AWS RDS, DynamoDB, EFS; GCP Cloud SQL)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from glacier.errors import ConfigError
 from glacier.settings.base import Cloud, GlacierModel, between
 from glacier.settings.database_connection import DatabaseConnection
 from glacier.settings.rds_classes import check_instance_class
-from glacier.settings.tags import AwsTags
+from glacier.settings.tags import AwsTags, GcpLabels
 
 __all__ = [
+    "CloudSqlConfig",
     "DatabaseSettings",
     "DynamoDbConfig",
     "EfsConfig",
@@ -22,6 +23,10 @@ __all__ = [
 ]
 
 _ENGINE_VERSION = re.compile(r"\d+(\.\d+)*")
+_CLOUD_SQL_VERSION = re.compile(r"POSTGRES_\d{1,2}")
+_CUSTOM_TIER = re.compile(r"db-custom-(\d{1,2})-(\d{3,6})")
+#: Cloud SQL's shared-core machine types (no SLA; fine for development).
+_SHARED_CORE_TIERS = ("db-f1-micro", "db-g1-small")
 
 
 class RdsConfig(GlacierModel):
@@ -79,6 +84,99 @@ class RdsConfig(GlacierModel):
         if value is not None and not _ENGINE_VERSION.fullmatch(value):
             raise ValueError("an engine version is numbers and dots (e.g. '16.4')")
         return value
+
+
+class CloudSqlConfig(GlacierModel):
+    """How a Cloud SQL for PostgreSQL instance is created (GCP's RDS): private IP only, TLS
+    required, IAM database authentication on; the tasks sign in as their service accounts.
+
+    ``tier`` is a machine type: ``db-custom-<vCPUs>-<MiB>`` (1 or an even number of vCPUs up
+    to 96, 0.9 to 6.5 GiB per vCPU and at least 3840 MiB, in steps of 256 MiB: Cloud SQL's
+    rule) or a shared-core
+    ``db-f1-micro`` / ``db-g1-small``. Backups are daily, kept ``backup_retention_days``;
+    point-in-time recovery keeps ``transaction_log_retention_days`` of write-ahead log.
+
+    Example:
+        >>> CloudSqlConfig(tier="db-custom-2-7680", availability_type="REGIONAL").disk_size_gb
+        10
+    """
+
+    _cloud: ClassVar[Cloud | None] = "gcp"
+
+    engine: Literal["postgres"] = "postgres"
+    #: ``POSTGRES_<major>``; the newest Cloud SQL offers by default.
+    database_version: str = "POSTGRES_18"
+    tier: str = "db-custom-1-3840"
+    disk_size_gb: Annotated[int, between(10, 65536, "GB (the Cloud SQL limit)")] = 10
+    disk_type: Literal["PD_SSD", "PD_HDD"] = "PD_SSD"
+    #: ``REGIONAL``: a standby in another zone of the region (Cloud SQL's high availability).
+    availability_type: Literal["ZONAL", "REGIONAL"] = "ZONAL"
+    #: Refuse to delete the instance (on in prod: ``deletion_protection = true``).
+    deletion_protection: bool = False
+    backup_retention_days: Annotated[
+        int, between(1, 365, "daily backups (the Cloud SQL limit)")
+    ] = 7
+    point_in_time_recovery: bool = True
+    transaction_log_retention_days: Annotated[
+        int, between(1, 7, "days (the Cloud SQL Enterprise edition limit)")
+    ] = 7
+    labels: GcpLabels = {}
+
+    @field_validator("engine", mode="before")
+    @classmethod
+    def _postgres_only(cls, value: object) -> object:
+        if value != "postgres":
+            raise ValueError(
+                f"Glacier creates Cloud SQL for PostgreSQL only, not {value!r}; for another "
+                "engine name an existing server ([databases.<name>] url or host) and no "
+                "cloud_sql"
+            )
+        return value
+
+    @field_validator("database_version")
+    @classmethod
+    def _database_version(cls, value: str) -> str:
+        if not _CLOUD_SQL_VERSION.fullmatch(value):
+            raise ValueError(
+                "a Cloud SQL PostgreSQL version is POSTGRES_<major> (e.g. 'POSTGRES_18')"
+            )
+        return value
+
+    @field_validator("tier")
+    @classmethod
+    def _tier(cls, value: str) -> str:
+        if value in _SHARED_CORE_TIERS:
+            return value
+        found = _CUSTOM_TIER.fullmatch(value)
+        if found is None:
+            raise ValueError(
+                "a Cloud SQL tier is db-custom-<vCPUs>-<MiB> (e.g. 'db-custom-2-7680'), "
+                "db-f1-micro or db-g1-small"
+            )
+        cpus, memory = int(found[1]), int(found[2])
+        if not (cpus == 1 or (cpus % 2 == 0 and 2 <= cpus <= 96)):
+            raise ValueError(
+                "a custom tier has 1 or an even number of vCPUs up to 96; use e.g. "
+                "'db-custom-2-7680'"
+            )
+        low, high = max(3840, int(0.9 * 1024 * cpus)), int(6.5 * 1024 * cpus)
+        if memory % 256 or not low <= memory <= high:
+            raise ValueError(
+                f"a custom tier of {cpus} vCPU(s) has {low} to {high} MiB of memory, a "
+                f"multiple of 256 (e.g. "
+                f"'db-custom-{cpus}-{3840 * cpus}')"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _log_within_backups(self) -> Self:
+        if self.transaction_log_retention_days > self.backup_retention_days:
+            raise ConfigError(
+                f"transaction_log_retention_days={self.transaction_log_retention_days} is "
+                f"longer than backup_retention_days={self.backup_retention_days}: point-in-time "
+                "recovery starts from a kept backup; keep at least as many days of backups."
+            )
+        return self
 
 
 class DynamoDbConfig(GlacierModel):
@@ -168,7 +266,8 @@ class EfsConfig(GlacierModel):
 class DatabaseSettings(DatabaseConnection):
     """A database declared in a settings file: ``[databases.<name>]``: how tasks reach it
     (the :class:`~glacier.settings.DatabaseConnection` fields) and, for a database the plan
-    creates, what it is (``rds`` or ``dynamodb`` with its ``identifier``).
+    creates, what it is (``rds`` or ``dynamodb`` on AWS, ``cloud_sql`` on GCP, with its
+    ``identifier``).
 
     The environment registers it under ``<name>``, so a task parameter of that name (or of
     type ``Database``) receives it, and each environment's file sizes it::
@@ -200,14 +299,17 @@ class DatabaseSettings(DatabaseConnection):
     identifier: str | None = None
     rds: RdsConfig | None = None
     dynamodb: DynamoDbConfig | None = None
+    cloud_sql: CloudSqlConfig | None = None
     password_secret: str | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Self:
-        if self.rds is not None and self.dynamodb is not None:
+        kinds = [k for k in ("rds", "dynamodb", "cloud_sql") if getattr(self, k) is not None]
+        if len(kinds) > 1:
+            given = " and ".join(f"{k} = {{ ... }}" for k in kinds)
             raise ConfigError(
-                f"databases: {self.identifier!r} has both rds = {{ ... }} and "
-                "dynamodb = { ... }; keep the one this database is."
+                f"databases: {self.identifier!r} has {'both ' if len(kinds) == 2 else ''}"
+                f"{given}; keep the one this database is."
             )
         if self.config is not None and self.identifier is None:
             raise ConfigError(
@@ -226,12 +328,17 @@ class DatabaseSettings(DatabaseConnection):
         """``dynamodb``, or the RDS engine (``postgres`` for an existing server)."""
         if self.dynamodb is not None:
             return "dynamodb"
-        return self.rds.engine if self.rds is not None else self.engine
+        made = self.rds if self.rds is not None else self.cloud_sql
+        return made.engine if made is not None else self.engine
 
     @property
-    def config(self) -> RdsConfig | DynamoDbConfig | None:
-        """The RDS or DynamoDB config; ``None`` for a server the plan does not create."""
-        return self.rds if self.rds is not None else self.dynamodb
+    def config(self) -> RdsConfig | DynamoDbConfig | CloudSqlConfig | None:
+        """The RDS, DynamoDB or Cloud SQL config; ``None`` for a server the plan does not
+        create."""
+        for config in (self.rds, self.dynamodb, self.cloud_sql):
+            if config is not None:
+                return config
+        return None
 
 
 class VolumeSettings(GlacierModel):

@@ -421,6 +421,22 @@ class GlacierSettings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _databases_fit_the_cloud(self) -> Self:
+        # What each cloud's plan creates; a local environment keeps (and ignores) them all.
+        made_by = {"aws": ("rds", "dynamodb"), "gcp": ("cloud_sql",), "azure": ("rds", "dynamodb")}
+        allowed = made_by.get(self.provider.kind, ("rds", "dynamodb", "cloud_sql"))
+        for key, db in self.databases.items():
+            for field in ("rds", "dynamodb", "cloud_sql"):
+                if getattr(db, field) is not None and field not in allowed:
+                    fix = f"use databases.{key}.{allowed[0]}" if allowed else "remove it"
+                    raise ConfigError(
+                        f"databases.{key}.{field} is set but the provider is "
+                        f"{self.provider.kind!r}, which creates no such database; {fix}, or "
+                        "name an existing server (url or host) instead."
+                    )
+        return self
+
+    @model_validator(mode="after")
     def _password_secrets_declared(self) -> Self:
         for key, db in self.databases.items():
             if db.password_secret is not None and db.password_secret not in self.secrets:

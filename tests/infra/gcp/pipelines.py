@@ -91,3 +91,34 @@ def two_projects() -> Pipeline:
         return data
 
     return p
+
+
+def shop(**provider: object) -> Pipeline:
+    """A Cloud SQL database one task loads and another reads, and a task using no database;
+    ``provider`` adds fields to the project's GcpConfig (an existing network)."""
+    from glacier import Database
+    from glacier.settings import CloudSqlConfig
+
+    config = GcpConfig(project=PROJECT, region=REGION, **provider)  # type: ignore[arg-type]
+    env = Provider(config=config).env(name="prod")
+    sizing = CloudSqlConfig(
+        tier="db-custom-2-7680", availability_type="REGIONAL", deletion_protection=True
+    )
+    env.register("shop_db", env.database.cloud_sql("shop-db", config=sizing))  # type: ignore[attr-defined]
+    orders = Dataset("orders", storage=env.storage.gcs("acme-shop-lake", "orders.parquet"))  # type: ignore[attr-defined]
+    summary = Dataset("summary", storage=env.storage.gcs("acme-shop-lake", "summary.parquet"))  # type: ignore[attr-defined]
+    p = Pipeline("shop", env=env)
+
+    @p.task()
+    def load(shop_db: Database) -> orders:
+        return pl.DataFrame({"order_id": [1]})
+
+    @p.task()
+    def audit(shop_db: Database, data: orders) -> summary:
+        return data
+
+    @p.task()
+    def publish(data: summary) -> None:
+        return None
+
+    return p

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -13,7 +14,7 @@ from glacier.infra import plan
 from glacier.infra.gcp.labels import labels_of
 from glacier.infra.gcp.orchestration import unix_cron
 from glacier.provider import Provider
-from glacier.settings import CloudRunConfig, GcsConfig
+from glacier.settings import CloudRunConfig, CloudSqlConfig, GcsConfig
 from infra.gcp.pipelines import gcp_env
 
 
@@ -28,10 +29,9 @@ def _one_task(env: object, **task: object) -> Pipeline:
     return pipe
 
 
-def test_a_database_on_gcp_is_refused_naming_cloud_sql() -> None:
+def _database_pipeline(make_db: Any) -> Pipeline:
     env = gcp_env()
-    orders_db = env.database.rds("orders-db")  # type: ignore[attr-defined]
-    env.register("orders_db", orders_db)  # type: ignore[attr-defined]
+    env.register("orders_db", make_db(env))  # type: ignore[attr-defined]
     pipe = Pipeline("shop", env=env)
     out = Dataset("out", storage=env.storage.gcs("acme-shop-out", "o.parquet"))  # type: ignore[attr-defined]
 
@@ -39,9 +39,27 @@ def test_a_database_on_gcp_is_refused_naming_cloud_sql() -> None:
     def load(orders_db: Database) -> out:
         return pl.DataFrame({"x": [1]})
 
+    return pipe
+
+
+@pytest.mark.parametrize(
+    ("make_db", "words"),
+    [
+        # an RDS config on GCP: Cloud SQL is what GCP gets
+        (lambda env: env.database.rds("orders-db"), ["RdsConfig", "env.database.cloud_sql"]),
+        # MySQL: Glacier creates Cloud SQL for PostgreSQL only
+        (
+            lambda env: env.provider.database("orders-db", "mysql", config=CloudSqlConfig()),
+            ["mysql", "PostgreSQL only", "existing server"],
+        ),
+    ],
+)
+def test_a_database_gcp_cannot_create_is_refused_naming_the_task_and_the_alternative(
+    make_db: Any, words: list[str]
+) -> None:
     with pytest.raises(InfraError) as caught:
-        plan(pipe)
-    for part in ("load", "'orders-db'", "Cloud SQL", "VPC"):
+        plan(_database_pipeline(make_db))
+    for part in ("Task 'load'", "'orders-db'", *words):
         assert part in str(caught.value)
 
 

@@ -14,6 +14,8 @@ provider; it declares one environment's (one project's) share of an
 ``data_access``        a task's bucket bindings: roles by access, the writer custom role
 ``service_accounts``   one service account per task
 ``secrets``            Secret Manager secrets and their per-task accessor bindings
+``network``            the VPC, subnetwork and private services access a database needs
+``cloud_sql``          Cloud SQL instances, their IAM users and conditioned roles
 ``registry``           the Artifact Registry repository and the image a job runs
 ``task_environment``   the variables a deployed task is started with
 ``cloud_run``          a task as a Cloud Run job

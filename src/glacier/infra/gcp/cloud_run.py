@@ -6,7 +6,9 @@ image of its :class:`~glacier.settings.CloudRunConfig` or the one the plan names
 variables (:mod:`~glacier.infra.gcp.task_environment`) and its secrets, filled by Cloud Run
 (:func:`~glacier.infra.gcp.secrets.secret_envs`). One attempt is limited by the task's
 timeout; retries are the workflow's (with the task's backoff, which Cloud Run's own
-``maxRetries`` cannot express), so the job's ``maxRetries`` is 0.
+``maxRetries`` cannot express), so the job's ``maxRetries`` is 0. A job whose task uses a
+database leaves through the environment's subnetwork (Direct VPC egress,
+:func:`~glacier.infra.gcp.network.vpc_access`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from glacier.infra.gcp.labels import label_value, labels_of
 from glacier.infra.gcp.naming import job_name
+from glacier.infra.gcp.network import vpc_access
 from glacier.infra.gcp.registry import image_uri
 from glacier.infra.gcp.secrets import secret_envs
 from glacier.infra.gcp.stack import GcpStack, add, logical_name
@@ -75,6 +78,7 @@ def job(stack: GcpStack, task: TaskSpec, account: Any, depends_on: list[Any]) ->
                 containers=[container],
                 max_retries=0,
                 timeout=f"{timeout_seconds(task)}s",
+                vpc_access=vpc_access(stack, task),
             ),
         ),
     )

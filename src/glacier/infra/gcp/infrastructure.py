@@ -7,8 +7,13 @@ service account, bucket and secret bindings and Cloud Run job, then the bindings
 other projects on this project's buckets (cross-project access: nothing else is declared for
 them here), then the workflow where this environment orchestrates.
 
-What Glacier does not generate on GCP is refused here, naming what is missing: databases
-(Cloud SQL, and the VPC a task would reach one through) and shared volumes (Filestore).
+Databases come before the tasks: the environment's network when one is needed
+(:mod:`~glacier.infra.gcp.network`), then each Cloud SQL instance
+(:mod:`~glacier.infra.gcp.cloud_sql`), whose private IP the jobs using it are told.
+
+What Glacier does not generate on GCP is refused, naming the alternative: shared volumes
+(Filestore), and databases other than Cloud SQL for PostgreSQL (MySQL, DynamoDB tables, an
+RDS config: :func:`~glacier.infra.gcp.cloud_sql.cloud_sql_config`).
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from typing import Any
 from glacier.errors import InfraError
 from glacier.infra.gcp import (
     cloud_run,
+    cloud_sql,
     data_access,
+    network,
     orchestration,
     secrets,
     service_accounts,
@@ -69,6 +76,9 @@ def declare(model: InfraModel, env: str) -> GcpResources:
     for store in model.stores_in(env):
         if store.declared:
             storage.bucket(stack, store)
+    network.declare_network(stack)
+    for db in model.databases_in(env):
+        cloud_sql.instance(stack, db)
     here = {s.key for s in model.stores_in(env)}
     for task in model.tasks_in(env):
         declare_task(stack, task, here)
@@ -115,19 +125,15 @@ def declare_task(stack: GcpStack, task: TaskSpec, here: set[str]) -> None:
     member = service_accounts.member_of(account)
     bindings = data_access.bind_task(stack, task, member, task.grants_in(here), account)
     readers = secrets.grant_secrets(stack, task, member)
-    cloud_run.job(stack, task, account, [account, *bindings, *readers])
+    database = cloud_sql.grant_database(stack, task, account, member)
+    cloud_run.job(stack, task, account, [account, *bindings, *readers, *database])
 
 
 def _refuse_unsupported(model: InfraModel, env: str) -> None:
     for task in model.tasks_in(env):
-        if task.databases:
-            db = model.databases[task.databases[0]]
-            raise InfraError(
-                f"Task {task.name!r} ({task.location}) uses database {db.identifier!r} "
-                f"({db.engine}) in GCP environment {env!r}; Glacier does not generate Cloud "
-                "SQL yet (nor the VPC and serverless egress a job would reach it through). "
-                "Use an existing server (env.database.postgres(...) with its host in the "
-                "settings) or deploy the pipeline on AWS."
+        for key in task.databases:  # refuses what is not Cloud SQL for PostgreSQL
+            cloud_sql.cloud_sql_config(
+                model.databases[key], f"task {task.name!r} ({task.location}) uses "
             )
         if task.volumes:
             raise InfraError(

@@ -65,6 +65,27 @@ def outputs(
         out["name"] = f"projects/{_number(project)}/secrets/{secret}"
     elif typ == "gcp:cloudscheduler/job:Job":
         rid = f"projects/{project}/locations/{region}/jobs/{physical}"
+    elif typ == "gcp:sql/databaseInstance:DatabaseInstance":
+        n = int(_number(physical, 6))
+        address = f"10.{20 + n % 200}.{n // 200 % 250}.{3 + n % 200}"
+        out.update(
+            privateIpAddress=address,
+            firstIpAddress=address,
+            connectionName=f"{project}:{region}:{physical}",
+            selfLink=f"https://sqladmin.googleapis.com/sql/v1beta4/projects/{project}/instances/{physical}",
+        )
+    elif typ == "gcp:compute/network:Network":
+        rid = f"projects/{project}/global/networks/{physical}"
+        out["selfLink"] = f"https://www.googleapis.com/compute/v1/{rid}"
+    elif typ == "gcp:compute/subnetwork:Subnetwork":
+        rid = f"projects/{project}/regions/{region}/subnetworks/{physical}"
+        out["selfLink"] = f"https://www.googleapis.com/compute/v1/{rid}"
+    elif typ == "gcp:compute/globalAddress:GlobalAddress":
+        rid = f"projects/{project}/global/addresses/{physical}"
+        out["address"] = "10.96.0.0"
+    elif typ == "gcp:servicenetworking/connection:Connection":
+        rid = f"{inputs.get('network')}:{inputs.get('service')}"
+        out["peering"] = "servicenetworking-googleapis-com"
     elif "IAMMember" in typ or "IamMember" in typ:
         target = inputs.get("bucket") or inputs.get("name") or inputs.get("secretId") or project
         rid = f"{target}/{inputs.get('role')}/{inputs.get('member')}"

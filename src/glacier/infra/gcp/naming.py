@@ -14,6 +14,8 @@ Example:
     >>> west = EnvSpec("p", "gcp", True, "acme", "europe-west1", naming_prefix="p")
     >>> job_path("daily", west, "clean")
     'projects/acme/locations/europe-west1/jobs/p-daily-clean'
+    >>> iam_database_user("daily", env, "clean")
+    'prod-daily-clean@acme-prod.iam'
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ from glacier.infra.model import EnvSpec, physical_name
 
 __all__ = [
     "custom_role_id",
+    "iam_database_user",
     "job_name",
     "job_path",
     "repository_id",
     "scheduler_job_name",
     "service_account_email",
     "service_account_id",
+    "sql_instance_name",
     "workflow_name",
     "workflow_path",
 ]
@@ -93,3 +97,17 @@ def custom_role_id(pipeline: str, role: str) -> str:
     return physical_name("glacier", pipeline, role, limit=64, allowed="a-zA-Z0-9_.").replace(
         "-", "_"
     )
+
+
+def iam_database_user(pipeline: str, env: EnvSpec, task: str) -> str:
+    """The Cloud SQL user of ``task``'s service account: its email without
+    ``.gserviceaccount.com`` (how Cloud SQL names an IAM service-account user in PostgreSQL)."""
+    return service_account_email(pipeline, env, task).removesuffix(".gserviceaccount.com")
+
+
+def sql_instance_name(identifier: str) -> str:
+    """A Cloud SQL instance's name from the database's identifier (lowercase letters, digits
+    and hyphens, a letter first; at most 80 so that ``<project>:<instance>`` stays within
+    Cloud SQL's 98)."""
+    name = physical_name(identifier, limit=80, allowed=_LOWER, lower=True)
+    return _starts_with_letter(name, 80)

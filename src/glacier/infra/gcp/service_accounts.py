@@ -1,7 +1,10 @@
-"""A task's identity on GCP: one service account per task, bound to nothing at project level.
+"""A task's identity on GCP: one service account per task, bound at project level to nothing
+but the Cloud SQL roles of the instances it uses, each conditioned on its instance.
 
 What the account may do is granted on the resources themselves: bucket bindings
-(:mod:`~glacier.infra.gcp.data_access`), secret bindings (:mod:`~glacier.infra.gcp.secrets`).
+(:mod:`~glacier.infra.gcp.data_access`), secret bindings (:mod:`~glacier.infra.gcp.secrets`);
+Cloud SQL has no instance policy, so its roles are project bindings with an IAM Condition
+naming the instance (:mod:`~glacier.infra.gcp.cloud_sql`).
 Its id and email are computed from the environment and the task
 (:func:`~glacier.infra.gcp.naming.service_account_id`), so another project's stack can bind it.
 """

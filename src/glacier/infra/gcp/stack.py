@@ -42,6 +42,8 @@ class GcpResources:
     bindings: list[Any] = field(default_factory=list)
     jobs: dict[str, Any] = field(default_factory=dict)
     custom_roles: dict[str, Any] = field(default_factory=dict)
+    #: Cloud SQL instances by database key (``<env>:<identifier>``).
+    databases: dict[str, Any] = field(default_factory=dict)
     repository: Any = None
     workflow: Any = None
     resources: list[Any] = field(default_factory=list)

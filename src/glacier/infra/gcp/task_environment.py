@@ -6,6 +6,8 @@ The task authenticates as its service account through the metadata server; no va
 a credential or a profile. ``GOOGLE_CLOUD_PROJECT`` and ``GOOGLE_CLOUD_REGION`` name its
 project and region (Cloud Run sets neither); ``GLACIER_RUN_ID`` is given per execution by the
 workflow (:mod:`~glacier.infra.gcp.definition`), so the tasks of one run share it.
+``GLACIER_DATABASE_ENDPOINTS`` says where the Cloud SQL databases the task uses are
+(:func:`~glacier.infra.gcp.cloud_sql.connection_facts`): never a password.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from glacier import env_vars
 from glacier.errors import InfraError
+from glacier.infra.gcp.cloud_sql import connection_facts
 from glacier.infra.gcp.stack import GcpStack
 from glacier.infra.model import TaskSpec
 from glacier.infra.task_settings import settings_variables
@@ -26,7 +29,7 @@ __all__ = ["task_variables"]
 CREDENTIAL_FILE_VARIABLES = ("GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_CONFIG")
 
 
-def task_variables(stack: GcpStack, task: TaskSpec) -> dict[str, str]:
+def task_variables(stack: GcpStack, task: TaskSpec) -> dict[str, Any]:
     """The task's own variables, then Glacier's (which win)."""
     own = dict(getattr(task.config, "environment_vars", None) or {})
     home = str(Path.home())
@@ -61,6 +64,9 @@ def task_variables(stack: GcpStack, task: TaskSpec) -> dict[str, str]:
     }
     if artifacts:
         variables[env_vars.GLACIER_ARTIFACTS] = json.dumps(artifacts, sort_keys=True)
+    databases = connection_facts(stack, task)
+    if databases:
+        variables[env_vars.GLACIER_DATABASE_ENDPOINTS] = stack.pulumi.Output.json_dumps(databases)
     return variables
 
 

@@ -84,7 +84,7 @@ def check_cloud_rehearsable(model: Any, key: str) -> None:
     for task in model.tasks_in(key):
         if task.databases or task.volumes:
             what = (
-                f"database {task.databases[0]!r}"
+                f"database {model.databases[task.databases[0]].identifier!r}"
                 if task.databases
                 else (f"volume {task.volumes[0]!r}")
             )

@@ -79,6 +79,10 @@ SKIPPED_CHECKS: Mapping[str, str] = {
     "access logs); Glacier declares no bucket it would have to guess",
     "CKV_GCP_84": "Artifact Registry encrypts images with a Google-managed key; a customer key "
     "(CMEK) needs a key you own granted to the Artifact Registry service agent",
+    "CKV_GCP_6": "Cloud SQL requires TLS on every connection (ssl_mode ENCRYPTED_ONLY); "
+    "checkov passes only TRUSTED_CLIENT_CERTIFICATE_REQUIRED, a client certificate per "
+    "connection (the Cloud SQL connectors' ephemeral ones), while tasks connect with libpq "
+    "over the private IP and sign in with their service account's IAM token",
 }
 
 

@@ -121,11 +121,19 @@ RESOURCE_TYPES: Mapping[str, str] = {
     "gcp:cloudrunv2/job:Job": "google_cloud_run_v2_job",
     "gcp:cloudrunv2/jobIamMember:JobIamMember": "google_cloud_run_v2_job_iam_member",
     "gcp:cloudscheduler/job:Job": "google_cloud_scheduler_job",
+    "gcp:compute/firewall:Firewall": "google_compute_firewall",
+    "gcp:compute/globalAddress:GlobalAddress": "google_compute_global_address",
+    "gcp:compute/network:Network": "google_compute_network",
+    "gcp:compute/subnetwork:Subnetwork": "google_compute_subnetwork",
     "gcp:projects/iAMCustomRole:IAMCustomRole": "google_project_iam_custom_role",
     "gcp:projects/iAMMember:IAMMember": "google_project_iam_member",
     "gcp:secretmanager/secret:Secret": "google_secret_manager_secret",
     "gcp:secretmanager/secretIamMember:SecretIamMember": "google_secret_manager_secret_iam_member",
     "gcp:serviceaccount/account:Account": "google_service_account",
+    "gcp:servicenetworking/connection:Connection": "google_service_networking_connection",
+    "gcp:sql/database:Database": "google_sql_database",
+    "gcp:sql/databaseInstance:DatabaseInstance": "google_sql_database_instance",
+    "gcp:sql/user:User": "google_sql_user",
     "gcp:storage/bucket:Bucket": "google_storage_bucket",
     "gcp:storage/bucketIAMMember:BucketIAMMember": "google_storage_bucket_iam_member",
     "gcp:workflows/workflow:Workflow": "google_workflows_workflow",
@@ -157,6 +165,10 @@ BLOCK_NAMES: Mapping[str, str] = {
     "cleanupPolicies": "cleanup_policies",
     "containers": "containers",
     "envs": "env",
+    # google: a Cloud SQL instance's flags, a job's Direct VPC egress, a firewall's rules.
+    "databaseFlags": "database_flags",
+    "networkInterfaces": "network_interfaces",
+    "denies": "deny",
 }
 
 #: Arguments holding a map of the user's own keys, kept as written.
