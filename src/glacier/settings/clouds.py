@@ -425,7 +425,7 @@ class AzureConfig(CloudTransport):
     def _subnet_id(cls, value: str | None) -> str | None:
         if value is not None and not _SUBNET_ID.fullmatch(value):
             raise ValueError(
-                "a subnet is named by its resource id, '/subscriptions/<guid>/resourceGroups/"
+                "give the subnet's resource id, e.g. '/subscriptions/<guid>/resourceGroups/"
                 "<group>/providers/Microsoft.Network/virtualNetworks/<network>/subnets/<subnet>'"
                 " (az network vnet subnet show ... --query id)"
             )
@@ -436,10 +436,10 @@ class AzureConfig(CloudTransport):
     def _private_dns_zone_id(cls, value: str | None) -> str | None:
         if value is not None and not _POSTGRES_ZONE_ID.fullmatch(value):
             raise ValueError(
-                "a private DNS zone of flexible servers is named by its resource id, "
-                "'/subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Network/"
-                "privateDnsZones/privatelink.postgres.database.azure.com' (its name ends "
-                "in .postgres.database.azure.com)"
+                "give the resource id of a private DNS zone whose name ends in "
+                ".postgres.database.azure.com, e.g. '/subscriptions/<guid>/resourceGroups/"
+                "<group>/providers/Microsoft.Network/privateDnsZones/"
+                "privatelink.postgres.database.azure.com'"
             )
         return value
 
@@ -462,7 +462,7 @@ class AzureConfig(CloudTransport):
         if not same:
             raise ConfigError(
                 "database_subnet_id and apps_subnet_id are subnets of different virtual "
-                "networks, and the jobs reach the server inside one; name two subnets of "
+                "networks, and the jobs reach the server inside one; give two subnets of "
                 "the same network."
             )
         if self.private_dns_zone_id is not None and database is None:
