@@ -94,6 +94,8 @@ def warehouse_settings(**provider: Any) -> Any:
                     "backup_retention_days": 14,
                     "geo_redundant_backup": True,
                     "high_availability": "ZoneRedundant",
+                    "version": "15",
+                    "tags": {"cost-centre": "warehouse"},
                 },
             }
         },

@@ -61,7 +61,8 @@ def test_the_server_is_private_entra_only_and_sized_from_its_settings(
     assert server["storage"]["storageSizeGB"] == 64
     assert server["backup"] == {"backupRetentionDays": 14, "geoRedundantBackup": "Enabled"}
     assert server["highAvailability"] == {"mode": "ZoneRedundant"}
-    assert server["version"] == "16"
+    assert server["version"] == "15"
+    assert server["tags"]["cost-centre"] == "warehouse"
     database = warehouse_plan.get(DATABASE, "dev-acme-dev-warehouse-database").inputs
     assert (database["serverName"], database["databaseName"]) == ("acme-dev-warehouse", "analytics")
 
