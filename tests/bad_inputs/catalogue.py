@@ -1149,6 +1149,27 @@ CONFIGS = (
                 ["private_dns_zone_id is set without", "name the subnets"],
             ),
             (
+                "[databases] rds in azure settings",
+                settings_file(
+                    '[provider]\nkind = "azure"\n'
+                    '[databases.wh]\nidentifier = "acme-wh"\nrds = { instance_class = '
+                    '"db.t3.micro" }\n'
+                ),
+                ConfigError,
+                ["databases.wh.rds", "'azure'", "azure_postgres"],
+            ),
+            (
+                "[databases] azure_postgres in aws settings",
+                settings_file(
+                    '[provider]\nkind = "aws"\nregion = "us-east-1"\n'
+                    '[databases.wh]\nidentifier = "acme-wh"\n'
+                    '[databases.wh.azure_postgres]\nentra_admin = { name = "admins", '
+                    f'object_id = "{ENTRA_ADMIN["object_id"]}" }}\n'
+                ),
+                ConfigError,
+                ["databases.wh.azure_postgres", "'aws'", "rds = { ... }"],
+            ),
+            (
                 "AzurePostgresConfig on an AWS provider",
                 lambda t: Provider(config=AwsConfig(region="us-east-1")).database(
                     "wh", config=AzurePostgresConfig(entra_admin=ENTRA_ADMIN)

@@ -333,7 +333,7 @@ class DatabaseSettings(DatabaseConnection):
         if len(kinds) > 1:
             given = " and ".join(f"{k} = {{ ... }}" for k in kinds)
             raise ConfigError(
-                f"databases: {self.identifier!r} has {given}; keep the one this database is."
+                f"databases: {self.identifier!r} has both {given}; keep the one this database is."
             )
         if self.azure_postgres is not None and (
             self.password_secret is not None or self.password_env is not None

@@ -13,7 +13,7 @@ from glacier.errors import ConfigError, InfraError
 from glacier.infra import Plan, plan
 from glacier.infra.model import build_model
 from glacier.infra.rehearse.cloud_rehearsal import check_cloud_rehearsable
-from glacier.settings import AzurePostgresConfig, DatabaseSettings, DynamoDbConfig, RdsConfig
+from glacier.settings import AzurePostgresConfig, RdsConfig
 from infra.azure.pipelines import (
     ENTRA_ADMIN,
     SUB_A,
@@ -223,14 +223,8 @@ def test_an_rds_database_in_an_azure_environment_is_refused_naming_azure_postgre
 
 
 def test_a_dynamodb_table_in_an_azure_environment_is_refused_naming_the_alternative() -> None:
-    settings = warehouse_settings().model_copy(
-        update={
-            "databases": {
-                "prices": DatabaseSettings(identifier="acme-dev-prices", dynamodb=DynamoDbConfig())
-            }
-        }
-    )
-    env = Environment.from_settings(settings)
+    env = Environment.from_settings(warehouse_settings())
+    env.register("prices", env.database.dynamodb("acme-dev-prices", hash_key="symbol"))
     pipeline = Pipeline("shop", env=env)
     out = Dataset("out", storage=env.storage.blob("lake", "out/"))
 
