@@ -5,12 +5,15 @@ each task using one is told."""
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import pytest
 
 from glacier import Database, Dataset, Environment, Pipeline
 from glacier.errors import ConfigError, InfraError
-from glacier.infra import Plan, plan
+from glacier.infra import Plan, generate, plan
+from glacier.infra.mocks import plan_project
 from glacier.infra.model import build_model
 from glacier.infra.rehearse.cloud_rehearsal import check_cloud_rehearsable
 from glacier.settings import AzurePostgresConfig, RdsConfig
@@ -253,3 +256,47 @@ def test_rehearsing_a_task_that_uses_the_server_stays_refused() -> None:
     with pytest.raises(InfraError, match="cannot stand up") as caught:
         check_cloud_rehearsable(model, "dev")
     assert "acme-dev-warehouse" in str(caught.value)
+
+
+DB_PIPELINE = """
+from glacier import Dataset, Pipeline, Provider
+from glacier.settings import AzureConfig, AzurePostgresConfig
+
+env = Provider(
+    config=AzureConfig(
+        subscription_id="00000000-1111-2222-3333-444444444444",
+        location="westeurope",
+        storage_account="acmedata",
+    )
+).env(name="dev")
+admin = {"name": "data-admins", "object_id": "11111111-2222-3333-4444-555555555555"}
+config = AzurePostgresConfig(entra_admin=admin)
+wh = env.database.azure_postgres("acme-gen-warehouse", config=config)
+raw = Dataset("raw", storage=env.storage.blob("lake", "raw/"))
+orders = Dataset("orders", storage=wh.table("orders"))
+pipeline = Pipeline("gendb")
+
+
+@pipeline.task()
+def load(data: raw) -> orders: ...
+"""
+
+
+def test_generate_writes_a_project_that_plans_the_server_and_network(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "azure_gen_db.py").write_text(DB_PIPELINE)
+    monkeypatch.syspath_prepend(str(code))
+    monkeypatch.delitem(sys.modules, "azure_gen_db", raising=False)
+    import azure_gen_db  # type: ignore[import-not-found]
+
+    generate(azure_gen_db.pipeline, tmp_path / "out", environments=[azure_gen_db.env])
+    deployed = [r for r in plan_project(tmp_path / "out", "dev") if r.environment == "dev"]
+    planned = plan(azure_gen_db.pipeline, environments=[azure_gen_db.env])
+    assert sorted((r.type, r.name) for r in deployed) == sorted(
+        (r.type, r.name) for r in planned if r.environment == "dev"
+    )
+    types = {r.type for r in deployed}
+    assert {SERVER, DATABASE, ADMIN, VNET, SUBNET, ZONE, LINK} <= types
