@@ -108,14 +108,15 @@ class EntraAdmin(GlacierModel):
 
     Example:
         >>> EntraAdmin(name="data-admins", object_id="11111111-2222-3333-4444-555555555555").type
-        'group'
+        'Group'
     """
 
     _cloud: ClassVar[Cloud | None] = "azure"
 
     name: Annotated[str, AfterValidator(_entra_name)]
     object_id: str
-    type: Literal["group", "user", "servicePrincipal"] = "group"
+    #: As Azure Resource Manager spells it (``principalType``).
+    type: Literal["Group", "User", "ServicePrincipal"] = "Group"
 
     @field_validator("object_id")
     @classmethod

@@ -76,7 +76,7 @@ def test_the_administrator_is_the_entra_principal_the_settings_name(
     (admin,) = warehouse_plan.of_type(ADMIN)
     assert admin.inputs["objectId"] == ENTRA_ADMIN["object_id"]
     assert admin.inputs["principalName"] == "data-admins"
-    assert admin.inputs["principalType"] == "group"
+    assert admin.inputs["principalType"] == "Group"
     assert admin.inputs["serverName"] == "acme-dev-warehouse"
     server = warehouse_plan.get(SERVER, "dev-acme-dev-warehouse-server").inputs
     assert admin.inputs["tenantId"] == server["authConfig"]["tenantId"]

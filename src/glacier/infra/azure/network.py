@@ -82,6 +82,8 @@ class Placement:
     database_subnet_id: Any
     dns_zone_id: Any
     created: bool
+    #: What a server waits for besides the ids above: the zone's link to the network.
+    ready: tuple[Any, ...] = ()
 
 
 def needs_network(model: InfraModel, env: str) -> bool:
@@ -107,9 +109,11 @@ def declare_network(stack: Stack) -> Placement | None:
     if named is not None:
         apps = str(config.apps_subnet_id)
         zone = getattr(config, "private_dns_zone_id", None)
+        ready: tuple[Any, ...] = ()
         if zone is None:
-            zone = _dns_zone(stack, network_of_subnet(named), tags).id
-        found = Placement(apps, named, zone, created=False)
+            made, link = _dns_zone(stack, network_of_subnet(named), tags)
+            zone, ready = made.id, (link,)
+        found = Placement(apps, named, zone, created=False, ready=ready)
     else:
         found = _create(stack, tags)
     stack.shared["network"] = found
@@ -165,18 +169,19 @@ def _create(stack: Stack, tags: dict[str, str]) -> Placement:
             delegations=[{"name": subnet.subnet_name, "service_name": subnet.delegation}],
         )
         previous = [previous_one]
-    zone = _dns_zone(stack, vnet.id, tags)
+    zone, link = _dns_zone(stack, vnet.id, tags)
     stack.out.network = vnet
     return Placement(
         apps_subnet_id=subnets[Subnets.APPS].id,
         database_subnet_id=subnets[Subnets.DATABASES].id,
         dns_zone_id=zone.id,
         created=True,
+        ready=(link,),
     )
 
 
-def _dns_zone(stack: Stack, network_id: Any, tags: dict[str, str]) -> Any:
-    """The servers' private DNS zone, linked to ``network_id``."""
+def _dns_zone(stack: Stack, network_id: Any, tags: dict[str, str]) -> tuple[Any, Any]:
+    """The servers' private DNS zone and its link to ``network_id``."""
     dns = native("privatedns")
     zone = add(
         stack,
@@ -188,7 +193,7 @@ def _dns_zone(stack: Stack, network_id: Any, tags: dict[str, str]) -> Any:
         location="Global",
         tags=tags,
     )
-    add(
+    link = add(
         stack,
         dns.VirtualNetworkLink,
         logical_name(stack, "postgres-dns-link"),
@@ -200,4 +205,4 @@ def _dns_zone(stack: Stack, network_id: Any, tags: dict[str, str]) -> Any:
         virtual_network={"id": network_id},
         tags=tags,
     )
-    return zone
+    return zone, link

@@ -108,7 +108,8 @@ def server(stack: Stack, db: DatabaseSpec) -> Any:
         stack,
         pg.Server,
         logical_name(stack, db.identifier, "server"),
-        depends_on=[stack.out.resource_group],
+        # The zone must resolve in the network before the server registers its name there.
+        depends_on=[stack.out.resource_group, *found.ready],
         server_name=name,
         resource_group_name=stack.group,
         location=stack.location,
