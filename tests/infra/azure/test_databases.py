@@ -300,3 +300,27 @@ def test_generate_writes_a_project_that_plans_the_server_and_network(
     )
     types = {r.type for r in deployed}
     assert {SERVER, DATABASE, ADMIN, VNET, SUBNET, ZONE, LINK} <= types
+
+
+def test_two_servers_of_an_environment_share_one_network() -> None:
+    settings = warehouse_settings()
+    databases = dict(settings.databases)
+    databases["archive"] = databases["warehouse"].model_copy(
+        update={"identifier": "acme-dev-archive", "dbname": "archive"}
+    )
+    env = Environment.from_settings(
+        settings.model_validate({**settings.model_dump(exclude_unset=True), "databases": databases})
+    )
+    pipeline = Pipeline("shop", env=env)
+    out = Dataset("out", storage=env.storage.blob("lake", "out/"))
+
+    @pipeline.task()
+    def both(warehouse: Database, archive: Database) -> out:
+        return None
+
+    p = plan(pipeline, environments=[env])
+    servers = sorted(s.inputs["serverName"] for s in p.of_type(SERVER))
+    assert servers == ["acme-dev-archive", "acme-dev-warehouse"]
+    assert len(p.of_type(VNET)) == 1 and len(p.of_type(ZONE)) == 1
+    told = json.loads(job_env(p, "dev", "both")["GLACIER_DATABASE_ENDPOINTS"])
+    assert sorted(told) == servers
