@@ -85,6 +85,8 @@ class Secrets:
         self._values: dict[str, SecretStr] = {}
         #: RDS clients by region, made once: each connection signs its own token with one.
         self._rds_clients: dict[str, Any] = {}
+        #: Managed-identity credentials by client id, made once: each caches its tokens.
+        self._entra_credentials: dict[str, Any] = {}
         self._lock = threading.Lock()
 
     @property
@@ -250,16 +252,19 @@ class Secrets:
         """A fresh Microsoft Entra access token for Azure Database for PostgreSQL
         (:data:`ENTRA_DATABASE_SCOPE`), from the user-assigned managed identity ``client_id``
         (the deployed task's own): the password of database user ``user`` on ``host``. The
-        credential caches and renews tokens; one is asked for at each new connection.
+        credential is made once per identity and caches and renews its tokens; a token is
+        asked of it at each new connection.
 
         Raises:
             SecretError: no token (the message says why; the token is never shown).
         """
-        credential = self._azure_credential
-        if credential is None:
-            from azure.identity import ManagedIdentityCredential
+        with self._lock:
+            credential = self._azure_credential or self._entra_credentials.get(client_id)
+            if credential is None:
+                from azure.identity import ManagedIdentityCredential
 
-            credential = ManagedIdentityCredential(client_id=client_id)
+                credential = ManagedIdentityCredential(client_id=client_id)
+                self._entra_credentials[client_id] = credential
         try:
             token = credential.get_token(ENTRA_DATABASE_SCOPE)
         except Exception as exc:  # azure-core's ClientAuthenticationError, not imported here
@@ -304,7 +309,13 @@ class Secrets:
         # Sent to another process (a Dask worker), values stay behind: the worker reads
         # them from the store itself.
         state = dict(self.__dict__)
-        state.update(_values={}, _lock=None, _aws_client=None, _azure_credential=None)
+        state.update(
+            _values={},
+            _lock=None,
+            _aws_client=None,
+            _azure_credential=None,
+            _entra_credentials={},
+        )
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

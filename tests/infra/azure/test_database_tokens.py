@@ -75,6 +75,9 @@ def test_the_token_comes_from_the_tasks_own_managed_identity(
     connection = connect(Secrets(GlacierSettings()))
     assert connection.password().get_secret_value() == "entra-token-1"
     assert [c.client_id for c in made] == [CLIENT_ID]
+    # One credential per identity, asked again at each connection (it caches and renews).
+    assert connection.password().get_secret_value() == "entra-token-2"
+    assert len(made) == 1
 
 
 def test_no_token_is_a_secret_error_naming_the_user_and_the_identity() -> None:
