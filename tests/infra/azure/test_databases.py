@@ -256,6 +256,27 @@ def test_rehearsing_a_task_that_uses_the_server_stays_refused() -> None:
     with pytest.raises(InfraError, match="cannot stand up") as caught:
         check_cloud_rehearsable(model, "dev")
     assert "acme-dev-warehouse" in str(caught.value)
+    assert "glacier plan" in str(caught.value)  # which still covers it
+
+
+def test_glacier_rehearse_refuses_it_before_starting_an_emulator(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from glacier.infra.rehearse import rehearsal
+
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "azure_rehearse_db.py").write_text(DB_PIPELINE)
+    monkeypatch.syspath_prepend(str(code))
+    monkeypatch.delitem(sys.modules, "azure_rehearse_db", raising=False)
+    import azure_rehearse_db  # type: ignore[import-not-found]
+
+    def no_emulator(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an emulator was started")
+
+    monkeypatch.setattr(rehearsal, "rehearse_plan", no_emulator)
+    with pytest.raises(InfraError, match="cannot stand up"):
+        rehearsal.rehearse(azure_rehearse_db.pipeline, azure_rehearse_db.env)
 
 
 DB_PIPELINE = """
