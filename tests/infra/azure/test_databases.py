@@ -345,3 +345,15 @@ def test_two_servers_of_an_environment_share_one_network() -> None:
     assert len(p.of_type(VNET)) == 1 and len(p.of_type(ZONE)) == 1
     told = json.loads(job_env(p, "dev", "both")["GLACIER_DATABASE_ENDPOINTS"])
     assert sorted(told) == servers
+
+
+def test_an_aws_network_section_in_azure_settings_is_refused_naming_the_azure_fields() -> None:
+    settings = warehouse_settings().model_validate(
+        {
+            **warehouse_settings().model_dump(exclude_unset=True),
+            "network": {"vpc_id": "vpc-0a1b2c3d", "subnet_ids": ["subnet-0a1b2c3d"]},
+        }
+    )
+    pipeline, env = warehouse_pipeline(settings)
+    with pytest.raises(InfraError, match="database_subnet_id and apps_subnet_id under"):
+        plan(pipeline, environments=[env])
