@@ -20,6 +20,7 @@ from glacier.settings import AzurePostgresConfig, RdsConfig
 from infra.azure.pipelines import (
     ENTRA_ADMIN,
     SUB_A,
+    azure_env,
     lake_pipeline,
     subnet_id,
     warehouse_pipeline,
@@ -357,3 +358,13 @@ def test_an_aws_network_section_in_azure_settings_is_refused_naming_the_azure_fi
     pipeline, env = warehouse_pipeline(settings)
     with pytest.raises(InfraError, match="database_subnet_id and apps_subnet_id under"):
         plan(pipeline, environments=[env])
+
+
+def test_named_subnets_put_the_jobs_in_that_network_without_a_database() -> None:
+    env = azure_env(database_subnet_id=subnet_id("postgres"), apps_subnet_id=subnet_id("jobs"))
+    pipeline, env = lake_pipeline(env)
+    p = plan(pipeline, environments=[env])
+    for typ in (VNET, SUBNET, ZONE, LINK, SERVER):
+        assert p.of_type(typ) == []
+    (apps,) = p.of_type(APPS_ENV)
+    assert apps.inputs["vnetConfiguration"]["infrastructureSubnetId"] == subnet_id("jobs")
