@@ -368,3 +368,16 @@ def test_named_subnets_put_the_jobs_in_that_network_without_a_database() -> None
         assert p.of_type(typ) == []
     (apps,) = p.of_type(APPS_ENV)
     assert apps.inputs["vnetConfiguration"]["infrastructureSubnetId"] == subnet_id("jobs")
+
+
+def test_a_server_name_azure_cannot_take_is_refused_at_plan_time() -> None:
+    settings = warehouse_settings()
+    databases = {
+        "warehouse": settings.databases["warehouse"].model_copy(update={"identifier": "w"})
+    }
+    pipeline, env = warehouse_pipeline(
+        settings.model_validate({**settings.model_dump(exclude_unset=True), "databases": databases})
+    )
+    with pytest.raises(InfraError, match="3 to 63 lower-case") as caught:
+        plan(pipeline, environments=[env])
+    assert "'w'" in str(caught.value) and "e.g. 'acme-prod-warehouse'" in str(caught.value)
