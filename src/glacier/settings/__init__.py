@@ -38,10 +38,12 @@ from glacier.settings.compute import (
 )
 from glacier.settings.database_connection import DatabaseConnection
 from glacier.settings.databases import (
+    AzurePostgresConfig,
     CloudSqlConfig,
     DatabaseSettings,
     DynamoDbConfig,
     EfsConfig,
+    EntraAdmin,
     RdsConfig,
     VolumeSettings,
 )
@@ -82,6 +84,7 @@ __all__ = [
     "AwsTags",
     "AzureBlobConfig",
     "AzureConfig",
+    "AzurePostgresConfig",
     "AzureTags",
     "BlobConfig",
     "BucketSettings",
@@ -96,6 +99,7 @@ __all__ = [
     "DynamoDbConfig",
     "EcsConfig",
     "EfsConfig",
+    "EntraAdmin",
     "ExecutorSettings",
     "GCSConfig",
     "GcpConfig",

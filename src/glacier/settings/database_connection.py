@@ -336,6 +336,9 @@ class DeployedDatabase(GlacierModel):
     #: Set when ``user`` signs in to Cloud SQL with IAM database authentication: the
     #: password is the process's Google OAuth access token (its service account's).
     gcp_iam: bool = False
+    #: Set when ``user`` signs in with a Microsoft Entra token (an Azure flexible server):
+    #: the client id of the task's user-assigned managed identity that gets it.
+    entra_client_id: str | None = None
 
 
 def deployed_databases(environ: Mapping[str, str] | None = None) -> dict[str, DeployedDatabase]:
@@ -359,8 +362,8 @@ def deployed_databases(environ: Mapping[str, str] | None = None) -> dict[str, De
     except (ValueError, ConfigError) as exc:
         raise ConfigError(
             f"{DEPLOYED_DATABASES_VARIABLE} is not what the plan writes "
-            f"({{identifier: {{host, port, dbname, user, secret_arn, iam_region, gcp_iam}}}}): "
-            f"{exc}. "
+            "({identifier: {host, port, dbname, user, secret_arn, iam_region, gcp_iam, "
+            f"entra_client_id}}}}): {exc}. "
             "It is set by the generated infrastructure; regenerate and deploy it rather than "
             "editing it."
         ) from None

@@ -423,10 +423,15 @@ class GlacierSettings(BaseSettings):
     @model_validator(mode="after")
     def _databases_fit_the_cloud(self) -> Self:
         # What each cloud's plan creates; a local environment keeps (and ignores) them all.
-        made_by = {"aws": ("rds", "dynamodb"), "gcp": ("cloud_sql",), "azure": ("rds", "dynamodb")}
-        allowed = made_by.get(self.provider.kind, ("rds", "dynamodb", "cloud_sql"))
+        made_by: dict[str, tuple[str, ...]] = {
+            "aws": ("rds", "dynamodb"),
+            "gcp": ("cloud_sql",),
+            "azure": ("azure_postgres",),
+        }
+        kinds = ("rds", "dynamodb", "cloud_sql", "azure_postgres")
+        allowed = made_by.get(self.provider.kind, kinds)
         for key, db in self.databases.items():
-            for field in ("rds", "dynamodb", "cloud_sql"):
+            for field in kinds:
                 if getattr(db, field) is not None and field not in allowed:
                     fix = f"use databases.{key}.{allowed[0]}" if allowed else "remove it"
                     raise ConfigError(
