@@ -1,11 +1,14 @@
-"""Starting a deployed pipeline: an execution of its state machine, followed through the Step
-Functions API until it ends.
+"""Starting a deployed pipeline: an execution of its orchestration, followed until it ends.
 
-The state machine's ARN is computed from the pipeline and its orchestrating environment (the
-same deterministic name the infrastructure gave it), so starting needs no stack outputs. The
-caller's credentials are the deploying side's: the environment's profile, else the default
-chain. ``endpoint_url`` points at an emulator (the moto server of ``glacier rehearse
---keep-server``) instead of AWS, reached with the default chain.
+AWS: a Step Functions execution, followed through its history; GCP: a Workflows execution
+(:func:`start_workflow`); Azure: a run of the Logic App (:mod:`glacier.infra.azure.remote`).
+The orchestration's ARN, path or id is computed from the pipeline and its orchestrating
+environment (the same deterministic name the infrastructure gave it), so starting needs no
+stack outputs. The caller's credentials are the deploying side's: the environment's profile,
+else the default chain (Application Default Credentials on GCP, ``DefaultAzureCredential`` on
+Azure). ``endpoint_url`` points at another server of the same API instead: on AWS an emulator
+(the moto server of ``glacier rehearse --keep-server``) reached with the default chain; on GCP
+and Azure a stand-in, which is sent no credentials of the caller's.
 """
 
 from __future__ import annotations

@@ -87,7 +87,8 @@ def start(
     say = on_event or (lambda line: None)
     # Bearer tokens go over https only, unless the caller says so for its own endpoint.
     plain = {"enforce_https": False} if endpoint_url else {}
-    client = LogicManagementClient(
+    # Any: the SDK types its pagers as the pages' models.
+    client: Any = LogicManagementClient(
         _credential(endpoint_url), subscription, base_url=endpoint_url or ARM_ENDPOINT
     )
     with client:
