@@ -83,8 +83,10 @@ class GcpStack:
 def open_stack(model: InfraModel, env: EnvSpec) -> GcpStack:
     """A fresh stack for ``env``, with its ``gcp.Provider`` declared; inside a Pulumi program."""
     import pulumi
-    import pulumi_gcp
 
+    from glacier.extras import require
+
+    pulumi_gcp = require("pulumi_gcp", "gcp", "Planning a GCP environment")
     own = dict(getattr(env.config, "labels", None) or {})
     provider = pulumi_gcp.Provider(
         env.key,
