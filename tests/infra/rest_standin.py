@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 @dataclass(frozen=True)
 class Request:
-    """One request the stand-in received."""
+    """One request the stand-in received (a form body as ``parse_qs`` reads it)."""
 
     method: str
     path: str
@@ -52,12 +52,14 @@ class RestStandIn:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 url = urlsplit(self.path)
+                form = self.headers.get("Content-Type", "").startswith("application/x-www-form")
+                body = parse_qs(raw.decode()) if form else json.loads(raw) if raw else None
                 request = Request(
                     self.command,
                     url.path,
                     parse_qs(url.query),
                     {k.lower(): v for k, v in self.headers.items()},
-                    json.loads(raw) if raw else None,
+                    body,
                 )
                 with stand_in._lock:
                     stand_in.requests.append(request)
@@ -69,9 +71,10 @@ class RestStandIn:
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(data)
+                if self.command != "HEAD":
+                    self.wfile.write(data)
 
-            do_GET = do_POST = do_PUT = do_DELETE = _serve
+            do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = _serve
 
             def log_message(self, format: str, *args: Any) -> None:  # quiet
                 pass

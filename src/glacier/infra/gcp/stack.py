@@ -47,6 +47,8 @@ class GcpResources:
     resources: list[Any] = field(default_factory=list)
     #: What the plan chose where the pipeline left it open (a job's image), and why.
     choices: list[Any] = field(default_factory=list)
+    #: The images its jobs run that the deployment builds and pushes, by tag.
+    images: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
