@@ -110,13 +110,6 @@ REGISTRY_RESOURCES: dict[str, tuple[tuple[str, str], ...]] = {
         ("azure-native:containerregistry:Registry", "-registry"),
     ),
 }
-#: The registry an image of each kind goes to.
-REGISTRY_OF = {
-    "lambda": "ecr",
-    "ecs": "ecr",
-    "cloud_run": "artifact-registry",
-    "container_app": "acr",
-}
 
 
 def prepare_images(
@@ -128,7 +121,7 @@ def prepare_images(
 ) -> None:
     """Deploy stack ``name``'s image registry (a targeted ``pulumi up``), then build and push
     the images its functions and jobs run that the registry does not hold yet."""
-    from glacier.infra.image_push import ImagePush, push_images
+    from glacier.infra.image_push import REGISTRY_OF, ImagePush, push_images
 
     prefix = f"urn:pulumi:{name}::{project}::"
     kind = REGISTRY_OF[str(images[0].get("kind", "lambda"))]

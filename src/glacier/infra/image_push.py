@@ -79,6 +79,14 @@ REGISTRIES: dict[str, Registry] = {
     )
 }
 
+#: The registry an image of each kind (``ContainerImage.kind``: what runs it) goes to.
+REGISTRY_OF = {
+    "lambda": "ecr",
+    "ecs": "ecr",
+    "cloud_run": "artifact-registry",
+    "container_app": "acr",
+}
+
 
 @dataclass(frozen=True)
 class ImagePush:
