@@ -184,9 +184,8 @@ def _login_password(push: Any) -> str:
     if push.registry_kind == "artifact-registry":
         return google_access_token()
     if push.registry_kind == "acr":
-        from azure.identity import DefaultAzureCredential
-
-        return acr_refresh_token(push.registry, DefaultAzureCredential())
+        identity = require("azure.identity", "azure-deploy", "Pushing Container Apps images")
+        return acr_refresh_token(push.registry, identity.DefaultAzureCredential())
     import base64
 
     token = _ecr(push).get_authorization_token()["authorizationData"][0]["authorizationToken"]

@@ -161,6 +161,7 @@ def _credential(endpoint_url: str | None) -> Any:
     """Azure's credential chain for Azure, :class:`EndpointToken` for another endpoint."""
     if endpoint_url is not None:
         return EndpointToken()
-    from azure.identity import DefaultAzureCredential
+    from glacier.extras import require
 
-    return DefaultAzureCredential()
+    identity = require("azure.identity", "azure-deploy", "Starting an Azure pipeline")
+    return identity.DefaultAzureCredential()
