@@ -104,7 +104,7 @@ def image_of(stack: Stack, task: TaskSpec, identity: Any) -> tuple[Any, Any]:
     if key not in stack.shared:
         stack.shared[key] = True
         stack.out.choices.append(
-            ImageChoice(task.name, "no image= given; push the generated Dockerfile's image")
+            ImageChoice(task.name, "no image= given; glacier deploy builds it from the Dockerfile")
         )
     return made.login_server.apply(lambda server: f"{server}/{REPOSITORY}:{tag}"), made
 

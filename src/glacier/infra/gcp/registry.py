@@ -112,7 +112,7 @@ def image_uri(stack: GcpStack, task: TaskSpec) -> str:
         kind="cloud_run",
     )
     stack.out.choices.append(
-        ImageChoice(task.name, uri, "no image= given; build it from the generated Dockerfile")
+        ImageChoice(task.name, uri, "no image= given; glacier deploy builds it from the Dockerfile")
     )
     return uri
 
