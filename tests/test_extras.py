@@ -199,6 +199,14 @@ def test_distribution_name_extras_and_no_unexplained_caps() -> None:
     wanted |= {"all", "dev"}
     assert wanted <= set(extras)
     assert not any("pulumi" in r for r in extras["s3"])  # reading S3 does not pull in Pulumi
+    # Storage per cloud, infrastructure (and the remote start's client) per cloud apart.
+    assert {"gcp", "azure-deploy"} <= set(extras)
+    assert not any("pulumi" in r for r in extras["gcs"] + extras["azure"])
+    assert any(r.startswith("google-cloud-workflows") for r in extras["gcp"])
+    deploy_azure = extras["azure-deploy"]
+    for needed in ("pulumi-azure-native", "azure-mgmt-logic", "azure-identity"):
+        assert any(r.startswith(needed) for r in deploy_azure), needed
+    assert all(e in extras["all"][0] for e in ("gcp", "azure-deploy"))
     # An upper cap needs a comment naming the release that breaks, on the line above it.
     lines = text.splitlines()
     for number, line in enumerate(lines):
@@ -353,3 +361,35 @@ def test_the_dask_executor_without_its_extra_fails_before_any_task_in_one_line(
     )
     assert "Traceback" not in done.stdout + done.stderr
     assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("absent", "pipelines", "extra"),
+    [
+        ("pulumi_gcp", "from infra.gcp.pipelines import daily as make", "gcp"),
+        (
+            "pulumi_azure_native",
+            "from infra.azure.pipelines import lake_pipeline as make",
+            "azure-deploy",
+        ),
+    ],
+)
+def test_planning_a_gcp_or_azure_environment_without_its_extra_names_it(
+    absent: str, pipelines: str, extra: str
+) -> None:
+    done = run_without(
+        {absent},
+        f"""
+        sys.path.insert(0, "tests")
+        {pipelines}
+        from glacier.errors import MissingExtraError
+        from glacier.infra import plan
+        made = make()
+        try:
+            plan(made[0] if isinstance(made, tuple) else made)
+        except MissingExtraError as exc:
+            print(exc)
+        """,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith(f"pip install 'glacier-pipelines[{extra}]'")

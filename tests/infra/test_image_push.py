@@ -156,3 +156,166 @@ def test_an_ecs_image_is_built_from_the_ecs_dockerfile_without_a_lambda_pull_pol
         ]
     ]
     assert f"-f {image['dockerfile']} -t {url}:{image['tag']} --push" in log.read_text()
+
+
+def gcp_and_azure_images(tmp_path: Path) -> dict[str, Any]:
+    """The images `glacier generate` lists for a GCP pipeline and an Azure one."""
+    from infra.azure.pipelines import lake_pipeline
+    from infra.gcp.pipelines import daily
+
+    return {
+        "gcp": generate(daily(), tmp_path / "gcp")["images"],
+        "azure": generate(lake_pipeline()[0], tmp_path / "azure")["images"],
+    }
+
+
+def test_a_gcp_deploy_creates_the_artifact_registry_repository_then_pushes_the_job_image(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (image,) = gcp_and_azure_images(tmp_path)["gcp"]
+    assert image["kind"] == "cloud_run" and image["dockerfile"].endswith("/Dockerfile")
+    log = fake_docker(tmp_path)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}/usr/bin:/bin")
+    import glacier.infra.deploy as deploy
+
+    monkeypatch.setattr(deploy, "_in_repository", lambda push: False)
+    monkeypatch.setattr(deploy, "_login_password", lambda push: "ya29.token")
+    stack = FakeStack("unused", project="daily", env="prod")
+    prepare_images(stack, "daily", "prod", [image])
+    prefix = "urn:pulumi:prod::daily::"
+    assert stack.targets == [
+        [
+            f"{prefix}pulumi:providers:gcp::prod",
+            f"{prefix}gcp:artifactregistry/repository:Repository::prod-images",
+        ]
+    ]
+    uri = f"europe-west1-docker.pkg.dev/acme-data-prod/prod-daily/daily:{image['tag']}"
+    assert log.read_text().splitlines()[1:] == [
+        "login --username oauth2accesstoken --password-stdin europe-west1-docker.pkg.dev",
+        "password ya29.token",
+        f"buildx build --platform linux/amd64 --provenance=false -f {image['dockerfile']} "
+        f"-t {uri} --push {image['context']}",
+    ]
+
+
+def test_an_azure_deploy_creates_the_registry_then_pushes_the_job_image(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (image,) = gcp_and_azure_images(tmp_path)["azure"]
+    assert image["kind"] == "container_app"
+    log = fake_docker(tmp_path)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}/usr/bin:/bin")
+    import glacier.infra.deploy as deploy
+
+    monkeypatch.setattr(deploy, "_in_repository", lambda push: False)
+    monkeypatch.setattr(deploy, "_login_password", lambda push: "acr-refresh")
+    stack = FakeStack("unused", project="etl", env="dev")
+    prepare_images(stack, "etl", "dev", [image])
+    prefix = "urn:pulumi:dev::etl::"
+    assert stack.targets == [
+        [
+            f"{prefix}pulumi:providers:azure-native::dev",
+            f"{prefix}azure-native:resources:ResourceGroup::dev-resource-group",
+            f"{prefix}azure-native:containerregistry:Registry::dev-registry",
+        ]
+    ]
+    server = image["repository"].split("/")[0]
+    assert server.endswith(".azurecr.io") and image["repository"] == f"{server}/glacier"
+    assert log.read_text().splitlines()[1:] == [
+        f"login --username 00000000-0000-0000-0000-000000000000 --password-stdin {server}",
+        "password acr-refresh",
+        f"buildx build --platform linux/amd64 --provenance=false -f {image['dockerfile']} "
+        f"-t {server}/glacier:{image['tag']} --push {image['context']}",
+    ]
+
+
+def test_the_planned_resources_are_the_registry_targets(tmp_path: Path) -> None:
+    """The targeted URNs name what the GCP and Azure plans declare (type and logical name)."""
+    from glacier.infra import plan
+    from glacier.infra.deploy import REGISTRY_RESOURCES
+    from infra.azure.pipelines import lake_pipeline
+    from infra.gcp.pipelines import daily
+
+    for pipeline, env, kind in ((daily(), "prod", "artifact-registry"),
+                                (lake_pipeline()[0], "dev", "acr")):  # fmt: skip
+        declared = {(r.type, r.name) for r in plan(pipeline).resources}
+        for typ, suffix in REGISTRY_RESOURCES[kind]:
+            assert (typ, f"{env}{suffix}") in declared, (typ, suffix)
+
+
+@pytest.mark.parametrize(
+    ("cloud", "login"),
+    [
+        ("gcp", "gcloud auth print-access-token | docker login --username oauth2accesstoken "
+         "--password-stdin europe-west1-docker.pkg.dev"),
+        ("azure", "az acr login --name "),
+    ],
+)  # fmt: skip
+def test_without_docker_a_gcp_or_azure_deploy_stops_with_the_commands(
+    cloud: str, login: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (image,) = gcp_and_azure_images(tmp_path)[cloud]
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no docker
+    import glacier.infra.deploy as deploy
+
+    monkeypatch.setattr(deploy, "_in_repository", lambda push: False)
+    stack = FakeStack("unused")
+    with pytest.raises(InfraError) as caught:
+        prepare_images(stack, "p", "prod", [image])
+    message = str(caught.value)
+    assert len(stack.targets) == 1  # the registry was deployed first
+    assert f"\n  {login}" in message
+    assert f"-t {image['repository']}:{image['tag']} --push" in message
+    assert message.endswith("then run glacier deploy again.")
+
+
+def registry_push(host: str, tag: str = "py311-ab") -> ImagePush:
+    return ImagePush(
+        f"{host}/prod-daily/daily", tag, "linux/amd64", "Dockerfile", ".", "europe-west1", None,
+        "artifact-registry",
+    )  # fmt: skip
+
+
+def test_whether_a_tag_is_pushed_is_asked_of_the_registry_api_with_its_token_handshake() -> None:
+    from glacier.infra.image_push import in_registry
+    from infra.registry_standin import RegistryStandIn
+
+    stand_in = RegistryStandIn(["prod-daily/daily:py311-ab"], "oauth2accesstoken", "ya29.t")
+    with stand_in.serving():
+        assert in_registry(registry_push(stand_in.host), "ya29.t", scheme="http")
+        assert not in_registry(registry_push(stand_in.host, "py311-cd"), "ya29.t", scheme="http")
+        with pytest.raises(InfraError, match=r"refused a token .*HTTP 401"):
+            in_registry(registry_push(stand_in.host), "wrong", scheme="http")
+    token = next(r for r in stand_in.requests if r.path == "/token")
+    assert token.query == {
+        "service": [stand_in.host],
+        "scope": ["repository:prod-daily/daily:pull"],
+    }
+    heads = [r for r in stand_in.requests if r.method == "HEAD"]
+    assert heads[0].path == "/v2/prod-daily/daily/manifests/py311-ab"
+    assert "application/vnd.oci.image.index.v1+json" in heads[0].headers["accept"]
+
+
+def test_an_acr_password_is_a_refresh_token_exchanged_for_the_entra_token() -> None:
+    from glacier.infra.deploy import ARM_SCOPE, acr_refresh_token
+    from infra.registry_standin import RegistryStandIn
+
+    class Credential:
+        scopes: tuple[str, ...] = ()
+
+        def get_token(self, *scopes: str) -> Any:
+            self.scopes = scopes
+            return SimpleNamespace(token="entra-token")
+
+    credential = Credential()
+    with RegistryStandIn([], "x", "y").serving() as stand_in:
+        password = acr_refresh_token(stand_in.host, credential, scheme="http")
+    assert password == "refresh-for-entra-token"
+    assert credential.scopes == (ARM_SCOPE,)
+    (exchange,) = stand_in.requests
+    assert (exchange.method, exchange.path) == ("POST", "/oauth2/exchange")
+    assert exchange.body == {
+        "grant_type": ["access_token"],
+        "service": [stand_in.host],
+        "access_token": ["entra-token"],
+    }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.text import Text
@@ -90,10 +90,28 @@ def generate(
             out.print(Text(f"  {relative(str(f))}"), soft_wrap=True)
         step = f"cd {shell_path(str(directory))} && pulumi preview"
         if what == "terraform":
-            step = (
-                f"glacier package {shell_path(str(target))}"
-                + (f" --env {env}" if env else "")
-                + f" -o {shell_path(str(directory))}, then terraform init && terraform plan "
-                "in each environment's directory"
-            )
+            step = terraform_step(target, env, directory, written)
         out.print(Text(f"{len(files)} files. Next: {step}", style="dim"), soft_wrap=True)
+
+
+def terraform_step(target: str, env: str | None, directory: Path, written: Any) -> str:
+    """What to run after writing a Terraform configuration: ``glacier package`` when an
+    environment refers to artifacts or runs images Terraform does not build (Lambda zips on
+    AWS; a job image on GCP, with its ``images.sh``), then ``terraform``."""
+    package = (
+        f"glacier package {shell_path(str(target))}"
+        + (f" --env {env}" if env else "")
+        + f" -o {shell_path(str(directory))}"
+    )
+    artifacts = any(written.get("artifacts", {}).values())
+    images = [k for k, found in written.get("images", {}).items() if found]
+    if images:
+        scripts = ", ".join(shell_path(str(directory / k / "images.sh")) for k in images)
+        return (
+            f"{package} (the image's Dockerfile and images.sh), then in each environment's "
+            "directory: terraform init, terraform apply -target=<its registry> (named in "
+            f"images.sh), {scripts} (builds and pushes the image), terraform plan"
+        )
+    if artifacts:
+        return f"{package}, then terraform init && terraform plan in each environment's directory"
+    return "terraform init && terraform plan in each environment's directory"

@@ -118,7 +118,8 @@ def run(
         bool,
         typer.Option(
             "--remote",
-            help="Start the deployed pipeline (its state machine) instead, and follow it.",
+            help="Start the deployed pipeline (its Step Functions state machine, GCP "
+            "workflow or Azure Logic App) instead, and follow it.",
         ),
     ] = False,
     endpoint: Annotated[
@@ -126,7 +127,8 @@ def run(
         typer.Option(
             "--endpoint",
             metavar="URL",
-            help="With --remote: the Step Functions endpoint (an emulator), not AWS.",
+            help="With --remote: the orchestrator's API at this address (an emulator or "
+            "a stand-in), not the cloud's; on GCP and Azure it gets no credentials.",
             show_default=False,
         ),
     ] = None,

@@ -4,9 +4,10 @@ The Automation API drives the ``pulumi`` command-line program, so deploying need
 PATH (``plan`` does not: it runs offline under the mock engine). State goes wherever Pulumi
 is logged in (``pulumi login``, or ``PULUMI_BACKEND_URL``, e.g. an S3 bucket).
 
-A stack whose Lambda functions run container images is deployed in two steps: its image
-repository first, then the images are built and pushed (:mod:`glacier.infra.image_push`),
-then the whole stack.
+A stack whose Lambda functions, ECS tasks, Cloud Run jobs or Container Apps jobs run images
+Glacier builds is deployed in two steps: its image registry first (ECR, Artifact Registry or
+Azure Container Registry), then the images are built and pushed
+(:mod:`glacier.infra.image_push`), then the whole stack.
 """
 
 from __future__ import annotations
@@ -94,6 +95,23 @@ def up(
     }
 
 
+#: What a targeted ``pulumi up`` deploys before the images, per registry kind: the Pulumi
+#: type and the logical name's suffix (after the environment's key) of each resource, in the
+#: order the builders declare them (the provider first).
+REGISTRY_RESOURCES: dict[str, tuple[tuple[str, str], ...]] = {
+    "ecr": (("pulumi:providers:aws", ""), ("aws:ecr/repository:Repository", "-images")),
+    "artifact-registry": (
+        ("pulumi:providers:gcp", ""),
+        ("gcp:artifactregistry/repository:Repository", "-images"),
+    ),
+    "acr": (
+        ("pulumi:providers:azure-native", ""),
+        ("azure-native:resources:ResourceGroup", "-resource-group"),
+        ("azure-native:containerregistry:Registry", "-registry"),
+    ),
+}
+
+
 def prepare_images(
     stack: Any,
     project: str,
@@ -101,26 +119,28 @@ def prepare_images(
     images: Sequence[dict[str, Any]],
     on_output: Callable[[str], Any] | None = None,
 ) -> None:
-    """Deploy stack ``name``'s image repository (a targeted ``pulumi up``), then build and
-    push the images its functions run that the repository does not hold yet."""
-    from glacier.infra.image_push import ImagePush, push_images
+    """Deploy stack ``name``'s image registry (a targeted ``pulumi up``), then build and push
+    the images its functions and jobs run that the registry does not hold yet."""
+    from glacier.infra.image_push import REGISTRY_OF, ImagePush, push_images
 
     prefix = f"urn:pulumi:{name}::{project}::"
-    repository = f"{prefix}aws:ecr/repository:Repository::{name}-images"
-    targets = [f"{prefix}pulumi:providers:aws::{name}", repository]
+    kind = REGISTRY_OF[str(images[0].get("kind", "lambda"))]
+    targets = [f"{prefix}{typ}::{name}{suffix}" for typ, suffix in REGISTRY_RESOURCES[kind]]
     if any(i.get("kind", "lambda") == "lambda" for i in images):  # the Lambda service's pull
         targets.append(f"{prefix}aws:ecr/repositoryPolicy:RepositoryPolicy::{name}-images-policy")
     stack.up(target=targets, on_output=on_output)
-    url = repository_url(stack.export_stack().deployment, repository)
+    if kind == "ecr":  # its URL holds the account: read it from the deployed repository
+        url = repository_url(stack.export_stack().deployment, targets[1])
     pushes = [
         ImagePush(
-            repository_url=url,
+            repository_url=url if kind == "ecr" else str(i["repository"]),
             tag=i["tag"],
             platform=i["platform"],
             dockerfile=i["dockerfile"],
             context=i["context"],
             region=i["region"],
             profile=i["profile"],
+            registry_kind=kind,
         )
         for i in {i["tag"]: i for i in images}.values()
     ]
@@ -141,6 +161,11 @@ def _ecr(push: Any) -> Any:
 
 
 def _in_repository(push: Any) -> bool:
+    """Whether ``push``'s tag is in its registry (ECR's API; else the registry's own)."""
+    if push.registry_kind != "ecr":
+        from glacier.infra.image_push import in_registry
+
+        return in_registry(push, _login_password(push))
     ecr = _ecr(push)
     try:
         ecr.describe_images(
@@ -153,7 +178,58 @@ def _in_repository(push: Any) -> bool:
 
 
 def _login_password(push: Any) -> str:
+    """The password ``docker login`` takes for ``push``'s registry, from the caller's cloud
+    credentials: ECR's authorization token, a Google access token (Application Default
+    Credentials), or an ACR refresh token for an Entra token (``DefaultAzureCredential``)."""
+    if push.registry_kind == "artifact-registry":
+        return google_access_token()
+    if push.registry_kind == "acr":
+        identity = require("azure.identity", "azure-deploy", "Pushing Container Apps images")
+        return acr_refresh_token(push.registry, identity.DefaultAzureCredential())
     import base64
 
     token = _ecr(push).get_authorization_token()["authorizationData"][0]["authorizationToken"]
     return base64.b64decode(token).decode().split(":", 1)[1]
+
+
+def google_access_token() -> str:
+    """An access token of Application Default Credentials (``gcloud auth application-default
+    login``, a service account): Artifact Registry's password for ``oauth2accesstoken``."""
+    auth = require("google.auth", "gcp", "Pushing Cloud Run images")
+    from google.auth.transport.requests import Request
+
+    credentials, _ = auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    credentials.refresh(Request())
+    return str(credentials.token)
+
+
+#: The scope of the Entra token an ACR refresh token is exchanged for (as ``az acr login``).
+ARM_SCOPE = "https://management.azure.com/.default"
+
+
+def acr_refresh_token(server: str, credential: Any, *, scheme: str = "https") -> str:
+    """Exchange an Entra token of ``credential`` for a refresh token of registry ``server``
+    (``POST /oauth2/exchange``, what ``az acr login`` does): ACR's password for the user
+    ``00000000-0000-0000-0000-000000000000``."""
+    import json
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    token = credential.get_token(ARM_SCOPE).token
+    form = {"grant_type": "access_token", "service": server, "access_token": token}
+    request = urllib.request.Request(
+        f"{scheme}://{server}/oauth2/exchange",
+        data=urllib.parse.urlencode(form).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return str(json.loads(response.read())["refresh_token"])
+    except urllib.error.HTTPError as error:
+        raise InfraError(
+            f"Azure Container Registry {server} refused to exchange your Entra token "
+            f"(HTTP {error.code}): sign in with 'az login' to an identity that may push to it "
+            "(AcrPush), then run glacier deploy again."
+        ) from None

@@ -60,11 +60,11 @@ def dockerfile_source(
             f"RUN pip install --no-cache-dir --no-deps {glacier}\n"
         )
     return (
-        f"# Image of the ECS tasks of Glacier pipeline {pipeline!r} (generated, do not edit).\n"
-        "# Built by your CI, not by Glacier or Pulumi; the build context is the pipeline's\n"
-        "# code root, run from this directory:\n"
+        f"# Image of the container tasks (ECS tasks, Cloud Run jobs, Container Apps jobs) of\n"
+        f"# Glacier pipeline {pipeline!r} (generated, do not edit). glacier deploy builds and\n"
+        "# pushes it to the tag the plan names (glacier package writes the commands for\n"
+        "# Terraform); the build context is the pipeline's code root, from this directory:\n"
         f"#   docker build -f Dockerfile -t <registry>/<repository>:<tag> {code_root}\n"
-        "# Push it, then give it to the tasks: env.compute.ecs(image='<registry>/...:<tag>').\n"
         "# Its dependencies are the Lambda layer's, pinned to the versions that generated it.\n"
         f"FROM {BASE_IMAGE.format(version=python)}\n"
         "ENV PYTHONUNBUFFERED=1\n"

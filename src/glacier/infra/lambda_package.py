@@ -113,8 +113,10 @@ class TimingChoice:
 @dataclass(frozen=True)
 class ContainerImage:
     """A container image an environment's tasks run, which a deployment builds and pushes:
-    its repository (by name), its tag, and what it is built from (which Dockerfile: ``kind``
-    ``lambda`` or ``ecs``; Python version, architecture, pinned requirements)."""
+    its repository (by name; for ``cloud_run`` and ``container_app``, the image's full
+    repository path in the registry), its tag, and what it is built from (which Dockerfile:
+    ``kind`` ``lambda``, else the generated ``Dockerfile``; Python version, architecture,
+    pinned requirements)."""
 
     environment: str
     repository: str
@@ -122,7 +124,7 @@ class ContainerImage:
     python: str
     architecture: str
     requirements: tuple[str, ...]
-    kind: Literal["lambda", "ecs"] = "lambda"
+    kind: Literal["lambda", "ecs", "cloud_run", "container_app"] = "lambda"
 
     @property
     def platform(self) -> str:

@@ -126,10 +126,7 @@ def generate(
     files.append(_write(out / "requirements.txt", _requirements(clouds, databricks=databricks)))
     containers = ("ecs", "cloud_run", "container_app")  # each runs the Dockerfile's image
     if any(t.compute in containers for _, _, served in stacks.values() for t in served.tasks):
-        source = dockerfile_source(
-            model.pipeline, _relative(code.root, out), from_index=_installed_from_index()
-        )
-        files.append(_write(out / "Dockerfile", source))
+        files.append(container_dockerfile(model.pipeline, code.root, out))
     lambda_images = [i for i in images if i.kind == "lambda"]
     pythons = sorted({image.python for image in lambda_images})
     for python in pythons:
@@ -162,6 +159,16 @@ def generate(
             for i in images
         ],
     }
+
+
+def container_dockerfile(pipeline: str, code_root: Path, out: Path) -> Path:
+    """Write ``out/Dockerfile``: the image of ``pipeline``'s container tasks (ECS tasks, Cloud
+    Run jobs, Container Apps jobs), whose build context is ``code_root``."""
+    out.mkdir(parents=True, exist_ok=True)
+    source = dockerfile_source(
+        pipeline, _relative(code_root, out), from_index=_installed_from_index()
+    )
+    return _write(out / "Dockerfile", source)
 
 
 def _dockerfile_name(image: ContainerImage, pythons: Sequence[str]) -> str:

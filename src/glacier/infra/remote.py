@@ -1,11 +1,14 @@
-"""Starting a deployed pipeline: an execution of its state machine, followed through the Step
-Functions API until it ends.
+"""Starting a deployed pipeline: an execution of its orchestration, followed until it ends.
 
-The state machine's ARN is computed from the pipeline and its orchestrating environment (the
-same deterministic name the infrastructure gave it), so starting needs no stack outputs. The
-caller's credentials are the deploying side's: the environment's profile, else the default
-chain. ``endpoint_url`` points at an emulator (the moto server of ``glacier rehearse
---keep-server``) instead of AWS, reached with the default chain.
+AWS: a Step Functions execution, followed through its history; GCP: a Workflows execution
+(:func:`start_workflow`); Azure: a run of the Logic App (:mod:`glacier.infra.azure.remote`).
+The orchestration's ARN, path or id is computed from the pipeline and its orchestrating
+environment (the same deterministic name the infrastructure gave it), so starting needs no
+stack outputs. The caller's credentials are the deploying side's: the environment's profile,
+else the default chain (Application Default Credentials on GCP, ``DefaultAzureCredential`` on
+Azure). ``endpoint_url`` points at another server of the same API instead: on AWS an emulator
+(the moto server of ``glacier rehearse --keep-server``) reached with the default chain; on GCP
+and Azure a stand-in, which is sent no credentials of the caller's.
 """
 
 from __future__ import annotations
@@ -71,18 +74,29 @@ def start(
     poll: float = 2.0,
     on_event: Callable[[str], Any] | None = None,
 ) -> RemoteRun:
-    """Start an execution of ``pipeline``'s deployed state machine and follow it until it
-    ends or ``timeout`` seconds pass; ``on_event`` gets a line per task started or ended."""
+    """Start an execution of ``pipeline``'s deployed orchestration (a Step Functions state
+    machine, a GCP workflow or an Azure Logic App) and follow it until it ends or ``timeout``
+    seconds pass, looking every ``poll`` seconds; ``on_event`` gets a line per task started
+    or ended. ``endpoint_url`` is the orchestrator's API at another address (an emulator or a
+    stand-in), reached without the cloud's credentials."""
     from glacier.adapters.credentials import aws_client
 
     arn, env = state_machine_arn(pipeline)
     if env.cloud == "gcp":
-        return start_workflow(arn, timeout=timeout, poll=poll, on_event=on_event)
+        return start_workflow(
+            arn, endpoint_url=endpoint_url, timeout=timeout, poll=poll, on_event=on_event
+        )
     if env.cloud == "azure":
         from glacier.infra.azure import remote as azure
         from glacier.infra.model import build_model
 
-        wid, run, status = azure.start(build_model(pipeline), timeout=timeout, on_event=on_event)
+        wid, run, status = azure.start(
+            build_model(pipeline),
+            endpoint_url=endpoint_url,
+            timeout=timeout,
+            poll=poll,
+            on_event=on_event,
+        )
         return RemoteRun(wid, run, status)
     config = getattr(getattr(env.source, "provider", env.source), "config", None)
     # An emulator given here is not the account the environment's profile reaches.
@@ -122,6 +136,7 @@ _WORKFLOW_STATES = {"SUCCEEDED": "SUCCEEDED", "FAILED": "FAILED", "CANCELLED": "
 def start_workflow(
     path: str,
     *,
+    endpoint_url: str | None = None,
     timeout: float = 3600,
     poll: float = 2.0,
     on_event: Callable[[str], Any] | None = None,
@@ -130,8 +145,14 @@ def start_workflow(
     (``projects/<p>/locations/<r>/workflows/<w>``) through the Workflows executions API, as
     Application Default Credentials allow, and follow it until it ends or ``timeout`` passes.
 
-    Needs the ``google-cloud-workflows`` client; without it, refused naming the ``gcloud``
-    command that starts the same execution.
+    ``on_event`` gets a line when the execution starts, one per step it is seen at (its
+    ``status.currentSteps``), and its end (with the error's payload when it failed).
+    ``endpoint_url`` (``host:port``, an ``http://`` prefix allowed) is another server of the
+    same API (a stand-in or an emulator), reached over plaintext gRPC without credentials,
+    so no Google token leaves for it.
+
+    Needs the ``google-cloud-workflows`` client (the ``gcp`` extra); without it, refused
+    naming the ``gcloud`` command that starts the same execution.
     """
     from glacier.errors import InfraError
 
@@ -141,21 +162,43 @@ def start_workflow(
         _, project, _, region, _, name = path.split("/")
         raise InfraError(
             f"Starting GCP workflow {path} needs the google-cloud-workflows client, which is "
-            "not installed: pip install google-cloud-workflows, or start it with "
+            "not installed: pip install 'glacier-pipelines[gcp]', or start it with "
             f"gcloud workflows run {name} --location={region} --project={project}"
         ) from None
-    client = executions_v1.ExecutionsClient()
-    made = client.create_execution(parent=path, execution=executions_v1.Execution(argument="{}"))
-    if on_event is not None:
-        on_event(f"started {made.name}")
-    deadline = time.monotonic() + timeout
-    status = "RUNNING"
-    while True:
-        state = client.get_execution(name=made.name).state.name
-        status = _WORKFLOW_STATES.get(state, "RUNNING")
-        if status in FINISHED or time.monotonic() >= deadline:
-            break
-        time.sleep(poll)
-    if on_event is not None:
-        on_event(f"execution {status.lower()}")
+    with _executions_client(executions_v1, endpoint_url) as client:
+        say = on_event or (lambda line: None)
+        made = client.create_execution(
+            parent=path, execution=executions_v1.Execution(argument="{}")
+        )
+        say(f"started {made.name}")
+        deadline = time.monotonic() + timeout
+        seen: set[str] = set()
+        while True:
+            execution = client.get_execution(name=made.name)
+            status = _WORKFLOW_STATES.get(execution.state.name, "RUNNING")
+            for step in execution.status.current_steps:
+                where = f"{step.routine}.{step.step}"
+                if where not in seen:
+                    seen.add(where)
+                    say(f"at step {where}")
+            if status in FINISHED or time.monotonic() >= deadline:
+                break
+            time.sleep(poll)
+    if status in FINISHED:
+        error = execution.error.payload if status != "SUCCEEDED" else ""
+        say(f"execution {status.lower()}" + (f": {error}" if error else ""))
     return RemoteRun(path, str(made.name), status)
+
+
+def _executions_client(executions_v1: Any, endpoint_url: str | None) -> Any:
+    """The Executions client: Google's endpoint with Application Default Credentials, or
+    ``endpoint_url`` over a plaintext gRPC channel with none."""
+    if endpoint_url is None:
+        return executions_v1.ExecutionsClient()
+    import grpc
+    from google.cloud.workflows.executions_v1.services.executions.transports import (
+        ExecutionsGrpcTransport,
+    )
+
+    channel = grpc.insecure_channel(endpoint_url.split("://", 1)[-1].rstrip("/"))
+    return executions_v1.ExecutionsClient(transport=ExecutionsGrpcTransport(channel=channel))

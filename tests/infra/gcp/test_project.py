@@ -134,7 +134,7 @@ def test_run_remote_without_the_workflows_client_names_the_gcloud_command(
     assert code != 0
     text = " ".join((out + err).split())
     assert "projects/acme-data-prod/locations/europe-west1/workflows/gcp-lake" in text
-    assert "pip install google-cloud-workflows" in text
+    assert "pip install 'glacier-pipelines[gcp]'" in text
     assert "gcloud workflows run gcp-lake --location=europe-west1 --project=acme-data-prod" in text
 
 

@@ -3,9 +3,9 @@
 Admin user off and anonymous pull off: each task's managed identity is granted ``AcrPull`` on
 this registry alone, and the job pulls with that identity. The image is built from the
 Dockerfile ``glacier generate`` writes (:mod:`glacier.infra.image`: the same image as an ECS
-task's, whose command is ``python -m glacier.infra.runtime``) and pushed by the user's CI or
-``az acr build``; its tag is a digest of what it holds, so a new version of the code is a new
-tag.
+task's, whose command is ``python -m glacier.infra.runtime``) and pushed by ``glacier deploy``
+(:mod:`glacier.infra.image_push`) before the jobs; its tag is a digest of what it holds, so a
+new version of the code is a new tag.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from glacier.infra.azure.data_access import role_assignment
 from glacier.infra.azure.naming import assignment_name, registry_name, resource_group_id
 from glacier.infra.azure.stack import Stack, add, logical_name, native
 from glacier.infra.image import image_requirements
+from glacier.infra.lambda_package import ContainerImage
 from glacier.infra.model import TaskSpec
 from glacier.version import __version__
 
@@ -89,11 +90,21 @@ def image_of(stack: Stack, task: TaskSpec, identity: Any) -> tuple[Any, Any]:
     tag = stack.shared.get("image_tag")
     if tag is None:  # one digest of the code per environment, not per task
         tag = stack.shared["image_tag"] = image_tag(stack)
+    server = f"{registry_name(stack.model, stack.env)}.azurecr.io"
+    stack.out.images[tag] = ContainerImage(  # built and pushed by glacier deploy
+        environment=stack.env.key,
+        repository=f"{server}/{REPOSITORY}",
+        tag=tag,
+        python=f"{sys.version_info.major}.{sys.version_info.minor}",
+        architecture="x86_64",
+        requirements=tuple(image_requirements()),
+        kind="container_app",
+    )
     key = f"choice:{task.name}"
     if key not in stack.shared:
         stack.shared[key] = True
         stack.out.choices.append(
-            ImageChoice(task.name, "no image= given; push the generated Dockerfile's image")
+            ImageChoice(task.name, "no image= given; glacier deploy builds it from the Dockerfile")
         )
     return made.login_server.apply(lambda server: f"{server}/{REPOSITORY}:{tag}"), made
 

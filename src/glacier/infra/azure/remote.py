@@ -3,8 +3,10 @@
 The workflow's id is computed from the pipeline and its orchestrating environment (the same
 deterministic names the plan gave it), so starting needs no stack outputs. The run is started
 through ``azure-mgmt-logic`` with the caller's Azure credentials (``DefaultAzureCredential``:
-``az login``, a managed identity, ...); without that package installed, the exact ``az``
-command that starts it is named instead of guessing another way in.
+``az login``, a managed identity, ...): the trigger's ``run``, then the workflow's runs
+listed until a new one appears (the management API's ``run`` returns no run id), then that
+run and its actions read until it ends. Without that package (the ``azure-deploy`` extra),
+the exact ``az`` command that starts it is named instead of guessing another way in.
 """
 
 from __future__ import annotations
@@ -58,40 +60,108 @@ def az_command(model: Any) -> str:
 def start(
     model: Any,
     *,
+    endpoint_url: str | None = None,
     timeout: float = 3600,
     poll: float = 10.0,
     on_event: Callable[[str], Any] | None = None,
 ) -> tuple[str, str, str]:
     """Start a run of ``model``'s Logic App and follow it until it ends or ``timeout`` seconds
-    pass: ``(workflow id, run name, status)``, the status in :data:`STATUSES`' words."""
+    pass, looking every ``poll`` seconds: ``(workflow id, run name, status)``, the status in
+    :data:`STATUSES`' words (``RUNNING`` while it goes on).
+
+    ``on_event`` gets a line when the run is found, one per task whose ``start_<task>`` action
+    succeeded (``started``) and whose ``check_<task>`` action ended (``ended`` or ``failed``:
+    the actions :mod:`glacier.infra.azure.orchestration` writes), and the run's end with its
+    error's message when it failed. ``endpoint_url`` is another server of the Resource
+    Manager API (a stand-in): it gets :class:`EndpointToken`, never the caller's Azure token.
+    """
     wid, subscription, group, name = workflow_of(model)
     if importlib.util.find_spec("azure.mgmt.logic") is None:
         raise InfraError(
             "Starting an Azure pipeline's Logic App needs the azure-mgmt-logic package "
-            "(pip install azure-mgmt-logic azure-identity), which is not installed. Start it "
+            "(pip install 'glacier-pipelines[azure-deploy]'), which is not installed. Start it "
             f"with the Azure CLI instead: {az_command(model)}"
         )
-    from azure.identity import DefaultAzureCredential
     from azure.mgmt.logic import LogicManagementClient
 
-    client = LogicManagementClient(DefaultAzureCredential(), subscription)
-    before = {r.name for r in client.workflow_runs.list(group, name, top=20)}
-    client.workflow_triggers.run(group, name, trigger_name(model))
-    deadline = time.monotonic() + timeout
-    run: Any = None
-    while run is None and time.monotonic() < deadline:
-        run = next(
-            (r for r in client.workflow_runs.list(group, name, top=20) if r.name not in before),
-            None,
-        )
-        if run is None:
+    say = on_event or (lambda line: None)
+    # Bearer tokens go over https only, unless the caller says so for its own endpoint.
+    plain = {"enforce_https": False} if endpoint_url else {}
+    # Any: the SDK types its pagers as the pages' models.
+    client: Any = LogicManagementClient(
+        _credential(endpoint_url), subscription, base_url=endpoint_url or ARM_ENDPOINT
+    )
+    with client:
+        runs = client.workflow_runs
+        before = {r.name for r in runs.list(group, name, top=RECENT_RUNS, **plain)}
+        client.workflow_triggers.run(group, name, trigger_name(model), **plain)
+        deadline = time.monotonic() + timeout
+        run: Any = None
+        while True:
+            new = (r for r in runs.list(group, name, top=RECENT_RUNS, **plain))
+            run = next((r for r in new if r.name not in before), None)
+            if run is not None or time.monotonic() >= deadline:
+                break
             time.sleep(poll)
-    if run is None:
-        raise InfraError(f"Logic App {name!r} started no run within {timeout:g} s.")
-    if on_event is not None:
-        on_event(f"started run {run.name}")
-    status = str(run.status)
-    while status not in STATUSES and time.monotonic() < deadline:
-        time.sleep(poll)
-        status = str(client.workflow_runs.get(group, name, run.name).status)
-    return wid, str(run.name), STATUSES.get(status, status.upper())
+        if run is None:
+            raise InfraError(
+                f"Logic App {name!r} started no run within {timeout:g} s: see its run history "
+                f"(az rest --method get --uri 'https://management.azure.com{wid}/runs"
+                f"?api-version={LOGIC_API_VERSION}')."
+            )
+        say(f"started run {run.name}")
+        said: set[str] = set()
+        while True:
+            status = str(run.status)
+            for action in client.workflow_run_actions.list(group, name, run.name, **plain):
+                line = _action_line(str(action.name), str(action.status))
+                if line and line not in said:
+                    said.add(line)
+                    say(line)
+            if status in STATUSES or time.monotonic() >= deadline:
+                break
+            time.sleep(poll)
+            run = runs.get(group, name, run.name, **plain)
+    if status in STATUSES:
+        error = run.error.get("message", "") if isinstance(run.error, dict) else ""
+        say(f"run {status.lower()}" + (f": {error}" if error else ""))
+    return wid, str(run.name), STATUSES.get(status, "RUNNING")
+
+
+#: The Resource Manager endpoint of Azure's public cloud.
+ARM_ENDPOINT = "https://management.azure.com"
+#: How many of the latest runs are looked at to find the one just started.
+RECENT_RUNS = 20
+
+
+def _action_line(action: str, status: str) -> str:
+    """The line an action's status is worth: a task started, ended or failed; else ``""``."""
+    step, _, task = action.partition("_")
+    if step == "start" and status == "Succeeded":
+        return f"started {task}"
+    if step == "check" and status == "Succeeded":
+        return f"ended {task}"
+    if step == "check" and status in ("Failed", "TimedOut"):
+        return f"failed {task}"
+    return ""
+
+
+class EndpointToken:
+    """The token credential sent to an endpoint that is not Azure's (a stand-in): a fixed,
+    worthless token, so the caller's own Azure token never leaves for it."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        """A token that expires in an hour, whatever the scopes."""
+        from azure.core.credentials import AccessToken
+
+        return AccessToken("glacier-endpoint", int(time.time()) + 3600)
+
+
+def _credential(endpoint_url: str | None) -> Any:
+    """Azure's credential chain for Azure, :class:`EndpointToken` for another endpoint."""
+    if endpoint_url is not None:
+        return EndpointToken()
+    from glacier.extras import require
+
+    identity = require("azure.identity", "azure-deploy", "Starting an Azure pipeline")
+    return identity.DefaultAzureCredential()

@@ -102,8 +102,11 @@ def check_env(env: EnvSpec) -> None:
 def open_stack(model: InfraModel, env: EnvSpec) -> Stack:
     """A fresh stack for ``env``, with its ``azure-native`` provider declared."""
     import pulumi
-    from pulumi_azure_native.provider import Provider
 
+    from glacier.extras import require
+
+    feature = "Planning an Azure environment"
+    Provider = require("pulumi_azure_native.provider", "azure-deploy", feature).Provider
     check_env(env)
     provider = Provider(env.key, subscription_id=env.account_id, location=env.region)
     tags = {**env.tag_map, **dict(getattr(env.config, "tags", {}) or {}), **MANAGED_BY}

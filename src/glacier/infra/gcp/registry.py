@@ -5,8 +5,8 @@ writes (:func:`glacier.infra.image.dockerfile_source`: the same image ECS tasks 
 to the environment's Docker repository (declared on first use, one per project, pipeline and
 naming prefix) and tagged with a digest of what it holds: the pinned requirements, the Python
 version, Glacier's version and the pipeline's code file, so a change of any of them is a new
-tag. Glacier does not build or push it: the plan says so (:class:`ImageChoice`), and the
-user's CI runs ``docker build`` and ``docker push`` to the URI it names.
+tag. ``glacier deploy`` builds and pushes it (:mod:`glacier.infra.image_push`) before the
+jobs; the plan names it (:class:`ImageChoice`).
 
 Example:
     >>> image_tag(["polars==1.0"], "3.11", b"code")[:5]
@@ -24,6 +24,7 @@ from typing import Any
 from glacier.infra.gcp.naming import repository_id
 from glacier.infra.gcp.stack import GcpStack, add, logical_name
 from glacier.infra.image import image_requirements
+from glacier.infra.lambda_package import ContainerImage
 from glacier.infra.model import TaskSpec
 from glacier.version import __version__
 
@@ -99,9 +100,19 @@ def image_uri(stack: GcpStack, task: TaskSpec) -> str:
         tag = stack.shared["image_tag"] = image_tag(image_requirements(), python, code)
     repo = repository_id(stack.model.pipeline, stack.env)
     image = stack.model.pipeline.lower().replace("_", "-").replace(".", "-")
-    uri = f"{stack.region}-docker.pkg.dev/{stack.project}/{repo}/{image}:{tag}"
+    path = f"{stack.region}-docker.pkg.dev/{stack.project}/{repo}/{image}"
+    uri = f"{path}:{tag}"
+    stack.out.images[tag] = ContainerImage(  # built and pushed by glacier deploy
+        environment=stack.env.key,
+        repository=path,
+        tag=tag,
+        python=f"{sys.version_info.major}.{sys.version_info.minor}",
+        architecture="x86_64",
+        requirements=tuple(image_requirements()),
+        kind="cloud_run",
+    )
     stack.out.choices.append(
-        ImageChoice(task.name, uri, "no image= given; build it from the generated Dockerfile")
+        ImageChoice(task.name, uri, "no image= given; glacier deploy builds it from the Dockerfile")
     )
     return uri
 

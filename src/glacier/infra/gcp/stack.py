@@ -49,6 +49,8 @@ class GcpResources:
     resources: list[Any] = field(default_factory=list)
     #: What the plan chose where the pipeline left it open (a job's image), and why.
     choices: list[Any] = field(default_factory=list)
+    #: The images its jobs run that the deployment builds and pushes, by tag.
+    images: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,10 @@ class GcpStack:
 def open_stack(model: InfraModel, env: EnvSpec) -> GcpStack:
     """A fresh stack for ``env``, with its ``gcp.Provider`` declared; inside a Pulumi program."""
     import pulumi
-    import pulumi_gcp
 
+    from glacier.extras import require
+
+    pulumi_gcp = require("pulumi_gcp", "gcp", "Planning a GCP environment")
     own = dict(getattr(env.config, "labels", None) or {})
     provider = pulumi_gcp.Provider(
         env.key,

@@ -25,12 +25,18 @@ _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 def package(
-    pipeline: Any, output_dir: str | Path, environments: Sequence[Any] | None = None
+    pipeline: Any,
+    output_dir: str | Path,
+    environments: Sequence[Any] | None = None,
+    *,
+    images: dict[str, list[Any]] | None = None,
 ) -> dict[str, list[str]]:
     """Write every environment's artifacts under ``output_dir/<environment>/artifacts/``.
 
     Layers not yet in Glacier's cache are built with pip for the function's platform
-    (:func:`glacier.infra.layer.build_layer`: this needs the package index).
+    (:func:`glacier.infra.layer.build_layer`: this needs the package index). ``images``, when
+    given, is filled with each environment's container images (``ContainerImage``), which
+    Terraform does not build either (``glacier package`` writes how to).
 
     Returns:
         The files written, by environment.
@@ -47,6 +53,8 @@ def package(
             _write_artifact(artifact, target, layers)
             files.append(str(target))
         written[key] = files
+        if images is not None:
+            images[key] = list(cfg.plan.images)
     return written
 
 

@@ -155,7 +155,8 @@ def write(
 
     Returns:
         ``{"files": [paths], "environments": [names], "output_dir": path, "target":
-        "terraform", "artifacts": {environment: [artifact files]}}``.
+        "terraform", "artifacts": {environment: [artifact files]}, "images": {environment:
+        [the job images Glacier plans, which glacier package writes the build of]}}``.
     """
     out = Path(output_dir)
     configs = configurations(pipeline, environments)  # every one, then write
@@ -184,6 +185,7 @@ def write(
         "output_dir": str(out),
         "target": "terraform",
         "artifacts": {cfg.env.key: sorted(cfg.artifacts) for cfg in configs},
+        "images": {cfg.env.key: _job_images(cfg) for cfg in configs},
     }
 
 
@@ -313,11 +315,12 @@ def _readme(cfg: EnvironmentConfiguration) -> str:
 
 {built}
 
-Build the image named after this project's repository from the `Dockerfile` that
-`glacier generate <pipeline file> --env {env.key}` (the Pulumi target) writes, and push it
-there (`docker build` and `docker push`) before `terraform apply`; an image a task names in
-its settings is yours."""
-        package = "docker build -t <image> . && docker push <image>"
+`glacier package <pipeline file> --env {env.key} -o <this directory's parent>` writes the
+`Dockerfile` of the image named after this project's repository and `images.sh`, which builds
+and pushes it (`docker buildx build --push`, after `gcloud auth print-access-token | docker
+login`): run it before `terraform apply`, once `terraform apply -target` has created the
+repository; an image a task names in its settings is yours."""
+        package = f"glacier package <pipeline file> --env {env.key} -o <parent of this directory>"
     else:
         where = f"Account `{env.account_id or '(any)'}`, region `{env.region}`"
         files = "\n".join(f"- `{a}`" for a in sorted(cfg.artifacts)) or "- (none)"
@@ -360,6 +363,12 @@ the checks skipped on purpose.
 
 {skips}
 """
+
+
+def _job_images(cfg: EnvironmentConfiguration) -> list[str]:
+    """The URIs of the Cloud Run or Container Apps job images the plan chose."""
+    jobs = ("cloud_run", "container_app")
+    return [f"{i.repository}:{i.tag}" for i in cfg.plan.images if i.kind in jobs]
 
 
 def _images(cfg: EnvironmentConfiguration) -> str:
