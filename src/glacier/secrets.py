@@ -279,6 +279,7 @@ class Secrets:
                 f"{host}; check the service account of environment {self.settings.env!r}."
             )
         return SecretStr(str(token))
+
     def entra_token(self, client_id: str, user: str, host: str) -> SecretStr:
         """A fresh Microsoft Entra access token for Azure Database for PostgreSQL
         (:data:`ENTRA_DATABASE_SCOPE`), from the user-assigned managed identity ``client_id``
