@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from glacier.errors import ConfigError
 from glacier.settings.base import Cloud, GlacierModel, between
@@ -247,4 +247,4 @@ class VolumeSettings(GlacierModel):
     """
 
     file_system_name: str
-    efs: EfsConfig = EfsConfig()
+    efs: EfsConfig = Field(default_factory=EfsConfig)
