@@ -13,7 +13,7 @@ from glacier.infra.model import EnvSpec, TaskSpec
 from glacier.settings.baked import DIGEST_VARIABLE, Unconstructible, construct, settings_digest
 from glacier.settings.environment import SETTINGS_VARIABLE, GlacierSettings, bake_settings
 
-__all__ = ["settings_variables"]
+__all__ = ["baked_variables", "settings_variables"]
 
 
 def settings_variables(env: EnvSpec, task: TaskSpec) -> dict[str, str]:
@@ -23,9 +23,8 @@ def settings_variables(env: EnvSpec, task: TaskSpec) -> dict[str, str]:
     settings = getattr(env.source, "settings", None)
     if not isinstance(settings, GlacierSettings):
         return {}
-    baked = bake_settings(settings, deployed=True)
     try:
-        validated = GlacierSettings.model_validate(json.loads(baked))
+        return baked_variables(settings)
     except ConfigError as exc:
         raise InfraError(
             f"Task {task.name!r} ({task.location}): the settings of environment "
@@ -33,6 +32,19 @@ def settings_variables(env: EnvSpec, task: TaskSpec) -> dict[str, str]:
             f"not resolve them: {exc}. Keep what the environment needs in its settings file "
             "(containers/<env>.toml), not in variables of this machine."
         ) from exc
+
+
+def baked_variables(settings: GlacierSettings) -> dict[str, str]:
+    """The variables a deployed task finds ``settings`` in: ``GLACIER_ENV``, the baked
+    ``GLACIER_SETTINGS`` validated here as the task would read them, and their digest
+    ``GLACIER_SETTINGS_DIGEST`` when the task, building them without validation, gets
+    exactly what validation gives (else it validates them at start).
+
+    Raises:
+        ConfigError: The baked settings do not load without their file.
+    """
+    baked = bake_settings(settings, deployed=True)
+    validated = GlacierSettings.model_validate(json.loads(baked))
     variables = {env_vars.GLACIER_ENV: settings.env, SETTINGS_VARIABLE: baked}
     if _constructs_as_validated(baked, validated):
         variables[DIGEST_VARIABLE] = settings_digest(baked)
@@ -40,8 +52,6 @@ def settings_variables(env: EnvSpec, task: TaskSpec) -> dict[str, str]:
 
 
 def _constructs_as_validated(baked: str, validated: GlacierSettings) -> bool:
-    """Whether the task, building ``baked`` without validation, gets exactly ``validated``;
-    without the digest it validates them at start instead."""
     try:
         return construct(GlacierSettings, json.loads(baked)) == validated
     except Unconstructible:

@@ -122,7 +122,9 @@ def construct(cls: type[_M], data: Mapping[str, Any]) -> _M:
         # a model's defaults are built as the rest, without validation.
         factory = field.default_factory
         if name not in values and isinstance(factory, type):
-            values[name] = factory.model_construct() if issubclass(factory, BaseModel) else factory()
+            values[name] = (
+                factory.model_construct() if issubclass(factory, BaseModel) else factory()
+            )
     return cls.model_construct(_fields_set=given, **values)
 
 
