@@ -191,3 +191,12 @@ def test_construct_refuses_what_it_cannot_build_without_validation() -> None:
         construct(GlacierSettings, {"env": "prod", "provider": {"kind": "ibm"}})
     with pytest.raises(Unconstructible):
         construct(GlacierSettings, {"env": "prod", "nope": 1})
+
+
+def test_the_module_examples_run() -> None:
+    import doctest
+
+    import glacier.settings.baked
+
+    result = doctest.testmod(glacier.settings.baked, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0
