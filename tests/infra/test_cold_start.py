@@ -160,3 +160,12 @@ def test_a_deployed_task_cold_start_imports_and_builds_only_what_running_needs()
         "settings_validator": False,
         "modules": [],
     }
+
+
+def test_the_collector_is_paused_only_in_a_deployed_task() -> None:
+    code = (
+        "import gc\nimport glacier.infra.runtime\n"
+        "from glacier.infra.cold_start import paused\nprint(gc.isenabled(), paused())\n"
+    )
+    assert _python(["-c", code], ROOT, {}).split() == ["True", "False"]
+    assert _python(["-c", code], ROOT, {"GLACIER_DEPLOYED": "1"}).split() == ["False", "True"]
