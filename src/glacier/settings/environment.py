@@ -14,6 +14,8 @@ Precedence, highest first: arguments to :meth:`GlacierSettings.load`, ``GLACIER_
 A deployed task has no settings directory: the generated infrastructure bakes the
 environment's settings into the variable ``GLACIER_SETTINGS`` (JSON, see :func:`bake_settings`),
 which :meth:`GlacierSettings.load` prefers to a file when it names the environment asked for.
+With their digest beside them (``GLACIER_SETTINGS_DIGEST``, baked by the plan that validated
+them), ``load`` builds them without validating them again (:mod:`glacier.settings.baked`).
 
 Relative paths written in a settings file (``provider.base_path`` of a local provider and
 ``state_dir``) are relative to the project root, the settings directory's parent, so
