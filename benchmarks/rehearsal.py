@@ -11,6 +11,7 @@ handler against importing polars alone, in one run.
    - ``import polars`` alone (from the same path);
    - ``import glacier_handler``: Lambda's init phase (target: <= 1.5x polars);
    - and loading the task's pipeline: what the first invocation does before the task runs;
+   - the floor: polars and dependency-injector (which imports pydantic-settings) alone;
    - the same two without the package's bytecode (as packaged before it was shipped).
    The layer is the one ``glacier`` builds for Lambda (``--build-layer`` builds it: it
    downloads about 60 MB); without it, this interpreter's site-packages stands in (said so).
@@ -99,8 +100,9 @@ def main() -> None:
         f"{'' if site else ' (site-packages standing in for the layer: --build-layer)'}"
     )
     handler = "import glacier_handler"
-    first = f"{handler}\nfrom glacier.targets import load_target\n"
-    first += "load_target(glacier_handler.TARGET)"
+    # The first invocation loads the pipeline as run_task does (load_pipeline).
+    first = f"{handler}\nfrom glacier.infra.runtime import load_pipeline\n"
+    first += "load_pipeline(glacier_handler.TARGET)"
     rows: list[tuple[str, tuple[float, float]]] = []
     with tempfile.TemporaryDirectory() as tmp:
         # A Lambda function's package (the ECS tasks' images run ``python -m``, no handler).
@@ -116,6 +118,12 @@ def main() -> None:
         )
         rows.append(
             ("init + load the pipeline", cold_import(code, site, variables, first, args.repeat))
+        )
+        # What any path keeping dependency-injector imports at least (it imports
+        # pydantic-settings whenever installed), the collector paused as the handler does.
+        floor = "import gc\ngc.disable()\nimport polars, dependency_injector.containers"
+        rows.append(
+            ("floor: polars + DI (no GC)", cold_import(code, site, variables, floor, args.repeat))
         )
         for cached in code.rglob("__pycache__"):
             shutil.rmtree(cached)

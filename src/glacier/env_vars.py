@@ -27,6 +27,7 @@ __all__ = [
     "GLACIER_RUN_ID",
     "GLACIER_SECRET_PREFIX",
     "GLACIER_SETTINGS",
+    "GLACIER_SETTINGS_DIGEST",
     "GLACIER_SETTINGS_DIR",
     "GLACIER_TARGET",
     "GLACIER_TASK_NAME",
@@ -42,6 +43,8 @@ GLACIER_ENV = "GLACIER_ENV"
 GLACIER_SETTINGS_DIR = "GLACIER_SETTINGS_DIR"
 #: The environment's settings as JSON, baked into a deployment (no file travels).
 GLACIER_SETTINGS = "GLACIER_SETTINGS"
+#: The digest of GLACIER_SETTINGS as the plan validated it (glacier.settings.baked).
+GLACIER_SETTINGS_DIGEST = "GLACIER_SETTINGS_DIGEST"
 #: A local provider's ``base_path`` (``LocalConfig.from_env``).
 GLACIER_BASE_PATH = "GLACIER_BASE_PATH"
 #: Where built Lambda layers and images are cached (default ``~/.cache/glacier``).
@@ -98,6 +101,7 @@ TASK_VARIABLES = (
     GLACIER_ENVIRONMENT,
     GLACIER_ENV,
     GLACIER_SETTINGS,
+    GLACIER_SETTINGS_DIGEST,
     GLACIER_DEPLOYED,
     GLACIER_ARTIFACTS,
     GLACIER_DATABASE_ENDPOINTS,

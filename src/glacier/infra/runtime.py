@@ -24,6 +24,10 @@ from typing import Any
 
 from glacier import env_vars
 from glacier.errors import InfraError, NotRetriedError
+
+# First of Glacier's modules that load polars and the rest: it pauses the garbage collector
+# for a deployed task's cold start (resumed by load_pipeline).
+from glacier.infra.cold_start import end_cold_start
 from glacier.result import new_run_id
 from glacier.uris import parse_uri
 
@@ -147,10 +151,8 @@ def run_task(
             writes (``s3://bucket/prefix/`` or a local directory).
     """
     from glacier.executors.base import PreparedRun
-    from glacier.flow import as_pipeline
-    from glacier.targets import load_target
 
-    pipeline = as_pipeline(load_target(target))
+    pipeline = load_pipeline(target)
     dag = pipeline.dag
     index = dag.index.get(task_name)
     if index is None:
@@ -199,6 +201,19 @@ def run_task(
         # The rows of each write (glacier.row_counts): the orchestrator's history keeps them.
         "rows": dict(run.table.rows[0] or {}),
     }
+
+
+def load_pipeline(target: str) -> Any:
+    """The pipeline ``target`` names (``file.py:name``), loaded as a deployed task's cold
+    start loads it; then the garbage collector paused for the start is resumed
+    (:mod:`glacier.infra.cold_start`)."""
+    from glacier.flow import as_pipeline
+    from glacier.targets import load_target
+
+    try:
+        return as_pipeline(load_target(target))
+    finally:
+        end_cold_start()
 
 
 def one_attempt() -> bool:

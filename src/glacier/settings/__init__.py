@@ -21,7 +21,8 @@ Where each idea lives:
 - ``secrets``: where each of an environment's secrets lives (never its value);
 - ``lineage``: ``LineageSettings``, where OpenLineage events go;
 - ``checks``: ``CheckSettings``, the severity of data checks per environment;
-- ``environment``: ``GlacierSettings``, loaded from ``containers/<env>.toml``.
+- ``environment``: ``GlacierSettings``, loaded from ``containers/<env>.toml``;
+- ``baked``: a deployed task's settings, validated at plan time, built at its start.
 """
 
 from glacier.settings.base import CREDENTIAL_FIELDS, GlacierModel, InvalidValueError

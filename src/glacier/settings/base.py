@@ -247,7 +247,7 @@ class GlacierModel(BaseModel):
         glacier.errors.ConfigError: MyConfig: unknown field 'sise' (did you mean 'size'?); ...
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     #: The cloud whose credential chain the credentials error points to (None: all of them).
     _cloud: ClassVar[Cloud | None] = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import AfterValidator, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from glacier.errors import ConfigError
 from glacier.settings.base import Cloud, GlacierModel, between
@@ -494,4 +494,4 @@ class VolumeSettings(GlacierModel):
     """
 
     file_system_name: str
-    efs: EfsConfig = EfsConfig()
+    efs: EfsConfig = Field(default_factory=EfsConfig)

@@ -14,6 +14,8 @@ Precedence, highest first: arguments to :meth:`GlacierSettings.load`, ``GLACIER_
 A deployed task has no settings directory: the generated infrastructure bakes the
 environment's settings into the variable ``GLACIER_SETTINGS`` (JSON, see :func:`bake_settings`),
 which :meth:`GlacierSettings.load` prefers to a file when it names the environment asked for.
+With their digest beside them (``GLACIER_SETTINGS_DIGEST``, baked by the plan that validated
+them), ``load`` builds them without validating them again (:mod:`glacier.settings.baked`).
 
 Relative paths written in a settings file (``provider.base_path`` of a local provider and
 ``state_dir``) are relative to the project root, the settings directory's parent, so
@@ -28,14 +30,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
-from pydantic import PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -46,6 +47,7 @@ from pydantic_settings import (
 
 from glacier import env_vars
 from glacier.errors import ConfigError, UnknownEnvironmentError
+from glacier.settings.baked import Unconstructible, check_digest, construct, refining_variables
 from glacier.settings.base import (
     InvalidValueError,
     config_errors,
@@ -202,22 +204,26 @@ class GlacierSettings(BaseSettings):
         env_nested_delimiter="__",
         extra="forbid",
         frozen=True,
+        defer_build=True,
     )
 
     env: str = "dev"
     name: str | None = None
     naming_prefix: str | None = None
     tags: Tags = {}
-    provider: ProviderConfig = LocalConfig()
-    executor: ExecutorSettings = ExecutorSettings()
-    task: TaskConfig = TaskConfig()
+    # Default configs come from factories, not instances built here: an instance would
+    # build its model's validator when this module is imported (defer_build), which a
+    # deployed task starting from baked settings never needs (glacier.settings.baked).
+    provider: ProviderConfig = Field(default_factory=LocalConfig)
+    executor: ExecutorSettings = Field(default_factory=ExecutorSettings)
+    task: TaskConfig = Field(default_factory=TaskConfig)
     buckets: dict[str, BucketSettings] = {}
-    network: Network = Network()
+    network: Network = Field(default_factory=Network)
     databases: dict[str, DatabaseSettings] = {}
     volumes: dict[str, VolumeSettings] = {}
     secrets: dict[str, SecretSource] = {}
-    lineage: LineageSettings = LineageSettings()
-    checks: CheckSettings = CheckSettings()
+    lineage: LineageSettings = Field(default_factory=LineageSettings)
+    checks: CheckSettings = Field(default_factory=CheckSettings)
     state_dir: Path = Path(".glacier")
     #: The file these settings were loaded from (None: built in code, or baked).
     _file: Path | None = PrivateAttr(default=None)
@@ -292,7 +298,12 @@ class GlacierSettings(BaseSettings):
         env = env or os.environ.get(env_vars.GLACIER_ENV) or "dev"
         baked = _baked_settings(env)
         if baked is not None:
+            trusted = _trusted_baked(cls, baked, overrides)
+            if trusted is not None:
+                return trusted
             return cls(**{**baked, **overrides})
+        import tomllib  # only a settings file needs it (a deployed task starts from baked ones)
+
         directory = _settings_dir(settings_dir)
         if not _ENV_NAME.fullmatch(env):
             raise ConfigError(
@@ -487,6 +498,21 @@ def bake_settings(settings: GlacierSettings, *, deployed: bool) -> str:
     data.pop("state_dir", None)  # a path on the generating machine
     data["provider"] = provider
     return json.dumps(data, separators=(",", ":"))
+
+
+def _trusted_baked(
+    cls: type[GlacierSettings], baked: dict[str, Any], overrides: Mapping[str, Any]
+) -> GlacierSettings | None:
+    """The baked settings built without validation when the plan vouches for them (their
+    digest matches, nothing refines them, every field converts: :mod:`glacier.settings.baked`);
+    None when they are to be validated. A digest that does not match is refused."""
+    vouched = check_digest(os.environ[SETTINGS_VARIABLE])
+    if not vouched or overrides or refining_variables(list(cls.model_fields)):
+        return None
+    try:
+        return construct(cls, baked)
+    except Unconstructible:
+        return None
 
 
 def _baked_settings(env: str) -> dict[str, Any] | None:
