@@ -59,7 +59,7 @@ def image_tag(stack: Stack) -> str:
     pipeline's code file."""
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     digest = hashlib.sha256()
-    for part in (*sorted(image_requirements()), python, __version__):
+    for part in (*sorted(image_requirements(stack.model)), python, __version__):
         digest.update(part.encode() + b"\0")
     code = stack.model.code
     if code is not None and code.file.is_file():

@@ -33,7 +33,7 @@ from glacier.infra.model.specs import (
     crosses_account,
 )
 from glacier.infra.model.stores import Stores
-from glacier.infra.model.tasks import compute_of, tables_of, task_config
+from glacier.infra.model.tasks import compute_of, extras_of, tables_of, task_config
 from glacier.resources import Bucket
 
 if TYPE_CHECKING:
@@ -140,6 +140,7 @@ def build_model(
                 volumes=volumes,
                 secrets=secrets,
                 tables=tables_of(t),
+                extras=extras_of(t),
             )
         )
 

@@ -1,0 +1,214 @@
+"""What the deployed images and layers install, derived from what their tasks import.
+
+Found while merging: every image (ECS, Cloud Run, Container Apps) installed the Lambda
+layer's AWS pins, so a deployed GCP job had no gcsfs, an Azure job no adlfs, and no image or
+layer carried the PostgreSQL driver a database task imports. One function
+(:mod:`glacier.infra.requirements`) now says what a package needs, per cloud and per task.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from glacier import Dataset, Pipeline
+from glacier.infra import plan
+from glacier.infra.image import dockerfile_source, image_requirements
+from glacier.infra.lambda_package import function_spec
+from glacier.infra.model import build_model
+from glacier.infra.requirements import extra_distributions
+from infra.azure.pipelines import azure_env, lake_pipeline
+from infra.gcp.pipelines import gcp_env
+from infra.pipelines import attached_pipeline
+
+GCP_PIPELINE = """
+import polars as pl
+
+from glacier import Dataset, Environment, Pipeline
+
+env = Environment.from_env()
+pipeline = Pipeline("lake", env=env)
+raw = Dataset("raw", storage=env.get("raw"))
+clean = Dataset("clean", storage=env.get("clean"))
+
+
+@pipeline.task()
+def extract() -> raw:
+    return pl.DataFrame({"x": [1, 2, 3]})
+
+
+@pipeline.task()
+def tidy(data: raw) -> clean:
+    return data.filter(pl.col("x") > 1)
+"""
+
+GCP_SETTINGS = """
+name = "gcp"
+[provider]
+kind = "gcp"
+project_id = "acme-data-prod"
+region = "europe-west1"
+
+[buckets.raw]
+bucket_name = "acme-prod-raw"
+path = "orders.parquet"
+
+[buckets.clean]
+bucket_name = "acme-prod-clean"
+path = "orders.parquet"
+"""
+
+
+def names(requirements: list[str] | tuple[str, ...]) -> set[str]:
+    """The distribution names of pinned requirements."""
+    return {r.split("==")[0] for r in requirements}
+
+
+@pytest.fixture
+def gcp_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GLACIER_ENV", raising=False)
+    (tmp_path / "containers").mkdir()
+    (tmp_path / "lake.py").write_text(GCP_PIPELINE)
+    (tmp_path / "containers" / "gcp.toml").write_text(GCP_SETTINGS)
+    yield tmp_path
+    for name, module in list(sys.modules.items()):
+        if str(getattr(module, "__file__", "") or "").startswith(str(tmp_path)):
+            del sys.modules[name]
+
+
+def test_a_gcp_pipelines_generated_dockerfile_installs_gcsfs_not_the_aws_clients(
+    gcp_project: Path,
+) -> None:
+    from glacier.cli import app
+
+    result = CliRunner().invoke(app, ["generate", "lake.py", "--env", "gcp", "-o", "infra"])
+    assert result.exit_code == 0, result.output
+    dockerfile = (gcp_project / "infra" / "Dockerfile").read_text()
+    installed = {
+        line.strip(" \\").split("==")[0]
+        for line in dockerfile.split("RUN pip install --no-cache-dir \\\n", 1)[1]
+        .split("\nRUN", 1)[0]
+        .splitlines()
+    }
+    assert {"gcsfs", "google-auth", "polars"} <= installed
+    assert not {"s3fs", "boto3", "adlfs", "deltalake"} & installed  # no tables here
+
+
+def test_an_azure_image_installs_adlfs_and_azure_identity() -> None:
+    pipeline, env = lake_pipeline()
+    model = build_model(pipeline, [env])
+    requirements = image_requirements(model)
+    assert {"adlfs", "azure-identity"} <= names(requirements)
+    assert not {"s3fs", "boto3", "gcsfs"} & names(requirements)
+    # raw/ is a parquet directory (a Delta table): deltalake comes with it.
+    assert "deltalake" in names(requirements)
+    source = dockerfile_source("etl", "..", from_index=True, requirements=requirements)
+    assert "adlfs==" in source and "azure-identity==" in source
+
+
+def test_a_database_tasks_image_installs_the_postgres_driver_and_dynamodbs_client() -> None:
+    model = build_model(attached_pipeline(compute="ecs"))
+    requirements = names(image_requirements(model))
+    assert set(extra_distributions("postgres")) <= requirements
+    assert {"adbc-driver-postgresql", "adbc-driver-manager", "pyarrow"} <= requirements
+    assert {"s3fs", "aiobotocore", "boto3"} <= requirements
+    assert not {"gcsfs", "adlfs"} & requirements
+
+
+def test_each_lambda_task_gets_what_it_imports_and_a_database_task_an_image() -> None:
+    pipeline = attached_pipeline(compute="lambda")
+    model = build_model(pipeline)
+    fetch, report = model.task("fetch"), model.task("report")
+    fetch_needs = names(function_spec(model, fetch).requirements)
+    report_needs = names(function_spec(model, report).requirements)
+    assert "adbc-driver-postgresql" in fetch_needs and "pyarrow" in fetch_needs
+    assert "adbc-driver-postgresql" not in report_needs and "deltalake" not in report_needs
+    assert {"s3fs", "boto3", "polars"} <= report_needs
+
+    planned = plan(pipeline)
+    texts = {c.task: c.text for c in planned.choices if hasattr(c, "package")}
+    assert texts["fetch"].startswith("fetch: Lambda container image — its database needs the ")
+    assert "adbc-driver-postgresql" in texts["fetch"]
+    assert texts["report"].startswith("report: Lambda zip package")
+    functions = {f.name: f.inputs for f in planned.of_type("aws:lambda/function:Function")}
+    by_task = {k.rsplit("-", 2)[-2]: v for k, v in functions.items()}
+    assert by_task["fetch"]["packageType"] == "Image"
+    assert by_task["report"]["packageType"] == "Zip"
+    # The image holds what its functions import: the driver among them.
+    (image,) = planned.images
+    assert "adbc-driver-postgresql" in names(image.requirements)
+
+
+def test_a_zip_asked_for_a_database_task_is_refused_naming_the_image() -> None:
+    from glacier import Database, Environment
+    from glacier.errors import InfraError
+    from infra.pipelines import attached_settings
+
+    env = Environment.from_settings(attached_settings())
+    pipeline = Pipeline("zipped", env=env)
+    out = Dataset("out", storage=env.storage.s3(bucket="prod-quotes", path="z.parquet"))
+
+    @pipeline.task(compute=env.compute.lambda_(package_type="Zip"))
+    def fetch(warehouse: Database) -> out:
+        return pl.DataFrame({"x": [1]})
+
+    with pytest.raises(InfraError) as caught:
+        plan(pipeline)
+    text = str(caught.value)
+    for part in ("'fetch'", "PostgreSQL driver", "package_type='Image'", "250 MB"):
+        assert part in text
+
+
+def _excel_pipeline(excel: bool) -> Any:
+    env = gcp_env()
+    fmt = {"format": "xlsx"} if excel else {}
+    path = "o.xlsx" if excel else "o.parquet"
+    out = Dataset("out", storage=env.storage.gcs("acme-out", path, **fmt))  # type: ignore[attr-defined]
+    pipeline = Pipeline("sheets", env=env)
+
+    @pipeline.task()
+    def make() -> out:
+        return pl.DataFrame({"x": [1]})
+
+    return pipeline
+
+
+def test_a_formats_extra_goes_into_the_image_and_moves_its_tag() -> None:
+    with_excel = build_model(_excel_pipeline(True))
+    without = build_model(_excel_pipeline(False))
+    assert set(extra_distributions("excel")) <= names(image_requirements(with_excel))
+    assert not set(extra_distributions("excel")) & names(image_requirements(without))
+    # The image tag is derived from the requirements: it moves with them.
+    tags = []
+    for excel in (True, False):
+        planned = plan(_excel_pipeline(excel))
+        (image,) = {c.image for c in planned.choices if hasattr(c, "image")}
+        tags.append(image.rsplit(":", 1)[1])
+    assert tags[0] != tags[1]
+
+
+def test_an_azure_jobs_image_tag_moves_with_its_requirements() -> None:
+    env = azure_env()
+
+    def pipeline(table: bool) -> Pipeline:
+        out = Dataset("out", storage=env.storage.blob("lake", "out/" if table else "o.parquet"))
+        p = Pipeline("tagged")
+
+        @p.task()
+        def make() -> out:
+            return pl.DataFrame({"x": [1]})
+
+        return p
+
+    images = []
+    for table in (True, False):
+        (job,) = plan(pipeline(table), environments=[env]).of_type("azure-native:app:Job")
+        images.append(job.inputs["template"]["containers"][0]["image"])
+    assert images[0] != images[1]
