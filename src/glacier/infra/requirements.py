@@ -12,8 +12,9 @@ image tags computed from them:
   and azure-identity on Azure (GCP's and Azure's secrets reach a task as variables: no
   secrets client is imported there);
 - ``deltalake`` when the task reads or writes Delta tables;
-- the ``postgres`` extra's distributions (the ADBC driver and pyarrow) when it uses a SQL
-  database, boto3 when it uses a DynamoDB table;
+- the ``postgres`` extra's distributions (the ADBC driver and pyarrow) when it uses a
+  PostgreSQL database, boto3 when it uses a DynamoDB table (SQLite is in the standard
+  library; Glacier reads and writes no other engine, :data:`glacier.adapters.database.ENGINES`);
 - the extra a dataset's format names (``excel``, ``models``: :attr:`glacier.formats.Format.extra`).
 
 An extra's distributions are read from Glacier's own metadata (``pyproject.toml``'s
@@ -61,7 +62,8 @@ CLOUD_DISTRIBUTIONS: Mapping[str, tuple[str, ...]] = {
 }
 #: Added for a task that reads or writes Delta tables.
 TABLES = ("deltalake",)
-#: The extra a task using a SQL database needs (its driver), and a DynamoDB table's client.
+#: The extra a task using a PostgreSQL database needs (its driver), and a DynamoDB table's
+#: client.
 DATABASE_EXTRA = "postgres"
 DYNAMODB = ("boto3",)
 
@@ -153,12 +155,12 @@ def _of(model: InfraModel, tasks: Sequence[TaskSpec]) -> tuple[str, ...]:
                 clouds.append(model.envs[store.env].cloud)
         for key in task.databases:
             if key in model.databases:
-                engines.add("dynamodb" if model.databases[key].is_dynamodb else "sql")
+                engines.add(model.databases[key].engine)
         extras.update(task.extras)
     return distributions(
         dict.fromkeys(clouds),
         tables=any(t.tables for t in tasks),
-        postgres="sql" in engines,
+        postgres="postgres" in engines,
         dynamodb="dynamodb" in engines,
         extras=extras,
     )

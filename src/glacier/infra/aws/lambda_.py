@@ -43,7 +43,14 @@ from glacier.infra.lambda_package import (
     heavy_needs,
     layer_size,
 )
-from glacier.infra.layer import LAMBDA_UNZIPPED_LIMIT, LayerSpec, build_layer, built, estimated_size
+from glacier.infra.layer import (
+    LAMBDA_UNZIPPED_LIMIT,
+    RUNTIME_DISTRIBUTIONS,
+    LayerSpec,
+    build_layer,
+    built,
+    estimated_size,
+)
 from glacier.infra.model import TaskSpec, physical_name
 from glacier.retries import attempts_seconds
 
@@ -195,9 +202,9 @@ def check_runtime_fits(task: TaskSpec, spec: LayerSpec) -> None:
         f"Task {task.name!r} ({task.location}) {' and '.join(what) or 'has a large runtime'}: "
         f"{' and '.join(heavy)}, {size / 2**20:.0f} MB unzipped with polars, more than "
         f"Lambda's {LAMBDA_UNZIPPED_LIMIT // 2**20} MB limit for a function and its layers. "
-        "Package it as a container image (env.compute.lambda_(package_type='Image'), what "
-        "the plan chooses when package_type is not set), or run it on ECS "
-        "(compute=env.compute.ecs(...), built from the generated Dockerfile)."
+        "Run it on ECS (compute=env.compute.ecs(...), built from the generated Dockerfile), "
+        "or package it as a container image (env.compute.lambda_(package_type='Image'), what "
+        "the plan chooses when package_type is not set)."
     )
 
 
@@ -220,14 +227,18 @@ def dependencies_layer(
     path = layer.path if layer is not None else spec.key
     size = layer.size if layer is not None else estimated_size(spec)
     python = spec.python_version.replace(".", "")
+    # Functions of one environment may need different sets (a format's extra): each set is
+    # its own layer, named after what it adds to an AWS task's default set.
+    extra = sorted({r.split("==")[0] for r in spec.requirements} - set(RUNTIME_DISTRIBUTIONS))
+    suffix = "".join(f"-{name}" for name in extra)
     version = add(
         stack,
         stack.aws.lambda_.LayerVersion,
-        logical_name(stack, f"layer-py{python}-{architecture}"),
+        logical_name(stack, f"layer-py{python}-{architecture}{suffix}"),
         layer_name=physical_name(
             stack.env.naming_prefix,
             stack.model.pipeline,
-            f"deps-py{python}-{architecture}",
+            f"deps-py{python}-{architecture}{suffix}",
             limit=140,
             allowed=NAME_CHARS,
         ),
