@@ -8,8 +8,10 @@ layer carried the PostgreSQL driver a database task imports. One function
 
 from __future__ import annotations
 
+import subprocess
 import sys
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +25,12 @@ from glacier.infra.image import dockerfile_source, image_requirements
 from glacier.infra.lambda_package import function_spec
 from glacier.infra.model import build_model
 from glacier.infra.requirements import extra_distributions
+from glacier.targets import load_target
 from infra.azure.pipelines import azure_env, lake_pipeline
 from infra.gcp.pipelines import gcp_env
 from infra.pipelines import attached_pipeline
+from infra.plans import ROOT
+from infra.test_rehearse_clouds import CLOUDS, _pipeline
 
 GCP_PIPELINE = """
 import polars as pl
@@ -212,3 +217,98 @@ def test_an_azure_jobs_image_tag_moves_with_its_requirements() -> None:
         (job,) = plan(pipeline(table), environments=[env]).of_type("azure-native:app:Job")
         images.append(job.inputs["template"]["containers"][0]["image"])
     assert images[0] != images[1]
+
+
+# -- the requirement sets are enough, run as the cloud would run them ---------------------------
+
+
+@pytest.fixture
+def emulators(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The suite's emulators: the GCS emulator's URL, Azurite's blob endpoint."""
+    azurite = request.getfixturevalue("azurite_server")
+    return {
+        "gcp": request.getfixturevalue("gcs_endpoint"),
+        "azure": f"http://127.0.0.1:{azurite.port}",
+    }
+
+
+@pytest.fixture(scope="session")
+def image_venv(tmp_path_factory: pytest.TempPathFactory) -> Callable[[list[str]], Path]:
+    """A virtual environment holding exactly ``requirements`` and Glacier (installed without
+    its dependencies, as the generated Dockerfile installs it), from uv's cache (offline,
+    the lock installed here as constraints); one per requirement set per session."""
+    uv = Path(sys.executable).with_name("uv")
+    made: dict[tuple[str, ...], Path] = {}
+    constraints = tmp_path_factory.mktemp("constraints") / "installed.txt"
+    frozen = subprocess.run(
+        [str(uv), "pip", "freeze", "--python", sys.executable],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    constraints.write_text(
+        "\n".join(line for line in frozen if "==" in line and "glacier" not in line)
+    )
+
+    def make(requirements: list[str]) -> Path:
+        key = tuple(sorted(requirements))
+        if key in made:
+            return made[key]
+        root = tmp_path_factory.mktemp("image-venv")
+        steps = [
+            [str(uv), "venv", "--quiet", "--python", sys.executable, str(root / "v")],
+            [str(uv), "pip", "install", "--quiet", "--offline", "--python", str(root / "v"),
+             "-c", str(constraints), *requirements],
+            [str(uv), "pip", "install", "--quiet", "--offline", "--no-deps", "--python",
+             str(root / "v"), str(ROOT)],
+        ]  # fmt: skip
+        for step in steps:
+            done = subprocess.run(step, capture_output=True, text=True, check=False)
+            assert done.returncode == 0, done.stderr
+        made[key] = root / "v" / "bin" / "python"
+        return made[key]
+
+    return make
+
+
+@pytest.mark.parametrize("cloud", ["gcp", "azure"])
+def test_a_deployed_job_runs_from_exactly_its_images_requirements(
+    cloud: str,
+    tmp_path: Path,
+    emulators: dict[str, str],
+    image_venv: Callable[[list[str]], Path],
+) -> None:
+    """The rehearsal of the builders' own plan, its jobs started with the interpreter of a
+    virtual environment holding only what the generated Dockerfile installs: the storage
+    client of the cloud is there, the other clouds' are not, and every job succeeds."""
+    from glacier.infra import rehearse
+
+    bucket = f"image-{uuid.uuid4().hex[:10]}"
+    target = _pipeline(tmp_path, cloud, bucket)
+    model = build_model(load_target(target))
+    requirements = image_requirements(model)
+    python = image_venv(requirements)
+    others = {"gcp": "s3fs, boto3, adlfs", "azure": "s3fs, boto3, gcsfs"}[cloud]
+    probe = (
+        f"import importlib.util as u; print([m for m in '{others}'.split(', ') if u.find_spec(m)])"
+    )
+    found = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"  # nothing of another cloud's in the image
+
+    report = rehearse(target, CLOUDS[cloud]["env"], emulator=emulators[cloud], python=str(python))
+    assert report.ok, report.to_text()
+    assert {t.task: t.status for t in report.tasks} == {
+        "extract": "succeeded",
+        "summarize": "succeeded",
+        "publish": "succeeded",
+        "count": "succeeded",
+    }
+    assert report.task("summarize").written == ("totals",)
+
+
+def test_python_is_refused_for_an_aws_rehearsal(tmp_path: Path) -> None:
+    from glacier.errors import ConfigError
+    from glacier.infra import rehearse
+
+    with pytest.raises(ConfigError, match="python= applies to GCP and Azure"):
+        rehearse(attached_pipeline(), "prod", python=sys.executable)

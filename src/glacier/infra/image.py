@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-
 from typing import TYPE_CHECKING
 
 from glacier.extras import DISTRIBUTION

@@ -8,7 +8,8 @@ neither (``LambdaConfig.package_type`` unset: the default compute, or
 image: a task reading or writing Delta tables needs ``deltalake`` beside polars, and one
 using a PostgreSQL database the ADBC driver and pyarrow; either is over the limit with
 polars. What a runtime holds is derived from what the task imports
-(:mod:`glacier.infra.requirements`). The plan shows each choice and why (:attr:`PackageChoice.text`).
+(:mod:`glacier.infra.requirements`). The plan shows each choice and why
+(:attr:`PackageChoice.text`).
 A package the settings name is kept: an image as asked, a zip that cannot fit refused where
 the function is declared (:mod:`glacier.infra.aws.lambda_`).
 

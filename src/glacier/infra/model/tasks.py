@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from glacier.errors import InfraError
+from glacier.formats import resolve_format
 from glacier.infra.builders import builder_of
 from glacier.infra.model.specs import EnvSpec
-from glacier.formats import resolve_format
 from glacier.locations import TABLE, layout_of
 from glacier.resources import Bucket, ExecutionEnvironment, Serverless
 
