@@ -312,3 +312,23 @@ def test_python_is_refused_for_an_aws_rehearsal(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="python= applies to GCP and Azure"):
         rehearse(attached_pipeline(), "prod", python=sys.executable)
+
+
+def test_a_gcp_task_reaching_an_existing_postgres_server_gets_the_driver() -> None:
+    """The plan declares nothing for a server reached through its settings alone (no Cloud
+    SQL instance), but the task still imports the driver at run time."""
+    from glacier import Database
+
+    env = gcp_env()
+    env.register("warehouse", env.database.postgres("warehouse"))  # type: ignore[attr-defined]
+    out = Dataset("out", storage=env.storage.gcs("acme-out", "o.parquet"))  # type: ignore[attr-defined]
+    pipeline = Pipeline("pg", env=env)
+
+    @pipeline.task()
+    def load(warehouse: Database) -> out:
+        return pl.DataFrame({"x": [1]})
+
+    model = build_model(pipeline)
+    assert not model.databases  # nothing declared for it
+    requirements = names(image_requirements(model))
+    assert set(extra_distributions("postgres")) | {"gcsfs"} <= requirements

@@ -15,7 +15,7 @@ from glacier.dataset import Dataset
 from glacier.errors import InfraError
 from glacier.flow import as_pipeline
 from glacier.infra.builders import builder_of
-from glacier.infra.model.attached import Attached, table_database
+from glacier.infra.model.attached import Attached, postgres_of, table_database
 from glacier.infra.model.catalog import Catalog
 from glacier.infra.model.code import CodeSpec, find_code
 from glacier.infra.model.environments import EnvIndex, compute_hint, require_accounts
@@ -140,7 +140,8 @@ def build_model(
                 volumes=volumes,
                 secrets=secrets,
                 tables=tables_of(t),
-                extras=extras_of(t),
+                # A PostgreSQL database, even one the plan does not declare, needs the driver.
+                extras=(*extras_of(t), *(("postgres",) if postgres_of(t, env) else ())),
             )
         )
 

@@ -81,14 +81,14 @@ def tables_of(task: Any) -> tuple[str, ...]:
 
 
 def extras_of(task: Any) -> tuple[str, ...]:
-    """The extras the formats of ``task``'s datasets and bucket resources need (``excel``,
+    """The extras the formats of ``task``'s datasets and bucket resources name (``excel``,
     ``models``: :attr:`glacier.formats.Format.extra`), which its runtime imports."""
     named = [ds.storage for ds in (*task.input_datasets, *task.outputs)]
     named += list(task.resource_args.values())
     out = []
-    for storage in named:
-        if isinstance(storage, Bucket):
-            extra = resolve_format(storage.format).extra
+    for resource in named:
+        if isinstance(resource, Bucket):
+            extra = resolve_format(resource.format).extra
             if extra is not None:
                 out.append(extra)
     return tuple(dict.fromkeys(out))
