@@ -202,9 +202,10 @@ def check_runtime_fits(task: TaskSpec, spec: LayerSpec) -> None:
         f"Task {task.name!r} ({task.location}) {' and '.join(what) or 'has a large runtime'}: "
         f"{' and '.join(heavy)}, {size / 2**20:.0f} MB unzipped with polars, more than "
         f"Lambda's {LAMBDA_UNZIPPED_LIMIT // 2**20} MB limit for a function and its layers. "
-        "Run it on ECS (compute=env.compute.ecs(...), built from the generated Dockerfile), "
-        "or package it as a container image (env.compute.lambda_(package_type='Image'), what "
-        "the plan chooses when package_type is not set)."
+        "Run it on ECS (compute=env.compute.ecs(...), built from the generated Dockerfile)"
+        + (", or store the dataset as one file (a path ending in .parquet)" if task.tables else "")
+        + "; or package it as a container image (env.compute.lambda_(package_type='Image'), "
+        "what the plan chooses when package_type is not set)."
     )
 
 
