@@ -332,3 +332,12 @@ def test_a_gcp_task_reaching_an_existing_postgres_server_gets_the_driver() -> No
     assert not model.databases  # nothing declared for it
     requirements = names(image_requirements(model))
     assert set(extra_distributions("postgres")) | {"gcsfs"} <= requirements
+
+
+def test_the_requirements_modules_examples_run() -> None:
+    import doctest
+
+    import glacier.infra.requirements as module
+
+    result = doctest.testmod(module)
+    assert result.failed == 0 and result.attempted > 0
