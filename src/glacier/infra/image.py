@@ -43,13 +43,14 @@ BASE_IMAGE = "public.ecr.aws/docker/library/python:{version}-slim"
 CONTAINER_COMPUTES = ("ecs", "cloud_run", "container_app")
 
 
-def image_requirements(*models: InfraModel) -> list[str]:
-    """What the image pip-installs besides Glacier: what the container tasks of ``models``
-    import at run time (their clouds' storage clients, deltalake for Delta tables, database
-    drivers, formats' extras: :mod:`glacier.infra.requirements`), pinned to the versions
-    installed here. One image serves every container task of a project, so the union."""
+def image_requirements(model: InfraModel, *more: InfraModel) -> list[str]:
+    """What the image pip-installs besides Glacier: what the container tasks of ``model``
+    (and of ``more``: the other stacks of a project) import at run time (their clouds'
+    storage clients, deltalake for Delta tables, database drivers, formats' extras:
+    :mod:`glacier.infra.requirements`), pinned to the versions installed here. One image
+    serves every container task of a project, so the union."""
     names: dict[str, None] = {}
-    for model in models:
+    for model in (model, *more):
         tasks = [t for t in model.tasks if t.compute in CONTAINER_COMPUTES]
         if tasks:
             names.update(dict.fromkeys(model_distributions(model, tasks)))
