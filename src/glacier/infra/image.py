@@ -50,10 +50,10 @@ def image_requirements(model: InfraModel, *more: InfraModel) -> list[str]:
     :mod:`glacier.infra.requirements`), pinned to the versions installed here. One image
     serves every container task of a project, so the union."""
     names: dict[str, None] = {}
-    for model in (model, *more):
-        tasks = [t for t in model.tasks if t.compute in CONTAINER_COMPUTES]
+    for each in (model, *more):
+        tasks = [t for t in each.tasks if t.compute in CONTAINER_COMPUTES]
         if tasks:
-            names.update(dict.fromkeys(model_distributions(model, tasks)))
+            names.update(dict.fromkeys(model_distributions(each, tasks)))
     return pinned(list(names) or distributions([]))
 
 
