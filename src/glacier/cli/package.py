@@ -87,7 +87,9 @@ def image_files(pipeline: Any, directory: Path, planned: list[Any]) -> list[str]
     code = build_model(pipeline).code
     if not pushed or code is None:
         return []
-    dockerfile = container_dockerfile(pipeline.name, code.root, directory)
+    # Each image's requirements are its stack's (the plan's), the same for every tag here.
+    requirements = next(iter(pushed.values())).requirements
+    dockerfile = container_dockerfile(pipeline.name, code.root, directory, requirements)
     pushes = [
         ImagePush(
             image.repository,

@@ -6,11 +6,12 @@ which ``glacier deploy`` builds and pushes itself.
 
 Glacier does not build or push images (there may be no Docker where a plan is made); the
 user's CI does, from the Dockerfile ``glacier generate`` writes beside the Pulumi program, and
-the tasks name the pushed image (``env.compute.ecs(image=...)``). The image holds what a
-Lambda function gets from its package and layer: Glacier's runtime dependencies pinned to the
-versions installed here (the layer's pins, plus ``deltalake``, which containers have room
-for), Glacier itself, and the pipeline's code; its command is the ECS entry point the task
-definitions start (``python -m glacier.infra.runtime <target> <task>``).
+the tasks name the pushed image (``env.compute.ecs(image=...)``). The same image runs GCP's
+Cloud Run jobs and Azure's Container Apps jobs. It holds what its tasks import at run time
+(:func:`image_requirements`: their clouds' storage clients, deltalake, database drivers,
+formats' extras, derived in one place, :mod:`glacier.infra.requirements`) pinned to the
+versions installed here, Glacier itself, and the pipeline's code; its command is the entry
+point the task definitions start (``python -m glacier.infra.runtime <target> <task>``).
 
 Example:
     >>> "glacier.infra.runtime" in " ".join(ENTRY_POINT)
@@ -22,10 +23,14 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from glacier.extras import DISTRIBUTION
-from glacier.infra.layer import LayerSpec
+from glacier.infra.requirements import distributions, model_distributions, pinned
 from glacier.version import __version__
+
+if TYPE_CHECKING:
+    from glacier.infra.model import InfraModel
 
 #: The program an ECS task's container runs; a task definition appends the target and task.
 ENTRY_POINT = ("python", "-m", "glacier.infra.runtime")
@@ -34,19 +39,32 @@ ENTRY_POINT = ("python", "-m", "glacier.infra.runtime")
 BASE_IMAGE = "public.ecr.aws/docker/library/python:{version}-slim"
 
 
-def image_requirements() -> list[str]:
-    """What the image pip-installs besides Glacier: the Lambda layer's pins and deltalake."""
-    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    return list(LayerSpec.for_function(version, "x86_64", tables=True).requirements)
+#: The compute kinds whose tasks run this image (ECS, Cloud Run jobs, Container Apps jobs).
+CONTAINER_COMPUTES = ("ecs", "cloud_run", "container_app")
+
+
+def image_requirements(model: InfraModel, *more: InfraModel) -> list[str]:
+    """What the image pip-installs besides Glacier: what the container tasks of ``model``
+    (and of ``more``: the other stacks of a project) import at run time (their clouds'
+    storage clients, deltalake for Delta tables, database drivers, formats' extras:
+    :mod:`glacier.infra.requirements`), pinned to the versions installed here. One image
+    serves every container task of a project, so the union."""
+    names: dict[str, None] = {}
+    for each in (model, *more):
+        tasks = [t for t in each.tasks if t.compute in CONTAINER_COMPUTES]
+        if tasks:
+            names.update(dict.fromkeys(model_distributions(each, tasks)))
+    return pinned(list(names) or distributions([]))
 
 
 def dockerfile_source(
-    pipeline: str, code_root: str, *, from_index: bool, requirements: Sequence[str] | None = None
+    pipeline: str, code_root: str, *, from_index: bool, requirements: Sequence[str]
 ) -> str:
-    """The Dockerfile of ``pipeline``'s ECS tasks; ``code_root`` is the build context (the
-    pipeline's code root, relative to the generated project); ``from_index`` says whether
-    Glacier's version can be installed from the package index."""
-    pins = list(requirements if requirements is not None else image_requirements())
+    """The Dockerfile of ``pipeline``'s container tasks (ECS, Cloud Run and Container Apps
+    jobs); ``code_root`` is the build context (the pipeline's code root, relative to the
+    generated project); ``from_index`` says whether Glacier's version can be installed from
+    the package index; ``requirements`` are :func:`image_requirements`."""
+    pins = list(requirements)
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     install = " \\\n    ".join(pins)
     glacier = f"{DISTRIBUTION}=={__version__}"
@@ -65,7 +83,9 @@ def dockerfile_source(
         "# pushes it to the tag the plan names (glacier package writes the commands for\n"
         "# Terraform); the build context is the pipeline's code root, from this directory:\n"
         f"#   docker build -f Dockerfile -t <registry>/<repository>:<tag> {code_root}\n"
-        "# Its dependencies are the Lambda layer's, pinned to the versions that generated it.\n"
+        "# Its dependencies are what its tasks import (their clouds' storage clients, and\n"
+        "# deltalake, database drivers or formats' extras when they need them), pinned to the\n"
+        "# versions that generated it.\n"
         f"FROM {BASE_IMAGE.format(version=python)}\n"
         "ENV PYTHONUNBUFFERED=1\n"
         f"RUN pip install --no-cache-dir \\\n    {install}\n"
@@ -95,7 +115,7 @@ def lambda_dockerfile_source(
     from_index: bool,
 ) -> str:
     """The Dockerfile of ``pipeline``'s Lambda container image functions: AWS's Lambda base
-    image for ``python`` (``3.11``), the pinned ``requirements`` (the layer's and deltalake),
+    image for ``python`` (``3.11``), the pinned ``requirements`` (what its functions import),
     Glacier, and the pipeline's code (the build context ``code_root``) in the task root."""
     install = " \\\n    ".join(requirements)
     glacier = f"{DISTRIBUTION}=={__version__}"
@@ -112,7 +132,7 @@ def lambda_dockerfile_source(
         "# prints the commands; the build context is the pipeline's code root, from here:\n"
         f"#   docker buildx build --platform linux/amd64 --provenance=false -f {LAMBDA_DOCKERFILE}"
         f" -t <repository>:<tag> {code_root}\n"
-        "# Its dependencies are the Lambda layer's and deltalake, pinned to the versions that\n"
+        "# Its dependencies are what its functions import, pinned to the versions that\n"
         "# generated it.\n"
         f"FROM {LAMBDA_BASE_IMAGE.format(version=python)}\n"
         f"RUN pip install --no-cache-dir \\\n    {install}\n"

@@ -5,8 +5,11 @@ A zip package and its layers may hold 250 MB unzipped (:data:`~glacier.infra.lay
 LAMBDA_UNZIPPED_LIMIT`); a container image up to 10 GB. A task whose compute settings say
 neither (``LambdaConfig.package_type`` unset: the default compute, or
 ``env.compute.lambda_(...)`` without it) gets a zip when its runtime fits one, else an
-image: a task reading or writing Delta tables needs ``deltalake`` beside polars, which
-together are over the limit. The plan shows each choice and why (:attr:`PackageChoice.text`).
+image: a task reading or writing Delta tables needs ``deltalake`` beside polars, and one
+using a PostgreSQL database the ADBC driver and pyarrow; either is over the limit with
+polars. What a runtime holds is derived from what the task imports
+(:mod:`glacier.infra.requirements`). The plan shows each choice and why
+(:attr:`PackageChoice.text`).
 A package the settings name is kept: an image as asked, a zip that cannot fit refused where
 the function is declared (:mod:`glacier.infra.aws.lambda_`).
 
@@ -21,7 +24,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from glacier.infra.layer import LAMBDA_UNZIPPED_LIMIT, LayerSpec, built, estimated_size
-from glacier.infra.model import TaskSpec
+from glacier.infra.model import InfraModel, TaskSpec
+from glacier.infra.requirements import (
+    DATABASE_EXTRA,
+    TABLES,
+    extra_distributions,
+    model_distributions,
+    task_distributions,
+)
 
 #: What each package is called in a plan, by compute and package type.
 PACKAGE_NAMES = {
@@ -143,16 +153,44 @@ def layer_size(spec: LayerSpec) -> int:
     return layer.size if layer is not None else estimated_size(spec)
 
 
-def table_spec(task: TaskSpec) -> LayerSpec:
-    """The dependencies of ``task`` with ``deltalake`` (what its Delta tables need)."""
+def function_spec(model: InfraModel, task: TaskSpec) -> LayerSpec:
+    """The dependencies of Lambda task ``task`` of ``model``: what it imports at run time
+    (:func:`glacier.infra.requirements.task_distributions`), for its runtime and
+    architecture."""
     cfg = task.config
-    return LayerSpec.for_function(cfg.runtime, cfg.architecture, tables=True)
+    return LayerSpec.for_function(
+        cfg.runtime, cfg.architecture, needs=task_distributions(model, task)
+    )
 
 
-def choose(task: TaskSpec, code_size: int) -> PackageChoice:
+def image_spec(model: InfraModel, task: TaskSpec) -> LayerSpec:
+    """The dependencies of the Lambda container image ``task`` runs: what the Lambda tasks of
+    its environment import (one image serves them all, so one requirement set)."""
+    cfg = task.config
+    tasks = [t for t in model.tasks if t.env == task.env and t.compute == "lambda"]
+    return LayerSpec.for_function(
+        cfg.runtime, cfg.architecture, needs=model_distributions(model, tasks or [task])
+    )
+
+
+def heavy_needs(spec: LayerSpec) -> list[str]:
+    """What in ``spec`` makes a runtime too large for a zip, said for a plan: Delta tables'
+    deltalake, a database's driver (the ``postgres`` extra, with pyarrow)."""
+    names = {r.split("==")[0] for r in spec.requirements}
+    out = []
+    if set(TABLES) & names:
+        out.append("Delta tables need deltalake")
+    driver = extra_distributions(DATABASE_EXTRA)
+    if set(driver) & names:
+        out.append(f"its database needs the PostgreSQL driver ({', '.join(driver)})")
+    return out
+
+
+def choose(task: TaskSpec, code_size: int, spec: LayerSpec) -> PackageChoice:
     """The package of Lambda task ``task``, whose code (the pipeline's and Glacier's) is
-    ``code_size`` bytes: the one its settings name, else a zip when code and dependencies
-    fit Lambda's unzipped limit, else an image."""
+    ``code_size`` bytes and whose dependencies are ``spec`` (:func:`function_spec`): the one
+    its settings name, else a zip when code and dependencies fit Lambda's unzipped limit,
+    else an image (saying what made it too large)."""
     cfg = task.config
     given = getattr(cfg, "package_type", None)
     limit = LAMBDA_UNZIPPED_LIMIT // 2**20
@@ -160,14 +198,10 @@ def choose(task: TaskSpec, code_size: int) -> PackageChoice:
         return PackageChoice(task.name, "Image", "package_type='Image' in its settings", False)
     if given == "Zip":
         return PackageChoice(task.name, "Zip", "package_type='Zip' in its settings", False)
-    if task.tables:
-        size = layer_size(table_spec(task))
-        if size > LAMBDA_UNZIPPED_LIMIT:
-            return PackageChoice(
-                task.name, "Image", f"Delta tables need deltalake, {size / 2**20:.0f} MB"
-            )
-    else:
-        size = layer_size(LayerSpec.for_function(cfg.runtime, cfg.architecture))
+    size = layer_size(spec)
+    heavy = heavy_needs(spec)
+    if heavy and size > LAMBDA_UNZIPPED_LIMIT:
+        return PackageChoice(task.name, "Image", f"{' and '.join(heavy)}, {size / 2**20:.0f} MB")
     total = size + code_size
     if total > LAMBDA_UNZIPPED_LIMIT:
         return PackageChoice(

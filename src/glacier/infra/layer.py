@@ -11,8 +11,9 @@ with pip for the function's platform, whatever the machine deploying it runs::
 on the deploying machine (:func:`pinned`), so a deployed task runs the libraries it was tested
 with; the layer is built once per requirement set and kept in the cache directory under a
 hash of that set (:attr:`LayerSpec.key`), less what nothing imports (:data:`PRUNED_SUFFIXES`).
-The same pins go into the ECS image's Dockerfile
-and Glue's ``--additional-python-modules``.
+What goes in is derived from what the function's tasks import
+(:mod:`glacier.infra.requirements`, the same function the images' Dockerfiles use); Glue's
+``--additional-python-modules`` are pinned alike.
 
 Lambda allows 250 MB unzipped for a function and its layers together
 (:data:`LAMBDA_UNZIPPED_LIMIT`); a plan refuses a task whose package and layer exceed it,
@@ -41,24 +42,18 @@ from pathlib import Path
 
 from glacier import env_vars
 from glacier.errors import InfraError
+from glacier.infra.requirements import TABLES, distributions
+from glacier.infra.requirements import pinned as pinned  # re-exported for its older callers
 
 #: Lambda's limit on a function's unzipped code and layers together (AWS Lambda quotas).
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
-#: Distributions a deployed task imports: Glacier's dependencies and its ``s3`` extra, less
-#: the command line's (typer, rich) and ``deltalake`` (see :data:`TABLE_DISTRIBUTIONS`).
-RUNTIME_DISTRIBUTIONS = (
-    "polars",
-    "pydantic",
-    "pydantic-settings",
-    "dependency-injector",
-    "fsspec",
-    "s3fs",
-    "boto3",
-)
+#: Distributions a deployed AWS task with neither tables nor databases imports (what it imports
+#: is derived in one place: :mod:`glacier.infra.requirements`).
+RUNTIME_DISTRIBUTIONS = distributions(["aws"])
 #: Added for a task that reads or writes Delta tables. ``deltalake``'s library (about
 #: 130 MB unzipped) and polars' (about 170 MB) do not fit Lambda's 250 MB together, so such
-#: a task is refused on Lambda at plan time and runs on ECS.
-TABLE_DISTRIBUTIONS = ("deltalake",)
+#: a task runs as a Lambda container image (or on ECS).
+TABLE_DISTRIBUTIONS = TABLES
 #: pip's platform tag for each Lambda architecture.
 PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
 #: Files a wheel may carry that nothing imports at run time: C and Cython sources (about
@@ -67,19 +62,6 @@ PRUNED_SUFFIXES = (".c", ".pyx", ".pxd", ".pyi")
 #: Written last into a built layer: its requirement set and size (a layer without it is
 #: an interrupted build).
 MARKER = "glacier-layer.json"
-
-
-def pinned(distributions: Sequence[str]) -> list[str]:
-    """``name==version`` of each distribution as installed here (the name if it is not)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = []
-    for name in distributions:
-        try:
-            out.append(f"{name}=={version(name)}")
-        except PackageNotFoundError:
-            out.append(name)
-    return out
 
 
 @dataclass(frozen=True)
@@ -91,11 +73,18 @@ class LayerSpec:
     platform: str = PLATFORMS["x86_64"]
 
     @classmethod
-    def for_function(cls, runtime: str, architecture: str, tables: bool = False) -> LayerSpec:
+    def for_function(
+        cls,
+        runtime: str,
+        architecture: str,
+        tables: bool = False,
+        needs: Sequence[str] | None = None,
+    ) -> LayerSpec:
         """The layer of a function running ``runtime`` (``python3.11``) on ``architecture``,
-        with Glacier's runtime dependencies pinned to the versions installed here (and
-        ``deltalake`` when the function reads or writes ``tables``)."""
-        wanted = (*RUNTIME_DISTRIBUTIONS, *(TABLE_DISTRIBUTIONS if tables else ()))
+        holding ``needs`` (what its tasks import: :mod:`glacier.infra.requirements`; by
+        default an AWS task's, with ``deltalake`` when it reads or writes ``tables``),
+        pinned to the versions installed here."""
+        wanted = needs if needs is not None else distributions(["aws"], tables=tables)
         return cls(
             tuple(pinned(wanted)),
             python_version=runtime.removeprefix("python"),

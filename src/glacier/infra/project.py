@@ -33,7 +33,12 @@ from typing import Any
 
 from glacier.errors import InfraError, OutputPathError
 from glacier.extras import DISTRIBUTION
-from glacier.infra.image import dockerfile_source, lambda_dockerfile_name, lambda_dockerfile_source
+from glacier.infra.image import (
+    dockerfile_source,
+    image_requirements,
+    lambda_dockerfile_name,
+    lambda_dockerfile_source,
+)
 from glacier.infra.lambda_package import ContainerImage
 from glacier.infra.mocks import plan
 from glacier.infra.model import CodeSpec, EnvSpec, InfraModel, build_model
@@ -126,11 +131,15 @@ def generate(
     files.append(_write(out / "requirements.txt", _requirements(clouds, databricks=databricks)))
     containers = ("ecs", "cloud_run", "container_app")  # each runs the Dockerfile's image
     if any(t.compute in containers for _, _, served in stacks.values() for t in served.tasks):
-        files.append(container_dockerfile(model.pipeline, code.root, out))
+        requirements = image_requirements(*(served for _, _, served in stacks.values()))
+        files.append(container_dockerfile(model.pipeline, code.root, out, requirements))
     lambda_images = [i for i in images if i.kind == "lambda"]
     pythons = sorted({image.python for image in lambda_images})
     for python in pythons:
-        requirements = next(i.requirements for i in lambda_images if i.python == python)
+        # One Dockerfile per Python serves every environment's images: what any of them needs.
+        requirements = tuple(
+            dict.fromkeys(r for i in lambda_images if i.python == python for r in i.requirements)
+        )
         lambda_source = lambda_dockerfile_source(
             model.pipeline,
             _relative(code.root, out),
@@ -161,12 +170,18 @@ def generate(
     }
 
 
-def container_dockerfile(pipeline: str, code_root: Path, out: Path) -> Path:
+def container_dockerfile(
+    pipeline: str, code_root: Path, out: Path, requirements: Sequence[str]
+) -> Path:
     """Write ``out/Dockerfile``: the image of ``pipeline``'s container tasks (ECS tasks, Cloud
-    Run jobs, Container Apps jobs), whose build context is ``code_root``."""
+    Run jobs, Container Apps jobs), whose build context is ``code_root``, installing
+    ``requirements`` (:func:`glacier.infra.image.image_requirements`)."""
     out.mkdir(parents=True, exist_ok=True)
     source = dockerfile_source(
-        pipeline, _relative(code_root, out), from_index=_installed_from_index()
+        pipeline,
+        _relative(code_root, out),
+        from_index=_installed_from_index(),
+        requirements=requirements,
     )
     return _write(out / "Dockerfile", source)
 

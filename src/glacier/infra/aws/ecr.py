@@ -29,7 +29,7 @@ from glacier.infra.aws.naming import partition_of, repository_name
 from glacier.infra.aws.packaging import code_files, code_spec, glacier_files
 from glacier.infra.aws.stack import Stack, account_of, add, json_input, logical_name
 from glacier.infra.image import image_requirements
-from glacier.infra.lambda_package import ContainerImage, table_spec
+from glacier.infra.lambda_package import ContainerImage, image_spec
 from glacier.infra.model import TaskSpec
 from glacier.version import __version__
 
@@ -125,12 +125,12 @@ def image_uri(stack: Stack, task: TaskSpec, kind: Literal["lambda", "ecs"] = "la
     (AWS's Lambda base image, the function's Python and architecture) or an ECS task's (the
     Python image of this interpreter, x86_64, Fargate's default platform)."""
     if kind == "lambda":
-        spec = table_spec(task)
+        spec = image_spec(stack.model, task)
         python, architecture = spec.python_version, task.config.architecture
         requirements = spec.requirements
     else:
         python, architecture = f"{sys.version_info.major}.{sys.version_info.minor}", "x86_64"
-        requirements = tuple(image_requirements())
+        requirements = tuple(image_requirements(stack.model))
     if kind == "lambda":
         lambda_pull_policy(stack)
     key = "image_tag:" + "|".join((kind, python, architecture, *requirements))

@@ -35,8 +35,22 @@ from glacier.infra.aws.packaging import (
 from glacier.infra.aws.stack import Stack, add, logical_name
 from glacier.infra.aws.task_environment import task_variables
 from glacier.infra.image import IMAGE_HANDLER
-from glacier.infra.lambda_package import PackageChoice, TimingChoice, choose, layer_size
-from glacier.infra.layer import LAMBDA_UNZIPPED_LIMIT, LayerSpec, build_layer, built, estimated_size
+from glacier.infra.lambda_package import (
+    PackageChoice,
+    TimingChoice,
+    choose,
+    function_spec,
+    heavy_needs,
+    layer_size,
+)
+from glacier.infra.layer import (
+    LAMBDA_UNZIPPED_LIMIT,
+    RUNTIME_DISTRIBUTIONS,
+    LayerSpec,
+    build_layer,
+    built,
+    estimated_size,
+)
 from glacier.infra.model import TaskSpec, physical_name
 from glacier.retries import attempts_seconds
 
@@ -115,8 +129,8 @@ def function(stack: Stack, task: TaskSpec, role: Any, log_group: Any, policy: An
             "image_config": aws.lambda_.FunctionImageConfigArgs(commands=[IMAGE_HANDLER]),
         }
     else:
-        check_tables_fit(stack, task)
-        spec = LayerSpec.for_function(cfg.runtime, cfg.architecture, tables=bool(task.tables))
+        spec = function_spec(stack.model, task)
+        check_runtime_fits(task, spec)
         layer, layer_size = dependencies_layer(stack, spec, cfg.runtime, cfg.architecture)
         check_package_size(stack, task.name, task.location, layer_size)
         package = {
@@ -161,32 +175,37 @@ def package_choice(stack: Stack, task: TaskSpec) -> PackageChoice:
     """How ``task``'s code is packaged (:func:`glacier.infra.lambda_package.choose`),
     recorded in the stack's output for the plan to show."""
     paths = [*glacier_files().values(), *code_files(code_spec(stack)).values()]
-    choice = choose(task, sum(p.stat().st_size for p in paths))
+    choice = choose(task, sum(p.stat().st_size for p in paths), function_spec(stack.model, task))
     stack.out.choices.append(choice)
     return choice
 
 
-def check_tables_fit(stack: Stack, task: TaskSpec) -> None:
-    """Refuse, at plan time, a function reading or writing Delta tables when ``deltalake``
-    beside polars cannot fit Lambda's unzipped limit (measured, or estimated from the versions
-    installed here). Measured here: polars' library alone is 132 MB even with its debug
-    symbols stripped and deltalake's (already stripped) 128 MB, so the pair cannot fit 250 MB
-    (``docs/deploy.md``, "Lambda's size limit")."""
-    if not task.tables:
+def check_runtime_fits(task: TaskSpec, spec: LayerSpec) -> None:
+    """Refuse, at plan time, a zip function whose runtime ``spec`` holds what cannot fit
+    Lambda's unzipped limit beside polars (measured, or estimated from the versions installed
+    here): deltalake for Delta tables, the PostgreSQL driver and pyarrow for a database.
+    Measured here: polars' library alone is 132 MB even with its debug symbols stripped and
+    deltalake's (already stripped) 128 MB, so the pair cannot fit 250 MB
+    (``docs/deploying.md``, "What an image or layer installs")."""
+    heavy = heavy_needs(spec)
+    if not heavy:
         return
-    cfg = task.config
-    size = layer_size(LayerSpec.for_function(cfg.runtime, cfg.architecture, tables=True))
+    size = layer_size(spec)
     if size <= LAMBDA_UNZIPPED_LIMIT:
         return
-    tables = ", ".join(repr(t) for t in task.tables)
+    what = []
+    if task.tables:
+        what.append(f"reads or writes Delta table(s) {', '.join(repr(t) for t in task.tables)}")
+    if task.databases:
+        what.append(f"uses database(s) {', '.join(repr(d) for d in task.databases)}")
     raise InfraError(
-        f"Task {task.name!r} ({task.location}) reads or writes Delta table(s) {tables}, so "
-        f"its runtime needs deltalake beside polars: {size / 2**20:.0f} MB unzipped, more than "
+        f"Task {task.name!r} ({task.location}) {' and '.join(what) or 'has a large runtime'}: "
+        f"{' and '.join(heavy)}, {size / 2**20:.0f} MB unzipped with polars, more than "
         f"Lambda's {LAMBDA_UNZIPPED_LIMIT // 2**20} MB limit for a function and its layers. "
-        "Run it on ECS (compute=env.compute.ecs(image=...), built from the generated "
-        "Dockerfile), or store the dataset as one file (a path ending in .parquet); or "
-        "package it as a container image (env.compute.lambda_(package_type='Image'), what "
-        "the plan chooses when package_type is not set)."
+        "Run it on ECS (compute=env.compute.ecs(...), built from the generated Dockerfile)"
+        + (", or store the dataset as one file (a path ending in .parquet)" if task.tables else "")
+        + "; or package it as a container image (env.compute.lambda_(package_type='Image'), "
+        "what the plan chooses when package_type is not set)."
     )
 
 
@@ -209,14 +228,18 @@ def dependencies_layer(
     path = layer.path if layer is not None else spec.key
     size = layer.size if layer is not None else estimated_size(spec)
     python = spec.python_version.replace(".", "")
+    # Functions of one environment may need different sets (a format's extra): each set is
+    # its own layer, named after what it adds to an AWS task's default set.
+    extra = sorted({r.split("==")[0] for r in spec.requirements} - set(RUNTIME_DISTRIBUTIONS))
+    suffix = "".join(f"-{name}" for name in extra)
     version = add(
         stack,
         stack.aws.lambda_.LayerVersion,
-        logical_name(stack, f"layer-py{python}-{architecture}"),
+        logical_name(stack, f"layer-py{python}-{architecture}{suffix}"),
         layer_name=physical_name(
             stack.env.naming_prefix,
             stack.model.pipeline,
-            f"deps-py{python}-{architecture}",
+            f"deps-py{python}-{architecture}{suffix}",
             limit=140,
             allowed=NAME_CHARS,
         ),

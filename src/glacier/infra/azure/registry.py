@@ -60,7 +60,7 @@ def image_tag(stack: Stack) -> str:
     pipeline's code file."""
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     digest = hashlib.sha256()
-    for part in (*sorted(image_requirements()), python, __version__):
+    for part in (*sorted(image_requirements(stack.model)), python, __version__):
         digest.update(part.encode() + b"\0")
     code = stack.model.code
     if code is not None and code.file.is_file():
@@ -97,7 +97,7 @@ def image_of(stack: Stack, task: TaskSpec, identity: Any) -> tuple[Any, Any]:
         tag=tag,
         python=f"{sys.version_info.major}.{sys.version_info.minor}",
         architecture="x86_64",
-        requirements=tuple(image_requirements()),
+        requirements=tuple(image_requirements(stack.model)),
         kind="container_app",
     )
     key = f"choice:{task.name}"

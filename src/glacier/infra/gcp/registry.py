@@ -97,7 +97,7 @@ def image_uri(stack: GcpStack, task: TaskSpec) -> str:
     if tag is None:
         python = f"{sys.version_info.major}.{sys.version_info.minor}"
         code = stack.model.code.file.read_bytes() if stack.model.code else b""
-        tag = stack.shared["image_tag"] = image_tag(image_requirements(), python, code)
+        tag = stack.shared["image_tag"] = image_tag(image_requirements(stack.model), python, code)
     repo = repository_id(stack.model.pipeline, stack.env)
     image = stack.model.pipeline.lower().replace("_", "-").replace(".", "-")
     path = f"{stack.region}-docker.pkg.dev/{stack.project}/{repo}/{image}"
@@ -108,7 +108,7 @@ def image_uri(stack: GcpStack, task: TaskSpec) -> str:
         tag=tag,
         python=f"{sys.version_info.major}.{sys.version_info.minor}",
         architecture="x86_64",
-        requirements=tuple(image_requirements()),
+        requirements=tuple(image_requirements(stack.model)),
         kind="cloud_run",
     )
     stack.out.choices.append(

@@ -43,11 +43,7 @@ class Attached:
         secret_params = tuple(r.param for r in task.resources if _is_secret(r.annotation))
         declared = getattr(getattr(env.source, "settings", None), "secrets", None) or {}
         optional = {r.param for r in task.resources if r.optional and r.param not in declared}
-        used = [
-            *task.resource_args.values(),
-            *_injected(task, env, secret_params),
-            *_table_databases(task),
-        ]
+        used = _used(task, env, secret_params)
         databases: list[str] = []
         volumes: list[str] = []
         for resource in used:
@@ -123,6 +119,27 @@ def table_database(ds: Dataset) -> Database | None:
         found = storage.database  # type: ignore[union-attr]
         return found if isinstance(found, Database) else None
     return None
+
+
+def postgres_of(task: Task, env: EnvSpec) -> bool:
+    """Whether ``task`` uses a PostgreSQL database (declared by the plan, or an existing
+    server reached through its settings alone), whose driver its runtime then imports."""
+    skip = tuple(r.param for r in task.resources if _is_secret(r.annotation))
+    return any(
+        isinstance(r, Database)
+        and r.engine == "postgres"
+        and getattr(r.connection, "engine", "postgres") == "postgres"
+        for r in _used(task, env, skip)
+    )
+
+
+def _used(task: Task, env: EnvSpec, secret_params: Sequence[str]) -> list[Any]:
+    """The resources ``task`` uses: given, injected, or holding its datasets."""
+    return [
+        *task.resource_args.values(),
+        *_injected(task, env, secret_params),
+        *_table_databases(task),
+    ]
 
 
 def _table_databases(task: Task) -> list[Database]:

@@ -15,7 +15,7 @@ from glacier.dataset import Dataset
 from glacier.errors import InfraError
 from glacier.flow import as_pipeline
 from glacier.infra.builders import builder_of
-from glacier.infra.model.attached import Attached, table_database
+from glacier.infra.model.attached import Attached, postgres_of, table_database
 from glacier.infra.model.catalog import Catalog
 from glacier.infra.model.code import CodeSpec, find_code
 from glacier.infra.model.environments import EnvIndex, compute_hint, require_accounts
@@ -33,7 +33,7 @@ from glacier.infra.model.specs import (
     crosses_account,
 )
 from glacier.infra.model.stores import Stores
-from glacier.infra.model.tasks import compute_of, tables_of, task_config
+from glacier.infra.model.tasks import compute_of, extras_of, tables_of, task_config
 from glacier.resources import Bucket
 
 if TYPE_CHECKING:
@@ -140,6 +140,8 @@ def build_model(
                 volumes=volumes,
                 secrets=secrets,
                 tables=tables_of(t),
+                # A PostgreSQL database, even one the plan does not declare, needs the driver.
+                extras=(*extras_of(t), *(("postgres",) if postgres_of(t, env) else ())),
             )
         )
 

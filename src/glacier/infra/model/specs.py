@@ -247,6 +247,8 @@ class TaskSpec:
     secrets: tuple[SecretRef, ...] = ()
     #: The Delta tables it reads or writes (its runtime needs ``deltalake``).
     tables: tuple[str, ...] = ()
+    #: The extras its datasets' formats need (``excel``, ``models``: its runtime imports them).
+    extras: tuple[str, ...] = ()
 
     def grants_in(self, stores: Iterable[str]) -> tuple[Grant, ...]:
         """The grants on locations in ``stores``."""

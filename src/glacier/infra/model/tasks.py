@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from glacier.errors import InfraError
+from glacier.formats import resolve_format
 from glacier.infra.builders import builder_of
 from glacier.infra.model.specs import EnvSpec
 from glacier.locations import TABLE, layout_of
@@ -19,7 +20,7 @@ from glacier.resources import Bucket, ExecutionEnvironment, Serverless
 if TYPE_CHECKING:
     from glacier.task import Task
 
-__all__ = ["compute_of", "tables_of", "task_config"]
+__all__ = ["compute_of", "extras_of", "tables_of", "task_config"]
 
 
 def compute_of(task: Task, env: EnvSpec) -> tuple[str, Any]:
@@ -76,4 +77,18 @@ def tables_of(task: Any) -> tuple[str, ...]:
             continue
         if layout_of(storage.path, storage.format, storage.partition_by) == TABLE:
             out.append(str(name))
+    return tuple(dict.fromkeys(out))
+
+
+def extras_of(task: Any) -> tuple[str, ...]:
+    """The extras the formats of ``task``'s datasets and bucket resources name (``excel``,
+    ``models``: :attr:`glacier.formats.Format.extra`), which its runtime imports."""
+    named = [ds.storage for ds in (*task.input_datasets, *task.outputs)]
+    named += list(task.resource_args.values())
+    out = []
+    for resource in named:
+        if isinstance(resource, Bucket):
+            extra = resolve_format(resource.format).extra
+            if extra is not None:
+                out.append(extra)
     return tuple(dict.fromkeys(out))

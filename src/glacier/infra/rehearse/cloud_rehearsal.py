@@ -116,6 +116,7 @@ def rehearse_plan(
     environment: str,
     emulator: str | None = None,
     data: Iterable[Any] = (),
+    python: str | None = None,
 ) -> Rehearsal:
     """Rehearse a GCP or Azure environment's planned ``resources`` (see the module docs).
 
@@ -128,6 +129,9 @@ def rehearse_plan(
         emulator: The URL of a running emulator to use (else one is started and stopped).
         data: The planned resources of other projects' or subscriptions' environments whose
             data the tasks reach: their buckets are created and their grants evaluated.
+        python: The interpreter the jobs run with (default: this one, which has everything
+            installed): e.g. that of a virtual environment holding exactly what the image
+            installs (:func:`glacier.infra.image.image_requirements`).
     """
     plan = read_plan(cloud, resources, data)
     store = Emulator(cloud, emulator)
@@ -135,7 +139,7 @@ def rehearse_plan(
     try:
         store.create_buckets(plan.buckets)
         run_id = time.strftime("rehearsal-%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
-        reports = _follow(plan, files, proxies, run_id)
+        reports = _follow(plan, files, proxies, run_id, python)
     finally:
         proxies.stop()
         store.stop()
@@ -170,7 +174,11 @@ def _secret_notes(plan: CloudPlan) -> tuple[str, ...]:
 
 
 def _follow(
-    plan: CloudPlan, files: Mapping[str, Path | str], proxies: StorageProxies, run_id: str
+    plan: CloudPlan,
+    files: Mapping[str, Path | str],
+    proxies: StorageProxies,
+    run_id: str,
+    python: str | None = None,
 ) -> list[TaskReport]:
     levels = [[plan.job(name) for name in level] for level in plan.levels]
     reports: list[TaskReport] = []
@@ -182,7 +190,7 @@ def _follow(
                 continue
             with ThreadPoolExecutor(max_workers=len(level)) as pool:
                 reports.extend(
-                    pool.map(lambda j: _run(plan, j, files, proxies, work, run_id), level)
+                    pool.map(lambda j: _run(plan, j, files, proxies, work, run_id, python), level)
                 )
     return reports
 
@@ -198,6 +206,7 @@ def _run(
     proxies: StorageProxies,
     work: Path,
     run_id: str,
+    python: str | None = None,
 ) -> TaskReport:
     art = Artifact(
         task=job.task,
@@ -218,7 +227,8 @@ def _run(
     while attempts < job.attempts:
         attempts += 1
         env = environment(plan.cloud, job, code, home, endpoint, run_id, attempts)
-        outcome = task_process.run(art, code, env, run_id, job.timeout or task_process.TASK_TIMEOUT)
+        timeout = job.timeout or task_process.TASK_TIMEOUT
+        outcome = task_process.run(art, code, env, run_id, timeout, python)
         seconds += outcome.seconds
         if outcome.succeeded:
             break

@@ -42,7 +42,12 @@ class _Clients:
 
 
 def rehearse(
-    pipeline: Any, env: Any = None, *, keep_server: bool = False, emulator: str | None = None
+    pipeline: Any,
+    env: Any = None,
+    *,
+    keep_server: bool = False,
+    emulator: str | None = None,
+    python: str | None = None,
 ) -> Rehearsal:
     """Rehearse the deployment of ``env``'s share of ``pipeline`` (see the module docs; a GCP
     or Azure environment is rehearsed by :mod:`~glacier.infra.rehearse.cloud_rehearsal`).
@@ -58,6 +63,8 @@ def rehearse(
             AWS only.
         emulator: GCP and Azure only: the URL of a running storage emulator (the GCS
             emulator, Azurite) to rehearse on instead of starting one.
+        python: GCP and Azure only: the interpreter the jobs run with (default: this one),
+            e.g. a virtual environment's holding exactly what the image installs.
 
     Returns:
         A :class:`Rehearsal`: per task, succeeded or failed with its own error, the
@@ -77,7 +84,13 @@ def rehearse(
                 f"on {cloud}, rehearsed on a storage emulator: give emulator=URL of one you "
                 "keep running instead."
             )
-        return _rehearse_on(cloud, pipeline, model, key, emulator)
+        return _rehearse_on(cloud, pipeline, model, key, emulator, python)
+    if python is not None:
+        raise ConfigError(
+            f"python= applies to GCP and Azure environments; {key!r} is on {cloud}, whose "
+            "rehearsal runs each task as its Lambda, ECS or Glue artifact with this "
+            "interpreter."
+        )
     if emulator is not None:
         raise ConfigError(
             f"emulator= applies to GCP and Azure environments; {key!r} is on {cloud}, "
@@ -134,7 +147,7 @@ def rehearse(
 
 
 def _rehearse_on(
-    cloud: str, pipeline: Any, model: Any, key: str, emulator: str | None
+    cloud: str, pipeline: Any, model: Any, key: str, emulator: str | None, python: str | None
 ) -> Rehearsal:
     """A GCP or Azure environment: its plan's jobs on a storage emulator, every request
     checked by Glacier's evaluator (:mod:`~glacier.infra.rehearse.cloud_rehearsal`)."""
@@ -156,6 +169,7 @@ def _rehearse_on(
         environment=key,
         emulator=emulator,
         data=theirs,
+        python=python,
     )
 
 

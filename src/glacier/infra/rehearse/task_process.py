@@ -60,14 +60,17 @@ def run(
     env: dict[str, str],
     run_id: str,
     timeout: float = TASK_TIMEOUT,
+    python: str | None = None,
 ) -> Outcome:
-    """Start the artifact once, in ``code``, and wait for it (at most ``timeout`` s)."""
+    """Start the artifact once, in ``code``, with ``python`` (this interpreter by default; an
+    image's own environment to prove what it installs is enough), and wait for it (at most
+    ``timeout`` s)."""
     if artifact.compute != "lambda":
         env = {**env, env_vars.GLACIER_RUN_ID: run_id}  # the state's container override / argument
     start = time.perf_counter()
     try:
         done = subprocess.run(
-            artifact.command(sys.executable, run_id),
+            artifact.command(python or sys.executable, run_id),
             cwd=code,
             env=env,
             capture_output=True,
