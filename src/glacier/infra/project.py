@@ -131,8 +131,8 @@ def generate(
     files.append(_write(out / "requirements.txt", _requirements(clouds, databricks=databricks)))
     containers = ("ecs", "cloud_run", "container_app")  # each runs the Dockerfile's image
     if any(t.compute in containers for _, _, served in stacks.values() for t in served.tasks):
-        requirements = image_requirements(*(served for _, _, served in stacks.values()))
-        files.append(container_dockerfile(model.pipeline, code.root, out, requirements))
+        container_requirements = image_requirements(*(served for _, _, served in stacks.values()))
+        files.append(container_dockerfile(model.pipeline, code.root, out, container_requirements))
     lambda_images = [i for i in images if i.kind == "lambda"]
     pythons = sorted({image.python for image in lambda_images})
     for python in pythons:
