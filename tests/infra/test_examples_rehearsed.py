@@ -6,11 +6,13 @@ requirements naming the cloud's Pulumi package), the program declares under Pulu
 exactly what ``glacier plan`` declares, and ``glacier rehearse`` runs every task of the
 pipeline from its packaged code, in the orchestration's order — AWS on moto with IAM
 enforced, GCP on the GCS emulator and Azure on Azurite with Glacier's evaluator checking
-every storage request — and every task succeeds with no request denied.
+every storage request — and every task succeeds with no request denied. A pipeline whose
+tasks read data no task of it writes (a landing bucket, a stored model) is given that data
+as a user gives it, ``glacier rehearse --seed DIR``.
 
-A rehearsal costs 10-40 s, so the default run rehearses one cell per cloud (the three twins of
-``examples/switch_clouds.py``); the stress run (``python3 dev.py test --stress``) rehearses
-and generates every cell.
+A rehearsal costs 10-40 s, so the default run rehearses one cell per cloud
+(``config_cascade.py`` on AWS, seeded; ``switch_clouds.py`` on GCP and on Azure); the stress
+run (``python3 dev.py test --stress``) rehearses and generates every cell.
 """
 
 from __future__ import annotations
@@ -19,9 +21,13 @@ import ast
 import os
 import re
 import shutil
+import subprocess
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
 import pytest
 import yaml
 
@@ -50,10 +56,12 @@ class Cell:
     tasks: tuple[str, ...]
     #: For a file whose environment comes from ``containers/``: the ``--env`` to select.
     settings_env: str | None = None
+    #: The source data its tasks read and none writes (a key of :data:`SEEDS`).
+    seed: str | None = None
 
     @property
     def id(self) -> str:
-        return f"{self.file.removesuffix('.py')}-{self.env}"
+        return f"{self.file.removesuffix('.py')}-{self.pipeline or self.env}"
 
 
 #: ``models.py`` builds its pipelines in functions; a user deploys them from a module that
@@ -66,25 +74,91 @@ prediction = prediction_pipeline(aws_environment())
 """
 
 CELLS = (
-    Cell("config_cascade.py", "", "aws", "production", ("extract_critical_data",
-         "intensive_transformation")),  # fmt: skip
+    Cell(
+        "config_cascade.py",
+        "",
+        "aws",
+        "production",
+        ("extract_critical_data", "intensive_transformation"),
+        seed="sales",
+    ),
     Cell("environments.py", "dev_pipeline", "aws", "dev", ("extract", "clean")),
     Cell("environments.py", "staging_pipeline", "aws", "staging", ("extract", "clean")),
     Cell("environments.py", "prod_pipeline", "aws", "prod", ("extract", "clean")),
-    Cell("medallion.py", "", "aws", "staging", ("ingest", "clean", "revenue", "customers"),
-         settings_env="staging"),  # fmt: skip
-    Cell("medallion.py", "", "aws", "prod", ("ingest", "clean", "revenue", "customers"),
-         settings_env="prod"),  # fmt: skip
-    Cell("multi_environment.py", "staging_pipeline", "aws", "staging",
-         ("extract", "transform", "aggregate")),  # fmt: skip
-    Cell("multi_environment.py", "prod_pipeline", "aws", "production",
-         ("extract", "transform", "aggregate")),  # fmt: skip
+    Cell(
+        "medallion.py",
+        "",
+        "aws",
+        "staging",
+        ("ingest", "clean", "revenue", "customer_value"),
+        settings_env="staging",
+    ),
+    Cell(
+        "medallion.py",
+        "",
+        "aws",
+        "prod",
+        ("ingest", "clean", "revenue", "customer_value"),
+        settings_env="prod",
+    ),
+    Cell(
+        "multi_environment.py",
+        "staging_pipeline",
+        "aws",
+        "staging",
+        ("extract", "transform", "aggregate"),
+        seed="categories",
+    ),
+    Cell(
+        "multi_environment.py",
+        "prod_pipeline",
+        "aws",
+        "production",
+        ("extract", "transform", "aggregate"),
+        seed="categories",
+    ),
     Cell("models.py", "training", "aws", "prod", ("make_model_input", "train", "evaluate")),
-    Cell("models.py", "prediction", "aws", "prod", ("predict",)),
+    Cell("models.py", "prediction", "aws", "prod", ("predict",), seed="regressor"),
     Cell("switch_clouds.py", "aws_pipeline", "aws", "prod-aws", ("extract", "summarise")),
     Cell("switch_clouds.py", "gcp_pipeline", "gcp", "prod-gcp", ("extract", "summarise")),
     Cell("switch_clouds.py", "azure_pipeline", "azure", "prod-azure", ("extract", "summarise")),
 )
+
+
+def _sales(seed: Path, code: Path) -> None:
+    """config_cascade.py reads the critical sales a landing system writes."""
+    (seed / "critical-sales-data").mkdir(parents=True)
+    sales = pl.DataFrame({"region": ["n", "s"], "amount": [120.0, 80.5]})
+    sales.write_parquet(seed / "critical-sales-data" / "transactions.parquet")
+
+
+def _categories(seed: Path, code: Path) -> None:
+    """multi_environment.py reads the sales its dev run writes first (its ``main``)."""
+    (seed / "data").mkdir(parents=True)
+    sales = pl.DataFrame({"category": ["a", "b", "a", "c"], "amount": [150, 90, 300, 120]})
+    sales.write_parquet(seed / "data" / "sales.parquet")
+
+
+def _regressor(seed: Path, code: Path) -> None:
+    """models.py's prediction loads the model its training pipeline stored (the class
+    pickled from the module ``models``, as a deployed training task pickles it)."""
+    (seed / "acme-models").mkdir(parents=True)
+    dump = (
+        "import sys, joblib, numpy as np, models\n"
+        "model = models.LinearModel(coef=np.array([3.0, 0.5, -1.2]), intercept=4.0)\n"
+        "joblib.dump(model, sys.argv[1], compress=3)\n"
+    )
+    target = seed / "acme-models" / "regressor.joblib"
+    subprocess.run([sys.executable, "-c", dump, str(target)], cwd=code, check=True, timeout=120)
+
+
+#: Source data of the cells whose tasks read what no task of theirs writes (``--seed DIR``).
+SEEDS: dict[str, Callable[[Path, Path], None]] = {
+    "sales": _sales,
+    "categories": _categories,
+    "regressor": _regressor,
+}
+
 
 #: The example files with no cloud environment to rehearse (they run locally only, or have no
 #: pipeline to deploy): tests/infra/test_terraform.py says what each one's plan is.
@@ -98,7 +172,11 @@ WITHOUT_CLOUD = {
 }
 
 #: One cell per cloud in the default run; every cell in the stress run.
-DEFAULT = {"switch_clouds-prod-aws", "switch_clouds-prod-gcp", "switch_clouds-prod-azure"}
+DEFAULT = {
+    "config_cascade-production",
+    "switch_clouds-gcp_pipeline",
+    "switch_clouds-azure_pipeline",
+}
 MATRIX = [
     pytest.param(c, id=c.id, marks=() if c.id in DEFAULT else pytest.mark.stress) for c in CELLS
 ]
@@ -123,16 +201,21 @@ def example(cell: Cell, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
+    target = str(EXAMPLES / cell.file) + (f":{cell.pipeline}" if cell.pipeline else "")
+    code = EXAMPLES
     if cell.file == "models.py":
         code = tmp_path / "code"
         code.mkdir()
         shutil.copy(EXAMPLES / "models.py", code / "models.py")
         (code / "models_on_aws.py").write_text(MODELS_ON_AWS)
-        return [f"{code / 'models_on_aws.py'}:{cell.pipeline}"]
-    target = str(EXAMPLES / cell.file) + (f":{cell.pipeline}" if cell.pipeline else "")
-    if cell.settings_env is None:
-        return [target]
-    return [target, "--env", cell.settings_env, "--settings-dir", str(CONTAINERS)]
+        target = f"{code / 'models_on_aws.py'}:{cell.pipeline}"
+    args = [target]
+    if cell.settings_env is not None:
+        args += ["--env", cell.settings_env, "--settings-dir", str(CONTAINERS)]
+    if cell.seed is not None:
+        SEEDS[cell.seed](tmp_path / "seed", code)
+        args += ["--seed", str(tmp_path / "seed")]
+    return args
 
 
 @pytest.mark.parametrize("cell", MATRIX)
@@ -140,7 +223,8 @@ def test_the_example_generates_a_project_that_declares_its_plan(
     cell: Cell, example: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "infra"
-    code, printed, err = invoke("generate", *example, "-o", str(out))
+    given = example[: example.index("--seed")] if "--seed" in example else example
+    code, printed, err = invoke("generate", *given, "-o", str(out))
     assert code == 0, printed + err
     files = sorted(p.name for p in out.iterdir())
     assert {"Pulumi.yaml", f"Pulumi.{cell.env}.yaml", "__main__.py", "requirements.txt"} <= set(
@@ -165,8 +249,11 @@ def test_the_example_generates_a_project_that_declares_its_plan(
     declared = sorted((r.type, r.name) for r in plan_project(out, cell.env))
     planned = sorted((r.type, r.name) for r in plan(target, cell.env) if r.environment == cell.env)
     assert declared == planned
-    jobs = {"aws": ("aws:lambda/", "aws:ecs/"), "gcp": ("gcp:cloudrunv2/job",),
-            "azure": ("azure-native:app:Job",)}[cell.cloud]  # fmt: skip
+    jobs = {
+        "aws": ("aws:lambda/", "aws:ecs/"),
+        "gcp": ("gcp:cloudrunv2/job",),
+        "azure": ("azure-native:app:Job",),
+    }[cell.cloud]
     assert any(t.startswith(jobs) for t, _ in planned), planned
 
 
@@ -184,3 +271,66 @@ def test_the_example_rehearses_every_task_with_nothing_denied(
     ran = {name: status for name, _, status in _TASK_LINE.findall(printed)}
     assert ran == dict.fromkeys(cell.tasks, "succeeded"), report
     assert code == 0 and ": passed" in printed and "\n      denied " not in printed, report
+
+
+def test_a_seed_naming_a_bucket_the_plan_lacks_is_refused_before_anything_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "seed" / "acme-orderz").mkdir(parents=True)
+    (tmp_path / "seed" / "acme-orderz" / "orders.parquet").write_bytes(b"PAR1")
+    target = f"{EXAMPLES / 'switch_clouds.py'}:aws_pipeline"
+    code, printed, err = invoke("rehearse", target, "--seed", str(tmp_path / "seed"))
+    assert code != 0 and printed == "", printed
+    assert "holds 'acme-orderz', which the plan has no bucket of" in err
+    assert "its buckets are: acme-orders, acme-reports" in err
+    code, printed, err = invoke("rehearse", target, "--seed", str(tmp_path / "none"))
+    assert code != 0 and "is not a directory" in err, err
+
+
+SEEDED = """
+import polars as pl
+from glacier import Dataset, Environment, Pipeline, Provider
+from glacier.settings import {config}
+
+env = Environment(Provider(config={make}), name="landing")
+pipeline = Pipeline("landed")
+landed = Dataset("landed", storage=env.provider.bucket("inbox", path="in/orders.parquet"))
+totals = Dataset("totals", storage=env.provider.bucket("inbox", path="out/totals.parquet"))
+
+
+@pipeline.task()
+def total(rows: landed) -> totals:
+    return rows.group_by("k").agg(pl.col("v").sum()).sort("k")
+"""
+CONFIGS = {
+    "gcp": ("GcpConfig", 'GcpConfig(project="acme-landing")'),
+    "azure": (
+        "AzureConfig",
+        'AzureConfig(storage_account="acmelanding", '
+        'subscription_id="00000000-1111-2222-3333-444444444444")',
+    ),
+}
+
+
+@pytest.mark.stress
+@pytest.mark.parametrize("cloud", ["gcp", "azure"])
+def test_a_seed_is_in_the_emulators_buckets_before_the_first_task(
+    cloud: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a landing system wrote is there for the first task, on GCP and on Azure (on AWS,
+    config_cascade.py's cell reads its seed)."""
+    from conftest import azurite_executable
+
+    monkeypatch.setenv(
+        "PATH", os.pathsep.join([str(azurite_executable().parent), os.environ["PATH"]])
+    )
+    monkeypatch.chdir(tmp_path)
+    config, make = CONFIGS[cloud]
+    (tmp_path / "landed.py").write_text(SEEDED.format(config=config, make=make))
+    (tmp_path / "seed" / "inbox" / "in").mkdir(parents=True)
+    rows = pl.DataFrame({"k": ["a", "b", "a"], "v": [1, 2, 3]})
+    rows.write_parquet(tmp_path / "seed" / "inbox" / "in" / "orders.parquet")
+    code, printed, err = invoke("rehearse", "landed.py", "--seed", str(tmp_path / "seed"))
+    assert code == 0, printed + err
+    assert {n: s for n, _, s in _TASK_LINE.findall(printed)} == {"total": "succeeded"}, printed

@@ -48,6 +48,7 @@ from glacier.infra.rehearse.artifacts import Artifact
 from glacier.infra.rehearse.cloud_plan import CloudPlan, Job
 from glacier.infra.rehearse.emulators import Emulator, azurite_connection
 from glacier.infra.rehearse.report import Rehearsal, TaskReport
+from glacier.infra.rehearse.seed import seed_files
 from glacier.infra.rehearse.storage_proxy import StorageProxies
 
 __all__ = ["CLOUDS", "NOT_CHECKED", "check_cloud_rehearsable", "read_plan", "rehearse_plan"]
@@ -116,6 +117,7 @@ def rehearse_plan(
     environment: str,
     emulator: str | None = None,
     data: Iterable[Any] = (),
+    seed: str | Path | None = None,
 ) -> Rehearsal:
     """Rehearse a GCP or Azure environment's planned ``resources`` (see the module docs).
 
@@ -128,12 +130,17 @@ def rehearse_plan(
         emulator: The URL of a running emulator to use (else one is started and stopped).
         data: The planned resources of other projects' or subscriptions' environments whose
             data the tasks reach: their buckets are created and their grants evaluated.
+        seed: A directory of ``<bucket>/<key>`` files put in the buckets before the first
+            task runs (:mod:`~glacier.infra.rehearse.seed`).
     """
     plan = read_plan(cloud, resources, data)
+    sources = seed_files(seed, plan.buckets) if seed is not None else []
     store = Emulator(cloud, emulator)
     proxies = StorageProxies(cloud, store.url, plan.grants)
     try:
         store.create_buckets(plan.buckets)
+        for source in sources:
+            store.put(source.bucket, source.key, source.path.read_bytes())
         run_id = time.strftime("rehearsal-%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
         reports = _follow(plan, files, proxies, run_id)
     finally:

@@ -28,6 +28,7 @@ from glacier.infra.rehearse.artifacts import Artifact, artifacts, package_files
 from glacier.infra.rehearse.cloud_rehearsal import CLOUDS, check_cloud_rehearsable, rehearse_plan
 from glacier.infra.rehearse.definition import TaskState, steps
 from glacier.infra.rehearse.report import Rehearsal, TaskReport
+from glacier.infra.rehearse.seed import seed_files
 from glacier.infra.rehearse.server import MotoProcess, RecordingProxy, enforce_iam
 
 
@@ -42,7 +43,12 @@ class _Clients:
 
 
 def rehearse(
-    pipeline: Any, env: Any = None, *, keep_server: bool = False, emulator: str | None = None
+    pipeline: Any,
+    env: Any = None,
+    *,
+    keep_server: bool = False,
+    emulator: str | None = None,
+    seed: str | Path | None = None,
 ) -> Rehearsal:
     """Rehearse the deployment of ``env``'s share of ``pipeline`` (see the module docs; a GCP
     or Azure environment is rehearsed by :mod:`~glacier.infra.rehearse.cloud_rehearsal`).
@@ -58,6 +64,9 @@ def rehearse(
             AWS only.
         emulator: GCP and Azure only: the URL of a running storage emulator (the GCS
             emulator, Azurite) to rehearse on instead of starting one.
+        seed: A directory of source data, ``<bucket>/<key>`` files (a local environment's
+            ``base_path``), put in the plan's buckets before the first task runs
+            (:mod:`~glacier.infra.rehearse.seed`).
 
     Returns:
         A :class:`Rehearsal`: per task, succeeded or failed with its own error, the
@@ -77,7 +86,7 @@ def rehearse(
                 f"on {cloud}, rehearsed on a storage emulator: give emulator=URL of one you "
                 "keep running instead."
             )
-        return _rehearse_on(cloud, pipeline, model, key, emulator)
+        return _rehearse_on(cloud, pipeline, model, key, emulator, seed)
     if emulator is not None:
         raise ConfigError(
             f"emulator= applies to GCP and Azure environments; {key!r} is on {cloud}, "
@@ -96,6 +105,9 @@ def rehearse(
         for r in plan(pipeline, other)
         if r.environment == other
     ]
+    # Where each bucket is, and the source data for them, checked before a server starts.
+    accounts = {str(r.inputs["bucket"]): r.account for r in _of(declared.BUCKET, mine, theirs)}
+    sources = seed_files(seed, accounts) if seed is not None else []
     server = MotoProcess(spec.account_id)
     proxy = RecordingProxy(server.url)
     region = spec.region or "us-east-1"
@@ -110,6 +122,10 @@ def rehearse(
             raise InfraError(
                 f"Environment {key!r} does not orchestrate pipeline {model.pipeline!r}: "
                 f"rehearse the orchestrating one ({model.orchestrator!r})."
+            )
+        for source in sources:
+            clients_of(accounts[source.bucket]).s3.put_object(
+                Bucket=source.bucket, Key=source.key, Body=source.path.read_bytes()
             )
         enforce_iam(server.url)
         sts = _client("sts", server.url, spec.region or "us-east-1", user)
@@ -134,7 +150,12 @@ def rehearse(
 
 
 def _rehearse_on(
-    cloud: str, pipeline: Any, model: Any, key: str, emulator: str | None
+    cloud: str,
+    pipeline: Any,
+    model: Any,
+    key: str,
+    emulator: str | None,
+    seed: str | Path | None = None,
 ) -> Rehearsal:
     """A GCP or Azure environment: its plan's jobs on a storage emulator, every request
     checked by Glacier's evaluator (:mod:`~glacier.infra.rehearse.cloud_rehearsal`)."""
@@ -156,7 +177,13 @@ def _rehearse_on(
         environment=key,
         emulator=emulator,
         data=theirs,
+        seed=seed,
     )
+
+
+def _of(kind: str, *groups: list[Any]) -> list[Any]:
+    """The planned resources of type ``kind`` in ``groups``."""
+    return [r for group in groups for r in group if r.type == kind]
 
 
 #: Servers kept running by ``rehearse(..., keep_server=True)``, by URL.
