@@ -271,6 +271,8 @@ def test_the_example_rehearses_every_task_with_nothing_denied(
     ran = {name: status for name, _, status in _TASK_LINE.findall(printed)}
     assert ran == dict.fromkeys(cell.tasks, "succeeded"), report
     assert code == 0 and ": passed" in printed and "\n      denied " not in printed, report
+    if cell.seed is not None:
+        assert "source data put in the buckets before the first task (--seed): " in printed
 
 
 def test_a_seed_naming_a_bucket_the_plan_lacks_is_refused_before_anything_starts(
@@ -334,3 +336,7 @@ def test_a_seed_is_in_the_emulators_buckets_before_the_first_task(
     code, printed, err = invoke("rehearse", "landed.py", "--seed", str(tmp_path / "seed"))
     assert code == 0, printed + err
     assert {n: s for n, _, s in _TASK_LINE.findall(printed)} == {"total": "succeeded"}, printed
+    assert (
+        "source data put in the buckets before the first task (--seed): inbox/in/orders.parquet"
+        in printed
+    )

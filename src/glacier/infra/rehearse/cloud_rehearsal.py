@@ -48,7 +48,7 @@ from glacier.infra.rehearse.artifacts import Artifact
 from glacier.infra.rehearse.cloud_plan import CloudPlan, Job
 from glacier.infra.rehearse.emulators import Emulator, azurite_connection
 from glacier.infra.rehearse.report import Rehearsal, TaskReport
-from glacier.infra.rehearse.seed import seed_files
+from glacier.infra.rehearse.seed import seed_files, seed_notes
 from glacier.infra.rehearse.storage_proxy import StorageProxies
 
 __all__ = ["CLOUDS", "NOT_CHECKED", "check_cloud_rehearsable", "read_plan", "rehearse_plan"]
@@ -152,7 +152,12 @@ def rehearse_plan(
         endpoint=store.url,
         state_machine=plan.orchestration,
         tasks=tuple(reports),
-        notes=(_checked(plan, proxies), *NOT_CHECKED[cloud], *_secret_notes(plan)),
+        notes=(
+            _checked(plan, proxies),
+            *NOT_CHECKED[cloud],
+            *_secret_notes(plan),
+            *seed_notes(sources),
+        ),
     )
 
 

@@ -28,7 +28,7 @@ from glacier.infra.rehearse.artifacts import Artifact, artifacts, package_files
 from glacier.infra.rehearse.cloud_rehearsal import CLOUDS, check_cloud_rehearsable, rehearse_plan
 from glacier.infra.rehearse.definition import TaskState, steps
 from glacier.infra.rehearse.report import Rehearsal, TaskReport
-from glacier.infra.rehearse.seed import seed_files
+from glacier.infra.rehearse.seed import seed_files, seed_notes
 from glacier.infra.rehearse.server import MotoProcess, RecordingProxy, enforce_iam
 
 
@@ -145,7 +145,7 @@ def rehearse(
         endpoint=server.url,
         state_machine=made.state_machine,
         tasks=tuple(reports),
-        notes=declared.NOT_CREATED + declared.secret_notes(made),
+        notes=declared.NOT_CREATED + declared.secret_notes(made) + seed_notes(sources),
     )
 
 

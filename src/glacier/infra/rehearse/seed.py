@@ -17,7 +17,7 @@ from pathlib import Path
 
 from glacier.errors import ConfigError
 
-__all__ = ["SeedFile", "seed_files"]
+__all__ = ["SeedFile", "seed_files", "seed_notes"]
 
 
 @dataclass(frozen=True)
@@ -56,3 +56,11 @@ def seed_files(directory: str | Path, buckets: Iterable[str]) -> list[SeedFile]:
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     ]
+
+
+def seed_notes(files: list[SeedFile]) -> tuple[str, ...]:
+    """What a rehearsal's report says of the source data it put in the buckets."""
+    if not files:
+        return ()
+    where = sorted({f"{f.bucket}/{f.key}" for f in files})
+    return (f"source data put in the buckets before the first task (--seed): {', '.join(where)}",)
