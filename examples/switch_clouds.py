@@ -1,11 +1,13 @@
-"""Switch clouds by changing config (the seeds' "Example 2"): one pipeline, three places.
+"""Switch clouds by changing config (the seeds' "Example 2"): one pipeline, four places.
 
-The tasks name no cloud. ``dev`` runs them on local files; ``prod-aws`` and ``prod-gcp`` are
-the same pipeline planned for AWS (Lambda, Step Functions, an IAM role per task) and for GCP
-(Cloud Run jobs, Workflows, a service account per task with IAM Conditions), offline::
+The tasks name no cloud. ``dev`` runs them on local files; ``prod-aws``, ``prod-gcp`` and
+``prod-azure`` are the same pipeline planned for AWS (Lambda, Step Functions, an IAM role per
+task), for GCP (Cloud Run jobs, Workflows, a service account per task with IAM Conditions) and
+for Azure (Container Apps jobs, a Logic App, a managed identity per task with ABAC
+conditions), offline::
 
     python examples/switch_clouds.py          # run on dev (local files under data/dev)
-    python examples/switch_clouds.py plan     # what prod-aws and prod-gcp would get
+    python examples/switch_clouds.py plan     # what prod-aws, prod-gcp and prod-azure would get
 """
 
 from __future__ import annotations
@@ -16,13 +18,21 @@ import polars as pl
 
 from glacier import Dataset, Pipeline
 from glacier.provider import Provider
-from glacier.settings import AwsConfig, GcpConfig, LocalConfig
+from glacier.settings import AwsConfig, AzureConfig, GcpConfig, LocalConfig
 
 #: The only thing that changes between clouds.
 CONFIGS = {
     "dev": LocalConfig(base_path="data/dev"),
     "prod-aws": AwsConfig(region="eu-west-1", account_id="111111111111"),
     "prod-gcp": GcpConfig(project="acme-data-prod", region="europe-west1"),
+    # The seeds' production: a resource group in East US (and the storage account that holds
+    # the containers "acme-orders" and "acme-reports").
+    "prod-azure": AzureConfig(
+        subscription_id="00000000-1111-2222-3333-444444444444",
+        resource_group="prod-data-rg",
+        location="eastus",
+        storage_account="acmedataprod",
+    ),
 }
 
 
@@ -47,12 +57,13 @@ def build(name: str) -> Pipeline:
 dev_pipeline = build("dev")
 aws_pipeline = build("prod-aws")
 gcp_pipeline = build("prod-gcp")
+azure_pipeline = build("prod-azure")
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["plan"]:
         from glacier.infra import plan
 
-        for pipeline in (aws_pipeline, gcp_pipeline):
+        for pipeline in (aws_pipeline, gcp_pipeline, azure_pipeline):
             planned = plan(pipeline)
             print(planned.to_text())
     else:

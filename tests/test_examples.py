@@ -265,8 +265,8 @@ def test_cloud_plugin(tmp_path: Path) -> None:
     assert (tmp_path / "root" / "lake" / "totals.parquet").is_file()
 
 
-def test_switch_clouds_runs_on_dev_and_plans_for_aws_and_gcp(tmp_path: Path) -> None:
-    """The seeds' "Example 2": the same tasks run locally and plan for AWS and for GCP."""
+def test_switch_clouds_runs_on_dev_and_plans_for_aws_gcp_and_azure(tmp_path: Path) -> None:
+    """The seeds' "Example 2": the same tasks run locally and plan for AWS, GCP and Azure."""
     out = run_example(str(EXAMPLES / "switch_clouds.py"), cwd=tmp_path)
     assert "'extract': 'succeeded'" in out and "'summarise': 'succeeded'" in out
     assert "15.0" in out  # mon's revenue
@@ -274,3 +274,38 @@ def test_switch_clouds_runs_on_dev_and_plans_for_aws_and_gcp(tmp_path: Path) -> 
     assert "aws:lambda/function:Function" in out and "aws:sfn/stateMachine:StateMachine" in out
     assert "gcp:cloudrunv2/job:Job" in out and "gcp:workflows/workflow:Workflow" in out
     assert "prod-gcp-summarise-acme-reports-writer" in out
+    assert "azure-native:app:Job" in out and "azure-native:logic:Workflow" in out
+    # summarise reads orders and writes revenue, through role assignments of its own only
+    assert "prod-azure-summarise-reader-acme-orders" in out
+    assert "prod-azure-summarise-contributor-acme-reports" in out
+    assert "prod-azure-extract-contributor-acme-reports" not in out
+
+
+def test_switch_clouds_plans_the_same_pipeline_on_three_clouds(monkeypatch: Any) -> None:
+    """One pipeline, three clouds: every cloud plans one job per task and the same grants
+    (extract writes orders; summarise reads orders and writes revenue), in the seeds' Azure
+    resource group."""
+    planned = _plans_of(EXAMPLES / "switch_clouds.py", monkeypatch)
+    assert sorted(planned) == ["aws_pipeline", "azure_pipeline", "dev_pipeline", "gcp_pipeline"]
+    assert not [r for r in planned["dev_pipeline"] if not r.is_provider]
+    jobs = {
+        "aws_pipeline": "aws:lambda/function:Function",
+        "gcp_pipeline": "gcp:cloudrunv2/job:Job",
+        "azure_pipeline": "azure-native:app:Job",
+    }
+    for name, job in jobs.items():
+        assert len(planned[name].of_type(job)) == 2, name
+    azure = planned["azure_pipeline"]
+    (group,) = azure.of_type("azure-native:resources:ResourceGroup")
+    assert group.inputs["resourceGroupName"] == "prod-data-rg"
+    assert group.inputs["location"] == "eastus"
+    granted = sorted(
+        r.name.removeprefix("prod-azure-")
+        for r in azure.of_type("azure-native:authorization:RoleAssignment")
+        if "-acme-" in r.name
+    )
+    assert granted == [
+        "extract-contributor-acme-orders",
+        "summarise-contributor-acme-reports",
+        "summarise-reader-acme-orders",
+    ]

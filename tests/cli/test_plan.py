@@ -71,3 +71,43 @@ def test_plan_and_generate_of_a_local_environment_say_what_to_do(project: Path) 
         assert f"Nothing to {command}: pipeline 'medallion' runs in dev (local)" in said
         assert f"glacier {command} medallion.py --env NAME" in said and "prod" in said
     assert not (project / "infra").exists()  # generate wrote nothing
+
+
+DATABRICKS_PIPELINE = """
+import polars as pl
+from glacier import AWSEnvironment, Dataset, Pipeline
+
+env = AWSEnvironment(account_id="123456789012", region="us-east-1", environment="prod")
+pipeline = Pipeline("workspace-jobs", env=env)
+raw = Dataset("raw", storage=env.storage.s3(bucket="prod-raw", path="raw.parquet"))
+out = Dataset("out", storage=env.storage.s3(bucket="prod-out", path="out.parquet"))
+
+
+@pipeline.task()
+def land() -> raw:
+    return pl.DataFrame({"x": [1]})
+
+
+@pipeline.task(compute=env.compute.databricks(
+    "spark", instance_type="m5.large", workspace_host="https://dbc-1234abcd-5678.cloud.databricks.com",
+    token_secret="prod/databricks/token",
+))
+def transform(data: raw) -> out:
+    return data
+"""
+
+
+def test_plan_lists_databricks_resources_under_their_environment(project: Path) -> None:
+    """The workspace's provider is named after the environment, not bound to it: its job,
+    policy and files were listed under "(default provider)"."""
+    (project / "databricks_plan.py").write_text(DATABRICKS_PIPELINE)
+    code, out, err = invoke("plan", "databricks_plan.py")
+    assert code == 0, err
+    assert "(default provider)" not in out
+    assert out.count("prod · 123456789012 us-east-1") == 1
+    assert "databricks:index:Job" in out
+    code, out, err = invoke("plan", "databricks_plan.py", "--json")
+    assert code == 0, err
+    databricks = [r for r in json.loads(out)["resources"] if r["type"].startswith("databricks:")]
+    assert len(databricks) == 5  # policy, profile, job, code and runner files
+    assert {(r["environment"], r["account"]) for r in databricks} == {("prod", "123456789012")}

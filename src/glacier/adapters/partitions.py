@@ -71,8 +71,21 @@ def partition_values(
         strings = pl.Series(column, [r.get(column) for r in raw], dtype=pl.String)
         dtype = known[column] if known and column in known else _infer_hive_dtype(strings)
         types[column] = dtype
-        typed[column] = strings.cast(dtype).to_list()
+        typed[column] = _typed(strings, dtype).to_list()
     return pl.Schema(types), [{c: typed[c][i] for c in columns} for i in range(len(files))]
+
+
+def _typed(strings: pl.Series, dtype: pl.DataType) -> pl.Series:
+    """A partition column's directory values as ``dtype``. polars names a Boolean partition
+    ``k=true``/``k=false`` but cannot cast those strings back to Boolean.
+
+    >>> _typed(pl.Series(["true", "false", None]), pl.Boolean()).to_list()
+    [True, False, None]
+    """
+    if dtype == pl.Boolean:
+        words = {"true": True, "false": False}
+        return strings.str.to_lowercase().replace_strict(words, return_dtype=pl.Boolean)
+    return strings.cast(dtype)
 
 
 def _conjuncts(predicate: pl.Expr) -> list[pl.Expr]:

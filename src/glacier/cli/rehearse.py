@@ -6,6 +6,7 @@ own, in the state machine's order (:func:`glacier.infra.rehearse`); nothing reac
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -33,6 +34,16 @@ def rehearse(
             "--endpoint URL); stop it with Ctrl-C.",
         ),
     ] = False,
+    seed: Annotated[
+        Path | None,
+        typer.Option(
+            "--seed",
+            help="A directory of source data, <bucket>/<key> files (a local environment's "
+            "base_path), put in the plan's buckets before the first task runs.",
+            metavar="DIR",
+            show_default=False,
+        ),
+    ] = None,
     settings_dir: SettingsDirOpt = None,
     traceback: TracebackOpt = False,
 ) -> None:
@@ -48,7 +59,7 @@ def rehearse(
         pipeline = load_pipeline(target)
         selected = selected_environment_name() is not None  # --env or GLACIER_ENV
         chosen = pipeline_environment(pipeline) if selected else None
-        report = run_rehearsal(pipeline, chosen, keep_server=keep_server)
+        report = run_rehearsal(pipeline, chosen, keep_server=keep_server, seed=seed)
         out.print(Text(report.to_text()), soft_wrap=True)
         if keep_server:
             out.print(f"moto server left running at {report.endpoint} (Ctrl-C stops it)")

@@ -230,9 +230,9 @@ class RecordingMocks:
 
     def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
         provider = _provider_name(args.provider)
-        env = self.environments.get(provider)
+        env = self._environment_of(provider)
         if args.typ.startswith("pulumi:providers:"):
-            env = self.environments.get(args.name)
+            env = self._environment_of(args.name)
         account = (env.account_id if env else None) or DEFAULT_ACCOUNT
         region = (env.region if env else None) or str(args.inputs.get("region") or DEFAULT_REGION)
         partition = _partition(env)
@@ -250,6 +250,16 @@ class RecordingMocks:
         with self._lock:
             self.resources.append(record)
         return rid, outputs
+
+    def _environment_of(self, provider: str) -> EnvSpec | None:
+        """The environment of a provider: the one it is named after (a cloud's provider), or
+        the one whose key begins its logical name, as every logical name of a builder does
+        (``prod-databricks-<workspace>``, a Databricks workspace's provider in ``prod``)."""
+        found = self.environments.get(provider)
+        if found is not None or not provider:
+            return found
+        keys = [k for k in self.environments if provider.startswith(f"{k}-")]
+        return self.environments[max(keys, key=len)] if keys else None
 
     def call(self, args: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         if args.token.startswith("azure-native:"):

@@ -48,6 +48,7 @@ from glacier.infra.rehearse.artifacts import Artifact
 from glacier.infra.rehearse.cloud_plan import CloudPlan, Job
 from glacier.infra.rehearse.emulators import Emulator, azurite_connection
 from glacier.infra.rehearse.report import Rehearsal, TaskReport
+from glacier.infra.rehearse.seed import seed_files, seed_notes
 from glacier.infra.rehearse.storage_proxy import StorageProxies
 
 __all__ = ["CLOUDS", "NOT_CHECKED", "check_cloud_rehearsable", "read_plan", "rehearse_plan"]
@@ -117,6 +118,7 @@ def rehearse_plan(
     emulator: str | None = None,
     data: Iterable[Any] = (),
     python: str | None = None,
+    seed: str | Path | None = None,
 ) -> Rehearsal:
     """Rehearse a GCP or Azure environment's planned ``resources`` (see the module docs).
 
@@ -132,12 +134,17 @@ def rehearse_plan(
         python: The interpreter the jobs run with (default: this one, which has everything
             installed): e.g. that of a virtual environment holding exactly what the image
             installs (:func:`glacier.infra.image.image_requirements`).
+        seed: A directory of ``<bucket>/<key>`` files put in the buckets before the first
+            task runs (:mod:`~glacier.infra.rehearse.seed`).
     """
     plan = read_plan(cloud, resources, data)
+    sources = seed_files(seed, plan.buckets) if seed is not None else []
     store = Emulator(cloud, emulator)
     proxies = StorageProxies(cloud, store.url, plan.grants)
     try:
         store.create_buckets(plan.buckets)
+        for source in sources:
+            store.put(source.bucket, source.key, source.path.read_bytes())
         run_id = time.strftime("rehearsal-%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
         reports = _follow(plan, files, proxies, run_id, python)
     finally:
@@ -149,7 +156,12 @@ def rehearse_plan(
         endpoint=store.url,
         state_machine=plan.orchestration,
         tasks=tuple(reports),
-        notes=(_checked(plan, proxies), *NOT_CHECKED[cloud], *_secret_notes(plan)),
+        notes=(
+            _checked(plan, proxies),
+            *NOT_CHECKED[cloud],
+            *_secret_notes(plan),
+            *seed_notes(sources),
+        ),
     )
 
 

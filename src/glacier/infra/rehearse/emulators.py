@@ -19,6 +19,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
@@ -82,6 +83,23 @@ class Emulator:
                 client = BlobServiceClient.from_connection_string(azurite_connection(self.url))
                 with contextlib.suppress(ResourceExistsError):  # already there
                     client.create_container(name)
+
+    def put(self, bucket: str, key: str, data: bytes) -> None:
+        """Put object ``key`` in ``bucket`` (a GCS bucket, an Azurite container)."""
+        if self.cloud == "gcp":
+            name = urllib.parse.quote(key, safe="")
+            request = urllib.request.Request(
+                f"{self.url}/upload/storage/v1/b/{bucket}/o?uploadType=media&name={name}",
+                data=data,
+                headers={"Content-Type": "application/octet-stream"},
+                method="POST",
+            )
+            urllib.request.urlopen(request, timeout=60).close()
+        else:
+            from azure.storage.blob import BlobServiceClient
+
+            client = BlobServiceClient.from_connection_string(azurite_connection(self.url))
+            client.get_blob_client(bucket, key).upload_blob(data, overwrite=True)
 
     def stop(self) -> None:
         """Stop the emulator if the rehearsal started it."""

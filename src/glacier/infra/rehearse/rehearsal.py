@@ -28,6 +28,7 @@ from glacier.infra.rehearse.artifacts import Artifact, artifacts, package_files
 from glacier.infra.rehearse.cloud_rehearsal import CLOUDS, check_cloud_rehearsable, rehearse_plan
 from glacier.infra.rehearse.definition import TaskState, steps
 from glacier.infra.rehearse.report import Rehearsal, TaskReport
+from glacier.infra.rehearse.seed import seed_files, seed_notes
 from glacier.infra.rehearse.server import MotoProcess, RecordingProxy, enforce_iam
 
 
@@ -48,6 +49,7 @@ def rehearse(
     keep_server: bool = False,
     emulator: str | None = None,
     python: str | None = None,
+    seed: str | Path | None = None,
 ) -> Rehearsal:
     """Rehearse the deployment of ``env``'s share of ``pipeline`` (see the module docs; a GCP
     or Azure environment is rehearsed by :mod:`~glacier.infra.rehearse.cloud_rehearsal`).
@@ -65,6 +67,9 @@ def rehearse(
             emulator, Azurite) to rehearse on instead of starting one.
         python: GCP and Azure only: the interpreter the jobs run with (default: this one),
             e.g. a virtual environment's holding exactly what the image installs.
+        seed: A directory of source data, ``<bucket>/<key>`` files (a local environment's
+            ``base_path``), put in the plan's buckets before the first task runs
+            (:mod:`~glacier.infra.rehearse.seed`).
 
     Returns:
         A :class:`Rehearsal`: per task, succeeded or failed with its own error, the
@@ -84,7 +89,7 @@ def rehearse(
                 f"on {cloud}, rehearsed on a storage emulator: give emulator=URL of one you "
                 "keep running instead."
             )
-        return _rehearse_on(cloud, pipeline, model, key, emulator, python)
+        return _rehearse_on(cloud, pipeline, model, key, emulator, python, seed)
     if python is not None:
         raise ConfigError(
             f"python= applies to GCP and Azure environments; {key!r} is on {cloud}, whose "
@@ -109,6 +114,9 @@ def rehearse(
         for r in plan(pipeline, other)
         if r.environment == other
     ]
+    # Where each bucket is, and the source data for them, checked before a server starts.
+    accounts = {str(r.inputs["bucket"]): r.account for r in _of(declared.BUCKET, mine, theirs)}
+    sources = seed_files(seed, accounts) if seed is not None else []
     server = MotoProcess(spec.account_id)
     proxy = RecordingProxy(server.url)
     region = spec.region or "us-east-1"
@@ -123,6 +131,10 @@ def rehearse(
             raise InfraError(
                 f"Environment {key!r} does not orchestrate pipeline {model.pipeline!r}: "
                 f"rehearse the orchestrating one ({model.orchestrator!r})."
+            )
+        for source in sources:
+            clients_of(accounts[source.bucket]).s3.put_object(
+                Bucket=source.bucket, Key=source.key, Body=source.path.read_bytes()
             )
         enforce_iam(server.url)
         sts = _client("sts", server.url, spec.region or "us-east-1", user)
@@ -142,12 +154,18 @@ def rehearse(
         endpoint=server.url,
         state_machine=made.state_machine,
         tasks=tuple(reports),
-        notes=declared.NOT_CREATED + declared.secret_notes(made),
+        notes=declared.NOT_CREATED + declared.secret_notes(made) + seed_notes(sources),
     )
 
 
 def _rehearse_on(
-    cloud: str, pipeline: Any, model: Any, key: str, emulator: str | None, python: str | None
+    cloud: str,
+    pipeline: Any,
+    model: Any,
+    key: str,
+    emulator: str | None,
+    python: str | None = None,
+    seed: str | Path | None = None,
 ) -> Rehearsal:
     """A GCP or Azure environment: its plan's jobs on a storage emulator, every request
     checked by Glacier's evaluator (:mod:`~glacier.infra.rehearse.cloud_rehearsal`)."""
@@ -170,7 +188,13 @@ def _rehearse_on(
         emulator=emulator,
         data=theirs,
         python=python,
+        seed=seed,
     )
+
+
+def _of(kind: str, *groups: list[Any]) -> list[Any]:
+    """The planned resources of type ``kind`` in ``groups``."""
+    return [r for group in groups for r in group if r.type == kind]
 
 
 #: Servers kept running by ``rehearse(..., keep_server=True)``, by URL.
