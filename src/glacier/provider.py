@@ -28,6 +28,7 @@ from glacier.resources.base import AdapterFactory
 from glacier.settings import (
     AwsConfig,
     AzureConfig,
+    AzurePostgresConfig,
     BlobConfig,
     DatabricksConfig,
     DynamoDbConfig,
@@ -288,14 +289,22 @@ class Provider:
         self,
         database_name: str,
         engine: str = "postgres",
-        config: RdsConfig | DynamoDbConfig | None = None,
+        config: RdsConfig | DynamoDbConfig | AzurePostgresConfig | None = None,
         name: str | None = None,
         tags: dict[str, str] | None = None,
         connection: DatabaseConnection | None = None,
     ) -> Database:
-        """Create a database resource (PostgreSQL anywhere, RDS/DynamoDB on AWS);
-        ``connection`` says how tasks reach a PostgreSQL database at run time."""
-        self._check_config("database", config, (RdsConfig, DynamoDbConfig))
+        """Create a database resource (PostgreSQL anywhere, RDS/DynamoDB on AWS, a
+        PostgreSQL flexible server on Azure); ``connection`` says how tasks reach a
+        PostgreSQL database at run time."""
+        self._check_config("database", config, (RdsConfig, DynamoDbConfig, AzurePostgresConfig))
+        if isinstance(config, AzurePostgresConfig) and self.kind not in ("azure", "local"):
+            raise ConfigError(
+                f"provider.database({database_name!r}, config=AzurePostgresConfig(...)) on a "
+                f"{self.kind} provider: an Azure PostgreSQL flexible server is created in an "
+                "Azure environment only. Use RdsConfig on AWS, or declare it in the Azure "
+                "environment."
+            )
         return self._track(
             Database(
                 database_name,

@@ -19,6 +19,7 @@ from glacier.resources import (
 )
 from glacier.secrets import database_connection
 from glacier.settings import (
+    AzurePostgresConfig,
     DatabaseConnection,
     DynamoDbConfig,
     EcsConfig,
@@ -160,6 +161,22 @@ class DatabaseNamespace(_Namespace):
     def _connection(self, name: str, given: DatabaseConnection | None) -> DatabaseConnection | None:
         found = given if given is not None else self.env.settings.databases.get(name)
         return database_connection(name, name, found, self.env.container.secrets)
+
+    def azure_postgres(
+        self,
+        server_name: str,
+        *,
+        config: AzurePostgresConfig,
+        connection: DatabaseConnection | None = None,
+    ) -> Database:
+        """An Azure Database for PostgreSQL flexible server: created from ``config`` by the
+        plan (private access, Entra authentication); reached by tasks as :meth:`rds` is."""
+        return self._provider.database(  # type: ignore[no-any-return]
+            server_name,
+            "postgres",
+            config=config,
+            connection=self._connection(server_name, connection),
+        )
 
     def dynamodb(
         self,

@@ -48,10 +48,12 @@ from glacier.settings.database_connection import DatabaseConnection, deployed_da
 from glacier.settings.environment import GlacierSettings
 from glacier.settings.secrets import SecretSource
 
-__all__ = ["DOTENV_FILE", "Secrets", "database_connection", "read_dotenv"]
+__all__ = ["DOTENV_FILE", "ENTRA_DATABASE_SCOPE", "Secrets", "database_connection", "read_dotenv"]
 
 #: The untracked file of local secrets, in the project root (the settings directory's parent).
 DOTENV_FILE = ".env"
+#: What an Entra token signing in to Azure Database for PostgreSQL is for.
+ENTRA_DATABASE_SCOPE = "https://ossrdbms-aad.database.windows.net/.default"
 
 Reader = Callable[["Secrets", str, SecretSource], str | None]
 
@@ -64,6 +66,8 @@ class Secrets:
         environ: The variables ``env`` secrets are read from (``os.environ`` by default).
         aws_client: A Secrets Manager client to use instead of one built from the settings
             (tests pass a client of the moto server).
+        azure_credential: A credential (``get_token(scope)``) to use instead of the managed
+            identity's, for Entra database tokens (tests pass a fake one).
     """
 
     def __init__(
@@ -72,13 +76,17 @@ class Secrets:
         *,
         environ: Mapping[str, str] | None = None,
         aws_client: Any = None,
+        azure_credential: Any = None,
     ) -> None:
         self.settings = settings
         self._environ = environ
         self._aws_client = aws_client
+        self._azure_credential = azure_credential
         self._values: dict[str, SecretStr] = {}
         #: RDS clients by region, made once: each connection signs its own token with one.
         self._rds_clients: dict[str, Any] = {}
+        #: Managed-identity credentials by client id, made once: each caches its tokens.
+        self._entra_credentials: dict[str, Any] = {}
         self._lock = threading.Lock()
 
     @property
@@ -240,6 +248,34 @@ class Secrets:
             ) from None
         return SecretStr(str(token))
 
+    def entra_token(self, client_id: str, user: str, host: str) -> SecretStr:
+        """A fresh Microsoft Entra access token for Azure Database for PostgreSQL
+        (:data:`ENTRA_DATABASE_SCOPE`), from the user-assigned managed identity ``client_id``
+        (the deployed task's own): the password of database user ``user`` on ``host``. The
+        credential is made once per identity and caches and renews its tokens; a token is
+        asked of it at each new connection.
+
+        Raises:
+            SecretError: no token (the message says why; the token is never shown).
+        """
+        with self._lock:
+            credential = self._azure_credential or self._entra_credentials.get(client_id)
+            if credential is None:
+                from azure.identity import ManagedIdentityCredential
+
+                credential = ManagedIdentityCredential(client_id=client_id)
+                self._entra_credentials[client_id] = credential
+        try:
+            token = credential.get_token(ENTRA_DATABASE_SCOPE)
+        except Exception as exc:  # azure-core's ClientAuthenticationError, not imported here
+            raise SecretError(
+                f"No Microsoft Entra token for database user {user!r} on {host} in "
+                f"environment {self.settings.env!r}: {type(exc).__name__}. A deployed task "
+                f"gets it from its managed identity (client id {client_id}); the database "
+                'administrator must have created its role (docs/databases.md, "Azure").'
+            ) from None
+        return SecretStr(str(token.token))
+
     def _new_aws_client(self, service: str = "secretsmanager", region: str | None = None) -> Any:
         provider = self.settings.provider
         return aws_client(
@@ -273,7 +309,13 @@ class Secrets:
         # Sent to another process (a Dask worker), values stay behind: the worker reads
         # them from the store itself.
         state = dict(self.__dict__)
-        state.update(_values={}, _lock=None, _aws_client=None)
+        state.update(
+            _values={},
+            _lock=None,
+            _aws_client=None,
+            _azure_credential=None,
+            _entra_credentials={},
+        )
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -338,6 +380,12 @@ def database_connection(
         host, port = where.host, where.port
         connection = connection.with_password_source(
             lambda: secrets().iam_auth_token(host, port, user, region)
+        )
+    client_id = where.entra_client_id
+    if client_id is not None and user is not None:
+        server = where.host
+        connection = connection.with_password_source(
+            lambda: secrets().entra_token(client_id, user, server)
         )
     return connection
 

@@ -51,6 +51,7 @@ from glacier.errors import (
 from glacier.settings import (
     AwsConfig,
     AzureConfig,
+    AzurePostgresConfig,
     ContainerAppConfig,
     EcsConfig,
     GcpConfig,
@@ -137,6 +138,18 @@ def resume_another_pipelines_run(tmp: Path) -> object:
     other.task(name="make")(lambda: FRAME)
     foreign = other.run()
     return runnable(tmp).run(env=env, resume=foreign.run_id)
+
+
+#: The Entra administrator of the Azure PostgreSQL cases.
+ENTRA_ADMIN = {"name": "data-admins", "object_id": "11111111-2222-3333-4444-555555555555"}
+
+
+def subnet_id(subnet: str, network: str = "net") -> str:
+    """The resource id of an Azure subnet."""
+    return (
+        "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg/providers/"
+        f"Microsoft.Network/virtualNetworks/{network}/subnets/{subnet}"
+    )
 
 
 def settings_file(text: str | bytes, env: str = "dev") -> Call:
@@ -1039,6 +1052,130 @@ CONFIGS = (
                 lambda t: ContainerAppConfig(cpu=5, memory=10),
                 ConfigError,
                 ["cpu=5.0", "0.25 to 4.0"],
+            ),
+        ],
+    )
+    + rows(
+        "AzurePostgresConfig / Azure network settings",
+        [
+            (
+                "azure_postgres without entra_admin",
+                lambda t: AzurePostgresConfig(),
+                ConfigError,
+                ["entra_admin is required", "object_id"],
+            ),
+            (
+                "entra_admin object_id='admins'",
+                lambda t: AzurePostgresConfig(entra_admin={"name": "a", "object_id": "admins"}),
+                ConfigError,
+                ["entra_admin.object_id='admins'", "GUID"],
+            ),
+            (
+                "azure_postgres sku_name='B1ms'",
+                lambda t: AzurePostgresConfig(entra_admin=ENTRA_ADMIN, sku_name="B1ms"),
+                ConfigError,
+                ["sku_name='B1ms'", "Standard_B1ms"],
+            ),
+            (
+                "azure_postgres storage_size_gb=100",
+                lambda t: AzurePostgresConfig(entra_admin=ENTRA_ADMIN, storage_size_gb=100),
+                ConfigError,
+                ["storage_size_gb=100", "128"],
+            ),
+            (
+                "azure_postgres backup_retention_days=3",
+                lambda t: AzurePostgresConfig(entra_admin=ENTRA_ADMIN, backup_retention_days=3),
+                ConfigError,
+                ["backup_retention_days=3", "7 to 35"],
+            ),
+            (
+                "azure_postgres high availability on Burstable",
+                lambda t: AzurePostgresConfig(
+                    entra_admin=ENTRA_ADMIN, high_availability="ZoneRedundant"
+                ),
+                ConfigError,
+                ["high_availability='ZoneRedundant'", "Burstable", "Standard_D2ds_v5"],
+            ),
+            (
+                "[databases] azure_postgres with password_secret",
+                settings_file(
+                    '[provider]\nkind = "azure"\n[secrets]\npw = { env = "PW" }\n'
+                    '[databases.wh]\nidentifier = "acme-wh"\npassword_secret = "pw"\n'
+                    '[databases.wh.azure_postgres]\nentra_admin = { name = "admins", '
+                    f'object_id = "{ENTRA_ADMIN["object_id"]}" }}\n'
+                ),
+                ConfigError,
+                ["azure_postgres", "Entra", "remove password_secret"],
+            ),
+            (
+                "azure database_subnet_id='db'",
+                lambda t: AzureConfig(database_subnet_id="db", apps_subnet_id=subnet_id("apps")),
+                ConfigError,
+                ["database_subnet_id='db'", "virtualNetworks"],
+            ),
+            (
+                "azure apps_subnet_id alone",
+                lambda t: AzureConfig(apps_subnet_id=subnet_id("apps")),
+                ConfigError,
+                ["apps_subnet_id is set alone", "database_subnet_id"],
+            ),
+            (
+                "azure subnets of two networks",
+                lambda t: AzureConfig(
+                    database_subnet_id=subnet_id("db"), apps_subnet_id=subnet_id("apps", "other")
+                ),
+                ConfigError,
+                ["different virtual networks", "same network"],
+            ),
+            (
+                "azure private_dns_zone_id of another zone",
+                lambda t: AzureConfig(
+                    database_subnet_id=subnet_id("db"),
+                    apps_subnet_id=subnet_id("apps"),
+                    private_dns_zone_id=subnet_id("db").split("/providers/")[0]
+                    + "/providers/Microsoft.Network/privateDnsZones/example.com",
+                ),
+                ConfigError,
+                ["private_dns_zone_id=", "postgres.database.azure.com"],
+            ),
+            (
+                "azure private_dns_zone_id without subnets",
+                lambda t: AzureConfig(
+                    private_dns_zone_id=subnet_id("db").split("/providers/")[0]
+                    + "/providers/Microsoft.Network/privateDnsZones/"
+                    "privatelink.postgres.database.azure.com"
+                ),
+                ConfigError,
+                ["private_dns_zone_id is set without", "name the subnets"],
+            ),
+            (
+                "[databases] rds in azure settings",
+                settings_file(
+                    '[provider]\nkind = "azure"\n'
+                    '[databases.wh]\nidentifier = "acme-wh"\nrds = { instance_class = '
+                    '"db.t3.micro" }\n'
+                ),
+                ConfigError,
+                ["databases.wh.rds", "'azure'", "azure_postgres"],
+            ),
+            (
+                "[databases] azure_postgres in aws settings",
+                settings_file(
+                    '[provider]\nkind = "aws"\nregion = "us-east-1"\n'
+                    '[databases.wh]\nidentifier = "acme-wh"\n'
+                    '[databases.wh.azure_postgres]\nentra_admin = { name = "admins", '
+                    f'object_id = "{ENTRA_ADMIN["object_id"]}" }}\n'
+                ),
+                ConfigError,
+                ["databases.wh.azure_postgres", "'aws'", "rds = { ... }"],
+            ),
+            (
+                "AzurePostgresConfig on an AWS provider",
+                lambda t: Provider(config=AwsConfig(region="us-east-1")).database(
+                    "wh", config=AzurePostgresConfig(entra_admin=ENTRA_ADMIN)
+                ),
+                ConfigError,
+                ["AzurePostgresConfig", "aws provider", "Use RdsConfig"],
             ),
         ],
     )

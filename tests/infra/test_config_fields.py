@@ -419,6 +419,38 @@ GCP_PLANNED: dict[tuple[str, str], str] = {
     },
 }
 
+#: Fields an Azure plan with a PostgreSQL flexible server carries, and the test that finds
+#: each in it (issue 25).
+AZURE_PLANNED: dict[tuple[str, str], str] = {
+    **{
+        ("AzurePostgresConfig", f): "the flexible server's inputs "
+        "(tests/infra/azure/test_databases.py)"
+        for f in (
+            "version",
+            "sku_name",
+            "storage_size_gb",
+            "backup_retention_days",
+            "geo_redundant_backup",
+            "high_availability",
+            "tags",
+        )
+    },
+    ("AzurePostgresConfig", "entra_admin"): "the server's Administrator "
+    "(tests/infra/azure/test_databases.py); required when the settings load",
+    **{
+        ("EntraAdmin", f): "the server's Administrator (tests/infra/azure/test_databases.py)"
+        for f in ("name", "object_id", "type")
+    },
+    ("DatabaseSettings", "azure_postgres"): "a flexible server in the Azure plan "
+    "(tests/infra/azure/test_databases.py)",
+    **{
+        ("AzureConfig", f): "the network of the Azure plan: no network created, the server "
+        "and the Container Apps environment in those subnets, that DNS zone "
+        "(tests/infra/azure/test_databases.py)"
+        for f in ("database_subnet_id", "apps_subnet_id", "private_dns_zone_id")
+    },
+}
+
 #: Fields refused where they take effect, or kept for information, and why.
 INFORMATIONAL: dict[tuple[str, str], str] = {
     ("AwsConfig", "session_duration"): "not used yet: sessions of role_arn last the SDK's "
@@ -471,6 +503,7 @@ def config_models() -> list[type[BaseModel]]:
 
 def test_every_config_field_is_accounted_for() -> None:
     listed = set(PLANNED) | set(RUNTIME) | set(INFORMATIONAL) | set(GCP_PLANNED)
+    listed |= set(AZURE_PLANNED)
     fields = {(c.__name__, f) for c in config_models() for f in c.model_fields}
     assert fields - listed == set(), "new fields: plan them, use them or list them with why"
     assert listed - fields == set(), "rows for fields that no longer exist"

@@ -38,9 +38,11 @@ from glacier.settings.compute import (
 )
 from glacier.settings.database_connection import DatabaseConnection
 from glacier.settings.databases import (
+    AzurePostgresConfig,
     DatabaseSettings,
     DynamoDbConfig,
     EfsConfig,
+    EntraAdmin,
     RdsConfig,
     VolumeSettings,
 )
@@ -81,6 +83,7 @@ __all__ = [
     "AwsTags",
     "AzureBlobConfig",
     "AzureConfig",
+    "AzurePostgresConfig",
     "AzureTags",
     "BlobConfig",
     "BucketSettings",
@@ -94,6 +97,7 @@ __all__ = [
     "DynamoDbConfig",
     "EcsConfig",
     "EfsConfig",
+    "EntraAdmin",
     "ExecutorSettings",
     "GCSConfig",
     "GcpConfig",

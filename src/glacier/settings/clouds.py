@@ -40,6 +40,16 @@ __all__ = [
 _ACCOUNT_ID = re.compile(r"\d{12}")
 _ROLE_ARN = re.compile(r"arn:(aws[-a-z]*):iam::(\d{12}):role/[\w+=,.@/-]+")
 _GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+_ARM_GROUP = r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[A-Za-z0-9_.()-]{1,90}/providers"
+_SUBNET_ID = re.compile(
+    _ARM_GROUP + r"/Microsoft\.Network/virtualNetworks/[A-Za-z0-9_.-]{2,64}"
+    r"/subnets/[A-Za-z0-9_.-]{1,80}",
+    re.IGNORECASE,
+)
+_POSTGRES_ZONE_ID = re.compile(
+    _ARM_GROUP + r"/Microsoft\.Network/privateDnsZones/[a-z0-9.-]+\.postgres\.database\.azure\.com",
+    re.IGNORECASE,
+)
 _RESOURCE_GROUP = re.compile(r"[\w().-]{0,89}[\w()-]")
 
 
@@ -353,6 +363,15 @@ class AzureConfig(CloudTransport):
         tags: Tags applied to every resource in this subscription.
         allow_pickle: Whether buckets here may hold ``pickle``/``joblib`` objects, which
             run code when loaded (see docs/storage.md); ``False`` refuses them.
+        database_subnet_id: An existing subnet (its resource id) delegated to
+            ``Microsoft.DBforPostgreSQL/flexibleServers``, for the environment's databases;
+            with ``apps_subnet_id``, of the same virtual network: the plan then creates no
+            network (without both, it creates one when a database needs it).
+        apps_subnet_id: An existing subnet (its resource id, /27 or larger) delegated to
+            ``Microsoft.App/environments``, for the Container Apps environment.
+        private_dns_zone_id: An existing private DNS zone ``*.postgres.database.azure.com``
+            (its resource id) linked to that network; without it the plan creates
+            ``privatelink.postgres.database.azure.com`` and links it.
 
     Example:
         >>> AzureConfig(location="West Europe", storage_account="acmedata").location
@@ -368,6 +387,9 @@ class AzureConfig(CloudTransport):
     storage_account: str | None = None
     tags: AzureTags = {}
     allow_pickle: bool = True
+    database_subnet_id: str | None = None
+    apps_subnet_id: str | None = None
+    private_dns_zone_id: str | None = None
 
     @field_validator("subscription_id")
     @classmethod
@@ -398,6 +420,59 @@ class AzureConfig(CloudTransport):
     def _storage_account(cls, value: str | None) -> str | None:
         return None if value is None else validate_azure_storage_account_name(value)
 
+    @field_validator("database_subnet_id", "apps_subnet_id")
+    @classmethod
+    def _subnet_id(cls, value: str | None) -> str | None:
+        if value is not None and not _SUBNET_ID.fullmatch(value):
+            raise ValueError(
+                "give the subnet's resource id, e.g. '/subscriptions/<guid>/resourceGroups/"
+                "<group>/providers/Microsoft.Network/virtualNetworks/<network>/subnets/<subnet>'"
+                " (az network vnet subnet show ... --query id)"
+            )
+        return value
+
+    @field_validator("private_dns_zone_id")
+    @classmethod
+    def _private_dns_zone_id(cls, value: str | None) -> str | None:
+        if value is not None and not _POSTGRES_ZONE_ID.fullmatch(value):
+            raise ValueError(
+                "give the resource id of a private DNS zone whose name ends in "
+                ".postgres.database.azure.com, e.g. '/subscriptions/<guid>/resourceGroups/"
+                "<group>/providers/Microsoft.Network/privateDnsZones/"
+                "privatelink.postgres.database.azure.com'"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _subnets_of_one_network(self) -> Self:
+        database, apps = self.database_subnet_id, self.apps_subnet_id
+        if (database is None) != (apps is None):
+            given = "database_subnet_id" if database is not None else "apps_subnet_id"
+            raise ConfigError(
+                f"{given} is set alone: an existing network is named by both "
+                "database_subnet_id (delegated to Microsoft.DBforPostgreSQL/flexibleServers) "
+                "and apps_subnet_id (delegated to Microsoft.App/environments) of one virtual "
+                "network; set both, or neither and the plan creates the network."
+            )
+        same = (
+            database is None
+            or apps is None
+            or (network_of_subnet(database).lower() == network_of_subnet(apps).lower())
+        )
+        if not same:
+            raise ConfigError(
+                "database_subnet_id and apps_subnet_id are subnets of different virtual "
+                "networks, and the jobs reach the server inside one; give two subnets of "
+                "the same network."
+            )
+        if self.private_dns_zone_id is not None and database is None:
+            raise ConfigError(
+                "private_dns_zone_id is set without database_subnet_id and apps_subnet_id: "
+                "the zone must be linked to the network the server is in, and a network the "
+                "plan creates gets its own zone; name the subnets too, or remove the zone."
+            )
+        return self
+
     @classmethod
     def from_env(cls, **overrides: Any) -> Self:
         """Read ``AZURE_SUBSCRIPTION_ID``, ``AZURE_RESOURCE_GROUP``, ``AZURE_LOCATION``,
@@ -416,6 +491,17 @@ class AzureConfig(CloudTransport):
         }
         result: Self = _from_env(cls, found, overrides)
         return result
+
+
+def network_of_subnet(subnet_id: str) -> str:
+    """The resource id of the virtual network a subnet (by resource id) belongs to.
+
+    Example:
+        >>> network_of_subnet("/subscriptions/s/resourceGroups/g/providers/"
+        ...     "Microsoft.Network/virtualNetworks/n/subnets/db")
+        '/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/n'
+    """
+    return subnet_id.rsplit("/subnets/", 1)[0]
 
 
 #: Any provider config; settings files pick one with ``kind = "local" | "aws" | "gcp" | "azure"``.

@@ -333,6 +333,9 @@ class DeployedDatabase(GlacierModel):
     secret_arn: str | None = None
     #: Set when ``user`` signs in with IAM authentication: the region its tokens are for.
     iam_region: str | None = None
+    #: Set when ``user`` signs in with a Microsoft Entra token (an Azure flexible server):
+    #: the client id of the task's user-assigned managed identity that gets it.
+    entra_client_id: str | None = None
 
 
 def deployed_databases(environ: Mapping[str, str] | None = None) -> dict[str, DeployedDatabase]:
@@ -356,7 +359,8 @@ def deployed_databases(environ: Mapping[str, str] | None = None) -> dict[str, De
     except (ValueError, ConfigError) as exc:
         raise ConfigError(
             f"{DEPLOYED_DATABASES_VARIABLE} is not what the plan writes "
-            f"({{identifier: {{host, port, dbname, user, secret_arn, iam_region}}}}): {exc}. "
+            "({identifier: {host, port, dbname, user, secret_arn, iam_region, "
+            f"entra_client_id}}}}): {exc}. "
             "It is set by the generated infrastructure; regenerate and deploy it rather than "
             "editing it."
         ) from None

@@ -1,27 +1,44 @@
-"""Database and shared-volume configs (AWS RDS, DynamoDB, EFS)."""
+"""Database and shared-volume configs (AWS RDS, DynamoDB, EFS; Azure Database for PostgreSQL)."""
 
 from __future__ import annotations
 
 import re
 from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import field_validator, model_validator
+from pydantic import AfterValidator, field_validator, model_validator
 
 from glacier.errors import ConfigError
 from glacier.settings.base import Cloud, GlacierModel, between
 from glacier.settings.database_connection import DatabaseConnection
 from glacier.settings.rds_classes import check_instance_class
-from glacier.settings.tags import AwsTags
+from glacier.settings.tags import AwsTags, AzureTags
 
 __all__ = [
+    "AzurePostgresConfig",
     "DatabaseSettings",
     "DynamoDbConfig",
     "EfsConfig",
+    "EntraAdmin",
     "RdsConfig",
     "VolumeSettings",
 ]
 
 _ENGINE_VERSION = re.compile(r"\d+(\.\d+)*")
+_OBJECT_ID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+#: A flexible server's compute size: ``Standard_`` then the VM size (``Standard_B1ms``,
+#: ``Standard_D2ds_v5``, ``Standard_E4ds_v5``); its family letter decides the tier.
+_FLEXIBLE_SKU = re.compile(r"Standard_([BDE])[0-9]+[a-z]*(_v[0-9]+)?")
+_SKU_TIERS = {"B": "Burstable", "D": "GeneralPurpose", "E": "MemoryOptimized"}
+
+
+def _entra_name(value: str) -> str:
+    # It becomes a PostgreSQL role name (at most 63 bytes) and is quoted in the plan's notes.
+    if not 1 <= len(value.encode()) <= 63 or "'" in value or '"' in value:
+        raise ValueError(
+            "an Entra administrator's name is its display name (a user's UPN), 1 to 63 "
+            "characters without quotes (e.g. 'data-admins')"
+        )
+    return value
 
 
 class RdsConfig(GlacierModel):
@@ -79,6 +96,114 @@ class RdsConfig(GlacierModel):
         if value is not None and not _ENGINE_VERSION.fullmatch(value):
             raise ValueError("an engine version is numbers and dots (e.g. '16.4')")
         return value
+
+
+class EntraAdmin(GlacierModel):
+    """The Microsoft Entra principal administering an Azure PostgreSQL flexible server: who
+    creates the database roles of the tasks' identities (docs/databases.md, "Azure").
+
+    A group is the usual choice (its members administer the server; nobody's own account is
+    baked into the plan). ``name`` is the principal's display name (a user's UPN), ``object_id``
+    its object id (``az ad group show --group <name> --query id``).
+
+    Example:
+        >>> EntraAdmin(name="data-admins", object_id="11111111-2222-3333-4444-555555555555").type
+        'Group'
+    """
+
+    _cloud: ClassVar[Cloud | None] = "azure"
+
+    name: Annotated[str, AfterValidator(_entra_name)]
+    object_id: str
+    #: As Azure Resource Manager spells it (``principalType``).
+    type: Literal["Group", "User", "ServicePrincipal"] = "Group"
+
+    @field_validator("object_id")
+    @classmethod
+    def _object_id(cls, value: str) -> str:
+        if not _OBJECT_ID.fullmatch(value):
+            raise ValueError(
+                "an Entra object id is a GUID such as '11111111-2222-3333-4444-555555555555' "
+                "(az ad group show --group <name> --query id)"
+            )
+        return value.lower()
+
+
+class AzurePostgresConfig(GlacierModel):
+    """How an Azure Database for PostgreSQL flexible server is created: private access only
+    (a delegated subnet of the environment's virtual network), Microsoft Entra authentication
+    only (no password), and the size, backups and high availability below.
+
+    ``entra_admin`` is required: Glacier makes no administrator of its own (see
+    :class:`EntraAdmin`). In a settings file::
+
+        [databases.warehouse]
+        identifier = "acme-prod-warehouse"
+        dbname = "analytics"
+        azure_postgres = { sku_name = "Standard_D2ds_v5", high_availability = "ZoneRedundant",
+                           geo_redundant_backup = true,
+                           entra_admin = { name = "data-admins", object_id = "1111..." } }
+
+    Example:
+        >>> admin = {"name": "data-admins", "object_id": "11111111-2222-3333-4444-555555555555"}
+        >>> AzurePostgresConfig(entra_admin=admin).tier
+        'Burstable'
+    """
+
+    _cloud: ClassVar[Cloud | None] = "azure"
+
+    #: Required (a validator says so with the fix); Glacier makes no administrator of its own.
+    entra_admin: EntraAdmin | None = None
+    #: The PostgreSQL major version.
+    version: Literal["13", "14", "15", "16", "17"] = "16"
+    sku_name: str = "Standard_B1ms"
+    #: The sizes Azure offers a flexible server's storage in, in GiB.
+    storage_size_gb: Literal[32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32767] = 32
+    backup_retention_days: Annotated[int, between(7, 35, "days (the flexible server limit)")] = 7
+    geo_redundant_backup: bool = False
+    #: A standby server in another zone (``ZoneRedundant``) or the same one (``SameZone``).
+    high_availability: Literal["Disabled", "SameZone", "ZoneRedundant"] = "Disabled"
+    tags: AzureTags = {}
+
+    @field_validator("sku_name")
+    @classmethod
+    def _sku_name(cls, value: str) -> str:
+        if not _FLEXIBLE_SKU.fullmatch(value):
+            raise ValueError(
+                "a flexible server SKU is 'Standard_' then a B (Burstable), D (General "
+                "Purpose) or E (Memory Optimized) size, e.g. 'Standard_B1ms' or "
+                "'Standard_D2ds_v5'"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _an_administrator_is_named(self) -> Self:
+        if self.entra_admin is None:
+            raise ConfigError(
+                "entra_admin is required: the Microsoft Entra group (or user) that administers "
+                "the server and creates the tasks' database roles (Glacier makes none); add "
+                'entra_admin = { name = "data-admins", object_id = "<the group\'s object id>" }.'
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _high_availability_needs_a_standard_tier(self) -> Self:
+        if self.high_availability != "Disabled" and self.tier == "Burstable":
+            raise ConfigError(
+                f"high_availability={self.high_availability!r} is not offered on the "
+                f"Burstable tier (sku_name={self.sku_name!r}); use a General Purpose or "
+                "Memory Optimized size (e.g. 'Standard_D2ds_v5'), or high_availability = "
+                "'Disabled'."
+            )
+        return self
+
+    @property
+    def tier(self) -> str:
+        """The compute tier the SKU belongs to (``Burstable``, ``GeneralPurpose``,
+        ``MemoryOptimized``)."""
+        found = _FLEXIBLE_SKU.fullmatch(self.sku_name)
+        assert found is not None  # checked by the validator
+        return _SKU_TIERS[found.group(1)]
 
 
 class DynamoDbConfig(GlacierModel):
@@ -200,19 +325,29 @@ class DatabaseSettings(DatabaseConnection):
     identifier: str | None = None
     rds: RdsConfig | None = None
     dynamodb: DynamoDbConfig | None = None
+    azure_postgres: AzurePostgresConfig | None = None
     password_secret: str | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Self:
-        if self.rds is not None and self.dynamodb is not None:
+        kinds = [k for k in ("rds", "dynamodb", "azure_postgres") if getattr(self, k) is not None]
+        if len(kinds) > 1:
+            given = " and ".join(f"{k} = {{ ... }}" for k in kinds)
             raise ConfigError(
-                f"databases: {self.identifier!r} has both rds = {{ ... }} and "
-                "dynamodb = { ... }; keep the one this database is."
+                f"databases: {self.identifier!r} has both {given}; keep the one this database is."
+            )
+        if self.azure_postgres is not None and (
+            self.password_secret is not None or self.password_env is not None
+        ):
+            raise ConfigError(
+                f"databases: {self.identifier!r} is an azure_postgres server, whose tasks sign "
+                "in with Microsoft Entra tokens of their identities (password authentication "
+                "is off); remove password_secret and password_env."
             )
         if self.config is not None and self.identifier is None:
             raise ConfigError(
-                "databases: a database the plan creates (rds or dynamodb) needs its "
-                'identifier = "<instance or table name>".'
+                "databases: a database the plan creates (rds, dynamodb or azure_postgres) "
+                'needs its identifier = "<instance or table name>".'
             )
         if self.password_secret is not None and self.password_env is not None:
             raise ConfigError(
@@ -223,15 +358,20 @@ class DatabaseSettings(DatabaseConnection):
 
     @property
     def kind(self) -> str:
-        """``dynamodb``, or the RDS engine (``postgres`` for an existing server)."""
+        """``dynamodb``, or the RDS engine (``postgres`` for an existing server or an Azure
+        flexible server)."""
         if self.dynamodb is not None:
             return "dynamodb"
         return self.rds.engine if self.rds is not None else self.engine
 
     @property
-    def config(self) -> RdsConfig | DynamoDbConfig | None:
-        """The RDS or DynamoDB config; ``None`` for a server the plan does not create."""
-        return self.rds if self.rds is not None else self.dynamodb
+    def config(self) -> RdsConfig | DynamoDbConfig | AzurePostgresConfig | None:
+        """The RDS, DynamoDB or Azure PostgreSQL config; ``None`` for a server the plan does
+        not create."""
+        for found in (self.rds, self.dynamodb, self.azure_postgres):
+            if found is not None:
+                return found
+        return None
 
 
 class VolumeSettings(GlacierModel):

@@ -421,6 +421,30 @@ class GlacierSettings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _databases_fit_the_cloud(self) -> Self:
+        kind = self.provider.kind
+        for key, db in self.databases.items():
+            if db.azure_postgres is not None and kind in ("aws", "gcp"):
+                raise ConfigError(
+                    f"databases.{key}.azure_postgres is set but the provider is {kind!r}: an "
+                    "Azure PostgreSQL flexible server is created in an Azure environment; use "
+                    + ("rds = { ... } here." if kind == "aws" else "an existing server here.")
+                )
+            for other in ("rds", "dynamodb"):
+                if kind == "azure" and getattr(db, other) is not None:
+                    raise ConfigError(
+                        f"databases.{key}.{other} is set but the provider is 'azure'; use "
+                        f"databases.{key}.azure_postgres = {{ entra_admin = {{ ... }} }} (a "
+                        "PostgreSQL flexible server)"
+                        + (
+                            ", or keep key-value data in a container."
+                            if other == "dynamodb"
+                            else "."
+                        )
+                    )
+        return self
+
+    @model_validator(mode="after")
     def _password_secrets_declared(self) -> Self:
         for key, db in self.databases.items():
             if db.password_secret is not None and db.password_secret not in self.secrets:

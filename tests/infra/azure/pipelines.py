@@ -56,3 +56,75 @@ def lake_pipeline(env: Any = None, schedule: str | None = "rate(1 day)") -> tupl
         return s
 
     return pipeline, env
+
+
+#: The Entra administrator of the tests' PostgreSQL flexible servers.
+ENTRA_ADMIN = {"name": "data-admins", "object_id": "11111111-2222-3333-4444-555555555555"}
+
+
+def subnet_id(subnet: str, network: str = "shared-net", group: str = "network-rg") -> str:
+    """The resource id of a subnet of an existing network."""
+    return (
+        f"/subscriptions/{SUB_A}/resourceGroups/{group}/providers/Microsoft.Network/"
+        f"virtualNetworks/{network}/subnets/{subnet}"
+    )
+
+
+def warehouse_settings(**provider: Any) -> Any:
+    """Azure settings declaring the flexible server ``warehouse`` (database ``analytics``)."""
+    from glacier.settings import GlacierSettings
+
+    return GlacierSettings(
+        env="dev",
+        provider={
+            "kind": "azure",
+            "subscription_id": SUB_A,
+            "location": "westeurope",
+            "storage_account": ACCOUNT,
+            **provider,
+        },
+        databases={
+            "warehouse": {
+                "identifier": "acme-dev-warehouse",
+                "dbname": "analytics",
+                "azure_postgres": {
+                    "entra_admin": ENTRA_ADMIN,
+                    "sku_name": "Standard_D2ds_v5",
+                    "storage_size_gb": 64,
+                    "backup_retention_days": 14,
+                    "geo_redundant_backup": True,
+                    "high_availability": "ZoneRedundant",
+                    "version": "15",
+                    "tags": {"cost-centre": "warehouse"},
+                },
+            }
+        },
+    )
+
+
+def warehouse_pipeline(settings: Any = None) -> tuple[Pipeline, Any]:
+    """``load`` writes a table of the flexible server, ``count`` reads it and writes a blob,
+    ``tidy`` uses no database."""
+    from glacier import Environment
+
+    env = Environment.from_settings(settings or warehouse_settings())
+    warehouse = env.get("warehouse")
+    raw = Dataset("raw", storage=env.storage.blob("lake", "raw/"))
+    orders = Dataset("orders", storage=warehouse.table("orders"))
+    counts = Dataset("counts", storage=env.storage.blob("lake", "counts/"))
+    tidy_out = Dataset("tidied", storage=env.storage.blob("lake", "tidied/"))
+    pipeline = Pipeline("shop", env=env)
+
+    @pipeline.task()
+    def load(data: raw) -> orders:
+        return data
+
+    @pipeline.task()
+    def count(data: orders) -> counts:
+        return data
+
+    @pipeline.task()
+    def tidy(data: raw) -> tidy_out:
+        return data
+
+    return pipeline, env

@@ -16,6 +16,8 @@ import pytest
         "glacier.infra.azure.schedule",
         "glacier.infra.azure.mock_outputs",
         "glacier.infra.azure.container_apps",
+        "glacier.infra.azure.network",
+        "glacier.infra.azure.postgres",
     ],
 )
 def test_docstring_examples_run(module: str) -> None:

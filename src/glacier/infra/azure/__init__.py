@@ -13,6 +13,8 @@ thing built, on the cloud-neutral model (:mod:`glacier.infra.model`), as
 ``conditions``        the ABAC conditions on blob paths of a task's grants
 ``identities``        one user-assigned managed identity per task
 ``data_access``       role assignments on containers (Reader / Contributor)
+``network``           the virtual network of databases and jobs, when one is needed
+``postgres``          PostgreSQL flexible servers, and what a task using one is told
 ``registry``          the container registry and each task's AcrPull
 ``task_environment``  the variables a deployed task is started with
 ``container_apps``    a task as a Container Apps job

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from glacier.infra.azure.naming import apps_environment_name, job_name
+from glacier.infra.azure.network import apps_environment_args, job_args
 from glacier.infra.azure.registry import image_of
 from glacier.infra.azure.secrets import job_secrets
 from glacier.infra.azure.stack import Stack, add, logical_name, native
@@ -26,7 +27,8 @@ from glacier.retries import delays
 
 
 def apps_environment(stack: Stack) -> Any:
-    """Declare the Container Apps environment once (Consumption plan)."""
+    """Declare the Container Apps environment once (Consumption plan; in the environment's
+    network, with a Consumption workload profile, when it has one)."""
     found = stack.out.apps_environment
     if found is None:
         app = native("app")
@@ -39,6 +41,7 @@ def apps_environment(stack: Stack) -> Any:
             resource_group_name=stack.group,
             location=stack.location,
             tags=stack.tags,
+            **apps_environment_args(stack),
         )
         stack.out.apps_environment = found
     return found
@@ -110,6 +113,7 @@ def job(stack: Stack, task: TaskSpec, identity: Any, depends_on: Sequence[Any] =
             ]
         },
         tags={**stack.tags, **dict(cfg.tags), "glacier-task": task.name},
+        **job_args(stack),
     )
     stack.out.jobs[task.name] = made
     return made

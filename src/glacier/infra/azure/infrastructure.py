@@ -4,7 +4,8 @@
 ``infrastructure`` provider (registered in :mod:`glacier.infra.builders`). :func:`declare`
 opens a :class:`~glacier.infra.azure.stack.Stack` for one environment and runs the builder
 modules over it in the order their references require: the resource group, the storage
-account and containers, each task's identity, its role assignments and its job, then the
+account and containers, the virtual network and PostgreSQL flexible servers when the
+environment has databases, each task's identity, its role assignments and its job, then the
 grants to tasks of other environments on this one's containers, and, where it orchestrates,
 the Logic App.
 """
@@ -18,7 +19,9 @@ from glacier.infra.azure import (
     container_apps,
     data_access,
     identities,
+    network,
     orchestration,
+    postgres,
     secrets,
     storage,
 )
@@ -62,6 +65,9 @@ def declare(model: InfraModel, env: str) -> AzureResources:
         storage.storage_account(stack, stores)
         for store in stores:
             storage.container(stack, store)
+    network.declare_network(stack)
+    for db in model.databases_in(env):
+        postgres.server(stack, db)
     for task in model.tasks_in(env):
         if task.compute not in COMPUTE_KINDS:
             raise InfraError(
@@ -69,6 +75,8 @@ def declare(model: InfraModel, env: str) -> AzureResources:
                 "Glacier does not generate on Azure. Use env.compute.container_app(...)."
             )
         identity = identities.task_identity(stack, task)
+        for key in task.databases:
+            postgres.note_roles(stack, model.databases[key], [task])
         data_access.data_assignments(stack, task)
         readers = secrets.secret_grants(stack, task)
         container_apps.job(stack, task, identity, readers)
@@ -81,15 +89,10 @@ def declare(model: InfraModel, env: str) -> AzureResources:
 
 
 def refuse_unsupported(model: InfraModel, env: str) -> None:
-    """Refuse, naming what is missing, what the Azure builder does not generate yet."""
+    """Refuse, naming what is missing, what the Azure builder does not generate yet: a
+    database other than a PostgreSQL flexible server (an RDS or DynamoDB config), a volume."""
     for db in model.databases_in(env):
-        raise InfraError(
-            f"Database {db.identifier!r} ({db.engine}) is in Azure environment {env!r}, but "
-            "Glacier does not generate Azure databases yet (an Azure Database for PostgreSQL "
-            "flexible server with private access through a delegated subnet of a virtual "
-            "network, and Entra authentication). Create it outside the plan and reach it "
-            "through [databases.<name>] in the settings (env.database.postgres(...))."
-        )
+        postgres.azure_postgres_config(db)
     for volume in model.volumes_in(env):
         raise InfraError(
             f"Volume {volume.name!r} is in Azure environment {env!r}, but Glacier does not "

@@ -4,7 +4,8 @@
 built from the subscription, the resource group and the names) and the outputs Glacier's
 builder reads: an identity's ``principalId`` and ``clientId`` (UUIDs derived from its name, so
 a lookup of the same identity from another stack answers alike, see :func:`call`), a
-registry's ``loginServer``, a vault's URI, a workflow's system-assigned identity. Everything
+registry's ``loginServer``, a vault's URI, a workflow's system-assigned identity, a
+PostgreSQL flexible server's ``fullyQualifiedDomainName``. Everything
 is deterministic: two plans of one pipeline are equal.
 
 Example:
@@ -56,6 +57,35 @@ _PATHS: dict[str, tuple[str, str]] = {
     "logic:Workflow": ("Microsoft.Logic/workflows/{workflowName}", "workflowName"),
     "keyvault:Vault": ("Microsoft.KeyVault/vaults/{vaultName}", "vaultName"),
     "keyvault:Secret": ("Microsoft.KeyVault/vaults/{vaultName}/secrets/{secretName}", "secretName"),
+    "network:VirtualNetwork": (
+        "Microsoft.Network/virtualNetworks/{virtualNetworkName}",
+        "virtualNetworkName",
+    ),
+    "network:Subnet": (
+        "Microsoft.Network/virtualNetworks/{virtualNetworkName}/subnets/{subnetName}",
+        "subnetName",
+    ),
+    "privatedns:PrivateZone": (
+        "Microsoft.Network/privateDnsZones/{privateZoneName}",
+        "privateZoneName",
+    ),
+    "privatedns:VirtualNetworkLink": (
+        "Microsoft.Network/privateDnsZones/{privateZoneName}/virtualNetworkLinks/"
+        "{virtualNetworkLinkName}",
+        "virtualNetworkLinkName",
+    ),
+    "dbforpostgresql:Server": (
+        "Microsoft.DBforPostgreSQL/flexibleServers/{serverName}",
+        "serverName",
+    ),
+    "dbforpostgresql:Database": (
+        "Microsoft.DBforPostgreSQL/flexibleServers/{serverName}/databases/{databaseName}",
+        "databaseName",
+    ),
+    "dbforpostgresql:Administrator": (
+        "Microsoft.DBforPostgreSQL/flexibleServers/{serverName}/administrators/{objectId}",
+        "objectId",
+    ),
     "operationalinsights:Workspace": (
         "Microsoft.OperationalInsights/workspaces/{workspaceName}",
         "workspaceName",
@@ -120,6 +150,8 @@ def outputs(
             **dict(inputs.get("properties") or {}),
             "vaultUri": f"https://{physical}.vault.azure.net/",
         }
+    elif kind == "dbforpostgresql:Server":
+        out["fullyQualifiedDomainName"] = f"{physical}.postgres.database.azure.com"
     elif kind == "storage:StorageAccount":
         out["primaryEndpoints"] = {"blob": f"https://{physical}.blob.core.windows.net/"}
     elif kind == "logic:Workflow":

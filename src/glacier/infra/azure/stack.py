@@ -39,6 +39,10 @@ class AzureResources:
     registry: Any = None
     vault: Any = None
     workflow: Any = None
+    #: The virtual network the plan created (None without one, or with the settings' own).
+    network: Any = None
+    #: PostgreSQL flexible servers, by database key (``<env>:<identifier>``).
+    databases: dict[str, Any] = field(default_factory=dict)
     resources: list[Any] = field(default_factory=list)
     #: What the plan chose where the pipeline left it open (objects with ``text``, ``to_dict``).
     choices: list[Any] = field(default_factory=list)
