@@ -29,7 +29,15 @@ from glacier.infra.terraform import generate
 from glacier.infra.terraform.azure_types import FOLDED, OUTPUTS, RESOURCE_TYPES
 from glacier.infra.terraform.references import resource_name
 from glacier.settings import BlobConfig
-from infra.azure.pipelines import SUB_A, SUB_B, azure_env, lake_pipeline
+from infra.azure.pipelines import (
+    SUB_A,
+    SUB_B,
+    azure_env,
+    lake_pipeline,
+    subnet_id,
+    warehouse_pipeline,
+    warehouse_settings,
+)
 
 from .plans import ROOT
 
@@ -168,6 +176,14 @@ CASES = {
     "azure-seed-prod": lambda: _seed_factory("prod", SUB_B),
     "azure-seed-dev-reads-prod": _seed_dev_reads_prod,
     "azure-seed-hot-cold": _seed_hot_cold,
+    # A PostgreSQL flexible server (tests/infra/azure/test_databases.py): in a network the
+    # plan creates (subnets, private DNS zone and link), and in one the settings name.
+    "azure-database": lambda: warehouse_pipeline(),
+    "azure-database-named-network": lambda: warehouse_pipeline(
+        warehouse_settings(
+            database_subnet_id=subnet_id("postgres"), apps_subnet_id=subnet_id("jobs")
+        )
+    ),
 }
 
 
@@ -214,6 +230,24 @@ def neutral_pulumi(planned: Plan) -> dict[str, Any]:
                 "not_actions": permissions.get("notActions") or [],
                 "assignable_scopes": r.inputs["assignableScopes"],
                 "scope": r.inputs["scope"],
+            }
+        elif r.type == "azure-native:dbforpostgresql:Server":
+            network, auth = r.inputs["network"], r.inputs["authConfig"]
+            found = {
+                "delegated_subnet_id": network["delegatedSubnetResourceId"],
+                "private_dns_zone_id": network["privateDnsZoneArmResourceId"],
+                "public": network["publicNetworkAccess"] == "Enabled",
+                "entra": auth["activeDirectoryAuth"] == "Enabled",
+                "password": auth["passwordAuth"] == "Enabled",
+                "tenant_id": auth["tenantId"],
+            }
+        elif r.type == "azure-native:dbforpostgresql:Administrator":
+            found = {
+                k: r.inputs[k] for k in ("objectId", "principalName", "principalType", "tenantId")
+            }
+        elif r.type == "azure-native:app:ManagedEnvironment":
+            found = {
+                "subnet": (r.inputs.get("vnetConfiguration") or {}).get("infrastructureSubnetId")
             }
         elif r.type == "azure-native:logic:Workflow":
             found = {"definition": r.inputs["definition"], "identity": r.inputs.get("identity")}
@@ -295,6 +329,25 @@ def neutral_terraform(directory: Path, planned: Plan) -> dict[str, Any]:
                     "assignable_scopes": body["assignable_scopes"],
                     "scope": body["scope"],
                 }
+            elif tf_type == "azurerm_postgresql_flexible_server":
+                auth = body["authentication"]
+                found = {
+                    "delegated_subnet_id": body["delegated_subnet_id"],
+                    "private_dns_zone_id": body["private_dns_zone_id"],
+                    "public": body["public_network_access_enabled"],
+                    "entra": auth["active_directory_auth_enabled"],
+                    "password": auth["password_auth_enabled"],
+                    "tenant_id": auth["tenant_id"],
+                }
+            elif tf_type == "azurerm_postgresql_flexible_server_active_directory_administrator":
+                found = {
+                    "objectId": body["object_id"],
+                    "principalName": body["principal_name"],
+                    "principalType": body["principal_type"],
+                    "tenantId": body["tenant_id"],
+                }
+            elif tf_type == "azurerm_container_app_environment":
+                found = {"subnet": body.get("infrastructure_subnet_id")}
             elif tf_type == "azapi_resource":
                 found = {
                     "definition": body["body"]["properties"]["definition"],
@@ -515,6 +568,8 @@ AZURE_PASSED = {
     "azurerm_role_definition": {"CKV_AZURE_39"},
     # purge protection, soft delete (the secret case's vault)
     "azurerm_key_vault": {"CKV_AZURE_110", "CKV_AZURE_42"},
+    # geo-redundant backups (the database cases' server)
+    "azurerm_postgresql_flexible_server": {"CKV_AZURE_136"},
 }
 
 
@@ -566,9 +621,13 @@ def test_without_its_skips_checkov_fails_the_azure_checks_the_skips_name(tmp_pat
 
     from .test_terraform_checkov import CHECKOV
 
+    # The Key Vault's checks, and the database's and its network's, in one run.
     pipeline, _ = _secret_pipeline()
-    generate(pipeline, tmp_path)
-    (tmp_path / "dev" / ".checkov.yaml").unlink()
+    generate(pipeline, tmp_path / "secret")
+    pipeline, env = warehouse_pipeline()
+    generate(pipeline, tmp_path / "database", [env])
+    for config in tmp_path.rglob(".checkov.yaml"):
+        config.unlink()
     done = subprocess.run(
         [str(CHECKOV), "-d", str(tmp_path), "--framework", "terraform_json", "-o", "json"],
         capture_output=True,

@@ -52,6 +52,16 @@ RESOURCE_TYPES: Mapping[str, str] = {
     "azure-native:app:Job": "azurerm_container_app_job",
     "azure-native:keyvault:Vault": "azurerm_key_vault",
     "azure-native:logic:Workflow": "azapi_resource",
+    # A PostgreSQL flexible server with private access in the environment's network.
+    "azure-native:network:VirtualNetwork": "azurerm_virtual_network",
+    "azure-native:network:Subnet": "azurerm_subnet",
+    "azure-native:privatedns:PrivateZone": "azurerm_private_dns_zone",
+    "azure-native:privatedns:VirtualNetworkLink": "azurerm_private_dns_zone_virtual_network_link",
+    "azure-native:dbforpostgresql:Server": "azurerm_postgresql_flexible_server",
+    "azure-native:dbforpostgresql:Database": "azurerm_postgresql_flexible_server_database",
+    "azure-native:dbforpostgresql:Administrator": (
+        "azurerm_postgresql_flexible_server_active_directory_administrator"
+    ),
 }
 
 #: Types written as a block of another resource: token -> (the host's token, the block).

@@ -111,6 +111,12 @@ SKIPPED_CHECKS: Mapping[str, str] = {
     "CKV_AZURE_233": "zone redundancy needs a Premium registry; a lost zone delays a run, it "
     "loses no data",
     "CKV_AZURE_237": "dedicated data endpoints need a Premium registry",
+    "CKV2_AZURE_57": "a flexible server is private through VNet integration (a delegated "
+    "subnet, public access off, a private DNS zone); private endpoints are for servers "
+    "with public access, the other model",
+    "CKV2_AZURE_31": "the subnets Glacier creates hold only the delegated Container Apps "
+    "environment (internal) and flexible servers (no public access); associate a network "
+    "security group of yours if your rules need one",
 }
 
 
