@@ -941,4 +941,13 @@ def readme_artifacts(planned: Any, key: str) -> tuple[str, str]:
 the image from the `Dockerfile` that `glacier generate <pipeline file> --env {key}` (the
 Pulumi target) writes and push it there (`az acr login --name <registry>`, `docker build`,
 `docker push`), then `terraform apply`; an image a task names in its settings is yours."""
-    return text, "docker build -t <image> . && docker push <image>"
+    registries = [r for r in planned if r.type == "azure-native:containerregistry:Registry"]
+    if not registries:
+        return text, "docker build -t <image> . && docker push <image>"
+    first = [
+        f"terraform apply -target={RESOURCE_TYPES[r.type]}.{resource_name(r.name)}"
+        for r in registries
+    ]
+    logins = [f"az acr login --name {r.inputs.get('registryName')}" for r in registries]
+    steps = ["terraform init", *first, *logins, "docker build -t <image> . && docker push <image>"]
+    return text, "\n".join(steps)

@@ -300,7 +300,7 @@ class TerraformMocks(RecordingMocks):
             for where, (_, known) in self.lookups.items():
                 if where.startswith(f"data.{tf_type}.") and known == arguments:
                     return where
-            name = lookup_name(arguments)
+            name = lookup_name({k: v for k, v in arguments.items() if k != "provider"})
             where = f"data.{tf_type}.{name}"
             if where in self.lookups:  # the same name for other arguments: keep both
                 digest = hashlib.sha256(repr(sorted(arguments.items())).encode()).hexdigest()
