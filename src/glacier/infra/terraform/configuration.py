@@ -4,11 +4,12 @@ Each environment's share of the plan (what its Pulumi stack would deploy) is rec
 :class:`~glacier.infra.terraform.references.TerraformMocks` and written as::
 
     DIR/<environment>/
-        main.tf.json              terraform (pinned provider), provider "aws" or "google",
-                                  resources
-        variables.tf.json         region and account id, or project (defaults: the settings)
+        main.tf.json              terraform (pinned provider), provider "aws", "google" or
+                                  "azurerm" (Azure: glacier.infra.terraform.azure), resources
+        variables.tf.json         region and account id, project, or subscription, location
+                                  and resource group (defaults: the settings)
         outputs.tf.json           state machine ARN or workflow, buckets, functions or jobs
-        backend.tf.json.example   an S3 or GCS backend to copy to backend.tf.json
+        backend.tf.json.example   an S3, GCS or azurerm backend to copy to backend.tf.json
         .checkov.yaml             the checks skipped on purpose, each with its reason
         README.md                 how to package the artifacts, init, validate, plan
         artifacts/                Lambda code and layers, written by `glacier package`
