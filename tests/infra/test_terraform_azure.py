@@ -410,7 +410,7 @@ def test_the_directory_pins_its_providers_and_gives_variables_outputs_and_a_back
     b = tmp_path / "b"
     main = json.loads((b / "main.tf.json").read_text())
     providers = main["terraform"]["required_providers"]
-    assert providers["azurerm"] == {"source": "hashicorp/azurerm", "version": "~> 4.0"}
+    assert providers["azurerm"] == {"source": "hashicorp/azurerm", "version": "~> 4.42"}
     # B's stack finds A's identity through a provider of A's subscription.
     own, reads_a = main["provider"]["azurerm"]
     assert own == {"features": {}, "subscription_id": "${var.subscription_id}"}

@@ -26,11 +26,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-#: The Terraform AzureRM provider the generated configuration pins (4.x: the argument names
-#: of ``rbac_authorization_enabled``, ``https_traffic_only_enabled``, ``storage_account_id``
-#: used here are the 4.x ones; checked against terraform-provider-azurerm v4.81.0's docs).
+#: The Terraform AzureRM provider the generated configuration pins: 4.x from 4.42, the first
+#: release with a Key Vault's ``rbac_authorization_enabled`` (3.x's
+#: ``enable_rbac_authorization``); ``https_traffic_only_enabled`` and a container's
+#: ``storage_account_id`` are 4.x names too (checked against the provider's docs at v4.0.0,
+#: v4.41.0, v4.42.0 and v4.81.0).
 AZURERM_PROVIDER_SOURCE = "hashicorp/azurerm"
-AZURERM_PROVIDER_VERSION = "~> 4.0"
+AZURERM_PROVIDER_VERSION = "~> 4.42"
 #: The AzAPI provider, for the one resource azurerm cannot express (2.x: ``body`` is an
 #: object, not a JSON string).
 AZAPI_PROVIDER_SOURCE = "Azure/azapi"
