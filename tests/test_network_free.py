@@ -295,3 +295,52 @@ def test_gcs_without_any_credentials_falls_back_to_anonymous(
     headers: dict[str, str] = {}
     credentials.apply(headers)
     assert credentials.valid and headers == {}  # anonymous: no authorization header
+
+
+AZURE_WAREHOUSE = """
+import polars as pl
+
+from glacier import Database, Dataset, Environment, Pipeline
+
+env = Environment.from_env()
+pipeline = Pipeline("shop", env=env)
+clean = Dataset("clean", storage=env.get("clean"))
+
+
+@pipeline.task()
+def load(warehouse: Database) -> clean:
+    return pl.DataFrame({"x": [1]})
+"""
+
+
+def test_glacier_plan_of_an_azure_database_without_the_network(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_network: NetworkBlocked
+) -> None:
+    """A PostgreSQL flexible server, its network and the SQL its administrator runs plan
+    offline too."""
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "containers").mkdir()
+    (tmp_path / "shop.py").write_text(AZURE_WAREHOUSE)
+    subscription = 'subscription_id = "00000000-1111-2222-3333-444444444444"\n'
+    database = (
+        '[databases.warehouse]\nidentifier = "acme-shop-wh"\ndbname = "analytics"\n'
+        "[databases.warehouse.azure_postgres]\n"
+        'entra_admin = { name = "data-admins", '
+        'object_id = "11111111-2222-3333-4444-555555555555" }\n'
+    )
+    (tmp_path / "containers" / "azure.toml").write_text(AZURE + subscription + BUCKETS + database)
+    code, out, err = invoke("plan", "shop.py", "--env", "azure")
+    assert code == 0, err
+    for kind in ("dbforpostgresql:Server", "network:VirtualNetwork", "privatedns:PrivateZone"):
+        assert kind in out
+    assert "pgaadauth_create_principal('azure-shop-load', false, false)" in out
+    code, out, err = invoke("plan", "shop.py", "--env", "azure", "--json")
+    assert code == 0, err
+    planned = json.loads(out)
+    (server,) = [r for r in planned["resources"] if r["type"].endswith("dbforpostgresql:Server")]
+    assert server["inputs"]["network"]["publicNetworkAccess"] == "Disabled"
+    (note,) = [c for c in planned["choices"] if "sql" in c]
+    assert note["user"] == "azure-shop-load" and '"analytics"' in note["sql"]
+    assert no_network.attempts == []

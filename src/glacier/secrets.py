@@ -261,9 +261,10 @@ class Secrets:
         with self._lock:
             credential = self._azure_credential or self._entra_credentials.get(client_id)
             if credential is None:
-                from azure.identity import ManagedIdentityCredential
+                from glacier.extras import require
 
-                credential = ManagedIdentityCredential(client_id=client_id)
+                identity = require("azure.identity", "azure", "An Entra database token")
+                credential = identity.ManagedIdentityCredential(client_id=client_id)
                 self._entra_credentials[client_id] = credential
         try:
             token = credential.get_token(ENTRA_DATABASE_SCOPE)

@@ -1167,7 +1167,7 @@ CONFIGS = (
                     f'object_id = "{ENTRA_ADMIN["object_id"]}" }}\n'
                 ),
                 ConfigError,
-                ["databases.wh.azure_postgres", "'aws'", "rds = { ... }"],
+                ["databases.wh.azure_postgres", "'aws'", "use databases.wh.rds"],
             ),
             (
                 "AzurePostgresConfig on an AWS provider",

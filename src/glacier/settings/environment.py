@@ -422,25 +422,21 @@ class GlacierSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _databases_fit_the_cloud(self) -> Self:
-        kind = self.provider.kind
+        # What each cloud's plan creates; a local environment keeps (and ignores) them all.
+        made_by: dict[str, tuple[str, ...]] = {
+            "aws": ("rds", "dynamodb"),
+            "gcp": (),
+            "azure": ("azure_postgres",),
+        }
+        allowed = made_by.get(self.provider.kind, ("rds", "dynamodb", "azure_postgres"))
         for key, db in self.databases.items():
-            if db.azure_postgres is not None and kind in ("aws", "gcp"):
-                raise ConfigError(
-                    f"databases.{key}.azure_postgres is set but the provider is {kind!r}: an "
-                    "Azure PostgreSQL flexible server is created in an Azure environment; use "
-                    + ("rds = { ... } here." if kind == "aws" else "an existing server here.")
-                )
-            for other in ("rds", "dynamodb"):
-                if kind == "azure" and getattr(db, other) is not None:
+            for field in ("rds", "dynamodb", "azure_postgres"):
+                if getattr(db, field) is not None and field not in allowed:
+                    fix = f"use databases.{key}.{allowed[0]}" if allowed else "remove it"
                     raise ConfigError(
-                        f"databases.{key}.{other} is set but the provider is 'azure'; use "
-                        f"databases.{key}.azure_postgres = {{ entra_admin = {{ ... }} }} (a "
-                        "PostgreSQL flexible server)"
-                        + (
-                            ", or keep key-value data in a container."
-                            if other == "dynamodb"
-                            else "."
-                        )
+                        f"databases.{key}.{field} is set but the provider is "
+                        f"{self.provider.kind!r}, which creates no such database; {fix}, or "
+                        "name an existing server (url or host) instead."
                     )
         return self
 

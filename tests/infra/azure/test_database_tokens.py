@@ -91,3 +91,16 @@ def test_no_token_is_a_secret_error_naming_the_user_and_the_identity() -> None:
     message = str(caught.value)
     assert "'dev-shop-load'" in message and CLIENT_ID in message
     assert "docs/databases.md" in message
+
+
+def test_without_azure_identity_the_task_is_told_which_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    from glacier.errors import MissingExtraError
+
+    monkeypatch.setitem(sys.modules, "azure.identity", None)  # as if it were not installed
+    connection = connect(Secrets(GlacierSettings()))
+    with pytest.raises(MissingExtraError, match=r"azure\.identity.*\[azure\]"):
+        connection.password()

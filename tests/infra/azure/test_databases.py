@@ -20,6 +20,7 @@ from glacier.settings import AzurePostgresConfig, RdsConfig
 from infra.azure.pipelines import (
     ENTRA_ADMIN,
     SUB_A,
+    azure_env,
     lake_pipeline,
     subnet_id,
     warehouse_pipeline,
@@ -345,3 +346,38 @@ def test_two_servers_of_an_environment_share_one_network() -> None:
     assert len(p.of_type(VNET)) == 1 and len(p.of_type(ZONE)) == 1
     told = json.loads(job_env(p, "dev", "both")["GLACIER_DATABASE_ENDPOINTS"])
     assert sorted(told) == servers
+
+
+def test_an_aws_network_section_in_azure_settings_is_refused_naming_the_azure_fields() -> None:
+    settings = warehouse_settings().model_validate(
+        {
+            **warehouse_settings().model_dump(exclude_unset=True),
+            "network": {"vpc_id": "vpc-0a1b2c3d", "subnet_ids": ["subnet-0a1b2c3d"]},
+        }
+    )
+    pipeline, env = warehouse_pipeline(settings)
+    with pytest.raises(InfraError, match="database_subnet_id and apps_subnet_id under"):
+        plan(pipeline, environments=[env])
+
+
+def test_named_subnets_put_the_jobs_in_that_network_without_a_database() -> None:
+    env = azure_env(database_subnet_id=subnet_id("postgres"), apps_subnet_id=subnet_id("jobs"))
+    pipeline, env = lake_pipeline(env)
+    p = plan(pipeline, environments=[env])
+    for typ in (VNET, SUBNET, ZONE, LINK, SERVER):
+        assert p.of_type(typ) == []
+    (apps,) = p.of_type(APPS_ENV)
+    assert apps.inputs["vnetConfiguration"]["infrastructureSubnetId"] == subnet_id("jobs")
+
+
+def test_a_server_name_azure_cannot_take_is_refused_at_plan_time() -> None:
+    settings = warehouse_settings()
+    databases = {
+        "warehouse": settings.databases["warehouse"].model_copy(update={"identifier": "w"})
+    }
+    pipeline, env = warehouse_pipeline(
+        settings.model_validate({**settings.model_dump(exclude_unset=True), "databases": databases})
+    )
+    with pytest.raises(InfraError, match="3 to 63 lower-case") as caught:
+        plan(pipeline, environments=[env])
+    assert "'w'" in str(caught.value) and "e.g. 'acme-prod-warehouse'" in str(caught.value)

@@ -90,7 +90,17 @@ def declare(model: InfraModel, env: str) -> AzureResources:
 
 def refuse_unsupported(model: InfraModel, env: str) -> None:
     """Refuse, naming what is missing, what the Azure builder does not generate yet: a
-    database other than a PostgreSQL flexible server (an RDS or DynamoDB config), a volume."""
+    database other than a PostgreSQL flexible server (an RDS or DynamoDB config), a volume;
+    and an AWS ``[network]`` section, which names nothing Azure has."""
+    network = model.envs[env].network
+    if network.named or network.nat:
+        raise InfraError(
+            f"Azure environment {env!r} has a [network] section (vpc_id, subnet_ids, "
+            "security_group_ids, nat), which describes an AWS VPC and means nothing on Azure. "
+            "Remove it; to use an existing virtual network, set database_subnet_id and "
+            "apps_subnet_id under [provider] (else the plan creates one when a database "
+            "needs it)."
+        )
     for db in model.databases_in(env):
         postgres.azure_postgres_config(db)
     for volume in model.volumes_in(env):

@@ -2,9 +2,9 @@
 Container Apps environment running its jobs meet, privately — named by the settings, or
 created by the plan.
 
-An environment needs one when it holds a database the plan creates (:func:`needs_network`);
-otherwise nothing here is declared and the jobs run in a Container Apps environment without
-a network of its own, as before.
+An environment needs one when it holds a database the plan creates (:func:`needs_network`)
+or when its settings name one; otherwise nothing here is declared and the jobs run in a
+Container Apps environment without a network of its own, as before.
 
 When the settings name none, :func:`declare_network` creates:
 
@@ -17,11 +17,11 @@ When the settings name none, :func:`declare_network` creates:
 
 With ``database_subnet_id`` and ``apps_subnet_id`` in the ``[provider]`` settings (two
 subnets of one existing network, delegated as above), those are used and no network is
-created; the DNS zone is ``private_dns_zone_id`` when named, else created and linked to that
-network. Either way the Container Apps environment gets the apps subnet (internal: jobs need
-no ingress) and a Consumption workload profile, so every job of the environment reaches its
-servers through the network, and nothing outside it can (public access is off on the
-servers).
+created; the DNS zone of the servers is ``private_dns_zone_id`` when named, else created
+and linked to that network (when there are servers). Either way the Container Apps
+environment gets the apps subnet (internal: jobs need no ingress) and a Consumption workload
+profile, so every job of the environment reaches its servers through the network, and
+nothing outside it can (public access is off on the servers).
 
 Example:
     >>> Subnets.DATABASES.delegation
@@ -99,18 +99,20 @@ def placement(stack: Stack) -> Placement | None:
 
 
 def declare_network(stack: Stack) -> Placement | None:
-    """The environment's network (see the module docs): named by the settings, else created
-    when it needs one; None when it needs none."""
-    if not needs_network(stack.model, stack.env.key):
-        return None
+    """The environment's network (see the module docs): named by the settings (the jobs run
+    in it, with or without databases), else created when a database needs one; None when
+    there is none."""
     config = stack.env.config
     named = getattr(config, "database_subnet_id", None)
+    databases = needs_network(stack.model, stack.env.key)
+    if named is None and not databases:
+        return None
     tags = {**stack.tags, "glacier-network": stack.env.key}
     if named is not None:
         apps = str(config.apps_subnet_id)
         zone = getattr(config, "private_dns_zone_id", None)
         ready: tuple[Any, ...] = ()
-        if zone is None:
+        if zone is None and databases:
             made, link = _dns_zone(stack, network_of_subnet(named), tags)
             zone, ready = made.id, (link,)
         found = Placement(apps, named, zone, created=False, ready=ready)

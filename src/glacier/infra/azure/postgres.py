@@ -64,8 +64,8 @@ def azure_postgres_config(db: DatabaseSpec) -> Any:
         "PostgreSQL flexible server"
     )
     raise InfraError(
-        f"Database {db.identifier!r} ({db.engine}, {kind}) is in an Azure environment "
-        f"({db.env!r}), which has no {kind.removesuffix('Config')}; {fix}."
+        f"Database {db.identifier!r} is declared with {kind} (an AWS {db.engine} database) in "
+        f"Azure environment {db.env!r}, where Glacier does not create one; {fix}."
     )
 
 
@@ -96,8 +96,7 @@ def server(stack: Stack, db: DatabaseSpec) -> Any:
     """Declare ``db``'s flexible server, its database and its Entra administrator."""
     cfg = azure_postgres_config(db)
     found = placement(stack)
-    if found is None:  # declare_network runs first for an environment with databases
-        raise InfraError(f"Database {db.identifier!r}: the environment's network is missing.")
+    assert found is not None, "declare_network runs first for an environment with databases"
     pg, authorization = native("dbforpostgresql"), native("authorization")
     tenant = authorization.get_client_config_output(
         opts=stack.pulumi.InvokeOutputOptions(provider=stack.provider)
