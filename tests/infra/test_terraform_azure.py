@@ -520,6 +520,22 @@ def test_an_input_with_no_azurerm_argument_is_refused_naming_it() -> None:
         resource_body(registry, context)
 
 
+def test_blob_service_properties_of_an_account_not_declared_here_are_refused() -> None:
+    # azurerm writes them as the account's blob_properties block: without the account in the
+    # same directory there is nothing to write them into, and they are not dropped.
+    from glacier.infra.mocks import PlannedResource
+    from glacier.infra.terraform.azure import AzureContext
+
+    service = PlannedResource(
+        type="azure-native:storage:BlobServiceProperties",
+        name="dev-blob-service",
+        provider="",
+        inputs={"accountName": "elsewhere", "resourceGroupName": "rg", "isVersioningEnabled": True},
+    )
+    with pytest.raises(TerraformError, match="storage account 'elsewhere'.*blob_properties"):
+        AzureContext.of([service], SUB_A, "westeurope")
+
+
 def test_a_type_with_no_writer_is_refused_naming_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
