@@ -532,7 +532,7 @@ def test_blob_service_properties_of_an_account_not_declared_here_are_refused() -
         provider="",
         inputs={"accountName": "elsewhere", "resourceGroupName": "rg", "isVersioningEnabled": True},
     )
-    with pytest.raises(TerraformError, match="storage account 'elsewhere'.*blob_properties"):
+    with pytest.raises(TerraformError, match=r"storage account 'elsewhere'.*blob_properties"):
         AzureContext.of([service], SUB_A, "westeurope")
 
 
