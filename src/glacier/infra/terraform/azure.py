@@ -40,7 +40,7 @@ from glacier.infra.terraform.azure_types import (
 )
 from glacier.infra.terraform.references import interpolate, resource_name
 
-#: The ARM resource type of each azure-native token (for ids of resources not declared here).
+#: The azure-native tokens the writers look up in the environment's share of the plan.
 _GROUP_TOKEN = "azure-native:resources:ResourceGroup"
 _ACCOUNT_TOKEN = "azure-native:storage:StorageAccount"
 _NETWORK = "azure-native:network:VirtualNetwork"
@@ -432,8 +432,11 @@ def _job(inputs: dict[str, Any], context: AzureContext, name: str) -> dict[str, 
     config = _Inputs(dict(take.take("configuration") or {}), "Job configuration", name)
     body: dict[str, Any] = {
         "container_app_environment_id": azure_value(take.take("environmentId"), context),
-        "replica_timeout_in_seconds": int(config.take("replicaTimeout")),
     }
+    timeout = config.take("replicaTimeout")
+    if timeout is None:
+        raise config.refuse("replicaTimeout", None, "is required by azurerm (a job's timeout)")
+    body["replica_timeout_in_seconds"] = int(timeout)
     profile = take.take("workloadProfileName")
     if profile is not None:
         body["workload_profile_name"] = profile
