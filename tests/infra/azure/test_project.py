@@ -63,10 +63,14 @@ def test_generate_writes_a_project_that_plans_what_glacier_plan_plans(
     )
 
 
-def test_the_terraform_target_refuses_azure_naming_the_unmapped_types(
+def test_the_terraform_target_writes_azure_and_refuses_a_type_it_cannot_map(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # tests/infra/test_terraform_azure.py proves the written resources equal the plan.
+    import json
+
     from glacier.errors import GlacierError
+    from glacier.infra.terraform import types
 
     code = tmp_path / "code"
     code.mkdir()
@@ -75,9 +79,14 @@ def test_the_terraform_target_refuses_azure_naming_the_unmapped_types(
     monkeypatch.delitem(sys.modules, "azure_tf", raising=False)
     import azure_tf  # type: ignore[import-not-found]
 
+    generate(azure_tf.pipeline, tmp_path / "tf", [azure_tf.env], target="terraform")
+    main = json.loads((tmp_path / "tf" / "dev" / "main.tf.json").read_text())
+    assert main["terraform"]["required_providers"]["azurerm"]["source"] == "hashicorp/azurerm"
+    assert main["resource"]["azurerm_storage_account"]
+    monkeypatch.delitem(types.RESOURCE_TYPES, "azure-native:storage:StorageAccount")  # type: ignore[attr-defined]
     with pytest.raises(GlacierError) as refused:
-        generate(azure_tf.pipeline, tmp_path / "tf", [azure_tf.env], target="terraform")
+        generate(azure_tf.pipeline, tmp_path / "tf2", [azure_tf.env], target="terraform")
     message = str(refused.value)
     assert "'azure-native:storage:StorageAccount'" in message
     assert "has no Terraform mapping" in message and "--target pulumi" in message
-    assert not (tmp_path / "tf").exists() or not any((tmp_path / "tf").rglob("*.tf.json"))
+    assert not (tmp_path / "tf2").exists() or not any((tmp_path / "tf2").rglob("*.tf.json"))

@@ -83,6 +83,44 @@ SKIPPED_CHECKS: Mapping[str, str] = {
     "checkov passes only TRUSTED_CLIENT_CERTIFICATE_REQUIRED, a client certificate per "
     "connection (the Cloud SQL connectors' ephemeral ones), while tasks connect with libpq "
     "over the private IP and sign in with their service account's IAM token",
+    # Azure (checked with checkov 3.3.30 on the Azure test pipelines: lake, cross-subscription,
+    # Key Vault secret, seed-pattern variants).
+    "CKV2_AZURE_1": "storage is encrypted with Microsoft-managed keys (and infrastructure "
+    "encryption); a customer key needs a Key Vault key you own and the account's identity",
+    "CKV2_AZURE_21": "blob read logging needs a diagnostic setting and a Log Analytics "
+    "workspace of yours; Glacier records each run's tasks and reads itself",
+    "CKV_AZURE_33": "Glacier uses no storage queues; queue logging would log nothing",
+    "CKV2_AZURE_33": "the environment has no virtual network yet: tasks reach storage over "
+    "its public endpoint with Entra ID only (shared keys off, TLS 1.2, no public blobs)",
+    "CKV_AZURE_59": "the environment has no virtual network yet: Container Apps jobs reach "
+    "storage over its public endpoint, with Entra ID only (shared keys off)",
+    "CKV_AZURE_206": "replication comes from the storage config (BlobConfig(replication=...), "
+    "LRS by default); geo-replication doubles storage cost",
+    "CKV2_AZURE_32": "the environment has no virtual network yet: tasks read secrets over the "
+    "vault's public endpoint, with Entra ID RBAC per secret",
+    "CKV_AZURE_109": "the environment has no virtual network yet: a default-deny firewall would "
+    "shut out the Container Apps jobs reading their secrets",
+    "CKV_AZURE_189": "the environment has no virtual network yet: the jobs reach the vault over "
+    "its public endpoint, with Entra ID RBAC per secret",
+    "CKV_AZURE_139": "the registry is Basic (the jobs pull with their managed identity, "
+    "AcrPull); disabling public access needs Premium and a private endpoint",
+    "CKV_AZURE_163": "image vulnerability scanning is Microsoft Defender for Containers, a plan "
+    "of your subscription, not of a registry",
+    "CKV_AZURE_164": "content trust needs a Premium registry and signed pushes; images are built "
+    "from the pipeline's own files by glacier's Dockerfile",
+    "CKV_AZURE_165": "geo-replication needs a Premium registry; the jobs run in one location",
+    "CKV_AZURE_166": "quarantine needs a Premium registry and a scanner of yours",
+    "CKV_AZURE_167": "untagged-manifest retention needs a Premium registry; images are tagged "
+    "by their content hash",
+    "CKV_AZURE_233": "zone redundancy needs a Premium registry; a lost zone delays a run, it "
+    "loses no data",
+    "CKV_AZURE_237": "dedicated data endpoints need a Premium registry",
+    "CKV2_AZURE_57": "a flexible server is private through VNet integration (a delegated "
+    "subnet, public access off, a private DNS zone); private endpoints are for servers "
+    "with public access, the other model",
+    "CKV2_AZURE_31": "the subnets Glacier creates hold only the delegated Container Apps "
+    "environment (internal) and flexible servers (no public access); associate a network "
+    "security group of yours if your rules need one",
 }
 
 

@@ -4,11 +4,12 @@ Each environment's share of the plan (what its Pulumi stack would deploy) is rec
 :class:`~glacier.infra.terraform.references.TerraformMocks` and written as::
 
     DIR/<environment>/
-        main.tf.json              terraform (pinned provider), provider "aws" or "google",
-                                  resources
-        variables.tf.json         region and account id, or project (defaults: the settings)
+        main.tf.json              terraform (pinned provider), provider "aws", "google" or
+                                  "azurerm" (Azure: glacier.infra.terraform.azure), resources
+        variables.tf.json         region and account id, project, or subscription, location
+                                  and resource group (defaults: the settings)
         outputs.tf.json           state machine ARN or workflow, buckets, functions or jobs
-        backend.tf.json.example   an S3 or GCS backend to copy to backend.tf.json
+        backend.tf.json.example   an S3, GCS or azurerm backend to copy to backend.tf.json
         .checkov.yaml             the checks skipped on purpose, each with its reason
         README.md                 how to package the artifacts, init, validate, plan
         artifacts/                Lambda code and layers, written by `glacier package`
@@ -26,13 +27,15 @@ from typing import Any
 from glacier.errors import TerraformError
 from glacier.infra.mocks import Plan, plan
 from glacier.infra.model import EnvSpec
+from glacier.infra.terraform import azure
 from glacier.infra.terraform.checkov import SKIPPED_CHECKS, checkov_config
 from glacier.infra.terraform.references import TerraformMocks
 from glacier.infra.terraform.translate import Artifact, provider_body, resource_body, value
 from glacier.infra.terraform.types import PROVIDERS
 
 _REFERENCE = re.compile(
-    r"(?<!\$)\$\{(?:jsonencode\()?((?:aws_[a-z0-9_]+|google_[a-z0-9_]+|data\.[a-z0-9_]+)"
+    r"(?<!\$)\$\{(?:jsonencode\()?((?:aws_[a-z0-9_]+|google_[a-z0-9_]+|azurerm_[a-z0-9_]+|"
+    r"azapi_[a-z0-9_]+|data\.[a-z0-9_]+)"
     r"\.[A-Za-z0-9_]+)"
 )
 
@@ -103,11 +106,28 @@ def configure(
     out = EnvironmentConfiguration(spec, planned)
     resources: dict[str, dict[str, Any]] = {}
     provider: dict[str, Any] = {}
+    aliases: list[dict[str, Any]] = []
+    context = None
+    if spec.cloud == "azure":
+        context = azure.AzureContext.of(list(planned), str(spec.account_id), str(spec.region))
+        context.arns = mocks.arns
     for r in planned:
+        if r.is_provider and context is not None:
+            if r.name == key:
+                provider = azure.provider_body(r, context)
+            else:  # another subscription's provider, for lookups there
+                aliases.append(azure.provider_body(r, context, alias=True))
+            continue
         if r.is_provider:
             provider = provider_body(r)
             continue
-        tf_type, name, body = resource_body(r, spec, out.artifacts, mocks.arns)
+        if context is not None:
+            written = azure.resource_body(r, context)
+            if written is None:
+                continue  # a block of another resource (azure_types.FOLDED)
+            tf_type, name, body = written
+        else:
+            tf_type, name, body = resource_body(r, spec, out.artifacts, mocks.arns)
         referenced = json.dumps(body)
         after = [a for a in mocks.depends_on(r.type, r.name) if "${" + a + "." not in referenced]
         if after:
@@ -137,13 +157,21 @@ def configure(
         "provider": {tf.name: provider or {"region": "${var.region}"}},
         "resource": resources,
     }
+    if context is not None:
+        main = azure.main_document(main, provider, aliases, resources)
     if data:
         main["data"] = data
     out.documents = {
         "main.tf.json": main,
-        "variables.tf.json": _variables(spec),
-        "outputs.tf.json": _outputs(resources),
-        "backend.tf.json.example": _backend(spec, planned.pipeline),
+        "variables.tf.json": (
+            azure.variables(spec, context) if context is not None else _variables(spec)
+        ),
+        "outputs.tf.json": azure.outputs(resources) if context is not None else _outputs(resources),
+        "backend.tf.json.example": (
+            azure.backend(spec, planned.pipeline)
+            if context is not None
+            else _backend(spec, planned.pipeline)
+        ),
     }
     return out
 
@@ -308,7 +336,10 @@ def _backend(env: EnvSpec, pipeline: str) -> dict[str, Any]:
 def _readme(cfg: EnvironmentConfiguration) -> str:
     env, pipeline = cfg.env, cfg.plan.pipeline
     skips = "\n".join(f"- `{c}`: {why}" for c, why in SKIPPED_CHECKS.items())
-    if env.cloud == "gcp":
+    if env.cloud == "azure":
+        where = f"Subscription `{env.account_id}`, location `{env.region}`"
+        artifacts, package = azure.readme_artifacts(cfg.plan, env.key)
+    elif env.cloud == "gcp":
         where = f"Project `{env.account_id}`, region `{env.region}`"
         built = _images(cfg)
         artifacts = f"""The Cloud Run jobs run these images, which Terraform does not build:

@@ -27,6 +27,7 @@ from typing import Any
 
 from glacier.errors import TerraformError
 from glacier.infra.mocks import RecordingMocks
+from glacier.infra.terraform import azure_types
 from glacier.infra.terraform.types import (
     COMPUTED_NAMES,
     RESOURCE_TYPES,
@@ -85,6 +86,28 @@ DATA_SOURCES: Mapping[str, DataSource] = {
     ),
     "aws:ec2/getSecurityGroup:getSecurityGroup": DataSource(
         "aws_security_group", {"id": "id", "name": "name", "vpcId": "vpc_id", "arn": "arn"}
+    ),
+    # Azure: the deployer's tenant (a Key Vault's), and the identity of a task of another
+    # subscription (found through that subscription's provider alias).
+    "azure-native:authorization:getClientConfig": DataSource(
+        "azurerm_client_config",
+        {
+            "tenantId": "tenant_id",
+            "subscriptionId": "subscription_id",
+            "clientId": "client_id",
+            "objectId": "object_id",
+        },
+        "current",
+    ),
+    "azure-native:managedidentity:getUserAssignedIdentity": DataSource(
+        "azurerm_user_assigned_identity",
+        {
+            "principalId": "principal_id",
+            "clientId": "client_id",
+            "tenantId": "tenant_id",
+            "id": "id",
+            "name": "name",
+        },
     ),
 }
 
@@ -205,13 +228,15 @@ class TerraformMocks(RecordingMocks):
 
     def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
         rid, realistic = super().new_resource(args)
-        if args.typ.startswith("pulumi:providers:"):
-            return rid, realistic
+        if args.typ.startswith("pulumi:providers:") or args.typ in azure_types.FOLDED:
+            return rid, realistic  # a folded type: a block of its host, nothing reads it
         if args.typ not in RESOURCE_TYPES:
             self.unmapped.append(f"resource type {args.typ!r} ({args.name})")
             return rid, realistic
         where = address(args.typ, args.name)
         tf_type = RESOURCE_TYPES[args.typ]
+        if args.typ.startswith("azure-native:"):
+            return marker(f"{where}.id"), azure_types.outputs(where, tf_type, realistic)
         outputs: dict[str, Any] = dict(args.inputs)
         for key, value in realistic.items():
             if key in args.inputs and not isinstance(value, str):
@@ -257,6 +282,10 @@ class TerraformMocks(RecordingMocks):
             self.unmapped.append(f"lookup {args.token!r}")
             return super().call(args)
         arguments = {k: v for k, v in sorted(dict(args.args or {}).items()) if v is not None}
+        alias = _provider_alias(getattr(args, "provider", None) or "", self.environments)
+        if alias:
+            # A lookup in another subscription, through that subscription's provider.
+            arguments["provider"] = alias
         if found.name is not None:
             source = f"data.{found.type}.{found.name}"
         else:
@@ -271,7 +300,7 @@ class TerraformMocks(RecordingMocks):
             for where, (_, known) in self.lookups.items():
                 if where.startswith(f"data.{tf_type}.") and known == arguments:
                     return where
-            name = lookup_name(arguments)
+            name = lookup_name({k: v for k, v in arguments.items() if k != "provider"})
             where = f"data.{tf_type}.{name}"
             if where in self.lookups:  # the same name for other arguments: keep both
                 digest = hashlib.sha256(repr(sorted(arguments.items())).encode()).hexdigest()
@@ -343,6 +372,16 @@ def _reference(where: str, attribute: str, value: Any) -> Any:
     if isinstance(value, str):
         return marker(f"{where}.{attribute}")
     return value
+
+
+def _provider_alias(ref: str, environments: Mapping[str, Any]) -> str | None:
+    """The Terraform provider alias (``azurerm.dev_reads_prod``) of an ``azure-native``
+    provider reference (``urn:...::pulumi:providers:azure-native::dev-reads-prod::<id>``)
+    that is not an environment's own provider (those are named after the environment)."""
+    parts = ref.split("::")
+    if len(parts) < 4 or not parts[2].split("$")[-1].startswith("pulumi:providers:azure-native"):
+        return None
+    return None if parts[3] in environments else f"azurerm.{resource_name(parts[3])}"
 
 
 def _type_and_name(urn: str) -> tuple[str, str]:

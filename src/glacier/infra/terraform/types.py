@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from glacier.errors import TerraformError
+from glacier.infra.terraform import azure_types
 
 #: The Terraform AWS provider the generated configuration pins: pulumi-aws 7.x is built from
 #: terraform-provider-aws 6.x, the series Glacier's resources and arguments are written for.
@@ -62,6 +63,9 @@ class TerraformProvider:
 PROVIDERS: Mapping[str, TerraformProvider] = {
     "aws": TerraformProvider("aws", AWS_PROVIDER_SOURCE, AWS_PROVIDER_VERSION),
     "gcp": TerraformProvider("google", GOOGLE_PROVIDER_SOURCE, GOOGLE_PROVIDER_VERSION),
+    "azure": TerraformProvider(
+        "azurerm", azure_types.AZURERM_PROVIDER_SOURCE, azure_types.AZURERM_PROVIDER_VERSION
+    ),
 }
 
 #: Pulumi type token -> Terraform resource type.
@@ -137,6 +141,8 @@ RESOURCE_TYPES: Mapping[str, str] = {
     "gcp:storage/bucket:Bucket": "google_storage_bucket",
     "gcp:storage/bucketIAMMember:BucketIAMMember": "google_storage_bucket_iam_member",
     "gcp:workflows/workflow:Workflow": "google_workflows_workflow",
+    # Azure (glacier.infra.azure): written per type by glacier.infra.terraform.azure.
+    **azure_types.RESOURCE_TYPES,
 }
 
 #: Repeatable nested blocks: Pulumi's plural name -> Terraform's block name.
@@ -192,6 +198,8 @@ ARGUMENT_NAMES: Mapping[str, Mapping[str, str]] = {
     # pulumi-gcp names lists of strings in the plural, the Google provider in the singular.
     "google_cloud_run_v2_job": {"commands": "command"},
     "google_storage_bucket": {"matchesPrefixes": "matches_prefix"},
+    # azure-native names an identity looked up by its resource name (the data source's name).
+    "azurerm_user_assigned_identity": {"resourceName": "name"},
 }
 
 #: Types whose ``name`` is an attribute the cloud computes (a service account's
