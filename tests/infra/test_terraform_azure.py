@@ -40,6 +40,7 @@ from infra.azure.pipelines import (
 )
 
 from .plans import ROOT
+from .test_terraform import AZURE_EXAMPLES
 
 _REFERENCE = re.compile(r"(?<!\$)\$\{([a-z_][A-Za-z0-9_.\[\]]*)\}")
 ASSIGNMENT = "azure-native:authorization:RoleAssignment"
@@ -184,6 +185,8 @@ CASES = {
             database_subnet_id=subnet_id("postgres"), apps_subnet_id=subnet_id("jobs")
         )
     ),
+    # The examples that plan for Azure (examples/switch_clouds.py's prod-azure twin).
+    **{f"example-{name}": (lambda t=made: (t(), None)) for name, made in AZURE_EXAMPLES.items()},
 }
 
 
