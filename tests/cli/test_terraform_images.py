@@ -1,5 +1,5 @@
-"""Terraform for a GCP pipeline: ``glacier generate --target terraform`` says what comes next
-for GCP (the job image, then Terraform), and ``glacier package`` writes the image's
+"""Terraform for a GCP or Azure pipeline: ``glacier generate --target terraform`` says what
+comes next (the job image, then Terraform), and ``glacier package`` writes the image's
 Dockerfile and ``images.sh``, the commands that build and push it."""
 
 from __future__ import annotations
@@ -13,16 +13,19 @@ import pytest
 
 from .commands import invoke
 from .projects import envs_project, write
-from .test_run_remote import BUCKETS, LAKE
+from .test_run_remote import BUCKETS, LAKE, SUBSCRIPTION
 
 GCP = 'name = "gcp"\n[provider]\nkind = "gcp"\nproject_id = "acme-data-prod"\n'
 GCP += 'region = "europe-west1"\n' + BUCKETS
 REPOSITORY = "europe-west1-docker.pkg.dev/acme-data-prod/gcp-lake/lake"
+AZURE = 'name = "azure"\n[provider]\nkind = "azure"\n'
+AZURE += f'subscription_id = "{SUBSCRIPTION}"\nstorage_account = "acmedata"\n'
+AZURE += 'location = "westeurope"\n' + BUCKETS
 
 
 @pytest.fixture
 def lake(project: Path) -> Iterator[Path]:
-    write(project, {"lake.py": LAKE, "containers/gcp.toml": GCP})
+    write(project, {"lake.py": LAKE, "containers/gcp.toml": GCP, "containers/azure.toml": AZURE})
     yield project
     for name, module in list(sys.modules.items()):
         if str(getattr(module, "__file__", "") or "").startswith(str(project)):
@@ -82,3 +85,37 @@ def test_package_writes_the_dockerfile_and_the_commands_that_push_the_job_image(
         f"-t {job} --push ../..",  # the code root, from tf/gcp/
     ]
     assert script.stat().st_mode & 0o111
+
+
+def test_package_writes_the_azure_job_image_and_its_acr_push(lake: Path) -> None:
+    """The Azure directory's jobs run an image of the registry it creates: `glacier package`
+    writes its Dockerfile (Azure's storage client, not AWS's) and the ACR login and push (it
+    wrote nothing for Azure before, though the "Next:" line named it)."""
+    code, out, err = invoke("generate", "lake.py", "--env", "azure", "-t", "terraform", "-o", "tf")
+    assert code == 0, err
+    assert "glacier package lake.py --env azure -o tf" in " ".join(out.split())
+    main = json.loads((lake / "tf" / "azure" / "main.tf.json").read_text())
+    (image,) = {
+        c["image"]
+        for j in main["resource"]["azurerm_container_app_job"].values()
+        for c in j["template"]["container"]
+    }
+    (registry,) = main["resource"]["azurerm_container_registry"].values()
+    (address,) = main["resource"]["azurerm_container_registry"]
+    tag = image.rsplit(":", 1)[1]
+    readme = (lake / "tf" / "azure" / "README.md").read_text()
+    assert "glacier package <pipeline file> --env azure" in readme
+
+    code, out, err = invoke("package", "lake.py", "--env", "azure", "-o", "tf")
+    assert code == 0, err
+    dockerfile = (lake / "tf" / "azure" / "Dockerfile").read_text()
+    assert "adlfs==" in dockerfile and "azure-identity==" in dockerfile
+    assert "s3fs" not in dockerfile and "boto3" not in dockerfile
+    script = (lake / "tf" / "azure" / "images.sh").read_text()
+    assert f"-target=azurerm_container_registry.{address}`" in script
+    server = f"{registry['name']}.azurecr.io"
+    assert script.splitlines()[-2:] == [
+        f"az acr login --name {registry['name']}",
+        "docker buildx build --platform linux/amd64 --provenance=false -f Dockerfile "
+        f"-t {server}/glacier:{tag} --push ../..",
+    ]

@@ -305,3 +305,32 @@ def test_requirements_say_truthfully_where_glacier_comes_from(
     else:
         assert says in text
     assert "/home/me" not in text
+
+
+@pytest.mark.parametrize(
+    ("origin", "says"),
+    [
+        ("checkout", "installed here from a checkout"),
+        (
+            "glacier_pipelines-0.1.0-py3-none-any.whl",
+            "installed here from the file glacier_pipelines-0.1.0-py3-none-any.whl",
+        ),
+    ],
+)
+def test_the_dockerfiles_say_truthfully_where_glacier_comes_from(origin: str, says: str) -> None:
+    """A wheel install's Dockerfiles said "from a checkout" (found from a fresh venv with the
+    built wheel); they name the file, and how to put it in the image, as requirements.txt does."""
+    from glacier.infra.image import dockerfile_source, lambda_dockerfile_source
+
+    container = dockerfile_source(
+        "etl", "..", from_index=False, requirements=["polars==2"], origin=origin
+    )
+    function = lambda_dockerfile_source(
+        "etl", "..", python="3.11", requirements=["polars==2"], from_index=False, origin=origin
+    )
+    for text in (container, function):
+        assert says in text
+        other = "from a checkout" if origin != "checkout" else "from the file"
+        assert other not in text
+    published = dockerfile_source("etl", "..", from_index=True, requirements=["polars==2"])
+    assert "installed here" not in published

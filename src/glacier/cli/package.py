@@ -73,7 +73,10 @@ def package(
 
 #: The registries whose images ``glacier package`` writes the build of (the image's URI is
 #: known before deploying), and the Terraform type of each registry's repository.
-PACKAGED_IMAGES = {"cloud_run": "google_artifact_registry_repository"}
+PACKAGED_IMAGES = {
+    "cloud_run": "google_artifact_registry_repository",
+    "container_app": "azurerm_container_registry",
+}
 
 
 def image_files(pipeline: Any, directory: Path, planned: list[Any]) -> list[str]:

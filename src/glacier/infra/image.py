@@ -58,7 +58,12 @@ def image_requirements(model: InfraModel, *more: InfraModel) -> list[str]:
 
 
 def dockerfile_source(
-    pipeline: str, code_root: str, *, from_index: bool, requirements: Sequence[str]
+    pipeline: str,
+    code_root: str,
+    *,
+    from_index: bool,
+    requirements: Sequence[str],
+    origin: str = "checkout",
 ) -> str:
     """The Dockerfile of ``pipeline``'s container tasks (ECS, Cloud Run and Container Apps
     jobs); ``code_root`` is the build context (the pipeline's code root, relative to the
@@ -68,15 +73,9 @@ def dockerfile_source(
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     install = " \\\n    ".join(pins)
     glacier = f"{DISTRIBUTION}=={__version__}"
-    if from_index:
-        glacier_step = f"RUN pip install --no-cache-dir --no-deps {glacier}\n"
-    else:
-        glacier_step = (
-            "# Glacier is installed here from a checkout, whose changes may not be published:\n"
-            "# build a wheel into the context (pip wheel --no-deps <checkout> -w wheels/) and\n"
-            "# install it instead: RUN pip install --no-cache-dir --no-deps wheels/<the wheel>\n"
-            f"RUN pip install --no-cache-dir --no-deps {glacier}\n"
-        )
+    glacier_step = (
+        "" if from_index else _not_from_index(origin)
+    ) + f"RUN pip install --no-cache-dir --no-deps {glacier}\n"
     return (
         f"# Image of the container tasks (ECS tasks, Cloud Run jobs, Container Apps jobs) of\n"
         f"# Glacier pipeline {pipeline!r} (generated, do not edit). glacier deploy builds and\n"
@@ -113,19 +112,14 @@ def lambda_dockerfile_source(
     python: str,
     requirements: Sequence[str],
     from_index: bool,
+    origin: str = "checkout",
 ) -> str:
     """The Dockerfile of ``pipeline``'s Lambda container image functions: AWS's Lambda base
     image for ``python`` (``3.11``), the pinned ``requirements`` (what its functions import),
     Glacier, and the pipeline's code (the build context ``code_root``) in the task root."""
     install = " \\\n    ".join(requirements)
     glacier = f"{DISTRIBUTION}=={__version__}"
-    note = (
-        ""
-        if from_index
-        else "# Glacier is installed here from a checkout, whose changes may not be published:\n"
-        "# build a wheel into the context (pip wheel --no-deps <checkout> -w wheels/) and\n"
-        "# install it instead: RUN pip install --no-cache-dir --no-deps wheels/<the wheel>\n"
-    )
+    note = "" if from_index else _not_from_index(origin)
     return (
         f"# Image of the Lambda functions of Glacier pipeline {pipeline!r} (generated, do not\n"
         "# edit). `glacier deploy` builds and pushes it when Docker (buildx) is installed, else\n"
@@ -154,3 +148,19 @@ def lambda_dockerfile_name(python: str, pythons: Sequence[str]) -> str:
         'Dockerfile.lambda-py3.12'
     """
     return LAMBDA_DOCKERFILE if len(set(pythons)) <= 1 else f"{LAMBDA_DOCKERFILE}-py{python}"
+
+
+def _not_from_index(origin: str) -> str:
+    """The Dockerfile's note when Glacier was not installed from the package index here:
+    from a checkout (``origin`` ``"checkout"``) or from the wheel or sdist file ``origin``."""
+    if origin == "checkout":
+        return (
+            "# Glacier is installed here from a checkout, whose changes may not be published:\n"
+            "# build a wheel into the context (pip wheel --no-deps <checkout> -w wheels/) and\n"
+            "# install it instead: RUN pip install --no-cache-dir --no-deps wheels/<the wheel>\n"
+        )
+    return (
+        f"# Glacier is installed here from the file {origin}, not from the package index: copy\n"
+        "# it into wheels/ in the build context (the code root) and install it instead:\n"
+        f"#   RUN pip install --no-cache-dir --no-deps wheels/{origin}\n"
+    )

@@ -146,6 +146,7 @@ def generate(
             python=python,
             requirements=requirements,
             from_index=_installed_from_index(),
+            origin=_install_origin(),
         )
         files.append(_write(out / lambda_dockerfile_name(python, pythons), lambda_source))
     return {
@@ -181,6 +182,7 @@ def container_dockerfile(
         pipeline,
         _relative(code_root, out),
         from_index=_installed_from_index(),
+        origin=_install_origin(),
         requirements=requirements,
     )
     return _write(out / "Dockerfile", source)

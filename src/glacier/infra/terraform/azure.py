@@ -940,17 +940,9 @@ def readme_artifacts(planned: Any, key: str) -> tuple[str, str]:
 {listed}
 
 `${{azurerm_container_registry...login_server}}` is the registry this configuration creates
-(output `registry_*`). Create it first (`terraform apply -target=<its address>`), then build
-the image from the `Dockerfile` that `glacier generate <pipeline file> --env {key}` (the
-Pulumi target) writes and push it there (`az acr login --name <registry>`, `docker build`,
-`docker push`), then `terraform apply`; an image a task names in its settings is yours."""
-    registries = [r for r in planned if r.type == "azure-native:containerregistry:Registry"]
-    if not registries:
-        return text, "docker build -t <image> . && docker push <image>"
-    first = [
-        f"terraform apply -target={RESOURCE_TYPES[r.type]}.{resource_name(r.name)}"
-        for r in registries
-    ]
-    logins = [f"az acr login --name {r.inputs.get('registryName')}" for r in registries]
-    steps = ["terraform init", *first, *logins, "docker build -t <image> . && docker push <image>"]
-    return text, "\n".join(steps)
+(output `registry_*`). `glacier package <pipeline file> --env {key} -o <this directory's
+parent>` writes the `Dockerfile` of the image and `images.sh`, which builds and pushes it
+(`az acr login --name <registry>`, then `docker buildx build --push`): run it before
+`terraform apply`, once `terraform apply -target=<the registry's address>` has created the
+registry; an image a task names in its settings is yours."""
+    return text, f"glacier package <pipeline file> --env {key} -o <parent of this directory>"
