@@ -504,7 +504,8 @@ def test_the_storage_account_is_written_with_azurerm_4_arguments(tmp_path: Path)
 
 def test_an_input_with_no_azurerm_argument_is_refused_naming_it() -> None:
     from glacier.infra.mocks import PlannedResource
-    from glacier.infra.terraform.azure import AzureContext, resource_body
+    from glacier.infra.terraform.azure import resource_body
+    from glacier.infra.terraform.azure_context import AzureContext
 
     registry = PlannedResource(
         type="azure-native:containerregistry:Registry",
@@ -527,7 +528,7 @@ def test_blob_service_properties_of_an_account_not_declared_here_are_refused() -
     # azurerm writes them as the account's blob_properties block: without the account in the
     # same directory there is nothing to write them into, and they are not dropped.
     from glacier.infra.mocks import PlannedResource
-    from glacier.infra.terraform.azure import AzureContext
+    from glacier.infra.terraform.azure_context import AzureContext
 
     service = PlannedResource(
         type="azure-native:storage:BlobServiceProperties",
@@ -551,7 +552,7 @@ def test_a_type_with_no_writer_is_refused_naming_it(
     assert not (tmp_path / "tf").exists()
 
 
-@pytest.mark.parametrize("module", ["azure", "azure_types"])
+@pytest.mark.parametrize("module", ["azure", "azure_context", "azure_types"])
 def test_the_examples_in_the_azure_modules_run(module: str) -> None:
     import doctest
     import importlib

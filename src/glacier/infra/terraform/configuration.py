@@ -28,6 +28,7 @@ from glacier.errors import TerraformError
 from glacier.infra.mocks import Plan, plan
 from glacier.infra.model import EnvSpec
 from glacier.infra.terraform import azure
+from glacier.infra.terraform.azure_context import AzureContext
 from glacier.infra.terraform.checkov import SKIPPED_CHECKS, checkov_config
 from glacier.infra.terraform.references import TerraformMocks
 from glacier.infra.terraform.translate import Artifact, provider_body, resource_body, value
@@ -109,7 +110,7 @@ def configure(
     aliases: list[dict[str, Any]] = []
     context = None
     if spec.cloud == "azure":
-        context = azure.AzureContext.of(list(planned), str(spec.account_id), str(spec.region))
+        context = AzureContext.of(list(planned), str(spec.account_id), str(spec.region))
         context.arns = mocks.arns
     for r in planned:
         if r.is_provider and context is not None:
