@@ -233,3 +233,37 @@ def test_a_pipeline_without_env_runs_where_its_resources_live(tmp_path: Path) ->
         return data
 
     assert mixed.environment().name == "local"  # two environments: none is chosen
+
+
+def test_env_naming_no_settings_file_says_how_to_plan_an_environment_built_in_code(
+    project: Path,
+) -> None:
+    """A pipeline whose environment its code builds (Provider(config=...).env(name="prod-aws"))
+    was refused under --env prod-aws with only "No settings file"; the error says that --env
+    selects a settings file and to name the pipeline instead."""
+    write(
+        project,
+        {
+            "p.py": (
+                "import polars as pl\n"
+                "from glacier import Dataset, Pipeline\n"
+                "from glacier.provider import Provider\n"
+                "from glacier.settings import AwsConfig\n"
+                'config = AwsConfig(region="us-east-1", account_id="123456789012")\n'
+                'env = Provider(config=config).env(name="prod-aws")\n'
+                'pipeline = Pipeline("p", env=env)\n'
+                'raw = Dataset("raw", storage=env.storage.bucket("acme-raw-x", "raw.parquet"))\n'
+                "@pipeline.task()\n"
+                "def extract() -> raw:\n"
+                '    return pl.DataFrame({"a": [1]})\n'
+            )
+        },
+    )
+    code, _, err = invoke("plan", "p.py:pipeline", "--env", "prod-aws")
+    assert code == 2, err
+    text = " ".join(err.split())
+    assert "No settings file for environment 'prod-aws'" in text
+    assert "leave out --env and name the pipeline instead (FILE:attribute)" in text
+    code, out, err = invoke("plan", "p.py:pipeline")
+    assert code == 0, err
+    assert "prod-aws" in out and "aws:s3" in out

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 from glacier import env_vars
 from glacier.cli.app import raising_frame
 from glacier.cli.console import relative
-from glacier.errors import TargetImportError
+from glacier.errors import TargetImportError, UnknownEnvironmentError
 
 if TYPE_CHECKING:
     # Only for the annotation (typing.TypeIs arrives with Python 3.13).
@@ -142,7 +142,16 @@ def selected_environment(env: str | None, settings_dir: Path | None) -> Iterator
         directory = settings_dir or os.environ.get(env_vars.GLACIER_SETTINGS_DIR)
         # Without a file, GLACIER_PROVIDER builds the environment from variables alone.
         if env not in GlacierSettings.available(directory) and provider_kind() is None:
-            GlacierSettings.load(env, directory)  # raises with the known environments
+            try:
+                GlacierSettings.load(env, directory)  # raises with the known environments
+            except UnknownEnvironmentError as exc:
+                # --env selects a settings file; a pipeline whose environments its code builds
+                # (Provider(config=...).env(name=...)) is planned for its own without it.
+                raise UnknownEnvironmentError(
+                    f"{exc} --env selects a settings file: if the pipeline builds its "
+                    "environments in its code (Provider(config=...).env(...)), leave out --env "
+                    "and name the pipeline instead (FILE:attribute)."
+                ) from None
         changes[env_vars.GLACIER_ENV] = env
     before = {k: os.environ.get(k) for k in changes}
     os.environ.update(changes)
