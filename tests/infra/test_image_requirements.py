@@ -28,30 +28,13 @@ from glacier.infra.requirements import extra_distributions
 from glacier.targets import load_target
 from infra.azure.pipelines import azure_env, lake_pipeline
 from infra.gcp.pipelines import gcp_env
+from infra.gcp.test_project import PIPELINE
 from infra.pipelines import attached_pipeline
 from infra.plans import ROOT
 from infra.test_rehearse_clouds import CLOUDS, _pipeline
 
-GCP_PIPELINE = """
-import polars as pl
-
-from glacier import Dataset, Environment, Pipeline
-
-env = Environment.from_env()
-pipeline = Pipeline("lake", env=env)
-raw = Dataset("raw", storage=env.get("raw"))
-clean = Dataset("clean", storage=env.get("clean"))
-
-
-@pipeline.task()
-def extract() -> raw:
-    return pl.DataFrame({"x": [1, 2, 3]})
-
-
-@pipeline.task()
-def tidy(data: raw) -> clean:
-    return data.filter(pl.col("x") > 1)
-"""
+# The GCP project test's two-task pipeline, with settings of its own (one-file datasets).
+GCP_PIPELINE = PIPELINE
 
 GCP_SETTINGS = """
 name = "gcp"

@@ -30,6 +30,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -70,19 +71,24 @@ DYNAMODB = ("boto3",)
 
 def pinned(names: Sequence[str]) -> list[str]:
     """``name==version`` of each distribution as installed here (the name if it is not)."""
+    return [_pin(name) for name in names]
+
+
+@functools.cache
+def _pin(name: str) -> str:
+    # Read once per process: a plan pins the same few distributions for every task.
     from importlib.metadata import PackageNotFoundError, version
 
-    out = []
-    for name in names:
-        try:
-            out.append(f"{name}=={version(name)}")
-        except PackageNotFoundError:
-            out.append(name)
-    return out
+    try:
+        return f"{name}=={version(name)}"
+    except PackageNotFoundError:
+        return name
 
 
+@functools.cache
 def extra_distributions(extra: str) -> tuple[str, ...]:
-    """The distributions Glacier's ``extra`` installs, from Glacier's metadata.
+    """The distributions Glacier's ``extra`` installs, from Glacier's metadata (read once per
+    process and extra).
 
     Raises:
         InfraError: Glacier's metadata cannot be read (a source tree that was never

@@ -6,7 +6,6 @@ lists them)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from glacier.infra.terraform.azure_context import (
@@ -20,6 +19,7 @@ from glacier.infra.terraform.azure_context import (
     group_ref,
     pick,
 )
+from glacier.infra.terraform.references import marked
 
 
 def _named(token: str, name: str, context: AzureContext, attribute: str = "name") -> str:
@@ -180,20 +180,21 @@ def postgres_database(inputs: dict[str, Any], context: AzureContext, name: str) 
     take = Inputs(inputs, "Database", name)
     server = str(take.take("serverName"))
     group = str(take.take("resourceGroupName"))
-    marked = re.fullmatch(
-        r"@@tf~(azurerm_postgresql_flexible_server\.[A-Za-z0-9_]+)\.name@@", server
-    )
-    server_id = (
-        f"${{{marked.group(1)}.id}}"  # the declared server's name output: its id
-        if marked
-        else _named(SERVER, server, context, "id")
-        if (SERVER, server) in context.declared
-        else azure_value(
-            f"/subscriptions/{context.subscription}/resourceGroups/{group}/providers/"
-            f"Microsoft.DBforPostgreSQL/flexibleServers/{server}",
-            context,
+    declared = marked(server)
+    server_type = "azurerm_postgresql_flexible_server."
+    if declared is not None and declared.startswith(server_type) and declared.endswith(".name"):
+        # the declared server's name output: the same server's id
+        server_id = "${" + declared.removesuffix(".name") + ".id}"
+    elif (SERVER, server) in context.declared:
+        server_id = _named(SERVER, server, context, "id")
+    else:
+        server_id = str(
+            azure_value(
+                f"/subscriptions/{context.subscription}/resourceGroups/{group}/providers/"
+                f"Microsoft.DBforPostgreSQL/flexibleServers/{server}",
+                context,
+            )
         )
-    )
     out: dict[str, Any] = {"name": take.take("databaseName"), "server_id": server_id}
     for key in ("charset", "collation"):
         found = take.take(key)

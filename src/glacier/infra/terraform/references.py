@@ -121,6 +121,20 @@ def marker(expression: str) -> str:
     return f"@@tf~{expression}@@"
 
 
+def marked(value: str) -> str | None:
+    """The expression of ``value`` when it is a whole reference marker (:func:`marker`),
+    else ``None``.
+
+    Example:
+        >>> marked(marker("azurerm_postgresql_flexible_server.wh.name"))
+        'azurerm_postgresql_flexible_server.wh.name'
+        >>> marked("wh") is None
+        True
+    """
+    found = _MARKER.fullmatch(value)
+    return found.group(1) if found else None
+
+
 def list_marker(expression: str) -> list[str]:
     """A list-valued attribute while the program runs: a one-element list holding its marker.
 
